@@ -1,0 +1,123 @@
+// The annotation format stored in the ELF section .tal.types (docs/tal.md §5). Trusted: the checker reads it.
+//
+//   TAL-IA32 1
+//   main NAME
+//   type HEAD = BODY
+//   code 0xADDR NAME : CODETYPE
+//   data 0xADDR NAME : TYPE
+//   inst 0xADDR : ARG, ARG, …
+//
+// One entry per line, UTF-8 text. The writer is talas; anything may be in the file, so every line is validated.
+
+import { type Binder, type CodeTy, type Ty, type TypeDef } from './types.ts';
+import { parseCode, parseTy, parseTypeDefs, TypeSyntaxError } from './typeparse.ts';
+
+export const ANNOTATION_MAGIC = 'TAL-IA32 1';
+
+export class AnnotationError extends Error {
+  override name = 'AnnotationError';
+  constructor(message: string, readonly line: number) {
+    super(`.tal.types line ${line}: ${message}`);
+  }
+}
+
+export interface CodeLabel { readonly name: string; readonly addr: number; readonly ty: CodeTy }
+export interface DataLabel { readonly name: string; readonly addr: number; readonly ty: Ty }
+
+export interface Annotations {
+  readonly main: string;
+  readonly defs: Map<string, TypeDef>;
+  readonly code: Map<number, CodeLabel>;
+  readonly data: Map<number, DataLabel>;
+  /** Explicit instantiations by instruction address: raw text, parsed once the callee (and so the kinds) is known. */
+  readonly inst: Map<number, { text: string; line: number }>;
+}
+
+const NAME = /^[A-Za-z_.$][A-Za-z0-9_.$]*$/;
+const ADDR = /^0x[0-9a-fA-F]{1,8}$/;
+
+export function parseAnnotations(text: string): Annotations {
+  const lines = text.split('\n');
+  if (lines[0] !== ANNOTATION_MAGIC) throw new AnnotationError(`must start with '${ANNOTATION_MAGIC}'`, 1);
+  let main: string | undefined;
+  const typeItems: { head: string; body: string; line: number }[] = [];
+  const codeItems: { name: string; addr: number; body: string; line: number }[] = [];
+  const dataItems: { name: string; addr: number; body: string; line: number }[] = [];
+  const inst = new Map<number, { text: string; line: number }>();
+  const names = new Set<string>();
+
+  const labelLine = (rest: string, ln: number) => {
+    const m = /^(\S+)\s+(\S+)\s*:\s*(.*)$/.exec(rest);
+    if (!m) throw new AnnotationError('expected ADDRESS NAME : TYPE', ln);
+    const [, a, name, body] = m;
+    if (!ADDR.test(a)) throw new AnnotationError(`bad address '${a}'`, ln);
+    if (!NAME.test(name)) throw new AnnotationError(`bad label name '${name}'`, ln);
+    if (names.has(name)) throw new AnnotationError(`label '${name}' annotated twice`, ln);
+    names.add(name);
+    return { name, addr: parseInt(a, 16) >>> 0, body, line: ln };
+  };
+
+  for (let i = 1; i < lines.length; i++) {
+    const ln = i + 1;
+    const line = lines[i];
+    if (line === '') continue;
+    const sp = line.indexOf(' ');
+    const kw = sp < 0 ? line : line.slice(0, sp);
+    const rest = sp < 0 ? '' : line.slice(sp + 1);
+    switch (kw) {
+      case 'main':
+        if (main !== undefined) throw new AnnotationError('main given twice', ln);
+        if (!NAME.test(rest)) throw new AnnotationError(`bad main label name '${rest}'`, ln);
+        main = rest;
+        break;
+      case 'type': {
+        const eq = rest.indexOf('=');
+        if (eq < 0) throw new AnnotationError("expected 'type NAME<params> = TYPE'", ln);
+        typeItems.push({ head: rest.slice(0, eq).trim(), body: rest.slice(eq + 1).trim(), line: ln });
+        break;
+      }
+      case 'code': codeItems.push(labelLine(rest, ln)); break;
+      case 'data': dataItems.push(labelLine(rest, ln)); break;
+      case 'inst': {
+        const m = /^(\S+)\s*:\s*(.*)$/.exec(rest);
+        if (!m || !ADDR.test(m[1])) throw new AnnotationError('expected inst ADDRESS : TYPES', ln);
+        const addr = parseInt(m[1], 16) >>> 0;
+        if (inst.has(addr)) throw new AnnotationError(`two instantiations for 0x${m[1]}`, ln);
+        inst.set(addr, { text: m[2], line: ln });
+        break;
+      }
+      default:
+        throw new AnnotationError(`unknown entry '${kw}'`, ln);
+    }
+  }
+  if (main === undefined) throw new AnnotationError("no 'main' entry", lines.length);
+
+  let firstError: AnnotationError | undefined;
+  const defs = parseTypeDefs(typeItems, (i, e) => {
+    firstError ??= new AnnotationError(`in type ${typeItems[i].head}: ${e.message}`, typeItems[i].line);
+  });
+  if (firstError) throw firstError;
+  const env = { defs, scope: new Map<string, Binder>() };
+
+  const code = new Map<number, CodeLabel>();
+  for (const it of codeItems) {
+    if (code.has(it.addr)) throw new AnnotationError(`two code labels at 0x${it.addr.toString(16)}`, it.line);
+    try {
+      code.set(it.addr, { name: it.name, addr: it.addr, ty: parseCode(it.body, env) });
+    } catch (e) {
+      if (e instanceof TypeSyntaxError) throw new AnnotationError(`type of ${it.name}: ${e.message} (column ${e.col + 1})`, it.line);
+      throw e;
+    }
+  }
+  const data = new Map<number, DataLabel>();
+  for (const it of dataItems) {
+    if (data.has(it.addr) || code.has(it.addr)) throw new AnnotationError(`two labels at 0x${it.addr.toString(16)}`, it.line);
+    try {
+      data.set(it.addr, { name: it.name, addr: it.addr, ty: parseTy(it.body, env) });
+    } catch (e) {
+      if (e instanceof TypeSyntaxError) throw new AnnotationError(`type of ${it.name}: ${e.message} (column ${e.col + 1})`, it.line);
+      throw e;
+    }
+  }
+  return { main, defs, code, data, inst };
+}

@@ -1,0 +1,996 @@
+// The TAL-IA32 checker (docs/tal.md §4). Trusted: this file, with subtype.ts, program.ts, the types, the decoder and
+// the interface, is what makes kernel mode safe.
+//
+// One pass over the code, in address order. Every byte of .text belongs to an instruction decoded from the start of a
+// labelled block; every label carries its type; the state (register types, stack type, and a few facts the checker
+// learns from comparisons) flows from one instruction to the next and is checked against the target's annotation at
+// every jump, call, return and fall-through. No fixpoints, no search: linear in the size of the code.
+
+import { type DataLabel, type CodeLabel } from '../annotations.ts';
+import { hex, PF_W, segmentFor, readLoaded } from '../elf.ts';
+import { type ImportSig, importSig } from '../interface.ts';
+import { type Arg, type Binder, type CodeTy, type Field, type Stk, type Ty, type TypeDefs, INT, TOP, NIL, cons, isStk, newBinder, sing, showCode, showRegs, showStk, showTy, substCode, substTy, whnf } from '../types.ts';
+import { parseArgs, TypeSyntaxError } from '../typeparse.ts';
+import { decode } from '../x86/decode.ts';
+import { formatInsn } from '../x86/format.ts';
+import { type Insn, type MemOperand, type Operand, EAX, ECX, EDX, ESP, NO_REG, isRefusal, REG32_NAMES } from '../x86/insn.ts';
+import { Matcher, freeIn } from './subtype.ts';
+import { type Program, type ProgramErrorClass, ProgramError, readProgram } from './program.ts';
+
+/**
+ * How far esp may be below the lowest stack address the program has touched since it last touched one (bytes).
+ * The kernel keeps an unmapped guard region of at least 4 KiB below every stack, so a push, a call, a fault frame or an
+ * interrupt frame written within this distance lands in the stack or in the guard, never beyond it (docs/tal.md §7).
+ */
+export const STACK_PROBE_LIMIT = 1024;
+
+export type CheckErrorClass =
+  | ProgramErrorClass
+  | 'data' | 'readonly-section'
+  | 'privileged' | 'interrupt' | 'far-transfer' | 'segment' | 'prefix' | 'fpu-simd' | 'string-op' | 'unsupported' | 'truncated'
+  | 'no-label' | 'bad-label' | 'bad-target' | 'fall-off-end'
+  | 'fallthrough-type' | 'jump-type'
+  | 'call-type' | 'call-non-code' | 'call-inst' | 'indirect-target'
+  | 'ret-type' | 'ret-not-code'
+  | 'stack-underflow' | 'stack-access' | 'stack-probe' | 'stack-pointer'
+  | 'uninit-read' | 'unchecked-index' | 'bad-array-access' | 'null-deref' | 'div-unproven' | 'readonly-write'
+  | 'pointer-arith' | 'not-a-pointer' | 'not-an-int' | 'store-type' | 'code-access' | 'bad-address'
+  | 'import-args' | 'import-bounds';
+
+export interface CheckError {
+  readonly cls: CheckErrorClass;
+  readonly message: string;
+  readonly address?: number;
+  readonly fileOffset?: number;
+  readonly label?: string;
+  readonly insn?: string;
+  readonly expected?: string;
+  readonly actual?: string;
+}
+
+export interface CheckSummary {
+  readonly blocks: number;
+  readonly instructions: number;
+  readonly codeBytes: number;
+  readonly imports: readonly string[];
+  readonly dataObjects: number;
+}
+
+export type CheckResult = { ok: true; summary: CheckSummary; program: Program } | { ok: false; error: CheckError };
+
+class Refuse extends Error {
+  constructor(readonly cls: CheckErrorClass, message: string, readonly expected?: string, readonly actual?: string) {
+    super(message);
+  }
+}
+
+function refuse(cls: CheckErrorClass, message: string, expected?: string, actual?: string): never {
+  throw new Refuse(cls, message, expected, actual);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The abstract state between two instructions
+
+/** What the last flag-setting instruction compared, while its operands still hold the values it compared. */
+type Cond =
+  | { k: 'zero'; reg: number } // test r,r / cmp r,0
+  | { k: 'bound'; idx: number; arr: number; idxFirst: boolean }; // cmp idx,[arr] / cmp [arr],idx
+
+class State {
+  constructor(
+    public regs: Ty[],
+    public stack: Stk,
+    /** Bytes between esp and the lowest stack address touched since (see STACK_PROBE_LIMIT). */
+    public untouched = 0,
+    /** Registers known to be non-zero (bit per register). */
+    public nonzero = 0,
+    /** Facts idx <u length(arr), as idx*8+arr. */
+    public bounds: number[] = [],
+    /** edx holds the sign extension of eax (set by cdq). */
+    public cdq = false,
+    public cond: Cond | null = null,
+  ) {}
+
+  clone(): State {
+    return new State(this.regs.slice(), this.stack, this.untouched, this.nonzero, this.bounds.slice(), this.cdq, this.cond);
+  }
+
+  static fromCode(c: CodeTy): State {
+    const regs: Ty[] = [];
+    for (let r = 0; r < 8; r++) regs.push(r === ESP ? TOP : c.regs[r] ?? TOP);
+    return new State(regs, c.stack);
+  }
+
+  /** Every write to a register goes through here, so that no fact outlives the value it is about. */
+  set(r: number, t: Ty): void {
+    this.regs[r] = t;
+    this.nonzero &= ~(1 << r);
+    if (this.bounds.length) this.bounds = this.bounds.filter(f => (f >> 3) !== r && (f & 7) !== r);
+    if (r === EAX || r === EDX) this.cdq = false;
+    const c = this.cond;
+    if (c && ((c.k === 'zero' && c.reg === r) || (c.k === 'bound' && (c.idx === r || c.arr === r)))) this.cond = null;
+  }
+
+  hasBound(idx: number, arr: number): boolean {
+    return this.bounds.includes(idx * 8 + arr);
+  }
+
+  show(): string {
+    const regs: (Ty | null)[] = this.regs.map((t, r) => (r === ESP || t.k === 'top' ? null : t));
+    return showRegs(regs, this.stack);
+  }
+}
+
+function stackSlot(s: Stk, n: number): Ty | undefined {
+  let cur = s;
+  for (let i = 0; i < n; i++) {
+    if (cur.k !== 'cons') return undefined;
+    cur = cur.tail;
+  }
+  return cur.k === 'cons' ? cur.head : undefined;
+}
+
+function stackSetSlot(s: Stk, n: number, t: Ty): Stk | undefined {
+  if (s.k !== 'cons') return undefined;
+  if (n === 0) return cons(t, s.tail);
+  const tail = stackSetSlot(s.tail, n - 1, t);
+  return tail && cons(s.head, tail);
+}
+
+function stackDrop(s: Stk, n: number): Stk | undefined {
+  let cur = s;
+  for (let i = 0; i < n; i++) {
+    if (cur.k !== 'cons') return undefined;
+    cur = cur.tail;
+  }
+  return cur;
+}
+
+function isIntLike(t: Ty): boolean {
+  return t.k === 'int' || t.k === 'sing';
+}
+
+/** Fresh rigid binders for a code type, so that two uses of one polymorphic continuation never share variables. */
+function freshen(c: CodeTy): CodeTy {
+  if (c.vars.length === 0) return c;
+  const m = new Map<Binder, Arg>();
+  const vars = c.vars.map(b => {
+    const nb = newBinder(b.name, b.kind);
+    m.set(b, nb.kind === 'stack' ? { k: 'svar', b: nb } : { k: 'var', b: nb });
+    return nb;
+  });
+  const body = substCode(c, m);
+  return { vars, regs: body.regs, stack: body.stack };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Memory locations
+
+type Loc =
+  | { k: 'stack'; slot: number }
+  | { k: 'field'; baseReg: number; tuple: Extract<Ty, { k: 'tuple' }>; index: number }
+  | { k: 'len' }
+  | { k: 'elem'; elem: Ty }
+  | { k: 'byte'; ro: boolean };
+
+interface DataObject { readonly label: DataLabel; readonly size: number }
+
+// ---------------------------------------------------------------------------------------------------------------
+
+class Checker {
+  private readonly defs: TypeDefs;
+  private readonly codeLabels: Map<number, CodeLabel>;
+  private readonly dataObjects: DataObject[] = []; // sorted by address
+  private readonly importBySlot = new Map<number, { name: string; sig: ImportSig }>();
+  private readonly textEnd: number;
+  private readonly labelTypeFn = (addr: number): Ty | undefined => this.labelType(addr);
+
+  // Position, for messages.
+  curAddr = 0;
+  curLabel: string | undefined;
+  curInsn: string | undefined;
+  instructions = 0;
+
+  constructor(private readonly p: Program) {
+    this.defs = p.ann.defs;
+    this.codeLabels = p.ann.code;
+    this.textEnd = p.textAddr + p.text.length;
+  }
+
+  labelType(addr: number): Ty | undefined {
+    const c = this.codeLabels.get(addr);
+    if (c) return { k: 'code', code: c.ty };
+    const d = this.p.ann.data.get(addr);
+    return d?.ty;
+  }
+
+  matcher(patterns: readonly Binder[] = []): Matcher {
+    return new Matcher(this.defs, new Set(patterns), this.labelTypeFn);
+  }
+
+  whnf(t: Ty): Ty {
+    return whnf(t, this.defs);
+  }
+
+  // ---- whole-program checks before the pass ----
+
+  checkImports(): void {
+    for (const imp of this.p.imports) {
+      const sig = importSig(imp.name);
+      if (!sig) refuse('import', `the kernel offers no import '${imp.name}'`);
+      this.importBySlot.set(imp.slot, { name: imp.name, sig });
+    }
+  }
+
+  checkLabels(): void {
+    const { ann, textAddr } = this.p;
+    for (const l of this.codeLabels.values()) {
+      if (l.addr < textAddr || l.addr >= this.textEnd) refuse('annotation', `code label '${l.name}' at 0x${hex(l.addr)} is outside ${'.text'} (0x${hex(textAddr)}..0x${hex(this.textEnd)})`);
+    }
+    const main = [...this.codeLabels.values()].find(l => l.name === ann.main);
+    if (!main) refuse('annotation', `the main label '${ann.main}' is not an annotated code label`);
+    const t = main.ty;
+    if (!(t.vars.length === 1 && t.vars[0].kind === 'stack' && t.regs.every(r => r === null) && t.stack.k === 'svar' && t.stack.b === t.vars[0]))
+      refuse('annotation', `main label '${main.name}' must have the entry type code[r:stack]{esp: r}`, 'code[r:stack]{esp: r}', showCode(t));
+    if (!this.codeLabels.has(textAddr)) refuse('no-label', `.text starts at 0x${hex(textAddr)} without a label: that code has no type`);
+  }
+
+  checkData(): void {
+    const labels = [...this.p.ann.data.values()].sort((a, b) => a.addr - b.addr);
+    for (const l of labels) {
+      const size = this.checkDataObject(l);
+      this.dataObjects.push({ label: l, size });
+    }
+    for (let i = 1; i < this.dataObjects.length; i++) {
+      const a = this.dataObjects[i - 1], b = this.dataObjects[i];
+      if (a.label.addr + a.size > b.label.addr) refuse('data', `data objects '${a.label.name}' (0x${hex(a.label.addr)}, ${a.size} bytes) and '${b.label.name}' (0x${hex(b.label.addr)}) overlap`);
+    }
+  }
+
+  private checkDataObject(l: DataLabel): number {
+    const t = this.whnf(l.ty);
+    const where = `data object '${l.name}' at 0x${hex(l.addr)}`;
+    const word = (off: number): number => {
+      const b = readLoaded(this.p.img, l.addr + off, 4);
+      if (!b) refuse('data', `${where}: offset ${off} is outside the loaded segments`);
+      return (b[0] | (b[1] << 8) | (b[2] << 16) | (b[3] << 24)) >>> 0;
+    };
+    let size: number;
+    let writable: boolean;
+    const elems: { off: number; ty: Ty }[] = [];
+    switch (t.k) {
+      case 'tuple':
+        size = 4 * t.fields.length;
+        writable = t.fields.some(f => f.flag !== 'r');
+        t.fields.forEach((f, i) => { if (f.flag !== 'u') elems.push({ off: 4 * i, ty: f.ty }); });
+        break;
+      case 'arr': {
+        const n = word(0);
+        if (n > 0x3fffffff) refuse('data', `${where}: array length ${n} is impossible`);
+        size = 4 + 4 * n;
+        writable = true;
+        for (let i = 0; i < n; i++) elems.push({ off: 4 + 4 * i, ty: t.elem });
+        break;
+      }
+      case 'bytes': {
+        const n = word(0);
+        if (n > 0x7fffffff) refuse('data', `${where}: byte array length ${n} is impossible`);
+        size = 4 + n;
+        writable = !t.ro;
+        break;
+      }
+      default:
+        refuse('data', `${where}: a data label's type must be a pointer to a tuple, array or byte array, not ${showTy(l.ty)}`);
+    }
+    if (size === 0) size = 0;
+    const seg = segmentFor(this.p.img, l.addr, Math.max(size, 1));
+    if (!seg) refuse('data', `${where}: its ${size} bytes are not inside one loaded segment`);
+    if (l.addr < this.textEnd && l.addr + size > this.p.textAddr) refuse('data', `${where} overlaps the code`);
+    const it = this.p.importTable;
+    if (l.addr < it.addr + it.size && l.addr + size > it.addr) refuse('data', `${where} overlaps the import table`);
+    if (writable && !(seg.flags & PF_W)) refuse('readonly-section', `${where} has a writable type (${showTy(l.ty)}) but lies in a read-only segment`);
+    for (const e of elems) {
+      const v = word(e.off);
+      if (!this.matcher().sub(sing(v), e.ty)) refuse('data', `${where}: the word at offset ${e.off} (0x${hex(v)}) is not a ${showTy(e.ty)}`, showTy(e.ty), `S(${v | 0})`);
+    }
+    return size;
+  }
+
+  // ---- the pass ----
+
+  run(): CheckSummary {
+    const { text, textAddr } = this.p;
+    const labelAddrs = [...this.codeLabels.keys()].sort((a, b) => a - b);
+    let nextLabel = 0;
+    let st: State | null = null; // null: the previous instruction does not fall through
+    let off = 0;
+    while (off < text.length) {
+      const addr = (textAddr + off) >>> 0;
+      this.curAddr = addr;
+      this.curInsn = undefined;
+      if (nextLabel < labelAddrs.length && labelAddrs[nextLabel] === addr) {
+        const label = this.codeLabels.get(addr)!;
+        if (st) this.jumpTo(st, label, 'fallthrough-type', false);
+        this.curLabel = label.name;
+        st = State.fromCode(label.ty);
+        nextLabel++;
+      } else if (!st) {
+        refuse('no-label', `code at 0x${hex(addr)} follows an instruction that does not fall through, and has no label: it has no type`);
+      }
+      const d = decode(text, off, addr);
+      if (isRefusal(d)) {
+        this.curInsn = d.text;
+        if (d.reason === 'truncated') refuse('truncated', `the bytes at the end of the code (${text.length - off}) do not form a whole instruction`);
+        refuse(d.reason, `'${d.text}' is not in the TAL subset (${d.reason})`);
+      }
+      this.curInsn = formatInsn(d);
+      if (nextLabel < labelAddrs.length && labelAddrs[nextLabel] < addr + d.length)
+        refuse('bad-label', `label '${this.codeLabels.get(labelAddrs[nextLabel])!.name}' at 0x${hex(labelAddrs[nextLabel])} is inside this instruction`);
+      this.instructions++;
+      st = this.step(st, d);
+      off += d.length;
+    }
+    this.curInsn = undefined;
+    if (st) refuse('fall-off-end', 'the last instruction falls through past the end of the code');
+    return {
+      blocks: labelAddrs.length,
+      instructions: this.instructions,
+      codeBytes: text.length,
+      imports: this.p.imports.map(i => i.name),
+      dataObjects: this.dataObjects.length,
+    };
+  }
+
+  // ---- control flow ----
+
+  private codeTargetOf(target: number, what: string): CodeLabel {
+    const l = this.codeLabels.get(target);
+    if (!l) {
+      const inText = target >= this.p.textAddr && target < this.textEnd;
+      refuse('bad-target', `${what} target 0x${hex(target)} is ${inText ? 'not a labelled block (it may be inside an instruction or a block)' : 'outside the code'}`);
+    }
+    return l;
+  }
+
+  private explicitInst(vars: readonly Binder[], m: Matcher): boolean {
+    const inst = this.p.ann.inst.get(this.curAddr);
+    if (!inst) return false;
+    let args: Arg[];
+    try {
+      args = parseArgs(inst.text, vars.map(v => v.kind), { defs: this.defs, scope: new Map() });
+    } catch (e) {
+      if (e instanceof TypeSyntaxError) refuse('annotation', `.tal.types line ${inst.line}: instantiation: ${e.message}`);
+      throw e;
+    }
+    vars.forEach((v, i) => m.bindings.set(v, args[i]));
+    return true;
+  }
+
+  /** Check that the state satisfies the precondition of a code type (instantiating its variables). */
+  private checkPre(st: State, c: CodeTy, cls: CheckErrorClass, what: string, m: Matcher): void {
+    for (let r = 0; r < 8; r++) {
+      const want = c.regs[r];
+      if (r === ESP || !want) continue;
+      if (!m.sub(st.regs[r], want)) refuse(cls, `${what}: ${REG32_NAMES[r]} has the wrong type`, `${REG32_NAMES[r]}: ${showTy(substTy(want, m.bindings))}`, `${REG32_NAMES[r]}: ${showTy(st.regs[r])}`);
+    }
+    if (!m.subStk(st.stack, c.stack)) refuse(cls, `${what}: the stack has the wrong type`, `esp: ${showStk(c.stack)}`, `esp: ${showStk(st.stack)}`);
+  }
+
+  private jumpTo(st: State, label: CodeLabel | { name: string; ty: CodeTy }, cls: CheckErrorClass, explicit: boolean | undefined): void {
+    const what = cls === 'fallthrough-type' ? `falling through into '${label.name}'` : `jump to '${label.name}'`;
+    if (st.untouched !== 0) refuse('stack-probe', `${what}: esp is ${st.untouched} bytes below the last stack access; touch the new stack space (e.g. with a store to [esp]) first`);
+    const m = this.matcher(label.ty.vars);
+    if (explicit !== false) this.explicitInst(label.ty.vars, m);
+    this.checkPre(st, label.ty, cls, what, m);
+  }
+
+  private typeOfTargetReg(st: State, r: number, what: string): CodeTy {
+    let t = st.regs[r];
+    if (t.k === 'sing') {
+      const lt = this.labelType(t.n >>> 0);
+      if (!lt || lt.k !== 'code') refuse('call-non-code', `${what} through ${REG32_NAMES[r]}, which holds the integer ${t.n}, not code`, 'code{…}', showTy(t));
+      t = lt;
+    }
+    const w = this.whnf(t);
+    if (w.k !== 'code') refuse('call-non-code', `${what} through ${REG32_NAMES[r]}, which is not code`, 'code{…}', showTy(t));
+    return w.code;
+  }
+
+  private call(st: State, callee: CodeTy, name: string): State {
+    if (st.untouched + 4 > STACK_PROBE_LIMIT) refuse('stack-probe', `call pushes its return address ${st.untouched + 4} bytes below the last stack access (limit ${STACK_PROBE_LIMIT})`);
+    if (callee.stack.k !== 'cons') refuse('call-type', `'${name}' is not a function: its stack type has no return address on top`, 'code{…} :: …', showStk(callee.stack));
+    const ret = this.whnf(callee.stack.head);
+    if (ret.k !== 'code') refuse('call-type', `'${name}' is not a function: the top of its stack is not a return address`, 'code{…}', showTy(ret));
+    const m = this.matcher(callee.vars);
+    this.explicitInst(callee.vars, m);
+    const pre: CodeTy = { vars: [], regs: callee.regs, stack: callee.stack.tail };
+    this.checkPre(st, pre, 'call-type', `call to '${name}'`, m);
+    const cont = substCode(ret.code, m.bindings);
+    const unbound = new Set<Binder>();
+    freeIn({ k: 'code', code: cont }, new Set(callee.vars), unbound);
+    if (unbound.size > 0) refuse('call-inst', `call to '${name}': cannot infer ${[...unbound].map(b => b.name).join(', ')} from the arguments; give them with .tal_inst`);
+    return State.fromCode(freshen(cont));
+  }
+
+  private callImport(st: State, imp: { name: string; sig: ImportSig }): State | null {
+    const { sig, name } = imp;
+    if (st.untouched + 4 > STACK_PROBE_LIMIT) refuse('stack-probe', `call pushes its return address ${st.untouched + 4} bytes below the last stack access (limit ${STACK_PROBE_LIMIT})`);
+    const m = this.matcher(sig.vars);
+    let result: Ty | null;
+    if (sig.spec.special === 'alloc') {
+      const inst = this.p.ann.inst.get(this.curAddr);
+      if (!inst) refuse('call-inst', `tal_alloc needs the type of the new tuple: give it with .tal_inst`);
+      let tt: Ty;
+      try {
+        [tt] = parseArgs(inst.text, ['word'], { defs: this.defs, scope: new Map() }) as Ty[];
+      } catch (e) {
+        if (e instanceof TypeSyntaxError) refuse('annotation', `.tal.types line ${inst.line}: instantiation: ${e.message}`);
+        throw e;
+      }
+      const w = this.whnf(tt);
+      if (w.k !== 'tuple' || w.nullable) refuse('call-inst', `tal_alloc allocates tuples, not ${showTy(tt)}`);
+      const size = stackSlot(st.stack, 0);
+      if (!size || size.k !== 'sing' || size.n !== 4 * w.fields.length) refuse('import-args', `tal_alloc of ${showTy(tt)} needs the size S(${4 * w.fields.length}) on top of the stack`, `S(${4 * w.fields.length})`, size ? showTy(size) : '(nothing)');
+      result = { k: 'tuple', nullable: false, fields: w.fields.map(f => ({ ty: f.ty, flag: 'u' })) };
+    } else {
+      this.explicitInst(sig.vars, m);
+      let s = st.stack;
+      sig.params.forEach((p, i) => {
+        if (s.k !== 'cons') refuse('import-args', `${name} takes ${sig.params.length} arguments but the stack has only ${i}`, showTy(p), showStk(s));
+        if (!m.sub(s.head, p)) refuse('import-args', `argument ${i + 1} of ${name} has the wrong type`, showTy(substTy(p, m.bindings)), showTy(s.head));
+        s = s.tail;
+      });
+      this.staticBufferCheck(st, imp);
+      result = sig.result && substTy(sig.result, m.bindings);
+      if (sig.result === null) return null; // never returns
+    }
+    const out = st.clone();
+    out.cond = null;
+    out.set(EAX, result!);
+    out.set(ECX, TOP);
+    out.set(EDX, TOP);
+    out.untouched = 0;
+    return out;
+  }
+
+  /** A buffer argument whose bounds are all known constants is refused here if it would be refused at run time. */
+  private staticBufferCheck(st: State, imp: { name: string; sig: ImportSig }): void {
+    const b = imp.sig.spec.buffer;
+    if (!b) return;
+    const buf = stackSlot(st.stack, b.buf), off = stackSlot(st.stack, b.off);
+    const count = typeof b.count === 'number' ? stackSlot(st.stack, b.count) : sing(b.count.fixed);
+    if (!buf || !off || !count || buf.k !== 'sing' || off.k !== 'sing' || count.k !== 'sing') return;
+    const obj = this.dataObjects.find(o => o.label.addr === buf.n >>> 0);
+    if (!obj) return;
+    const t = this.whnf(obj.label.ty);
+    if (t.k !== 'bytes') return;
+    const len = obj.size - 4;
+    if (off.n < 0 || count.n < 0 || off.n + count.n > len)
+      refuse('import-bounds', `${imp.name}: offset ${off.n} and count ${count.n} fall outside '${obj.label.name}' (length ${len})`);
+  }
+
+  // ---- memory ----
+
+  private loc(st: State, mem: MemOperand, size: 1 | 4): Loc {
+    if (mem.base === ESP) {
+      if (mem.index !== NO_REG) refuse('stack-access', 'indexed stack access');
+      if (size !== 4) refuse('stack-access', 'byte access to the stack');
+      if (mem.disp < 0 || mem.disp % 4 !== 0) refuse('stack-access', `stack access at esp${mem.disp < 0 ? '' : '+'}${mem.disp} is not an aligned slot at or above esp`);
+      return { k: 'stack', slot: mem.disp / 4 };
+    }
+    let baseReg = mem.base, index = mem.index;
+    let baseTy: Ty;
+    let disp = mem.disp;
+    if (baseReg === NO_REG) {
+      if (index !== NO_REG) refuse('not-a-pointer', 'an indexed access needs the array in a base register');
+      const a = disp >>> 0;
+      const obj = this.dataObjectAt(a);
+      if (!obj) this.badAddress(a);
+      baseTy = obj.label.ty;
+      disp = a - obj.label.addr;
+    } else {
+      baseTy = this.pointerType(st.regs[baseReg], baseReg);
+      // [i + arr*1 + 4] for byte arrays: accept the operands in either order.
+      if (index !== NO_REG && mem.scale === 1 && !isPointer(this.whnf(baseTy))) {
+        const other = this.pointerType(st.regs[index], index);
+        if (isPointer(this.whnf(other))) {
+          [baseReg, index] = [index, baseReg];
+          baseTy = other;
+        }
+      }
+    }
+    const t = this.whnf(baseTy);
+    const name = baseReg === NO_REG ? `0x${hex(mem.disp)}` : REG32_NAMES[baseReg];
+    switch (t.k) {
+      case 'tuple': {
+        if (t.nullable) refuse('null-deref', `${name} may be null: test it before use`, showTy({ ...t, nullable: false }), showTy(baseTy));
+        if (index !== NO_REG) refuse('pointer-arith', `indexing into a tuple (${name}: ${showTy(baseTy)})`);
+        if (size !== 4) refuse('bad-address', `byte access to a tuple field`);
+        if (disp < 0 || disp % 4 !== 0 || disp >= 4 * t.fields.length) refuse('bad-address', `offset ${disp} is not a field of ${showTy(baseTy)}`);
+        return { k: 'field', baseReg, tuple: t, index: disp / 4 };
+      }
+      case 'arr': case 'bytes': {
+        if (t.nullable) refuse('null-deref', `${name} may be null: test it before use`, showTy({ ...t, nullable: false }), showTy(baseTy));
+        if (index === NO_REG) {
+          if (disp === 0 && size === 4) return { k: 'len' };
+          refuse('bad-array-access', `an array element needs an index register: [${name}+i*${t.k === 'arr' ? 4 : 1}+4]`);
+        }
+        const elemSize = t.k === 'arr' ? 4 : 1;
+        if (mem.scale !== elemSize || disp !== 4 || size !== elemSize)
+          refuse('bad-array-access', `elements of ${showTy(baseTy)} are accessed as ${elemSize === 4 ? 'DWORD PTR [arr+i*4+4]' : 'BYTE PTR [arr+i*1+4]'}`);
+        if (baseReg === NO_REG || !st.hasBound(index, baseReg))
+          refuse('unchecked-index', `no bounds check of ${REG32_NAMES[index]} against the length of ${name} is in force (compare with cmp ${REG32_NAMES[index]},[${name}] and jae before the access; the check lapses when either register changes)`);
+        return t.k === 'arr' ? { k: 'elem', elem: t.elem } : { k: 'byte', ro: t.ro };
+      }
+      default:
+        refuse('not-a-pointer', `${name} is not a pointer`, 'a pointer', showTy(baseTy));
+    }
+  }
+
+  private pointerType(t: Ty, reg: number): Ty {
+    if (t.k !== 'sing') return t;
+    const a = t.n >>> 0;
+    if (this.codeLabels.has(a) || (a >= this.p.textAddr && a < this.textEnd)) refuse('code-access', `${REG32_NAMES[reg]} points into the code: code is neither read nor written`);
+    const d = this.p.ann.data.get(a);
+    if (!d) refuse('not-a-pointer', `${REG32_NAMES[reg]} holds the integer ${t.n}, not the address of a data object`, 'a pointer', showTy(t));
+    return d.ty;
+  }
+
+  private dataObjectAt(a: number): DataObject | undefined {
+    let lo = 0, hi = this.dataObjects.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      const o = this.dataObjects[mid];
+      if (a < o.label.addr) hi = mid - 1;
+      else if (a >= o.label.addr + o.size) lo = mid + 1;
+      else return o;
+    }
+    return undefined;
+  }
+
+  private badAddress(a: number): never {
+    if (a >= this.p.textAddr && a < this.textEnd) refuse('code-access', `0x${hex(a)} is in the code: code is neither read nor written`);
+    const it = this.p.importTable;
+    if (a >= it.addr && a < it.addr + it.size) refuse('code-access', `0x${hex(a)} is in the import table, which is only called through`);
+    refuse('bad-address', `0x${hex(a)} is not inside any annotated data object`);
+  }
+
+  private load(st: State, l: Loc): Ty {
+    switch (l.k) {
+      case 'stack': {
+        const t = stackSlot(st.stack, l.slot);
+        if (!t) refuse('stack-underflow', `stack slot ${l.slot} (esp+${4 * l.slot}) is beyond the known stack`, undefined, `esp: ${showStk(st.stack)}`);
+        st.untouched = Math.min(st.untouched, 4 * l.slot);
+        return t;
+      }
+      case 'field': {
+        const f = l.tuple.fields[l.index];
+        if (f.flag === 'u') refuse('uninit-read', `field ${l.index} of ${showTy(l.tuple)} is not initialised`);
+        return f.ty;
+      }
+      case 'len': return INT;
+      case 'elem': return l.elem;
+      case 'byte': return INT;
+    }
+  }
+
+  private store(st: State, l: Loc, v: Ty): void {
+    switch (l.k) {
+      case 'stack': {
+        const s = stackSetSlot(st.stack, l.slot, v);
+        if (!s) refuse('stack-underflow', `stack slot ${l.slot} (esp+${4 * l.slot}) is beyond the known stack`, undefined, `esp: ${showStk(st.stack)}`);
+        st.stack = s;
+        st.untouched = Math.min(st.untouched, 4 * l.slot);
+        return;
+      }
+      case 'field': {
+        const f = l.tuple.fields[l.index];
+        if (f.flag === 'r') refuse('readonly-write', `field ${l.index} of ${showTy(l.tuple)} is read-only`);
+        if (!this.matcher().sub(v, f.ty)) refuse('store-type', `storing into field ${l.index}`, showTy(f.ty), showTy(v));
+        if (f.flag === 'u' && l.baseReg !== NO_REG) {
+          // The register that points to the tuple now knows the field is initialised; other copies of the pointer
+          // still see ^u, which only forbids reading: sound without alias tracking.
+          const fields: Field[] = l.tuple.fields.slice();
+          fields[l.index] = { ty: f.ty, flag: 'rw' };
+          // The register keeps its value, so its facts stay: assign directly rather than through set().
+          st.regs[l.baseReg] = { k: 'tuple', nullable: false, fields };
+        }
+        return;
+      }
+      case 'len': refuse('readonly-write', 'the length of an array is read-only');
+      case 'elem':
+        if (!this.matcher().sub(v, l.elem)) refuse('store-type', 'storing an array element', showTy(l.elem), showTy(v));
+        return;
+      case 'byte':
+        if (l.ro) refuse('readonly-write', 'the byte array is read-only (*rbytes)');
+        if (!isIntLike(v)) refuse('not-an-int', 'only integers are stored into byte arrays', 'int', showTy(v));
+        return;
+    }
+  }
+
+  // ---- operands ----
+
+  private readOperand(st: State, o: Operand, size: 1 | 4): Ty {
+    switch (o.kind) {
+      case 'reg':
+        if (o.size === 4 && o.reg === ESP) refuse('stack-pointer', 'esp cannot be used as a value');
+        if (o.size === 1) {
+          const full = st.regs[o.reg & 3];
+          if (!isIntLike(full)) refuse('not-an-int', `${REG32_NAMES[o.reg & 3]} is not an integer`, 'int', showTy(full));
+          return INT;
+        }
+        return st.regs[o.reg];
+      case 'imm': return sing(o.value);
+      case 'mem': return this.load(st, this.loc(st, o, size));
+      default: refuse('unsupported', `operand ${o.kind} where a value is expected`);
+    }
+  }
+
+  private writeOperand(st: State, o: Operand, v: Ty, size: 1 | 4): void {
+    if (o.kind === 'reg') {
+      if (o.reg === ESP && o.size === 4) refuse('stack-pointer', 'esp is changed only by push, pop, call, ret and add/sub esp, imm');
+      // A byte register write leaves the rest of the register in place: the whole is an integer at best.
+      st.set(o.size === 4 ? o.reg : o.reg & 3, o.size === 4 ? v : INT);
+      return;
+    }
+    if (o.kind === 'mem') {
+      const l = this.loc(st, o, size);
+      if (l.k === 'stack' && size !== 4) refuse('stack-access', 'byte access to the stack');
+      this.store(st, l, v);
+      return;
+    }
+    refuse('unsupported', `cannot write to a ${o.kind} operand`);
+  }
+
+  private intOperand(st: State, o: Operand, what: string): Ty {
+    const t = this.readOperand(st, o, 4);
+    if (!isIntLike(t)) {
+      const w = t.k === 'named' ? this.whnf(t) : t;
+      if (isPointer(w) || w.k === 'code') refuse('pointer-arith', `${what}: ${describe(o)} is a pointer (${showTy(t)}), not an integer`, 'int', showTy(t));
+      refuse('not-an-int', `${what}: ${describe(o)} is not an integer`, 'int', showTy(t));
+    }
+    return t;
+  }
+
+  private isNonzero(st: State, o: Operand): boolean {
+    if (o.kind !== 'reg' || o.size !== 4) return false;
+    const t = st.regs[o.reg];
+    return (st.nonzero & (1 << o.reg)) !== 0 || (t.k === 'sing' && t.n !== 0);
+  }
+
+  // ---- one instruction ----
+
+  private step(st: State, d: Insn): State | null {
+    const ops = d.operands;
+    switch (d.op) {
+      case 'nop':
+        return st;
+      case 'mov': {
+        const [dst, src] = ops;
+        const size = operandSize(dst, src);
+        if (size === 1) {
+          // byte moves: mov r8, imm8 / r8, r/m8 / m8, r8 / m8, imm8
+          const v = src.kind === 'imm' ? INT : this.readOperand(st, src, 1);
+          this.writeOperand(st, dst, v, 1);
+          return st;
+        }
+        const v = this.readOperand(st, src, 4);
+        this.writeOperand(st, dst, v, 4);
+        return st;
+      }
+      case 'movzx': case 'movsx': {
+        const [dst, src] = ops;
+        this.readOperand(st, src, 1);
+        this.writeOperand(st, dst, INT, 4);
+        return st;
+      }
+      case 'lea': {
+        const [dst] = ops;
+        // lea computes an address but reads nothing: the result is an integer.
+        this.writeOperand(st, dst, INT, 4);
+        return st;
+      }
+      case 'add': case 'sub':
+        if (ops[0].kind === 'reg' && ops[0].reg === ESP && ops[0].size === 4) return this.adjustEsp(st, d);
+        return this.alu(st, d);
+      case 'and': case 'or': case 'xor': case 'adc': case 'sbb':
+        return this.alu(st, d);
+      case 'cmp': case 'test': {
+        const [a, b] = ops;
+        const la = a.kind === 'mem' ? this.loc(st, a, 4) : null;
+        const lb = b.kind === 'mem' ? this.loc(st, b, 4) : null;
+        if (la) this.load(st, la); else this.readOperand(st, a, 4);
+        if (lb) this.load(st, lb); else this.readOperand(st, b, 4);
+        st.cond = condOf(d.op, a, b, la, lb);
+        return st;
+      }
+      case 'inc': case 'dec': case 'not': case 'neg': {
+        const [dst] = ops;
+        const t = this.intOperand(st, dst, d.op);
+        let r: Ty = INT;
+        if (t.k === 'sing') r = sing(d.op === 'inc' ? t.n + 1 : d.op === 'dec' ? t.n - 1 : d.op === 'not' ? ~t.n : -t.n);
+        this.writeOperand(st, dst, r, 4);
+        st.cond = null;
+        return st;
+      }
+      case 'shl': case 'shr': case 'sar': case 'rol': case 'ror': {
+        const [dst, cnt] = ops;
+        const t = this.intOperand(st, dst, d.op);
+        const c = cnt.kind === 'reg' ? this.intOperand(st, cnt, d.op) : this.readOperand(st, cnt, 4);
+        let r: Ty = INT;
+        if (t.k === 'sing' && c.k === 'sing' && (d.op === 'shl' || d.op === 'shr' || d.op === 'sar')) {
+          const n = c.n & 31;
+          r = sing(d.op === 'shl' ? t.n << n : d.op === 'shr' ? t.n >>> n : t.n >> n);
+        }
+        this.writeOperand(st, dst, r, 4);
+        if (!(cnt.kind === 'imm' && (cnt.value & 31) === 0)) st.cond = null;
+        return st;
+      }
+      case 'imul': {
+        if (ops.length === 1) return this.mulDiv(st, d);
+        const [dst, a, b] = ops;
+        const x = this.intOperand(st, a, 'imul');
+        const y = b ? this.readOperand(st, b, 4) : this.intOperand(st, dst, 'imul');
+        const r = x.k === 'sing' && y.k === 'sing' ? sing(Math.imul(x.n, y.n)) : INT;
+        this.writeOperand(st, dst, r, 4);
+        st.cond = null;
+        return st;
+      }
+      case 'mul': case 'div': case 'idiv':
+        return this.mulDiv(st, d);
+      case 'cdq': {
+        this.intOperand(st, { kind: 'reg', reg: EAX, size: 4 }, 'cdq');
+        st.set(EDX, INT);
+        st.cdq = true;
+        return st;
+      }
+      case 'setcc': {
+        const [dst] = ops;
+        this.writeOperand(st, dst, INT, 1);
+        return st;
+      }
+      case 'push': {
+        const [src] = ops;
+        const v = this.readOperand(st, src, 4);
+        if (st.untouched + 4 > STACK_PROBE_LIMIT) refuse('stack-probe', `push writes ${st.untouched + 4} bytes below the last stack access (limit ${STACK_PROBE_LIMIT})`);
+        st.stack = cons(v, st.stack);
+        st.untouched = 0;
+        return st;
+      }
+      case 'pop': {
+        const [dst] = ops;
+        const s = st.stack;
+        if (s.k !== 'cons') refuse('stack-underflow', 'pop from a stack whose top is not known to hold a value', 'τ :: σ', showStk(s));
+        st.stack = s.tail;
+        st.untouched = Math.max(0, st.untouched - 4);
+        this.writeOperand(st, dst, s.head, 4);
+        return st;
+      }
+      case 'jmp': {
+        const [t] = ops;
+        if (t.kind === 'rel') {
+          this.jumpTo(st, this.codeTargetOf(t.target, 'jump'), 'jump-type', undefined);
+        } else if (t.kind === 'reg') {
+          this.jumpTo(st, { name: REG32_NAMES[t.reg], ty: this.typeOfTargetReg(st, t.reg, 'jump') }, 'jump-type', undefined);
+        } else {
+          refuse('indirect-target', 'jumps through memory are not allowed; load the code pointer into a register');
+        }
+        return null;
+      }
+      case 'jcc': {
+        const [t] = ops;
+        if (t.kind !== 'rel') refuse('unsupported', 'conditional jump without a direct target');
+        const label = this.codeTargetOf(t.target, 'jump');
+        const taken = st.clone();
+        this.refine(taken, d.cc, true);
+        this.jumpTo(taken, label, 'jump-type', undefined);
+        this.refine(st, d.cc, false);
+        return st;
+      }
+      case 'call': {
+        const [t] = ops;
+        if (t.kind === 'rel') {
+          const l = this.codeTargetOf(t.target, 'call');
+          return this.call(st, l.ty, l.name);
+        }
+        if (t.kind === 'reg') return this.call(st, this.typeOfTargetReg(st, t.reg, 'call'), REG32_NAMES[t.reg]);
+        if (t.kind === 'mem' && t.base === NO_REG && t.index === NO_REG) {
+          const imp = this.importBySlot.get(t.disp >>> 0);
+          if (imp) return this.callImport(st, imp);
+        }
+        refuse('indirect-target', 'calls through memory are allowed only through an import slot: call DWORD PTR [slot]');
+      }
+      case 'ret': {
+        if (ops.length > 0) refuse('unsupported', 'ret with an immediate is not in the TAL subset');
+        const s = st.stack;
+        if (s.k !== 'cons') refuse('stack-underflow', 'ret with no return address known on the stack', 'code{…} :: σ', showStk(s));
+        let rt = s.head;
+        if (rt.k === 'sing') rt = this.labelType(rt.n >>> 0) ?? rt;
+        const w = this.whnf(rt);
+        if (w.k !== 'code') refuse('ret-not-code', 'the top of the stack is not a return address', 'code{…}', showTy(s.head));
+        const after = st.clone();
+        after.stack = s.tail;
+        after.untouched = 0;
+        this.jumpTo(after, { name: 'the return address', ty: w.code }, 'ret-type', false);
+        return null;
+      }
+      default:
+        refuse('unsupported', `'${d.op}' is not in the TAL subset`);
+    }
+  }
+
+  private adjustEsp(st: State, d: Insn): State {
+    const src = d.operands[1];
+    if (src.kind !== 'imm') refuse('stack-pointer', 'esp is adjusted only by a constant');
+    let n = d.op === 'add' ? src.value : -src.value;
+    if (n % 4 !== 0) refuse('stack-pointer', `esp must stay word-aligned (adjustment ${n})`);
+    st.cond = null;
+    if (n >= 0) {
+      const s = stackDrop(st.stack, n / 4);
+      if (!s) refuse('stack-underflow', `add esp, ${n} pops below the known stack`, undefined, `esp: ${showStk(st.stack)}`);
+      st.stack = s;
+      st.untouched = Math.max(0, st.untouched - n);
+      return st;
+    }
+    n = -n;
+    if (st.untouched + n > STACK_PROBE_LIMIT) refuse('stack-probe', `sub esp, ${n} moves esp ${st.untouched + n} bytes below the last stack access (limit ${STACK_PROBE_LIMIT}); touch the stack in steps`);
+    for (let i = 0; i < n / 4; i++) st.stack = cons(TOP, st.stack);
+    st.untouched += n;
+    return st;
+  }
+
+  private alu(st: State, d: Insn): State {
+    const [dst, src] = d.operands;
+    // xor r,r and sub r,r are the idioms for zero: they need nothing of r.
+    if ((d.op === 'xor' || d.op === 'sub') && dst.kind === 'reg' && src.kind === 'reg' && dst.reg === src.reg && dst.size === 4) {
+      if (dst.reg === ESP) refuse('stack-pointer', 'esp cannot be zeroed');
+      st.set(dst.reg, sing(0));
+      st.cond = null;
+      return st;
+    }
+    const a = this.intOperand(st, dst, d.op);
+    const b = this.intOperand(st, src, d.op);
+    let r: Ty = INT;
+    if (a.k === 'sing' && b.k === 'sing') {
+      switch (d.op) {
+        case 'add': r = sing(a.n + b.n); break;
+        case 'sub': r = sing(a.n - b.n); break;
+        case 'and': r = sing(a.n & b.n); break;
+        case 'or': r = sing(a.n | b.n); break;
+        case 'xor': r = sing(a.n ^ b.n); break;
+      }
+    }
+    this.writeOperand(st, dst, r, 4);
+    st.cond = null;
+    return st;
+  }
+
+  private mulDiv(st: State, d: Insn): State {
+    const [src] = d.operands;
+    this.intOperand(st, { kind: 'reg', reg: EAX, size: 4 }, d.op);
+    this.intOperand(st, src, d.op);
+    if (d.op === 'div' || d.op === 'idiv') {
+      if (!this.isNonzero(st, src)) refuse('div-unproven', `${d.op}: the divisor is not proven non-zero (test it and branch on zero first)`);
+      if (d.op === 'div') {
+        const e = st.regs[EDX];
+        if (!(e.k === 'sing' && e.n === 0)) refuse('div-unproven', 'div: edx must be 0 (xor edx, edx) so that the quotient fits', 'edx: S(0)', `edx: ${showTy(e)}`);
+      } else if (!st.cdq) {
+        refuse('div-unproven', 'idiv: edx must hold the sign extension of eax (cdq right before)');
+      }
+    } else {
+      this.intOperand(st, { kind: 'reg', reg: EDX, size: 4 }, d.op);
+    }
+    st.set(EAX, INT);
+    st.set(EDX, INT);
+    st.cond = null;
+    return st;
+  }
+
+  /** Learn from the branch: on the edge where `taken` says the condition held (or not). */
+  private refine(st: State, cc: number, taken: boolean): void {
+    const c = st.cond;
+    if (!c) return;
+    // cc: 2 b, 3 ae, 4 e, 5 ne, 6 be, 7 a
+    if (c.k === 'zero') {
+      const nonzeroEdge = (cc === 5 && taken) || (cc === 4 && !taken);
+      if (!nonzeroEdge) return;
+      const t = st.regs[c.reg];
+      const w = t.k === 'named' ? this.whnf(t) : t;
+      if ((w.k === 'tuple' || w.k === 'arr' || w.k === 'bytes') && w.nullable) st.regs[c.reg] = { ...w, nullable: false };
+      st.nonzero |= 1 << c.reg;
+      return;
+    }
+    // idx <u len holds on: cmp idx,[arr]: jb taken / jae not taken; cmp [arr],idx: ja taken / jbe not taken
+    const below = c.idxFirst ? (cc === 2 && taken) || (cc === 3 && !taken) : (cc === 7 && taken) || (cc === 6 && !taken);
+    if (below && !st.hasBound(c.idx, c.arr)) st.bounds = [...st.bounds, c.idx * 8 + c.arr];
+  }
+}
+
+/** What a cmp or test tells the next conditional jump, if anything. */
+function condOf(op: string, a: Operand, b: Operand, la: Loc | null, lb: Loc | null): Cond | null {
+  if (a.kind === 'reg' && a.size === 4) {
+    if (op === 'test' && b.kind === 'reg' && b.reg === a.reg && b.size === 4) return { k: 'zero', reg: a.reg };
+    if (op === 'cmp' && b.kind === 'imm' && b.value === 0) return { k: 'zero', reg: a.reg };
+    if (op === 'cmp' && b.kind === 'mem' && lb?.k === 'len' && b.base !== NO_REG && b.index === NO_REG) return { k: 'bound', idx: a.reg, arr: b.base, idxFirst: true };
+  }
+  if (op === 'cmp' && a.kind === 'mem' && la?.k === 'len' && a.base !== NO_REG && a.index === NO_REG && b.kind === 'reg' && b.size === 4)
+    return { k: 'bound', idx: b.reg, arr: a.base, idxFirst: false };
+  return null;
+}
+
+function isPointer(t: Ty): boolean {
+  return t.k === 'tuple' || t.k === 'arr' || t.k === 'bytes';
+}
+
+function operandSize(a: Operand, b: Operand): 1 | 4 {
+  if (a.kind === 'reg') return a.size;
+  if (b.kind === 'reg') return b.size;
+  if (a.kind === 'mem' && a.size === 1) return 1;
+  return 4;
+}
+
+function describe(o: Operand): string {
+  switch (o.kind) {
+    case 'reg': return o.size === 4 ? REG32_NAMES[o.reg] : 'a byte register';
+    case 'imm': return `${o.value}`;
+    case 'mem': return 'the memory operand';
+    default: return o.kind;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+
+/** Check an executable. Never throws on any input: every problem is a refusal with a class and a message. */
+export function checkElf(bytes: Uint8Array): CheckResult {
+  let program: Program;
+  try {
+    program = readProgram(bytes);
+  } catch (e) {
+    if (e instanceof ProgramError) return { ok: false, error: { cls: e.cls, message: e.message } };
+    return { ok: false, error: { cls: 'elf', message: `unreadable file: ${(e as Error).message}` } };
+  }
+  return checkProgram(program);
+}
+
+export function checkProgram(program: Program): CheckResult {
+  const c = new Checker(program);
+  try {
+    c.checkImports();
+    c.checkLabels();
+    c.checkData();
+    const summary = c.run();
+    return { ok: true, summary, program };
+  } catch (e) {
+    if (e instanceof Refuse) {
+      const inCode = c.instructions > 0 || c.curInsn !== undefined;
+      return {
+        ok: false,
+        error: {
+          cls: e.cls,
+          message: e.message,
+          ...(inCode ? { address: c.curAddr, fileOffset: program.textFileOffset + (c.curAddr - program.textAddr), label: c.curLabel, insn: c.curInsn } : {}),
+          expected: e.expected,
+          actual: e.actual,
+        },
+      };
+    }
+    // A bug in the checker must refuse, never accept: report it as such.
+    return { ok: false, error: { cls: 'unsupported', message: `internal checker error: ${(e as Error).stack ?? e}` } };
+  }
+}
+
+export function formatCheckError(file: string, e: CheckError): string {
+  const lines: string[] = [];
+  const where = e.address !== undefined ? `0x${hex(e.address)} (file offset 0x${hex(e.fileOffset ?? 0)})${e.label ? ` in block '${e.label}'` : ''}` : '';
+  lines.push(`${file}: refused [${e.cls}]${where ? ` at ${where}` : ''}: ${e.message}`);
+  if (e.insn) lines.push(`  instruction: ${e.insn}`);
+  if (e.expected !== undefined) lines.push(`  expected:    ${e.expected}`);
+  if (e.actual !== undefined) lines.push(`  actual:      ${e.actual}`);
+  return lines.join('\n');
+}
+
+export function formatCheckSummary(file: string, s: CheckSummary): string {
+  return `${file}: verified: ${s.blocks} blocks, ${s.instructions} instructions, ${s.codeBytes} bytes of code, ${s.dataObjects} data objects, ${s.imports.length} imports (${s.imports.join(', ') || 'none'})`;
+}
+
+export { NIL };

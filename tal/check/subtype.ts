@@ -1,0 +1,194 @@
+// Subtyping and instantiation (docs/tal.md §4.2). Trusted.
+//
+// `sub(a, b)` decides a ≤ b where b may mention *pattern* variables (the ∀-bound variables of a jump or call target);
+// a pattern variable is bound to the actual type at its first occurrence, and later occurrences must agree with
+// that binding. Every other variable is rigid and equal only to itself. No search and no backtracking: an
+// instantiation that this first-occurrence rule cannot find must be given explicitly with `.tal_inst`.
+
+import { type Arg, type Binder, type CodeTy, type Field, type Stk, type Ty, type TypeDefs, isStk, substCode, whnf } from '../types.ts';
+
+export class Matcher {
+  readonly bindings = new Map<Binder, Arg>();
+
+  /**
+   * @param defs named type definitions
+   * @param patterns the variables that may be bound
+   * @param labelType the declared type of the data or code label at an address (how a constant S(n) becomes a pointer)
+   */
+  constructor(
+    private readonly defs: TypeDefs,
+    private readonly patterns: ReadonlySet<Binder>,
+    private readonly labelType: (addr: number) => Ty | undefined,
+  ) {}
+
+  private pattern(b: Binder): boolean {
+    return this.patterns.has(b);
+  }
+
+  sub(a: Ty, b: Ty): boolean {
+    if (b.k === 'var' && this.pattern(b.b)) {
+      const bound = this.bindings.get(b.b);
+      if (bound === undefined) {
+        this.bindings.set(b.b, a);
+        return true;
+      }
+      return !isStk(bound) && new Matcher(this.defs, new Set(), this.labelType).sub(a, bound);
+    }
+    if (b.k === 'top') return true;
+    if (a.k === 'var' || b.k === 'var') return a.k === 'var' && b.k === 'var' && a.b === b.b;
+    if (a.k === 'named' && b.k === 'named') {
+      if (a.name === b.name) return this.eqArgs(a.args, b.args);
+      return false;
+    }
+    if (a.k === 'named') return this.sub(whnf(a, this.defs), b);
+    if (b.k === 'named') return this.sub(a, whnf(b, this.defs));
+    switch (a.k) {
+      case 'top': return false;
+      case 'int': return b.k === 'int';
+      case 'sing': {
+        if (b.k === 'int') return true;
+        if (b.k === 'sing') return a.n === b.n;
+        if (a.n === 0 && isNullablePointer(b)) return true;
+        const lt = this.labelType(a.n >>> 0);
+        return lt !== undefined && this.sub(lt, b);
+      }
+      case 'tuple': {
+        if (b.k !== 'tuple') return false;
+        if (a.nullable && !b.nullable) return false;
+        if (a.fields.length < b.fields.length) return false;
+        for (let i = 0; i < b.fields.length; i++) if (!this.subField(a.fields[i], b.fields[i])) return false;
+        return true;
+      }
+      case 'arr':
+        return b.k === 'arr' && (!a.nullable || b.nullable) && this.eq(a.elem, b.elem);
+      case 'bytes':
+        return b.k === 'bytes' && (!a.nullable || b.nullable) && (!a.ro || b.ro);
+      case 'code':
+        return b.k === 'code' && this.eqCode(a.code, b.code);
+    }
+  }
+
+  private subField(a: Field, b: Field): boolean {
+    switch (b.flag) {
+      case 'r': return a.flag !== 'u' && this.sub(a.ty, b.ty);
+      case 'rw': return a.flag === 'rw' && this.eq(a.ty, b.ty);
+      case 'u': return a.flag !== 'r' && this.eq(a.ty, b.ty);
+    }
+  }
+
+  /** Type equality (invariant positions), binding pattern variables in b. Named types unfold against structures. */
+  eq(a: Ty, b: Ty): boolean {
+    if (b.k === 'var' && this.pattern(b.b)) {
+      const bound = this.bindings.get(b.b);
+      if (bound === undefined) {
+        this.bindings.set(b.b, a);
+        return true;
+      }
+      return !isStk(bound) && new Matcher(this.defs, new Set(), this.labelType).eq(a, bound);
+    }
+    if (a.k === 'var' || b.k === 'var') return a.k === 'var' && b.k === 'var' && a.b === b.b;
+    if (a.k === 'named' && b.k === 'named') return a.name === b.name && this.eqArgs(a.args, b.args);
+    if (a.k === 'named') return this.eq(whnf(a, this.defs), b);
+    if (b.k === 'named') return this.eq(a, whnf(b, this.defs));
+    switch (a.k) {
+      case 'top': case 'int': return b.k === a.k;
+      case 'sing': return b.k === 'sing' && a.n === b.n;
+      case 'tuple':
+        return b.k === 'tuple' && a.nullable === b.nullable && a.fields.length === b.fields.length &&
+          a.fields.every((f, i) => f.flag === b.fields[i].flag && this.eq(f.ty, b.fields[i].ty));
+      case 'arr': return b.k === 'arr' && a.nullable === b.nullable && this.eq(a.elem, b.elem);
+      case 'bytes': return b.k === 'bytes' && a.nullable === b.nullable && a.ro === b.ro;
+      case 'code': return b.k === 'code' && this.eqCode(a.code, b.code);
+    }
+  }
+
+  private eqArgs(as: readonly Arg[], bs: readonly Arg[]): boolean {
+    if (as.length !== bs.length) return false;
+    for (let i = 0; i < as.length; i++) {
+      const x = as[i], y = bs[i];
+      if (isStk(x) !== isStk(y)) return false;
+      if (isStk(x) ? !this.eqStk(x, y as Stk) : !this.eq(x, y as Ty)) return false;
+    }
+    return true;
+  }
+
+  /** Code types are compared up to renaming of their own binders (no subtyping under ∀, as in TALx86's checker). */
+  eqCode(a: CodeTy, b: CodeTy): boolean {
+    if (a.vars.length !== b.vars.length) return false;
+    const ren = new Map<Binder, Arg>();
+    for (let i = 0; i < a.vars.length; i++) {
+      if (a.vars[i].kind !== b.vars[i].kind) return false;
+      ren.set(b.vars[i], a.vars[i].kind === 'stack' ? { k: 'svar', b: a.vars[i] } : { k: 'var', b: a.vars[i] });
+    }
+    const bb = substCode(b, ren);
+    for (let r = 0; r < 8; r++) {
+      const x = a.regs[r], y = bb.regs[r];
+      if (r === 4) continue;
+      if (x === null || y === null) {
+        if (x !== y) return false;
+        continue;
+      }
+      if (!this.eq(x, y)) return false;
+    }
+    return this.eqStk(a.stack, bb.stack);
+  }
+
+  subStk(a: Stk, b: Stk): boolean {
+    for (;;) {
+      if (b.k === 'svar') {
+        if (this.pattern(b.b)) {
+          const bound = this.bindings.get(b.b);
+          if (bound === undefined) {
+            this.bindings.set(b.b, a);
+            return true;
+          }
+          return isStk(bound) && new Matcher(this.defs, new Set(), this.labelType).subStk(a, bound);
+        }
+        return a.k === 'svar' && a.b === b.b;
+      }
+      if (b.k === 'nil') return a.k === 'nil';
+      if (a.k !== 'cons') return false;
+      if (!this.sub(a.head, b.head)) return false;
+      a = a.tail;
+      b = b.tail;
+    }
+  }
+
+  eqStk(a: Stk, b: Stk): boolean {
+    for (;;) {
+      if (b.k === 'svar') {
+        if (this.pattern(b.b)) {
+          const bound = this.bindings.get(b.b);
+          if (bound === undefined) {
+            this.bindings.set(b.b, a);
+            return true;
+          }
+          return isStk(bound) && new Matcher(this.defs, new Set(), this.labelType).eqStk(a, bound);
+        }
+        return a.k === 'svar' && a.b === b.b;
+      }
+      if (b.k === 'nil') return a.k === 'nil';
+      if (a.k !== 'cons') return false;
+      if (!this.eq(a.head, b.head)) return false;
+      a = a.tail;
+      b = b.tail;
+    }
+  }
+}
+
+export function isNullablePointer(t: Ty): boolean {
+  return (t.k === 'tuple' || t.k === 'arr' || t.k === 'bytes') && t.nullable;
+}
+
+/** The free variables of a type that are in `among` (to find pattern variables a call left unbound). */
+export function freeIn(t: Arg, among: ReadonlySet<Binder>, out: Set<Binder>): void {
+  switch (t.k) {
+    case 'var': case 'svar': if (among.has(t.b)) out.add(t.b); return;
+    case 'cons': freeIn(t.head, among, out); freeIn(t.tail, among, out); return;
+    case 'tuple': for (const f of t.fields) freeIn(f.ty, among, out); return;
+    case 'arr': freeIn(t.elem, among, out); return;
+    case 'named': for (const a of t.args) freeIn(a, among, out); return;
+    case 'code': for (const r of t.code.regs) if (r) freeIn(r, among, out); freeIn(t.code.stack, among, out); return;
+    default: return;
+  }
+}

@@ -1,0 +1,33 @@
+// taldump FILE: the disassembly of a TAL executable with each block's type, its data objects and its import table.
+import { readFileSync } from 'node:fs';
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { readProgram, ProgramError } from '../check/program.ts';
+import { dumpProgram } from '../dump.ts';
+
+const argv = yargs(hideBin(process.argv))
+  .scriptName('taldump')
+  .usage('$0 FILE', 'disassemble a TAL executable with its type annotations')
+  .option('runtime', { type: 'boolean', default: false, describe: 'also disassemble the user-mode runtime (.tal.rt)' })
+  .demandCommand(1)
+  .strict()
+  .help()
+  .parseSync();
+
+const file = String(argv._[0]);
+let bytes: Uint8Array;
+try {
+  bytes = readFileSync(file);
+} catch (e) {
+  process.stderr.write(`taldump: cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}\n`);
+  process.exit(2);
+}
+try {
+  process.stdout.write(dumpProgram(readProgram(bytes), { runtime: argv.runtime }));
+} catch (e) {
+  if (e instanceof ProgramError) {
+    process.stderr.write(`taldump: ${file}: ${e.message}\n`);
+    process.exit(1);
+  }
+  throw e;
+}

@@ -1,0 +1,313 @@
+// 32-bit little-endian ELF for i386: a strict reader (trusted: the checker and the kernel's loader use it, so every
+// malformed input is refused with a message, never a crash) and a small writer for static executables.
+
+export const ET_EXEC = 2;
+export const EM_386 = 3;
+export const PT_LOAD = 1;
+export const PF_X = 1, PF_W = 2, PF_R = 4;
+export const SHT_NULL = 0, SHT_PROGBITS = 1, SHT_SYMTAB = 2, SHT_STRTAB = 3, SHT_NOBITS = 8;
+export const SHF_WRITE = 1, SHF_ALLOC = 2, SHF_EXECINSTR = 4;
+export const PAGE_SIZE = 4096;
+/** User space ends here: the kernel owns the top gigabyte (the 3G/1G split). */
+export const USER_TOP = 0xc0000000;
+
+const EHDR_SIZE = 52, PHDR_SIZE = 32, SHDR_SIZE = 40;
+
+export class ElfError extends Error {
+  override name = 'ElfError';
+}
+
+export interface ElfSegment {
+  type: number;
+  flags: number;
+  offset: number;
+  vaddr: number;
+  filesz: number;
+  memsz: number;
+  align: number;
+}
+
+export interface ElfSection {
+  name: string;
+  type: number;
+  flags: number;
+  addr: number;
+  offset: number;
+  size: number;
+}
+
+export interface ElfImage {
+  bytes: Uint8Array;
+  entry: number;
+  segments: ElfSegment[];
+  sections: ElfSection[];
+}
+
+function u16(b: Uint8Array, o: number): number {
+  return b[o] | (b[o + 1] << 8);
+}
+function u32(b: Uint8Array, o: number): number {
+  return (b[o] | (b[o + 1] << 8) | (b[o + 2] << 16) | (b[o + 3] << 24)) >>> 0;
+}
+
+/** Read and validate an i386 ET_EXEC file. Throws ElfError naming what is wrong. */
+export function readElf(bytes: Uint8Array): ElfImage {
+  const size = bytes.length;
+  if (size < EHDR_SIZE) throw new ElfError(`truncated ELF: ${size} bytes, the header alone needs ${EHDR_SIZE}`);
+  if (bytes[0] !== 0x7f || bytes[1] !== 0x45 || bytes[2] !== 0x4c || bytes[3] !== 0x46) throw new ElfError('not an ELF file (bad magic)');
+  if (bytes[4] !== 1) throw new ElfError(`wrong ELF class ${bytes[4]}: need ELFCLASS32 (1)`);
+  if (bytes[5] !== 1) throw new ElfError(`wrong data encoding ${bytes[5]}: need little-endian (1)`);
+  if (bytes[6] !== 1) throw new ElfError(`wrong ELF version ${bytes[6]}`);
+  const type = u16(bytes, 16), machine = u16(bytes, 18);
+  if (type !== ET_EXEC) throw new ElfError(`wrong ELF type ${type}: need ET_EXEC (2)`);
+  if (machine !== EM_386) throw new ElfError(`wrong machine ${machine}: need EM_386 (3)`);
+  const entry = u32(bytes, 24), phoff = u32(bytes, 28), shoff = u32(bytes, 32);
+  const ehsize = u16(bytes, 40), phentsize = u16(bytes, 42), phnum = u16(bytes, 44);
+  const shentsize = u16(bytes, 46), shnum = u16(bytes, 48), shstrndx = u16(bytes, 50);
+  if (ehsize !== EHDR_SIZE) throw new ElfError(`bad ELF header size ${ehsize}`);
+  if (phnum === 0) throw new ElfError('no program headers');
+  if (phentsize !== PHDR_SIZE) throw new ElfError(`bad program header entry size ${phentsize}`);
+  if (phoff + phnum * PHDR_SIZE > size) throw new ElfError(`program headers (offset ${phoff}, ${phnum} entries) run past the end of the file (${size} bytes)`);
+
+  const segments: ElfSegment[] = [];
+  for (let i = 0; i < phnum; i++) {
+    const o = phoff + i * PHDR_SIZE;
+    const seg: ElfSegment = {
+      type: u32(bytes, o), offset: u32(bytes, o + 4), vaddr: u32(bytes, o + 8),
+      filesz: u32(bytes, o + 16), memsz: u32(bytes, o + 20), flags: u32(bytes, o + 24), align: u32(bytes, o + 28),
+    };
+    if (seg.type !== PT_LOAD) continue;
+    if (seg.offset + seg.filesz > size) throw new ElfError(`segment ${i} (offset ${seg.offset}, ${seg.filesz} bytes) runs past the end of the file (${size} bytes)`);
+    if (seg.filesz > seg.memsz) throw new ElfError(`segment ${i}: file size ${seg.filesz} exceeds memory size ${seg.memsz}`);
+    if (seg.memsz === 0) throw new ElfError(`segment ${i} is empty`);
+    if (seg.vaddr + seg.memsz > USER_TOP) throw new ElfError(`segment ${i} (0x${hex(seg.vaddr)}..0x${hex(seg.vaddr + seg.memsz)}) reaches kernel space (0x${hex(USER_TOP)} and above)`);
+    if (seg.vaddr < PAGE_SIZE) throw new ElfError(`segment ${i} maps page zero`);
+    if (seg.offset % PAGE_SIZE !== seg.vaddr % PAGE_SIZE) throw new ElfError(`segment ${i}: offset and address disagree modulo the page size`);
+    if ((seg.flags & PF_W) && (seg.flags & PF_X)) throw new ElfError(`segment ${i} is both writable and executable`);
+    segments.push(seg);
+  }
+  if (segments.length === 0) throw new ElfError('no loadable segments');
+  // Mapping is by pages: two segments that share a page would make the loaded bytes depend on load order.
+  const sorted = [...segments].sort((a, b) => a.vaddr - b.vaddr);
+  for (let i = 1; i < sorted.length; i++) {
+    const prevEnd = pageUp(sorted[i - 1].vaddr + sorted[i - 1].memsz);
+    if (pageDown(sorted[i].vaddr) < prevEnd) throw new ElfError(`segments at 0x${hex(sorted[i - 1].vaddr)} and 0x${hex(sorted[i].vaddr)} share a page`);
+  }
+  if (entry !== 0 && !segments.some(s => (s.flags & PF_X) && entry >= s.vaddr && entry < s.vaddr + s.filesz)) throw new ElfError(`entry point 0x${hex(entry)} is not in an executable segment`);
+
+  const sections: ElfSection[] = [];
+  if (shnum > 0) {
+    if (shentsize !== SHDR_SIZE) throw new ElfError(`bad section header entry size ${shentsize}`);
+    if (shoff + shnum * SHDR_SIZE > size) throw new ElfError(`section headers (offset ${shoff}, ${shnum} entries) run past the end of the file (${size} bytes)`);
+    if (shstrndx >= shnum) throw new ElfError(`section name table index ${shstrndx} out of range`);
+    const raw = [];
+    for (let i = 0; i < shnum; i++) {
+      const o = shoff + i * SHDR_SIZE;
+      raw.push({
+        nameOff: u32(bytes, o), type: u32(bytes, o + 4), flags: u32(bytes, o + 8), addr: u32(bytes, o + 12),
+        offset: u32(bytes, o + 16), size: u32(bytes, o + 20),
+      });
+    }
+    for (let i = 0; i < shnum; i++) {
+      const s = raw[i];
+      if (s.type !== SHT_NOBITS && s.type !== SHT_NULL && s.offset + s.size > size) throw new ElfError(`section ${i} (offset ${s.offset}, ${s.size} bytes) runs past the end of the file (${size} bytes)`);
+    }
+    const strtab = raw[shstrndx];
+    for (let i = 0; i < shnum; i++) {
+      const s = raw[i];
+      let name = '';
+      if (i !== 0) {
+        if (s.nameOff >= strtab.size) throw new ElfError(`section ${i}: name offset ${s.nameOff} outside the name table`);
+        let end = strtab.offset + s.nameOff;
+        const limit = strtab.offset + strtab.size;
+        while (end < limit && bytes[end] !== 0) end++;
+        if (end >= limit) throw new ElfError(`section ${i}: unterminated name`);
+        name = new TextDecoder().decode(bytes.subarray(strtab.offset + s.nameOff, end));
+      }
+      sections.push({ name, type: s.type, flags: s.flags, addr: s.addr, offset: s.offset, size: s.size });
+    }
+  }
+  return { bytes, entry, segments, sections };
+}
+
+export function findSection(img: ElfImage, name: string): ElfSection | undefined {
+  return img.sections.find(s => s.name === name);
+}
+
+/** The segment that maps the whole range [addr, addr+len), or undefined. */
+export function segmentFor(img: ElfImage, addr: number, len: number): ElfSegment | undefined {
+  return img.segments.find(s => addr >= s.vaddr && addr + len <= s.vaddr + s.memsz);
+}
+
+/**
+ * The bytes the loader will place at [addr, addr+len): taken from the segment, not from the section headers, so that
+ * what is checked is exactly what is loaded. Bytes past a segment's file size are zero (.bss).
+ */
+export function readLoaded(img: ElfImage, addr: number, len: number): Uint8Array | undefined {
+  const seg = segmentFor(img, addr, len);
+  if (!seg) return undefined;
+  const out = new Uint8Array(len);
+  const rel = addr - seg.vaddr;
+  const fromFile = Math.max(0, Math.min(len, seg.filesz - rel));
+  if (fromFile > 0) out.set(img.bytes.subarray(seg.offset + rel, seg.offset + rel + fromFile));
+  return out;
+}
+
+export function hex(n: number): string {
+  return (n >>> 0).toString(16);
+}
+function pageUp(n: number): number {
+  return Math.ceil(n / PAGE_SIZE) * PAGE_SIZE;
+}
+function pageDown(n: number): number {
+  return Math.floor(n / PAGE_SIZE) * PAGE_SIZE;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Writer
+
+export interface OutSection {
+  name: string;
+  type: number; // SHT_PROGBITS, SHT_NOBITS, ...
+  flags: number; // SHF_*
+  addr: number; // 0 for non-allocated sections
+  data: Uint8Array; // for NOBITS: only its length counts
+  align: number;
+  link?: number;
+  info?: number;
+  entsize?: number;
+}
+
+export interface OutSegment {
+  flags: number; // PF_*
+  /** Indices into the section list, in address order. */
+  sections: number[];
+}
+
+export interface OutSymbol { name: string; value: number; section: number; global?: boolean; func?: boolean }
+
+/**
+ * Write an ET_EXEC file. Allocated sections must already have addresses with addr ≡ file position (mod page) laid out by
+ * `layoutOffsets`. The first segment also maps the ELF header and program headers (as GNU ld does), so its first
+ * section's address must leave room for them.
+ */
+export function writeElf(entry: number, sections: OutSection[], segments: OutSegment[], symbols: OutSymbol[] = []): Uint8Array {
+  const all: OutSection[] = [{ name: '', type: SHT_NULL, flags: 0, addr: 0, data: new Uint8Array(0), align: 0 }, ...sections];
+  const segs = segments.map(s => ({ flags: s.flags, sections: s.sections.map(i => i + 1) }));
+  if (symbols.length > 0) {
+    const strs: number[] = [0];
+    const symData: number[] = new Array(16).fill(0);
+    const locals = symbols.filter(s => !s.global), globals = symbols.filter(s => s.global);
+    for (const s of [...locals, ...globals]) {
+      const nameOff = strs.length;
+      for (const c of new TextEncoder().encode(s.name)) strs.push(c);
+      strs.push(0);
+      const e = new Uint8Array(16);
+      const dv = new DataView(e.buffer);
+      dv.setUint32(0, nameOff, true);
+      dv.setUint32(4, s.value >>> 0, true);
+      dv.setUint32(8, 0, true);
+      e[12] = ((s.global ? 1 : 0) << 4) | (s.func ? 2 : 0);
+      dv.setUint16(14, s.section + 1, true);
+      symData.push(...e);
+    }
+    const strIndex = all.length + 1;
+    all.push({ name: '.symtab', type: SHT_SYMTAB, flags: 0, addr: 0, data: Uint8Array.from(symData), align: 4, link: strIndex, info: locals.length + 1, entsize: 16 });
+    all.push({ name: '.strtab', type: SHT_STRTAB, flags: 0, addr: 0, data: Uint8Array.from(strs), align: 1 });
+  }
+  // Section name table.
+  const shstr: number[] = [0];
+  const nameOffs: number[] = [];
+  const shstrtabIndex = all.length;
+  all.push({ name: '.shstrtab', type: SHT_STRTAB, flags: 0, addr: 0, data: new Uint8Array(0), align: 1 });
+  for (const s of all) {
+    if (s.name === '') { nameOffs.push(0); continue; }
+    nameOffs.push(shstr.length);
+    for (const c of new TextEncoder().encode(s.name)) shstr.push(c);
+    shstr.push(0);
+  }
+  all[shstrtabIndex].data = Uint8Array.from(shstr);
+
+  // File offsets: within a segment, offset - address is constant; each segment starts at the first file position
+  // congruent to its address modulo the page size. Non-allocated sections follow.
+  const phnum = segs.length;
+  let pos = EHDR_SIZE + phnum * PHDR_SIZE;
+  const offsets: number[] = new Array(all.length).fill(0);
+  for (const seg of segs) {
+    const base = all[seg.sections[0]].addr;
+    let start = pageDown(pos) + (base % PAGE_SIZE);
+    if (start < pos) start += PAGE_SIZE;
+    for (const si of seg.sections) {
+      const s = all[si];
+      offsets[si] = start + (s.addr - base);
+      if (s.type !== SHT_NOBITS) pos = Math.max(pos, offsets[si] + s.data.length);
+    }
+  }
+  for (let i = 1; i < all.length; i++) {
+    const s = all[i];
+    if (s.flags & SHF_ALLOC) continue;
+    const a = Math.max(1, s.align);
+    pos = Math.ceil(pos / a) * a;
+    offsets[i] = pos;
+    pos += s.data.length;
+  }
+  const shoff = Math.ceil(pos / 4) * 4;
+  const total = shoff + all.length * SHDR_SIZE;
+  const out = new Uint8Array(total);
+  const dv = new DataView(out.buffer);
+  out.set([0x7f, 0x45, 0x4c, 0x46, 1, 1, 1, 0], 0);
+  dv.setUint16(16, ET_EXEC, true);
+  dv.setUint16(18, EM_386, true);
+  dv.setUint32(20, 1, true);
+  dv.setUint32(24, entry >>> 0, true);
+  dv.setUint32(28, EHDR_SIZE, true);
+  dv.setUint32(32, shoff, true);
+  dv.setUint32(36, 0, true);
+  dv.setUint16(40, EHDR_SIZE, true);
+  dv.setUint16(42, PHDR_SIZE, true);
+  dv.setUint16(44, phnum, true);
+  dv.setUint16(46, SHDR_SIZE, true);
+  dv.setUint16(48, all.length, true);
+  dv.setUint16(50, shstrtabIndex, true);
+
+  segs.forEach((seg, i) => {
+    const first = all[seg.sections[0]];
+    const firstOff = offsets[seg.sections[0]];
+    // The first segment starts at file offset 0 so that it maps the headers, as GNU ld lays out small executables.
+    const start = i === 0 ? 0 : firstOff;
+    const vstart = first.addr - (firstOff - start);
+    let fileEnd = start, memEnd = vstart;
+    for (const si of seg.sections) {
+      const s = all[si];
+      const end = s.addr + s.data.length;
+      memEnd = Math.max(memEnd, end);
+      if (s.type !== SHT_NOBITS) fileEnd = Math.max(fileEnd, offsets[si] + s.data.length);
+    }
+    const o = EHDR_SIZE + i * PHDR_SIZE;
+    dv.setUint32(o, PT_LOAD, true);
+    dv.setUint32(o + 4, start, true);
+    dv.setUint32(o + 8, vstart >>> 0, true);
+    dv.setUint32(o + 12, vstart >>> 0, true);
+    dv.setUint32(o + 16, fileEnd - start, true);
+    dv.setUint32(o + 20, memEnd - vstart, true);
+    dv.setUint32(o + 24, seg.flags, true);
+    dv.setUint32(o + 28, PAGE_SIZE, true);
+  });
+
+  for (let i = 1; i < all.length; i++) {
+    const s = all[i];
+    if (s.type !== SHT_NOBITS) out.set(s.data, offsets[i]);
+    const o = shoff + i * SHDR_SIZE;
+    dv.setUint32(o, nameOffs[i], true);
+    dv.setUint32(o + 4, s.type, true);
+    dv.setUint32(o + 8, s.flags, true);
+    dv.setUint32(o + 12, s.addr >>> 0, true);
+    dv.setUint32(o + 16, offsets[i], true);
+    dv.setUint32(o + 20, s.data.length, true);
+    dv.setUint32(o + 24, s.link ?? 0, true);
+    dv.setUint32(o + 28, s.info ?? 0, true);
+    dv.setUint32(o + 32, s.align, true);
+    dv.setUint32(o + 36, s.entsize ?? 0, true);
+  }
+  return out;
+}

@@ -1,0 +1,94 @@
+// The kernel interface to verified programs: every import a TAL program may call, with its type. Trusted.
+// The checker types `call [slot]` with these signatures; talas generates the user-mode stubs from them; the kernel's
+// loader binds each slot to the kernel function of the same name. The file names the imports it uses; the types come
+// from here, never from the file.
+
+import { type Binder, type Ty } from './types.ts';
+import { parseTy, TypeSyntaxError } from './typeparse.ts';
+
+export interface ImportSpec {
+  /** The slot's name, as written in `.tal_import NAME` and in `.tal.imports`. */
+  readonly name: string;
+  /** Type variables, as `name` (word) or `name:stack`. */
+  readonly vars: readonly string[];
+  /** Parameter types; parameter 1 is at [esp] when the call is made (cdecl: pushed right to left). */
+  readonly params: readonly string[];
+  /** Type of eax on return, or null if the call never returns. */
+  readonly result: string | null;
+  /** The Linux i386 system call the user-mode stub makes, if it is one. */
+  readonly syscall?: number;
+  /**
+   * A buffer argument (index of the byte array, of the offset, and of the count or of a fixed size):
+   * the interface checks 0 ≤ offset, offset + count ≤ length before the system call runs, and returns -EFAULT if not.
+   */
+  readonly buffer?: { readonly buf: number; readonly off: number; readonly count: number | { fixed: number } };
+  /** tal_alloc: the result type comes from an explicit instantiation at the call (a tuple type). */
+  readonly special?: 'alloc';
+  readonly doc: string;
+}
+
+export const EFAULT = 14;
+
+/** Byte size of the Linux i386 struct stat64. */
+export const STAT64_SIZE = 96;
+
+export const IMPORTS: readonly ImportSpec[] = [
+  // ---- the runtime ----
+  { name: 'tal_alloc', vars: [], params: ['int'], result: null, special: 'alloc',
+    doc: 'tal_alloc(size) with `.tal_inst *[τ1, …, τn]` at the call: a fresh tuple of n uninitialised fields (size = 4n), type *[τ1^u, …, τn^u]. Out of memory: the process is killed with SIGABRT.' },
+  { name: 'tal_new_array', vars: ['a'], params: ['int', 'a'], result: '*arr(a)',
+    doc: 'tal_new_array(n, x): a fresh array of n elements, each x. n < 0 or out of memory: the process is killed with SIGABRT.' },
+  { name: 'tal_new_bytes', vars: [], params: ['int', 'int'], result: '*bytes',
+    doc: 'tal_new_bytes(n, c): a fresh byte array of n bytes, each the low byte of c. n < 0 or out of memory: SIGABRT.' },
+  { name: 'tal_args', vars: [], params: [], result: '*arr(*rbytes)',
+    doc: 'tal_args(): the program\'s arguments argv[0..argc-1] as read-only byte arrays (without their NUL).' },
+  // ---- system calls (Linux i386 numbers) ----
+  { name: 'exit', vars: [], params: ['int'], result: null, syscall: 252,
+    doc: 'exit(status): exit_group; never returns.' },
+  { name: 'read', vars: [], params: ['int', '*bytes', 'int', 'int'], result: 'int', syscall: 3, buffer: { buf: 1, off: 2, count: 3 },
+    doc: 'read(fd, buf, off, count): read(2) into buf[off .. off+count).' },
+  { name: 'write', vars: [], params: ['int', '*rbytes', 'int', 'int'], result: 'int', syscall: 4, buffer: { buf: 1, off: 2, count: 3 },
+    doc: 'write(fd, buf, off, count): write(2) from buf[off .. off+count).' },
+  { name: 'open', vars: [], params: ['*rbytes', 'int', 'int'], result: 'int', syscall: 5,
+    doc: 'open(path, flags, mode): open(2); the path is the whole byte array (no NUL needed; longer than 4095 bytes: -ENAMETOOLONG).' },
+  { name: 'close', vars: [], params: ['int'], result: 'int', syscall: 6, doc: 'close(fd).' },
+  { name: 'lseek', vars: [], params: ['int', 'int', 'int'], result: 'int', syscall: 19, doc: 'lseek(fd, offset, whence).' },
+  { name: 'getdents64', vars: [], params: ['int', '*bytes', 'int', 'int'], result: 'int', syscall: 220, buffer: { buf: 1, off: 2, count: 3 },
+    doc: 'getdents64(fd, buf, off, count): linux_dirent64 records into buf[off .. off+count).' },
+  { name: 'stat64', vars: [], params: ['*rbytes', '*bytes', 'int'], result: 'int', syscall: 195, buffer: { buf: 1, off: 2, count: { fixed: STAT64_SIZE } },
+    doc: 'stat64(path, buf, off): struct stat64 (96 bytes) into buf[off .. off+96).' },
+  { name: 'lstat64', vars: [], params: ['*rbytes', '*bytes', 'int'], result: 'int', syscall: 196, buffer: { buf: 1, off: 2, count: { fixed: STAT64_SIZE } },
+    doc: 'lstat64(path, buf, off): as stat64, not following a final symbolic link.' },
+  { name: 'fstat64', vars: [], params: ['int', '*bytes', 'int'], result: 'int', syscall: 197, buffer: { buf: 1, off: 2, count: { fixed: STAT64_SIZE } },
+    doc: 'fstat64(fd, buf, off).' },
+];
+
+export interface ImportSig {
+  readonly spec: ImportSpec;
+  readonly vars: readonly Binder[];
+  readonly params: readonly Ty[];
+  readonly result: Ty | null;
+}
+
+const sigCache = new Map<string, ImportSig>();
+
+/** The typed signature of an import, or undefined if the kernel offers no such import. */
+export function importSig(name: string): ImportSig | undefined {
+  const cached = sigCache.get(name);
+  if (cached) return cached;
+  const spec = IMPORTS.find(s => s.name === name);
+  if (!spec) return undefined;
+  const vars: Binder[] = spec.vars.map((v, i) => {
+    const [n, k] = v.split(':');
+    return { name: n, kind: k === 'stack' ? 'stack' : 'word', id: -1 - i - 1000 * IMPORTS.indexOf(spec) };
+  });
+  const env = { defs: new Map(), scope: new Map(vars.map(b => [b.name, b])) };
+  try {
+    const sig: ImportSig = { spec, vars, params: spec.params.map(p => parseTy(p, env)), result: spec.result === null ? null : parseTy(spec.result, env) };
+    sigCache.set(name, sig);
+    return sig;
+  } catch (e) {
+    if (e instanceof TypeSyntaxError) throw new Error(`internal: bad type in the interface for ${name}: ${e.message}`);
+    throw e;
+  }
+}

@@ -1,0 +1,345 @@
+// The parser for the concrete syntax of types (docs/tal.md §3). Trusted: the checker parses the annotations in
+// .tal.types with it. It never throws anything but TypeSyntaxError.
+
+import { type Arg, type Binder, type CodeTy, type Field, type Flag, type Stk, type Ty, type TypeDef, newBinder, NIL } from './types.ts';
+
+export class TypeSyntaxError extends Error {
+  override name = 'TypeSyntaxError';
+  constructor(message: string, readonly col: number) {
+    super(message);
+  }
+}
+
+/** What names mean while parsing: type definitions (possibly still being parsed) and binders in scope. */
+export interface TypeEnv {
+  readonly defs: ReadonlyMap<string, { readonly params: readonly Binder[] }>;
+  readonly scope: ReadonlyMap<string, Binder>;
+}
+
+const REGS: Record<string, number> = { eax: 0, ecx: 1, edx: 2, ebx: 3, ebp: 5, esi: 6, edi: 7 };
+const MAX_DEPTH = 200;
+
+interface Tok { t: string; col: number }
+
+function lex(src: string): Tok[] {
+  const out: Tok[] = [];
+  let i = 0;
+  while (i < src.length) {
+    const c = src[i];
+    if (c === ' ' || c === '\t') { i++; continue; }
+    if (/[A-Za-z_.$]/.test(c)) {
+      let j = i + 1;
+      while (j < src.length && /[A-Za-z0-9_.$]/.test(src[j])) j++;
+      out.push({ t: src.slice(i, j), col: i });
+      i = j;
+    } else if (/[0-9-]/.test(c)) {
+      let j = i + 1;
+      while (j < src.length && /[0-9a-fA-FxX]/.test(src[j])) j++;
+      out.push({ t: src.slice(i, j), col: i });
+      i = j;
+    } else if (c === ':' && src[i + 1] === ':') {
+      out.push({ t: '::', col: i });
+      i += 2;
+    } else if ('*?[](){}<>,:^'.includes(c)) {
+      out.push({ t: c, col: i });
+      i++;
+    } else {
+      throw new TypeSyntaxError(`unexpected character '${c}' in type`, i);
+    }
+  }
+  return out;
+}
+
+class Parser {
+  private pos = 0;
+  private depth = 0;
+  constructor(private readonly toks: Tok[], private readonly srcLen: number) {}
+
+  peek(): string | undefined {
+    return this.toks[this.pos]?.t;
+  }
+  col(): number {
+    return this.toks[this.pos]?.col ?? this.srcLen;
+  }
+  fail(msg: string): never {
+    throw new TypeSyntaxError(msg, this.col());
+  }
+  next(): string {
+    const t = this.toks[this.pos];
+    if (!t) this.fail('unexpected end of type');
+    this.pos++;
+    return t.t;
+  }
+  expect(t: string): void {
+    const got = this.peek();
+    if (got !== t) this.fail(`expected '${t}' but found ${got === undefined ? 'end of type' : `'${got}'`}`);
+    this.pos++;
+  }
+  atEnd(): boolean {
+    return this.pos >= this.toks.length;
+  }
+  enter(): void {
+    if (++this.depth > MAX_DEPTH) this.fail('type nested too deeply');
+  }
+
+  ty(env: TypeEnv): Ty {
+    this.enter();
+    try {
+      return this.tyInner(env);
+    } finally {
+      this.depth--;
+    }
+  }
+
+  private tyInner(env: TypeEnv): Ty {
+    const t = this.peek();
+    if (t === '?') {
+      this.next();
+      if (this.peek() !== '*') this.fail("'?' must be followed by a pointer type '*…'");
+      return this.pointer(env, true);
+    }
+    if (t === '*') return this.pointer(env, false);
+    if (t === 'int') { this.next(); return { k: 'int' }; }
+    if (t === 'top') { this.next(); return { k: 'top' }; }
+    if (t === 'S') {
+      this.next();
+      this.expect('(');
+      const n = this.number();
+      this.expect(')');
+      return { k: 'sing', n };
+    }
+    if (t === 'code') { this.next(); return { k: 'code', code: this.code(env) }; }
+    if (t !== undefined && /^[A-Za-z_]/.test(t)) {
+      this.next();
+      const b = env.scope.get(t);
+      if (b) {
+        if (b.kind === 'stack') this.fail(`'${t}' is a stack variable, used where a word type is expected`);
+        return { k: 'var', b };
+      }
+      const def = env.defs.get(t);
+      if (!def) this.fail(`unknown type '${t}'`);
+      const args: Arg[] = [];
+      if (def.params.length > 0) {
+        this.expect('<');
+        def.params.forEach((p, i) => {
+          if (i > 0) this.expect(',');
+          args.push(p.kind === 'stack' ? this.stk(env) : this.ty(env));
+        });
+        this.expect('>');
+      } else if (this.peek() === '<') {
+        this.fail(`type '${t}' takes no arguments`);
+      }
+      return { k: 'named', name: t, args };
+    }
+    this.fail(t === undefined ? 'expected a type but found the end' : `expected a type but found '${t}'`);
+  }
+
+  private pointer(env: TypeEnv, nullable: boolean): Ty {
+    this.expect('*');
+    const t = this.peek();
+    if (t === '[') {
+      this.next();
+      const fields: Field[] = [];
+      if (this.peek() !== ']') {
+        for (;;) {
+          const ty = this.ty(env);
+          let flag: Flag = 'rw';
+          if (this.peek() === '^') {
+            this.next();
+            const f = this.next();
+            if (f !== 'r' && f !== 'rw' && f !== 'u') this.fail(`field flag must be ^r, ^rw or ^u, not ^${f}`);
+            flag = f;
+          }
+          fields.push({ ty, flag });
+          if (this.peek() === ',') { this.next(); continue; }
+          break;
+        }
+      }
+      this.expect(']');
+      return { k: 'tuple', nullable, fields };
+    }
+    if (t === 'arr') {
+      this.next();
+      this.expect('(');
+      const elem = this.ty(env);
+      this.expect(')');
+      return { k: 'arr', nullable, elem };
+    }
+    if (t === 'bytes' || t === 'rbytes') {
+      this.next();
+      return { k: 'bytes', nullable, ro: t === 'rbytes' };
+    }
+    this.fail(`expected '[', 'arr', 'bytes' or 'rbytes' after '*'`);
+  }
+
+  stk(env: TypeEnv): Stk {
+    this.enter();
+    try {
+      const t = this.peek();
+      if (t === 'nil') { this.next(); return NIL; }
+      if (t !== undefined) {
+        const b = env.scope.get(t);
+        if (b && b.kind === 'stack') { this.next(); return { k: 'svar', b }; }
+      }
+      const head = this.ty(env);
+      if (this.peek() !== '::') this.fail("a stack type ends with 'nil' or a stack variable ('… :: r')");
+      this.next();
+      return { k: 'cons', head, tail: this.stk(env) };
+    } finally {
+      this.depth--;
+    }
+  }
+
+  binders(): Binder[] {
+    const out: Binder[] = [];
+    const seen = new Set<string>();
+    this.expect('[');
+    for (;;) {
+      const name = this.next();
+      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) this.fail(`bad type variable name '${name}'`);
+      if (seen.has(name)) this.fail(`type variable '${name}' bound twice`);
+      seen.add(name);
+      let kind: 'word' | 'stack' = 'word';
+      if (this.peek() === ':') {
+        this.next();
+        const k = this.next();
+        if (k !== 'stack' && k !== 'word') this.fail(`variable kind must be 'stack' or 'word', not '${k}'`);
+        kind = k;
+      }
+      out.push(newBinder(name, kind));
+      if (this.peek() === ',') { this.next(); continue; }
+      break;
+    }
+    this.expect(']');
+    return out;
+  }
+
+  code(env: TypeEnv): CodeTy {
+    const vars = this.peek() === '[' ? this.binders() : [];
+    const scope = new Map(env.scope);
+    for (const b of vars) scope.set(b.name, b);
+    const inner: TypeEnv = { defs: env.defs, scope };
+    this.expect('{');
+    const regs: (Ty | null)[] = new Array(8).fill(null);
+    let stack: Stk | null = null;
+    if (this.peek() !== '}') {
+      for (;;) {
+        const r = this.next();
+        this.expect(':');
+        if (r === 'esp') {
+          if (stack) this.fail('esp given twice');
+          stack = this.stk(inner);
+        } else {
+          const n = REGS[r];
+          if (n === undefined) this.fail(`'${r}' is not a register (eax ebx ecx edx esi edi ebp esp)`);
+          if (regs[n]) this.fail(`${r} given twice`);
+          regs[n] = this.ty(inner);
+        }
+        if (this.peek() === ',') { this.next(); continue; }
+        break;
+      }
+    }
+    this.expect('}');
+    if (!stack) this.fail('a code type must give esp');
+    return { vars, regs, stack };
+  }
+
+  number(): number {
+    const t = this.next();
+    const neg = t.startsWith('-');
+    const body = neg ? t.slice(1) : t;
+    if (!/^(0x[0-9a-fA-F]+|[0-9]+)$/.test(body)) this.fail(`bad number '${t}'`);
+    const v = Number(body);
+    if (v > 0xffffffff) this.fail(`number ${t} does not fit in 32 bits`);
+    return (neg ? -v : v) | 0;
+  }
+}
+
+function run<T>(src: string, f: (p: Parser) => T): T {
+  const p = new Parser(lex(src), src.length);
+  const v = f(p);
+  if (!p.atEnd()) p.fail(`unexpected '${p.peek()}' after the type`);
+  return v;
+}
+
+export function parseTy(src: string, env: TypeEnv): Ty {
+  return run(src, p => p.ty(env));
+}
+export function parseStk(src: string, env: TypeEnv): Stk {
+  return run(src, p => p.stk(env));
+}
+export function parseCode(src: string, env: TypeEnv): CodeTy {
+  return run(src, p => {
+    if (p.next() !== 'code') p.fail("a code label's type starts with 'code'");
+    return p.code(env);
+  });
+}
+/** A comma-separated list of types or stacks, for explicit instantiations: the kinds come from the binders. */
+export function parseArgs(src: string, kinds: readonly ('word' | 'stack')[], env: TypeEnv): Arg[] {
+  return run(src, p => {
+    const out: Arg[] = [];
+    kinds.forEach((k, i) => {
+      if (i > 0) p.expect(',');
+      out.push(k === 'stack' ? p.stk(env) : p.ty(env));
+    });
+    return out;
+  });
+}
+
+/** Parse a definition header `name<a, r:stack>`: the name and its parameters. */
+export function parseTypeDefHead(src: string): { name: string; params: Binder[] } {
+  return run(src, p => {
+    const name = p.next();
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) p.fail(`bad type name '${name}'`);
+    if (['int', 'top', 'S', 'code', 'nil', 'arr', 'bytes', 'rbytes'].includes(name)) p.fail(`'${name}' is a reserved word`);
+    let params: Binder[] = [];
+    if (p.peek() === '<') {
+      // Reuse the binder syntax with angle brackets.
+      const toks: string[] = [];
+      p.next();
+      let depth = 1;
+      while (depth > 0) {
+        const t = p.next();
+        if (t === '<') depth++;
+        if (t === '>') depth--;
+        if (depth > 0) toks.push(t);
+      }
+      params = new Parser(lex(`[${toks.join(' ')}]`), 0).binders();
+    }
+    return { name, params };
+  });
+}
+
+/**
+ * Parse a set of (possibly mutually recursive) definitions: all heads first, then the bodies.
+ * A body must be a structure (not a bare name or variable), so unfolding always makes progress.
+ */
+export function parseTypeDefs(items: { head: string; body: string }[], onError: (i: number, e: TypeSyntaxError) => void): Map<string, TypeDef> {
+  const heads = new Map<string, { params: Binder[] }>();
+  const parsedHeads: ({ name: string; params: Binder[] } | null)[] = items.map((it, i) => {
+    try {
+      const h = parseTypeDefHead(it.head);
+      if (heads.has(h.name)) throw new TypeSyntaxError(`type '${h.name}' defined twice`, 0);
+      heads.set(h.name, { params: h.params });
+      return h;
+    } catch (e) {
+      if (e instanceof TypeSyntaxError) { onError(i, e); return null; }
+      throw e;
+    }
+  });
+  const defs = new Map<string, TypeDef>();
+  items.forEach((it, i) => {
+    const h = parsedHeads[i];
+    if (!h) return;
+    try {
+      const scope = new Map<string, Binder>(h.params.map(b => [b.name, b]));
+      const body = parseTy(it.body, { defs: heads, scope });
+      if (body.k === 'named' || body.k === 'var') throw new TypeSyntaxError(`type '${h.name}' must be defined as a structure, not as another name`, 0);
+      defs.set(h.name, { name: h.name, params: h.params, body });
+    } catch (e) {
+      if (e instanceof TypeSyntaxError) { onError(i, e); return; }
+      throw e;
+    }
+  });
+  return defs;
+}
