@@ -257,19 +257,24 @@ class Checker {
     };
     let size: number;
     let writable: boolean;
-    const elems: { off: number; ty: Ty }[] = [];
+    // The typed words of the object, by offset (computed lazily: an array's length is only trusted once the whole
+    // object is known to fit in its segment).
+    let elemAt: (i: number) => { off: number; ty: Ty } | undefined;
     switch (t.k) {
-      case 'tuple':
+      case 'tuple': {
         size = 4 * t.fields.length;
         writable = t.fields.some(f => f.flag !== 'r');
-        t.fields.forEach((f, i) => { if (f.flag !== 'u') elems.push({ off: 4 * i, ty: f.ty }); });
+        const fields = t.fields;
+        elemAt = i => (i < fields.length && fields[i].flag !== 'u' ? { off: 4 * i, ty: fields[i].ty } : i < fields.length ? { off: -1, ty: TOP } : undefined);
         break;
+      }
       case 'arr': {
         const n = word(0);
         if (n > 0x3fffffff) refuse('data', `${where}: array length ${n} is impossible`);
         size = 4 + 4 * n;
         writable = true;
-        for (let i = 0; i < n; i++) elems.push({ off: 4 + 4 * i, ty: t.elem });
+        const elem = t.elem;
+        elemAt = i => (i < n ? { off: 4 + 4 * i, ty: elem } : undefined);
         break;
       }
       case 'bytes': {
@@ -277,19 +282,22 @@ class Checker {
         if (n > 0x7fffffff) refuse('data', `${where}: byte array length ${n} is impossible`);
         size = 4 + n;
         writable = !t.ro;
+        elemAt = () => undefined;
         break;
       }
       default:
         refuse('data', `${where}: a data label's type must be a pointer to a tuple, array or byte array, not ${showTy(l.ty)}`);
     }
-    if (size === 0) size = 0;
     const seg = segmentFor(this.p.img, l.addr, Math.max(size, 1));
     if (!seg) refuse('data', `${where}: its ${size} bytes are not inside one loaded segment`);
     if (l.addr < this.textEnd && l.addr + size > this.p.textAddr) refuse('data', `${where} overlaps the code`);
     const it = this.p.importTable;
     if (l.addr < it.addr + it.size && l.addr + size > it.addr) refuse('data', `${where} overlaps the import table`);
     if (writable && !(seg.flags & PF_W)) refuse('readonly-section', `${where} has a writable type (${showTy(l.ty)}) but lies in a read-only segment`);
-    for (const e of elems) {
+    for (let i = 0; ; i++) {
+      const e = elemAt(i);
+      if (!e) break;
+      if (e.off < 0) continue;
       const v = word(e.off);
       if (!this.matcher().sub(sing(v), e.ty)) refuse('data', `${where}: the word at offset ${e.off} (0x${hex(v)}) is not a ${showTy(e.ty)}`, showTy(e.ty), `S(${v | 0})`);
     }
