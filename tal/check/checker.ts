@@ -320,7 +320,9 @@ class Checker {
         const label = this.codeLabels.get(addr)!;
         if (st) this.jumpTo(st, label, 'fallthrough-type', false);
         this.curLabel = label.name;
-        st = State.fromCode(label.ty);
+        // The block's type variables are rigid inside it; fresh binders keep them apart from the label's own
+        // (pattern) binders when the block jumps to or calls its own label.
+        st = State.fromCode(freshen(label.ty));
         nextLabel++;
       } else if (!st) {
         refuse('no-label', `code at 0x${hex(addr)} follows an instruction that does not fall through, and has no label: it has no type`);

@@ -6,16 +6,14 @@ import { assemble, AsmErrors } from '../asm/assembler.ts';
 
 const argv = yargs(hideBin(process.argv))
   .scriptName('talas')
-  .usage('$0 FILE.tal [-o OUT]', 'assemble TAL assembly into a static i386 ELF executable')
-  .positional('FILE', { type: 'string', describe: 'TAL assembly source' })
+  .command('$0 <file>', 'assemble TAL assembly into a static i386 ELF executable', y => y.positional('file', { type: 'string', demandOption: true, describe: 'the input file' }))
   .option('o', { alias: 'output', type: 'string', describe: 'output file (default: FILE without .tal)' })
   .option('annotations', { type: 'boolean', default: false, describe: 'also print the .tal.types text' })
-  .demandCommand(1)
   .strict()
   .help()
   .parseSync();
 
-const file = String(argv._[0] ?? argv.FILE);
+const file = String(argv.file);
 let text: string;
 try {
   text = readFileSync(file, 'utf8');

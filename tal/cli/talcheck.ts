@@ -6,14 +6,13 @@ import { checkElf, formatCheckError, formatCheckSummary } from '../check/checker
 
 const argv = yargs(hideBin(process.argv))
   .scriptName('talcheck')
-  .usage('$0 FILE', 'verify the machine code of a TAL executable against its annotations')
+  .command('$0 <file>', 'verify the machine code of a TAL executable against its annotations', y => y.positional('file', { type: 'string', demandOption: true, describe: 'the input file' }))
   .option('class', { type: 'boolean', default: false, describe: 'print only the refusal class (for scripts)' })
-  .demandCommand(1)
   .strict()
   .help()
   .parseSync();
 
-const file = String(argv._[0]);
+const file = String(argv.file);
 let bytes: Uint8Array;
 try {
   bytes = readFileSync(file);

@@ -7,14 +7,13 @@ import { dumpProgram } from '../dump.ts';
 
 const argv = yargs(hideBin(process.argv))
   .scriptName('taldump')
-  .usage('$0 FILE', 'disassemble a TAL executable with its type annotations')
+  .command('$0 <file>', 'disassemble a TAL executable with its type annotations', y => y.positional('file', { type: 'string', demandOption: true, describe: 'the input file' }))
   .option('runtime', { type: 'boolean', default: false, describe: 'also disassemble the user-mode runtime (.tal.rt)' })
-  .demandCommand(1)
   .strict()
   .help()
   .parseSync();
 
-const file = String(argv._[0]);
+const file = String(argv.file);
 let bytes: Uint8Array;
 try {
   bytes = readFileSync(file);

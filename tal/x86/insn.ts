@@ -15,9 +15,19 @@ export const CC_NAMES = ['o', 'no', 'b', 'ae', 'e', 'ne', 'be', 'a', 's', 'ns', 
 export type Scale = 1 | 2 | 4 | 8;
 
 export interface RegOperand { kind: 'reg'; reg: number; size: 1 | 4 }
-export interface ImmOperand { kind: 'imm'; value: number }
+export interface ImmOperand {
+  kind: 'imm'; value: number;
+  /** Decoder only: the count 1 implied by the D1 shift opcodes, which objdump prints as "1", not "0x1". */
+  implied?: boolean;
+}
 /** A memory operand. size 0 means "no size" (lea, or an operand whose size the instruction fixes). */
-export interface MemOperand { kind: 'mem'; size: 0 | 1 | 4; base: number; index: number; scale: Scale; disp: number }
+export interface MemOperand {
+  kind: 'mem'; size: 0 | 1 | 4; base: number; index: number; scale: Scale; disp: number;
+  /** Decoder only, for the formatter: displacement bytes were present even if zero (objdump prints "+0x0"). */
+  explicitDisp?: boolean;
+  /** Decoder only: the A0-A3 moffs form, which objdump prints without a size. */
+  moffs?: boolean;
+}
 /** A branch target, as an absolute address. */
 export interface RelOperand { kind: 'rel'; target: number }
 /** A control register crN (privileged; never accepted by the checker). */
@@ -71,4 +81,6 @@ export interface AsmImm extends ImmOperand { wide?: boolean }
 export interface AsmMem extends MemOperand { wide?: boolean }
 /** A branch target. `short` asks for the rel8 form (jmp/jcc only); the assembler decides it by relaxation. */
 export interface AsmRel extends RelOperand { short?: boolean }
-export type AsmOperand = RegOperand | AsmImm | AsmMem | AsmRel | CregOperand;
+/** The port register dx of in/out (only for encoding refused instructions in tests). */
+export interface DxOperand { kind: 'dx' }
+export type AsmOperand = RegOperand | AsmImm | AsmMem | AsmRel | CregOperand | DxOperand;
