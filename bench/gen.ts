@@ -14,10 +14,9 @@ export function generateProgram(functions: number): string {
     '    push 16',
     '    call DWORD PTR [tal_new_array]',
     '    add esp, 8',
-    '    mov ebx, eax',
-    '    xor esi, esi',
+    '    push eax',                                   // the array, kept in a stack slot across the calls
   ];
-  for (let i = 0; i < Math.min(functions, 64); i++) out.push('    push 0', '    push ebx', `    call f${i}`, '    add esp, 8');
+  for (let i = 0; i < Math.min(functions, 64); i++) out.push('    push 0', '    push DWORD PTR [esp+4]', `    call f${i}`, '    add esp, 8');
   out.push('    push 0', '    call DWORD PTR [exit]');
   for (let i = 0; i < functions; i++) {
     const T = `[r:stack]{esp: fret<r> :: *arr(int) :: node :: r}`;

@@ -12,7 +12,7 @@ const outDir = join(import.meta.dirname, 'out');
 mkdirSync(outDir, { recursive: true });
 
 async function checkerSuite(): Promise<Record<string, number>> {
-  const functions = quick ? 500 : 12_000;
+  const functions = quick ? 500 : 20_000;
   const t0 = performance.now();
   const { elf } = assemble(generateProgram(functions), 'generated.tal');
   const asmMs = performance.now() - t0;

@@ -45,11 +45,14 @@ export function parseAnnotations(text: string): Annotations {
   const dataItems: { name: string; addr: number; body: string; line: number }[] = [];
   const inst = new Map<number, { text: string; line: number }>();
   const names = new Set<string>();
+  const ctypeItems: { body: string; line: number }[] = [];
 
+  // `0xADDR NAME : TYPE`, with single spaces exactly as talas writes it (this runs once per label).
   const labelLine = (rest: string, ln: number) => {
-    const m = /^(\S+)\s+(\S+)\s*:\s*(.*)$/.exec(rest);
-    if (!m) throw new AnnotationError('expected ADDRESS NAME : TYPE', ln);
-    const [, a, name, body] = m;
+    const sp = rest.indexOf(' ');
+    const colon = sp < 0 ? -1 : rest.indexOf(' : ', sp + 1);
+    if (colon < 0) throw new AnnotationError('expected ADDRESS NAME : TYPE', ln);
+    const a = rest.slice(0, sp), name = rest.slice(sp + 1, colon), body = rest.slice(colon + 3);
     if (!ADDR.test(a)) throw new AnnotationError(`bad address '${a}'`, ln);
     if (!NAME.test(name)) throw new AnnotationError(`bad label name '${name}'`, ln);
     if (names.has(name)) throw new AnnotationError(`label '${name}' annotated twice`, ln);
@@ -76,6 +79,12 @@ export function parseAnnotations(text: string): Annotations {
         typeItems.push({ head: rest.slice(0, eq).trim(), body: rest.slice(eq + 1).trim(), line: ln });
         break;
       }
+      case 'ctype': {
+        const want = `${ctypeItems.length} : `;
+        if (!rest.startsWith(want)) throw new AnnotationError(`expected 'ctype ${ctypeItems.length} : TYPE' (the table is numbered from 0 in order)`, ln);
+        ctypeItems.push({ body: rest.slice(want.length), line: ln });
+        break;
+      }
       case 'code': codeItems.push(labelLine(rest, ln)); break;
       case 'data': dataItems.push(labelLine(rest, ln)); break;
       case 'inst': {
@@ -100,10 +109,31 @@ export function parseAnnotations(text: string): Annotations {
   const env = { defs, scope: new Map<string, Binder>() };
 
   const code = new Map<number, CodeLabel>();
+  // Blocks of compiled code repeat the same types; each distinct text is parsed once. Types are immutable values,
+  // and the checker gives each block fresh binders, so labels may share one.
+  const parsed = new Map<string, CodeTy>();
+  const table: CodeTy[] = [];
+  for (const [i, it] of ctypeItems.entries()) {
+    try {
+      table.push(parseCode(it.body, env));
+    } catch (e) {
+      if (e instanceof TypeSyntaxError) throw new AnnotationError(`ctype ${i}: ${e.message} (column ${e.col + 1})`, it.line);
+      throw e;
+    }
+  }
   for (const it of codeItems) {
     if (code.has(it.addr)) throw new AnnotationError(`two code labels at 0x${it.addr.toString(16)}`, it.line);
     try {
-      code.set(it.addr, { name: it.name, addr: it.addr, ty: parseCode(it.body, env) });
+      let ty: CodeTy | undefined;
+      if (it.body.charCodeAt(0) === 64 /* @ */) {
+        const n = it.body.slice(1);
+        ty = /^(0|[1-9][0-9]*)$/.test(n) ? table[Number(n)] : undefined;
+        if (!ty) throw new AnnotationError(`type of ${it.name}: '${it.body}' is not in the ctype table`, it.line);
+      } else {
+        ty = parsed.get(it.body);
+        if (!ty) parsed.set(it.body, (ty = parseCode(it.body, env)));
+      }
+      code.set(it.addr, { name: it.name, addr: it.addr, ty });
     } catch (e) {
       if (e instanceof TypeSyntaxError) throw new AnnotationError(`type of ${it.name}: ${e.message} (column ${e.col + 1})`, it.line);
       throw e;

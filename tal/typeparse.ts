@@ -21,30 +21,42 @@ const MAX_DEPTH = 200;
 
 interface Tok { t: string; col: number }
 
+// Character classes for the lexer, by char code (the lexer is on the checker's path for every annotation).
+const NAME_START = new Uint8Array(128), NAME_PART = new Uint8Array(128), NUM_START = new Uint8Array(128), NUM_PART = new Uint8Array(128), PUNCT = new Uint8Array(128);
+for (let c = 0; c < 128; c++) {
+  const ch = String.fromCharCode(c);
+  NAME_START[c] = /[A-Za-z_.$]/.test(ch) ? 1 : 0;
+  NAME_PART[c] = /[A-Za-z0-9_.$]/.test(ch) ? 1 : 0;
+  NUM_START[c] = /[0-9-]/.test(ch) ? 1 : 0;
+  NUM_PART[c] = /[0-9a-fA-FxX]/.test(ch) ? 1 : 0;
+  PUNCT[c] = '*?[](){}<>,:^'.includes(ch) ? 1 : 0;
+}
+
 function lex(src: string): Tok[] {
   const out: Tok[] = [];
+  const n = src.length;
   let i = 0;
-  while (i < src.length) {
-    const c = src[i];
-    if (c === ' ' || c === '\t') { i++; continue; }
-    if (/[A-Za-z_.$]/.test(c)) {
+  while (i < n) {
+    const c = src.charCodeAt(i);
+    if (c === 32 || c === 9) { i++; continue; }
+    if (c < 128 && NAME_START[c]) {
       let j = i + 1;
-      while (j < src.length && /[A-Za-z0-9_.$]/.test(src[j])) j++;
+      for (let d = src.charCodeAt(j); j < n && d < 128 && NAME_PART[d]; d = src.charCodeAt(++j));
       out.push({ t: src.slice(i, j), col: i });
       i = j;
-    } else if (/[0-9-]/.test(c)) {
+    } else if (c < 128 && NUM_START[c]) {
       let j = i + 1;
-      while (j < src.length && /[0-9a-fA-FxX]/.test(src[j])) j++;
+      for (let d = src.charCodeAt(j); j < n && d < 128 && NUM_PART[d]; d = src.charCodeAt(++j));
       out.push({ t: src.slice(i, j), col: i });
       i = j;
-    } else if (c === ':' && src[i + 1] === ':') {
+    } else if (c === 58 && src.charCodeAt(i + 1) === 58) {
       out.push({ t: '::', col: i });
       i += 2;
-    } else if ('*?[](){}<>,:^'.includes(c)) {
-      out.push({ t: c, col: i });
+    } else if (c < 128 && PUNCT[c]) {
+      out.push({ t: src[i], col: i });
       i++;
     } else {
-      throw new TypeSyntaxError(`unexpected character '${c}' in type`, i);
+      throw new TypeSyntaxError(`unexpected character '${src[i]}' in type`, i);
     }
   }
   return out;

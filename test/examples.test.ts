@@ -25,7 +25,7 @@ const cases: Record<string, Case[]> = {
   'cat.tal': [
     { stdin: 'from stdin\n', stdout: 'from stdin\n', stderr: '', status: 0 },
     { args: ['a.txt', 'b.txt'], files: { 'a.txt': 'alpha\n', 'b.txt': 'beta\n' }, stdout: 'alpha\nbeta\n', stderr: '', status: 0 },
-    { args: ['a.txt', '-', 'b.txt'], stdin: 'middle\n', files: { 'a.txt': 'A', 'b.txt': 'B' }, stdout: 'AmiddleB', status: 0 },
+    { args: ['a.txt', '-', 'b.txt'], stdin: 'middle\n', files: { 'a.txt': 'A', 'b.txt': 'B' }, stdout: 'Amiddle\nB', status: 0 },
     { args: ['missing', 'a.txt'], files: { 'a.txt': 'still here\n' }, stdout: 'still here\n', stderr: 'cat: missing: No such file or directory\n', status: 1 },
     { args: ['.'], stdout: '', stderr: 'cat: .: Is a directory\n', status: 1 },
     { args: ['big.txt'], files: { 'big.txt': 'x'.repeat(200_000) + '\n' }, stdout: 'x'.repeat(200_000) + '\n', status: 0 },

@@ -466,6 +466,17 @@ export function assemble(text: string, file = '<input>'): AssembleOutput {
   });
   for (const t of src.types) annLines.push(`type ${t.head} = ${t.body}`);
   const env = { defs, scope: new Map() };
+  // Code types used by more than one label go into a table (`ctype N : TYPE`) that labels cite as `@N`: compiled
+  // code repeats block types, and the checker then reads and parses each of them once.
+  const uses = new Map<string, number>();
+  for (const [name, lt] of src.labelTypes) if (defined.get(name)?.section === '.text') uses.set(lt.text, (uses.get(lt.text) ?? 0) + 1);
+  const table = new Map<string, number>();
+  for (const [text, n] of uses) {
+    if (n < 2) continue;
+    table.set(text, table.size);
+    annLines.push(`ctype ${table.size - 1} : ${text}`);
+  }
+  const checked = new Set<string>();
   for (const [name, lt] of src.labelTypes) {
     const d = defined.get(name);
     const fail = (msg: string, col = lt.pos.col) => errors.push(new AsmError(lt.pos.file, lt.pos.line, col, msg));
@@ -474,8 +485,9 @@ export function assemble(text: string, file = '<input>'): AssembleOutput {
     const hexAddr = `0x${addr.toString(16).padStart(8, '0')}`;
     try {
       if (d.section === '.text') {
-        parseCode(lt.text, env);
-        annLines.push(`code ${hexAddr} ${name} : ${lt.text}`);
+        if (!checked.has(lt.text)) { parseCode(lt.text, env); checked.add(lt.text); }
+        const ref = table.get(lt.text);
+        annLines.push(`code ${hexAddr} ${name} : ${ref === undefined ? lt.text : '@' + ref}`);
       } else if (d.section === '.tal.rt') {
         fail('runtime labels have no type');
       } else {

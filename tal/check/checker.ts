@@ -188,7 +188,8 @@ class Checker {
   // Position, for messages.
   curAddr = 0;
   curLabel: string | undefined;
-  curInsn: string | undefined;
+  /** The instruction being checked (formatted only if it is refused), or the text of a refused encoding. */
+  curInsn: Insn | string | undefined;
   instructions = 0;
 
   constructor(private readonly p: Program) {
@@ -205,7 +206,7 @@ class Checker {
   }
 
   matcher(patterns: readonly Binder[] = []): Matcher {
-    return new Matcher(this.defs, new Set(patterns), this.labelTypeFn);
+    return new Matcher(this.defs, patterns, this.labelTypeFn);
   }
 
   whnf(t: Ty): Ty {
@@ -320,9 +321,10 @@ class Checker {
         const label = this.codeLabels.get(addr)!;
         if (st) this.jumpTo(st, label, 'fallthrough-type', false);
         this.curLabel = label.name;
-        // The block's type variables are rigid inside it; fresh binders keep them apart from the label's own
-        // (pattern) binders when the block jumps to or calls its own label.
-        st = State.fromCode(freshen(label.ty));
+        // The block's type variables are rigid inside it. They may be the very binders that a jump or call back to
+        // this label (or to another label of the same type) binds as patterns: the matcher binds only on the
+        // target's side and substitutes only into the target's types, so the two roles never mix.
+        st = State.fromCode(label.ty);
         nextLabel++;
       } else if (!st) {
         refuse('no-label', `code at 0x${hex(addr)} follows an instruction that does not fall through, and has no label: it has no type`);
@@ -333,7 +335,7 @@ class Checker {
         if (d.reason === 'truncated') refuse('truncated', `the bytes at the end of the code (${text.length - off}) do not form a whole instruction`);
         refuse(d.reason, `'${d.text}' is not in the TAL subset (${d.reason})`);
       }
-      this.curInsn = formatInsn(d);
+      this.curInsn = d;
       if (nextLabel < labelAddrs.length && labelAddrs[nextLabel] < addr + d.length)
         refuse('bad-label', `label '${this.codeLabels.get(labelAddrs[nextLabel])!.name}' at 0x${hex(labelAddrs[nextLabel])} is inside this instruction`);
       this.instructions++;
@@ -415,11 +417,11 @@ class Checker {
     this.explicitInst(callee.vars, m);
     const pre: CodeTy = { vars: [], regs: callee.regs, stack: callee.stack.tail };
     this.checkPre(st, pre, 'call-type', `call to '${name}'`, m);
-    const cont = substCode(ret.code, m.bindings);
-    const unbound = new Set<Binder>();
-    freeIn({ k: 'code', code: cont }, new Set(callee.vars), unbound);
-    if (unbound.size > 0) refuse('call-inst', `call to '${name}': cannot infer ${[...unbound].map(b => b.name).join(', ')} from the arguments; give them with .tal_inst`);
-    return State.fromCode(freshen(cont));
+    const used = new Set<Binder>();
+    freeIn(ret, new Set(callee.vars), used);
+    const unbound = [...used].filter(b => !m.bindings.has(b));
+    if (unbound.length > 0) refuse('call-inst', `call to '${name}': cannot infer ${unbound.map(b => b.name).join(', ')} from the arguments; give them with .tal_inst`);
+    return State.fromCode(freshen(substCode(ret.code, m.bindings)));
   }
 
   private callImport(st: State, imp: { name: string; sig: ImportSig }): State | null {
@@ -978,7 +980,7 @@ export function checkProgram(program: Program): CheckResult {
         error: {
           cls: e.cls,
           message: e.message,
-          ...(inCode ? { address: c.curAddr, fileOffset: program.textFileOffset + (c.curAddr - program.textAddr), label: c.curLabel, insn: c.curInsn } : {}),
+          ...(inCode ? { address: c.curAddr, fileOffset: program.textFileOffset + (c.curAddr - program.textAddr), label: c.curLabel, insn: typeof c.curInsn === 'string' ? c.curInsn : c.curInsn && formatInsn(c.curInsn) } : {}),
           expected: e.expected,
           actual: e.actual,
         },

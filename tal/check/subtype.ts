@@ -17,22 +17,25 @@ export class Matcher {
    */
   constructor(
     private readonly defs: TypeDefs,
-    private readonly patterns: ReadonlySet<Binder>,
+    private readonly patterns: readonly Binder[],
     private readonly labelType: (addr: number) => Ty | undefined,
   ) {}
 
   private pattern(b: Binder): boolean {
-    return this.patterns.has(b);
+    return this.patterns.includes(b);
   }
 
   sub(a: Ty, b: Ty): boolean {
     if (b.k === 'var' && this.pattern(b.b)) {
       const bound = this.bindings.get(b.b);
       if (bound === undefined) {
-        this.bindings.set(b.b, a);
+        // Covariant position: a constant binds as what it stands for, the type of the label at that address or
+        // else int (S(n) ≤ both, so this is sound). Binding S(0) itself would make tal_new_array(n, 0) an array
+        // of S(0), which no one wants.
+        this.bindings.set(b.b, a.k === 'sing' ? (this.labelType(a.n >>> 0) ?? { k: 'int' }) : a);
         return true;
       }
-      return !isStk(bound) && new Matcher(this.defs, new Set(), this.labelType).sub(a, bound);
+      return !isStk(bound) && new Matcher(this.defs, [], this.labelType).sub(a, bound);
     }
     if (b.k === 'top') return true;
     if (a.k === 'var' || b.k === 'var') return a.k === 'var' && b.k === 'var' && a.b === b.b;
@@ -81,10 +84,11 @@ export class Matcher {
     if (b.k === 'var' && this.pattern(b.b)) {
       const bound = this.bindings.get(b.b);
       if (bound === undefined) {
+        // Invariant position: bind exactly (widening here would let an alias see a wider type than the cell has).
         this.bindings.set(b.b, a);
         return true;
       }
-      return !isStk(bound) && new Matcher(this.defs, new Set(), this.labelType).eq(a, bound);
+      return !isStk(bound) && new Matcher(this.defs, [], this.labelType).eq(a, bound);
     }
     if (a.k === 'var' || b.k === 'var') return a.k === 'var' && b.k === 'var' && a.b === b.b;
     if (a.k === 'named' && b.k === 'named') return a.name === b.name && this.eqArgs(a.args, b.args);
@@ -142,7 +146,7 @@ export class Matcher {
             this.bindings.set(b.b, a);
             return true;
           }
-          return isStk(bound) && new Matcher(this.defs, new Set(), this.labelType).subStk(a, bound);
+          return isStk(bound) && new Matcher(this.defs, [], this.labelType).subStk(a, bound);
         }
         return a.k === 'svar' && a.b === b.b;
       }
@@ -163,7 +167,7 @@ export class Matcher {
             this.bindings.set(b.b, a);
             return true;
           }
-          return isStk(bound) && new Matcher(this.defs, new Set(), this.labelType).eqStk(a, bound);
+          return isStk(bound) && new Matcher(this.defs, [], this.labelType).eqStk(a, bound);
         }
         return a.k === 'svar' && a.b === b.b;
       }
