@@ -118,7 +118,12 @@ function decodeOne(c: Cursor, address: number): Insn {
   if (b >= 0xb8 && b < 0xc0) return insn(c, address, 'mov', [r32(b & 7), imm(c.i32())]);
   if (b >= 0xd8 && b < 0xe0) throw new Refuse('fpu-simd', 'x87 instruction');
   switch (b) {
-    case 0x62: throw new Refuse('interrupt', 'bound');
+    case 0x62: {
+      // In 32-bit mode 62 with a register ModRM is the EVEX prefix (AVX-512), not bound.
+      const m = c.u8();
+      if (m >> 6 === 3) throw new Refuse('fpu-simd', 'EVEX-encoded instruction');
+      throw new Refuse('interrupt', 'bound');
+    }
     case 0x64: case 0x65: throw new Refuse('segment', 'segment override prefix');
     case 0x66: throw new Refuse('prefix', 'operand-size prefix');
     case 0x67: throw new Refuse('prefix', 'address-size prefix');
@@ -175,7 +180,12 @@ function decodeOne(c: Cursor, address: number): Insn {
     }
     case 0xc3: return insn(c, address, 'ret', []);
     case 0xc2: throw new Refuse('unsupported', 'ret imm16');
-    case 0xc4: case 0xc5: throw new Refuse('segment', b === 0xc4 ? 'les' : 'lds');
+    case 0xc4: case 0xc5: {
+      // In 32-bit mode c4/c5 with a register ModRM are the VEX prefixes (AVX), not les/lds.
+      const m = c.u8();
+      if (m >> 6 === 3) throw new Refuse('fpu-simd', 'VEX-encoded instruction');
+      throw new Refuse('segment', b === 0xc4 ? 'les' : 'lds');
+    }
     case 0xc6: case 0xc7: {
       const m = modrm(c, b === 0xc6 ? 1 : 4, b === 0xc6 ? 1 : 4);
       if (m.reg !== 0) throw new Refuse('unsupported', '(bad)');
@@ -244,9 +254,10 @@ function decode0F(c: Cursor, address: number): Insn {
     case 0x07: throw new Refuse('privileged', 'sysret');
     case 0x08: throw new Refuse('privileged', 'invd');
     case 0x09: throw new Refuse('privileged', 'wbinvd');
-    case 0x0b: throw new Refuse('interrupt', 'ud2');
+    case 0x0b: case 0xb9: case 0xff: throw new Refuse('interrupt', b === 0x0b ? 'ud2' : b === 0xb9 ? 'ud1' : 'ud0');
     case 0x20: case 0x22: throw new Refuse('privileged', 'mov to or from a control register');
     case 0x21: case 0x23: throw new Refuse('privileged', 'mov to or from a debug register');
+    case 0x24: case 0x26: throw new Refuse('privileged', 'mov to or from a test register');
     case 0x30: throw new Refuse('privileged', 'wrmsr');
     case 0x32: throw new Refuse('privileged', 'rdmsr');
     case 0x33: throw new Refuse('privileged', 'rdpmc');

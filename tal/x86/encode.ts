@@ -189,12 +189,15 @@ export function encode(mnemonic: string, ops: AsmOperand[], address: number): nu
     case 'ret':
       if (n === 0) return [0xc3];
       need(n === 1 && a.kind === 'imm', m, ops);
+      if (a.value < -0x8000 || a.value > 0xffff) throw new EncodeError(`ret count ${a.value} does not fit in 16 bits`);
       return [0xc2, a.value & 0xff, (a.value >>> 8) & 0xff];
     case 'cdq': case 'cltd': need(n === 0, m, ops); return [0x99];
     case 'nop': need(n === 0, m, ops); return [0x90];
     // ---- outside the subset: for the runtime stubs and the negative tests ----
     case 'int':
       need(n === 1 && a.kind === 'imm', m, ops);
+      // GNU as encodes `int 3` as the one-byte int3.
+      if (a.value === 3 && !a.wide) return [0xcc];
       return [0xcd, imm8(a.value)];
     case 'int3': return [0xcc];
     case 'into': return [0xce];

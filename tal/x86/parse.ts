@@ -3,7 +3,7 @@
 // `BYTE PTR [sym+ecx]`) and branch targets (`label`). As in GNU as, a bare symbol outside a branch is a memory
 // operand: `mov eax, counter` loads from `counter`; `mov eax, OFFSET counter` loads its address.
 
-import { type AsmOperand, type Scale, NO_REG, REG32_NAMES, REG8_NAMES } from './insn.ts';
+import { type AsmOperand, type Scale, NO_REG, ESP, REG32_NAMES, REG8_NAMES } from './insn.ts';
 import { conditionOf } from './encode.ts';
 
 export class AsmSyntaxError extends Error {
@@ -97,14 +97,17 @@ class OperandParser {
     }
     this.i--;
     if (this.isPunct('[')) return this.memory(0);
-    return { k: 'expr', expr: this.expr(), offset: false, col };
+    const expr = this.expr();
+    // `sym[ebx*4]` is memory, as `[sym+ebx*4]`; a bare `sym` stays an expression (memory or branch target).
+    if (this.isPunct('[')) return this.memory(0, expr, col);
+    return { k: 'expr', expr, offset: false, col };
   }
 
   /** `[terms]`, `sym[terms]`, or a bare expression (a memory operand after a size, as in GNU). */
-  private memory(size: 0 | 1 | 4): ParsedOperand {
-    const col = this.col();
-    const m: ParsedOperand & { k: 'mem' } = { k: 'mem', size, base: NO_REG, index: NO_REG, scale: 1, expr: { constant: 0, symbols: [] }, col };
-    if (!this.isPunct('[')) {
+  private memory(size: 0 | 1 | 4, prefix?: Expr, prefixCol?: number): ParsedOperand {
+    const col = prefixCol ?? this.col();
+    const m: ParsedOperand & { k: 'mem' } = { k: 'mem', size, base: NO_REG, index: NO_REG, scale: 1, expr: prefix ?? { constant: 0, symbols: [] }, col };
+    if (!prefix && !this.isPunct('[')) {
       m.expr = this.expr();
       if (!this.isPunct('[')) return m;
     }
@@ -125,7 +128,8 @@ class OperandParser {
         } else if (m.base === NO_REG) {
           m.base = r;
         } else if (m.index === NO_REG) {
-          m.index = r;
+          // esp cannot be an index: GNU swaps [reg+esp] into [esp+reg].
+          if (r === ESP && m.base !== ESP) { m.index = m.base; m.base = r; } else m.index = r;
         } else {
           throw new AsmSyntaxError('too many registers in the address', t.col);
         }
