@@ -113,6 +113,9 @@ export function readElf(bytes: Uint8Array): ElfImage {
       if (s.type !== SHT_NOBITS && s.type !== SHT_NULL && s.offset + s.size > size) throw new ElfError(`section ${i} (offset ${s.offset}, ${s.size} bytes) runs past the end of the file (${size} bytes)`);
     }
     const strtab = raw[shstrndx];
+    // The names are read from the file: the table must lie inside it whatever its type says (the bounds check above
+    // skips SHT_NOBITS and SHT_NULL sections, and an unbounded name table would make the name scan run for 2^32 bytes).
+    if (strtab.offset + strtab.size > size) throw new ElfError(`the section name table (offset ${strtab.offset}, ${strtab.size} bytes) runs past the end of the file (${size} bytes)`);
     for (let i = 0; i < shnum; i++) {
       const s = raw[i];
       let name = '';

@@ -200,7 +200,11 @@ class Checker {
 
   labelType(addr: number): Ty | undefined {
     const c = this.codeLabels.get(addr);
-    if (c) return { k: 'code', code: c.ty };
+    // Fresh binders: the label's own binders are the pattern variables of every jump or call to it, and the type of
+    // its address must not share them. Otherwise comparing S(L) with a code type while jumping to L renames that
+    // code type's binders onto L's pattern variables (Matcher.eqCode), which then bind instead of being compared, and
+    // S(L) passes for a code type it does not have (test/negative/jump-type-label-binders.tal).
+    if (c) return { k: 'code', code: freshen(c.ty) };
     const d = this.p.ann.data.get(addr);
     return d?.ty;
   }
@@ -295,10 +299,18 @@ class Checker {
     const it = this.p.importTable;
     if (l.addr < it.addr + it.size && l.addr + size > it.addr) refuse('data', `${where} overlaps the import table`);
     if (writable && !(seg.flags & PF_W)) refuse('readonly-section', `${where} has a writable type (${showTy(l.ty)}) but lies in a read-only segment`);
+    // Words past the file-backed part of the segment are zero. An array's elements there all have the same type, so
+    // one check covers them all: checking them one by one would take time proportional to the declared memory size
+    // (up to 3 GiB of .bss for a file of a few kilobytes), not to the file.
+    const zeroFrom = seg.vaddr + seg.filesz - l.addr;
     for (let i = 0; ; i++) {
       const e = elemAt(i);
       if (!e) break;
       if (e.off < 0) continue;
+      if (t.k === 'arr' && e.off >= zeroFrom) {
+        if (!this.matcher().sub(sing(0), e.ty)) refuse('data', `${where}: the word at offset ${e.off} (0x0) is not a ${showTy(e.ty)}`, showTy(e.ty), 'S(0)');
+        break;
+      }
       const v = word(e.off);
       if (!this.matcher().sub(sing(v), e.ty)) refuse('data', `${where}: the word at offset ${e.off} (0x${hex(v)}) is not a ${showTy(e.ty)}`, showTy(e.ty), `S(${v | 0})`);
     }
@@ -697,8 +709,10 @@ class Checker {
         return st;
       }
       case 'lea': {
-        const [dst] = ops;
-        // lea computes an address but reads nothing: the result is an integer.
+        const [dst, src] = ops;
+        // lea computes an address but reads nothing: the result is an integer. Not of esp, though: that would copy
+        // esp, which is never a value (lea r, [esp+k] is mov r, esp plus arithmetic).
+        if (src.kind === 'mem' && (src.base === ESP || src.index === ESP)) refuse('stack-pointer', 'lea of an esp-based address copies esp, which cannot be used as a value');
         this.writeOperand(st, dst, INT, 4);
         return st;
       }
