@@ -8,7 +8,7 @@ import { parseCode, parseTy, parseTypeDefs, TypeSyntaxError } from '../typeparse
 import { type AsmOperand } from '../x86/insn.ts';
 import { encode, branchLengths, EncodeError } from '../x86/encode.ts';
 import { type ParsedInsn, parseInstruction, resolveOperands, AsmSyntaxError } from '../x86/parse.ts';
-import { IMPORTS_SECTION, RUNTIME_SECTION, TYPES_SECTION } from '../check/program.ts';
+import { IMPORTS_SECTION, RUNTIME_DATA_SECTION, RUNTIME_SECTION, TYPES_SECTION } from '../check/program.ts';
 import { runtimeSource } from './runtime.ts';
 
 export const LOAD_BASE = 0x08048000;
@@ -29,8 +29,8 @@ export class AsmErrors extends Error {
   }
 }
 
-type SectionName = '.text' | '.tal.rt' | '.rodata' | '.data' | '.bss';
-const SECTIONS: SectionName[] = ['.text', '.tal.rt', '.rodata', '.data', '.bss'];
+type SectionName = '.text' | '.tal.rt' | '.rodata' | '.data' | '.bss' | '.tal.rtbss';
+const SECTIONS: SectionName[] = ['.text', '.tal.rt', '.rodata', '.data', '.bss', '.tal.rtbss'];
 
 interface Pos { file: string; line: number; col: number }
 interface Expr { sym?: string; value: number }
@@ -198,7 +198,7 @@ function readSource(text: string, file: string, errors: AsmError[], src: Source,
           case '.bss': section = '.bss'; break;
           case '.section': {
             const name = args.split(',')[0].trim();
-            if (name === '.text' || name === '.rodata' || name === '.data' || name === '.bss' || (allowInternal && name === RUNTIME_SECTION)) section = name as SectionName;
+            if (name === '.text' || name === '.rodata' || name === '.data' || name === '.bss' || (allowInternal && (name === RUNTIME_SECTION || name === RUNTIME_DATA_SECTION))) section = name as SectionName;
             else fail(`unknown section '${name}' (talas knows .text, .rodata, .data, .bss)`, argCol);
             break;
           }
@@ -350,7 +350,7 @@ export function assemble(text: string, file = '<input>'): AssembleOutput {
   const mainName = src.main?.name ?? 'main';
   const rt = runtimeSource(mainName);
   const rtErrors: AsmError[] = [];
-  readSource(`.section ${RUNTIME_SECTION}\n${rt.text}\n.section .rodata\n${rt.rodata}\n.bss\n${rt.bss}`, '<runtime>', rtErrors, src, RUNTIME_SECTION, true);
+  readSource(`.section ${RUNTIME_SECTION}\n${rt.text}\n.section .rodata\n${rt.rodata}\n.section ${RUNTIME_DATA_SECTION}\n${rt.bss}`, '<runtime>', rtErrors, src, RUNTIME_SECTION, true);
   if (rtErrors.length) throw new Error(`internal: the runtime does not assemble:\n${rtErrors.map(e => e.message).join('\n')}`);
 
   // Symbols: labels, then import slots.
@@ -520,9 +520,10 @@ export function assemble(text: string, file = '<input>'): AssembleOutput {
     { name: IMPORTS_SECTION, type: SHT_PROGBITS, flags: SHF_ALLOC, addr: layout.importsAddr, data: Uint8Array.from(imp), align: 4 },
     sec('.data', '.data', SHF_ALLOC | SHF_WRITE),
     sec('.bss', '.bss', SHF_ALLOC | SHF_WRITE, SHT_NOBITS),
+    sec(RUNTIME_DATA_SECTION, '.tal.rtbss', SHF_ALLOC | SHF_WRITE, SHT_NOBITS),
     { name: TYPES_SECTION, type: SHT_PROGBITS, flags: 0, addr: 0, data: new TextEncoder().encode(annotations), align: 1 },
   ];
-  const sectionIndex: Record<string, number> = { '.text': 0, '.tal.rt': 1, '.rodata': 2, imports: 3, '.data': 4, '.bss': 5 };
+  const sectionIndex: Record<string, number> = { '.text': 0, '.tal.rt': 1, '.rodata': 2, imports: 3, '.data': 4, '.bss': 5, '.tal.rtbss': 6 };
   const symbols: OutSymbol[] = [];
   for (const [name, s] of layout.symbols) {
     symbols.push({ name, value: s.addr, section: sectionIndex[s.section], func: s.section === '.text' || s.section === '.tal.rt', global: name === '_start' });
@@ -531,7 +532,7 @@ export function assemble(text: string, file = '<input>'): AssembleOutput {
   const elf = writeElf(layout.symbols.get('__tal_rt_start')!.addr, sections, [
     { flags: PF_R | PF_X, sections: [0, 1] },
     { flags: PF_R, sections: [2, 3] },
-    { flags: PF_R | PF_W, sections: [4, 5] },
+    { flags: PF_R | PF_W, sections: [4, 5, 6] },
   ], symbols);
   return { elf, annotations };
 }
@@ -563,7 +564,8 @@ function computeLayout(src: Source): Layout {
   const importsSize = 4 + 4 * src.imports.length + src.imports.reduce((n, i) => n + i.name.length + 1, 0);
   src.imports.forEach((imp, i) => symbols.set(imp.name, { addr: importsAddr + 4 + 4 * i, section: 'imports' }));
   end = place('.data', alignUp(importsAddr + importsSize, PAGE_SIZE));
-  place('.bss', alignUp(end, 16));
+  end = place('.bss', alignUp(end, 16));
+  place('.tal.rtbss', alignUp(end, 16));
   return { base, size, symbols, importsAddr, importsSize };
 }
 

@@ -7,7 +7,7 @@
 // every jump, call, return and fall-through. No fixpoints, no search: linear in the size of the code.
 
 import { type DataLabel, type CodeLabel } from '../annotations.ts';
-import { hex, PF_W, segmentFor, readLoaded } from '../elf.ts';
+import { hex, PF_W, SHF_ALLOC, segmentFor, readLoaded } from '../elf.ts';
 import { type ImportSig, importSig } from '../interface.ts';
 import { type Arg, type Binder, type CodeTy, type Field, type Stk, type Ty, type TypeDefs, INT, TOP, NIL, cons, isStk, newBinder, sing, showCode, showRegs, showStk, showTy, substCode, substTy, whnf } from '../types.ts';
 import { parseArgs, TypeSyntaxError } from '../typeparse.ts';
@@ -298,6 +298,13 @@ class Checker {
     if (l.addr < this.textEnd && l.addr + size > this.p.textAddr) refuse('data', `${where} overlaps the code`);
     const it = this.p.importTable;
     if (l.addr < it.addr + it.size && l.addr + size > it.addr) refuse('data', `${where} overlaps the import table`);
+    // Nor the user-mode runtime's sections (its stubs and its private variables, e.g. the heap pointer): a data
+    // object over them would let verified code forge what the runtime hands back. (The file's author could ship a
+    // different runtime anyway; this protects honest programs in user mode. Kernel mode never runs them.)
+    for (const sec of this.p.img.sections) {
+      if ((sec.flags & SHF_ALLOC) && sec.name.startsWith('.tal.') && sec.size > 0 && l.addr < sec.addr + sec.size && l.addr + size > sec.addr)
+        refuse('data', `${where} overlaps the runtime section ${sec.name}`);
+    }
     if (writable && !(seg.flags & PF_W)) refuse('readonly-section', `${where} has a writable type (${showTy(l.ty)}) but lies in a read-only segment`);
     // Words past the file-backed part of the segment are zero. An array's elements there all have the same type, so
     // one check covers them all: checking them one by one would take time proportional to the declared memory size
@@ -333,10 +340,10 @@ class Checker {
         const label = this.codeLabels.get(addr)!;
         if (st) this.jumpTo(st, label, 'fallthrough-type', false);
         this.curLabel = label.name;
-        // The block's type variables are rigid inside it. They may be the very binders that a jump or call back to
-        // this label (or to another label of the same type) binds as patterns: the matcher binds only on the
-        // target's side and substitutes only into the target's types, so the two roles never mix.
-        st = State.fromCode(label.ty);
+        // The block's type variables are rigid inside it; fresh binders keep them distinct from the label's own
+        // binders, which are the pattern variables of any jump or call back to this label (or to another label
+        // that shares the same parsed type).
+        st = State.fromCode(freshen(label.ty));
         nextLabel++;
       } else if (!st) {
         refuse('no-label', `code at 0x${hex(addr)} follows an instruction that does not fall through, and has no label: it has no type`);

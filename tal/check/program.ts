@@ -8,6 +8,8 @@ export const TEXT_SECTION = '.text';
 export const TYPES_SECTION = '.tal.types';
 export const IMPORTS_SECTION = '.tal.imports';
 export const RUNTIME_SECTION = '.tal.rt';
+/** The user-mode runtime's private variables (heap pointers, path buffer): no data object may overlap them. */
+export const RUNTIME_DATA_SECTION = '.tal.rtbss';
 
 export interface ImportSlot { readonly name: string; readonly slot: number }
 

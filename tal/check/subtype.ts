@@ -5,10 +5,14 @@
 // that binding. Every other variable is rigid and equal only to itself. No search and no backtracking: an
 // instantiation that this first-occurrence rule cannot find must be given explicitly with `.tal_inst`.
 
-import { type Arg, type Binder, type CodeTy, type Field, type Stk, type Ty, type TypeDefs, isStk, substCode, whnf } from '../types.ts';
+import { type Arg, type Binder, type CodeTy, type Field, type Stk, type Ty, type TypeDefs, isStk, newBinder, substCode, whnf } from '../types.ts';
+
+/** How many constants-as-label-addresses one subtyping question may look through (see Matcher.sub). */
+const MAX_LABEL_DEPTH = 16;
 
 export class Matcher {
   readonly bindings = new Map<Binder, Arg>();
+  private labelDepth = 0;
 
   /**
    * @param defs named type definitions
@@ -53,7 +57,14 @@ export class Matcher {
         if (b.k === 'sing') return a.n === b.n;
         if (a.n === 0 && isNullablePointer(b)) return true;
         const lt = this.labelType(a.n >>> 0);
-        return lt !== undefined && this.sub(lt, b);
+        if (lt === undefined || this.labelDepth >= MAX_LABEL_DEPTH) return false;
+        // A label's type may mention its own address (a : *[S(a)^r]); the depth bound keeps that finite.
+        this.labelDepth++;
+        try {
+          return this.sub(lt, b);
+        } finally {
+          this.labelDepth--;
+        }
       }
       case 'tuple': {
         if (b.k !== 'tuple') return false;
@@ -116,17 +127,28 @@ export class Matcher {
     return true;
   }
 
-  /** Code types are compared up to renaming of their own binders (no subtyping under ∀, as in TALx86's checker). */
+  /**
+   * Code types are compared up to renaming of their own binders (no subtyping under ∀, as in TALx86's checker).
+   * Both sides are renamed to fresh binders: renaming one side onto the other's binders would be wrong whenever
+   * those happen to be pattern variables of this match, which would then be bound instead of compared.
+   */
   eqCode(a: CodeTy, b: CodeTy): boolean {
     if (a.vars.length !== b.vars.length) return false;
-    const ren = new Map<Binder, Arg>();
-    for (let i = 0; i < a.vars.length; i++) {
-      if (a.vars[i].kind !== b.vars[i].kind) return false;
-      ren.set(b.vars[i], a.vars[i].kind === 'stack' ? { k: 'svar', b: a.vars[i] } : { k: 'var', b: a.vars[i] });
+    let aa = a, bb = b;
+    if (a.vars.length > 0) {
+      const ra = new Map<Binder, Arg>(), rb = new Map<Binder, Arg>();
+      for (let i = 0; i < a.vars.length; i++) {
+        if (a.vars[i].kind !== b.vars[i].kind) return false;
+        const f = newBinder(a.vars[i].name, a.vars[i].kind);
+        const v: Arg = f.kind === 'stack' ? { k: 'svar', b: f } : { k: 'var', b: f };
+        ra.set(a.vars[i], v);
+        rb.set(b.vars[i], v);
+      }
+      aa = substCode(a, ra);
+      bb = substCode(b, rb);
     }
-    const bb = substCode(b, ren);
     for (let r = 0; r < 8; r++) {
-      const x = a.regs[r], y = bb.regs[r];
+      const x = aa.regs[r], y = bb.regs[r];
       if (r === 4) continue;
       if (x === null || y === null) {
         if (x !== y) return false;
@@ -134,7 +156,7 @@ export class Matcher {
       }
       if (!this.eq(x, y)) return false;
     }
-    return this.eqStk(a.stack, bb.stack);
+    return this.eqStk(aa.stack, bb.stack);
   }
 
   subStk(a: Stk, b: Stk): boolean {

@@ -4,8 +4,8 @@
 //   u16 OFF VAL / u32 OFF VAL
 //   replace "A" "B"       replace the first occurrence of the bytes of A by B (same length)
 //   section NAME FIELD V  set a section header field: addr, offset, size, flags, type
+//   in NAME byte|u32 OFF V  write at offset OFF of the section's bytes in the file
 //   segment I FIELD V     set a program header field: offset, vaddr, filesz, memsz, flags
-import { readElf } from '../../tal/elf.ts';
 
 function num(s: string): number {
   return Number(s);
@@ -17,6 +17,23 @@ function parseWords(s: string): string[] {
   let m;
   while ((m = re.exec(s))) out.push(m[1] !== undefined ? JSON.parse(`"${m[1]}"`) : m[2]);
   return out;
+}
+
+/**
+ * The index of the section named `name`, found without validating the file (a mutation may already have broken
+ * it): names are read from the section-name table's header as it is, within the file's bytes.
+ */
+function sectionIndex(b: Uint8Array, name: string): number {
+  const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const shoff = dv.getUint32(32, true), shnum = dv.getUint16(48, true), shstrndx = dv.getUint16(50, true);
+  const strOff = dv.getUint32(shoff + shstrndx * 40 + 16, true);
+  for (let i = 0; i < shnum; i++) {
+    let p = strOff + dv.getUint32(shoff + i * 40, true);
+    let s = '';
+    while (p < b.length && b[p] !== 0) s += String.fromCharCode(b[p++]);
+    if (s === name) return i;
+  }
+  throw new Error(`no section ${name}`);
 }
 
 export function applyMutation(bytes: Uint8Array, spec: string): Uint8Array {
@@ -40,12 +57,18 @@ export function applyMutation(bytes: Uint8Array, spec: string): Uint8Array {
       return out;
     }
     case 'section': {
-      const img = readElf(bytes);
-      const shoff = dv.getUint32(32, true);
-      const idx = img.sections.findIndex(s => s.name === args[0]);
-      if (idx < 0) throw new Error(`no section ${args[0]}`);
+      const idx = sectionIndex(out, args[0]);
       const field: Record<string, number> = { type: 4, flags: 8, addr: 12, offset: 16, size: 20 };
-      dv.setUint32(shoff + idx * 40 + field[args[1]], num(args[2]) >>> 0, true);
+      dv.setUint32(dv.getUint32(32, true) + idx * 40 + field[args[1]], num(args[2]) >>> 0, true);
+      return out;
+    }
+    case 'in': {
+      // in SECTION byte|u32 OFF VAL: a write relative to the start of a section's bytes in the file.
+      const idx = sectionIndex(out, args[0]);
+      const at = dv.getUint32(dv.getUint32(32, true) + idx * 40 + 16, true) + num(args[2]);
+      if (args[1] === 'byte') out[at] = num(args[3]);
+      else if (args[1] === 'u32') dv.setUint32(at, num(args[3]) >>> 0, true);
+      else throw new Error(`in: unknown width ${args[1]}`);
       return out;
     }
     case 'segment': {
