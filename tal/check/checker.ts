@@ -910,9 +910,8 @@ class Checker {
       } else if (!st.cdq) {
         refuse('div-unproven', 'idiv: edx must hold the sign extension of eax (cdq right before)');
       }
-    } else {
-      this.intOperand(st, { kind: 'reg', reg: EDX, size: 4 }, d.op);
     }
+    // mul and one-operand imul only write edx (the high half), whatever it held.
     st.set(EAX, INT);
     st.set(EDX, INT);
     st.cond = null;
