@@ -36,6 +36,35 @@ export interface Annotations {
 const NAME = /^[A-Za-z_.$][A-Za-z0-9_.$]*$/;
 const ADDR = /^0x[0-9a-fA-F]{1,8}$/;
 
+const NAME_START = new Uint8Array(128), NAME_PART = new Uint8Array(128);
+for (let c = 0; c < 128; c++) {
+  NAME_START[c] = /[A-Za-z_.$]/.test(String.fromCharCode(c)) ? 1 : 0;
+  NAME_PART[c] = /[A-Za-z0-9_.$]/.test(String.fromCharCode(c)) ? 1 : 0;
+}
+
+function isName(s: string): boolean {
+  const c0 = s.charCodeAt(0);
+  if (!(c0 < 128 && NAME_START[c0])) return false;
+  for (let i = 1; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (!(c < 128 && NAME_PART[c])) return false;
+  }
+  return true;
+}
+
+/** The value of `0x` and 1-8 hex digits filling s[0, end), or -1. */
+function hexAddress(s: string, end: number): number {
+  if (end < 3 || end > 10 || s.charCodeAt(0) !== 48 || s.charCodeAt(1) !== 120) return -1;
+  let v = 0;
+  for (let i = 2; i < end; i++) {
+    const c = s.charCodeAt(i);
+    const d = c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : c >= 65 && c <= 70 ? c - 55 : -1;
+    if (d < 0) return -1;
+    v = v * 16 + d;
+  }
+  return v >>> 0;
+}
+
 export function parseAnnotations(text: string): Annotations {
   const lines = text.split('\n');
   if (lines[0] !== ANNOTATION_MAGIC) throw new AnnotationError(`must start with '${ANNOTATION_MAGIC}'`, 1);
@@ -47,17 +76,19 @@ export function parseAnnotations(text: string): Annotations {
   const names = new Set<string>();
   const ctypeItems: { body: string; line: number }[] = [];
 
-  // `0xADDR NAME : TYPE`, with single spaces exactly as talas writes it (this runs once per label).
+  // `0xADDR NAME : TYPE`, with single spaces exactly as talas writes it. This runs once per label, so it scans
+  // characters rather than running regular expressions.
   const labelLine = (rest: string, ln: number) => {
     const sp = rest.indexOf(' ');
     const colon = sp < 0 ? -1 : rest.indexOf(' : ', sp + 1);
     if (colon < 0) throw new AnnotationError('expected ADDRESS NAME : TYPE', ln);
-    const a = rest.slice(0, sp), name = rest.slice(sp + 1, colon), body = rest.slice(colon + 3);
-    if (!ADDR.test(a)) throw new AnnotationError(`bad address '${a}'`, ln);
-    if (!NAME.test(name)) throw new AnnotationError(`bad label name '${name}'`, ln);
+    const addr = hexAddress(rest, sp);
+    if (addr < 0) throw new AnnotationError(`bad address '${rest.slice(0, sp)}'`, ln);
+    const name = rest.slice(sp + 1, colon);
+    if (!isName(name)) throw new AnnotationError(`bad label name '${name}'`, ln);
     if (names.has(name)) throw new AnnotationError(`label '${name}' annotated twice`, ln);
     names.add(name);
-    return { name, addr: parseInt(a, 16) >>> 0, body, line: ln };
+    return { name, addr, body: rest.slice(colon + 3), line: ln };
   };
 
   for (let i = 1; i < lines.length; i++) {

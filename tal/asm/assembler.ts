@@ -184,10 +184,15 @@ function readSource(text: string, file: string, errors: AsmError[], src: Source,
         const dir = m[1];
         let args = m[2];
         // Long annotations may continue over lines until their brackets balance.
+        // A label or a directive ends the annotation: a bracket left open is then an error on the annotation's own
+        // line, not a confusing one wherever the brackets happen to balance.
         while (dir.startsWith('.tal_') && brackets(args) > 0 && li + 1 < lines.length) {
+          const next = stripComment(lines[li + 1]).trim();
+          if (/^[A-Za-z_.$][\w.$]*:$/.test(next) || /^\.[A-Za-z]/.test(next)) break;
           li++;
-          args += ' ' + stripComment(lines[li]).trim();
+          args += ' ' + next;
         }
+        if (dir.startsWith('.tal_') && brackets(args) > 0) fail(`${dir}: a bracket is never closed`, col);
         const argCol = col + rest.length - m[2].length;
         const items = src.items.get(section)!;
         switch (dir) {
@@ -301,7 +306,10 @@ function readSource(text: string, file: string, errors: AsmError[], src: Source,
         if (e instanceof AsmSyntaxError) fail(e.message, col + (e.col ?? 0));
         throw e;
       }
-      src.items.get(section)!.push({ k: 'insn', parsed, pos: pos(col), inst: pendingInst, short: true, size: 0 });
+      // A branch to a label starts short and is relaxed; a branch to a bare number is always long, as in GNU as.
+      const target = parsed.operands[0];
+      const short = !(target?.k === 'expr' && target.expr.symbols.length === 0);
+      src.items.get(section)!.push({ k: 'insn', parsed, pos: pos(col), inst: pendingInst, short, size: 0 });
       pendingInst = undefined;
     } catch (e) {
       if (e instanceof AsmError) errors.push(e);
@@ -374,7 +382,7 @@ export function assemble(text: string, file = '<input>'): AssembleOutput {
       if (it.k !== 'insn') continue;
       try {
         const ops = resolveOperands(it.parsed, name => (known(name) ? 0 : undefined));
-        it.size = instructionSize(it.parsed.mnemonic, ops, true);
+        it.size = instructionSize(it.parsed.mnemonic, ops, it.short);
       } catch (e) {
         pushAsmError(errors, e, it.pos);
       }
