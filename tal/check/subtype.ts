@@ -159,28 +159,17 @@ export class Matcher {
     return this.eqStk(aa.stack, bb.stack);
   }
 
+  /** σ₁ ≤ σ₂: slot by slot, covariant in each slot. */
   subStk(a: Stk, b: Stk): boolean {
-    for (;;) {
-      if (b.k === 'svar') {
-        if (this.pattern(b.b)) {
-          const bound = this.bindings.get(b.b);
-          if (bound === undefined) {
-            this.bindings.set(b.b, a);
-            return true;
-          }
-          return isStk(bound) && new Matcher(this.defs, [], this.labelType).subStk(a, bound);
-        }
-        return a.k === 'svar' && a.b === b.b;
-      }
-      if (b.k === 'nil') return a.k === 'nil';
-      if (a.k !== 'cons') return false;
-      if (!this.sub(a.head, b.head)) return false;
-      a = a.tail;
-      b = b.tail;
-    }
+    return this.stk(a, b, false);
   }
 
+  /** σ₁ = σ₂ (under a code type, or a stack variable's later occurrences). */
   eqStk(a: Stk, b: Stk): boolean {
+    return this.stk(a, b, true);
+  }
+
+  private stk(a: Stk, b: Stk, exact: boolean): boolean {
     for (;;) {
       if (b.k === 'svar') {
         if (this.pattern(b.b)) {
@@ -189,13 +178,13 @@ export class Matcher {
             this.bindings.set(b.b, a);
             return true;
           }
-          return isStk(bound) && new Matcher(this.defs, [], this.labelType).eqStk(a, bound);
+          return isStk(bound) && new Matcher(this.defs, [], this.labelType).stk(a, bound, exact);
         }
         return a.k === 'svar' && a.b === b.b;
       }
       if (b.k === 'nil') return a.k === 'nil';
       if (a.k !== 'cons') return false;
-      if (!this.eq(a.head, b.head)) return false;
+      if (!(exact ? this.eq(a.head, b.head) : this.sub(a.head, b.head))) return false;
       a = a.tail;
       b = b.tail;
     }
