@@ -96,9 +96,8 @@ class State {
   }
 
   static fromCode(c: CodeTy): State {
-    const regs: Ty[] = [];
-    for (let r = 0; r < 8; r++) regs.push(r === ESP ? TOP : c.regs[r] ?? TOP);
-    return new State(regs, c.stack);
+    const g = c.regs;
+    return new State([g[0] ?? TOP, g[1] ?? TOP, g[2] ?? TOP, g[3] ?? TOP, TOP, g[5] ?? TOP, g[6] ?? TOP, g[7] ?? TOP], c.stack);
   }
 
   /** Every write to a register goes through here, so that no fact outlives the value it is about. */
@@ -180,6 +179,9 @@ interface DataObject { readonly label: DataLabel; readonly size: number }
 class Checker {
   private readonly defs: TypeDefs;
   private readonly codeLabels: Map<number, CodeLabel>;
+  /** The code labels by offset in .text (index + 1 into labelList; 0: none), filled once the labels are checked. */
+  private labelIndex = new Int32Array(0);
+  private readonly labelList: CodeLabel[] = [];
   private readonly dataObjects: DataObject[] = []; // sorted by address
   private readonly importBySlot = new Map<number, { name: string; sig: ImportSig }>();
   private readonly textEnd: number;
@@ -198,8 +200,16 @@ class Checker {
     this.textEnd = p.textAddr + p.text.length;
   }
 
+  /** The code label at an address, if any (a typed-array lookup: the pass asks this at every jump and block). */
+  codeLabelAt(addr: number): CodeLabel | undefined {
+    const off = addr - this.p.textAddr;
+    if (off < 0 || off >= this.labelIndex.length) return undefined;
+    const i = this.labelIndex[off];
+    return i === 0 ? undefined : this.labelList[i - 1];
+  }
+
   labelType(addr: number): Ty | undefined {
-    const c = this.codeLabels.get(addr);
+    const c = this.codeLabelAt(addr);
     // Fresh binders: the label's own binders are the pattern variables of every jump or call to it, and the type of
     // its address must not share them. Otherwise comparing S(L) with a code type while jumping to L renames that
     // code type's binders onto L's pattern variables (Matcher.eqCode), which then bind instead of being compared, and
@@ -237,6 +247,11 @@ class Checker {
     const t = main.ty;
     if (!(t.vars.length === 1 && t.vars[0].kind === 'stack' && t.regs.every(r => r === null) && t.stack.k === 'svar' && t.stack.b === t.vars[0]))
       refuse('annotation', `main label '${main.name}' must have the entry type code[r:stack]{esp: r}`, 'code[r:stack]{esp: r}', showCode(t));
+    this.labelIndex = new Int32Array(this.p.text.length);
+    for (const l of this.codeLabels.values()) {
+      this.labelList.push(l);
+      this.labelIndex[l.addr - textAddr] = this.labelList.length;
+    }
     if (!this.codeLabels.has(textAddr)) refuse('no-label', `.text starts at 0x${hex(textAddr)} without a label: that code has no type`);
   }
 
@@ -328,23 +343,21 @@ class Checker {
 
   run(): CheckSummary {
     const { text, textAddr } = this.p;
-    const labelAddrs = [...this.codeLabels.keys()].sort((a, b) => a - b);
-    let nextLabel = 0;
     let st: State | null = null; // null: the previous instruction does not fall through
     let off = 0;
+    const index = this.labelIndex;
     while (off < text.length) {
       const addr = (textAddr + off) >>> 0;
       this.curAddr = addr;
       this.curInsn = undefined;
-      if (nextLabel < labelAddrs.length && labelAddrs[nextLabel] === addr) {
-        const label = this.codeLabels.get(addr)!;
+      if (index[off] !== 0) {
+        const label = this.labelList[index[off] - 1];
         if (st) this.jumpTo(st, label, 'fallthrough-type', false);
         this.curLabel = label.name;
         // The block's type variables are rigid inside it; fresh binders keep them distinct from the label's own
         // binders, which are the pattern variables of any jump or call back to this label (or to another label
         // that shares the same parsed type).
         st = State.fromCode(freshen(label.ty));
-        nextLabel++;
       } else if (!st) {
         refuse('no-label', `code at 0x${hex(addr)} follows an instruction that does not fall through, and has no label: it has no type`);
       }
@@ -355,8 +368,13 @@ class Checker {
         refuse(d.reason, `'${d.text}' is not in the TAL subset (${d.reason})`);
       }
       this.curInsn = d;
-      if (nextLabel < labelAddrs.length && labelAddrs[nextLabel] < addr + d.length)
-        refuse('bad-label', `label '${this.codeLabels.get(labelAddrs[nextLabel])!.name}' at 0x${hex(labelAddrs[nextLabel])} is inside this instruction`);
+      for (let k = 1; k < d.length; k++) {
+        const inside = off + k < index.length ? index[off + k] : 0;
+        if (inside !== 0) {
+          const l = this.labelList[inside - 1];
+          refuse('bad-label', `label '${l.name}' at 0x${hex(l.addr)} is inside this instruction`);
+        }
+      }
       this.instructions++;
       st = this.step(st, d);
       off += d.length;
@@ -364,7 +382,7 @@ class Checker {
     this.curInsn = undefined;
     if (st) refuse('fall-off-end', 'the last instruction falls through past the end of the code');
     return {
-      blocks: labelAddrs.length,
+      blocks: this.labelList.length,
       instructions: this.instructions,
       codeBytes: text.length,
       imports: this.p.imports.map(i => i.name),
@@ -375,7 +393,7 @@ class Checker {
   // ---- control flow ----
 
   private codeTargetOf(target: number, what: string): CodeLabel {
-    const l = this.codeLabels.get(target);
+    const l = this.codeLabelAt(target);
     if (!l) {
       const inText = target >= this.p.textAddr && target < this.textEnd;
       refuse('bad-target', `${what} target 0x${hex(target)} is ${inText ? 'not a labelled block (it may be inside an instruction or a block)' : 'outside the code'}`);
@@ -561,7 +579,7 @@ class Checker {
   private pointerType(t: Ty, reg: number): Ty {
     if (t.k !== 'sing') return t;
     const a = t.n >>> 0;
-    if (this.codeLabels.has(a) || (a >= this.p.textAddr && a < this.textEnd)) refuse('code-access', `${REG32_NAMES[reg]} points into the code: code is neither read nor written`);
+    if (this.codeLabelAt(a) || (a >= this.p.textAddr && a < this.textEnd)) refuse('code-access', `${REG32_NAMES[reg]} points into the code: code is neither read nor written`);
     const d = this.p.ann.data.get(a);
     if (!d) refuse('not-a-pointer', `${REG32_NAMES[reg]} holds the integer ${t.n}, not the address of a data object`, 'a pointer', showTy(t));
     return d.ty;
