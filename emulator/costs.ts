@@ -1,0 +1,50 @@
+// The cycle cost model's shape. A profile gives the cycles the machine charges for each event; the named profiles
+// and the source of every figure are in emulator/profiles.ts and docs/machine.md. The machine counts events
+// exactly; cycles are the events weighted by a profile.
+
+/** Instruction classes the CPU charges by. Every executed instruction falls in exactly one. */
+export const enum InsnClass {
+  Alu = 0,        // register moves and arithmetic, lea, setcc, cdq, nop, inc/dec, shifts, test/cmp
+  Load = 1,       // an instruction that reads memory (mov r, m; add r, m; pop; movzx r, m ...)
+  Store = 2,      // an instruction that writes memory (mov m, r; push; add m, r ...), read-modify-write included
+  Mul = 3,        // mul, imul
+  Div = 4,        // div, idiv
+  Branch = 5,     // jmp, jcc (taken or not), call, ret: control transfers inside one privilege level
+  Privileged = 6, // cli, sti, hlt, mov crN, lidt, lgdt, invlpg, in, out, wrmsr, rdmsr, pushf/popf
+  COUNT = 7,
+}
+
+export interface CostProfile {
+  readonly name: string;
+  readonly description: string;
+  /** Cycles per instruction, by InsnClass (index). */
+  readonly insn: readonly number[];
+  /** A TLB miss: the two-level page walk (two memory reads), charged on top of the instruction. */
+  readonly tlbMiss: number;
+  /** Entering a handler through an IDT gate (int n, an exception or an interrupt), privilege change included. */
+  readonly trapEntry: number;
+  /** iret back to the interrupted code. */
+  readonly iret: number;
+  /** A write to CR3 (address-space switch), besides the TLB refill it causes later. */
+  readonly cr3Write: number;
+  /**
+   * Extra cycles per kernel entry and per kernel exit for page-table isolation (KPTI: a CR3 switch on each
+   * crossing); 0 where the profile has no isolation.
+   */
+  readonly isolationPerCrossing: number;
+  /** A call into a kernel function (a TypeScript function at a kernel address) from CPL 0: the call and ret. */
+  readonly kernelCall: number;
+}
+
+/** Counts every instruction as one cycle and every event as free: a profile that measures instructions only. */
+export const UNIT_PROFILE: CostProfile = {
+  name: 'unit',
+  description: 'one cycle per instruction, events free (for tests that count instructions)',
+  insn: [1, 1, 1, 1, 1, 1, 1],
+  tlbMiss: 0,
+  trapEntry: 0,
+  iret: 0,
+  cr3Write: 0,
+  isolationPerCrossing: 0,
+  kernelCall: 0,
+};
