@@ -3,16 +3,16 @@
 // exactly; cycles are the events weighted by a profile.
 
 /** Instruction classes the CPU charges by. Every executed instruction falls in exactly one. */
-export const enum InsnClass {
-  Alu = 0,        // register moves and arithmetic, lea, setcc, cdq, nop, inc/dec, shifts, test/cmp
-  Load = 1,       // an instruction that reads memory (mov r, m; add r, m; pop; movzx r, m ...)
-  Store = 2,      // an instruction that writes memory (mov m, r; push; add m, r ...), read-modify-write included
-  Mul = 3,        // mul, imul
-  Div = 4,        // div, idiv
-  Branch = 5,     // jmp, jcc (taken or not), call, ret: control transfers inside one privilege level
-  Privileged = 6, // cli, sti, hlt, mov crN, lidt, lgdt, invlpg, in, out, wrmsr, rdmsr, pushf/popf
-  COUNT = 7,
-}
+export const InsnClass = {
+  Alu: 0,        // register moves and arithmetic, lea, setcc, cdq, nop, inc/dec, shifts, test/cmp
+  Load: 1,       // an instruction that reads memory (mov r, m; add r, m; pop; movzx r, m ...)
+  Store: 2,      // an instruction that writes memory (mov m, r; push; add m, r ...), read-modify-write included
+  Mul: 3,        // mul, imul
+  Div: 4,        // div, idiv
+  Branch: 5,     // jmp, jcc (taken or not), call, ret: control transfers inside one privilege level
+  Privileged: 6, // cli, sti, hlt, mov crN, lidt, lgdt, invlpg, in, out, wrmsr, rdmsr, pushf/popf
+} as const;
+export const INSN_CLASSES = 7;
 
 export interface CostProfile {
   readonly name: string;
