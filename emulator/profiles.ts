@@ -1,0 +1,119 @@
+// The named cost profiles. Every figure names its source here in one line; docs/machine.md gives the quotes,
+// the page or table, and the arithmetic of every derived figure. Cycles are counts weighted by a profile:
+//   cycles = Σ_class insn[class]·count[class] + tlbMiss·misses + trapEntry·traps + iret·irets
+//            + cr3Write·cr3Writes + isolationPerCrossing·(user→kernel + kernel→user crossings) + kernelCall·calls
+// so figures may be fractional (a Pentium 4 ALU operation is half a cycle).
+import { type CostProfile, InsnClass, UNIT_PROFILE } from './costs.ts';
+
+interface ClassCosts {
+  alu: number;
+  load: number;
+  store: number;
+  mul: number;
+  div: number;
+  branch: number;
+  privileged: number;
+}
+
+function insn(c: ClassCosts): readonly number[] {
+  const a: number[] = [];
+  a[InsnClass.Alu] = c.alu;
+  a[InsnClass.Load] = c.load;
+  a[InsnClass.Store] = c.store;
+  a[InsnClass.Mul] = c.mul;
+  a[InsnClass.Div] = c.div;
+  a[InsnClass.Branch] = c.branch;
+  a[InsnClass.Privileged] = c.privileged;
+  return Object.freeze(a);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Pentium 4 "Northwood" (family 15, models 0–2), the desktop and server CPU of 2002–2004 when Kernel Mode Linux
+// and its TAL work were measured, running Linux system calls through int 0x80/iret.
+const P4_L2 = 7; // Intel IA-32 Optimization Reference Manual (2004), Table 1-1: second level (models 0,1,2), 7 clocks
+const P4_BRANCH = 2; // GCC gcc/config/i386 pentium4_cost: "Branch cost" 2
+const P4_INT80_GETPPID = 1761; // Torvalds, LKML 2002-12-16: getppid() with "int 0x80/iret" on his P4
+const P4_SYSENTER_GETPPID = 641; // same message: getppid() with sysenter/sysexit
+const P4_INT_IRET = P4_INT80_GETPPID - P4_SYSENTER_GETPPID; // 1120: a lower bound for int 0x80 + iret
+
+const P4_NORTHWOOD: CostProfile = {
+  name: 'p4-northwood',
+  description:
+    'Intel Pentium 4 (Northwood, 2002-2004), Linux system calls by int 0x80/iret, no page-table isolation',
+  insn: insn({
+    alu: 0.5, // double-pumped integer ALUs: "run at two times core frequency" (IBM Pentium 4 Northwood datasheet, 2004)
+    load: 2, // Intel IA-32 Optimization Reference Manual (2004), Table 1-1: first level (models 0,1,2), 2 clocks
+    store: 1, // Intel, "A Detailed Look Inside the NetBurst Micro-Architecture": port 3, one store address per cycle
+    mul: 15, // GCC pentium4_cost: "cost of starting multiply" COSTS_N_INSNS (15)
+    div: 56, // Intel IA-32 Optimization Reference Manual, Appendix C: DIV/IDIV 56-70 on Northwood (lower end)
+    branch: P4_BRANCH,
+    privileged: 100, // no P4 figure found: the CR3 write's figure below (docs/machine.md, "Privileged")
+  }),
+  tlbMiss: 2 * P4_L2, // 14: two page-walk reads (PDE, PTE) that hit the L2 cache
+  trapEntry: P4_INT_IRET / 2, // 560: Torvalds' int/iret minus sysenter/sysexit round trip, split evenly
+  iret: P4_INT_IRET / 2, // 560
+  cr3Write: 100, // lower bound: Linux pti.rst "on the order of a hundred cycles"; L4Ka P3 bound 170 - 5*14 = 100
+  isolationPerCrossing: 0,
+  kernelCall: 2 * P4_BRANCH, // 4: a call and a ret, each a branch; KML measured 12 cycles for a whole getpid
+};
+
+// ---------------------------------------------------------------------------------------------------------------
+// Intel Skylake (client, 2015–2017), the typical Meltdown-affected CPU when KPTI shipped in January 2018.
+const SKL_BRANCH = 1; // LLVM X86SchedSkylakeClient.td: WriteJump latency 1
+const SKL_L2 = 12; // Intel 64 and IA-32 Optimization Reference Manual, Skylake client cache parameters: L2 12 cycles
+const SKL_INT_IRET = 610; // blitz/kernel_entry_benchmark README: "Interrupt Gate,610" cycles round trip (Intel, KVM)
+const HSW_U2K = 440; // lastweek.io xperf: Xeon E5 v3 bare metal, user to kernel ~440 cycles
+const HSW_K2U = 270; // same: kernel to user ~270 cycles
+const SKL_TRAP = Math.round((SKL_INT_IRET * HSW_U2K) / (HSW_U2K + HSW_K2U)); // 378
+const SKL_IRET = SKL_INT_IRET - SKL_TRAP; // 232
+const CR3_MODERN = 100; // Linux Documentation/x86/pti.rst: "Moves to CR3 are on the order of a hundred cycles"
+
+const SKYLAKE_CORE = {
+  insn: insn({
+    alu: 1, // LLVM X86SchedSkylakeClient.td: WriteALU latency 1
+    load: 4, // Intel Optimization Reference Manual, Skylake client: L1D "fastest latency" 4 cycles
+    store: 1, // LLVM X86SchedSkylakeClient.td: WriteStore latency 1
+    mul: 3, // LLVM X86SchedSkylakeClient.td: WriteIMul32Reg (imul r32, r32) latency 3
+    div: 26, // Agner Fog's instruction tables, Skylake: div/idiv r32 latency 26
+    branch: SKL_BRANCH,
+    privileged: CR3_MODERN, // no class-wide figure: the CR3 write's (docs/machine.md, "Privileged")
+  }),
+  tlbMiss: 2 * SKL_L2, // 24: two page-walk reads that hit the L2 cache
+  trapEntry: SKL_TRAP, // 378: the 610-cycle int/iret round trip split 440:270 as measured on Haswell
+  iret: SKL_IRET, // 232
+  cr3Write: CR3_MODERN, // 100
+  kernelCall: 2 * SKL_BRANCH, // 2: a call and a ret
+};
+
+const MODERN_PTI: CostProfile = {
+  name: 'modern-pti',
+  description:
+    'Intel Skylake-class x86 with kernel page-table isolation (KPTI with PCID): a CR3 write at every kernel entry and exit',
+  ...SKYLAKE_CORE,
+  isolationPerCrossing: CR3_MODERN, // pti.rst: a CR3 move "required at every entry and exit"
+};
+
+const MODERN: CostProfile = {
+  name: 'modern',
+  description: 'the same Skylake-class x86 without page-table isolation (pti=off, or a CPU not affected by Meltdown)',
+  ...SKYLAKE_CORE,
+  isolationPerCrossing: 0,
+};
+
+/** The named profiles, by name. `unit` counts instructions only (every instruction one cycle, events free). */
+export const PROFILES: Record<string, CostProfile> = Object.freeze({
+  [P4_NORTHWOOD.name]: P4_NORTHWOOD,
+  [MODERN_PTI.name]: MODERN_PTI,
+  [MODERN.name]: MODERN,
+  [UNIT_PROFILE.name]: UNIT_PROFILE,
+});
+
+/** The profile for the paper's era, used when none is named. */
+export const DEFAULT_PROFILE = P4_NORTHWOOD.name;
+
+/** The profile of that name, or an error that lists the names. */
+export function profileByName(name: string): CostProfile {
+  const p = PROFILES[name];
+  if (!p) throw new Error(`no cost profile '${name}' (known: ${Object.keys(PROFILES).join(', ')})`);
+  return p;
+}
