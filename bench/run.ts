@@ -1,4 +1,5 @@
-// npm run bench: every performance figure of the project in one run. Today: the checker's throughput.
+// npm run bench: every performance figure of the project in one run. Today: the checker's throughput and the
+// emulator's speed (emulated MIPS, and its wall time against the same programs run natively).
 // Options: --quick (a small smoke run for CI).
 import b from 'benny';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -6,6 +7,7 @@ import { join } from 'node:path';
 import { assemble } from '../tal/asm/assembler.ts';
 import { checkElf } from '../tal/check/checker.ts';
 import { generateProgram } from './gen.ts';
+import { emulatorSuite } from './emulator.ts';
 
 const quick = process.argv.includes('--quick');
 const outDir = join(import.meta.dirname, 'out');
@@ -37,5 +39,5 @@ async function checkerSuite(): Promise<Record<string, number>> {
   return { codeBytes, checkerMBps: mbPerSec, talasSeconds: asmMs / 1000 };
 }
 
-const results = { checker: await checkerSuite() };
+const results = { checker: await checkerSuite(), emulator: emulatorSuite(quick) };
 writeFileSync(join(outDir, quick ? 'results-quick.json' : 'results.json'), JSON.stringify(results, null, 2) + '\n');
