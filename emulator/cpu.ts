@@ -105,6 +105,14 @@ export class Cpu implements FlagState {
     this.stopReason = reason;
   }
 
+  /** Clear a stop or a halt so that run() continues (the caller has set up where). Not for a triple fault: reset. */
+  resume(): void {
+    if (this.status === 'triple-fault') throw new Error('a triple-faulted machine must be reset, not resumed');
+    this.status = 'running';
+    this.stopReason = '';
+    this.halted = false;
+  }
+
   /**
    * Run until the machine stops, halts for good, triple-faults, or `maxInstructions` more have retired.
    * Never throws for anything the guest does.

@@ -12,7 +12,7 @@ import type { Cpu } from './cpu.ts';
 import { fault } from './exceptions.ts';
 import {
   setAdd, setSub, setLogic, setMul, setInc, setDec, setAlu, setShift, setMulSized, getCF, cond, putArith, getEflags,
-  CF, OF, SF, ZF, AF, PF, DF, RF, VM, SZ8, SZ16,
+  CF, OF, SF, ZF, AF, PF, DF, RF, VM, SZ8,
 } from './flags.ts';
 import { execSystem } from './system.ts';
 
@@ -566,6 +566,3 @@ function grp3Byte(cpu: Cpu, mem: boolean, sub: number, X: Int32Array, b: number)
     }
   }
 }
-
-/** The 16-bit flag-size tag, for system.ts and tests that need it. */
-export const FLAG_SZ16 = SZ16;

@@ -69,9 +69,6 @@ export function setAlu(s: FlagState, kind: number, size: number, a: number, b: n
 export function setShift(s: FlagState, kind: number, size: number, a: number, count: number, r: number): void {
   s.fOp = (kind === 5 ? K.SHR : kind === 7 ? K.SAR : K.SHL) | size; s.fA = a; s.fB = count; s.fRes = r;
 }
-export function setSized(s: FlagState, kindLogicOrSub: 'logic' | 'sub', size: number, a: number, b: number, r: number): void {
-  s.fOp = (kindLogicOrSub === 'logic' ? K.LOGIC : K.SUB) | size; s.fA = a; s.fB = b; s.fRes = r;
-}
 export function setMulSized(s: FlagState, size: number, low: number, overflow: boolean): void {
   s.fOp = K.MUL | size; s.fB = overflow ? 1 : 0; s.fRes = low;
 }
@@ -174,22 +171,28 @@ export function putArith(s: FlagState, mask: number, value: number): void {
 
 /** The condition cc (0 o, 1 no, 2 b, 3 ae, 4 e, 5 ne, 6 be, 7 a, 8 s, 9 ns, 10 p, 11 np, 12 l, 13 ge, 14 le, 15 g). */
 export function cond(s: FlagState, cc: number): boolean {
+  // Small enough for V8 to inline into the interpreter: the common case, a condition after cmp/sub, is a plain
+  // comparison of the operands (int32 values).
+  if (s.fOp !== K.SUB) return condSlow(s, cc);
+  const a = s.fA, b = s.fB;
+  let t: boolean;
+  switch (cc >> 1) {
+    case 0: t = ((a ^ b) & (a ^ s.fRes)) < 0; break;
+    case 1: t = (a >>> 0) < (b >>> 0); break;
+    case 2: t = a === b; break;
+    case 3: t = (a >>> 0) <= (b >>> 0); break;
+    case 4: t = s.fRes < 0; break;
+    case 5: t = PARITY[s.fRes & 0xff] !== 0; break;
+    case 6: t = a < b; break;
+    default: t = a <= b;
+  }
+  return (cc & 1) !== 0 ? !t : t;
+}
+
+function condSlow(s: FlagState, cc: number): boolean {
   const op = s.fOp;
   let t: boolean;
-  if (op === K.SUB) {
-    // After cmp/sub the conditions are plain comparisons of the operands (int32 values).
-    const a = s.fA, b = s.fB;
-    switch (cc >> 1) {
-      case 0: t = ((a ^ b) & (a ^ s.fRes)) < 0; break;
-      case 1: t = (a >>> 0) < (b >>> 0); break;
-      case 2: t = a === b; break;
-      case 3: t = (a >>> 0) <= (b >>> 0); break;
-      case 4: t = s.fRes < 0; break;
-      case 5: t = PARITY[s.fRes & 0xff] !== 0; break;
-      case 6: t = a < b; break;
-      default: t = a <= b;
-    }
-  } else if (op < 16 && (cc >> 1 === 2 || cc >> 1 === 4)) {
+  if (op < 16 && (cc >> 1 === 2 || cc >> 1 === 4)) {
     // e/ne and s/ns after any 32-bit operation: from the result alone.
     if (op === K.STATIC) t = (s.flags & (cc >> 1 === 2 ? ZF : SF)) !== 0;
     else t = cc >> 1 === 2 ? s.fRes === 0 : s.fRes < 0;

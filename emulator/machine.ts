@@ -50,6 +50,9 @@ export class Machine {
   get status(): MachineStatus { return this.cpu.status; }
   get stopReason(): string { return this.cpu.stopReason; }
 
+  /** Continue after a stop (a kernel function's) or a halt, from wherever the CPU state now says. */
+  resume(): void { this.cpu.resume(); }
+
   /** Back to the power-on CPU state (after a triple fault). Memory and counters are kept. */
   reset(): void { this.cpu.reset(); }
 

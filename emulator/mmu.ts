@@ -213,14 +213,15 @@ export class Mmu {
       this.stat[0]++;
       return this.tphys[i] + (lin & 0xfff);
     }
-    this.stat[1]++;
-    this.cycles[0] += this.missCost;
     if (!this.paging) {
+      // No paging, no TLB to miss: the entry only makes later accesses take the fast path.
       const frame = (lin & -4096) >>> 0;
       this.fill(i, vpn, frame, 0);
       return frame + (lin & 0xfff);
     }
+    this.stat[1]++;
     this.stat[2]++;
+    this.cycles[0] += this.missCost;
     const mem = this.mem;
     const err = (write ? PF_W : 0) | (user ? PF_U : 0);
     const pdeAddr = ((this.cr3 & -4096) >>> 0) + ((lin >>> 22) << 2);

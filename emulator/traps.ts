@@ -40,7 +40,7 @@ export function softwareInterrupt(cpu: Cpu, vector: number): void {
 
 function raise(cpu: Cpu, vector: number, error: number, source: number, returnEip: number): void {
   let v = vector, e = error, src = source, ret = returnEip;
-  const chain: string[] = [];
+  const chain = [describe(cpu, v, e, src)]; // for the triple fault's report
   for (;;) {
     try {
       deliver(cpu, v, e, src, ret);
@@ -48,16 +48,21 @@ function raise(cpu: Cpu, vector: number, error: number, source: number, returnEi
     } catch (x) {
       if (x !== FAULT) throw x;
       const v2 = FAULT.vector, e2 = FAULT.error;
-      chain.push(describe(cpu, v, e, src));
+      chain.push(describe(cpu, v2, e2, EXCEPTION));
       if (v === DFV) {
-        chain.push(describe(cpu, v2, e2, EXCEPTION));
         cpu.C[Ctr.TRIPLE_FAULTS]++;
         cpu.status = 'triple-fault';
-        cpu.stopReason = `triple fault at eip 0x${(cpu.eip >>> 0).toString(16)}: ${chain.join(', then ')}`;
+        cpu.stopReason = `triple fault at eip 0x${(cpu.eip >>> 0).toString(16)}: ${chain.join(' → ')}`;
         return;
       }
       const double = src === EXCEPTION && ((contributory(v) && contributory(v2)) || (v === PFV && (contributory(v2) || v2 === PFV)));
-      if (double) { v = DFV; e = 0; cpu.C[Ctr.DOUBLE_FAULTS]++; } else { v = v2; e = e2; }
+      if (double) {
+        v = DFV; e = 0;
+        cpu.C[Ctr.DOUBLE_FAULTS]++;
+        chain.push('#DF(0x0)');
+      } else {
+        v = v2; e = e2;
+      }
       src = EXCEPTION;
       ret = cpu.eip; // a fault during delivery is reported against the instruction that caused the event
     }
