@@ -36,7 +36,8 @@ const NO_DEVICES: PortIo = { in: (_p, size) => (size === 1 ? 0xff : -1), out: ()
 export class Cpu implements FlagState {
   /** eax ecx edx ebx esp ebp esi edi, and a ninth that is always 0 (the missing base or index of an address). */
   readonly regs = new Int32Array(9);
-  /** The instruction being executed (or about to be): the saved eip of a fault. */
+  /** The next instruction to run; while the interpreter runs a block it is written only when the block ends (and
+   * on a fault, with the faulting instruction: the saved eip), and before a system instruction. */
   eip = 0;
   /** Where execution continues after the current instruction (system instructions set it). */
   nextEip = 0;

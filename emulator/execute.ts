@@ -176,217 +176,223 @@ export function runBlock(cpu: Cpu, budget: number): void {
   let vpage = -1;
   let R: Int32Array = cpu.scratch;
   let left = budget;
-  for (;;) {
-    if (--left < 0 || C[0] >= deadline) { cpu.eip = eip; return; }
-    cpu.eip = eip;
-    if ((eip >>> 12) !== vpage) {
-      const recs = cpu.codePage(eip);
-      if (recs === null) return; // a kernel function ran; cpu.eip is where it returned to
-      R = recs;
-      vpage = eip >>> 12;
-    }
-    let X = R, b = (eip & 0xfff) << 3;
-    if (X[b] === 0 && !cpu.decodeAt(eip, R, b)) {
-      // Decoded into the scratch record (it crosses a page, or is outside RAM): not cached.
-      X = cpu.scratch; b = 0; vpage = -1;
-    }
-    const info = X[b + 1];
-    let next = (eip + (info & 0xff)) | 0;
-    switch (X[b]) {
-      case Op.NOP: break;
-      case Op.MOV_RR: regs[X[b + 2]] = regs[X[b + 3]]; break;
-      case Op.MOV_RI: regs[X[b + 2]] = X[b + 7]; break;
-      case Op.MOV_RM: { const r = X[b + 2]; regs[r] = mmu.read32(ea(regs, X, b)); break; }
-      case Op.MOV_MR: mmu.write32(ea(regs, X, b), regs[X[b + 2]]); break;
-      case Op.MOV_MI: { const v = X[b + 7]; mmu.write32(ea(regs, X, b), v); break; }
-      case Op.MOV8_RR: setR8(regs, X[b + 2], getR8(regs, X[b + 3])); break;
-      case Op.MOV8_RI: setR8(regs, X[b + 2], X[b + 7]); break;
-      case Op.MOV8_RM: { const r = X[b + 2]; setR8(regs, r, mmu.read8(ea(regs, X, b))); break; }
-      case Op.MOV8_MR: mmu.write8(ea(regs, X, b), getR8(regs, X[b + 2])); break;
-      case Op.MOV8_MI: { const v = X[b + 7]; mmu.write8(ea(regs, X, b), v); break; }
-      case Op.MOVZX8_RR: regs[X[b + 2]] = getR8(regs, X[b + 3]); break;
-      case Op.MOVZX8_RM: { const r = X[b + 2]; regs[r] = mmu.read8(ea(regs, X, b)); break; }
-      case Op.MOVSX8_RR: regs[X[b + 2]] = (getR8(regs, X[b + 3]) << 24) >> 24; break;
-      case Op.MOVSX8_RM: { const r = X[b + 2]; regs[r] = (mmu.read8(ea(regs, X, b)) << 24) >> 24; break; }
-      case Op.LEA: regs[X[b + 2]] = ea(regs, X, b); break;
+  // cpu.eip is written only when leaving: on a fault (the catch) it must be the faulting instruction's address.
+  try {
+    for (;;) {
+      if (--left < 0 || C[0] >= deadline) { cpu.eip = eip; return; }
+      if ((eip >>> 12) !== vpage) {
+        const recs = cpu.codePage(eip);
+        if (recs === null) return; // a kernel function ran; cpu.eip is where it returned to
+        R = recs;
+        vpage = eip >>> 12;
+      }
+      let X = R, b = (eip & 0xfff) << 3;
+      if (X[b] === 0 && !cpu.decodeAt(eip, R, b)) {
+        // Decoded into the scratch record (it crosses a page, or is outside RAM): not cached.
+        X = cpu.scratch; b = 0; vpage = -1;
+      }
+      const info = X[b + 1];
+      let next = (eip + (info & 0xff)) | 0;
+      switch (X[b]) {
+        case Op.NOP: break;
+        case Op.MOV_RR: regs[X[b + 2]] = regs[X[b + 3]]; break;
+        case Op.MOV_RI: regs[X[b + 2]] = X[b + 7]; break;
+        case Op.MOV_RM: { const r = X[b + 2]; regs[r] = mmu.read32(ea(regs, X, b)); break; }
+        case Op.MOV_MR: mmu.write32(ea(regs, X, b), regs[X[b + 2]]); break;
+        case Op.MOV_MI: { const v = X[b + 7]; mmu.write32(ea(regs, X, b), v); break; }
+        case Op.MOV8_RR: setR8(regs, X[b + 2], getR8(regs, X[b + 3])); break;
+        case Op.MOV8_RI: setR8(regs, X[b + 2], X[b + 7]); break;
+        case Op.MOV8_RM: { const r = X[b + 2]; setR8(regs, r, mmu.read8(ea(regs, X, b))); break; }
+        case Op.MOV8_MR: mmu.write8(ea(regs, X, b), getR8(regs, X[b + 2])); break;
+        case Op.MOV8_MI: { const v = X[b + 7]; mmu.write8(ea(regs, X, b), v); break; }
+        case Op.MOVZX8_RR: regs[X[b + 2]] = getR8(regs, X[b + 3]); break;
+        case Op.MOVZX8_RM: { const r = X[b + 2]; regs[r] = mmu.read8(ea(regs, X, b)); break; }
+        case Op.MOVSX8_RR: regs[X[b + 2]] = (getR8(regs, X[b + 3]) << 24) >> 24; break;
+        case Op.MOVSX8_RM: { const r = X[b + 2]; regs[r] = (mmu.read8(ea(regs, X, b)) << 24) >> 24; break; }
+        case Op.LEA: regs[X[b + 2]] = ea(regs, X, b); break;
 
-      case Op.ADD_RR: { const d = X[b + 2], a = regs[d], c = regs[X[b + 3]], r = (a + c) | 0; regs[d] = r; setAdd(cpu, a, c, r); break; }
-      case Op.ADD_RI: { const d = X[b + 2], a = regs[d], c = X[b + 7], r = (a + c) | 0; regs[d] = r; setAdd(cpu, a, c, r); break; }
-      case Op.OR_RR: { const d = X[b + 2], r = regs[d] | regs[X[b + 3]]; regs[d] = r; setLogic(cpu, r); break; }
-      case Op.OR_RI: { const d = X[b + 2], r = regs[d] | X[b + 7]; regs[d] = r; setLogic(cpu, r); break; }
-      case Op.AND_RR: { const d = X[b + 2], r = regs[d] & regs[X[b + 3]]; regs[d] = r; setLogic(cpu, r); break; }
-      case Op.AND_RI: { const d = X[b + 2], r = regs[d] & X[b + 7]; regs[d] = r; setLogic(cpu, r); break; }
-      case Op.SUB_RR: { const d = X[b + 2], a = regs[d], c = regs[X[b + 3]], r = (a - c) | 0; regs[d] = r; setSub(cpu, a, c, r); break; }
-      case Op.SUB_RI: { const d = X[b + 2], a = regs[d], c = X[b + 7], r = (a - c) | 0; regs[d] = r; setSub(cpu, a, c, r); break; }
-      case Op.XOR_RR: { const d = X[b + 2], r = regs[d] ^ regs[X[b + 3]]; regs[d] = r; setLogic(cpu, r); break; }
-      case Op.XOR_RI: { const d = X[b + 2], r = regs[d] ^ X[b + 7]; regs[d] = r; setLogic(cpu, r); break; }
-      case Op.CMP_RR: { const a = regs[X[b + 2]], c = regs[X[b + 3]]; setSub(cpu, a, c, (a - c) | 0); break; }
-      case Op.CMP_RI: { const a = regs[X[b + 2]], c = X[b + 7]; setSub(cpu, a, c, (a - c) | 0); break; }
-      case Op.ALU_RR: case Op.ALU_RI: {
-        const kind = (info >> 8) & 0xff, d = X[b + 2], a = regs[d];
-        const c = X[b] === Op.ALU_RR ? regs[X[b + 3]] : X[b + 7];
-        const cin = kind === 2 || kind === 3 ? getCF(cpu) : 0;
-        const r = aluCalc(kind, a, c, cin);
-        if (kind !== 7) regs[d] = r;
-        setAlu(cpu, kind, 0, a, c, r, cin);
-        break;
-      }
-      case Op.ALU_RM: {
-        const kind = (info >> 8) & 0xff, d = X[b + 2];
-        const c = mmu.read32(ea(regs, X, b)), a = regs[d];
-        const cin = kind === 2 || kind === 3 ? getCF(cpu) : 0;
-        const r = aluCalc(kind, a, c, cin);
-        regs[d] = r;
-        setAlu(cpu, kind, 0, a, c, r, cin);
-        break;
-      }
-      case Op.ALU_MR: case Op.ALU_MI: {
-        const kind = (info >> 8) & 0xff;
-        const c = X[b] === Op.ALU_MR ? regs[X[b + 2]] : X[b + 7];
-        const addr = ea(regs, X, b);
-        const a = mmu.read32(addr);
-        const cin = kind === 2 || kind === 3 ? getCF(cpu) : 0;
-        const r = aluCalc(kind, a, c, cin);
-        mmu.write32(addr, r);
-        setAlu(cpu, kind, 0, a, c, r, cin);
-        break;
-      }
-      case Op.CMP_RM: { const a = regs[X[b + 2]], c = mmu.read32(ea(regs, X, b)); setSub(cpu, a, c, (a - c) | 0); break; }
-      case Op.CMP_MR: { const c = regs[X[b + 2]], a = mmu.read32(ea(regs, X, b)); setSub(cpu, a, c, (a - c) | 0); break; }
-      case Op.CMP_MI: { const c = X[b + 7], a = mmu.read32(ea(regs, X, b)); setSub(cpu, a, c, (a - c) | 0); break; }
-      case Op.TEST_RR: setLogic(cpu, regs[X[b + 2]] & regs[X[b + 3]]); break;
-      case Op.TEST_RI: setLogic(cpu, regs[X[b + 2]] & X[b + 7]); break;
-      case Op.TEST_MR: { const c = regs[X[b + 2]]; setLogic(cpu, mmu.read32(ea(regs, X, b)) & c); break; }
-      case Op.TEST_MI: { const c = X[b + 7]; setLogic(cpu, mmu.read32(ea(regs, X, b)) & c); break; }
-
-      case Op.INC_R: { const d = X[b + 2], a = regs[d], r = (a + 1) | 0; regs[d] = r; setInc(cpu, a, r); break; }
-      case Op.DEC_R: { const d = X[b + 2], a = regs[d], r = (a - 1) | 0; regs[d] = r; setDec(cpu, a, r); break; }
-      case Op.INC_M: { const addr = ea(regs, X, b), a = mmu.read32(addr), r = (a + 1) | 0; mmu.write32(addr, r); setInc(cpu, a, r); break; }
-      case Op.DEC_M: { const addr = ea(regs, X, b), a = mmu.read32(addr), r = (a - 1) | 0; mmu.write32(addr, r); setDec(cpu, a, r); break; }
-      case Op.NOT_R: { const d = X[b + 3]; regs[d] = ~regs[d]; break; }
-      case Op.NEG_R: { const d = X[b + 3], a = regs[d], r = (-a) | 0; regs[d] = r; setSub(cpu, 0, a, r); break; }
-      case Op.NOT_M: { const addr = ea(regs, X, b); mmu.write32(addr, ~mmu.read32(addr)); break; }
-      case Op.NEG_M: { const addr = ea(regs, X, b), a = mmu.read32(addr), r = (-a) | 0; mmu.write32(addr, r); setSub(cpu, 0, a, r); break; }
-
-      case Op.MUL_R: case Op.MUL_M: {
-        const v = X[b] === Op.MUL_R ? regs[X[b + 3]] : mmu.read32(ea(regs, X, b));
-        const a = regs[0], lo = Math.imul(a, v), hi = mulhu(a, v);
-        regs[0] = lo; regs[2] = hi;
-        setMul(cpu, lo, hi !== 0);
-        break;
-      }
-      case Op.IMUL1_R: case Op.IMUL1_M: {
-        const v = X[b] === Op.IMUL1_R ? regs[X[b + 3]] : mmu.read32(ea(regs, X, b));
-        const a = regs[0], lo = Math.imul(a, v), hi = mulhs(a, v);
-        regs[0] = lo; regs[2] = hi;
-        setMul(cpu, lo, hi !== lo >> 31);
-        break;
-      }
-      case Op.DIV_R: div32(regs, regs[X[b + 3]]); break;
-      case Op.DIV_M: div32(regs, mmu.read32(ea(regs, X, b))); break;
-      case Op.IDIV_R: idiv32(regs, regs[X[b + 3]]); break;
-      case Op.IDIV_M: idiv32(regs, mmu.read32(ea(regs, X, b))); break;
-      case Op.IMUL_RR: case Op.IMUL_RM: case Op.IMUL_RRI: case Op.IMUL_RMI: {
-        const op = X[b], d = X[b + 2];
-        const s = op === Op.IMUL_RR || op === Op.IMUL_RRI ? regs[X[b + 3]] : mmu.read32(ea(regs, X, b));
-        const m = op === Op.IMUL_RR || op === Op.IMUL_RM ? regs[d] : X[b + 7];
-        const lo = Math.imul(s, m);
-        regs[d] = lo;
-        setMul(cpu, lo, s * m !== lo); // exact when it fits in 32 bits, so any difference is an overflow
-        break;
-      }
-
-      case Op.SHL_RI: {
-        const d = X[b + 3], n = X[b + 7] & 31;
-        if (n !== 0) { const a = regs[d], r = a << n; regs[d] = r; setShift(cpu, 4, 0, a, n, r); }
-        break;
-      }
-      case Op.SHR_RI: {
-        const d = X[b + 3], n = X[b + 7] & 31;
-        if (n !== 0) { const a = regs[d], r = (a >>> n) | 0; regs[d] = r; setShift(cpu, 5, 0, a, n, r); }
-        break;
-      }
-      case Op.SAR_RI: {
-        const d = X[b + 3], n = X[b + 7] & 31;
-        if (n !== 0) { const a = regs[d], r = a >> n; regs[d] = r; setShift(cpu, 7, 0, a, n, r); }
-        break;
-      }
-      case Op.SHIFT_RI: case Op.SHIFT_RC: {
-        const kind = (info >> 8) & 0xff, d = X[b + 3];
-        const n = (X[b] === Op.SHIFT_RI ? X[b + 7] : regs[1]) & 31;
-        if (n !== 0) {
-          const a = regs[d], cin = kind === 2 || kind === 3 ? getCF(cpu) : 0;
-          const r = shiftCalc(kind, 32, a, n, cin);
-          regs[d] = r;
-          shiftFlags(cpu, kind, 0, a, n, r);
-        }
-        break;
-      }
-      case Op.SHIFT_MI: case Op.SHIFT_MC: {
-        const kind = (info >> 8) & 0xff;
-        const n = (X[b] === Op.SHIFT_MI ? X[b + 7] : regs[1]) & 31;
-        const addr = ea(regs, X, b);
-        const a = mmu.read32(addr);
-        if (n !== 0) {
+        case Op.ADD_RR: { const d = X[b + 2], a = regs[d], c = regs[X[b + 3]], r = (a + c) | 0; regs[d] = r; setAdd(cpu, a, c, r); break; }
+        case Op.ADD_RI: { const d = X[b + 2], a = regs[d], c = X[b + 7], r = (a + c) | 0; regs[d] = r; setAdd(cpu, a, c, r); break; }
+        case Op.OR_RR: { const d = X[b + 2], r = regs[d] | regs[X[b + 3]]; regs[d] = r; setLogic(cpu, r); break; }
+        case Op.OR_RI: { const d = X[b + 2], r = regs[d] | X[b + 7]; regs[d] = r; setLogic(cpu, r); break; }
+        case Op.AND_RR: { const d = X[b + 2], r = regs[d] & regs[X[b + 3]]; regs[d] = r; setLogic(cpu, r); break; }
+        case Op.AND_RI: { const d = X[b + 2], r = regs[d] & X[b + 7]; regs[d] = r; setLogic(cpu, r); break; }
+        case Op.SUB_RR: { const d = X[b + 2], a = regs[d], c = regs[X[b + 3]], r = (a - c) | 0; regs[d] = r; setSub(cpu, a, c, r); break; }
+        case Op.SUB_RI: { const d = X[b + 2], a = regs[d], c = X[b + 7], r = (a - c) | 0; regs[d] = r; setSub(cpu, a, c, r); break; }
+        case Op.XOR_RR: { const d = X[b + 2], r = regs[d] ^ regs[X[b + 3]]; regs[d] = r; setLogic(cpu, r); break; }
+        case Op.XOR_RI: { const d = X[b + 2], r = regs[d] ^ X[b + 7]; regs[d] = r; setLogic(cpu, r); break; }
+        case Op.CMP_RR: { const a = regs[X[b + 2]], c = regs[X[b + 3]]; setSub(cpu, a, c, (a - c) | 0); break; }
+        case Op.CMP_RI: { const a = regs[X[b + 2]], c = X[b + 7]; setSub(cpu, a, c, (a - c) | 0); break; }
+        case Op.ALU_RR: case Op.ALU_RI: {
+          const kind = (info >> 8) & 0xff, d = X[b + 2], a = regs[d];
+          const c = X[b] === Op.ALU_RR ? regs[X[b + 3]] : X[b + 7];
           const cin = kind === 2 || kind === 3 ? getCF(cpu) : 0;
-          const r = shiftCalc(kind, 32, a, n, cin);
-          mmu.write32(addr, r);
-          shiftFlags(cpu, kind, 0, a, n, r);
-        }
-        break;
-      }
-
-      case Op.PUSH_R: { const v = regs[X[b + 2]], sp = (regs[4] - 4) | 0; mmu.write32(sp, v); regs[4] = sp; break; }
-      case Op.PUSH_I: { const v = X[b + 7], sp = (regs[4] - 4) | 0; mmu.write32(sp, v); regs[4] = sp; break; }
-      case Op.PUSH_M: { const v = mmu.read32(ea(regs, X, b)), sp = (regs[4] - 4) | 0; mmu.write32(sp, v); regs[4] = sp; break; }
-      case Op.POP_R: { const d = X[b + 2], sp = regs[4], v = mmu.read32(sp); regs[4] = (sp + 4) | 0; regs[d] = v; break; }
-      case Op.POP_M: {
-        // The destination address is computed with esp already incremented, as the CPU does.
-        const sp = regs[4], v = mmu.read32(sp), nsp = (sp + 4) | 0;
-        regs[4] = nsp;
-        const addr = ea(regs, X, b);
-        regs[4] = sp;
-        mmu.write32(addr, v);
-        regs[4] = nsp;
-        break;
-      }
-
-      case Op.JMP: next = (next + X[b + 7]) | 0; break;
-      case Op.JCC: if (cond(cpu, (info >> 8) & 0xff)) next = (next + X[b + 7]) | 0; break;
-      case Op.JMP_R: next = regs[X[b + 3]]; break;
-      case Op.JMP_M: next = mmu.read32(ea(regs, X, b)); break;
-      case Op.CALL: { const t = (next + X[b + 7]) | 0, sp = (regs[4] - 4) | 0; mmu.write32(sp, next); regs[4] = sp; next = t; break; }
-      case Op.CALL_R: { const t = regs[X[b + 3]], sp = (regs[4] - 4) | 0; mmu.write32(sp, next); regs[4] = sp; next = t; break; }
-      case Op.CALL_M: { const t = mmu.read32(ea(regs, X, b)), sp = (regs[4] - 4) | 0; mmu.write32(sp, next); regs[4] = sp; next = t; break; }
-      case Op.RET: { const sp = regs[4]; next = mmu.read32(sp); regs[4] = (sp + 4) | 0; break; }
-      case Op.RET_I: { const sp = regs[4], n = X[b + 7]; next = mmu.read32(sp); regs[4] = (sp + 4 + n) | 0; break; }
-
-      case Op.SETCC_R: setR8(regs, X[b + 3], cond(cpu, (info >> 8) & 0xff) ? 1 : 0); break;
-      case Op.SETCC_M: { const addr = ea(regs, X, b); mmu.write8(addr, cond(cpu, (info >> 8) & 0xff) ? 1 : 0); break; }
-      case Op.CDQ: regs[2] = regs[0] >> 31; break;
-      case Op.XCHG_RR: { const d = X[b + 2], s = X[b + 3], t = regs[d]; regs[d] = regs[s]; regs[s] = t; break; }
-      case Op.XCHG_RM: { const d = X[b + 2], addr = ea(regs, X, b), m = mmu.read32(addr); mmu.write32(addr, regs[d]); regs[d] = m; break; }
-      case Op.LEAVE: { const bp = regs[5], v = mmu.read32(bp); regs[4] = (bp + 4) | 0; regs[5] = v; break; }
-
-      default: {
-        const op = X[b];
-        if (op < Op.SYS_FIRST) {
-          next = execMisc(cpu, op, X, b, info, next);
+          const r = aluCalc(kind, a, c, cin);
+          if (kind !== 7) regs[d] = r;
+          setAlu(cpu, kind, 0, a, c, r, cin);
           break;
         }
-        // A system instruction: it may change CPL, paging, IF or deliver a trap; the run loop takes over after it.
-        cpu.nextEip = next;
-        execSystem(cpu, op, X, b, info);
-        const cls = info >>> 16;
-        C[C_CLASS0 + cls]++; C[C_CYCLES] += cost[cls];
-        cpu.eip = cpu.nextEip;
-        return;
+        case Op.ALU_RM: {
+          const kind = (info >> 8) & 0xff, d = X[b + 2];
+          const c = mmu.read32(ea(regs, X, b)), a = regs[d];
+          const cin = kind === 2 || kind === 3 ? getCF(cpu) : 0;
+          const r = aluCalc(kind, a, c, cin);
+          regs[d] = r;
+          setAlu(cpu, kind, 0, a, c, r, cin);
+          break;
+        }
+        case Op.ALU_MR: case Op.ALU_MI: {
+          const kind = (info >> 8) & 0xff;
+          const c = X[b] === Op.ALU_MR ? regs[X[b + 2]] : X[b + 7];
+          const addr = ea(regs, X, b);
+          const a = mmu.read32(addr);
+          const cin = kind === 2 || kind === 3 ? getCF(cpu) : 0;
+          const r = aluCalc(kind, a, c, cin);
+          mmu.write32(addr, r);
+          setAlu(cpu, kind, 0, a, c, r, cin);
+          break;
+        }
+        case Op.CMP_RM: { const a = regs[X[b + 2]], c = mmu.read32(ea(regs, X, b)); setSub(cpu, a, c, (a - c) | 0); break; }
+        case Op.CMP_MR: { const c = regs[X[b + 2]], a = mmu.read32(ea(regs, X, b)); setSub(cpu, a, c, (a - c) | 0); break; }
+        case Op.CMP_MI: { const c = X[b + 7], a = mmu.read32(ea(regs, X, b)); setSub(cpu, a, c, (a - c) | 0); break; }
+        case Op.TEST_RR: setLogic(cpu, regs[X[b + 2]] & regs[X[b + 3]]); break;
+        case Op.TEST_RI: setLogic(cpu, regs[X[b + 2]] & X[b + 7]); break;
+        case Op.TEST_MR: { const c = regs[X[b + 2]]; setLogic(cpu, mmu.read32(ea(regs, X, b)) & c); break; }
+        case Op.TEST_MI: { const c = X[b + 7]; setLogic(cpu, mmu.read32(ea(regs, X, b)) & c); break; }
+
+        case Op.INC_R: { const d = X[b + 2], a = regs[d], r = (a + 1) | 0; regs[d] = r; setInc(cpu, a, r); break; }
+        case Op.DEC_R: { const d = X[b + 2], a = regs[d], r = (a - 1) | 0; regs[d] = r; setDec(cpu, a, r); break; }
+        case Op.INC_M: { const addr = ea(regs, X, b), a = mmu.read32(addr), r = (a + 1) | 0; mmu.write32(addr, r); setInc(cpu, a, r); break; }
+        case Op.DEC_M: { const addr = ea(regs, X, b), a = mmu.read32(addr), r = (a - 1) | 0; mmu.write32(addr, r); setDec(cpu, a, r); break; }
+        case Op.NOT_R: { const d = X[b + 3]; regs[d] = ~regs[d]; break; }
+        case Op.NEG_R: { const d = X[b + 3], a = regs[d], r = (-a) | 0; regs[d] = r; setSub(cpu, 0, a, r); break; }
+        case Op.NOT_M: { const addr = ea(regs, X, b); mmu.write32(addr, ~mmu.read32(addr)); break; }
+        case Op.NEG_M: { const addr = ea(regs, X, b), a = mmu.read32(addr), r = (-a) | 0; mmu.write32(addr, r); setSub(cpu, 0, a, r); break; }
+
+        case Op.MUL_R: case Op.MUL_M: {
+          const v = X[b] === Op.MUL_R ? regs[X[b + 3]] : mmu.read32(ea(regs, X, b));
+          const a = regs[0], lo = Math.imul(a, v), hi = mulhu(a, v);
+          regs[0] = lo; regs[2] = hi;
+          setMul(cpu, lo, hi !== 0);
+          break;
+        }
+        case Op.IMUL1_R: case Op.IMUL1_M: {
+          const v = X[b] === Op.IMUL1_R ? regs[X[b + 3]] : mmu.read32(ea(regs, X, b));
+          const a = regs[0], lo = Math.imul(a, v), hi = mulhs(a, v);
+          regs[0] = lo; regs[2] = hi;
+          setMul(cpu, lo, hi !== lo >> 31);
+          break;
+        }
+        case Op.DIV_R: div32(regs, regs[X[b + 3]]); break;
+        case Op.DIV_M: div32(regs, mmu.read32(ea(regs, X, b))); break;
+        case Op.IDIV_R: idiv32(regs, regs[X[b + 3]]); break;
+        case Op.IDIV_M: idiv32(regs, mmu.read32(ea(regs, X, b))); break;
+        case Op.IMUL_RR: case Op.IMUL_RM: case Op.IMUL_RRI: case Op.IMUL_RMI: {
+          const op = X[b], d = X[b + 2];
+          const s = op === Op.IMUL_RR || op === Op.IMUL_RRI ? regs[X[b + 3]] : mmu.read32(ea(regs, X, b));
+          const m = op === Op.IMUL_RR || op === Op.IMUL_RM ? regs[d] : X[b + 7];
+          const lo = Math.imul(s, m);
+          regs[d] = lo;
+          setMul(cpu, lo, s * m !== lo); // exact when it fits in 32 bits, so any difference is an overflow
+          break;
+        }
+
+        case Op.SHL_RI: {
+          const d = X[b + 3], n = X[b + 7] & 31;
+          if (n !== 0) { const a = regs[d], r = a << n; regs[d] = r; setShift(cpu, 4, 0, a, n, r); }
+          break;
+        }
+        case Op.SHR_RI: {
+          const d = X[b + 3], n = X[b + 7] & 31;
+          if (n !== 0) { const a = regs[d], r = (a >>> n) | 0; regs[d] = r; setShift(cpu, 5, 0, a, n, r); }
+          break;
+        }
+        case Op.SAR_RI: {
+          const d = X[b + 3], n = X[b + 7] & 31;
+          if (n !== 0) { const a = regs[d], r = a >> n; regs[d] = r; setShift(cpu, 7, 0, a, n, r); }
+          break;
+        }
+        case Op.SHIFT_RI: case Op.SHIFT_RC: {
+          const kind = (info >> 8) & 0xff, d = X[b + 3];
+          const n = (X[b] === Op.SHIFT_RI ? X[b + 7] : regs[1]) & 31;
+          if (n !== 0) {
+            const a = regs[d], cin = kind === 2 || kind === 3 ? getCF(cpu) : 0;
+            const r = shiftCalc(kind, 32, a, n, cin);
+            regs[d] = r;
+            shiftFlags(cpu, kind, 0, a, n, r);
+          }
+          break;
+        }
+        case Op.SHIFT_MI: case Op.SHIFT_MC: {
+          const kind = (info >> 8) & 0xff;
+          const n = (X[b] === Op.SHIFT_MI ? X[b + 7] : regs[1]) & 31;
+          const addr = ea(regs, X, b);
+          const a = mmu.read32(addr);
+          if (n !== 0) {
+            const cin = kind === 2 || kind === 3 ? getCF(cpu) : 0;
+            const r = shiftCalc(kind, 32, a, n, cin);
+            mmu.write32(addr, r);
+            shiftFlags(cpu, kind, 0, a, n, r);
+          }
+          break;
+        }
+
+        case Op.PUSH_R: { const v = regs[X[b + 2]], sp = (regs[4] - 4) | 0; mmu.write32(sp, v); regs[4] = sp; break; }
+        case Op.PUSH_I: { const v = X[b + 7], sp = (regs[4] - 4) | 0; mmu.write32(sp, v); regs[4] = sp; break; }
+        case Op.PUSH_M: { const v = mmu.read32(ea(regs, X, b)), sp = (regs[4] - 4) | 0; mmu.write32(sp, v); regs[4] = sp; break; }
+        case Op.POP_R: { const d = X[b + 2], sp = regs[4], v = mmu.read32(sp); regs[4] = (sp + 4) | 0; regs[d] = v; break; }
+        case Op.POP_M: {
+          // The destination address is computed with esp already incremented, as the CPU does.
+          const sp = regs[4], v = mmu.read32(sp), nsp = (sp + 4) | 0;
+          regs[4] = nsp;
+          const addr = ea(regs, X, b);
+          regs[4] = sp;
+          mmu.write32(addr, v);
+          regs[4] = nsp;
+          break;
+        }
+
+        case Op.JMP: next = (next + X[b + 7]) | 0; break;
+        case Op.JCC: if (cond(cpu, (info >> 8) & 0xff)) next = (next + X[b + 7]) | 0; break;
+        case Op.JMP_R: next = regs[X[b + 3]]; break;
+        case Op.JMP_M: next = mmu.read32(ea(regs, X, b)); break;
+        case Op.CALL: { const t = (next + X[b + 7]) | 0, sp = (regs[4] - 4) | 0; mmu.write32(sp, next); regs[4] = sp; next = t; break; }
+        case Op.CALL_R: { const t = regs[X[b + 3]], sp = (regs[4] - 4) | 0; mmu.write32(sp, next); regs[4] = sp; next = t; break; }
+        case Op.CALL_M: { const t = mmu.read32(ea(regs, X, b)), sp = (regs[4] - 4) | 0; mmu.write32(sp, next); regs[4] = sp; next = t; break; }
+        case Op.RET: { const sp = regs[4]; next = mmu.read32(sp); regs[4] = (sp + 4) | 0; break; }
+        case Op.RET_I: { const sp = regs[4], n = X[b + 7]; next = mmu.read32(sp); regs[4] = (sp + 4 + n) | 0; break; }
+
+        case Op.SETCC_R: setR8(regs, X[b + 3], cond(cpu, (info >> 8) & 0xff) ? 1 : 0); break;
+        case Op.SETCC_M: { const addr = ea(regs, X, b); mmu.write8(addr, cond(cpu, (info >> 8) & 0xff) ? 1 : 0); break; }
+        case Op.CDQ: regs[2] = regs[0] >> 31; break;
+        case Op.XCHG_RR: { const d = X[b + 2], s = X[b + 3], t = regs[d]; regs[d] = regs[s]; regs[s] = t; break; }
+        case Op.XCHG_RM: { const d = X[b + 2], addr = ea(regs, X, b), m = mmu.read32(addr); mmu.write32(addr, regs[d]); regs[d] = m; break; }
+        case Op.LEAVE: { const bp = regs[5], v = mmu.read32(bp); regs[4] = (bp + 4) | 0; regs[5] = v; break; }
+
+        default: {
+          const op = X[b];
+          if (op < Op.SYS_FIRST) {
+            next = execMisc(cpu, op, X, b, info, next);
+            break;
+          }
+          // A system instruction: it may change CPL, paging, IF or deliver a trap; the run loop takes over after it.
+          cpu.eip = eip;
+          cpu.nextEip = next;
+          execSystem(cpu, op, X, b, info);
+          const cls = info >>> 16;
+          C[C_CLASS0 + cls]++; C[C_CYCLES] += cost[cls];
+          cpu.eip = cpu.nextEip;
+          return;
+        }
       }
+      eip = next;
+      const cls = info >>> 16;
+      C[C_CLASS0 + cls]++;
+      C[C_CYCLES] += cost[cls];
     }
-    eip = next;
-    const cls = info >>> 16;
-    C[C_CLASS0 + cls]++;
-    C[C_CYCLES] += cost[cls];
+  } catch (e) {
+    cpu.eip = eip;
+    throw e;
   }
 }
 
