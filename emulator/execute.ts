@@ -172,6 +172,11 @@ function shiftFlags(cpu: Cpu, kind: number, size: number, a: number, count: numb
 /** Run up to `budget` instructions (fewer if the cycle deadline passes or a system instruction runs). */
 export function runBlock(cpu: Cpu, budget: number): void {
   const regs = cpu.regs, mmu = cpu.mmu, C = cpu.C, cost = cpu.classCost, deadline = cpu.deadline;
+  // The TLB fast path, inlined below for the stack and plain moves (V8's inlining budget cannot take every call site
+  // of mmu.read32/write32 in a function this size). CPL and CR0.WP cannot change inside a block, so neither can the
+  // deny masks; the TLB hits counted here are added to the MMU's counter when the block ends.
+  const tkey = mmu.tkey, tphys = mmu.tphys, tmask = mmu.tmask, ram = mmu.mem.i32, rdeny = mmu.rdeny, wdeny = mmu.wdeny;
+  let hits = 0;
   let eip = cpu.eip;
   let vpage = -1;
   let R: Int32Array = cpu.scratch;
@@ -179,10 +184,10 @@ export function runBlock(cpu: Cpu, budget: number): void {
   // cpu.eip is written only when leaving: on a fault (the catch) it must be the faulting instruction's address.
   try {
     for (;;) {
-      if (--left < 0 || C[0] >= deadline) { cpu.eip = eip; return; }
+      if (--left < 0 || C[0] >= deadline) { cpu.eip = eip; mmu.stat[0] += hits; return; }
       if ((eip >>> 12) !== vpage) {
         const recs = cpu.codePage(eip);
-        if (recs === null) return; // a kernel function ran; cpu.eip is where it returned to
+        if (recs === null) { mmu.stat[0] += hits; return; } // a kernel function ran; cpu.eip is where it returned to
         R = recs;
         vpage = eip >>> 12;
       }
@@ -197,8 +202,18 @@ export function runBlock(cpu: Cpu, budget: number): void {
         case Op.NOP: break;
         case Op.MOV_RR: regs[X[b + 2]] = regs[X[b + 3]]; break;
         case Op.MOV_RI: regs[X[b + 2]] = X[b + 7]; break;
-        case Op.MOV_RM: { const r = X[b + 2]; regs[r] = mmu.read32(ea(regs, X, b)); break; }
-        case Op.MOV_MR: mmu.write32(ea(regs, X, b), regs[X[b + 2]]); break;
+        case Op.MOV_RM: {
+          const r = X[b + 2], a = ea(regs, X, b), i = (a >>> 12) & tmask, e = tkey[i];
+          if (((((e ^ a) & -4096) | (e & rdeny)) | (a & 3)) === 0) { regs[r] = ram[(tphys[i] | (a & 0xfff)) >>> 2]; hits++; }
+          else regs[r] = mmu.read32(a);
+          break;
+        }
+        case Op.MOV_MR: {
+          const v = regs[X[b + 2]], a = ea(regs, X, b), i = (a >>> 12) & tmask, e = tkey[i];
+          if (((((e ^ a) & -4096) | (e & wdeny)) | (a & 3)) === 0) { ram[(tphys[i] | (a & 0xfff)) >>> 2] = v; hits++; }
+          else mmu.write32(a, v);
+          break;
+        }
         case Op.MOV_MI: { const v = X[b + 7]; mmu.write32(ea(regs, X, b), v); break; }
         case Op.MOV8_RR: setR8(regs, X[b + 2], getR8(regs, X[b + 3])); break;
         case Op.MOV8_RI: setR8(regs, X[b + 2], X[b + 7]); break;
@@ -337,10 +352,23 @@ export function runBlock(cpu: Cpu, budget: number): void {
           break;
         }
 
-        case Op.PUSH_R: { const v = regs[X[b + 2]], sp = (regs[4] - 4) | 0; mmu.write32(sp, v); regs[4] = sp; break; }
-        case Op.PUSH_I: { const v = X[b + 7], sp = (regs[4] - 4) | 0; mmu.write32(sp, v); regs[4] = sp; break; }
+        case Op.PUSH_R: case Op.PUSH_I: {
+          const v = X[b] === Op.PUSH_R ? regs[X[b + 2]] : X[b + 7], sp = (regs[4] - 4) | 0, i = (sp >>> 12) & tmask, e = tkey[i];
+          if (((((e ^ sp) & -4096) | (e & wdeny)) | (sp & 3)) === 0) { ram[(tphys[i] | (sp & 0xfff)) >>> 2] = v; hits++; }
+          else mmu.write32(sp, v);
+          regs[4] = sp;
+          break;
+        }
         case Op.PUSH_M: { const v = mmu.read32(ea(regs, X, b)), sp = (regs[4] - 4) | 0; mmu.write32(sp, v); regs[4] = sp; break; }
-        case Op.POP_R: { const d = X[b + 2], sp = regs[4], v = mmu.read32(sp); regs[4] = (sp + 4) | 0; regs[d] = v; break; }
+        case Op.POP_R: {
+          const d = X[b + 2], sp = regs[4], i = (sp >>> 12) & tmask, e = tkey[i];
+          let v: number;
+          if (((((e ^ sp) & -4096) | (e & rdeny)) | (sp & 3)) === 0) { v = ram[(tphys[i] | (sp & 0xfff)) >>> 2]; hits++; }
+          else v = mmu.read32(sp);
+          regs[4] = (sp + 4) | 0;
+          regs[d] = v;
+          break;
+        }
         case Op.POP_M: {
           // The destination address is computed with esp already incremented, as the CPU does.
           const sp = regs[4], v = mmu.read32(sp), nsp = (sp + 4) | 0;
@@ -356,10 +384,23 @@ export function runBlock(cpu: Cpu, budget: number): void {
         case Op.JCC: if (cond(cpu, (info >> 8) & 0xff)) next = (next + X[b + 7]) | 0; break;
         case Op.JMP_R: next = regs[X[b + 3]]; break;
         case Op.JMP_M: next = mmu.read32(ea(regs, X, b)); break;
-        case Op.CALL: { const t = (next + X[b + 7]) | 0, sp = (regs[4] - 4) | 0; mmu.write32(sp, next); regs[4] = sp; next = t; break; }
+        case Op.CALL: {
+          const t = (next + X[b + 7]) | 0, sp = (regs[4] - 4) | 0, i = (sp >>> 12) & tmask, e = tkey[i];
+          if (((((e ^ sp) & -4096) | (e & wdeny)) | (sp & 3)) === 0) { ram[(tphys[i] | (sp & 0xfff)) >>> 2] = next; hits++; }
+          else mmu.write32(sp, next);
+          regs[4] = sp;
+          next = t;
+          break;
+        }
         case Op.CALL_R: { const t = regs[X[b + 3]], sp = (regs[4] - 4) | 0; mmu.write32(sp, next); regs[4] = sp; next = t; break; }
         case Op.CALL_M: { const t = mmu.read32(ea(regs, X, b)), sp = (regs[4] - 4) | 0; mmu.write32(sp, next); regs[4] = sp; next = t; break; }
-        case Op.RET: { const sp = regs[4]; next = mmu.read32(sp); regs[4] = (sp + 4) | 0; break; }
+        case Op.RET: {
+          const sp = regs[4], i = (sp >>> 12) & tmask, e = tkey[i];
+          if (((((e ^ sp) & -4096) | (e & rdeny)) | (sp & 3)) === 0) { next = ram[(tphys[i] | (sp & 0xfff)) >>> 2]; hits++; }
+          else next = mmu.read32(sp);
+          regs[4] = (sp + 4) | 0;
+          break;
+        }
         case Op.RET_I: { const sp = regs[4], n = X[b + 7]; next = mmu.read32(sp); regs[4] = (sp + 4 + n) | 0; break; }
 
         case Op.SETCC_R: setR8(regs, X[b + 3], cond(cpu, (info >> 8) & 0xff) ? 1 : 0); break;
@@ -378,6 +419,8 @@ export function runBlock(cpu: Cpu, budget: number): void {
           // A system instruction: it may change CPL, paging, IF or deliver a trap; the run loop takes over after it.
           cpu.eip = eip;
           cpu.nextEip = next;
+          mmu.stat[0] += hits;
+          hits = 0;
           execSystem(cpu, op, X, b, info);
           const cls = info >>> 16;
           C[C_CLASS0 + cls]++; C[C_CYCLES] += cost[cls];
@@ -392,6 +435,7 @@ export function runBlock(cpu: Cpu, budget: number): void {
     }
   } catch (e) {
     cpu.eip = eip;
+    mmu.stat[0] += hits;
     throw e;
   }
 }

@@ -33,9 +33,10 @@ export class Mmu {
   private readonly i32: Int32Array;
   private readonly dv: DataView;
   readonly tlbSize: number;
-  private readonly tmask: number;
-  private readonly tkey: Int32Array;
-  private readonly tphys: Int32Array;
+  /** The TLB arrays and the deny masks are read directly by the interpreter's inlined fast paths. */
+  readonly tmask: number;
+  readonly tkey: Int32Array;
+  readonly tphys: Int32Array;
   /** [0] TLB hits, [1] TLB misses, [2] page walks. */
   readonly stat = new Float64Array(3);
   /** Where TLB-miss cycles are charged: cell 0 of the machine's cycle counter, and the cost of one miss. */
@@ -44,8 +45,8 @@ export class Mmu {
 
   /** Accesses by the current privilege level: user (CPL 3) or supervisor. */
   user = false;
-  private rdeny = R_SUP;
-  private wdeny = W_SUP;
+  rdeny = R_SUP;
+  wdeny = W_SUP;
 
   paging = false;
   wp = false;
