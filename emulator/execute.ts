@@ -440,6 +440,8 @@ export function runBlock(cpu: Cpu, budget: number): void {
   }
 }
 
+const popaWords = new Int32Array(8);
+
 /** The less frequent unprivileged instructions. Returns the next eip. */
 function execMisc(cpu: Cpu, op: number, X: Int32Array, b: number, info: number, next: number): number {
   const regs = cpu.regs, mmu = cpu.mmu, aux = (info >> 8) & 0xff;
@@ -537,7 +539,7 @@ function execMisc(cpu: Cpu, op: number, X: Int32Array, b: number, info: number, 
       break;
     }
     case Op.POPA: {
-      const sp = regs[4], v = new Int32Array(8);
+      const sp = regs[4], v = popaWords;
       for (let i = 0; i < 8; i++) v[i] = mmu.read32((sp + 28 - 4 * i) | 0);
       for (let i = 0; i < 8; i++) if (i !== 4) regs[i] = v[i];
       regs[4] = (sp + 32) | 0;
