@@ -203,3 +203,29 @@ tb('#DE and #GP at CPL 0 are delivered without a stack switch: eflags, cs, eip (
   r2.kernel(sym2._start).run();
   t.like(r2.lastTrap, { vector: 13, error: 0x1000, handlerEsp: r2.bare.kernelStackTop - 16 }, 'a selector past the GDT');
 });
+
+tb('iret in the double-fault task (NT=1) switches back to the interrupted task and frees the double-fault TSS', t => {
+  const r = new Rig();
+  const seen: { nt: number; tr: number }[] = [];
+  const rec = r.m.kfuncs.register('dfrec', ctx => {
+    seen.push({ nt: (ctx.cpu.flags >> 14) & 1, tr: ctx.cpu.trSel });
+    if (seen.length === 2) ctx.stop('second double fault');
+  });
+  const sym = r.kernelCode(`
+  df_handler:
+    add esp, 4          # the error code
+    call ${rec}
+    iretd               # back to the task that faulted: it faults again
+    jmp df_handler      # the next #DF starts here: the TSS saved this eip at the iret
+  bad_push:
+    mov esp, ${BAD_STACK}
+    push eax`);
+  r.bare.setDoubleFaultHandler(sym.df_handler);
+  r.kernel(sym.bad_push);
+  t.is(r.run(), 'stopped');
+  t.deepEqual(seen, [{ nt: 1, tr: DF_TSS_SEL }, { nt: 1, tr: DF_TSS_SEL }]);
+  const s = r.m.stats();
+  t.is(s.doubleFaults, 2);
+  t.is(s.taskSwitches, 3, 'into the double-fault task, back, and into it again');
+  t.is(s.irets, 1);
+});
