@@ -61,6 +61,18 @@ export const FLAG_RULES = {
    * is affected when the masked count is nonzero. The SF, ZF, AF, and PF flags are always unaffected."
    */
   rotate: (t: number, c: number | undefined) => (c === undefined ? t | OF : c === 0 ? t : c === 1 ? t & ~(CF | OF) : (t & ~CF) | OF),
+  /**
+   * 8-bit SHL SHR SAR with c = count & 0x1f: as `shift`, and CF is undefined for SHL and SHR when c ≥ 8 (the
+   * operand size; SAR's CF stays defined: the SDM names only SHL and SHR).
+   */
+  shift8: (t: number, c: number | undefined, shlShr: boolean) =>
+    (c === undefined ? t | AF | OF | (shlShr ? CF : 0) : c === 0 ? t : (c === 1 ? AF : AF | OF) | (shlShr && c >= 8 ? CF : 0)),
+  /** SAHF: "The SF, ZF, AF, PF, and CF flags are loaded with values from the AH register"; OF is not affected. */
+  sahf: (t: number) => t & OF,
+  /** CLC, STC: CF cleared or set; "The OF, ZF, SF, AF, and PF flags are unaffected". */
+  carry: (t: number) => t & ~CF,
+  /** CMC: CF complemented (defined if it was), the others unaffected. */
+  complement: (t: number) => t,
 } as const;
 
 /** The flags each condition code reads (SDM Vol. 1 Appendix B, EFLAGS condition codes). */
@@ -109,6 +121,10 @@ export interface DiffCase {
   stack: number[];
   /** The flags the SDM leaves undefined after the sequence: not compared. */
   undefinedFlags: number;
+  /** No instruction of the sequence writes a flag (so EFLAGS must come out as popped). */
+  flagNeutral: boolean;
+  /** Where esp ends, relative to dg_stack_top. */
+  espEnd: number;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -206,6 +222,7 @@ class Builder {
   taint = 0;
   lines: string[] = [];
   forms: string[] = [];
+  flagNeutral = true;
 
   constructor(readonly rng: Rng) {
     this.regs = REGS.map(() => value(rng));
@@ -239,6 +256,7 @@ class Builder {
     this.lines.push(...i.lines.map(l => (l.indexOf('{disp32} ') > 0 ? `{disp32} ${l.replace('{disp32} ', '')}` : l)));
     this.forms.push(i.form);
     this.taint = i.flags(this.taint);
+    if (i.flags !== FLAG_RULES.none) this.flagNeutral = false;
     for (const r of i.writes ?? []) this.written.add(r);
     if (i.writesMem) this.memWritten = true;
     this.esp += i.espDelta ?? 0;
@@ -274,9 +292,9 @@ class Builder {
    * A memory operand of `size` bytes that addresses the scratch words or the stack words, in one of the addressing
    * forms; sets up the base and index registers it uses. Undefined if no form fits the registers still free.
    */
-  mem(size: 1 | 4, target?: MemTarget): { text: string; target: MemTarget } | undefined {
+  mem(size: 1 | 2 | 4, target?: MemTarget): { text: string; target: MemTarget } | undefined {
     const rng = this.rng;
-    const ptr = size === 4 ? 'dword ptr' : 'byte ptr';
+    const ptr = size === 4 ? 'dword ptr' : size === 2 ? 'word ptr' : 'byte ptr';
     for (let attempt = 0; attempt < 8; attempt++) {
       const t: MemTarget = target ?? (rng.chance(0.8)
         ? { region: 'scratch', off: rng.range(0, SCRATCH_BYTES - size) }
@@ -779,9 +797,240 @@ function stackGen(b: Builder): Insn | undefined {
 
 const nopGen: Gen = () => ({ lines: ['nop'], form: 'nop', flags: FLAG_RULES.none });
 
+// ---------------------------------------------------------------------------------------------------------------
+// Instructions the emulator runs beyond the TAL subset (the runtime stubs, the kernel's code, other compilers'
+// output): byte arithmetic, xchg, cmov, bswap, movzx/movsx of words, cwde, sahf/lahf, clc/stc/cmc, leave,
+// call/ret, jmp and call through a register or memory, loop/jecxz, pusha/popa.
+
+function alu8Gen(b: Builder, forceOp?: string, forceForm?: number): Insn | undefined {
+  const rng = b.rng;
+  const op = forceOp ?? rng.pick(ALU);
+  const reads = op === 'adc' || op === 'sbb' ? CF : 0;
+  const flags = aluFlags(op);
+  const wrMem = op !== 'cmp';
+  const x = rng.int(8), y = rng.int(8);
+  const wr = op !== 'cmp' ? [byteOwner(x)] : [];
+  switch (forceForm ?? rng.int(8)) {
+    case 0: return { lines: [`${op} ${BYTE_REGS[x]}, ${BYTE_REGS[y]}`], form: `${op} r8,r8`, reads, flags, writes: wr };
+    case 1: return { lines: [`{load} ${op} ${BYTE_REGS[x]}, ${BYTE_REGS[y]}`], form: `${op} r8,r8 (load form)`, reads, flags, writes: wr };
+    case 2: return { lines: [`${op} ${BYTE_REGS[x]}, ${hex(rng.int(256))}`], form: `${op} r8,imm8`, reads, flags, writes: wr };
+    case 3: return { lines: [`${op} al, ${hex(rng.int(256))}`], form: `${op} al,imm8`, reads, flags, writes: op !== 'cmp' ? [EAX] : [] };
+    case 4: { const m = b.mem(1); if (!m) return undefined; return { lines: [`${op} ${m.text}, ${BYTE_REGS[y]}`], form: `${op} m8,r8`, reads, flags, writesMem: wrMem }; }
+    case 5: { const m = b.mem(1); if (!m) return undefined; return { lines: [`${op} ${BYTE_REGS[x]}, ${m.text}`], form: `${op} r8,m8`, reads, flags, writes: wr }; }
+    case 6: { const m = b.mem(1); if (!m) return undefined; return { lines: [`${op} ${m.text}, ${hex(rng.int(256))}`], form: `${op} m8,imm8`, reads, flags, writesMem: wrMem }; }
+    default: { // 82 /digit ib: the 32-bit-mode alias of 80
+      const v = rng.int(256);
+      return { lines: [`${bytes([0x82, modrmReg(ALU_DIGIT[op], x), v])} # ${op} ${BYTE_REGS[x]}, ${hex(v)} (82 /${ALU_DIGIT[op]} ib)`], form: `${op} r8,imm8 (82)`, reads, flags, writes: wr };
+    }
+  }
+}
+
+function byteMiscGen(b: Builder): Insn | undefined {
+  const rng = b.rng;
+  const x = rng.int(8), y = rng.int(8);
+  switch (rng.int(9)) {
+    case 0: return { lines: [`test ${BYTE_REGS[x]}, ${BYTE_REGS[y]}`], form: 'test r8,r8', flags: FLAG_RULES.logic };
+    case 1: return { lines: [`test ${BYTE_REGS[x]}, ${hex(rng.int(256))}`], form: x === 0 ? 'test al,imm8' : 'test r8,imm8', flags: FLAG_RULES.logic };
+    case 2: { const m = b.mem(1); if (!m) return undefined; return { lines: [`test ${m.text}, ${rng.chance(0.5) ? hex(rng.int(256)) : BYTE_REGS[y]}`], form: 'test m8', flags: FLAG_RULES.logic }; }
+    default: {
+      const op = rng.pick(['inc', 'dec', 'not', 'neg'] as const);
+      const flags = op === 'not' ? FLAG_RULES.none : op === 'neg' ? FLAG_RULES.arith : FLAG_RULES.incdec;
+      if (rng.chance(0.7)) {
+        if (b.canSet(byteOwner(x)) && rng.chance(0.5)) b.set(byteOwner(x), (rng.u32() & ~(0xff << (x >= 4 ? 8 : 0))) | (rng.pick([0, 0x7f, 0x80, 0xff, 1, 0x0f]) << (x >= 4 ? 8 : 0)));
+        return { lines: [`${op} ${BYTE_REGS[x]}`], form: `${op} r8`, flags, writes: [byteOwner(x)] };
+      }
+      const m = b.mem(1);
+      if (!m) return undefined;
+      return { lines: [`${op} ${m.text}`], form: `${op} m8`, flags, writesMem: true };
+    }
+  }
+}
+
+function shift8Gen(b: Builder, forceOp?: string, forceCount?: number | 'cl', clValue?: number): Insn | undefined {
+  const rng = b.rng;
+  const op = forceOp ?? rng.pick(SHIFTS);
+  const rotate = op === 'rol' || op === 'ror';
+  const rule = (t: number, c: number | undefined) => (rotate ? FLAG_RULES.rotate(t, c) : FLAG_RULES.shift8(t, c, op !== 'sar'));
+  const count = forceCount ?? (rng.chance(0.4) ? 'cl' : rng.pick([0, 1, 1, 2, 7, 8, 9, 15, 16, 17, 31, 32, 33, rng.int(256)]));
+  let dst: string, writes: number[] = [], writesMem = false;
+  if (rng.chance(0.25)) {
+    const m = b.mem(1);
+    if (!m) return undefined;
+    dst = m.text; writesMem = true;
+  } else {
+    const x = rng.int(8);
+    dst = BYTE_REGS[x]; writes = [byteOwner(x)];
+  }
+  if (count === 'cl') {
+    let c: number | undefined;
+    if (b.canSet(ECX) && !writes.includes(ECX)) {
+      const cl = clValue ?? rng.pick([0, 1, 7, 8, 9, 16, 17, 31, 32, 33, rng.int(256)]);
+      b.set(ECX, ((rng.u32() & 0xffffff00) | cl) >>> 0);
+      c = cl & 31;
+    } else {
+      const v = b.use(ECX);
+      c = v === undefined ? undefined : v & 31;
+    }
+    return { lines: [`${op} ${dst}, cl`], form: `${op}8 cl${c === undefined ? ' (?)' : c >= 8 ? ' (≥8)' : ''}`, flags: t => rule(t, c), writes, writesMem };
+  }
+  return { lines: [`${op} ${dst}, ${count}`], form: `${op}8 ${count === 1 ? '1' : (count & 31) >= 8 ? 'imm≥8' : 'imm'}`, flags: t => rule(t, count & 31), writes, writesMem };
+}
+
+/** Whether div/idiv r/m8 of ax by d completes. */
+function divides8(signed: boolean, ax: number, d: number): boolean {
+  if ((d & 0xff) === 0) return false;
+  if (!signed) return Math.floor((ax & 0xffff) / (d & 0xff)) <= 0xff;
+  const q = Math.trunc(((ax << 16) >> 16) / ((d << 24) >> 24));
+  return q >= -128 && q <= 127;
+}
+
+function muldiv8Gen(b: Builder): Insn | undefined {
+  const rng = b.rng;
+  const op = rng.pick(['mul', 'imul', 'div', 'idiv'] as const);
+  const isDiv = op === 'div' || op === 'idiv';
+  if (!b.canSet(EAX)) return undefined;
+  const edge8 = () => rng.pick([0, 1, 0x7f, 0x80, 0xff, 0xfe, 0x81, 2, 0x10, rng.int(256)]);
+  const useMem = rng.chance(0.3);
+  const x = rng.int(8);
+  if (!useMem && byteOwner(x) !== EAX && !b.canSet(byteOwner(x))) return undefined;
+  for (let attempt = 0; attempt < 50; attempt++) {
+    let eax = (rng.u32() & 0xffff0000) | (rng.chance(0.5) ? rng.int(0x10000) : edge8() | (edge8() << 8));
+    const d = edge8();
+    if (!useMem && x === 0) eax = (eax & ~0xff) | d; // div al / mul al: the operand is part of ax
+    if (!useMem && x === 4) eax = (eax & ~0xff00) | (d << 8);
+    if (isDiv && !divides8(op === 'idiv', eax, d)) continue;
+    b.set(EAX, eax >>> 0);
+    const flags = isDiv ? FLAG_RULES.div : FLAG_RULES.mul;
+    if (useMem) {
+      const m = b.mem(1, { region: 'scratch', off: rng.int(16) });
+      if (!m) return undefined;
+      const word = Math.floor(m.target.off / 4), shift = (m.target.off % 4) * 8;
+      if (!b.setMem({ region: 'scratch', off: word * 4 }, ((b.scratch[word] & ~(0xff << shift)) | (d << shift)) >>> 0)) return undefined;
+      return { lines: [`${op} ${m.text}`], form: `${op}8 m`, flags, writes: [EAX] };
+    }
+    if (byteOwner(x) !== EAX) {
+      const r = byteOwner(x), sh = x >= 4 ? 8 : 0;
+      b.set(r, ((rng.u32() & ~(0xff << sh)) | (d << sh)) >>> 0);
+    }
+    return { lines: [`${op} ${BYTE_REGS[x]}`], form: `${op}8 r${byteOwner(x) === EAX ? ' (al/ah)' : ''}`, flags, writes: [EAX] };
+  }
+  return undefined;
+}
+
+function moveMiscGen(b: Builder): Insn | undefined {
+  const rng = b.rng;
+  const none = FLAG_RULES.none;
+  const d = b.anyReg(), s = b.anyReg();
+  switch (rng.int(10)) {
+    case 0: return { lines: [`xchg ${REGS[d]}, ${REGS[s]}`], form: d === EAX || s === EAX ? 'xchg eax,r' : 'xchg r,r', flags: none, writes: [d, s] };
+    case 1: { const m = b.mem(4); if (!m) return undefined; return { lines: [`xchg ${m.text}, ${REGS[d]}`], form: 'xchg m,r', flags: none, writes: [d], writesMem: true }; }
+    case 2: { const x = rng.int(8), y = rng.int(8); return { lines: [`xchg ${BYTE_REGS[x]}, ${BYTE_REGS[y]}`], form: 'xchg r8,r8', flags: none, writes: [byteOwner(x), byteOwner(y)] }; }
+    case 3: { const x = rng.int(8); const m = b.mem(1); if (!m) return undefined; return { lines: [`xchg ${m.text}, ${BYTE_REGS[x]}`], form: 'xchg m8,r8', flags: none, writes: [byteOwner(x)], writesMem: true }; }
+    case 4: return { lines: [`bswap ${REGS[d]}`], form: 'bswap', flags: none, writes: [d] };
+    case 5: case 6: {
+      const op = rng.pick(['movzx', 'movsx'] as const);
+      if (rng.chance(0.6)) return { lines: [`${op} ${REGS[d]}, ${REGS[s].slice(1)}`], form: `${op} r,r16`, flags: none, writes: [d] };
+      const m = b.mem(2);
+      if (!m) return undefined;
+      return { lines: [`${op} ${REGS[d]}, ${m.text}`], form: `${op} r,m16`, flags: none, writes: [d] };
+    }
+    case 7: {
+      if (b.canSet(EAX) && rng.chance(0.5)) b.set(EAX, (rng.u32() & 0xffff0000 | rng.pick([0x8000, 0x7fff, 0xffff, 0])) >>> 0);
+      return { lines: ['cwde'], form: 'cwde', flags: none, writes: [EAX] };
+    }
+    case 8: { // sahf: SF ZF AF PF CF from ah
+      if (b.canSet(EAX) && rng.chance(0.7)) b.set(EAX, rng.u32());
+      return { lines: ['sahf'], form: 'sahf', flags: FLAG_RULES.sahf };
+    }
+    default: // lahf: ah from SF ZF AF PF CF (all must be defined)
+      return { lines: ['lahf'], form: 'lahf', reads: SF | ZF | AF | PF | CF, flags: none, writes: [EAX] };
+  }
+}
+
+function cmovGen(b: Builder, force?: string): Insn | undefined {
+  const c = condition(b, force);
+  if (!c) return undefined;
+  const d = b.anyReg();
+  if (b.rng.chance(0.7)) return { lines: [`cmov${c.spelled} ${REGS[d]}, ${REGS[b.srcReg()]}`], form: `cmov${c.cc}`, reads: c.reads, flags: FLAG_RULES.none, writes: [d] };
+  const m = b.mem(4);
+  if (!m) return undefined;
+  return { lines: [`cmov${c.spelled} ${REGS[d]}, ${m.text}`], form: `cmov${c.cc} m`, reads: c.reads, flags: FLAG_RULES.none, writes: [d] };
+}
+
+function carryGen(b: Builder): Insn | undefined {
+  switch (b.rng.int(3)) {
+    case 0: return { lines: ['clc'], form: 'clc', flags: FLAG_RULES.carry };
+    case 1: return { lines: ['stc'], form: 'stc', flags: FLAG_RULES.carry };
+    default: return { lines: ['cmc'], form: 'cmc', reads: CF, flags: FLAG_RULES.complement };
+  }
+}
+
+/** Control transfers: call/ret (and ret imm16), call and jmp through a register or memory, loop/jecxz, leave. */
+function controlGen(b: Builder): Insn | undefined {
+  const rng = b.rng;
+  const none = FLAG_RULES.none;
+  const r = b.anyReg();
+  const mark = (0x5b000000 | rng.int(0x1000000)) >>> 0;
+  switch (rng.int(9)) {
+    case 0: // call; pop: the return address
+      if (b.esp - 4 < -8) return undefined;
+      return { lines: ['call 1f', '1:', `pop ${REGS[r]}`], form: 'call rel32; pop', flags: none, writes: [r], writesMem: true };
+    case 1: // call a subroutine that returns
+      if (b.esp - 4 < -8) return undefined;
+      return { lines: ['call 1f', 'jmp 2f', '1:', `mov ${REGS[r]}, ${hex(mark)}`, 'ret', '2:'], form: 'call rel32; ret', flags: none, writes: [r], writesMem: true };
+    case 2: { // ret imm16 drops an argument
+      if (b.esp - 8 < -8) return undefined;
+      return { lines: [`push ${hex(value(rng))}`, 'call 1f', 'jmp 2f', '1:', 'ret 4', '2:'], form: 'ret imm16', flags: none, writesMem: true };
+    }
+    case 3: // call r32
+      if (b.esp - 4 < -8) return undefined;
+      return { lines: [`mov ${REGS[r]}, OFFSET 1f`, `call ${REGS[r]}`, 'jmp 2f', '1:', 'ret', '2:'], form: 'call r32', flags: none, writes: [r], writesMem: true };
+    case 4: { // jmp r32 / jmp m32 / call m32
+      const k = rng.int(3);
+      if (k === 0) return { lines: [`mov ${REGS[r]}, OFFSET 1f`, `jmp ${REGS[r]}`, `mov ${REGS[r]}, ${hex(mark)}`, '1:'], form: 'jmp r32', flags: none, writes: [r] };
+      const off = 4 * rng.int(4);
+      if (k === 1) return { lines: [`mov dword ptr [dg_scratch+${off}], OFFSET 1f`, `jmp dword ptr [dg_scratch+${off}]`, `mov ${REGS[r]}, ${hex(mark)}`, '1:'], form: 'jmp m32', flags: none, writes: [r], writesMem: true };
+      if (b.esp - 4 < -8) return undefined;
+      return { lines: [`mov dword ptr [dg_scratch+${off}], OFFSET 1f`, `call dword ptr [dg_scratch+${off}]`, 'jmp 2f', '1:', 'ret', '2:'], form: 'call m32', flags: none, writesMem: true };
+    }
+    case 5: case 6: { // loop, loope, loopne, jecxz, forward: one decrement, branch or not
+      const op = rng.pick(['loop', 'loope', 'loopne', 'jecxz'] as const);
+      const reads = op === 'loope' || op === 'loopne' ? ZF : 0;
+      if (b.canSet(ECX) && rng.chance(0.5)) b.set(ECX, rng.pick([0, 1, 2, 0xffffffff, 0x80000000]));
+      return { lines: [`${op} 1f`, `mov ${REGS[r === ECX ? EAX : r]}, ${hex(mark)}`, '1:'], form: op, reads, flags: none, writes: [op === 'jecxz' ? ECX : ECX, r === ECX ? EAX : r] };
+    }
+    case 7: { // a counted loop: ecx from 1 to 5
+      if (!b.canSet(ECX)) return undefined;
+      const d = b.freeReg([ECX]);
+      if (d === undefined) return undefined;
+      b.set(ECX, rng.range(1, 5));
+      return { lines: ['1:', `lea ${REGS[d]}, [${REGS[d]}+${ rng.range(1, 9)}]`, 'loop 1b'], form: 'loop back', flags: none, writes: [ECX, d] };
+    }
+    default: { // leave: esp from ebp, ebp popped
+      if (!b.canSet(5)) return undefined;
+      const off = rng.pick([-8, -4, 0]);
+      b.set(5, { sym: 'dg_stack_top', add: off });
+      return { lines: ['leave'], form: 'leave', flags: none, writes: [5], espDelta: off + 4 - b.esp };
+    }
+  }
+}
+
+function pushaGen(b: Builder): Insn | undefined {
+  const rng = b.rng;
+  const r = b.anyReg(), r2 = b.anyReg();
+  switch (rng.int(3)) {
+    case 0: return { lines: ['pusha', 'popa'], form: 'pusha; popa', flags: FLAG_RULES.none, writesMem: true };
+    case 1: return { lines: ['pusha', `mov ${REGS[r]}, dword ptr [esp+12]`, 'add esp, 32'], form: 'pusha (esp slot)', flags: FLAG_RULES.arith, writes: [r], writesMem: true };
+    default: return { lines: ['pusha', 'add esp, 24', `pop ${REGS[r]}`, `pop ${REGS[r2]}`], form: 'pusha (ecx, eax slots)', flags: FLAG_RULES.arith, writes: [r, r2], writesMem: true };
+  }
+}
+
 const WEIGHTED: [number, Gen][] = [
   [20, b => aluGen(b)], [4, testGen], [6, unaryGen], [13, b => shiftGen(b)], [8, mulGen], [6, divGen], [2, cdqGen],
   [4, movxGen], [6, leaGen], [6, b => setccGen(b)], [6, b => jccGen(b)], [7, movGen], [6, stackGen], [0.5, nopGen],
+  // beyond the TAL subset
+  [5, b => alu8Gen(b)], [3, byteMiscGen], [4, b => shift8Gen(b)], [3, muldiv8Gen], [4, moveMiscGen], [3, b => cmovGen(b)],
+  [1, carryGen], [4, controlGen], [0.5, pushaGen],
 ];
 const TOTAL_WEIGHT = WEIGHTED.reduce((a, [w]) => a + w, 0);
 
@@ -807,6 +1056,13 @@ function systematicGens(): Gen[] {
   for (const [cc] of CONDITIONS) { gens.push(b => setccGen(b, cc)); gens.push(b => jccGen(b, cc)); }
   for (let i = 0; i < 10; i++) gens.push(testGen, unaryGen, mulGen, divGen, movxGen, leaGen, movGen, stackGen);
   gens.push(cdqGen, nopGen);
+  for (const op of ALU) for (let f = 0; f < 8; f++) gens.push(b => alu8Gen(b, op, f));
+  for (const op of SHIFTS) {
+    for (const c of [0, 1, 7, 8, 9, 16, 31, 32, 33] as const) gens.push(b => shift8Gen(b, op, c));
+    for (const cl of [0, 1, 8, 9, 32, 33]) gens.push(b => shift8Gen(b, op, 'cl', cl));
+  }
+  for (const [cc] of CONDITIONS) gens.push(b => cmovGen(b, cc));
+  for (let i = 0; i < 10; i++) gens.push(byteMiscGen, muldiv8Gen, moveMiscGen, carryGen, controlGen, pushaGen);
   return gens;
 }
 
@@ -828,16 +1084,17 @@ function build(rng: Rng, index: number, n: number, pick: () => Gen): DiffCase {
     if (!ok) continue;
     return {
       index, lines: b.lines, forms: b.forms, regs: b.regs, flags: b.flags, scratch: b.scratch, stack: b.stack,
-      undefinedFlags: b.taint,
+      undefinedFlags: b.taint, flagNeutral: b.flagNeutral, espEnd: b.esp,
     };
   }
 }
 
 /**
  * `count` cases from `seed`, numbered from `first`. With `systematic`, the cases start with every form in
- * systematicGens() (three cases each); the rest are random sequences of one to three instructions.
+ * systematicGens() (three cases each); the rest are random sequences of one to three instructions (one to
+ * `maxLength`, evenly, when that is more than three).
  */
-export function generateCases(seed: number, count: number, opts: { first?: number; systematic?: boolean } = {}): DiffCase[] {
+export function generateCases(seed: number, count: number, opts: { first?: number; systematic?: boolean; maxLength?: number } = {}): DiffCase[] {
   const rng = new Rng(seed);
   const first = opts.first ?? 0;
   const cases: DiffCase[] = [];
@@ -851,7 +1108,8 @@ export function generateCases(seed: number, count: number, opts: { first?: numbe
     }
   }
   while (cases.length < count) {
-    const n = rng.chance(0.45) ? 1 : rng.chance(0.55) ? 2 : 3;
+    const max = opts.maxLength ?? 3;
+    const n = max > 3 ? rng.range(1, max) : rng.chance(0.45) ? 1 : rng.chance(0.55) ? 2 : Math.min(3, max);
     cases.push(build(rng, first + cases.length, n, () => randomGen(rng)));
   }
   return cases;
