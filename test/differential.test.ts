@@ -108,6 +108,7 @@ if (!haveBinutils()) {
       /^xchg eax,r/, /^xchg r,r/, /^xchg m,r/, /^xchg r8,r8/, /^xchg m8,r8/, /^bswap/, /^movzx r,r16/, /^movsx r,m16/, /^cwde/,
       /^sahf/, /^lahf/, /^clc/, /^stc/, /^cmc/,
       /^call rel32; pop/, /^call rel32; ret/, /^ret imm16/, /^call r32/, /^call m32/, /^jmp r32/, /^jmp m32/,
+      /^rcl 1/, /^rcr 1/, /^rcl imm 1 \(C1/, /^rcr cl \(masked n/, /^rcl cl≥32/, /^rcl8 imm≥8/, /^rcr8 cl/,
       /^loop$/, /^loope$/, /^loopne$/, /^jecxz$/, /^loop back/, /^leave/, /^pusha; popa/, /^pusha \(esp/,
     ];
     const missing = required.filter(re => !has(re)).map(String);

@@ -56,7 +56,7 @@ export const FLAG_RULES = {
    */
   shift: (t: number, c: number | undefined) => (c === undefined ? t | AF | OF : c === 0 ? t : c === 1 ? AF : AF | OF),
   /**
-   * ROL ROR with masked count c: "If the masked count is 0, the flags are not affected. If the masked count is 1,
+   * ROL ROR RCL RCR with masked count c (count & 0x1f; RCL/RCR r/m8 then rotate by c mod 9): "If the masked count is 0, the flags are not affected. If the masked count is 1,
    * then the OF flag is affected, otherwise (masked count is greater than 1) the OF flag is undefined. The CF flag
    * is affected when the masked count is nonzero. The SF, ZF, AF, and PF flags are always unaffected."
    */
@@ -374,8 +374,11 @@ type Gen = (b: Builder) => Insn | undefined;
 
 const ALU = ['add', 'or', 'adc', 'sbb', 'and', 'sub', 'xor', 'cmp'] as const;
 const ALU_DIGIT: Record<string, number> = { add: 0, or: 1, adc: 2, sbb: 3, and: 4, sub: 5, xor: 6, cmp: 7 };
-const SHIFTS = ['shl', 'shr', 'sar', 'rol', 'ror'] as const;
-const SHIFT_DIGIT: Record<string, number> = { rol: 0, ror: 1, shl: 4, shr: 5, sar: 7 };
+const SHIFTS = ['shl', 'shr', 'sar', 'rol', 'ror', 'rcl', 'rcr'] as const;
+const SHIFT_DIGIT: Record<string, number> = { rol: 0, ror: 1, rcl: 2, rcr: 3, shl: 4, shr: 5, sar: 7 };
+/** RCL and RCR rotate through CF (they read it); their flag rule is ROL's and ROR's (SDM, RCL/RCR/ROL/ROR). */
+const isRotate = (op: string) => op === 'rol' || op === 'ror' || op === 'rcl' || op === 'rcr';
+const shiftReads = (op: string) => (op === 'rcl' || op === 'rcr' ? CF : 0);
 
 const bytes = (bs: number[]) => `.byte ${bs.map(x => hex(x & 0xff)).join(',')}`;
 const le32 = (v: number) => [v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, (v >>> 24) & 0xff];
@@ -481,7 +484,8 @@ function unaryGen(b: Builder): Insn | undefined {
 function shiftGen(b: Builder, forceOp?: string, forceCount?: number | 'cl' | 'c1', clValue?: number): Insn | undefined {
   const rng = b.rng;
   const op = forceOp ?? rng.pick(SHIFTS);
-  const rule = op === 'rol' || op === 'ror' ? FLAG_RULES.rotate : FLAG_RULES.shift;
+  const rule = isRotate(op) ? FLAG_RULES.rotate : FLAG_RULES.shift;
+  const reads = shiftReads(op);
   const count = forceCount ?? (rng.chance(0.4) ? 'cl' : rng.chance(0.15) ? 'c1' : rng.pick([0, 1, 1, 2, 31, 32, 33, 63, 64, 255, rng.int(256)]));
   const useMem = rng.chance(0.25);
   let dst: string;
@@ -509,13 +513,13 @@ function shiftGen(b: Builder, forceOp?: string, forceCount?: number | 'cl' | 'c1
       c = v === undefined ? undefined : v & 31;
     }
     const cl = c === undefined ? '?' : c === 0 ? '0' : c === 1 ? '1' : 'n';
-    return { lines: [`${op} ${dst}, cl`], form: `${op} cl${clValue !== undefined && clValue >= 32 ? '≥32' : ''} (masked ${cl})`, flags: t => rule(t, c), writes, writesMem };
+    return { lines: [`${op} ${dst}, cl`], form: `${op} cl${clValue !== undefined && clValue >= 32 ? '≥32' : ''} (masked ${cl})`, reads, flags: t => rule(t, c), writes, writesMem };
   }
   if (count === 'c1' && d >= 0) { // C1 /digit ib with a count of 1 (GNU would pick D1)
-    return { lines: [`${bytes([0xc1, modrmReg(SHIFT_DIGIT[op], d), 1])} # ${op} ${dst}, 1 (C1 /${SHIFT_DIGIT[op]} ib)`], form: `${op} imm 1 (C1)`, flags: t => rule(t, 1), writes };
+    return { lines: [`${bytes([0xc1, modrmReg(SHIFT_DIGIT[op], d), 1])} # ${op} ${dst}, 1 (C1 /${SHIFT_DIGIT[op]} ib)`], form: `${op} imm 1 (C1)`, reads, flags: t => rule(t, 1), writes };
   }
   const n = count === 'c1' ? 1 : count;
-  return { lines: [`${op} ${dst}, ${n}`], form: `${op} ${n === 1 ? '1' : n === 0 ? 'imm 0' : n >= 32 ? 'imm≥32' : 'imm'}${useMem ? ' m' : ''}`, flags: t => rule(t, n & 31), writes, writesMem };
+  return { lines: [`${op} ${dst}, ${n}`], form: `${op} ${n === 1 ? '1' : n === 0 ? 'imm 0' : n >= 32 ? 'imm≥32' : 'imm'}${useMem ? ' m' : ''}`, reads, flags: t => rule(t, n & 31), writes, writesMem };
 }
 
 const MUL_EDGES = [0, 1, 0xffffffff, 0x7fffffff, 0x80000000, 0x10000, 0x8000, 0xffff, 0x10001, 0xfffffffe, 0x40000000, 0xc0000000, 3, 0x55555556, 0xb504f334];
@@ -849,7 +853,8 @@ function byteMiscGen(b: Builder): Insn | undefined {
 function shift8Gen(b: Builder, forceOp?: string, forceCount?: number | 'cl', clValue?: number): Insn | undefined {
   const rng = b.rng;
   const op = forceOp ?? rng.pick(SHIFTS);
-  const rotate = op === 'rol' || op === 'ror';
+  const rotate = isRotate(op);
+  const reads = shiftReads(op);
   const rule = (t: number, c: number | undefined) => (rotate ? FLAG_RULES.rotate(t, c) : FLAG_RULES.shift8(t, c, op !== 'sar'));
   const count = forceCount ?? (rng.chance(0.4) ? 'cl' : rng.pick([0, 1, 1, 2, 7, 8, 9, 15, 16, 17, 31, 32, 33, rng.int(256)]));
   let dst: string, writes: number[] = [], writesMem = false;
@@ -871,9 +876,9 @@ function shift8Gen(b: Builder, forceOp?: string, forceCount?: number | 'cl', clV
       const v = b.use(ECX);
       c = v === undefined ? undefined : v & 31;
     }
-    return { lines: [`${op} ${dst}, cl`], form: `${op}8 cl${c === undefined ? ' (?)' : c >= 8 ? ' (≥8)' : ''}`, flags: t => rule(t, c), writes, writesMem };
+    return { lines: [`${op} ${dst}, cl`], form: `${op}8 cl${c === undefined ? ' (?)' : c >= 8 ? ' (≥8)' : ''}`, reads, flags: t => rule(t, c), writes, writesMem };
   }
-  return { lines: [`${op} ${dst}, ${count}`], form: `${op}8 ${count === 1 ? '1' : (count & 31) >= 8 ? 'imm≥8' : 'imm'}`, flags: t => rule(t, count & 31), writes, writesMem };
+  return { lines: [`${op} ${dst}, ${count}`], form: `${op}8 ${count === 1 ? '1' : (count & 31) >= 8 ? 'imm≥8' : 'imm'}`, reads, flags: t => rule(t, count & 31), writes, writesMem };
 }
 
 /** Whether div/idiv r/m8 of ax by d completes. */
