@@ -32,7 +32,7 @@ const CASES: [string, number][] = [
   ['movzx esi, WORD PTR [buf2+2]', 0], ['movsx ebx, ah', 0], ['movzx eax, ch', 0],
   ['xchg al, bl', 0], ['xchg ah, ch', 0], ['xchg eax, ebx', 0], ['xchg ecx, DWORD PTR [buf2]', 0], ['xchg dl, BYTE PTR [buf2+1]', 0],
   ['sahf', 0], ['lahf', 0], ['cwde', 0], ['cdq', 0], ['stc', 0], ['clc', 0], ['cmc', 0], ['stc\n cmc', 0],
-  ['pusha\n mov eax, 1\n mov ebp, 2\n popa', 0], ['pusha\n pop eax\n pop ebx\n add esp, 24', 0],
+  ['pusha\n mov eax, 1\n mov ebp, 2\n popa', 0], ['pusha\n pop eax\n pop ebx\n lea esp, [esp+24]', 0],
   ['push ebp\n mov ebp, esp\n lea esp, [esp-12]\n mov DWORD PTR [ebp-4], 5\n leave', 0],
   ['mov ecx, 3\n l1: inc eax\n loop l1', 0], ['mov ecx, 5\n l2: dec ebx\n loopnz l2', 0], ['mov ecx, 4\n xor edx, edx\n l3: inc edx\n cmp edx, 9\n loopz l3', 0],
   ['xor ecx, ecx\n jecxz j1\n mov eax, 1\n j1: nop', 0],
