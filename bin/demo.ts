@@ -1,4 +1,5 @@
-// npm run demo: assemble each example, verify it, show a refusal, and run the verified programs natively.
+// npm run demo: assemble each example, verify it, show a refusal, run the verified programs natively and on the
+// emulated machine (user mode, CPL 3) with its counters priced under two cost profiles.
 // (The kernel-mode half of the demo — find in user mode against kernel mode — arrives with talrun.)
 import { readFileSync, writeFileSync, mkdtempSync, rmSync, chmodSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
@@ -6,13 +7,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { assemble } from '../tal/asm/assembler.ts';
 import { checkElf, formatCheckError, formatCheckSummary } from '../tal/check/checker.ts';
+import { runElf } from '../emulator/run.ts';
+import { profileByName } from '../emulator/profiles.ts';
 
 const root = join(import.meta.dirname, '..');
 const work = mkdtempSync(join(tmpdir(), 'ktal-demo-'));
 const say = (s: string) => process.stdout.write(s + '\n');
 
 try {
-  for (const [name, args] of [['hello', []], ['echo', ['verified', 'code', 'runs']], ['fib', []], ['cat', [join(root, 'tal/examples/hello.tal')]]] as const) {
+  // cat reads its standard input: the emulator's minimal monitor has no file system yet (that is the kernel's).
+  const catInput = readFileSync(join(root, 'tal/examples/hello.tal'), 'utf8');
+  const runs: [string, string[], string?][] = [['hello', []], ['echo', ['verified', 'code', 'runs']], ['fib', []], ['cat', [], catInput]];
+  for (const [name, args, stdin] of runs) {
     const src = join(root, 'tal/examples', `${name}.tal`);
     const exe = join(work, name);
     const { elf } = assemble(readFileSync(src, 'utf8'), src);
@@ -21,11 +27,19 @@ try {
     const r = checkElf(elf);
     say(`\n== ${name}: talas → ${elf.length} bytes; talcheck → ${r.ok ? formatCheckSummary(name, r.summary) : formatCheckError(name, r.error)}`);
     if (!r.ok) continue;
-    const run = spawnSync(exe, [...args], { encoding: 'utf8' });
+    const run = spawnSync(exe, [...args], { encoding: 'utf8', input: stdin ?? '' });
     const out = run.stdout.split('\n');
-    say(`   native run: ${name} ${args.join(' ')}  (exit status ${run.status})`);
+    say(`   native run: ${name} ${args.join(' ')}${stdin ? ' < hello.tal' : ''}  (exit status ${run.status})`);
     for (const l of out.slice(0, 6)) if (l) say(`   | ${l}`);
     if (out.length > 7) say(`   | … (${out.length - 1} lines)`);
+    const input = new TextEncoder().encode(stdin ?? '');
+    const emu = runElf(elf, { argv: [name, ...args], stdin: input });
+    const same = Buffer.from(emu.stdout).toString('utf8') === run.stdout && emu.exitCode === run.status;
+    say(`   emulated, CPL 3: ${same ? 'same output and exit status as native' : 'DIFFERENT from native'}; ${emu.stats.instructions.toLocaleString('en')} instructions, ${emu.stats.trapTotal} traps (system calls through int 0x80)`);
+    for (const prof of ['p4-northwood', 'modern-pti']) {
+      const p = runElf(elf, { argv: [name, ...args], stdin: input, profile: profileByName(prof) });
+      say(`     ${prof.padEnd(13)} ${Math.round(p.stats.cycles).toLocaleString('en')} cycles`);
+    }
   }
   const bad = join(root, 'test/negative/null-deref-untested.tal');
   const r = checkElf(assemble(readFileSync(bad, 'utf8'), bad).elf);
