@@ -4,11 +4,11 @@
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
 import {
-  existsSync, lstatSync, opendirSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, unlinkSync, mkdirSync,
-  writeFileSync,
+  existsSync, lstatSync, opendirSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, symlinkSync, unlinkSync,
+  mkdirSync, writeFileSync,
 } from 'node:fs';
 import { join } from 'node:path';
-import { EACCES, EBUSY, EEXIST, EISDIR, ELOOP, ENOENT, ENOTEMPTY, ENXIO, EROFS } from '../kernel/errno.ts';
+import { EACCES, EBUSY, EEXIST, EISDIR, ELOOP, ENOENT, ENOTEMPTY, ENXIO, EOPNOTSUPP, EROFS } from '../kernel/errno.ts';
 import {
   O_APPEND, O_CREAT, O_DIRECTORY, O_EXCL, O_RDONLY, O_RDWR, O_TRUNC, O_WRONLY, SEEK_SET,
 } from '../kernel/fs/fcntl.ts';
@@ -262,6 +262,32 @@ test('symbolic links are the guest\'s to follow: absolute targets and .. never r
     t.is(p.dentry.name, 'sub');
     t.is(p.dentry.parent.name, 'dir755');
   } finally {
+    tree.done();
+  }
+});
+
+test('a rw mount with a link to a host file outside it: the guest cannot reach or change that file', t => {
+  const { tree, root } = mount(true);
+  const outside = join(tree.dir, '..', `${tree.dir.split('/').pop()}-outside`);
+  writeFileSync(outside, 'host only\n');
+  try {
+    symlinkSync(outside, join(tree.dir, 'escape'));
+    t.is(cat(root, '/mnt/h/escape'), -ENOENT);
+    t.is(truncateat(root, undefined, '/mnt/h/escape', 0), -ENOENT);
+    t.is(chmodat(root, undefined, '/mnt/h/escape', 0o777, false), -EOPNOTSUPP);
+    // The target's directory (/tmp) exists in the guest: O_CREAT through the link creates the guest's own file.
+    const f = must(openat(root, undefined, '/mnt/h/escape', O_CREAT | O_WRONLY | O_TRUNC, 0o666));
+    t.is(vfsWrite(f, bytes('guest\n')), 6);
+    t.is(cat(root, outside), 'guest\n');
+    t.is(cat(root, '/mnt/h/escape'), 'guest\n');
+    t.is(truncateat(root, undefined, '/mnt/h/escape', 0), 0);
+    t.is(chownat(root, undefined, '/mnt/h/escape', 1000, 1000, false), 0); // lchown: the link itself
+    t.is(lstatSync(join(tree.dir, 'escape')).uid, asRoot ? 1000 : lstatSync(join(tree.dir, 'escape')).uid);
+    t.is(readFileSync(outside, 'latin1'), 'host only\n');
+    t.is(lstatSync(outside).mode & 0o777, 0o644);
+    t.is(lstatSync(outside).uid, 0);
+  } finally {
+    rmSync(outside, { force: true });
     tree.done();
   }
 });

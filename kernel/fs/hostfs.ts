@@ -9,7 +9,7 @@
 // files get the guest creator's owner when the host process may chown). Host device nodes cannot be opened (the
 // mount is nodev); FIFOs and sockets give ENXIO. Names are byte strings (latin1), so any host name round-trips.
 import { closeSync, fstatSync, ftruncateSync, linkSync, lchownSync, chmodSync, lstatSync, mkdirSync, openSync,
-  opendirSync, readSync, readlinkSync, realpathSync, renameSync, rmdirSync, symlinkSync, truncateSync, unlinkSync,
+  opendirSync, readSync, readlinkSync, realpathSync, renameSync, rmdirSync, symlinkSync, unlinkSync,
   writeSync, constants, type BigIntStats } from 'node:fs';
 import { ENOENT, ENXIO, EROFS, hostErrno } from '../errno.ts';
 import { Dentry } from './dentry.ts';
@@ -20,7 +20,7 @@ import { Inode, SuperBlock, anonDev, initOwner, wallClock, type Clock, type SetA
 import type { Cred } from './permission.ts';
 import {
   DT_BLK, DT_CHR, DT_DIR, DT_FIFO, DT_LNK, DT_REG, DT_SOCK, DT_UNKNOWN, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, isDir,
-  isReg, type KStat, type Timespec,
+  isLnk, isReg, type KStat, type Timespec,
 } from './stat.ts';
 
 export interface HostfsOptions {
@@ -344,10 +344,19 @@ export class HostInode extends Inode {
     const fd = file ? hostFd(file) : undefined;
     const r = hostOp(() => {
       if (attr.uid !== undefined || attr.gid !== undefined) lchownSync(p, attr.uid ?? -1, attr.gid ?? -1);
-      if (attr.mode !== undefined) chmodSync(p, attr.mode & 0o7777);
+      // (chmod follows a host symlink; the VFS never asks for a link's mode, and lchown does not follow.)
+      if (attr.mode !== undefined && !isLnk(this.mode)) chmodSync(p, attr.mode & 0o7777);
       if (attr.size !== undefined) {
-        if (fd !== undefined) ftruncateSync(fd, attr.size);
-        else truncateSync(p, attr.size);
+        if (fd !== undefined) {
+          ftruncateSync(fd, attr.size);
+        } else {
+          const tfd = openSync(p, constants.O_WRONLY | constants.O_NOFOLLOW);
+          try {
+            ftruncateSync(tfd, attr.size);
+          } finally {
+            closeSync(tfd);
+          }
+        }
       }
     });
     if (r < 0) return r;

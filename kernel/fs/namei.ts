@@ -439,6 +439,7 @@ export function chmodat(ctx: FsContext, base: Path | undefined, pathname: string
 
 export function chmodPath(ctx: FsContext, p: Path, mode: number): number {
   const inode = p.dentry.inode;
+  if (isLnk(inode.mode)) return -EOPNOTSUPP; // a link's own mode cannot be changed (fchmodat2 AT_SYMLINK_NOFOLLOW)
   if (!p.mnt.writable) return -EROFS;
   if (!ownerOrCapable(ctx.cred, inode)) return -EPERM;
   mode &= S_IALLUGO;
