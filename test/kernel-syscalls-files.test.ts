@@ -106,21 +106,31 @@ test('directories: EISDIR to open for writing and to read; EBADF to write a read
   t.is(sys_write(proc, mem, d, BUF, 10), -EBADF);
 });
 
-test('read and write: EFAULT for unmapped, straddling and kernel buffers; the file position stays', t => {
+test('read and write: EFAULT for unmapped and kernel buffers; a straddling buffer transfers the bytes before the fault', t => {
   const { mem, proc, path } = setup();
   const fd = sys_open(proc, mem, path('/d/file'), O_RDWR, 0);
   t.is(sys_read(proc, mem, fd, END, 4), -EFAULT);
-  t.is(sys_read(proc, mem, fd, END - 2, 4), -EFAULT); // straddles into the unmapped region
   t.is(sys_read(proc, mem, fd, KERN, 4), -EFAULT);
   t.is(sys_read(proc, mem, fd, 0, 4), -EFAULT); // NULL
   t.is(sys_read(proc, mem, fd, 0xfffffff0, 0x20), -EFAULT); // wraps around
-  t.is(sys_lseek(proc, mem, fd, 0, SEEK_CUR), 0);
+  t.is(sys_read(proc, mem, fd, KERN - 2, 4), -EFAULT); // reaches above TASK_SIZE: access_ok refuses it all
+  t.is(sys_lseek(proc, mem, fd, 0, SEEK_CUR), 0, 'nothing read, the position stays');
   t.is(sys_read(proc, mem, fd, END - 4, 4), 4); // ends exactly at the boundary
   t.is(latin1(mem.peek(END - 4, 4)), 'hell');
+  // Straddling into the unmapped page: the bytes that fit are read, and the position moves by as many.
+  t.is(sys_read(proc, mem, fd, END - 2, 4), 2);
+  t.is(latin1(mem.peek(END - 2, 2)), 'o,');
+  t.is(sys_lseek(proc, mem, fd, 0, SEEK_CUR), 6);
   t.is(sys_write(proc, mem, fd, END, 1), -EFAULT);
-  t.is(sys_write(proc, mem, fd, END - 1, 2), -EFAULT);
   t.is(sys_write(proc, mem, fd, KERN, 1), -EFAULT);
+  t.is(sys_write(proc, mem, fd, KERN - 1, 2), -EFAULT);
   t.is(must(statat(proc.fs, undefined, '/d/file')).size, 13);
+  mem.poke(END - 3, 'ABC');
+  t.is(sys_write(proc, mem, fd, END - 3, 10), 3);
+  t.is(sys_lseek(proc, mem, fd, 0, SEEK_CUR), 9);
+  t.is(sys_lseek(proc, mem, fd, 0, SEEK_SET), 0);
+  t.is(sys_read(proc, mem, fd, BUF, 100), 13);
+  t.is(latin1(mem.peek(BUF, 13)), 'hello,ABCrld\n');
 });
 
 test('open: path errors ENOENT, ENOTDIR, EFAULT, ENAMETOOLONG; EACCES as uid 1000; EMFILE', t => {

@@ -3,9 +3,9 @@
 // registers hold them (ebx, ecx, edx, esi, edi in that order), and returns the result or -errno. Both ways into
 // the kernel (the int 0x80 trap and kernel mode's direct call) end here.
 //
-// Where this differs from Linux: a read or getdents64 whose buffer faults part-way returns -EFAULT and leaves the
-// file position where it was (Linux returns the bytes copied before the fault); a write whose buffer faults
-// part-way writes the chunks (64 KiB) before the fault and returns their count.
+// A read or write whose buffer faults part-way transfers the bytes before the first bad page and returns their
+// count (-EFAULT if there are none), as Linux's page-by-page copies do for regular files; a getdents64 whose buffer
+// faults gives -EFAULT and leaves the directory position where it was (Linux may keep the records it copied).
 import { EBADF, EFAULT, EINVAL, EISDIR, EMFILE, ENOENT, EOVERFLOW, ERANGE } from '../errno.ts';
 import type { FdTable } from '../fdtable.ts';
 import { AT_EMPTY_PATH, AT_FDCWD, AT_NO_AUTOMOUNT, AT_SYMLINK_NOFOLLOW, O_CLOEXEC, O_CREAT, O_TMPFILE, PATH_MAX, SEEK_HOLE } from '../fs/fcntl.ts';
@@ -31,6 +31,38 @@ const CHUNK = 0x10000;
 /** The largest kernel buffer one getdents64 fills (a larger count just gives fewer records than would fit). */
 const DIRENT_BUF = 0x100000;
 const SEEK_MAX = SEEK_HOLE;
+
+const PAGE = 0x1000;
+
+/** Copies `bytes` out page by page (of the user address) up to the first page that faults; the count copied. */
+function copyOutPartial(user: UserMemory, addr: number, bytes: Uint8Array): number {
+  if (bytes.length === 0 || user.copyOut(addr, bytes) === 0) return bytes.length;
+  let done = 0;
+  while (done < bytes.length) {
+    const at = u32(addr + done);
+    const n = Math.min(bytes.length - done, PAGE - (at & (PAGE - 1)));
+    if (user.copyOut(at, bytes.subarray(done, done + n)) < 0) break;
+    done += n;
+  }
+  return done;
+}
+
+/** Up to `len` bytes from `addr`, page by page, stopping at the first page that faults. */
+function copyInPartial(user: UserMemory, addr: number, len: number): Uint8Array {
+  const whole = user.copyIn(addr, len);
+  if (typeof whole !== 'number') return whole;
+  const parts: Uint8Array[] = [];
+  let done = 0;
+  while (done < len) {
+    const at = u32(addr + done);
+    const n = Math.min(len - done, PAGE - (at & (PAGE - 1)));
+    const b = user.copyIn(at, n);
+    if (typeof b === 'number') break;
+    parts.push(b);
+    done += n;
+  }
+  return Buffer.concat(parts);
+}
 
 /** fdget: the open file (O_PATH descriptors included only when `raw`, as fdget_raw). */
 function fdget(proc: FileProc, fd: number, raw = false): OpenFile | undefined {
@@ -76,8 +108,10 @@ export function sys_read(proc: FileProc, user: UserMemory, fd: number, buf: numb
     const before = file.pos;
     const n = vfsRead(file, kbuf);
     if (n < 0) return done > 0 ? done : n;
-    if (n > 0 && user.copyOut(u32(buf + done), kbuf.subarray(0, n)) < 0) {
-      if (!file.fops.stream) file.pos = before;
+    const copied = copyOutPartial(user, u32(buf + done), kbuf.subarray(0, n));
+    if (copied < n) {
+      if (!file.fops.stream) file.pos = before + copied;
+      done += copied;
       return done > 0 ? done : -EFAULT;
     }
     done += n;
@@ -100,8 +134,8 @@ export function sys_write(proc: FileProc, user: UserMemory, fd: number, buf: num
   let done = 0;
   while (done < count) {
     const want = Math.min(CHUNK, count - done);
-    const kbuf = user.copyIn(u32(buf + done), want);
-    if (typeof kbuf === 'number') return done > 0 ? done : -EFAULT;
+    const kbuf = copyInPartial(user, u32(buf + done), want);
+    if (kbuf.length === 0) return done > 0 ? done : -EFAULT;
     const n = vfsWrite(file, kbuf);
     if (n < 0) return done > 0 ? done : n;
     done += n;
