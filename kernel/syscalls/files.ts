@@ -16,6 +16,7 @@ import type { Path } from '../fs/mount.ts';
 import { chdir, faccessat, getcwd, openat, readlinkat, statat, type FsContext } from '../fs/namei.ts';
 import { getdents64 } from '../fs/readdir.ts';
 import { S_IALLUGO, STAT64_SIZE, encodeStat64, isDir, type KStat } from '../fs/stat.ts';
+import { SYS } from './numbers.ts';
 import { accessOk, type UserMemory } from './usermem.ts';
 
 /** What the file calls need of a process: its fs_struct and credentials (FsContext) and its descriptor table. */
@@ -301,3 +302,15 @@ export function sys_access(proc: FileProc, user: UserMemory, pathname: number, m
   if (name === '') return -ENOENT;
   return faccessat(proc.fs, undefined, name, mode, 0);
 }
+
+/** A file system call as the dispatcher calls it: the raw register arguments in order. */
+export type FileSyscall = (proc: FileProc, user: UserMemory, ...args: number[]) => number;
+
+/** The file system calls by Linux i386 number (kernel/syscalls/numbers.ts). */
+export const FILE_SYSCALLS: ReadonlyMap<number, FileSyscall> = new Map<number, FileSyscall>([
+  [SYS.read, sys_read], [SYS.write, sys_write], [SYS.open, sys_open], [SYS.close, sys_close],
+  [SYS.chdir, sys_chdir], [SYS.lseek, sys_lseek], [SYS.access, sys_access], [SYS.readlink, sys_readlink],
+  [SYS._llseek, sys__llseek], [SYS.getcwd, sys_getcwd], [SYS.stat64, sys_stat64], [SYS.lstat64, sys_lstat64],
+  [SYS.fstat64, sys_fstat64], [SYS.getdents64, sys_getdents64], [SYS.openat, sys_openat],
+  [SYS.fstatat64, sys_fstatat64],
+]);
