@@ -5,13 +5,13 @@
 // the last page; here: ArrayUserMemory), so straddling and unmapped buffers give what Linux gives.
 import test from 'ava';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FdTable } from '../kernel/fdtable.ts';
 import { O_DIRECTORY, O_LARGEFILE, O_RDONLY, O_RDWR, O_WRONLY } from '../kernel/fs/fcntl.ts';
 import { lookupPath, openat } from '../kernel/fs/namei.ts';
-import { ROOT } from '../kernel/fs/permission.ts';
+import { ROOT, userCred, type Cred } from '../kernel/fs/permission.ts';
 import { Vfs } from '../kernel/fs/vfs.ts';
 import { FILE_SYSCALLS, type FileProc } from '../kernel/syscalls/files.ts';
 import { SYS, syscallName } from '../kernel/syscalls/numbers.ts';
@@ -132,6 +132,7 @@ let built: string | undefined;
 function program(): string {
   if (built) return built;
   const dir = mkdtempSync(join(tmpdir(), 'ktal-sysoracle-'));
+  chmodSync(dir, 0o755); // runnable as uid 1000 too
   writeFileSync(join(dir, 'o.s'), SOURCE);
   execFileSync('as', ['--32', '-o', 'o.o', 'o.s'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
   execFileSync('ld', ['-m', 'elf_i386', '-static', '-z', 'noexecstack', '-o', 'oracle', 'o.o'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -183,16 +184,16 @@ function parse(calls: Call[], out: Buffer): Result[] {
   return r;
 }
 
-function runNative(steps: Step[], cwd: string): Result[] {
-  const p = spawnSync(program(), [], { cwd, input: encode(steps), timeout: 10_000 });
-  if (p.status !== 0) throw new Error(`oracle exited ${p.status} ${p.signal}`);
+function runNative(steps: Step[], cwd: string, uid?: number): Result[] {
+  const p = spawnSync(program(), [], { cwd, input: encode(steps), timeout: 10_000, uid, gid: uid });
+  if (p.status !== 0) throw new Error(`oracle exited ${p.status} ${p.signal} ${p.error?.message ?? ''}`);
   return parse(steps.filter((s): s is Call => !('poke' in s)), p.stdout);
 }
 
-function runKernel(steps: Step[], hostDir: string): Result[] {
+function runKernel(steps: Step[], hostDir: string, cred: Cred = ROOT, rw = false): Result[] {
   const vfs = new Vfs();
-  vfs.mountHost(hostDir, '/h');
-  const fs = vfs.context(ROOT);
+  vfs.mountHost(hostDir, '/h', { rw });
+  const fs = vfs.context(cred);
   const cwd = lookupPath(fs, undefined, '/h');
   if (typeof cwd === 'number') throw new Error(errnoName(cwd));
   fs.cwd = cwd;
@@ -311,6 +312,44 @@ tb('file system calls: eax and buffer bytes identical to the host Linux, errors 
     const ours = runKernel(steps, dir);
     t.deepEqual(ours, native);
     t.true(native.some(r => r.eax === -14));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+const asRoot = haveBinutils() && process.platform === 'linux' && process.getuid?.() === 0 ? test : test.skip;
+
+asRoot('as uid 1000: EACCES on a 0600 root file and an unsearchable directory, identical to the host Linux', t => {
+  const dir = mkdtempSync(join(tmpdir(), 'ktal-systree-'));
+  try {
+    chmodSync(dir, 0o755);
+    writeFileSync(join(dir, 'secret'), 'root only\n', { mode: 0o600 });
+    writeFileSync(join(dir, 'open'), 'anyone\n', { mode: 0o644 });
+    mkdirSync(join(dir, 'closed'), { mode: 0o700 });
+    writeFileSync(join(dir, 'closed', 'f'), '');
+    mkdirSync(join(dir, 'unreadable'), { mode: 0o311 });
+    const z = (s: string) => Buffer.from(s + '\0', 'latin1');
+    const steps: Step[] = [
+      { poke: [0, z('secret')] }, { poke: [0x20, z('open')] }, { poke: [0x40, z('closed/f')] }, { poke: [0x60, z('closed')] },
+      { poke: [0x80, z('unreadable')] },
+    ];
+    const call = (nr: number, args: Arg[]) => steps.push({ nr, args, out: [0, 0] });
+    call(SYS.open, [{ buf: 0 }, O_RDONLY, 0]);
+    call(SYS.open, [{ buf: 0x20 }, O_RDONLY, 0]);
+    call(SYS.open, [{ buf: 0x20 }, O_WRONLY, 0]);
+    call(SYS.access, [{ buf: 0 }, 4]);
+    call(SYS.access, [{ buf: 0 }, 0]);
+    call(SYS.stat64, [{ buf: 0 }, { buf: 0x1000 }]);
+    call(SYS.stat64, [{ buf: 0x40 }, { buf: 0x1000 }]);
+    call(SYS.open, [{ buf: 0x60 }, O_RDONLY | O_DIRECTORY, 0]);
+    call(SYS.chdir, [{ buf: 0x60 }]);
+    call(SYS.open, [{ buf: 0x80 }, O_RDONLY | O_DIRECTORY, 0]);
+    call(SYS.chdir, [{ buf: 0x80 }]);
+    const native = runNative(steps, dir, 1000);
+    // An rw mount: on the read-only one, a write open is EROFS before EACCES (the VFS treats it as a read-only
+    // super block, where Linux's sb_permission comes first too), while the host's file system is writable.
+    t.deepEqual(runKernel(steps, dir, userCred(1000), true), native);
+    t.true(native.filter(r => r.eax === -13).length >= 6);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
