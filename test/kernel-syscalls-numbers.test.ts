@@ -28,8 +28,10 @@ test('the numbers asked for, and the name table', t => {
 test('the numbers match the host uapi header asm/unistd_32.h', t => {
   const header = HEADERS.find(existsSync);
   if (!header) {
-    t.pass('no asm/unistd_32.h on this host');
-    return;
+    // CI installs linux-libc-dev (.ci/run): there the oracle must be present.
+    if (process.env.CI && process.env.CI !== 'false' && process.env.CI !== '0') return t.fail('no asm/unistd_32.h (linux-libc-dev)');
+    t.log('skipped: no asm/unistd_32.h on this host');
+    return t.pass();
   }
   const defs = new Map<string, number>();
   for (const m of readFileSync(header, 'utf8').matchAll(/#define __NR_(\w+)\s+(\d+)/g)) defs.set(m[1], Number(m[2]));
