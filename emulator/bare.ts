@@ -201,23 +201,20 @@ export class BareSystem {
 
   /** Continue at `eip` at CPL 3 with the user selectors. */
   enterUser(eip: number, esp: number, eflags = 0x202): void {
-    const cpu = this.machine.cpu;
-    cpu.sreg[CS] = USER_CS;
-    cpu.sreg[SS] = cpu.sreg[DS] = cpu.sreg[ES] = USER_DS;
-    cpu.sreg[FS] = cpu.sreg[GS] = 0;
-    cpu.setCpl(3);
-    putEflags(cpu, eflags);
-    cpu.regs[4] = esp;
-    cpu.eip = cpu.nextEip = eip;
+    this.enter(3, USER_CS, USER_DS, eip, esp, eflags);
   }
 
   /** Continue at `eip` at CPL 0 with the kernel selectors (interrupts off unless eflags says otherwise). */
   enterKernel(eip: number, esp: number, eflags = 0x2): void {
+    this.enter(0, KERNEL_CS, KERNEL_DS, eip, esp, eflags);
+  }
+
+  private enter(cpl: number, cs: number, ds: number, eip: number, esp: number, eflags: number): void {
     const cpu = this.machine.cpu;
-    cpu.sreg[CS] = KERNEL_CS;
-    cpu.sreg[SS] = cpu.sreg[DS] = cpu.sreg[ES] = KERNEL_DS;
+    cpu.sreg[CS] = cs;
+    cpu.sreg[SS] = cpu.sreg[DS] = cpu.sreg[ES] = ds;
     cpu.sreg[FS] = cpu.sreg[GS] = 0;
-    cpu.setCpl(0);
+    cpu.setCpl(cpl);
     putEflags(cpu, eflags);
     cpu.regs[4] = esp;
     cpu.eip = cpu.nextEip = eip;

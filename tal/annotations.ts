@@ -10,7 +10,7 @@
 // One entry per line, UTF-8 text. The writer is talas; anything may be in the file, so every line is validated.
 
 import { type Binder, type CodeTy, type Ty, type TypeDef } from './types.ts';
-import { parseCode, parseTy, parseTypeDefs, TypeSyntaxError } from './typeparse.ts';
+import { isName, parseCode, parseTy, parseTypeDefs, TypeSyntaxError } from './typeparse.ts';
 
 export const ANNOTATION_MAGIC = 'TAL-IA32 1';
 
@@ -33,24 +33,6 @@ export interface Annotations {
   readonly inst: Map<number, { text: string; line: number }>;
 }
 
-const NAME = /^[A-Za-z_.$][A-Za-z0-9_.$]*$/;
-const ADDR = /^0x[0-9a-fA-F]{1,8}$/;
-
-const NAME_START = new Uint8Array(128), NAME_PART = new Uint8Array(128);
-for (let c = 0; c < 128; c++) {
-  NAME_START[c] = /[A-Za-z_.$]/.test(String.fromCharCode(c)) ? 1 : 0;
-  NAME_PART[c] = /[A-Za-z0-9_.$]/.test(String.fromCharCode(c)) ? 1 : 0;
-}
-
-function isName(s: string): boolean {
-  const c0 = s.charCodeAt(0);
-  if (!(c0 < 128 && NAME_START[c0])) return false;
-  for (let i = 1; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (!(c < 128 && NAME_PART[c])) return false;
-  }
-  return true;
-}
 
 /** The value of `0x` and 1-8 hex digits filling s[0, end), or -1. */
 function hexAddress(s: string, end: number): number {
@@ -101,7 +83,7 @@ export function parseAnnotations(text: string): Annotations {
     switch (kw) {
       case 'main':
         if (main !== undefined) throw new AnnotationError('main given twice', ln);
-        if (!NAME.test(rest)) throw new AnnotationError(`bad main label name '${rest}'`, ln);
+        if (!isName(rest)) throw new AnnotationError(`bad main label name '${rest}'`, ln);
         main = rest;
         break;
       case 'type': {
@@ -120,9 +102,9 @@ export function parseAnnotations(text: string): Annotations {
       case 'data': dataItems.push(labelLine(rest, ln)); break;
       case 'inst': {
         const m = /^(\S+)\s*:\s*(.*)$/.exec(rest);
-        if (!m || !ADDR.test(m[1])) throw new AnnotationError('expected inst ADDRESS : TYPES', ln);
-        const addr = parseInt(m[1], 16) >>> 0;
-        if (inst.has(addr)) throw new AnnotationError(`two instantiations for 0x${m[1]}`, ln);
+        const addr = m ? hexAddress(m[1], m[1].length) : -1;
+        if (!m || addr < 0) throw new AnnotationError('expected inst ADDRESS : TYPES', ln);
+        if (inst.has(addr)) throw new AnnotationError(`two instantiations for ${m[1]}`, ln);
         inst.set(addr, { text: m[2], line: ln });
         break;
       }

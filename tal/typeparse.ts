@@ -32,6 +32,17 @@ for (let c = 0; c < 128; c++) {
   PUNCT[c] = '*?[](){}<>,:^'.includes(ch) ? 1 : 0;
 }
 
+/** A label or type name: [A-Za-z_.$][A-Za-z0-9_.$]* (the annotation reader checks label names with it). */
+export function isName(s: string): boolean {
+  const c0 = s.charCodeAt(0);
+  if (!(c0 < 128 && NAME_START[c0])) return false;
+  for (let i = 1; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (!(c < 128 && NAME_PART[c])) return false;
+  }
+  return true;
+}
+
 function lex(src: string): Tok[] {
   const out: Tok[] = [];
   const n = src.length;

@@ -626,14 +626,7 @@ export function unlinkat(ctx: FsContext, base: Path | undefined, pathname: strin
   if (typeof victim === 'number') return victim;
   if (last.slash) return victim === null ? -ENOENT : isDir(victim.inode.mode) ? -EISDIR : -ENOTDIR;
   if (victim === null) return -ENOENT;
-  const dir = w.path.dentry;
-  const r = mayDelete(ctx.cred, dir, victim, false);
-  if (r) return r;
-  if (victim.mounts > 0) return -EBUSY;
-  const u = dir.inode.unlink(dir, victim);
-  if (u) return u;
-  victim.drop();
-  return 0;
+  return removeEntry(ctx, w.path.dentry, victim, false);
 }
 
 /** rmdir: an empty directory (ENOTEMPTY), not `.` (EINVAL), `..` (ENOTEMPTY), a root or a mount point (EBUSY). */
@@ -648,11 +641,15 @@ export function rmdirat(ctx: FsContext, base: Path | undefined, pathname: string
   const victim = lookupDentry(w.path, last.name);
   if (typeof victim === 'number') return victim;
   if (victim === null) return -ENOENT;
-  const dir = w.path.dentry;
-  const r = mayDelete(ctx.cred, dir, victim, true);
+  return removeEntry(ctx, w.path.dentry, victim, true);
+}
+
+/** The common end of unlink and rmdir: may the caller delete it, is it a mount point, then the file system's op. */
+function removeEntry(ctx: FsContext, dir: Dentry, victim: Dentry, asDir: boolean): number {
+  const r = mayDelete(ctx.cred, dir, victim, asDir);
   if (r) return r;
   if (victim.mounts > 0) return -EBUSY;
-  const u = dir.inode.rmdir(dir, victim);
+  const u = asDir ? dir.inode.rmdir(dir, victim) : dir.inode.unlink(dir, victim);
   if (u) return u;
   victim.drop();
   return 0;

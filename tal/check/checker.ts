@@ -239,19 +239,19 @@ class Checker {
 
   checkLabels(): void {
     const { ann, textAddr } = this.p;
+    // One pass: every label inside .text, indexed by its offset; the main label found on the way.
+    this.labelIndex = new Int32Array(this.p.text.length);
+    let main: CodeLabel | undefined;
     for (const l of this.codeLabels.values()) {
       if (l.addr < textAddr || l.addr >= this.textEnd) refuse('annotation', `code label '${l.name}' at 0x${hex(l.addr)} is outside ${'.text'} (0x${hex(textAddr)}..0x${hex(this.textEnd)})`);
+      this.labelList.push(l);
+      this.labelIndex[l.addr - textAddr] = this.labelList.length;
+      if (l.name === ann.main && !main) main = l;
     }
-    const main = [...this.codeLabels.values()].find(l => l.name === ann.main);
     if (!main) refuse('annotation', `the main label '${ann.main}' is not an annotated code label`);
     const t = main.ty;
     if (!(t.vars.length === 1 && t.vars[0].kind === 'stack' && t.regs.every(r => r === null) && t.stack.k === 'svar' && t.stack.b === t.vars[0]))
       refuse('annotation', `main label '${main.name}' must have the entry type code[r:stack]{esp: r}`, 'code[r:stack]{esp: r}', showCode(t));
-    this.labelIndex = new Int32Array(this.p.text.length);
-    for (const l of this.codeLabels.values()) {
-      this.labelList.push(l);
-      this.labelIndex[l.addr - textAddr] = this.labelList.length;
-    }
     if (!this.codeLabels.has(textAddr)) refuse('no-label', `.text starts at 0x${hex(textAddr)} without a label: that code has no type`);
   }
 

@@ -20,10 +20,10 @@ function parseWords(s: string): string[] {
 }
 
 /**
- * The index of the section named `name`, found without validating the file (a mutation may already have broken
+ * The file offset of the header of the section named `name`, found without validating the file (a mutation may already have broken
  * it): names are read from the section-name table's header as it is, within the file's bytes.
  */
-function sectionIndex(b: Uint8Array, name: string): number {
+function sectionHeader(b: Uint8Array, name: string): number {
   const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const shoff = dv.getUint32(32, true), shnum = dv.getUint16(48, true), shstrndx = dv.getUint16(50, true);
   const strOff = dv.getUint32(shoff + shstrndx * 40 + 16, true);
@@ -31,7 +31,7 @@ function sectionIndex(b: Uint8Array, name: string): number {
     let p = strOff + dv.getUint32(shoff + i * 40, true);
     let s = '';
     while (p < b.length && b[p] !== 0) s += String.fromCharCode(b[p++]);
-    if (s === name) return i;
+    if (s === name) return shoff + i * 40;
   }
   throw new Error(`no section ${name}`);
 }
@@ -57,15 +57,13 @@ export function applyMutation(bytes: Uint8Array, spec: string): Uint8Array {
       return out;
     }
     case 'section': {
-      const idx = sectionIndex(out, args[0]);
       const field: Record<string, number> = { type: 4, flags: 8, addr: 12, offset: 16, size: 20 };
-      dv.setUint32(dv.getUint32(32, true) + idx * 40 + field[args[1]], num(args[2]) >>> 0, true);
+      dv.setUint32(sectionHeader(out, args[0]) + field[args[1]], num(args[2]) >>> 0, true);
       return out;
     }
     case 'in': {
       // in SECTION byte|u32 OFF VAL: a write relative to the start of a section's bytes in the file.
-      const idx = sectionIndex(out, args[0]);
-      const at = dv.getUint32(dv.getUint32(32, true) + idx * 40 + 16, true) + num(args[2]);
+      const at = dv.getUint32(sectionHeader(out, args[0]) + 16, true) + num(args[2]);
       if (args[1] === 'byte') out[at] = num(args[3]);
       else if (args[1] === 'u32') dv.setUint32(at, num(args[3]) >>> 0, true);
       else throw new Error(`in: unknown width ${args[1]}`);
