@@ -20,8 +20,13 @@ export interface ImportSpec {
   /**
    * A buffer argument (index of the byte array, of the offset, and of the count or of a fixed size):
    * the interface checks 0 ≤ offset, offset + count ≤ length before the system call runs, and returns -EFAULT if not.
+   * The system call gets the address of buf[off] and, unless the size is fixed, the count; the offset is not passed.
+   * Any other `*rbytes` parameter is a path: the whole byte array, copied with a NUL (longer than 4095 bytes:
+   * -ENAMETOOLONG without the system call).
    */
   readonly buffer?: { readonly buf: number; readonly off: number; readonly count: number | { fixed: number } };
+  /** Null pointers the user-mode stub passes after the other arguments (nanosleep's rem). */
+  readonly nullArgs?: number;
   /** tal_alloc: the result type comes from an explicit instantiation at the call (a tuple type). */
   readonly special?: 'alloc';
   readonly doc: string;
@@ -31,6 +36,10 @@ export const EFAULT = 14;
 
 /** Byte size of the Linux i386 struct stat64. */
 export const STAT64_SIZE = 96;
+/** Byte size of struct new_utsname (uname): six fields of 65 bytes. */
+export const UTSNAME_SIZE = 390;
+/** Byte size of the Linux i386 struct timespec: tv_sec and tv_nsec, 32 bits each. */
+export const TIMESPEC_SIZE = 8;
 
 export const IMPORTS: readonly ImportSpec[] = [
   // ---- the runtime ----
@@ -61,6 +70,26 @@ export const IMPORTS: readonly ImportSpec[] = [
     doc: 'lstat64(path, buf, off): as stat64, not following a final symbolic link.' },
   { name: 'fstat64', vars: [], params: ['int', '*bytes', 'int'], result: 'int', syscall: 197, buffer: { buf: 1, off: 2, count: { fixed: STAT64_SIZE } },
     doc: 'fstat64(fd, buf, off).' },
+  { name: 'getpid', vars: [], params: [], result: 'int', syscall: 20, doc: 'getpid(): the process id.' },
+  { name: 'getppid', vars: [], params: [], result: 'int', syscall: 64, doc: 'getppid(): the parent\'s process id.' },
+  { name: 'getuid', vars: [], params: [], result: 'int', syscall: 199, doc: 'getuid(): the real user id (getuid32).' },
+  { name: 'getgid', vars: [], params: [], result: 'int', syscall: 200, doc: 'getgid(): the real group id (getgid32).' },
+  { name: 'geteuid', vars: [], params: [], result: 'int', syscall: 201, doc: 'geteuid(): the effective user id (geteuid32).' },
+  { name: 'getegid', vars: [], params: [], result: 'int', syscall: 202, doc: 'getegid(): the effective group id (getegid32).' },
+  { name: 'kill', vars: [], params: ['int', 'int'], result: 'int', syscall: 37, doc: 'kill(pid, sig): kill(2); sig 0 only checks that pid exists.' },
+  { name: 'access', vars: [], params: ['*rbytes', 'int'], result: 'int', syscall: 33,
+    doc: 'access(path, mode): access(2) with the real ids; the path as in open.' },
+  { name: 'chdir', vars: [], params: ['*rbytes'], result: 'int', syscall: 12, doc: 'chdir(path): the path as in open.' },
+  { name: 'getcwd', vars: [], params: ['*bytes', 'int', 'int'], result: 'int', syscall: 183, buffer: { buf: 0, off: 1, count: 2 },
+    doc: 'getcwd(buf, off, count): the working directory with its NUL into buf[off .. off+count); returns its length including the NUL (-ERANGE if it does not fit).' },
+  { name: 'readlink', vars: [], params: ['*rbytes', '*bytes', 'int', 'int'], result: 'int', syscall: 85, buffer: { buf: 1, off: 2, count: 3 },
+    doc: 'readlink(path, buf, off, count): the target of the symbolic link at path (no NUL) into buf[off .. off+count); returns its length.' },
+  { name: 'uname', vars: [], params: ['*bytes', 'int'], result: 'int', syscall: 122, buffer: { buf: 0, off: 1, count: { fixed: UTSNAME_SIZE } },
+    doc: 'uname(buf, off): struct new_utsname (six NUL-padded 65-byte fields: sysname, nodename, release, version, machine, domainname) into buf[off .. off+390).' },
+  { name: 'clock_gettime', vars: [], params: ['int', '*bytes', 'int'], result: 'int', syscall: 265, buffer: { buf: 1, off: 2, count: { fixed: TIMESPEC_SIZE } },
+    doc: 'clock_gettime(clk, buf, off): struct timespec (tv_sec, tv_nsec: two 32-bit words) into buf[off .. off+8).' },
+  { name: 'nanosleep', vars: [], params: ['*rbytes', 'int'], result: 'int', syscall: 162, buffer: { buf: 0, off: 1, count: { fixed: TIMESPEC_SIZE } }, nullArgs: 1,
+    doc: 'nanosleep(req, off): sleeps for the struct timespec read from req[off .. off+8); rem is NULL.' },
 ];
 
 export interface ImportSig {

@@ -7,7 +7,7 @@
 // preserved; buffer arguments are checked (0 ≤ off, off + count ≤ length, unsigned compares) before `int 0x80`, and a
 // failed check returns -EFAULT as Linux would for a bad pointer.
 
-import { IMPORTS, EFAULT, STAT64_SIZE } from '../interface.ts';
+import { IMPORTS, EFAULT, type ImportSpec } from '../interface.ts';
 
 const ENAMETOOLONG = 36;
 const PATH_MAX = 4096;
@@ -16,101 +16,72 @@ const SIGABRT = 6;
 const HEAP_CHUNK = 0x10000;
 const OOM_MESSAGE_LENGTH = 'tal: out of memory\n'.length;
 
-/** Syscall stubs by argument shape. */
-function plainStub(name: string, nr: number, nargs: number): string {
-  const regs = ['ebx', 'ecx', 'edx'];
-  const loads = regs.slice(0, nargs).map((r, i) => `    mov ${r}, DWORD PTR [esp+${8 + 4 * i}]`);
-  return [`__tal_rt_${name}:`, '    push ebx', ...loads, `    mov eax, ${nr}`, '    int 0x80', '    pop ebx', '    ret'].join('\n');
+/** How the stub computes one argument of the Linux system call from the import's parameters. */
+type SysArg = { k: 'param'; i: number } | { k: 'path' } | { k: 'buffer' } | { k: 'null' };
+
+/**
+ * The system call's arguments, in order: each parameter as it is, except that a buffer's byte array becomes the
+ * address of buf[off] (its offset is dropped, its count stays where it is) and any other `*rbytes` is a path,
+ * passed as the NUL-terminated copy __tal_rt_cpath makes; then the spec's null pointers.
+ */
+function syscallArgs(imp: ImportSpec): SysArg[] {
+  const b = imp.buffer;
+  const args: SysArg[] = [];
+  imp.params.forEach((p, i) => {
+    if (b && i === b.buf) args.push({ k: 'buffer' });
+    else if (b && i === b.off) return;
+    else if (p === '*rbytes') args.push({ k: 'path' });
+    else args.push({ k: 'param', i });
+  });
+  for (let n = 0; n < (imp.nullArgs ?? 0); n++) args.push({ k: 'null' });
+  return args;
 }
 
-/** (fd, buf, off, count): check off+count ≤ len(buf), then syscall(fd, buf+4+off, count). */
-function bufferStub(name: string, nr: number): string {
-  return `
-__tal_rt_${name}:
-    push ebx
-    mov ecx, DWORD PTR [esp+12]
-    mov eax, DWORD PTR [esp+16]
-    mov edx, DWORD PTR [esp+20]
-    cmp eax, DWORD PTR [ecx]
-    ja __tal_rt_efault_pop
-    mov ebx, DWORD PTR [ecx]
-    sub ebx, eax
-    cmp edx, ebx
-    ja __tal_rt_efault_pop
-    lea ecx, [ecx+eax+4]
-    mov ebx, DWORD PTR [esp+8]
-    mov eax, ${nr}
-    int 0x80
-    pop ebx
-    ret`;
-}
+const SYSCALL_ARG_REGS = ['ebx', 'ecx', 'edx'];
 
-/** (first, buf, off) with a fixed-size result (struct stat64); `first` is a path (pathArg) or an fd. */
-function statStub(name: string, nr: number, pathArg: boolean): string {
-  const first = pathArg
-    ? `    mov eax, DWORD PTR [esp+12]
-    call __tal_rt_cpath
-    test eax, eax
-    js __tal_rt_${name}_out
-    mov ebx, eax`
-    : '    mov ebx, DWORD PTR [esp+12]';
-  return `
-__tal_rt_${name}:
-    push ebx
-    mov ecx, DWORD PTR [esp+12]
-    mov eax, DWORD PTR [esp+16]
-    cmp eax, DWORD PTR [ecx]
-    ja __tal_rt_efault_pop
-    mov edx, DWORD PTR [ecx]
-    sub edx, eax
-    cmp edx, ${STAT64_SIZE}
-    jb __tal_rt_efault_pop
-    lea ecx, [ecx+eax+4]
-    push ecx
-${first}
-    pop ecx
-    mov eax, ${nr}
-    int 0x80
-    pop ebx
-    ret
-__tal_rt_${name}_out:
-    pop ecx
-    pop ebx
-    ret`;
+/**
+ * The stub of an import that is one system call: after `push ebx`, parameter i is at [esp+8+4i]. It checks the
+ * buffer (→ -EFAULT), copies the path (→ -ENAMETOOLONG), loads the arguments and makes the call; if the import never
+ * returns, a `hlt` follows.
+ */
+function syscallStub(imp: ImportSpec): string {
+  const param = (i: number) => `DWORD PTR [esp+${8 + 4 * i}]`;
+  const args = syscallArgs(imp);
+  if (args.length > SYSCALL_ARG_REGS.length) throw new Error(`internal: ${imp.name} has more system call arguments than the stubs load`);
+  if (args.filter(a => a.k === 'path').length > 1) throw new Error(`internal: ${imp.name} has two paths (one path buffer)`);
+  const lines = [`__tal_rt_${imp.name}:`, '    push ebx'];
+  const b = imp.buffer;
+  if (b) {
+    lines.push(`    mov ecx, ${param(b.buf)}`, `    mov eax, ${param(b.off)}`, '    mov edx, DWORD PTR [ecx]',
+      '    cmp eax, edx', '    ja __tal_rt_efault_pop', '    sub edx, eax');
+    if (typeof b.count === 'number') lines.push(`    cmp ${param(b.count)}, edx`, '    ja __tal_rt_efault_pop');
+    else lines.push(`    cmp edx, ${b.count.fixed}`, '    jb __tal_rt_efault_pop');
+  }
+  const path = imp.params.findIndex((p, i) => p === '*rbytes' && i !== b?.buf);
+  if (path >= 0) lines.push(`    mov eax, ${param(path)}`, '    call __tal_rt_cpath', '    test eax, eax', '    js __tal_rt_pop_ret');
+  args.forEach((a, n) => {
+    const r = SYSCALL_ARG_REGS[n];
+    switch (a.k) {
+      case 'param': lines.push(`    mov ${r}, ${param(a.i)}`); break;
+      case 'path': lines.push(`    mov ${r}, OFFSET __tal_rt_pathbuf`); break;
+      case 'buffer': lines.push(`    mov ${r}, ${param(b!.buf)}`, `    add ${r}, ${param(b!.off)}`, `    add ${r}, 4`); break;
+      case 'null': lines.push(`    xor ${r}, ${r}`); break;
+    }
+  });
+  lines.push(`    mov eax, ${imp.syscall}`, '    int 0x80');
+  lines.push(...(imp.result === null ? ['    hlt'] : ['    pop ebx', '    ret']));
+  return lines.join('\n');
 }
 
 /** The runtime source: text for .tal.rt, plus its private data for .rodata and .bss. `main` is the entry label. */
 export function runtimeSource(main: string): { text: string; rodata: string; bss: string } {
   const stubs: string[] = [];
   for (const imp of IMPORTS) {
+    if (imp.syscall !== undefined) {
+      stubs.push(syscallStub(imp));
+      continue;
+    }
     switch (imp.name) {
-      case 'exit':
-        stubs.push(`__tal_rt_exit:\n    mov ebx, DWORD PTR [esp+4]\n    mov eax, ${SYS_EXIT_GROUP}\n    int 0x80\n    hlt`);
-        break;
-      case 'read': case 'write': case 'getdents64':
-        stubs.push(bufferStub(imp.name, imp.syscall!));
-        break;
-      case 'close': stubs.push(plainStub('close', imp.syscall!, 1)); break;
-      case 'lseek': stubs.push(plainStub('lseek', imp.syscall!, 3)); break;
-      case 'open':
-        stubs.push(`
-__tal_rt_open:
-    push ebx
-    mov eax, DWORD PTR [esp+8]
-    call __tal_rt_cpath
-    test eax, eax
-    js __tal_rt_open_out
-    mov ebx, eax
-    mov ecx, DWORD PTR [esp+12]
-    mov edx, DWORD PTR [esp+16]
-    mov eax, ${imp.syscall}
-    int 0x80
-__tal_rt_open_out:
-    pop ebx
-    ret`);
-        break;
-      case 'stat64': case 'lstat64': stubs.push(statStub(imp.name, imp.syscall!, true)); break;
-      case 'fstat64': stubs.push(statStub(imp.name, imp.syscall!, false)); break;
       case 'tal_alloc':
         stubs.push(`__tal_rt_tal_alloc:\n    mov eax, DWORD PTR [esp+4]\n    cmp eax, 0x7ffffff0\n    ja __tal_rt_oom\n    jmp __tal_rt_allocate`);
         break;
@@ -221,6 +192,7 @@ ${stubs.join('\n')}
 
 __tal_rt_efault_pop:
     mov eax, -${EFAULT}
+__tal_rt_pop_ret:
     pop ebx
     ret
 
