@@ -6,6 +6,7 @@ import { chmodSync, readFileSync, readdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { assemble } from '../tal/asm/assembler.ts';
 import { checkElf } from '../tal/check/checker.ts';
+import { IMPORTS } from '../tal/interface.ts';
 import { scratch } from './util/native.ts';
 import { SYS_PROGRAMS, makeFixture, normalizeStdout, type SysProgram } from './util/sysprograms.ts';
 
@@ -41,6 +42,12 @@ test('every program in test/programs/sys is in the list, and the names are uniqu
   const files = readdirSync(join(import.meta.dirname, 'programs', 'sys')).filter(f => f.endsWith('.tal'));
   for (const f of files) t.true(listed.has(f), `${f} is not in test/util/sysprograms.ts`);
   t.is(new Set(SYS_PROGRAMS.map(p => p.name)).size, SYS_PROGRAMS.length);
+});
+
+test('every system-call import is called by some program', t => {
+  const used = new Set(SYS_PROGRAMS.flatMap(p =>
+    [...readFileSync(p.source, 'utf8').matchAll(/^\.tal_import (.*)$/gm)].flatMap(m => m[1].split(',').map(s => s.trim()))));
+  for (const imp of IMPORTS) if (imp.syscall !== undefined) t.true(used.has(imp.name), `no program in test/programs/sys calls ${imp.name}`);
 });
 
 for (const p of SYS_PROGRAMS) {
