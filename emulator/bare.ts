@@ -43,15 +43,19 @@ export class BareSystem {
   private nextLow = PAGE_SIZE; // page 0 stays unused
   private nextHigh = LOW_MEMORY;
 
-  constructor(readonly machine: Machine, opts: { kernelStackPages?: number } = {}) {
+  /** Whether kernel mappings are global (kept in the TLB across CR3 writes); off for page-table isolation. */
+  readonly globalKernel: boolean;
+
+  constructor(readonly machine: Machine, opts: { kernelStackPages?: number; globalKernel?: boolean } = {}) {
+    this.globalKernel = opts.globalKernel ?? true;
     const mem = machine.mem;
     if (mem.size <= LOW_MEMORY) throw new RangeError(`the bare system needs more than ${LOW_MEMORY} bytes of RAM`);
     this.pageDirectory = this.allocLow(PAGE_SIZE);
     // The direct map of low memory, supervisor-only (global: it is the same in every address space).
-    for (let p = 0; p < LOW_MEMORY; p += PAGE_SIZE) this.map(PAGE_OFFSET + p, p, { writable: true, global: true });
+    for (let p = 0; p < LOW_MEMORY; p += PAGE_SIZE) this.map(PAGE_OFFSET + p, p, { writable: true, global: this.globalKernel });
     // The kernel-function region: supervisor-only pages (their bytes are never executed).
     const kf = machine.kfuncs;
-    for (let i = 0; i < kf.pages; i++) this.map(kf.base + i * PAGE_SIZE, this.allocLow(PAGE_SIZE), { global: true });
+    for (let i = 0; i < kf.pages; i++) this.map(kf.base + i * PAGE_SIZE, this.allocLow(PAGE_SIZE), { global: this.globalKernel });
 
     this.gdt = this.allocLow(PAGE_SIZE);
     this.idt = this.allocLow(PAGE_SIZE);
@@ -114,9 +118,9 @@ export class BareSystem {
   }
 
   /** Map the page at `virt` to frame `phys`. Page tables come from low memory; PDEs allow everything (PTEs decide). */
-  map(virt: number, phys: number, flags: MapFlags = {}): void {
+  map(virt: number, phys: number, flags: MapFlags = {}, pageDirectory = this.pageDirectory): void {
     const mem = this.machine.mem;
-    const pdeAt = this.pageDirectory + ((virt >>> 22) << 2);
+    const pdeAt = pageDirectory + ((virt >>> 22) << 2);
     let pde = mem.read32(pdeAt);
     if ((pde & PTE_P) === 0) {
       pde = this.allocLow(PAGE_SIZE) | PTE_P | PTE_RW | PTE_US;
@@ -127,9 +131,9 @@ export class BareSystem {
     this.machine.mmu.invlpg(virt);
   }
 
-  unmap(virt: number): void {
+  unmap(virt: number, pageDirectory = this.pageDirectory): void {
     const mem = this.machine.mem;
-    const pde = mem.read32(this.pageDirectory + ((virt >>> 22) << 2));
+    const pde = mem.read32(pageDirectory + ((virt >>> 22) << 2));
     if ((pde & PTE_P) === 0) return;
     mem.write32(((pde & -4096) >>> 0) + (((virt >>> 12) & 0x3ff) << 2), 0);
     this.machine.mmu.invlpg(virt);

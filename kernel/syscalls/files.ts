@@ -6,7 +6,7 @@
 // A read or write whose buffer faults part-way transfers the bytes before the first bad page and returns their
 // count (-EFAULT if there are none), as Linux's page-by-page copies do for regular files; a getdents64 whose buffer
 // faults gives -EFAULT and leaves the directory position where it was (Linux may keep the records it copied).
-import { EBADF, EFAULT, EINVAL, EISDIR, EMFILE, ENOENT, EOVERFLOW, ERANGE } from '../errno.ts';
+import { EBADF, EFAULT, EINVAL, EISDIR, EMFILE, ENAMETOOLONG, ENOENT, EOVERFLOW, ERANGE } from '../errno.ts';
 import type { FdTable } from '../fdtable.ts';
 import { AT_EMPTY_PATH, AT_FDCWD, AT_NO_AUTOMOUNT, AT_SYMLINK_NOFOLLOW, O_CLOEXEC, O_CREAT, O_TMPFILE, PATH_MAX, SEEK_HOLE } from '../fs/fcntl.ts';
 import {
@@ -72,8 +72,21 @@ function fdget(proc: FileProc, fd: number, raw = false): OpenFile | undefined {
   return f;
 }
 
+/**
+ * A path the kernel already holds (Linux's getname_kernel()): what the kernel-mode interface passes for a path a
+ * verified program gave as a byte array. The call then proceeds exactly as for a user pointer.
+ */
+export interface KernelName { readonly kernel: string }
+/** A path argument: a user address, or a name already in the kernel. */
+export type PathArg = number | KernelName;
+
 /** getname: the path argument, copied from user memory (EFAULT, ENAMETOOLONG at PATH_MAX bytes without a NUL). */
-function getname(user: UserMemory, addr: number): string | number {
+function getname(user: UserMemory, addr: PathArg): string | number {
+  if (typeof addr !== 'number') {
+    const nul = addr.kernel.indexOf('\0');
+    const name = nul < 0 ? addr.kernel : addr.kernel.slice(0, nul);
+    return name.length >= PATH_MAX ? -ENAMETOOLONG : name;
+  }
   return user.strncpyFromUser(addr, PATH_MAX);
 }
 
@@ -174,7 +187,7 @@ export function sys__llseek(proc: FileProc, user: UserMemory, fd: number, high: 
 // open, close
 
 /** openat(dirfd, pathname, flags, mode). i386 does not force O_LARGEFILE (force_o_largefile is 64-bit only). */
-export function sys_openat(proc: FileProc, user: UserMemory, dirfd: number, pathname: number, flags: number,
+export function sys_openat(proc: FileProc, user: UserMemory, dirfd: number, pathname: PathArg, flags: number,
   mode: number): number {
   mode = flags & (O_CREAT | O_TMPFILE) ? mode & S_IALLUGO : 0;
   const name = getname(user, pathname);
@@ -191,7 +204,7 @@ export function sys_openat(proc: FileProc, user: UserMemory, dirfd: number, path
 }
 
 /** open(pathname, flags, mode). */
-export function sys_open(proc: FileProc, user: UserMemory, pathname: number, flags: number, mode: number): number {
+export function sys_open(proc: FileProc, user: UserMemory, pathname: PathArg, flags: number, mode: number): number {
   return sys_openat(proc, user, AT_FDCWD, pathname, flags, mode);
 }
 
@@ -230,7 +243,7 @@ export function sys_getcwd(proc: FileProc, user: UserMemory, buf: number, size: 
 }
 
 /** chdir(pathname). */
-export function sys_chdir(proc: FileProc, user: UserMemory, pathname: number): number {
+export function sys_chdir(proc: FileProc, user: UserMemory, pathname: PathArg): number {
   const name = getname(user, pathname);
   if (typeof name === 'number') return name;
   const p = chdir(proc.fs, name);
@@ -250,12 +263,12 @@ function putStat(user: UserMemory, st: KStat | number, statbuf: number): number 
 }
 
 /** stat64(pathname, statbuf). */
-export function sys_stat64(proc: FileProc, user: UserMemory, pathname: number, statbuf: number): number {
+export function sys_stat64(proc: FileProc, user: UserMemory, pathname: PathArg, statbuf: number): number {
   return sys_fstatat64(proc, user, AT_FDCWD, pathname, statbuf, 0);
 }
 
 /** lstat64(pathname, statbuf). */
-export function sys_lstat64(proc: FileProc, user: UserMemory, pathname: number, statbuf: number): number {
+export function sys_lstat64(proc: FileProc, user: UserMemory, pathname: PathArg, statbuf: number): number {
   return sys_fstatat64(proc, user, AT_FDCWD, pathname, statbuf, AT_SYMLINK_NOFOLLOW);
 }
 
@@ -267,7 +280,7 @@ export function sys_fstat64(proc: FileProc, user: UserMemory, fd: number, statbu
 }
 
 /** fstatat64(dirfd, pathname, statbuf, flags): AT_SYMLINK_NOFOLLOW, AT_NO_AUTOMOUNT, AT_EMPTY_PATH. */
-export function sys_fstatat64(proc: FileProc, user: UserMemory, dirfd: number, pathname: number, statbuf: number,
+export function sys_fstatat64(proc: FileProc, user: UserMemory, dirfd: number, pathname: PathArg, statbuf: number,
   flags: number): number {
   if (flags & ~(AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT | AT_EMPTY_PATH)) return -EINVAL;
   const name = getname(user, pathname);
@@ -283,7 +296,7 @@ export function sys_fstatat64(proc: FileProc, user: UserMemory, dirfd: number, p
 }
 
 /** readlink(pathname, buf, bufsiz): the target truncated to bufsiz bytes, no NUL; EINVAL for bufsiz <= 0. */
-export function sys_readlink(proc: FileProc, user: UserMemory, pathname: number, buf: number, bufsiz: number): number {
+export function sys_readlink(proc: FileProc, user: UserMemory, pathname: PathArg, buf: number, bufsiz: number): number {
   if ((bufsiz | 0) <= 0) return -EINVAL;
   const name = getname(user, pathname);
   if (typeof name === 'number') return name;
@@ -295,7 +308,7 @@ export function sys_readlink(proc: FileProc, user: UserMemory, pathname: number,
 }
 
 /** access(pathname, mode): with the real uid and gid. */
-export function sys_access(proc: FileProc, user: UserMemory, pathname: number, mode: number): number {
+export function sys_access(proc: FileProc, user: UserMemory, pathname: PathArg, mode: number): number {
   if (mode & ~7) return -EINVAL;
   const name = getname(user, pathname);
   if (typeof name === 'number') return name;

@@ -1,0 +1,108 @@
+// The loader (fs/binfmt_elf.c's load_elf_binary for static executables, plus the TAL rule): reads the ELF, in
+// kernel mode runs the checker first and refuses the file with the checker's message, maps the PT_LOAD segments,
+// sets the break, builds the initial stack (argc, argv, envp, auxv) and, in kernel mode, binds the import slots to
+// the kernel's functions. In user mode any static i386 executable runs (the hardware guards the kernel); the
+// import slots keep the addresses of the file's own user-mode runtime stubs.
+
+import { readElf, ElfError, PT_LOAD, PF_W, type ElfImage } from '../../tal/elf.ts';
+import { checkElf, formatCheckError } from '../../tal/check/checker.ts';
+import { readProgram, ProgramError, type Program } from '../../tal/check/program.ts';
+import type { Kernel } from '../kernel.ts';
+import type { Task } from '../task.ts';
+import { OutOfMemory, TASK_SIZE, pageUp, pageDown } from '../mm.ts';
+import { buildInitialStack, STK_LIM } from './stack.ts';
+
+/** The file cannot be run: talrun prints `message` and exits with `status` (126, as a shell does). */
+export class ExecError extends Error {
+  override name = 'ExecError';
+  constructor(message: string, readonly status = 126) { super(message); }
+}
+
+export interface LoadedProgram {
+  /** Where the program starts: the ELF entry in user mode, the checked `main` label in kernel mode. */
+  entry: number;
+  /** The initial esp (argc is there). */
+  sp: number;
+}
+
+export interface LoadOptions {
+  argv: string[];
+  envp: string[];
+  filename: string;
+  kernelMode: boolean;
+  verify: boolean;
+  kernelModeStack: number;
+}
+
+export function loadProgram(k: Kernel, t: Task, image: Uint8Array, o: LoadOptions): LoadedProgram {
+  let img: ElfImage;
+  try {
+    img = readElf(image);
+  } catch (e) {
+    if (e instanceof ElfError) throw new ExecError(`${o.filename}: cannot execute binary file: Exec format error (${e.message})`);
+    throw e;
+  }
+  let program: Program | undefined;
+  if (o.kernelMode) {
+    if (o.verify) {
+      const r = checkElf(image);
+      if (!r.ok) throw new ExecError(`${formatCheckError(o.filename, r.error)}\ntalrun: ${o.filename}: refused by the checker: not run in kernel mode`);
+      program = r.program;
+    } else {
+      try {
+        program = readProgram(image);
+      } catch (e) {
+        if (!(e instanceof ProgramError)) throw e; // no annotations: start at the ELF entry, no imports to bind
+      }
+    }
+  }
+  const mm = t.mm!;
+  try {
+    let end = 0;
+    for (const seg of img.segments) {
+      if (seg.type !== PT_LOAD || seg.memsz === 0) continue;
+      if (seg.vaddr + seg.memsz > TASK_SIZE || seg.vaddr + seg.memsz < seg.vaddr) {
+        throw new ExecError(`${o.filename}: cannot execute binary file: a segment reaches kernel space`);
+      }
+      mm.mapRange(seg.vaddr, seg.vaddr + seg.memsz, { writable: (seg.flags & PF_W) !== 0 });
+      mm.poke(seg.vaddr, img.bytes.subarray(seg.offset, seg.offset + seg.filesz));
+      end = Math.max(end, seg.vaddr + seg.memsz);
+    }
+    t.brkStart = t.brk = pageUp(end);
+
+    const creds = { uid: t.cred.uid, euid: t.cred.euid, gid: t.cred.gid, egid: t.cred.egid };
+    const random = Uint8Array.from({ length: 16 }, (_, i) => (i * 37 + 11) & 0xff); // fixed: runs are reproducible
+    const phoff = new DataView(img.bytes.buffer, img.bytes.byteOffset).getUint32(28, true);
+    const phseg = img.segments.find(s => s.type === PT_LOAD && phoff >= s.offset && phoff < s.offset + s.filesz);
+    const stack = buildInitialStack({
+      argv: o.argv, envp: o.envp, creds, entry: img.entry, phdr: phseg ? phseg.vaddr + (phoff - phseg.offset) : 0,
+      phnum: img.segments.length, filename: o.filename, random, top: TASK_SIZE,
+    });
+    if (typeof stack === 'number') throw new ExecError(`${o.filename}: Argument list too long`);
+    if (o.kernelMode) {
+      // At CPL 0 the stack cannot grow on demand (the fault could not be delivered): map it all; below is the guard.
+      const size = Math.max(pageUp(o.kernelModeStack), pageUp(TASK_SIZE - stack.esp) + 2 * 4096);
+      t.stackLimit = TASK_SIZE - size;
+      mm.mapRange(t.stackLimit, TASK_SIZE, { writable: true });
+    } else {
+      t.stackLimit = TASK_SIZE - STK_LIM;
+      mm.mapRange(pageDown(stack.esp), TASK_SIZE, { writable: true });
+    }
+    if (t.brk + 4096 > t.stackLimit) throw new ExecError(`${o.filename}: cannot execute binary file: no room for the stack`);
+    mm.poke(stack.esp, stack.bytes);
+
+    let entry = img.entry;
+    if (program) {
+      for (const [addr, label] of program.ann.code) if (label.name === program.ann.main) entry = addr;
+      for (const imp of program.imports) {
+        const fn = k.kernelInterface.get(imp.name);
+        if (fn === undefined) throw new ExecError(`${o.filename}: the kernel has no function for import '${imp.name}'`);
+        mm.poke(imp.slot, new Uint8Array(Int32Array.of(fn).buffer)); // imp.slot is the slot's address
+      }
+    }
+    return { entry, sp: stack.esp };
+  } catch (e) {
+    if (e instanceof OutOfMemory) throw new ExecError(`${o.filename}: Cannot allocate memory`);
+    throw e;
+  }
+}
