@@ -1,0 +1,104 @@
+// talrun [--kernel] [--no-verify] [--pti] [--mount H:G[:rw]] [--uid N] [--profile P] [--stats] FILE [ARGS…]
+// Runs a static i386 executable on the emulated machine under the ktal kernel: in user mode (system calls trap
+// with int 0x80) or, with --kernel, at CPL 0 after the checker has accepted it (system calls are direct calls).
+// The console is talrun's own stdin/stdout/stderr; Ctrl-C sends SIGINT. Exit status as a shell reports it.
+
+import { readFileSync } from 'node:fs';
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { PROFILES } from '../../emulator/profiles.ts';
+import { bootKernel, start, outcome, parseMount, formatStats, type Mount, type RunOutcome } from '../talrun.ts';
+import type { KernelExit } from '../kernel.ts';
+
+const argv = yargs(hideBin(process.argv))
+  .scriptName('talrun')
+  .usage('$0 [options] FILE [ARGS…]\n\nRun a static i386 executable on the emulated machine under the ktal kernel.')
+  .parserConfiguration({ 'halt-at-non-option': true })
+  .option('kernel', { type: 'boolean', default: false, describe: 'run at CPL 0: the checker must accept the file; system calls are direct calls' })
+  .option('verify', { type: 'boolean', default: true, describe: 'with --kernel, run the checker first (--no-verify: run unchecked, loudly)' })
+  .option('pti', { type: 'boolean', default: false, describe: 'page-table isolation: switch CR3 on every kernel entry and exit' })
+  .option('mount', { type: 'string', array: true, default: [] as string[], describe: 'show a host directory in the guest: HOST:GUEST[:rw] (read-only by default)' })
+  .option('uid', { type: 'number', default: 0, describe: 'the user id the program runs as' })
+  .option('gid', { type: 'number', describe: 'the group id (default: the uid)' })
+  .option('cwd', { type: 'string', describe: 'the working directory in the guest (default /)' })
+  .option('profile', { type: 'string', choices: Object.keys(PROFILES), describe: 'the cycle cost profile' })
+  .option('stats', { type: 'boolean', default: false, describe: 'print instructions, cycles, traps, system calls and TLB misses on stderr' })
+  .option('symbols', { type: 'boolean', default: false, describe: "print the kernel's symbol addresses (its System.map) and exit" })
+  .option('max-instructions', { type: 'number', describe: 'stop after this many instructions' })
+  .strict()
+  .help()
+  .parseSync();
+
+function fail(message: string, status = 2): never {
+  process.stderr.write(`talrun: ${message}\n`);
+  process.exit(status);
+}
+
+let mounts: Mount[];
+try {
+  mounts = argv.mount.map(parseMount);
+} catch (e) {
+  fail((e as Error).message);
+}
+if (!Number.isInteger(argv.uid) || argv.uid < 0 || argv.uid > 0xfffffffe) fail(`bad --uid ${argv.uid}`);
+const options = { kernel: argv.kernel, verify: argv.verify, pti: argv.pti, mounts, uid: argv.uid, gid: argv.gid, profile: argv.profile, cwd: argv.cwd };
+
+const out = (fd: 1 | 2, b: Uint8Array): void => { (fd === 1 ? process.stdout : process.stderr).write(b); };
+let k;
+try {
+  k = bootKernel({ ...options, onOutput: out });
+} catch (e) {
+  fail((e as Error).message);
+}
+const kernel = k;
+if (argv.symbols) {
+  for (const [name, addr] of [...kernel.symbols].sort((a, b) => a[1] - b[1])) process.stdout.write(`${(addr >>> 0).toString(16).padStart(8, '0')} ${name}\n`);
+  process.exit(0);
+}
+
+const positional = argv._.map(String);
+if (positional.length === 0) fail('no program given (talrun --help)');
+const file = positional[0];
+let image: Uint8Array;
+try {
+  image = readFileSync(file);
+} catch (e) {
+  fail(`${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'No such file or directory' : (e as Error).message}`, 127);
+}
+
+// The console's input is talrun's stdin, fed as it arrives.
+let inputArrived: (() => void) | undefined;
+const nudge = (): void => { const f = inputArrived; inputArrived = undefined; f?.(); };
+process.stdin.on('data', (b: Buffer) => { kernel.feedInput(b); nudge(); });
+process.stdin.on('end', () => { kernel.endInput(); nudge(); });
+process.stdin.on('error', () => { kernel.endInput(); nudge(); });
+process.on('SIGINT', () => { kernel.interrupt(); nudge(); });
+
+const started = start(kernel, image, positional, options);
+const mode = `${argv.kernel ? 'kernel' : 'user'}${argv.pti ? '+pti' : ''}`;
+
+async function main(pid: number): Promise<RunOutcome> {
+  const limit = argv['max-instructions'] ?? Infinity;
+  let left = limit;
+  for (;;) {
+    const before = kernel.machine.cpu.instructions();
+    const exit: KernelExit = kernel.run(Math.min(left, 20_000_000));
+    left -= kernel.machine.cpu.instructions() - before;
+    if (exit === 'limit') {
+      if (left <= 0) return outcome(kernel, pid, 'limit');
+      await new Promise(r => setImmediate(r)); // let stdin and signals in
+      continue;
+    }
+    if (exit === 'idle') {
+      await new Promise<void>(r => { inputArrived = r; });
+      continue;
+    }
+    return outcome(kernel, pid, exit);
+  }
+}
+
+const result: RunOutcome = typeof started === 'number' ? await main(started) : started;
+if (result.message) process.stderr.write(result.message + '\n');
+if (argv.stats) process.stderr.write(formatStats(result, mode));
+process.stdin.destroy();
+process.exitCode = result.status;

@@ -1,0 +1,128 @@
+// talrun as a library: boot a kernel with talrun's options, start one program, run it to the end, and report what
+// a shell would see. The command (kernel/cli/talrun.ts) drives the same functions with the host's stdin, stdout
+// and signals; tests call runProgram directly.
+
+import { Kernel, type KernelExit, type ExitInfo } from './kernel.ts';
+import { ExecError } from './exec/loader.ts';
+import { profileByName } from '../emulator/profiles.ts';
+import type { MachineStats } from '../emulator/stats.ts';
+import { syscallName } from './syscalls/numbers.ts';
+
+export interface Mount { host: string; guest: string; rw: boolean }
+
+/** `HOST:GUEST[:rw]` (or `:ro`). Throws a message for anything else. */
+export function parseMount(spec: string): Mount {
+  const parts = spec.split(':');
+  const mode = parts.length === 3 ? parts[2] : 'ro';
+  if (parts.length < 2 || parts.length > 3 || !parts[0] || !parts[1] || (mode !== 'rw' && mode !== 'ro')) {
+    throw new Error(`bad --mount '${spec}': expected HOST:GUEST[:rw]`);
+  }
+  if (!parts[1].startsWith('/')) throw new Error(`bad --mount '${spec}': the guest path must be absolute`);
+  return { host: parts[0], guest: parts[1], rw: mode === 'rw' };
+}
+
+export interface TalrunOptions {
+  kernel?: boolean;
+  verify?: boolean;
+  pti?: boolean;
+  mounts?: Mount[];
+  uid?: number;
+  gid?: number;
+  profile?: string;
+  /** Guest working directory. */
+  cwd?: string;
+  envp?: string[];
+  memoryBytes?: number;
+  onOutput?: (fd: 1 | 2, bytes: Uint8Array) => void;
+}
+
+/** Boot a kernel with talrun's options (mounts made). Throws Error with a message for bad options. */
+export function bootKernel(o: TalrunOptions): Kernel {
+  const k = new Kernel({
+    pti: o.pti, profile: o.profile ? profileByName(o.profile) : undefined, memoryBytes: o.memoryBytes, onOutput: o.onOutput,
+  });
+  for (const m of o.mounts ?? []) k.vfs.mountHost(m.host, m.guest, { rw: m.rw });
+  return k;
+}
+
+/** Exit statuses of talrun itself (besides the program's own and 128 + signal). */
+export const STATUS_HUNG = 124, STATUS_PANIC = 125, STATUS_CANNOT_EXECUTE = 126;
+
+export interface RunOutcome {
+  /** What a shell would report. */
+  status: number;
+  signal: string | null;
+  /** The program's exit info, if it ended. */
+  exit?: ExitInfo;
+  /** How the kernel's run ended. */
+  kernelExit: KernelExit | 'exec-failed';
+  /** A message for stderr from talrun itself (a refusal, the watchdog, a panic), if any. */
+  message?: string;
+  stats: MachineStats;
+  /** System calls by name, in first-use order. */
+  syscalls: Map<string, number>;
+}
+
+/** Start `image` under `k`; an ExecError becomes an outcome. Returns the pid or the failed outcome. */
+export function start(k: Kernel, image: Uint8Array, argv: string[], o: TalrunOptions): number | RunOutcome {
+  if (o.kernel && o.verify === false) {
+    // Loudly: this is the one way to run unchecked code at CPL 0.
+    k.vfs.console.hooks.write(2, Buffer.from(`talrun: WARNING: --no-verify: ${argv[0]} runs UNCHECKED at CPL 0 with the kernel's full authority\n`));
+  }
+  try {
+    return k.spawn(image, { argv, envp: o.envp ?? [], uid: o.uid, gid: o.gid, kernelMode: o.kernel, verify: o.verify ?? true, cwd: o.cwd }).pid;
+  } catch (e) {
+    if (!(e instanceof ExecError)) throw e;
+    return { status: e.status, signal: null, kernelExit: 'exec-failed', message: `talrun: ${e.message}`, stats: k.machine.stats(), syscalls: new Map() };
+  }
+}
+
+/** The outcome once `k.run` has returned `exit` for the program `pid`. */
+export function outcome(k: Kernel, pid: number, exit: KernelExit): RunOutcome {
+  const info = k.exits.get(pid);
+  const syscalls = new Map<string, number>();
+  for (const [nr, n] of k.syscallCounts) syscalls.set(syscallName(nr), n);
+  const base = { stats: k.machine.stats(), syscalls, kernelExit: exit };
+  if (exit === 'hung') return { ...base, status: STATUS_HUNG, signal: null, message: `talrun: ${k.hungMessage}` };
+  if (exit === 'panic') return { ...base, status: STATUS_PANIC, signal: null, message: `talrun: kernel panic: ${k.panicMessage}` };
+  if (!info) return { ...base, status: STATUS_HUNG, signal: null, message: `talrun: the program did not finish (${exit})` };
+  const message = info.signal
+    ? `talrun: ${k.powerOffReason ? `the machine was powered off (${k.powerOffReason}); ` : ''}${info.signal}${info.fault ? `: ${info.fault}` : ''}`
+    : undefined;
+  return { ...base, status: info.status, signal: info.signal, exit: info, ...(message ? { message } : {}) };
+}
+
+export interface SyncRun extends RunOutcome { stdout: Uint8Array; stderr: Uint8Array }
+
+/**
+ * Run a program to completion with `stdin` given in full (then end of input). For tests and benchmarks.
+ * `maxInstructions` bounds the run (the outcome then says the program did not finish).
+ */
+export function runProgram(image: Uint8Array, argv: string[], o: TalrunOptions & { stdin?: Uint8Array; maxInstructions?: number } = {}): SyncRun {
+  const out: Uint8Array[] = [], err: Uint8Array[] = [];
+  const k = bootKernel({ ...o, onOutput: (fd, b) => (fd === 1 ? out : err).push(b) });
+  if (o.stdin) k.feedInput(o.stdin);
+  k.endInput();
+  const pid = start(k, image, argv, o);
+  let r: RunOutcome;
+  if (typeof pid !== 'number') r = pid;
+  else r = outcome(k, pid, k.run(o.maxInstructions ?? 2e9));
+  return { ...r, stdout: Buffer.concat(out), stderr: Buffer.concat(err) };
+}
+
+/** The --stats report. */
+export function formatStats(r: RunOutcome, mode: string): string {
+  const s = r.stats;
+  const lines = [
+    `talrun: mode ${mode}, profile ${s.profile}`,
+    `  instructions  ${s.instructions}`,
+    `  cycles        ${Math.round(s.cycles)} (${Math.round(s.haltedCycles)} idle)`,
+    `  traps         ${s.trapTotal} (${Object.entries(s.traps).map(([v, n]) => `${v}:${n}`).join(' ')})`,
+    `  kernel calls  ${s.kernelCalls}`,
+    `  CR3 writes    ${s.cr3Writes}`,
+    `  TLB misses    ${s.tlbMisses}`,
+    `  timer irqs    ${s.timerInterrupts}`,
+    `  system calls  ${[...r.syscalls.values()].reduce((a, b) => a + b, 0)}: ${[...r.syscalls].map(([n, c]) => `${n} ${c}`).join(', ')}`,
+  ];
+  return lines.join('\n') + '\n';
+}
