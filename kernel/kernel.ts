@@ -426,8 +426,7 @@ export class Kernel {
     const next = this.pickNext(t);
     const sp = next.get(T.SP);
     const cr3 = next.get(T.CR3);
-    // The return address on next's saved stack, read through next's address space.
-    const ret = next.mm && sp < TASK_SIZE ? new DataView(next.mm.peek(sp, 4).buffer).getInt32(0, true) : mem.read32((sp >>> 0) - PAGE_OFFSET);
+    const ret = this.savedReturn(next);
     mem.write32(tss + TSS_CR3, cr3);
     mem.write32(tss + TSS_EIP, ret);
     mem.write32(tss + TSS_EFLAGS, 0x2);
@@ -651,10 +650,20 @@ export class Kernel {
     mem.write32(this.kdata, next.addr);
     this.current = next;
     const nsp = next.get(T.SP);
-    const ret = next.mm && (nsp >>> 0) < TASK_SIZE ? new DataView(next.mm.peek(nsp, 4).buffer).getInt32(0, true) : mem.read32((nsp >>> 0) - PAGE_OFFSET);
+    const ret = this.savedReturn(next);
     cpu.regs[4] = nsp + 4;
     cpu.eip = cpu.nextEip = ret;
     cpu.halted = false;
+  }
+
+  /**
+   * The return address on a switched-out task's saved stack, read with the kernel's authority outside any kernel
+   * function: through the task's own address space (a kernel-mode program's stack) or the direct map.
+   */
+  private savedReturn(t: Task): number {
+    const sp = t.get(T.SP) >>> 0;
+    if (sp < TASK_SIZE) return t.mm ? new DataView(t.mm.peek(sp, 4).buffer).getInt32(0, true) : 0;
+    return this.machine.mem.read32(sp - PAGE_OFFSET);
   }
 
   private hung(message: string): KernelExit {

@@ -33,13 +33,15 @@ export interface TalrunOptions {
   cwd?: string;
   envp?: string[];
   memoryBytes?: number;
+  /** Timer interrupts per simulated second (default 1000). */
+  hz?: number;
   onOutput?: (fd: 1 | 2, bytes: Uint8Array) => void;
 }
 
 /** Boot a kernel with talrun's options (mounts made). Throws Error with a message for bad options. */
 export function bootKernel(o: TalrunOptions): Kernel {
   const k = new Kernel({
-    pti: o.pti, profile: o.profile ? profileByName(o.profile) : undefined, memoryBytes: o.memoryBytes, onOutput: o.onOutput,
+    pti: o.pti, profile: o.profile ? profileByName(o.profile) : undefined, memoryBytes: o.memoryBytes, hz: o.hz, onOutput: o.onOutput,
   });
   for (const m of o.mounts ?? []) k.vfs.mountHost(m.host, m.guest, { rw: m.rw });
   return k;
