@@ -17,7 +17,7 @@ const argv = yargs(hideBin(process.argv))
   .option('kernel', { type: 'boolean', default: false, describe: 'run at CPL 0: the checker must accept the file; system calls are direct calls' })
   .option('verify', { type: 'boolean', default: true, describe: 'with --kernel, run the checker first (--no-verify: run unchecked, loudly)' })
   .option('pti', { type: 'boolean', default: false, describe: 'page-table isolation: switch CR3 on every kernel entry and exit' })
-  .option('mount', { type: 'string', array: true, default: [] as string[], describe: 'show a host directory in the guest: HOST:GUEST[:rw] (read-only by default)' })
+  .option('mount', { type: 'string', describe: 'show a host directory in the guest: HOST:GUEST[:rw] (read-only by default; repeatable)' })
   .option('uid', { type: 'number', default: 0, describe: 'the user id the program runs as' })
   .option('gid', { type: 'number', describe: 'the group id (default: the uid)' })
   .option('cwd', { type: 'string', describe: 'the working directory in the guest (default /)' })
@@ -36,7 +36,8 @@ function fail(message: string, status = 2): never {
 
 let mounts: Mount[];
 try {
-  mounts = argv.mount.map(parseMount);
+  const specs: string[] = argv.mount === undefined ? [] : ([] as string[]).concat(argv.mount);
+  mounts = specs.map(parseMount);
 } catch (e) {
   fail((e as Error).message);
 }
