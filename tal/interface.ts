@@ -49,8 +49,8 @@ export const IMPORTS: readonly ImportSpec[] = [
     doc: 'tal_new_array(n, x): a fresh array of n elements, each x. n < 0 or out of memory: the process is killed with SIGABRT.' },
   { name: 'tal_new_bytes', vars: [], params: ['int', 'int'], result: '*bytes',
     doc: 'tal_new_bytes(n, c): a fresh byte array of n bytes, each the low byte of c. n < 0 or out of memory: SIGABRT.' },
-  { name: 'tal_args', vars: [], params: [], result: '*arr(*rbytes)',
-    doc: 'tal_args(): the program\'s arguments argv[0..argc-1] as read-only byte arrays (without their NUL).' },
+  { name: 'tal_args', vars: [], params: [], result: '*arr(*bytes)',
+    doc: 'tal_args(): the program\'s arguments argv[0..argc-1] as fresh byte arrays on the heap (without their NUL).' },
   // ---- system calls (Linux i386 numbers) ----
   { name: 'exit', vars: [], params: ['int'], result: null, syscall: 252,
     doc: 'exit(status): exit_group; never returns.' },

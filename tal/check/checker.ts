@@ -190,6 +190,8 @@ class Checker {
   // Position, for messages.
   curAddr = 0;
   curLabel: string | undefined;
+  /** The current block's type variables (rigid inside it) by name: an instantiation may name them. */
+  blockVars = new Map<string, Binder>();
   /** The instruction being checked (formatted only if it is refused), or the text of a refused encoding. */
   curInsn: Insn | string | undefined;
   instructions = 0;
@@ -357,7 +359,9 @@ class Checker {
         // The block's type variables are rigid inside it; fresh binders keep them distinct from the label's own
         // binders, which are the pattern variables of any jump or call back to this label (or to another label
         // that shares the same parsed type).
-        st = State.fromCode(freshen(label.ty));
+        const fresh = freshen(label.ty);
+        this.blockVars = new Map(fresh.vars.map(b => [b.name, b]));
+        st = State.fromCode(fresh);
       } else if (!st) {
         refuse('no-label', `code at 0x${hex(addr)} follows an instruction that does not fall through, and has no label: it has no type`);
       }
@@ -406,7 +410,7 @@ class Checker {
     if (!inst) return false;
     let args: Arg[];
     try {
-      args = parseArgs(inst.text, vars.map(v => v.kind), { defs: this.defs, scope: new Map() });
+      args = parseArgs(inst.text, vars.map(v => v.kind), { defs: this.defs, scope: this.blockVars });
     } catch (e) {
       if (e instanceof TypeSyntaxError) refuse('annotation', `.tal.types line ${inst.line}: instantiation: ${e.message}`);
       throw e;
@@ -471,7 +475,7 @@ class Checker {
       if (!inst) refuse('call-inst', `tal_alloc needs the type of the new tuple: give it with .tal_inst`);
       let tt: Ty;
       try {
-        [tt] = parseArgs(inst.text, ['word'], { defs: this.defs, scope: new Map() }) as Ty[];
+        [tt] = parseArgs(inst.text, ['word'], { defs: this.defs, scope: this.blockVars }) as Ty[];
       } catch (e) {
         if (e instanceof TypeSyntaxError) refuse('annotation', `.tal.types line ${inst.line}: instantiation: ${e.message}`);
         throw e;
