@@ -1,6 +1,7 @@
 // The attack suite (test/attacks/README.md): hand-written programs that really do harm when run unverified at
 // CPL 0 (`talrun --kernel --no-verify`). For each, three outcomes:
-//   (a) kernel mode, unverified: the harm happens, observably (output, exit statuses, a hung or dead machine);
+//   (a) kernel mode, unverified (with and without --pti): the harm happens, observably (output, exit statuses,
+//       a hung or dead machine);
 //   (b) kernel mode, verified (the default): the checker refuses the file (status 126) with the expected class;
 //   (c) user mode: the hardware stops it (#GP or #PF) and the kernel ends it with SIGSEGV (status 139).
 // Kernel addresses are substituted into each source from the symbols of the very kernel that runs it ({{name}}).
@@ -15,6 +16,9 @@ import type { Kernel, ExitInfo, KernelExit } from '../kernel/kernel.ts';
 import { ROOT } from '../kernel/fs/permission.ts';
 import { put } from './util/kfs.ts';
 import { NR_SYSCALLS } from '../kernel/syscalls/numbers.ts';
+
+const PAGE_OFFSET = 0xc0000000;
+const le32 = (v: number): number[] => [v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, v >>> 24];
 
 const dir = join(import.meta.dirname, 'attacks');
 const source = (f: string): string => readFileSync(join(dir, f), 'utf8');
@@ -73,11 +77,25 @@ interface Victim {
   after?: boolean;
 }
 
-/** The victims assembled, and the template values: the kernel's symbols and the victims' labels (VICTIM_LABEL). */
-function withVictims(symbols: ReadonlyMap<string, number>, list: Victim[] = []): { values: Map<string, number>; victims: (Victim & { elf: Uint8Array })[] } {
-  const values = new Map(symbols);
+/**
+ * The kernel's symbols, plus entry_int80_dispatch: the address of `call DWORD PTR [sys_call_table+eax*4]` in the
+ * int 0x80 entry code (found by its bytes: its place depends on --pti).
+ */
+function kernelValues(k: Kernel): Map<string, number> {
+  const values = new Map(k.symbols);
+  const entry = k.symbols.get('entry_int80')! - PAGE_OFFSET, want = [0xff, 0x14, 0x85, ...le32(k.symbols.get('sys_call_table')!)];
+  const code = k.machine.mem.readBytes(entry, 64);
+  const at = code.findIndex((_, i) => want.every((b, j) => code[i + j] === b));
+  if (at < 0) throw new Error('no call through sys_call_table in entry_int80');
+  values.set('entry_int80_dispatch', PAGE_OFFSET + entry + at);
+  return values;
+}
+
+/** The victims assembled, and the template values: the kernel's and the victims' labels (VICTIM_LABEL). */
+function withVictims(k: Kernel, list: Victim[] = []): { values: Map<string, number>; victims: (Victim & { elf: Uint8Array })[] } {
+  const values = kernelValues(k);
   const victims = list.map(v => {
-    const { elf, labels } = build(join('victims', v.file), symbols);
+    const { elf, labels } = build(join('victims', v.file), values);
     for (const [name, addr] of labels) values.set(`${v.file.replace(/\.tal$/, '').replace(/\W/g, '_')}_${name}`, addr);
     return { ...v, elf };
   });
@@ -104,11 +122,11 @@ const WARNING = /^talrun: WARNING: --no-verify: \S+ runs UNCHECKED at CPL 0 with
  * Boot a kernel (with /secret, root's, mode 0600), start the victims (verified, in user mode) and the attacker in
  * `mode`, and run until every process has ended (or the machine hangs or dies).
  */
-function run(file: string, mode: Mode, o: { uid?: number; victims?: Victim[]; maxInstructions?: number } = {}): Run {
+function run(file: string, mode: Mode, o: { uid?: number; victims?: Victim[]; pti?: boolean; maxInstructions?: number } = {}): Run {
   const out: Uint8Array[] = [], err: Uint8Array[] = [];
-  const k = bootKernel({ onOutput: (fd, b) => (fd === 1 ? out : err).push(b) });
+  const k = bootKernel({ pti: o.pti, onOutput: (fd, b) => (fd === 1 ? out : err).push(b) });
   put(k.vfs.context(ROOT), '/secret', SECRET, 0o600);
-  const { values, victims } = withVictims(k.symbols, o.victims);
+  const { values, victims } = withVictims(k, o.victims);
   const victimPids: number[] = [];
   const startVictims = (after: boolean): void => {
     for (const v of victims) {
@@ -175,7 +193,7 @@ const ATTACKS: Attack[] = [
       t.is(r.stdout, 'getuid32 hooked\nwhoami: root\n');
       t.is(r.attacker.status, 0);
       t.deepEqual(r.victims.map(v => v?.status), [0]);
-      t.is(r.kernel.machine.mem.read32(r.kernel.symbols.get('sys_call_table')! - 0xc0000000 + 4 * 199) >>> 0,
+      t.is(r.kernel.machine.mem.read32(r.kernel.symbols.get('sys_call_table')! - PAGE_OFFSET + 4 * 199) >>> 0,
         r.kernel.symbols.get('current_task')! + 0x800);
     },
     contained: (t, r) => {
@@ -204,8 +222,8 @@ const ATTACKS: Attack[] = [
     file: 'entry-midpoint.tal', what: 'jumps into entry_int80 past its bounds check', cls: 'call-non-code', insn: 'jmp ecx', fault: '#PF',
     harm: (t, r) => {
       // The jump lands on `call DWORD PTR [sys_call_table+eax*4]`, right after `cmp eax, NR; jae badsys`.
-      const k = r.kernel, at = k.symbols.get('entry_int80')! + 25 - 0xc0000000;
-      t.deepEqual([...k.machine.mem.readBytes(at - 11, 14)], [0x3d, ...le32(NR_SYSCALLS), 0x0f, 0x83, ...k.machine.mem.readBytes(at - 4, 4), 0xff, 0x14, 0x85]);
+      const k = r.kernel, at = kernelValues(k).get('entry_int80_dispatch')! - PAGE_OFFSET;
+      t.deepEqual([...k.machine.mem.readBytes(at - 11, 11)], [0x3d, ...le32(NR_SYSCALLS), 0x0f, 0x83, ...k.machine.mem.readBytes(at - 4, 4)]);
       t.is(r.stdout, "attacker code called by the kernel's entry\nback through restore_all\nint 0x80 with it: -ENOSYS\n");
       t.is(r.attacker.status, 0);
     },
@@ -274,8 +292,6 @@ test('setuid-root.tal without its three stores: access denied, as uid 1000 shoul
   t.is(Buffer.from(k.collected(1)).toString(), 'access denied\n');
 });
 
-const le32 = (v: number): number[] => [v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, v >>> 24];
-
 test('the suite has at least 8 attacks, and every file in test/attacks is one', t => {
   t.true(ATTACKS.length >= 8);
   const files = readdirSync(dir).filter(f => f.endsWith('.tal')).sort();
@@ -288,8 +304,11 @@ for (const a of ATTACKS) {
     t.regex(r.stderr, WARNING);
     a.harm(t, r);
   });
+  test(`${a.file}: the same harm with --pti (other addresses, CR3 switches on every crossing)`, t => {
+    a.harm(t, run(a.file, 'unverified', { ...a, pti: true }));
+  });
   test(`${a.file}: refused by the checker [${a.cls}]`, t => {
-    const c = checkElf(build(a.file, withVictims(bootKernel({}).symbols, a.victims).values).elf);
+    const c = checkElf(build(a.file, withVictims(bootKernel({}), a.victims).values).elf);
     if (c.ok) return t.fail('the checker accepted it');
     t.is(c.error.cls as string, a.cls, c.error.message);
     t.is(c.error.insn, a.insn);
