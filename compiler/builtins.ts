@@ -1,0 +1,46 @@
+// Built-in functions: the few that need the machine (size, new_array, new_string, std_args) and, in namespace Sys,
+// one per import of the kernel interface (tal/interface.ts), typed from the import's own signature: int for int,
+// string for a byte array. Everything else of the standard library (Core, List) is written in Popcorn itself
+// (compiler/lib/).
+
+import { IMPORTS } from '../tal/interface.ts';
+import { type Ty, INT, STRING, VOID } from './types.ts';
+
+export interface Builtin {
+  /** As written, e.g. size or Sys::write. */
+  readonly name: string;
+  readonly tparams: readonly string[];
+  readonly params: readonly Ty[];
+  readonly ret: Ty;
+  readonly kind: 'size' | 'new_array' | 'new_string' | 'std_args' | 'import';
+  /** For imports: the import's name. */
+  readonly importName?: string;
+  /** Never returns (Sys::exit). */
+  readonly noreturn?: boolean;
+}
+
+const A: Ty = { k: 'var', name: 'a' };
+
+function importType(t: string): Ty {
+  if (t === 'int') return INT;
+  if (t === '*bytes' || t === '*rbytes') return STRING;
+  throw new Error(`internal: no popc type for import parameter ${t}`);
+}
+
+function build(): Map<string, Builtin> {
+  const m = new Map<string, Builtin>();
+  m.set('size', { name: 'size', tparams: ['a'], params: [A], ret: INT, kind: 'size' });
+  m.set('new_array', { name: 'new_array', tparams: ['a'], params: [INT, A], ret: { k: 'array', elem: A }, kind: 'new_array' });
+  m.set('new_string', { name: 'new_string', tparams: [], params: [INT], ret: STRING, kind: 'new_string' });
+  m.set('std_args', { name: 'std_args', tparams: [], params: [], ret: { k: 'array', elem: STRING }, kind: 'std_args' });
+  for (const imp of IMPORTS) {
+    if (imp.syscall === undefined) continue;
+    m.set(`Sys__${imp.name}`, {
+      name: `Sys::${imp.name}`, tparams: [], params: imp.params.map(importType), ret: imp.result === null ? VOID : INT,
+      kind: 'import', importName: imp.name, noreturn: imp.result === null,
+    });
+  }
+  return m;
+}
+
+export const BUILTINS: ReadonlyMap<string, Builtin> = build();

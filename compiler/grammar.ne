@@ -1,0 +1,139 @@
+# The grammar of popc's Popcorn, for nearley (compiled to grammar.ts by `npm run grammar`; a test checks the two
+# agree). Unambiguous by construction: expressions by precedence level, the dangling else by the usual split into
+# open and closed statements. Postprocessors build the AST of ast.ts.
+@preprocessor typescript
+@{%
+import { makeLexer, unescape } from './lexer.ts';
+import type { Expr, Stmt, Decl, TypeExpr, Param, VarDecl, Pos, QName, SwitchCase } from './ast.ts';
+const lexer = makeLexer();
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type T = any;
+const pos = (t: T): Pos => ({ line: t.line, col: t.col });
+const bin = (d: T): Expr => ({ k: 'binary', op: d[1].value, l: d[0], r: d[2], pos: pos(d[1]) });
+const lit = (s: string, p: Pos, what: string): number[] => {
+  const r = unescape(s);
+  if (typeof r === 'string') throw Object.assign(new Error(`${what}: ${r}`), { popcPos: p });
+  return r;
+};
+%}
+@lexer lexer
+
+program -> topdecl:* {% d => d[0] %}
+
+topdecl -> %directive {% d => ({ k: 'include', file: d[0].value.replace(/^#include\s+"/, '').slice(0, -1), pos: pos(d[0]) }) %}
+  | "open" %ident ";" {% d => ({ k: 'open', ns: d[1].value, pos: pos(d[0]) }) %}
+  | "namespace" %ident "{" topdecl:* "}" {% d => ({ k: 'namespace', name: d[1].value, decls: d[3], pos: pos(d[0]) }) %}
+  | "exception" %ident ";" {% d => ({ k: 'exception', name: d[1].value, pos: pos(d[0]) }) %}
+  | structkw tparams:? %ident "{" field:* "}" {% d => ({ k: 'struct', nullable: d[0].nullable, tparams: d[1] ?? [], name: d[2].value, fields: d[4], pos: d[0].pos }) %}
+  | type %ident tparams:? "(" params ")" block {% d => ({ k: 'fun', ret: d[0], name: d[1].value, tparams: d[2] ?? [], params: d[4], body: d[6], pos: pos(d[1]) }) %}
+  | type %ident tparams:? "(" params ")" ";" {% d => ({ k: 'fun', ret: d[0], name: d[1].value, tparams: d[2] ?? [], params: d[4], pos: pos(d[1]) }) %}
+  | qualifier:? declarator initializer:? ";" {% d => ({ k: 'global', name: d[1].name, type: d[1].type, init: d[2] ?? undefined, isConst: d[0] === 'const', pos: d[1].pos }) %}
+
+qualifier -> "const" {% () => 'const' %} | "static" {% () => 'static' %} | "extern" {% () => 'extern' %}
+structkw -> "struct" {% d => ({ nullable: false, pos: pos(d[0]) }) %} | %optstruct {% d => ({ nullable: true, pos: pos(d[0]) }) %}
+tparams -> "<" idlist ">" {% d => d[1] %}
+idlist -> %ident {% d => [d[0].value] %} | idlist "," %ident {% d => [...d[0], d[2].value] %}
+field -> declarator ";" {% d => ({ name: d[0].name, type: d[0].type, pos: d[0].pos }) %}
+
+params -> null {% () => [] %} | "void" {% () => [] %} | paramlist {% d => d[0] %}
+paramlist -> declarator {% d => [d[0]] %} | paramlist "," declarator {% d => [...d[0], d[2]] %}
+
+# T x · T x[] · T f(T1, …): a name with its type (C declarator forms that Popcorn keeps).
+declarator -> type %ident {% d => ({ name: d[1].value, type: d[0], pos: pos(d[1]) }) %}
+  | type %ident "[" "]" {% d => ({ name: d[1].value, type: { k: 'array', elem: d[0], pos: d[0].pos }, pos: pos(d[1]) }) %}
+  | type %ident "(" typelist ")" {% d => ({ name: d[1].value, type: { k: 'fn', ret: d[0], params: d[3], pos: d[0].pos }, pos: pos(d[1]) }) %}
+
+typelist -> null {% () => [] %} | typelist1 {% d => d[0] %}
+typelist1 -> type {% d => [d[0]] %} | typelist1 "," type {% d => [...d[0], d[2]] %}
+
+type -> basetype {% d => d[0] %}
+  | type "[" "]" {% d => ({ k: 'array', elem: d[0], pos: d[0].pos }) %}
+basetype -> "int" {% d => ({ k: 'prim', name: 'int', pos: pos(d[0]) }) %}
+  | "unsigned" "int":? {% d => ({ k: 'prim', name: 'unsigned', pos: pos(d[0]) }) %}
+  | ("bool" | "boolean") {% d => ({ k: 'prim', name: 'bool', pos: pos(d[0][0]) }) %}
+  | "char" {% d => ({ k: 'prim', name: 'char', pos: pos(d[0]) }) %}
+  | "string" {% d => ({ k: 'prim', name: 'string', pos: pos(d[0]) }) %}
+  | "void" {% d => ({ k: 'prim', name: 'void', pos: pos(d[0]) }) %}
+  | qname {% d => ({ k: 'named', name: d[0].name, args: [], pos: d[0].pos }) %}
+  | "<" typelist1 ">" qname {% d => ({ k: 'named', name: d[3].name, args: d[1], pos: pos(d[0]) }) %}
+  | "*" "(" typelist1 ")" {% d => ({ k: 'tuple', elems: d[2], pos: pos(d[0]) }) %}
+qname -> %ident {% d => ({ name: { name: d[0].value }, pos: pos(d[0]) }) %}
+  | %ident "::" %ident {% d => ({ name: { ns: d[0].value, name: d[2].value }, pos: pos(d[0]) }) %}
+
+initializer -> "=" expr {% d => d[1] %} | "=" arraylit {% d => d[1] %}
+arraylit -> "{" args "}" {% d => ({ k: 'arraylit', elems: d[1], pos: pos(d[0]) }) %}
+
+# ---- statements ----
+block -> "{" stmt:* "}" {% d => ({ k: 'block', body: d[1], pos: pos(d[0]) }) %}
+stmt -> closed {% d => d[0] %} | open {% d => d[0] %}
+open -> "if" "(" expr ")" stmt {% d => ({ k: 'if', c: d[2], then: d[4], pos: pos(d[0]) }) %}
+  | "if" "(" expr ")" closed "else" open {% d => ({ k: 'if', c: d[2], then: d[4], else: d[6], pos: pos(d[0]) }) %}
+  | "while" "(" expr ")" open {% d => ({ k: 'while', c: d[2], body: d[4], pos: pos(d[0]) }) %}
+  | forhead open {% d => ({ ...d[0], body: d[1] }) %}
+closed -> simple {% d => d[0] %}
+  | "if" "(" expr ")" closed "else" closed {% d => ({ k: 'if', c: d[2], then: d[4], else: d[6], pos: pos(d[0]) }) %}
+  | "while" "(" expr ")" closed {% d => ({ k: 'while', c: d[2], body: d[4], pos: pos(d[0]) }) %}
+  | forhead closed {% d => ({ ...d[0], body: d[1] }) %}
+forhead -> "for" "(" forinit ";" expr:? ";" exprlist ")" {% d => ({ k: 'for', init: d[2] ?? undefined, c: d[4] ?? undefined, step: d[6], pos: pos(d[0]) }) %}
+forinit -> null {% () => null %}
+  | exprlist1 {% d => ({ k: 'block', body: d[0].map((e: Expr) => ({ k: 'expr', e, pos: (e as T).pos })), pos: (d[0][0] as T).pos }) %}
+  | vardecl {% d => d[0] %}
+exprlist -> null {% () => [] %} | exprlist1 {% d => d[0] %}
+exprlist1 -> expr {% d => [d[0]] %} | exprlist1 "," expr {% d => [...d[0], d[2]] %}
+simple -> block {% d => d[0] %}
+  | expr ";" {% d => ({ k: 'expr', e: d[0], pos: d[0].pos }) %}
+  | vardecl ";" {% d => d[0] %}
+  | "do" stmt "while" "(" expr ")" ";" {% d => ({ k: 'do', body: d[1], c: d[4], pos: pos(d[0]) }) %}
+  | "switch" "(" expr ")" "{" case:* default:? "}" {% d => ({ k: 'switch', e: d[2], cases: d[5], dflt: d[6] ?? undefined, pos: pos(d[0]) }) %}
+  | "break" ";" {% d => ({ k: 'break', pos: pos(d[0]) }) %}
+  | "continue" ";" {% d => ({ k: 'continue', pos: pos(d[0]) }) %}
+  | "return" expr:? ";" {% d => ({ k: 'return', e: d[1] ?? undefined, pos: pos(d[0]) }) %}
+  | "raise" qname ("(" ")"):? ";" {% d => ({ k: 'raise', name: d[1].name, pos: pos(d[0]) }) %}
+  | "try" block "handle" %ident block {% d => ({ k: 'try', body: d[1], name: d[3].value, handler: d[4], pos: pos(d[0]) }) %}
+  | ";" {% d => ({ k: 'empty', pos: pos(d[0]) }) %}
+case -> "case" caselabels ":" stmt:* {% d => ({ values: d[1], body: d[3], pos: pos(d[0]) }) %}
+caselabels -> caselabel {% d => [d[0]] %} | caselabels "," caselabel {% d => [...d[0], d[2]] %}
+caselabel -> unary {% d => d[0] %}
+default -> "default" ":" stmt:* {% d => d[2] %}
+vardecl -> declarator initializer:? moredecls {% d => ({ k: 'decl', decls: [{ ...d[0], init: d[1] ?? undefined }, ...d[2].map((m: T) => ({ name: m.name, type: d[0].type, init: m.init, pos: m.pos }))], pos: d[0].pos }) %}
+moredecls -> null {% () => [] %} | moredecls "," %ident initializer:? {% d => [...d[0], { name: d[2].value, init: d[3] ?? undefined, pos: pos(d[2]) }] %}
+
+# ---- expressions, by precedence ----
+expr -> assign {% d => d[0] %}
+assign -> cond {% d => d[0] %}
+  | unary assignop assign {% d => ({ k: 'assign', op: d[1].value, target: d[0], value: d[2], pos: pos(d[1]) }) %}
+assignop -> "=" {% d => d[0] %} | "+=" {% d => d[0] %} | "-=" {% d => d[0] %} | "*=" {% d => d[0] %} | "/=" {% d => d[0] %}
+  | "%=" {% d => d[0] %} | "&=" {% d => d[0] %} | "|=" {% d => d[0] %} | "^=" {% d => d[0] %} | "<<=" {% d => d[0] %}
+  | ">>=" {% d => d[0] %} | ">>>=" {% d => d[0] %}
+cond -> lor {% d => d[0] %} | lor "?" expr ":" cond {% d => ({ k: 'cond', c: d[0], a: d[2], b: d[4], pos: pos(d[1]) }) %}
+lor -> land {% d => d[0] %} | lor "||" land {% bin %}
+land -> bor {% d => d[0] %} | land "&&" bor {% bin %}
+bor -> bxor {% d => d[0] %} | bor "|" bxor {% bin %}
+bxor -> band {% d => d[0] %} | bxor "^" band {% bin %}
+band -> equality {% d => d[0] %} | band "&" equality {% bin %}
+equality -> relation {% d => d[0] %} | equality ("==" | "!=") relation {% d => ({ k: 'binary', op: d[1][0].value, l: d[0], r: d[2], pos: pos(d[1][0]) }) %}
+relation -> shift {% d => d[0] %} | relation ("<" | "<=" | ">" | ">=") shift {% d => ({ k: 'binary', op: d[1][0].value, l: d[0], r: d[2], pos: pos(d[1][0]) }) %}
+shift -> additive {% d => d[0] %} | shift ("<<" | ">>" | ">>>") additive {% d => ({ k: 'binary', op: d[1][0].value, l: d[0], r: d[2], pos: pos(d[1][0]) }) %}
+additive -> mult {% d => d[0] %} | additive ("+" | "-") mult {% d => ({ k: 'binary', op: d[1][0].value, l: d[0], r: d[2], pos: pos(d[1][0]) }) %}
+mult -> unary {% d => d[0] %} | mult ("*" | "/" | "%") unary {% d => ({ k: 'binary', op: d[1][0].value, l: d[0], r: d[2], pos: pos(d[1][0]) }) %}
+unary -> postfix {% d => d[0] %}
+  | ("-" | "!" | "~" | "+") unary {% d => ({ k: 'unary', op: d[0][0].value, e: d[1], pos: pos(d[0][0]) }) %}
+  | ("++" | "--") unary {% d => ({ k: 'incdec', op: d[0][0].value, prefix: true, target: d[1], pos: pos(d[0][0]) }) %}
+postfix -> primary {% d => d[0] %}
+  | postfix "[" expr "]" {% d => ({ k: 'index', a: d[0], i: d[2], pos: pos(d[1]) }) %}
+  | postfix "." %ident {% d => ({ k: 'field', e: d[0], name: d[2].value, pos: pos(d[1]) }) %}
+  | postfix "." %number {% d => ({ k: 'proj', e: d[0], index: Number(d[2].value), pos: pos(d[1]) }) %}
+  | postfix "(" args ")" {% d => ({ k: 'call', fn: d[0], args: d[2], pos: pos(d[1]) }) %}
+  | postfix ("++" | "--") {% d => ({ k: 'incdec', op: d[1][0].value, prefix: false, target: d[0], pos: pos(d[1][0]) }) %}
+primary -> %number {% d => ({ k: 'int', value: Number(d[0].value), pos: pos(d[0]) }) %}
+  | %charlit {% d => { const b = lit(d[0].value.slice(1, -1), pos(d[0]), 'bad character literal'); if (b.length !== 1) throw Object.assign(new Error('a character literal holds one byte'), { popcPos: pos(d[0]) }); return { k: 'char', value: b[0], pos: pos(d[0]) }; } %}
+  | %strlit {% d => ({ k: 'string', bytes: lit(d[0].value.slice(1, -1), pos(d[0]), 'bad string literal'), pos: pos(d[0]) }) %}
+  | "true" {% d => ({ k: 'bool', value: true, pos: pos(d[0]) }) %}
+  | "false" {% d => ({ k: 'bool', value: false, pos: pos(d[0]) }) %}
+  | "null" {% d => ({ k: 'null', pos: pos(d[0]) }) %}
+  | qname {% d => ({ k: 'var', name: d[0].name, pos: d[0].pos }) %}
+  | "(" expr ")" {% d => d[1] %}
+  | "new" qname "(" args ")" {% d => ({ k: 'new', name: d[1].name, args: d[3], pos: pos(d[0]) }) %}
+  | "^" "(" args ")" {% d => ({ k: 'tuple', elems: d[2], pos: pos(d[0]) }) %}
+args -> null {% () => [] %} | args1 {% d => d[0] %}
+args1 -> expr {% d => [d[0]] %} | args1 "," expr {% d => [...d[0], d[2]] %}

@@ -1,0 +1,107 @@
+// popc's semantic types: what the type checker computes for every expression, and how each maps to a TAL type
+// (docs/popcorn.md §Representation).
+
+export interface StructInfo {
+  /** The TAL name of the struct's named type (namespace-qualified, e.g. Core__list). */
+  readonly tal: string;
+  /** The name as written. */
+  readonly name: string;
+  readonly nullable: boolean;
+  readonly tparams: readonly string[];
+  fields: { name: string; ty: Ty }[];
+}
+
+export type Ty =
+  | { k: 'int' } | { k: 'unsigned' } | { k: 'bool' } | { k: 'char' } | { k: 'string' } | { k: 'void' }
+  | { k: 'array'; elem: Ty }
+  | { k: 'tuple'; elems: Ty[] }
+  | { k: 'struct'; s: StructInfo; args: Ty[] }
+  | { k: 'var'; name: string }
+  | { k: 'fn'; ret: Ty; params: Ty[] }
+  | { k: 'null' }
+  | { k: 'exn' };
+
+export const INT: Ty = { k: 'int' }, UNSIGNED: Ty = { k: 'unsigned' }, BOOL: Ty = { k: 'bool' }, CHAR: Ty = { k: 'char' };
+export const STRING: Ty = { k: 'string' }, VOID: Ty = { k: 'void' }, NULL: Ty = { k: 'null' }, EXN: Ty = { k: 'exn' };
+
+/** Integer-like: int, unsigned, char (all one word, interconvertible as in C). */
+export const isNumeric = (t: Ty): boolean => t.k === 'int' || t.k === 'unsigned' || t.k === 'char';
+export const isNullable = (t: Ty): boolean => t.k === 'struct' && t.s.nullable;
+
+export function showTy(t: Ty): string {
+  switch (t.k) {
+    case 'int': case 'bool': case 'char': case 'string': case 'void': return t.k;
+    case 'unsigned': return 'unsigned int';
+    case 'array': return `${showTy(t.elem)}[]`;
+    case 'tuple': return `*(${t.elems.map(showTy).join(', ')})`;
+    case 'struct': return `${t.args.length ? `<${t.args.map(showTy).join(', ')}>` : ''}${t.s.name}`;
+    case 'var': return t.name;
+    case 'fn': return `${showTy(t.ret)}(${t.params.map(showTy).join(', ')})`;
+    case 'null': return 'null';
+    case 'exn': return 'exn';
+  }
+}
+
+export function sameTy(a: Ty, b: Ty): boolean {
+  if (a.k !== b.k) return false;
+  switch (a.k) {
+    case 'array': return sameTy(a.elem, (b as typeof a).elem);
+    case 'tuple': { const bb = b as typeof a; return a.elems.length === bb.elems.length && a.elems.every((e, i) => sameTy(e, bb.elems[i])); }
+    case 'struct': { const bb = b as typeof a; return a.s === bb.s && a.args.every((e, i) => sameTy(e, bb.args[i])); }
+    case 'var': return a.name === (b as typeof a).name;
+    case 'fn': { const bb = b as typeof a; return sameTy(a.ret, bb.ret) && a.params.length === bb.params.length && a.params.every((e, i) => sameTy(e, bb.params[i])); }
+    default: return true;
+  }
+}
+
+/** Whether a value of type `from` may be used where `to` is expected. */
+export function assignable(from: Ty, to: Ty): boolean {
+  if (sameTy(from, to)) return true;
+  if (isNumeric(from) && isNumeric(to)) return true;
+  if (from.k === 'null' && isNullable(to)) return true;
+  return false;
+}
+
+export function substTy(t: Ty, m: ReadonlyMap<string, Ty>): Ty {
+  switch (t.k) {
+    case 'var': return m.get(t.name) ?? t;
+    case 'array': return { k: 'array', elem: substTy(t.elem, m) };
+    case 'tuple': return { k: 'tuple', elems: t.elems.map(e => substTy(e, m)) };
+    case 'struct': return { k: 'struct', s: t.s, args: t.args.map(a => substTy(a, m)) };
+    case 'fn': return { k: 'fn', ret: substTy(t.ret, m), params: t.params.map(p => substTy(p, m)) };
+    default: return t;
+  }
+}
+
+/** Unify a parameter type (with the callee's variables `vars`) against an argument type, binding into `m`. */
+export function unify(param: Ty, arg: Ty, vars: ReadonlySet<string>, m: Map<string, Ty>): boolean {
+  if (param.k === 'var' && vars.has(param.name)) {
+    const bound = m.get(param.name);
+    if (bound) return assignable(arg, bound) || (arg.k === 'null' && isNullable(bound));
+    if (arg.k === 'null') return true; // decided by another argument, or left open
+    m.set(param.name, arg.k === 'char' || arg.k === 'unsigned' ? arg : arg);
+    return true;
+  }
+  if (arg.k === 'null') return isNullable(substTy(param, m)) || (param.k === 'struct' && param.s.nullable);
+  if (param.k !== arg.k) return isNumeric(param) && isNumeric(arg);
+  switch (param.k) {
+    case 'array': return unify(param.elem, (arg as typeof param).elem, vars, m);
+    case 'tuple': { const a = arg as typeof param; return param.elems.length === a.elems.length && param.elems.every((e, i) => unify(e, a.elems[i], vars, m)); }
+    case 'struct': { const a = arg as typeof param; return param.s === a.s && param.args.every((e, i) => unify(e, a.args[i], vars, m)); }
+    case 'fn': { const a = arg as typeof param; return param.params.length === a.params.length && unify(param.ret, a.ret, vars, m) && param.params.every((e, i) => unify(e, a.params[i], vars, m)); }
+    case 'var': return param.name === (arg as typeof param).name;
+    default: return true;
+  }
+}
+
+/** Type variables occurring in t. */
+export function varsOf(t: Ty, out = new Set<string>()): Set<string> {
+  switch (t.k) {
+    case 'var': out.add(t.name); break;
+    case 'array': varsOf(t.elem, out); break;
+    case 'tuple': t.elems.forEach(e => varsOf(e, out)); break;
+    case 'struct': t.args.forEach(e => varsOf(e, out)); break;
+    case 'fn': varsOf(t.ret, out); t.params.forEach(e => varsOf(e, out)); break;
+  }
+  return out;
+}
