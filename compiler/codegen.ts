@@ -75,6 +75,8 @@ class Gen {
   private live = new Set<LocalVar>();
   private falls = false;
   private loopTargets: { brk: string; cont?: string }[] = [];
+  /** Labels some jump targets. */
+  private readonly used = new Set<string>();
 
   constructor(private readonly c: Checked) {}
 
@@ -192,7 +194,13 @@ class Gen {
   private jump(op: string, label: string): void {
     if (this.generic) this.text.push(`    .tal_inst ${this.f.tparams.map(p => `t_${p}`).join(', ')}, r`);
     this.emit(`${op} ${label}`);
+    this.used.add(label);
     if (op === 'jmp') this.falls = false;
+  }
+
+  /** Place a label only if control can get there (by falling in or by a jump); else the code after is dead. */
+  private labelIfReached(name: string, regs: Record<string, string> = {}): void {
+    if (this.falls || this.used.has(name)) this.label(name, regs);
   }
 
   /** A jump to a shared failure block (its type takes any stack). */
@@ -288,12 +296,13 @@ class Gen {
         if (s.else) {
           const thenFalls = this.falls;
           if (thenFalls) this.jump('jmp', end);
-          this.label(elseL);
+          this.falls = false;
+          this.labelIfReached(elseL);
           this.stmt(s.else);
           this.live = live;
-          if (thenFalls || this.falls) this.label(end);
+          this.labelIfReached(end);
         } else {
-          this.label(elseL);
+          this.labelIfReached(elseL);
         }
         return;
       }
@@ -305,7 +314,7 @@ class Gen {
         this.stmt(s.body);
         this.loopTargets.pop();
         if (this.falls) this.jump('jmp', head);
-        this.label(exit);
+        this.labelIfReached(exit);
         return;
       }
       case 'do': {
@@ -314,9 +323,9 @@ class Gen {
         this.loopTargets.push({ brk: exit, cont });
         this.stmt(s.body);
         this.loopTargets.pop();
-        this.label(cont);
-        this.branch(s.c, head, true);
-        this.label(exit);
+        this.labelIfReached(cont);
+        if (this.falls) this.branch(s.c, head, true);
+        this.labelIfReached(exit);
         return;
       }
       case 'for': {
@@ -329,10 +338,12 @@ class Gen {
         this.loopTargets.push({ brk: exit, cont });
         this.stmt(s.body);
         this.loopTargets.pop();
-        this.label(cont);
-        for (const e of s.step ?? []) this.expr(e);
-        this.jump('jmp', head);
-        this.label(exit);
+        this.labelIfReached(cont);
+        if (this.falls) {
+          for (const e of s.step ?? []) this.expr(e);
+          this.jump('jmp', head);
+        }
+        this.labelIfReached(exit);
         this.live = live;
         return;
       }
@@ -355,10 +366,11 @@ class Gen {
           this.stmt({ k: 'block', body: c.body, pos: c.pos });
           if (this.falls) this.jump('jmp', end);
         });
+        this.falls = false;
         this.label(dflt);
         if (s.dflt) this.stmt({ k: 'block', body: s.dflt, pos: s.pos });
         this.loopTargets.pop();
-        this.label(end);
+        this.labelIfReached(end);
         return;
       }
       case 'break': this.jump('jmp', this.loopTargets[this.loopTargets.length - 1].brk); return;
@@ -414,7 +426,7 @@ class Gen {
         const skip = this.newLabel('sc');
         this.branch(e.l, skip, !when);
         this.branch(e.r, target, when);
-        this.label(skip);
+        this.labelIfReached(skip);
       }
       return;
     }

@@ -58,7 +58,7 @@ basetype -> "int" {% d => ({ k: 'prim', name: 'int', pos: pos(d[0]) }) %}
   | "<" typelist1 ">" qname {% d => ({ k: 'named', name: d[3].name, args: d[1], pos: pos(d[0]) }) %}
   | "*" "(" typelist1 ")" {% d => ({ k: 'tuple', elems: d[2], pos: pos(d[0]) }) %}
 qname -> %ident {% d => ({ name: { name: d[0].value }, pos: pos(d[0]) }) %}
-  | %ident "::" %ident {% d => ({ name: { ns: d[0].value, name: d[2].value }, pos: pos(d[0]) }) %}
+  | %ident "::" (%ident | "open") {% d => ({ name: { ns: d[0].value, name: d[2][0].value }, pos: pos(d[0]) }) %}
 
 initializer -> "=" expr {% d => d[1] %} | "=" arraylit {% d => d[1] %}
 arraylit -> "{" args "}" {% d => ({ k: 'arraylit', elems: d[1], pos: pos(d[0]) }) %}
