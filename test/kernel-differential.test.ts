@@ -7,8 +7,8 @@
 //   3. bad pointers (unmapped, kernel space, NULL, straddling the end of a mapped page) in a raw i386 program
 //   4. hostile executables and argument lists: talrun never throws, and refuses with 126 as a shell does
 import test from 'ava';
-import { spawnSync } from 'node:child_process';
-import { chmodSync, readFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { assemble } from '../tal/asm/assembler.ts';
 import { bootKernel, outcome, runProgram, start, type SyncRun, type TalrunOptions } from '../kernel/talrun.ts';
@@ -370,6 +370,29 @@ test.failing('truncated after the last segment byte (section headers cut off): u
     const r = runProgram(image, ['hello'], MODES.user);
     t.is(r.status, 0, `${n} bytes: ${r.message ?? ''}`);
     t.is(text(r.stdout), nat.stdout, `${n} bytes`);
+  }
+});
+
+// The same in another shape: `ld -N` (omagic) links text and data into one RWX segment at a page offset of 0x54;
+// Linux runs it (with a linker warning), the user-mode loader refuses "segment 0 is both writable and executable".
+test.failing('an executable with one RWX segment (ld -N): user mode runs it as Linux does', t => {
+  if (!haveBinutils()) throw new Error('no binutils');
+  const dir = scratch('ktal-omagic-');
+  try {
+    writeFileSync(join(dir.dir, 'w.s'), [
+      '.globl _start', '.text', '_start:', 'mov $4, %eax', 'mov $1, %ebx', 'mov $msg, %ecx', 'mov $3, %edx', 'int $0x80',
+      'mov $1, %eax', 'mov $7, %ebx', 'int $0x80', '.data', 'msg: .ascii "ok\\n"', ''].join('\n'));
+    execFileSync('as', ['--32', '-o', 'w.o', 'w.s'], { cwd: dir.dir, stdio: 'ignore' });
+    execFileSync('ld', ['-m', 'elf_i386', '-N', '-o', 'w', 'w.o'], { cwd: dir.dir, stdio: 'ignore' });
+    const image = new Uint8Array(readFileSync(join(dir.dir, 'w')));
+    const nat = nativeImage(image);
+    t.is(nat.what, 'status 7');
+    t.is(nat.stdout, 'ok\n');
+    const r = runProgram(image, ['w'], MODES.user);
+    t.is(r.status, 7, r.message);
+    t.is(text(r.stdout), 'ok\n');
+  } finally {
+    dir.done();
   }
 });
 
