@@ -611,7 +611,7 @@ export class Kernel {
         throw new Error(`internal: machine stopped: ${why}`);
       }
       if (exit === 'triple-fault') {
-        this.panicMessage = `triple fault: ${m.stopReason}`;
+        this.panicMessage = m.stopReason; // "triple fault at eip …: the chain of faults"
         for (const t of [...this.tasks]) this.doExit(t, 0, SIGKILL, `kernel panic: ${this.panicMessage}`);
         return 'panic';
       }

@@ -131,7 +131,7 @@ const FUNCTIONS: Record<string, ImportFunction> = {
   },
   tal_args: c => {
     const arr = allocate(c, 4 + 4 * c.t.argv.length);
-    const words = Int32Array.of(c.t.argv.length, ...c.t.argv.map(s => newBytes(c, Buffer.from(s, 'utf8'))));
+    const words = Int32Array.of(c.t.argv.length, ...c.t.argv.map(s => newBytes(c, Buffer.from(s, 'latin1'))));
     c.t.mm!.poke(arr, new Uint8Array(words.buffer));
     return arr;
   },

@@ -89,7 +89,7 @@ export function outcome(k: Kernel, pid: number, exit: KernelExit): RunOutcome {
   if (exit === 'panic') return { ...base, status: STATUS_PANIC, signal: null, message: `talrun: kernel panic: ${k.panicMessage}` };
   if (!info) return { ...base, status: STATUS_HUNG, signal: null, message: `talrun: the program did not finish (${exit})` };
   const message = info.signal
-    ? `talrun: ${k.powerOffReason ? `the machine was powered off (${k.powerOffReason}); ` : ''}${info.signal}${info.fault ? `: ${info.fault}` : ''}`
+    ? `talrun: ${info.signal}${info.fault ? `: ${info.fault}` : ''}`
     : undefined;
   return { ...base, status: info.status, signal: info.signal, exit: info, ...(message ? { message } : {}) };
 }

@@ -132,7 +132,7 @@ for (const e of exampleRuns) {
 // the argv byte strings as UTF-8 again (Buffer.from(s, 'utf8')), where the user-mode initial stack copies the bytes
 // (latin1). An argument byte >= 0x80 reaches a kernel-mode program as two bytes: the UTF-8 argument 'ü' (C3 BC)
 // arrives as C3 83 C2 BC. This fails until tal_args copies the bytes.
-test.failing('example echo with UTF-8 arguments in kernel mode: the same bytes as natively', t => {
+test('example echo with UTF-8 arguments in kernel mode: the same bytes as natively', t => {
   const { elf, exe } = build(join(EXAMPLES, 'echo.tal'));
   const args = ['ünïcödé', '€'];
   const want = native(exe, args);
@@ -213,21 +213,21 @@ const I386_NOT_COMPAT: Record<string, string> = {
 };
 
 /**
- * Differences from Linux (any architecture) found here, each checked by a test.failing below:
- * the lines of stdout (by label) that each one changes.
+ * Differences from Linux this test once found in the kernel (each since fixed; each keeps its own test below, so
+ * that it stays fixed): the lines of stdout (by label) that each one changed.
  */
 const KNOWN_DIFFERENCES: Record<string, { lines: string[]; what: string }> = {
   'write(/dev/null) of an unmapped user buffer': {
     lines: ['write /dev/null unmapped'],
-    what: 'Linux: access_ok passes and write_null never reads the buffer, so it returns the count (8); ktal: -EFAULT',
+    what: 'Linux: access_ok passes and write_null never reads the buffer, so it returns the count (8); ktal gave -EFAULT',
   },
   'write to the console (a tty; natively a pipe) of a buffer straddling into an unmapped page': {
     lines: ['write stdout bss edge-4 count 8'],
-    what: 'Linux: tty_write (and pipe_write) copy the chunk first and give -EFAULT, writing nothing; ktal writes the 4 mapped bytes and returns 4',
+    what: 'Linux: tty_write (and pipe_write) copy the chunk first and give -EFAULT, writing nothing; ktal wrote the 4 mapped bytes and returned 4',
   },
   'getdents64 into a buffer straddling into an unmapped page': {
     lines: ['getdents64 bss edge-64 count 4096', 'getdents64 again', 'getdents64 bss edge-16 count 4096', 'getdents64 bss edge-64 count 64'],
-    what: 'Linux: filldir64 stops at the fault and getdents64 returns the whole records before it (48: two 24-byte records) and moves on; ktal: -EFAULT, nothing consumed',
+    what: 'Linux: filldir64 stops at the fault and getdents64 returns the whole records before it (48: two 24-byte records) and moves on; ktal gave -EFAULT, nothing consumed',
   },
 };
 
@@ -272,8 +272,8 @@ test('bad pointers: the same errors (and partial counts) as Linux, apart from th
 });
 
 for (const [name, d] of Object.entries(KNOWN_DIFFERENCES)) {
-  // A difference from Linux in the kernel (reported; kernel/ is not changed here): this fails until it is fixed.
-  test.failing(`bad pointers, a difference from Linux: ${name}`, t => {
+  // A difference from Linux this test found in the kernel, now fixed.
+  test(`bad pointers, as Linux: ${name}`, t => {
     if (!badptr) throw new Error('no binutils');
     t.log(d.what);
     const expected = byLabel(badptr.want.stdout);
@@ -344,7 +344,7 @@ test('truncated executables: refused with 126 and a message, never thrown', t =>
     if (n < complete) {
       refuses(t, image, `${n} of ${elf.length} bytes`);
     } else {
-      // Every segment's bytes are there (only section headers are cut): Linux runs it. See the test.failing below.
+      // Every segment's bytes are there (only section headers are cut): Linux runs it. See the test below.
       for (const mode of ['user', 'kernel'] as const) {
         const r = runProgram(image, ['hello'], { ...MODES[mode], maxInstructions: 1e6 });
         t.true(r.status === 126 ? r.message !== undefined : r.status === 0, `${n} bytes (${mode})`);
@@ -357,11 +357,11 @@ test('truncated executables: refused with 126 and a message, never thrown', t =>
   t.log([...linux].map(([what, ns]) => `natively ${what}: ${ns.length} prefix(es) from ${ns[0]} to ${ns[ns.length - 1]} bytes`).join('; '));
 });
 
-// A difference from Linux in the loader (kernel/exec/loader.ts through tal/elf.ts readElf): in user mode "any static
-// i386 ELF" runs, but a file whose segments are complete and whose section header table (which Linux never reads)
-// is cut off, or whose empty (p_filesz 0, bss-only) segment has a p_offset past the end, is refused with 126.
-// Linux runs these. This fails until the loader accepts them.
-test.failing('truncated after the last segment byte (section headers cut off): user mode runs it as Linux does', t => {
+// Found here and fixed: the loader read executables with the checker's strict reader, so a file whose segments are
+// complete but whose section header table (which Linux never reads) is cut off, or whose empty (p_filesz 0,
+// bss-only) segment has a p_offset past the end, was refused with 126. Linux runs these, and so does the loader now
+// (kernel/exec/elf.ts reads what load_elf_binary reads).
+test('truncated after the last segment byte (section headers cut off): user mode runs it as Linux does', t => {
   const elf = hello().elf;
   for (const n of [completeLength(elf), 8192, elf.length - 1]) {
     const image = elf.subarray(0, n);
@@ -374,8 +374,9 @@ test.failing('truncated after the last segment byte (section headers cut off): u
 });
 
 // The same in another shape: `ld -N` (omagic) links text and data into one RWX segment at a page offset of 0x54;
-// Linux runs it (with a linker warning), the user-mode loader refuses "segment 0 is both writable and executable".
-test.failing('an executable with one RWX segment (ld -N): user mode runs it as Linux does', t => {
+// Linux runs it (with a linker warning); the user-mode loader refused it ("segment 0 is both writable and
+// executable") until it read executables as Linux does. Kernel mode still refuses it: the checker does.
+test('an executable with one RWX segment (ld -N): user mode runs it as Linux does', t => {
   if (!haveBinutils()) throw new Error('no binutils');
   const dir = scratch('ktal-omagic-');
   try {

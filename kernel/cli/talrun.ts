@@ -75,7 +75,8 @@ process.stdin.on('end', () => { kernel.endInput(); nudge(); });
 process.stdin.on('error', () => { kernel.endInput(); nudge(); });
 process.on('SIGINT', () => { kernel.interrupt(); nudge(); });
 
-const started = start(kernel, image, positional, options);
+// The kernel's strings are byte strings (one char per byte); the command line arrives as UTF-8.
+const started = start(kernel, image, positional.map(a => Buffer.from(a, 'utf8').toString('latin1')), options);
 const mode = `${argv.kernel ? 'kernel' : 'user'}${argv.pti ? '+pti' : ''}`;
 
 async function main(pid: number): Promise<RunOutcome> {

@@ -4,7 +4,8 @@
 // the kernel's functions. In user mode any static i386 executable runs (the hardware guards the kernel); the
 // import slots keep the addresses of the file's own user-mode runtime stubs.
 
-import { readElf, ElfError, PT_LOAD, PF_W, type ElfImage } from '../../tal/elf.ts';
+import { ExecError } from './loader-error.ts';
+import { readExecutable, PF_W, type Executable } from './elf.ts';
 import { checkElf, formatCheckError } from '../../tal/check/checker.ts';
 import { readProgram, ProgramError, type Program } from '../../tal/check/program.ts';
 import type { Kernel } from '../kernel.ts';
@@ -12,11 +13,7 @@ import type { Task } from '../task.ts';
 import { OutOfMemory, TASK_SIZE, pageUp, pageDown } from '../mm.ts';
 import { buildInitialStack, STK_LIM } from './stack.ts';
 
-/** The file cannot be run: talrun prints `message` and exits with `status` (126, as a shell does). */
-export class ExecError extends Error {
-  override name = 'ExecError';
-  constructor(message: string, readonly status = 126) { super(message); }
-}
+export { ExecError };
 
 export interface LoadedProgram {
   /** Where the program starts: the ELF entry in user mode, the checked `main` label in kernel mode. */
@@ -35,13 +32,7 @@ export interface LoadOptions {
 }
 
 export function loadProgram(k: Kernel, t: Task, image: Uint8Array, o: LoadOptions): LoadedProgram {
-  let img: ElfImage;
-  try {
-    img = readElf(image);
-  } catch (e) {
-    if (e instanceof ElfError) throw new ExecError(`${o.filename}: cannot execute binary file: Exec format error (${e.message})`);
-    throw e;
-  }
+  const img: Executable = readExecutable(image, o.filename);
   let program: Program | undefined;
   if (o.kernelMode) {
     if (o.verify) {
@@ -60,23 +51,19 @@ export function loadProgram(k: Kernel, t: Task, image: Uint8Array, o: LoadOption
   try {
     let end = 0;
     for (const seg of img.segments) {
-      if (seg.type !== PT_LOAD || seg.memsz === 0) continue;
-      if (seg.vaddr + seg.memsz > TASK_SIZE || seg.vaddr + seg.memsz < seg.vaddr) {
-        throw new ExecError(`${o.filename}: cannot execute binary file: a segment reaches kernel space`);
-      }
       mm.mapRange(seg.vaddr, seg.vaddr + seg.memsz, { writable: (seg.flags & PF_W) !== 0 });
-      mm.poke(seg.vaddr, img.bytes.subarray(seg.offset, seg.offset + seg.filesz));
+      mm.poke(seg.vaddr, image.subarray(seg.offset, seg.offset + seg.filesz));
       end = Math.max(end, seg.vaddr + seg.memsz);
     }
     t.brkStart = t.brk = pageUp(end);
 
     const creds = { uid: t.cred.uid, euid: t.cred.euid, gid: t.cred.gid, egid: t.cred.egid };
     const random = Uint8Array.from({ length: 16 }, (_, i) => (i * 37 + 11) & 0xff); // fixed: runs are reproducible
-    const phoff = new DataView(img.bytes.buffer, img.bytes.byteOffset).getUint32(28, true);
-    const phseg = img.segments.find(s => s.type === PT_LOAD && phoff >= s.offset && phoff < s.offset + s.filesz);
+    const phoff = img.phoff;
+    const phseg = img.segments.find(s => phoff >= s.offset && phoff < s.offset + s.filesz);
     const stack = buildInitialStack({
       argv: o.argv, envp: o.envp, creds, entry: img.entry, phdr: phseg ? phseg.vaddr + (phoff - phseg.offset) : 0,
-      phnum: img.segments.length, filename: o.filename, random, top: TASK_SIZE,
+      phnum: img.phnum, filename: o.filename, random, top: TASK_SIZE,
     });
     if (typeof stack === 'number') throw new ExecError(`${o.filename}: Argument list too long`);
     if (o.kernelMode) {

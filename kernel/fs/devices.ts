@@ -25,6 +25,7 @@ const zeroLseek = (file: OpenFile) => (file.pos = 0);
 export const nullOps: FileOps = {
   read: () => 0,
   write: (_file: OpenFile, buf: Uint8Array) => buf.length,
+  discardsWrites: true,
   llseek: zeroLseek,
 };
 
@@ -68,6 +69,7 @@ export class Console {
   constructor(public hooks: ConsoleHooks = { write: () => {} }) {
     this.fops = {
       stream: true,
+      writeChunk: 2048, // tty_write's chunk (drivers/tty/tty_io.c)
       read: (_file, buf) => this.read(buf),
       write: (file, buf) => {
         this.hooks.write(file.priv === 2 ? 2 : 1, buf.slice());

@@ -43,6 +43,16 @@ export interface FileOps {
   ioctl?(file: OpenFile, cmd: number, arg: number): number;
   /** FMODE_STREAM: the file has no position (lseek, pread and pwrite give ESPIPE). */
   stream?: boolean;
+  /**
+   * The driver's write never looks at the data (write_null): the system call does not copy it from user memory, so
+   * a bad buffer is not noticed beyond access_ok.
+   */
+  discardsWrites?: boolean;
+  /**
+   * The driver copies from user memory in chunks of this many bytes, each all or nothing (a tty's write copies
+   * 2048-byte chunks with one copy_from_user each): a fault in a chunk writes none of it.
+   */
+  writeChunk?: number;
 }
 
 export class OpenFile {

@@ -145,10 +145,13 @@ export function sys_write(proc: FileProc, user: UserMemory, fd: number, buf: num
   if (count > 0x7fffffff) return -EINVAL;
   count = Math.min(count, MAX_RW_COUNT);
   if (count === 0) return vfsWrite(file, new Uint8Array(0));
+  if (file.fops.discardsWrites) return vfsWrite(file, new Uint8Array(count));
+  const chunk = file.fops.writeChunk ?? CHUNK;
   let done = 0;
   while (done < count) {
-    const want = Math.min(CHUNK, count - done);
-    const kbuf = copyInPartial(user, u32(buf + done), want);
+    const want = Math.min(chunk, count - done);
+    const whole = file.fops.writeChunk !== undefined ? user.copyIn(u32(buf + done), want) : undefined;
+    const kbuf = whole === undefined ? copyInPartial(user, u32(buf + done), want) : typeof whole === 'number' ? new Uint8Array(0) : whole;
     if (kbuf.length === 0) return done > 0 ? done : -EFAULT;
     const n = vfsWrite(file, kbuf);
     if (n < 0) return done > 0 ? done : n;
@@ -224,11 +227,20 @@ export function sys_getdents64(proc: FileProc, user: UserMemory, fd: number, dir
   const before = file.pos;
   const n = getdents64(file, kbuf);
   if (n <= 0) return n;
-  if (user.copyOut(dirent, kbuf.subarray(0, n)) < 0) {
-    file.pos = before;
-    return -EFAULT;
+  if (user.copyOut(dirent, kbuf.subarray(0, n)) === 0) return n;
+  // filldir64 copies record by record: the records before the first that faults are returned, and the position
+  // is the d_off of the last of them.
+  const v = new DataView(kbuf.buffer, kbuf.byteOffset, n);
+  let done = 0;
+  let pos = before;
+  while (done < n) {
+    const reclen = v.getUint16(done + 16, true);
+    if (user.copyOut(u32(dirent + done), kbuf.subarray(done, done + reclen)) < 0) break;
+    pos = Number(v.getBigInt64(done + 8, true));
+    done += reclen;
   }
-  return n;
+  file.pos = pos;
+  return done > 0 ? done : -EFAULT;
 }
 
 /** getcwd(buf, size): the length with the NUL; ERANGE if it does not fit; ENOENT once the cwd is removed. */
