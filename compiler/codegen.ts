@@ -183,16 +183,27 @@ class Gen {
     return [...this.stack.slice(from).map(s => this.slotType(s)), 'r'].join(' :: ');
   }
 
+  /**
+   * Instructions at the current point. After a jmp, ret or a call that does not return, and before the next label,
+   * code is unreachable (e.g. `true || f()` or `!true ? a : b`): it is not emitted, since the checker refuses
+   * unlabeled code there.
+   */
   private emit(...lines: string[]): void {
+    if (!this.falls) return;
     for (const l of lines) this.text.push(`    ${l}`);
-    this.falls = true;
+  }
+
+  /** A `.tal_inst` for the next instruction (dropped with it when unreachable). */
+  private inst(args: string): void {
+    if (this.falls) this.text.push(`    .tal_inst ${args}`);
   }
 
   private newLabel(hint: string): string { return `L${this.labels++}_${hint}`; }
 
   /** A jump (jmp or jcc) to a label of this function: in polymorphic code, with its instantiation. */
   private jump(op: string, label: string): void {
-    if (this.generic) this.text.push(`    .tal_inst ${this.f.tparams.map(p => `t_${p}`).join(', ')}, r`);
+    if (!this.falls) return;
+    if (this.generic) this.inst(`${this.f.tparams.map(p => `t_${p}`).join(', ')}, r`);
     this.emit(`${op} ${label}`);
     this.used.add(label);
     if (op === 'jmp') this.falls = false;
@@ -579,7 +590,7 @@ class Gen {
       this.push(talTy(this.ty(p)));
     }
     this.emit(`push ${4 * parts.length}`);
-    this.text.push(`    .tal_inst ${tuple}`);
+    this.inst(tuple);
     this.emit('call DWORD PTR [tal_alloc]', 'add esp, 4');
     for (let i = parts.length - 1; i >= 0; i--) {
       this.pop('ecx');
@@ -590,16 +601,17 @@ class Gen {
   private arrayLiteral(e: Extract<Expr, { k: 'arraylit' }>, ty: Ty): void {
     const elem = ty.k === 'array' ? ty.elem : ty;
     const et = talTy(elem);
-    this.expr(e.elems[0]);
+    const element = (x: Expr): void => { if (x.k === 'arraylit') this.arrayLiteral(x, elem); else this.expr(x); };
+    element(e.elems[0]);
     this.push(et);
     this.emit(`push ${e.elems.length}`);
     this.stack.unshift({ k: 'temp', ty: 'int' });
-    this.text.push(`    .tal_inst ${et}`);
+    this.inst(et);
     this.emit('call DWORD PTR [tal_new_array]');
     this.drop(2);
     for (let i = 1; i < e.elems.length; i++) {
       this.push(`*arr(${et})`);
-      this.expr(e.elems[i]);
+      element(e.elems[i]);
       this.emit('mov edx, eax');
       this.pop('eax');
       this.emit(`mov ecx, ${i}`, 'cmp ecx, DWORD PTR [eax]');
@@ -752,7 +764,7 @@ class Gen {
     } else if (t.k === 'fun') {
       if (t.f.tparams.length) {
         const inst = t.f.tparams.map(p => talTy(info.inst.get(p)!));
-        this.text.push(`    .tal_inst ${[...inst, this.stackText(e.args.length)].join(', ')}`);
+        this.inst([...inst, this.stackText(e.args.length)].join(', '));
       }
       this.emit(`call ${t.f.tal}`);
     } else {
@@ -782,7 +794,7 @@ class Gen {
         this.push(elem);
         this.expr(e.args[0]);
         this.push('int');
-        this.text.push(`    .tal_inst ${elem}`);
+        this.inst(elem);
         this.emit('call DWORD PTR [tal_new_array]');
         this.drop(2);
         return;

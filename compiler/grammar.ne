@@ -40,8 +40,10 @@ paramlist -> declarator {% d => [d[0]] %} | paramlist "," declarator {% d => [..
 
 # T x · T x[] · T f(T1, …): a name with its type (C declarator forms that Popcorn keeps).
 declarator -> type %ident {% d => ({ name: d[1].value, type: d[0], pos: pos(d[1]) }) %}
-  | type %ident "[" "]" {% d => ({ name: d[1].value, type: { k: 'array', elem: d[0], pos: d[0].pos }, pos: pos(d[1]) }) %}
+  | type %ident brackets {% d => ({ name: d[1].value, type: d[2].reduce((t: TypeExpr) => ({ k: 'array', elem: t, pos: d[0].pos }), d[0]), pos: pos(d[1]) }) %}
   | type %ident "(" typelist ")" {% d => ({ name: d[1].value, type: { k: 'fn', ret: d[0], params: d[3], pos: d[0].pos }, pos: pos(d[1]) }) %}
+
+brackets -> "[" "]" {% () => [null] %} | brackets "[" "]" {% d => [...d[0], null] %}
 
 typelist -> null {% () => [] %} | typelist1 {% d => d[0] %}
 typelist1 -> type {% d => [d[0]] %} | typelist1 "," type {% d => [...d[0], d[2]] %}
@@ -56,12 +58,18 @@ basetype -> "int" {% d => ({ k: 'prim', name: 'int', pos: pos(d[0]) }) %}
   | "void" {% d => ({ k: 'prim', name: 'void', pos: pos(d[0]) }) %}
   | qname {% d => ({ k: 'named', name: d[0].name, args: [], pos: d[0].pos }) %}
   | "<" typelist1 ">" qname {% d => ({ k: 'named', name: d[3].name, args: d[1], pos: pos(d[0]) }) %}
+  # `<<int>list>list`: the lexer reads the two opening brackets as one shift token.
+  | "<<" typelist1 ">" qname typetail ">" qname {% d => ({ k: 'named', name: d[6].name, args: [{ k: 'named', name: d[3].name, args: d[1], pos: pos(d[0]) }, ...d[4]], pos: pos(d[0]) }) %}
   | "*" "(" typelist1 ")" {% d => ({ k: 'tuple', elems: d[2], pos: pos(d[0]) }) %}
+typetail -> null {% () => [] %} | "," typelist1 {% d => d[1] %}
 qname -> %ident {% d => ({ name: { name: d[0].value }, pos: pos(d[0]) }) %}
   | %ident "::" (%ident | "open") {% d => ({ name: { ns: d[0].value, name: d[2][0].value }, pos: pos(d[0]) }) %}
 
 initializer -> "=" expr {% d => d[1] %} | "=" arraylit {% d => d[1] %}
-arraylit -> "{" args "}" {% d => ({ k: 'arraylit', elems: d[1], pos: pos(d[0]) }) %}
+arraylit -> "{" initlist "}" {% d => ({ k: 'arraylit', elems: d[1], pos: pos(d[0]) }) %}
+initlist -> null {% () => [] %} | initlist1 {% d => d[0] %}
+initlist1 -> initelem {% d => [d[0]] %} | initlist1 "," initelem {% d => [...d[0], d[2]] %}
+initelem -> expr {% d => d[0] %} | arraylit {% d => d[0] %}
 
 # ---- statements ----
 block -> "{" stmt:* "}" {% d => ({ k: 'block', body: d[1], pos: pos(d[0]) }) %}
