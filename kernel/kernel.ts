@@ -34,8 +34,11 @@ import { contextUserMemory, type UserMemory } from './syscalls/usermem.ts';
 import { FILE_SYSCALLS } from './syscalls/files.ts';
 import { SYS, NR_SYSCALLS, syscallName } from './syscalls/numbers.ts';
 import { PROC_SYSCALLS } from './syscalls/proc.ts';
-import { EAGAIN, ENOSYS } from './errno.ts';
-import { SIGNALS, SIGKILL, SIGSEGV, SIGFPE, SIGILL, SIGTRAP, SIGBUS, signalName, isFatalByDefault } from './signal.ts';
+import { NET_SYSCALLS, MSG_NOSIGNAL } from './syscalls/net.ts';
+import { NetStack, WaitQueue, POLLIN, POLLOUT } from './net/socket.ts';
+import type { OpenFile } from './fs/file.ts';
+import { EAGAIN, ENOSYS, EPIPE } from './errno.ts';
+import { SIGNALS, SIGKILL, SIGSEGV, SIGFPE, SIGILL, SIGTRAP, SIGBUS, SIGPIPE, signalName, isFatalByDefault } from './signal.ts';
 import { loadProgram, ExecError, type LoadedProgram } from './exec/loader.ts';
 import { bindKernelInterface } from './ktal.ts';
 
@@ -127,6 +130,13 @@ export class Kernel {
   readonly syscalls = new Map<number, Syscall>();
   panicMessage: string | undefined;
   hungMessage: string | undefined;
+  /** Sockets (loopback, and bridges to the host). */
+  readonly net: NetStack;
+  /**
+   * Event sources outside the machine (published ports, open bridged connections): while there are any, a machine
+   * with nothing to run returns to the host ('idle') to wait for them.
+   */
+  hostSources = 0;
 
   private readonly kdata: number; // physical: current_task (0), jiffies (4)
   private readonly taskTable: number;
@@ -165,6 +175,7 @@ export class Kernel {
     const output = opts.onOutput ?? ((fd: 1 | 2, bytes: Uint8Array) => { this.output.push({ fd, bytes }); });
     this.vfs = opts.vfs ?? new Vfs();
     this.vfs.console.hooks = { write: (fd, bytes) => output(fd === 2 ? 2 : 1, bytes) };
+    this.net = new NetStack(this.vfs.ns);
 
     // Kernel data, the task table and the syscall table, in low memory (mapped at PAGE_OFFSET + phys).
     this.kdata = bare.allocLow(PAGE_SIZE);
@@ -178,7 +189,12 @@ export class Kernel {
     // System calls: one kernel function each, their addresses in the table; the rest -ENOSYS.
     for (const [nr, fn] of FILE_SYSCALLS) this.syscalls.set(nr, (_k, t, user, ...a) => fn(t, user, ...a));
     for (const [nr, fn] of PROC_SYSCALLS) this.syscalls.set(nr, fn);
+    for (const [nr, fn] of NET_SYSCALLS) this.syscalls.set(nr, fn);
     this.syscalls.set(SYS.read, (k, t, user, fd, buf, count) => k.blockingRead(t, user, fd, buf, count));
+    this.syscalls.set(SYS.write, (k, t, user, fd, buf, count) => {
+      const file = t.files.get(fd >>> 0 > 0x7fffffff ? -1 : fd);
+      return file && k.net.isSocket(file) ? k.blockingWrite(t, user, file, buf, count, 0, SYS.write) : FILE_SYSCALLS.get(SYS.write)!(t, user, fd, buf, count);
+    });
     const ni = this.kfunc('sys_ni_syscall', (ctx, t) => {
       this.countSyscall(t, ctx.read32(ctx.reg(4) + 4 + PT.ORIG_EAX));
       return -ENOSYS;
@@ -311,7 +327,12 @@ export class Kernel {
     ctx.jump(ctx.read32(sp));
     if (next === this.idle) {
       if (this.tasks.length === 0) ctx.stop('done');
-      else if (this.tasks.every(x => x.state === TASK_INTERRUPTIBLE && x.waitingForHost)) ctx.stop('idle');
+      else if (this.tasks.every(x => x.state === TASK_INTERRUPTIBLE)) {
+        // Nothing can run. Return to the host if only it can change that (input, a connection); with timers
+        // pending and nothing from outside, the CPU idles until the next tick instead.
+        const timed = this.tasks.some(x => x.wakeAt < Infinity);
+        if (!timed || this.hostSources > 0 || this.tasks.some(x => x.waitingForHost)) ctx.stop('idle');
+      }
     }
   }
 
@@ -354,7 +375,63 @@ export class Kernel {
       this.vfs.console.whenReadable(() => { t.waitingForHost = false; this.wake(t); });
       return BLOCK;
     }
+    const sock = this.net.socketOf(file);
+    if (sock) return this.sleepOn(t, sock.queues());
     return r;
+  }
+
+  /**
+   * write(2)/sendto(2) on a socket: a blocking socket sends everything, sleeping while the peer's queue is full
+   * (the bytes already sent are kept in the task across the restarts); EPIPE raises SIGPIPE unless MSG_NOSIGNAL.
+   */
+  blockingWrite(t: Task, user: UserMemory, file: OpenFile, buf: number, count: number, flags: number, nr: number): SysResult {
+    void nr;
+    const sock = this.net.socketOf(file)!;
+    const total = count >>> 0;
+    const done = t.ioProgress;
+    const nonblock = (file.flags & O_NONBLOCK) !== 0 || (flags & 0x40) !== 0;
+    let sent = done;
+    while (sent < total) {
+      const n = Math.min(total - sent, 65536, Math.max(sock.ep && !sock.ep.host ? sock.peerSpace() : 65536, 1));
+      const b = user.copyIn((buf + sent) | 0, n);
+      if (typeof b === 'number') { t.ioProgress = 0; return sent > 0 ? sent : b; }
+      const r = sock.write(b);
+      if (r === -EAGAIN) {
+        if (nonblock) { t.ioProgress = 0; return sent > 0 ? sent : -EAGAIN; }
+        t.ioProgress = sent;
+        return this.sleepOn(t, sock.queues());
+      }
+      if (r < 0) {
+        t.ioProgress = 0;
+        if (sent > 0) return sent;
+        if (r === -EPIPE && !(flags & MSG_NOSIGNAL)) this.sendSignal(t, SIGPIPE);
+        return r;
+      }
+      sent += r;
+    }
+    t.ioProgress = 0;
+    return sent;
+  }
+
+  /** Sleep until one of the queues is woken (or the deadline, in simulated ns, passes); the call then restarts. */
+  sleepOn(t: Task, queues: WaitQueue[], deadline = Infinity): typeof BLOCK {
+    t.state = TASK_INTERRUPTIBLE;
+    t.wakeAt = deadline;
+    for (const q of queues) q.add(() => this.wake(t));
+    return BLOCK;
+  }
+
+  /** poll's mask for a file that is not a socket: the console's input readiness; other files are always ready. */
+  pollFile(file: OpenFile): number {
+    if (this.isConsole(file.fops)) return (this.vfs.console.readable ? POLLIN : 0) | POLLOUT;
+    return POLLIN | POLLOUT;
+  }
+
+  fileQueues(file: OpenFile): WaitQueue[] {
+    if (!this.isConsole(file.fops)) return [];
+    const q = new WaitQueue();
+    this.vfs.console.whenReadable(() => q.wake());
+    return [q];
   }
 
   private isConsole(fops: unknown): boolean { return fops === this.vfs.console.fops; }

@@ -7,6 +7,9 @@ import { ExecError } from './exec/loader.ts';
 import { profileByName } from '../emulator/profiles.ts';
 import type { MachineStats } from '../emulator/stats.ts';
 import { syscallName } from './syscalls/numbers.ts';
+import { createServer, type Server, type Socket as NetSocket } from 'node:net';
+import type { HostPeer } from './net/socket.ts';
+import { INADDR_LOOPBACK } from './net/socket.ts';
 
 export interface Mount { host: string; guest: string; rw: boolean }
 
@@ -45,6 +48,104 @@ export function bootKernel(o: TalrunOptions): Kernel {
   });
   for (const m of o.mounts ?? []) k.vfs.mountHost(m.host, m.guest, { rw: m.rw });
   return k;
+}
+
+export interface Publish { hostPort: number; guestPort: number }
+
+/** `HOSTPORT:PORT`. */
+export function parsePublish(spec: string): Publish {
+  const m = /^(\d+):(\d+)$/.exec(spec);
+  const ok = m && Number(m[1]) < 65536 && Number(m[2]) > 0 && Number(m[2]) < 65536;
+  if (!ok) throw new Error(`bad --publish '${spec}': expected HOSTPORT:PORT`);
+  return { hostPort: Number(m![1]), guestPort: Number(m![2]) };
+}
+
+/**
+ * The host side of the machine while it runs asynchronously: events from outside (console input, connections to
+ * published ports, their data) call `nudge`, which resumes a run waiting in `runAsync`.
+ */
+export class HostLoop {
+  private waiting: (() => void) | undefined;
+  readonly servers: Server[] = [];
+  constructor(readonly k: Kernel) {}
+
+  nudge(): void {
+    const f = this.waiting;
+    this.waiting = undefined;
+    f?.();
+  }
+
+  /** Bridge host TCP port `hostPort` to the guest's listener on `guestPort` (talrun --publish). Resolves when listening. */
+  publish(p: Publish, host = '127.0.0.1'): Promise<number> {
+    const k = this.k;
+    k.hostSources++;
+    const server = createServer(sock => this.bridge(sock, p.guestPort));
+    this.servers.push(server);
+    return new Promise((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(p.hostPort, host, () => {
+        const a = server.address();
+        resolve(typeof a === 'object' && a ? a.port : p.hostPort);
+      });
+    });
+  }
+
+  private bridge(sock: NetSocket, guestPort: number): void {
+    const k = this.k;
+    let open = true;
+    const peer: HostPeer = {
+      send: b => { sock.write(b); },
+      end: () => { sock.end(); },
+      reset: () => { open = false; sock.resetAndDestroy(); },
+      writable: () => open && sock.writableLength < (1 << 20),
+    };
+    const ep = k.net.connectFromHost(guestPort, peer, { addr: INADDR_LOOPBACK, port: sock.remotePort ?? 0 });
+    if (typeof ep === 'number') { sock.resetAndDestroy(); return; } // ECONNREFUSED: nobody listens inside
+    k.hostSources++;
+    sock.setNoDelay(true);
+    ep.onDrain = () => { if (sock.isPaused() && ep.space > 0) sock.resume(); };
+    sock.on('data', (d: Buffer) => {
+      ep.deliver(d);
+      if (ep.space <= 0) sock.pause();
+      this.nudge();
+    });
+    sock.on('drain', () => { ep.wq.wake(); this.nudge(); });
+    sock.on('end', () => { ep.eof = true; ep.wq.wake(); this.nudge(); });
+    sock.on('error', () => { open = false; if (!ep.closed) ep.reset = true; ep.wq.wake(); this.nudge(); });
+    sock.on('close', () => {
+      open = false;
+      k.hostSources--;
+      if (!ep.eof) { ep.eof = true; ep.wq.wake(); }
+      this.nudge();
+    });
+    this.nudge();
+  }
+
+  /** Run until the program ends (or the budget), letting host events in between slices and while idle. */
+  async run(pid: number, maxInstructions = Infinity): Promise<RunOutcome> {
+    const k = this.k;
+    let left = maxInstructions;
+    try {
+      for (;;) {
+        const before = k.machine.cpu.instructions();
+        const exit = k.run(Math.min(left, 2_000_000));
+        left -= k.machine.cpu.instructions() - before;
+        if (exit === 'limit') {
+          if (left <= 0) return outcome(k, pid, 'limit');
+          await new Promise(r => setImmediate(r)); // let host events in
+          continue;
+        }
+        if (exit === 'idle') {
+          if (k.liveTasks.some(t => t.wakeAt < Infinity)) await new Promise(r => setImmediate(r));
+          else await new Promise<void>(r => { this.waiting = r; });
+          continue;
+        }
+        return outcome(k, pid, exit);
+      }
+    } finally {
+      for (const s of this.servers) s.close();
+    }
+  }
 }
 
 /** Exit statuses of talrun itself (besides the program's own and 128 + signal). */

@@ -92,8 +92,10 @@ export class Task {
   wakeAt = Infinity;
   /** Sleeping until the host provides something (console input): the kernel stops the machine if all do. */
   waitingForHost = false;
-  /** nanosleep's deadline across its restarts (simulated ns since boot), or -1. */
+  /** nanosleep's and poll's deadline across their restarts (simulated ns since boot), or -1. */
   sleepUntil = -1;
+  /** Bytes a blocking socket write has sent before it slept (it continues from there when restarted). */
+  ioProgress = 0;
   /** Why the task ended, in words (the fault behind a signal). */
   fault: string | undefined;
   /** System calls by number, for --stats. */

@@ -7,8 +7,7 @@ import { readFileSync } from 'node:fs';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { PROFILES } from '../../emulator/profiles.ts';
-import { bootKernel, start, outcome, parseMount, formatStats, type Mount, type RunOutcome } from '../talrun.ts';
-import type { KernelExit } from '../kernel.ts';
+import { bootKernel, start, parseMount, parsePublish, formatStats, HostLoop, type Mount, type Publish, type RunOutcome } from '../talrun.ts';
 
 const argv = yargs(hideBin(process.argv))
   .scriptName('talrun')
@@ -23,6 +22,7 @@ const argv = yargs(hideBin(process.argv))
   .option('cwd', { type: 'string', describe: 'the working directory in the guest (default /)' })
   .option('profile', { type: 'string', choices: Object.keys(PROFILES), describe: 'the cycle cost profile' })
   .option('stats', { type: 'boolean', default: false, describe: 'print instructions, cycles, traps, system calls and TLB misses on stderr' })
+  .option('publish', { type: 'string', describe: 'bridge a host TCP port to a guest listening port: HOSTPORT:PORT (repeatable)' })
   .option('symbols', { type: 'boolean', default: false, describe: "print the kernel's symbol addresses (its System.map) and exit" })
   .option('max-instructions', { type: 'number', describe: 'stop after this many instructions' })
   .strict()
@@ -38,6 +38,13 @@ let mounts: Mount[];
 try {
   const specs: string[] = argv.mount === undefined ? [] : ([] as string[]).concat(argv.mount);
   mounts = specs.map(parseMount);
+} catch (e) {
+  fail((e as Error).message);
+}
+let publish: Publish[];
+try {
+  const specs: string[] = argv.publish === undefined ? [] : ([] as string[]).concat(argv.publish);
+  publish = specs.map(parsePublish);
 } catch (e) {
   fail((e as Error).message);
 }
@@ -67,39 +74,24 @@ try {
   fail(`${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'No such file or directory' : (e as Error).message}`, 127);
 }
 
-// The console's input is talrun's stdin, fed as it arrives.
-let inputArrived: (() => void) | undefined;
-const nudge = (): void => { const f = inputArrived; inputArrived = undefined; f?.(); };
-process.stdin.on('data', (b: Buffer) => { kernel.feedInput(b); nudge(); });
-process.stdin.on('end', () => { kernel.endInput(); nudge(); });
-process.stdin.on('error', () => { kernel.endInput(); nudge(); });
-process.on('SIGINT', () => { kernel.interrupt(); nudge(); });
+// The console's input is talrun's stdin, fed as it arrives; connections to published ports are bridged.
+const loop = new HostLoop(kernel);
+process.stdin.on('data', (b: Buffer) => { kernel.feedInput(b); loop.nudge(); });
+process.stdin.on('end', () => { kernel.endInput(); loop.nudge(); });
+process.stdin.on('error', () => { kernel.endInput(); loop.nudge(); });
+process.on('SIGINT', () => { kernel.interrupt(); loop.nudge(); });
+for (const p of publish) {
+  try {
+    await loop.publish(p);
+  } catch (e) {
+    fail(`--publish ${p.hostPort}:${p.guestPort}: ${(e as Error).message}`);
+  }
+}
 
 // The kernel's strings are byte strings (one char per byte); the command line arrives as UTF-8.
 const started = start(kernel, image, positional.map(a => Buffer.from(a, 'utf8').toString('latin1')), options);
 const mode = `${argv.kernel ? 'kernel' : 'user'}${argv.pti ? '+pti' : ''}`;
-
-async function main(pid: number): Promise<RunOutcome> {
-  const limit = argv['max-instructions'] ?? Infinity;
-  let left = limit;
-  for (;;) {
-    const before = kernel.machine.cpu.instructions();
-    const exit: KernelExit = kernel.run(Math.min(left, 20_000_000));
-    left -= kernel.machine.cpu.instructions() - before;
-    if (exit === 'limit') {
-      if (left <= 0) return outcome(kernel, pid, 'limit');
-      await new Promise(r => setImmediate(r)); // let stdin and signals in
-      continue;
-    }
-    if (exit === 'idle') {
-      await new Promise<void>(r => { inputArrived = r; });
-      continue;
-    }
-    return outcome(kernel, pid, exit);
-  }
-}
-
-const result: RunOutcome = typeof started === 'number' ? await main(started) : started;
+const result: RunOutcome = typeof started === 'number' ? await loop.run(started, argv['max-instructions'] ?? Infinity) : started;
 if (result.message) process.stderr.write(result.message + '\n');
 if (argv.stats) process.stderr.write(formatStats(result, mode));
 process.stdin.destroy();
