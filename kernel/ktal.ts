@@ -21,10 +21,13 @@ import { vfsWrite } from './fs/file.ts';
 import { contextUserMemory, type UserMemory } from './syscalls/usermem.ts';
 import { sys_open, sys_stat64, sys_lstat64, sys_access, sys_chdir, sys_readlink, type KernelName } from './syscalls/files.ts';
 import { SYS } from './syscalls/numbers.ts';
+import { sockName, setOption } from './syscalls/net.ts';
 import { SIGABRT } from './signal.ts';
 
 const HEAP_CHUNK = 0x10000;
 const UTSNAME_SIZE = 390;
+const SOCKADDR_SIZE = 16;
+const EINVAL = 22;
 const TIMESPEC_SIZE = 8;
 
 /** Raised inside an interface function: the program is out of memory or asked for an impossible size. */
@@ -193,11 +196,54 @@ const FUNCTIONS: Record<string, ImportFunction> = {
     const p = bufferPtr(c, a(c, 1), a(c, 2), TIMESPEC_SIZE);
     return p === -EFAULT ? p : sys(c, SYS.clock_gettime, a(c, 0), p);
   },
+  socket: c => sys(c, SYS.socket, a(c, 0), a(c, 1), a(c, 2)),
+  bind: c => {
+    const p = bufferPtr(c, a(c, 1), a(c, 2), SOCKADDR_SIZE);
+    return p === -EFAULT ? p : sys(c, SYS.bind, a(c, 0), p, SOCKADDR_SIZE);
+  },
+  connect: c => {
+    const p = bufferPtr(c, a(c, 1), a(c, 2), SOCKADDR_SIZE);
+    return p === -EFAULT ? p : sys(c, SYS.connect, a(c, 0), p, SOCKADDR_SIZE);
+  },
+  listen: c => sys(c, SYS.listen, a(c, 0), a(c, 1)),
+  accept4: c => sys(c, SYS.accept4, a(c, 0), 0, 0, a(c, 1)),
+  getsockname: c => nameInto(c, false),
+  getpeername: c => nameInto(c, true),
+  setsockopt: c => {
+    c.k.countSyscall(c.t, SYS.setsockopt);
+    return setOption(c.k, c.t, a(c, 0), a(c, 1), a(c, 2), a(c, 3));
+  },
+  shutdown: c => sys(c, SYS.shutdown, a(c, 0), a(c, 1)),
+  sendto: c => {
+    const p = bufferPtr(c, a(c, 1), a(c, 2), a(c, 3));
+    return p === -EFAULT ? p : sys(c, SYS.sendto, a(c, 0), p, a(c, 3), a(c, 4), 0, 0);
+  },
+  recvfrom: c => {
+    const p = bufferPtr(c, a(c, 1), a(c, 2), a(c, 3));
+    return p === -EFAULT ? p : sys(c, SYS.recvfrom, a(c, 0), p, a(c, 3), a(c, 4), 0, 0);
+  },
+  poll: c => {
+    const p = bufferPtr(c, a(c, 0), a(c, 1), a(c, 2));
+    if (p === -EFAULT) return p;
+    if (a(c, 2) % 8 !== 0) return -EINVAL;
+    return sys(c, SYS.poll, p, a(c, 2) / 8, a(c, 3));
+  },
+  fcntl: c => sys(c, SYS.fcntl64, a(c, 0), a(c, 1), a(c, 2)),
   nanosleep: c => {
     const p = bufferPtr(c, a(c, 0), a(c, 1), TIMESPEC_SIZE);
     return p === -EFAULT ? p : sys(c, SYS.nanosleep, p, 0);
   },
 };
+
+/** getsockname/getpeername into a 16-byte buffer: the same address the system call gives. */
+function nameInto(c: Call, peer: boolean): number {
+  const p = bufferPtr(c, a(c, 1), a(c, 2), SOCKADDR_SIZE);
+  if (p === -EFAULT) return p;
+  c.k.countSyscall(c.t, peer ? SYS.getpeername : SYS.getsockname);
+  const name = sockName(c.k, c.t, a(c, 0), peer);
+  if (typeof name === 'number') return name;
+  return c.user.copyOut(p, name) < 0 ? -EFAULT : 0;
+}
 
 function statLike(c: Call, nr: number, f: typeof sys_stat64): number {
   const p = bufferPtr(c, a(c, 1), a(c, 2), STAT64_SIZE);

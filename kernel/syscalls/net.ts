@@ -101,14 +101,32 @@ function accept4(k: Kernel, t: Task, user: UserMemory, fd: number, addr: number,
   return r < 0 ? r : nfd;
 }
 
+/** The socket's own or its peer's address as a sockaddr_in, or -errno (the kernel-mode interface calls this too). */
+export function sockName(k: Kernel, t: Task, fd: number, peer: boolean): Uint8Array | number {
+  const s = sockfd(t, k, fd);
+  if (typeof s === 'number') return s;
+  const a = peer ? s.sock.remote : (s.sock.local ?? { addr: 0, port: 0 });
+  if (!a || (peer && s.sock.state !== 'connected')) return -107; // ENOTCONN
+  return encodeSockaddr(a);
+}
+
 function getname(peer: boolean) {
   return (k: Kernel, t: Task, user: UserMemory, fd: number, addr: number, lenPtr: number): number => {
-    const s = sockfd(t, k, fd);
-    if (typeof s === 'number') return s;
-    const a = peer ? s.sock.remote : (s.sock.local ?? { addr: 0, port: 0 });
-    if (!a || (peer && s.sock.state !== 'connected')) return -107; // ENOTCONN
-    return putAddr(user, addr, lenPtr, encodeSockaddr(a));
+    const a = sockName(k, t, fd, peer);
+    return typeof a === 'number' ? a : putAddr(user, addr, lenPtr, a);
   };
+}
+
+/** setsockopt with the option's value (an int) already read. */
+export function setOption(k: Kernel, t: Task, fd: number, level: number, opt: number, v: number): number {
+  const s = sockfd(t, k, fd);
+  if (typeof s === 'number') return s;
+  if (level === SOL_SOCKET) {
+    if (opt === SO_REUSEADDR) { s.sock.reuseAddr = v !== 0; return 0; }
+    if (opt === SO_KEEPALIVE || opt === SO_SNDBUF || opt === SO_RCVBUF) return 0;
+  }
+  if (level === IPPROTO_TCP && opt === TCP_NODELAY) return 0;
+  return -ENOPROTOOPT;
 }
 
 function setsockopt(k: Kernel, t: Task, user: UserMemory, fd: number, level: number, opt: number, val: number, len: number): number {
@@ -117,13 +135,7 @@ function setsockopt(k: Kernel, t: Task, user: UserMemory, fd: number, level: num
   if ((len | 0) < 4) return -EINVAL;
   const b = user.copyIn(val, 4);
   if (typeof b === 'number') return b;
-  const v = new DataView(b.buffer, b.byteOffset, 4).getInt32(0, true);
-  if (level === SOL_SOCKET) {
-    if (opt === SO_REUSEADDR) { s.sock.reuseAddr = v !== 0; return 0; }
-    if (opt === SO_KEEPALIVE || opt === SO_SNDBUF || opt === SO_RCVBUF) return 0;
-  }
-  if (level === IPPROTO_TCP && opt === TCP_NODELAY) return 0;
-  return -ENOPROTOOPT;
+  return setOption(k, t, fd, level, opt, new DataView(b.buffer, b.byteOffset, 4).getInt32(0, true));
 }
 
 function getsockopt(k: Kernel, t: Task, user: UserMemory, fd: number, level: number, opt: number, val: number, lenPtr: number): number {
