@@ -785,20 +785,23 @@ class Checker {
       this.error(e.pos, `${name} takes ${params.length} argument${params.length === 1 ? '' : 's'}, not ${args.length}`);
       return vars.size ? INT : ret;
     }
-    const m = new Map<string, Ty>();
-    args.forEach((a, i) => {
+    // The type the context expects decides first (as for `new`): `int x = id('c')` instantiates a as int, and
+    // `<char>list r = rev(cs)` as char; the arguments bind what it leaves open.
+    let m = new Map<string, Ty>();
+    if (expected && vars.size && !unify(ret, expected, vars, m)) m = new Map();
+    // null arguments last: null is allowed where the other arguments make the type nullable.
+    const order = [...args.keys()].sort((i, j) => Number(args[i].k === 'null') - Number(args[j].k === 'null'));
+    for (const i of order) {
+      const a = args[i];
       if (a.k === 'void') this.error(e.args[i].pos, 'a void value cannot be an argument');
       if (!unify(params[i], a, vars, m)) {
         this.error(e.args[i].pos, `argument ${i + 1} of ${name} must be ${showTy(substTy(params[i], m))}, not ${showTy(a)}`);
       }
-    });
-    if (expected && vars.size) unify(ret, expected, vars, m);
+    }
     for (const v of vars) if (!m.has(v)) {
       this.error(e.pos, `cannot infer the type ${v} in this call to ${name}`);
       m.set(v, INT);
     }
-    // Char arguments instantiate as int: a type variable stands for a word.
-    for (const [k, v] of m) if (v.k === 'char') m.set(k, INT);
     this.out.calls.set(e, { target, inst: m });
     return substTy(ret, m);
   }

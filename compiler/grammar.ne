@@ -18,16 +18,18 @@ const lit = (s: string, p: Pos, what: string): number[] => {
 %}
 @lexer lexer
 
-program -> topdecl:* {% d => d[0] %}
+# A global declaration with several declarators (`int w = 10, h = 8;`) is a list: flattened here.
+program -> topdecl:* {% d => d[0].flat() %}
 
 topdecl -> %directive {% d => ({ k: 'include', file: d[0].value.replace(/^#include\s+"/, '').slice(0, -1), pos: pos(d[0]) }) %}
   | "open" %ident ";" {% d => ({ k: 'open', ns: d[1].value, pos: pos(d[0]) }) %}
-  | "namespace" %ident "{" topdecl:* "}" {% d => ({ k: 'namespace', name: d[1].value, decls: d[3], pos: pos(d[0]) }) %}
+  | "namespace" %ident "{" topdecl:* "}" {% d => ({ k: 'namespace', name: d[1].value, decls: d[3].flat(), pos: pos(d[0]) }) %}
   | "exception" %ident ";" {% d => ({ k: 'exception', name: d[1].value, pos: pos(d[0]) }) %}
   | structkw tparams:? %ident "{" field:* "}" {% d => ({ k: 'struct', nullable: d[0].nullable, tparams: d[1] ?? [], name: d[2].value, fields: d[4], pos: d[0].pos }) %}
   | type %ident tparams:? "(" params ")" block {% d => ({ k: 'fun', ret: d[0], name: d[1].value, tparams: d[2] ?? [], params: d[4], body: d[6], pos: pos(d[1]) }) %}
   | type %ident tparams:? "(" params ")" ";" {% d => ({ k: 'fun', ret: d[0], name: d[1].value, tparams: d[2] ?? [], params: d[4], pos: pos(d[1]) }) %}
-  | qualifier:? declarator initializer:? ";" {% d => ({ k: 'global', name: d[1].name, type: d[1].type, init: d[2] ?? undefined, isConst: d[0] === 'const', pos: d[1].pos }) %}
+  | qualifier:? declarator initializer:? moredecls ";" {% d => [{ name: d[1].name, init: d[2], pos: d[1].pos }, ...d[3]].map((m: T) =>
+      ({ k: 'global', name: m.name, type: d[1].type, init: m.init ?? undefined, isConst: d[0] === 'const', pos: m.pos })) %}
 
 qualifier -> "const" {% () => 'const' %} | "static" {% () => 'static' %} | "extern" {% () => 'extern' %}
 structkw -> "struct" {% d => ({ nullable: false, pos: pos(d[0]) }) %} | %optstruct {% d => ({ nullable: true, pos: pos(d[0]) }) %}
