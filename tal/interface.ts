@@ -24,15 +24,45 @@ export interface ImportSpec {
    * Any other `*rbytes` parameter is a path: the whole byte array, copied with a NUL (longer than 4095 bytes:
    * -ENAMETOOLONG without the system call).
    */
-  readonly buffer?: { readonly buf: number; readonly off: number; readonly count: number | { fixed: number } };
+  readonly buffer?: {
+    readonly buf: number; readonly off: number; readonly count: number | { fixed: number };
+    /**
+     * The count is a byte count of records of this many bytes (a power of two; poll's struct pollfd: 8): a count
+     * that is not a multiple gives -EINVAL without the system call, and the system call gets count / unit.
+     */
+    readonly unit?: number;
+  };
   /** Null pointers the user-mode stub passes after the other arguments (nanosleep's rem). */
   readonly nullArgs?: number;
+  /**
+   * The system call's arguments, when they are not the parameters in order (with the buffer and path rules above):
+   * each a parameter, the buffer's address, a constant, or a pointer the stub makes (see SysArgSpec).
+   */
+  readonly sysArgs?: readonly SysArgSpec[];
   /** tal_alloc: the result type comes from an explicit instantiation at the call (a tuple type). */
   readonly special?: 'alloc';
   readonly doc: string;
 }
 
+/**
+ * One argument of the system call an import's user-mode stub makes (ImportSpec.sysArgs):
+ * - `{ param: i }`: parameter i as it is (a path if it is `*rbytes`);
+ * - `{ buffer: true }`: the address of buf[off] of the spec's buffer;
+ * - `{ const: n }`: the constant n (0 for a NULL pointer, addrlen 16, optlen 4);
+ * - `{ paramAddress: i }`: the address of parameter i's own stack slot, a pointer to an int the kernel only reads
+ *   (setsockopt's optval);
+ * - `{ wordPointer: n }`: the address of a word of the runtime's private data set to n just before the call, which the
+ *   kernel may read and overwrite (getsockname's value-result addrlen; the result is dropped).
+ */
+export type SysArgSpec =
+  | { readonly param: number }
+  | { readonly buffer: true }
+  | { readonly const: number }
+  | { readonly paramAddress: number }
+  | { readonly wordPointer: number };
+
 export const EFAULT = 14;
+export const EINVAL = 22;
 
 /** Byte size of the Linux i386 struct stat64. */
 export const STAT64_SIZE = 96;
@@ -40,6 +70,12 @@ export const STAT64_SIZE = 96;
 export const UTSNAME_SIZE = 390;
 /** Byte size of the Linux i386 struct timespec: tv_sec and tv_nsec, 32 bits each. */
 export const TIMESPEC_SIZE = 8;
+/** Byte size of struct sockaddr_in (family u16, port u16 big-endian, address u32, 8 bytes of zero). */
+export const SOCKADDR_IN_SIZE = 16;
+/** Byte size of struct pollfd (fd int, events short, revents short). */
+export const POLLFD_SIZE = 8;
+
+const SOCKADDR = { fixed: SOCKADDR_IN_SIZE };
 
 export const IMPORTS: readonly ImportSpec[] = [
   // ---- the runtime ----
@@ -90,6 +126,40 @@ export const IMPORTS: readonly ImportSpec[] = [
     doc: 'clock_gettime(clk, buf, off): struct timespec (tv_sec, tv_nsec: two 32-bit words) into buf[off .. off+8).' },
   { name: 'nanosleep', vars: [], params: ['*rbytes', 'int'], result: 'int', syscall: 162, buffer: { buf: 0, off: 1, count: { fixed: TIMESPEC_SIZE } }, nullArgs: 1,
     doc: 'nanosleep(req, off): sleeps for the struct timespec read from req[off .. off+8); rem is NULL.' },
+  // ---- sockets (the direct socket calls of Linux i386, not socketcall) ----
+  { name: 'socket', vars: [], params: ['int', 'int', 'int'], result: 'int', syscall: 359,
+    doc: 'socket(domain, type, protocol): socket(2).' },
+  { name: 'bind', vars: [], params: ['int', '*rbytes', 'int'], result: 'int', syscall: 361, buffer: { buf: 1, off: 2, count: SOCKADDR },
+    sysArgs: [{ param: 0 }, { buffer: true }, { const: SOCKADDR_IN_SIZE }],
+    doc: 'bind(fd, addr, off): bind(2) to the struct sockaddr_in read from addr[off .. off+16); addrlen 16.' },
+  { name: 'connect', vars: [], params: ['int', '*rbytes', 'int'], result: 'int', syscall: 362, buffer: { buf: 1, off: 2, count: SOCKADDR },
+    sysArgs: [{ param: 0 }, { buffer: true }, { const: SOCKADDR_IN_SIZE }],
+    doc: 'connect(fd, addr, off): connect(2) to the struct sockaddr_in read from addr[off .. off+16); addrlen 16.' },
+  { name: 'listen', vars: [], params: ['int', 'int'], result: 'int', syscall: 363, doc: 'listen(fd, backlog): listen(2).' },
+  { name: 'accept4', vars: [], params: ['int', 'int'], result: 'int', syscall: 364,
+    sysArgs: [{ param: 0 }, { const: 0 }, { const: 0 }, { param: 1 }],
+    doc: 'accept4(fd, flags): accept4(2) with addr and addrlen NULL; the new descriptor.' },
+  { name: 'getsockname', vars: [], params: ['int', '*bytes', 'int'], result: 'int', syscall: 367, buffer: { buf: 1, off: 2, count: SOCKADDR },
+    sysArgs: [{ param: 0 }, { buffer: true }, { wordPointer: SOCKADDR_IN_SIZE }],
+    doc: 'getsockname(fd, buf, off): the local address, a struct sockaddr_in, into buf[off .. off+16) (addrlen: a word holding 16).' },
+  { name: 'getpeername', vars: [], params: ['int', '*bytes', 'int'], result: 'int', syscall: 368, buffer: { buf: 1, off: 2, count: SOCKADDR },
+    sysArgs: [{ param: 0 }, { buffer: true }, { wordPointer: SOCKADDR_IN_SIZE }],
+    doc: 'getpeername(fd, buf, off): the peer\'s address, as getsockname.' },
+  { name: 'setsockopt', vars: [], params: ['int', 'int', 'int', 'int'], result: 'int', syscall: 366,
+    sysArgs: [{ param: 0 }, { param: 1 }, { param: 2 }, { paramAddress: 3 }, { const: 4 }],
+    doc: 'setsockopt(fd, level, optname, value): setsockopt(2) with optval pointing to the int value, optlen 4.' },
+  { name: 'shutdown', vars: [], params: ['int', 'int'], result: 'int', syscall: 373, doc: 'shutdown(fd, how): shutdown(2).' },
+  { name: 'sendto', vars: [], params: ['int', '*rbytes', 'int', 'int', 'int'], result: 'int', syscall: 369, buffer: { buf: 1, off: 2, count: 3 },
+    sysArgs: [{ param: 0 }, { buffer: true }, { param: 3 }, { param: 4 }, { const: 0 }, { const: 0 }],
+    doc: 'sendto(fd, buf, off, count, flags): sendto(2) from buf[off .. off+count); dest_addr NULL, addrlen 0.' },
+  { name: 'recvfrom', vars: [], params: ['int', '*bytes', 'int', 'int', 'int'], result: 'int', syscall: 371, buffer: { buf: 1, off: 2, count: 3 },
+    sysArgs: [{ param: 0 }, { buffer: true }, { param: 3 }, { param: 4 }, { const: 0 }, { const: 0 }],
+    doc: 'recvfrom(fd, buf, off, count, flags): recvfrom(2) into buf[off .. off+count); src_addr and addrlen NULL.' },
+  { name: 'poll', vars: [], params: ['*bytes', 'int', 'int', 'int'], result: 'int', syscall: 168,
+    buffer: { buf: 0, off: 1, count: 2, unit: POLLFD_SIZE },
+    doc: 'poll(fds, off, count, timeout): poll(2) on the struct pollfd records (8 bytes each) in fds[off .. off+count); count is in bytes, a multiple of 8 (else -EINVAL), nfds = count / 8.' },
+  { name: 'fcntl', vars: [], params: ['int', 'int', 'int'], result: 'int', syscall: 221,
+    doc: 'fcntl(fd, cmd, arg): fcntl64(2) with an int argument (F_GETFL, F_SETFL, F_GETFD, F_SETFD, F_DUPFD…).' },
 ];
 
 export interface ImportSig {

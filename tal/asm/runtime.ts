@@ -7,7 +7,7 @@
 // preserved; buffer arguments are checked (0 ≤ off, off + count ≤ length, unsigned compares) before `int 0x80`, and a
 // failed check returns -EFAULT as Linux would for a bad pointer.
 
-import { IMPORTS, EFAULT, type ImportSpec } from '../interface.ts';
+import { IMPORTS, EFAULT, EINVAL, type ImportSpec } from '../interface.ts';
 
 const ENAMETOOLONG = 36;
 const PATH_MAX = 4096;
@@ -17,38 +17,59 @@ const HEAP_CHUNK = 0x10000;
 const OOM_MESSAGE_LENGTH = 'tal: out of memory\n'.length;
 
 /** How the stub computes one argument of the Linux system call from the import's parameters. */
-type SysArg = { k: 'param'; i: number } | { k: 'path' } | { k: 'buffer' } | { k: 'null' };
+type SysArg =
+  | { k: 'param'; i: number } | { k: 'path' } | { k: 'buffer' } | { k: 'units'; i: number } | { k: 'const'; n: number }
+  | { k: 'paramAddress'; i: number } | { k: 'wordPointer'; n: number };
 
 /**
- * The system call's arguments, in order: each parameter as it is, except that a buffer's byte array becomes the
- * address of buf[off] (its offset is dropped, its count stays where it is) and any other `*rbytes` is a path,
- * passed as the NUL-terminated copy __tal_rt_cpath makes; then the spec's null pointers.
+ * The system call's arguments, in order: the spec's sysArgs if it has them, else each parameter as it is, except
+ * that a buffer's byte array becomes the address of buf[off] (its offset is dropped, its count stays where it is,
+ * divided by the buffer's unit if it has one) and any other `*rbytes` is a path, passed as the NUL-terminated copy
+ * __tal_rt_cpath makes; then the spec's null pointers.
  */
 function syscallArgs(imp: ImportSpec): SysArg[] {
   const b = imp.buffer;
+  const fromParam = (i: number): SysArg =>
+    b && i === b.buf ? { k: 'buffer' }
+    : imp.params[i] === '*rbytes' ? { k: 'path' }
+    : b?.unit !== undefined && i === b.count ? { k: 'units', i }
+    : { k: 'param', i };
   const args: SysArg[] = [];
-  imp.params.forEach((p, i) => {
-    if (b && i === b.buf) args.push({ k: 'buffer' });
-    else if (b && i === b.off) return;
-    else if (p === '*rbytes') args.push({ k: 'path' });
-    else args.push({ k: 'param', i });
-  });
-  for (let n = 0; n < (imp.nullArgs ?? 0); n++) args.push({ k: 'null' });
+  if (imp.sysArgs) {
+    for (const a of imp.sysArgs) {
+      if ('param' in a) args.push(fromParam(a.param));
+      else if ('buffer' in a) args.push({ k: 'buffer' });
+      else if ('const' in a) args.push({ k: 'const', n: a.const });
+      else if ('paramAddress' in a) args.push({ k: 'paramAddress', i: a.paramAddress });
+      else args.push({ k: 'wordPointer', n: a.wordPointer });
+    }
+  } else {
+    imp.params.forEach((_, i) => {
+      if (b && i === b.off) return;
+      args.push(fromParam(i));
+    });
+  }
+  for (let n = 0; n < (imp.nullArgs ?? 0); n++) args.push({ k: 'const', n: 0 });
   return args;
 }
 
-const SYSCALL_ARG_REGS = ['ebx', 'ecx', 'edx'];
+/** The registers of system call arguments 1..6; the stub saves those the caller keeps (all but ecx and edx). */
+const SYSCALL_ARG_REGS = ['ebx', 'ecx', 'edx', 'esi', 'edi', 'ebp'];
+const CALLEE_SAVED = new Set(['ebx', 'esi', 'edi', 'ebp']);
 
 /**
- * The stub of an import that is one system call: after `push ebx`, parameter i is at [esp+8+4i]. It checks the
- * buffer (→ -EFAULT), copies the path (→ -ENAMETOOLONG), loads the arguments and makes the call; if the import never
+ * The stub of an import that is one system call. With only ebx pushed, it checks the buffer (→ -EFAULT; a count
+ * that is not a multiple of the buffer's unit → -EINVAL) and copies the path (→ -ENAMETOOLONG); then it saves the
+ * other callee-saved registers the call needs, loads the arguments and makes the call; if the import never
  * returns, a `hlt` follows.
  */
 function syscallStub(imp: ImportSpec): string {
-  const param = (i: number) => `DWORD PTR [esp+${8 + 4 * i}]`;
+  let pushed = 1; // words pushed by the stub: parameter i is at [esp + 4·(pushed + 1) + 4i]
+  const param = (i: number) => `DWORD PTR [esp+${4 * (pushed + 1) + 4 * i}]`;
   const args = syscallArgs(imp);
-  if (args.length > SYSCALL_ARG_REGS.length) throw new Error(`internal: ${imp.name} has more system call arguments than the stubs load`);
+  if (args.length > SYSCALL_ARG_REGS.length) throw new Error(`internal: ${imp.name} has more than six system call arguments`);
   if (args.filter(a => a.k === 'path').length > 1) throw new Error(`internal: ${imp.name} has two paths (one path buffer)`);
+  if (args.filter(a => a.k === 'wordPointer').length > 1) throw new Error(`internal: ${imp.name} has two word pointers (one word)`);
   const lines = [`__tal_rt_${imp.name}:`, '    push ebx'];
   const b = imp.buffer;
   if (b) {
@@ -56,20 +77,31 @@ function syscallStub(imp: ImportSpec): string {
       '    cmp eax, edx', '    ja __tal_rt_efault_pop', '    sub edx, eax');
     if (typeof b.count === 'number') lines.push(`    cmp ${param(b.count)}, edx`, '    ja __tal_rt_efault_pop');
     else lines.push(`    cmp edx, ${b.count.fixed}`, '    jb __tal_rt_efault_pop');
+    if (b.unit !== undefined) {
+      if (typeof b.count !== 'number' || b.unit <= 0 || (b.unit & (b.unit - 1)) !== 0)
+        throw new Error(`internal: ${imp.name}: a unit needs a count parameter and a power of two`);
+      lines.push(`    test ${param(b.count)}, ${b.unit - 1}`, '    jne __tal_rt_einval_pop');
+    }
   }
-  const path = imp.params.findIndex((p, i) => p === '*rbytes' && i !== b?.buf);
+  const path = args.some(a => a.k === 'path') ? imp.params.findIndex((p, i) => p === '*rbytes' && i !== b?.buf) : -1;
   if (path >= 0) lines.push(`    mov eax, ${param(path)}`, '    call __tal_rt_cpath', '    test eax, eax', '    js __tal_rt_pop_ret');
+  const saved = SYSCALL_ARG_REGS.slice(0, args.length).filter(r => CALLEE_SAVED.has(r) && r !== 'ebx');
+  for (const r of saved) { lines.push(`    push ${r}`); pushed++; }
   args.forEach((a, n) => {
     const r = SYSCALL_ARG_REGS[n];
     switch (a.k) {
       case 'param': lines.push(`    mov ${r}, ${param(a.i)}`); break;
+      case 'units': lines.push(`    mov ${r}, ${param(a.i)}`, `    shr ${r}, ${Math.log2(b!.unit!)}`); break;
       case 'path': lines.push(`    mov ${r}, OFFSET __tal_rt_pathbuf`); break;
       case 'buffer': lines.push(`    mov ${r}, ${param(b!.buf)}`, `    add ${r}, ${param(b!.off)}`, `    add ${r}, 4`); break;
-      case 'null': lines.push(`    xor ${r}, ${r}`); break;
+      case 'const': lines.push(a.n === 0 ? `    xor ${r}, ${r}` : `    mov ${r}, ${a.n}`); break;
+      case 'paramAddress': lines.push(`    lea ${r}, ${param(a.i).replace('DWORD PTR ', '')}`); break;
+      case 'wordPointer': lines.push(`    mov DWORD PTR [__tal_rt_word], ${a.n}`, `    mov ${r}, OFFSET __tal_rt_word`); break;
     }
   });
   lines.push(`    mov eax, ${imp.syscall}`, '    int 0x80');
-  lines.push(...(imp.result === null ? ['    hlt'] : ['    pop ebx', '    ret']));
+  if (imp.result === null) lines.push('    hlt');
+  else lines.push(...saved.reverse().map(r => `    pop ${r}`), '    pop ebx', '    ret');
   return lines.join('\n');
 }
 
@@ -190,6 +222,9 @@ __tal_rt_start:
     jmp ${main}
 ${stubs.join('\n')}
 
+__tal_rt_einval_pop:
+    mov eax, -${EINVAL}
+    jmp __tal_rt_pop_ret
 __tal_rt_efault_pop:
     mov eax, -${EFAULT}
 __tal_rt_pop_ret:
@@ -278,7 +313,7 @@ __tal_rt_oom:
 `;
   const msg = 'tal: out of memory\\n';
   const rodata = `__tal_rt_oom_msg:\n    .ascii "${msg}"`;
-  const bss = `__tal_rt_initial_esp:\n    .zero 4\n__tal_rt_heap_cur:\n    .zero 4\n__tal_rt_heap_end:\n    .zero 4\n__tal_rt_pathbuf:\n    .zero ${PATH_MAX}`;
+  const bss = `__tal_rt_initial_esp:\n    .zero 4\n__tal_rt_heap_cur:\n    .zero 4\n__tal_rt_heap_end:\n    .zero 4\n__tal_rt_word:\n    .zero 4\n__tal_rt_pathbuf:\n    .zero ${PATH_MAX}`;
   return { text, rodata, bss };
 }
 

@@ -26,6 +26,11 @@ export interface SysProgram {
    * creation on a hashed directory): compare after normalizeStdout.
    */
   readonly unorderedLines?: boolean;
+  /**
+   * Uses the socket imports (loopback TCP): test/kernel-differential.test.ts runs it under the emulated kernel only
+   * once the kernel has a socket layer (kernel/net), natively always.
+   */
+  readonly sockets?: boolean;
 }
 
 const dir = join(import.meta.dirname, '..', 'programs', 'sys');
@@ -173,6 +178,19 @@ export const SYS_PROGRAMS: readonly SysProgram[] = [
     expectedStdout: () => lines(
       'clock_gettime(CLOCK_MONOTONIC): 0', 'tv_nsec < 10^9: 1', 'nanosleep 1 ms: 0', 'clock_gettime(CLOCK_MONOTONIC): 0',
       'at least 1 ms later: 1', 'nanosleep tv_nsec = 10^9: -22', 'nanosleep tv_sec = -1: -22', 'clock_gettime(99): -22'),
+    expectedStatus: 0,
+  },
+  {
+    name: 'socket', source: src('socket.tal'), args: () => [], sockets: true,
+    expectedStdout: () => lines(
+      'socket(99, SOCK_STREAM): -97', 'socket >= 0: 1', 'setsockopt SO_REUSEADDR: 0', 'bind 15-byte address: -14',
+      'bind address off 1 of 16 bytes: -14', 'bind 127.0.0.1:0: 0', 'listen: 0', 'getsockname: 0', 'family AF_INET: 1',
+      'port != 0: 1', 'client socket >= 0: 1', 'connect: 0', 'accept4 >= 0: 1', 'getpeername: 0', 'getsockname client: 0',
+      'the peer is the client: 1', 'getpeername listener: -107', 'sendto 4 bytes: 4', 'sendto off 2 count 3: -14',
+      'poll POLLIN: 1', 'revents: 1', 'poll count 7: -22', 'poll off 4 count 8: -14', 'recvfrom: 4', 'got ping: 1',
+      'fcntl F_GETFL O_NONBLOCK: 1', 'recvfrom nothing there: -11', 'recvfrom off 10 count 7: -14', 'shutdown SHUT_WR: 0',
+      'recvfrom after shutdown: 0', 'fcntl F_SETFL 0: 0', 'O_NONBLOCK now: 0', 'shutdown how 7: -22', 'close accepted: 0',
+      'close client: 0', 'close listener: 0', 'connect to a closed port: -111', 'accept4 on a socket not listening: -22', 'listen(99): -9'),
     expectedStatus: 0,
   },
   { name: 'exit-3', source: src('exit.tal'), args: () => ['3'], expectedStdout: () => lines('exit: 3'), expectedStatus: 3 },
