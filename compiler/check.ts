@@ -9,7 +9,7 @@ import {
   type Ty, type StructInfo, INT, UNSIGNED, BOOL, CHAR, STRING, VOID, NULL, EXN,
   isNumeric, isNullable, showTy, sameTy, assignable, substTy, unify, varsOf,
 } from './types.ts';
-import { Flow, type LocalVar } from './flow.ts';
+import { Flow, assignedLocals, type LocalVar } from './flow.ts';
 import { BUILTINS, type Builtin } from './builtins.ts';
 
 export type { LocalVar };
@@ -573,6 +573,8 @@ class Checker {
         this.flow.restore(ifFalse);
         const b = this.expr(e.b, expected ?? a);
         this.flow.restore(before);
+        const changed = assignedLocals(e.a, x => this.localOf(x), assignedLocals(e.b, x => this.localOf(x)));
+        this.flow.forget(v => changed.has(v));
         if (assignable(b, a) && a.k !== 'null') return a;
         if (assignable(a, b)) return b;
         this.error(e.pos, `the two branches of ?: have different types: ${showTy(a)} and ${showTy(b)}`);
@@ -639,7 +641,11 @@ class Checker {
         return { k: 'tuple', elems: e.elems.map((x, i) => {
           const t = this.expr(x, want?.[i]);
           if (t.k === 'void') this.error(x.pos, 'a tuple cannot hold void');
-          if (t.k === 'null') return want?.[i] ?? (this.error(x.pos, 'the type of null here is unknown: give the tuple a type'), INT);
+          if (t.k === 'null') {
+            if (!want) return (this.error(x.pos, 'the type of null here is unknown: give the tuple a type'), INT);
+            if (!isNullable(want[i])) this.error(x.pos, `component ${i + 1} of the tuple is ${showTy(want[i])}, but the value is null`);
+            return want[i];
+          }
           return want && assignable(t, want[i]) ? want[i] : t.k === 'char' ? INT : t;
         }) };
       }
@@ -723,6 +729,9 @@ class Checker {
       this.flow.restore(e.op === '&&' ? ifTrue : ifFalse);
       const r = this.expr(e.r);
       this.flow.restore(before);
+      // The right operand may not run: what it assigns is unknown after.
+      const changed = assignedLocals(e.r, x => this.localOf(x));
+      this.flow.forget(v => changed.has(v));
       if (l.k !== 'bool' || r.k !== 'bool') this.error(e.pos, `${e.op} needs bools, not ${showTy(l)} and ${showTy(r)}`);
       return BOOL;
     }

@@ -32,9 +32,13 @@ export class Flow {
     return new Set([...a].filter(v => b.has(v)));
   }
 
-  /** What a condition proves on its true and false edges, starting from the current state. */
+  /**
+   * What a condition proves on its true and false edges, starting from the current state. A local the condition
+   * assigns (`n != null && (n = m) == null`) is proved nothing about, and not known non-null after it.
+   */
   condition(c: Expr, localOf: (e: Expr) => LocalVar | undefined): { ifTrue: FlowState; ifFalse: FlowState } {
-    const now = this.save();
+    const changed = assignedLocals(c, localOf);
+    const now: FlowState = new Set([...this.nonNull].filter(v => !changed.has(v)));
     const facts = (e: Expr, base: FlowState): { t: FlowState; f: FlowState } => {
       if (e.k === 'unary' && e.op === '!') {
         const r = facts(e.e, base);
@@ -42,7 +46,7 @@ export class Flow {
       }
       if (e.k === 'binary' && (e.op === '==' || e.op === '!=')) {
         const v = e.r.k === 'null' ? localOf(e.l) : e.l.k === 'null' ? localOf(e.r) : undefined;
-        if (v) {
+        if (v && !changed.has(v)) {
           const proved = new Set(base).add(v);
           return e.op === '!=' ? { t: proved, f: base } : { t: base, f: proved };
         }
@@ -62,4 +66,28 @@ export class Flow {
     const r = facts(c, now);
     return { ifTrue: r.t, ifFalse: r.f };
   }
+}
+
+/** The locals an expression assigns (by `=`, a compound assignment, or ++/--). */
+export function assignedLocals(e: Expr, localOf: (e: Expr) => LocalVar | undefined, out = new Set<LocalVar>()): Set<LocalVar> {
+  const walk = (x: Expr): void => {
+    switch (x.k) {
+      case 'assign': case 'incdec': {
+        const v = localOf(x.target);
+        if (v) out.add(v);
+        walk(x.target);
+        if (x.k === 'assign') walk(x.value);
+        break;
+      }
+      case 'unary': case 'field': case 'proj': walk(x.e); break;
+      case 'binary': walk(x.l); walk(x.r); break;
+      case 'cond': walk(x.c); walk(x.a); walk(x.b); break;
+      case 'call': walk(x.fn); x.args.forEach(walk); break;
+      case 'index': walk(x.a); walk(x.i); break;
+      case 'new': case 'tuple': case 'arraylit': (x.k === 'new' ? x.args : x.elems).forEach(walk); break;
+      default: break;
+    }
+  };
+  walk(e);
+  return out;
 }
