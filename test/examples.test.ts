@@ -30,6 +30,13 @@ const cases: Record<string, Case[]> = {
     { args: ['.'], stdout: '', stderr: 'cat: .: Is a directory\n', status: 1 },
     { args: ['big.txt'], files: { 'big.txt': 'x'.repeat(200_000) + '\n' }, stdout: 'x'.repeat(200_000) + '\n', status: 0 },
   ],
+  // serving is tested in test/echod.test.ts
+  'echod.tal': [
+    { args: [], stdout: '', stderr: 'usage: echod PORT (1..65535)\n', status: 2 },
+    { args: ['0'], stdout: '', stderr: 'usage: echod PORT (1..65535)\n', status: 2 },
+    { args: ['65536'], stdout: '', stderr: 'usage: echod PORT (1..65535)\n', status: 2 },
+    { args: ['80x'], stdout: '', stderr: 'usage: echod PORT (1..65535)\n', status: 2 },
+  ],
   'echo.tal': [
     { args: [], stdout: '\n', status: 0 },
     { args: ['hello', 'world'], stdout: 'hello world\n', status: 0 },
