@@ -648,10 +648,26 @@ class Gen {
       case '>>': this.emit(unsigned ? 'shr eax, cl' : 'sar eax, cl'); return;
       case '>>>': this.emit('shr eax, cl'); return;
       case '/': case '%':
-        this.emit('test ecx, ecx');
-        this.fail('je', FAIL_DIV);
-        if (unsigned) this.emit('xor edx, edx', 'div ecx');
-        else this.emit('cdq', 'idiv ecx');
+        if (unsigned) {
+          this.emit('test ecx, ecx');
+          this.fail('je', FAIL_DIV);
+          this.emit('xor edx, edx', 'div ecx');
+        } else {
+          // x / -1 is -x (wrapping: the most negative int stays itself) and x % -1 is 0; idiv would trap (#DE) on
+          // the most negative int.
+          const idiv = this.newLabel('idiv'), done = this.newLabel('divd');
+          this.emit('cmp ecx, -1');
+          this.jump('jne', idiv);
+          this.emit(op === '/' ? 'neg eax' : 'xor eax, eax');
+          this.jump('jmp', done);
+          this.label(idiv, { eax: 'int', ecx: 'int' });
+          this.emit('test ecx, ecx');
+          this.fail('je', FAIL_DIV);
+          this.emit('cdq', 'idiv ecx');
+          if (op === '%') this.emit('mov eax, edx');
+          this.label(done, { eax: 'int' });
+          return;
+        }
         if (op === '%') this.emit('mov eax, edx');
         return;
       default: throw new Error(`internal: operator ${op}`);
