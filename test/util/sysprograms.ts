@@ -26,11 +26,6 @@ export interface SysProgram {
    * creation on a hashed directory): compare after normalizeStdout.
    */
   readonly unorderedLines?: boolean;
-  /**
-   * Uses the socket imports (loopback TCP): test/kernel-differential.test.ts runs it under the emulated kernel only
-   * once the kernel has a socket layer (kernel/net), natively always.
-   */
-  readonly sockets?: boolean;
 }
 
 const dir = join(import.meta.dirname, '..', 'programs', 'sys');
@@ -181,7 +176,7 @@ export const SYS_PROGRAMS: readonly SysProgram[] = [
     expectedStatus: 0,
   },
   {
-    name: 'socket', source: src('socket.tal'), args: () => [], sockets: true,
+    name: 'socket', source: src('socket.tal'), args: () => [],
     expectedStdout: () => lines(
       'socket(99, SOCK_STREAM): -97', 'socket >= 0: 1', 'setsockopt SO_REUSEADDR: 0', 'bind 15-byte address: -14',
       'bind address off 1 of 16 bytes: -14', 'bind 127.0.0.1:0: 0', 'listen: 0', 'getsockname: 0', 'family AF_INET: 1',
