@@ -137,6 +137,8 @@ export class Kernel {
    * with nothing to run returns to the host ('idle') to wait for them.
    */
   hostSources = 0;
+  /** The main program (talrun's): the machine stops when it ends, even if background processes remain. */
+  mainPid: number | undefined;
 
   private readonly kdata: number; // physical: current_task (0), jiffies (4)
   private readonly taskTable: number;
@@ -553,6 +555,7 @@ export class Kernel {
     });
     const slot = this.slots.indexOf(t);
     if (slot >= 0) this.slots[slot] = undefined;
+    if (t.pid === this.mainPid && this.tasks.length > 0) this.machine.cpu.stop('main exited');
   }
 
   /** kill(2)'s target set and permission (kill_ok_by_cred), from `sender` (undefined: the host, as root). */
@@ -685,6 +688,7 @@ export class Kernel {
         if (why.startsWith('panic')) return 'panic';
         if (why === 'done') return 'done';
         if (why === 'idle') return 'idle';
+        if (why === 'main exited') return 'idle';
         throw new Error(`internal: machine stopped: ${why}`);
       }
       if (exit === 'triple-fault') {

@@ -124,6 +124,7 @@ export class HostLoop {
   /** Run until the program ends (or the budget), letting host events in between slices and while idle. */
   async run(pid: number, maxInstructions = Infinity): Promise<RunOutcome> {
     const k = this.k;
+    k.mainPid = pid;
     let left = maxInstructions;
     try {
       for (;;) {
@@ -135,6 +136,7 @@ export class HostLoop {
           await new Promise(r => setImmediate(r)); // let host events in
           continue;
         }
+        if (k.exits.has(pid)) return this.finish(pid, exit);
         if (exit === 'idle') {
           if (k.liveTasks.some(t => t.wakeAt < Infinity)) await new Promise(r => setImmediate(r));
           else await new Promise<void>(r => { this.waiting = r; });
@@ -146,6 +148,18 @@ export class HostLoop {
       for (const s of this.servers) s.close();
     }
   }
+
+  /** The main program has ended: end the background processes (SIGKILL) and report the main one. */
+  private finish(pid: number, exit: KernelExit): RunOutcome {
+    return finishMain(this.k, pid, exit);
+  }
+}
+
+/** When the main program ends, talrun ends the processes it started in the background (--bg) with SIGKILL. */
+export function finishMain(k: Kernel, pid: number, exit: KernelExit): RunOutcome {
+  for (const t of [...k.liveTasks]) k.sendSignal(t, 9);
+  const after = k.liveTasks.length ? k.run(1_000_000) : exit === 'idle' ? 'done' : exit;
+  return outcome(k, pid, after === 'idle' ? 'done' : after);
 }
 
 /** Exit statuses of talrun itself (besides the program's own and 128 + signal). */
@@ -201,15 +215,30 @@ export interface SyncRun extends RunOutcome { stdout: Uint8Array; stderr: Uint8A
  * Run a program to completion with `stdin` given in full (then end of input). For tests and benchmarks.
  * `maxInstructions` bounds the run (the outcome then says the program did not finish).
  */
-export function runProgram(image: Uint8Array, argv: string[], o: TalrunOptions & { stdin?: Uint8Array; maxInstructions?: number } = {}): SyncRun {
+export function runProgram(image: Uint8Array, argv: string[], o: TalrunOptions & {
+  stdin?: Uint8Array; maxInstructions?: number;
+  /** Programs started first, in the same mode (a server for the main program); ended when it ends. */
+  background?: { image: Uint8Array; argv: string[] }[];
+} = {}): SyncRun {
   const out: Uint8Array[] = [], err: Uint8Array[] = [];
   const k = bootKernel({ ...o, onOutput: (fd, b) => (fd === 1 ? out : err).push(b) });
   if (o.stdin) k.feedInput(o.stdin);
   k.endInput();
+  for (const b of o.background ?? []) {
+    const bg = start(k, b.image, b.argv, o);
+    if (typeof bg !== 'number') return { ...bg, stdout: Buffer.concat(out), stderr: Buffer.concat(err) };
+  }
   const pid = start(k, image, argv, o);
   let r: RunOutcome;
   if (typeof pid !== 'number') r = pid;
-  else r = outcome(k, pid, k.run(o.maxInstructions ?? 2e9));
+  else {
+    k.mainPid = pid;
+    const limit = k.machine.cpu.instructions() + (o.maxInstructions ?? 2e9);
+    let exit = k.run(limit - k.machine.cpu.instructions());
+    // With background processes the machine may go on (or idle) after the main program: end them.
+    while (!k.exits.has(pid) && exit !== 'limit' && exit !== 'panic' && exit !== 'hung' && exit !== 'done' && exit !== 'idle') exit = k.run(limit - k.machine.cpu.instructions());
+    r = k.exits.has(pid) && k.liveTasks.length ? finishMain(k, pid, exit) : outcome(k, pid, exit);
+  }
   return { ...r, stdout: Buffer.concat(out), stderr: Buffer.concat(err) };
 }
 

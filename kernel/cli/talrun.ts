@@ -22,6 +22,7 @@ const argv = yargs(hideBin(process.argv))
   .option('cwd', { type: 'string', describe: 'the working directory in the guest (default /)' })
   .option('profile', { type: 'string', choices: Object.keys(PROFILES), describe: 'the cycle cost profile' })
   .option('stats', { type: 'boolean', default: false, describe: 'print instructions, cycles, traps, system calls and TLB misses on stderr' })
+  .option('bg', { type: 'string', describe: "start 'FILE ARGS…' first, in the same mode (a server for the program); ended when the program ends (repeatable)" })
   .option('publish', { type: 'string', describe: 'bridge a host TCP port to a guest listening port: HOSTPORT:PORT (repeatable)' })
   .option('symbols', { type: 'boolean', default: false, describe: "print the kernel's symbol addresses (its System.map) and exit" })
   .option('max-instructions', { type: 'number', describe: 'stop after this many instructions' })
@@ -89,7 +90,20 @@ for (const p of publish) {
 }
 
 // The kernel's strings are byte strings (one char per byte); the command line arrives as UTF-8.
-const started = start(kernel, image, positional.map(a => Buffer.from(a, 'utf8').toString('latin1')), options);
+const bytes = (a: string): string => Buffer.from(a, 'utf8').toString('latin1');
+let started: number | RunOutcome | undefined;
+for (const spec of argv.bg === undefined ? [] : ([] as string[]).concat(argv.bg)) {
+  const words = spec.split(/\s+/).filter(w => w !== '');
+  let bgImage: Uint8Array;
+  try {
+    bgImage = readFileSync(words[0]);
+  } catch {
+    fail(`--bg: ${words[0]}: No such file or directory`, 127);
+  }
+  const r = start(kernel, bgImage, words.map(bytes), options);
+  if (typeof r !== 'number') { started = r; break; }
+}
+started ??= start(kernel, image, positional.map(bytes), options);
 const mode = `${argv.kernel ? 'kernel' : 'user'}${argv.pti ? '+pti' : ''}`;
 const result: RunOutcome = typeof started === 'number' ? await loop.run(started, argv['max-instructions'] ?? Infinity) : started;
 if (result.message) process.stderr.write(result.message + '\n');
