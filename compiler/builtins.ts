@@ -17,6 +17,8 @@ export interface Builtin {
   readonly importName?: string;
   /** Never returns (Sys::exit). */
   readonly noreturn?: boolean;
+  /** For imports with a byte buffer: the argument indexes of the buffer, its offset and its count (or a fixed size). */
+  readonly buffer?: { readonly buf: number; readonly off: number; readonly count: number | { readonly fixed: number } };
 }
 
 const A: Ty = { k: 'var', name: 'a' };
@@ -37,7 +39,7 @@ function build(): Map<string, Builtin> {
     if (imp.syscall === undefined) continue;
     m.set(`Sys__${imp.name}`, {
       name: `Sys::${imp.name}`, tparams: [], params: imp.params.map(importType), ret: imp.result === null ? VOID : INT,
-      kind: 'import', importName: imp.name, noreturn: imp.result === null,
+      kind: 'import', importName: imp.name, noreturn: imp.result === null, buffer: imp.buffer,
     });
   }
   return m;

@@ -776,6 +776,7 @@ class Checker {
       if (b) {
         this.out.refs.set(e.fn, { k: 'builtin', b });
         const args = argTypes(b.params);
+        if (b.buffer) this.constantBuffer(e, b.name, b.buffer);
         return this.apply(e, b.name, b.params, b.ret, new Set(b.tparams), args, { k: 'builtin', b }, expected);
       }
     }
@@ -786,6 +787,21 @@ class Checker {
       return INT;
     }
     return this.apply(e, 'this function', ft.params, ft.ret, new Set(), args, { k: 'value' }, expected);
+  }
+
+  /**
+   * A string literal passed as an import's buffer with a constant offset and count must hold them: the checker
+   * refuses the call otherwise (at run time it would fail with -EFAULT).
+   */
+  private constantBuffer(e: Extract<Expr, { k: 'call' }>, name: string, b: NonNullable<Builtin['buffer']>): void {
+    const buf = e.args[b.buf];
+    const off = e.args[b.off] && constInt(e.args[b.off]);
+    const count = typeof b.count === 'number' ? e.args[b.count] && constInt(e.args[b.count]) : b.count.fixed;
+    if (buf?.k !== 'string' || off === undefined || count === undefined) return;
+    const len = buf.bytes.length;
+    if (off < 0 || count < 0 || off + count > len) {
+      this.error(e.args[b.off].pos, `${name}: offset ${off} and count ${count} fall outside the string literal (length ${len})`);
+    }
   }
 
   private apply(e: Extract<Expr, { k: 'call' }>, name: string, params: readonly Ty[], ret: Ty, vars: Set<string>, args: Ty[],
@@ -814,6 +830,31 @@ class Checker {
     this.out.calls.set(e, { target, inst: m });
     return substTy(ret, m);
   }
+}
+
+/** The value of an integer constant expression (what the checker folds: literals, - ~ + - * & | ^ << >> >>>). */
+function constInt(e: Expr): number | undefined {
+  if (e.k === 'int' || e.k === 'char') return e.value | 0;
+  if (e.k === 'unary' && (e.op === '-' || e.op === '+' || e.op === '~')) {
+    const v = constInt(e.e);
+    return v === undefined ? undefined : e.op === '-' ? -v | 0 : e.op === '~' ? ~v : v;
+  }
+  if (e.k === 'binary') {
+    const a = constInt(e.l), b = constInt(e.r);
+    if (a === undefined || b === undefined) return undefined;
+    switch (e.op) {
+      case '+': return (a + b) | 0;
+      case '-': return (a - b) | 0;
+      case '*': return Math.imul(a, b);
+      case '&': return a & b;
+      case '|': return a | b;
+      case '^': return a ^ b;
+      case '<<': return a << b;
+      case '>>': return a >> b;
+      case '>>>': return (a >>> b) | 0;
+    }
+  }
+  return undefined;
 }
 
 /** Constant initializers of globals (laid out in the data section at compile time). */
