@@ -1,11 +1,12 @@
 // The compile-and-run corpus (test/popc/run): every NAME.pop compiles with popc, its executable passes the checker,
 // and it runs natively on the host's Linux, under talrun in user mode and under talrun in kernel mode (CPL 0), with
 // the same standard output (NAME.out) and exit status (NAME.status, else 0) in all three. Optional NAME.args holds
-// the arguments one per line, NAME.stdin the standard input.
+// the arguments one per line, NAME.stdin the standard input. A status above 128 is a signal (natively, the signal).
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { constants } from 'node:os';
 import { compile } from '../compiler/popc.ts';
 import { checkElf } from '../tal/check/checker.ts';
 import { runProgram } from '../kernel/talrun.ts';
@@ -47,7 +48,9 @@ for (const name of names) {
     const native = spawnSync(exe, args, { input: stdin, timeout: 10_000 });
     if (native.error) throw native.error;
     t.is(native.stdout.toString('latin1'), expected, 'native stdout');
-    t.is(native.status, status, `native status (stderr: ${native.stderr.toString()})`);
+    // A signal counts as a shell reports it (128 + its number), as talrun does.
+    const nativeStatus = native.status ?? 128 + constants.signals[native.signal!];
+    t.is(nativeStatus, status, `native status (stderr: ${native.stderr.toString()})`);
 
     for (const kernel of [false, true]) {
       const mode = kernel ? 'kernel mode' : 'user mode';
