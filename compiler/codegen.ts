@@ -290,7 +290,7 @@ class Gen {
           const v = this.c.decls.get(d)!;
           if (d.init) {
             if (d.init.k === 'arraylit') this.arrayLiteral(d.init, v.ty);
-            else this.expr(d.init);
+            else { this.expr(d.init); this.toChar(v.ty); }
             this.emit(`mov DWORD PTR [esp+${this.offsetOf(v)}], eax`);
           } else {
             this.emit(`mov DWORD PTR [esp+${this.offsetOf(v)}], 0`);
@@ -391,7 +391,7 @@ class Gen {
         return;
       }
       case 'return':
-        if (s.e) this.expr(s.e);
+        if (s.e) { this.expr(s.e); this.toChar(this.f.ret); }
         this.ret();
         return;
       case 'raise': {
@@ -526,10 +526,15 @@ class Gen {
       case 'assign': return this.assign(e);
       case 'incdec': {
         const lv = this.prepare(e.target);
+        const ty = this.ty(e.target);
         this.load(lv);
         this.emit(e.op === '++' ? 'inc eax' : 'dec eax');
+        this.toChar(ty);
         this.store(lv);
-        if (!e.prefix) this.emit(e.op === '++' ? 'dec eax' : 'inc eax');
+        if (!e.prefix) {
+          this.emit(e.op === '++' ? 'dec eax' : 'inc eax');
+          this.toChar(ty);
+        }
         return;
       }
       case 'cond': {
@@ -633,6 +638,11 @@ class Gen {
     }
     this.operands(e.l, e.r);
     this.arith(e.op, this.ty(e).k === 'unsigned');
+  }
+
+  /** A value stored as a char is a byte: an int (300, or 255 + 1) wraps to 0..255 as C's unsigned char. */
+  private toChar(ty: Ty): void {
+    if (ty.k === 'char') this.emit('and eax, 255');
   }
 
   /** eax = eax OP ecx. */
@@ -755,6 +765,7 @@ class Gen {
       }
       this.arith(e.op.slice(0, -1), ty.k === 'unsigned' || this.ty(e.value).k === 'unsigned');
     }
+    this.toChar(this.ty(e.target));
     this.store(lv);
   }
 
@@ -767,9 +778,11 @@ class Gen {
     for (let i = e.args.length - 1; i >= 0; i--) {
       const a = e.args[i];
       const k = constValue(a);
-      if (k !== undefined) this.push(this.argType(info, i, a), String(k));
+      const charParam = t.k === 'fun' && t.f.params[i] !== undefined && substTy(t.f.params[i].ty, info.inst).k === 'char';
+      if (k !== undefined) this.push(this.argType(info, i, a), String(charParam ? k & 255 : k));
       else {
         this.expr(a);
+        if (charParam) this.emit('and eax, 255');
         this.push(this.argType(info, i, a));
       }
     }
