@@ -37,9 +37,44 @@ function pipeline(p: string): Uint8Array {
 /** Run a property; on failure, fail the test with the (shrunk) program and popc's or the checker's complaint. */
 function holds(t: ExecutionContext, prop: fc.IProperty<[string]>, numRuns: number): void {
   const r = fc.check(prop, { numRuns, seed });
+  t.log(`${r.numRuns} programs`);
   if (!r.failed) { t.pass(); return; }
   const err = r.errorInstance instanceof Error ? r.errorInstance.message : String(r.errorInstance);
   t.fail(`failed after ${r.numRuns} programs (replay: KTAL_SEED=${r.seed}; path ${r.counterexamplePath}; shrunk ${r.numShrinks} times)\n${err}`);
+}
+
+// Minimal programs for the known bugs (found by this property): popc must not emit code the checker refuses. Each
+// runs as test.failing until popc is fixed (then it passes and ava says so: make it a plain test).
+const KNOWN: { name: string; program: string; wellTyped: boolean }[] = [
+  {
+    name: 'c ? null : null is typed int at the join',
+    wellTyped: true,
+    program: '?struct node { int v; node next; }\nvoid pop_main() { bool b = true; node m = new node(1, b ? null : null); }\n',
+  },
+  {
+    name: 'a local statically null, tested != null, loses its null check',
+    wellTyped: true,
+    program: '?struct node { int v; node next; }\nint f() { node v = null; if (v != null) return v.v; return 0; }\nvoid pop_main() { f(); }\n',
+  },
+  {
+    // The flow checks arguments left to right, codegen evaluates them right to left: n.v is narrowed by the
+    // checker but runs after n = null. Either order is a fix, as long as both agree.
+    name: 'arguments are narrowed left to right but evaluated right to left',
+    wellTyped: false,
+    program: '?struct node { int v; node next; }\nint f(int a, node n) { return a; }\n'
+      + 'void pop_main() { node n = new node(1, null); if (n != null) f(n.v, n = null); }\n',
+  },
+];
+
+for (const k of KNOWN) {
+  test.failing(`known popc bug: ${k.name}`, t => {
+    const r = compile(k.program, 'known.pop');
+    if (!k.wellTyped && r.diagnostics.length) { t.pass(); return; }
+    t.deepEqual(r.diagnostics, []);
+    t.truthy(r.elf);
+    const v = checkElf(r.elf!);
+    t.true(v.ok, v.ok ? '' : JSON.stringify(v.error));
+  });
 }
 
 test('the generator is deterministic and makes non-trivial programs', t => {
@@ -57,11 +92,14 @@ test('the generator is deterministic and makes non-trivial programs', t => {
   }
 });
 
-test('well-typed programs compile, assemble and pass the checker', t => {
-  holds(t, fc.property(programArb(LONG ? 2 : 1), p => { pipeline(p); }), LONG ? 5000 : 200);
-});
+// KTAL_LONG's 5,000 programs come as ten tests of 500 (ava's timeout counts from the last test that finished).
+for (let part = 0; part < (LONG ? 10 : 1); part++) {
+  test(`well-typed programs compile, assemble and pass the checker${LONG ? ` (part ${part + 1} of 10)` : ''}`, t => {
+    holds(t, fc.property(programArb(LONG ? 2 : 1), p => { pipeline(p); }), LONG ? 500 : 200);
+  });
+}
 
-test('a sample of them runs at CPL 0 without a fault, and as in user mode', t => {
+for (let part = 0; part < (LONG ? 3 : 1); part++) test(`a sample of them runs at CPL 0 without a fault, and as in user mode${LONG ? ` (part ${part + 1} of 3)` : ''}`, t => {
   holds(t, fc.property(programArb(1), p => {
     const elf = pipeline(p);
     const k = runProgram(elf, ['gen'], { kernel: true, maxInstructions: 3e6 });
@@ -74,5 +112,5 @@ test('a sample of them runs at CPL 0 without a fault, and as in user mode', t =>
         throw new Error(`user mode differs: status ${u.status} ${u.signal ?? ''}, stdout ${JSON.stringify(Buffer.from(u.stdout).toString('latin1'))} vs ${JSON.stringify(Buffer.from(k.stdout).toString('latin1'))}${where}`);
       }
     }
-  }), LONG ? 300 : 30);
+  }), LONG ? 100 : 30);
 });
