@@ -572,11 +572,12 @@ class Gen {
         return;
       case 'new': {
         const t = this.c.news.get(e) as Extract<Ty, { k: 'struct' }>;
-        return this.allocate(e.args, structTuple(t));
+        const m = new Map(t.s.tparams.map((p, i) => [p, t.args[i]]));
+        return this.allocate(e.args, structTuple(t), t.s.fields.map(f => substTy(f.ty, m)));
       }
       case 'tuple': {
         const t = this.ty(e) as Extract<Ty, { k: 'tuple' }>;
-        return this.allocate(e.elems, `*[${t.elems.map(x => talTy(x)).join(', ')}]`);
+        return this.allocate(e.elems, `*[${t.elems.map(x => talTy(x)).join(', ')}]`, t.elems);
       }
       case 'arraylit': throw new Error('internal: array literal outside an initializer');
     }
@@ -589,9 +590,10 @@ class Gen {
   }
 
   /** A fresh tuple (struct or tuple value) holding the values of `parts`, via tal_alloc. */
-  private allocate(parts: Expr[], tuple: string): void {
-    for (const p of parts) {
+  private allocate(parts: Expr[], tuple: string, types: readonly Ty[]): void {
+    for (const [i, p] of parts.entries()) {
       this.expr(p);
+      if (types[i]) this.toChar(types[i]);
       this.push(talTy(this.ty(p)));
     }
     this.emit(`push ${4 * parts.length}`);
@@ -606,7 +608,7 @@ class Gen {
   private arrayLiteral(e: Extract<Expr, { k: 'arraylit' }>, ty: Ty): void {
     const elem = ty.k === 'array' ? ty.elem : ty;
     const et = talTy(elem);
-    const element = (x: Expr): void => { if (x.k === 'arraylit') this.arrayLiteral(x, elem); else this.expr(x); };
+    const element = (x: Expr): void => { if (x.k === 'arraylit') this.arrayLiteral(x, elem); else { this.expr(x); this.toChar(elem); } };
     element(e.elems[0]);
     this.push(et);
     this.emit(`push ${e.elems.length}`);
