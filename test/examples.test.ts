@@ -30,12 +30,16 @@ const cases: Record<string, Case[]> = {
     { args: ['.'], stdout: '', stderr: 'cat: .: Is a directory\n', status: 1 },
     { args: ['big.txt'], files: { 'big.txt': 'x'.repeat(200_000) + '\n' }, stdout: 'x'.repeat(200_000) + '\n', status: 0 },
   ],
-  // serving is tested in test/echod.test.ts
+  // serving is tested in test/echod.test.ts and test/echod-talrun.test.ts
   'echod.tal': [
-    { args: [], stdout: '', stderr: 'usage: echod PORT (1..65535)\n', status: 2 },
-    { args: ['0'], stdout: '', stderr: 'usage: echod PORT (1..65535)\n', status: 2 },
-    { args: ['65536'], stdout: '', stderr: 'usage: echod PORT (1..65535)\n', status: 2 },
-    { args: ['80x'], stdout: '', stderr: 'usage: echod PORT (1..65535)\n', status: 2 },
+    { args: [], stdout: '', stderr: 'usage: echod PORT (1..65535) [--sockperf]\n', status: 2 },
+    { args: ['0'], stdout: '', stderr: 'usage: echod PORT (1..65535) [--sockperf]\n', status: 2 },
+    { args: ['65536'], stdout: '', stderr: 'usage: echod PORT (1..65535) [--sockperf]\n', status: 2 },
+    { args: ['80x'], stdout: '', stderr: 'usage: echod PORT (1..65535) [--sockperf]\n', status: 2 },
+    { args: ['80', '--sockperfx'], stdout: '', stderr: 'usage: echod PORT (1..65535) [--sockperf]\n', status: 2 },
+    { args: ['80', '--sockper'], stdout: '', stderr: 'usage: echod PORT (1..65535) [--sockperf]\n', status: 2 },
+    { args: ['80', '--sockperf', 'x'], stdout: '', stderr: 'usage: echod PORT (1..65535) [--sockperf]\n', status: 2 },
+    { args: ['0', '--sockperf'], stdout: '', stderr: 'usage: echod PORT (1..65535) [--sockperf]\n', status: 2 },
   ],
   'echo.tal': [
     { args: [], stdout: '\n', status: 0 },
