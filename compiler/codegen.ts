@@ -120,8 +120,8 @@ class Gen {
   /** A constant initializer as one data word (a number, or the label of a string or array laid out here). */
   private constWord(e: Expr, ty: Ty): string {
     switch (e.k) {
-      case 'int': case 'char': return String(e.value | 0);
-      case 'unary': return String(-(e.e as Extract<Expr, { k: 'int' }>).value | 0);
+      case 'int': case 'char': return String(ty.k === 'char' ? e.value & 255 : e.value | 0);
+      case 'unary': return String(ty.k === 'char' ? -(e.e as Extract<Expr, { k: 'int' }>).value & 255 : -(e.e as Extract<Expr, { k: 'int' }>).value | 0);
       case 'bool': return e.value ? '1' : '0';
       case 'null': return '0';
       case 'string': return this.stringLiteral(e.bytes);
