@@ -328,14 +328,20 @@ export class Kernel {
     ctx.setReg(4, sp + 4);
     ctx.jump(ctx.read32(sp));
     if (next === this.idle) {
-      if (this.tasks.length === 0) ctx.stop('done');
-      else if (this.tasks.every(x => x.state === TASK_INTERRUPTIBLE)) {
-        // Nothing can run. Return to the host if only it can change that (input, a connection); with timers
-        // pending and nothing from outside, the CPU idles until the next tick instead.
-        const timed = this.tasks.some(x => x.wakeAt < Infinity);
-        if (!timed || this.hostSources > 0 || this.tasks.some(x => x.waitingForHost)) ctx.stop('idle');
-      }
+      const rest = this.restReason();
+      if (rest) ctx.stop(rest);
     }
+  }
+
+  /**
+   * With nothing to run: 'done' if no process is left, 'idle' if only the host can change that (input, a
+   * connection, or nothing at all), null if a sleeper's timer will (the CPU then idles until the next tick).
+   */
+  private restReason(): 'done' | 'idle' | null {
+    if (this.tasks.length === 0) return 'done';
+    if (!this.tasks.every(x => x.state === TASK_INTERRUPTIBLE)) return null;
+    const timed = this.tasks.some(x => x.wakeAt < Infinity);
+    return !timed || this.hostSources > 0 || this.tasks.some(x => x.waitingForHost) ? 'idle' : null;
   }
 
   /** Round robin: the next runnable task after `prev`, else `prev` if it can run, else idle. */
@@ -460,6 +466,11 @@ export class Kernel {
     const now = this.uptimeNs;
     for (const x of this.tasks) if (x.state === TASK_INTERRUPTIBLE && x.wakeAt <= now) this.wake(x);
     if (this.tasks.some(x => x !== t && x.state === TASK_RUNNING)) t.set(T.FLAGS, t.flags | TIF_NEED_RESCHED);
+    else if (t === this.idle) {
+      // The idle task's tick with nothing to wake: return to the host rather than tick on, if only it can help.
+      const rest = this.restReason();
+      if (rest) this.machine.cpu.stop(rest);
+    }
   }
 
   // ---------------------------------------------------------------------------------------------------------
@@ -677,6 +688,10 @@ export class Kernel {
     const end = cpu.instructions() + maxInstructions;
     if (m.status === 'stopped') m.resume();
     this.leaveIdle();
+    if (this.current === this.idle) {
+      const rest = this.restReason();
+      if (rest) return rest;
+    }
     this.lastIrqs = cpu.C[Ctr.TIMER_IRQS];
     this.lastIrqCycles = cpu.cycles;
     for (;;) {

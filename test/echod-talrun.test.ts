@@ -2,7 +2,8 @@
 // mode and at CPL 0 (--kernel), reached from the host through `talrun --publish HOSTPORT:PORT`, and natively:
 //   1. real clients: a Node client (concurrent connections, random sizes, every byte back in order), OpenBSD nc,
 //      and sockperf ping-pong against `echod PORT --sockperf` (which clears the client bit of each message)
-//   2. load: 50 concurrent clients × 100 messages of 1..65536 bytes (KTAL_LONG=1: × 1000) beside clients that reset
+//   2. load: 50 concurrent clients × 1,000 messages of 1..65536 bytes (the popc server: × 100 unless KTAL_LONG=1)
+//      beside clients that reset
 //      mid-stream, timed, with the talrun process's resident memory before and after
 //   3. in-machine ping-pong: pingpong.pop against echod in the same machine (runProgram's background) in user mode,
 //      kernel mode and user mode with PTI: the round-trip percentiles in simulated time, kernel mode's p50 ≤ user's
@@ -237,8 +238,10 @@ test('echod --sockperf clears exactly byte 9 bit 0x01 of each message, across re
 
 // ---- 2. load ----
 
-const LOAD_CLIENTS = 50, LOAD_MESSAGES = LONG ? 1000 : 100;
-for (const [name, mode] of [['echod.pop', 'user'], ['echod.tal', 'kernel']] as const) {
+// The issue's full size (50 × 1,000) for the hand-written server in both modes; the popc server at 50 × 100 in CI.
+const LOAD_CLIENTS = 50;
+const LOADS = [['echod.tal', 'user', 1000], ['echod.tal', 'kernel', 1000], ['echod.pop', 'user', LONG ? 1000 : 100], ['echod.pop', 'kernel', LONG ? 1000 : 100]] as const;
+for (const [name, mode, LOAD_MESSAGES] of LOADS) {
   test.serial(`load (${name}, ${mode} mode, --publish): ${LOAD_CLIENTS} concurrent clients × ${LOAD_MESSAGES} messages of 1..65536 bytes all come back in order beside clients that reset; memory stays bounded`, async t => {
     const s = await serve(name, mode);
     try {
@@ -260,11 +263,11 @@ for (const [name, mode] of [['echod.pop', 'user'], ['echod.tal', 'kernel']] as c
         `(${(total / 2 ** 20 / secs).toFixed(1)} MiB/s), ${nResets} clients reset meanwhile; talrun RSS ${(before.rss / 1024).toFixed(0)} MiB before, ` +
         `${(after.rss / 1024).toFixed(0)} MiB after, peak ${(after.peak / 1024).toFixed(0)} MiB`);
       t.true(after.peak < 1024 * 1024, `talrun's peak RSS ${after.peak} kB ≥ 1 GiB`);
-      // The next connection: logged, not asserted (after resets through --publish it may wait for many seconds:
-      // the kernel bug of the failing test below).
+      // The next connection is served at once.
       const t1 = Date.now();
       const ok = await echoes(s.port, 5000);
       t.log(`${name} ${mode}: the next connection ${ok ? `echoed after ${Date.now() - t1} ms` : 'did not echo within 5 s'}`);
+      t.true(ok, 'the next connection echoes');
     } finally { stop(s); }
   });
 }
@@ -276,8 +279,8 @@ function cpuSeconds(pid: number): number {
   return (Number(f[11]) + Number(f[12])) / 100; // utime, stime (fields 14, 15) in clock ticks (USER_HZ 100)
 }
 
-// KERNEL BUG (kernel/kernel.ts idle and kernel/talrun.ts HostLoop): once a connection through --publish has come
-// and gone, the machine no longer returns to the host when every task sleeps: the idle task takes timer interrupt
+// Found here and fixed (kernel/kernel.ts restReason): once a connection through --publish had come and gone, the
+// machine no longer returned to the host when every task slept: the idle task takes timer interrupt
 // after timer interrupt (`talrun --stats`: 2.4 million, some 2,400 s of simulated time, in 3 s of wall time) and
 // talrun uses most of a CPU while nothing happens; echoes then take 100-400 ms instead of 1-10 ms. After clients
 // that reset their connections (RST) the next connection waits far longer: its echo comes after 3.5-13 s, or not
@@ -288,7 +291,7 @@ function cpuSeconds(pid: number): number {
 //   sleep 3; kill -INT %1      → timer irqs ≈ 2.4M, cycles almost all idle; the CPU time grew all along
 // and: 100 clients one after another that send 10 bytes and reset 20 ms later (socket.resetAndDestroy()), then a
 // client that sends 1 byte: its echo arrives after 4-11 s (the next client's after 0.1-0.3 s).
-test.serial.failing('talrun --publish after clients that reset: the next client is echoed at once, and talrun idles', async t => {
+test.serial('talrun --publish after clients that reset: the next client is echoed at once, and talrun idles', async t => {
   const s = await serve('echod.tal', 'user');
   try {
     for (let i = 0; i < 30; i++) await resetter(s.port, 20);
