@@ -11,8 +11,18 @@ export class Diagnostics {
     this.list.push({ file, line: pos.line, col: pos.col, message });
   }
   get count(): number { return this.list.length; }
-  /** Sorted by file order of appearance, then line and column. */
+  /**
+   * The diagnostics in reading order: by file (in the order files first got one), then line and column; the
+   * checker's passes find them out of order (declarations first, then bodies).
+   */
+  sorted(): Diagnostic[] {
+    const files: string[] = [];
+    for (const d of this.list) if (!files.includes(d.file)) files.push(d.file);
+    return this.list.map((d, i) => ({ d, i }))
+      .sort((a, b) => files.indexOf(a.d.file) - files.indexOf(b.d.file) || a.d.line - b.d.line || a.d.col - b.d.col || a.i - b.i)
+      .map(x => x.d);
+  }
   format(): string {
-    return this.list.map(d => `${d.file}:${d.line}:${d.col}: ${d.message}`).join('\n');
+    return this.sorted().map(d => `${d.file}:${d.line}:${d.col}: ${d.message}`).join('\n');
   }
 }

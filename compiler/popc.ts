@@ -49,9 +49,9 @@ export function compile(text: string, file: string): CompileResult {
   const diags = new Diagnostics();
   const files: SourceFile[] = [];
   load(text, file, diags, new Set(), files);
-  if (diags.count) return { diagnostics: diags.list };
+  if (diags.count) return { diagnostics: diags.sorted() };
   const checked = checkProgram(files, diags);
-  if (diags.count) return { diagnostics: diags.list };
+  if (diags.count) return { diagnostics: diags.sorted() };
   const tal = generate(checked);
   try {
     return { diagnostics: [], tal, elf: assemble(tal, `${file}.tal`).elf };
