@@ -822,6 +822,7 @@ class Gen {
       case 'new_array': {
         const elem = talTy(info.inst.get('a')!);
         this.expr(e.args[1]);
+        this.toChar(info.inst.get('a')!);
         this.push(elem);
         this.expr(e.args[0]);
         this.push('int');
