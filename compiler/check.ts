@@ -575,6 +575,7 @@ class Checker {
         this.flow.restore(before);
         const changed = assignedLocals(e.a, x => this.localOf(x), assignedLocals(e.b, x => this.localOf(x)));
         this.flow.forget(v => changed.has(v));
+        if (a.k === 'null' && b.k === 'null' && expected && isNullable(expected)) return expected;
         if (assignable(b, a) && a.k !== 'null') return a;
         if (assignable(a, b)) return b;
         this.error(e.pos, `the two branches of ?: have different types: ${showTy(a)} and ${showTy(b)}`);
@@ -758,10 +759,15 @@ class Checker {
   }
 
   private call(e: Extract<Expr, { k: 'call' }>, expected?: Ty): Ty {
-    const argTypes = (params: readonly Ty[] | undefined): Ty[] => e.args.map((a, i) => {
-      const want = params?.[i];
-      return this.expr(a, want && varsOf(want).size === 0 ? want : undefined);
-    });
+    // Arguments are checked in the order they run: right to left (what one assigns is known to the next).
+    const argTypes = (params: readonly Ty[] | undefined): Ty[] => {
+      const out: Ty[] = [];
+      for (let i = e.args.length - 1; i >= 0; i--) {
+        const want = params?.[i];
+        out[i] = this.expr(e.args[i], want && varsOf(want).size === 0 ? want : undefined);
+      }
+      return out;
+    };
     // A named function or builtin.
     if (e.fn.k === 'var') {
       const local = e.fn.name.ns ? undefined : this.findLocal(e.fn.name.name);
