@@ -75,6 +75,8 @@ class Gen {
   private live = new Set<LocalVar>();
   private falls = false;
   private loopTargets: { brk: string; cont?: string }[] = [];
+  /** Locals kept in registers (in functions that call no other function: imports keep ebx esi edi ebp). */
+  private regOf = new Map<LocalVar, string>();
   /** Labels some jump targets. */
   private readonly used = new Set<string>();
 
@@ -222,7 +224,9 @@ class Gen {
     // Two labels may not share an address: separate them.
     if (this.text.length && this.text[this.text.length - 1].endsWith(':') && !this.text[this.text.length - 1].startsWith(' ')) this.emit('nop');
     if (this.falls && this.generic) this.jump('jmp', name); // no falling into labels in polymorphic code
-    const r = Object.entries(regs).map(([k, v]) => `${k}: ${v}, `).join('');
+    const all: Record<string, string> = { ...regs };
+    for (const [v, reg] of this.regOf) if (this.live.has(v)) all[reg] = talTy(v.ty);
+    const r = Object.entries(all).map(([k, v]) => `${k}: ${v}, `).join('');
     this.text.push(`.tal_label ${name} : code[${this.binders()}]{${r}esp: ${this.stackText()}}`, `${name}:`);
     this.falls = true;
   }
@@ -241,6 +245,11 @@ class Gen {
     this.stack.splice(0, n);
   }
 
+  /** Where a local lives: its register, or its stack slot. */
+  private localOp(v: LocalVar): string {
+    return this.regOf.get(v) ?? `DWORD PTR [esp+${this.offsetOf(v)}]`;
+  }
+
   private offsetOf(v: LocalVar): number {
     const i = this.stack.findIndex(s => (s.k === 'local' || s.k === 'arg') && s.v === v);
     if (i < 0) throw new Error(`internal: ${v.name} is not on the stack`);
@@ -254,12 +263,67 @@ class Gen {
     this.stack = [{ k: 'ret' }, ...f.params.map(v => ({ k: 'arg' as const, v }))];
     this.text.push('', `.tal_label ${f.tal} : ${this.funType(f)}`, `${f.tal}:`);
     this.falls = true;
+    this.regOf = this.registerLocals(f);
     for (const v of f.locals) {
+      if (this.regOf.has(v)) continue;
       this.emit('push 0');
       this.stack.unshift({ k: 'local', v });
     }
     this.stmt(f.decl.body!);
     if (this.falls) this.ret();
+  }
+
+  /**
+   * In a function that calls no other function (only imports, which keep ebx, esi, edi and ebp), the four most used
+   * locals live in those registers: label annotations give their types like a stack slot's.
+   */
+  private registerLocals(f: FunInfo): Map<LocalVar, string> {
+    const uses = new Map<LocalVar, number>();
+    let leaf = true;
+    const ex = (e: Expr | undefined): void => {
+      if (!e) return;
+      switch (e.k) {
+        case 'var': { const r = this.c.refs.get(e); if (r?.k === 'local' && f.locals.includes(r.v)) uses.set(r.v, (uses.get(r.v) ?? 0) + 1); break; }
+        case 'call': {
+          const t = this.c.calls.get(e)?.target;
+          if (!t || t.k === 'fun' || t.k === 'value') leaf = false;
+          if (t?.k !== 'builtin') ex(e.fn);
+          e.args.forEach(ex);
+          break;
+        }
+        case 'unary': ex(e.e); break;
+        case 'binary': ex(e.l); ex(e.r); break;
+        case 'assign': ex(e.target); ex(e.value); break;
+        case 'incdec': ex(e.target); break;
+        case 'cond': ex(e.c); ex(e.a); ex(e.b); break;
+        case 'index': ex(e.a); ex(e.i); break;
+        case 'field': case 'proj': ex(e.e); break;
+        case 'new': e.args.forEach(ex); break;
+        case 'tuple': case 'arraylit': e.elems.forEach(ex); break;
+        default: break;
+      }
+    };
+    const st = (x: Stmt | undefined): void => {
+      if (!x) return;
+      switch (x.k) {
+        case 'block': x.body.forEach(st); break;
+        case 'expr': ex(x.e); break;
+        case 'decl': x.decls.forEach(d => ex(d.init)); break;
+        case 'if': ex(x.c); st(x.then); st(x.else); break;
+        case 'while': case 'do': ex(x.c); st(x.body); break;
+        case 'for': st(x.init); ex(x.c); x.step?.forEach(ex); st(x.body); break;
+        case 'switch': ex(x.e); x.cases.forEach(c => c.body.forEach(st)); x.dflt?.forEach(st); break;
+        case 'return': ex(x.e); break;
+        case 'try': st(x.body); st(x.handler); break;
+        default: break;
+      }
+    };
+    st(f.decl.body);
+    const out = new Map<LocalVar, string>();
+    if (!leaf) return out;
+    const regs = ['ebx', 'esi', 'edi', 'ebp'];
+    [...uses].sort((a, b) => b[1] - a[1]).slice(0, regs.length).forEach(([v], i) => out.set(v, regs[i]));
+    return out;
   }
 
   private ret(): void {
@@ -291,9 +355,9 @@ class Gen {
           if (d.init) {
             if (d.init.k === 'arraylit') this.arrayLiteral(d.init, v.ty);
             else { this.expr(d.init); this.toChar(v.ty); }
-            this.emit(`mov DWORD PTR [esp+${this.offsetOf(v)}], eax`);
+            this.emit(`mov ${this.localOp(v)}, eax`);
           } else {
-            this.emit(`mov DWORD PTR [esp+${this.offsetOf(v)}], 0`);
+            this.emit(`mov ${this.localOp(v)}, 0`);
           }
           this.live.add(v);
         }
@@ -479,7 +543,7 @@ class Gen {
       case 'null': this.emit(`xor ${reg}, ${reg}`); return;
       case 'var': {
         const r = this.c.refs.get(e)!;
-        if (r.k === 'local') this.emit(`mov ${reg}, DWORD PTR [esp+${this.offsetOf(r.v)}]`);
+        if (r.k === 'local') this.emit(`mov ${reg}, ${this.localOp(r.v)}`);
         else if (r.k === 'global') this.emit(`mov ${reg}, DWORD PTR [${r.g.tal}]`);
         return;
       }
@@ -716,7 +780,7 @@ class Gen {
 
   private load(l: Loc): void {
     switch (l.k) {
-      case 'local': this.emit(`mov eax, DWORD PTR [esp+${this.offsetOf(l.v)}]`); return;
+      case 'local': this.emit(`mov eax, ${this.localOp(l.v)}`); return;
       case 'global': this.emit(`mov eax, DWORD PTR [${l.name}]`); return;
       case 'field':
         this.emit('mov ecx, DWORD PTR [esp]');
@@ -734,7 +798,7 @@ class Gen {
   /** Store eax into the location (popping what prepare pushed); eax keeps the value. */
   private store(l: Loc): void {
     switch (l.k) {
-      case 'local': this.emit(`mov DWORD PTR [esp+${this.offsetOf(l.v)}], eax`); return;
+      case 'local': this.emit(`mov ${this.localOp(l.v)}, eax`); return;
       case 'global': this.emit(`mov DWORD PTR [${l.name}], eax`); return;
       case 'field':
         this.pop('ecx');
