@@ -6,7 +6,7 @@
 import type { Decl, Expr, Stmt, TypeExpr, Pos, QName, VarDecl, Param } from './ast.ts';
 import { Diagnostics } from './diagnostics.ts';
 import {
-  type Ty, type StructInfo, INT, UNSIGNED, BOOL, CHAR, STRING, VOID, NULL, EXN,
+  type Ty, type StructInfo, INT, UNSIGNED, BOOL, CHAR, STRING, VOID, NULL, EXN, ERROR,
   isNumeric, isNullable, showTy, sameTy, assignable, substTy, unify, varsOf,
 } from './types.ts';
 import { Flow, assignedLocals, type LocalVar } from './flow.ts';
@@ -158,17 +158,26 @@ class Checker {
         if (this.globals.has(key)) return this.error(d.pos, `global ${d.name} is declared twice`);
         const ty = this.resolveType(d.type);
         if (ty.k === 'void') this.error(d.pos, `global ${d.name} cannot be void`);
-        const g: GlobalInfo = { name: d.name, tal: `g_${key}`, ty, isConst: d.isConst, decl: d, file: this.file };
+        const g: GlobalInfo = { name: d.name, tal: `g_${key}`, ty: ty.k === 'void' ? ERROR : ty, isConst: d.isConst, decl: d, file: this.file };
         this.globals.set(key, g);
         this.out.globals.push(g);
       }
     });
     // Pass 3: global initializers and function bodies.
     this.eachDecl(files, d => {
-      if (d.k === 'global') this.checkGlobalInit(this.globals.get(tal(this.ns, d.name))!);
-      else if (d.k === 'fun' && d.body) {
+      if (d.k === 'global') {
+        const g = this.globals.get(tal(this.ns, d.name))!;
+        if (g.decl === d) this.checkGlobalInit(g); // a duplicate was reported; its initializer is not checked twice
+      } else if (d.k === 'fun' && d.body) {
         const f = this.funs.get(tal(this.ns, d.name))!;
         if (f.decl === d) this.checkFunction(f);
+        else if (f.decl.body !== d.body) {
+          // A second definition (reported): its body is still checked, as a function of its own.
+          this.tvars = new Set(d.tparams);
+          const params = d.params.map((p, i) => this.param(p, i));
+          const ret = this.resolveType(d.ret);
+          this.checkFunction({ name: d.name, tal: f.tal, tparams: d.tparams, params, ret, decl: d, file: this.file, locals: [] });
+        }
       }
     });
     for (const f of this.out.funs) if (!f.decl.body) this.diags.error(f.file, f.decl.pos, `function ${f.name} is declared but never defined`);
@@ -233,7 +242,7 @@ class Checker {
         return { int: INT, unsigned: UNSIGNED, bool: BOOL, char: CHAR, string: STRING, void: VOID }[t.name];
       case 'array': {
         const e = this.resolveType(t.elem);
-        if (e.k === 'void') this.error(t.pos, 'an array of void');
+        if (e.k === 'void') { this.error(t.pos, 'an array of void'); return ERROR; }
         return { k: 'array', elem: e };
       }
       case 'tuple': return { k: 'tuple', elems: t.elems.map(e => this.resolveType(e)) };
@@ -244,7 +253,7 @@ class Checker {
         const s = this.lookup(this.structs, t.name);
         if (!s) {
           this.error(t.pos, `unknown type ${this.show(t.name)}`);
-          return INT;
+          return ERROR;
         }
         const args = t.args.map(a => this.resolveType(a));
         if (args.length !== s.tparams.length) {
@@ -305,7 +314,7 @@ class Checker {
     }
     const body = f.decl.body!;
     const ends = this.stmt(body);
-    if (!ends && f.ret.k !== 'void') this.error(endPos(body), `function ${f.name} can reach its end without returning a ${showTy(f.ret)}`);
+    if (!ends && f.ret.k !== 'void') this.error(endPos(body), `function ${f.name} can reach its end without returning ${article(showTy(f.ret))}`);
     this.fun = undefined;
     this.tvars = new Set();
     this.scope = undefined;
@@ -325,9 +334,9 @@ class Checker {
     switch (s.k) {
       case 'block': {
         this.scope = { vars: new Map(), parent: this.scope };
-        let ends = false;
+        let ends = false, reported = false;
         for (const x of s.body) {
-          if (ends && x.k !== 'empty') { this.error(x.pos, 'unreachable code'); ends = false; }
+          if (ends && x.k !== 'empty' && !reported) { this.error(x.pos, 'unreachable code'); reported = true; }
           ends = this.stmt(x) || ends;
         }
         this.scope = this.scope.parent;
@@ -340,7 +349,7 @@ class Checker {
       case 'decl':
         for (const d of s.decls) {
           const lv = this.declare(d);
-          if (lv.ty.k === 'void') this.error(d.pos, `variable ${d.name} cannot be void`);
+          if (lv.ty.k === 'void') { this.error(d.pos, `variable ${d.name} cannot be void`); lv.ty = ERROR; }
           if (d.init) {
             this.expectInit(d.init, lv.ty, `${d.name}`);
             this.flow.assigned(lv, this.nonNullValue(d.init));
@@ -402,15 +411,15 @@ class Checker {
         return allEnd;
       }
       case 'break':
-        if (this.loops === 0 && this.switches === 0) this.error(s.pos, 'break outside a loop or switch');
+        if (this.loops === 0 && this.switches === 0) { this.error(s.pos, 'break outside a loop or switch'); return false; }
         return true;
       case 'continue':
-        if (this.loops === 0) this.error(s.pos, 'continue outside a loop');
+        if (this.loops === 0) { this.error(s.pos, 'continue outside a loop'); return false; }
         return true;
       case 'return': {
         const f = this.fun!;
         if (!s.e) {
-          if (f.ret.k !== 'void') this.error(s.pos, `${f.name} must return a ${showTy(f.ret)}`);
+          if (f.ret.k !== 'void') this.error(s.pos, `${f.name} must return ${article(showTy(f.ret))}`);
           return true;
         }
         if (f.ret.k === 'void') { this.error(s.e.pos, `${f.name} returns void: it cannot return a value`); this.expr(s.e); return true; }
@@ -616,7 +625,7 @@ class Checker {
         if (!s) {
           this.error(e.pos, `unknown struct ${this.show(e.name)}`);
           for (const a of e.args) this.expr(a);
-          return INT;
+          return ERROR;
         }
         if (e.args.length !== s.fields.length) this.error(e.pos, `new ${s.name} needs ${s.fields.length} values, not ${e.args.length}`);
         const vars = new Set(s.tparams);
@@ -675,15 +684,18 @@ class Checker {
     const f = this.lookup(this.funs, e.name);
     if (f) {
       this.out.refs.set(e, { k: 'fun', f });
-      if (f.tparams.length) this.error(e.pos, `the polymorphic function ${f.name} can only be called, not used as a value`);
+      if (f.tparams.length) {
+        this.error(e.pos, `the polymorphic function ${f.name} can only be called, not used as a value`);
+        return ERROR;
+      }
       return { k: 'fn', ret: f.ret, params: f.params.map(p => p.ty) };
     }
     const x = this.lookup(this.exns, e.name);
     if (x) { this.out.refs.set(e, { k: 'exn', e: x }); return EXN; }
     const b = this.builtin(e.name);
-    if (b) { this.error(e.pos, `the built-in ${b.name} can only be called`); return INT; }
+    if (b) { this.error(e.pos, `the built-in ${b.name} can only be called`); return ERROR; }
     this.error(e.pos, `unknown name ${this.show(e.name)}`);
-    return INT;
+    return ERROR;
   }
 
   private builtin(q: QName): Builtin | undefined {
@@ -789,8 +801,8 @@ class Checker {
     const ft = this.expr(e.fn);
     const args = argTypes(ft.k === 'fn' ? ft.params : undefined);
     if (ft.k !== 'fn') {
-      this.error(e.pos, `${showTy(ft)} is not a function`);
-      return INT;
+      if (ft.k !== 'error') this.error(e.pos, `${showTy(ft)} is not a function`);
+      return ERROR;
     }
     return this.apply(e, 'this function', ft.params, ft.ret, new Set(), args, { k: 'value' }, expected);
   }
@@ -824,14 +836,14 @@ class Checker {
     const order = [...args.keys()].sort((i, j) => Number(args[i].k === 'null') - Number(args[j].k === 'null'));
     for (const i of order) {
       const a = args[i];
-      if (a.k === 'void') this.error(e.args[i].pos, 'a void value cannot be an argument');
+      if (a.k === 'void') { this.error(e.args[i].pos, 'a void value cannot be an argument'); continue; }
       if (!unify(params[i], a, vars, m)) {
         this.error(e.args[i].pos, `argument ${i + 1} of ${name} must be ${showTy(substTy(params[i], m))}, not ${showTy(a)}`);
       }
     }
     for (const v of vars) if (!m.has(v)) {
-      this.error(e.pos, `cannot infer the type ${v} in this call to ${name}`);
-      m.set(v, INT);
+      if (!args.some(a => a.k === 'error')) this.error(e.pos, `cannot infer the type ${v} in this call to ${name}`);
+      m.set(v, ERROR);
     }
     this.out.calls.set(e, { target, inst: m });
     return substTy(ret, m);
@@ -861,6 +873,11 @@ function constInt(e: Expr): number | undefined {
     }
   }
   return undefined;
+}
+
+/** "an int", "a string". */
+function article(what: string): string {
+  return `${/^[aeiou]/.test(what) ? 'an' : 'a'} ${what}`;
 }
 
 /** Constant initializers of globals (laid out in the data section at compile time). */

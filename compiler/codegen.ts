@@ -23,6 +23,7 @@ type Slot = { k: 'temp'; ty: string } | { k: 'local'; v: LocalVar } | { k: 'ret'
 export function talTy(t: Ty, depth = 1): string {
   switch (t.k) {
     case 'int': case 'unsigned': case 'bool': case 'char': case 'exn': case 'null': return 'int';
+    case 'error': throw new Error('internal: code generation of a program with type errors');
     case 'string': return '*bytes';
     case 'void': return 'top';
     case 'array': return `*arr(${talTy(t.elem, depth)})`;

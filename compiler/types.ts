@@ -19,13 +19,16 @@ export type Ty =
   | { k: 'var'; name: string }
   | { k: 'fn'; ret: Ty; params: Ty[] }
   | { k: 'null' }
-  | { k: 'exn' };
+  | { k: 'exn' }
+  /** The type of an expression already reported as wrong: compatible with everything, so it draws no more errors. */
+  | { k: 'error' };
 
 export const INT: Ty = { k: 'int' }, UNSIGNED: Ty = { k: 'unsigned' }, BOOL: Ty = { k: 'bool' }, CHAR: Ty = { k: 'char' };
 export const STRING: Ty = { k: 'string' }, VOID: Ty = { k: 'void' }, NULL: Ty = { k: 'null' }, EXN: Ty = { k: 'exn' };
+export const ERROR: Ty = { k: 'error' };
 
 /** Integer-like: int, unsigned, char (all one word, interconvertible as in C). */
-export const isNumeric = (t: Ty): boolean => t.k === 'int' || t.k === 'unsigned' || t.k === 'char';
+export const isNumeric = (t: Ty): boolean => t.k === 'int' || t.k === 'unsigned' || t.k === 'char' || t.k === 'error';
 export const isNullable = (t: Ty): boolean => t.k === 'struct' && t.s.nullable;
 
 export function showTy(t: Ty): string {
@@ -39,6 +42,7 @@ export function showTy(t: Ty): string {
     case 'fn': return `${showTy(t.ret)}(${t.params.map(showTy).join(', ')})`;
     case 'null': return 'null';
     case 'exn': return 'exn';
+    case 'error': return '(error)';
   }
 }
 
@@ -56,6 +60,7 @@ export function sameTy(a: Ty, b: Ty): boolean {
 
 /** Whether a value of type `from` may be used where `to` is expected. */
 export function assignable(from: Ty, to: Ty): boolean {
+  if (from.k === 'error' || to.k === 'error') return true;
   if (sameTy(from, to)) return true;
   if (isNumeric(from) && isNumeric(to)) return true;
   if (from.k === 'null' && isNullable(to)) return true;
@@ -75,6 +80,7 @@ export function substTy(t: Ty, m: ReadonlyMap<string, Ty>): Ty {
 
 /** Unify a parameter type (with the callee's variables `vars`) against an argument type, binding into `m`. */
 export function unify(param: Ty, arg: Ty, vars: ReadonlySet<string>, m: Map<string, Ty>): boolean {
+  if (arg.k === 'error' || param.k === 'error') return true;
   if (param.k === 'var' && vars.has(param.name)) {
     const bound = m.get(param.name);
     if (bound) return assignable(arg, bound) || (arg.k === 'null' && isNullable(bound));
