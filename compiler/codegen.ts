@@ -22,7 +22,8 @@ type Slot = { k: 'temp'; ty: string } | { k: 'local'; v: LocalVar } | { k: 'ret'
 /** The TAL text of a popc type. `depth` numbers the stack variables of nested function types. */
 export function talTy(t: Ty, depth = 1): string {
   switch (t.k) {
-    case 'int': case 'unsigned': case 'bool': case 'char': case 'exn': case 'null': return 'int';
+    case 'int': case 'unsigned': case 'bool': case 'char': case 'exn': return 'int';
+    case 'null': return 'S(0)'; // `c ? null : null` is the integer 0, which every nullable type admits
     case 'error': throw new Error('internal: code generation of a program with type errors');
     case 'string': return '*bytes';
     case 'void': return 'top';
@@ -76,6 +77,11 @@ class Gen {
   private live = new Set<LocalVar>();
   private falls = false;
   private loopTargets: { brk: string; cont?: string }[] = [];
+  /**
+   * Nullable locals that hold a null stored since the last label: the checker knows them as the integer 0, which a
+   * null test cannot turn into a pointer, so a field access through them first passes a label (the declared type).
+   */
+  private nullIn = new Set<LocalVar>();
   /** Locals kept in registers (in functions that call no other function: imports keep ebx esi edi ebp). */
   private regOf = new Map<LocalVar, string>();
   /** Labels some jump targets. */
@@ -230,6 +236,7 @@ class Gen {
     const r = Object.entries(all).map(([k, v]) => `${k}: ${v}, `).join('');
     this.text.push(`.tal_label ${name} : code[${this.binders()}]{${r}esp: ${this.stackText()}}`, `${name}:`);
     this.falls = true;
+    this.nullIn.clear();
   }
 
   private push(ty: string, operand = 'eax'): void {
@@ -357,8 +364,10 @@ class Gen {
             if (d.init.k === 'arraylit') this.arrayLiteral(d.init, v.ty);
             else { this.expr(d.init); this.toChar(v.ty); }
             this.emit(`mov ${this.localOp(v)}, eax`);
+            if (d.init.k === 'null') this.nullIn.add(v); else this.nullIn.delete(v);
           } else {
             this.emit(`mov ${this.localOp(v)}, 0`);
+            this.nullIn.add(v);
           }
           this.live.add(v);
         }
@@ -627,6 +636,7 @@ class Gen {
       case 'field': {
         const t = this.ty(e.e) as Extract<Ty, { k: 'struct' }>;
         this.expr(e.e);
+        this.widenNull(e.e, t);
         this.nullCheck('eax', t);
         this.emit(`mov eax, DWORD PTR [eax+${4 * t.s.fields.findIndex(f => f.name === e.name)}]`);
         return;
@@ -646,6 +656,15 @@ class Gen {
       }
       case 'arraylit': throw new Error('internal: array literal outside an initializer');
     }
+  }
+
+  /** If eax holds a local known (to the checker) as null, give it its declared type by passing a label. */
+  private widenNull(e: Expr, t: Ty): void {
+    const r = e.k === 'var' ? this.c.refs.get(e) : undefined;
+    if (r?.k !== 'local' || !this.nullIn.has(r.v) || !isNullable(t)) return;
+    const l = this.newLabel('widen');
+    this.jump('jmp', l);
+    this.label(l, { eax: talTy(t) });
   }
 
   private nullCheck(reg: string, t: Ty): void {
@@ -764,6 +783,7 @@ class Gen {
       case 'field': {
         const t = this.ty(target.e) as Extract<Ty, { k: 'struct' }>;
         this.expr(target.e);
+        this.widenNull(target.e, t);
         this.push(talTy(t));
         return { k: 'field', t, index: t.s.fields.findIndex(f => f.name === target.name) };
       }
@@ -834,6 +854,11 @@ class Gen {
     }
     this.toChar(this.ty(e.target));
     this.store(lv);
+    // After `v = null` the checker knows v as the integer 0 until the next label.
+    if (lv.k === 'local') {
+      if (e.op === '=' && e.value.k === 'null') this.nullIn.add(lv.v);
+      else this.nullIn.delete(lv.v);
+    }
   }
 
   // ---- calls ----

@@ -3,7 +3,7 @@
 // fails with the program printed. A subset also runs under the kernel at CPL 0 (and in user mode, which must agree).
 // CI runs 200 programs; KTAL_LONG=1 runs 5,000 (KTAL_SEED=n replays a run).
 //
-// Known popc bugs the generator keeps out (PopGen's avoidKnownBugs; `genProgram(r, size, false)` lets them in):
+// Popc bugs the generator once had to keep out (PopGen's avoidKnownBugs, now off by default):
 //  - `c ? null : null` has type null, and codegen gives the join the type int: `new node(1, b ? null : null)` is
 //    refused (store-type: field 1 expected node, got int).
 //  - a ?struct local whose value is statically the literal null is S(0) to the checker; a `!= null` test does not
@@ -55,6 +55,7 @@ const KNOWN: { name: string; program: string; wellTyped: boolean; fixed?: true }
   {
     name: 'a local statically null, tested != null, loses its null check',
     wellTyped: true,
+    fixed: true,
     program: '?struct node { int v; node next; }\nint f() { node v = null; if (v != null) return v.v; return 0; }\nvoid pop_main() { f(); }\n',
   },
   {
