@@ -1,0 +1,53 @@
+// The whole benchmark run as a function (bench/run.ts is its command line; test/bench-quick.test.ts runs the quick
+// mode): the checker's throughput, the emulator's speed, find and echod in every mode under every profile and
+// natively, then the report (REPORT.md, report.json, the SVG charts) in `reportDir`.
+import { cpus } from 'node:os';
+import { mkdirSync } from 'node:fs';
+import { checkerSuite } from './checker.ts';
+import { emulatorSuite } from './emulator.ts';
+import { findSuite } from './find.ts';
+import { echodSuite } from './echod.ts';
+import { writeReport, sanityChecks, type BenchResults } from './report.ts';
+import { PROFILES } from '../emulator/profiles.ts';
+import { MODES, type BenchConfig } from './workload.ts';
+
+export interface BenchOptions {
+  quick: boolean;
+  /** Where REPORT.md, report.json and the charts go. */
+  reportDir: string;
+  /** Where benny saves its own JSON (full runs only). */
+  saveDir?: string;
+  /** Profiles to run (default: all in a full run; p4-northwood and modern-pti in a quick one). */
+  profiles?: string[];
+  /** Skip the checker and emulator suites (their figures are then zero). */
+  simulationOnly?: boolean;
+  log?: (line: string) => void;
+}
+
+export async function runBench(o: BenchOptions): Promise<{ results: BenchResults; files: string[] }> {
+  const log = o.log ?? ((l: string) => console.log(l));
+  mkdirSync(o.reportDir, { recursive: true });
+  const profiles = o.profiles ?? (o.quick ? ['p4-northwood', 'modern-pti'] : Object.keys(PROFILES));
+  const cfg: BenchConfig = { quick: o.quick, profiles, modes: MODES, log };
+  const timings: Record<string, number> = {};
+  const timed = async <T>(name: string, f: () => T | Promise<T>): Promise<T> => {
+    const t0 = performance.now();
+    try { return await f(); } finally { timings[name] = (performance.now() - t0) / 1000; }
+  };
+  const checker = o.simulationOnly ? { codeBytes: 0, checkerMBps: 0, talasSeconds: 0 } : await timed('checker', () => checkerSuite(o.quick, o.saveDir));
+  const emulator = o.simulationOnly ? { programs: {}, mips: 0, nativeStartSeconds: 0 } : await timed('emulator', () => emulatorSuite(o.quick));
+  log(`\nfind (${profiles.join(', ')} × ${MODES.join(', ')}):`);
+  const f = await timed('find', () => findSuite(cfg));
+  log(`\nechod (${profiles.join(', ')} × ${MODES.join(', ')}):`);
+  const e = await timed('echod', () => echodSuite(cfg));
+  const results: BenchResults = {
+    generatedAt: new Date().toISOString(), quick: o.quick,
+    host: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', node: process.version },
+    profiles, modes: MODES, workloads: [...f.workloads, ...e.workloads], sim: [...f.sim, ...e.sim], native: [...f.native, ...e.native],
+    checker, emulator, timings,
+  };
+  const files = writeReport(results, o.reportDir);
+  const failed = sanityChecks(results).filter(c => !c.ok);
+  log(`\nreport: ${files.join(', ')}${failed.length ? `\nFAILED checks:\n  ${failed.map(c => c.what).join('\n  ')}` : ' (all sanity checks pass)'}`);
+  return { results, files };
+}
