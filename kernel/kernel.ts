@@ -313,17 +313,8 @@ export class Kernel {
 
   /** switch_to: save the current task's esp if it will run again, load `next`'s address space and stack. */
   private switchTo(ctx: KernelContext, next: Task, save: boolean): void {
-    const prev = this.current, m = this.machine, cpu = m.cpu;
-    if (save) prev.set(T.SP, ctx.reg(4));
-    const cr3 = next.get(T.CR3);
-    if ((m.mmu.cr3 >>> 0) !== (cr3 >>> 0)) {
-      m.mmu.setCr3(cr3);
-      cpu.C[Ctr.CR3_WRITES]++;
-      cpu.charge(cpu.profile.cr3Write);
-    }
-    m.mem.write32(this.bare.tss + TSS_ESP0, next.get(T.ESP0));
-    m.mem.write32(this.kdata, next.addr);
-    this.current = next;
+    if (save) this.current.set(T.SP, ctx.reg(4));
+    this.makeCurrent(next, true);
     const sp = next.get(T.SP);
     ctx.setReg(4, sp + 4);
     ctx.jump(ctx.read32(sp));
@@ -342,6 +333,24 @@ export class Kernel {
     if (!this.tasks.every(x => x.state === TASK_INTERRUPTIBLE)) return null;
     const timed = this.tasks.some(x => x.wakeAt < Infinity);
     return !timed || this.hostSources > 0 || this.tasks.some(x => x.waitingForHost) ? 'idle' : null;
+  }
+
+  /**
+   * `next` becomes the current task: TSS.esp0 and `current_task` name it, and (with `loadCr3`) its page directory
+   * is loaded and charged as a CR3 write, unless it is loaded already. The double-fault handler passes false: the
+   * CPU loads CR3 from the TSS it returns to.
+   */
+  private makeCurrent(next: Task, loadCr3: boolean): void {
+    const m = this.machine, cpu = m.cpu;
+    const cr3 = next.get(T.CR3);
+    if (loadCr3 && (m.mmu.cr3 >>> 0) !== (cr3 >>> 0)) {
+      m.mmu.setCr3(cr3);
+      cpu.C[Ctr.CR3_WRITES]++;
+      cpu.charge(cpu.profile.cr3Write);
+    }
+    m.mem.write32(this.bare.tss + TSS_ESP0, next.get(T.ESP0));
+    m.mem.write32(this.kdata, next.addr);
+    this.current = next;
   }
 
   /** Round robin: the next runnable task after `prev`, else `prev` if it can run, else idle. */
@@ -523,9 +532,7 @@ export class Kernel {
     mem.write32(tss + TSS_EAX + 16, sp + 4);
     const segs = [KERNEL_DS, KERNEL_CS, KERNEL_DS, KERNEL_DS, 0, 0];
     segs.forEach((s, i) => mem.write32(tss + TSS_ES + 4 * i, s));
-    mem.write32(tss + TSS_ESP0, next.get(T.ESP0));
-    mem.write32(this.kdata, next.addr);
-    this.current = next;
+    this.makeCurrent(next, false);
     if (next === this.idle && this.tasks.length === 0) ctx.stop('done');
   }
 
@@ -739,12 +746,7 @@ export class Kernel {
     mem.write32(sp - PAGE_OFFSET, idleAt);
     this.idle.set(T.SP, sp);
     this.idle.set(T.FLAGS, this.idle.flags & ~TIF_NEED_RESCHED);
-    this.machine.mmu.setCr3(next.get(T.CR3));
-    cpu.C[Ctr.CR3_WRITES]++;
-    cpu.charge(cpu.profile.cr3Write);
-    mem.write32(this.bare.tss + TSS_ESP0, next.get(T.ESP0));
-    mem.write32(this.kdata, next.addr);
-    this.current = next;
+    this.makeCurrent(next, true);
     const nsp = next.get(T.SP);
     const ret = this.savedReturn(next);
     cpu.regs[4] = nsp + 4;

@@ -136,7 +136,7 @@ export class HostLoop {
           await new Promise(r => setImmediate(r)); // let host events in
           continue;
         }
-        if (k.exits.has(pid)) return this.finish(pid, exit);
+        if (k.exits.has(pid)) return finishMain(k, pid, exit);
         if (exit === 'idle') {
           if (k.liveTasks.some(t => t.wakeAt < Infinity)) await new Promise(r => setImmediate(r));
           else await new Promise<void>(r => { this.waiting = r; });
@@ -147,11 +147,6 @@ export class HostLoop {
     } finally {
       for (const s of this.servers) s.close();
     }
-  }
-
-  /** The main program has ended: end the background processes (SIGKILL) and report the main one. */
-  private finish(pid: number, exit: KernelExit): RunOutcome {
-    return finishMain(this.k, pid, exit);
   }
 }
 

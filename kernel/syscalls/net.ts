@@ -10,7 +10,7 @@ import {
 } from '../errno.ts';
 import {
   AF_INET, SOCK_STREAM, SOCK_NONBLOCK, SOCK_CLOEXEC, IPPROTO_TCP, POLLNVAL, POLLIN, POLLOUT, Socket,
-  decodeSockaddr, encodeSockaddr, type WaitQueue,
+  decodeSockaddr, encodeSockaddr, type WaitQueue, type SockAddr,
 } from '../net/socket.ts';
 import type { OpenFile } from '../fs/file.ts';
 import { O_NONBLOCK } from '../fs/fcntl.ts';
@@ -61,24 +61,24 @@ function socket(k: Kernel, t: Task, _u: UserMemory, family: number, type: number
   return t.files.alloc(file, (type & SOCK_CLOEXEC) !== 0);
 }
 
-function bind(k: Kernel, t: Task, user: UserMemory, fd: number, addr: number, len: number): number {
+/** The socket at fd and the sockaddr_in at (addr, len), as bind and connect take them, or -errno. */
+function sockAndAddr(k: Kernel, t: Task, user: UserMemory, fd: number, addr: number, len: number): { sock: Socket; addr: SockAddr } | number {
   const s = sockfd(t, k, fd);
   if (typeof s === 'number') return s;
   const a = readAddr(user, addr, len);
   if (typeof a === 'number') return a;
   const fam = k.net.checkFamily(a.family);
-  if (fam < 0) return fam;
-  return k.net.bind(s.sock, a.addr, t.cred.euid === 0);
+  return fam < 0 ? fam : { sock: s.sock, addr: a.addr };
+}
+
+function bind(k: Kernel, t: Task, user: UserMemory, fd: number, addr: number, len: number): number {
+  const s = sockAndAddr(k, t, user, fd, addr, len);
+  return typeof s === 'number' ? s : k.net.bind(s.sock, s.addr, t.cred.euid === 0);
 }
 
 function connect(k: Kernel, t: Task, user: UserMemory, fd: number, addr: number, len: number): number {
-  const s = sockfd(t, k, fd);
-  if (typeof s === 'number') return s;
-  const a = readAddr(user, addr, len);
-  if (typeof a === 'number') return a;
-  const fam = k.net.checkFamily(a.family);
-  if (fam < 0) return fam;
-  return k.net.connect(s.sock, a.addr);
+  const s = sockAndAddr(k, t, user, fd, addr, len);
+  return typeof s === 'number' ? s : k.net.connect(s.sock, s.addr);
 }
 
 function listen(k: Kernel, t: Task, _u: UserMemory, fd: number, backlog: number): number {
