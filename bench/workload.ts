@@ -43,8 +43,6 @@ export interface SimRun {
   userExits: number;
   timerInterrupts: number;
   breakdown: Breakdown;
-  /** Where kernelWork came from: the machine's own figure, or kernelCalls × profile.kernelCall. */
-  kernelWorkSource: 'stats.kernelWork' | 'kernelCalls×kernelCall';
   /** The emulator's wall time for the run (boot and setup excluded), seconds. */
   wallSeconds: number;
   /** Workload-specific results (round-trip percentiles, lines printed ...). */
@@ -52,27 +50,24 @@ export interface SimRun {
 }
 
 /**
- * The hook for the kernel's own work: if the machine reports a `kernelWork` cycle figure (a charge for the
- * kernel's TypeScript work, being added to the cost model), use it; else kernel calls × the profile's kernelCall.
+ * The kernel's own work: what the kernel charged for it (stats.kernelWork, priced by kernel/work.ts) and the call
+ * and return of each kernel function (kernelCalls × the profile's kernelCall).
  */
-export function kernelWorkCycles(stats: MachineStats, kernelCallCost: number): { cycles: number; source: SimRun['kernelWorkSource'] } {
-  const kw = (stats as unknown as Record<string, unknown>).kernelWork;
-  if (typeof kw === 'number') return { cycles: kw, source: 'stats.kernelWork' };
-  return { cycles: stats.kernelCalls * kernelCallCost, source: 'kernelCalls×kernelCall' };
+export function kernelWorkCycles(stats: MachineStats, kernelCallCost: number): number {
+  return stats.kernelWork + stats.kernelCalls * kernelCallCost;
 }
 
-export function breakdownOf(stats: MachineStats, profileName: string, pti: boolean): { breakdown: Breakdown; source: SimRun['kernelWorkSource'] } {
+export function breakdownOf(stats: MachineStats, profileName: string, pti: boolean): Breakdown {
   const p = profileByName(profileName);
   const classes = Object.values(stats.byClass);
   const instructions = classes.reduce((a, n, i) => a + n * (p.insn[i] ?? 0), 0);
-  const kw = kernelWorkCycles(stats, p.kernelCall);
   // The kernel drops the flat per-crossing charge under real PTI (the CR3 writes are made and charged instead).
   const isoPer = pti ? 0 : p.isolationPerCrossing;
   const b: Breakdown = {
     instructions,
     trapEntry: stats.trapTotal * p.trapEntry,
     iret: stats.irets * p.iret,
-    kernelWork: kw.cycles,
+    kernelWork: kernelWorkCycles(stats, p.kernelCall),
     tlbMisses: stats.tlbMisses * p.tlbMiss,
     cr3Writes: stats.cr3Writes * p.cr3Write,
     isolation: (stats.userEntries + stats.userExits) * isoPer,
@@ -81,12 +76,12 @@ export function breakdownOf(stats: MachineStats, profileName: string, pti: boole
   const named = Object.values(b).reduce((a, x) => a + x, 0);
   b.other = stats.cycles - stats.haltedCycles - named;
   if (Math.abs(b.other) < 1e-6 * Math.max(1, stats.cycles)) b.other = 0;
-  return { breakdown: b, source: kw.source };
+  return b;
 }
 
 export function simRun(workload: string, profile: string, mode: Mode, stats: MachineStats, syscalls: Map<string, number>,
   clockHz: number, wallSeconds: number, extra: Record<string, number | string> = {}): SimRun {
-  const { breakdown, source } = breakdownOf(stats, profile, modeOptions(mode).pti);
+  const breakdown = breakdownOf(stats, profile, modeOptions(mode).pti);
   const cycles = stats.cycles - stats.haltedCycles;
   return {
     workload, profile, mode, cycles, haltedCycles: stats.haltedCycles, simulatedMicros: (cycles / clockHz) * 1e6, clockHz,
@@ -95,7 +90,7 @@ export function simRun(workload: string, profile: string, mode: Mode, stats: Mac
     syscallsByName: Object.fromEntries(syscalls),
     traps: stats.trapTotal, irets: stats.irets, tlbMisses: stats.tlbMisses, cr3Writes: stats.cr3Writes,
     kernelCalls: stats.kernelCalls, userEntries: stats.userEntries, userExits: stats.userExits,
-    timerInterrupts: stats.timerInterrupts, breakdown, kernelWorkSource: source, wallSeconds, extra,
+    timerInterrupts: stats.timerInterrupts, breakdown, wallSeconds, extra,
   };
 }
 

@@ -99,6 +99,11 @@ export class Cpu implements FlagState {
   instructions(): number { return instructionsOf(this.C); }
   get cycles(): number { return this.C[Ctr.CYCLES]; }
   charge(cycles: number): void { this.C[Ctr.CYCLES] += cycles; }
+  /** Cycles for work the kernel does in TypeScript (priced by kernel/work.ts): charged, and counted apart. */
+  chargeKernelWork(cycles: number): void {
+    this.C[Ctr.CYCLES] += cycles;
+    this.C[Ctr.KERNEL_WORK] += cycles;
+  }
 
   /** Stop the machine after the current instruction or kernel function (status 'stopped'). */
   stop(reason: string): void {

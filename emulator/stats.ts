@@ -1,6 +1,7 @@
 // The machine's counters: one Float64Array (so the interpreter increments cells, not object fields), named here,
 // and the MachineStats snapshot built from it. Cycles are charged as events happen: each instruction by its class,
-// and TLB misses, trap entries, irets, CR3 writes, user/kernel crossings and kernel calls by the profile's figures.
+// and TLB misses, trap entries, irets, CR3 writes, user/kernel crossings and kernel calls by the profile's figures;
+// the kernel adds its own work (kernel/work.ts) through Cpu.chargeKernelWork.
 
 import { INSN_CLASSES } from './costs.ts';
 
@@ -19,7 +20,8 @@ export enum Ctr {
   DECODED = 17, // instructions decoded into the per-page cache (cache misses)
   DOUBLE_FAULTS = 18,
   TRIPLE_FAULTS = 19,
-  COUNT = 20,
+  KERNEL_WORK = 20, // cycles the kernel charged for its own work (kernel/work.ts), a part of CYCLES
+  COUNT = 21,
 }
 
 export const CLASS_NAMES = ['alu', 'load', 'store', 'mul', 'div', 'branch', 'privileged'] as const;
@@ -40,6 +42,8 @@ export interface MachineStats {
   cr3Writes: number;
   irets: number;
   kernelCalls: number;
+  /** Cycles charged for the kernel's own work (path walks, copies, directory entries, sockets…; kernel/work.ts). */
+  kernelWork: number;
   taskSwitches: number;
   userEntries: number;
   userExits: number;
@@ -75,6 +79,7 @@ export function snapshot(profile: string, C: Float64Array, trapCounts: Float64Ar
     cr3Writes: C[Ctr.CR3_WRITES],
     irets: C[Ctr.IRETS],
     kernelCalls: C[Ctr.KCALLS],
+    kernelWork: C[Ctr.KERNEL_WORK],
     taskSwitches: C[Ctr.TASK_SWITCHES],
     userEntries: C[Ctr.USER_ENTRIES],
     userExits: C[Ctr.USER_EXITS],

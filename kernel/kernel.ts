@@ -31,6 +31,7 @@ import {
 } from './task.ts';
 import { buildEntryCode, PT, type EntryCode } from './entry.ts';
 import { contextUserMemory, type UserMemory } from './syscalls/usermem.ts';
+import { KernelWork, kernelWorkCosts } from './work.ts';
 import { FILE_SYSCALLS } from './syscalls/files.ts';
 import { SYS, NR_SYSCALLS, syscallName } from './syscalls/numbers.ts';
 import { PROC_SYSCALLS } from './syscalls/proc.ts';
@@ -113,6 +114,8 @@ export class Kernel {
   readonly machine: Machine;
   readonly bare: BareSystem;
   readonly vfs: Vfs;
+  /** The meter of the kernel's own work (kernel/work.ts): what path walks, copies, sockets… cost in cycles. */
+  readonly work: KernelWork;
   readonly frames: FrameAllocator;
   readonly pti: boolean;
   readonly clockHz: number;
@@ -178,6 +181,8 @@ export class Kernel {
     this.vfs = opts.vfs ?? new Vfs();
     this.vfs.console.hooks = { write: (fd, bytes) => output(fd === 2 ? 2 : 1, bytes) };
     this.net = new NetStack(this.vfs.ns);
+    this.work = new KernelWork(m.cpu, kernelWorkCosts(profile.name));
+    this.net.work = this.work;
 
     // Kernel data, the task table and the syscall table, in low memory (mapped at PAGE_OFFSET + phys).
     this.kdata = bare.allocLow(PAGE_SIZE);
@@ -206,7 +211,7 @@ export class Kernel {
       if (nr >= NR_SYSCALLS) continue;
       const addr = this.kfunc(`sys_${syscallName(nr)}`, (ctx, t) => {
         const a = [0, 1, 2, 3, 4, 5].map(i => ctx.arg(i));
-        return this.invokeSyscall(t, contextUserMemory(ctx), nr, a);
+        return this.invokeSyscall(t, contextUserMemory(ctx, this.work), nr, a);
       });
       m.mem.write32(this.sysCallTable + 4 * nr, addr);
       this.symbols.set(`sys_${syscallName(nr)}`, addr);
@@ -343,6 +348,7 @@ export class Kernel {
   private makeCurrent(next: Task, loadCr3: boolean): void {
     const m = this.machine, cpu = m.cpu;
     const cr3 = next.get(T.CR3);
+    if (next !== this.current) this.work.charge('contextSwitch');
     if (loadCr3 && (m.mmu.cr3 >>> 0) !== (cr3 >>> 0)) {
       m.mmu.setCr3(cr3);
       cpu.C[Ctr.CR3_WRITES]++;
@@ -376,6 +382,7 @@ export class Kernel {
   }
 
   countSyscall(t: Task, nr: number): void {
+    this.work.charge('syscall');
     t.syscalls.set(nr, (t.syscalls.get(nr) ?? 0) + 1);
     this.syscallCounts.set(nr, (this.syscallCounts.get(nr) ?? 0) + 1);
   }
@@ -637,6 +644,7 @@ export class Kernel {
     t.comm = (filename.split('/').pop() ?? filename).slice(0, 15);
     t.argv = opts.argv;
     t.fs = this.vfs.context(t.cred);
+    t.fs.work = this.work;
     if (opts.cwd) {
       const p = lookupPath(this.vfs.context(ROOT), undefined, opts.cwd, { directory: true });
       if (typeof p !== 'number') t.fs.cwd = p;

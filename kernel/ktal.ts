@@ -53,6 +53,7 @@ function bufferPtr(c: Call, buf: number, off: number, count: number): number {
 function pathOf(c: Call, arr: number): KernelName | number {
   const len = c.ctx.read32(arr) >>> 0;
   if (len > PATH_MAX - 1) return -ENAMETOOLONG;
+  c.k.work.charge('copyByte', len + 1); // getname copies the name (and its NUL) in kernel mode too
   return { kernel: Buffer.from(c.ctx.readBytes(arr + 4, len)).toString('latin1') };
 }
 
@@ -259,7 +260,7 @@ export function bindKernelInterface(k: Kernel): ReadonlyMap<string, number> {
     const fn = FUNCTIONS[spec.name];
     if (!fn) continue; // an import the kernel cannot bind: the loader refuses programs that use it
     const addr = k.kfunc(`ktal_${spec.name}`, (ctx, t) => {
-      const c: Call = { k, t, ctx, user: contextUserMemory(ctx), arg: i => ctx.arg(i) };
+      const c: Call = { k, t, ctx, user: contextUserMemory(ctx, k.work), arg: i => ctx.arg(i) };
       try {
         return fn(c);
       } catch (e) {

@@ -10,6 +10,7 @@ import { syscallName } from './syscalls/numbers.ts';
 import { createServer, type Server, type Socket as NetSocket } from 'node:net';
 import type { HostPeer } from './net/socket.ts';
 import { INADDR_LOOPBACK } from './net/socket.ts';
+import { WORK_KINDS, type WorkSnapshot } from './work.ts';
 
 export interface Mount { host: string; guest: string; rw: boolean }
 
@@ -171,6 +172,8 @@ export interface RunOutcome {
   /** A message for stderr from talrun itself (a refusal, the watchdog, a panic), if any. */
   message?: string;
   stats: MachineStats;
+  /** The kernel's own work by kind: units and cycles charged (kernel/work.ts). */
+  work: WorkSnapshot;
   /** System calls by name, in first-use order. */
   syscalls: Map<string, number>;
 }
@@ -185,7 +188,7 @@ export function start(k: Kernel, image: Uint8Array, argv: string[], o: TalrunOpt
     return k.spawn(image, { argv, envp: o.envp ?? [], uid: o.uid, gid: o.gid, kernelMode: o.kernel, verify: o.verify ?? true, cwd: o.cwd }).pid;
   } catch (e) {
     if (!(e instanceof ExecError)) throw e;
-    return { status: e.status, signal: null, kernelExit: 'exec-failed', message: `talrun: ${e.message}`, stats: k.machine.stats(), syscalls: new Map() };
+    return { status: e.status, signal: null, kernelExit: 'exec-failed', message: `talrun: ${e.message}`, stats: k.machine.stats(), work: k.work.snapshot(), syscalls: new Map() };
   }
 }
 
@@ -194,7 +197,7 @@ export function outcome(k: Kernel, pid: number, exit: KernelExit): RunOutcome {
   const info = k.exits.get(pid);
   const syscalls = new Map<string, number>();
   for (const [nr, n] of k.syscallCounts) syscalls.set(syscallName(nr), n);
-  const base = { stats: k.machine.stats(), syscalls, kernelExit: exit };
+  const base = { stats: k.machine.stats(), work: k.work.snapshot(), syscalls, kernelExit: exit };
   if (exit === 'hung') return { ...base, status: STATUS_HUNG, signal: null, message: `talrun: ${k.hungMessage}` };
   if (exit === 'panic') return { ...base, status: STATUS_PANIC, signal: null, message: `talrun: kernel panic: ${k.panicMessage}` };
   if (!info) return { ...base, status: STATUS_HUNG, signal: null, message: `talrun: the program did not finish (${exit})` };
@@ -246,6 +249,7 @@ export function formatStats(r: RunOutcome, mode: string): string {
     `  cycles        ${Math.round(s.cycles)} (${Math.round(s.haltedCycles)} idle)`,
     `  traps         ${s.trapTotal} (${Object.entries(s.traps).map(([v, n]) => `${v}:${n}`).join(' ')})`,
     `  kernel calls  ${s.kernelCalls}`,
+    `  kernel work   ${Math.round(s.kernelWork)} cycles: ${WORK_KINDS.filter(w => r.work[w].units).map(w => `${w} ${r.work[w].units}`).join(', ') || 'none'}`,
     `  CR3 writes    ${s.cr3Writes}`,
     `  TLB misses    ${s.tlbMisses}`,
     `  timer irqs    ${s.timerInterrupts}`,

@@ -23,6 +23,7 @@ import {
 } from './fcntl.ts';
 import type { Inode } from './inode.ts';
 import { followMounts, samePath, type Path } from './mount.ts';
+import type { WorkMeter } from '../work.ts';
 import {
   MAY_EXEC, MAY_READ, MAY_WRITE, accessCred, capable, fsuid, inGroup, inodePermission, ownerOrCapable, type Cred,
 } from './permission.ts';
@@ -37,6 +38,8 @@ export interface FsContext {
   root: Path;
   cwd: Path;
   umask: number;
+  /** Charged for each component walked and each open (kernel/work.ts); absent: free. */
+  work?: WorkMeter;
 }
 
 /** One path walk (struct nameidata): where it is, and how many links it has followed. */
@@ -150,6 +153,7 @@ function walkParent(w: Walk, name: string): Last | number {
 
 /** Moves the walk into `comp` of its directory, following a link there if `follow`. */
 function step(w: Walk, comp: string, follow: boolean): number {
+  w.ctx.work?.charge('pathComponent');
   if (comp === '.') return 0;
   if (comp === '..') {
     dotdot(w);
@@ -245,7 +249,9 @@ export function openat(ctx: FsContext, base: Path | undefined, pathname: string,
   if (typeof name === 'number') return name;
   const w = beginWalk(ctx, base, name);
   if (typeof w === 'number') return w;
-  return openWalk(w, name, flags, mode & S_IALLUGO);
+  const f = openWalk(w, name, flags, mode & S_IALLUGO);
+  if (typeof f !== 'number') ctx.work?.charge('openFile');
+  return f;
 }
 
 function openWalk(w: Walk, name: string, flags: number, mode: number): OpenFile | number {

@@ -13,6 +13,7 @@ import { Mount, type Namespace } from '../fs/mount.ts';
 import { OpenFile, type FileOps } from '../fs/file.ts';
 import { S_IFSOCK } from '../fs/stat.ts';
 import { O_RDWR } from '../fs/fcntl.ts';
+import { NO_WORK, type WorkMeter } from '../work.ts';
 
 export const AF_INET = 2, SOCK_STREAM = 1, SOCK_NONBLOCK = 0x800, SOCK_CLOEXEC = 0x80000, IPPROTO_TCP = 6;
 export const POLLIN = 1, POLLPRI = 2, POLLOUT = 4, POLLERR = 8, POLLHUP = 16, POLLNVAL = 32, POLLRDHUP = 0x2000;
@@ -140,7 +141,10 @@ export class Socket {
   read(n: number, peek = false): Uint8Array | number {
     const ep = this.ep;
     if (!ep) return -ENOTCONN;
-    if (ep.rxBytes > 0) return ep.take(n, peek);
+    if (ep.rxBytes > 0) {
+      this.net.work.charge('tcpReceive');
+      return ep.take(n, peek);
+    }
     if (ep.reset && !ep.resetReported) { ep.resetReported = true; return -ECONNRESET; }
     if (ep.eof || ep.reset || ep.shutRd) return new Uint8Array(0);
     return -EAGAIN;
@@ -153,6 +157,7 @@ export class Socket {
     if (ep.shutWr || ep.reset) return -EPIPE;
     if (ep.host) {
       if (!ep.host.writable()) return -EAGAIN;
+      this.net.work.charge('tcpSend');
       ep.host.send(bytes);
       return bytes.length;
     }
@@ -166,6 +171,7 @@ export class Socket {
     }
     const n = Math.min(bytes.length, peer.space);
     if (n === 0) return -EAGAIN;
+    this.net.work.charge('tcpSend');
     peer.deliver(bytes.subarray(0, n));
     return n;
   }
@@ -235,6 +241,8 @@ export class NetStack {
   private nextEphemeral = EPHEMERAL_LOW;
   private readonly sockfs = new SockFs();
   private mount: Mount | undefined;
+  /** The meter sends and receives charge (kernel/work.ts); the kernel sets its own. */
+  work: WorkMeter = NO_WORK;
 
   constructor(private readonly ns: Namespace) {}
 

@@ -189,6 +189,7 @@ function poll(k: Kernel, t: Task, user: UserMemory, fds: number, nfds: number, t
   if (nfds > 1024) return -EINVAL;
   const b = user.copyIn(fds, 8 * nfds);
   if (typeof b === 'number') return b;
+  k.work.charge('pollFd', nfds);
   const v = new DataView(b.buffer, b.byteOffset, b.byteLength);
   let ready = 0;
   const queues: WaitQueue[] = [];

@@ -5,6 +5,7 @@
 import { EFAULT, ENAMETOOLONG } from '../errno.ts';
 import { GuestFault } from '../../emulator/exceptions.ts';
 import type { KernelContext } from '../../emulator/kfuncs.ts';
+import { NO_WORK, type WorkMeter } from '../work.ts';
 
 /** TASK_SIZE: user space ends here (the 3G/1G split); access_ok refuses anything reaching above. */
 export const TASK_SIZE = 0xc0000000;
@@ -34,7 +35,7 @@ function latin1(b: Uint8Array): string {
 }
 
 /** User memory seen through the machine's MMU, as the running process's page tables map it. */
-export function contextUserMemory(ctx: KernelContext): UserMemory {
+export function contextUserMemory(ctx: KernelContext, work: WorkMeter = NO_WORK): UserMemory {
   const guarded = <T>(f: () => T): T | number => {
     try {
       return f();
@@ -46,11 +47,14 @@ export function contextUserMemory(ctx: KernelContext): UserMemory {
   return {
     copyIn(addr, len) {
       if (!accessOk(addr, len)) return -EFAULT;
-      return guarded(() => ctx.readBytes(addr | 0, len, true));
+      const b = guarded(() => ctx.readBytes(addr | 0, len, true));
+      if (typeof b !== 'number') work.charge('copyByte', len);
+      return b;
     },
     copyOut(addr, bytes) {
       if (!accessOk(addr, bytes.length)) return -EFAULT;
       const r = guarded(() => { ctx.writeBytes(addr | 0, bytes, true); return 0; });
+      if (r === 0) work.charge('copyByte', bytes.length);
       return r;
     },
     strncpyFromUser(addr, max) {
@@ -64,6 +68,7 @@ export function contextUserMemory(ctx: KernelContext): UserMemory {
         if (typeof b === 'number') return b;
         const nul = b.indexOf(0);
         if (nul >= 0) {
+          work.charge('copyByte', got + nul + 1);
           parts.push(b.subarray(0, nul));
           return latin1(Buffer.concat(parts));
         }
