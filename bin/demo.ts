@@ -44,7 +44,7 @@ try {
     }
     say(`   ${calls} system calls; kernel mode / user mode cycles (p4-northwood): ${(kern.stats.cycles / user.stats.cycles).toFixed(3)}` +
       ` (${((1 - kern.stats.cycles / user.stats.cycles) * 100).toFixed(1)}% fewer; the paper measured 14% for its TAL find)`);
-    say(`   of which the kernel's own work (path walks, directory records, copies; the same in both modes): ${fmt(user.stats.kernelWork)} cycles\n`);
+    say(`   the kernel's own work (path walks, directory records, copies), the same in both modes: ${fmt(user.stats.kernelWork)} cycles\n`);
   }
   // cat reads a file of this machine's, shown in the guest through a read-only host mount.
   const input = join(root, 'tal/examples/hello.tal');
