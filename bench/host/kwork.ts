@@ -5,32 +5,12 @@
 // TCP latency) with the CPU model, the hypervisor flag and the kernel, then the derived per-operation costs in
 // core cycles (ns x the core clock that kwork measures with a chain of dependent adds).
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { describeHost, median, runsOption } from './hostinfo.ts';
 
-const runsArg = process.argv.indexOf('--runs');
-const runs = runsArg >= 0 ? Number(process.argv[runsArg + 1]) : 5;
-if (!Number.isInteger(runs) || runs < 1) throw new Error('--runs takes a positive integer');
-
-function readText(path: string): string {
-  try {
-    return readFileSync(path, 'utf8').trim();
-  } catch {
-    return '(unreadable)';
-  }
-}
-
-function cpuinfo(field: string): string {
-  const line = readText('/proc/cpuinfo').split('\n').find(l => l.startsWith(field));
-  return line ? line.slice(line.indexOf(':') + 1).trim() : '(absent)';
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
+const runs = runsOption(5);
 
 const dir = mkdtempSync(join(tmpdir(), 'ktal-kwork-'));
 try {
@@ -66,9 +46,7 @@ try {
     return median(e.values);
   };
 
-  console.log(`CPU:       ${cpuinfo('model name')} (family ${cpuinfo('cpu family')}, model ${cpuinfo('model\t')}), ${cpuinfo('cpu MHz')} MHz reported`);
-  console.log(`hypervisor flag: ${/\bhypervisor\b/.test(cpuinfo('flags')) ? 'yes (a virtual machine)' : 'no'}`);
-  console.log(`kernel:    ${readText('/proc/sys/kernel/osrelease')}`);
+  for (const line of describeHost()) console.log(line);
   for (const r of remarks) console.log(`note:      ${r}`);
   console.log(`${runs} runs; each figure is the median over runs of the per-run median of 7 timed loops\n`);
 

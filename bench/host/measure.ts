@@ -4,29 +4,15 @@
 // cost of each loop minus the empty loop's, in TSC ticks and nanoseconds, with the CPU model, the kernel and its
 // Meltdown/PTI state.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { describeHost, median, readText, runsOption } from './hostinfo.ts';
 
 const N = 1_000_000; // the program's iteration count (the first word of its .data)
 const LOOPS = ['empty', 'getpid (int 0x80)', 'getppid (int 0x80)', 'no such call (int 0x80)', 'call + ret', 'getpid (__kernel_vsyscall)'];
 
-const runsArg = process.argv.indexOf('--runs');
-const runs = runsArg >= 0 ? Number(process.argv[runsArg + 1]) : 5;
-if (!Number.isInteger(runs) || runs < 1) throw new Error('--runs takes a positive integer');
-
-function readText(path: string): string {
-  try {
-    return readFileSync(path, 'utf8').trim();
-  } catch {
-    return '(unreadable)';
-  }
-}
-
-function cpuinfo(field: string): string {
-  const line = readText('/proc/cpuinfo').split('\n').find(l => l.startsWith(field));
-  return line ? line.slice(line.indexOf(':') + 1).trim() : '(absent)';
-}
+const runs = runsOption(5);
 
 const dir = mkdtempSync(join(tmpdir(), 'ktal-int80-'));
 try {
@@ -49,18 +35,11 @@ try {
     process.stderr.write(`run ${r + 1}/${runs} done\n`);
   }
 
-  const median = (xs: number[]) => {
-    const s = [...xs].sort((a, b) => a - b);
-    const m = s.length >> 1;
-    return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-  };
   const ticks = samples.map(s => median(s.map(x => x[0])));
   const ns = samples.map(s => median(s.map(x => x[1])));
   const tscGHz = median(samples.flatMap(s => s.filter(x => x[1] > 0.5).map(x => x[0] / x[1])));
 
-  console.log(`CPU:       ${cpuinfo('model name')} (family ${cpuinfo('cpu family')}, model ${cpuinfo('model\t')}), ${cpuinfo('cpu MHz')} MHz reported`);
-  console.log(`hypervisor flag: ${/\bhypervisor\b/.test(cpuinfo('flags')) ? 'yes (a virtual machine)' : 'no'}`);
-  console.log(`kernel:    ${readText('/proc/sys/kernel/osrelease')}`);
+  for (const line of describeHost()) console.log(line);
   console.log(`meltdown:  ${readText('/sys/devices/system/cpu/vulnerabilities/meltdown')}`);
   console.log(`TSC rate:  ${tscGHz.toFixed(3)} GHz (ticks per ns, median over loops and runs)`);
   console.log(`${runs} runs of ${N} iterations per loop; medians; "net" is the loop minus the empty loop\n`);
