@@ -11,7 +11,7 @@ import { compile } from '../compiler/popc.ts';
 import { bootKernel, finishMain, HostLoop, outcome, start } from '../kernel/talrun.ts';
 import type { KernelExit } from '../kernel/kernel.ts';
 import { syscallName } from '../kernel/syscalls/numbers.ts';
-import { type BenchConfig, type Mode, type NativeRun, type SimRun, type WorkloadInfo, diffStats, diffSyscalls, modeOptions, simRun } from './workload.ts';
+import { type BenchConfig, type Mode, type NativeRun, type SimRun, type WorkloadInfo, diffStats, diffSyscalls, diffWork, modeOptions, simRun } from './workload.ts';
 
 const root = join(import.meta.dirname, '..');
 const GUEST_PORT = 7000;
@@ -102,7 +102,7 @@ export class Echod {
     const full = this.loopbackRun(w.count + 1, w.size, profile, mode, w.name);
     const clockHz = bootKernel({}).clockHz;
     const stats = diffStats(full.r.stats, base.r.stats);
-    const run = simRun(w.name, profile, mode, stats, diffSyscalls(full.r.syscalls, base.r.syscalls), clockHz, full.wall,
+    const run = simRun(w.name, profile, mode, stats, diffWork(full.r.work, base.r.work), diffSyscalls(full.r.syscalls, base.r.syscalls), clockHz, full.wall,
       parse(Buffer.from(full.r.stdout).toString('latin1'), w.name));
     run.extra.perRoundTripMicros = run.simulatedMicros / w.count;
     run.extra.setupCycles = base.r.stats.cycles - base.r.stats.haltedCycles;
@@ -118,6 +118,7 @@ export class Echod {
     const boot = k.run(100_000_000); // until echod waits in accept
     if (boot !== 'idle') throw new Error(`${w.name}: echod did not reach accept (${boot})`);
     const before = k.machine.stats();
+    const workBefore = k.work.snapshot();
     const sysBefore = new Map(k.syscallCounts);
     const hl = new HostLoop(k);
     const port = await hl.publish({ hostPort: 0, guestPort: GUEST_PORT });
@@ -140,7 +141,7 @@ export class Echod {
       const d = n - (sysBefore.get(nr) ?? 0);
       if (d > 0) sys.set(syscallName(nr), d);
     }
-    return simRun(w.name, profile, mode, diff, sys, k.clockHz, wall, { ...parse(res.stdout, w.name), perRoundTripMicros: (diffCycles(diff) / k.clockHz) * 1e6 / w.count, note: 'p50 etc. in host wall-clock µs' });
+    return simRun(w.name, profile, mode, diff, diffWork(r.work, workBefore), sys, k.clockHz, wall, { ...parse(res.stdout, w.name), perRoundTripMicros: (diffCycles(diff) / k.clockHz) * 1e6 / w.count, note: 'p50 etc. in host wall-clock µs' });
   }
 }
 

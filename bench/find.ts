@@ -99,7 +99,7 @@ export function runFindSim(w: FindWorkload, profile: string, mode: SimRun['mode'
   const r = outcome(k, pid, exit);
   // Unreadable entries in a real tree may make find exit 1; anything else is a failure.
   if (r.status !== 0 && !('host' in w.tree && r.status === 1)) throw new Error(`${w.name} ${profile} ${mode}: status ${r.status} ${r.message ?? ''} ${Buffer.concat(err).toString()}`);
-  return simRun(w.name, profile, mode, r.stats, r.syscalls, k.clockHz, wall, { lines: countLines(Buffer.concat(out)), status: r.status });
+  return simRun(w.name, profile, mode, r.stats, r.work, r.syscalls, k.clockHz, wall, { lines: countLines(Buffer.concat(out)), status: r.status });
 }
 
 export function findSuite(cfg: BenchConfig): { workloads: WorkloadInfo[]; sim: SimRun[]; native: NativeRun[] } {

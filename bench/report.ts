@@ -70,6 +70,11 @@ export function sanityChecks(r: BenchResults): Check[] {
       const counts = present.map(workSyscalls), waits = present.map(waitingSyscalls);
       checks.push({ ok: counts.length > 0 && counts.every(c => c === counts[0]), what: `${w.name} ${p}: the same number of system calls in every mode, ${WAITING.join(' and ')} aside (${counts.join(', ')})` });
       const lo = Math.min(...waits), hi = Math.max(...waits), ticks = Math.max(...present.map(x => x.timerInterrupts));
+      if (w.kind === 'find') {
+        // The same work in every mode: the kernel's own work, unit by unit (echod's waits vary with the ticks).
+        const units = present.map(x => WORK_KINDS.map(kd => x.kernelWorkByKind[kd].units).join('/'));
+        checks.push({ ok: units.every(u => u === units[0]), what: `${w.name} ${p}: the kernel's own work is the same in every mode, unit by unit (${units[0]})` });
+      }
       checks.push({ ok: hi - lo <= ticks + 2, what: `${w.name} ${p}: ${WAITING.join(' and ')} differ across modes by at most the timer ticks + 2 (${waits.join(', ')}; ${ticks} ticks)` });
     }
   }
@@ -119,6 +124,19 @@ function kernelWorkTable(names: string[]): string[] {
     ...WORK_KINDS.map(k => `| ${WORK_LABELS[k]} | ${cs.map(c => fmt(c[k])).join(' | ')} |`),
     '',
     ...[...new Set(cs.map(c => c.source))].map(s => `- ${s}`),
+  ];
+}
+
+/** The kernel's own work in user mode by kind: the units done and, under each profile, the cycles charged. */
+function workByKindTable(r: BenchResults, w: WorkloadInfo): string[] {
+  const runs = r.profiles.map(p => find(r, w.name, p, 'user')).filter((x): x is SimRun => !!x && kernelWorkCosts(x.profile).syscall > 0);
+  if (runs.length === 0) return [];
+  const kinds = WORK_KINDS.filter(k => runs[0].kernelWorkByKind[k].units > 0);
+  return [
+    `The kernel's own work in user mode (kernel mode does the same work; kernel/work.ts): units done under ${runs[0].profile}, cycles under each profile.`, '',
+    `| unit of work | units | ${runs.map(x => `cycles (${x.profile})`).join(' | ')} |`,
+    `|---|---:|${runs.map(() => '---:').join('|')}|`,
+    ...kinds.map(k => `| ${WORK_LABELS[k]} | ${int(runs[0].kernelWorkByKind[k].units)} | ${runs.map(x => int(x.kernelWorkByKind[k].cycles)).join(' | ')} |`),
   ];
 }
 
@@ -190,6 +208,7 @@ export function renderReport(r: BenchResults, charts: string[]): string {
       }
     }
     L.push('');
+    L.push(...workByKindTable(r, w), '');
     if (w.name.startsWith('echod-publish')) L.push('Through --publish the counters cover the round trips only (from echod waiting in `accept` to the end); p50/p99 are pingpong\'s own figures on the host, in host wall-clock µs, so they measure the emulator and its host loop, not the simulated machine.', '');
     if (w.name.startsWith('echod-loopback')) L.push('Over loopback the counters cover the round trips only: a run of N + 1 round trips less a run of 1 (both programs\' start, their buffer allocations, the connection, the first round trip). p50/p99 are pingpong\'s own figures from the guest\'s clock_gettime, in whole simulated µs; *per trip* is the round trips\' busy cycles over the clock, divided by N. The emulator\'s wall time is that of the N + 1 run.', '');
   }

@@ -2,6 +2,7 @@
 // profile's figures (read through the API, so changes to emulator/profiles.ts and to the kernel's charges flow in).
 import type { MachineStats } from '../emulator/stats.ts';
 import { profileByName } from '../emulator/profiles.ts';
+import { WORK_KINDS, type WorkSnapshot } from '../kernel/work.ts';
 
 /** The four ways a program runs under talrun. */
 export const MODES = ['user', 'kernel', 'user+pti', 'kernel+pti'] as const;
@@ -43,6 +44,8 @@ export interface SimRun {
   userExits: number;
   timerInterrupts: number;
   breakdown: Breakdown;
+  /** The kernel's own work by kind: units done and cycles charged (kernel/work.ts). */
+  kernelWorkByKind: WorkSnapshot;
   /** The emulator's wall time for the run (boot and setup excluded), seconds. */
   wallSeconds: number;
   /** Workload-specific results (round-trip percentiles, lines printed ...). */
@@ -79,8 +82,8 @@ export function breakdownOf(stats: MachineStats, profileName: string, pti: boole
   return b;
 }
 
-export function simRun(workload: string, profile: string, mode: Mode, stats: MachineStats, syscalls: Map<string, number>,
-  clockHz: number, wallSeconds: number, extra: Record<string, number | string> = {}): SimRun {
+export function simRun(workload: string, profile: string, mode: Mode, stats: MachineStats, work: WorkSnapshot,
+  syscalls: Map<string, number>, clockHz: number, wallSeconds: number, extra: Record<string, number | string> = {}): SimRun {
   const breakdown = breakdownOf(stats, profile, modeOptions(mode).pti);
   const cycles = stats.cycles - stats.haltedCycles;
   return {
@@ -90,7 +93,7 @@ export function simRun(workload: string, profile: string, mode: Mode, stats: Mac
     syscallsByName: Object.fromEntries(syscalls),
     traps: stats.trapTotal, irets: stats.irets, tlbMisses: stats.tlbMisses, cr3Writes: stats.cr3Writes,
     kernelCalls: stats.kernelCalls, userEntries: stats.userEntries, userExits: stats.userExits,
-    timerInterrupts: stats.timerInterrupts, breakdown, wallSeconds, extra,
+    timerInterrupts: stats.timerInterrupts, breakdown, kernelWorkByKind: work, wallSeconds, extra,
   };
 }
 
@@ -136,4 +139,11 @@ export function diffSyscalls(after: Map<string, number>, before: Map<string, num
   const m = new Map<string, number>();
   for (const [n, c] of after) { const x = c - (before.get(n) ?? 0); if (x) m.set(n, x); }
   return m;
+}
+
+/** The kernel work of `after` less `before`, kind by kind. */
+export function diffWork(after: WorkSnapshot, before: WorkSnapshot): WorkSnapshot {
+  const d = {} as WorkSnapshot;
+  for (const k of WORK_KINDS) d[k] = { units: after[k].units - before[k].units, cycles: after[k].cycles - before[k].cycles };
+  return d;
 }

@@ -42,6 +42,10 @@ test('bench --quick: a report with every workload and mode, sane figures, JSON a
         t.true(Math.abs(sum - s.cycles) <= 1e-6 * s.cycles + 1, `${w} ${p} ${m}: breakdown ${sum} ≠ ${s.cycles}`);
         t.true(s.breakdown.instructions > 0);
         if (m.startsWith('user')) t.true(s.breakdown.trapEntry > 0, `${w} ${p} ${m}: traps charged`);
+        // The kernel's own work is charged (every system call at least) and itemized by kind.
+        const byKind = Object.values(s.kernelWorkByKind).reduce((a, x) => a + x.cycles, 0);
+        t.is(s.kernelWorkByKind.syscall.units, s.syscalls, `${w} ${p} ${m}: one system-call charge per call`);
+        t.true(byKind > 0 && s.breakdown.kernelWork >= byKind, `${w} ${p} ${m}: kernel work ${byKind}`);
       }
       for (const [u, k] of [['user', 'kernel'], ['user+pti', 'kernel+pti']] as const) {
         const su = json.sim.find(x => x.workload === w && x.profile === p && x.mode === u)!;
