@@ -4,6 +4,7 @@
 // under each profile; and both natively on this host as the reference point.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { freePort } from '../test/util/echonet.ts';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -46,14 +47,6 @@ function parse(out: string, what: string): Record<string, number> {
   const m = LINE.exec(out);
   if (!m) throw new Error(`${what}: pingpong printed ${JSON.stringify(out)}`);
   return { minUs: +m[3], p50Us: +m[4], p90Us: +m[5], p99Us: +m[6], maxUs: +m[7] };
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => { const { port } = s.address() as net.AddressInfo; s.close(() => resolve(port)); });
-  });
 }
 
 function waitExit(c: ChildProcess): Promise<{ code: number | null; stdout: string; stderr: string }> {

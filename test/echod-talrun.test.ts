@@ -15,11 +15,9 @@ import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { assemble } from '../tal/asm/assembler.ts';
-import { checkElf } from '../tal/check/checker.ts';
-import { compile } from '../compiler/popc.ts';
 import { runProgram } from '../kernel/talrun.ts';
 import { scratch } from './util/native.ts';
+import { freePort, popcExe, talExe } from './util/echonet.ts';
 
 const root = join(import.meta.dirname, '..');
 const talrun = join(root, 'bin/talrun.js');
@@ -31,38 +29,16 @@ test.after.always(() => {
   bin.done();
 });
 
-function verified(elf: Uint8Array, name: string): { elf: Uint8Array; exe: string } {
-  const r = checkElf(elf);
-  if (!r.ok) throw new Error(`${name} does not verify: ${r.error.cls}: ${r.error.message} at ${r.error.insn ?? ''}`);
-  return { elf, exe: bin.file(name, elf, 0o755) };
-}
-function popc(path: string, name: string): { elf: Uint8Array; exe: string } {
-  const r = compile(readFileSync(join(root, path), 'utf8'), path.split('/').pop()!);
-  if (!r.elf) throw new Error(`${path}: ${JSON.stringify(r.diagnostics)} ${r.assemblerErrors ?? ''}`);
-  return verified(r.elf, name);
-}
 const SERVERS = {
-  'echod.tal': verified(assemble(readFileSync(join(root, 'tal/examples/echod.tal'), 'utf8'), 'echod.tal').elf, 'echod-tal'),
-  'echod.pop': popc('compiler/examples/echod.pop', 'echod-pop'),
+  'echod.tal': talExe(bin, 'tal/examples/echod.tal', 'echod-tal'),
+  'echod.pop': popcExe(bin, 'compiler/examples/echod.pop', 'echod-pop'),
 };
-const pingpong = popc('compiler/examples/pingpong.pop', 'pingpong');
-const errors = popc('test/popc/net/errors.pop', 'errors');
+const pingpong = popcExe(bin, 'compiler/examples/pingpong.pop', 'pingpong');
+const errors = popcExe(bin, 'test/popc/net/errors.pop', 'errors');
 
 type Mode = 'native' | 'user' | 'kernel';
 const GUEST_PORT = 7000;
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-/** True once a connection to the port echoes a byte back (through --publish, the guest's listener is up). */
 function echoes(port: number, timeoutMs = 1000): Promise<boolean> {
   return new Promise(resolve => {
     const s = net.connect(port, '127.0.0.1');

@@ -5,16 +5,11 @@
 import test from 'ava';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import net from 'node:net';
-import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { assemble } from '../tal/asm/assembler.ts';
-import { checkElf } from '../tal/check/checker.ts';
-import { compile } from '../compiler/popc.ts';
 import { scratch } from './util/native.ts';
+import { freePort, popcExe, talExe } from './util/echonet.ts';
 
-const root = join(import.meta.dirname, '..');
 const bin = scratch('ktal-echod-');
 const servers: ChildProcess[] = [];
 test.after.always(() => {
@@ -22,30 +17,9 @@ test.after.always(() => {
   bin.done();
 });
 
-function verified(elf: Uint8Array, name: string): string {
-  const r = checkElf(elf);
-  if (!r.ok) throw new Error(`${name} does not verify: ${r.error.cls}: ${r.error.message} at ${r.error.insn ?? ''}`);
-  return bin.file(name, elf, 0o755);
-}
-function popc(name: string): string {
-  const r = compile(readFileSync(join(root, 'compiler/examples', `${name}.pop`), 'utf8'), `${name}.pop`);
-  if (!r.elf) throw new Error(`${name}: ${JSON.stringify(r.diagnostics)} ${r.assemblerErrors ?? ''}`);
-  return verified(r.elf, `${name}-pop`);
-}
-const talEchod = verified(assemble(readFileSync(join(root, 'tal/examples/echod.tal'), 'utf8'), 'echod.tal').elf, 'echod-tal');
-const popEchod = popc('echod');
-const pingpong = popc('pingpong');
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
+const talEchod = talExe(bin, 'tal/examples/echod.tal', 'echod-tal').exe;
+const popEchod = popcExe(bin, 'compiler/examples/echod.pop', 'echod-pop').exe;
+const pingpong = popcExe(bin, 'compiler/examples/pingpong.pop', 'pingpong-pop').exe;
 
 function tryConnect(port: number): Promise<boolean> {
   return new Promise(resolve => {

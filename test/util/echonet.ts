@@ -1,0 +1,44 @@
+// What the echo-server tests (and bench/echod.ts) share: a free host port, and verified executables written out
+// for the host to run.
+import { readFileSync } from 'node:fs';
+import net from 'node:net';
+import { join } from 'node:path';
+import { compile } from '../../compiler/popc.ts';
+import { assemble } from '../../tal/asm/assembler.ts';
+import { checkElf } from '../../tal/check/checker.ts';
+import type { scratch } from './native.ts';
+
+const root = join(import.meta.dirname, '..', '..');
+
+/** A TCP port on 127.0.0.1 that was free a moment ago (the host picks it). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.on('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as net.AddressInfo;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+export interface Executable { elf: Uint8Array; exe: string }
+
+/** `elf`, which must pass the checker, written executable into `bin` as `name`. */
+export function verifiedExe(bin: ReturnType<typeof scratch>, elf: Uint8Array, name: string): Executable {
+  const r = checkElf(elf);
+  if (!r.ok) throw new Error(`${name} does not verify: ${r.error.cls}: ${r.error.message} at ${r.error.insn ?? ''}`);
+  return { elf, exe: bin.file(name, elf, 0o755) };
+}
+
+/** The Popcorn program at `path` (from the repository's root), compiled, verified and written out as `name`. */
+export function popcExe(bin: ReturnType<typeof scratch>, path: string, name: string): Executable {
+  const r = compile(readFileSync(join(root, path), 'utf8'), path.split('/').pop()!);
+  if (!r.elf) throw new Error(`${path}: ${JSON.stringify(r.diagnostics)} ${r.assemblerErrors ?? ''}`);
+  return verifiedExe(bin, r.elf, name);
+}
+
+/** The TAL program at `path`, assembled, verified and written out as `name`. */
+export function talExe(bin: ReturnType<typeof scratch>, path: string, name: string): Executable {
+  return verifiedExe(bin, assemble(readFileSync(join(root, path), 'utf8'), path.split('/').pop()!).elf, name);
+}
