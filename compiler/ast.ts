@@ -54,6 +54,46 @@ export type Stmt =
   | { k: 'empty'; pos: Pos };
 export interface SwitchCase { values: Expr[]; body: Stmt[]; pos: Pos }
 
+/** The expressions directly inside `e`, in evaluation order. */
+export function subExprs(e: Expr): Expr[] {
+  switch (e.k) {
+    case 'unary': case 'field': case 'proj': return [e.e];
+    case 'binary': return [e.l, e.r];
+    case 'assign': return [e.target, e.value];
+    case 'incdec': return [e.target];
+    case 'cond': return [e.c, e.a, e.b];
+    case 'call': return [e.fn, ...e.args];
+    case 'index': return [e.a, e.i];
+    case 'new': return e.args;
+    case 'tuple': case 'arraylit': return e.elems;
+    default: return [];
+  }
+}
+
+/**
+ * Calls `onExpr` with each outermost expression of `s` and of every statement inside it (initializers included;
+ * switch case labels, which are constants, not), and `onDecl` with each local declared.
+ */
+export function forEachStmtExpr(s: Stmt | undefined, onExpr: (e: Expr) => void, onDecl: (d: VarDecl) => void = () => {}): void {
+  const ex = (e: Expr | undefined): void => { if (e) onExpr(e); };
+  const st = (x: Stmt | undefined): void => {
+    if (!x) return;
+    switch (x.k) {
+      case 'block': x.body.forEach(st); break;
+      case 'expr': ex(x.e); break;
+      case 'decl': x.decls.forEach(d => { onDecl(d); ex(d.init); }); break;
+      case 'if': ex(x.c); st(x.then); st(x.else); break;
+      case 'while': case 'do': ex(x.c); st(x.body); break;
+      case 'for': st(x.init); ex(x.c); x.step?.forEach(ex); st(x.body); break;
+      case 'switch': ex(x.e); x.cases.forEach(c => c.body.forEach(st)); x.dflt?.forEach(st); break;
+      case 'return': ex(x.e); break;
+      case 'try': st(x.body); st(x.handler); break;
+      default: break;
+    }
+  };
+  st(s);
+}
+
 // ---- declarations ----
 export interface Param { name: string; type: TypeExpr; pos: Pos }
 export type Decl =

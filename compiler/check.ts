@@ -3,7 +3,7 @@
 // recorded (as `file:line:col: message`) and checking goes on, so a file's errors come out together. Null-safety's
 // flow-sensitive part (which locals are known non-null where) is in flow.ts.
 
-import type { Decl, Expr, Stmt, TypeExpr, Pos, QName, VarDecl, Param } from './ast.ts';
+import { forEachStmtExpr, subExprs, type Decl, type Expr, type Stmt, type TypeExpr, type Pos, type QName, type VarDecl, type Param } from './ast.ts';
 import { Diagnostics } from './diagnostics.ts';
 import {
   type Ty, type StructInfo, INT, UNSIGNED, BOOL, CHAR, STRING, VOID, NULL, EXN, ERROR,
@@ -897,36 +897,11 @@ function endPos(s: Stmt): Pos {
 /** Names of locals assigned anywhere in a statement (for the loop rule). */
 function assignedIn(s: Stmt): Set<string> {
   const out = new Set<string>();
-  const ex = (e: Expr | undefined): void => {
-    if (!e) return;
-    switch (e.k) {
-      case 'assign': if (e.target.k === 'var' && !e.target.name.ns) out.add(e.target.name.name); ex(e.target); ex(e.value); break;
-      case 'incdec': ex(e.target); break;
-      case 'unary': ex(e.e); break;
-      case 'binary': ex(e.l); ex(e.r); break;
-      case 'cond': ex(e.c); ex(e.a); ex(e.b); break;
-      case 'call': ex(e.fn); e.args.forEach(ex); break;
-      case 'index': ex(e.a); ex(e.i); break;
-      case 'field': case 'proj': ex(e.e); break;
-      case 'new': e.args.forEach(ex); break;
-      case 'tuple': case 'arraylit': e.elems.forEach(ex); break;
-    }
+  const ex = (e: Expr): void => {
+    if (e.k === 'assign' && e.target.k === 'var' && !e.target.name.ns) out.add(e.target.name.name);
+    subExprs(e).forEach(ex);
   };
-  const st = (x: Stmt | undefined): void => {
-    if (!x) return;
-    switch (x.k) {
-      case 'block': x.body.forEach(st); break;
-      case 'expr': ex(x.e); break;
-      case 'decl': x.decls.forEach(d => { out.add(d.name); ex(d.init); }); break;
-      case 'if': ex(x.c); st(x.then); st(x.else); break;
-      case 'while': case 'do': ex(x.c); st(x.body); break;
-      case 'for': st(x.init); ex(x.c); x.step?.forEach(ex); st(x.body); break;
-      case 'switch': ex(x.e); x.cases.forEach(c => c.body.forEach(st)); x.dflt?.forEach(st); break;
-      case 'return': ex(x.e); break;
-      case 'try': st(x.body); st(x.handler); break;
-    }
-  };
-  st(s);
+  forEachStmtExpr(s, ex, d => out.add(d.name));
   return out;
 }
 

@@ -10,7 +10,7 @@
 // function names the instantiation (.tal_inst with the function's own type variables), so matching never has to
 // guess one from a more precise type.
 
-import type { Expr, Stmt } from './ast.ts';
+import { forEachStmtExpr, subExprs, type Expr, type Stmt } from './ast.ts';
 import type { Checked, FunInfo, LocalVar, CallInfo } from './check.ts';
 import { type Ty, type StructInfo, isNullable, substTy } from './types.ts';
 
@@ -288,45 +288,18 @@ class Gen {
   private registerLocals(f: FunInfo): Map<LocalVar, string> {
     const uses = new Map<LocalVar, number>();
     let leaf = true;
-    const ex = (e: Expr | undefined): void => {
-      if (!e) return;
-      switch (e.k) {
-        case 'var': { const r = this.c.refs.get(e); if (r?.k === 'local' && f.locals.includes(r.v)) uses.set(r.v, (uses.get(r.v) ?? 0) + 1); break; }
-        case 'call': {
-          const t = this.c.calls.get(e)?.target;
-          if (!t || t.k === 'fun' || t.k === 'value') leaf = false;
-          if (t?.k !== 'builtin') ex(e.fn);
-          e.args.forEach(ex);
-          break;
-        }
-        case 'unary': ex(e.e); break;
-        case 'binary': ex(e.l); ex(e.r); break;
-        case 'assign': ex(e.target); ex(e.value); break;
-        case 'incdec': ex(e.target); break;
-        case 'cond': ex(e.c); ex(e.a); ex(e.b); break;
-        case 'index': ex(e.a); ex(e.i); break;
-        case 'field': case 'proj': ex(e.e); break;
-        case 'new': e.args.forEach(ex); break;
-        case 'tuple': case 'arraylit': e.elems.forEach(ex); break;
-        default: break;
+    const ex = (e: Expr): void => {
+      if (e.k === 'var') {
+        const r = this.c.refs.get(e);
+        if (r?.k === 'local' && f.locals.includes(r.v)) uses.set(r.v, (uses.get(r.v) ?? 0) + 1);
+      } else if (e.k === 'call') {
+        const t = this.c.calls.get(e)?.target;
+        if (!t || t.k === 'fun' || t.k === 'value') leaf = false;
+        if (t?.k === 'builtin') { e.args.forEach(ex); return; } // a builtin's name is not a use of anything
       }
+      subExprs(e).forEach(ex);
     };
-    const st = (x: Stmt | undefined): void => {
-      if (!x) return;
-      switch (x.k) {
-        case 'block': x.body.forEach(st); break;
-        case 'expr': ex(x.e); break;
-        case 'decl': x.decls.forEach(d => ex(d.init)); break;
-        case 'if': ex(x.c); st(x.then); st(x.else); break;
-        case 'while': case 'do': ex(x.c); st(x.body); break;
-        case 'for': st(x.init); ex(x.c); x.step?.forEach(ex); st(x.body); break;
-        case 'switch': ex(x.e); x.cases.forEach(c => c.body.forEach(st)); x.dflt?.forEach(st); break;
-        case 'return': ex(x.e); break;
-        case 'try': st(x.body); st(x.handler); break;
-        default: break;
-      }
-    };
-    st(f.decl.body);
+    forEachStmtExpr(f.decl.body, ex);
     const out = new Map<LocalVar, string>();
     if (!leaf) return out;
     const regs = ['ebx', 'esi', 'edi', 'ebp'];
