@@ -500,12 +500,9 @@ interface NewName {
 
 /** filename_create: the directory and name of something about to be created (EEXIST if it exists). */
 function filenameCreate(ctx: FsContext, base: Path | undefined, pathname: string, isDirectory: boolean): NewName | number {
-  const name = getname(pathname);
-  if (typeof name === 'number') return name;
-  const w = beginWalk(ctx, base, name);
-  if (typeof w === 'number') return w;
-  const last = walkParent(w, name);
-  if (typeof last === 'number') return last;
+  const p = parentWalk(ctx, base, pathname);
+  if (typeof p === 'number') return p;
+  const { w, last } = p;
   if (last.type !== 'norm') return -EEXIST;
   const c = lookupDentry(w.path, last.name);
   if (typeof c === 'number') return c;
@@ -610,8 +607,8 @@ function mayDelete(cred: Cred, dir: Dentry, victim: Dentry, isDirectory: boolean
   return 0;
 }
 
-/** The walk to the directory of a name that is about to be removed. */
-function removalParent(ctx: FsContext, base: Path | undefined, pathname: string): { w: Walk; last: Last } | number {
+/** The walk to the directory of the last component of `pathname` (a name about to be created or removed). */
+function parentWalk(ctx: FsContext, base: Path | undefined, pathname: string): { w: Walk; last: Last } | number {
   const name = getname(pathname);
   if (typeof name === 'number') return name;
   const w = beginWalk(ctx, base, name);
@@ -623,7 +620,7 @@ function removalParent(ctx: FsContext, base: Path | undefined, pathname: string)
 
 /** unlink: a name that is not a directory (EISDIR). */
 export function unlinkat(ctx: FsContext, base: Path | undefined, pathname: string): number {
-  const p = removalParent(ctx, base, pathname);
+  const p = parentWalk(ctx, base, pathname);
   if (typeof p === 'number') return p;
   const { w, last } = p;
   if (last.type !== 'norm') return -EISDIR;
@@ -637,7 +634,7 @@ export function unlinkat(ctx: FsContext, base: Path | undefined, pathname: strin
 
 /** rmdir: an empty directory (ENOTEMPTY), not `.` (EINVAL), `..` (ENOTEMPTY), a root or a mount point (EBUSY). */
 export function rmdirat(ctx: FsContext, base: Path | undefined, pathname: string): number {
-  const p = removalParent(ctx, base, pathname);
+  const p = parentWalk(ctx, base, pathname);
   if (typeof p === 'number') return p;
   const { w, last } = p;
   if (last.type === 'dotdot') return -ENOTEMPTY;
@@ -665,9 +662,9 @@ function removeEntry(ctx: FsContext, dir: Dentry, victim: Dentry, asDir: boolean
 export function renameat(ctx: FsContext, oldBase: Path | undefined, oldPath: string, newBase: Path | undefined,
   newPath: string, flags = 0): number {
   if (flags & ~RENAME_NOREPLACE) return -EINVAL;
-  const o = removalParent(ctx, oldBase, oldPath);
+  const o = parentWalk(ctx, oldBase, oldPath);
   if (typeof o === 'number') return o;
-  const n = removalParent(ctx, newBase, newPath);
+  const n = parentWalk(ctx, newBase, newPath);
   if (typeof n === 'number') return n;
   if (o.w.path.mnt !== n.w.path.mnt) return -EXDEV;
   if (o.last.type !== 'norm') return -EBUSY;
