@@ -127,9 +127,12 @@ function kernelWorkTable(names: string[]): string[] {
   ];
 }
 
+/** Whether a profile prices the kernel's own work (`unit` does not). */
+const chargesKernelWork = (profile: string) => WORK_KINDS.some(k => kernelWorkCosts(profile)[k] > 0);
+
 /** The kernel's own work in user mode by kind: the units done and, under each profile, the cycles charged. */
 function workByKindTable(r: BenchResults, w: WorkloadInfo): string[] {
-  const runs = r.profiles.map(p => find(r, w.name, p, 'user')).filter((x): x is SimRun => !!x && kernelWorkCosts(x.profile).syscall > 0);
+  const runs = r.profiles.map(p => find(r, w.name, p, 'user')).filter((x): x is SimRun => !!x && chargesKernelWork(x.profile));
   if (runs.length === 0) return [];
   const kinds = WORK_KINDS.filter(k => runs[0].kernelWorkByKind[k].units > 0);
   return [
@@ -235,7 +238,7 @@ export function renderReport(r: BenchResults, charts: string[]): string {
   L.push('### Where each cost comes from', '');
   L.push('- *Trap entry + iret*: user mode pays one pair per system call made through `int 0x80` (and per fault and timer tick); kernel mode calls the kernel directly, so only faults and timer ticks remain. This is most of kernel mode\'s saving.');
   L.push('- *CR3 writes and TLB misses*: process switches (echod and its client are two processes) and, under `--pti`, two CR3 writes per crossing plus the TLB refills the switches cause (the kernel\'s mappings are not global under PTI). Kernel-mode tasks do not switch page tables at each crossing, so `--pti` costs them almost nothing.');
-  const kwShare = (w: WorkloadInfo | undefined) => r.profiles.filter(p => kernelWorkCosts(p).syscall > 0).map(p => {
+  const kwShare = (w: WorkloadInfo | undefined) => r.profiles.filter(chargesKernelWork).map(p => {
     const u = w ? find(r, w.name, p, 'user') : undefined;
     return u ? `${pct(u.breakdown.kernelWork, u.cycles)} under ${p}` : '';
   }).filter(Boolean).join(', ');

@@ -56,7 +56,7 @@ export interface SimRun {
  * The kernel's own work: what the kernel charged for it (stats.kernelWork, priced by kernel/work.ts) and the call
  * and return of each kernel function (kernelCalls × the profile's kernelCall).
  */
-export function kernelWorkCycles(stats: MachineStats, kernelCallCost: number): number {
+function kernelWorkCycles(stats: MachineStats, kernelCallCost: number): number {
   return stats.kernelWork + stats.kernelCalls * kernelCallCost;
 }
 

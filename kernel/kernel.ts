@@ -381,6 +381,7 @@ export class Kernel {
     return fn(this, t, user, ...args);
   }
 
+  /** A system call made: counted (per task and in all), and charged its dispatch (kernel/work.ts). */
   countSyscall(t: Task, nr: number): void {
     this.work.charge('syscall');
     t.syscalls.set(nr, (t.syscalls.get(nr) ?? 0) + 1);

@@ -4,15 +4,20 @@
 import { EBADF, EINVAL, ENOENT, ENOTDIR } from '../errno.ts';
 import { FMODE_PATH, type OpenFile } from './file.ts';
 import { encodeDirent64 } from './stat.ts';
+import { NO_WORK, type WorkMeter } from '../work.ts';
 
-/** Bytes written to `buf` (0 at the end of the directory), or -errno (EINVAL if not even one record fits). */
-export function getdents64(file: OpenFile, buf: Uint8Array): number {
+/**
+ * Bytes written to `buf` (0 at the end of the directory), or -errno (EINVAL if not even one record fits). Each
+ * record is charged to `work` (filldir64's share of the kernel's work, kernel/work.ts).
+ */
+export function getdents64(file: OpenFile, buf: Uint8Array, work: WorkMeter = NO_WORK): number {
   if (file.fmode & FMODE_PATH) return -EBADF;
   const iterate = file.fops.iterate;
   if (!iterate) return -ENOTDIR;
   const inode = file.inode;
   if (inode.dead) return -ENOENT;
   let used = 0;
+  let records = 0;
   let full = false;
   const ctx = {
     pos: file.pos,
@@ -23,11 +28,13 @@ export function getdents64(file: OpenFile, buf: Uint8Array): number {
         return false;
       }
       used += n;
+      records++;
       return true;
     },
   };
   const r = iterate(file, ctx);
   file.pos = ctx.pos;
+  work.charge('dirEntry', records);
   if (r < 0 && used === 0) return r;
   if (used === 0 && full) return -EINVAL;
   inode.accessed();

@@ -219,22 +219,14 @@ export function sys_close(proc: FileProc, _user: UserMemory, fd: number): number
 // -------------------------------------------------------------------------------------------------------------
 // directories
 
-/** The linux_dirent64 records in the first `n` bytes of `buf` (d_reclen at offset 16). */
-function recordCount(buf: Uint8Array, n: number): number {
-  let count = 0;
-  for (let at = 0; at < n; at += buf[at + 16] | (buf[at + 17] << 8)) count++;
-  return count;
-}
-
 /** getdents64(fd, dirent, count): bytes of linux_dirent64 records, 0 at the end, EINVAL if one does not fit. */
 export function sys_getdents64(proc: FileProc, user: UserMemory, fd: number, dirent: number, count: number): number {
   const file = fdget(proc, fd);
   if (!file) return -EBADF;
   const kbuf = new Uint8Array(Math.min(u32(count), DIRENT_BUF));
   const before = file.pos;
-  const n = getdents64(file, kbuf);
+  const n = getdents64(file, kbuf, proc.fs.work);
   if (n <= 0) return n;
-  proc.fs.work?.charge('dirEntry', recordCount(kbuf, n));
   if (user.copyOut(dirent, kbuf.subarray(0, n)) === 0) return n;
   // filldir64 copies record by record: the records before the first that faults are returned, and the position
   // is the d_off of the last of them.
