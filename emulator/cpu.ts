@@ -8,7 +8,7 @@
 
 import { Memory, PAGE_SHIFT } from './memory.ts';
 import { Mmu } from './mmu.ts';
-import { type FlagState, IF } from './flags.ts';
+import { type FlagState, IF, getEflags, putEflags } from './flags.ts';
 import { decode, NEED_MORE } from './decode.ts';
 import { runBlock, C_CYCLES, C_CLASS0 } from './execute.ts';
 import { FAULT } from './exceptions.ts';
@@ -103,6 +103,21 @@ export class Cpu implements FlagState {
   chargeKernelWork(cycles: number): void {
     this.C[Ctr.CYCLES] += cycles;
     this.C[Ctr.KERNEL_WORK] += cycles;
+  }
+
+  /** EFLAGS as pushfd would see it. */
+  eflags(): number { return getEflags(this); }
+  /** Load every flag, as popfd at CPL 0 or iret does (the caller is the kernel restoring a saved context). */
+  loadEflags(v: number): void { putEflags(this, v); }
+
+  /**
+   * Continue at `eip` on the stack `esp`, out of a halt: the kernel resuming a task outside any guest instruction
+   * (a switch from the idle loop). Inside a kernel function use KernelContext.jump instead.
+   */
+  resumeAt(eip: number, esp: number): void {
+    this.regs[4] = esp | 0;
+    this.eip = this.nextEip = eip | 0;
+    this.halted = false;
   }
 
   /** Stop the machine after the current instruction or kernel function (status 'stopped'). */

@@ -105,6 +105,10 @@ export class KernelContext {
   arg(i: number): number { return this.read32((this.cpu.regs[4] + 4 + 4 * i) | 0); }
   reg(r: number): number { return this.cpu.regs[r]; }
   setReg(r: number, v: number): void { if (r >= 0 && r < 8) this.cpu.regs[r] = v | 0; }
+  /** EFLAGS as the caller left them (a kernel function changes no flag unless it loads them). */
+  eflags(): number { return this.cpu.eflags(); }
+  /** Load EFLAGS for the code the function returns or jumps to (a task switch restoring the incoming context). */
+  setEflags(v: number): void { this.cpu.loadEflags(v); }
   /** Continue at `eip` instead of returning to the caller (the stack is left as it is). */
   jump(eip: number): void { this.jumpTo = eip | 0; }
   charge(cycles: number): void { this.cpu.charge(cycles); }

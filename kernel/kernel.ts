@@ -42,6 +42,7 @@ import { EAGAIN, ENOSYS, EPIPE } from './errno.ts';
 import { SIGNALS, SIGKILL, SIGSEGV, SIGFPE, SIGILL, SIGTRAP, SIGBUS, SIGPIPE, signalName, isFatalByDefault } from './signal.ts';
 import { loadProgram, ExecError, type LoadedProgram } from './exec/loader.ts';
 import { bindKernelInterface } from './ktal.ts';
+import { SWITCH_FRAME_SIZE, firstFrame, loadRegisters, readFrame, saveWords, type SavedContext } from './switch.ts';
 
 /** What a system call's implementation returns: a result (or -errno), or that the task must sleep and retry. */
 export const BLOCK = Symbol('block');
@@ -64,7 +65,20 @@ export interface KernelOptions {
   /** Wall-clock time at boot, ms since the epoch, for CLOCK_REALTIME; default Date.now(). */
   bootTime?: number;
   vfs?: Vfs;
+  /**
+   * Faults this kernel once had, put back on purpose: only for the attack suite, which shows each attack doing its
+   * harm without the fix before showing the fixed kernel stop it. talrun never sets this.
+   */
+  reintroduce?: readonly KnownFault[];
 }
+
+/**
+ * The faults `KernelOptions.reintroduce` can put back:
+ * - 'switch-drops-registers': switch_to keeps only esp, so a task resumes with the previous task's ebx, esi, edi, ebp;
+ * - 'switch-drops-eflags': switch_to does not restore EFLAGS, so a task resumes with the interrupt flag of the
+ *   context it was switched back from (the timer's interrupt gate clears IF).
+ */
+export type KnownFault = 'switch-drops-registers' | 'switch-drops-eflags';
 
 export interface SpawnOptions {
   /** argv, argv[0] included. */
@@ -156,9 +170,11 @@ export class Kernel {
   private lastIrqs = 0;
   private lastIrqCycles = 0;
   readonly kernelInterface: ReadonlyMap<string, number>;
+  private readonly reintroduced: ReadonlySet<KnownFault>;
 
   constructor(opts: KernelOptions = {}) {
     this.pti = opts.pti ?? false;
+    this.reintroduced = new Set(opts.reintroduce ?? []);
     this.hz = opts.hz ?? 1000;
     this.clockHz = opts.clockHz ?? 2.4e9;
     this.bootTime = opts.bootTime ?? Date.now();
@@ -242,13 +258,13 @@ export class Kernel {
     this.idle = this.newTask({ pid: 0, ppid: 0, uid: 0, gid: 0, groups: [0], flags: PF_IDLE });
     this.idle.set(T.CR3, bare.pageDirectory);
     this.idle.comm = 'swapper';
-    this.pushFrame(this.idle, [at('idle')]);
+    this.pushFrame(this.idle, firstFrame(at('idle')));
     this.idle.state = TASK_RUNNING;
     this.current = this.idle;
     m.mem.write32(this.kdata, this.idle.addr);
     // Start the CPU in the idle task, as if switched to.
     const sp = this.idle.get(T.SP);
-    bare.enterKernel(at('idle'), sp + 4, 0x2);
+    bare.enterKernel(at('idle'), sp + SWITCH_FRAME_SIZE, 0x2);
     m.mem.write32(bare.tss + TSS_ESP0, this.idle.get(T.ESP0));
   }
 
@@ -272,29 +288,21 @@ export class Kernel {
   /** The way out of every kernel function: sleep, die, or be rescheduled, as the task's state now says. */
   private leave(ctx: KernelContext, t: Task, r: SysResult | void, self: number): number | void {
     if (this.machine.cpu.status !== 'running') return typeof r === 'number' ? r : undefined;
-    if (r === BLOCK) {
-      if (!this.pushOnStack(ctx, t, [self])) {
-        this.doExit(t, 0, SIGSEGV, 'stack overflow while sleeping');
-        return this.switchTo(ctx, this.pickNext(t), false);
-      }
-      return this.switchTo(ctx, this.pickNext(t), true);
-    }
-    if (t.state !== TASK_RUNNING) return this.switchTo(ctx, this.pickNext(t), false);
+    // Sleeping: the task calls this function again, with the same arguments, when it runs next.
+    if (r === BLOCK) return this.switchTo(ctx, this.pickNext(t), [self], 'while sleeping');
+    if (t.state !== TASK_RUNNING) return this.switchTo(ctx, this.pickNext(t), null);
     const fatal = this.fatalPending(t);
     if (fatal) {
       this.doExit(t, 0, fatal);
-      return this.switchTo(ctx, this.pickNext(t), false);
+      return this.switchTo(ctx, this.pickNext(t), null);
     }
     if (t.flags & TIF_NEED_RESCHED) {
       t.set(T.FLAGS, t.flags & ~TIF_NEED_RESCHED);
       const next = this.pickNext(t);
       if (next !== t) {
+        // Preempted with a result: the task resumes at `pop eax; ret`, which hands it the result.
         const words = typeof r === 'number' ? [this.entry.at.get('pop_eax_ret')!, r] : [];
-        if (!this.pushOnStack(ctx, t, words)) {
-          this.doExit(t, 0, SIGSEGV, 'stack overflow while being preempted');
-          return this.switchTo(ctx, this.pickNext(t), false);
-        }
-        return this.switchTo(ctx, next, true);
+        return this.switchTo(ctx, next, words, 'while being preempted');
       }
     }
     return typeof r === 'number' ? r : undefined;
@@ -316,13 +324,28 @@ export class Kernel {
     return true;
   }
 
-  /** switch_to: save the current task's esp if it will run again, load `next`'s address space and stack. */
-  private switchTo(ctx: KernelContext, next: Task, save: boolean): void {
-    if (save) this.current.set(T.SP, ctx.reg(4));
+  /**
+   * switch_to, from inside a kernel function. If the current task will run again (`resume`: the words it continues
+   * with, pushed on its stack above the saved context), its context is saved (kernel/switch.ts); `null`: it has
+   * ended. Then `next`'s address space is loaded and its saved context restored: the registers and EFLAGS it left
+   * with, the stack above its frame, and the address it resumes at.
+   */
+  private switchTo(ctx: KernelContext, next: Task, resume: number[] | null, when = ''): void {
+    const prev = this.current;
+    if (resume) {
+      if (this.pushOnStack(ctx, prev, [...saveWords(ctx.eflags(), r => ctx.reg(r)), ...resume])) {
+        prev.set(T.SP, ctx.reg(4));
+      } else {
+        this.doExit(prev, 0, SIGSEGV, `stack overflow ${when}`);
+        next = this.pickNext(prev);
+      }
+    }
     this.makeCurrent(next, true);
-    const sp = next.get(T.SP);
-    ctx.setReg(4, sp + 4);
-    ctx.jump(ctx.read32(sp));
+    const c = readFrame(next.get(T.SP), a => ctx.read32(a));
+    if (!this.reintroduced.has('switch-drops-registers')) loadRegisters(c, (r, v) => ctx.setReg(r, v));
+    if (!this.reintroduced.has('switch-drops-eflags')) ctx.setEflags(c.eflags);
+    ctx.setReg(4, c.esp);
+    ctx.jump(c.eip);
     if (next === this.idle) {
       const rest = this.restReason();
       if (rest) ctx.stop(rest);
@@ -530,14 +553,16 @@ export class Kernel {
       return this.panic(ctx, `double fault in the kernel at eip 0x${eip.toString(16)}, esp 0x${esp.toString(16)} (task ${t.pid} ${t.comm})`);
     }
     this.doExit(t, 0, SIGSEGV, `double fault: the kernel-mode stack is exhausted (eip 0x${eip.toString(16)}, esp 0x${esp.toString(16)})`);
+    // The iret back to the main TSS loads every register from it: write the next task's whole saved context there.
     const next = this.pickNext(t);
-    const sp = next.get(T.SP);
-    const cr3 = next.get(T.CR3);
-    const ret = this.savedReturn(next);
-    mem.write32(tss + TSS_CR3, cr3);
-    mem.write32(tss + TSS_EIP, ret);
-    mem.write32(tss + TSS_EFLAGS, 0x2);
-    mem.write32(tss + TSS_EAX + 16, sp + 4);
+    const c = this.savedContext(next);
+    mem.write32(tss + TSS_CR3, next.get(T.CR3));
+    mem.write32(tss + TSS_EIP, c.eip);
+    mem.write32(tss + TSS_EFLAGS, this.reintroduced.has('switch-drops-eflags') ? 0x2 : c.eflags);
+    mem.write32(tss + TSS_EAX + 16, c.esp);
+    if (!this.reintroduced.has('switch-drops-registers')) {
+      loadRegisters(c, (r, v) => { if (r !== 4) mem.write32(tss + TSS_EAX + 4 * r, v); });
+    }
     const segs = [KERNEL_DS, KERNEL_CS, KERNEL_DS, KERNEL_DS, 0, 0];
     segs.forEach((s, i) => mem.write32(tss + TSS_ES + 4 * i, s));
     this.makeCurrent(next, false);
@@ -668,13 +693,14 @@ export class Kernel {
     const at = (name: string): number => this.entry.at.get(name)!;
     if (kernelMode) {
       // The first switch to it "returns" to restore_all, which irets (CPL 0 to CPL 0: eip, cs, eflags) to main.
-      const frame = [at('restore_all'), 0, 0, 0, 0, 0, 0, 0, KERNEL_DS, KERNEL_DS, 0, 0, -1, prog.entry, KERNEL_CS, 0x202];
+      const frame = [...firstFrame(at('restore_all')), 0, 0, 0, 0, 0, 0, 0, KERNEL_DS, KERNEL_DS, 0, 0, -1, prog.entry,
+        KERNEL_CS, 0x202];
       const sp = prog.sp - 4 * frame.length;
       t.mm.poke(sp, new Uint8Array(Int32Array.from(frame).buffer));
       t.set(T.SP, sp);
     } else {
-      this.pushFrame(t, [at('restore_all'), 0, 0, 0, 0, 0, 0, 0, USER_DS, USER_DS, 0, 0, -1, prog.entry, USER_CS, 0x202,
-        prog.sp, USER_DS]);
+      this.pushFrame(t, [...firstFrame(at('restore_all')), 0, 0, 0, 0, 0, 0, 0, USER_DS, USER_DS, 0, 0, -1, prog.entry,
+        USER_CS, 0x202, prog.sp, USER_DS]);
     }
     t.state = TASK_RUNNING;
     this.tasks.push(t);
@@ -708,8 +734,9 @@ export class Kernel {
       const rest = this.restReason();
       if (rest) return rest;
     }
-    this.lastIrqs = cpu.C[Ctr.TIMER_IRQS];
-    this.lastIrqCycles = cpu.cycles;
+    // The watchdog's baseline (the last timer interrupt seen) is kept across calls: a host loop that runs the
+    // machine in slices must not restart the count at every slice, or a machine that stopped taking interrupts
+    // would never be caught.
     for (;;) {
       const left = end - cpu.instructions();
       if (left <= 0) return 'limit';
@@ -749,28 +776,32 @@ export class Kernel {
     if (this.current !== this.idle || !inIdleLoop) return;
     const next = this.pickNext(this.idle);
     if (next === this.idle) return;
-    // As switch_to from the idle loop: idle resumes at its loop later.
+    // As switch_to from the idle loop: idle resumes at its loop later, with its context saved like any task's.
     const mem = this.machine.mem;
-    const sp = (cpu.regs[4] - 4) >>> 0;
-    mem.write32(sp - PAGE_OFFSET, idleAt);
+    const words = [...saveWords(cpu.eflags(), r => cpu.regs[r]), idleAt];
+    const sp = (cpu.regs[4] - 4 * words.length) >>> 0;
+    words.forEach((w, i) => mem.write32(sp + 4 * i - PAGE_OFFSET, w));
     this.idle.set(T.SP, sp);
     this.idle.set(T.FLAGS, this.idle.flags & ~TIF_NEED_RESCHED);
     this.makeCurrent(next, true);
-    const nsp = next.get(T.SP);
-    const ret = this.savedReturn(next);
-    cpu.regs[4] = nsp + 4;
-    cpu.eip = cpu.nextEip = ret;
-    cpu.halted = false;
+    const c = this.savedContext(next);
+    if (!this.reintroduced.has('switch-drops-registers')) loadRegisters(c, (r, v) => { cpu.regs[r] = v; });
+    if (!this.reintroduced.has('switch-drops-eflags')) cpu.loadEflags(c.eflags);
+    cpu.resumeAt(c.eip, c.esp);
   }
 
   /**
-   * The return address on a switched-out task's saved stack, read with the kernel's authority outside any kernel
-   * function: through the task's own address space (a kernel-mode program's stack) or the direct map.
+   * A switched-out task's saved context, read with the kernel's authority outside any kernel function: through the
+   * task's own address space (a kernel-mode program's stack) or the direct map (a kernel stack).
    */
-  private savedReturn(t: Task): number {
+  private savedContext(t: Task): SavedContext {
     const sp = t.get(T.SP) >>> 0;
-    if (sp < TASK_SIZE) return t.mm ? new DataView(t.mm.peek(sp, 4).buffer).getInt32(0, true) : 0;
-    return this.machine.mem.read32(sp - PAGE_OFFSET);
+    if (sp < TASK_SIZE) {
+      const bytes = t.mm ? t.mm.peek(sp, SWITCH_FRAME_SIZE) : new Uint8Array(SWITCH_FRAME_SIZE);
+      const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+      return readFrame(sp, a => view.getInt32((a - sp) >>> 0, true));
+    }
+    return readFrame(sp, a => this.machine.mem.read32((a >>> 0) - PAGE_OFFSET));
   }
 
   private hung(message: string): KernelExit {
