@@ -1,7 +1,7 @@
 // The parser for the concrete syntax of types (docs/tal.md §3). Trusted: the checker parses the annotations in
 // .tal.types with it. It never throws anything but TypeSyntaxError.
 
-import { type Arg, type Binder, type CodeTy, type Field, type Flag, type Stk, type Ty, type TypeDef, newBinder, NIL } from './types.ts';
+import { type Arg, type Binder, type CodeTy, type Field, type Flag, type Stk, type Ty, type TypeDef, cons, newBinder, NIL } from './types.ts';
 
 export class TypeSyntaxError extends Error {
   override name = 'TypeSyntaxError';
@@ -10,10 +10,13 @@ export class TypeSyntaxError extends Error {
   }
 }
 
+/** Where names are looked up (a Map will do). */
+export interface Scope { get(name: string): Binder | undefined }
+
 /** What names mean while parsing: type definitions (possibly still being parsed) and binders in scope. */
 export interface TypeEnv {
   readonly defs: ReadonlyMap<string, { readonly params: readonly Binder[] }>;
-  readonly scope: ReadonlyMap<string, Binder>;
+  readonly scope: Scope;
 }
 
 const REGS: Record<string, number> = { eax: 0, ecx: 1, edx: 2, ebx: 3, ebp: 5, esi: 6, edi: 7 };
@@ -207,7 +210,7 @@ class Parser {
       const head = this.ty(env);
       if (this.peek() !== '::') this.fail("a stack type ends with 'nil' or a stack variable ('… :: r')");
       this.next();
-      return { k: 'cons', head, tail: this.stk(env) };
+      return cons(head, this.stk(env));
     } finally {
       this.depth--;
     }
@@ -239,8 +242,12 @@ class Parser {
 
   code(env: TypeEnv): CodeTy {
     const vars = this.peek() === '[' ? this.binders() : [];
-    const scope = new Map(env.scope);
-    for (const b of vars) scope.set(b.name, b);
+    // The inner scope looks in its own binders, then outward (nesting is at most MAX_DEPTH), rather than copying the
+    // outer scope: a copy per code type would make parsing quadratic in the number of variables.
+    const own = new Map<string, Binder>();
+    for (const b of vars) own.set(b.name, b);
+    const outer = env.scope;
+    const scope: Scope = vars.length === 0 ? outer : { get: name => own.get(name) ?? outer.get(name) };
     const inner: TypeEnv = { defs: env.defs, scope };
     this.expect('{');
     const regs: (Ty | null)[] = new Array(8).fill(null);

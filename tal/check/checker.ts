@@ -4,12 +4,18 @@
 // One pass over the code, in address order. Every byte of .text belongs to an instruction decoded from the start of a
 // labelled block; every label carries its type; the state (register types, stack type, and a few facts the checker
 // learns from comparisons) flows from one instruction to the next and is checked against the target's annotation at
-// every jump, call, return and fall-through. No fixpoints, no search: linear in the size of the code.
+// every jump, call, return and fall-through. No fixpoints, no search.
+//
+// Linear in the size of the file, by a stated bound (docs/tal.md §9, too-complex): the reading of the ELF and of the
+// annotations is linear by construction (every section, segment, line and object is looked up through an index), and
+// everything else draws on a work meter (types.ts) of WORK_PER_BYTE units per byte of the file plus WORK_BASE: one
+// unit per instruction, per type node built or compared, per stack cell stepped over. A file that needs more is
+// refused as too-complex; none is checked for longer.
 
 import { type DataLabel, type CodeLabel } from '../annotations.ts';
 import { hex, PF_W, SHF_ALLOC, segmentFor, readLoaded } from '../elf.ts';
 import { type ImportSig, importSig } from '../interface.ts';
-import { type Arg, type Binder, type CodeTy, type Field, type Stk, type Ty, type TypeDefs, INT, TOP, NIL, cons, isStk, newBinder, sing, showCode, showRegs, showStk, showTy, substCode, substTy, whnf } from '../types.ts';
+import { type Arg, type Binder, type CodeTy, type Field, type Stk, type Ty, type TypeDefs, INT, TOP, NIL, cons, isStk, meter, newBinder, sing, showCode, showRegs, showStk, showTy, spend, stackAt, stackDrop, stkDepth, substCode, substTy, TooComplex, whnf } from '../types.ts';
 import { parseArgs, TypeSyntaxError } from '../typeparse.ts';
 import { decode } from '../x86/decode.ts';
 import { formatInsn } from '../x86/format.ts';
@@ -24,6 +30,17 @@ import { type Program, type ProgramErrorClass, ProgramError, readProgram } from 
  */
 export const STACK_PROBE_LIMIT = 1024;
 
+/**
+ * The work budget: WORK_PER_BYTE units per byte of the file, plus WORK_BASE (docs/tal.md §9). Compiled and
+ * hand-written programs spend at most a few units per byte (test/checker-bounded.test.ts measures them), so this
+ * leaves them a wide margin, and checking stays linear in the file: the unit costs a bounded amount of time.
+ */
+export const WORK_PER_BYTE = 64;
+export const WORK_BASE = 1 << 20;
+export function workBudget(fileBytes: number): number {
+  return WORK_BASE + WORK_PER_BYTE * fileBytes;
+}
+
 export type CheckErrorClass =
   | ProgramErrorClass
   | 'data' | 'readonly-section'
@@ -35,7 +52,8 @@ export type CheckErrorClass =
   | 'stack-underflow' | 'stack-access' | 'stack-probe' | 'stack-pointer'
   | 'uninit-read' | 'unchecked-index' | 'bad-array-access' | 'null-deref' | 'div-unproven' | 'readonly-write'
   | 'pointer-arith' | 'not-a-pointer' | 'not-an-int' | 'store-type' | 'code-access' | 'bad-address'
-  | 'import-args' | 'import-bounds';
+  | 'import-args' | 'import-bounds'
+  | 'too-complex';
 
 export interface CheckError {
   readonly cls: CheckErrorClass;
@@ -56,7 +74,10 @@ export interface CheckSummary {
   readonly dataObjects: number;
 }
 
-export type CheckResult = { ok: true; summary: CheckSummary; program: Program } | { ok: false; error: CheckError };
+/** Either way, `work` is the units of the work meter the check spent (deterministic: tests bound it per byte). */
+export type CheckResult =
+  | { ok: true; summary: CheckSummary; program: Program; work: number }
+  | { ok: false; error: CheckError; work: number };
 
 class Refuse extends Error {
   constructor(readonly cls: CheckErrorClass, message: string, readonly expected?: string, readonly actual?: string) {
@@ -77,9 +98,16 @@ type Cond =
   | { k: 'bound'; idx: number; arr: number; idxFirst: boolean }; // cmp idx,[arr] / cmp [arr],idx
 
 class State {
+  /**
+   * Stores into stack slots that are not yet cells of `cells`: depth of the slot's cell (stkDepth) → its new type.
+   * A store into slot k would otherwise rebuild the k cells above it; here it costs O(1), and the cells are rebuilt
+   * once, when the stack is next needed whole (the `stack` getter).
+   */
+  private writes: Map<number, Ty> | null = null;
+
   constructor(
     public regs: Ty[],
-    public stack: Stk,
+    private cells: Stk,
     /** Bytes between esp and the lowest stack address touched since (see STACK_PROBE_LIMIT). */
     public untouched = 0,
     /** Registers known to be non-zero (bit per register). */
@@ -90,6 +118,59 @@ class State {
     public cdq = false,
     public cond: Cond | null = null,
   ) {}
+
+  /** The stack type, with every pending store in place. */
+  get stack(): Stk {
+    const w = this.writes;
+    if (w) {
+      this.writes = null;
+      let min = Infinity;
+      for (const d of w.keys()) min = Math.min(min, d);
+      const top = stkDepth(this.cells);
+      spend(top - min + 1);
+      const heads: Ty[] = [];
+      let c = this.cells;
+      for (let d = top; d >= min && c.k === 'cons'; d--, c = c.tail) heads.push(w.get(d) ?? c.head);
+      for (let i = heads.length - 1; i >= 0; i--) c = cons(heads[i], c);
+      this.cells = c;
+    }
+    return this.cells;
+  }
+
+  set stack(s: Stk) {
+    this.writes = null;
+    this.cells = s;
+  }
+
+  /** Slot k (the word at esp+4k), if known. */
+  slot(k: number): Ty | undefined {
+    const d = stkDepth(this.cells) - k;
+    if (k < 0 || d <= 0) return undefined;
+    return this.writes?.get(d) ?? stackAt(this.cells, k);
+  }
+
+  /** Store into slot k; false if the slot is not known. */
+  setSlot(k: number, t: Ty): boolean {
+    const d = stkDepth(this.cells) - k;
+    if (k < 0 || d <= 0) return false;
+    (this.writes ??= new Map()).set(d, t);
+    return true;
+  }
+
+  /** Pop the top slot (undefined if none is known): a pending store into it is taken, not rebuilt. */
+  pop(): Ty | undefined {
+    const c = this.cells;
+    if (c.k !== 'cons') return undefined;
+    const w = this.writes?.get(c.depth);
+    if (w) this.writes!.delete(c.depth);
+    this.cells = c.tail;
+    return w ?? c.head;
+  }
+
+  push(t: Ty): void {
+    // Pops delete the pending store of the slot they remove, so none is pending above the top.
+    this.cells = cons(t, this.cells);
+  }
 
   clone(): State {
     return new State(this.regs.slice(), this.stack, this.untouched, this.nonzero, this.bounds.slice(), this.cdq, this.cond);
@@ -120,30 +201,6 @@ class State {
   }
 }
 
-function stackSlot(s: Stk, n: number): Ty | undefined {
-  let cur = s;
-  for (let i = 0; i < n; i++) {
-    if (cur.k !== 'cons') return undefined;
-    cur = cur.tail;
-  }
-  return cur.k === 'cons' ? cur.head : undefined;
-}
-
-function stackSetSlot(s: Stk, n: number, t: Ty): Stk | undefined {
-  if (s.k !== 'cons') return undefined;
-  if (n === 0) return cons(t, s.tail);
-  const tail = stackSetSlot(s.tail, n - 1, t);
-  return tail && cons(s.head, tail);
-}
-
-function stackDrop(s: Stk, n: number): Stk | undefined {
-  let cur = s;
-  for (let i = 0; i < n; i++) {
-    if (cur.k !== 'cons') return undefined;
-    cur = cur.tail;
-  }
-  return cur;
-}
 
 function isIntLike(t: Ty): boolean {
   return t.k === 'int' || t.k === 'sing';
@@ -380,6 +437,7 @@ class Checker {
         }
       }
       this.instructions++;
+      spend(1);
       st = this.step(st, d);
       off += d.length;
     }
@@ -482,7 +540,7 @@ class Checker {
       }
       const w = this.whnf(tt);
       if (w.k !== 'tuple' || w.nullable) refuse('call-inst', `tal_alloc allocates tuples, not ${showTy(tt)}`);
-      const size = stackSlot(st.stack, 0);
+      const size = st.slot(0);
       if (!size || size.k !== 'sing' || size.n !== 4 * w.fields.length) refuse('import-args', `tal_alloc of ${showTy(tt)} needs the size S(${4 * w.fields.length}) on top of the stack`, `S(${4 * w.fields.length})`, size ? showTy(size) : '(nothing)');
       result = { k: 'tuple', nullable: false, fields: w.fields.map(f => ({ ty: f.ty, flag: 'u' })) };
     } else {
@@ -510,8 +568,8 @@ class Checker {
   private staticBufferCheck(st: State, imp: { name: string; sig: ImportSig }): void {
     const b = imp.sig.spec.buffer;
     if (!b) return;
-    const buf = stackSlot(st.stack, b.buf), off = stackSlot(st.stack, b.off);
-    const count = typeof b.count === 'number' ? stackSlot(st.stack, b.count) : sing(b.count.fixed);
+    const buf = st.slot(b.buf), off = st.slot(b.off);
+    const count = typeof b.count === 'number' ? st.slot(b.count) : sing(b.count.fixed);
     if (!buf || !off || !count || buf.k !== 'sing' || off.k !== 'sing' || count.k !== 'sing') return;
     const obj = this.dataObjects.find(o => o.label.addr === buf.n >>> 0);
     if (!obj) return;
@@ -611,7 +669,7 @@ class Checker {
   private load(st: State, l: Loc): Ty {
     switch (l.k) {
       case 'stack': {
-        const t = stackSlot(st.stack, l.slot);
+        const t = st.slot(l.slot);
         if (!t) refuse('stack-underflow', `stack slot ${l.slot} (esp+${4 * l.slot}) is beyond the known stack`, undefined, `esp: ${showStk(st.stack)}`);
         st.untouched = Math.min(st.untouched, 4 * l.slot);
         return t;
@@ -630,9 +688,7 @@ class Checker {
   private store(st: State, l: Loc, v: Ty): void {
     switch (l.k) {
       case 'stack': {
-        const s = stackSetSlot(st.stack, l.slot, v);
-        if (!s) refuse('stack-underflow', `stack slot ${l.slot} (esp+${4 * l.slot}) is beyond the known stack`, undefined, `esp: ${showStk(st.stack)}`);
-        st.stack = s;
+        if (!st.setSlot(l.slot, v)) refuse('stack-underflow', `stack slot ${l.slot} (esp+${4 * l.slot}) is beyond the known stack`, undefined, `esp: ${showStk(st.stack)}`);
         st.untouched = Math.min(st.untouched, 4 * l.slot);
         return;
       }
@@ -808,17 +864,16 @@ class Checker {
         const [src] = ops;
         const v = this.readOperand(st, src, 4);
         if (st.untouched + 4 > STACK_PROBE_LIMIT) refuse('stack-probe', `push writes ${st.untouched + 4} bytes below the last stack access (limit ${STACK_PROBE_LIMIT})`);
-        st.stack = cons(v, st.stack);
+        st.push(v);
         st.untouched = 0;
         return st;
       }
       case 'pop': {
         const [dst] = ops;
-        const s = st.stack;
-        if (s.k !== 'cons') refuse('stack-underflow', 'pop from a stack whose top is not known to hold a value', 'τ :: σ', showStk(s));
-        st.stack = s.tail;
+        const top = st.pop();
+        if (!top) refuse('stack-underflow', 'pop from a stack whose top is not known to hold a value', 'τ :: σ', showStk(st.stack));
         st.untouched = Math.max(0, st.untouched - 4);
-        this.writeOperand(st, dst, s.head, 4);
+        this.writeOperand(st, dst, top, 4);
         return st;
       }
       case 'jmp': {
@@ -889,7 +944,7 @@ class Checker {
     }
     n = -n;
     if (st.untouched + n > STACK_PROBE_LIMIT) refuse('stack-probe', `sub esp, ${n} moves esp ${st.untouched + n} bytes below the last stack access (limit ${STACK_PROBE_LIMIT}); touch the stack in steps`);
-    for (let i = 0; i < n / 4; i++) st.stack = cons(TOP, st.stack);
+    for (let i = 0; i < n / 4; i++) st.push(TOP);
     st.untouched += n;
     return st;
   }
@@ -1000,25 +1055,30 @@ export function checkElf(bytes: Uint8Array): CheckResult {
   try {
     program = readProgram(bytes);
   } catch (e) {
-    if (e instanceof ProgramError) return { ok: false, error: { cls: e.cls, message: e.message } };
-    return { ok: false, error: { cls: 'elf', message: `unreadable file: ${(e as Error).message}` } };
+    if (e instanceof ProgramError) return { ok: false, error: { cls: e.cls, message: e.message }, work: 0 };
+    return { ok: false, error: { cls: 'elf', message: `unreadable file: ${(e as Error).message}` }, work: 0 };
   }
   return checkProgram(program);
 }
 
 export function checkProgram(program: Program): CheckResult {
   const c = new Checker(program);
+  const budget = workBudget(program.img.bytes.length);
+  meter.left = budget;
+  const spent = () => Math.min(budget, budget - meter.left);
   try {
     c.checkImports();
     c.checkLabels();
     c.checkData();
     const summary = c.run();
-    return { ok: true, summary, program };
+    return { ok: true, summary, program, work: spent() };
   } catch (e) {
+    const work = spent();
     if (e instanceof Refuse) {
       const inCode = c.instructions > 0 || c.curInsn !== undefined;
       return {
         ok: false,
+        work,
         error: {
           cls: e.cls,
           message: e.message,
@@ -1028,8 +1088,27 @@ export function checkProgram(program: Program): CheckResult {
         },
       };
     }
+    // The budget is spent, or the types are nested deeper than the checker's own stack allows: either way the file
+    // asks for more than the checker gives any file.
+    if (e instanceof TooComplex || e instanceof RangeError) {
+      const why = e instanceof TooComplex
+        ? `checking this file needs more than its work budget of ${budget} units (${WORK_PER_BYTE} per byte of the file + ${WORK_BASE})`
+        : 'its types are nested too deeply to check';
+      const inCode = c.instructions > 0;
+      return {
+        ok: false,
+        work,
+        error: {
+          cls: 'too-complex',
+          message: why,
+          ...(inCode ? { address: c.curAddr, fileOffset: program.textFileOffset + (c.curAddr - program.textAddr), label: c.curLabel } : {}),
+        },
+      };
+    }
     // A bug in the checker must refuse, never accept: report it as such.
-    return { ok: false, error: { cls: 'unsupported', message: `internal checker error: ${(e as Error).stack ?? e}` } };
+    return { ok: false, work, error: { cls: 'unsupported', message: `internal checker error: ${(e as Error).stack ?? e}` } };
+  } finally {
+    meter.left = Infinity;
   }
 }
 

@@ -4,15 +4,30 @@
 // a pattern variable is bound to the actual type at its first occurrence, and later occurrences must agree with
 // that binding. Every other variable is rigid and equal only to itself. No search and no backtracking: an
 // instantiation that this first-occurrence rule cannot find must be given explicitly with `.tal_inst`.
+//
+// Types are shared graphs (types.ts), so a question is answered on the graph, not on the tree it stands for: a
+// matcher without pattern variables answers a ≤ a at once, and remembers every pair of structures it has found
+// related, so that a shared part is compared once however often the tree repeats it. (Only answers found are
+// remembered, never assumptions: a pair met again inside its own comparison is compared again, as before.) Every
+// step costs one unit of the work meter.
 
-import { type Arg, type Binder, type CodeTy, type Field, type Stk, type Ty, type TypeDefs, isStk, newBinder, substCode, whnf } from '../types.ts';
+import { type Arg, type Binder, type CodeTy, type Field, type Stk, type Ty, type TypeDefs, isStk, newBinder, spend, substCode, whnf } from '../types.ts';
 
 /** How many constants-as-label-addresses one subtyping question may look through (see Matcher.sub). */
 const MAX_LABEL_DEPTH = 16;
 
+/** Pairs found related, by their left side. */
+type Memo = Map<object, Set<object>>;
+
 export class Matcher {
   readonly bindings = new Map<Binder, Arg>();
   private labelDepth = 0;
+  private readonly patternSet: ReadonlySet<Binder> | undefined;
+  /** For a matcher without patterns, the pairs it has found related (sub and eq apart); else undefined. */
+  private readonly subMemo: Memo | undefined;
+  private readonly eqMemo: Memo | undefined;
+  /** The matcher without patterns that compares later occurrences of a bound variable with its binding. */
+  private plainMatcher: Matcher | undefined;
 
   /**
    * @param defs named type definitions
@@ -23,13 +38,44 @@ export class Matcher {
     private readonly defs: TypeDefs,
     private readonly patterns: readonly Binder[],
     private readonly labelType: (addr: number) => Ty | undefined,
-  ) {}
+  ) {
+    // A code type may bind any number of variables: look them up in a set once there are more than a few.
+    this.patternSet = patterns.length > 4 ? new Set(patterns) : undefined;
+    if (patterns.length === 0) {
+      this.subMemo = new Map();
+      this.eqMemo = new Map();
+    }
+  }
 
   private pattern(b: Binder): boolean {
-    return this.patterns.includes(b);
+    return this.patternSet ? this.patternSet.has(b) : this.patterns.includes(b);
+  }
+
+  private plain(): Matcher {
+    return (this.plainMatcher ??= new Matcher(this.defs, [], this.labelType));
+  }
+
+  private static known(memo: Memo, a: object, b: object): boolean {
+    return memo.get(a)?.has(b) ?? false;
+  }
+
+  private static record(memo: Memo, a: object, b: object): void {
+    let s = memo.get(a);
+    if (!s) memo.set(a, (s = new Set()));
+    s.add(b);
   }
 
   sub(a: Ty, b: Ty): boolean {
+    spend(1);
+    const memo = this.subMemo;
+    if (!memo || !isComposite(a)) return this.subStep(a, b);
+    if (a === b || Matcher.known(memo, a, b)) return true;
+    const r = this.subStep(a, b);
+    if (r) Matcher.record(memo, a, b);
+    return r;
+  }
+
+  private subStep(a: Ty, b: Ty): boolean {
     if (b.k === 'var' && this.pattern(b.b)) {
       const bound = this.bindings.get(b.b);
       if (bound === undefined) {
@@ -39,7 +85,7 @@ export class Matcher {
         this.bindings.set(b.b, a.k === 'sing' ? (this.labelType(a.n >>> 0) ?? { k: 'int' }) : a);
         return true;
       }
-      return !isStk(bound) && new Matcher(this.defs, [], this.labelType).sub(a, bound);
+      return !isStk(bound) && this.plain().sub(a, bound);
     }
     if (b.k === 'top') return true;
     if (a.k === 'var' || b.k === 'var') return a.k === 'var' && b.k === 'var' && a.b === b.b;
@@ -92,6 +138,16 @@ export class Matcher {
 
   /** Type equality (invariant positions), binding pattern variables in b. Named types unfold against structures. */
   eq(a: Ty, b: Ty): boolean {
+    spend(1);
+    const memo = this.eqMemo;
+    if (!memo || !isComposite(a)) return this.eqStep(a, b);
+    if (a === b || Matcher.known(memo, a, b)) return true;
+    const r = this.eqStep(a, b);
+    if (r) Matcher.record(memo, a, b);
+    return r;
+  }
+
+  private eqStep(a: Ty, b: Ty): boolean {
     if (b.k === 'var' && this.pattern(b.b)) {
       const bound = this.bindings.get(b.b);
       if (bound === undefined) {
@@ -99,7 +155,7 @@ export class Matcher {
         this.bindings.set(b.b, a);
         return true;
       }
-      return !isStk(bound) && new Matcher(this.defs, [], this.labelType).eq(a, bound);
+      return !isStk(bound) && this.plain().eq(a, bound);
     }
     if (a.k === 'var' || b.k === 'var') return a.k === 'var' && b.k === 'var' && a.b === b.b;
     if (a.k === 'named' && b.k === 'named') return a.name === b.name && this.eqArgs(a.args, b.args);
@@ -171,6 +227,8 @@ export class Matcher {
 
   private stk(a: Stk, b: Stk, exact: boolean): boolean {
     for (;;) {
+      spend(1);
+      if (a === b && this.subMemo) return true;
       if (b.k === 'svar') {
         if (this.pattern(b.b)) {
           const bound = this.bindings.get(b.b);
@@ -178,7 +236,7 @@ export class Matcher {
             this.bindings.set(b.b, a);
             return true;
           }
-          return isStk(bound) && new Matcher(this.defs, [], this.labelType).stk(a, bound, exact);
+          return isStk(bound) && this.plain().stk(a, bound, exact);
         }
         return a.k === 'svar' && a.b === b.b;
       }
@@ -191,15 +249,29 @@ export class Matcher {
   }
 }
 
+/** Types with parts, which a memo entry can save comparing again. */
+function isComposite(t: Ty): boolean {
+  return t.k === 'tuple' || t.k === 'arr' || t.k === 'code' || t.k === 'named';
+}
+
 export function isNullablePointer(t: Ty): boolean {
   return (t.k === 'tuple' || t.k === 'arr' || t.k === 'bytes') && t.nullable;
 }
 
 /** The free variables of a type that are in `among` (to find pattern variables a call left unbound). */
 export function freeIn(t: Arg, among: ReadonlySet<Binder>, out: Set<Binder>): void {
+  spend(1);
   switch (t.k) {
     case 'var': case 'svar': if (among.has(t.b)) out.add(t.b); return;
-    case 'cons': freeIn(t.head, among, out); freeIn(t.tail, among, out); return;
+    case 'cons': {
+      let c: Stk = t;
+      for (; c.k === 'cons'; c = c.tail) {
+        spend(1);
+        freeIn(c.head, among, out);
+      }
+      freeIn(c, among, out);
+      return;
+    }
     case 'tuple': for (const f of t.fields) freeIn(f.ty, among, out); return;
     case 'arr': freeIn(t.elem, among, out); return;
     case 'named': for (const a of t.args) freeIn(a, among, out); return;
