@@ -76,6 +76,26 @@ export class HostLoop {
     f?.();
   }
 
+  /** When Ctrl-C was first pressed (ms since the epoch), if it was; and whether it was pressed again. */
+  private interruptedAt: number | undefined;
+  private interruptedTwice = false;
+
+  /**
+   * Ctrl-C: SIGINT to every process, as a terminal sends it. A program that cannot act on it (at CPL 0 with
+   * interrupts off, unverified) does not keep talrun running: a second Ctrl-C, or the machine still running a
+   * second later, ends the run with status 130 (128 + SIGINT).
+   */
+  interrupt(): void {
+    if (this.interruptedAt === undefined) this.interruptedAt = Date.now();
+    else this.interruptedTwice = true;
+    this.k.interrupt();
+    this.nudge();
+  }
+
+  private get giveUp(): boolean {
+    return this.interruptedAt !== undefined && (this.interruptedTwice || Date.now() - this.interruptedAt > INTERRUPT_GRACE_MS);
+  }
+
   /** Bridge host TCP port `hostPort` to the guest's listener on `guestPort` (talrun --publish). Resolves when listening. */
   publish(p: Publish, host = '127.0.0.1'): Promise<number> {
     const k = this.k;
@@ -132,6 +152,7 @@ export class HostLoop {
         const before = k.machine.cpu.instructions();
         const exit = k.run(Math.min(left, 2_000_000));
         left -= k.machine.cpu.instructions() - before;
+        if (!k.exits.has(pid) && this.giveUp) return interruptedOutcome(k, pid);
         if (exit === 'limit') {
           if (left <= 0) return outcome(k, pid, 'limit');
           await new Promise(r => setImmediate(r)); // let host events in
@@ -151,6 +172,18 @@ export class HostLoop {
   }
 }
 
+/** How long talrun waits, after Ctrl-C, for the machine to act on SIGINT before it gives up on it. */
+const INTERRUPT_GRACE_MS = 1000;
+
+/** Ctrl-C that the machine did not act on: talrun stops it where it is. */
+function interruptedOutcome(k: Kernel, pid: number): RunOutcome {
+  const where = `eip 0x${(k.machine.cpu.eip >>> 0).toString(16)} (task ${k.current.pid} ${k.current.comm})`;
+  return {
+    ...outcome(k, pid, 'limit'), status: STATUS_INTERRUPTED, signal: 'SIGINT',
+    message: `talrun: interrupted: the machine did not act on SIGINT; stopped at ${where}`,
+  };
+}
+
 /** When the main program ends, talrun ends the processes it started in the background (--bg) with SIGKILL. */
 export function finishMain(k: Kernel, pid: number, exit: KernelExit): RunOutcome {
   for (const t of [...k.liveTasks]) k.sendSignal(t, 9);
@@ -160,6 +193,8 @@ export function finishMain(k: Kernel, pid: number, exit: KernelExit): RunOutcome
 
 /** Exit statuses of talrun itself (besides the program's own and 128 + signal). */
 export const STATUS_HUNG = 124, STATUS_PANIC = 125, STATUS_CANNOT_EXECUTE = 126;
+/** 128 + SIGINT: Ctrl-C, when talrun had to stop the machine itself. */
+export const STATUS_INTERRUPTED = 130;
 
 export interface RunOutcome {
   /** What a shell would report. */

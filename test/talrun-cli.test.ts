@@ -101,3 +101,43 @@ test('Ctrl-C (SIGINT to talrun) ends a kernel-mode program spinning at CPL 0: st
   t.is(status, 130);
   t.regex(err, /SIGINT/);
 });
+
+const cliSpin = build('test/attacks/cli-spin.tal', 'cli-spin');
+
+test('the watchdog works from the command line: a CPL 0 program that turns interrupts off ends with status 124', t => {
+  // talrun runs the machine in slices between host events; the watchdog's count must survive the slices.
+  const r = run(['--kernel', '--no-verify', cliSpin]);
+  t.is(r.status, 124);
+  t.regex(r.stderr, /watchdog: the machine is hung: no timer interrupt for 200 ticks/);
+});
+
+/** Start talrun, wait until `ready` appears on its stderr (or a delay), send SIGINT, and return how it ended. */
+async function interrupt(args: string[], ready: string | number): Promise<{ code: number | null; signal: string | null; err: string }> {
+  const child = spawn(process.execPath, [talrun, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let err = '';
+  child.stderr.on('data', (b: Buffer) => { err += b.toString(); });
+  if (typeof ready === 'number') await new Promise(r => setTimeout(r, ready));
+  else {
+    await new Promise<void>(resolve => { const check = () => (err.includes(ready) ? resolve() : setTimeout(check, 20)); check(); });
+    await new Promise(r => setTimeout(r, 300)); // past the loading, when talrun takes over SIGINT
+  }
+  child.kill('SIGINT');
+  const [code, signal] = await new Promise<[number | null, string | null]>(r => child.on('exit', (c, s) => r([c, s])));
+  return { code, signal, err };
+}
+
+test('Ctrl-C ends talrun even when the guest cannot act on SIGINT (CPL 0, interrupts off): status 130', async t => {
+  // Jumps only: the simulated clock runs slowly, so the watchdog would take seconds; Ctrl-C must not wait for it.
+  const src = '.intel_syntax noprefix\n.text\n.tal_label main : code[r:stack]{esp: r}\nmain:\n    cli\nspin:\n    jmp spin\n';
+  const p = tmp.file('cli-jmp', assemble(src, 'cli-jmp.tal').elf);
+  chmodSync(p, 0o755);
+  const r = await interrupt(['--kernel', '--no-verify', p], 'UNCHECKED');
+  t.is(r.code, 130);
+  t.regex(r.err, /talrun: interrupted: the machine did not act on SIGINT; stopped at eip 0x[0-9a-f]+ \(task 100 cli-jmp\)/);
+});
+
+test('Ctrl-C during start-up (before and while the checker runs) ends talrun at once', async t => {
+  const r = await interrupt(['--kernel', spin], 0);
+  // Node's default action for SIGINT: talrun dies of the signal, as a shell would show (130).
+  t.true(r.signal === 'SIGINT' || r.code === 130, `${r.code} ${r.signal}`);
+});

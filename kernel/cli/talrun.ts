@@ -80,7 +80,6 @@ const loop = new HostLoop(kernel);
 process.stdin.on('data', (b: Buffer) => { kernel.feedInput(b); loop.nudge(); });
 process.stdin.on('end', () => { kernel.endInput(); loop.nudge(); });
 process.stdin.on('error', () => { kernel.endInput(); loop.nudge(); });
-process.on('SIGINT', () => { kernel.interrupt(); loop.nudge(); });
 for (const p of publish) {
   try {
     await loop.publish(p);
@@ -104,6 +103,9 @@ for (const spec of argv.bg === undefined ? [] : ([] as string[]).concat(argv.bg)
   if (typeof r !== 'number') { started = r; break; }
 }
 started ??= start(kernel, image, positional.map(bytes), options);
+// Ctrl-C is taken over only now: until the programs are loaded (the checker included), Node's default ends talrun at
+// once, since a handler could not run while the checker holds the thread.
+process.on('SIGINT', () => loop.interrupt());
 const mode = `${argv.kernel ? 'kernel' : 'user'}${argv.pti ? '+pti' : ''}`;
 const result: RunOutcome = typeof started === 'number' ? await loop.run(started, argv['max-instructions'] ?? Infinity) : started;
 if (result.message) process.stderr.write(result.message + '\n');
