@@ -606,6 +606,7 @@ export class Kernel {
     });
     const slot = this.slots.indexOf(t);
     if (slot >= 0) this.slots[slot] = undefined;
+    t.detach();
     if (t.pid === this.mainPid && this.tasks.length > 0) this.machine.cpu.stop('main exited');
   }
 
@@ -714,6 +715,7 @@ export class Kernel {
     t.files.closeAll();
     const slot = this.slots.indexOf(t);
     if (slot >= 0) this.slots[slot] = undefined;
+    t.detach();
   }
 
   // ---------------------------------------------------------------------------------------------------------

@@ -39,10 +39,10 @@ export const PF_IDLE = 2;
 /** Reschedule at the next opportunity. */
 export const TIF_NEED_RESCHED = 4;
 
-/** Credentials read from the task_struct in RAM on every use. */
+/** Credentials read from the task_struct in RAM on every use (through its task, which may have ended). */
 export class RamCred implements Cred {
-  constructor(private readonly mem: Memory, private readonly phys: number) {}
-  private w(off: number): number { return this.mem.read32(this.phys + off) >>> 0; }
+  constructor(private readonly task: Task) {}
+  private w(off: number): number { return this.task.get(off) >>> 0; }
   get uid(): number { return this.w(T.UID); }
   get gid(): number { return this.w(T.GID); }
   get euid(): number { return this.w(T.EUID); }
@@ -103,7 +103,7 @@ export class Task {
 
   constructor(private readonly mem: Memory, readonly phys: number, kernelVirt: number, init: TaskInit) {
     this.addr = kernelVirt;
-    this.cred = new RamCred(mem, phys);
+    this.cred = new RamCred(this);
     mem.zero(phys, TASK_STRUCT_SIZE);
     this.set(T.PID, init.pid);
     this.set(T.PPID, init.ppid);
@@ -115,8 +115,25 @@ export class Task {
     groups.forEach((g, i) => this.set(T.GROUPS + 4 * i, g));
   }
 
-  get(off: number): number { return this.mem.read32(this.phys + off); }
-  set(off: number, v: number): void { this.mem.write32(this.phys + off, v | 0); }
+  /**
+   * Once the task has ended and its slot in the task table is free, its record is a copy: the slot may hold another
+   * task by now, and a stale reference (a wait-queue entry, a host callback) must not read or change that one.
+   */
+  private detached: Int32Array | undefined;
+
+  get(off: number): number { return this.detached ? this.detached[off >> 2] : this.mem.read32(this.phys + off); }
+  set(off: number, v: number): void {
+    if (this.detached) this.detached[off >> 2] = v | 0;
+    else this.mem.write32(this.phys + off, v | 0);
+  }
+
+  /** Give the task-table slot back: from now on the record lives in a private copy. */
+  detach(): void {
+    if (this.detached) return;
+    const copy = new Int32Array(TASK_STRUCT_SIZE / 4);
+    for (let i = 0; i < copy.length; i++) copy[i] = this.mem.read32(this.phys + 4 * i);
+    this.detached = copy;
+  }
 
   get pid(): number { return this.get(T.PID); }
   get ppid(): number { return this.get(T.PPID); }

@@ -147,3 +147,22 @@ test('page-table isolation: two CR3 writes per system call from user mode, none 
   t.is(kpti.stats.trapTotal, 0);
   t.is(base.stats.traps[0x80], calls);
 });
+
+test("an ended task's record is its own copy: a stale reference cannot read or wake the task that reuses its slot", t => {
+  const k = bootKernel({});
+  k.endInput();
+  const first = k.spawn(program(HELLO), { argv: ['hello'] });
+  t.is(k.run(1e7), 'done');
+  const second = k.spawn(program('test/attacks/victims/sleeper.tal'), { argv: ['sleeper'], uid: 1000 });
+  t.is(second.addr, first.addr, 'the slot is reused');
+  for (let i = 0; i < 100 && second.state !== 2; i++) k.run(20); // until the sleeper sleeps in nanosleep (20 ms)
+  t.is(second.state, 2); // TASK_INTERRUPTIBLE
+  // What a wait-queue entry or a host callback left behind by the first task would do:
+  t.is(first.pid, 100);
+  t.is(first.state, 3); // TASK_ZOMBIE, not the sleeper's state
+  t.is(first.cred.uid, 0);
+  k.wake(first);
+  t.is(second.state, 2, 'the sleeper is not woken by a stale reference');
+  t.is(k.run(1e8), 'done');
+  t.is(k.exits.get(second.pid)?.status, 0);
+});
