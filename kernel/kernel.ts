@@ -6,8 +6,9 @@
 // (emulator/kfuncs.ts) called from the entry code (entry.ts) or, in kernel mode, straight from a verified program.
 //
 // Task switching happens inside kernel functions, as Linux's switch_to does inside schedule(): the outgoing task's
-// esp (pointing at a return address on its stack) is saved in its task_struct, CR3 and TSS.esp0 are loaded for the
-// incoming one, and execution continues at the return address on its saved stack. A kernel function that must
+// callee-saved registers and EFLAGS go on its stack under a return address (kernel/switch.ts), its esp into its
+// task_struct; CR3 and TSS.esp0 are loaded for the incoming one, whose saved registers and EFLAGS are loaded back,
+// and execution continues at the return address on its saved stack. A kernel function that must
 // sleep (a console read with nothing typed) pushes its own address before switching, so that the task calls it
 // again, with the same arguments, when it runs next; one that finishes but loses the CPU pushes `pop eax; ret`
 // and its result.
