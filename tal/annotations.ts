@@ -34,11 +34,12 @@ export interface Annotations {
 }
 
 
-/** The value of `0x` and 1-8 hex digits filling s[0, end), or -1. */
-function hexAddress(s: string, end: number): number {
-  if (end < 3 || end > 10 || s.charCodeAt(0) !== 48 || s.charCodeAt(1) !== 120) return -1;
+/** The value of `0x` and 1-8 hex digits filling s[from, end), or -1. */
+function hexAddress(s: string, end: number, from = 0): number {
+  const n = end - from;
+  if (n < 3 || n > 10 || s.charCodeAt(from) !== 48 || s.charCodeAt(from + 1) !== 120) return -1;
   let v = 0;
-  for (let i = 2; i < end; i++) {
+  for (let i = from + 2; i < end; i++) {
     const c = s.charCodeAt(i);
     const d = c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : c >= 65 && c <= 70 ? c - 55 : -1;
     if (d < 0) return -1;
@@ -47,39 +48,66 @@ function hexAddress(s: string, end: number): number {
   return v >>> 0;
 }
 
+/** The value of the decimal numeral filling s[from, end) without leading zeros, or -1 (a ctype reference). */
+function ctypeIndex(s: string, from: number, end: number): number {
+  if (end <= from || end - from > 9 || (s.charCodeAt(from) === 48 && end - from > 1)) return -1;
+  let v = 0;
+  for (let i = from; i < end; i++) {
+    const d = s.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return -1;
+    v = v * 10 + d;
+  }
+  return v;
+}
+
+interface LabelItem { name: string; addr: number; body: string; line: number }
+
 export function parseAnnotations(text: string): Annotations {
-  const lines = text.split('\n');
-  if (lines[0] !== ANNOTATION_MAGIC) throw new AnnotationError(`must start with '${ANNOTATION_MAGIC}'`, 1);
+  // Lines are read in place (indexOf, not split) and label lines are scanned character by character: a program has
+  // one line per block, and this is most of what the checker reads.
+  let lineEnd = text.indexOf('\n');
+  if ((lineEnd < 0 ? text : text.slice(0, lineEnd)) !== ANNOTATION_MAGIC) throw new AnnotationError(`must start with '${ANNOTATION_MAGIC}'`, 1);
   let main: string | undefined;
   const typeItems: { head: string; body: string; line: number }[] = [];
-  const codeItems: { name: string; addr: number; body: string; line: number }[] = [];
-  const dataItems: { name: string; addr: number; body: string; line: number }[] = [];
+  const codeItems: LabelItem[] = [];
+  const dataItems: LabelItem[] = [];
   const inst = new Map<number, { text: string; line: number }>();
   const names = new Set<string>();
   const ctypeItems: { body: string; line: number }[] = [];
 
-  // `0xADDR NAME : TYPE`, with single spaces exactly as talas writes it. This runs once per label, so it scans
-  // characters rather than running regular expressions.
-  const labelLine = (rest: string, ln: number) => {
-    const sp = rest.indexOf(' ');
-    const colon = sp < 0 ? -1 : rest.indexOf(' : ', sp + 1);
-    if (colon < 0) throw new AnnotationError('expected ADDRESS NAME : TYPE', ln);
-    const addr = hexAddress(rest, sp);
-    if (addr < 0) throw new AnnotationError(`bad address '${rest.slice(0, sp)}'`, ln);
-    const name = rest.slice(sp + 1, colon);
+  // `0xADDR NAME : TYPE` in text[from, end), with single spaces exactly as talas writes it.
+  const labelLine = (from: number, end: number, ln: number): LabelItem => {
+    const sp = text.indexOf(' ', from);
+    const colon = sp < 0 || sp >= end ? -1 : text.indexOf(' : ', sp + 1);
+    if (colon < 0 || colon + 3 > end) throw new AnnotationError('expected ADDRESS NAME : TYPE', ln);
+    const addr = hexAddress(text, sp, from);
+    if (addr < 0) throw new AnnotationError(`bad address '${text.slice(from, sp)}'`, ln);
+    const name = text.slice(sp + 1, colon);
     if (!isName(name)) throw new AnnotationError(`bad label name '${name}'`, ln);
     if (names.has(name)) throw new AnnotationError(`label '${name}' annotated twice`, ln);
     names.add(name);
-    return { name, addr, body: rest.slice(colon + 3), line: ln };
+    return { name, addr, body: text.slice(colon + 3, end), line: ln };
   };
 
-  for (let i = 1; i < lines.length; i++) {
-    const ln = i + 1;
-    const line = lines[i];
-    if (line === '') continue;
-    const sp = line.indexOf(' ');
-    const kw = sp < 0 ? line : line.slice(0, sp);
-    const rest = sp < 0 ? '' : line.slice(sp + 1);
+  let ln = 1;
+  while (lineEnd >= 0) {
+    const start = lineEnd + 1;
+    ln++;
+    lineEnd = text.indexOf('\n', start);
+    const end = lineEnd < 0 ? text.length : lineEnd;
+    if (end === start) continue;
+    let sp = text.indexOf(' ', start);
+    if (sp < 0 || sp > end) sp = end;
+    const kwEnd = sp;
+    const restFrom = Math.min(sp + 1, end);
+    // The keyword, by its first letter and length before comparing it whole.
+    const c0 = text.charCodeAt(start), kwLen = kwEnd - start;
+    if (c0 === 99 /* c */ && kwLen === 4 && text.startsWith('code', start)) {
+      codeItems.push(labelLine(restFrom, end, ln));
+      continue;
+    }
+    const kw = text.slice(start, kwEnd);
+    const rest = text.slice(restFrom, end);
     switch (kw) {
       case 'main':
         if (main !== undefined) throw new AnnotationError('main given twice', ln);
@@ -98,8 +126,7 @@ export function parseAnnotations(text: string): Annotations {
         ctypeItems.push({ body: rest.slice(want.length), line: ln });
         break;
       }
-      case 'code': codeItems.push(labelLine(rest, ln)); break;
-      case 'data': dataItems.push(labelLine(rest, ln)); break;
+      case 'data': dataItems.push(labelLine(restFrom, end, ln)); break;
       case 'inst': {
         const m = /^(\S+)\s*:\s*(.*)$/.exec(rest);
         const addr = m ? hexAddress(m[1], m[1].length) : -1;
@@ -112,7 +139,7 @@ export function parseAnnotations(text: string): Annotations {
         throw new AnnotationError(`unknown entry '${kw}'`, ln);
     }
   }
-  if (main === undefined) throw new AnnotationError("no 'main' entry", lines.length);
+  if (main === undefined) throw new AnnotationError("no 'main' entry", ln);
 
   let firstError: AnnotationError | undefined;
   const defs = parseTypeDefs(typeItems, (i, e) => {
@@ -139,8 +166,8 @@ export function parseAnnotations(text: string): Annotations {
     try {
       let ty: CodeTy | undefined;
       if (it.body.charCodeAt(0) === 64 /* @ */) {
-        const n = it.body.slice(1);
-        ty = /^(0|[1-9][0-9]*)$/.test(n) ? table[Number(n)] : undefined;
+        const n = ctypeIndex(it.body, 1, it.body.length);
+        ty = n >= 0 ? table[n] : undefined;
         if (!ty) throw new AnnotationError(`type of ${it.name}: '${it.body}' is not in the ctype table`, it.line);
       } else {
         ty = parsed.get(it.body);

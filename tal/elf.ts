@@ -12,6 +12,8 @@ export const PAGE_SIZE = 4096;
 export const USER_TOP = 0xc0000000;
 
 const EHDR_SIZE = 52, PHDR_SIZE = 32, SHDR_SIZE = 40;
+/** The longest section name the reader accepts (bytes, without the NUL); GNU's are a few dozen at most. */
+export const MAX_SECTION_NAME = 255;
 
 export class ElfError extends Error {
   override name = 'ElfError';
@@ -116,16 +118,28 @@ export function readElf(bytes: Uint8Array): ElfImage {
     // The names are read from the file: the table must lie inside it whatever its type says (the bounds check above
     // skips SHT_NOBITS and SHT_NULL sections, and an unbounded name table would make the name scan run for 2^32 bytes).
     if (strtab.offset + strtab.size > size) throw new ElfError(`the section name table (offset ${strtab.offset}, ${strtab.size} bytes) runs past the end of the file (${size} bytes)`);
+    // A name is read up to its NUL, and at most MAX_SECTION_NAME bytes are looked at for each: otherwise 65,535
+    // sections naming the start of one long unterminated string would take 65,535 × its length. Names read before are
+    // reused.
+    const names = new Map<number, string>();
+    const decoder = new TextDecoder();
     for (let i = 0; i < shnum; i++) {
       const s = raw[i];
       let name = '';
       if (i !== 0) {
         if (s.nameOff >= strtab.size) throw new ElfError(`section ${i}: name offset ${s.nameOff} outside the name table`);
-        let end = strtab.offset + s.nameOff;
-        const limit = strtab.offset + strtab.size;
-        while (end < limit && bytes[end] !== 0) end++;
-        if (end >= limit) throw new ElfError(`section ${i}: unterminated name`);
-        name = new TextDecoder().decode(bytes.subarray(strtab.offset + s.nameOff, end));
+        const known = names.get(s.nameOff);
+        if (known !== undefined) {
+          name = known;
+        } else {
+          const start = strtab.offset + s.nameOff;
+          const limit = Math.min(strtab.offset + strtab.size, start + MAX_SECTION_NAME + 1);
+          let end = start;
+          while (end < limit && bytes[end] !== 0) end++;
+          if (end >= limit) throw new ElfError(`section ${i}: ${end - start > MAX_SECTION_NAME ? `name longer than ${MAX_SECTION_NAME} bytes` : 'unterminated name'}`);
+          name = decoder.decode(bytes.subarray(start, end));
+          names.set(s.nameOff, name);
+        }
       }
       sections.push({ name, type: s.type, flags: s.flags, addr: s.addr, offset: s.offset, size: s.size });
     }
@@ -133,13 +147,39 @@ export function readElf(bytes: Uint8Array): ElfImage {
   return { bytes, entry, segments, sections };
 }
 
+// Lookups by name and by address go through indexes built once per image (a file may have 65,535 sections and as
+// many segments, and the checker asks for every data object).
+interface ElfIndex { readonly byName: Map<string, ElfSection>; readonly byAddr: ElfSegment[] }
+const indexes = new WeakMap<ElfImage, ElfIndex>();
+
+function indexOf(img: ElfImage): ElfIndex {
+  let ix = indexes.get(img);
+  if (!ix) {
+    const byName = new Map<string, ElfSection>();
+    for (const s of img.sections) if (!byName.has(s.name)) byName.set(s.name, s);
+    // readElf refuses segments that share a page, so sorted by address they do not overlap.
+    ix = { byName, byAddr: [...img.segments].sort((a, b) => a.vaddr - b.vaddr) };
+    indexes.set(img, ix);
+  }
+  return ix;
+}
+
+/** The first section of that name. */
 export function findSection(img: ElfImage, name: string): ElfSection | undefined {
-  return img.sections.find(s => s.name === name);
+  return indexOf(img).byName.get(name);
 }
 
 /** The segment that maps the whole range [addr, addr+len), or undefined. */
 export function segmentFor(img: ElfImage, addr: number, len: number): ElfSegment | undefined {
-  return img.segments.find(s => addr >= s.vaddr && addr + len <= s.vaddr + s.memsz);
+  const segs = indexOf(img).byAddr;
+  // The last segment starting at or below addr is the only one that can contain it.
+  let lo = 0, hi = segs.length - 1, found = -1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    if (segs[mid].vaddr <= addr) { found = mid; lo = mid + 1; } else hi = mid - 1;
+  }
+  const s = found < 0 ? undefined : segs[found];
+  return s && addr + len <= s.vaddr + s.memsz ? s : undefined;
 }
 
 /**

@@ -13,7 +13,7 @@
 // refused as too-complex; none is checked for longer.
 
 import { type DataLabel, type CodeLabel } from '../annotations.ts';
-import { hex, PF_W, SHF_ALLOC, segmentFor, readLoaded } from '../elf.ts';
+import { type ElfSection, hex, PF_W, SHF_ALLOC, segmentFor, readLoaded } from '../elf.ts';
 import { type ImportSig, importSig } from '../interface.ts';
 import { type Arg, type Binder, type CodeTy, type Field, type Stk, type Ty, type TypeDefs, INT, TOP, NIL, cons, isStk, meter, newBinder, sing, showCode, showRegs, showStk, showTy, spend, stackAt, stackDrop, stkDepth, substCode, substTy, TooComplex, whnf } from '../types.ts';
 import { parseArgs, TypeSyntaxError } from '../typeparse.ts';
@@ -240,6 +240,8 @@ class Checker {
   private labelIndex = new Int32Array(0);
   private readonly labelList: CodeLabel[] = [];
   private readonly dataObjects: DataObject[] = []; // sorted by address
+  private readonly dataByAddr = new Map<number, DataObject>();
+  private runtimeSections: { secs: ElfSection[]; reach: ElfSection[] } | undefined;
   private readonly importBySlot = new Map<number, { name: string; sig: ImportSig }>();
   private readonly textEnd: number;
   private readonly labelTypeFn = (addr: number): Ty | undefined => this.labelType(addr);
@@ -248,7 +250,9 @@ class Checker {
   curAddr = 0;
   curLabel: string | undefined;
   /** The current block's type variables (rigid inside it) by name: an instantiation may name them. */
-  blockVars = new Map<string, Binder>();
+  blockVars: ReadonlyMap<string, Binder> = new Map<string, Binder>();
+  /** Each block type's fresh copy, and its variables by name. */
+  private readonly blockEntry = new Map<CodeTy, { ty: CodeTy; vars: ReadonlyMap<string, Binder> }>();
   /** The instruction being checked (formatted only if it is refused), or the text of a refused encoding. */
   curInsn: Insn | string | undefined;
   instructions = 0;
@@ -317,13 +321,43 @@ class Checker {
   checkData(): void {
     const labels = [...this.p.ann.data.values()].sort((a, b) => a.addr - b.addr);
     for (const l of labels) {
-      const size = this.checkDataObject(l);
-      this.dataObjects.push({ label: l, size });
+      const obj = { label: l, size: this.checkDataObject(l) };
+      this.dataObjects.push(obj);
+      this.dataByAddr.set(l.addr, obj);
     }
     for (let i = 1; i < this.dataObjects.length; i++) {
       const a = this.dataObjects[i - 1], b = this.dataObjects[i];
       if (a.label.addr + a.size > b.label.addr) refuse('data', `data objects '${a.label.name}' (0x${hex(a.label.addr)}, ${a.size} bytes) and '${b.label.name}' (0x${hex(b.label.addr)}) overlap`);
     }
+  }
+
+  /**
+   * A loaded `.tal.*` section that meets [addr, addr+size), if any. The sections are sorted once and searched by
+   * address: a file may have 65,535 of them and thousands of data objects.
+   */
+  private runtimeSectionOver(addr: number, size: number): ElfSection | undefined {
+    if (!this.runtimeSections) {
+      const secs = this.p.img.sections.filter(sec => (sec.flags & SHF_ALLOC) && sec.name.startsWith('.tal.') && sec.size > 0);
+      secs.sort((a, b) => a.addr - b.addr);
+      // reach[i]: the section among the first i+1 that ends last (sections may overlap one another).
+      const reach: ElfSection[] = [];
+      for (const sec of secs) {
+        const prev = reach[reach.length - 1];
+        reach.push(prev && prev.addr + prev.size >= sec.addr + sec.size ? prev : sec);
+      }
+      this.runtimeSections = { secs, reach };
+    }
+    const { secs, reach } = this.runtimeSections;
+    // The last section starting before addr + size; of those up to it, the one reaching furthest meets the range iff
+    // any does.
+    let lo = 0, hi = secs.length - 1, found = -1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      if (secs[mid].addr < addr + size) { found = mid; lo = mid + 1; } else hi = mid - 1;
+    }
+    if (found < 0) return undefined;
+    const r = reach[found];
+    return r.addr + r.size > addr ? r : undefined;
   }
 
   private checkDataObject(l: DataLabel): number {
@@ -375,10 +409,8 @@ class Checker {
     // Nor the user-mode runtime's sections (its stubs and its private variables, e.g. the heap pointer): a data
     // object over them would let verified code forge what the runtime hands back. (The file's author could ship a
     // different runtime anyway; this protects honest programs in user mode. Kernel mode never runs them.)
-    for (const sec of this.p.img.sections) {
-      if ((sec.flags & SHF_ALLOC) && sec.name.startsWith('.tal.') && sec.size > 0 && l.addr < sec.addr + sec.size && l.addr + size > sec.addr)
-        refuse('data', `${where} overlaps the runtime section ${sec.name}`);
-    }
+    const sec = this.runtimeSectionOver(l.addr, size);
+    if (sec) refuse('data', `${where} overlaps the runtime section ${sec.name}`);
     if (writable && !(seg.flags & PF_W)) refuse('readonly-section', `${where} has a writable type (${showTy(l.ty)}) but lies in a read-only segment`);
     // Words past the file-backed part of the segment are zero. An array's elements there all have the same type, so
     // one check covers them all: checking them one by one would take time proportional to the declared memory size
@@ -415,10 +447,16 @@ class Checker {
         this.curLabel = label.name;
         // The block's type variables are rigid inside it; fresh binders keep them distinct from the label's own
         // binders, which are the pattern variables of any jump or call back to this label (or to another label
-        // that shares the same parsed type).
-        const fresh = freshen(label.ty);
-        this.blockVars = new Map(fresh.vars.map(b => [b.name, b]));
-        st = State.fromCode(fresh);
+        // that shares the same parsed type). Blocks of one type share one fresh copy: no state of one block ever
+        // reaches another except through a jump, which compares it with the target's own binders as patterns.
+        let entry = this.blockEntry.get(label.ty);
+        if (!entry) {
+          const fresh = freshen(label.ty);
+          entry = { ty: fresh, vars: new Map(fresh.vars.map(b => [b.name, b])) };
+          this.blockEntry.set(label.ty, entry);
+        }
+        this.blockVars = entry.vars;
+        st = State.fromCode(entry.ty);
       } else if (!st) {
         refuse('no-label', `code at 0x${hex(addr)} follows an instruction that does not fall through, and has no label: it has no type`);
       }
@@ -571,7 +609,7 @@ class Checker {
     const buf = st.slot(b.buf), off = st.slot(b.off);
     const count = typeof b.count === 'number' ? st.slot(b.count) : sing(b.count.fixed);
     if (!buf || !off || !count || buf.k !== 'sing' || off.k !== 'sing' || count.k !== 'sing') return;
-    const obj = this.dataObjects.find(o => o.label.addr === buf.n >>> 0);
+    const obj = this.dataByAddr.get(buf.n >>> 0);
     if (!obj) return;
     const t = this.whnf(obj.label.ty);
     if (t.k !== 'bytes') return;

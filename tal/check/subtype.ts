@@ -24,8 +24,9 @@ export class Matcher {
   private labelDepth = 0;
   private readonly patternSet: ReadonlySet<Binder> | undefined;
   /** For a matcher without patterns, the pairs it has found related (sub and eq apart); else undefined. */
-  private readonly subMemo: Memo | undefined;
-  private readonly eqMemo: Memo | undefined;
+  private subMemo: Memo | undefined;
+  private eqMemo: Memo | undefined;
+  private readonly memoize: boolean;
   /** The matcher without patterns that compares later occurrences of a bound variable with its binding. */
   private plainMatcher: Matcher | undefined;
 
@@ -41,10 +42,7 @@ export class Matcher {
   ) {
     // A code type may bind any number of variables: look them up in a set once there are more than a few.
     this.patternSet = patterns.length > 4 ? new Set(patterns) : undefined;
-    if (patterns.length === 0) {
-      this.subMemo = new Map();
-      this.eqMemo = new Map();
-    }
+    this.memoize = patterns.length === 0;
   }
 
   private pattern(b: Binder): boolean {
@@ -67,11 +65,10 @@ export class Matcher {
 
   sub(a: Ty, b: Ty): boolean {
     spend(1);
-    const memo = this.subMemo;
-    if (!memo || !isComposite(a)) return this.subStep(a, b);
-    if (a === b || Matcher.known(memo, a, b)) return true;
+    if (!this.memoize || !isComposite(a)) return this.subStep(a, b);
+    if (a === b || (this.subMemo && Matcher.known(this.subMemo, a, b))) return true;
     const r = this.subStep(a, b);
-    if (r) Matcher.record(memo, a, b);
+    if (r) Matcher.record((this.subMemo ??= new Map()), a, b);
     return r;
   }
 
@@ -139,11 +136,10 @@ export class Matcher {
   /** Type equality (invariant positions), binding pattern variables in b. Named types unfold against structures. */
   eq(a: Ty, b: Ty): boolean {
     spend(1);
-    const memo = this.eqMemo;
-    if (!memo || !isComposite(a)) return this.eqStep(a, b);
-    if (a === b || Matcher.known(memo, a, b)) return true;
+    if (!this.memoize || !isComposite(a)) return this.eqStep(a, b);
+    if (a === b || (this.eqMemo && Matcher.known(this.eqMemo, a, b))) return true;
     const r = this.eqStep(a, b);
-    if (r) Matcher.record(memo, a, b);
+    if (r) Matcher.record((this.eqMemo ??= new Map()), a, b);
     return r;
   }
 
@@ -228,7 +224,7 @@ export class Matcher {
   private stk(a: Stk, b: Stk, exact: boolean): boolean {
     for (;;) {
       spend(1);
-      if (a === b && this.subMemo) return true;
+      if (a === b && this.memoize) return true;
       if (b.k === 'svar') {
         if (this.pattern(b.b)) {
           const bound = this.bindings.get(b.b);
