@@ -1,5 +1,4 @@
 #!/usr/bin/env node
-// Package bin: run the TypeScript command through tsx's loader.
-import { register } from 'tsx/esm/api';
-register();
-await import('../compiler/cli/popc.ts');
+// Package bin: the popc command (its source: compiler/cli/popc.ts), started by bin/launch.js.
+import { launch } from './launch.js';
+await launch('compiler/cli/popc');

@@ -1,5 +1,4 @@
 #!/usr/bin/env node
-// Package bin: run the TypeScript command through tsx's loader.
-import { register } from 'tsx/esm/api';
-register();
-await import('../tal/cli/talas.ts');
+// Package bin: the talas command (its source: tal/cli/talas.ts), started by bin/launch.js.
+import { launch } from './launch.js';
+await launch('tal/cli/talas');

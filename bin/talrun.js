@@ -1,5 +1,4 @@
 #!/usr/bin/env node
-// Package bin: run the TypeScript command through tsx's loader.
-import { register } from 'tsx/esm/api';
-register();
-await import('../kernel/cli/talrun.ts');
+// Package bin: the talrun command (its source: kernel/cli/talrun.ts), started by bin/launch.js.
+import { launch } from './launch.js';
+await launch('kernel/cli/talrun');
