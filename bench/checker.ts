@@ -1,10 +1,43 @@
-// The checker's throughput: checkElf over a generated program (bench/gen.ts), timed by benny.
+// The checker's throughput: checkElf over a generated program (bench/gen.ts), timed by benny, in MB/s of code and
+// of the whole file, beside `objdump -d` over the same file in the same run (a disassembler that proves nothing).
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import b from 'benny';
 import { assemble } from '../tal/asm/assembler.ts';
 import { checkElf } from '../tal/check/checker.ts';
 import { generateProgram } from './gen.ts';
 
-export interface CheckerFigures { codeBytes: number; checkerMBps: number; talasSeconds: number }
+export interface CheckerFigures {
+  codeBytes: number;
+  checkerMBps: number;
+  talasSeconds: number;
+  /** The whole file: its size, the checker's MB/s over it, and objdump -d's time on it (0: no objdump). */
+  fileBytes?: number;
+  checkerFileMBps?: number;
+  objdumpSeconds?: number;
+}
+
+/** objdump -d over the file, best of three runs (seconds), or 0 if objdump is not installed. */
+function objdumpSeconds(elf: Uint8Array): number {
+  const dir = mkdtempSync(join(tmpdir(), 'ktal-bench-'));
+  try {
+    const file = join(dir, 'generated');
+    writeFileSync(file, elf);
+    let best = Infinity;
+    for (let i = 0; i < 3; i++) {
+      const t0 = performance.now();
+      execFileSync('objdump', ['-d', file], { stdio: ['ignore', 'ignore', 'ignore'], maxBuffer: 1 << 30 });
+      best = Math.min(best, (performance.now() - t0) / 1000);
+    }
+    return best;
+  } catch {
+    return 0;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
 
 export async function checkerSuite(quick: boolean, saveDir?: string): Promise<CheckerFigures> {
   const functions = quick ? 500 : 20_000;
@@ -28,6 +61,9 @@ export async function checkerSuite(quick: boolean, saveDir?: string): Promise<Ch
     ...(quick || !saveDir ? [] : [b.save({ file: 'checker', folder: saveDir, format: 'json' })]),
   );
   const mbPerSec = (codeBytes * opsPerSec) / 1e6;
-  console.log(`checker throughput: ${mbPerSec.toFixed(1)} MB/s of code (${codeBytes} bytes; talas took ${(asmMs / 1000).toFixed(1)} s to assemble it)`);
-  return { codeBytes, checkerMBps: mbPerSec, talasSeconds: asmMs / 1000 };
+  const fileMBps = (elf.length * opsPerSec) / 1e6;
+  const objdump = objdumpSeconds(elf);
+  const vs = objdump > 0 ? `; objdump -d ${objdump.toFixed(2)} s, checker ${(1 / opsPerSec).toFixed(2)} s: ${(objdump * opsPerSec).toFixed(1)}× faster` : '';
+  console.log(`checker throughput: ${mbPerSec.toFixed(1)} MB/s of code, ${fileMBps.toFixed(1)} MB/s of the file (${codeBytes} of ${elf.length} bytes${vs}; talas took ${(asmMs / 1000).toFixed(1)} s to assemble it)`);
+  return { codeBytes, checkerMBps: mbPerSec, talasSeconds: asmMs / 1000, fileBytes: elf.length, checkerFileMBps: fileMBps, objdumpSeconds: objdump };
 }

@@ -218,7 +218,12 @@ export function renderReport(r: BenchResults, charts: string[]): string {
 
   // ---- checker and emulator ----
   L.push('## The checker and the emulator', '');
-  L.push(`Checker: **${r.checker.checkerMBps.toFixed(1)} MB/s** of code (checkElf over ${int(r.checker.codeBytes)} bytes, benny).`, '');
+  const c = r.checker;
+  const whole = c.fileBytes && c.checkerFileMBps ? `, ${c.checkerFileMBps.toFixed(1)} MB/s of the whole ${int(c.fileBytes)}-byte file` : '';
+  const od = c.objdumpSeconds && c.fileBytes && c.checkerFileMBps
+    ? ` \`objdump -d\` over the same file in the same run: ${c.objdumpSeconds.toFixed(2)} s, so the checker takes ${(c.fileBytes / 1e6 / c.checkerFileMBps / c.objdumpSeconds).toFixed(2)}× objdump's time.`
+    : '';
+  L.push(`Checker: **${c.checkerMBps.toFixed(1)} MB/s** of code${whole} (checkElf over ${int(c.codeBytes)} bytes of code, benny).${od}`, '');
   L.push(`Emulator: **${r.emulator.mips.toFixed(1)} MIPS** overall (runElf, compute-bound programs); against the same ELFs natively:`, '');
   L.push('| program | instructions | emulated s | MIPS | native s | emulated / native |', '|---|---:|---:|---:|---:|---:|');
   for (const [n, p] of Object.entries(r.emulator.programs)) L.push(`| ${n} | ${int(p.instructions)} | ${p.emulatedSeconds} | ${p.mips} | ${p.nativeSeconds} | ${p.ratio}× |`);

@@ -66,7 +66,8 @@ export function parseAnnotations(text: string): Annotations {
   // Lines are read in place (indexOf, not split) and label lines are scanned character by character: a program has
   // one line per block, and this is most of what the checker reads.
   let lineEnd = text.indexOf('\n');
-  if ((lineEnd < 0 ? text : text.slice(0, lineEnd)) !== ANNOTATION_MAGIC) throw new AnnotationError(`must start with '${ANNOTATION_MAGIC}'`, 1);
+  if ((lineEnd < 0 ? text : text.slice(0, lineEnd)) !== ANNOTATION_MAGIC)
+    throw new AnnotationError(`must start with '${ANNOTATION_MAGIC}'`, 1);
   let main: string | undefined;
   const typeItems: { head: string; body: string; line: number }[] = [];
   const codeItems: LabelItem[] = [];

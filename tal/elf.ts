@@ -136,7 +136,10 @@ export function readElf(bytes: Uint8Array): ElfImage {
           const limit = Math.min(strtab.offset + strtab.size, start + MAX_SECTION_NAME + 1);
           let end = start;
           while (end < limit && bytes[end] !== 0) end++;
-          if (end >= limit) throw new ElfError(`section ${i}: ${end - start > MAX_SECTION_NAME ? `name longer than ${MAX_SECTION_NAME} bytes` : 'unterminated name'}`);
+          if (end >= limit) {
+            const long = end - start > MAX_SECTION_NAME;
+            throw new ElfError(`section ${i}: ${long ? `name longer than ${MAX_SECTION_NAME} bytes` : 'unterminated name'}`);
+          }
           name = decoder.decode(bytes.subarray(start, end));
           names.set(s.nameOff, name);
         }

@@ -9,7 +9,8 @@ import { assemble } from '../tal/asm/assembler.ts';
 import { checkElf, type CheckResult, WORK_BASE, WORK_PER_BYTE } from '../tal/check/checker.ts';
 
 const elfOf = (src: string) => assemble(src, 'generated.tal').elf;
-const head = (imports: string) => ['.intel_syntax noprefix', `.tal_import ${imports}`, '.text', '.tal_label main : code[r:stack]{esp: r}', 'main:'];
+const head = (imports: string) =>
+  ['.intel_syntax noprefix', `.tal_import ${imports}`, '.text', '.tal_label main : code[r:stack]{esp: r}', 'main:'];
 const exit = ['    push 0', '    call DWORD PTR [exit]'];
 
 /**
@@ -19,7 +20,8 @@ const exit = ['    push 0', '    call DWORD PTR [exit]'];
  * a tree<a> for a variable a, a recursive type that unfolds once per level and so is compared as the tree.
  */
 function doubling(calls: number, end: 'exit' | 'same' | 'named'): string {
-  const out = ['.tal_type tree<a> = ?*[tree<a>^r, tree<a>^r]', ...head('tal_alloc, exit'), '    mov eax, DWORD PTR [leaf]'];
+  const out = ['.tal_type tree<a> = ?*[tree<a>^r, tree<a>^r]', ...head('tal_alloc, exit')];
+  out.push('    mov eax, DWORD PTR [leaf]');
   for (let i = 0; i < calls; i++) out.push('    call dup');
   if (end === 'exit') out.push(...exit);
   if (end === 'same') out.push('    mov ebx, eax', '    jmp same');
@@ -28,7 +30,8 @@ function doubling(calls: number, end: 'exit' | 'same' | 'named'): string {
     '.tal_label same : code[r:stack, a]{eax: a, ebx: a, esp: r}', 'same:', ...exit,
     '.tal_label named : code[r:stack, a]{eax: tree<a>, esp: r}', 'named:', ...exit,
     '.tal_label dup : code[r:stack, a]{eax: a, esp: code{eax: *[a^r, a^r], esp: r} :: r}', 'dup:',
-    '    push eax', '    push 8', '.tal_inst *[a, a]', '    call DWORD PTR [tal_alloc]', '    add esp, 4', '    pop ecx',
+    '    push eax', '    push 8', '.tal_inst *[a, a]', '    call DWORD PTR [tal_alloc]',
+    '    add esp, 4', '    pop ecx',
     '    mov DWORD PTR [eax], ecx', '    mov DWORD PTR [eax+4], ecx', '    ret',
     '.data', '.tal_label leaf : *[tree<int>^r]', 'leaf:', '    .long 0',
   );
@@ -40,7 +43,8 @@ function deepStack(depth: number, accesses: number): string {
   const out = head('exit');
   for (let i = 0; i < depth; i++) out.push('    push 0');
   const k = 4 * (depth - 1);
-  for (let i = 0; i < accesses; i++) out.push(i % 2 ? `    mov DWORD PTR [esp+${k}], eax` : `    mov eax, DWORD PTR [esp+${k}]`);
+  for (let i = 0; i < accesses; i++)
+    out.push(i % 2 ? `    mov DWORD PTR [esp+${k}], eax` : `    mov eax, DWORD PTR [esp+${k}]`);
   out.push(...exit);
   return out.join('\n') + '\n';
 }
@@ -103,7 +107,7 @@ test('a chain of 64 calls doubling a type verifies: the type stays shared, and i
   }
 });
 
-test('comparing the doubled type with a recursive type, which unfolds it as a tree, is too-complex; 8 calls verify', t => {
+test('the doubled type matched against a recursive type (unfolded as a tree) is too-complex; 8 calls verify', t => {
   const r = decide(t, elfOf(doubling(64, 'named')));
   t.false(r.ok);
   if (!r.ok) t.is(r.error.cls, 'too-complex', r.error.message);
@@ -137,7 +141,9 @@ test('work per byte stays bounded across generated programs of growing size', t 
   // The meter is deterministic: the same program always costs the same, so this property cannot flake.
   fc.assert(
     fc.property(fc.integer({ min: 1, max: 12 }), fc.integer({ min: 0, max: 2 }), (scale, kind) => {
-      const src = kind === 0 ? deepStack(200 * scale, 400 * scale) : kind === 1 ? manyData(100 * scale) : doubling(4 * scale, 'same');
+      const src = kind === 0 ? deepStack(200 * scale, 400 * scale)
+        : kind === 1 ? manyData(100 * scale)
+        : doubling(4 * scale, 'same');
       const elf = elfOf(src);
       const r = checkElf(elf);
       return r.ok && r.work <= 8 * elf.length;

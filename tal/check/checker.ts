@@ -337,7 +337,9 @@ class Checker {
    */
   private runtimeSectionOver(addr: number, size: number): ElfSection | undefined {
     if (!this.runtimeSections) {
-      const secs = this.p.img.sections.filter(sec => (sec.flags & SHF_ALLOC) && sec.name.startsWith('.tal.') && sec.size > 0);
+      const secs = this.p.img.sections.filter(
+        sec => (sec.flags & SHF_ALLOC) !== 0 && sec.name.startsWith('.tal.') && sec.size > 0,
+      );
       secs.sort((a, b) => a.addr - b.addr);
       // reach[i]: the section among the first i+1 that ends last (sections may overlap one another).
       const reach: ElfSection[] = [];
