@@ -375,6 +375,13 @@ export function assemble(text: string, file = '<input>'): AssembleOutput {
   }
   const importNames = new Set(src.imports.map(i => i.name));
   const known = (name: string) => defined.has(name) || importNames.has(name);
+  // Without an entry point there is no program to lay out (the runtime's `jmp main` cannot resolve): say so at the
+  // program, with the errors found so far, rather than at the runtime's reference.
+  if (!defined.has(mainName)) {
+    errors.push(new AsmError(file, src.main?.pos.line ?? 1, src.main?.pos.col ?? 1, `the entry label '${mainName}' is ` +
+      `not defined: a program starts at '${mainName}:' (typed .tal_label ${mainName} : code[r:stack]{esp: r})`));
+    throw new AsmErrors(errors);
+  }
 
   // Resolve once with a dummy lookup to learn each instruction's size (symbols are always encoded wide).
   for (const s of SECTIONS) {
@@ -467,7 +474,6 @@ export function assemble(text: string, file = '<input>'): AssembleOutput {
 
   // Annotations.
   const annLines: string[] = [ANNOTATION_MAGIC, `main ${mainName}`];
-  if (!defined.has(mainName)) errors.push(new AsmError(file, src.main?.pos.line ?? 1, src.main?.pos.col ?? 1, `the entry label '${mainName}' is not defined`));
   const defs = parseTypeDefs(src.types.map(t => ({ head: t.head, body: t.body })), (i, e) => {
     const p = src.types[i].pos;
     errors.push(new AsmError(p.file, p.line, p.col, `in .tal_type: ${e.message}`));

@@ -1,36 +1,33 @@
-// talas FILE.tal [-o OUT]: assemble TAL to an i386 ELF executable.
-import { readFileSync, writeFileSync, chmodSync } from 'node:fs';
-import yargs from 'yargs';
-import { hideBin } from 'yargs/helpers';
+// talas FILE.tal [-o OUT]: assemble TAL into a static i386 ELF executable. Without -o the executable is written to
+// the current directory, named after the source without its .tal (as popc does: `talas dir/prog.tal` writes
+// ./prog).
+import { writeFileSync, chmodSync } from 'node:fs';
+import { basename } from 'node:path';
 import { assemble, AsmErrors } from '../asm/assembler.ts';
+import { command, readInput } from './command.ts';
 
-const argv = yargs(hideBin(process.argv))
-  .scriptName('talas')
-  .command('$0 <file>', 'assemble TAL assembly into a static i386 ELF executable', y => y.positional('file', { type: 'string', demandOption: true, describe: 'the input file' }))
-  .option('o', { alias: 'output', type: 'string', describe: 'output file (default: FILE without .tal)' })
+const argv = command('talas')
+  .usage('$0 FILE.tal [-o OUT]\n\nAssemble TAL assembly into a static i386 ELF executable.')
+  .command('$0 <file>', false, y => y.positional('file', { type: 'string', demandOption: true }))
+  .option('o', { alias: 'output', type: 'string', describe: 'the output file (default: ./NAME, the source name without .tal)' })
   .option('annotations', { type: 'boolean', default: false, describe: 'also print the .tal.types text' })
-  .strict()
-  .help()
+  .epilogue('Exit status: 0 assembled, 1 errors in the source, 2 the source unreadable or a usage error.')
   .parseSync();
 
 const file = String(argv.file);
-let text: string;
-try {
-  text = readFileSync(file, 'utf8');
-} catch (e) {
-  process.stderr.write(`talas: cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}\n`);
+const bytes = readInput('talas', file);
+if (typeof bytes === 'string') {
+  process.stderr.write(bytes + '\n');
   process.exit(2);
 }
-const out = argv.o ?? file.replace(/\.tal$/, '') + (file.endsWith('.tal') ? '' : '.out');
+const out = argv.o ?? (basename(file).replace(/\.tal$/, '') || 'a.out');
 try {
-  const r = assemble(text, file);
+  const r = assemble(Buffer.from(bytes).toString('utf8'), file);
   writeFileSync(out, r.elf);
   chmodSync(out, 0o755);
   if (argv.annotations) process.stdout.write(r.annotations);
 } catch (e) {
-  if (e instanceof AsmErrors) {
-    process.stderr.write(e.message + '\n');
-    process.exit(1);
-  }
-  throw e;
+  if (!(e instanceof AsmErrors)) throw e;
+  process.stderr.write(e.message + '\n');
+  process.exit(1);
 }

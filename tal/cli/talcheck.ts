@@ -1,29 +1,31 @@
-// talcheck FILE: verify a TAL executable. Exit 0 and a one-line summary if it is accepted; exit 1 and the reason if not.
-import { readFileSync } from 'node:fs';
-import yargs from 'yargs';
-import { hideBin } from 'yargs/helpers';
+// talcheck FILE…: verify TAL executables. For each file: a one-line summary if it is accepted, or the reason it is
+// refused. Exit status: 0 if every file is accepted, 1 if one is refused, 2 if one cannot be read (the worst wins).
 import { checkElf, formatCheckError, formatCheckSummary } from '../check/checker.ts';
+import { command, readInput } from './command.ts';
 
-const argv = yargs(hideBin(process.argv))
-  .scriptName('talcheck')
-  .command('$0 <file>', 'verify the machine code of a TAL executable against its annotations', y => y.positional('file', { type: 'string', demandOption: true, describe: 'the input file' }))
+const argv = command('talcheck')
+  .usage('$0 FILE…\n\nVerify the machine code of TAL executables against their annotations.')
+  .command('$0 <files..>', false, y => y.positional('files', { type: 'string', array: true, demandOption: true }))
   .option('class', { type: 'boolean', default: false, describe: 'print only the refusal class (for scripts)' })
-  .strict()
-  .help()
+  .epilogue('Exit status: 0 all accepted, 1 a file refused, 2 a file unreadable or a usage error.')
   .parseSync();
 
-const file = String(argv.file);
-let bytes: Uint8Array;
-try {
-  bytes = readFileSync(file);
-} catch (e) {
-  process.stderr.write(`talcheck: cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}\n`);
-  process.exit(2);
+let status = 0;
+const files = (argv.files as string[]).map(String);
+for (const file of files) {
+  const bytes = readInput('talcheck', file);
+  if (typeof bytes === 'string') {
+    process.stderr.write(bytes + '\n');
+    status = Math.max(status, 2);
+    continue;
+  }
+  const r = checkElf(bytes);
+  if (r.ok) {
+    process.stdout.write(formatCheckSummary(file, r.summary) + '\n');
+    continue;
+  }
+  const prefix = argv.class && files.length > 1 ? `${file}: ` : '';
+  process.stderr.write(prefix + (argv.class ? r.error.cls : formatCheckError(file, r.error)) + '\n');
+  status = Math.max(status, 1);
 }
-const r = checkElf(bytes);
-if (r.ok) {
-  process.stdout.write(formatCheckSummary(file, r.summary) + '\n');
-  process.exit(0);
-}
-process.stderr.write((argv.class ? r.error.cls : formatCheckError(file, r.error)) + '\n');
-process.exit(1);
+process.exitCode = status;

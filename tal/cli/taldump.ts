@@ -1,32 +1,33 @@
-// taldump FILE: the disassembly of a TAL executable with each block's type, its data objects and its import table.
-import { readFileSync } from 'node:fs';
-import yargs from 'yargs';
-import { hideBin } from 'yargs/helpers';
+// taldump FILE…: the disassembly of TAL executables with each block's type, the data objects and the import table.
+// With several files, each starts with its name (as objdump does). Exit status: the worst of the files (1 for a
+// file that is not a TAL executable, 2 for one that cannot be read).
 import { readProgram, ProgramError } from '../check/program.ts';
 import { dumpProgram } from '../dump.ts';
+import { command, readInput } from './command.ts';
 
-const argv = yargs(hideBin(process.argv))
-  .scriptName('taldump')
-  .command('$0 <file>', 'disassemble a TAL executable with its type annotations', y => y.positional('file', { type: 'string', demandOption: true, describe: 'the input file' }))
+const argv = command('taldump')
+  .usage('$0 FILE…\n\nDisassemble TAL executables with their type annotations.')
+  .command('$0 <files..>', false, y => y.positional('files', { type: 'string', array: true, demandOption: true }))
   .option('runtime', { type: 'boolean', default: false, describe: 'also disassemble the user-mode runtime (.tal.rt)' })
-  .strict()
-  .help()
+  .epilogue('Exit status: 0 all shown, 1 a file is not a TAL executable, 2 a file unreadable or a usage error.')
   .parseSync();
 
-const file = String(argv.file);
-let bytes: Uint8Array;
-try {
-  bytes = readFileSync(file);
-} catch (e) {
-  process.stderr.write(`taldump: cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}\n`);
-  process.exit(2);
-}
-try {
-  process.stdout.write(dumpProgram(readProgram(bytes), { runtime: argv.runtime }));
-} catch (e) {
-  if (e instanceof ProgramError) {
-    process.stderr.write(`taldump: ${file}: ${e.message}\n`);
-    process.exit(1);
+let status = 0;
+const files = (argv.files as string[]).map(String);
+for (const [i, file] of files.entries()) {
+  const bytes = readInput('taldump', file);
+  if (typeof bytes === 'string') {
+    process.stderr.write(bytes + '\n');
+    status = Math.max(status, 2);
+    continue;
   }
-  throw e;
+  try {
+    const text = dumpProgram(readProgram(bytes), { runtime: argv.runtime });
+    process.stdout.write((files.length > 1 ? `${i > 0 ? '\n' : ''}${file}:\n\n` : '') + text);
+  } catch (e) {
+    if (!(e instanceof ProgramError)) throw e;
+    process.stderr.write(`taldump: ${file}: ${e.message}\n`);
+    status = Math.max(status, 1);
+  }
 }
+process.exitCode = status;
