@@ -1,39 +1,47 @@
 // The kernel's interface to verified programs in kernel mode (trusted; docs/tal.md §6, docs/kernel.md). The loader
 // writes the address of `ktal_<name>` into each import slot of a checked program, which then calls it directly:
-// no trap, no entry code, no pt_regs. Each function performs the interface's argument check exactly as the
-// user-mode runtime stub does (a buffer is a byte array, an offset and a count; 0 ≤ off, off + count ≤ length,
-// unsigned; else -EFAULT), turns the arguments into the system call's (buf + 4 + off; a path array into a kernel
-// name), and calls the same implementation the int 0x80 path reaches, with the same permission checks against
-// the same credentials in RAM. Arguments are cdecl: parameter 1 at [esp+4].
+// no trap, no entry code, no pt_regs. Arguments are cdecl: parameter 1 at [esp+4]. There is no Linux source to
+// mirror; the functions are what the user-mode runtime stubs (tal/asm/runtime.ts) do, done by the kernel.
+//
+// The contract is written once, in tal/interface.ts. Every import that is a system call is bound by one generic
+// binder from its ImportSpec and the same argument derivation (syscallArgs) that generates the user-mode stub: the
+// buffer check (0 ≤ off, off + count ≤ length, unsigned; else -EFAULT), a unit that does not divide the count
+// (-EINVAL), the path copied into a kernel name (longer than PATH_MAX - 1 bytes: -ENAMETOOLONG), then the system
+// call's arguments, and the same implementation the int 0x80 path reaches (k.invokeSyscall), with the same
+// permission checks against the same credentials in RAM. Only the imports whose kernel-mode form genuinely differs
+// are kept by hand (HAND_KEPT, each with its reason).
 //
 // The allocation functions (tal_alloc, tal_new_array, tal_new_bytes, tal_args) carve the program's heap from brk
 // in the same 64 KiB steps as the runtime, so both modes make the same system calls; the stores the runtime's fill
 // loops would execute are charged as cycles (store + dec + jne per word or byte), since here TypeScript does them.
+// The break is grown before anything is written, and the fill goes a page at a time: no host memory in proportion
+// to a size the program asked for, so an impossible size ends the program (SIGABRT), not talrun.
 
 import type { KernelContext } from '../emulator/kfuncs.ts';
 import { InsnClass } from '../emulator/costs.ts';
-import { IMPORTS, STAT64_SIZE } from '../tal/interface.ts';
+import {
+  IMPORTS, HEAP_CHUNK, MAX_ALLOC_SIZE, MAX_ARRAY_LENGTH, OOM_MESSAGE, syscallArgs, type ImportSpec, type SysArg,
+} from '../tal/interface.ts';
 import { BLOCK, type Kernel, type SysResult } from './kernel.ts';
 import type { Task } from './task.ts';
-import { EFAULT, ENAMETOOLONG } from './errno.ts';
+import { EFAULT, EINVAL, ENAMETOOLONG } from './errno.ts';
 import { PATH_MAX } from './fs/fcntl.ts';
 import { vfsWrite } from './fs/file.ts';
+import { PAGE_SIZE } from './mm.ts';
 import { contextUserMemory, type UserMemory } from './syscalls/usermem.ts';
-import { sys_open, sys_stat64, sys_lstat64, sys_access, sys_chdir, sys_readlink, type KernelName } from './syscalls/files.ts';
+import {
+  FILE_SYSCALLS, sys_open, sys_stat64, sys_lstat64, sys_access, sys_chdir, sys_readlink, type FileProc,
+  type KernelName, type PathArg,
+} from './syscalls/files.ts';
 import { SYS } from './syscalls/numbers.ts';
 import { sockName, setOption } from './syscalls/net.ts';
 import { SIGABRT } from './signal.ts';
 
-const HEAP_CHUNK = 0x10000;
-const UTSNAME_SIZE = 390;
-const SOCKADDR_SIZE = 16;
-const EINVAL = 22;
-const TIMESPEC_SIZE = 8;
-
 /** Raised inside an interface function: the program is out of memory or asked for an impossible size. */
 class Abort extends Error {}
 
-interface Call {
+/** One call of an interface function: who calls, through which context, and its cdecl arguments. */
+export interface Call {
   readonly k: Kernel;
   readonly t: Task;
   readonly ctx: KernelContext;
@@ -41,11 +49,14 @@ interface Call {
   arg(i: number): number;
 }
 
-/** buf + 4 + off if [off, off+count) lies inside the byte array at `buf`, else -EFAULT (the runtime's check). */
-function bufferPtr(c: Call, buf: number, off: number, count: number): number {
+/** A kernel-mode import: its result for eax, BLOCK to sleep and be restarted, or nothing. */
+export type ImportFunction = (c: Call) => SysResult | void;
+
+/** buf + 4 + off if [off, off+count) lies inside the byte array at `buf`, else undefined (the runtime's check). */
+function bufferPtr(c: Call, buf: number, off: number, count: number): number | undefined {
   const len = c.ctx.read32(buf) >>> 0;
   off >>>= 0;
-  if (off > len || (count >>> 0) > len - off) return -EFAULT;
+  if (off > len || (count >>> 0) > len - off) return undefined;
   return (buf + 4 + off) | 0;
 }
 
@@ -57,22 +68,78 @@ function pathOf(c: Call, arr: number): KernelName | number {
   return { kernel: Buffer.from(c.ctx.readBytes(arr + 4, len)).toString('latin1') };
 }
 
-/** A system call through the shared implementation, counted. */
-function sys(c: Call, nr: number, ...args: number[]): SysResult {
-  return c.k.invokeSyscall(c.t, c.user, nr, args);
+// ---------------------------------------------------------------------------------------------------------
+// the generic binder
+
+/** A file system call that takes its path first, as a user address or as a name the kernel holds (getname_kernel). */
+type NamedSyscall = (proc: FileProc, user: UserMemory, path: PathArg, ...args: number[]) => number;
+/**
+ * The file system calls that accept a kernel name for their first argument (the type checks each does). The binder
+ * takes the one the system call table has for an import's number, so the int 0x80 path and this one run the same
+ * function; an import whose path call is not here is refused when the kernel is built.
+ */
+const NAMED_SYSCALLS: readonly NamedSyscall[] = [
+  sys_open, sys_stat64, sys_lstat64, sys_access, sys_chdir, sys_readlink,
+];
+
+/** Bound generically: the import's system call, its arguments computed as the spec says. */
+function genericSyscall(spec: ImportSpec, nr: number): ImportFunction {
+  const args = syscallArgs(spec);
+  const b = spec.buffer;
+  const path = args.find((a): a is Extract<SysArg, { k: 'path' }> => a.k === 'path');
+  for (const a of args) {
+    // A pointer into the stub's own stack frame or private data: the kernel-mode form must be written by hand.
+    if (a.k === 'paramAddress' || a.k === 'wordPointer') {
+      throw new Error(`internal: ${spec.name}: a ${a.k} argument has no generic kernel-mode form`);
+    }
+  }
+  let named: NamedSyscall | undefined;
+  if (path) {
+    named = NAMED_SYSCALLS.find(f => f === FILE_SYSCALLS.get(nr));
+    if (!named || args[0] !== path) {
+      throw new Error(`internal: ${spec.name}: no file system call ${nr} taking a kernel name first`);
+    }
+  }
+  const unitShift = b?.unit === undefined ? 0 : Math.log2(b.unit);
+  return c => {
+    let at = 0; // the address of buf[off]
+    if (b) {
+      const count = typeof b.count === 'number' ? c.arg(b.count) : b.count.fixed;
+      const p = bufferPtr(c, c.arg(b.buf), c.arg(b.off), count);
+      if (p === undefined) return -EFAULT;
+      if (b.unit !== undefined && (count & (b.unit - 1)) !== 0) return -EINVAL;
+      at = p;
+    }
+    let name: KernelName | undefined;
+    if (path) {
+      const n = pathOf(c, c.arg(path.i));
+      if (typeof n === 'number') return n;
+      name = n;
+    }
+    const values = args.map(a => {
+      switch (a.k) {
+        case 'param': return c.arg(a.i);
+        case 'units': return c.arg(a.i) >>> unitShift;
+        case 'buffer': return at;
+        case 'const': return a.n;
+        default: return 0; // the path, passed as the kernel name below
+      }
+    });
+    if (!name || !named) return c.k.invokeSyscall(c.t, c.user, nr, values);
+    c.k.countSyscall(c.t, nr);
+    return named(c.t, c.user, name, ...values.slice(1));
+  };
 }
-/** A path-taking call: the same implementation with a kernel name. */
-function sysPath(c: Call, nr: number, f: () => number): number {
-  c.k.countSyscall(c.t, nr);
-  return f();
-}
+
+// ---------------------------------------------------------------------------------------------------------
+// the heap
 
 /** Heap memory from brk, as the runtime's __tal_rt_allocate: word-rounded, growing the break in 64 KiB steps. */
 function allocate(c: Call, size: number): number {
   const t = c.t;
   size = (size + 3) & ~3;
   if (t.heapCur === 0) {
-    const b = sys(c, SYS.brk, 0);
+    const b = c.k.invokeSyscall(t, c.user, SYS.brk, [0]);
     if (typeof b !== 'number') throw new Abort();
     t.heapCur = t.heapEnd = b;
   }
@@ -80,7 +147,7 @@ function allocate(c: Call, size: number): number {
   if (end > 0xffffffff) throw new Abort();
   if (end > t.heapEnd) {
     const want = Math.ceil(end / HEAP_CHUNK) * HEAP_CHUNK;
-    const got = sys(c, SYS.brk, want | 0);
+    const got = c.k.invokeSyscall(t, c.user, SYS.brk, [want | 0]);
     if (typeof got !== 'number' || (got >>> 0) < end) throw new Abort();
     t.heapEnd = got >>> 0;
   }
@@ -94,172 +161,120 @@ function chargeFill(c: Call, n: number): void {
   c.ctx.charge(n * (cost[InsnClass.Store] + cost[InsnClass.Alu] + cost[InsnClass.Branch]));
 }
 
-function newWords(c: Call, words: Int32Array): number {
-  const p = allocate(c, 4 * words.length);
-  c.t.mm!.poke(p, new Uint8Array(words.buffer, words.byteOffset, words.byteLength));
-  chargeFill(c, words.length);
-  return p;
+/**
+ * Stores the repeated little-endian `word` over [p, p + size) of the heap (p word-aligned; a byte fill repeats its
+ * byte in the word), a page at a time: the host buffer is one page, whatever the size.
+ */
+function fill(c: Call, p: number, size: number, word: number): void {
+  const page = new Uint8Array(Math.min((size + 3) & ~3, PAGE_SIZE));
+  new Int32Array(page.buffer).fill(word);
+  for (let done = 0; done < size; done += page.length) {
+    c.t.mm!.poke(p + done, page.subarray(0, Math.min(page.length, size - done)));
+  }
 }
 
-function newBytes(c: Call, bytes: Uint8Array): number {
+/** A fresh byte array holding `bytes` (tal_args: an argument, which exec has already bounded). */
+function newBytesOf(c: Call, bytes: Uint8Array): number {
   const p = allocate(c, 4 + bytes.length);
-  const out = new Uint8Array(4 + bytes.length);
-  new DataView(out.buffer).setUint32(0, bytes.length, true);
-  out.set(bytes, 4);
-  c.t.mm!.poke(p, out);
+  c.t.mm!.poke(p, new Uint8Array(Int32Array.of(bytes.length).buffer));
+  c.t.mm!.poke(p + 4, bytes);
   chargeFill(c, bytes.length);
   return p;
 }
 
-type ImportFunction = (c: Call) => SysResult | void;
+// ---------------------------------------------------------------------------------------------------------
+// the imports kept by hand
 
-const a = (c: Call, i: number): number => c.arg(i);
-
-const FUNCTIONS: Record<string, ImportFunction> = {
+/** Each import whose kernel-mode form is not the generic one, with the reason. */
+const HAND_KEPT: Readonly<Record<string, ImportFunction>> = {
+  // The allocation functions are not system calls: the runtime's code carves the heap from brk, which here the
+  // kernel does for the program (the brk calls are the same; the fill loops are charged, not executed).
   tal_alloc: c => {
-    const size = a(c, 0) >>> 0;
-    if (size > 0x7ffffff0) throw new Abort();
+    const size = c.arg(0) >>> 0;
+    if (size > MAX_ALLOC_SIZE) throw new Abort();
     return allocate(c, size);
   },
   tal_new_array: c => {
-    const n = a(c, 0) >>> 0;
-    if (n > 0x0fffffff) throw new Abort();
-    const words = new Int32Array(n + 1).fill(a(c, 1));
-    words[0] = n;
-    return newWords(c, words);
+    const n = c.arg(0) >>> 0;
+    if (n > MAX_ARRAY_LENGTH) throw new Abort();
+    const x = c.arg(1);
+    const p = allocate(c, 4 + 4 * n);
+    fill(c, p, 4, n);
+    fill(c, p + 4, 4 * n, x);
+    chargeFill(c, n + 1);
+    return p;
   },
   tal_new_bytes: c => {
-    const n = a(c, 0) >>> 0;
-    if (n > 0x7ffffff0) throw new Abort();
-    return newBytes(c, new Uint8Array(n).fill(a(c, 1) & 0xff));
+    const n = c.arg(0) >>> 0;
+    if (n > MAX_ALLOC_SIZE) throw new Abort();
+    const x = c.arg(1) & 0xff;
+    const p = allocate(c, 4 + n);
+    fill(c, p, 4, n);
+    fill(c, p + 4, n, x * 0x01010101);
+    chargeFill(c, n);
+    return p;
   },
+  // The runtime reads argv from the initial stack; the kernel has it in the task.
   tal_args: c => {
-    const arr = allocate(c, 4 + 4 * c.t.argv.length);
-    const words = Int32Array.of(c.t.argv.length, ...c.t.argv.map(s => newBytes(c, Buffer.from(s, 'latin1'))));
+    const argv = c.t.argv;
+    const arr = allocate(c, 4 + 4 * argv.length);
+    const words = Int32Array.of(argv.length, ...argv.map(s => newBytesOf(c, Buffer.from(s, 'latin1'))));
     c.t.mm!.poke(arr, new Uint8Array(words.buffer));
     return arr;
   },
-  exit: c => sys(c, SYS.exit_group, a(c, 0)),
-  read: c => {
-    const p = bufferPtr(c, a(c, 1), a(c, 2), a(c, 3));
-    return p === -EFAULT ? p : sys(c, SYS.read, a(c, 0), p, a(c, 3));
-  },
-  write: c => {
-    const p = bufferPtr(c, a(c, 1), a(c, 2), a(c, 3));
-    return p === -EFAULT ? p : sys(c, SYS.write, a(c, 0), p, a(c, 3));
-  },
-  getdents64: c => {
-    const p = bufferPtr(c, a(c, 1), a(c, 2), a(c, 3));
-    return p === -EFAULT ? p : sys(c, SYS.getdents64, a(c, 0), p, a(c, 3));
-  },
-  open: c => {
-    const name = pathOf(c, a(c, 0));
-    return typeof name === 'number' ? name : sysPath(c, SYS.open, () => sys_open(c.t, c.user, name, a(c, 1), a(c, 2)));
-  },
-  close: c => sys(c, SYS.close, a(c, 0)),
-  lseek: c => sys(c, SYS.lseek, a(c, 0), a(c, 1), a(c, 2)),
-  stat64: c => statLike(c, SYS.stat64, sys_stat64),
-  lstat64: c => statLike(c, SYS.lstat64, sys_lstat64),
-  fstat64: c => {
-    const p = bufferPtr(c, a(c, 1), a(c, 2), STAT64_SIZE);
-    return p === -EFAULT ? p : sys(c, SYS.fstat64, a(c, 0), p);
-  },
-  getpid: c => sys(c, SYS.getpid),
-  getppid: c => sys(c, SYS.getppid),
-  getuid: c => sys(c, SYS.getuid32),
-  getgid: c => sys(c, SYS.getgid32),
-  geteuid: c => sys(c, SYS.geteuid32),
-  getegid: c => sys(c, SYS.getegid32),
-  kill: c => sys(c, SYS.kill, a(c, 0), a(c, 1)),
-  access: c => {
-    const name = pathOf(c, a(c, 0));
-    return typeof name === 'number' ? name : sysPath(c, SYS.access, () => sys_access(c.t, c.user, name, a(c, 1)));
-  },
-  chdir: c => {
-    const name = pathOf(c, a(c, 0));
-    return typeof name === 'number' ? name : sysPath(c, SYS.chdir, () => sys_chdir(c.t, c.user, name));
-  },
-  getcwd: c => {
-    const p = bufferPtr(c, a(c, 0), a(c, 1), a(c, 2));
-    return p === -EFAULT ? p : sys(c, SYS.getcwd, p, a(c, 2));
-  },
-  readlink: c => {
-    const p = bufferPtr(c, a(c, 1), a(c, 2), a(c, 3));
-    if (p === -EFAULT) return p;
-    const name = pathOf(c, a(c, 0));
-    return typeof name === 'number' ? name : sysPath(c, SYS.readlink, () => sys_readlink(c.t, c.user, name, p, a(c, 3)));
-  },
-  uname: c => {
-    const p = bufferPtr(c, a(c, 0), a(c, 1), UTSNAME_SIZE);
-    return p === -EFAULT ? p : sys(c, SYS.uname, p);
-  },
-  clock_gettime: c => {
-    const p = bufferPtr(c, a(c, 1), a(c, 2), TIMESPEC_SIZE);
-    return p === -EFAULT ? p : sys(c, SYS.clock_gettime, a(c, 0), p);
-  },
-  socket: c => sys(c, SYS.socket, a(c, 0), a(c, 1), a(c, 2)),
-  bind: c => {
-    const p = bufferPtr(c, a(c, 1), a(c, 2), SOCKADDR_SIZE);
-    return p === -EFAULT ? p : sys(c, SYS.bind, a(c, 0), p, SOCKADDR_SIZE);
-  },
-  connect: c => {
-    const p = bufferPtr(c, a(c, 1), a(c, 2), SOCKADDR_SIZE);
-    return p === -EFAULT ? p : sys(c, SYS.connect, a(c, 0), p, SOCKADDR_SIZE);
-  },
-  listen: c => sys(c, SYS.listen, a(c, 0), a(c, 1)),
-  accept4: c => sys(c, SYS.accept4, a(c, 0), 0, 0, a(c, 1)),
-  getsockname: c => nameInto(c, false),
-  getpeername: c => nameInto(c, true),
+  // optval is the address of the value's own stack slot in the stub; the kernel already holds the value, and takes
+  // it as a kernel pointer would be taken (sockptr_t): no copy from user memory.
   setsockopt: c => {
     c.k.countSyscall(c.t, SYS.setsockopt);
-    return setOption(c.k, c.t, a(c, 0), a(c, 1), a(c, 2), a(c, 3));
+    return setOption(c.k, c.t, c.arg(0), c.arg(1), c.arg(2), c.arg(3));
   },
-  shutdown: c => sys(c, SYS.shutdown, a(c, 0), a(c, 1)),
-  sendto: c => {
-    const p = bufferPtr(c, a(c, 1), a(c, 2), a(c, 3));
-    return p === -EFAULT ? p : sys(c, SYS.sendto, a(c, 0), p, a(c, 3), a(c, 4), 0, 0);
-  },
-  recvfrom: c => {
-    const p = bufferPtr(c, a(c, 1), a(c, 2), a(c, 3));
-    return p === -EFAULT ? p : sys(c, SYS.recvfrom, a(c, 0), p, a(c, 3), a(c, 4), 0, 0);
-  },
-  poll: c => {
-    const p = bufferPtr(c, a(c, 0), a(c, 1), a(c, 2));
-    if (p === -EFAULT) return p;
-    if (a(c, 2) % 8 !== 0) return -EINVAL;
-    return sys(c, SYS.poll, p, a(c, 2) / 8, a(c, 3));
-  },
-  fcntl: c => sys(c, SYS.fcntl64, a(c, 0), a(c, 1), a(c, 2)),
-  nanosleep: c => {
-    const p = bufferPtr(c, a(c, 0), a(c, 1), TIMESPEC_SIZE);
-    return p === -EFAULT ? p : sys(c, SYS.nanosleep, p, 0);
-  },
+  // addrlen is a word of the stub's private data, which kernel mode does not have; the import drops it, so the
+  // kernel copies the address out directly.
+  getsockname: nameInto('getsockname', false),
+  getpeername: nameInto('getpeername', true),
 };
 
-/** getsockname/getpeername into a 16-byte buffer: the same address the system call gives. */
-function nameInto(c: Call, peer: boolean): number {
-  const p = bufferPtr(c, a(c, 1), a(c, 2), SOCKADDR_SIZE);
-  if (p === -EFAULT) return p;
-  c.k.countSyscall(c.t, peer ? SYS.getpeername : SYS.getsockname);
-  const name = sockName(c.k, c.t, a(c, 0), peer);
-  if (typeof name === 'number') return name;
-  return c.user.copyOut(p, name) < 0 ? -EFAULT : 0;
+/** getsockname/getpeername into the spec's buffer (a struct sockaddr_in): the address the system call gives. */
+function nameInto(name: string, peer: boolean): ImportFunction {
+  const spec = IMPORTS.find(s => s.name === name);
+  const b = spec?.buffer;
+  if (!spec || spec.syscall === undefined || !b || typeof b.count === 'number') {
+    throw new Error(`internal: ${name}: not a fixed-size buffer call`);
+  }
+  const nr = spec.syscall, size = b.count.fixed;
+  return c => {
+    const p = bufferPtr(c, c.arg(b.buf), c.arg(b.off), size);
+    if (p === undefined) return -EFAULT;
+    c.k.countSyscall(c.t, nr);
+    const addr = sockName(c.k, c.t, c.arg(0), peer);
+    if (typeof addr === 'number') return addr;
+    return c.user.copyOut(p, addr) < 0 ? -EFAULT : 0;
+  };
 }
 
-function statLike(c: Call, nr: number, f: typeof sys_stat64): number {
-  const p = bufferPtr(c, a(c, 1), a(c, 2), STAT64_SIZE);
-  if (p === -EFAULT) return p;
-  const name = pathOf(c, a(c, 0));
-  return typeof name === 'number' ? name : sysPath(c, nr, () => f(c.t, c.user, name, p));
+/** The names of the imports kept by hand (the rest of IMPORTS is bound generically). */
+export const HAND_KEPT_IMPORTS: readonly string[] = Object.keys(HAND_KEPT);
+
+/** How each import of the interface is bound in kernel mode. Throws if one cannot be bound (an internal error). */
+export function kernelBindings(): ReadonlyMap<string, { readonly generic: boolean; readonly fn: ImportFunction }> {
+  const out = new Map<string, { generic: boolean; fn: ImportFunction }>();
+  for (const spec of IMPORTS) {
+    const hand = Object.hasOwn(HAND_KEPT, spec.name) ? HAND_KEPT[spec.name] : undefined;
+    if (hand) out.set(spec.name, { generic: false, fn: hand });
+    else if (spec.syscall !== undefined) out.set(spec.name, { generic: true, fn: genericSyscall(spec, spec.syscall) });
+    else throw new Error(`internal: no kernel-mode function for import ${spec.name}`);
+  }
+  for (const name of HAND_KEPT_IMPORTS) {
+    if (!out.has(name)) throw new Error(`internal: ${name} is kept by hand but not in IMPORTS`);
+  }
+  return out;
 }
 
 /** Register a kernel function for every import of the interface; returns their addresses by import name. */
 export function bindKernelInterface(k: Kernel): ReadonlyMap<string, number> {
   const out = new Map<string, number>();
-  for (const spec of IMPORTS) {
-    const fn = FUNCTIONS[spec.name];
-    if (!fn) continue; // an import the kernel cannot bind: the loader refuses programs that use it
-    const addr = k.kfunc(`ktal_${spec.name}`, (ctx, t) => {
+  for (const [name, { fn }] of kernelBindings()) {
+    const addr = k.kfunc(`ktal_${name}`, (ctx, t) => {
       const c: Call = { k, t, ctx, user: contextUserMemory(ctx, k.work), arg: i => ctx.arg(i) };
       try {
         return fn(c);
@@ -267,12 +282,12 @@ export function bindKernelInterface(k: Kernel): ReadonlyMap<string, number> {
         if (!(e instanceof Abort)) throw e;
         // As the runtime does: say so on stderr, then SIGABRT.
         const err = t.files.get(2);
-        if (err) vfsWrite(err, Buffer.from('tal: out of memory\n'));
+        if (err) vfsWrite(err, Buffer.from(OOM_MESSAGE));
         k.sendSignal(t, SIGABRT);
         return 0;
       }
     });
-    out.set(spec.name, addr);
+    out.set(name, addr);
   }
   return out;
 }

@@ -1,7 +1,8 @@
 // The kernel interface to verified programs: every import a TAL program may call, with its type. Trusted.
-// The checker types `call [slot]` with these signatures; talas generates the user-mode stubs from them; the kernel's
-// loader binds each slot to the kernel function of the same name. The file names the imports it uses; the types come
-// from here, never from the file.
+// The checker types `call [slot]` with these signatures; talas generates the user-mode stubs from them
+// (tal/asm/runtime.ts), and the kernel derives from them the kernel-mode function the loader binds each slot to
+// (kernel/ktal.ts): one contract, written once. The file names the imports it uses; the types come from here, never
+// from the file.
 
 import { type Binder, type Ty } from './types.ts';
 import { parseTy, TypeSyntaxError } from './typeparse.ts';
@@ -61,8 +62,22 @@ export type SysArgSpec =
   | { readonly paramAddress: number }
   | { readonly wordPointer: number };
 
+// The interface's errno values and limits, as Linux has them (kernel/errno.ts and kernel/fs/fcntl.ts hold the
+// kernel's own; test/ktal-interface.test.ts checks they agree).
 export const EFAULT = 14;
 export const EINVAL = 22;
+export const ENAMETOOLONG = 36;
+/** A path is at most PATH_MAX - 1 bytes (it is copied with its NUL); longer: -ENAMETOOLONG. */
+export const PATH_MAX = 4096;
+
+/** The largest size tal_alloc and tal_new_bytes accept; a larger (or negative) one is impossible: SIGABRT. */
+export const MAX_ALLOC_SIZE = 0x7ffffff0;
+/** The largest length tal_new_array accepts (its 4n + 4 bytes stay below 2^30); larger or negative: SIGABRT. */
+export const MAX_ARRAY_LENGTH = 0x0fffffff;
+/** The heap grows by brk in steps of this many bytes, in both modes, so both make the same system calls. */
+export const HEAP_CHUNK = 0x10000;
+/** What an allocation that fails says on stderr before SIGABRT. */
+export const OOM_MESSAGE = 'tal: out of memory\n';
 
 /** Byte size of the Linux i386 struct stat64. */
 export const STAT64_SIZE = 96;
@@ -159,8 +174,53 @@ export const IMPORTS: readonly ImportSpec[] = [
     buffer: { buf: 0, off: 1, count: 2, unit: POLLFD_SIZE },
     doc: 'poll(fds, off, count, timeout): poll(2) on the struct pollfd records (8 bytes each) in fds[off .. off+count); count is in bytes, a multiple of 8 (else -EINVAL), nfds = count / 8.' },
   { name: 'fcntl', vars: [], params: ['int', 'int', 'int'], result: 'int', syscall: 221,
-    doc: 'fcntl(fd, cmd, arg): fcntl64(2) with an int argument (F_GETFL, F_SETFL, F_GETFD, F_SETFD, F_DUPFD…).' },
+    doc: 'fcntl(fd, cmd, arg): fcntl64(2) with an int argument: F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD, F_SETFD, F_GETFL, F_SETFL (another command: -EINVAL).' },
 ];
+
+/**
+ * How one argument of an import's system call is computed from the import's parameters: what the user-mode stub
+ * loads into a register (tal/asm/runtime.ts) and what the kernel-mode binder passes (kernel/ktal.ts). `path` is
+ * parameter i's byte array as a NUL-terminated name; `buffer` is the address of buf[off]; `units` is parameter i (a
+ * byte count) divided by the buffer's unit.
+ */
+export type SysArg =
+  | { readonly k: 'param'; readonly i: number } | { readonly k: 'path'; readonly i: number } | { readonly k: 'buffer' }
+  | { readonly k: 'units'; readonly i: number } | { readonly k: 'const'; readonly n: number }
+  | { readonly k: 'paramAddress'; readonly i: number } | { readonly k: 'wordPointer'; readonly n: number };
+
+/**
+ * The system call's arguments, in order: the spec's sysArgs if it has them, else each parameter as it is, except
+ * that a buffer's byte array becomes the address of buf[off] (its offset is dropped, its count stays where it is,
+ * divided by the buffer's unit if it has one) and any other `*rbytes` is a path; then the spec's null pointers.
+ */
+export function syscallArgs(imp: ImportSpec): SysArg[] {
+  const b = imp.buffer;
+  const fromParam = (i: number): SysArg =>
+    b && i === b.buf ? { k: 'buffer' }
+    : imp.params[i] === '*rbytes' ? { k: 'path', i }
+    : b?.unit !== undefined && i === b.count ? { k: 'units', i }
+    : { k: 'param', i };
+  const args: SysArg[] = [];
+  if (imp.sysArgs) {
+    for (const a of imp.sysArgs) {
+      if ('param' in a) args.push(fromParam(a.param));
+      else if ('buffer' in a) args.push({ k: 'buffer' });
+      else if ('const' in a) args.push({ k: 'const', n: a.const });
+      else if ('paramAddress' in a) args.push({ k: 'paramAddress', i: a.paramAddress });
+      else args.push({ k: 'wordPointer', n: a.wordPointer });
+    }
+  } else {
+    imp.params.forEach((_, i) => {
+      if (b && i === b.off) return;
+      args.push(fromParam(i));
+    });
+  }
+  for (let n = 0; n < (imp.nullArgs ?? 0); n++) args.push({ k: 'const', n: 0 });
+  if (args.filter(a => a.k === 'path').length > 1) throw new Error(`internal: ${imp.name} has two paths`);
+  if (b?.unit !== undefined && (typeof b.count !== 'number' || b.unit <= 0 || (b.unit & (b.unit - 1)) !== 0))
+    throw new Error(`internal: ${imp.name}: a unit needs a count parameter and a power of two`);
+  return args;
+}
 
 export interface ImportSig {
   readonly spec: ImportSpec;

@@ -1,6 +1,7 @@
-// The socket system calls (Linux i386's direct ones, 359-373, and socketcall), poll, and fcntl64's flag commands
-// (net/socket.c, fs/select.c, fs/fcntl.c). Blocking calls sleep on the socket's wait queues and are restarted when
-// woken (kernel.ts); a blocking write that could only send part of its data sleeps with its progress kept in the task.
+// The socket system calls (Linux i386's direct ones, 359-373, and socketcall), poll, and fcntl64's flag and dup
+// commands (net/socket.c, fs/select.c, fs/fcntl.c). Blocking calls sleep on the socket's wait queues and are restarted
+// when woken (kernel.ts); a blocking write that could only send part of its data sleeps with its progress kept in the
+// task.
 
 import { BLOCK, type Kernel, type Syscall, type SysResult } from '../kernel.ts';
 import type { Task } from '../task.ts';
@@ -20,7 +21,7 @@ import { SYS } from './numbers.ts';
 const MSG_PEEK = 2, MSG_DONTWAIT = 0x40, MSG_NOSIGNAL = 0x4000;
 const SOL_SOCKET = 1, SO_REUSEADDR = 2, SO_TYPE = 3, SO_ERROR = 4, SO_SNDBUF = 7, SO_RCVBUF = 8, SO_KEEPALIVE = 9;
 const TCP_NODELAY = 1;
-const F_GETFD = 1, F_SETFD = 2, F_GETFL = 3, F_SETFL = 4, FD_CLOEXEC = 1;
+const F_DUPFD = 0, F_GETFD = 1, F_SETFD = 2, F_GETFL = 3, F_SETFL = 4, F_DUPFD_CLOEXEC = 1030, FD_CLOEXEC = 1;
 const SETFL_MASK = O_NONBLOCK | 0o2000 /* O_APPEND */;
 
 function sockfd(t: Task, k: Kernel, fd: number): { file: OpenFile; sock: Socket } | number {
@@ -225,6 +226,9 @@ function fcntl64(_k: Kernel, t: Task, _u: UserMemory, fd: number, cmd: number, a
   const file = t.files.get(fd >>> 0 > 0x7fffffff ? -1 : fd);
   if (!file) return -EBADF;
   switch (cmd) {
+    // f_dupfd: the lowest free descriptor >= arg (as unsigned: -EINVAL at or past RLIMIT_NOFILE, -EMFILE if none)
+    case F_DUPFD: return t.files.dup(fd, arg, false);
+    case F_DUPFD_CLOEXEC: return t.files.dup(fd, arg, true);
     case F_GETFD: { const c = t.files.getCloexec(fd); return typeof c === 'number' ? c : c ? FD_CLOEXEC : 0; }
     case F_SETFD: return t.files.setCloexec(fd, (arg & FD_CLOEXEC) !== 0);
     case F_GETFL: return file.flags;

@@ -5,53 +5,17 @@
 //
 // Each stub follows the interface in tal/interface.ts: cdecl, arguments from [esp+4], result in eax, ebx esi edi ebp
 // preserved; buffer arguments are checked (0 ≤ off, off + count ≤ length, unsigned compares) before `int 0x80`, and a
-// failed check returns -EFAULT as Linux would for a bad pointer.
+// failed check returns -EFAULT as Linux would for a bad pointer. The system call's arguments come from the same
+// derivation (syscallArgs in tal/interface.ts) the kernel-mode binder (kernel/ktal.ts) uses.
 
-import { IMPORTS, EFAULT, EINVAL, type ImportSpec } from '../interface.ts';
+import {
+  IMPORTS, EFAULT, EINVAL, ENAMETOOLONG, PATH_MAX, MAX_ALLOC_SIZE, MAX_ARRAY_LENGTH, HEAP_CHUNK, OOM_MESSAGE,
+  syscallArgs, type ImportSpec,
+} from '../interface.ts';
 
-const ENAMETOOLONG = 36;
-const PATH_MAX = 4096;
 const SYS_BRK = 45, SYS_GETPID = 20, SYS_KILL = 37, SYS_EXIT_GROUP = 252, SYS_WRITE = 4;
 const SIGABRT = 6;
-const HEAP_CHUNK = 0x10000;
-const OOM_MESSAGE_LENGTH = 'tal: out of memory\n'.length;
-
-/** How the stub computes one argument of the Linux system call from the import's parameters. */
-type SysArg =
-  | { k: 'param'; i: number } | { k: 'path' } | { k: 'buffer' } | { k: 'units'; i: number } | { k: 'const'; n: number }
-  | { k: 'paramAddress'; i: number } | { k: 'wordPointer'; n: number };
-
-/**
- * The system call's arguments, in order: the spec's sysArgs if it has them, else each parameter as it is, except
- * that a buffer's byte array becomes the address of buf[off] (its offset is dropped, its count stays where it is,
- * divided by the buffer's unit if it has one) and any other `*rbytes` is a path, passed as the NUL-terminated copy
- * __tal_rt_cpath makes; then the spec's null pointers.
- */
-function syscallArgs(imp: ImportSpec): SysArg[] {
-  const b = imp.buffer;
-  const fromParam = (i: number): SysArg =>
-    b && i === b.buf ? { k: 'buffer' }
-    : imp.params[i] === '*rbytes' ? { k: 'path' }
-    : b?.unit !== undefined && i === b.count ? { k: 'units', i }
-    : { k: 'param', i };
-  const args: SysArg[] = [];
-  if (imp.sysArgs) {
-    for (const a of imp.sysArgs) {
-      if ('param' in a) args.push(fromParam(a.param));
-      else if ('buffer' in a) args.push({ k: 'buffer' });
-      else if ('const' in a) args.push({ k: 'const', n: a.const });
-      else if ('paramAddress' in a) args.push({ k: 'paramAddress', i: a.paramAddress });
-      else args.push({ k: 'wordPointer', n: a.wordPointer });
-    }
-  } else {
-    imp.params.forEach((_, i) => {
-      if (b && i === b.off) return;
-      args.push(fromParam(i));
-    });
-  }
-  for (let n = 0; n < (imp.nullArgs ?? 0); n++) args.push({ k: 'const', n: 0 });
-  return args;
-}
+const hex = (n: number) => `0x${n.toString(16).padStart(8, '0')}`;
 
 /** The registers of system call arguments 1..6; the stub saves those the caller keeps (all but ecx and edx). */
 const SYSCALL_ARG_REGS = ['ebx', 'ecx', 'edx', 'esi', 'edi', 'ebp'];
@@ -68,7 +32,6 @@ function syscallStub(imp: ImportSpec): string {
   const param = (i: number) => `DWORD PTR [esp+${4 * (pushed + 1) + 4 * i}]`;
   const args = syscallArgs(imp);
   if (args.length > SYSCALL_ARG_REGS.length) throw new Error(`internal: ${imp.name} has more than six system call arguments`);
-  if (args.filter(a => a.k === 'path').length > 1) throw new Error(`internal: ${imp.name} has two paths (one path buffer)`);
   if (args.filter(a => a.k === 'wordPointer').length > 1) throw new Error(`internal: ${imp.name} has two word pointers (one word)`);
   const lines = [`__tal_rt_${imp.name}:`, '    push ebx'];
   const b = imp.buffer;
@@ -77,14 +40,14 @@ function syscallStub(imp: ImportSpec): string {
       '    cmp eax, edx', '    ja __tal_rt_efault_pop', '    sub edx, eax');
     if (typeof b.count === 'number') lines.push(`    cmp ${param(b.count)}, edx`, '    ja __tal_rt_efault_pop');
     else lines.push(`    cmp edx, ${b.count.fixed}`, '    jb __tal_rt_efault_pop');
-    if (b.unit !== undefined) {
-      if (typeof b.count !== 'number' || b.unit <= 0 || (b.unit & (b.unit - 1)) !== 0)
-        throw new Error(`internal: ${imp.name}: a unit needs a count parameter and a power of two`);
+    if (b.unit !== undefined && typeof b.count === 'number') { // syscallArgs checked that a unit has a count
       lines.push(`    test ${param(b.count)}, ${b.unit - 1}`, '    jne __tal_rt_einval_pop');
     }
   }
-  const path = args.some(a => a.k === 'path') ? imp.params.findIndex((p, i) => p === '*rbytes' && i !== b?.buf) : -1;
-  if (path >= 0) lines.push(`    mov eax, ${param(path)}`, '    call __tal_rt_cpath', '    test eax, eax', '    js __tal_rt_pop_ret');
+  const path = args.find(a => a.k === 'path');
+  if (path) {
+    lines.push(`    mov eax, ${param(path.i)}`, '    call __tal_rt_cpath', '    test eax, eax', '    js __tal_rt_pop_ret');
+  }
   const saved = SYSCALL_ARG_REGS.slice(0, args.length).filter(r => CALLEE_SAVED.has(r) && r !== 'ebx');
   for (const r of saved) { lines.push(`    push ${r}`); pushed++; }
   args.forEach((a, n) => {
@@ -115,13 +78,13 @@ export function runtimeSource(main: string): { text: string; rodata: string; bss
     }
     switch (imp.name) {
       case 'tal_alloc':
-        stubs.push(`__tal_rt_tal_alloc:\n    mov eax, DWORD PTR [esp+4]\n    cmp eax, 0x7ffffff0\n    ja __tal_rt_oom\n    jmp __tal_rt_allocate`);
+        stubs.push(`__tal_rt_tal_alloc:\n    mov eax, DWORD PTR [esp+4]\n    cmp eax, ${hex(MAX_ALLOC_SIZE)}\n    ja __tal_rt_oom\n    jmp __tal_rt_allocate`);
         break;
       case 'tal_new_array':
         stubs.push(`
 __tal_rt_tal_new_array:
     mov eax, DWORD PTR [esp+4]
-    cmp eax, 0x0fffffff
+    cmp eax, ${hex(MAX_ARRAY_LENGTH)}
     ja __tal_rt_oom
     lea eax, [eax*4+4]
     call __tal_rt_allocate
@@ -141,7 +104,7 @@ __tal_rt_tal_new_array_done:
         stubs.push(`
 __tal_rt_tal_new_bytes:
     mov eax, DWORD PTR [esp+4]
-    cmp eax, 0x7ffffff0
+    cmp eax, ${hex(MAX_ALLOC_SIZE)}
     ja __tal_rt_oom
     add eax, 4
     call __tal_rt_allocate
@@ -298,7 +261,7 @@ __tal_rt_oom:
     mov eax, ${SYS_WRITE}
     mov ebx, 2
     mov ecx, OFFSET __tal_rt_oom_msg
-    mov edx, ${OOM_MESSAGE_LENGTH}
+    mov edx, ${OOM_MESSAGE.length}
     int 0x80
     mov eax, ${SYS_GETPID}
     int 0x80
@@ -311,8 +274,7 @@ __tal_rt_oom:
     int 0x80
     hlt
 `;
-  const msg = 'tal: out of memory\\n';
-  const rodata = `__tal_rt_oom_msg:\n    .ascii "${msg}"`;
+  const rodata = `__tal_rt_oom_msg:\n    .ascii "${OOM_MESSAGE.replace('\n', '\\n')}"`;
   const bss = `__tal_rt_initial_esp:\n    .zero 4\n__tal_rt_heap_cur:\n    .zero 4\n__tal_rt_heap_end:\n    .zero 4\n__tal_rt_word:\n    .zero 4\n__tal_rt_pathbuf:\n    .zero ${PATH_MAX}`;
   return { text, rodata, bss };
 }
