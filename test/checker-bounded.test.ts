@@ -88,13 +88,16 @@ function withSections(elf: Uint8Array, extra: number): Uint8Array {
   return out;
 }
 
-/** Check, and hold the result to the budget and to a generous wall-clock bound (1 s per MB, at least 2 s). */
+/**
+ * Check, and hold the result to the budget and to a generous wall-clock bound (1 s per MB, at least 10 s: the tests
+ * share the machine; the meter, not the clock, is what bounds the work).
+ */
 function decide(t: { true(v: boolean, m?: string): void }, elf: Uint8Array): CheckResult {
   const t0 = performance.now();
   const r = checkElf(elf);
   const ms = performance.now() - t0;
   t.true(r.work <= WORK_BASE + WORK_PER_BYTE * elf.length, `work ${r.work} beyond the budget for ${elf.length} bytes`);
-  t.true(ms < Math.max(2000, elf.length / 1000), `${ms.toFixed(0)} ms for ${elf.length} bytes`);
+  t.true(ms < Math.max(10_000, elf.length / 1000), `${ms.toFixed(0)} ms for ${elf.length} bytes`);
   return r;
 }
 

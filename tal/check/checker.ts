@@ -36,7 +36,7 @@ export const STACK_PROBE_LIMIT = 1024;
  * leaves them a wide margin, and checking stays linear in the file: the unit costs a bounded amount of time.
  */
 export const WORK_PER_BYTE = 64;
-export const WORK_BASE = 1 << 20;
+export const WORK_BASE = 1 << 18;
 export function workBudget(fileBytes: number): number {
   return WORK_BASE + WORK_PER_BYTE * fileBytes;
 }
