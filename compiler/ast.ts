@@ -103,4 +103,5 @@ export type Decl =
   | { k: 'open'; ns: string; pos: Pos }
   | { k: 'namespace'; name: string; decls: Decl[]; pos: Pos }
   | { k: 'exception'; name: string; pos: Pos }
-  | { k: 'include'; file: string; pos: Pos };
+  /** `system`: written `#include <file>` (C's form, which popc refuses with a hint). */
+  | { k: 'include'; file: string; system: boolean; pos: Pos };

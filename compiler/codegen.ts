@@ -11,7 +11,7 @@
 // guess one from a more precise type.
 
 import { forEachStmtExpr, subExprs, type Expr, type Stmt } from './ast.ts';
-import type { Checked, FunInfo, LocalVar, CallInfo } from './check.ts';
+import type { Checked, FunInfo, LocalVar, CallInfo } from './program.ts';
 import { type Ty, type StructInfo, isNullable, substTy } from './types.ts';
 
 const FAIL_BOUNDS = '__popc_fail_bounds', FAIL_NULL = '__popc_fail_null', FAIL_DIV = '__popc_fail_div';

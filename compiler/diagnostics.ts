@@ -1,14 +1,158 @@
-// Diagnostics as data (as AssemblyScript keeps them): every error with its file and position, collected so that a
-// file's errors are all reported, in order, as `file:line:col: message`.
+// popc's diagnostics: the table of every error popc reports, each with a stable code and its message (as
+// AssemblyScript's DiagnosticCode with its message templates), and errors as data. A code names a kind of error and
+// never changes meaning; its message is a function of the arguments, so TypeScript checks every call site's
+// arguments against it. Codes are grouped by the stage that finds them: P1 syntax (lexer, parser, includes), P2 names
+// (declarations and lookup), P3 types, P4 flow (control flow, initialization, null narrowing), P5 what popc does not
+// support. The corpus under test/popc/errors asserts codes; docs/popcorn.md lists the table (a test holds it equal).
+// Formatting (gcc's `file:line:col: error CODE: message`, the source line, a caret) is done once, in
+// formatDiagnostic.
 
 import type { Pos } from './ast.ts';
 
-export interface Diagnostic { file: string; line: number; col: number; message: string }
+type Arg = string | number;
+
+export interface DiagnosticDef<A extends Arg[] = Arg[]> {
+  readonly code: string;
+  readonly message: (...args: A) => string;
+}
+
+const def = <A extends Arg[]>(code: string, message: (...args: A) => string): DiagnosticDef<A> => ({ code, message });
+
+/** "1 argument", "2 arguments". */
+const count = (n: number, noun: string): string => `${n} ${noun}${n === 1 ? '' : 's'}`;
+
+export const Diag = {
+  // ---- P1: syntax ----
+  UnexpectedCharacter: def('P1001', (c: string) => `unexpected character ${c}`),
+  BadCharacterLiteral: def('P1002', (why: string) => `bad character literal: ${why}`),
+  CharacterLiteralOneByte: def('P1003', () => 'a character literal holds one byte'),
+  BadStringLiteral: def('P1004', (why: string) => `bad string literal: ${why}`),
+  ExpectedSemicolon: def('P1005', (after: string) => `expected ';' after ${after}`),
+  ExpectedBefore: def('P1006', (expected: string, token: string) => `expected ${expected} before ${token}`),
+  UnexpectedToken: def('P1007', (token: string) => `syntax error at ${token}`),
+  UnexpectedEndOfFile: def('P1008', (expected: string) => `unexpected end of file: expected ${expected}`),
+  CannotFindInclude: def('P1009', (file: string) => `cannot find include file "${file}"`),
+  SystemInclude: def('P1010', (file: string) => `#include <${file}>: popc has no C headers and no preprocessor`),
+
+  // ---- P2: names ----
+  UnknownName: def('P2001', (name: string) => `unknown name ${name}`),
+  UnknownType: def('P2002', (name: string) => `unknown type ${name}`),
+  UnknownStruct: def('P2003', (name: string) => `unknown struct ${name}`),
+  UnknownException: def('P2004', (name: string) => `unknown exception ${name}`),
+  DuplicateStruct: def('P2005', (name: string) => `struct ${name} is declared twice`),
+  DuplicateException: def('P2006', (name: string) => `exception ${name} is declared twice`),
+  DuplicateField: def('P2007', (field: string, struct: string) => `field ${field} is declared twice in struct ${struct}`),
+  DuplicateFunction: def('P2008', (name: string) => `function ${name} is defined twice`),
+  DuplicateGlobal: def('P2009', (name: string) => `global ${name} is declared twice`),
+  DuplicateParameter: def('P2010', (name: string) => `parameter ${name} is declared twice`),
+  DuplicateLocal: def('P2011', (name: string) => `${name} is already declared in this scope`),
+  NestedNamespace: def('P2012', () => 'namespaces do not nest'),
+  DeclaredNeverDefined: def('P2013', (name: string) => `function ${name} is declared but never defined`),
+  NoMain: def('P2014', () => 'no function void pop_main() in the program'),
+  BadMain: def('P2015', () => 'pop_main must be void pop_main()'),
+  BuiltinNotValue: def('P2016', (name: string) => `the built-in ${name} can only be called`),
+  PolymorphicValue: def('P2017', (name: string) => `the polymorphic function ${name} can only be called, not used as a value`),
+  AssignConstant: def('P2018', (name: string) => `${name} is a constant`),
+  AssignNonVariable: def('P2019', (name: string) => `${name} cannot be assigned`),
+
+  // ---- P3: types ----
+  VoidField: def('P3001', (name: string) => `field ${name} cannot be void`),
+  VoidGlobal: def('P3002', (name: string) => `global ${name} cannot be void`),
+  VoidParameter: def('P3003', (name: string) => `parameter ${name} cannot be void`),
+  VoidVariable: def('P3004', (name: string) => `variable ${name} cannot be void`),
+  VoidArray: def('P3005', () => 'an array of void'),
+  VoidInTuple: def('P3006', () => 'a tuple cannot hold void'),
+  VoidArgument: def('P3007', () => 'a void value cannot be an argument'),
+  TypeParameterUnused: def('P3008', (tv: string, fun: string) =>
+    `type parameter ${tv} of ${fun} must occur in the type of a parameter`),
+  TypeArgumentCount: def('P3009', (struct: string, want: number, got: number) =>
+    `struct ${struct} takes ${count(want, 'type argument')}, not ${got}`),
+  CannotInferStructArgument: def('P3010', (tv: string, struct: string) =>
+    `cannot infer the type argument ${tv} of ${struct}: give the variable a type`),
+  CannotInferCall: def('P3011', (tv: string, fun: string) => `cannot infer the type ${tv} in this call to ${fun}`),
+  GlobalInitializerNotConstant: def('P3012', (name: string) =>
+    `the initializer of global ${name} must be a constant (a number, character, string, true, false, null, or {…} of these)`),
+  InitializerNotArray: def('P3013', (what: string, ty: string) => `${what} is ${ty}, not an array`),
+  EmptyArrayLiteral: def('P3014', () => 'an array literal needs at least one element'),
+  InitializerMismatch: def('P3015', (what: string, ty: string, value: string) => `${what} is ${ty}, but the value is ${value}`),
+  ArrayLiteralNotInitializer: def('P3016', () => 'an array literal {…} may only initialize a variable'),
+  ReturnFromVoid: def('P3017', (fun: string) => `${fun} returns void: it cannot return a value`),
+  ReturnMismatch: def('P3018', (fun: string, ty: string, value: string) => `${fun} returns ${ty}, not ${value}`),
+  SwitchType: def('P3019', (ty: string) => `switch needs an int, a char or an exception, not ${ty}`),
+  CaseNotException: def('P3020', () => 'a case of an exception switch names an exception'),
+  CaseNotConstant: def('P3021', () => 'a case value must be a constant number or character'),
+  ConditionNotBool: def('P3022', (ty: string) => `a condition must be a bool, not ${ty}`),
+  NotNeedsBool: def('P3023', (ty: string) => `! needs a bool, not ${ty}`),
+  OperatorNeedsNumber: def('P3024', (op: string, ty: string) => `${op} needs a number, not ${ty}`),
+  OperatorNeedsNumbers: def('P3025', (op: string, l: string, r: string) => `${op} needs numbers, not ${l} and ${r}`),
+  OperatorNeedsBools: def('P3026', (op: string, l: string, r: string) => `${op} needs bools, not ${l} and ${r}`),
+  AssignMismatch: def('P3027', (value: string, target: string) => `cannot assign ${value} to ${target}`),
+  BranchesDiffer: def('P3028', (a: string, b: string) => `the two branches of ?: have different types: ${a} and ${b}`),
+  IndexNotNumber: def('P3029', (ty: string) => `an index must be a number, not ${ty}`),
+  NotIndexable: def('P3030', (ty: string) => `${ty} cannot be indexed`),
+  NoFields: def('P3031', (ty: string, field: string) => `${ty} has no fields (.${field})`),
+  NoSuchField: def('P3032', (struct: string, field: string) => `struct ${struct} has no field ${field}`),
+  NotATuple: def('P3033', (ty: string, index: number) => `${ty} is not a tuple (.${index})`),
+  NoSuchComponent: def('P3034', (size: number, index: number) => `a ${size}-tuple has no component ${index}`),
+  NewValueCount: def('P3035', (struct: string, want: number, got: number) => `new ${struct} needs ${want} values, not ${got}`),
+  NewFieldMismatch: def('P3036', (field: string, struct: string, ty: string, value: string) =>
+    `field ${field} of ${struct} is ${ty}, not ${value}`),
+  EmptyTuple: def('P3037', () => 'a tuple needs at least one component'),
+  NullInUntypedTuple: def('P3038', () => 'the type of null here is unknown: give the tuple a type'),
+  NullTupleComponent: def('P3039', (index: number, ty: string) => `component ${index} of the tuple is ${ty}, but the value is null`),
+  CannotCompare: def('P3040', (l: string, r: string) => `cannot compare ${l} with ${r}`),
+  StringEquality: def('P3041', () => 'strings are compared with strcmp, not =='),
+  NotAFunction: def('P3042', (ty: string) => `${ty} is not a function`),
+  ArgumentCount: def('P3043', (fun: string, want: number, got: number) => `${fun} takes ${count(want, 'argument')}, not ${got}`),
+  ArgumentMismatch: def('P3044', (index: number, fun: string, ty: string, value: string) =>
+    `argument ${index} of ${fun} must be ${ty}, not ${value}`),
+  BufferOutsideLiteral: def('P3045', (fun: string, off: number, n: number, len: number) =>
+    `${fun}: offset ${off} and count ${n} fall outside the string literal (length ${len})`),
+  TupleReadOnly: def('P3046', () => 'tuple components are read-only'),
+  NotAssignable: def('P3047', () => 'this cannot be assigned'),
+
+  // ---- P4: flow ----
+  MissingReturn: def('P4001', (fun: string, ty: string) => `function ${fun} can reach its end without returning ${ty}`),
+  ReturnNeedsValue: def('P4002', (fun: string, ty: string) => `${fun} must return ${ty}`),
+  UnreachableCode: def('P4003', () => 'unreachable code'),
+  BreakOutside: def('P4004', () => 'break outside a loop or switch'),
+  ContinueOutside: def('P4005', () => 'continue outside a loop'),
+  DuplicateCase: def('P4006', () => 'this case value is already used'),
+  ExpressionDoesNothing: def('P4007', () => 'this expression does nothing'),
+  LocalNeedsInitializer: def('P4008', (name: string, ty: string) => `${name} of type ${ty} must be initialized`),
+  GlobalNeedsInitializer: def('P4009', (name: string, ty: string) => `global ${name} of type ${ty} needs an initializer`),
+  MayBeNull: def('P4010', (name: string) => `${name} may be null here: test it (${name} != null) before use`),
+  ValueMayBeNull: def('P4011', () => 'this ?struct value may be null: assign it to a variable and test it before use'),
+
+  // ---- P5: not supported ----
+  TryNotSupported: def('P5001', () => 'try … handle is not supported by popc (see docs/popcorn.md: exceptions)'),
+} as const;
+
+/** The message template of a code, with its arguments as {0}, {1}, … (for the documentation's table). */
+export function template(d: { readonly message: (...args: never[]) => string }): string {
+  const message = d.message as (...args: string[]) => string;
+  return message(...Array.from({ length: message.length }, (_, i) => `{${i}}`));
+}
+
+export interface Diagnostic {
+  file: string;
+  line: number;
+  col: number;
+  code: string;
+  message: string;
+  /** How to fix it, when popc recognizes the slip (printed as `note:` lines). */
+  hints: string[];
+  /** The number of columns the error covers from `col` (underlined with ~), when known. */
+  span?: number;
+}
 
 export class Diagnostics {
   readonly list: Diagnostic[] = [];
-  error(file: string, pos: Pos, message: string): void {
-    this.list.push({ file, line: pos.line, col: pos.col, message });
+  /** Record an error; the returned diagnostic may still get hints or a span. */
+  error<A extends Arg[]>(file: string, pos: Pos, def: DiagnosticDef<A>, ...args: A): Diagnostic {
+    const d: Diagnostic = { file, line: pos.line, col: pos.col, code: def.code, message: def.message(...args), hints: [] };
+    this.list.push(d);
+    return d;
   }
   get count(): number { return this.list.length; }
   /**
@@ -19,10 +163,31 @@ export class Diagnostics {
     const files: string[] = [];
     for (const d of this.list) if (!files.includes(d.file)) files.push(d.file);
     return this.list.map((d, i) => ({ d, i }))
-      .sort((a, b) => files.indexOf(a.d.file) - files.indexOf(b.d.file) || a.d.line - b.d.line || a.d.col - b.d.col || a.i - b.i)
+      .sort((a, b) => files.indexOf(a.d.file) - files.indexOf(b.d.file) || a.d.line - b.d.line || a.d.col - b.d.col
+        || a.i - b.i)
       .map(x => x.d);
   }
-  format(): string {
-    return this.sorted().map(d => `${d.file}:${d.line}:${d.col}: ${d.message}`).join('\n');
+}
+
+/**
+ * One diagnostic as gcc and clang print it: `file:line:col: error CODE: message`, the source line (when the source
+ * is known) with a caret under the column and `~` under the rest of the span, then each hint as a `note:` line.
+ */
+export function formatDiagnostic(d: Diagnostic, source?: string): string {
+  const out = [`${d.file}:${d.line}:${d.col}: error ${d.code}: ${d.message}`];
+  const line = source?.split('\n')[d.line - 1];
+  if (line !== undefined) {
+    const text = line.replace(/\r$/, '').replace(/\t/g, ' ');
+    const gutter = String(d.line).padStart(5);
+    // The caret may sit just past the line's end (an expected ';').
+    const tail = Math.max(0, Math.min((d.span ?? 1) - 1, text.length - d.col));
+    out.push(`${gutter} | ${text}`, `${' '.repeat(gutter.length)} | ${' '.repeat(d.col - 1)}^${'~'.repeat(tail)}`);
   }
+  for (const h of d.hints) out.push(`${d.file}:${d.line}:${d.col}: note: ${h}`);
+  return out.join('\n');
+}
+
+/** All of a compilation's diagnostics, formatted; `sources` maps each file name to its text. */
+export function formatDiagnostics(list: readonly Diagnostic[], sources: ReadonlyMap<string, string>): string {
+  return list.map(d => formatDiagnostic(d, sources.get(d.file))).join('\n');
 }

@@ -4,10 +4,8 @@
 // loop head if the loop assigns it. Only locals are narrowed: fields and function results must be copied into a
 // local and tested.
 
-import type { Expr, Pos } from './ast.ts';
-import type { Ty } from './types.ts';
-
-export interface LocalVar { name: string; ty: Ty; /** index in the function's locals; -1 for parameters */ id: number; pos: Pos }
+import type { Expr } from './ast.ts';
+import type { LocalVar } from './program.ts';
 
 export type FlowState = ReadonlySet<LocalVar>;
 

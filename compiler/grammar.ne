@@ -3,17 +3,23 @@
 # open and closed statements. Postprocessors build the AST of ast.ts.
 @preprocessor typescript
 @{%
-import { makeLexer, unescape } from './lexer.ts';
+import { makeLexer, unescape, LiteralError } from './lexer.ts';
+import { Diag, type DiagnosticDef } from './diagnostics.ts';
 import type { Expr, Stmt, Decl, TypeExpr, Param, VarDecl, Pos, QName, SwitchCase } from './ast.ts';
 const lexer = makeLexer();
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type T = any;
 const pos = (t: T): Pos => ({ line: t.line, col: t.col });
 const bin = (d: T): Expr => ({ k: 'binary', op: d[1].value, l: d[0], r: d[2], pos: pos(d[1]) });
-const lit = (s: string, p: Pos, what: string): number[] => {
+const lit = (s: string, p: Pos, bad: DiagnosticDef<[string]>): number[] => {
   const r = unescape(s);
-  if (typeof r === 'string') throw Object.assign(new Error(`${what}: ${r}`), { popcPos: p });
+  if (typeof r === 'string') throw new LiteralError(p, bad, r);
   return r;
+};
+// `#include "file"` or (refused later, with a hint) `#include <file>`.
+const include = (t: T): Decl => {
+  const m = /^#include\s*([<"])(.*)[>"]$/.exec(t.value)!;
+  return { k: 'include', file: m[2], system: m[1] === '<', pos: pos(t) };
 };
 %}
 @lexer lexer
@@ -21,7 +27,7 @@ const lit = (s: string, p: Pos, what: string): number[] => {
 # A global declaration with several declarators (`int w = 10, h = 8;`) is a list: flattened here.
 program -> topdecl:* {% d => d[0].flat() %}
 
-topdecl -> %directive {% d => ({ k: 'include', file: d[0].value.replace(/^#include\s+"/, '').slice(0, -1), pos: pos(d[0]) }) %}
+topdecl -> %directive {% d => include(d[0]) %}
   | "open" %ident ";" {% d => ({ k: 'open', ns: d[1].value, pos: pos(d[0]) }) %}
   | "namespace" %ident "{" topdecl:* "}" {% d => ({ k: 'namespace', name: d[1].value, decls: d[3].flat(), pos: pos(d[0]) }) %}
   | "exception" %ident ";" {% d => ({ k: 'exception', name: d[1].value, pos: pos(d[0]) }) %}
@@ -136,8 +142,8 @@ postfix -> primary {% d => d[0] %}
   | postfix "(" args ")" {% d => ({ k: 'call', fn: d[0], args: d[2], pos: pos(d[1]) }) %}
   | postfix ("++" | "--") {% d => ({ k: 'incdec', op: d[1][0].value, prefix: false, target: d[0], pos: pos(d[1][0]) }) %}
 primary -> %number {% d => ({ k: 'int', value: Number(d[0].value), pos: pos(d[0]) }) %}
-  | %charlit {% d => { const b = lit(d[0].value.slice(1, -1), pos(d[0]), 'bad character literal'); if (b.length !== 1) throw Object.assign(new Error('a character literal holds one byte'), { popcPos: pos(d[0]) }); return { k: 'char', value: b[0], pos: pos(d[0]) }; } %}
-  | %strlit {% d => ({ k: 'string', bytes: lit(d[0].value.slice(1, -1), pos(d[0]), 'bad string literal'), pos: pos(d[0]) }) %}
+  | %charlit {% d => { const b = lit(d[0].value.slice(1, -1), pos(d[0]), Diag.BadCharacterLiteral); if (b.length !== 1) throw new LiteralError(pos(d[0]), Diag.CharacterLiteralOneByte, ''); return { k: 'char', value: b[0], pos: pos(d[0]) }; } %}
+  | %strlit {% d => ({ k: 'string', bytes: lit(d[0].value.slice(1, -1), pos(d[0]), Diag.BadStringLiteral), pos: pos(d[0]) }) %}
   | "true" {% d => ({ k: 'bool', value: true, pos: pos(d[0]) }) %}
   | "false" {% d => ({ k: 'bool', value: false, pos: pos(d[0]) }) %}
   | "null" {% d => ({ k: 'null', pos: pos(d[0]) }) %}

@@ -10,17 +10,23 @@ declare var number: any;
 declare var charlit: any;
 declare var strlit: any;
 
-import { makeLexer, unescape } from './lexer.ts';
+import { makeLexer, unescape, LiteralError } from './lexer.ts';
+import { Diag, type DiagnosticDef } from './diagnostics.ts';
 import type { Expr, Stmt, Decl, TypeExpr, Param, VarDecl, Pos, QName, SwitchCase } from './ast.ts';
 const lexer = makeLexer();
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type T = any;
 const pos = (t: T): Pos => ({ line: t.line, col: t.col });
 const bin = (d: T): Expr => ({ k: 'binary', op: d[1].value, l: d[0], r: d[2], pos: pos(d[1]) });
-const lit = (s: string, p: Pos, what: string): number[] => {
+const lit = (s: string, p: Pos, bad: DiagnosticDef<[string]>): number[] => {
   const r = unescape(s);
-  if (typeof r === 'string') throw Object.assign(new Error(`${what}: ${r}`), { popcPos: p });
+  if (typeof r === 'string') throw new LiteralError(p, bad, r);
   return r;
+};
+// `#include "file"` or (refused later, with a hint) `#include <file>`.
+const include = (t: T): Decl => {
+  const m = /^#include\s*([<"])(.*)[>"]$/.exec(t.value)!;
+  return { k: 'include', file: m[2], system: m[1] === '<', pos: pos(t) };
 };
 
 interface NearleyToken {
@@ -56,7 +62,7 @@ const grammar: Grammar = {
     {"name": "program$ebnf$1", "symbols": []},
     {"name": "program$ebnf$1", "symbols": ["program$ebnf$1", "topdecl"], "postprocess": (d) => d[0].concat([d[1]])},
     {"name": "program", "symbols": ["program$ebnf$1"], "postprocess": d => d[0].flat()},
-    {"name": "topdecl", "symbols": [(lexer.has("directive") ? {type: "directive"} : directive)], "postprocess": d => ({ k: 'include', file: d[0].value.replace(/^#include\s+"/, '').slice(0, -1), pos: pos(d[0]) })},
+    {"name": "topdecl", "symbols": [(lexer.has("directive") ? {type: "directive"} : directive)], "postprocess": d => include(d[0])},
     {"name": "topdecl", "symbols": [{"literal":"open"}, (lexer.has("ident") ? {type: "ident"} : ident), {"literal":";"}], "postprocess": d => ({ k: 'open', ns: d[1].value, pos: pos(d[0]) })},
     {"name": "topdecl$ebnf$1", "symbols": []},
     {"name": "topdecl$ebnf$1", "symbols": ["topdecl$ebnf$1", "topdecl"], "postprocess": (d) => d[0].concat([d[1]])},
@@ -261,8 +267,8 @@ const grammar: Grammar = {
     {"name": "postfix$subexpression$1", "symbols": [{"literal":"--"}]},
     {"name": "postfix", "symbols": ["postfix", "postfix$subexpression$1"], "postprocess": d => ({ k: 'incdec', op: d[1][0].value, prefix: false, target: d[0], pos: pos(d[1][0]) })},
     {"name": "primary", "symbols": [(lexer.has("number") ? {type: "number"} : number)], "postprocess": d => ({ k: 'int', value: Number(d[0].value), pos: pos(d[0]) })},
-    {"name": "primary", "symbols": [(lexer.has("charlit") ? {type: "charlit"} : charlit)], "postprocess": d => { const b = lit(d[0].value.slice(1, -1), pos(d[0]), 'bad character literal'); if (b.length !== 1) throw Object.assign(new Error('a character literal holds one byte'), { popcPos: pos(d[0]) }); return { k: 'char', value: b[0], pos: pos(d[0]) }; }},
-    {"name": "primary", "symbols": [(lexer.has("strlit") ? {type: "strlit"} : strlit)], "postprocess": d => ({ k: 'string', bytes: lit(d[0].value.slice(1, -1), pos(d[0]), 'bad string literal'), pos: pos(d[0]) })},
+    {"name": "primary", "symbols": [(lexer.has("charlit") ? {type: "charlit"} : charlit)], "postprocess": d => { const b = lit(d[0].value.slice(1, -1), pos(d[0]), Diag.BadCharacterLiteral); if (b.length !== 1) throw new LiteralError(pos(d[0]), Diag.CharacterLiteralOneByte, ''); return { k: 'char', value: b[0], pos: pos(d[0]) }; }},
+    {"name": "primary", "symbols": [(lexer.has("strlit") ? {type: "strlit"} : strlit)], "postprocess": d => ({ k: 'string', bytes: lit(d[0].value.slice(1, -1), pos(d[0]), Diag.BadStringLiteral), pos: pos(d[0]) })},
     {"name": "primary", "symbols": [{"literal":"true"}], "postprocess": d => ({ k: 'bool', value: true, pos: pos(d[0]) })},
     {"name": "primary", "symbols": [{"literal":"false"}], "postprocess": d => ({ k: 'bool', value: false, pos: pos(d[0]) })},
     {"name": "primary", "symbols": [{"literal":"null"}], "postprocess": d => ({ k: 'null', pos: pos(d[0]) })},

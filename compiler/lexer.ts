@@ -1,7 +1,10 @@
 // The lexer (moo): Popcorn's tokens with their positions. Whitespace and comments are dropped here, so the grammar
-// sees only meaningful tokens; `#include "file"` is one token (the preprocessor's only directive popc has).
+// sees only meaningful tokens; `#include "file"` is one token (the preprocessor's only directive popc has), and so
+// is C's `#include <file>`, which the driver refuses with a hint rather than the parser with a syntax error.
 
 import moo from 'moo';
+import type { Pos } from './ast.ts';
+import type { DiagnosticDef } from './diagnostics.ts';
 
 export const KEYWORDS = [
   'int', 'unsigned', 'bool', 'boolean', 'char', 'string', 'void', 'struct', 'if', 'else', 'while', 'for', 'do',
@@ -13,7 +16,7 @@ const rules: moo.Rules = {
   ws: { match: /[ \t\r\n]+/, lineBreaks: true },
   comment: /\/\/[^\n]*/,
   blockComment: { match: /\/\*[^]*?\*\//, lineBreaks: true },
-  directive: /#include[ \t]+"[^"\n]*"/,
+  directive: /#include[ \t]*(?:"[^"\n]*"|<[^>\n]*>)/,
   optstruct: '?struct',
   number: /0[xX][0-9a-fA-F]+|[0-9]+/,
   charlit: /'(?:\\(?:x[0-9a-fA-F]{1,2}|[0-7]{1,3}|.)|[^'\\\n])'/,
@@ -45,6 +48,11 @@ export function makeLexer(): moo.Lexer {
   lexer.formatError = (t: moo.Token, message?: string) => inner.formatError(t, message);
   lexer.has = (name: string) => inner.has(name) || name === 'op';
   return lexer;
+}
+
+/** A malformed literal, found while the grammar builds its AST node: the parser reports it as a diagnostic. */
+export class LiteralError extends Error {
+  constructor(readonly pos: Pos, readonly def: DiagnosticDef<[string]>, readonly why: string) { super(def.message(why)); }
 }
 
 /** The value of a char or string literal's body with its escapes: \n \t \r \0 \\ \' \" \xHH \ooo. */

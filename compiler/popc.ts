@@ -1,18 +1,20 @@
-// The driver: source text → parse (with #include of the standard library) → check → TAL assembly → talas.
-// Diagnostics come back as data; the caller decides how to print them.
+// The driver: source text → parse (with #include of the standard library) → resolve and check → TAL assembly →
+// talas. Diagnostics come back as data, with the text of every file read, so that the caller can print each one
+// with its source line (diagnostics.ts formats them).
 
-import { readFileSync, existsSync } from 'node:fs';
-import { join, dirname, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { parseFile } from './parser.ts';
-import { checkProgram, type SourceFile } from './check.ts';
+import { checkProgram } from './check.ts';
 import { generate } from './codegen.ts';
-import { Diagnostics, type Diagnostic } from './diagnostics.ts';
+import { Diag, Diagnostics, type Diagnostic } from './diagnostics.ts';
+import { includePath, libraryFile, displayName } from './library.ts';
+import type { SourceFile } from './program.ts';
 import { assemble, AsmErrors } from '../tal/asm/assembler.ts';
-
-export const LIB_DIR = join(import.meta.dirname, 'lib');
 
 export interface CompileResult {
   diagnostics: Diagnostic[];
+  /** The text of every file the compilation read, by the name diagnostics give it. */
+  sources: Map<string, string>;
   /** The TAL assembly, when the program is well typed. */
   tal?: string;
   /** The executable, when talas accepted the assembly. */
@@ -21,26 +23,25 @@ export interface CompileResult {
   assemblerErrors?: string;
 }
 
-/** `#include "core.h"` names lib/core.pop (a header and its implementation are one file here). */
-function includePath(name: string, from: string): string | undefined {
-  const base = name.replace(/\.h$/, '.pop');
-  for (const dir of [dirname(from), LIB_DIR]) {
-    const p = resolve(dir, base);
-    if (existsSync(p)) return p;
-  }
-  return undefined;
-}
-
 /** Parse `file` and everything it includes (each file once, includes first). */
-function load(text: string, file: string, diags: Diagnostics, seen: Set<string>, out: SourceFile[]): void {
+function load(text: string, file: string, diags: Diagnostics, sources: Map<string, string>, out: SourceFile[]): void {
+  sources.set(file, text);
   const decls = parseFile(text, file, diags);
   for (const d of decls) {
     if (d.k !== 'include') continue;
+    if (d.system) {
+      const e = diags.error(file, d.pos, Diag.SystemInclude, d.file);
+      e.span = `#include <${d.file}>`.length;
+      e.hints.push(libraryFile(d.file) ? `popc's library file is included with quotes: #include "${d.file}"`
+        : 'popc\'s standard library is in compiler/lib: #include "core.h" gives print_string, print_int, print_char and '
+          + 'flush (then open Core; to use them unqualified); see docs/popcorn.md');
+      continue;
+    }
     const p = includePath(d.file, file);
-    if (!p) { diags.error(file, d.pos, `cannot find include file "${d.file}"`); continue; }
-    if (seen.has(p)) continue;
-    seen.add(p);
-    load(readFileSync(p, 'utf8'), p.startsWith(LIB_DIR) ? `lib/${p.slice(LIB_DIR.length + 1)}` : p, diags, seen, out);
+    if (!p) { diags.error(file, d.pos, Diag.CannotFindInclude, d.file); continue; }
+    const name = displayName(p);
+    if (sources.has(name)) continue;
+    load(readFileSync(p, 'utf8'), name, diags, sources, out);
   }
   out.push({ file, decls });
 }
@@ -48,15 +49,16 @@ function load(text: string, file: string, diags: Diagnostics, seen: Set<string>,
 export function compile(text: string, file: string): CompileResult {
   const diags = new Diagnostics();
   const files: SourceFile[] = [];
-  load(text, file, diags, new Set(), files);
-  if (diags.count) return { diagnostics: diags.sorted() };
+  const sources = new Map<string, string>();
+  load(text, file, diags, sources, files);
+  if (diags.count) return { diagnostics: diags.sorted(), sources };
   const checked = checkProgram(files, diags);
-  if (diags.count) return { diagnostics: diags.sorted() };
+  if (diags.count) return { diagnostics: diags.sorted(), sources };
   const tal = generate(checked);
   try {
-    return { diagnostics: [], tal, elf: assemble(tal, `${file}.tal`).elf };
+    return { diagnostics: [], sources, tal, elf: assemble(tal, `${file}.tal`).elf };
   } catch (e) {
-    if (e instanceof AsmErrors) return { diagnostics: [], tal, assemblerErrors: e.message };
+    if (e instanceof AsmErrors) return { diagnostics: [], sources, tal, assemblerErrors: e.message };
     throw e;
   }
 }

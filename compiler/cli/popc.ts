@@ -1,11 +1,13 @@
 // popc FILE.pop [-o OUT] [-S]: compile a Popcorn program to a verified i386 executable (or, with -S, write the
-// TAL assembly). Type errors: every one as `file:line:col: message`, exit 1. popc checks its own output with the
+// TAL assembly). Errors: every one as `file:line:col: error CODE: message` with its source line and a caret (and
+// `note:` lines when popc knows the fix; diagnostics.ts formats them), exit 1. popc checks its own output with the
 // checker: a refusal there is a popc bug (exit 3), never a program that runs unchecked.
 import { readFileSync, writeFileSync, chmodSync } from 'node:fs';
 import { basename } from 'node:path';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { compile } from '../popc.ts';
+import { formatDiagnostics } from '../diagnostics.ts';
 import { checkElf, formatCheckError } from '../../tal/check/checker.ts';
 
 const argv = yargs(hideBin(process.argv))
@@ -27,7 +29,7 @@ try {
 }
 const r = compile(text, file);
 if (r.diagnostics.length) {
-  process.stderr.write(r.diagnostics.map(d => `${d.file}:${d.line}:${d.col}: ${d.message}`).join('\n') + '\n');
+  process.stderr.write(formatDiagnostics(r.diagnostics, r.sources) + '\n');
   process.exit(1);
 }
 const stem = basename(file).replace(/\.pop$/, '');

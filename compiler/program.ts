@@ -1,0 +1,66 @@
+// The resolved program: the tables every stage after parsing shares (as chibicc's chibicc.h holds the types all its
+// files use). The resolver (resolve.ts) fills the declaration tables, the checker (check.ts) the side tables keyed by
+// AST node, and the code generator (codegen.ts) reads them all. Data only: no stage's logic lives here.
+
+import type { Decl, Expr, Pos, VarDecl } from './ast.ts';
+import type { Ty, StructInfo } from './types.ts';
+import type { Builtin } from './builtins.ts';
+
+/** One source file as parsed: the program is the list of them, library files (included ones) first. */
+export interface SourceFile { file: string; decls: Decl[] }
+
+export interface LocalVar { name: string; ty: Ty; /** index in the function's locals; -1 for parameters */ id: number; pos: Pos }
+
+export interface FunInfo {
+  readonly name: string;
+  /** The TAL label. */
+  readonly tal: string;
+  readonly tparams: string[];
+  params: LocalVar[];
+  ret: Ty;
+  decl: Extract<Decl, { k: 'fun' }>;
+  file: string;
+  /** Every local the body declares, in order (each gets its own stack slot). */
+  locals: LocalVar[];
+}
+
+export interface GlobalInfo {
+  readonly name: string;
+  readonly tal: string;
+  ty: Ty;
+  readonly isConst: boolean;
+  decl: Extract<Decl, { k: 'global' }>;
+  file: string;
+}
+
+export interface ExnInfo { readonly name: string; readonly tal: string; readonly tag: number }
+
+/** What a name in an expression refers to. */
+export type Ref =
+  | { k: 'local'; v: LocalVar }
+  | { k: 'global'; g: GlobalInfo }
+  | { k: 'fun'; f: FunInfo }
+  | { k: 'builtin'; b: Builtin }
+  | { k: 'exn'; e: ExnInfo };
+
+export interface CallInfo {
+  /** What is called: a function by name, a builtin, or a function value (an expression). */
+  target: { k: 'fun'; f: FunInfo } | { k: 'builtin'; b: Builtin } | { k: 'value' };
+  /** The instantiation of the callee's type variables (polymorphic functions and builtins). */
+  inst: Map<string, Ty>;
+}
+
+/** The checked program: the declarations, and side tables keyed by AST node. */
+export interface Checked {
+  structs: StructInfo[];
+  funs: FunInfo[];
+  globals: GlobalInfo[];
+  exns: ExnInfo[];
+  types: Map<Expr, Ty>;
+  refs: Map<Expr, Ref>;
+  calls: Map<Expr, CallInfo>;
+  /** `new S(...)`: the struct type built. */
+  news: Map<Expr, Ty>;
+  decls: Map<VarDecl, LocalVar>;
+  main: FunInfo | undefined;
+}
