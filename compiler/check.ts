@@ -56,7 +56,8 @@ class Checker {
         else if (f.decl.body !== d.body) {
           // A second definition (reported): its body is still checked, as a function of its own.
           const { params, ret } = this.names.signature(d);
-          this.checkFunction({ name: d.name, tal: f.tal, tparams: d.tparams, params, ret, decl: d, file: this.names.file, locals: [] });
+          const file = this.names.file;
+          this.checkFunction({ name: d.name, tal: f.tal, tparams: d.tparams, params, ret, decl: d, file, locals: [] });
         }
       }
     });
@@ -365,7 +366,9 @@ class Checker {
           if (!assignable(v, target)) this.error(e.value.pos, Diag.AssignMismatch, showTy(v), showTy(target));
         } else {
           const v = this.expr(e.value);
-          if (!isNumeric(target) || !isNumeric(v)) this.error(e.pos, Diag.OperatorNeedsNumbers, e.op, showTy(target), showTy(v));
+          if (!isNumeric(target) || !isNumeric(v)) {
+            this.error(e.pos, Diag.OperatorNeedsNumbers, e.op, showTy(target), showTy(v));
+          }
         }
         const lv = this.localOf(e.target);
         if (lv) this.flow.assigned(lv, e.op === '=' && this.nonNullValue(e.value));
@@ -419,7 +422,10 @@ class Checker {
       case 'proj': {
         const t = this.expr(e.e);
         if (t.k !== 'tuple') { this.error(e.pos, Diag.NotATuple, showTy(t), e.index); return INT; }
-        if (e.index < 1 || e.index > t.elems.length) { this.error(e.pos, Diag.NoSuchComponent, t.elems.length, e.index); return INT; }
+        if (e.index < 1 || e.index > t.elems.length) {
+          this.error(e.pos, Diag.NoSuchComponent, t.elems.length, e.index);
+          return INT;
+        }
         return t.elems[e.index - 1];
       }
       case 'new': {
@@ -429,7 +435,9 @@ class Checker {
           for (const a of e.args) this.expr(a);
           return ERROR;
         }
-        if (e.args.length !== s.fields.length) this.error(e.pos, Diag.NewValueCount, s.name, s.fields.length, e.args.length);
+        if (e.args.length !== s.fields.length) {
+          this.error(e.pos, Diag.NewValueCount, s.name, s.fields.length, e.args.length);
+        }
         const vars = new Set(s.tparams);
         const m = new Map<string, Ty>();
         if (expected && expected.k === 'struct' && expected.s === s) s.tparams.forEach((p, i) => m.set(p, expected.args[i]));
@@ -437,7 +445,9 @@ class Checker {
           const f = s.fields[i];
           const want = f ? substTy(f.ty, m) : undefined;
           const t = this.expr(a, want && varsOf(want).size === 0 ? want : undefined);
-          if (f && !unify(f.ty, t, vars, m)) this.error(a.pos, Diag.NewFieldMismatch, f.name, s.name, showTy(substTy(f.ty, m)), showTy(t));
+          if (f && !unify(f.ty, t, vars, m)) {
+            this.error(a.pos, Diag.NewFieldMismatch, f.name, s.name, showTy(substTy(f.ty, m)), showTy(t));
+          }
         });
         for (const p of s.tparams) if (!m.has(p)) {
           this.error(e.pos, Diag.CannotInferStructArgument, p, s.name);

@@ -41,7 +41,8 @@ export const Diag = {
   UnknownException: def('P2004', (name: string) => `unknown exception ${name}`),
   DuplicateStruct: def('P2005', (name: string) => `struct ${name} is declared twice`),
   DuplicateException: def('P2006', (name: string) => `exception ${name} is declared twice`),
-  DuplicateField: def('P2007', (field: string, struct: string) => `field ${field} is declared twice in struct ${struct}`),
+  DuplicateField: def('P2007', (field: string, struct: string) =>
+    `field ${field} is declared twice in struct ${struct}`),
   DuplicateFunction: def('P2008', (name: string) => `function ${name} is defined twice`),
   DuplicateGlobal: def('P2009', (name: string) => `global ${name} is declared twice`),
   DuplicateParameter: def('P2010', (name: string) => `parameter ${name} is declared twice`),
@@ -51,7 +52,8 @@ export const Diag = {
   NoMain: def('P2014', () => 'no function void pop_main() in the program'),
   BadMain: def('P2015', () => 'pop_main must be void pop_main()'),
   BuiltinNotValue: def('P2016', (name: string) => `the built-in ${name} can only be called`),
-  PolymorphicValue: def('P2017', (name: string) => `the polymorphic function ${name} can only be called, not used as a value`),
+  PolymorphicValue: def('P2017', (name: string) =>
+    `the polymorphic function ${name} can only be called, not used as a value`),
   AssignConstant: def('P2018', (name: string) => `${name} is a constant`),
   AssignNonVariable: def('P2019', (name: string) => `${name} cannot be assigned`),
 
@@ -71,10 +73,12 @@ export const Diag = {
     `cannot infer the type argument ${tv} of ${struct}: give the variable a type`),
   CannotInferCall: def('P3011', (tv: string, fun: string) => `cannot infer the type ${tv} in this call to ${fun}`),
   GlobalInitializerNotConstant: def('P3012', (name: string) =>
-    `the initializer of global ${name} must be a constant (a number, character, string, true, false, null, or {…} of these)`),
+    `the initializer of global ${name} must be a constant ` +
+    '(a number, character, string, true, false, null, or {…} of these)'),
   InitializerNotArray: def('P3013', (what: string, ty: string) => `${what} is ${ty}, not an array`),
   EmptyArrayLiteral: def('P3014', () => 'an array literal needs at least one element'),
-  InitializerMismatch: def('P3015', (what: string, ty: string, value: string) => `${what} is ${ty}, but the value is ${value}`),
+  InitializerMismatch: def('P3015', (what: string, ty: string, value: string) =>
+    `${what} is ${ty}, but the value is ${value}`),
   ArrayLiteralNotInitializer: def('P3016', () => 'an array literal {…} may only initialize a variable'),
   ReturnFromVoid: def('P3017', (fun: string) => `${fun} returns void: it cannot return a value`),
   ReturnMismatch: def('P3018', (fun: string, ty: string, value: string) => `${fun} returns ${ty}, not ${value}`),
@@ -94,16 +98,19 @@ export const Diag = {
   NoSuchField: def('P3032', (struct: string, field: string) => `struct ${struct} has no field ${field}`),
   NotATuple: def('P3033', (ty: string, index: number) => `${ty} is not a tuple (.${index})`),
   NoSuchComponent: def('P3034', (size: number, index: number) => `a ${size}-tuple has no component ${index}`),
-  NewValueCount: def('P3035', (struct: string, want: number, got: number) => `new ${struct} needs ${want} values, not ${got}`),
+  NewValueCount: def('P3035', (struct: string, want: number, got: number) =>
+    `new ${struct} needs ${want} values, not ${got}`),
   NewFieldMismatch: def('P3036', (field: string, struct: string, ty: string, value: string) =>
     `field ${field} of ${struct} is ${ty}, not ${value}`),
   EmptyTuple: def('P3037', () => 'a tuple needs at least one component'),
   NullInUntypedTuple: def('P3038', () => 'the type of null here is unknown: give the tuple a type'),
-  NullTupleComponent: def('P3039', (index: number, ty: string) => `component ${index} of the tuple is ${ty}, but the value is null`),
+  NullTupleComponent: def('P3039', (index: number, ty: string) =>
+    `component ${index} of the tuple is ${ty}, but the value is null`),
   CannotCompare: def('P3040', (l: string, r: string) => `cannot compare ${l} with ${r}`),
   StringEquality: def('P3041', () => 'strings are compared with strcmp, not =='),
   NotAFunction: def('P3042', (ty: string) => `${ty} is not a function`),
-  ArgumentCount: def('P3043', (fun: string, want: number, got: number) => `${fun} takes ${count(want, 'argument')}, not ${got}`),
+  ArgumentCount: def('P3043', (fun: string, want: number, got: number) =>
+    `${fun} takes ${count(want, 'argument')}, not ${got}`),
   ArgumentMismatch: def('P3044', (index: number, fun: string, ty: string, value: string) =>
     `argument ${index} of ${fun} must be ${ty}, not ${value}`),
   BufferOutsideLiteral: def('P3045', (fun: string, off: number, n: number, len: number) =>
@@ -120,7 +127,8 @@ export const Diag = {
   DuplicateCase: def('P4006', () => 'this case value is already used'),
   ExpressionDoesNothing: def('P4007', () => 'this expression does nothing'),
   LocalNeedsInitializer: def('P4008', (name: string, ty: string) => `${name} of type ${ty} must be initialized`),
-  GlobalNeedsInitializer: def('P4009', (name: string, ty: string) => `global ${name} of type ${ty} needs an initializer`),
+  GlobalNeedsInitializer: def('P4009', (name: string, ty: string) =>
+    `global ${name} of type ${ty} needs an initializer`),
   MayBeNull: def('P4010', (name: string) => `${name} may be null here: test it (${name} != null) before use`),
   ValueMayBeNull: def('P4011', () => 'this ?struct value may be null: assign it to a variable and test it before use'),
 
@@ -150,7 +158,9 @@ export class Diagnostics {
   readonly list: Diagnostic[] = [];
   /** Record an error; the returned diagnostic may still get hints or a span. */
   error<A extends Arg[]>(file: string, pos: Pos, def: DiagnosticDef<A>, ...args: A): Diagnostic {
-    const d: Diagnostic = { file, line: pos.line, col: pos.col, code: def.code, message: def.message(...args), hints: [] };
+    const d: Diagnostic = {
+      file, line: pos.line, col: pos.col, code: def.code, message: def.message(...args), hints: [],
+    };
     this.list.push(d);
     return d;
   }

@@ -52,7 +52,9 @@ export function makeLexer(): moo.Lexer {
 
 /** A malformed literal, found while the grammar builds its AST node: the parser reports it as a diagnostic. */
 export class LiteralError extends Error {
-  constructor(readonly pos: Pos, readonly def: DiagnosticDef<[string]>, readonly why: string) { super(def.message(why)); }
+  constructor(readonly pos: Pos, readonly def: DiagnosticDef<[string]>, readonly why: string) {
+    super(def.message(why));
+  }
 }
 
 /** The value of a char or string literal's body with its escapes: \n \t \r \0 \\ \' \" \xHH \ooo. */

@@ -28,7 +28,8 @@ export function parseFile(text: string, file: string, diags: Diagnostics): Decl[
       // should leave none, but a position is still better than none.
       const m = /line (\d+) col (\d+)/.exec((e as NearleyError).message);
       const pos = m ? { line: Number(m[1]), col: Number(m[2]) } : { line: 1, col: 1 };
-      diags.error(file, pos, Diag.UnexpectedCharacter, JSON.stringify(text.split('\n')[pos.line - 1]?.[pos.col - 1] ?? ''));
+      const char = text.split('\n')[pos.line - 1]?.[pos.col - 1] ?? '';
+      diags.error(file, pos, Diag.UnexpectedCharacter, JSON.stringify(char));
     }
     return [];
   }
@@ -40,7 +41,9 @@ export function parseFile(text: string, file: string, diags: Diagnostics): Decl[
     diags.error(file, { line: lines.length, col: lines[lines.length - 1].length + 1 }, Diag.UnexpectedEndOfFile, what);
     return [];
   }
-  if (parser.results.length > 1) throw new Error(`internal: ${file}: the grammar is ambiguous here (${parser.results.length} parses)`);
+  if (parser.results.length > 1) {
+    throw new Error(`internal: ${file}: the grammar is ambiguous here (${parser.results.length} parses)`);
+  }
   return parser.results[0] as Decl[];
 }
 
@@ -70,9 +73,11 @@ function syntaxError(text: string, file: string, diags: Diagnostics, token: Toke
     return;
   }
   const expected = describe(states.map(s => s.rule.symbols[s.dot] as Symbol));
-  const d = expected ? diags.error(file, at, Diag.ExpectedBefore, expected, shown) : diags.error(file, at, Diag.UnexpectedToken, shown);
+  const d = expected ? diags.error(file, at, Diag.ExpectedBefore, expected, shown)
+    : diags.error(file, at, Diag.UnexpectedToken, shown);
   d.span = token.text.length;
-  if ((KEYWORDS as readonly string[]).includes(token.type) && states.some(s => (s.rule.symbols[s.dot] as Symbol).type === 'ident')) {
+  const nameExpected = states.some(s => (s.rule.symbols[s.dot] as Symbol).type === 'ident');
+  if (nameExpected && (KEYWORDS as readonly string[]).includes(token.type)) {
     d.hints.push(`${token.value} is a keyword: it cannot be a name`);
   }
 }
@@ -98,7 +103,9 @@ function construct(s: State): string {
 }
 
 /** Tokens that start an expression, and tokens that start a statement but not an expression. */
-const EXPRESSION = ['number', 'charlit', 'strlit', 'ident', '(', 'true', 'false', 'null', 'new', '^', '-', '!', '~', '+', '++', '--'];
+const EXPRESSION = [
+  'number', 'charlit', 'strlit', 'ident', '(', 'true', 'false', 'null', 'new', '^', '-', '!', '~', '+', '++', '--',
+];
 const STATEMENT = ['if', 'while', 'for', 'do', 'switch', 'break', 'continue', 'return', 'raise', 'try', '{', ';',
   'int', 'unsigned', 'bool', 'boolean', 'char', 'string', 'void', '<', '<<', '*'];
 

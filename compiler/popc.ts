@@ -9,6 +9,7 @@ import { generate } from './codegen.ts';
 import { Diag, Diagnostics, type Diagnostic } from './diagnostics.ts';
 import { includePath, libraryFile, displayName } from './library.ts';
 import type { SourceFile } from './program.ts';
+import type { Decl } from './ast.ts';
 import { assemble, AsmErrors } from '../tal/asm/assembler.ts';
 
 export interface CompileResult {
@@ -23,20 +24,22 @@ export interface CompileResult {
   assemblerErrors?: string;
 }
 
+/** C's `#include <file>`: refused, with what to write instead. */
+function systemInclude(d: Extract<Decl, { k: 'include' }>, file: string, diags: Diagnostics): void {
+  const e = diags.error(file, d.pos, Diag.SystemInclude, d.file);
+  e.span = `#include <${d.file}>`.length;
+  e.hints.push(libraryFile(d.file) ? `popc's library file is included with quotes: #include "${d.file}"`
+    : 'popc\'s standard library is in compiler/lib: #include "core.h" gives print_string, print_int, print_char '
+      + 'and flush (then open Core; to use them unqualified); see docs/popcorn.md');
+}
+
 /** Parse `file` and everything it includes (each file once, includes first). */
 function load(text: string, file: string, diags: Diagnostics, sources: Map<string, string>, out: SourceFile[]): void {
   sources.set(file, text);
   const decls = parseFile(text, file, diags);
   for (const d of decls) {
     if (d.k !== 'include') continue;
-    if (d.system) {
-      const e = diags.error(file, d.pos, Diag.SystemInclude, d.file);
-      e.span = `#include <${d.file}>`.length;
-      e.hints.push(libraryFile(d.file) ? `popc's library file is included with quotes: #include "${d.file}"`
-        : 'popc\'s standard library is in compiler/lib: #include "core.h" gives print_string, print_int, print_char and '
-          + 'flush (then open Core; to use them unqualified); see docs/popcorn.md');
-      continue;
-    }
+    if (d.system) { systemInclude(d, file, diags); continue; }
     const p = includePath(d.file, file);
     if (!p) { diags.error(file, d.pos, Diag.CannotFindInclude, d.file); continue; }
     const name = displayName(p);

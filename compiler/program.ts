@@ -9,7 +9,13 @@ import type { Builtin } from './builtins.ts';
 /** One source file as parsed: the program is the list of them, library files (included ones) first. */
 export interface SourceFile { file: string; decls: Decl[] }
 
-export interface LocalVar { name: string; ty: Ty; /** index in the function's locals; -1 for parameters */ id: number; pos: Pos }
+export interface LocalVar {
+  name: string;
+  ty: Ty;
+  /** The index in the function's locals; -1 for parameters. */
+  id: number;
+  pos: Pos;
+}
 
 export interface FunInfo {
   readonly name: string;

@@ -98,7 +98,9 @@ export class Resolver {
     for (const tv of d.tparams) {
       if (!params.some(p => varsOf(p.ty).has(tv))) this.error(d.pos, Diag.TypeParameterUnused, tv, d.name);
     }
-    const f: FunInfo = { name: d.name, tal: `f_${key}`, tparams: d.tparams, params, ret, decl: d, file: this.file, locals: [] };
+    const f: FunInfo = {
+      name: d.name, tal: `f_${key}`, tparams: d.tparams, params, ret, decl: d, file: this.file, locals: [],
+    };
     this.funs.set(key, f);
     this.program.funs.push(f);
     if (key === 'pop_main') this.program.main = f;
@@ -109,7 +111,9 @@ export class Resolver {
     if (this.globals.has(key)) return void this.error(d.pos, Diag.DuplicateGlobal, d.name);
     const ty = this.resolveType(d.type);
     if (ty.k === 'void') this.error(d.pos, Diag.VoidGlobal, d.name);
-    const g: GlobalInfo = { name: d.name, tal: `g_${key}`, ty: ty.k === 'void' ? ERROR : ty, isConst: d.isConst, decl: d, file: this.file };
+    const g: GlobalInfo = {
+      name: d.name, tal: `g_${key}`, ty: ty.k === 'void' ? ERROR : ty, isConst: d.isConst, decl: d, file: this.file,
+    };
     this.globals.set(key, g);
     this.program.globals.push(g);
   }
@@ -131,7 +135,9 @@ export class Resolver {
 
   /** After the bodies: every declared function is defined, and the entry point exists with its type. */
   checkDefinitions(files: SourceFile[]): void {
-    for (const f of this.program.funs) if (!f.decl.body) this.diags.error(f.file, f.decl.pos, Diag.DeclaredNeverDefined, f.name);
+    for (const f of this.program.funs) {
+      if (!f.decl.body) this.diags.error(f.file, f.decl.pos, Diag.DeclaredNeverDefined, f.name);
+    }
     const main = this.program.main;
     if (!main) this.diags.error(files[files.length - 1]?.file ?? '<input>', { line: 1, col: 1 }, Diag.NoMain);
     else if (main.ret.k !== 'void' || main.params.length) this.diags.error(main.file, main.decl.pos, Diag.BadMain);
@@ -202,7 +208,9 @@ export class Resolver {
     const open = lib.ns && !q.ns ? ` and open ${lib.ns}; (or write ${qualified})` : '';
     if (!this.files.includes(lib.file)) {
       d.hints.push(`${qualified} is in the standard library's ${lib.file}: add #include "${lib.header}"${open}`);
-    } else if (open) d.hints.push(`${lib.name} is ${qualified}: write ${qualified}, or add open ${lib.ns}; to this file`);
+    } else if (open) {
+      d.hints.push(`${lib.name} is ${qualified}: write ${qualified}, or add open ${lib.ns}; to this file`);
+    }
   }
 
   // ---------------------------------------------------------------------------------------------------------

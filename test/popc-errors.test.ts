@@ -60,7 +60,9 @@ test('the corpus has at least 30 programs that must not compile, each with its e
   const strict = negative.filter(f => !expectations(f, readFileSync(join(dir, f), 'utf8')).knownBug);
   t.true(strict.length >= 30, `${strict.length} error programs`);
   t.true(positive.length >= 3);
-  for (const f of negative) t.true(expectations(f, readFileSync(join(dir, f), 'utf8')).expected.length > 0, `${f} has no // expect: lines`);
+  for (const f of negative) {
+    t.true(expectations(f, readFileSync(join(dir, f), 'utf8')).expected.length > 0, `${f} has no // expect: lines`);
+  }
   const multi = strict.filter(f => expectations(f, readFileSync(join(dir, f), 'utf8')).expected.length >= 5);
   t.true(multi.length >= 5, `programs with several errors: ${multi.join(', ')}`);
 });
@@ -93,7 +95,7 @@ for (const f of positive) {
   });
 }
 
-test('popc FILE prints every error gcc-style on stderr (position, code, message, source line, caret) and exits 1', t => {
+test('popc FILE prints every error gcc-style on stderr (position, code, message, line, caret) and exits 1', t => {
   const f = `${rel}/multi-error-functions.pop`;
   const { expected } = expectations(f, readFileSync(join(root, f), 'utf8'));
   const r = spawnSync(process.execPath, ['bin/popc.js', f], { cwd: root, encoding: 'utf8' });
@@ -110,7 +112,9 @@ test('popc FILE prints every error gcc-style on stderr (position, code, message,
 });
 
 test('the format: a span is underlined with ~, and hints follow as note: lines', t => {
-  const d: Diagnostic = { file: 'a.pop', line: 2, col: 3, code: 'P2001', message: 'unknown name print_strin', hints: ['h'], span: 11 };
+  const d: Diagnostic = {
+    file: 'a.pop', line: 2, col: 3, code: 'P2001', message: 'unknown name print_strin', hints: ['h'], span: 11,
+  };
   t.is(formatDiagnostic(d, 'void pop_main() {\n  print_strin("x");\n}\n'), [
     'a.pop:2:3: error P2001: unknown name print_strin',
     '    2 |   print_strin("x");',
@@ -129,7 +133,8 @@ test('every code is unique, and docs/popcorn.md lists each with its message', t 
 
 test('every code the corpus expects exists, and the corpus exercises most of the table', t => {
   const codes = new Set(Object.values(Diag).map(d => d.code));
-  const used = new Set(negative.flatMap(f => expectations(f, readFileSync(join(dir, f), 'utf8')).expected.map(e => e.code)));
+  const expect = (f: string): Expected[] => expectations(f, readFileSync(join(dir, f), 'utf8')).expected;
+  const used = new Set(negative.flatMap(f => expect(f).map(e => e.code)));
   for (const c of used) t.true(codes.has(c), c);
   t.true(used.size >= codes.size * 0.75, `${used.size} of ${codes.size} codes`);
 });

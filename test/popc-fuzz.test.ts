@@ -12,6 +12,7 @@
 import test, { type ExecutionContext } from 'ava';
 import fc from 'fast-check';
 import { compile } from '../compiler/popc.ts';
+import { formatDiagnostics } from '../compiler/diagnostics.ts';
 import { checkElf } from '../tal/check/checker.ts';
 import { runProgram } from '../kernel/talrun.ts';
 import { programArb, genProgram, seeded } from './util/popgen.ts';
@@ -27,7 +28,7 @@ function numbered(p: string): string {
 function pipeline(p: string): Uint8Array {
   const r = compile(p, 'gen.pop');
   const fail = (why: string): never => { throw new Error(`${why}\n--- the program ---\n${numbered(p)}`); };
-  if (r.diagnostics.length) fail(`popc rejected a well-typed program:\n${r.diagnostics.map(d => `${d.line}:${d.col}: ${d.message}`).join('\n')}`);
+  if (r.diagnostics.length) fail(`popc rejected a well-typed program:\n${formatDiagnostics(r.diagnostics, r.sources)}`);
   if (!r.elf) fail(`talas refused popc's output (a popc bug):\n${r.assemblerErrors}`);
   const v = checkElf(r.elf!);
   if (!v.ok) fail(`the checker refused popc's output (a popc bug): ${JSON.stringify(v.error)}`);
