@@ -66,8 +66,9 @@ function syntaxError(text: string, file: string, diags: Diagnostics, token: Toke
   const shown = JSON.stringify(token.value);
   const semicolon = states.find(s => (s.rule.symbols[s.dot] as Symbol).literal === ';');
   const prev = previousToken(text, token.offset);
-  if (semicolon && prev && prev.line < token.line) {
-    // The statement ended at the previous line's end: the ';' is missing there, not wrong here.
+  const blockEnd = token.value === '}' && semicolon?.rule.name !== 'topdecl';
+  if (semicolon && prev && (prev.line < token.line || blockEnd)) {
+    // The statement ended at the previous line's end (or at its block's end): the ';' is missing there.
     const end: Pos = { line: prev.line, col: prev.col + prev.text.length };
     diags.error(file, end, Diag.ExpectedSemicolon, construct(semicolon));
     return;
@@ -102,6 +103,11 @@ function construct(s: State): string {
   return 'declaration';
 }
 
+/** Tokens that continue an expression (binary, assignment and postfix operators). */
+const OPERATOR = [
+  '+', '-', '*', '/', '%', '&', '|', '^', '<<', '>>', '>>>', '==', '!=', '<', '<=', '>', '>=', '&&', '||', '?',
+  '=', '+=', '-=', '*=', '/=', '%=', '&=', '|=', '^=', '<<=', '>>=', '>>>=', '[', '.', '(', '++', '--',
+];
 /** Tokens that start an expression, and tokens that start a statement but not an expression. */
 const EXPRESSION = [
   'number', 'charlit', 'strlit', 'ident', '(', 'true', 'false', 'null', 'new', '^', '-', '!', '~', '+', '++', '--',
@@ -111,7 +117,8 @@ const STATEMENT = ['if', 'while', 'for', 'do', 'switch', 'break', 'continue', 'r
 
 /**
  * The expected terminals in a reader's words, or undefined when they are too many to help: the tokens that start
- * an expression are "an expression", and with the statement keywords "a statement".
+ * an expression are "an expression", and with the statement keywords "a statement"; those that continue one are
+ * "an operator".
  */
 function describe(symbols: Symbol[]): string | undefined {
   let names = [...new Set(symbols.map(s => s.literal ?? s.type ?? '?'))];
@@ -121,9 +128,11 @@ function describe(symbols: Symbol[]): string | undefined {
   };
   fold(EXPRESSION, 'an expression', names.includes('number') && names.includes('strlit'));
   fold([...STATEMENT, 'an expression'], 'a statement', names.includes('if') && names.includes('while'));
-  // Words ("a name", "an expression") before quoted tokens.
-  const words = [...names.filter(n => n === 'ident' || n.includes(' ')).map(n => (n === 'ident' ? 'a name' : n)),
-    ...names.filter(n => n !== 'ident' && !n.includes(' ')).map(n => `'${n}'`)];
+  fold(OPERATOR, 'an operator', names.includes('+') && names.includes('*'));
+  // "a name" first, then the tokens, then the folded kinds.
+  const rank = (n: string): number => (n === 'ident' ? 0 : n.includes(' ') ? 2 : 1);
+  const words = names.sort((a, b) => rank(a) - rank(b))
+    .map(n => (n === 'ident' ? 'a name' : n.includes(' ') ? n : `'${n}'`));
   if (words.length > 3) return undefined;
   return words.length === 1 ? words[0] : `${words.slice(0, -1).join(', ')} or ${words[words.length - 1]}`;
 }
