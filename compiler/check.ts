@@ -5,7 +5,7 @@
 // on, so a file's errors come out together.
 
 import { forEachStmtExpr, subExprs, type Expr, type Stmt, type Pos, type VarDecl } from './ast.ts';
-import { Diag, type DiagnosticDef, type Diagnostics, type Diagnostic } from './diagnostics.ts';
+import { Diag, type DiagnosticDef, type DiagnosticArg, type Diagnostics, type Diagnostic } from './diagnostics.ts';
 import {
   type Ty, INT, UNSIGNED, BOOL, CHAR, STRING, NULL, EXN, ERROR,
   isNumeric, isNullable, showTy, sameTy, assignable, substTy, unify, varsOf,
@@ -16,8 +16,6 @@ import { Resolver, showName } from './resolve.ts';
 import type { Checked, SourceFile, FunInfo, GlobalInfo, LocalVar, CallInfo } from './program.ts';
 
 interface Scope { vars: Map<string, LocalVar>; parent?: Scope }
-
-type Arg = string | number;
 
 /** Resolve and check a whole program (its files in order; library files first). */
 export function checkProgram(files: SourceFile[], diags: Diagnostics): Checked {
@@ -39,7 +37,7 @@ class Checker {
     this.out = this.names.program;
   }
 
-  private error<A extends Arg[]>(pos: Pos, def: DiagnosticDef<A>, ...args: A): Diagnostic {
+  private error<A extends DiagnosticArg[]>(pos: Pos, def: DiagnosticDef<A>, ...args: A): Diagnostic {
     return this.names.error(pos, def, ...args);
   }
 

@@ -9,14 +9,16 @@
 
 import type { Pos } from './ast.ts';
 
-type Arg = string | number;
+/** What a message is made of: names, types as shown, counts. */
+export type DiagnosticArg = string | number;
 
-export interface DiagnosticDef<A extends Arg[] = Arg[]> {
+export interface DiagnosticDef<A extends DiagnosticArg[] = DiagnosticArg[]> {
   readonly code: string;
   readonly message: (...args: A) => string;
 }
 
-const def = <A extends Arg[]>(code: string, message: (...args: A) => string): DiagnosticDef<A> => ({ code, message });
+const def = <A extends DiagnosticArg[]>(code: string, message: (...args: A) => string): DiagnosticDef<A> =>
+  ({ code, message });
 
 /** "1 argument", "2 arguments". */
 const count = (n: number, noun: string): string => `${n} ${noun}${n === 1 ? '' : 's'}`;
@@ -157,7 +159,7 @@ export interface Diagnostic {
 export class Diagnostics {
   readonly list: Diagnostic[] = [];
   /** Record an error; the returned diagnostic may still get hints or a span. */
-  error<A extends Arg[]>(file: string, pos: Pos, def: DiagnosticDef<A>, ...args: A): Diagnostic {
+  error<A extends DiagnosticArg[]>(file: string, pos: Pos, def: DiagnosticDef<A>, ...args: A): Diagnostic {
     const d: Diagnostic = {
       file, line: pos.line, col: pos.col, code: def.code, message: def.message(...args), hints: [],
     };

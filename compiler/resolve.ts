@@ -6,7 +6,7 @@
 // asks the resolver for names and types. A name it cannot find gets a hint when the standard library declares it.
 
 import type { Decl, Pos, QName, Param, TypeExpr } from './ast.ts';
-import { Diag, type DiagnosticDef, type Diagnostics, type Diagnostic } from './diagnostics.ts';
+import { Diag, type DiagnosticDef, type DiagnosticArg, type Diagnostics, type Diagnostic } from './diagnostics.ts';
 import { type Ty, type StructInfo, INT, UNSIGNED, BOOL, CHAR, STRING, VOID, EXN, ERROR, varsOf } from './types.ts';
 import { BUILTINS, type Builtin } from './builtins.ts';
 import { findInLibrary } from './library.ts';
@@ -17,8 +17,6 @@ const talName = (ns: string | undefined, name: string): string => (ns ? `${ns}__
 
 /** A name as written: `Core::print_string` or `print_string`. */
 export const showName = (q: QName): string => (q.ns ? `${q.ns}::${q.name}` : q.name);
-
-type Arg = string | number;
 
 export class Resolver {
   private readonly structs = new Map<string, StructInfo>();
@@ -41,7 +39,7 @@ export class Resolver {
 
   constructor(private readonly diags: Diagnostics) {}
 
-  error<A extends Arg[]>(pos: Pos, def: DiagnosticDef<A>, ...args: A): Diagnostic {
+  error<A extends DiagnosticArg[]>(pos: Pos, def: DiagnosticDef<A>, ...args: A): Diagnostic {
     return this.diags.error(this.file, pos, def, ...args);
   }
 
