@@ -2,13 +2,19 @@
 // a shell would see. The command (kernel/cli/talrun.ts) drives the same functions with the host's stdin, stdout
 // and signals; tests call runProgram directly.
 
+import { statSync } from 'node:fs';
 import { Kernel, type KernelExit, type ExitInfo } from './kernel.ts';
+import { readErrorText } from '../tal/cli/command.ts';
+import { lookupPath } from './fs/namei.ts';
+import { ROOT } from './fs/permission.ts';
+import { errnoName } from './errno.ts';
 import { ExecError } from './exec/loader.ts';
 import { profileByName } from '../emulator/profiles.ts';
 import type { MachineStats } from '../emulator/stats.ts';
 import { syscallName } from './syscalls/numbers.ts';
 import { createServer, type Server, type Socket as NetSocket } from 'node:net';
-import type { HostPeer } from './net/socket.ts';
+import type { Endpoint, HostPeer } from './net/socket.ts';
+import { EAGAIN } from './errno.ts';
 import { INADDR_LOOPBACK } from './net/socket.ts';
 import { WORK_KINDS, type WorkSnapshot } from './work.ts';
 
@@ -22,7 +28,20 @@ export function parseMount(spec: string): Mount {
     throw new Error(`bad --mount '${spec}': expected HOST:GUEST[:rw]`);
   }
   if (!parts[1].startsWith('/')) throw new Error(`bad --mount '${spec}': the guest path must be absolute`);
-  return { host: parts[0], guest: parts[1], rw: mode === 'rw' };
+  const comps = parts[1].split('/').filter(c => c !== '');
+  if (comps.some(c => c === '.' || c === '..')) {
+    throw new Error(`bad --mount '${spec}': the guest path must not contain '.' or '..'`);
+  }
+  return { host: parts[0], guest: '/' + comps.join('/'), rw: mode === 'rw' };
+}
+
+/** Mounts as a list: refused if two name the same guest directory (the second would hide the first). */
+export function checkMounts(mounts: readonly Mount[]): void {
+  const seen = new Set<string>();
+  for (const m of mounts) {
+    if (seen.has(m.guest)) throw new Error(`--mount: ${m.guest} is given twice`);
+    seen.add(m.guest);
+  }
 }
 
 export interface TalrunOptions {
@@ -47,7 +66,22 @@ export function bootKernel(o: TalrunOptions): Kernel {
   const k = new Kernel({
     pti: o.pti, profile: o.profile ? profileByName(o.profile) : undefined, memoryBytes: o.memoryBytes, hz: o.hz, onOutput: o.onOutput,
   });
-  for (const m of o.mounts ?? []) k.vfs.mountHost(m.host, m.guest, { rw: m.rw });
+  checkMounts(o.mounts ?? []);
+  for (const m of o.mounts ?? []) {
+    const what = `--mount ${m.host}:${m.guest}${m.rw ? ':rw' : ''}`;
+    let isDir: boolean;
+    try {
+      isDir = statSync(m.host).isDirectory();
+    } catch (e) {
+      throw new Error(`${what}: ${m.host}: ${readErrorText(e)}`);
+    }
+    if (!isDir) throw new Error(`${what}: ${m.host}: Not a directory`);
+    k.vfs.mountHost(m.host, m.guest, { rw: m.rw });
+  }
+  if (o.cwd !== undefined) {
+    const at = lookupPath(k.vfs.context(ROOT), undefined, o.cwd, { directory: true });
+    if (typeof at === 'number') throw new Error(`--cwd ${o.cwd}: ${readErrorText({ code: errnoName(at) })} (in the guest)`);
+  }
   return k;
 }
 

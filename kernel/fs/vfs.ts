@@ -47,7 +47,17 @@ export class Vfs {
       ['tty', TTYAUX_MAJOR, 0, 0o666], ['console', TTYAUX_MAJOR, 1, 0o600],
     ];
     for (const [name, ma, mi, mode] of nodes) check(mknodat(ctx, undefined, `/dev/${name}`, S_IFCHR | mode, makedev(ma, mi)), `mknod /dev/${name}`);
+    const dev = lookupPath(ctx, undefined, '/dev', { directory: true });
+    if (typeof dev === 'number') throw new Error(`lookup /dev: ${errnoName(dev)}`);
+    this.bootDev = dev;
   }
+
+  /**
+   * /dev of the boot tree, kept for the console: processes get their descriptors 0-2 from the console node made at
+   * boot (as Linux opens /dev/console for init before user space mounts anything), so that a mount over /dev or /
+   * does not take the console away.
+   */
+  private readonly bootDev: Path;
 
   /** The root of the namespace (the top of any mounts on /). */
   get root(): Path {
@@ -92,7 +102,7 @@ export class Vfs {
   consoleFiles(): [OpenFile, OpenFile, OpenFile] {
     const ctx = this.context();
     const open = (flags: number) => {
-      const f = openat(ctx, undefined, '/dev/console', flags);
+      const f = openat(ctx, this.bootDev, 'console', flags);
       if (typeof f === 'number') throw new Error(`open /dev/console: ${errnoName(f)}`);
       return f;
     };

@@ -43,11 +43,46 @@ export function command(name: string): Argv {
     .showHelpOnFail(false)
     .wrap(Math.min(120, process.stdout.columns || 100))
     .fail((message: string | undefined, error: Error | undefined) => {
-      usageError(name, message ?? error?.message ?? 'bad usage');
+      const text = message ?? error?.message ?? 'bad usage';
+      usageError(name, text.startsWith('Not enough non-option arguments') ? 'missing file operand' : text);
     });
 }
 
-/** The system's words for a failed read of a file (as `cat` says them), from Node's error code. */
+/**
+ * Parse the command line after refusing any option the command does not have, as GNU tools do ("unrecognized
+ * option '--x'"), before yargs would take the next word as its value. With `haltAtOperand` (talrun), options after
+ * the first operand belong to the program and are not looked at.
+ */
+export function parse<T>(name: string, y: Argv<T>, haltAtOperand = false): ReturnType<Argv<T>['parseSync']> {
+  // getOptions is yargs's own (not in its type declarations): the options declared so far, by kind.
+  const o = (y as unknown as { getOptions(): YargsOptions }).getOptions();
+  const known = new Set([...Object.keys(o.key), ...Object.values(o.alias).flat(), 'help', 'version']);
+  const takesValue = new Set([...o.string, ...o.number]);
+  for (const k of [...takesValue]) for (const a of o.alias[k] ?? []) takesValue.add(a);
+  const words = hideBin(process.argv);
+  for (let i = 0; i < words.length; i++) {
+    const w = words[i];
+    if (w === '--') break;
+    if (!w.startsWith('-') || w === '-') {
+      if (haltAtOperand) break;
+      continue;
+    }
+    const opt = w.replace(/^--?/, '').split('=')[0];
+    const bare = opt.startsWith('no-') && known.has(opt.slice(3)) ? opt.slice(3) : opt;
+    if (!known.has(bare)) usageError(name, `unrecognized option '${w.split('=')[0]}'`);
+    if (takesValue.has(bare) && !w.includes('=')) i++;
+  }
+  return y.parseSync();
+}
+
+interface YargsOptions {
+  key: Record<string, unknown>;
+  alias: Record<string, string[]>;
+  string: string[];
+  number: string[];
+}
+
+/** The system's words for a failed file operation (as `cat` says them), from an error code (Node's, or errnoName's). */
 export function readErrorText(e: unknown): string {
   const code = (e as NodeJS.ErrnoException).code;
   switch (code) {

@@ -4,15 +4,15 @@
 import { writeFileSync, chmodSync } from 'node:fs';
 import { basename } from 'node:path';
 import { assemble, AsmErrors } from '../asm/assembler.ts';
-import { command, readInput } from './command.ts';
+import { command, parse, readErrorText, readInput } from './command.ts';
 
-const argv = command('talas')
+const argv = parse('talas', command('talas')
   .usage('$0 FILE.tal [-o OUT]\n\nAssemble TAL assembly into a static i386 ELF executable.')
   .command('$0 <file>', false, y => y.positional('file', { type: 'string', demandOption: true }))
   .option('o', { alias: 'output', type: 'string', describe: 'the output file (default: ./NAME, the source name without .tal)' })
   .option('annotations', { type: 'boolean', default: false, describe: 'also print the .tal.types text' })
   .epilogue('Exit status: 0 assembled, 1 errors in the source, 2 the source unreadable or a usage error.')
-  .parseSync();
+);
 
 const file = String(argv.file);
 const bytes = readInput('talas', file);
@@ -21,13 +21,20 @@ if (typeof bytes === 'string') {
   process.exit(2);
 }
 const out = argv.o ?? (basename(file).replace(/\.tal$/, '') || 'a.out');
+let elf: Uint8Array;
 try {
   const r = assemble(Buffer.from(bytes).toString('utf8'), file);
-  writeFileSync(out, r.elf);
-  chmodSync(out, 0o755);
+  elf = r.elf;
   if (argv.annotations) process.stdout.write(r.annotations);
 } catch (e) {
   if (!(e instanceof AsmErrors)) throw e;
   process.stderr.write(e.message + '\n');
+  process.exit(1);
+}
+try {
+  writeFileSync(out, elf);
+  chmodSync(out, 0o755);
+} catch (e) {
+  process.stderr.write(`talas: cannot write ${out}: ${readErrorText(e)}\n`);
   process.exit(1);
 }

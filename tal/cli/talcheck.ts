@@ -1,14 +1,14 @@
 // talcheck FILE…: verify TAL executables. For each file: a one-line summary if it is accepted, or the reason it is
 // refused. Exit status: 0 if every file is accepted, 1 if one is refused, 2 if one cannot be read (the worst wins).
 import { checkElf, formatCheckError, formatCheckSummary } from '../check/checker.ts';
-import { command, readInput } from './command.ts';
+import { command, parse, readInput } from './command.ts';
 
-const argv = command('talcheck')
+const argv = parse('talcheck', command('talcheck')
   .usage('$0 FILE…\n\nVerify the machine code of TAL executables against their annotations.')
   .command('$0 <files..>', false, y => y.positional('files', { type: 'string', array: true, demandOption: true }))
   .option('class', { type: 'boolean', default: false, describe: 'print only the refusal class (for scripts)' })
   .epilogue('Exit status: 0 all accepted, 1 a file refused, 2 a file unreadable or a usage error.')
-  .parseSync();
+);
 
 let status = 0;
 const files = (argv.files as string[]).map(String);

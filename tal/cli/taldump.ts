@@ -3,14 +3,14 @@
 // file that is not a TAL executable, 2 for one that cannot be read).
 import { readProgram, ProgramError } from '../check/program.ts';
 import { dumpProgram } from '../dump.ts';
-import { command, readInput } from './command.ts';
+import { command, parse, readInput } from './command.ts';
 
-const argv = command('taldump')
+const argv = parse('taldump', command('taldump')
   .usage('$0 FILE…\n\nDisassemble TAL executables with their type annotations.')
   .command('$0 <files..>', false, y => y.positional('files', { type: 'string', array: true, demandOption: true }))
   .option('runtime', { type: 'boolean', default: false, describe: 'also disassemble the user-mode runtime (.tal.rt)' })
   .epilogue('Exit status: 0 all shown, 1 a file is not a TAL executable, 2 a file unreadable or a usage error.')
-  .parseSync();
+);
 
 let status = 0;
 const files = (argv.files as string[]).map(String);
