@@ -29,8 +29,7 @@ function systemInclude(d: Extract<Decl, { k: 'include' }>, file: string, diags: 
   const e = diags.error(file, d.pos, Diag.SystemInclude, d.file);
   e.span = `#include <${d.file}>`.length;
   e.hints.push(libraryFile(d.file) ? `popc's library file is included with quotes: #include "${d.file}"`
-    : 'popc\'s standard library is in compiler/lib: #include "core.h" gives print_string, print_int, print_char '
-      + 'and flush (then open Core; to use them unqualified); see docs/popcorn.md');
+    : 'popc\'s own library: #include "core.h" for print_string, print_int, flush (and open Core;), see docs/popcorn.md');
 }
 
 /** Parse `file` and everything it includes (each file once, includes first). */

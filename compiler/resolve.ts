@@ -203,9 +203,9 @@ export class Resolver {
     const lib = findInLibrary(q)[0];
     if (!lib) return;
     const qualified = showName({ ns: lib.ns, name: lib.name });
-    const open = lib.ns && !q.ns ? ` and open ${lib.ns}; (or write ${qualified})` : '';
+    const open = lib.ns && !q.ns ? ` (and open ${lib.ns}; or write ${qualified})` : '';
     if (!this.files.includes(lib.file)) {
-      d.hints.push(`${qualified} is in the standard library's ${lib.file}: add #include "${lib.header}"${open}`);
+      d.hints.push(`${qualified} is in ${lib.file}: #include "${lib.header}"${open}`);
     } else if (open) {
       d.hints.push(`${lib.name} is ${qualified}: write ${qualified}, or add open ${lib.ns}; to this file`);
     }
