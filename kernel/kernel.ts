@@ -38,6 +38,7 @@ import { SYS, NR_SYSCALLS, syscallName } from './syscalls/numbers.ts';
 import { PROC_SYSCALLS } from './syscalls/proc.ts';
 import { NET_SYSCALLS, MSG_NOSIGNAL } from './syscalls/net.ts';
 import { NetStack, WaitQueue, POLLIN, POLLOUT } from './net/socket.ts';
+import { netLimits } from './net/limits.ts';
 import type { OpenFile } from './fs/file.ts';
 import { EAGAIN, ENOSYS, EPIPE } from './errno.ts';
 import { SIGNALS, SIGKILL, SIGSEGV, SIGFPE, SIGILL, SIGTRAP, SIGBUS, SIGPIPE, signalName, isFatalByDefault } from './signal.ts';
@@ -197,7 +198,7 @@ export class Kernel {
     const output = opts.onOutput ?? ((fd: 1 | 2, bytes: Uint8Array) => { this.output.push({ fd, bytes }); });
     this.vfs = opts.vfs ?? new Vfs();
     this.vfs.console.hooks = { write: (fd, bytes) => output(fd === 2 ? 2 : 1, bytes) };
-    this.net = new NetStack(this.vfs.ns);
+    this.net = new NetStack(this.vfs.ns, netLimits(m.mem.size)); // socket bounds from the guest's RAM (net/limits.ts)
     this.work = new KernelWork(m.cpu, kernelWorkCosts(profile.name));
     this.net.work = this.work;
 
@@ -441,7 +442,7 @@ export class Kernel {
     const nonblock = (file.flags & O_NONBLOCK) !== 0 || (flags & 0x40) !== 0;
     let sent = done;
     while (sent < total) {
-      const n = Math.min(total - sent, 65536, Math.max(sock.ep && !sock.ep.host ? sock.peerSpace() : 65536, 1));
+      const n = Math.min(total - sent, 65536, Math.max(sock.peerSpace(), 1)); // copy no more than can be taken
       const b = user.copyIn((buf + sent) | 0, n);
       if (typeof b === 'number') { t.ioProgress = 0; return sent > 0 ? sent : b; }
       const r = sock.write(b);
@@ -466,7 +467,7 @@ export class Kernel {
   sleepOn(t: Task, queues: WaitQueue[], deadline = Infinity): typeof BLOCK {
     t.state = TASK_INTERRUPTIBLE;
     t.wakeAt = deadline;
-    for (const q of queues) q.add(() => this.wake(t));
+    for (const q of queues) q.add(() => this.wake(t), t); // one entry per task per queue, however often it sleeps
     return BLOCK;
   }
 
@@ -476,12 +477,17 @@ export class Kernel {
     return POLLIN | POLLOUT;
   }
 
+  /** Wait queues for a file that is not a socket: the console's one queue (armed once, not once per poll). */
   fileQueues(file: OpenFile): WaitQueue[] {
     if (!this.isConsole(file.fops)) return [];
-    const q = new WaitQueue();
-    this.vfs.console.whenReadable(() => q.wake());
+    let q = this.consoleWq;
+    if (!q) {
+      const fresh = q = this.consoleWq = new WaitQueue();
+      this.vfs.console.whenReadable(() => { if (this.consoleWq === fresh) this.consoleWq = undefined; fresh.wake(); });
+    }
     return [q];
   }
+  private consoleWq: WaitQueue | undefined;
 
   private isConsole(fops: unknown): boolean { return fops === this.vfs.console.fops; }
 

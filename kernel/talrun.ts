@@ -145,30 +145,59 @@ export class HostLoop {
     });
   }
 
+  /**
+   * One host connection to a published port. While the guest's listener has no room (its accept queue is full, or
+   * the machine has as many sockets as it may), the host socket waits unread, as a client whose SYN Linux dropped
+   * retransmits it, and tries again when the kernel says a listener may have room.
+   */
   private bridge(sock: NetSocket, guestPort: number): void {
     const k = this.k;
-    let open = true;
+    let open = true, gone = false;
+    sock.once('close', () => { gone = true; });
+    sock.on('error', () => { gone = true; });
     const peer: HostPeer = {
       send: b => { sock.write(b); },
       end: () => { sock.end(); },
       reset: () => { open = false; sock.resetAndDestroy(); },
       writable: () => open && sock.writableLength < (1 << 20),
     };
-    const ep = k.net.connectFromHost(guestPort, peer, { addr: INADDR_LOOPBACK, port: sock.remotePort ?? 0 });
-    if (typeof ep === 'number') { sock.resetAndDestroy(); return; } // ECONNREFUSED: nobody listens inside
+    const attempt = (): void => {
+      if (gone) return;
+      const ep = k.net.connectFromHost(guestPort, peer, { addr: INADDR_LOOPBACK, port: sock.remotePort ?? 0 });
+      if (ep === -EAGAIN) { k.net.roomWq.add(attempt, sock); return; }
+      if (typeof ep === 'number') { sock.resetAndDestroy(); return; } // ECONNREFUSED: nobody listens inside
+      this.attach(sock, ep, () => { open = false; });
+    };
+    attempt();
+  }
+
+  /** Bytes both ways between a host socket and the guest's end of its connection, with backpressure. */
+  private attach(sock: NetSocket, ep: Endpoint, closed: () => void): void {
+    const k = this.k;
     k.hostSources++;
     sock.setNoDelay(true);
-    ep.onDrain = () => { if (sock.isPaused() && ep.space > 0) sock.resume(); };
+    // Paused while the guest's receive queue is full (the guest's read resumes it) or the machine's socket memory
+    // is spent (a release anywhere resumes it).
+    const resume = (): void => {
+      if (!sock.isPaused() || ep.closed) return;
+      if (ep.space > 0) sock.resume();
+      else if (ep.window > 0) k.net.mem.wq.add(resume, ep);
+    };
+    ep.onDrain = resume;
     sock.on('data', (d: Buffer) => {
+      if (ep.closed) { sock.resetAndDestroy(); return; } // data for a closed socket draws an RST
       ep.deliver(d);
-      if (ep.space <= 0) sock.pause();
+      if (ep.space <= 0) {
+        sock.pause();
+        if (ep.window > 0) k.net.mem.wq.add(resume, ep);
+      }
       this.nudge();
     });
     sock.on('drain', () => { ep.wq.wake(); this.nudge(); });
     sock.on('end', () => { ep.eof = true; ep.wq.wake(); this.nudge(); });
-    sock.on('error', () => { open = false; if (!ep.closed) ep.reset = true; ep.wq.wake(); this.nudge(); });
+    sock.on('error', () => { closed(); if (!ep.closed) ep.reset = true; ep.wq.wake(); this.nudge(); });
     sock.on('close', () => {
-      open = false;
+      closed();
       k.hostSources--;
       if (!ep.eof) { ep.eof = true; ep.wq.wake(); }
       this.nudge();

@@ -145,7 +145,7 @@ export function sys_write(proc: FileProc, user: UserMemory, fd: number, buf: num
   if (count > 0x7fffffff) return -EINVAL;
   count = Math.min(count, MAX_RW_COUNT);
   if (count === 0) return vfsWrite(file, new Uint8Array(0));
-  if (file.fops.discardsWrites) return vfsWrite(file, new Uint8Array(count));
+  if (file.fops.discardsWrites) return discard(file, count);
   const chunk = file.fops.writeChunk ?? CHUNK;
   let done = 0;
   while (done < count) {
@@ -160,6 +160,22 @@ export function sys_write(proc: FileProc, user: UserMemory, fd: number, buf: num
   }
   return done;
 }
+
+/**
+ * A write to a driver that never looks at the data (write_null): `count` bytes offered in chunks of one shared
+ * buffer, so that the kernel does not allocate host memory in proportion to a count the program chose.
+ */
+function discard(file: OpenFile, count: number): number {
+  let done = 0;
+  while (done < count) {
+    const n = vfsWrite(file, DISCARDED.subarray(0, Math.min(CHUNK, count - done)));
+    if (n < 0) return done > 0 ? done : n;
+    done += n;
+    if (n === 0) break;
+  }
+  return done;
+}
+const DISCARDED = new Uint8Array(CHUNK);
 
 /** lseek(fd, offset, whence): offset is a signed 32-bit off_t; a result above 2^31-1 is EOVERFLOW (the position moves). */
 export function sys_lseek(proc: FileProc, _user: UserMemory, fd: number, offset: number, whence: number): number {

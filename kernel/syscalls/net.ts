@@ -7,7 +7,8 @@ import { BLOCK, type Kernel, type Syscall, type SysResult } from '../kernel.ts';
 import type { Task } from '../task.ts';
 import type { UserMemory } from './usermem.ts';
 import {
-  EAGAIN, EBADF, EFAULT, EINVAL, ENOTSOCK, EPIPE, ESOCKTNOSUPPORT, EPROTONOSUPPORT, ENOPROTOOPT, EMFILE,
+  EAGAIN, EBADF, EFAULT, EINVAL, ENOTSOCK, EPIPE, ESOCKTNOSUPPORT, EPROTONOSUPPORT, ENOPROTOOPT, EMFILE, EINPROGRESS,
+  EALREADY,
 } from '../errno.ts';
 import {
   AF_INET, SOCK_STREAM, SOCK_NONBLOCK, SOCK_CLOEXEC, IPPROTO_TCP, POLLNVAL, POLLIN, POLLOUT, Socket,
@@ -58,18 +59,20 @@ function socket(k: Kernel, t: Task, _u: UserMemory, family: number, type: number
   if (base !== SOCK_STREAM) return -ESOCKTNOSUPPORT;
   if (protocol !== 0 && protocol !== IPPROTO_TCP) return -EPROTONOSUPPORT;
   if (!t.files.hasFree()) return -EMFILE;
-  const file = k.net.newFile(new Socket(k.net), (type & SOCK_NONBLOCK) !== 0);
+  const sock = k.net.allocSocket();
+  if (typeof sock === 'number') return sock;
+  const file = k.net.newFile(sock, (type & SOCK_NONBLOCK) !== 0);
   return t.files.alloc(file, (type & SOCK_CLOEXEC) !== 0);
 }
 
 /** The socket at fd and the sockaddr_in at (addr, len), as bind and connect take them, or -errno. */
-function sockAndAddr(k: Kernel, t: Task, user: UserMemory, fd: number, addr: number, len: number): { sock: Socket; addr: SockAddr } | number {
+function sockAndAddr(k: Kernel, t: Task, user: UserMemory, fd: number, addr: number, len: number): { file: OpenFile; sock: Socket; addr: SockAddr } | number {
   const s = sockfd(t, k, fd);
   if (typeof s === 'number') return s;
   const a = readAddr(user, addr, len);
   if (typeof a === 'number') return a;
   const fam = k.net.checkFamily(a.family);
-  return fam < 0 ? fam : { sock: s.sock, addr: a.addr };
+  return fam < 0 ? fam : { file: s.file, sock: s.sock, addr: a.addr };
 }
 
 function bind(k: Kernel, t: Task, user: UserMemory, fd: number, addr: number, len: number): number {
@@ -77,9 +80,13 @@ function bind(k: Kernel, t: Task, user: UserMemory, fd: number, addr: number, le
   return typeof s === 'number' ? s : k.net.bind(s.sock, s.addr, t.cred.euid === 0);
 }
 
-function connect(k: Kernel, t: Task, user: UserMemory, fd: number, addr: number, len: number): number {
+/** connect: a blocking one whose connection has to wait for room at the listener sleeps until it is made. */
+function connect(k: Kernel, t: Task, user: UserMemory, fd: number, addr: number, len: number): SysResult {
   const s = sockAndAddr(k, t, user, fd, addr, len);
-  return typeof s === 'number' ? s : k.net.connect(s.sock, s.addr);
+  if (typeof s === 'number') return s;
+  const r = k.net.connect(s.sock, s.addr);
+  const waits = r === -EINPROGRESS || r === -EALREADY;
+  return waits && !nonblocking(s.file) ? k.sleepOn(t, [s.sock.wq]) : r;
 }
 
 function listen(k: Kernel, t: Task, _u: UserMemory, fd: number, backlog: number): number {
@@ -124,7 +131,8 @@ export function setOption(k: Kernel, t: Task, fd: number, level: number, opt: nu
   if (typeof s === 'number') return s;
   if (level === SOL_SOCKET) {
     if (opt === SO_REUSEADDR) { s.sock.reuseAddr = v !== 0; return 0; }
-    if (opt === SO_KEEPALIVE || opt === SO_SNDBUF || opt === SO_RCVBUF) return 0;
+    if (opt === SO_RCVBUF || opt === SO_SNDBUF) { s.sock.setBuf(opt === SO_RCVBUF ? 'rcvbuf' : 'sndbuf', v); return 0; }
+    if (opt === SO_KEEPALIVE) return 0;
   }
   if (level === IPPROTO_TCP && opt === TCP_NODELAY) return 0;
   return -ENOPROTOOPT;
@@ -145,7 +153,9 @@ function getsockopt(k: Kernel, t: Task, user: UserMemory, fd: number, level: num
   let v: number;
   if (level === SOL_SOCKET && opt === SO_REUSEADDR) v = s.sock.reuseAddr ? 1 : 0;
   else if (level === SOL_SOCKET && opt === SO_TYPE) v = SOCK_STREAM;
-  else if (level === SOL_SOCKET && opt === SO_ERROR) v = 0;
+  else if (level === SOL_SOCKET && opt === SO_ERROR) { v = s.sock.soError; s.sock.soError = 0; }
+  else if (level === SOL_SOCKET && opt === SO_RCVBUF) v = s.sock.rcvbuf;
+  else if (level === SOL_SOCKET && opt === SO_SNDBUF) v = s.sock.sndbuf;
   else return -ENOPROTOOPT;
   const lb = user.copyIn(lenPtr, 4);
   if (typeof lb === 'number') return lb;
@@ -187,7 +197,7 @@ function recvfrom(k: Kernel, t: Task, user: UserMemory, fd: number, buf: number,
 /** poll(fds, nfds, timeout_ms): struct pollfd { int fd; short events; short revents; }. */
 function poll(k: Kernel, t: Task, user: UserMemory, fds: number, nfds: number, timeout: number): SysResult {
   nfds >>>= 0;
-  if (nfds > 1024) return -EINVAL;
+  if (nfds > t.files.limit) return -EINVAL; // RLIMIT_NOFILE bounds nfds (do_sys_poll)
   const b = user.copyIn(fds, 8 * nfds);
   if (typeof b === 'number') return b;
   k.work.charge('pollFd', nfds);

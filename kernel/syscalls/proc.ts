@@ -33,13 +33,15 @@ function exit(k: Kernel, t: Task, _u: unknown, code: number): number {
 function brk(_k: Kernel, t: Task, _u: unknown, addr: number): number {
   const want = addr >>> 0;
   if (want < t.brkStart || want >= t.stackLimit - PAGE_SIZE || !t.mm) return t.brk;
+  const from = pageUp(t.brk), to = pageUp(want);
   try {
-    const from = pageUp(t.brk), to = pageUp(want);
     if (to > from) t.mm.mapRange(from, to, { writable: true });
     for (let p = to; p < from; p += PAGE_SIZE) t.mm.unmapPage(p);
     t.brk = want;
   } catch (e) {
     if (!(e instanceof OutOfMemory)) throw e;
+    // Out of memory part-way: the break stays, and the pages this call mapped go back (as do_brk_flags fails whole).
+    for (let p = from; p < to; p += PAGE_SIZE) t.mm.unmapPage(p);
   }
   return t.brk;
 }
