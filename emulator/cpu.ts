@@ -105,6 +105,12 @@ export class Cpu implements FlagState {
     this.C[Ctr.KERNEL_WORK] += cycles;
   }
 
+  /** Cycles a kernel function charges for work it does in place of guest instructions: charged, and counted apart. */
+  chargeKernelFunctionWork(cycles: number): void {
+    this.C[Ctr.CYCLES] += cycles;
+    this.C[Ctr.KFUNC_CHARGES] += cycles;
+  }
+
   /** EFLAGS as pushfd would see it. */
   eflags(): number { return getEflags(this); }
   /** Load every flag, as popfd at CPL 0 or iret does (the caller is the kernel restoring a saved context). */

@@ -111,7 +111,8 @@ export class KernelContext {
   setEflags(v: number): void { this.cpu.loadEflags(v); }
   /** Continue at `eip` instead of returning to the caller (the stack is left as it is). */
   jump(eip: number): void { this.jumpTo = eip | 0; }
-  charge(cycles: number): void { this.cpu.charge(cycles); }
+  /** Charge cycles for work the function does in place of guest instructions (counted apart in the stats). */
+  charge(cycles: number): void { this.cpu.chargeKernelFunctionWork(cycles); }
   /** Stop the machine when this function returns (status 'stopped'). */
   stop(reason: string): void { this.cpu.stop(reason); }
 

@@ -62,6 +62,6 @@ export class Machine {
   set io(io: PortIo) { this.cpu.io = io; }
 
   stats(): MachineStats {
-    return snapshot(this.cpu.profile.name, this.cpu.C, this.cpu.trapCounts, this.mmu.stat, this.mem.codeInvalidations);
+    return snapshot(this.cpu.profile, this.cpu.C, this.cpu.trapCounts, this.mmu.stat, this.mem.codeInvalidations);
   }
 }

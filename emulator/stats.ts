@@ -3,7 +3,7 @@
 // and TLB misses, trap entries, irets, CR3 writes, user/kernel crossings and kernel calls by the profile's figures;
 // the kernel adds its own work (kernel/work.ts) through Cpu.chargeKernelWork.
 
-import { INSN_CLASSES } from './costs.ts';
+import { INSN_CLASSES, type CostProfile } from './costs.ts';
 
 export enum Ctr {
   CYCLES = 0,
@@ -21,7 +21,8 @@ export enum Ctr {
   DOUBLE_FAULTS = 18,
   TRIPLE_FAULTS = 19,
   KERNEL_WORK = 20, // cycles the kernel charged for its own work (kernel/work.ts), a part of CYCLES
-  COUNT = 21,
+  KFUNC_CHARGES = 21, // cycles kernel functions charged for work done in place of guest instructions, a part of CYCLES
+  COUNT = 22,
 }
 
 export const CLASS_NAMES = ['alu', 'load', 'store', 'mul', 'div', 'branch', 'privileged'] as const;
@@ -53,6 +54,29 @@ export interface MachineStats {
   codeInvalidations: number;
   doubleFaults: number;
   tripleFaults: number;
+  /** Where the cycles went: every charge the machine makes, by source; the sources add up to `cycles`. */
+  cycleSources: CycleSources;
+}
+
+/** Cycles by what charged them (emulator/README.md, "Cycles"). */
+export interface CycleSources {
+  /** Retired instructions, each at its class's cost. */
+  instructions: number;
+  tlbMisses: number;
+  /** Deliveries through the IDT (exceptions, int n, interrupts). */
+  trapEntries: number;
+  irets: number;
+  /** The profile's flat page-table-isolation charge per CPL 3 → 0 entry and per iret to CPL 3. */
+  isolation: number;
+  cr3Writes: number;
+  /** Calls of kernel functions (TypeScript) from machine code: the call and the return. */
+  kernelCalls: number;
+  /** The kernel's own work, priced per unit (kernel/work.ts). */
+  kernelWork: number;
+  /** Work a kernel function does in place of guest instructions (the kernel-mode runtime's fill loops). */
+  kernelFunctionWork: number;
+  /** Idle: halted, waiting for an interrupt. */
+  halted: number;
 }
 
 export function instructionsOf(C: Float64Array): number {
@@ -61,13 +85,30 @@ export function instructionsOf(C: Float64Array): number {
   return n;
 }
 
-export function snapshot(profile: string, C: Float64Array, trapCounts: Float64Array, tlb: Float64Array, codeInvalidations: number): MachineStats {
+export function snapshot(profile: CostProfile, C: Float64Array, trapCounts: Float64Array, tlb: Float64Array,
+  codeInvalidations: number): MachineStats {
   const byClass = {} as Record<ClassName, number>;
   CLASS_NAMES.forEach((n, i) => { byClass[n] = C[Ctr.CLASS0 + i]; });
+  let instructionCycles = 0;
+  for (let i = 0; i < INSN_CLASSES; i++) instructionCycles += C[Ctr.CLASS0 + i] * profile.insn[i];
+  // Each figure is a count times the profile's price for it, except the charges counted as they are made: a
+  // profile's prices are fixed for a run (the kernel sets it once, at boot).
+  const cycleSources: CycleSources = {
+    instructions: instructionCycles,
+    tlbMisses: tlb[1] * profile.tlbMiss,
+    trapEntries: C[Ctr.TRAPS] * profile.trapEntry,
+    irets: C[Ctr.IRETS] * profile.iret,
+    isolation: (C[Ctr.USER_ENTRIES] + C[Ctr.USER_EXITS]) * profile.isolationPerCrossing,
+    cr3Writes: C[Ctr.CR3_WRITES] * profile.cr3Write,
+    kernelCalls: C[Ctr.KCALLS] * profile.kernelCall,
+    kernelWork: C[Ctr.KERNEL_WORK],
+    kernelFunctionWork: C[Ctr.KFUNC_CHARGES],
+    halted: C[Ctr.HALT_CYCLES],
+  };
   const traps: Record<number, number> = {};
   for (let v = 0; v < 256; v++) if (trapCounts[v] > 0) traps[v] = trapCounts[v];
   return {
-    profile,
+    profile: profile.name,
     instructions: instructionsOf(C),
     cycles: C[Ctr.CYCLES],
     byClass,
@@ -89,5 +130,6 @@ export function snapshot(profile: string, C: Float64Array, trapCounts: Float64Ar
     codeInvalidations,
     doubleFaults: C[Ctr.DOUBLE_FAULTS],
     tripleFaults: C[Ctr.TRIPLE_FAULTS],
+    cycleSources,
   };
 }

@@ -8,6 +8,9 @@
 // pt_regs (Linux i386, 17 words from the saved esp): ebx ecx edx esi edi ebp eax ds es fs gs orig_eax eip cs
 // eflags esp ss. esp and ss are there only when the CPU came from CPL 3.
 
+/** The IDT vectors the kernel uses besides the CPU's exceptions: Linux's system-call gate and the timer's IRQ 0. */
+export const SYSCALL_VECTOR = 0x80, TIMER_VECTOR = 0x20;
+
 export const PT = {
   EBX: 0, ECX: 4, EDX: 8, ESI: 12, EDI: 16, EBP: 20, EAX: 24, DS: 28, ES: 32, FS: 36, GS: 40, ORIG_EAX: 44,
   EIP: 48, CS: 52, EFLAGS: 56, ESP: 60, SS: 64,

@@ -17,6 +17,8 @@ import type { Endpoint, HostPeer } from './net/socket.ts';
 import { EAGAIN } from './errno.ts';
 import { INADDR_LOOPBACK } from './net/socket.ts';
 import { WORK_KINDS, type WorkSnapshot } from './work.ts';
+import { SYSCALL_VECTOR, TIMER_VECTOR } from './entry.ts';
+import { VECTOR_NAMES } from '../emulator/exceptions.ts';
 
 export interface Mount { host: string; guest: string; rw: boolean }
 
@@ -338,20 +340,44 @@ export function runProgram(image: Uint8Array, argv: string[], o: TalrunOptions &
   return { ...r, stdout: Buffer.concat(out), stderr: Buffer.concat(err) };
 }
 
-/** The --stats report. */
+/** A vector as the kernel uses it: its system-call gate, its timer, or the CPU exception's mnemonic. */
+function vectorName(v: number): string {
+  if (v === SYSCALL_VECTOR) return 'int 0x80';
+  if (v === TIMER_VECTOR) return 'timer';
+  return VECTOR_NAMES[v] ?? `vector ${v}`;
+}
+
+/**
+ * The --stats report: what ran, and where every cycle went, one line per source, so that the lines add up to the
+ * total (docs/kernel.md, "talrun --stats").
+ */
 export function formatStats(r: RunOutcome, mode: string): string {
-  const s = r.stats;
-  const lines = [
-    `talrun: mode ${mode}, profile ${s.profile}`,
-    `  instructions  ${s.instructions}`,
-    `  cycles        ${Math.round(s.cycles)} (${Math.round(s.haltedCycles)} idle)`,
-    `  traps         ${s.trapTotal} (${Object.entries(s.traps).map(([v, n]) => `${v}:${n}`).join(' ')})`,
-    `  kernel calls  ${s.kernelCalls}`,
-    `  kernel work   ${Math.round(s.kernelWork)} cycles: ${WORK_KINDS.filter(w => r.work[w].units).map(w => `${w} ${r.work[w].units}`).join(', ') || 'none'}`,
-    `  CR3 writes    ${s.cr3Writes}`,
-    `  TLB misses    ${s.tlbMisses}`,
-    `  timer irqs    ${s.timerInterrupts}`,
-    `  system calls  ${[...r.syscalls.values()].reduce((a, b) => a + b, 0)}: ${[...r.syscalls].map(([n, c]) => `${n} ${c}`).join(', ')}`,
+  const s = r.stats, c = s.cycleSources;
+  const n = (x: number): string => Math.round(x).toLocaleString('en');
+  const list = (items: [string, number][]): string => items.filter(([, k]) => k > 0).map(([w, k]) => `${w} ${n(k)}`).join(', ');
+  const traps = list(Object.entries(s.traps).map(([v, k]) => [vectorName(Number(v)), k]));
+  const work = list(WORK_KINDS.map(w => [w, r.work[w].units]));
+  const sources: [string, number, string][] = [
+    ['instructions', c.instructions, list(Object.entries(s.byClass))],
+    ['TLB misses', c.tlbMisses, `${n(s.tlbMisses)} misses`],
+    ['trap entries', c.trapEntries, traps],
+    ['irets', c.irets, n(s.irets)],
+    ['isolation', c.isolation, `${n(s.userEntries + s.userExits)} user/kernel crossings`],
+    ['CR3 writes', c.cr3Writes, n(s.cr3Writes)],
+    ['kernel calls', c.kernelCalls, `${n(s.kernelCalls)} calls of the kernel's functions from machine code`],
+    ['kernel work', c.kernelWork, work],
+    ['runtime fills', c.kernelFunctionWork, "kernel mode: the allocation imports' fill loops"],
+    ['idle', c.halted, 'halted, waiting for an interrupt'],
   ];
-  return lines.join('\n') + '\n';
+  const width = Math.max(...sources.map(([, x]) => n(x).length));
+  const syscalls = [...r.syscalls.values()].reduce((a, b) => a + b, 0);
+  return [
+    `talrun: mode ${mode}, profile ${s.profile}`,
+    `  instructions  ${n(s.instructions)}`,
+    `  cycles        ${n(s.cycles)}, where they went:`,
+    ...sources.filter(([, x]) => x > 0).map(([what, x, detail]) =>
+      `    ${what.padEnd(14)}${n(x).padStart(width)}${detail ? `  (${detail})` : ''}`),
+    `  system calls  ${n(syscalls)}${syscalls ? `: ${[...r.syscalls].map(([name, k]) => `${name} ${k}`).join(', ')}` : ''}`,
+    `  timer ticks   ${n(s.timerInterrupts)}${s.doubleFaults ? `; double faults ${n(s.doubleFaults)}` : ''}`,
+  ].join('\n') + '\n';
 }
