@@ -1,194 +1,482 @@
-// The annotation format stored in the ELF section .tal.types (docs/tal.md §5). Trusted: the checker reads it.
+// The annotation format stored in the ELF section .tal.types (docs/tal.md §5): its binary layout, the strict reader
+// the checker uses, and the text form taldump and `talas --annotations` show. Trusted: the checker reads this.
 //
-//   TAL-IA32 1
-//   main NAME
-//   type HEAD = BODY
-//   code 0xADDR NAME : CODETYPE
-//   data 0xADDR NAME : TYPE
-//   inst 0xADDR : ARG, ARG, …
-//
-// One entry per line, UTF-8 text. The writer is talas; anything may be in the file, so every line is validated.
+// The section is binary so that reading it is not parsing: a string table, the binders grouped into scopes, the types
+// as a pool of nodes that refer to earlier nodes by index (shared structure is stored once and built once), and the
+// labels as fixed-size records sorted by address. Anything may be in the file, so every count, index, offset and
+// length is checked against what it refers to before it is used, and every failure is an AnnotationError (the
+// `annotation` refusal), never another exception. The reader makes one pass over each table: linear in the section.
 
-import { type Binder, type CodeTy, type Ty, type TypeDef } from './types.ts';
-import { isName, parseCode, parseTy, parseTypeDefs, TypeSyntaxError } from './typeparse.ts';
+import { type Arg, type Binder, type CodeTy, type Field, type Flag, type Stk, type Ty, type TypeDef, cons, newBinder, NIL, showArg, showCode, showTy, TOP } from './types.ts';
+import { isName } from './typeparse.ts';
 
-export const ANNOTATION_MAGIC = 'TAL-IA32 1';
+/** The first 8 bytes of the section; the version word follows. */
+export const ANNOTATION_MAGIC = 'TAL-IA32';
+export const ANNOTATION_VERSION = 2;
+
+/** The header: the magic, then these u32 words in this order. */
+export const HEADER_FIELDS = ['version', 'strings', 'stringBytes', 'scopes', 'binders', 'nodes', 'list', 'defs', 'code', 'data', 'inst', 'main'] as const;
+export type HeaderField = (typeof HEADER_FIELDS)[number];
+export const HEADER_BYTES = 8 + 4 * HEADER_FIELDS.length;
+
+/**
+ * The tables after the header, in file order: their record size in u32 words and the header field that counts them.
+ * The string bytes come last.
+ */
+export const TABLES = [
+  { name: 'string', count: 'strings', words: 1 },   // end offset of string i in the string bytes
+  { name: 'scope', count: 'scopes', words: 2 },     // end (pre-order), number of binders
+  { name: 'binder', count: 'binders', words: 2 },   // name, kind (0 word, 1 stack)
+  { name: 'node', count: 'nodes', words: 4 },       // tag, a, b, c
+  { name: 'list', count: 'list', words: 1 },        // child lists of tuple, code, named nodes and instantiations
+  { name: 'def', count: 'defs', words: 3 },         // name, scope, body
+  { name: 'code', count: 'code', words: 3 },        // address, name, type
+  { name: 'data', count: 'data', words: 3 },        // address, name, type
+  { name: 'inst', count: 'inst', words: 3 },        // address, first, count
+] as const satisfies readonly { name: string; count: HeaderField; words: number }[];
+export type TableName = (typeof TABLES)[number]['name'];
+
+/** Node tags (a node's record: tag, a, b, c; fields a node does not use are 0). */
+export const Tag = {
+  Int: 1, Top: 2, Sing: 3, Var: 4, Tuple: 5, Arr: 6, Bytes: 7, Code: 8, Named: 9, Nil: 10, SVar: 11, Cons: 12,
+} as const;
+export const TAG_NAMES = ['', 'int', 'top', 'sing', 'var', 'tuple', 'arr', 'bytes', 'code', 'named', 'nil', 'svar', 'cons'];
+/** An absent register in a code node's list. */
+export const NONE = 0xffffffff;
+/** Field flags as stored: ^r ^rw ^u. */
+export const FLAGS: readonly Flag[] = ['r', 'rw', 'u'];
+/** The longest path of nodes from a type to a leaf (the text syntax had the same bound on nesting). */
+export const MAX_TYPE_DEPTH = 200;
+const RESERVED = new Set(['int', 'top', 'S', 'code', 'nil', 'arr', 'bytes', 'rbytes']);
+const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 export class AnnotationError extends Error {
   override name = 'AnnotationError';
-  constructor(message: string, readonly line: number) {
-    super(`.tal.types line ${line}: ${message}`);
+  constructor(message: string) {
+    super(`.tal.types: ${message}`);
   }
 }
 
 export interface CodeLabel { readonly name: string; readonly addr: number; readonly ty: CodeTy }
 export interface DataLabel { readonly name: string; readonly addr: number; readonly ty: Ty }
 
+/** An explicit instantiation: its arguments, and the scope their variables come from (0: none; see `Annotations`). */
+export interface Inst { readonly args: readonly Arg[]; readonly scope: number }
+
+/** The names of the string table, decoded only when asked for (most are only ever needed in a message). */
+export class Strings {
+  constructor(private readonly bytes: Uint8Array, private readonly ends: Uint32Array) {}
+  get(i: number): string {
+    // Names are ASCII (the reader checks every byte), so each byte is one character; a long name goes in pieces.
+    let out = '';
+    for (let p = i === 0 ? 0 : this.ends[i - 1], end = this.ends[i]; p < end; p += 4096)
+      out += String.fromCharCode(...this.bytes.subarray(p, Math.min(end, p + 4096)));
+    return out;
+  }
+}
+
+/**
+ * Labels sorted by address, as parallel arrays (the checker indexes them directly), and as a read-only map from
+ * address to label for everyone else (the label objects are made when asked for).
+ */
+export class LabelTable<T> implements ReadonlyMap<number, { readonly name: string; readonly addr: number; readonly ty: T }> {
+  constructor(
+    readonly addrs: Uint32Array,
+    readonly types: readonly T[],
+    private readonly nameIds: Uint32Array,
+    private readonly strings: Strings,
+  ) {}
+  get size(): number { return this.addrs.length; }
+  name(i: number): string { return this.strings.get(this.nameIds[i]); }
+  label(i: number): { readonly name: string; readonly addr: number; readonly ty: T } {
+    return { name: this.name(i), addr: this.addrs[i], ty: this.types[i] };
+  }
+  /** The index of the label at addr, or -1 (binary search). */
+  indexOf(addr: number): number {
+    let lo = 0, hi = this.addrs.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1, a = this.addrs[mid];
+      if (a === addr) return mid;
+      if (a < addr) lo = mid + 1; else hi = mid - 1;
+    }
+    return -1;
+  }
+  get(addr: number) { const i = this.indexOf(addr); return i < 0 ? undefined : this.label(i); }
+  has(addr: number): boolean { return this.indexOf(addr) >= 0; }
+  *entries(): MapIterator<[number, { readonly name: string; readonly addr: number; readonly ty: T }]> {
+    for (let i = 0; i < this.addrs.length; i++) yield [this.addrs[i], this.label(i)];
+  }
+  *keys(): MapIterator<number> { yield* this.addrs; }
+  *values(): MapIterator<{ readonly name: string; readonly addr: number; readonly ty: T }> {
+    for (let i = 0; i < this.addrs.length; i++) yield this.label(i);
+  }
+  [Symbol.iterator]() { return this.entries(); }
+  forEach(f: (v: { readonly name: string; readonly addr: number; readonly ty: T }, k: number, m: this) => void): void {
+    for (let i = 0; i < this.addrs.length; i++) f(this.label(i), this.addrs[i], this);
+  }
+}
+
 export interface Annotations {
+  /** The entry label's name, and its index among the code labels. */
   readonly main: string;
-  readonly defs: Map<string, TypeDef>;
-  readonly code: Map<number, CodeLabel>;
-  readonly data: Map<number, DataLabel>;
-  /** Explicit instantiations by instruction address: raw text, parsed once the callee (and so the kinds) is known. */
-  readonly inst: Map<number, { text: string; line: number }>;
+  readonly mainIndex: number;
+  readonly defs: ReadonlyMap<string, TypeDef>;
+  readonly code: LabelTable<CodeTy>;
+  /** The scope each code label's type binds (0: it binds none): an instantiation inside its block may use it. */
+  readonly codeScopes: Int32Array;
+  readonly data: LabelTable<Ty>;
+  /** Explicit instantiations by instruction address. */
+  readonly inst: ReadonlyMap<number, Inst>;
 }
 
-
-/** The value of `0x` and 1-8 hex digits filling s[from, end), or -1. */
-function hexAddress(s: string, end: number, from = 0): number {
-  const n = end - from;
-  if (n < 3 || n > 10 || s.charCodeAt(from) !== 48 || s.charCodeAt(from + 1) !== 120) return -1;
-  let v = 0;
-  for (let i = from + 2; i < end; i++) {
-    const c = s.charCodeAt(i);
-    const d = c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : c >= 65 && c <= 70 ? c - 55 : -1;
-    if (d < 0) return -1;
-    v = v * 16 + d;
+/** The byte offset of each table (and of the string bytes, 'bytes') for the given header counts, and the total size. */
+export function layout(h: Readonly<Record<HeaderField, number>>): { offsets: Record<TableName | 'bytes', number>; size: number } {
+  let at = HEADER_BYTES;
+  const offsets = {} as Record<TableName | 'bytes', number>;
+  for (const t of TABLES) {
+    offsets[t.name] = at;
+    at += 4 * t.words * h[t.count];
   }
-  return v >>> 0;
+  offsets.bytes = at;
+  return { offsets, size: at + h.stringBytes };
 }
 
-/** The value of the decimal numeral filling s[from, end) without leading zeros, or -1 (a ctype reference). */
-function ctypeIndex(s: string, from: number, end: number): number {
-  if (end <= from || end - from > 9 || (s.charCodeAt(from) === 48 && end - from > 1)) return -1;
-  let v = 0;
-  for (let i = from; i < end; i++) {
-    const d = s.charCodeAt(i) - 48;
-    if (d < 0 || d > 9) return -1;
-    v = v * 10 + d;
+/** Character classes of names ([A-Za-z_.$][A-Za-z0-9_.$]*), by byte. */
+const NAME_START = new Uint8Array(256), NAME_PART = new Uint8Array(256);
+for (let c = 0; c < 128; c++) {
+  const ch = String.fromCharCode(c);
+  NAME_START[c] = /[A-Za-z_.$]/.test(ch) ? 1 : 0;
+  NAME_PART[c] = /[A-Za-z0-9_.$]/.test(ch) ? 1 : 0;
+}
+
+const WORD = 0, STACK = 1;
+
+export function readAnnotations(b: Uint8Array): Annotations {
+  const fail = (msg: string): never => { throw new AnnotationError(msg); };
+  const u32 = (p: number) => (b[p] | (b[p + 1] << 8) | (b[p + 2] << 16) | (b[p + 3] << 24)) >>> 0;
+
+  // ---- the header and the layout ----
+  if (b.length < HEADER_BYTES) fail(`${b.length} bytes, shorter than the ${HEADER_BYTES}-byte header`);
+  for (let i = 0; i < 8; i++) if (b[i] !== ANNOTATION_MAGIC.charCodeAt(i)) fail(`must start with '${ANNOTATION_MAGIC}'`);
+  const h = {} as Record<HeaderField, number>;
+  HEADER_FIELDS.forEach((f, i) => (h[f] = u32(8 + 4 * i)));
+  if (h.version !== ANNOTATION_VERSION) fail(`format version ${h.version}, not ${ANNOTATION_VERSION}`);
+  // Every count is at most 2^32 - 1, so the sum is exact in a double: the size check bounds every count by the
+  // section's size before anything is allocated.
+  const { offsets: o, size } = layout(h);
+  if (size !== b.length) fail(`the header's counts make ${size} bytes, but the section has ${b.length}`);
+  const nStr = h.strings, nScopes = h.scopes, nBinders = h.binders, nNodes = h.nodes, nList = h.list;
+  const list = (i: number) => u32(o.list + 4 * i);
+
+  // ---- strings: names, sorted strictly (so distinct), each [A-Za-z_.$][A-Za-z0-9_.$]* ----
+  const ends = new Uint32Array(nStr);
+  const base = o.bytes;
+  let prevFrom = 0, prevEnd = 0;
+  for (let i = 0; i < nStr; i++) {
+    const from = prevEnd, end = u32(o.string + 4 * i);
+    if (end <= from || end > h.stringBytes) fail(`string ${i}: end ${end} is not after ${from} and within ${h.stringBytes}`);
+    if (!NAME_START[b[base + from]]) fail(`string ${i} is not a name`);
+    for (let p = base + from + 1; p < base + end; p++) if (!NAME_PART[b[p]]) fail(`string ${i} is not a name`);
+    if (i > 0) {
+      // Strictly after the previous string, byte by byte (a proper prefix comes first).
+      let k = 0;
+      const la = prevEnd - prevFrom, lb = end - from;
+      while (k < la && k < lb && b[base + prevFrom + k] === b[base + from + k]) k++;
+      if (!(k < la ? k < lb && b[base + prevFrom + k] < b[base + from + k] : lb > la)) fail(`string ${i} is not after string ${i - 1} (the table is sorted and has no repeats)`);
+    }
+    ends[i] = end;
+    prevFrom = from;
+    prevEnd = end;
   }
-  return v;
-}
+  if (prevEnd !== h.stringBytes) fail(`the strings end at ${prevEnd}, not at the end of the string bytes (${h.stringBytes})`);
+  const strings = new Strings(b.subarray(base, base + h.stringBytes), ends);
+  const str = (i: number, what: string): number => (i < nStr ? i : fail(`${what}: string ${i} is not in the table of ${nStr}`));
 
-interface LabelItem { name: string; addr: number; body: string; line: number }
+  // ---- scopes, in pre-order: scope s (1-based) has the descendants s+1 … end-1; 0 is the root around them all ----
+  const scopeEnd = new Uint32Array(nScopes + 1);
+  const scopeParent = new Uint32Array(nScopes + 1);
+  const scopeFirst = new Uint32Array(nScopes + 2);
+  scopeEnd[0] = nScopes + 1;
+  const open: number[] = [0];
+  for (let s = 1; s <= nScopes; s++) {
+    const rec = o.scope + 8 * (s - 1);
+    const end = u32(rec), n = u32(rec + 4);
+    while (scopeEnd[open[open.length - 1]] <= s) open.pop();
+    const parent = open[open.length - 1];
+    if (end <= s || end > scopeEnd[parent]) fail(`scope ${s}: end ${end} is not in (${s}, ${scopeEnd[parent]}]`);
+    if (n === 0) fail(`scope ${s} has no binders`);
+    scopeEnd[s] = end;
+    scopeParent[s] = parent;
+    scopeFirst[s + 1] = scopeFirst[s] + n;
+    if (scopeFirst[s + 1] > nBinders) fail(`scope ${s}: its binders run past the ${nBinders} of the table`);
+    open.push(s);
+  }
+  if (scopeFirst[nScopes + 1] !== nBinders) fail(`the scopes have ${scopeFirst[nScopes + 1]} binders, the table ${nBinders}`);
+  /** a is s or encloses it. */
+  const within = (a: number, s: number) => a === 0 || (a <= s && s < scopeEnd[a]);
 
-export function parseAnnotations(text: string): Annotations {
-  // Lines are read in place (indexOf, not split) and label lines are scanned character by character: a program has
-  // one line per block, and this is most of what the checker reads.
-  let lineEnd = text.indexOf('\n');
-  if ((lineEnd < 0 ? text : text.slice(0, lineEnd)) !== ANNOTATION_MAGIC)
-    throw new AnnotationError(`must start with '${ANNOTATION_MAGIC}'`, 1);
-  let main: string | undefined;
-  const typeItems: { head: string; body: string; line: number }[] = [];
-  const codeItems: LabelItem[] = [];
-  const dataItems: LabelItem[] = [];
-  const inst = new Map<number, { text: string; line: number }>();
-  const names = new Set<string>();
-  const ctypeItems: { body: string; line: number }[] = [];
-
-  // `0xADDR NAME : TYPE` in text[from, end), with single spaces exactly as talas writes it.
-  const labelLine = (from: number, end: number, ln: number): LabelItem => {
-    const sp = text.indexOf(' ', from);
-    const colon = sp < 0 || sp >= end ? -1 : text.indexOf(' : ', sp + 1);
-    if (colon < 0 || colon + 3 > end) throw new AnnotationError('expected ADDRESS NAME : TYPE', ln);
-    const addr = hexAddress(text, sp, from);
-    if (addr < 0) throw new AnnotationError(`bad address '${text.slice(from, sp)}'`, ln);
-    const name = text.slice(sp + 1, colon);
-    if (!isName(name)) throw new AnnotationError(`bad label name '${name}'`, ln);
-    if (names.has(name)) throw new AnnotationError(`label '${name}' annotated twice`, ln);
-    names.add(name);
-    return { name, addr, body: text.slice(colon + 3, end), line: ln };
+  // ---- binders ----
+  const binders: Binder[] = new Array(nBinders);
+  const binderScope = new Uint32Array(nBinders);
+  for (let s = 1; s <= nScopes; s++) {
+    const names = new Set<string>();
+    for (let i = scopeFirst[s]; i < scopeFirst[s + 1]; i++) {
+      const name = strings.get(str(u32(o.binder + 8 * i), `binder ${i}`)), kind = u32(o.binder + 8 * i + 4);
+      if (!IDENT.test(name)) fail(`binder ${i}: '${name}' is not a type variable name`);
+      if (kind > 1) fail(`binder ${i}: kind ${kind} is neither 0 (word) nor 1 (stack)`);
+      if (names.has(name)) fail(`scope ${s} binds '${name}' twice`);
+      names.add(name);
+      binders[i] = newBinder(name, kind === 1 ? 'stack' : 'word');
+      binderScope[i] = s;
+    }
+  }
+  const scopeVars = (s: number) => binders.slice(scopeFirst[s], scopeFirst[s + 1]);
+  const boundBy = new Uint8Array(nScopes + 1); // each scope is bound once, by one code node or one definition
+  const bind = (s: number, what: string) => {
+    if (s > nScopes) fail(`${what}: scope ${s} is not in the table of ${nScopes}`);
+    if (boundBy[s]) fail(`${what}: scope ${s} is already bound`);
+    boundBy[s] = 1;
   };
 
-  let ln = 1;
-  while (lineEnd >= 0) {
-    const start = lineEnd + 1;
-    ln++;
-    lineEnd = text.indexOf('\n', start);
-    const end = lineEnd < 0 ? text.length : lineEnd;
-    if (end === start) continue;
-    let sp = text.indexOf(' ', start);
-    if (sp < 0 || sp > end) sp = end;
-    const kwEnd = sp;
-    const restFrom = Math.min(sp + 1, end);
-    // The keyword, by its first letter and length before comparing it whole.
-    const c0 = text.charCodeAt(start), kwLen = kwEnd - start;
-    if (c0 === 99 /* c */ && kwLen === 4 && text.startsWith('code', start)) {
-      codeItems.push(labelLine(restFrom, end, ln));
-      continue;
+  // ---- definition heads (the nodes need their names and parameters) ----
+  const defNames: string[] = new Array(h.defs);
+  const defParams: Binder[][] = new Array(h.defs);
+  const defScope = new Uint32Array(h.defs);
+  const defNameSeen = new Set<number>();
+  for (let d = 0; d < h.defs; d++) {
+    const rec = o.def + 12 * d;
+    const nameId = str(u32(rec), `definition ${d}`), s = u32(rec + 4);
+    const name = strings.get(nameId);
+    if (!IDENT.test(name) || RESERVED.has(name)) fail(`definition ${d}: '${name}' cannot name a type`);
+    if (defNameSeen.has(nameId)) fail(`type '${name}' defined twice`);
+    defNameSeen.add(nameId);
+    if (s !== 0) bind(s, `definition ${d}`);
+    defNames[d] = name;
+    defScope[d] = s;
+    defParams[d] = s === 0 ? [] : scopeVars(s);
+  }
+
+  // ---- the node pool: children come before their parents, so one pass builds every node, and no cycle exists ----
+  const nodes: (Ty | Stk)[] = new Array(nNodes);
+  const sort = new Uint8Array(nNodes);
+  /** The innermost scope whose binders the node may mention free (0: closed); its other free binders are in scopes around it. */
+  const need = new Uint32Array(nNodes);
+  const depth = new Uint8Array(nNodes);
+  const codeScope = new Map<CodeTy, number>();
+  let i = 0;
+  let curNeed = 0, curDepth = 0;
+  const where = () => `node ${i} (${TAG_NAMES[u32(o.node + 16 * i)] ?? '?'})`;
+  /** Child node n of node i, of the given sort: its needs must lie on one chain of scopes with the others'. */
+  const child = (n: number, want: number): Ty | Stk => {
+    if (n >= i) fail(`${where()}: child ${n === NONE ? 'NONE' : n} is not an earlier node`);
+    if (sort[n] !== want) fail(`${where()}: child ${n} is a ${want === WORD ? 'stack' : 'word'} type, not a ${want === WORD ? 'word' : 'stack'} type`);
+    const c = need[n];
+    if (c !== 0 && c !== curNeed) {
+      if (within(curNeed, c)) curNeed = c;
+      else if (!within(c, curNeed)) fail(`${where()}: its parts use variables of scopes ${curNeed} and ${c}, neither inside the other`);
     }
-    const kw = text.slice(start, kwEnd);
-    const rest = text.slice(restFrom, end);
-    switch (kw) {
-      case 'main':
-        if (main !== undefined) throw new AnnotationError('main given twice', ln);
-        if (!isName(rest)) throw new AnnotationError(`bad main label name '${rest}'`, ln);
-        main = rest;
-        break;
-      case 'type': {
-        const eq = rest.indexOf('=');
-        if (eq < 0) throw new AnnotationError("expected 'type NAME<params> = TYPE'", ln);
-        typeItems.push({ head: rest.slice(0, eq).trim(), body: rest.slice(eq + 1).trim(), line: ln });
+    if (depth[n] > curDepth) curDepth = depth[n];
+    return nodes[n];
+  };
+  const word = (n: number) => child(n, WORD) as Ty;
+  const stack = (n: number) => child(n, STACK) as Stk;
+  const range = (first: number, count: number, what: string) => {
+    if (first + count > nList) fail(`${what}: list entries ${first}..${first + count} are outside the list of ${nList}`);
+  };
+  for (; i < nNodes; i++) {
+    const rec = o.node + 16 * i;
+    const tag = u32(rec), a = u32(rec + 4), bb = u32(rec + 8), c = u32(rec + 12);
+    curNeed = 0;
+    curDepth = 0;
+    let node: Ty | Stk;
+    let s: number = WORD;
+    /** The fields this tag does not use (one meaning per byte string). */
+    const zero = (...v: number[]) => { if (v.some(x => x !== 0)) fail(`${where()}: the fields it does not use must be 0`); };
+    switch (tag) {
+      case Tag.Int: zero(a, bb, c); node = { k: 'int' }; break;
+      case Tag.Top: zero(a, bb, c); node = TOP; break;
+      case Tag.Sing: zero(bb, c); node = { k: 'sing', n: a | 0 }; break;
+      case Tag.Var: case Tag.SVar: {
+        zero(bb, c);
+        if (a >= nBinders) fail(`${where()}: binder ${a} is not in the table of ${nBinders}`);
+        const bd = binders[a];
+        if ((bd.kind === 'stack') !== (tag === Tag.SVar)) fail(`${where()}: '${bd.name}' is a ${bd.kind} variable`);
+        curNeed = binderScope[a];
+        if (tag === Tag.SVar) { s = STACK; node = { k: 'svar', b: bd }; } else node = { k: 'var', b: bd };
         break;
       }
-      case 'ctype': {
-        const want = `${ctypeItems.length} : `;
-        if (!rest.startsWith(want)) throw new AnnotationError(`expected 'ctype ${ctypeItems.length} : TYPE' (the table is numbered from 0 in order)`, ln);
-        ctypeItems.push({ body: rest.slice(want.length), line: ln });
+      case Tag.Tuple: {
+        if (a > 1) fail(`${where()}: nullable is ${a}, not 0 or 1`);
+        range(bb, 2 * c, where());
+        const fields: Field[] = new Array(c);
+        for (let f = 0; f < c; f++) {
+          const flag = list(bb + 2 * f + 1);
+          if (flag > 2) fail(`${where()}: field ${f} has flag ${flag}, not 0 (r), 1 (rw) or 2 (u)`);
+          fields[f] = { ty: word(list(bb + 2 * f)), flag: FLAGS[flag] };
+        }
+        node = { k: 'tuple', nullable: a === 1, fields };
         break;
       }
-      case 'data': dataItems.push(labelLine(restFrom, end, ln)); break;
-      case 'inst': {
-        const m = /^(\S+)\s*:\s*(.*)$/.exec(rest);
-        const addr = m ? hexAddress(m[1], m[1].length) : -1;
-        if (!m || addr < 0) throw new AnnotationError('expected inst ADDRESS : TYPES', ln);
-        if (inst.has(addr)) throw new AnnotationError(`two instantiations for ${m[1]}`, ln);
-        inst.set(addr, { text: m[2], line: ln });
+      case Tag.Arr:
+        if (a > 1) fail(`${where()}: nullable is ${a}, not 0 or 1`);
+        zero(c);
+        node = { k: 'arr', nullable: a === 1, elem: word(bb) };
+        break;
+      case Tag.Bytes:
+        if (a > 3) fail(`${where()}: flags ${a} are not a combination of 1 (nullable) and 2 (read-only)`);
+        zero(bb, c);
+        node = { k: 'bytes', nullable: (a & 1) !== 0, ro: (a & 2) !== 0 };
+        break;
+      case Tag.Code: {
+        zero(c);
+        range(bb, 8, where());
+        const regs: (Ty | null)[] = new Array(8).fill(null);
+        for (let r = 0; r < 8; r++) {
+          const n = list(bb + r);
+          if (r !== 4 && n !== NONE) regs[r] = word(n);
+        }
+        const stk = stack(list(bb + 4));
+        let vars: Binder[] = [];
+        if (a !== 0) {
+          bind(a, where());
+          // Its parts may use its own binders and those of the scopes around it; it then needs those around it.
+          if (!within(curNeed, a)) fail(`${where()}: its parts use variables of scope ${curNeed}, which is not around scope ${a}`);
+          curNeed = scopeParent[a];
+          vars = scopeVars(a);
+        }
+        const code: CodeTy = { vars, regs, stack: stk };
+        codeScope.set(code, a);
+        node = { k: 'code', code };
+        break;
+      }
+      case Tag.Named: {
+        if (a >= h.defs) fail(`${where()}: definition ${a} is not in the table of ${h.defs}`);
+        const params = defParams[a];
+        if (c !== params.length) fail(`${where()}: type '${defNames[a]}' takes ${params.length} arguments, not ${c}`);
+        range(bb, c, where());
+        const args: Arg[] = new Array(c);
+        for (let k = 0; k < c; k++) args[k] = child(list(bb + k), params[k].kind === 'stack' ? STACK : WORD);
+        node = { k: 'named', name: defNames[a], args };
+        break;
+      }
+      case Tag.Nil: zero(a, bb, c); s = STACK; node = NIL; break;
+      case Tag.Cons: {
+        zero(c);
+        const head = word(a), tail = stack(bb);
+        s = STACK;
+        node = cons(head, tail);
         break;
       }
       default:
-        throw new AnnotationError(`unknown entry '${kw}'`, ln);
+        fail(`node ${i}: unknown tag ${tag}`);
     }
+    if (curDepth + 1 > MAX_TYPE_DEPTH) fail(`${where()}: types nest more than ${MAX_TYPE_DEPTH} deep`);
+    nodes[i] = node!;
+    sort[i] = s;
+    need[i] = curNeed;
+    depth[i] = curDepth + 1;
   }
-  if (main === undefined) throw new AnnotationError("no 'main' entry", ln);
+  /** Node n as a word type that something outside the pool refers to. */
+  const root = (n: number, what: string): Ty => {
+    if (n >= nNodes) fail(`${what}: node ${n} is not in the pool of ${nNodes}`);
+    if (sort[n] !== WORD) fail(`${what}: node ${n} is a stack type, not a word type`);
+    return nodes[n] as Ty;
+  };
+  for (let s = 1; s <= nScopes; s++) if (!boundBy[s]) fail(`scope ${s} is bound by no code type or definition`);
 
-  let firstError: AnnotationError | undefined;
-  const defs = parseTypeDefs(typeItems, (i, e) => {
-    firstError ??= new AnnotationError(`in type ${typeItems[i].head}: ${e.message}`, typeItems[i].line);
+  // ---- definition bodies: structures (so unfolding makes progress), using only their own parameters ----
+  const defs = new Map<string, TypeDef>();
+  for (let d = 0; d < h.defs; d++) {
+    const n = u32(o.def + 12 * d + 8);
+    const body = root(n, `definition '${defNames[d]}'`);
+    if (body.k === 'named' || body.k === 'var') fail(`type '${defNames[d]}' must be defined as a structure, not as another name`);
+    if (need[n] !== 0 && need[n] !== defScope[d]) fail(`type '${defNames[d]}' uses variables that are not its parameters`);
+    defs.set(defNames[d], { name: defNames[d], params: defParams[d], body });
+  }
+
+  // ---- labels: sorted by address, named with distinct strings, typed by closed nodes ----
+  const nameUsed = new Uint8Array(nStr);
+  const labels = <T>(table: 'code' | 'data', count: number, check: (ty: Ty, n: number, what: string) => T) => {
+    const at = o[table];
+    const addrs = new Uint32Array(count), nameIds = new Uint32Array(count);
+    const types: T[] = new Array(count);
+    for (let k = 0; k < count; k++) {
+      const rec = at + 12 * k;
+      const addr = u32(rec), nameId = u32(rec + 4), n = u32(rec + 8);
+      const what = `${table} label ${k}`;
+      if (k > 0 && addr <= addrs[k - 1]) fail(`${what}: address 0x${addr.toString(16)} is not above the previous label's (the table is sorted, one label per address)`);
+      if (nameUsed[str(nameId, what)]) fail(`${what}: label '${strings.get(nameId)}' annotated twice`);
+      nameUsed[nameId] = 1;
+      const ty = root(n, what);
+      if (need[n] !== 0) fail(`${what}: its type uses variables it does not bind`);
+      addrs[k] = addr;
+      nameIds[k] = nameId;
+      types[k] = check(ty, n, what);
+    }
+    return { table: new LabelTable<T>(addrs, types, nameIds, strings), nameIds };
+  };
+  const codeScopes = new Int32Array(h.code);
+  let ci = 0;
+  const code = labels('code', h.code, (ty, _n, what) => {
+    if (ty.k !== 'code') return fail(`${what}: its type is not a code type`);
+    codeScopes[ci++] = codeScope.get(ty.code)!;
+    return ty.code;
   });
-  if (firstError) throw firstError;
-  const env = { defs, scope: new Map<string, Binder>() };
+  const data = labels('data', h.data, ty => ty);
+  // No data label shares an address with a code label (both tables are sorted: one merge).
+  for (let x = 0, y = 0; x < code.table.addrs.length && y < data.table.addrs.length;) {
+    const ca = code.table.addrs[x], da = data.table.addrs[y];
+    if (ca === da) fail(`two labels at 0x${ca.toString(16)}`);
+    if (ca < da) x++; else y++;
+  }
+  if (h.main >= h.code) fail(`main is code label ${h.main}, not one of the ${h.code}`);
 
-  const code = new Map<number, CodeLabel>();
-  // Blocks of compiled code repeat the same types; each distinct text is parsed once. Types are immutable values,
-  // and the checker gives each block fresh binders, so labels may share one.
-  const parsed = new Map<string, CodeTy>();
-  const table: CodeTy[] = [];
-  for (const [i, it] of ctypeItems.entries()) {
-    try {
-      table.push(parseCode(it.body, env));
-    } catch (e) {
-      if (e instanceof TypeSyntaxError) throw new AnnotationError(`ctype ${i}: ${e.message} (column ${e.col + 1})`, it.line);
-      throw e;
-    }
-  }
-  for (const it of codeItems) {
-    if (code.has(it.addr)) throw new AnnotationError(`two code labels at 0x${it.addr.toString(16)}`, it.line);
-    try {
-      let ty: CodeTy | undefined;
-      if (it.body.charCodeAt(0) === 64 /* @ */) {
-        const n = ctypeIndex(it.body, 1, it.body.length);
-        ty = n >= 0 ? table[n] : undefined;
-        if (!ty) throw new AnnotationError(`type of ${it.name}: '${it.body}' is not in the ctype table`, it.line);
-      } else {
-        ty = parsed.get(it.body);
-        if (!ty) parsed.set(it.body, (ty = parseCode(it.body, env)));
+  // ---- explicit instantiations, sorted by address; their variables are checked against the block at use ----
+  const inst = new Map<number, Inst>();
+  let prev = -1;
+  for (let k = 0; k < h.inst; k++) {
+    const rec = o.inst + 12 * k;
+    const addr = u32(rec), first = u32(rec + 4), count = u32(rec + 8);
+    const what = `instantiation ${k}`;
+    if (addr <= prev) fail(`${what}: address 0x${addr.toString(16)} is not above the previous one's`);
+    prev = addr;
+    range(first, count, what);
+    const args: Arg[] = new Array(count);
+    let scope = 0;
+    for (let x = 0; x < count; x++) {
+      const n = list(first + x);
+      if (n >= nNodes) fail(`${what}: node ${n} is not in the pool of ${nNodes}`);
+      args[x] = nodes[n];
+      const c = need[n];
+      if (c !== 0 && c !== scope) {
+        if (scope !== 0) fail(`${what}: its arguments use variables of two scopes`);
+        scope = c;
       }
-      code.set(it.addr, { name: it.name, addr: it.addr, ty });
-    } catch (e) {
-      if (e instanceof TypeSyntaxError) throw new AnnotationError(`type of ${it.name}: ${e.message} (column ${e.col + 1})`, it.line);
-      throw e;
     }
+    inst.set(addr, { args, scope });
   }
-  const data = new Map<number, DataLabel>();
-  for (const it of dataItems) {
-    if (data.has(it.addr) || code.has(it.addr)) throw new AnnotationError(`two labels at 0x${it.addr.toString(16)}`, it.line);
-    try {
-      data.set(it.addr, { name: it.name, addr: it.addr, ty: parseTy(it.body, env) });
-    } catch (e) {
-      if (e instanceof TypeSyntaxError) throw new AnnotationError(`type of ${it.name}: ${e.message} (column ${e.col + 1})`, it.line);
-      throw e;
-    }
-  }
-  return { main, defs, code, data, inst };
+  return { main: code.table.name(h.main), mainIndex: h.main, defs, code: code.table, codeScopes, data: data.table, inst };
 }
+
+// ---------------------------------------------------------------------------------------------------------------
+// The text form, for display (taldump, talas --annotations): one entry per line, types in the syntax of §3.
+
+export function annotationsText(a: Annotations): string {
+  const hexAddr = (n: number) => `0x${n.toString(16).padStart(8, '0')}`;
+  const out: string[] = [`${ANNOTATION_MAGIC} ${ANNOTATION_VERSION}`, `main ${a.main}`];
+  for (const d of a.defs.values()) out.push(`type ${typeDefHead(d)} = ${showTy(d.body)}`);
+  for (let i = 0; i < a.code.size; i++) out.push(`code ${hexAddr(a.code.addrs[i])} ${a.code.name(i)} : ${showCode(a.code.types[i])}`);
+  for (let i = 0; i < a.data.size; i++) out.push(`data ${hexAddr(a.data.addrs[i])} ${a.data.name(i)} : ${showTy(a.data.types[i])}`);
+  for (const [addr, it] of a.inst) out.push(`inst ${hexAddr(addr)} : ${instText(it)}`);
+  return out.join('\n') + '\n';
+}
+
+export function typeDefHead(d: TypeDef): string {
+  return d.params.length ? `${d.name}<${d.params.map(b => (b.kind === 'stack' ? `${b.name}:stack` : b.name)).join(', ')}>` : d.name;
+}
+
+export function instText(it: Inst): string {
+  return it.args.map(showArg).join(', ');
+}
+
+export { isName };

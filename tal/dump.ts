@@ -1,5 +1,6 @@
 // The disassembler behind taldump: code with each block's type above it, the data objects and the import table.
 
+import { instText, typeDefHead } from './annotations.ts';
 import { findSection, hex, readLoaded } from './elf.ts';
 import { importSig } from './interface.ts';
 import { showCode, showTy } from './types.ts';
@@ -29,7 +30,7 @@ function disassemble(p: Program, code: Uint8Array, addr: number, withTypes: bool
       lines.push(`${label.name}:    # ${showCode(label.ty)}`);
     }
     const inst = withTypes ? p.ann.inst.get(a) : undefined;
-    if (inst) lines.push(`    # instantiated with ${inst.text}`);
+    if (inst) lines.push(`    # instantiated with ${instText(inst)}`);
     const d = decode(code, off, a);
     const len = Math.max(1, Math.min(d.length, code.length - off));
     let text: string;
@@ -55,10 +56,7 @@ export function dumpProgram(p: Program, opts: { runtime?: boolean } = {}): strin
   out.push(`entry label: ${p.ann.main}`);
   if (p.ann.defs.size) {
     out.push('', 'types:');
-    for (const d of p.ann.defs.values()) {
-      const params = d.params.length ? `<${d.params.map(b => (b.kind === 'stack' ? `${b.name}:stack` : b.name)).join(', ')}>` : '';
-      out.push(`  ${d.name}${params} = ${showTy(d.body)}`);
-    }
+    for (const d of p.ann.defs.values()) out.push(`  ${typeDefHead(d)} = ${showTy(d.body)}`);
   }
   out.push('', 'imports:');
   for (const i of p.imports) {

@@ -216,6 +216,21 @@ class Parser {
     }
   }
 
+  /** A word or a stack type, told apart by its shape: nil, a stack variable, or a word type followed by '::'. */
+  arg(env: TypeEnv): Arg {
+    const t = this.peek();
+    if (t === 'nil' || (t !== undefined && env.scope.get(t)?.kind === 'stack')) return this.stk(env);
+    this.enter();
+    try {
+      const head = this.ty(env);
+      if (this.peek() !== '::') return head;
+      this.next();
+      return cons(head, this.stk(env));
+    } finally {
+      this.depth--;
+    }
+  }
+
   binders(): Binder[] {
     const out: Binder[] = [];
     const seen = new Set<string>();
@@ -312,6 +327,18 @@ export function parseArgs(src: string, kinds: readonly ('word' | 'stack')[], env
       if (i > 0) p.expect(',');
       out.push(k === 'stack' ? p.stk(env) : p.ty(env));
     });
+    return out;
+  });
+}
+
+/** A comma-separated list of word or stack types (an instantiation, written before the kinds it fills are known). */
+export function parseArgList(src: string, env: TypeEnv): Arg[] {
+  return run(src, p => {
+    const out: Arg[] = [p.arg(env)];
+    while (p.peek() === ',') {
+      p.next();
+      out.push(p.arg(env));
+    }
     return out;
   });
 }

@@ -1,15 +1,17 @@
 // talas: TAL assembly (GNU-style Intel syntax plus .tal_ directives) to a static i386 ELF executable.
 // Not trusted: whatever it writes, the checker verifies. Data flows one way: lines → items → layout → bytes → ELF.
 
-import { ANNOTATION_MAGIC } from '../annotations.ts';
+import { annotationsText, readAnnotations } from '../annotations.ts';
 import { OutSection, OutSymbol, PAGE_SIZE, PF_R, PF_W, PF_X, SHF_ALLOC, SHF_EXECINSTR, SHF_WRITE, SHT_NOBITS, SHT_PROGBITS, writeElf } from '../elf.ts';
 import { importSig } from '../interface.ts';
-import { parseCode, parseTy, parseTypeDefs, TypeSyntaxError } from '../typeparse.ts';
+import { type Arg, type CodeTy, type Ty } from '../types.ts';
+import { parseArgList, parseCode, parseTy, parseTypeDefs, TypeSyntaxError } from '../typeparse.ts';
 import { type AsmOperand } from '../x86/insn.ts';
 import { encode, branchLengths, EncodeError } from '../x86/encode.ts';
 import { type ParsedInsn, parseInstruction, resolveOperands, AsmSyntaxError } from '../x86/parse.ts';
 import { IMPORTS_SECTION, RUNTIME_DATA_SECTION, RUNTIME_SECTION, TYPES_SECTION } from '../check/program.ts';
 import { runtimeSource } from './runtime.ts';
+import { type LabelIn, writeAnnotations } from './types-writer.ts';
 
 export const LOAD_BASE = 0x08048000;
 const HEADERS_SIZE = 52 + 3 * 32;
@@ -347,7 +349,7 @@ function itemSize(it: Item, addr: number): number {
 
 export interface AssembleOutput {
   elf: Uint8Array;
-  /** The .tal.types text, for inspection. */
+  /** The text form of .tal.types, for inspection (the section itself is binary). */
   annotations: string;
 }
 
@@ -472,50 +474,53 @@ export function assemble(text: string, file = '<input>'): AssembleOutput {
     contents.set(s, out);
   }
 
-  // Annotations.
-  const annLines: string[] = [ANNOTATION_MAGIC, `main ${mainName}`];
+  // Annotations: the types parsed here (a type's text is parsed once, so labels with the same text share one type and
+  // the writer stores it once), written in the binary form of docs/tal.md §5; `annotations` is its text form, decoded
+  // from the very bytes written.
   const defs = parseTypeDefs(src.types.map(t => ({ head: t.head, body: t.body })), (i, e) => {
     const p = src.types[i].pos;
     errors.push(new AsmError(p.file, p.line, p.col, `in .tal_type: ${e.message}`));
   });
-  for (const t of src.types) annLines.push(`type ${t.head} = ${t.body}`);
   const env = { defs, scope: new Map() };
-  // Code types used by more than one label go into a table (`ctype N : TYPE`) that labels cite as `@N`: compiled
-  // code repeats block types, and the checker then reads and parses each of them once.
-  const uses = new Map<string, number>();
-  for (const [name, lt] of src.labelTypes) if (defined.get(name)?.section === '.text') uses.set(lt.text, (uses.get(lt.text) ?? 0) + 1);
-  const table = new Map<string, number>();
-  for (const [text, n] of uses) {
-    if (n < 2) continue;
-    table.set(text, table.size);
-    annLines.push(`ctype ${table.size - 1} : ${text}`);
-  }
-  const checked = new Set<string>();
+  const parsedCode = new Map<string, CodeTy>();
+  const codeLabels: LabelIn<CodeTy>[] = [];
+  const dataLabels: LabelIn<Ty>[] = [];
   for (const [name, lt] of src.labelTypes) {
     const d = defined.get(name);
     const fail = (msg: string, col = lt.pos.col) => errors.push(new AsmError(lt.pos.file, lt.pos.line, col, msg));
     if (!d) { fail(`.tal_label for '${name}', which is not defined`); continue; }
     const addr = layout.symbols.get(name)!.addr;
-    const hexAddr = `0x${addr.toString(16).padStart(8, '0')}`;
     try {
       if (d.section === '.text') {
-        if (!checked.has(lt.text)) { parseCode(lt.text, env); checked.add(lt.text); }
-        const ref = table.get(lt.text);
-        annLines.push(`code ${hexAddr} ${name} : ${ref === undefined ? lt.text : '@' + ref}`);
+        let ty = parsedCode.get(lt.text);
+        if (!ty) parsedCode.set(lt.text, (ty = parseCode(lt.text, env)));
+        codeLabels.push({ name, addr, ty });
       } else if (d.section === '.tal.rt') {
         fail('runtime labels have no type');
       } else {
-        parseTy(lt.text, env);
-        annLines.push(`data ${hexAddr} ${name} : ${lt.text}`);
+        dataLabels.push({ name, addr, ty: parseTy(lt.text, env) });
       }
     } catch (e) {
       if (e instanceof TypeSyntaxError) fail(e.message, lt.pos.col + e.col);
       else throw e;
     }
   }
-  for (const i of insts) annLines.push(`inst 0x${i.addr.toString(16).padStart(8, '0')} : ${i.text}`);
+  // An instantiation may name the type variables of the block it is in: the last code label at or before it.
+  codeLabels.sort((a, b) => a.addr - b.addr);
+  const instArgs: { addr: number; args: Arg[] }[] = [];
+  let block = -1;
+  for (const i of insts) {
+    while (block + 1 < codeLabels.length && codeLabels[block + 1].addr <= i.addr) block++;
+    const vars = block < 0 ? [] : codeLabels[block].ty.vars;
+    try {
+      instArgs.push({ addr: i.addr, args: parseArgList(i.text, { defs, scope: new Map(vars.map(b => [b.name, b])) }) });
+    } catch (e) {
+      if (e instanceof TypeSyntaxError) errors.push(new AsmError(i.pos.file, i.pos.line, i.pos.col + e.col, `in .tal_inst: ${e.message}`));
+      else throw e;
+    }
+  }
   if (errors.length) throw new AsmErrors(sortErrors(errors));
-  const annotations = annLines.join('\n') + '\n';
+  const typesSection = writeAnnotations({ main: mainName, defs: [...defs.values()], code: codeLabels, data: dataLabels, inst: instArgs });
 
   // The import table: count, slots (bound to the runtime stubs), names.
   const imp: number[] = [];
@@ -535,7 +540,7 @@ export function assemble(text: string, file = '<input>'): AssembleOutput {
     sec('.data', '.data', SHF_ALLOC | SHF_WRITE),
     sec('.bss', '.bss', SHF_ALLOC | SHF_WRITE, SHT_NOBITS),
     sec(RUNTIME_DATA_SECTION, '.tal.rtbss', SHF_ALLOC | SHF_WRITE, SHT_NOBITS),
-    { name: TYPES_SECTION, type: SHT_PROGBITS, flags: 0, addr: 0, data: new TextEncoder().encode(annotations), align: 1 },
+    { name: TYPES_SECTION, type: SHT_PROGBITS, flags: 0, addr: 0, data: typesSection, align: 4 },
   ];
   const sectionIndex: Record<string, number> = { '.text': 0, '.tal.rt': 1, '.rodata': 2, imports: 3, '.data': 4, '.bss': 5, '.tal.rtbss': 6 };
   const symbols: OutSymbol[] = [];
@@ -548,7 +553,7 @@ export function assemble(text: string, file = '<input>'): AssembleOutput {
     { flags: PF_R, sections: [2, 3] },
     { flags: PF_R | PF_W, sections: [4, 5, 6] },
   ], symbols);
-  return { elf, annotations };
+  return { elf, annotations: annotationsText(readAnnotations(typesSection)) };
 }
 
 function instructionSize(mnemonic: string, ops: AsmOperand[], short: boolean): number {

@@ -12,11 +12,10 @@
 // unit per instruction, per type node built or compared, per stack cell stepped over. A file that needs more is
 // refused as too-complex; none is checked for longer.
 
-import { type DataLabel, type CodeLabel } from '../annotations.ts';
+import { type DataLabel, type Inst, type LabelTable } from '../annotations.ts';
 import { type ElfSection, hex, PF_W, SHF_ALLOC, segmentFor, readLoaded } from '../elf.ts';
 import { type ImportSig, importSig } from '../interface.ts';
-import { type Arg, type Binder, type CodeTy, type Field, type Stk, type Ty, type TypeDefs, INT, TOP, NIL, cons, isStk, meter, newBinder, sing, showCode, showRegs, showStk, showTy, spend, stackAt, stackDrop, stkDepth, substCode, substTy, TooComplex, whnf } from '../types.ts';
-import { parseArgs, TypeSyntaxError } from '../typeparse.ts';
+import { type Arg, type Binder, type CodeTy, type Field, type Stk, type Ty, type TypeDefs, INT, TOP, NIL, cons, isStk, meter, newBinder, sing, showCode, showRegs, showStk, showTy, spend, stackAt, stackDrop, stkDepth, substCode, substStk, substTy, TooComplex, whnf } from '../types.ts';
 import { decode } from '../x86/decode.ts';
 import { formatInsn } from '../x86/format.ts';
 import { type Insn, type MemOperand, type Operand, EAX, ECX, EDX, ESP, NO_REG, isRefusal, REG32_NAMES } from '../x86/insn.ts';
@@ -233,12 +232,14 @@ interface DataObject { readonly label: DataLabel; readonly size: number }
 
 // ---------------------------------------------------------------------------------------------------------------
 
+/** Where control goes: a code label (its index in the table) or something named in messages (a register, …). */
+type Target = number | string;
+
 class Checker {
   private readonly defs: TypeDefs;
-  private readonly codeLabels: Map<number, CodeLabel>;
-  /** The code labels by offset in .text (index + 1 into labelList; 0: none), filled once the labels are checked. */
+  private readonly codeLabels: LabelTable<CodeTy>;
+  /** The code labels by offset in .text (index + 1 into codeLabels; 0: none), filled once the labels are checked. */
   private labelIndex = new Int32Array(0);
-  private readonly labelList: CodeLabel[] = [];
   private readonly dataObjects: DataObject[] = []; // sorted by address
   private readonly dataByAddr = new Map<number, DataObject>();
   private runtimeSections: { secs: ElfSection[]; reach: ElfSection[] } | undefined;
@@ -248,11 +249,13 @@ class Checker {
 
   // Position, for messages.
   curAddr = 0;
-  curLabel: string | undefined;
-  /** The current block's type variables (rigid inside it) by name: an instantiation may name them. */
-  blockVars: ReadonlyMap<string, Binder> = new Map<string, Binder>();
-  /** Each block type's fresh copy, and its variables by name. */
-  private readonly blockEntry = new Map<CodeTy, { ty: CodeTy; vars: ReadonlyMap<string, Binder> }>();
+  /** The current block's label (index into codeLabels), -1 before the first. */
+  curLabel = -1;
+  /** The current block's type, and its fresh copy (an instantiation in the block names the type's own binders). */
+  private blockTy: CodeTy | undefined;
+  private blockFresh: CodeTy | undefined;
+  /** Each block type's fresh copy. */
+  private readonly blockEntry = new Map<CodeTy, CodeTy>();
   /** The instruction being checked (formatted only if it is refused), or the text of a refused encoding. */
   curInsn: Insn | string | undefined;
   instructions = 0;
@@ -263,12 +266,16 @@ class Checker {
     this.textEnd = p.textAddr + p.text.length;
   }
 
-  /** The code label at an address, if any (a typed-array lookup: the pass asks this at every jump and block). */
-  codeLabelAt(addr: number): CodeLabel | undefined {
+  /** The index of the code label at an address, or -1 (a typed-array lookup: the pass asks at every jump and block). */
+  codeLabelAt(addr: number): number {
     const off = addr - this.p.textAddr;
-    if (off < 0 || off >= this.labelIndex.length) return undefined;
-    const i = this.labelIndex[off];
-    return i === 0 ? undefined : this.labelList[i - 1];
+    if (off < 0 || off >= this.labelIndex.length) return -1;
+    return this.labelIndex[off] - 1;
+  }
+
+  /** A target's name, for messages. */
+  targetName(t: Target): string {
+    return typeof t === 'number' ? this.codeLabels.name(t) : t;
   }
 
   labelType(addr: number): Ty | undefined {
@@ -277,9 +284,9 @@ class Checker {
     // its address must not share them. Otherwise comparing S(L) with a code type while jumping to L renames that
     // code type's binders onto L's pattern variables (Matcher.eqCode), which then bind instead of being compared, and
     // S(L) passes for a code type it does not have (test/negative/jump-type-label-binders.tal).
-    if (c) return { k: 'code', code: freshen(c.ty) };
-    const d = this.p.ann.data.get(addr);
-    return d?.ty;
+    if (c >= 0) return { k: 'code', code: freshen(this.codeLabels.types[c]) };
+    const d = this.p.ann.data.indexOf(addr);
+    return d < 0 ? undefined : this.p.ann.data.types[d];
   }
 
   matcher(patterns: readonly Binder[] = []): Matcher {
@@ -288,6 +295,10 @@ class Checker {
 
   whnf(t: Ty): Ty {
     return whnf(t, this.defs);
+  }
+
+  curLabelName(): string | undefined {
+    return this.curLabel < 0 ? undefined : this.codeLabels.name(this.curLabel);
   }
 
   // ---- whole-program checks before the pass ----
@@ -302,25 +313,23 @@ class Checker {
 
   checkLabels(): void {
     const { ann, textAddr } = this.p;
-    // One pass: every label inside .text, indexed by its offset; the main label found on the way.
-    this.labelIndex = new Int32Array(this.p.text.length);
-    let main: CodeLabel | undefined;
-    for (const l of this.codeLabels.values()) {
-      if (l.addr < textAddr || l.addr >= this.textEnd) refuse('annotation', `code label '${l.name}' at 0x${hex(l.addr)} is outside ${'.text'} (0x${hex(textAddr)}..0x${hex(this.textEnd)})`);
-      this.labelList.push(l);
-      this.labelIndex[l.addr - textAddr] = this.labelList.length;
-      if (l.name === ann.main && !main) main = l;
+    // One pass: every label inside .text, indexed by its offset.
+    const index = (this.labelIndex = new Int32Array(this.p.text.length));
+    const addrs = this.codeLabels.addrs;
+    for (let i = 0; i < addrs.length; i++) {
+      const a = addrs[i];
+      if (a < textAddr || a >= this.textEnd) refuse('annotation', `code label '${this.codeLabels.name(i)}' at 0x${hex(a)} is outside ${'.text'} (0x${hex(textAddr)}..0x${hex(this.textEnd)})`);
+      index[a - textAddr] = i + 1;
     }
-    if (!main) refuse('annotation', `the main label '${ann.main}' is not an annotated code label`);
-    const t = main.ty;
+    const t = this.codeLabels.types[ann.mainIndex];
     if (!(t.vars.length === 1 && t.vars[0].kind === 'stack' && t.regs.every(r => r === null) && t.stack.k === 'svar' && t.stack.b === t.vars[0]))
-      refuse('annotation', `main label '${main.name}' must have the entry type code[r:stack]{esp: r}`, 'code[r:stack]{esp: r}', showCode(t));
-    if (!this.codeLabels.has(textAddr)) refuse('no-label', `.text starts at 0x${hex(textAddr)} without a label: that code has no type`);
+      refuse('annotation', `main label '${ann.main}' must have the entry type code[r:stack]{esp: r}`, 'code[r:stack]{esp: r}', showCode(t));
+    if (index[0] === 0) refuse('no-label', `.text starts at 0x${hex(textAddr)} without a label: that code has no type`);
   }
 
   checkData(): void {
-    const labels = [...this.p.ann.data.values()].sort((a, b) => a.addr - b.addr);
-    for (const l of labels) {
+    // The data labels are sorted by address (the reader checks).
+    for (const l of this.p.ann.data.values()) {
       const obj = { label: l, size: this.checkDataObject(l) };
       this.dataObjects.push(obj);
       this.dataByAddr.set(l.addr, obj);
@@ -444,21 +453,19 @@ class Checker {
       this.curAddr = addr;
       this.curInsn = undefined;
       if (index[off] !== 0) {
-        const label = this.labelList[index[off] - 1];
-        if (st) this.jumpTo(st, label, 'fallthrough-type', false);
-        this.curLabel = label.name;
+        const label = index[off] - 1;
+        const ty = this.codeLabels.types[label];
+        if (st) this.jumpTo(st, ty, label, 'fallthrough-type', false);
+        this.curLabel = label;
         // The block's type variables are rigid inside it; fresh binders keep them distinct from the label's own
         // binders, which are the pattern variables of any jump or call back to this label (or to another label
-        // that shares the same parsed type). Blocks of one type share one fresh copy: no state of one block ever
+        // that shares the same type). Blocks of one type share one fresh copy: no state of one block ever
         // reaches another except through a jump, which compares it with the target's own binders as patterns.
-        let entry = this.blockEntry.get(label.ty);
-        if (!entry) {
-          const fresh = freshen(label.ty);
-          entry = { ty: fresh, vars: new Map(fresh.vars.map(b => [b.name, b])) };
-          this.blockEntry.set(label.ty, entry);
-        }
-        this.blockVars = entry.vars;
-        st = State.fromCode(entry.ty);
+        let fresh = this.blockEntry.get(ty);
+        if (!fresh) this.blockEntry.set(ty, (fresh = freshen(ty)));
+        this.blockTy = ty;
+        this.blockFresh = fresh;
+        st = State.fromCode(fresh);
       } else if (!st) {
         refuse('no-label', `code at 0x${hex(addr)} follows an instruction that does not fall through, and has no label: it has no type`);
       }
@@ -471,10 +478,7 @@ class Checker {
       this.curInsn = d;
       for (let k = 1; k < d.length; k++) {
         const inside = off + k < index.length ? index[off + k] : 0;
-        if (inside !== 0) {
-          const l = this.labelList[inside - 1];
-          refuse('bad-label', `label '${l.name}' at 0x${hex(l.addr)} is inside this instruction`);
-        }
+        if (inside !== 0) refuse('bad-label', `label '${this.codeLabels.name(inside - 1)}' at 0x${hex(this.codeLabels.addrs[inside - 1])} is inside this instruction`);
       }
       this.instructions++;
       spend(1);
@@ -484,7 +488,7 @@ class Checker {
     this.curInsn = undefined;
     if (st) refuse('fall-off-end', 'the last instruction falls through past the end of the code');
     return {
-      blocks: this.labelList.length,
+      blocks: this.codeLabels.size,
       instructions: this.instructions,
       codeBytes: text.length,
       imports: this.p.imports.map(i => i.name),
@@ -494,45 +498,63 @@ class Checker {
 
   // ---- control flow ----
 
-  private codeTargetOf(target: number, what: string): CodeLabel {
+  private codeTargetOf(target: number, what: string): number {
     const l = this.codeLabelAt(target);
-    if (!l) {
+    if (l < 0) {
       const inText = target >= this.p.textAddr && target < this.textEnd;
       refuse('bad-target', `${what} target 0x${hex(target)} is ${inText ? 'not a labelled block (it may be inside an instruction or a block)' : 'outside the code'}`);
     }
     return l;
   }
 
+  /**
+   * The explicit instantiation at the current instruction, if any, for binders of these kinds: its arguments, with
+   * the current block's own variables (which they may name) replaced by the block's fresh, rigid copies.
+   */
+  private instArgs(kinds: readonly ('word' | 'stack')[]): Arg[] | undefined {
+    const inst: Inst | undefined = this.p.ann.inst.get(this.curAddr);
+    if (!inst) return undefined;
+    const where = `the instantiation at 0x${hex(this.curAddr)}`;
+    if (inst.args.length !== kinds.length) refuse('annotation', `${where} gives ${inst.args.length} arguments for ${kinds.length} variables`);
+    inst.args.forEach((a, i) => {
+      if (isStk(a) !== (kinds[i] === 'stack')) refuse('annotation', `${where}: argument ${i + 1} is not a ${kinds[i]} type`);
+    });
+    if (inst.scope === 0) return inst.args.slice();
+    const own = this.blockTy, fresh = this.blockFresh;
+    if (!own || !fresh || inst.scope !== this.p.ann.codeScopes[this.curLabel]) refuse('annotation', `${where} uses type variables that are not its block's`);
+    const m = new Map<Binder, Arg>();
+    own.vars.forEach((b, i) => m.set(b, b.kind === 'stack' ? { k: 'svar', b: fresh.vars[i] } : { k: 'var', b: fresh.vars[i] }));
+    return inst.args.map(a => (isStk(a) ? substStk(a, m) : substTy(a, m)));
+  }
+
   private explicitInst(vars: readonly Binder[], m: Matcher): boolean {
-    const inst = this.p.ann.inst.get(this.curAddr);
-    if (!inst) return false;
-    let args: Arg[];
-    try {
-      args = parseArgs(inst.text, vars.map(v => v.kind), { defs: this.defs, scope: this.blockVars });
-    } catch (e) {
-      if (e instanceof TypeSyntaxError) refuse('annotation', `.tal.types line ${inst.line}: instantiation: ${e.message}`);
-      throw e;
-    }
+    const args = this.instArgs(vars.map(v => v.kind));
+    if (!args) return false;
     vars.forEach((v, i) => m.bindings.set(v, args[i]));
     return true;
   }
 
+  /** What a control transfer is, for messages. */
+  private transfer(cls: CheckErrorClass, target: Target): string {
+    const name = this.targetName(target);
+    return cls === 'fallthrough-type' ? `falling through into '${name}'` : cls === 'call-type' ? `call to '${name}'` : `jump to '${name}'`;
+  }
+
   /** Check that the state satisfies the precondition of a code type (instantiating its variables). */
-  private checkPre(st: State, c: CodeTy, cls: CheckErrorClass, what: string, m: Matcher): void {
+  private checkPre(st: State, c: CodeTy, cls: CheckErrorClass, target: Target, m: Matcher): void {
     for (let r = 0; r < 8; r++) {
       const want = c.regs[r];
       if (r === ESP || !want) continue;
-      if (!m.sub(st.regs[r], want)) refuse(cls, `${what}: ${REG32_NAMES[r]} has the wrong type`, `${REG32_NAMES[r]}: ${showTy(substTy(want, m.bindings))}`, `${REG32_NAMES[r]}: ${showTy(st.regs[r])}`);
+      if (!m.sub(st.regs[r], want)) refuse(cls, `${this.transfer(cls, target)}: ${REG32_NAMES[r]} has the wrong type`, `${REG32_NAMES[r]}: ${showTy(substTy(want, m.bindings))}`, `${REG32_NAMES[r]}: ${showTy(st.regs[r])}`);
     }
-    if (!m.subStk(st.stack, c.stack)) refuse(cls, `${what}: the stack has the wrong type`, `esp: ${showStk(c.stack)}`, `esp: ${showStk(st.stack)}`);
+    if (!m.subStk(st.stack, c.stack)) refuse(cls, `${this.transfer(cls, target)}: the stack has the wrong type`, `esp: ${showStk(c.stack)}`, `esp: ${showStk(st.stack)}`);
   }
 
-  private jumpTo(st: State, label: CodeLabel | { name: string; ty: CodeTy }, cls: CheckErrorClass, explicit: boolean | undefined): void {
-    const what = cls === 'fallthrough-type' ? `falling through into '${label.name}'` : `jump to '${label.name}'`;
-    if (st.untouched !== 0) refuse('stack-probe', `${what}: esp is ${st.untouched} bytes below the last stack access; touch the new stack space (e.g. with a store to [esp]) first`);
-    const m = this.matcher(label.ty.vars);
-    if (explicit !== false) this.explicitInst(label.ty.vars, m);
-    this.checkPre(st, label.ty, cls, what, m);
+  private jumpTo(st: State, ty: CodeTy, target: Target, cls: CheckErrorClass, explicit: boolean | undefined): void {
+    if (st.untouched !== 0) refuse('stack-probe', `${this.transfer(cls, target)}: esp is ${st.untouched} bytes below the last stack access; touch the new stack space (e.g. with a store to [esp]) first`);
+    const m = this.matcher(ty.vars);
+    if (explicit !== false) this.explicitInst(ty.vars, m);
+    this.checkPre(st, ty, cls, target, m);
   }
 
   private typeOfTargetReg(st: State, r: number, what: string): CodeTy {
@@ -547,19 +569,20 @@ class Checker {
     return w.code;
   }
 
-  private call(st: State, callee: CodeTy, name: string): State {
+  private call(st: State, callee: CodeTy, target: Target): State {
+    const name = () => this.targetName(target);
     if (st.untouched + 4 > STACK_PROBE_LIMIT) refuse('stack-probe', `call pushes its return address ${st.untouched + 4} bytes below the last stack access (limit ${STACK_PROBE_LIMIT})`);
-    if (callee.stack.k !== 'cons') refuse('call-type', `'${name}' is not a function: its stack type has no return address on top`, 'code{…} :: …', showStk(callee.stack));
+    if (callee.stack.k !== 'cons') refuse('call-type', `'${name()}' is not a function: its stack type has no return address on top`, 'code{…} :: …', showStk(callee.stack));
     const ret = this.whnf(callee.stack.head);
-    if (ret.k !== 'code') refuse('call-type', `'${name}' is not a function: the top of its stack is not a return address`, 'code{…}', showTy(ret));
+    if (ret.k !== 'code') refuse('call-type', `'${name()}' is not a function: the top of its stack is not a return address`, 'code{…}', showTy(ret));
     const m = this.matcher(callee.vars);
     this.explicitInst(callee.vars, m);
     const pre: CodeTy = { vars: [], regs: callee.regs, stack: callee.stack.tail };
-    this.checkPre(st, pre, 'call-type', `call to '${name}'`, m);
+    this.checkPre(st, pre, 'call-type', target, m);
     const used = new Set<Binder>();
     freeIn(ret, new Set(callee.vars), used);
     const unbound = [...used].filter(b => !m.bindings.has(b));
-    if (unbound.length > 0) refuse('call-inst', `call to '${name}': cannot infer ${unbound.map(b => b.name).join(', ')} from the arguments; give them with .tal_inst`);
+    if (unbound.length > 0) refuse('call-inst', `call to '${name()}': cannot infer ${unbound.map(b => b.name).join(', ')} from the arguments; give them with .tal_inst`);
     return State.fromCode(freshen(substCode(ret.code, m.bindings)));
   }
 
@@ -569,15 +592,9 @@ class Checker {
     const m = this.matcher(sig.vars);
     let result: Ty | null;
     if (sig.spec.special === 'alloc') {
-      const inst = this.p.ann.inst.get(this.curAddr);
-      if (!inst) refuse('call-inst', `tal_alloc needs the type of the new tuple: give it with .tal_inst`);
-      let tt: Ty;
-      try {
-        [tt] = parseArgs(inst.text, ['word'], { defs: this.defs, scope: this.blockVars }) as Ty[];
-      } catch (e) {
-        if (e instanceof TypeSyntaxError) refuse('annotation', `.tal.types line ${inst.line}: instantiation: ${e.message}`);
-        throw e;
-      }
+      const args = this.instArgs(['word']);
+      if (!args) refuse('call-inst', `tal_alloc needs the type of the new tuple: give it with .tal_inst`);
+      const tt = args[0] as Ty;
       const w = this.whnf(tt);
       if (w.k !== 'tuple' || w.nullable) refuse('call-inst', `tal_alloc allocates tuples, not ${showTy(tt)}`);
       const size = st.slot(0);
@@ -681,10 +698,10 @@ class Checker {
   private pointerType(t: Ty, reg: number): Ty {
     if (t.k !== 'sing') return t;
     const a = t.n >>> 0;
-    if (this.codeLabelAt(a) || (a >= this.p.textAddr && a < this.textEnd)) refuse('code-access', `${REG32_NAMES[reg]} points into the code: code is neither read nor written`);
-    const d = this.p.ann.data.get(a);
-    if (!d) refuse('not-a-pointer', `${REG32_NAMES[reg]} holds the integer ${t.n}, not the address of a data object`, 'a pointer', showTy(t));
-    return d.ty;
+    if (this.codeLabelAt(a) >= 0 || (a >= this.p.textAddr && a < this.textEnd)) refuse('code-access', `${REG32_NAMES[reg]} points into the code: code is neither read nor written`);
+    const d = this.p.ann.data.indexOf(a);
+    if (d < 0) refuse('not-a-pointer', `${REG32_NAMES[reg]} holds the integer ${t.n}, not the address of a data object`, 'a pointer', showTy(t));
+    return this.p.ann.data.types[d];
   }
 
   private dataObjectAt(a: number): DataObject | undefined {
@@ -919,9 +936,10 @@ class Checker {
       case 'jmp': {
         const [t] = ops;
         if (t.kind === 'rel') {
-          this.jumpTo(st, this.codeTargetOf(t.target, 'jump'), 'jump-type', undefined);
+          const l = this.codeTargetOf(t.target, 'jump');
+          this.jumpTo(st, this.codeLabels.types[l], l, 'jump-type', undefined);
         } else if (t.kind === 'reg') {
-          this.jumpTo(st, { name: REG32_NAMES[t.reg], ty: this.typeOfTargetReg(st, t.reg, 'jump') }, 'jump-type', undefined);
+          this.jumpTo(st, this.typeOfTargetReg(st, t.reg, 'jump'), REG32_NAMES[t.reg], 'jump-type', undefined);
         } else {
           refuse('indirect-target', 'jumps through memory are not allowed; load the code pointer into a register');
         }
@@ -933,7 +951,7 @@ class Checker {
         const label = this.codeTargetOf(t.target, 'jump');
         const taken = st.clone();
         this.refine(taken, d.cc, true);
-        this.jumpTo(taken, label, 'jump-type', undefined);
+        this.jumpTo(taken, this.codeLabels.types[label], label, 'jump-type', undefined);
         this.refine(st, d.cc, false);
         return st;
       }
@@ -941,7 +959,7 @@ class Checker {
         const [t] = ops;
         if (t.kind === 'rel') {
           const l = this.codeTargetOf(t.target, 'call');
-          return this.call(st, l.ty, l.name);
+          return this.call(st, this.codeLabels.types[l], l);
         }
         if (t.kind === 'reg') return this.call(st, this.typeOfTargetReg(st, t.reg, 'call'), REG32_NAMES[t.reg]);
         if (t.kind === 'mem' && t.base === NO_REG && t.index === NO_REG) {
@@ -961,7 +979,7 @@ class Checker {
         const after = st.clone();
         after.stack = s.tail;
         after.untouched = 0;
-        this.jumpTo(after, { name: 'the return address', ty: w.code }, 'ret-type', false);
+        this.jumpTo(after, w.code, 'the return address', 'ret-type', false);
         return null;
       }
       default:
@@ -1122,7 +1140,7 @@ export function checkProgram(program: Program): CheckResult {
         error: {
           cls: e.cls,
           message: e.message,
-          ...(inCode ? { address: c.curAddr, fileOffset: program.textFileOffset + (c.curAddr - program.textAddr), label: c.curLabel, insn: typeof c.curInsn === 'string' ? c.curInsn : c.curInsn && formatInsn(c.curInsn) } : {}),
+          ...(inCode ? { address: c.curAddr, fileOffset: program.textFileOffset + (c.curAddr - program.textAddr), label: c.curLabelName(), insn: typeof c.curInsn === 'string' ? c.curInsn : c.curInsn && formatInsn(c.curInsn) } : {}),
           expected: e.expected,
           actual: e.actual,
         },
@@ -1141,7 +1159,7 @@ export function checkProgram(program: Program): CheckResult {
         error: {
           cls: 'too-complex',
           message: why,
-          ...(inCode ? { address: c.curAddr, fileOffset: program.textFileOffset + (c.curAddr - program.textAddr), label: c.curLabel } : {}),
+          ...(inCode ? { address: c.curAddr, fileOffset: program.textFileOffset + (c.curAddr - program.textAddr), label: c.curLabelName() } : {}),
         },
       };
     }

@@ -1,7 +1,7 @@
 // Reading a TAL executable into the pieces the checker, the disassembler and the kernel's loader need:
 // the ELF image, the code to verify, the annotations and the import table. Trusted (the checker uses it).
 
-import { type Annotations, AnnotationError, parseAnnotations } from '../annotations.ts';
+import { type Annotations, AnnotationError, readAnnotations } from '../annotations.ts';
 import { type ElfImage, type ElfSection, ElfError, findSection, hex, PF_W, PF_X, readElf, readLoaded, segmentFor, SHF_ALLOC, SHF_EXECINSTR } from '../elf.ts';
 
 export const TEXT_SECTION = '.text';
@@ -61,15 +61,9 @@ export function readProgram(bytes: Uint8Array): Program {
 
   const typesSec = requireSection(img, TYPES_SECTION);
   if (typesSec.flags & SHF_ALLOC) throw new ProgramError('annotation', `${TYPES_SECTION} must not be loaded`);
-  let typesText: string;
-  try {
-    typesText = new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(typesSec.offset, typesSec.offset + typesSec.size));
-  } catch {
-    throw new ProgramError('annotation', `${TYPES_SECTION} is not UTF-8 text`);
-  }
   let ann: Annotations;
   try {
-    ann = parseAnnotations(typesText);
+    ann = readAnnotations(bytes.subarray(typesSec.offset, typesSec.offset + typesSec.size));
   } catch (e) {
     if (e instanceof AnnotationError) throw new ProgramError('annotation', e.message);
     throw e;
