@@ -17,12 +17,14 @@
 // The break is grown before anything is written, and the fill goes a page at a time: no host memory in proportion
 // to a size the program asked for, so an impossible size ends the program (SIGABRT), not talrun.
 
+import { sendSignal } from './exit.ts';
 import type { KernelContext } from '../emulator/kfuncs.ts';
 import { InsnClass } from '../emulator/costs.ts';
 import {
   IMPORTS, HEAP_CHUNK, MAX_ALLOC_SIZE, MAX_ARRAY_LENGTH, OOM_MESSAGE, syscallArgs, type ImportSpec, type SysArg,
 } from '../tal/interface.ts';
-import { BLOCK, type Kernel, type SysResult } from './kernel.ts';
+import type { Kernel } from './kernel.ts';
+import { BLOCK, type SysResult } from './syscalls/types.ts';
 import type { Task } from './task.ts';
 import { EFAULT, EINVAL, ENAMETOOLONG } from './errno.ts';
 import { PATH_MAX } from './fs/fcntl.ts';
@@ -283,7 +285,7 @@ export function bindKernelInterface(k: Kernel): ReadonlyMap<string, number> {
         // As the runtime does: say so on stderr, then SIGABRT.
         const err = t.files.get(2);
         if (err) vfsWrite(err, Buffer.from(OOM_MESSAGE));
-        k.sendSignal(t, SIGABRT);
+        sendSignal(k, t, SIGABRT);
         return 0;
       }
     });

@@ -90,8 +90,6 @@ export class Task {
   kstackPages = 0;
   /** Wakes the task when it sleeps (set by the sleeper; cleared on wakeup). */
   wakeAt = Infinity;
-  /** Sleeping until the host provides something (console input): the kernel stops the machine if all do. */
-  waitingForHost = false;
   /** nanosleep's and poll's deadline across their restarts (simulated ns since boot), or -1. */
   sleepUntil = -1;
   /** Bytes a blocking socket write has sent before it slept (it continues from there when restarted). */

@@ -365,10 +365,12 @@ test('the console: fds 0-2 bound to input and to stdout and stderr hooks', t => 
   t.deepEqual(out, [[1, 'to stdout\n'], [2, 'to stderr\n']]);
   const b = new Uint8Array(4);
   t.is(vfsRead(stdin, b), -EAGAIN);
+  // f_op->poll: not readable, and the queue a reader would sleep on, woken when input arrives.
   let woke = false;
-  vfs.console.whenReadable(() => (woke = true));
+  t.is(stdin.fops.poll!(stdin, q => q.add(() => (woke = true))) & 1, 0);
   vfs.console.feed(bytes('abcdef'));
   t.true(woke);
+  t.is(stdin.fops.poll!(stdin, undefined) & 1, 1);
   t.is(vfsRead(stdin, b), 4);
   t.is(text(b), 'abcd');
   t.is(vfsRead(stdin, b), 2);

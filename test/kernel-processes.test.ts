@@ -161,7 +161,7 @@ test("an ended task's record is its own copy: a stale reference cannot read or w
   t.is(first.pid, 100);
   t.is(first.state, 3); // TASK_ZOMBIE, not the sleeper's state
   t.is(first.cred.uid, 0);
-  k.wake(first);
+  k.sched.wake(first);
   t.is(second.state, 2, 'the sleeper is not woken by a stale reference');
   t.is(k.run(1e8), 'done');
   t.is(k.exits.get(second.pid)?.status, 0);

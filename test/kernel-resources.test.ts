@@ -259,8 +259,7 @@ test('waiters: 3000 polls of an idle connection and the console (1 ms timeout ea
   const task = k.findTask(pid)!;
   const client = k.net.socketOf(task.files.get(4)!)!;
   for (const q of client.queues()) t.true(q.size <= 1, `a socket queue holds ${q.size}`);
-  const console = k.vfs.console as unknown as { waiters: unknown[] };
-  t.true(console.waiters.length <= 2, `the console holds ${console.waiters.length}`);
+  t.true(k.vfs.console.wq.size <= 1, `the console's queue holds ${k.vfs.console.wq.size}`);
 });
 
 /** talrun's peak resident memory (VmHWM) once it has printed `until`, in KiB; the process is then killed. */

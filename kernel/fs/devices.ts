@@ -2,6 +2,7 @@
 // which the VFS consults when a device file is opened, and the drivers: null (1:3), zero (1:5), full (1:7) and
 // the console (5:1, also 5:0 for /dev/tty), a hook the kernel binds to talrun's stdin, stdout and stderr.
 import { EAGAIN, ENOSPC } from '../errno.ts';
+import { WaitQueue, POLLIN, POLLOUT } from '../poll.ts';
 import type { FileOps, OpenFile, Pos } from './file.ts';
 import { makedev } from './stat.ts';
 
@@ -57,13 +58,14 @@ export interface ConsoleHooks {
 
 /**
  * The console: input that the kernel's owner feeds (talrun's stdin), output to its hooks. A read with nothing
- * buffered gives -EAGAIN until the input ends (then 0, end of file); a blocking reader waits with `whenReadable`
- * and reads again. A description whose `priv` is 2 writes to stream 2 (stderr), any other to stream 1.
+ * buffered gives -EAGAIN until the input ends (then 0, end of file); a blocking reader sleeps on the queue its
+ * poll method names and reads again. A description whose `priv` is 2 writes to stream 2 (stderr), any other to stream 1.
  */
 export class Console {
   private readonly input: Uint8Array[] = [];
   private ended = false;
-  private waiters: (() => void)[] = [];
+  /** Woken when input arrives or ends (fed by the host: talrun's stdin). */
+  readonly wq = new WaitQueue();
   readonly fops: FileOps;
 
   constructor(public hooks: ConsoleHooks = { write: () => {} }) {
@@ -71,6 +73,10 @@ export class Console {
       stream: true,
       writeChunk: 2048, // tty_write's chunk (drivers/tty/tty_io.c)
       read: (_file, buf) => this.read(buf),
+      poll: (_file, wait) => {
+        if (wait && !this.readable) wait(this.wq);
+        return (this.readable ? POLLIN : 0) | POLLOUT;
+      },
       write: (file, buf) => {
         this.hooks.write(file.priv === 2 ? 2 : 1, buf.slice());
         return buf.length;
@@ -95,17 +101,7 @@ export class Console {
     return this.input.length > 0 || this.ended;
   }
 
-  /** Calls `f` once, when a read would not give -EAGAIN (at once if it already would not). */
-  whenReadable(f: () => void): void {
-    if (this.readable) f();
-    else this.waiters.push(f);
-  }
-
-  private wake(): void {
-    const w = this.waiters;
-    this.waiters = [];
-    for (const f of w) f();
-  }
+  private wake(): void { this.wq.wake(); }
 
   private read(buf: Uint8Array): number {
     if (buf.length === 0) return 0;

@@ -2,6 +2,7 @@
 // An OpenFile is what file descriptor tables point to: dup'ed descriptors share one, with its offset and flags;
 // `refs` counts the descriptors, and the last fput releases it.
 import { EBADF, EFBIG, EINVAL, EISDIR, ENXIO, ESPIPE } from '../errno.ts';
+import type { PollWait } from '../poll.ts';
 import type { Dentry } from './dentry.ts';
 import { MAX_NON_LFS, O_APPEND, O_LARGEFILE, SEEK_CUR, SEEK_DATA, SEEK_END, SEEK_HOLE, SEEK_SET } from './fcntl.ts';
 import type { Inode } from './inode.ts';
@@ -41,6 +42,11 @@ export interface FileOps {
   /** The last reference is gone. */
   release?(file: OpenFile): void;
   ioctl?(file: OpenFile, cmd: number, arg: number): number;
+  /**
+   * f_op->poll: the POLL* mask the file would report now; to a caller that will sleep (`wait` given), also the wait
+   * queues woken when that may change. A file without it is always ready for reading and writing (a regular file).
+   */
+  poll?(file: OpenFile, wait: PollWait): number;
   /** FMODE_STREAM: the file has no position (lseek, pread and pwrite give ESPIPE). */
   stream?: boolean;
   /**

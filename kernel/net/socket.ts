@@ -18,12 +18,12 @@ import { OpenFile, type FileOps } from '../fs/file.ts';
 import { S_IFSOCK } from '../fs/stat.ts';
 import { O_RDWR } from '../fs/fcntl.ts';
 import { NO_WORK, type WorkMeter } from '../work.ts';
+import { WaitQueue, POLLIN, POLLOUT, POLLERR, POLLHUP, POLLRDHUP, type PollWait } from '../poll.ts';
 import {
   netLimits, RMEM_MAX, WMEM_MAX, SOCK_MIN_RCVBUF, SOCK_MIN_SNDBUF, TCP_RMEM_DEFAULT, TCP_WMEM_DEFAULT, type NetLimits,
 } from './limits.ts';
 
 export const AF_INET = 2, SOCK_STREAM = 1, SOCK_NONBLOCK = 0x800, SOCK_CLOEXEC = 0x80000, IPPROTO_TCP = 6;
-export const POLLIN = 1, POLLPRI = 2, POLLOUT = 4, POLLERR = 8, POLLHUP = 16, POLLNVAL = 32, POLLRDHUP = 0x2000;
 export const SHUT_RD = 0, SHUT_WR = 1, SHUT_RDWR = 2;
 export const INADDR_ANY = 0, INADDR_LOOPBACK = 0x7f000001;
 export const EPHEMERAL_LOW = 32768, EPHEMERAL_HIGH = 60999;
@@ -34,23 +34,6 @@ export const EPHEMERAL_LOW = 32768, EPHEMERAL_HIGH = 60999;
 const UNBOUNDED_STEP = 65536;
 /** The least host memory a queue's chunk takes: small writes are appended to the last chunk, not kept one by one. */
 const MIN_CHUNK = 4096;
-
-/**
- * Callbacks waiting for something to change (a wait_queue_head). Each is called once. A waiter added under a key
- * (a task) replaces that key's earlier one, so a queue holds at most one entry per sleeper however often it sleeps.
- */
-export class WaitQueue {
-  private waiters = new Map<unknown, () => void>();
-  add(f: () => void, key: unknown = f): void { this.waiters.set(key, f); }
-  /** How many wait. */
-  get size(): number { return this.waiters.size; }
-  wake(): void {
-    if (this.waiters.size === 0) return;
-    const w = this.waiters;
-    this.waiters = new Map();
-    for (const f of w.values()) f();
-  }
-}
 
 /**
  * The bytes all sockets' queues hold together (sk_memory_allocated against tcp_mem[2]). Beyond the limit nothing
@@ -430,6 +413,11 @@ class SockFs extends SuperBlock {
 
 const socketFops: FileOps = {
   stream: true,
+  poll: (file, wait: PollWait) => {
+    const sock = file.priv as Socket;
+    if (wait) for (const q of sock.queues()) wait(q);
+    return sock.poll();
+  },
   read: (file, buf) => {
     const r = (file.priv as Socket).read(buf.length);
     if (typeof r === 'number') return r;

@@ -3,7 +3,9 @@
 // when woken (kernel.ts); a blocking write that could only send part of its data sleeps with its progress kept in the
 // task.
 
-import { BLOCK, type Kernel, type Syscall, type SysResult } from '../kernel.ts';
+import { sendSignal } from '../exit.ts';
+import type { Kernel } from '../kernel.ts';
+import { BLOCK, type Syscall, type SysResult } from './types.ts';
 import type { Task } from '../task.ts';
 import type { UserMemory } from './usermem.ts';
 import {
@@ -11,9 +13,9 @@ import {
   EALREADY,
 } from '../errno.ts';
 import {
-  AF_INET, SOCK_STREAM, SOCK_NONBLOCK, SOCK_CLOEXEC, IPPROTO_TCP, POLLNVAL, POLLIN, POLLOUT, Socket,
-  decodeSockaddr, encodeSockaddr, type WaitQueue, type SockAddr,
+  AF_INET, SOCK_STREAM, SOCK_NONBLOCK, SOCK_CLOEXEC, IPPROTO_TCP, Socket, decodeSockaddr, encodeSockaddr, type SockAddr,
 } from '../net/socket.ts';
+import { POLLNVAL, POLLIN, POLLOUT, POLLERR, POLLHUP, type WaitQueue } from '../poll.ts';
 import type { OpenFile } from '../fs/file.ts';
 import { O_NONBLOCK } from '../fs/fcntl.ts';
 import { SIGPIPE } from '../signal.ts';
@@ -86,7 +88,7 @@ function connect(k: Kernel, t: Task, user: UserMemory, fd: number, addr: number,
   if (typeof s === 'number') return s;
   const r = k.net.connect(s.sock, s.addr);
   const waits = r === -EINPROGRESS || r === -EALREADY;
-  return waits && !nonblocking(s.file) ? k.sleepOn(t, [s.sock.wq]) : r;
+  return waits && !nonblocking(s.file) ? k.sched.sleepOn(t, [s.sock.wq]) : r;
 }
 
 function listen(k: Kernel, t: Task, _u: UserMemory, fd: number, backlog: number): number {
@@ -101,7 +103,7 @@ function accept4(k: Kernel, t: Task, user: UserMemory, fd: number, addr: number,
   if (typeof s === 'number') return s;
   if (!t.files.hasFree()) return -EMFILE;
   const c = k.net.accept(s.sock);
-  if (c === -EAGAIN) return nonblocking(s.file) ? -EAGAIN : k.sleepOn(t, s.sock.queues());
+  if (c === -EAGAIN) return nonblocking(s.file) ? -EAGAIN : k.sched.sleepOn(t, s.sock.queues());
   if (typeof c === 'number') return c;
   const file = k.net.newFile(c, (flags & SOCK_NONBLOCK) !== 0);
   const nfd = t.files.alloc(file, (flags & SOCK_CLOEXEC) !== 0);
@@ -177,14 +179,46 @@ function shutdown(k: Kernel, t: Task, _u: UserMemory, fd: number, how: number): 
 function sendto(k: Kernel, t: Task, user: UserMemory, fd: number, buf: number, len: number, flags: number): SysResult {
   const s = sockfd(t, k, fd);
   if (typeof s === 'number') return s;
-  return k.blockingWrite(t, user, s.file, buf, len, flags, SYS.sendto);
+  return sockWrite(k, t, user, s.file, buf, len, flags);
+}
+
+/**
+ * write(2) and sendto(2) on a socket (sock_sendmsg): a blocking socket sends everything, sleeping while the peer's
+ * queue is full (the bytes already sent are kept in the task across the restarts); EPIPE raises SIGPIPE unless
+ * MSG_NOSIGNAL.
+ */
+export function sockWrite(k: Kernel, t: Task, user: UserMemory, file: OpenFile, buf: number, count: number,
+  flags: number): SysResult {
+  const sock = k.net.socketOf(file)!;
+  const total = count >>> 0;
+  let sent = t.ioProgress;
+  while (sent < total) {
+    const n = Math.min(total - sent, 65536, Math.max(sock.peerSpace(), 1)); // copy no more than can be taken
+    const b = user.copyIn((buf + sent) | 0, n);
+    if (typeof b === 'number') { t.ioProgress = 0; return sent > 0 ? sent : b; }
+    const r = sock.write(b);
+    if (r === -EAGAIN) {
+      if (nonblocking(file, flags)) { t.ioProgress = 0; return sent > 0 ? sent : -EAGAIN; }
+      t.ioProgress = sent;
+      return k.sched.sleepOn(t, sock.queues());
+    }
+    if (r < 0) {
+      t.ioProgress = 0;
+      if (sent > 0) return sent;
+      if (r === -EPIPE && !(flags & MSG_NOSIGNAL)) sendSignal(k, t, SIGPIPE);
+      return r;
+    }
+    sent += r;
+  }
+  t.ioProgress = 0;
+  return sent;
 }
 
 function recvfrom(k: Kernel, t: Task, user: UserMemory, fd: number, buf: number, len: number, flags: number, addr: number, lenPtr: number): SysResult {
   const s = sockfd(t, k, fd);
   if (typeof s === 'number') return s;
   const r = s.sock.read(len >>> 0, (flags & MSG_PEEK) !== 0);
-  if (r === -EAGAIN) return nonblocking(s.file, flags) ? -EAGAIN : k.sleepOn(t, s.sock.queues());
+  if (r === -EAGAIN) return nonblocking(s.file, flags) ? -EAGAIN : k.sched.sleepOn(t, s.sock.queues());
   if (typeof r === 'number') return r;
   if (user.copyOut(buf, r) < 0) return -EFAULT;
   if (addr) {
@@ -212,11 +246,9 @@ function poll(k: Kernel, t: Task, user: UserMemory, fds: number, nfds: number, t
       const file = t.files.get(fd);
       if (!file) revents = POLLNVAL;
       else {
-        const sock = k.net.socketOf(file);
-        const mask = sock ? sock.poll() : k.pollFile(file);
-        revents = mask & (events | 0x18); // POLLERR and POLLHUP are always reported
-        if (sock) queues.push(...sock.queues());
-        else queues.push(...k.fileQueues(file));
+        // f_op->poll (a file without one, a regular file, is always ready), its queues gathered for the sleep.
+        const mask = file.fops.poll ? file.fops.poll(file, q => queues.push(q)) : POLLIN | POLLOUT;
+        revents = mask & (events | POLLERR | POLLHUP); // POLLERR and POLLHUP are always reported
       }
     }
     v.setUint16(8 * i + 6, revents, true);
@@ -229,7 +261,7 @@ function poll(k: Kernel, t: Task, user: UserMemory, fds: number, nfds: number, t
     return user.copyOut(fds, b) < 0 ? -EFAULT : ready;
   }
   if (timeout > 0 && deadline < 0) t.sleepUntil = k.uptimeNs + timeout * 1e6;
-  return k.sleepOn(t, queues, timeout > 0 ? t.sleepUntil : Infinity);
+  return k.sched.sleepOn(t, queues, timeout > 0 ? t.sleepUntil : Infinity);
 }
 
 function fcntl64(_k: Kernel, t: Task, _u: UserMemory, fd: number, cmd: number, arg: number): number {
@@ -260,8 +292,7 @@ function socketcall(k: Kernel, t: Task, user: UserMemory, call: number, args: nu
   if (call === 10) return recvfrom(k, t, user, a[0], a[1], a[2], a[3], 0, 0); // recv
   const nr = map[call];
   if (nr === undefined) return -EINVAL;
-  const fn = k.syscalls.get(nr)!;
-  return fn(k, t, user, ...a);
+  return NET_SYSCALLS.get(nr)!(k, t, user, ...a); // every target is a socket call of this file
 }
 
 export const NET_SYSCALLS: ReadonlyMap<number, Syscall> = new Map<number, Syscall>([
@@ -271,4 +302,4 @@ export const NET_SYSCALLS: ReadonlyMap<number, Syscall> = new Map<number, Syscal
   [SYS.poll, poll], [SYS.fcntl64, fcntl64], [SYS.socketcall, socketcall],
 ]);
 
-export { MSG_NOSIGNAL, SIGPIPE, POLLIN, POLLOUT, EPIPE, BLOCK };
+export { MSG_NOSIGNAL };

@@ -1,7 +1,9 @@
 // Process, identity and time system calls (kernel/exit.c, kernel/sys.c, kernel/signal.c, mm/mmap.c's brk,
 // kernel/time/): Linux i386 argument conventions, each `(kernel, task, user memory, ebx, ecx, edx, ...)`.
 
-import { BLOCK, type Kernel, type Syscall } from '../kernel.ts';
+import { doExit, sendSignal } from '../exit.ts';
+import type { Kernel } from '../kernel.ts';
+import { BLOCK, type Syscall } from './types.ts';
 import type { Task } from '../task.ts';
 import { T, TASK_INTERRUPTIBLE } from '../task.ts';
 import { EFAULT, EINVAL, EPERM, ESRCH } from '../errno.ts';
@@ -25,7 +27,7 @@ const CLOCK_MONOTONIC_RAW = 4, CLOCK_REALTIME_COARSE = 5, CLOCK_MONOTONIC_COARSE
 const NSEC_PER_SEC = 1e9;
 
 function exit(k: Kernel, t: Task, _u: unknown, code: number): number {
-  k.doExit(t, code & 0xff);
+  doExit(k, t, code & 0xff);
   return 0;
 }
 
@@ -123,7 +125,7 @@ function kill(k: Kernel, t: Task, _u: unknown, pid: number, sig: number): number
   }
   const allowed = targets.filter(x => mayKill(t, x));
   if (allowed.length === 0) return -EPERM;
-  for (const x of allowed) k.sendSignal(x, sig);
+  for (const x of allowed) sendSignal(k, x, sig);
   return 0;
 }
 
