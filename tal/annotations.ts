@@ -127,6 +127,11 @@ export interface Annotations {
   readonly data: LabelTable<Ty>;
   /** Explicit instantiations by instruction address. */
   readonly inst: ReadonlyMap<number, Inst>;
+  /**
+   * The composite types of the pool that mention no type variable free (every variable in them is bound inside):
+   * a ≤ a for any such a, with nothing to bind, so a comparison may answer at once (Matcher).
+   */
+  readonly closed: WeakSet<object>;
 }
 
 /** The byte offset of each table (and of the string bytes, 'bytes') for the given header counts, and the total size. */
@@ -263,6 +268,7 @@ export function readAnnotations(b: Uint8Array): Annotations {
   const need = new Uint32Array(nNodes);
   const depth = new Uint8Array(nNodes);
   const codeScope = new Map<CodeTy, number>();
+  const closed = new WeakSet<object>();
   let i = 0;
   let curNeed = 0, curDepth = 0;
   const where = () => `node ${i} (${TAG_NAMES[u32(o.node + 16 * i)] ?? '?'})`;
@@ -372,6 +378,7 @@ export function readAnnotations(b: Uint8Array): Annotations {
     }
     if (curDepth + 1 > MAX_TYPE_DEPTH) fail(`${where()}: types nest more than ${MAX_TYPE_DEPTH} deep`);
     nodes[i] = node!;
+    if (curNeed === 0 && tag !== Tag.Int && tag !== Tag.Top && tag !== Tag.Sing && tag !== Tag.Bytes && tag !== Tag.Nil) closed.add(node!);
     sort[i] = s;
     need[i] = curNeed;
     depth[i] = curDepth + 1;
@@ -455,7 +462,7 @@ export function readAnnotations(b: Uint8Array): Annotations {
     }
     inst.set(addr, { args, scope });
   }
-  return { main: code.table.name(h.main), mainIndex: h.main, defs, code: code.table, codeScopes, data: data.table, inst };
+  return { main: code.table.name(h.main), mainIndex: h.main, defs, code: code.table, codeScopes, data: data.table, inst, closed };
 }
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -67,8 +67,13 @@ export type TypeDefs = ReadonlyMap<string, TypeDef>;
 export const INT: Ty = { k: 'int' };
 export const TOP: Ty = { k: 'top' };
 export const NIL: Stk = { k: 'nil' };
+/** S(n) for small n, made once: types are immutable, and constants are most of the checker's allocations. */
+const SMALL_SING: Ty[] = [];
+const SMALL_MIN = -256, SMALL_MAX = 4096;
 export function sing(n: number): Ty {
-  return { k: 'sing', n: n | 0 };
+  n |= 0;
+  if (n < SMALL_MIN || n >= SMALL_MAX) return { k: 'sing', n };
+  return (SMALL_SING[n - SMALL_MIN] ??= { k: 'sing', n });
 }
 /** The only way to build a cons cell (the parser, substitution and the checker all come here). */
 export function cons(head: Ty, tail: Stk): Cons {

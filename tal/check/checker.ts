@@ -96,6 +96,9 @@ type Cond =
   | { k: 'zero'; reg: number } // test r,r / cmp r,0
   | { k: 'bound'; idx: number; arr: number; idxFirst: boolean }; // cmp idx,[arr] / cmp [arr],idx
 
+/** No bounds facts (shared: bounds arrays are replaced, never changed in place). */
+const NO_BOUNDS: readonly number[] = [];
+
 class State {
   /**
    * Stores into stack slots that are not yet cells of `cells`: depth of the slot's cell (stkDepth) → its new type.
@@ -112,7 +115,7 @@ class State {
     /** Registers known to be non-zero (bit per register). */
     public nonzero = 0,
     /** Facts idx <u length(arr), as idx*8+arr. */
-    public bounds: number[] = [],
+    public bounds: readonly number[] = NO_BOUNDS,
     /** edx holds the sign extension of eax (set by cdq). */
     public cdq = false,
     public cond: Cond | null = null,
@@ -172,19 +175,32 @@ class State {
   }
 
   clone(): State {
-    return new State(this.regs.slice(), this.stack, this.untouched, this.nonzero, this.bounds.slice(), this.cdq, this.cond);
+    return new State(this.regs.slice(), this.stack, this.untouched, this.nonzero, this.bounds, this.cdq, this.cond);
   }
 
   static fromCode(c: CodeTy): State {
-    const g = c.regs;
-    return new State([g[0] ?? TOP, g[1] ?? TOP, g[2] ?? TOP, g[3] ?? TOP, TOP, g[5] ?? TOP, g[6] ?? TOP, g[7] ?? TOP], c.stack);
+    return new State(new Array<Ty>(8), NIL).enter(c);
+  }
+
+  /** Become the state at the entry of a block of type c (the pass reuses one state object for every block). */
+  enter(c: CodeTy): this {
+    const g = c.regs, r = this.regs;
+    for (let i = 0; i < 8; i++) r[i] = i === ESP ? TOP : g[i] ?? TOP;
+    this.cells = c.stack;
+    this.writes = null;
+    this.untouched = 0;
+    this.nonzero = 0;
+    this.bounds = NO_BOUNDS;
+    this.cdq = false;
+    this.cond = null;
+    return this;
   }
 
   /** Every write to a register goes through here, so that no fact outlives the value it is about. */
   set(r: number, t: Ty): void {
     this.regs[r] = t;
     this.nonzero &= ~(1 << r);
-    if (this.bounds.length) this.bounds = this.bounds.filter(f => (f >> 3) !== r && (f & 7) !== r);
+    if (this.bounds.length && this.bounds.some(f => (f >> 3) === r || (f & 7) === r)) this.bounds = this.bounds.filter(f => (f >> 3) !== r && (f & 7) !== r);
     if (r === EAX || r === EDX) this.cdq = false;
     const c = this.cond;
     if (c && ((c.k === 'zero' && c.reg === r) || (c.k === 'bound' && (c.idx === r || c.arr === r)))) this.cond = null;
@@ -264,6 +280,8 @@ class Checker {
     this.defs = p.ann.defs;
     this.codeLabels = p.ann.code;
     this.textEnd = p.textAddr + p.text.length;
+    this.plainMatcher = new Matcher(this.defs, [], this.labelTypeFn, undefined, p.ann.closed);
+    this.patternMatcher = new Matcher(this.defs, [], this.labelTypeFn, this.plainMatcher, p.ann.closed);
   }
 
   /** The index of the code label at an address, or -1 (a typed-array lookup: the pass asks at every jump and block). */
@@ -289,8 +307,13 @@ class Checker {
     return d < 0 ? undefined : this.p.ann.data.types[d];
   }
 
+  /** The matcher without patterns: one for the file, so that what it has found related it remembers throughout. */
+  private readonly plainMatcher: Matcher;
+  /** The matcher with patterns, reset for each jump or call (never two at once: see Matcher.reset). */
+  private readonly patternMatcher: Matcher;
+
   matcher(patterns: readonly Binder[] = []): Matcher {
-    return new Matcher(this.defs, patterns, this.labelTypeFn);
+    return patterns.length === 0 ? this.plainMatcher : this.patternMatcher.reset(patterns);
   }
 
   whnf(t: Ty): Ty {
@@ -446,6 +469,8 @@ class Checker {
   run(): CheckSummary {
     const { text, textAddr } = this.p;
     let st: State | null = null; // null: the previous instruction does not fall through
+    // The state at each block's entry: one object, re-entered (no state outlives the block it is checked in).
+    const entry = State.fromCode({ vars: [], regs: [], stack: NIL });
     let off = 0;
     const index = this.labelIndex;
     while (off < text.length) {
@@ -465,7 +490,7 @@ class Checker {
         if (!fresh) this.blockEntry.set(ty, (fresh = freshen(ty)));
         this.blockTy = ty;
         this.blockFresh = fresh;
-        st = State.fromCode(fresh);
+        st = entry.enter(fresh);
       } else if (!st) {
         refuse('no-label', `code at 0x${hex(addr)} follows an instruction that does not fall through, and has no label: it has no type`);
       }
@@ -530,7 +555,7 @@ class Checker {
   private explicitInst(vars: readonly Binder[], m: Matcher): boolean {
     const args = this.instArgs(vars.map(v => v.kind));
     if (!args) return false;
-    vars.forEach((v, i) => m.bindings.set(v, args[i]));
+    vars.forEach((v, i) => m.bind(v, args[i]));
     return true;
   }
 
@@ -581,7 +606,7 @@ class Checker {
     this.checkPre(st, pre, 'call-type', target, m);
     const used = new Set<Binder>();
     freeIn(ret, new Set(callee.vars), used);
-    const unbound = [...used].filter(b => !m.bindings.has(b));
+    const unbound = [...used].filter(b => !m.isBound(b));
     if (unbound.length > 0) refuse('call-inst', `call to '${name()}': cannot infer ${unbound.map(b => b.name).join(', ')} from the arguments; give them with .tal_inst`);
     return State.fromCode(freshen(substCode(ret.code, m.bindings)));
   }
@@ -612,7 +637,8 @@ class Checker {
       result = sig.result && substTy(sig.result, m.bindings);
       if (sig.result === null) return null; // never returns
     }
-    const out = st.clone();
+    // The state before the call is not needed after it: it becomes the state after it.
+    const out = st;
     out.cond = null;
     out.set(EAX, result!);
     out.set(ECX, TOP);
@@ -949,11 +975,9 @@ class Checker {
         const [t] = ops;
         if (t.kind !== 'rel') refuse('unsupported', 'conditional jump without a direct target');
         const label = this.codeTargetOf(t.target, 'jump');
-        const taken = st.clone();
-        this.refine(taken, d.cc, true);
-        this.jumpTo(taken, this.codeLabels.types[label], label, 'jump-type', undefined);
-        this.refine(st, d.cc, false);
-        return st;
+        // The taken edge's state is a copy only if the branch teaches it something (jumpTo does not change a state).
+        this.jumpTo(this.refine(st, d.cc, true, true), this.codeLabels.types[label], label, 'jump-type', undefined);
+        return this.refine(st, d.cc, false, false);
       }
       case 'call': {
         const [t] = ops;
@@ -976,10 +1000,10 @@ class Checker {
         if (rt.k === 'sing') rt = this.labelType(rt.n >>> 0) ?? rt;
         const w = this.whnf(rt);
         if (w.k !== 'code') refuse('ret-not-code', 'the top of the stack is not a return address', 'code{…}', showTy(s.head));
-        const after = st.clone();
-        after.stack = s.tail;
-        after.untouched = 0;
-        this.jumpTo(after, w.code, 'the return address', 'ret-type', false);
+        // ret does not fall through: the state after it is st's to change.
+        st.stack = s.tail;
+        st.untouched = 0;
+        this.jumpTo(st, w.code, 'the return address', 'ret-type', false);
         return null;
       }
       default:
@@ -1054,22 +1078,30 @@ class Checker {
   }
 
   /** Learn from the branch: on the edge where `taken` says the condition held (or not). */
-  private refine(st: State, cc: number, taken: boolean): void {
+  /**
+   * Learn from the branch: the state on the edge where `taken` says the condition held (or not). With `copy`, st is
+   * left as it is and a copy learns (made only if there is something to learn: most branches teach nothing).
+   */
+  private refine(st: State, cc: number, taken: boolean, copy: boolean): State {
     const c = st.cond;
-    if (!c) return;
+    if (!c) return st;
     // cc: 2 b, 3 ae, 4 e, 5 ne, 6 be, 7 a
     if (c.k === 'zero') {
       const nonzeroEdge = (cc === 5 && taken) || (cc === 4 && !taken);
-      if (!nonzeroEdge) return;
-      const t = st.regs[c.reg];
+      if (!nonzeroEdge) return st;
+      const out = copy ? st.clone() : st;
+      const t = out.regs[c.reg];
       const w = t.k === 'named' ? this.whnf(t) : t;
-      if ((w.k === 'tuple' || w.k === 'arr' || w.k === 'bytes') && w.nullable) st.regs[c.reg] = { ...w, nullable: false };
-      st.nonzero |= 1 << c.reg;
-      return;
+      if ((w.k === 'tuple' || w.k === 'arr' || w.k === 'bytes') && w.nullable) out.regs[c.reg] = { ...w, nullable: false };
+      out.nonzero |= 1 << c.reg;
+      return out;
     }
     // idx <u len holds on: cmp idx,[arr]: jb taken / jae not taken; cmp [arr],idx: ja taken / jbe not taken
     const below = c.idxFirst ? (cc === 2 && taken) || (cc === 3 && !taken) : (cc === 7 && taken) || (cc === 6 && !taken);
-    if (below && !st.hasBound(c.idx, c.arr)) st.bounds = [...st.bounds, c.idx * 8 + c.arr];
+    if (!below || st.hasBound(c.idx, c.arr)) return st;
+    const out = copy ? st.clone() : st;
+    out.bounds = [...out.bounds, c.idx * 8 + c.arr];
+    return out;
   }
 }
 

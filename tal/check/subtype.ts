@@ -20,13 +20,20 @@ const MAX_LABEL_DEPTH = 16;
 type Memo = Map<object, Set<object>>;
 
 export class Matcher {
-  readonly bindings = new Map<Binder, Arg>();
   private labelDepth = 0;
-  private readonly patternSet: ReadonlySet<Binder> | undefined;
-  /** For a matcher without patterns, the pairs it has found related (sub and eq apart); else undefined. */
+  private patterns: readonly Binder[] = [];
+  /** The patterns' positions, once there are more than a few (else patterns.indexOf). */
+  private patternIndex: ReadonlyMap<Binder, number> | undefined;
+  /** What each pattern is bound to, by position (undefined: not yet). */
+  private readonly values: (Arg | undefined)[] = [];
+  /**
+   * For a matcher without patterns, the pairs it has found related (sub and eq apart); else undefined. What it
+   * remembers is a proof of a ≤ b (or a = b) that holds wherever it is asked again, so one matcher without patterns
+   * may serve a whole file.
+   */
   private subMemo: Memo | undefined;
   private eqMemo: Memo | undefined;
-  private readonly memoize: boolean;
+  private memoize = true;
   /** The matcher without patterns that compares later occurrences of a bound variable with its binding. */
   private plainMatcher: Matcher | undefined;
 
@@ -34,23 +41,66 @@ export class Matcher {
    * @param defs named type definitions
    * @param patterns the variables that may be bound
    * @param labelType the declared type of the data or code label at an address (how a constant S(n) becomes a pointer)
+   * @param plain a matcher without patterns over the same definitions and labels, to share (with its memo)
+   * @param closed types known to mention no variable free (a ≤ a holds for them with nothing bound)
    */
   constructor(
     private readonly defs: TypeDefs,
-    private readonly patterns: readonly Binder[],
+    patterns: readonly Binder[],
     private readonly labelType: (addr: number) => Ty | undefined,
+    plain?: Matcher,
+    private readonly closed: { has(o: object): boolean } = NOTHING_CLOSED,
   ) {
-    // A code type may bind any number of variables: look them up in a set once there are more than a few.
-    this.patternSet = patterns.length > 4 ? new Set(patterns) : undefined;
-    this.memoize = patterns.length === 0;
+    this.plainMatcher = plain;
+    this.reset(patterns);
   }
 
-  private pattern(b: Binder): boolean {
-    return this.patternSet ? this.patternSet.has(b) : this.patterns.includes(b);
+  /**
+   * Start a new match with these patterns: no bindings. (The checker keeps one matcher with patterns and resets it
+   * for each jump or call rather than making one: it never needs two at once.)
+   */
+  reset(patterns: readonly Binder[]): this {
+    this.labelDepth = 0;
+    this.patterns = patterns;
+    // A code type may bind any number of variables: look them up in a map once there are more than a few.
+    this.patternIndex = patterns.length > 4 ? new Map(patterns.map((b, i) => [b, i])) : undefined;
+    this.memoize = patterns.length === 0;
+    // Cleared in place, never shrunk (positions past patterns.length are never read).
+    const v = this.values;
+    for (let i = 0; i < patterns.length; i++) if (i < v.length) v[i] = undefined; else v.push(undefined);
+    if (!this.memoize) this.subMemo = this.eqMemo = undefined;
+    return this;
+  }
+
+  /** The position of b among the patterns, or -1 if b is rigid here. */
+  private pattern(b: Binder): number {
+    return this.patternIndex ? (this.patternIndex.get(b) ?? -1) : this.patterns.indexOf(b);
+  }
+
+  /** Bind pattern b (an explicit instantiation). */
+  bind(b: Binder, a: Arg): void {
+    const i = this.pattern(b);
+    if (i < 0) throw new Error(`internal: ${b.name} is not a pattern of this match`);
+    this.values[i] = a;
+  }
+
+  isBound(b: Binder): boolean {
+    const i = this.pattern(b);
+    return i >= 0 && this.values[i] !== undefined;
+  }
+
+  /** The bindings so far, as a substitution. */
+  get bindings(): ReadonlyMap<Binder, Arg> {
+    const m = new Map<Binder, Arg>();
+    this.patterns.forEach((b, i) => {
+      const v = this.values[i];
+      if (v !== undefined) m.set(b, v);
+    });
+    return m;
   }
 
   private plain(): Matcher {
-    return (this.plainMatcher ??= new Matcher(this.defs, [], this.labelType));
+    return (this.plainMatcher ??= new Matcher(this.defs, [], this.labelType, undefined, this.closed));
   }
 
   private static known(memo: Memo, a: object, b: object): boolean {
@@ -65,7 +115,9 @@ export class Matcher {
 
   sub(a: Ty, b: Ty): boolean {
     spend(1);
-    if (!this.memoize || !isComposite(a)) return this.subStep(a, b);
+    // The same closed type on both sides: no pattern in it to bind, and ≤ is reflexive.
+    if (!this.memoize) return (a === b && this.closed.has(a)) || this.subStep(a, b);
+    if (!isComposite(a)) return this.subStep(a, b);
     if (a === b || (this.subMemo && Matcher.known(this.subMemo, a, b))) return true;
     const r = this.subStep(a, b);
     if (r) Matcher.record((this.subMemo ??= new Map()), a, b);
@@ -73,13 +125,14 @@ export class Matcher {
   }
 
   private subStep(a: Ty, b: Ty): boolean {
-    if (b.k === 'var' && this.pattern(b.b)) {
-      const bound = this.bindings.get(b.b);
+    const p = b.k === 'var' ? this.pattern(b.b) : -1;
+    if (p >= 0) {
+      const bound = this.values[p];
       if (bound === undefined) {
         // Covariant position: a constant binds as what it stands for, the type of the label at that address or
         // else int (S(n) ≤ both, so this is sound). Binding S(0) itself would make tal_new_array(n, 0) an array
         // of S(0), which no one wants.
-        this.bindings.set(b.b, a.k === 'sing' ? (this.labelType(a.n >>> 0) ?? { k: 'int' }) : a);
+        this.values[p] = a.k === 'sing' ? (this.labelType(a.n >>> 0) ?? { k: 'int' }) : a;
         return true;
       }
       return !isStk(bound) && this.plain().sub(a, bound);
@@ -136,7 +189,8 @@ export class Matcher {
   /** Type equality (invariant positions), binding pattern variables in b. Named types unfold against structures. */
   eq(a: Ty, b: Ty): boolean {
     spend(1);
-    if (!this.memoize || !isComposite(a)) return this.eqStep(a, b);
+    if (!this.memoize) return (a === b && this.closed.has(a)) || this.eqStep(a, b);
+    if (!isComposite(a)) return this.eqStep(a, b);
     if (a === b || (this.eqMemo && Matcher.known(this.eqMemo, a, b))) return true;
     const r = this.eqStep(a, b);
     if (r) Matcher.record((this.eqMemo ??= new Map()), a, b);
@@ -144,11 +198,12 @@ export class Matcher {
   }
 
   private eqStep(a: Ty, b: Ty): boolean {
-    if (b.k === 'var' && this.pattern(b.b)) {
-      const bound = this.bindings.get(b.b);
+    const p = b.k === 'var' ? this.pattern(b.b) : -1;
+    if (p >= 0) {
+      const bound = this.values[p];
       if (bound === undefined) {
         // Invariant position: bind exactly (widening here would let an alias see a wider type than the cell has).
-        this.bindings.set(b.b, a);
+        this.values[p] = a;
         return true;
       }
       return !isStk(bound) && this.plain().eq(a, bound);
@@ -224,12 +279,13 @@ export class Matcher {
   private stk(a: Stk, b: Stk, exact: boolean): boolean {
     for (;;) {
       spend(1);
-      if (a === b && this.memoize) return true;
+      if (a === b && (this.memoize || this.closed.has(a))) return true;
       if (b.k === 'svar') {
-        if (this.pattern(b.b)) {
-          const bound = this.bindings.get(b.b);
+        const p = this.pattern(b.b);
+        if (p >= 0) {
+          const bound = this.values[p];
           if (bound === undefined) {
-            this.bindings.set(b.b, a);
+            this.values[p] = a;
             return true;
           }
           return isStk(bound) && this.plain().stk(a, bound, exact);
@@ -244,6 +300,8 @@ export class Matcher {
     }
   }
 }
+
+const NOTHING_CLOSED = { has: (_: object) => false };
 
 /** Types with parts, which a memo entry can save comparing again. */
 function isComposite(t: Ty): boolean {

@@ -20,7 +20,12 @@ class Refuse {
 /** A cursor over the code bytes; reading past the end refuses the instruction as truncated. */
 class Cursor {
   pos: number;
-  constructor(readonly code: Uint8Array, readonly start: number) { this.pos = start; }
+  constructor(public code: Uint8Array, public start: number) { this.pos = start; }
+  reset(code: Uint8Array, start: number): this {
+    this.code = code;
+    this.start = this.pos = start;
+    return this;
+  }
   u8(): number {
     if (this.pos >= this.code.length) throw new Refuse('truncated', '(truncated)', Math.max(1, this.code.length - this.start));
     return this.code[this.pos++];
@@ -38,7 +43,7 @@ interface ModRM { mod: number; reg: number; rm: Operand }
 function modrm(c: Cursor, regSize: 1 | 4, memSize: 0 | 1 | 4): ModRM {
   const m = c.u8();
   const mod = m >> 6, reg = (m >> 3) & 7, rmField = m & 7;
-  if (mod === 3) return { mod, reg, rm: { kind: 'reg', reg: rmField, size: regSize } };
+  if (mod === 3) return { mod, reg, rm: regSize === 4 ? R32[rmField] : R8[rmField] };
   let base: number = rmField, index: number = NO_REG, scale: Scale = 1, disp = 0;
   if (rmField === 4) {
     const sib = c.u8();
@@ -65,8 +70,11 @@ function modrm(c: Cursor, regSize: 1 | 4, memSize: 0 | 1 | 4): ModRM {
   return { mod, reg, rm: mem };
 }
 
-function r32(n: number): Operand { return { kind: 'reg', reg: n, size: 4 }; }
-function r8(n: number): Operand { return { kind: 'reg', reg: n, size: 1 }; }
+// Register operands are the same few values again and again: made once, frozen (no one may change them).
+const R32: readonly Operand[] = [0, 1, 2, 3, 4, 5, 6, 7].map(n => Object.freeze({ kind: 'reg', reg: n, size: 4 } as const));
+const R8: readonly Operand[] = [0, 1, 2, 3, 4, 5, 6, 7].map(n => Object.freeze({ kind: 'reg', reg: n, size: 1 } as const));
+function r32(n: number): Operand { return R32[n]; }
+function r8(n: number): Operand { return R8[n]; }
 function imm(v: number): Operand { return { kind: 'imm', value: v | 0 }; }
 function moffs(c: Cursor, size: 1 | 4): Operand {
   // objdump prints the moffs form without a size: "mov eax,ds:0x..."
@@ -78,8 +86,11 @@ function insn(c: Cursor, address: number, op: string, operands: Operand[], cc = 
 }
 
 /** Decodes one instruction at `code[offset]`, whose address is `address`. Never throws. */
+/** The cursor decode() uses (decoding is not reentrant: nothing here calls out). */
+const cursor = new Cursor(new Uint8Array(0), 0);
+
 export function decode(code: Uint8Array, offset: number, address: number): Insn | Refusal {
-  const c = new Cursor(code, offset);
+  const c = cursor.reset(code, offset);
   try {
     return decodeOne(c, address);
   } catch (e) {
