@@ -2,39 +2,46 @@
 // TAL assembly). Errors: every one as `file:line:col: error CODE: message` with its source line and a caret (and
 // `note:` lines when popc knows the fix; diagnostics.ts formats them), exit 1. popc checks its own output with the
 // checker: a refusal there is a popc bug (exit 3), never a program that runs unchecked.
-import { readFileSync, writeFileSync, chmodSync } from 'node:fs';
+import { writeFileSync, chmodSync } from 'node:fs';
 import { basename } from 'node:path';
-import yargs from 'yargs';
-import { hideBin } from 'yargs/helpers';
 import { compile } from '../popc.ts';
 import { formatDiagnostics } from '../diagnostics.ts';
 import { checkElf, formatCheckError } from '../../tal/check/checker.ts';
+import { command, parse, readErrorText, readInput } from '../../tal/cli/command.ts';
 
-const argv = yargs(hideBin(process.argv))
-  .scriptName('popc')
-  .command('$0 <file>', 'compile a Popcorn program to a verified TAL executable', y => y.positional('file', { type: 'string', demandOption: true, describe: 'the source file (.pop)' }))
-  .option('o', { type: 'string', describe: 'the output file (default: the source name without .pop)' })
-  .option('S', { type: 'boolean', default: false, describe: 'write the TAL assembly (.tal) instead of the executable' })
-  .strict()
-  .help()
-  .parseSync();
+const argv = parse('popc', command('popc')
+  .usage('$0 FILE.pop [-o OUT] [-S]\n\nCompile a Popcorn program to a verified TAL executable.')
+  .command('$0 <file>', false, y => y.positional('file', { type: 'string', demandOption: true }))
+  .option('o', { type: 'string', describe: 'the output file (default: ./NAME, the source name without .pop)' })
+  .option('S', { type: 'boolean', default: false, describe: 'write the TAL assembly (./NAME.tal) instead of the executable' })
+  .epilogue('Exit status: 0 compiled, 1 errors in the program, 2 the source unreadable or a usage error, 3 a popc bug.'),
+);
 
 const file = String(argv.file);
-let text: string;
-try {
-  text = readFileSync(file, 'utf8');
-} catch (e) {
-  process.stderr.write(`popc: cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}\n`);
+const input = readInput('popc', file);
+if (typeof input === 'string') {
+  process.stderr.write(input + '\n');
   process.exit(2);
 }
+const text = Buffer.from(input).toString('utf8');
 const r = compile(text, file);
 if (r.diagnostics.length) {
   process.stderr.write(formatDiagnostics(r.diagnostics, r.sources) + '\n');
   process.exit(1);
 }
 const stem = basename(file).replace(/\.pop$/, '');
+/** Write an output file, or say why not (exit 1). */
+function output(path: string, data: Uint8Array | string, mode?: number): void {
+  try {
+    writeFileSync(path, data);
+    if (mode !== undefined) chmodSync(path, mode);
+  } catch (e) {
+    process.stderr.write(`popc: cannot write ${path}: ${readErrorText(e)}\n`);
+    process.exit(1);
+  }
+}
 if (argv.S) {
-  writeFileSync(argv.o ?? `${stem}.tal`, r.tal!);
+  output(argv.o ?? `${stem}.tal`, r.tal!);
   process.exit(0);
 }
 if (!r.elf) {
@@ -46,6 +53,4 @@ if (!verdict.ok) {
   process.stderr.write(`popc: internal error: the checker refused popc's output (a popc bug):\n${formatCheckError(file, verdict.error)}\n`);
   process.exit(3);
 }
-const out = argv.o ?? stem;
-writeFileSync(out, r.elf);
-chmodSync(out, 0o755);
+output(argv.o ?? stem, r.elf, 0o755);
