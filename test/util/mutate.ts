@@ -137,6 +137,7 @@ function typesMutation(out: Uint8Array, dv: DataView, args: string[]): Uint8Arra
   else if (table === 'node' && which.startsWith('first:')) {
     i = 0;
     while (i < h.nodes && dv.getUint32(word('node', i), true) !== num(which.slice(6))) i++;
+    if (i === h.nodes) throw new Error(`types: no node of tag ${which.slice(6)}`);
   } else i = named(table as 'code' | 'data' | 'def', which);
   const w = /^\d+$/.test(field) ? num(field) : FIELDS[table].indexOf(field);
   if (w < 0) throw new Error(`types: ${table} has no field ${field}`);
