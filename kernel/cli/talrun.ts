@@ -111,7 +111,9 @@ process.stdin.on('end', () => { kernel.endInput(); loop.nudge(); });
 process.stdin.on('error', () => { kernel.endInput(); loop.nudge(); });
 for (const p of publish) {
   try {
-    await loop.publish(p);
+    const port = await loop.publish(p);
+    // Said once, so that a user who started a server in the background knows where to connect.
+    process.stderr.write(`talrun: publishing 127.0.0.1:${port} to port ${p.guestPort} in the machine\n`);
   } catch (e) {
     const inUse = (e as NodeJS.ErrnoException).code === 'EADDRINUSE';
     fail(`--publish ${p.hostPort}:${p.guestPort}: ${inUse ? `host port ${p.hostPort} is in use` : (e as Error).message}`, STATUS_USAGE);
