@@ -4,7 +4,6 @@
 // under each profile; and both natively on this host as the reference point.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { freePort } from '../test/util/echonet.ts';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +11,7 @@ import { compile } from '../compiler/popc.ts';
 import { bootKernel, finishMain, HostLoop, outcome, start } from '../kernel/talrun.ts';
 import type { KernelExit } from '../kernel/kernel.ts';
 import { syscallName } from '../kernel/syscalls/numbers.ts';
+import { freePort } from './hosttools.ts';
 import { type BenchConfig, type Mode, type NativeRun, type SimRun, type WorkloadInfo, diffStats, diffSyscalls, diffWork, modeOptions, simRun } from './workload.ts';
 
 const root = join(import.meta.dirname, '..');

@@ -1,23 +1,25 @@
 // The emulator's speed: emulated MIPS on compute-bound programs, and the emulator's wall time against the same ELF
 // run natively on this host. Each program is a static i386 ELF that Linux runs as is: a GNU-assembled counted loop,
 // and the talas examples fib.tal (naive recursion) and sort.tal (insertion sort) scaled up. The emulator runs each
-// with runElf (the bare monitor, CPL 3, int 0x80 exit/write/brk); its output must equal the native run's.
+// on the kernel as talrun does in user mode (talrun's library: CPL 3, system calls through int 0x80 and the entry
+// code, the timer ticking); its output and exit status must equal the native run's.
 //
-// Timing is by hand (performance.now around runElf; spawnSync for the native run), best of a few runs: one run of
-// the largest program takes seconds, too long for benny's sampling.
+// Timing is by hand (performance.now around the kernel's run, its boot and the program's loading left out;
+// spawnSync for the native run), best of a few runs: one run of the largest program takes seconds, too long for
+// benny's sampling.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync, readFileSync, rmSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { assemble } from '../tal/asm/assembler.ts';
-import { runElf } from '../emulator/run.ts';
-import { gnuLink } from '../test/util/diffgen.ts';
+import { bootKernel, outcome, start } from '../kernel/talrun.ts';
+import { gnuLink } from './hosttools.ts';
 
 export interface ProgramFigures {
   description: string;
   /** Instructions the emulator retired (its stats). */
   instructions: number;
-  /** Best wall time of runElf, seconds. */
+  /** Best wall time of the kernel's run of the program, seconds. */
   emulatedSeconds: number;
   /** Emulated million instructions per second: instructions / emulatedSeconds / 1e6. */
   mips: number;
@@ -92,11 +94,18 @@ function measure(name: string, description: string, elf: Uint8Array, dir: string
   let best = Infinity;
   let instructions = 0;
   for (let i = 0; i < runs; i++) {
+    const out: Uint8Array[] = [];
+    const k = bootKernel({ onOutput: (fd, b) => { if (fd === 1) out.push(b); } });
+    k.endInput();
+    const pid = start(k, elf, [name], {});
+    if (typeof pid !== 'number') throw new Error(`${name}: ${pid.message}`);
+    k.mainPid = pid;
     const t0 = performance.now();
-    const r = runElf(elf, { maxInstructions: 1e10 });
+    const exit = k.run(1e10);
     const s = (performance.now() - t0) / 1000;
-    if (r.fault || r.signal || r.exitCode !== nat.status) throw new Error(`${name}: the emulator stopped it (exit ${r.exitCode}, signal ${r.signal}, fault ${r.fault ?? '-'}); natively exit ${nat.status}`);
-    if (Buffer.compare(Buffer.from(r.stdout), nat.stdout) !== 0) throw new Error(`${name}: emulated output differs from the native output`);
+    const r = outcome(k, pid, exit);
+    if (r.signal || !r.exit || r.status !== nat.status) throw new Error(`${name}: the emulator stopped it (status ${r.status}, signal ${r.signal}, ${r.message ?? '-'}); natively exit ${nat.status}`);
+    if (Buffer.compare(Buffer.concat(out), nat.stdout) !== 0) throw new Error(`${name}: emulated output differs from the native output`);
     instructions = r.stats.instructions;
     best = Math.min(best, s);
   }
@@ -120,7 +129,7 @@ export function emulatorSuite(quick: boolean): EmulatorFigures {
     const start = timeNative(join(writeExit(dir)), runs * 3).seconds;
     let insns = 0, secs = 0;
     for (const p of Object.values(programs)) { insns += p.instructions; secs += p.emulatedSeconds; }
-    console.log(`\nemulator (runElf, best of ${runs}) against the same ELF run natively:`);
+    console.log(`\nemulator (the kernel in user mode, best of ${runs}) against the same ELF run natively:`);
     console.log(`  ${'program'.padEnd(6)} ${'instructions'.padStart(14)} ${'emulated s'.padStart(11)} ${'MIPS'.padStart(7)} ${'native s'.padStart(9)} ${'ratio'.padStart(7)}`);
     for (const [name, p] of Object.entries(programs)) {
       console.log(`  ${name.padEnd(6)} ${p.instructions.toLocaleString('en').padStart(14)} ${p.emulatedSeconds.toFixed(3).padStart(11)} ${p.mips.toFixed(1).padStart(7)} ${p.nativeSeconds.toFixed(4).padStart(9)} ${p.ratio.toFixed(0).padStart(7)}×  ${p.description}`);

@@ -17,7 +17,7 @@ import { Timer } from './timer.ts';
 import { KernelFunctions } from './kfuncs.ts';
 import { exception, externalInterrupt } from './traps.ts';
 import { type CostProfile, UNIT_PROFILE, INSN_CLASSES } from './costs.ts';
-import { CR0_PE, CR0_ET } from './arch.ts';
+import { CR0_PE, CR0_ET, CR0_PG, CR0_WP, CR4_PGE, CS, SS, DS, ES, FS, GS } from './arch.ts';
 
 if (C_CYCLES !== Ctr.CYCLES || C_CLASS0 !== Ctr.CLASS0) throw new Error('internal: execute.ts counter cells disagree with stats.ts');
 
@@ -115,6 +115,49 @@ export class Cpu implements FlagState {
   eflags(): number { return getEflags(this); }
   /** Load every flag, as popfd at CPL 0 or iret does (the caller is the kernel restoring a saved context). */
   loadEflags(v: number): void { putEflags(this, v); }
+
+  /** mov cr3 (also a task switch's CR3 load, and the kernel's switch_mm): the new page directory, counted and charged. */
+  loadCr3(v: number): void {
+    this.mmu.setCr3(v);
+    this.C[Ctr.CR3_WRITES]++;
+    this.charge(this.profile.cr3Write);
+  }
+
+  /** Set general register `r` (eax … edi) outside any instruction: the kernel restoring a saved context. */
+  setRegister(r: number, v: number): void { this.regs[r] = v; }
+
+  /**
+   * The state a boot loader hands to a kernel, set outside any instruction (nothing counted or charged): the GDT,
+   * the IDT and the task register (whose descriptor the caller has marked busy) loaded, paging on from page
+   * directory `cr3` with CR0.WP and CR4.PGE.
+   */
+  boot(t: {
+    gdt: readonly [base: number, limit: number]; idt: readonly [base: number, limit: number];
+    tr: readonly [selector: number, base: number, limit: number]; cr3: number;
+  }): void {
+    [this.gdtBase, this.gdtLimit] = t.gdt;
+    [this.idtBase, this.idtLimit] = t.idt;
+    [this.trSel, this.trBase, this.trLimit] = t.tr;
+    this.cr4 |= CR4_PGE;
+    this.cr0 |= CR0_PG | CR0_WP;
+    this.mmu.setCr3(t.cr3);
+    this.mmu.setControl(true, true, true);
+  }
+
+  /**
+   * Continue at `eip` at privilege `cpl` with code selector `cs` and data selector `ds` (SS, DS, ES; FS and GS null),
+   * EFLAGS and esp as given: a hand-over outside any instruction (the boot, a monitor's first entry to user mode).
+   * Selectors are taken as they are, without descriptor checks.
+   */
+  enter(cpl: number, cs: number, ds: number, eip: number, esp: number, eflags: number): void {
+    this.sreg[CS] = cs;
+    this.sreg[SS] = this.sreg[DS] = this.sreg[ES] = ds;
+    this.sreg[FS] = this.sreg[GS] = 0;
+    this.setCpl(cpl);
+    putEflags(this, eflags);
+    this.regs[4] = esp;
+    this.eip = this.nextEip = eip;
+  }
 
   /**
    * Continue at `eip` on the stack `esp`, out of a halt: the kernel resuming a task outside any guest instruction

@@ -4,7 +4,7 @@
 // possible fault, so a faulting instruction has no effect and can be restarted, as on real hardware.
 
 export const Vec = {
-  DE: 0, DB: 1, NMI: 2, BP: 3, OF: 4, BR: 5, UD: 6, NM: 7, DF: 8, TS: 10, NP: 11, SS: 12, GP: 13, PF: 14,
+  DE: 0, DB: 1, NMI: 2, BP: 3, OF: 4, BR: 5, UD: 6, NM: 7, DF: 8, TS: 10, NP: 11, SS: 12, GP: 13, PF: 14, AC: 17,
 } as const;
 
 export const VECTOR_NAMES: Record<number, string> = {

@@ -12,7 +12,6 @@ import { fault } from './exceptions.ts';
 import { getEflags, putEflags, cond, IF, IOPL, ARITH, TF, DF, NT, AC, FIXED1 } from './flags.ts';
 import { softwareInterrupt, iret, loadSegment } from './traps.ts';
 import { loadTaskRegister } from './tasks.ts';
-import { Ctr } from './stats.ts';
 
 const CR0_BITS = CR0_PE | CR0_MP | CR0_EM | CR0_TS | CR0_ET | CR0_NE | CR0_WP | CR0_AM | CR0_NW | CR0_CD | CR0_PG;
 const CR4_BITS = CR4_TSD | CR4_PGE;
@@ -86,9 +85,7 @@ export function execSystem(cpu: Cpu, op: number, X: Int32Array, b: number, info:
       } else if (aux === 2) {
         mmu.cr2 = v;
       } else if (aux === 3) {
-        mmu.setCr3(v);
-        cpu.C[Ctr.CR3_WRITES]++;
-        cpu.charge(cpu.profile.cr3Write);
+        cpu.loadCr3(v);
       } else {
         if ((v & ~CR4_BITS) !== 0) fault(13, 0); // PSE, PAE, VME, ... are not modelled
         cpu.cr4 = v;

@@ -63,9 +63,7 @@ export function taskSwitch(cpu: Cpu, sel: number, nested: boolean, returnEip: nu
 
   // Load the new task.
   cpu.trSel = sel & 0xffff; cpu.trBase = nb; cpu.trLimit = d.limit;
-  cpu.mmu.setCr3(cr3);
-  cpu.C[Ctr.CR3_WRITES]++;
-  cpu.charge(cpu.profile.cr3Write);
+  cpu.loadCr3(cr3);
   putEflags(cpu, nested ? fl | NT : fl);
   for (let i = 0; i < 8; i++) cpu.regs[i] = regs[i];
   for (let i = 0; i < 6; i++) cpu.sreg[i] = segs[i];

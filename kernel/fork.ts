@@ -4,14 +4,15 @@
 // its stack that "returns" into restore_all, whose iret starts the program. There is no fork(2): the host starts
 // every process, as talrun's command line asks.
 
-import { KERNEL_CS, KERNEL_DS, USER_CS, USER_DS, type BareSystem } from '../emulator/bare.ts';
+import type { BareSystem } from './arch/bare.ts';
+import { KERNEL_CS, KERNEL_DS, USER_CS, USER_DS, PAGE_OFFSET, PAGE_SIZE } from './arch/layout.ts';
 import type { Memory } from '../emulator/memory.ts';
 import type { Kernel, SpawnOptions } from './kernel.ts';
 import { lookupPath } from './fs/namei.ts';
 import { ROOT } from './fs/permission.ts';
 import { FdTable } from './fdtable.ts';
 import { errnoName } from './errno.ts';
-import { AddressSpace, PAGE_OFFSET, PAGE_SIZE } from './mm.ts';
+import { AddressSpace } from './mm.ts';
 import { T, Task, TASK_STRUCT_SIZE, PF_KTAL, type TaskInit } from './task.ts';
 import { firstFrame } from './switch.ts';
 import { loadProgram, ExecError, type LoadedProgram } from './exec/loader.ts';

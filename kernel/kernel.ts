@@ -12,14 +12,15 @@
 // scheduler (Scheduler.leave), where the task may sleep, die or be switched out with its whole context saved.
 
 import { Machine } from '../emulator/machine.ts';
-import { BareSystem, LOW_MEMORY } from '../emulator/bare.ts';
+import { BareSystem } from './arch/bare.ts';
 import type { KernelContext } from '../emulator/kfuncs.ts';
 import { Ctr } from '../emulator/stats.ts';
 import type { CostProfile } from '../emulator/costs.ts';
 import { profileByName, DEFAULT_PROFILE } from '../emulator/profiles.ts';
 import { TSS_ESP0 } from '../emulator/tasks.ts';
 import { Vfs } from './fs/vfs.ts';
-import { FrameAllocator, PAGE_OFFSET, PAGE_SIZE, MAX_LOWMEM } from './mm.ts';
+import { FrameAllocator } from './mm.ts';
+import { PAGE_OFFSET, PAGE_SIZE, LOW_MEMORY, MAX_LOWMEM } from './arch/layout.ts';
 import { T, Task, TASK_STRUCT_SIZE, TASK_RUNNING, PF_IDLE } from './task.ts';
 import { buildEntryCode, SYSCALL_VECTOR, TIMER_VECTOR, type EntryCode } from './entry.ts';
 import { KernelWork, kernelWorkCosts } from './work.ts';

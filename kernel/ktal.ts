@@ -29,7 +29,7 @@ import type { Task } from './task.ts';
 import { EFAULT, EINVAL, ENAMETOOLONG } from './errno.ts';
 import { PATH_MAX } from './fs/fcntl.ts';
 import { vfsWrite } from './fs/file.ts';
-import { PAGE_SIZE } from './mm.ts';
+import { PAGE_SIZE } from './arch/layout.ts';
 import { contextUserMemory, type UserMemory } from './syscalls/usermem.ts';
 import {
   FILE_SYSCALLS, sys_open, sys_stat64, sys_lstat64, sys_access, sys_chdir, sys_readlink, type FileProc,

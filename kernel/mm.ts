@@ -1,6 +1,6 @@
 // Memory management: physical frames, the kernel's direct map, and per-process address spaces (mm/, arch/x86/mm/).
 //
-// The 3G/1G split: user space is [0, 0xC0000000); the kernel half of every page directory is the same (its entries
+// The 3G/1G split: user space is [0, TASK_SIZE); the kernel half of every page directory is the same (its entries
 // are copied from the boot page directory, swapper_pg_dir, and point to shared page tables), supervisor-only. All
 // of physical RAM is mapped at PAGE_OFFSET (Linux's lowmem direct map), so the kernel can reach any frame, and so
 // can a program running unverified at CPL 0: that is the point of the attack suite.
@@ -11,20 +11,12 @@
 // what the CPU and the entry code need before the switch: the GDT, IDT and TSS pages, the entry code and this
 // process's kernel stack. The kernel's functions, the syscall table and everything else are absent.
 
-import type { BareSystem } from '../emulator/bare.ts';
-import { PAGE_OFFSET, LOW_MEMORY, OutOfMemory } from '../emulator/bare.ts';
+import { OutOfMemory, type BareSystem } from './arch/bare.ts';
+import { PAGE_OFFSET, PAGE_SIZE, LOW_MEMORY, TASK_SIZE, pageDown, pageUp } from './arch/layout.ts';
 import { PTE_P, PTE_RW, PTE_US } from '../emulator/mmu.ts';
-import { PAGE_SIZE } from '../emulator/memory.ts';
 
-export { PAGE_OFFSET, PAGE_SIZE, OutOfMemory };
-/** TASK_SIZE: the end of user space. */
-export const TASK_SIZE = 0xc0000000;
-/** Lowmem: how much physical memory the direct map covers at most (Linux's 896 MiB). */
-export const MAX_LOWMEM = 896 << 20;
+export { OutOfMemory };
 const USER_PDES = TASK_SIZE >>> 22;
-
-export const pageDown = (n: number): number => Math.floor(n / PAGE_SIZE) * PAGE_SIZE;
-export const pageUp = (n: number): number => Math.ceil(n / PAGE_SIZE) * PAGE_SIZE;
 
 /** Physical frames above low memory for user pages, with a free list (BareSystem hands out fresh ones). */
 export class FrameAllocator {
@@ -66,7 +58,7 @@ export interface EntryArea { readonly pages: readonly number[] }
 export class AddressSpace {
   /** Physical address of the kernel-view page directory (the CR3 of this process in the kernel). */
   readonly pd: number;
-  /** Physical address of the user-view page directory under PTI (pd + 4096), or 0. */
+  /** Physical address of the user-view page directory under PTI (pd + PAGE_SIZE), or 0. */
   readonly userPd: number;
   private readonly owned = new Map<number, number>(); // user page address -> frame
   private readonly pageTables: number[] = [];
@@ -170,7 +162,7 @@ export class AddressSpace {
       mem.write32(this.pd + 4 * i, pde);
       if (this.userPd) mem.write32(this.userPd + 4 * i, pde);
     }
-    mem.write32(((pde & -4096) >>> 0) + (((virt >>> 12) & 0x3ff) << 2), pte);
+    mem.write32(((pde & -PAGE_SIZE) >>> 0) + (((virt >>> 12) & 0x3ff) << 2), pte);
     this.bare.machine.mmu.invlpg(virt);
   }
 }

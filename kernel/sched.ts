@@ -11,10 +11,9 @@
 
 import type { KernelContext } from '../emulator/kfuncs.ts';
 import { GuestFault } from '../emulator/exceptions.ts';
-import { Ctr } from '../emulator/stats.ts';
 import { TSS_ESP0 } from '../emulator/tasks.ts';
 import type { Kernel, KnownFault } from './kernel.ts';
-import { PAGE_OFFSET, TASK_SIZE } from './mm.ts';
+import { PAGE_OFFSET, TASK_SIZE } from './arch/layout.ts';
 import { T, Task, TASK_RUNNING, TASK_INTERRUPTIBLE, TIF_NEED_RESCHED } from './task.ts';
 import { SWITCH_FRAME_SIZE, loadRegisters, readFrame, saveWords, type SavedContext } from './switch.ts';
 import { doExit } from './exit.ts';
@@ -103,7 +102,7 @@ export class Scheduler {
     this.idle.set(T.FLAGS, this.idle.flags & ~TIF_NEED_RESCHED);
     this.makeCurrent(next, true);
     const c = this.savedContext(next);
-    if (!this.faults.has('switch-drops-registers')) loadRegisters(c, (r, v) => { cpu.regs[r] = v; });
+    if (!this.faults.has('switch-drops-registers')) loadRegisters(c, (r, v) => cpu.setRegister(r, v));
     if (!this.faults.has('switch-drops-eflags')) cpu.loadEflags(c.eflags);
     cpu.resumeAt(c.eip, c.esp);
   }
@@ -144,9 +143,7 @@ export class Scheduler {
     const cr3 = next.get(T.CR3);
     if (next !== this.current) this.k.work.charge('contextSwitch');
     if (loadCr3 && (m.mmu.cr3 >>> 0) !== (cr3 >>> 0)) {
-      m.mmu.setCr3(cr3);
-      cpu.C[Ctr.CR3_WRITES]++;
-      cpu.charge(cpu.profile.cr3Write);
+      cpu.loadCr3(cr3);
     }
     m.mem.write32(this.k.bare.tss + TSS_ESP0, next.get(T.ESP0));
     this.k.setCurrentTask(next);

@@ -7,14 +7,14 @@ import { Kernel, type KernelExit, type ExitInfo } from './kernel.ts';
 import { readErrorText } from '../tal/cli/command.ts';
 import { lookupPath } from './fs/namei.ts';
 import { ROOT } from './fs/permission.ts';
-import { errnoName } from './errno.ts';
+import { EAGAIN, errnoName } from './errno.ts';
 import { ExecError } from './exec/loader.ts';
 import { profileByName } from '../emulator/profiles.ts';
 import type { MachineStats } from '../emulator/stats.ts';
 import { syscallName } from './syscalls/numbers.ts';
 import { createServer, type Server, type Socket as NetSocket } from 'node:net';
 import type { Endpoint, HostPeer } from './net/socket.ts';
-import { EAGAIN } from './errno.ts';
+import { SIGINT, SIGKILL, signalName } from './signal.ts';
 import { INADDR_LOOPBACK } from './net/socket.ts';
 import { WORK_KINDS, type WorkSnapshot } from './work.ts';
 import { SYSCALL_VECTOR, TIMER_VECTOR } from './entry.ts';
@@ -244,14 +244,14 @@ const INTERRUPT_GRACE_MS = 1000;
 function interruptedOutcome(k: Kernel, pid: number): RunOutcome {
   const where = `eip 0x${(k.machine.cpu.eip >>> 0).toString(16)} (task ${k.current.pid} ${k.current.comm})`;
   return {
-    ...outcome(k, pid, 'limit'), status: STATUS_INTERRUPTED, signal: 'SIGINT',
+    ...outcome(k, pid, 'limit'), status: STATUS_INTERRUPTED, signal: signalName(SIGINT),
     message: `talrun: interrupted: the machine did not act on SIGINT; stopped at ${where}`,
   };
 }
 
 /** When the main program ends, talrun ends the processes it started in the background (--bg) with SIGKILL. */
 export function finishMain(k: Kernel, pid: number, exit: KernelExit): RunOutcome {
-  for (const t of [...k.liveTasks]) k.sendSignal(t, 9);
+  for (const t of [...k.liveTasks]) k.sendSignal(t, SIGKILL);
   const after = k.liveTasks.length ? k.run(1_000_000) : exit === 'idle' ? 'done' : exit;
   return outcome(k, pid, after === 'idle' ? 'done' : after);
 }
@@ -259,7 +259,7 @@ export function finishMain(k: Kernel, pid: number, exit: KernelExit): RunOutcome
 /** Exit statuses of talrun itself (besides the program's own and 128 + signal). */
 export const STATUS_HUNG = 124, STATUS_PANIC = 125, STATUS_CANNOT_EXECUTE = 126;
 /** 128 + SIGINT: Ctrl-C, when talrun had to stop the machine itself. */
-export const STATUS_INTERRUPTED = 130;
+export const STATUS_INTERRUPTED = 128 + SIGINT;
 
 export interface RunOutcome {
   /** What a shell would report. */

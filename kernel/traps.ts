@@ -4,12 +4,12 @@
 // sends; a fault in the kernel's own code (possible only when an unverified CPL 0 program has broken it) is a panic.
 
 import type { KernelContext } from '../emulator/kfuncs.ts';
-import { VECTOR_NAMES } from '../emulator/exceptions.ts';
+import { VECTOR_NAMES, Vec } from '../emulator/exceptions.ts';
 import { TSS_CR3, TSS_EIP, TSS_EFLAGS, TSS_EAX, TSS_ES } from '../emulator/tasks.ts';
-import { KERNEL_CS, KERNEL_DS } from '../emulator/bare.ts';
 import type { Kernel } from './kernel.ts';
 import { PT } from './entry.ts';
-import { OutOfMemory, PAGE_SIZE, TASK_SIZE } from './mm.ts';
+import { OutOfMemory } from './mm.ts';
+import { KERNEL_CS, KERNEL_DS, PAGE_SIZE, TASK_SIZE } from './arch/layout.ts';
 import { T, type Task } from './task.ts';
 import { loadRegisters } from './switch.ts';
 import { doExit, killAll } from './exit.ts';
@@ -25,7 +25,7 @@ export function doTrap(k: Kernel, ctx: KernelContext, t: Task): void {
   const fromUser = (cs & 3) === 3;
   const programAtCpl0 = !fromUser && t.kernelMode && eip < TASK_SIZE;
   if (!fromUser && !programAtCpl0) return panic(k, ctx, `fault in the kernel: ${what} (task ${t.pid} ${t.comm})`);
-  if (fromUser && vector === 14 && (error & 1) === 0 && cr2 >= t.stackLimit && cr2 < TASK_SIZE && t.mm) {
+  if (fromUser && vector === Vec.PF && (error & 1) === 0 && cr2 >= t.stackLimit && cr2 < TASK_SIZE && t.mm) {
     try {
       t.mm.mapFresh(cr2 - (cr2 % PAGE_SIZE), { writable: true }); // the stack grows on demand
       return;
@@ -35,8 +35,8 @@ export function doTrap(k: Kernel, ctx: KernelContext, t: Task): void {
       return;
     }
   }
-  const sig = vector === 0 ? SIGFPE : vector === 6 ? SIGILL : vector === 3 || vector === 1 ? SIGTRAP
-    : vector === 17 ? SIGBUS : SIGSEGV;
+  const sig = vector === Vec.DE ? SIGFPE : vector === Vec.UD ? SIGILL : vector === Vec.BP || vector === Vec.DB ? SIGTRAP
+    : vector === Vec.AC ? SIGBUS : SIGSEGV;
   doExit(k, t, 0, sig, what);
 }
 
@@ -50,7 +50,9 @@ export function doDoubleFault(k: Kernel, ctx: KernelContext): void {
   const mem = k.machine.mem, tss = k.bare.tss, sched = k.sched, t = sched.current;
   const eip = mem.read32(tss + TSS_EIP) >>> 0, esp = mem.read32(tss + TSS_EAX + 16) >>> 0;
   const where = `eip 0x${eip.toString(16)}, esp 0x${esp.toString(16)}`;
-  if (!t.kernelMode || esp >= TASK_SIZE) return panic(k, ctx, `double fault in the kernel at ${where} (task ${t.pid} ${t.comm})`);
+  if (!t.kernelMode || esp >= TASK_SIZE) {
+    return panic(k, ctx, `double fault in the kernel at ${where} (task ${t.pid} ${t.comm})`);
+  }
   doExit(k, t, 0, SIGSEGV, `double fault: the kernel-mode stack is exhausted (${where})`);
   // The iret back to the main TSS loads every register from it: write the next task's whole saved context there.
   const next = sched.pickNext(t);
@@ -77,5 +79,6 @@ export function panic(k: Kernel, ctx: KernelContext, message: string): void {
 
 function describeFault(vector: number, error: number, eip: number, cr2: number): string {
   const code = error ? ` (error 0x${(error >>> 0).toString(16)})` : '';
-  return `${VECTOR_NAMES[vector] ?? `vector ${vector}`}${code} at eip 0x${eip.toString(16)}${vector === 14 ? `, cr2 0x${cr2.toString(16)}` : ''}`;
+  const at = vector === Vec.PF ? `, cr2 0x${cr2.toString(16)}` : '';
+  return `${VECTOR_NAMES[vector] ?? `vector ${vector}`}${code} at eip 0x${eip.toString(16)}${at}`;
 }

@@ -8,7 +8,7 @@
 // number) from a fresh seed, printed; KTAL_SEED=S repeats a run.
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
-import { runElf } from '../emulator/run.ts';
+import { runElf } from './util/monitor.ts';
 import { haveBinutils } from './util/binutils.ts';
 import { scratch } from './util/native.ts';
 import {

@@ -17,7 +17,8 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { runProgram } from '../kernel/talrun.ts';
 import { scratch } from './util/native.ts';
-import { freePort, popcExe, talExe } from './util/echonet.ts';
+import { popcExe, talExe } from './util/echonet.ts';
+import { freePort } from '../bench/hosttools.ts';
 
 const root = join(import.meta.dirname, '..');
 const talrun = join(root, 'bin/talrun.js');

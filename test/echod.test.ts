@@ -8,7 +8,8 @@ import { randomBytes, randomInt } from 'node:crypto';
 import net from 'node:net';
 import { promisify } from 'node:util';
 import { scratch } from './util/native.ts';
-import { freePort, popcExe, talExe } from './util/echonet.ts';
+import { popcExe, talExe } from './util/echonet.ts';
+import { freePort } from '../bench/hosttools.ts';
 
 const bin = scratch('ktal-echod-');
 const servers: ChildProcess[] = [];

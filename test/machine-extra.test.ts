@@ -3,7 +3,7 @@
 // checked against the host CPU: one GNU-assembled program runs every case, natively and under runElf, and writes
 // the registers and the flags (minus those the SDM leaves undefined) of each; the two outputs must be equal.
 import test from 'ava';
-import { runElf } from '../emulator/run.ts';
+import { runElf } from './util/monitor.ts';
 import { spawnSync } from 'node:child_process';
 import { scratch } from './util/native.ts';
 import { buildElf } from './util/machine.ts';

@@ -2,7 +2,7 @@
 // and return like ret; at CPL 3 the same call faults, because their pages are supervisor-only.
 import test from 'ava';
 import { Rig, USER_DATA, USER_STACK_TOP } from './util/machine.ts';
-import { USER_CS } from '../emulator/bare.ts';
+import { USER_CS } from '../kernel/arch/layout.ts';
 import { GuestFault } from '../emulator/exceptions.ts';
 import { haveBinutils } from './util/binutils.ts';
 

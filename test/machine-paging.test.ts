@@ -2,7 +2,7 @@
 // accesses that cross a page boundary, and the TLB's misses and hits around CR3 writes and invlpg.
 import test from 'ava';
 import { Rig, USER_CODE, USER_DATA } from './util/machine.ts';
-import { PAGE_OFFSET, USER_CS, KERNEL_CS } from '../emulator/bare.ts';
+import { PAGE_OFFSET, USER_CS, KERNEL_CS } from '../kernel/arch/layout.ts';
 import { haveBinutils } from './util/binutils.ts';
 
 const tb = haveBinutils() ? test : test.skip;

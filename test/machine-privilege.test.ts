@@ -3,7 +3,7 @@
 // iret comes back; int n through a DPL 0 gate raises #GP with the IDT error code.
 import test from 'ava';
 import { Rig, USER_DATA, USER_STACK_TOP } from './util/machine.ts';
-import { USER_CS, USER_DS, KERNEL_CS, TSS_SEL } from '../emulator/bare.ts';
+import { USER_CS, USER_DS, KERNEL_CS, TSS_SEL } from '../kernel/arch/layout.ts';
 import { haveBinutils } from './util/binutils.ts';
 
 const tb = haveBinutils() ? test : test.skip;

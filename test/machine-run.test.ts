@@ -4,7 +4,7 @@ import test from 'ava';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { assemble } from '../tal/asm/assembler.ts';
-import { runElf, type RunElfResult } from '../emulator/run.ts';
+import { runElf, type RunElfResult } from './util/monitor.ts';
 import { runNative, scratch, type RunResult } from './util/native.ts';
 import { buildElf } from './util/machine.ts';
 import { haveBinutils } from './util/binutils.ts';

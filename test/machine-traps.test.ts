@@ -4,7 +4,7 @@
 // waits while IF=0, and wakes hlt.
 import test from 'ava';
 import { Rig } from './util/machine.ts';
-import { KERNEL_CS, USER_CS, TSS_SEL, DF_TSS_SEL } from '../emulator/bare.ts';
+import { KERNEL_CS, USER_CS, TSS_SEL, DF_TSS_SEL } from '../kernel/arch/layout.ts';
 import { TSS_EIP, TSS_LINK, TSS_EAX } from '../emulator/tasks.ts';
 import { haveBinutils } from './util/binutils.ts';
 

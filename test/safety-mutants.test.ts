@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { assemble } from '../tal/asm/assembler.ts';
 import { checkElf } from '../tal/check/checker.ts';
 import { readElf, findSection } from '../tal/elf.ts';
-import { runElf } from '../emulator/run.ts';
+import { runElf } from './util/monitor.ts';
 
 const dir = join(import.meta.dirname, '..', 'tal', 'examples');
 const programs = ['hello', 'echo', 'fib', 'sort', 'list', 'cat'].map(name => {

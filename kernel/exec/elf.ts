@@ -5,11 +5,10 @@
 // protects the kernel from user mode. Kernel mode runs the checker first, whose reader (tal/elf.ts) is far stricter.
 
 import { ExecError } from './loader-error.ts';
+import { PAGE_SIZE, TASK_SIZE } from '../arch/layout.ts';
 
 export const PT_LOAD = 1;
 export const PF_X = 1, PF_W = 2, PF_R = 4;
-const PAGE = 4096;
-const TASK_SIZE = 0xc0000000;
 
 export interface LoadSegment { vaddr: number; memsz: number; offset: number; filesz: number; flags: number }
 export interface Executable { entry: number; phoff: number; phnum: number; segments: LoadSegment[] }
@@ -37,7 +36,7 @@ export function readExecutable(b: Uint8Array, name: string): Executable {
       memsz: v.getUint32(o + 20, true), flags: v.getUint32(o + 24, true),
     };
     if (seg.filesz > seg.memsz) bad(`segment ${i}: file size above memory size`);
-    if ((seg.vaddr - seg.offset) % PAGE !== 0) bad(`segment ${i}: offset and address disagree modulo the page size`);
+    if ((seg.vaddr - seg.offset) % PAGE_SIZE !== 0) bad(`segment ${i}: offset and address disagree modulo the page size`);
     if (seg.vaddr + seg.memsz > TASK_SIZE) bad(`segment ${i} reaches kernel space`);
     if (seg.filesz > 0 && seg.offset + seg.filesz > b.length) bad(`segment ${i} runs past the end of the file`);
     if (seg.memsz > 0) segments.push(seg);

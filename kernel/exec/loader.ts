@@ -10,7 +10,8 @@ import { checkElf, formatCheckError } from '../../tal/check/checker.ts';
 import { readProgram, ProgramError, type Program } from '../../tal/check/program.ts';
 import type { Kernel } from '../kernel.ts';
 import type { Task } from '../task.ts';
-import { OutOfMemory, TASK_SIZE, pageUp, pageDown } from '../mm.ts';
+import { OutOfMemory } from '../mm.ts';
+import { PAGE_SIZE, TASK_SIZE, pageUp, pageDown } from '../arch/layout.ts';
 import { buildInitialStack, STK_LIM } from './stack.ts';
 
 export { ExecError };
@@ -68,14 +69,14 @@ export function loadProgram(k: Kernel, t: Task, image: Uint8Array, o: LoadOption
     if (typeof stack === 'number') throw new ExecError(`${o.filename}: Argument list too long`);
     if (o.kernelMode) {
       // At CPL 0 the stack cannot grow on demand (the fault could not be delivered): map it all; below is the guard.
-      const size = Math.max(pageUp(o.kernelModeStack), pageUp(TASK_SIZE - stack.esp) + 2 * 4096);
+      const size = Math.max(pageUp(o.kernelModeStack), pageUp(TASK_SIZE - stack.esp) + 2 * PAGE_SIZE);
       t.stackLimit = TASK_SIZE - size;
       mm.mapRange(t.stackLimit, TASK_SIZE, { writable: true });
     } else {
       t.stackLimit = TASK_SIZE - STK_LIM;
       mm.mapRange(pageDown(stack.esp), TASK_SIZE, { writable: true });
     }
-    if (t.brk + 4096 > t.stackLimit) throw new ExecError(`${o.filename}: cannot execute binary file: no room for the stack`);
+    if (t.brk + PAGE_SIZE > t.stackLimit) throw new ExecError(`${o.filename}: cannot execute binary file: no room for the stack`);
     mm.poke(stack.esp, stack.bytes);
 
     let entry = img.entry;

@@ -29,6 +29,7 @@
 // from user memory up to their NUL, so they contain none.
 
 import { E2BIG } from '../errno.ts';
+import { PAGE_SIZE } from '../arch/layout.ts';
 
 export const AT_NULL = 0, AT_IGNORE = 1, AT_EXECFD = 2, AT_PHDR = 3, AT_PHENT = 4, AT_PHNUM = 5, AT_PAGESZ = 6;
 export const AT_BASE = 7, AT_FLAGS = 8, AT_ENTRY = 9, AT_NOTELF = 10, AT_UID = 11, AT_EUID = 12, AT_GID = 13;
@@ -36,7 +37,6 @@ export const AT_EGID = 14, AT_PLATFORM = 15, AT_HWCAP = 16, AT_CLKTCK = 17, AT_S
 export const AT_RANDOM = 25, AT_HWCAP2 = 26, AT_RSEQ_FEATURE_SIZE = 27, AT_RSEQ_ALIGN = 28, AT_EXECFN = 31;
 export const AT_SYSINFO = 32, AT_SYSINFO_EHDR = 33, AT_MINSIGSTKSZ = 51;
 
-export const PAGE_SIZE = 4096;
 /** MAX_ARG_STRLEN (include/uapi/linux/binfmts.h): 32 pages per string, NUL included. */
 export const MAX_ARG_STRLEN = PAGE_SIZE * 32;
 /** ARG_MAX (include/uapi/linux/limits.h): the floor of the argument space. */
@@ -71,7 +71,7 @@ export interface StackInput {
   filename: string;
   /** The 16 AT_RANDOM bytes. */
   random: Uint8Array;
-  /** The top of the stack mapping (vm_end); Linux i386 without randomization: 0xC0000000. */
+  /** The top of the stack mapping (vm_end); Linux i386 without randomization: TASK_SIZE. */
   top: number;
   /** The stack rlimit (RLIMIT_STACK); default 8 MiB. */
   stackRlimit?: number;

@@ -1,6 +1,8 @@
 // Open flags, *at() flags and lseek whences, Linux i386 values (include/uapi/asm-generic/fcntl.h, which x86 uses,
 // include/uapi/linux/fcntl.h, include/uapi/linux/fs.h, include/linux/limits.h).
 
+import { PAGE_SIZE } from '../arch/layout.ts';
+
 export const O_ACCMODE = 0o3;
 export const O_RDONLY = 0o0;
 export const O_WRONLY = 0o1;
@@ -55,4 +57,4 @@ export const MAXSYMLINKS = 40;
 /** The largest offset of a file opened without O_LARGEFILE on a 32-bit kernel (MAX_NON_LFS). */
 export const MAX_NON_LFS = 0x7fffffff;
 /** The largest file size on a 32-bit kernel with 4 KiB pages (MAX_LFS_FILESIZE = (loff_t)ULONG_MAX << PAGE_SHIFT). */
-export const MAX_LFS_FILESIZE = (2 ** 32 - 1) * 4096;
+export const MAX_LFS_FILESIZE = (2 ** 32 - 1) * PAGE_SIZE;

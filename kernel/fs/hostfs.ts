@@ -12,6 +12,7 @@ import { closeSync, fstatSync, ftruncateSync, linkSync, lchownSync, chmodSync, l
   opendirSync, readSync, readlinkSync, realpathSync, renameSync, rmdirSync, symlinkSync, unlinkSync,
   writeSync, constants, type BigIntStats } from 'node:fs';
 import { ENOENT, ENXIO, EROFS, hostErrno } from '../errno.ts';
+import { PAGE_SIZE } from '../arch/layout.ts';
 import { Dentry } from './dentry.ts';
 import { FMODE_READ, FMODE_WRITE, dirLlseek, genericLlseek, writeChecks, type DirContext, type FileOps, type OpenFile,
   type Pos } from './file.ts';
@@ -197,7 +198,7 @@ const hostOtherOps: FileOps = {
 export class HostInode extends Inode {
   declare readonly sb: Hostfs;
   private hostDev = 0;
-  private blksize = 4096;
+  private blksize = PAGE_SIZE;
   private nblocks = 0;
 
   constructor(sb: Hostfs, st: BigIntStats) {

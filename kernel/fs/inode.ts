@@ -2,6 +2,7 @@
 // A file system subclasses both; the default operations give the errors Linux's VFS gives when a file system
 // lacks the operation (vfs_create: EACCES, vfs_mkdir and the others: EPERM, a lookup in a non-directory: ENOTDIR).
 import { EACCES, EINVAL, ENOTDIR, EPERM } from '../errno.ts';
+import { PAGE_SIZE } from '../arch/layout.ts';
 import type { Dentry } from './dentry.ts';
 import type { FileOps, OpenFile } from './file.ts';
 import { capable, fsgid, fsuid, inGroup, type Cred } from './permission.ts';
@@ -154,7 +155,7 @@ export class Inode {
   kstat(): KStat {
     return {
       dev: this.sb.dev, ino: this.ino, mode: this.mode, nlink: this.nlink, uid: this.uid, gid: this.gid,
-      rdev: this.rdev, size: this.size, blksize: 4096, blocks: this.blocks(),
+      rdev: this.rdev, size: this.size, blksize: PAGE_SIZE, blocks: this.blocks(),
       atime: this.atime, mtime: this.mtime, ctime: this.ctime,
     };
   }

@@ -4,6 +4,7 @@
 // entries in creation order; each entry keeps the position (cookie) it got when it was added, so a readdir that
 // resumes from a d_off neither repeats nor skips entries whatever was added or removed in between.
 import { ENOSPC, ENOTEMPTY } from '../errno.ts';
+import { PAGE_SIZE } from '../arch/layout.ts';
 import { Dentry } from './dentry.ts';
 import { dirLlseek, writeChecks, type DirContext, type FileOps, type OpenFile, type Pos } from './file.ts';
 import { MAX_LFS_FILESIZE } from './fcntl.ts';
@@ -13,7 +14,6 @@ import {
   DT_DIR, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, isDir, modeToDtype, type Timespec,
 } from './stat.ts';
 
-const PAGE = 4096;
 /** shmem's BOGO_DIRENT_SIZE: a directory's size grows by this for each entry (and starts at two of them). */
 const BOGO_DIRENT_SIZE = 20;
 /** Symlinks up to this long are kept in the inode (no blocks). */
@@ -39,7 +39,7 @@ export class Tmpfs extends SuperBlock {
 
   constructor(opts: TmpfsOptions = {}) {
     super(anonDev(), opts.readonly ?? false, MAX_LFS_FILESIZE, opts.clock ?? wallClock);
-    this.maxPages = Math.floor((opts.maxBytes ?? 512 * 1024 * 1024) / PAGE);
+    this.maxPages = Math.floor((opts.maxBytes ?? 512 * 1024 * 1024) / PAGE_SIZE);
     const root = new TmpDir(this, S_IFDIR | ((opts.mode ?? 0o1777) & 0o7777));
     root.uid = opts.uid ?? 0;
     root.gid = opts.gid ?? 0;
@@ -287,7 +287,7 @@ export class TmpFile extends TmpInode {
   }
 
   override blocks(): number {
-    return this.pages.size * (PAGE / 512);
+    return this.pages.size * (PAGE_SIZE / 512);
   }
 
   override evict(): void {
@@ -304,8 +304,8 @@ export class TmpFile extends TmpInode {
     let done = 0;
     while (done < n) {
       const at = pos + done;
-      const index = Math.floor(at / PAGE), off = at % PAGE;
-      const len = Math.min(PAGE - off, n - done);
+      const index = Math.floor(at / PAGE_SIZE), off = at % PAGE_SIZE;
+      const len = Math.min(PAGE_SIZE - off, n - done);
       const page = this.pages.get(index);
       if (page) buf.set(page.subarray(off, off + len), done);
       else buf.fill(0, done, done + len);
@@ -322,12 +322,12 @@ export class TmpFile extends TmpInode {
     let done = 0;
     while (done < buf.length) {
       const at = pos + done;
-      const index = Math.floor(at / PAGE), off = at % PAGE;
-      const len = Math.min(PAGE - off, buf.length - done);
+      const index = Math.floor(at / PAGE_SIZE), off = at % PAGE_SIZE;
+      const len = Math.min(PAGE_SIZE - off, buf.length - done);
       let page = this.pages.get(index);
       if (!page) {
         if (this.sb.pagesUsed >= this.sb.maxPages) break;
-        page = new Uint8Array(PAGE);
+        page = new Uint8Array(PAGE_SIZE);
         this.pages.set(index, page);
         this.sb.pagesUsed++;
       }
@@ -342,15 +342,15 @@ export class TmpFile extends TmpInode {
   }
 
   private freePagesFrom(size: number): void {
-    const first = Math.ceil(size / PAGE);
+    const first = Math.ceil(size / PAGE_SIZE);
     for (const index of [...this.pages.keys()]) {
       if (index >= first) {
         this.pages.delete(index);
         this.sb.pagesUsed--;
       }
     }
-    const tail = size % PAGE;
-    if (tail) this.pages.get(Math.floor(size / PAGE))?.fill(0, tail);
+    const tail = size % PAGE_SIZE;
+    if (tail) this.pages.get(Math.floor(size / PAGE_SIZE))?.fill(0, tail);
   }
 
   override setattr(d: Dentry, attr: SetAttr, file?: OpenFile): number {
@@ -371,7 +371,7 @@ export class TmpSymlink extends TmpInode {
   }
 
   override blocks(): number {
-    return this.target.length >= SHORT_SYMLINK_LEN ? PAGE / 512 : 0;
+    return this.target.length >= SHORT_SYMLINK_LEN ? PAGE_SIZE / 512 : 0;
   }
 }
 

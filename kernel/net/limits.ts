@@ -10,7 +10,7 @@
 // include/uapi/linux/fs.h (fs.file-max, NR_FILE). The per-process descriptor limit (RLIMIT_NOFILE, 1024) is
 // fdtable.ts's NR_OPEN_DEFAULT; the process limit is kernel.ts's NR_TASKS.
 
-import { PAGE_SIZE } from '../mm.ts';
+import { PAGE_SIZE } from '../arch/layout.ts';
 
 /** net.core.somaxconn: listen(2)'s backlog is capped here (SOMAXCONN, 4096 since Linux 5.4; 128 before). */
 export const SOMAXCONN = 4096;

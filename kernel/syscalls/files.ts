@@ -7,6 +7,7 @@
 // count (-EFAULT if there are none), as Linux's page-by-page copies do for regular files; a getdents64 whose buffer
 // faults gives -EFAULT and leaves the directory position where it was (Linux may keep the records it copied).
 import { EBADF, EFAULT, EINVAL, EISDIR, EMFILE, ENAMETOOLONG, ENOENT, EOVERFLOW, ERANGE } from '../errno.ts';
+import { PAGE_SIZE } from '../arch/layout.ts';
 import type { FdTable } from '../fdtable.ts';
 import { AT_EMPTY_PATH, AT_FDCWD, AT_NO_AUTOMOUNT, AT_SYMLINK_NOFOLLOW, O_CLOEXEC, O_CREAT, O_TMPFILE, PATH_MAX, SEEK_HOLE } from '../fs/fcntl.ts';
 import {
@@ -33,15 +34,13 @@ const CHUNK = 0x10000;
 const DIRENT_BUF = 0x100000;
 const SEEK_MAX = SEEK_HOLE;
 
-const PAGE = 0x1000;
-
 /** Copies `bytes` out page by page (of the user address) up to the first page that faults; the count copied. */
 function copyOutPartial(user: UserMemory, addr: number, bytes: Uint8Array): number {
   if (bytes.length === 0 || user.copyOut(addr, bytes) === 0) return bytes.length;
   let done = 0;
   while (done < bytes.length) {
     const at = u32(addr + done);
-    const n = Math.min(bytes.length - done, PAGE - (at & (PAGE - 1)));
+    const n = Math.min(bytes.length - done, PAGE_SIZE - (at & (PAGE_SIZE - 1)));
     if (user.copyOut(at, bytes.subarray(done, done + n)) < 0) break;
     done += n;
   }
@@ -56,7 +55,7 @@ function copyInPartial(user: UserMemory, addr: number, len: number): Uint8Array 
   let done = 0;
   while (done < len) {
     const at = u32(addr + done);
-    const n = Math.min(len - done, PAGE - (at & (PAGE - 1)));
+    const n = Math.min(len - done, PAGE_SIZE - (at & (PAGE_SIZE - 1)));
     const b = user.copyIn(at, n);
     if (typeof b === 'number') break;
     parts.push(b);

@@ -10,7 +10,7 @@ import type { Task } from '../task.ts';
 import type { UserMemory } from './usermem.ts';
 import {
   EAGAIN, EBADF, EFAULT, EINVAL, ENOTSOCK, EPIPE, ESOCKTNOSUPPORT, EPROTONOSUPPORT, ENOPROTOOPT, EMFILE, EINPROGRESS,
-  EALREADY,
+  EALREADY, EAFNOSUPPORT, ENOTCONN,
 } from '../errno.ts';
 import {
   AF_INET, SOCK_STREAM, SOCK_NONBLOCK, SOCK_CLOEXEC, IPPROTO_TCP, Socket, decodeSockaddr, encodeSockaddr, type SockAddr,
@@ -56,7 +56,7 @@ function putAddr(user: UserMemory, addr: number, lenPtr: number, a: Uint8Array):
 }
 
 function socket(k: Kernel, t: Task, _u: UserMemory, family: number, type: number, protocol: number): number {
-  if (family !== AF_INET) return -97; // EAFNOSUPPORT
+  if (family !== AF_INET) return -EAFNOSUPPORT;
   const base = type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC);
   if (base !== SOCK_STREAM) return -ESOCKTNOSUPPORT;
   if (protocol !== 0 && protocol !== IPPROTO_TCP) return -EPROTONOSUPPORT;
@@ -116,7 +116,7 @@ export function sockName(k: Kernel, t: Task, fd: number, peer: boolean): Uint8Ar
   const s = sockfd(t, k, fd);
   if (typeof s === 'number') return s;
   const a = peer ? s.sock.remote : (s.sock.local ?? { addr: 0, port: 0 });
-  if (!a || (peer && s.sock.state !== 'connected')) return -107; // ENOTCONN
+  if (!a || (peer && s.sock.state !== 'connected')) return -ENOTCONN;
   return encodeSockaddr(a);
 }
 

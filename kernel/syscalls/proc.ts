@@ -7,7 +7,8 @@ import { BLOCK, type Syscall } from './types.ts';
 import type { Task } from '../task.ts';
 import { T, TASK_INTERRUPTIBLE } from '../task.ts';
 import { EFAULT, EINVAL, EPERM, ESRCH } from '../errno.ts';
-import { OutOfMemory, PAGE_SIZE, pageUp } from '../mm.ts';
+import { OutOfMemory } from '../mm.ts';
+import { PAGE_SIZE, pageUp } from '../arch/layout.ts';
 import { NSIG } from '../signal.ts';
 import { SYS } from './numbers.ts';
 

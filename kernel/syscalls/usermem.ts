@@ -6,9 +6,7 @@ import { EFAULT, ENAMETOOLONG } from '../errno.ts';
 import { GuestFault } from '../../emulator/exceptions.ts';
 import type { KernelContext } from '../../emulator/kfuncs.ts';
 import { NO_WORK, type WorkMeter } from '../work.ts';
-
-/** TASK_SIZE: user space ends here (the 3G/1G split); access_ok refuses anything reaching above. */
-export const TASK_SIZE = 0xc0000000;
+import { PAGE_SIZE, TASK_SIZE } from '../arch/layout.ts';
 
 export interface UserMemory {
   /** `len` bytes from user address `addr`, or -EFAULT if any of them is not readable user memory. */
@@ -62,7 +60,7 @@ export function contextUserMemory(ctx: KernelContext, work: WorkMeter = NO_WORK)
       let at = addr >>> 0;
       let got = 0;
       while (got < max) {
-        const chunk = Math.min(max - got, 0x1000 - (at & 0xfff));
+        const chunk = Math.min(max - got, PAGE_SIZE - (at & (PAGE_SIZE - 1)));
         if (!accessOk(at, chunk)) return -EFAULT;
         const b = guarded(() => ctx.readBytes(at | 0, chunk, true));
         if (typeof b === 'number') return b;

@@ -45,6 +45,8 @@ import { start } from '../../kernel/talrun.ts';
 import { Kernel, type KnownFault } from '../../kernel/kernel.ts';
 import { TASK_INTERRUPTIBLE, T, type Task } from '../../kernel/task.ts';
 import { PT } from '../../kernel/entry.ts';
+import { EFAULT, EINVAL, ENAMETOOLONG } from '../../kernel/errno.ts';
+import { PAGE_OFFSET, TASK_SIZE } from '../../kernel/arch/layout.ts';
 import { ROOT } from '../../kernel/fs/permission.ts';
 import { mkdirat, symlinkat, chmodat } from '../../kernel/fs/namei.ts';
 import type { Cpu } from '../../emulator/cpu.ts';
@@ -593,7 +595,7 @@ export function buildProbe(plan: Plan, end: 'exit' | 'spin'): Probe {
 export function hostileValues(k: Kernel, probe: Probe, task: Task): number[] {
   const kernel = ['current_task', 'jiffies', 'task_table', 'sys_call_table', 'entry_int80',
     'entry_restore_all'].map(s => k.symbols.get(s)!).filter(v => v !== undefined);
-  kernel.push(task.addr, task.get(T.ESP0) - 64, task.get(T.CR3) + 0xc0000000);
+  kernel.push(task.addr, task.get(T.ESP0) - 64, task.get(T.CR3) + PAGE_OFFSET);
   const inside = [...probe.objects.values()].filter(o => o.size > 4).map(o => o.addr + 2);
   inside.push(task.brkStart + 2, task.brkStart + 0x102);
   const out: number[] = [];
@@ -767,7 +769,7 @@ export function runProbe(probe: Probe, o: {
       else { if (a > s) out.push([s, a]); if (b < e) out.push([b, e]); }
     }
     out.push([task.brkStart, task.brk]);
-    out.push([(callEsp + 4) >>> 0, 0xc0000000]);
+    out.push([(callEsp + 4) >>> 0, TASK_SIZE]);
     return out.filter(([s, e]) => e > s);
   };
 
@@ -915,9 +917,9 @@ export function runProbe(probe: Probe, o: {
       const count = (typeof b.count === 'number' ? args[b.count] : b.count.fixed) >>> 0;
       const len = w32(buf) >>> 0;
       const ok = off <= len && count <= len - off;
-      if (!ok) { if (eax !== -14) fail(i, 'out-of-bounds buffer refused with -EFAULT',
+      if (!ok) { if (eax !== -EFAULT) fail(i, 'out-of-bounds buffer refused with -EFAULT',
         `off ${off} count ${count} length ${len}: eax ${eax}`); }
-      else if (b.unit && count % b.unit !== 0) { if (eax !== -22) fail(i, 'a partial record refused with -EINVAL',
+      else if (b.unit && count % b.unit !== 0) { if (eax !== -EINVAL) fail(i, 'a partial record refused with -EINVAL',
         `count ${count}: eax ${eax}`); }
       else if (!spec.params[b.buf].startsWith('*rbytes')) allowed = [[buf + 4 + off, buf + 4 + off + count]];
       if (!ok) return [];
@@ -925,7 +927,7 @@ export function runProbe(probe: Probe, o: {
     spec.params.forEach((p, j) => {
       if (p !== '*rbytes' || (b && j === b.buf)) return;
       const len = w32(args[j]) >>> 0;
-      if (len > 4095 && eax !== -36) fail(i, 'a path over 4095 bytes refused with -ENAMETOOLONG',
+      if (len > 4095 && eax !== -ENAMETOOLONG) fail(i, 'a path over 4095 bytes refused with -ENAMETOOLONG',
         `length ${len}: eax ${eax}`);
     });
     return allowed;

@@ -10,10 +10,7 @@
 //
 // The generator tracks which flags the Intel SDM leaves undefined after each instruction (FLAG_RULES below), never
 // lets a later instruction read an undefined flag (adc/sbb, setcc, jcc), and masks those flags in the comparison.
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { gnuLink } from '../../bench/hosttools.ts';
 
 // ---------------------------------------------------------------------------------------------------------------
 // Flags and the SDM's undefined-flag rules
@@ -1158,25 +1155,6 @@ export function caseProgram(cases: DiffCase[]): string {
     '.balign 64', `dg_out: .skip ${total || 4}`, '',
   );
   return out.join('\n');
-}
-
-/** Assembles and links GNU Intel-syntax source into a static i386 executable (as --32; ld -m elf_i386). */
-export function gnuLink(source: string): Uint8Array {
-  const dir = mkdtempSync(join(tmpdir(), 'ktal-diff-'));
-  try {
-    writeFileSync(join(dir, 'a.s'), source);
-    const opts = { cwd: dir, encoding: 'utf8' as const, stdio: ['ignore', 'pipe', 'pipe'] as ['ignore', 'pipe', 'pipe'], maxBuffer: 1 << 28 };
-    try {
-      execFileSync('as', ['--32', '-o', 'a.o', 'a.s'], opts);
-      execFileSync('ld', ['-m', 'elf_i386', '-static', '-e', '_start', '-z', 'noexecstack', '-o', 'a.out', 'a.o'], opts);
-    } catch (e) {
-      const err = e as { stderr?: string; message: string };
-      throw new Error(`GNU as/ld failed: ${(err.stderr || err.message).slice(0, 4000)}`);
-    }
-    return new Uint8Array(readFileSync(join(dir, 'a.out')));
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
 }
 
 /** Builds the executable for a batch of cases. */

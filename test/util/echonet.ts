@@ -1,7 +1,6 @@
-// What the echo-server tests (and bench/echod.ts) share: a free host port, and verified executables written out
-// for the host to run.
+// What the echo-server tests share: verified executables written out for the host to run (the free host port they
+// share with bench/echod.ts is in bench/hosttools.ts).
 import { readFileSync } from 'node:fs';
-import net from 'node:net';
 import { join } from 'node:path';
 import { compile } from '../../compiler/popc.ts';
 import { assemble } from '../../tal/asm/assembler.ts';
@@ -9,18 +8,6 @@ import { checkElf } from '../../tal/check/checker.ts';
 import type { scratch } from './native.ts';
 
 const root = join(import.meta.dirname, '..', '..');
-
-/** A TCP port on 127.0.0.1 that was free a moment ago (the host picks it). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 export interface Executable { elf: Uint8Array; exe: string }
 

@@ -6,7 +6,8 @@ import { mkdtempSync, writeFileSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Machine, type MachineOptions } from '../../emulator/machine.ts';
-import { BareSystem, PAGE_OFFSET, type MapFlags } from '../../emulator/bare.ts';
+import { BareSystem, type MapFlags } from '../../kernel/arch/bare.ts';
+import { PAGE_OFFSET } from '../../kernel/arch/layout.ts';
 import { hasErrorCode } from '../../emulator/exceptions.ts';
 import type { KernelContext } from '../../emulator/kfuncs.ts';
 

@@ -1,25 +1,22 @@
-// Building blocks for a bare system on the machine: physical frame allocation, page tables, a GDT with Linux i386's
-// selectors, an IDT, a TSS and a double-fault TSS, and entering CPL 3 or CPL 0. Used by the minimal monitor in
-// run.ts and by tests that set up their own scenarios. This is not the kernel (that comes with a later issue): it
-// builds the hardware structures the way a kernel would and leaves policy to its caller.
+// The hardware structures a kernel sets up at boot (arch/x86/kernel/head_32.S, cpu/common.c's GDT, idt.c,
+// the TSS of processor.h, doublefault_32.c's task) built on the machine with this kernel's layout (layout.ts):
+// physical frame allocation, page tables, a GDT with Linux i386's selectors, an IDT, a TSS and a double-fault TSS,
+// and entering CPL 3 or CPL 0. The kernel (kernel.ts, mm.ts) builds on it and keeps the policy; tests that set up
+// their own scenarios on the bare machine use it alone (test/util/machine.ts, test/util/monitor.ts).
 //
-// Layout: physical memory [0, LOW_MEMORY) holds the kernel's structures and is mapped at PAGE_OFFSET (0xC0000000,
-// the 3G/1G split) supervisor-only; frames above LOW_MEMORY are handed out for user pages. The kernel-function
-// region (kfuncs.ts) is mapped supervisor-only too.
+// Physical memory [0, LOW_MEMORY) holds the kernel's structures and is mapped at PAGE_OFFSET supervisor-only;
+// frames above LOW_MEMORY are handed out for user pages. The kernel-function region (emulator/kfuncs.ts) is mapped
+// supervisor-only too.
 
-import type { Machine } from './machine.ts';
-import { PAGE_SIZE } from './memory.ts';
-import { PTE_P, PTE_RW, PTE_US, PTE_G } from './mmu.ts';
-import { flatDescriptor, tssDescriptor, gateDescriptor, TSS_BUSY } from './descriptors.ts';
-import { TSS_ESP0, TSS_SS0, TSS_CR3, TSS_EIP, TSS_EFLAGS, TSS_EAX, TSS_ES } from './tasks.ts';
-import { CS, SS, DS, ES, FS, GS, CR0_PG, CR0_WP, CR4_PGE } from './arch.ts';
-import { putEflags } from './flags.ts';
-
-// Linux i386 GDT entries: kernel code 12, kernel data 13, user code 14, user data 15, TSS 16, double-fault TSS 31.
-export const KERNEL_CS = 0x60, KERNEL_DS = 0x68, USER_CS = 0x73, USER_DS = 0x7b, TSS_SEL = 0x80, DF_TSS_SEL = 0xf8;
-export const GDT_ENTRIES = 32;
-export const PAGE_OFFSET = 0xc0000000;
-export const LOW_MEMORY = 4 << 20;
+import type { Machine } from '../../emulator/machine.ts';
+import { PTE_P, PTE_RW, PTE_US, PTE_G } from '../../emulator/mmu.ts';
+import { flatDescriptor, tssDescriptor, gateDescriptor, TSS_BUSY } from '../../emulator/descriptors.ts';
+import { TSS_ESP0, TSS_SS0, TSS_CR3, TSS_EIP, TSS_EFLAGS, TSS_EAX, TSS_ES } from '../../emulator/tasks.ts';
+import { Vec } from '../../emulator/exceptions.ts';
+import {
+  PAGE_SIZE, PAGE_OFFSET, LOW_MEMORY, KERNEL_CS, KERNEL_DS, USER_CS, USER_DS, TSS_SEL, DF_TSS_SEL, GDT_ENTRIES,
+  pageDown, pageUp,
+} from './layout.ts';
 
 export interface MapFlags {
   user?: boolean;
@@ -52,10 +49,11 @@ export class BareSystem {
     if (mem.size <= LOW_MEMORY) throw new RangeError(`the bare system needs more than ${LOW_MEMORY} bytes of RAM`);
     this.pageDirectory = this.allocLow(PAGE_SIZE);
     // The direct map of low memory, supervisor-only (global: it is the same in every address space).
-    for (let p = 0; p < LOW_MEMORY; p += PAGE_SIZE) this.map(PAGE_OFFSET + p, p, { writable: true, global: this.globalKernel });
+    const global = this.globalKernel;
+    for (let p = 0; p < LOW_MEMORY; p += PAGE_SIZE) this.map(PAGE_OFFSET + p, p, { writable: true, global });
     // The kernel-function region: supervisor-only pages (their bytes are never executed).
     const kf = machine.kfuncs;
-    for (let i = 0; i < kf.pages; i++) this.map(kf.base + i * PAGE_SIZE, this.allocLow(PAGE_SIZE), { global: this.globalKernel });
+    for (let i = 0; i < kf.pages; i++) this.map(kf.base + i * PAGE_SIZE, this.allocLow(PAGE_SIZE), { global });
 
     this.gdt = this.allocLow(PAGE_SIZE);
     this.idt = this.allocLow(PAGE_SIZE);
@@ -85,16 +83,12 @@ export class BareSystem {
     mem.write32(this.dfTss + 100, 104 << 16);
 
     // Load it all into the CPU, as a kernel's startup code would: GDTR, IDTR, TR (marked busy), CR3, CR0.PG|WP.
-    const cpu = machine.cpu;
-    cpu.gdtBase = PAGE_OFFSET + this.gdt; cpu.gdtLimit = GDT_ENTRIES * 8 - 1;
-    cpu.idtBase = PAGE_OFFSET + this.idt; cpu.idtLimit = 256 * 8 - 1;
     const hi = mem.read32(this.gdt + (TSS_SEL & ~7) + 4);
     mem.write32(this.gdt + (TSS_SEL & ~7) + 4, hi | TSS_BUSY);
-    cpu.trSel = TSS_SEL; cpu.trBase = PAGE_OFFSET + this.tss; cpu.trLimit = 0x67;
-    cpu.cr4 |= CR4_PGE;
-    cpu.cr0 |= CR0_PG | CR0_WP;
-    machine.mmu.setCr3(this.pageDirectory);
-    machine.mmu.setControl(true, true, true);
+    machine.cpu.boot({
+      gdt: [PAGE_OFFSET + this.gdt, GDT_ENTRIES * 8 - 1], idt: [PAGE_OFFSET + this.idt, 256 * 8 - 1],
+      tr: [TSS_SEL, PAGE_OFFSET + this.tss, 0x67], cr3: this.pageDirectory,
+    });
     this.enterKernel(0, this.kernelStackTop);
   }
 
@@ -126,7 +120,8 @@ export class BareSystem {
       pde = this.allocLow(PAGE_SIZE) | PTE_P | PTE_RW | PTE_US;
       mem.write32(pdeAt, pde);
     }
-    const pte = (phys & -4096) | PTE_P | (flags.writable ? PTE_RW : 0) | (flags.user ? PTE_US : 0) | (flags.global ? PTE_G : 0);
+    const pte = (phys & -PAGE_SIZE) | PTE_P | (flags.writable ? PTE_RW : 0) | (flags.user ? PTE_US : 0)
+      | (flags.global ? PTE_G : 0);
     mem.write32(((pde & -4096) >>> 0) + (((virt >>> 12) & 0x3ff) << 2), pte);
     this.machine.mmu.invlpg(virt);
   }
@@ -141,8 +136,7 @@ export class BareSystem {
 
   /** Map fresh zeroed frames over [virt, virt+bytes) (page-rounded). */
   mapFresh(virt: number, bytes: number, flags: MapFlags = {}): void {
-    const start = Math.floor((virt >>> 0) / PAGE_SIZE) * PAGE_SIZE;
-    const end = Math.ceil(((virt >>> 0) + bytes) / PAGE_SIZE) * PAGE_SIZE;
+    const start = pageDown(virt >>> 0), end = pageUp((virt >>> 0) + bytes);
     for (let v = start; v < end; v += PAGE_SIZE) this.map(v, this.allocFrame(), flags);
   }
 
@@ -200,27 +194,17 @@ export class BareSystem {
   /** #DF through a task gate to the double-fault TSS, which starts at `eip` on its own stack. */
   setDoubleFaultHandler(eip: number): void {
     this.machine.mem.write32(this.dfTss + TSS_EIP, eip);
-    this.setTaskGate(8, DF_TSS_SEL);
+    this.setTaskGate(Vec.DF, DF_TSS_SEL);
   }
 
   /** Continue at `eip` at CPL 3 with the user selectors. */
   enterUser(eip: number, esp: number, eflags = 0x202): void {
-    this.enter(3, USER_CS, USER_DS, eip, esp, eflags);
+    this.machine.cpu.enter(3, USER_CS, USER_DS, eip, esp, eflags);
   }
 
   /** Continue at `eip` at CPL 0 with the kernel selectors (interrupts off unless eflags says otherwise). */
   enterKernel(eip: number, esp: number, eflags = 0x2): void {
-    this.enter(0, KERNEL_CS, KERNEL_DS, eip, esp, eflags);
+    this.machine.cpu.enter(0, KERNEL_CS, KERNEL_DS, eip, esp, eflags);
   }
 
-  private enter(cpl: number, cs: number, ds: number, eip: number, esp: number, eflags: number): void {
-    const cpu = this.machine.cpu;
-    cpu.sreg[CS] = cs;
-    cpu.sreg[SS] = cpu.sreg[DS] = cpu.sreg[ES] = ds;
-    cpu.sreg[FS] = cpu.sreg[GS] = 0;
-    cpu.setCpl(cpl);
-    putEflags(cpu, eflags);
-    cpu.regs[4] = esp;
-    cpu.eip = cpu.nextEip = eip;
-  }
 }

@@ -1,22 +1,35 @@
-// runElf: a minimal monitor that runs one static i386 Linux executable on the machine, for tests and benchmarks.
-// It is NOT the kernel (that is a later issue, in kernel/): one process, no files, no scheduler. But the path a
-// system call takes is the real hardware one: the program runs at CPL 3 on its own pages; `int 0x80` goes through
-// a DPL 3 trap gate, the CPU switches to the kernel stack from the TSS and pushes the 5-word frame; a few bytes of
-// real CPL 0 machine code push the registers (pusha), call a kernel function (TypeScript) that implements the
-// system call, pop them and iret. Faults go the same way to a kernel function that maps stack pages on demand or
-// ends the program with the signal Linux would send.
+// runElf: a minimal monitor that runs one static i386 Linux executable on the bare machine, for tests that want
+// the emulator with as little around it as possible (the differential and run tests, the safety mutants). It is
+// not the kernel (kernel/, which the benchmarks and most tests use): one process, no files, no scheduler. But the
+// path a system call takes is the real hardware one: the program runs at CPL 3 on its own pages; `int 0x80` goes
+// through a DPL 3 trap gate, the CPU switches to the kernel stack from the TSS and pushes the 5-word frame; a few
+// bytes of real CPL 0 machine code push the registers (pusha), call a kernel function (TypeScript) that implements
+// the system call, pop them and iret. Faults go the same way to a kernel function that maps stack pages on demand
+// or ends the program with the signal Linux would send (arch/x86/kernel/traps.c, arch/x86/mm/fault.c). The
+// hardware tables come from the kernel's BareSystem, the numbers (system calls, errno, signals, the layout) from
+// the kernel's own modules.
 //
 // System calls: exit, exit_group, read (fd 0, from opts.stdin), write (fd 1 and 2), brk, getpid, kill (a signal to
 // itself ends it), close (of 0-2); open fails with ENOENT (there is no file system here); anything else ENOSYS.
 
-import { readElf, PT_LOAD, PF_W, USER_TOP } from '../tal/elf.ts';
-import { Machine } from './machine.ts';
-import { BareSystem, PAGE_OFFSET, OutOfMemory } from './bare.ts';
-import type { KernelContext } from './kfuncs.ts';
-import type { CostProfile } from './costs.ts';
-import type { MachineStats } from './stats.ts';
-import { VECTOR_NAMES } from './exceptions.ts';
-import { PAGE_SIZE } from './memory.ts';
+import { readElf, PT_LOAD, PF_W } from '../../tal/elf.ts';
+import { Machine } from '../../emulator/machine.ts';
+import type { KernelContext } from '../../emulator/kfuncs.ts';
+import type { CostProfile } from '../../emulator/costs.ts';
+import type { MachineStats } from '../../emulator/stats.ts';
+import { VECTOR_NAMES, Vec, hasErrorCode } from '../../emulator/exceptions.ts';
+import { BareSystem, OutOfMemory } from '../../kernel/arch/bare.ts';
+import { PAGE_OFFSET, PAGE_SIZE, TASK_SIZE, pageDown, pageUp } from '../../kernel/arch/layout.ts';
+import { EBADF, EFAULT, EINVAL, ENOENT, ENOSYS, ESRCH } from '../../kernel/errno.ts';
+import {
+  NSIG, SIGCHLD, SIGFPE, SIGILL, SIGKILL, SIGSEGV, SIGTRAP, SIGURG, SIGWINCH, signalName,
+} from '../../kernel/signal.ts';
+import { SYS } from '../../kernel/syscalls/numbers.ts';
+import {
+  AT_BASE, AT_CLKTCK, AT_EGID, AT_ENTRY, AT_EUID, AT_EXECFN, AT_FLAGS, AT_GID, AT_HWCAP, AT_NULL, AT_PAGESZ, AT_PHDR,
+  AT_PHENT, AT_PHNUM, AT_PLATFORM, AT_RANDOM, AT_SECURE, AT_UID, CLKTCK, PLATFORM, STK_LIM,
+} from '../../kernel/exec/stack.ts';
+import { SYSCALL_VECTOR, TIMER_VECTOR } from '../../kernel/entry.ts';
 
 export interface RunElfOptions {
   /** The whole argument vector, argv[0] included; default ['program']. */
@@ -28,7 +41,7 @@ export interface RunElfOptions {
   /** Timer interrupt period in cycles (the handler just irets); default none. */
   timerInterval?: number;
   memoryBytes?: number;
-  /** How far the stack may grow down from 0xC0000000; default 8 MiB, like Linux's default rlimit. */
+  /** How far the stack may grow down from TASK_SIZE; default 8 MiB, like Linux's default rlimit (_STK_LIM). */
   stackBytes?: number;
 }
 
@@ -44,15 +57,8 @@ export interface RunElfResult {
   stats: MachineStats;
 }
 
-export const SIGNALS: Record<number, string> = {
-  1: 'SIGHUP', 2: 'SIGINT', 3: 'SIGQUIT', 4: 'SIGILL', 5: 'SIGTRAP', 6: 'SIGABRT', 7: 'SIGBUS', 8: 'SIGFPE',
-  9: 'SIGKILL', 10: 'SIGUSR1', 11: 'SIGSEGV', 12: 'SIGUSR2', 13: 'SIGPIPE', 14: 'SIGALRM', 15: 'SIGTERM',
-};
-const IGNORED_BY_DEFAULT = new Set([17, 23, 28]); // SIGCHLD, SIGURG, SIGWINCH
-const SIGILL = 4, SIGTRAP = 5, SIGFPE = 8, SIGKILL = 9, SIGSEGV = 11;
-
-const NR_EXIT = 1, NR_READ = 3, NR_WRITE = 4, NR_OPEN = 5, NR_CLOSE = 6, NR_GETPID = 20, NR_KILL = 37, NR_BRK = 45, NR_EXIT_GROUP = 252;
-const EBADF = 9, EFAULT = 14, ENOENT = 2, ENOSYS = 38, ESRCH = 3, EINVAL = 22;
+// The monitor's one process ignores only these by default (the kernel, with no stop signals either, ignores more).
+const IGNORED_BY_DEFAULT = new Set([SIGCHLD, SIGURG, SIGWINCH]);
 const PID = 1;
 
 // Saved-register offsets from the pointer the entry stubs pass (the esp after pusha): edi esi ebp esp ebx edx ecx eax.
@@ -66,7 +72,9 @@ export function runElf(elf: Uint8Array, opts: RunElfOptions = {}): RunElfResult 
   const exit = sys.machine.run(opts.maxInstructions ?? Infinity);
   let out: Outcome;
   if (sys.outcome) out = sys.outcome;
-  else if (exit === 'limit') out = { exitCode: null, signal: null, fault: `instruction limit (${opts.maxInstructions}) reached` };
+  else if (exit === 'limit') {
+    out = { exitCode: null, signal: null, fault: `instruction limit (${opts.maxInstructions}) reached` };
+  }
   else if (exit === 'triple-fault') out = { exitCode: null, signal: null, fault: sys.machine.stopReason };
   else out = { exitCode: null, signal: null, fault: `machine ${exit}: ${sys.machine.stopReason}` };
   return { stdout: concat(sys.stdout), stderr: concat(sys.stderr), ...out, stats: sys.machine.stats() };
@@ -84,7 +92,8 @@ export interface BootedElf {
 /** Build the machine, the monitor and the process, ready to run (for callers that want to step it themselves). */
 export function bootElf(elf: Uint8Array, opts: RunElfOptions = {}): BootedElf {
   const img = readElf(elf);
-  const machine = new Machine({ memoryBytes: opts.memoryBytes, profile: opts.profile, timerInterval: opts.timerInterval });
+  const { memoryBytes, profile, timerInterval } = opts;
+  const machine = new Machine({ memoryBytes, profile, timerInterval });
   const bare = new BareSystem(machine);
   const sys: BootedElf = { machine, bare, stdout: [], stderr: [] };
 
@@ -97,15 +106,15 @@ export function bootElf(elf: Uint8Array, opts: RunElfOptions = {}): BootedElf {
     brkStart = Math.max(brkStart, pageUp(seg.vaddr + seg.memsz));
   }
   let brk = brkStart;
-  const stackTop = USER_TOP;
-  const stackLimit = stackTop - (opts.stackBytes ?? 8 << 20);
+  const stackTop = TASK_SIZE;
+  const stackLimit = stackTop - (opts.stackBytes ?? STK_LIM);
 
   const finish = (o: Outcome, ctx: KernelContext): void => {
     sys.outcome = o;
     ctx.stop(o.signal ? `killed by ${o.signal}` : `exit ${o.exitCode}`);
   };
   const die = (sig: number, ctx: KernelContext, fault?: string): void =>
-    finish({ exitCode: 128 + sig, signal: SIGNALS[sig] ?? `signal ${sig}`, fault }, ctx);
+    finish({ exitCode: 128 + sig, signal: signalName(sig), fault }, ctx);
 
   // ---- kernel functions ----
   const stdin = opts.stdin ?? new Uint8Array(0);
@@ -117,8 +126,8 @@ export function bootElf(elf: Uint8Array, opts: RunElfOptions = {}): BootedElf {
     void R_ESI; void R_EDI; void R_EBP;
     let r: number;
     switch (nr) {
-      case NR_EXIT: case NR_EXIT_GROUP: return finish({ exitCode: a & 0xff, signal: null }, ctx);
-      case NR_WRITE: {
+      case SYS.exit: case SYS.exit_group: return finish({ exitCode: a & 0xff, signal: null }, ctx);
+      case SYS.write: {
         if ((a !== 1 && a !== 2) || closed.has(a)) { r = -EBADF; break; }
         if (c < 0) { r = -EINVAL; break; }
         try {
@@ -128,7 +137,7 @@ export function bootElf(elf: Uint8Array, opts: RunElfOptions = {}): BootedElf {
         } catch { r = -EFAULT; }
         break;
       }
-      case NR_READ: {
+      case SYS.read: {
         if (a !== 0 || closed.has(0)) { r = -EBADF; break; }
         if (c < 0) { r = -EINVAL; break; }
         const n = Math.min(c, stdin.length - stdinPos);
@@ -139,19 +148,21 @@ export function bootElf(elf: Uint8Array, opts: RunElfOptions = {}): BootedElf {
         } catch { r = -EFAULT; }
         break;
       }
-      case NR_OPEN: r = -ENOENT; break;
-      case NR_CLOSE: if (a >= 0 && a <= 2 && !closed.has(a)) { closed.add(a); r = 0; } else r = -EBADF; break;
-      case NR_GETPID: r = PID; break;
-      case NR_KILL:
+      case SYS.open: r = -ENOENT; break;
+      case SYS.close: if (a >= 0 && a <= 2 && !closed.has(a)) { closed.add(a); r = 0; } else r = -EBADF; break;
+      case SYS.getpid: r = PID; break;
+      case SYS.kill:
         if (a !== PID && a !== 0 && a !== -1) { r = -ESRCH; break; }
-        if (b < 0 || b > 64) { r = -EINVAL; break; }
+        if (b < 0 || b > NSIG) { r = -EINVAL; break; }
         if (b === 0 || IGNORED_BY_DEFAULT.has(b)) { r = 0; break; }
         return die(b, ctx);
-      case NR_BRK: {
+      case SYS.brk: {
         const want = a >>> 0;
         if (want >= brkStart && want < stackLimit) {
           try {
-            for (let p = pageUp(brk); p < pageUp(want); p += PAGE_SIZE) bare.mapFresh(p, PAGE_SIZE, { user: true, writable: true });
+            for (let p = pageUp(brk); p < pageUp(want); p += PAGE_SIZE) {
+              bare.mapFresh(p, PAGE_SIZE, { user: true, writable: true });
+            }
             brk = want;
           } catch (e) {
             if (!(e instanceof OutOfMemory)) throw e;
@@ -169,22 +180,24 @@ export function bootElf(elf: Uint8Array, opts: RunElfOptions = {}): BootedElf {
     const f = ctx.arg(0);
     const vector = ctx.read32(f + 32), error = ctx.read32(f + 36), eip = ctx.read32(f + 40), cs = ctx.read32(f + 44);
     const cr2 = machine.mmu.cr2 >>> 0;
-    const what = `${VECTOR_NAMES[vector] ?? `vector ${vector}`}${error ? ` (error 0x${error.toString(16)})` : ''} at eip 0x${(eip >>> 0).toString(16)}${vector === 14 ? `, cr2 0x${cr2.toString(16)}` : ''}`;
+    const errText = error ? ` (error 0x${error.toString(16)})` : '';
+    const at = vector === Vec.PF ? `, cr2 0x${cr2.toString(16)}` : '';
+    const what = `${VECTOR_NAMES[vector] ?? `vector ${vector}`}${errText} at eip 0x${(eip >>> 0).toString(16)}${at}`;
     if ((cs & 3) !== 3) {
       sys.outcome = { exitCode: null, signal: null, fault: `fault in the monitor: ${what}` };
       return ctx.stop('monitor fault');
     }
-    if (vector === 14 && (error & 1) === 0 && cr2 >= stackLimit && cr2 < stackTop) {
+    if (vector === Vec.PF && (error & 1) === 0 && cr2 >= stackLimit && cr2 < stackTop) {
       // The stack grows on demand.
       try {
-        bare.mapFresh(cr2 & -4096, PAGE_SIZE, { user: true, writable: true });
+        bare.mapFresh(pageDown(cr2), PAGE_SIZE, { user: true, writable: true });
         return;
       } catch (e) {
         if (!(e instanceof OutOfMemory)) throw e;
         return die(SIGKILL, ctx, 'out of memory');
       }
     }
-    const sig = vector === 0 ? SIGFPE : vector === 6 ? SIGILL : vector === 3 ? SIGTRAP : SIGSEGV;
+    const sig = vector === Vec.DE ? SIGFPE : vector === Vec.UD ? SIGILL : vector === Vec.BP ? SIGTRAP : SIGSEGV;
     die(sig, ctx, what);
   };
 
@@ -217,8 +230,7 @@ export function bootElf(elf: Uint8Array, opts: RunElfOptions = {}): BootedElf {
   const entries: number[] = [];
   for (let v = 0; v < 256; v++) {
     entries.push(here());
-    const hasError = v === 8 || (v >= 10 && v <= 14) || v === 17;
-    if (!hasError) code.push(0x6a, 0x00);
+    if (!hasErrorCode(v)) code.push(0x6a, 0x00);
     code.push(0x68, v, 0, 0, 0, 0x60, 0x54);
     callRel(trapAddr);
     code.push(0x83, 0xc4, 0x04, 0x61, 0x83, 0xc4, 0x08, 0xcf);
@@ -230,10 +242,10 @@ export function bootElf(elf: Uint8Array, opts: RunElfOptions = {}): BootedElf {
   machine.mem.writeBytes(codePhys, Uint8Array.from(code));
 
   for (let v = 0; v < 256; v++) bare.setGate(v, 'int', entries[v], 0);
-  bare.setGate(3, 'int', entries[3], 3); // int3 and into from user mode are allowed, as on Linux
-  bare.setGate(4, 'int', entries[4], 3);
-  bare.setGate(0x80, 'trap', sysEntry, 3);
-  bare.setGate(0x20, 'int', timerEntry, 0);
+  bare.setGate(Vec.BP, 'int', entries[Vec.BP], 3); // int3 and into from user mode are allowed, as on Linux
+  bare.setGate(Vec.OF, 'int', entries[Vec.OF], 3);
+  bare.setGate(SYSCALL_VECTOR, 'trap', sysEntry, 3);
+  bare.setGate(TIMER_VECTOR, 'int', timerEntry, 0);
   bare.setDoubleFaultHandler(dfEntry);
 
   // ---- the initial stack, laid out as Linux does for a static i386 program ----
@@ -250,14 +262,16 @@ export function bootElf(elf: Uint8Array, opts: RunElfOptions = {}): BootedElf {
   for (const s of argv) strAt.push(addStr(s));
   for (const s of envp) strAt.push(addStr(s));
   const execfn = addStr(argv[0] ?? '');
-  const platform = addStr('i686');
+  const platform = addStr(PLATFORM);
   const random = blob.length;
   for (let i = 0; i < 16; i++) blob.push((i * 37 + 11) & 0xff); // AT_RANDOM bytes (fixed: runs are reproducible)
   const strBase = ((stackTop - 16 - blob.length) & ~15) >>> 0;
   const phdr = phdrAddress(img.bytes, img.segments);
   const auxv: [number, number][] = [
-    [16, 0], [6, PAGE_SIZE], [17, 100], [3, phdr], [4, 32], [5, u16(img.bytes, 44)], [7, 0], [8, 0], [9, img.entry],
-    [11, 0], [12, 0], [13, 0], [14, 0], [23, 0], [25, strBase + random], [31, strBase + execfn], [15, strBase + platform], [0, 0],
+    [AT_HWCAP, 0], [AT_PAGESZ, PAGE_SIZE], [AT_CLKTCK, CLKTCK], [AT_PHDR, phdr], [AT_PHENT, 32],
+    [AT_PHNUM, u16(img.bytes, 44)], [AT_BASE, 0], [AT_FLAGS, 0], [AT_ENTRY, img.entry], [AT_UID, 0], [AT_EUID, 0],
+    [AT_GID, 0], [AT_EGID, 0], [AT_SECURE, 0], [AT_RANDOM, strBase + random], [AT_EXECFN, strBase + execfn],
+    [AT_PLATFORM, strBase + platform], [AT_NULL, 0],
   ];
   const words: number[] = [argv.length];
   argv.forEach((_, i) => words.push(strBase + strAt[i]));
@@ -283,7 +297,6 @@ function phdrAddress(bytes: Uint8Array, segs: { offset: number; vaddr: number; f
   return seg ? seg.vaddr + (phoff - seg.offset) : 0;
 }
 function u16(b: Uint8Array, o: number): number { return b[o] | (b[o + 1] << 8); }
-function pageUp(n: number): number { return Math.ceil(n / PAGE_SIZE) * PAGE_SIZE; }
 function concat(parts: Uint8Array[]): Uint8Array {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let at = 0;
