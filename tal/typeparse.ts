@@ -310,27 +310,12 @@ function run<T>(src: string, f: (p: Parser) => T): T {
 export function parseTy(src: string, env: TypeEnv): Ty {
   return run(src, p => p.ty(env));
 }
-export function parseStk(src: string, env: TypeEnv): Stk {
-  return run(src, p => p.stk(env));
-}
 export function parseCode(src: string, env: TypeEnv): CodeTy {
   return run(src, p => {
     if (p.next() !== 'code') p.fail("a code label's type starts with 'code'");
     return p.code(env);
   });
 }
-/** A comma-separated list of types or stacks, for explicit instantiations: the kinds come from the binders. */
-export function parseArgs(src: string, kinds: readonly ('word' | 'stack')[], env: TypeEnv): Arg[] {
-  return run(src, p => {
-    const out: Arg[] = [];
-    kinds.forEach((k, i) => {
-      if (i > 0) p.expect(',');
-      out.push(k === 'stack' ? p.stk(env) : p.ty(env));
-    });
-    return out;
-  });
-}
-
 /** A comma-separated list of word or stack types (an instantiation, written before the kinds it fills are known). */
 export function parseArgList(src: string, env: TypeEnv): Arg[] {
   return run(src, p => {

@@ -367,7 +367,3 @@ export function whnf(t: Ty, defs: TypeDefs): Ty {
   return cur;
 }
 
-/** Size in bytes of the object a pointer type points to, when fixed (tuples). */
-export function tupleSize(t: Ty): number | undefined {
-  return t.k === 'tuple' ? 4 * t.fields.length : undefined;
-}

@@ -2,7 +2,8 @@
 // Not trusted: whatever it writes, the checker verifies. Data flows one way: lines → items → layout → bytes → ELF.
 
 import { annotationsText, readAnnotations } from '../annotations.ts';
-import { OutSection, OutSymbol, PAGE_SIZE, PF_R, PF_W, PF_X, SHF_ALLOC, SHF_EXECINSTR, SHF_WRITE, SHT_NOBITS, SHT_PROGBITS, writeElf } from '../elf.ts';
+import { PAGE_SIZE, PF_R, PF_W, PF_X, SHF_ALLOC, SHF_EXECINSTR, SHF_WRITE, SHT_NOBITS, SHT_PROGBITS } from '../elf.ts';
+import { type OutSection, type OutSymbol, writeElf } from './elf-writer.ts';
 import { importSig } from '../interface.ts';
 import { type Arg, type CodeTy, type Ty } from '../types.ts';
 import { parseArgList, parseCode, parseTy, parseTypeDefs, TypeSyntaxError } from '../typeparse.ts';
