@@ -16,8 +16,8 @@ import type { Kernel, ExitInfo, KernelExit } from '../kernel/kernel.ts';
 import { ROOT } from '../kernel/fs/permission.ts';
 import { put } from './util/kfs.ts';
 import { NR_SYSCALLS } from '../kernel/syscalls/numbers.ts';
+import { PAGE_OFFSET } from '../kernel/arch/layout.ts';
 
-const PAGE_OFFSET = 0xc0000000;
 const le32 = (v: number): number[] => [v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, v >>> 24];
 
 const dir = join(import.meta.dirname, 'attacks');

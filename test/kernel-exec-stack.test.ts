@@ -21,6 +21,7 @@ import {
   AT_GID, AT_EGID, AT_FLAGS, AT_BASE, AT_SECURE, AT_CLKTCK,
 } from '../kernel/exec/stack.ts';
 import { E2BIG } from '../kernel/errno.ts';
+import { TASK_SIZE } from '../kernel/arch/layout.ts';
 
 const SOURCE = String.raw`
 .intel_syntax noprefix
@@ -190,7 +191,7 @@ for (const c of cases) {
 
 const input = (over: Partial<StackInput> = {}): StackInput => ({
   argv: ['prog'], envp: [], creds: { uid: 0, euid: 0, gid: 0, egid: 0 }, entry: 0x8049000, phdr: 0x8048034, phnum: 3,
-  filename: '/bin/prog', random: new Uint8Array(16), top: 0xc0000000, ...over,
+  filename: '/bin/prog', random: new Uint8Array(16), top: TASK_SIZE, ...over,
 });
 
 test('esp is 16-byte aligned for every string length', t => {
@@ -198,7 +199,7 @@ test('esp is 16-byte aligned for every string length', t => {
     for (const envc of [0, 1, 2, 3]) {
       const im = buildInitialStack(input({ argv: ['p', 'x'.repeat(n)], envp: Array.from({ length: envc }, (_, i) => `V${i}=${'y'.repeat(n)}`) })) as StackImage;
       t.is(im.esp % 16, 0);
-      t.is(im.esp + im.bytes.length, 0xc0000000);
+      t.is(im.esp + im.bytes.length, TASK_SIZE);
       t.is(im.bytes[im.bytes.length - 1], 0);
     }
   }
@@ -206,7 +207,7 @@ test('esp is 16-byte aligned for every string length', t => {
 
 test('layout: the zero word at the top, filename, envp then argv strings, platform, random', t => {
   const im = buildInitialStack(input({ argv: ['a', 'bb'], envp: ['E=1'], random: Uint8Array.from({ length: 16 }, (_, i) => i + 1) })) as StackImage;
-  const top = 0xc0000000;
+  const top = TASK_SIZE;
   t.is(im.execfn, top - 4 - 10);
   t.is(im.envpAt[0], im.execfn - 4);
   t.is(im.argvAt[1], im.envpAt[0] - 3);

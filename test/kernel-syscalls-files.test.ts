@@ -19,11 +19,12 @@ import {
   sys_lstat64, sys_open, sys_openat, sys_read, sys_readlink, sys_stat64, sys_write, type FileProc,
 } from '../kernel/syscalls/files.ts';
 import { ArrayUserMemory } from '../kernel/syscalls/usermem.ts';
+import { TASK_SIZE } from '../kernel/arch/layout.ts';
 import { USER, fresh, must, put } from './util/kfs.ts';
 
 const U = 0x10000; // user memory: [U, U + 0x10000)
 const END = 0x20000; // unmapped from here
-const KERN = 0xc0000000; // a kernel page
+const KERN = TASK_SIZE; // a kernel page
 const PATH = U; // where path strings go
 const BUF = U + 0x8000; // a data buffer
 const STATBUF = U + 0xf000;

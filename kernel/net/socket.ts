@@ -14,16 +14,17 @@ import {
 import { SuperBlock, Inode, anonDev, wallClock } from '../fs/inode.ts';
 import { Dentry } from '../fs/dentry.ts';
 import { Mount, type Namespace } from '../fs/mount.ts';
-import { OpenFile, type FileOps } from '../fs/file.ts';
+import { FMODE_READ, FMODE_WRITE, OpenFile, type FileOps } from '../fs/file.ts';
 import { S_IFSOCK } from '../fs/stat.ts';
-import { O_RDWR } from '../fs/fcntl.ts';
+import { O_CLOEXEC, O_NONBLOCK, O_RDWR } from '../fs/fcntl.ts';
 import { NO_WORK, type WorkMeter } from '../work.ts';
 import { WaitQueue, POLLIN, POLLOUT, POLLERR, POLLHUP, POLLRDHUP, type PollWait } from '../poll.ts';
 import {
   netLimits, RMEM_MAX, WMEM_MAX, SOCK_MIN_RCVBUF, SOCK_MIN_SNDBUF, TCP_RMEM_DEFAULT, TCP_WMEM_DEFAULT, type NetLimits,
 } from './limits.ts';
 
-export const AF_INET = 2, SOCK_STREAM = 1, SOCK_NONBLOCK = 0x800, SOCK_CLOEXEC = 0x80000, IPPROTO_TCP = 6;
+// SOCK_NONBLOCK and SOCK_CLOEXEC are O_NONBLOCK and O_CLOEXEC (include/linux/net.h).
+export const AF_INET = 2, SOCK_STREAM = 1, SOCK_NONBLOCK = O_NONBLOCK, SOCK_CLOEXEC = O_CLOEXEC, IPPROTO_TCP = 6;
 export const SHUT_RD = 0, SHUT_WR = 1, SHUT_RDWR = 2;
 export const INADDR_ANY = 0, INADDR_LOOPBACK = 0x7f000001;
 export const EPHEMERAL_LOW = 32768, EPHEMERAL_HIGH = 60999;
@@ -468,7 +469,8 @@ export class NetStack {
     this.mount ??= new Mount(this.ns, this.sockfs);
     const inode = this.sockfs.newInode();
     const dentry = new Dentry(`socket:[${inode.ino}]`, this.sockfs.root, inode);
-    const f = new OpenFile({ mnt: this.mount, dentry }, inode, O_RDWR | (nonblock ? 0o4000 : 0), 3, socketFops);
+    const flags = O_RDWR | (nonblock ? O_NONBLOCK : 0);
+    const f = new OpenFile({ mnt: this.mount, dentry }, inode, flags, FMODE_READ | FMODE_WRITE, socketFops);
     f.priv = sock;
     return f;
   }
