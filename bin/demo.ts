@@ -8,7 +8,8 @@ import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { assemble } from '../tal/asm/assembler.ts';
-import { checkElf, formatCheckError, formatCheckSummary } from '../tal/check/checker.ts';
+import { checkElf, formatCheckSummary } from '../tal/check/checker.ts';
+import { formatRefusal } from '../tal/messages.ts';
 import { runProgram, type SyncRun } from '../kernel/talrun.ts';
 import { compile } from '../compiler/popc.ts';
 
@@ -24,7 +25,7 @@ try {
     const built = compile(readFileSync(src, 'utf8'), src);
     if (!built.elf) throw new Error(`popc failed: ${JSON.stringify(built.diagnostics)}`);
     const verdict = checkElf(built.elf);
-    say(`== find: popc compiler/examples/find.pop → ${built.elf.length} bytes in ${Date.now() - t0} ms; talcheck → ${verdict.ok ? formatCheckSummary('find', verdict.summary) : formatCheckError('find', verdict.error)}`);
+    say(`== find: popc compiler/examples/find.pop → ${built.elf.length} bytes in ${Date.now() - t0} ms; talcheck → ${verdict.ok ? formatCheckSummary('find', verdict.summary) : formatRefusal('find', verdict.error, built.elf)}`);
     const exe = join(work, 'find');
     writeFileSync(exe, built.elf);
     chmodSync(exe, 0o755);
@@ -59,7 +60,7 @@ try {
     writeFileSync(exe, elf);
     chmodSync(exe, 0o755);
     const r = checkElf(elf);
-    say(`\n== ${name}: talas → ${elf.length} bytes; talcheck → ${r.ok ? formatCheckSummary(name, r.summary) : formatCheckError(name, r.error)}`);
+    say(`\n== ${name}: talas → ${elf.length} bytes; talcheck → ${r.ok ? formatCheckSummary(name, r.summary) : formatRefusal(name, r.error, elf)}`);
     if (!r.ok) continue;
     const nativeArgs = args.map(a => a.replace('/host/', join(root, 'tal/examples') + '/'));
     const run = spawnSync(exe, nativeArgs, { encoding: 'utf8' });

@@ -105,6 +105,12 @@ class Gen {
   private regOf = new Map<LocalVar, string>();
   /** Labels some jump targets. */
   private readonly used = new Set<string>();
+  /**
+   * The `.tal_loc "file.pop" LINE` of the statement being generated, and the last one written: the executable's
+   * line table then maps each instruction to its Popcorn line, so that a refusal of this output (a popc bug) names it.
+   */
+  private wantLoc: string | undefined;
+  private loc: string | undefined;
 
   constructor(private readonly c: Checked) {}
 
@@ -266,6 +272,10 @@ class Gen {
    */
   private emit(...lines: string[]): void {
     if (!this.falls) return;
+    if (this.wantLoc !== this.loc && lines.length) {
+      this.loc = this.wantLoc;
+      this.text.push(`    ${this.loc ?? '.tal_loc'}`);
+    }
     for (const l of lines) this.text.push(`    ${l}`);
   }
 
@@ -365,6 +375,7 @@ class Gen {
     this.loopTargets = [];
     this.stack = [{ k: 'ret' }, ...f.params.map(v => ({ k: 'arg' as const, v }))];
     this.text.push('', `.tal_label ${f.tal} : ${this.funType(f)}`, `${f.tal}:`);
+    this.wantLoc = this.locOf(f.decl.pos);
     this.falls = true;
     this.regOf = this.registerLocals(f);
     for (const v of f.locals) {
@@ -375,6 +386,10 @@ class Gen {
     this.stubs = new Map();
     this.stmt(f.decl.body!);
     if (this.falls) this.ret();
+    // The stubs, and the shared routines after the last function, are the generated file's own lines.
+    this.wantLoc = undefined;
+    if (this.loc !== undefined) this.text.push('    .tal_loc');
+    this.loc = undefined;
     for (const s of this.stubs.values()) this.text.push(...s.lines);
   }
 
@@ -414,7 +429,19 @@ class Gen {
   // ---------------------------------------------------------------------------------------------------------
   // statements
 
+  private locOf(pos: Pos): string {
+    return `.tal_loc ${JSON.stringify(this.f.file)} ${pos.line}`;
+  }
+
+  /** A statement, its instructions at its line (a statement inside it at its own, and this one's again after). */
   private stmt(s: Stmt): void {
+    const outer = this.wantLoc;
+    this.wantLoc = this.locOf(s.pos);
+    this.stmtHere(s);
+    this.wantLoc = outer;
+  }
+
+  private stmtHere(s: Stmt): void {
     if (!this.falls) {
       // Unreachable (the checker reported it, or it follows an infinite loop): nothing to emit.
       if (s.k !== 'block') return;

@@ -46,7 +46,10 @@ test('--kernel refuses a program the checker refuses: its message, status 126, n
   const r = run(['--kernel', nullDeref]);
   t.is(r.status, 126);
   t.is(r.stdout, '');
-  t.regex(r.stderr, /refused \[null-deref\] at 0x[0-9a-f]+ \(file offset 0x[0-9a-f]+\) in block 'main'/);
+  // At its source line (the executable's .tal.lines), the line itself, then where in the executable.
+  t.regex(r.stderr, /^talrun: test\/negative\/null-deref-untested\.tal:8: refused \[null-deref\]: /);
+  t.regex(r.stderr, /\n +8 \| +mov ebx, DWORD PTR \[eax\]/);
+  t.regex(r.stderr, /null-deref: at 0x[0-9a-f]+ \(file offset 0x[0-9a-f]+\) in block 'main'/);
   t.regex(r.stderr, /instruction: mov ebx,DWORD PTR \[eax\]/);
   t.regex(r.stderr, /expected: +\*\[int\^r\]/);
   t.regex(r.stderr, /actual: +\?\*\[int\^r\]/);

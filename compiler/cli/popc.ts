@@ -6,7 +6,8 @@ import { writeFileSync, chmodSync } from 'node:fs';
 import { basename } from 'node:path';
 import { compile } from '../popc.ts';
 import { formatDiagnostics } from '../diagnostics.ts';
-import { checkElf, formatCheckError } from '../../tal/check/checker.ts';
+import { checkElf } from '../../tal/check/checker.ts';
+import { formatRefusal } from '../../tal/messages.ts';
 import { command, parse, readErrorText, readInput } from '../../tal/cli/command.ts';
 
 const argv = parse('popc', command('popc')
@@ -50,7 +51,7 @@ if (!r.elf) {
 }
 const verdict = checkElf(r.elf);
 if (!verdict.ok) {
-  process.stderr.write(`popc: internal error: the checker refused popc's output (a popc bug):\n${formatCheckError(file, verdict.error)}\n`);
+  process.stderr.write(`popc: internal error: the checker refused popc's output (a popc bug):\n${formatRefusal(file, verdict.error, r.elf)}\n`);
   process.exit(3);
 }
 output(argv.o ?? stem, r.elf, 0o755);

@@ -6,7 +6,8 @@
 
 import { ExecError } from './loader-error.ts';
 import { readExecutable, PF_W, type Executable } from './elf.ts';
-import { checkElf, formatCheckError } from '../../tal/check/checker.ts';
+import { checkElf } from '../../tal/check/checker.ts';
+import { formatRefusal } from '../../tal/messages.ts';
 import { readProgram, ProgramError, type Program } from '../../tal/check/program.ts';
 import type { Kernel } from '../kernel.ts';
 import type { Task } from '../task.ts';
@@ -38,7 +39,7 @@ export function loadProgram(k: Kernel, t: Task, image: Uint8Array, o: LoadOption
   if (o.kernelMode) {
     if (o.verify) {
       const r = checkElf(image);
-      if (!r.ok) throw new ExecError(`${formatCheckError(o.filename, r.error)}\ntalrun: ${o.filename}: refused by the checker: not run in kernel mode`);
+      if (!r.ok) throw new ExecError(`${formatRefusal(o.filename, r.error, image)}\ntalrun: ${o.filename}: refused by the checker: not run in kernel mode`);
       program = r.program;
     } else {
       try {

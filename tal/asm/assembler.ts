@@ -13,6 +13,7 @@ import { type ParsedInsn, parseInstruction, resolveOperands, AsmSyntaxError } fr
 import { IMPORTS_SECTION, RUNTIME_DATA_SECTION, RUNTIME_SECTION, TYPES_SECTION } from '../check/program.ts';
 import { runtimeSource } from './runtime.ts';
 import { type LabelIn, writeAnnotations } from './types-writer.ts';
+import { encodeLineTable, LINES_SECTION, type SourceLoc } from '../lines.ts';
 
 export const LOAD_BASE = 0x08048000;
 const HEADERS_SIZE = 52 + 3 * 32;
@@ -21,6 +22,17 @@ export class AsmError extends Error {
   override name = 'AsmError';
   constructor(readonly file: string, readonly line: number, readonly col: number, readonly msg: string) {
     super(`${file}:${line}:${col}: ${msg}`);
+  }
+}
+
+/**
+ * Something the checker will refuse that talas can already see (and name, which the checker cannot: it sees only
+ * addresses). The executable is written all the same.
+ */
+export class AsmWarning {
+  constructor(readonly file: string, readonly line: number, readonly col: number, readonly msg: string) {}
+  get message(): string {
+    return `${this.file}:${this.line}:${this.col}: warning: ${this.msg}`;
   }
 }
 
@@ -40,7 +52,11 @@ interface Expr { sym?: string; value: number }
 
 type Item =
   | { k: 'label'; name: string; pos: Pos }
-  | { k: 'insn'; parsed: ParsedInsn; pos: Pos; inst?: { text: string; pos: Pos }; short: boolean; size: number }
+  | {
+    k: 'insn'; parsed: ParsedInsn; pos: Pos; inst?: { text: string; pos: Pos }; short: boolean; size: number;
+    /** Where the line table says it comes from: its own line, or the last .tal_loc's. */
+    loc: SourceLoc;
+  }
   | { k: 'bytes'; data: number[]; pos: Pos }
   | { k: 'words'; exprs: Expr[]; pos: Pos }
   | { k: 'zero'; n: number; pos: Pos }
@@ -159,6 +175,8 @@ function brackets(s: string): number {
 function readSource(text: string, file: string, errors: AsmError[], src: Source, startSection: SectionName, allowInternal: boolean): void {
   let section: SectionName = startSection;
   let pendingInst: { text: string; pos: Pos } | undefined;
+  /** Set by .tal_loc: where the following instructions come from, for the line table (else their own line). */
+  let loc: SourceLoc | undefined;
   const lines = text.split('\n');
   for (let li = 0; li < lines.length; li++) {
     const lineNo = li + 1;
@@ -263,6 +281,20 @@ function readSource(text: string, file: string, errors: AsmError[], src: Source,
             items.push({ k: 'align', n, pos: pos(col) });
             break;
           }
+          case '.tal_loc': {
+            if (args.trim() === '') {
+              loc = undefined;
+              break;
+            }
+            const lm = /^("(?:[^"\\]|\\.)*")\s+([0-9]+)$/.exec(args.trim());
+            if (!lm) fail('.tal_loc "FILE" LINE (or .tal_loc alone, to go back to this file\'s lines)', argCol);
+            const name = new TextDecoder().decode(Uint8Array.from(parseString(lm[1], msg => fail(msg, argCol))));
+            const n = Number(lm[2]);
+            if (name === '' || name.includes('\0')) fail('.tal_loc needs a file name', argCol);
+            if (n < 1 || n > 0x7fffffff) fail(`.tal_loc: line ${lm[2]} is out of range`, argCol);
+            loc = { file: name, line: n };
+            break;
+          }
           case '.tal_main': {
             if (!IDENT.test(args.trim())) fail('.tal_main needs a label name', argCol);
             if (src.main) fail('.tal_main given twice');
@@ -312,7 +344,8 @@ function readSource(text: string, file: string, errors: AsmError[], src: Source,
       // A branch to a label starts short and is relaxed; a branch to a bare number is always long, as in GNU as.
       const target = parsed.operands[0];
       const short = !(target?.k === 'expr' && target.expr.symbols.length === 0);
-      src.items.get(section)!.push({ k: 'insn', parsed, pos: pos(col), inst: pendingInst, short, size: 0 });
+      const at = loc ?? { file, line: lineNo };
+      src.items.get(section)!.push({ k: 'insn', parsed, pos: pos(col), inst: pendingInst, short, size: 0, loc: at });
       pendingInst = undefined;
     } catch (e) {
       if (e instanceof AsmError) errors.push(e);
@@ -352,6 +385,8 @@ export interface AssembleOutput {
   elf: Uint8Array;
   /** The text form of .tal.types, for inspection (the section itself is binary). */
   annotations: string;
+  /** What the checker will refuse that talas can name already (the file is written all the same), in source order. */
+  warnings: AsmWarning[];
 }
 
 export function assemble(text: string, file = '<input>'): AssembleOutput {
@@ -432,6 +467,7 @@ export function assemble(text: string, file = '<input>'): AssembleOutput {
   const lookup = (name: string) => layout.symbols.get(name)?.addr;
   const contents = new Map<SectionName, number[]>();
   const insts: { addr: number; text: string; pos: Pos }[] = [];
+  const locs: { addr: number; loc: SourceLoc }[] = [];
   for (const s of SECTIONS) {
     const out: number[] = [];
     let addr = layout.base.get(s)!;
@@ -451,6 +487,7 @@ export function assemble(text: string, file = '<input>'): AssembleOutput {
             out.push(...new Array(size).fill(0));
           }
           if (it.inst) insts.push({ addr, text: it.inst.text, pos: it.inst.pos });
+          if (s === '.text') locs.push({ addr, loc: it.loc });
           break;
         }
         case 'bytes': out.push(...it.data); break;
@@ -533,6 +570,7 @@ export function assemble(text: string, file = '<input>'): AssembleOutput {
   const sec = (name: string, s: SectionName, flags: number, type = SHT_PROGBITS): OutSection => ({
     name, type, flags, addr: layout.base.get(s)!, data: Uint8Array.from(contents.get(s)!), align: 16,
   });
+  const textBase = layout.base.get('.text')!;
   const sections: OutSection[] = [
     sec('.text', '.text', SHF_ALLOC | SHF_EXECINSTR),
     sec(RUNTIME_SECTION, '.tal.rt', SHF_ALLOC | SHF_EXECINSTR),
@@ -542,6 +580,8 @@ export function assemble(text: string, file = '<input>'): AssembleOutput {
     sec('.bss', '.bss', SHF_ALLOC | SHF_WRITE, SHT_NOBITS),
     sec(RUNTIME_DATA_SECTION, '.tal.rtbss', SHF_ALLOC | SHF_WRITE, SHT_NOBITS),
     { name: TYPES_SECTION, type: SHT_PROGBITS, flags: 0, addr: 0, data: typesSection, align: 4 },
+    // For messages only (docs/tal.md §5): the checker never reads it.
+    { name: LINES_SECTION, type: SHT_PROGBITS, flags: 0, addr: 0, data: encodeLineTable(textBase, locs), align: 1 },
   ];
   const sectionIndex: Record<string, number> = { '.text': 0, '.tal.rt': 1, '.rodata': 2, imports: 3, '.data': 4, '.bss': 5, '.tal.rtbss': 6 };
   const symbols: OutSymbol[] = [];
@@ -554,7 +594,28 @@ export function assemble(text: string, file = '<input>'): AssembleOutput {
     { flags: PF_R, sections: [2, 3] },
     { flags: PF_R | PF_W, sections: [4, 5, 6] },
   ], symbols);
-  return { elf, annotations: annotationsText(readAnnotations(typesSection)) };
+  return { elf, annotations: annotationsText(readAnnotations(typesSection)), warnings: untypedTargets(src, defined) };
+}
+
+const BRANCHES = /^(jmp|j[a-z]{1,3}|call|loop[a-z]*)$/;
+
+/**
+ * A jump or call in .text to a label of .text that has no .tal_label: the checker refuses it (bad-target, or
+ * no-label when the code falls into it), and its message can give only the address.
+ */
+function untypedTargets(src: Source, defined: Map<string, { section: SectionName; pos: Pos }>): AsmWarning[] {
+  const out: AsmWarning[] = [];
+  for (const it of src.items.get('.text')!) {
+    if (it.k !== 'insn' || !BRANCHES.test(it.parsed.mnemonic)) continue;
+    const target = it.parsed.operands[0];
+    if (target?.k !== 'expr' || target.offset || target.expr.symbols.length !== 1) continue;
+    const name = target.expr.symbols[0].name;
+    if (defined.get(name)?.section !== '.text' || src.labelTypes.has(name)) continue;
+    const what = it.parsed.mnemonic === 'call' ? 'call' : 'jump';
+    const msg = `${what} to '${name}', which has no .tal_label type: the checker will refuse it`;
+    out.push(new AsmWarning(it.pos.file, it.pos.line, it.pos.col + target.col, msg));
+  }
+  return out;
 }
 
 function instructionSize(mnemonic: string, ops: AsmOperand[], short: boolean): number {

@@ -25,6 +25,8 @@ let elf: Uint8Array;
 try {
   const r = assemble(Buffer.from(bytes).toString('utf8'), file);
   elf = r.elf;
+  // Warnings do not stop the assembly (as with gcc): the file is written, the status stays 0.
+  for (const w of r.warnings) process.stderr.write(w.message + '\n');
   if (argv.annotations) process.stdout.write(r.annotations);
 } catch (e) {
   if (!(e instanceof AsmErrors)) throw e;

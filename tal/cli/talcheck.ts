@@ -1,6 +1,8 @@
 // talcheck FILE…: verify TAL executables. For each file: a one-line summary if it is accepted, or the reason it is
-// refused. Exit status: 0 if every file is accepted, 1 if one is refused, 2 if one cannot be read (the worst wins).
-import { checkElf, formatCheckError, formatCheckSummary } from '../check/checker.ts';
+// refused, at its source line when the executable has a line table (tal/messages.ts). Exit status: 0 if every file
+// is accepted, 1 if one is refused, 2 if one cannot be read (the worst wins).
+import { checkElf, formatCheckSummary } from '../check/checker.ts';
+import { formatRefusal } from '../messages.ts';
 import { command, parse, readInput } from './command.ts';
 
 const argv = parse('talcheck', command('talcheck')
@@ -25,7 +27,7 @@ for (const file of files) {
     continue;
   }
   const prefix = argv.class && files.length > 1 ? `${file}: ` : '';
-  process.stderr.write(prefix + (argv.class ? r.error.cls : formatCheckError(file, r.error)) + '\n');
+  process.stderr.write(prefix + (argv.class ? r.error.cls : formatRefusal(file, r.error, bytes)) + '\n');
   status = Math.max(status, 1);
 }
 process.exitCode = status;
