@@ -108,6 +108,8 @@ export type KernelExit =
   | 'panic'; // the kernel itself faulted (or a CPL 0 program broke it), or the machine triple-faulted
 
 const WATCHDOG_TICKS = 200;
+/** The shortest tick a kernel accepts, in cycles (KernelOptions.hz). */
+const MIN_TICK_CYCLES = 4096;
 const RUN_SLICE = 1_000_000;
 /** Where `current_task` and `jiffies` sit in the kernel's data page. */
 const CURRENT_TASK = 0, JIFFIES = 4;
@@ -162,6 +164,11 @@ export class Kernel {
     this.reintroduced = new Set(opts.reintroduce ?? []);
     this.hz = opts.hz ?? 1000;
     this.clockHz = opts.clockHz ?? 2.4e9;
+    // A tick shorter than the timer's own handling (entry, a context switch, iret: thousands of cycles) leaves no
+    // time to run anything: the machine would take interrupts for ever and make no progress.
+    if (!(this.hz > 0 && this.clockHz / this.hz >= MIN_TICK_CYCLES)) {
+      throw new RangeError(`hz ${this.hz}: a tick must last at least ${MIN_TICK_CYCLES} cycles of the ${this.clockHz} Hz clock`);
+    }
     this.bootTime = opts.bootTime ?? Date.now();
     let profile = opts.profile ?? profileByName(DEFAULT_PROFILE);
     // Under real PTI the CR3 switches are done and charged; a profile's flat per-crossing charge would count them twice.

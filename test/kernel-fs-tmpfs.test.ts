@@ -10,7 +10,7 @@ import {
   fget, fput, vfsFstat, vfsFtruncate, vfsLseek, vfsPread, vfsPwrite, vfsRead, vfsWrite,
 } from '../kernel/fs/file.ts';
 import {
-  linkat, mkdirat, mknodat, openat, readlinkat, renameat, rmdirat, statat, symlinkat, unlinkat,
+  linkat, lookupPath, mkdirat, mknodat, openat, readlinkat, renameat, rmdirat, statat, symlinkat, unlinkat,
 } from '../kernel/fs/namei.ts';
 import { ROOT } from '../kernel/fs/permission.ts';
 import { getdents64, readdirAll } from '../kernel/fs/readdir.ts';
@@ -381,3 +381,36 @@ test('the console: fds 0-2 bound to input and to stdout and stderr hooks', t => 
   t.true(isChr(must(vfsFstat(stdout)).mode));
   t.false(isDir(must(vfsFstat(stdout)).mode));
 });
+
+test('ENOSPC when the tmpfs has no inode left (nr_inodes); unlink, rmdir and the last close give them back', t => {
+  const { vfs, root } = fresh();
+  vfs.mountTmpfs('/few', { maxInodes: 4 }); // the root, and three more
+  const sb = pathOfMount(vfs);
+  t.is(sb.inodesUsed, 1);
+  must(mkdirat(root, undefined, '/few/d', 0o755));
+  const open = must(openat(root, undefined, '/few/f', O_CREAT | O_RDWR, 0o644));
+  must(symlinkat(root, 'f', undefined, '/few/l'));
+  t.is(sb.inodesUsed, 4);
+  t.is(openat(root, undefined, '/few/g', O_CREAT | O_WRONLY, 0o644), -ENOSPC);
+  t.is(mkdirat(root, undefined, '/few/e', 0o755), -ENOSPC);
+  t.is(symlinkat(root, 'x', undefined, '/few/m'), -ENOSPC);
+  t.is(mknodat(root, undefined, '/few/n', S_IFCHR | 0o600, makedev(1, 3)), -ENOSPC);
+  t.is(linkat(root, undefined, '/few/f', undefined, '/few/hard'), 0); // a hard link takes no inode
+  must(unlinkat(root, undefined, '/few/l'));
+  t.is(sb.inodesUsed, 3);
+  must(rmdirat(root, undefined, '/few/d'));
+  t.is(sb.inodesUsed, 2);
+  must(unlinkat(root, undefined, '/few/f'));
+  must(unlinkat(root, undefined, '/few/hard'));
+  t.is(sb.inodesUsed, 2, 'unlinked but still open: the inode is held');
+  fput(open);
+  t.is(sb.inodesUsed, 1);
+  for (let i = 0; i < 3; i++) must(openat(root, undefined, `/few/again${i}`, O_CREAT | O_WRONLY, 0o644));
+  t.is(openat(root, undefined, '/few/one-too-many', O_CREAT | O_WRONLY, 0o644), -ENOSPC);
+});
+
+/** The tmpfs mounted at /few. */
+function pathOfMount(vfs: Vfs): { inodesUsed: number } {
+  const p = must(lookupPath(vfs.context(ROOT), undefined, '/few'));
+  return p.dentry.inode.sb as unknown as { inodesUsed: number };
+}

@@ -22,6 +22,12 @@ const SHORT_SYMLINK_LEN = 128;
 export interface TmpfsOptions {
   /** The size limit in bytes (default 512 MiB). */
   maxBytes?: number;
+  /**
+   * The number of inodes (nr_inodes): files, directories, links and device nodes each take one, so that names cannot
+   * grow without bound either. Default: half the size limit in pages (Linux's default is half the RAM's pages, which
+   * a file system does not know here), at least 1024.
+   */
+  maxInodes?: number;
   /** The root directory's permission bits (default 0o1777, as tmpfs). */
   mode?: number;
   uid?: number;
@@ -36,10 +42,14 @@ export class Tmpfs extends SuperBlock {
   private nextIno = 1;
   pagesUsed = 0;
   readonly maxPages: number;
+  inodesUsed = 0;
+  readonly maxInodes: number;
 
   constructor(opts: TmpfsOptions = {}) {
     super(anonDev(), opts.readonly ?? false, MAX_LFS_FILESIZE, opts.clock ?? wallClock);
     this.maxPages = Math.floor((opts.maxBytes ?? 512 * 1024 * 1024) / PAGE_SIZE);
+    this.maxInodes = opts.maxInodes ?? Math.max(1024, Math.floor(this.maxPages / 2));
+    this.inodesUsed = 1; // the root
     const root = new TmpDir(this, S_IFDIR | ((opts.mode ?? 0o1777) & 0o7777));
     root.uid = opts.uid ?? 0;
     root.gid = opts.gid ?? 0;
@@ -58,8 +68,19 @@ abstract class TmpInode extends Inode {
     super(sb, sb.allocIno(), mode);
   }
 
+  private freed = false;
+
   /** The last link is gone (and, for files, the last open description): give back what it holds. */
-  evict(): void {}
+  evict(): void {
+    if (this.nlink === 0) this.freeInode();
+  }
+
+  /** shmem_free_inode: the inode's count goes back to the file system, once. */
+  protected freeInode(): void {
+    if (this.freed) return;
+    this.freed = true;
+    this.sb.inodesUsed--;
+  }
 
   dropLink(): void {
     this.nlink--;
@@ -128,7 +149,10 @@ export class TmpDir extends TmpInode {
     touch(this, this.sb.now());
   }
 
-  private newInode(ctor: 'file' | 'dir' | 'symlink' | 'special', mode: number, cred: Cred): TmpInode {
+  /** A new inode, or -ENOSPC when the file system's inodes are spent (shmem_reserve_inode). */
+  private newInode(ctor: 'file' | 'dir' | 'symlink' | 'special', mode: number, cred: Cred): TmpInode | number {
+    if (this.sb.inodesUsed >= this.sb.maxInodes) return -ENOSPC;
+    this.sb.inodesUsed++;
     const own = initOwner(cred, this, mode);
     const inode = ctor === 'file' ? new TmpFile(this.sb, own.mode) : ctor === 'dir' ? new TmpDir(this.sb, own.mode)
       : ctor === 'symlink' ? new TmpSymlink(this.sb, own.mode) : new TmpSpecial(this.sb, own.mode);
@@ -137,30 +161,35 @@ export class TmpDir extends TmpInode {
     return inode;
   }
 
-  override create(_dir: Dentry, name: string, mode: number, cred: Cred): Inode {
+  override create(_dir: Dentry, name: string, mode: number, cred: Cred): Inode | number {
     const inode = this.newInode('file', S_IFREG | (mode & 0o7777), cred);
+    if (typeof inode === 'number') return inode;
     this.add(name, inode);
     return inode;
   }
 
-  override mkdir(_dir: Dentry, name: string, mode: number, cred: Cred): Inode {
+  override mkdir(_dir: Dentry, name: string, mode: number, cred: Cred): Inode | number {
     const inode = this.newInode('dir', S_IFDIR | (mode & 0o7777), cred);
+    if (typeof inode === 'number') return inode;
     this.add(name, inode);
     this.nlink++;
     return inode;
   }
 
-  override mknod(_dir: Dentry, name: string, mode: number, rdev: number, cred: Cred): Inode {
+  override mknod(_dir: Dentry, name: string, mode: number, rdev: number, cred: Cred): Inode | number {
     const t = mode & S_IFMT;
     const inode = t === S_IFREG || t === 0 ? this.newInode('file', S_IFREG | (mode & 0o7777), cred)
       : this.newInode('special', mode, cred);
+    if (typeof inode === 'number') return inode;
     inode.rdev = t === S_IFREG || t === 0 ? 0 : rdev;
     this.add(name, inode);
     return inode;
   }
 
-  override symlink(_dir: Dentry, name: string, target: string, cred: Cred): Inode {
-    const inode = this.newInode('symlink', S_IFLNK | 0o777, cred) as TmpSymlink;
+  override symlink(_dir: Dentry, name: string, target: string, cred: Cred): Inode | number {
+    const made = this.newInode('symlink', S_IFLNK | 0o777, cred);
+    if (typeof made === 'number') return made;
+    const inode = made as TmpSymlink;
     inode.target = target;
     inode.size = target.length;
     this.add(name, inode);
@@ -191,6 +220,7 @@ export class TmpDir extends TmpInode {
     inode.nlink = 0;
     inode.dead = true;
     inode.ctime = this.sb.now();
+    inode.evict();
     return 0;
   }
 
@@ -291,7 +321,10 @@ export class TmpFile extends TmpInode {
   }
 
   override evict(): void {
-    if (this.nlink === 0 && this.opens === 0) this.freePagesFrom(0);
+    if (this.nlink === 0 && this.opens === 0) {
+      this.freePagesFrom(0);
+      this.freeInode();
+    }
   }
 
   read(buf: Uint8Array, ppos: Pos): number {
