@@ -223,14 +223,22 @@ export function readAnnotations(b: Uint8Array): Annotations {
   // ---- binders ----
   const binders: Binder[] = new Array(nBinders);
   const binderScope = new Uint32Array(nBinders);
+  // Many scopes may bind the same name (every code type binds its r): each string is decoded and tested once, and
+  // its binders share it. Decoded per binder, it cost the name's length per binder: scopes × length, not linear.
+  const binderNames: (string | undefined)[] = new Array(nStr);
+  const names = new Set<number>();
   for (let s = 1; s <= nScopes; s++) {
-    const names = new Set<string>();
+    names.clear();
     for (let i = scopeFirst[s]; i < scopeFirst[s + 1]; i++) {
-      const name = strings.get(str(u32(o.binder + 8 * i), `binder ${i}`)), kind = u32(o.binder + 8 * i + 4);
-      if (!IDENT.test(name)) fail(`binder ${i}: '${name}' is not a type variable name`);
+      const id = str(u32(o.binder + 8 * i), `binder ${i}`), kind = u32(o.binder + 8 * i + 4);
+      let name = binderNames[id];
+      if (name === undefined) {
+        name = binderNames[id] = strings.get(id);
+        if (!IDENT.test(name)) fail(`binder ${i}: '${name}' is not a type variable name`);
+      }
       if (kind > 1) fail(`binder ${i}: kind ${kind} is neither 0 (word) nor 1 (stack)`);
-      if (names.has(name)) fail(`scope ${s} binds '${name}' twice`);
-      names.add(name);
+      if (names.has(id)) fail(`scope ${s} binds '${name}' twice`);
+      names.add(id);
       binders[i] = newBinder(name, kind === 1 ? 'stack' : 'word');
       binderScope[i] = s;
     }

@@ -6,7 +6,7 @@
 import test from 'ava';
 import fc from 'fast-check';
 import { assemble } from '../tal/asm/assembler.ts';
-import { checkElf, type CheckResult, WORK_BASE, WORK_PER_BYTE } from '../tal/check/checker.ts';
+import { checkElf, type CheckResult, MAX_STACK_WORDS, WORK_BASE, WORK_PER_BYTE } from '../tal/check/checker.ts';
 
 const elfOf = (src: string) => assemble(src, 'generated.tal').elf;
 const head = (imports: string) =>
@@ -88,6 +88,47 @@ function withSections(elf: Uint8Array, extra: number): Uint8Array {
   return out;
 }
 
+const vars = (v: number) => Array.from({ length: v }, (_, i) => `a${i}`).join(', ');
+
+/** A label over `v` type variables, jumped to `n` times (each jump matches the label's binders as patterns). */
+function manyVars(v: number, n: number): string {
+  const out = [...head('exit'), '    xor eax, eax', '    test eax, eax'];
+  for (let i = 0; i < n; i++) out.push('    je L');
+  out.push('    jmp L', `.tal_label L : code[r:stack, ${vars(v)}]{esp: r}`, 'L:', ...exit);
+  return out.join('\n') + '\n';
+}
+
+/** A data array of `n` words, each the address of a label over `v` type variables (S(L) ≤ a code type). */
+function codeTable(v: number, n: number): string {
+  const ty = `code[r:stack, ${vars(v)}]{esp: r}`;
+  const out = [...head('exit'), ...exit, `.tal_label L : ${ty}`, 'L:', ...exit,
+    '.data', `.tal_label tbl : *arr(${ty})`, 'tbl:', `    .long ${n}`];
+  for (let i = 0; i < n; i++) out.push('    .long L');
+  return out.join('\n') + '\n';
+}
+
+/** `k` times: esp moved down 1020 bytes (255 words) and the new top touched; with `pop`, moved back up after. */
+function subEsp(k: number, pop = false): string {
+  const out = head('exit');
+  for (let i = 0; i < k; i++) {
+    out.push('    sub esp, 1020', '    mov DWORD PTR [esp], eax');
+    if (pop) out.push('    add esp, 1020');
+  }
+  out.push(...exit);
+  return out.join('\n') + '\n';
+}
+
+/** A label type nested 95 code types deep, each with its own binder; its innermost tuple names the outermost f times. */
+function nestedScopes(f: number): string {
+  let open = 'code[r:stack, z]{eax: ', close = ', esp: r}';
+  for (let i = 0; i < 95; i++) {
+    open += `code[v${i}]{eax: `;
+    close = ', esp: nil}' + close;
+  }
+  const ty = open + '*[' + Array(f).fill('z^r').join(', ') + ']' + close;
+  return [...head('exit'), ...exit, `.tal_label deep : ${ty}`, 'deep:', ...exit].join('\n') + '\n';
+}
+
 /**
  * Check, and hold the result to the budget and to a generous wall-clock bound (1 s per MB, at least 10 s: the tests
  * share the machine; the meter, not the clock, is what bounds the work).
@@ -156,7 +197,7 @@ test('work per byte stays bounded across generated programs of growing size', t 
   t.pass();
 });
 
-test('the examples and a compiled-shaped program spend a few units per byte', async t => {
+test('the examples and a compiled-shaped program spend under a unit per byte', async t => {
   const { readdirSync, readFileSync } = await import('node:fs');
   const { join } = await import('node:path');
   const { generateProgram } = await import('../bench/gen.ts');
@@ -166,6 +207,109 @@ test('the examples and a compiled-shaped program spend a few units per byte', as
     const elf = elfOf(src);
     const r = checkElf(elf);
     t.true(r.ok, verdict(r));
-    t.true(r.work <= 4 * elf.length + 10_000, `work ${r.work} for ${elf.length} bytes`);
+    // They spend under 0.3 (the budget, WORK_PER_BYTE, leaves them a margin of 25 or more).
+    t.true(r.work <= elf.length + 10_000, `work ${r.work} for ${elf.length} bytes`);
   }
+});
+
+// Red team 2. F2: a code type's V binders were handled at every use, unmetered: 10,000 jumps to a label over
+// 10,000 variables took 30 s (20,000: 160 s), a table of 5,000 addresses of such a label 17 s (20,000: 511 s).
+
+test('F2: 10,000 jumps to a label over 10,000 type variables verify in bounded work', t => {
+  const elf = elfOf(manyVars(10_000, 10_000));
+  const r = decide(t, elf);
+  t.true(r.ok, verdict(r));
+  t.true(r.work <= elf.length, `work ${r.work} for ${elf.length} bytes`);
+});
+
+test('F2: a table of 10,000 addresses of a label over 10,000 type variables verifies in bounded work', t => {
+  const elf = elfOf(codeTable(10_000, 10_000));
+  const r = decide(t, elf);
+  t.true(r.ok, verdict(r));
+  t.true(r.work <= elf.length, `work ${r.work} for ${elf.length} bytes`);
+});
+
+test('F2: work per byte stays bounded however many variables a jumped-to or tabled label has', t => {
+  fc.assert(
+    fc.property(fc.integer({ min: 1, max: 600 }), fc.integer({ min: 1, max: 600 }), fc.boolean(), (v, n, table) => {
+      const elf = elfOf(table ? codeTable(v, n) : manyVars(v, n));
+      const r = checkElf(elf);
+      return r.ok && r.work <= elf.length;
+    }),
+    { numRuns: 16 },
+  );
+  t.pass();
+});
+
+// F3: sub esp, 1020 built 255 stack cells for one unit: 50,000 of them (762 KB) took 7 s and 1.8 GB of heap,
+// 130,000 (1.2 MB) ran Node out of memory. Each cell now costs a unit, and no stack type may be deeper than the
+// kernel-mode stack (MAX_STACK_WORDS).
+
+test('F3: 50,000 times sub esp, 1020 is refused as too-complex at the kernel stack\'s depth, in bounded work', t => {
+  const elf = elfOf(subEsp(50_000));
+  const r = decide(t, elf);
+  t.false(r.ok);
+  if (!r.ok) {
+    t.is(r.error.cls, 'too-complex', r.error.message);
+    t.regex(r.error.message, /kernel-mode stack/);
+  }
+  // Refused when the stack type reaches MAX_STACK_WORDS: about a unit per word, whatever follows.
+  t.true(r.work <= 2 * MAX_STACK_WORDS, `work ${r.work}`);
+  // The same moves, each undone before the next, verify: the stack type stays 255 words deep.
+  const twin = decide(t, elfOf(subEsp(1000, true)));
+  t.true(twin.ok, verdict(twin));
+});
+
+test('F3: a stack type grown by sub esp is decided within the budget, and refused past the kernel stack\'s depth', t => {
+  fc.assert(
+    fc.property(fc.integer({ min: 1, max: 1200 }), k => {
+      const elf = elfOf(subEsp(k));
+      const r = checkElf(elf);
+      const deep = 255 * k + 1 > MAX_STACK_WORDS; // the words moved over, and exit's argument
+      if (r.work > WORK_BASE + WORK_PER_BYTE * elf.length) return false;
+      if (deep) return !r.ok && r.error.cls === 'too-complex' && /kernel-mode stack/.test(r.error.message);
+      // Each word costs a unit when sub esp makes it and one when the call to exit rebuilds the stack with the
+      // stores in place: beyond ~400 times the budget (2^18 + 8 per byte) runs out first.
+      return k <= 400 ? r.ok : r.ok || r.error.cls === 'too-complex';
+    }),
+    { numRuns: 12 },
+  );
+  t.pass();
+});
+
+// F4: a type nested 95 code types deep naming its outermost binder 25,000 times: read and checked in linear work.
+test('F4: nested scopes are read and checked in work linear in the file', t => {
+  const small = elfOf(nestedScopes(5_000)), big = elfOf(nestedScopes(25_000));
+  const rs = decide(t, small), rb = decide(t, big);
+  t.true(rs.ok, verdict(rs));
+  t.true(rb.ok, verdict(rb));
+  t.true(rb.work <= big.length && rs.work <= small.length, `work ${rs.work}, ${rb.work}`);
+});
+
+// F1 (retired by the binary format): a text .tal.types with a 64,000-character inst line is refused at once.
+test('F1: a text .tal.types is refused as annotation before any work', t => {
+  const elf = elfOf([...head('exit'), ...exit].join('\n') + '\n');
+  const dv = new DataView(elf.buffer, elf.byteOffset, elf.byteLength);
+  const shoff = dv.getUint32(32, true), shnum = dv.getUint16(48, true), strIdx = dv.getUint16(50, true);
+  const strOff = dv.getUint32(shoff + strIdx * 40 + 16, true);
+  const name = (h: number) => {
+    let e = strOff + dv.getUint32(h, true), out = '';
+    while (elf[e]) out += String.fromCharCode(elf[e++]);
+    return out;
+  };
+  const text = new TextEncoder().encode('TAL-IA32 1\nmain main\ninst ' + ':'.repeat(64_000) + 'x\r\n');
+  const out = new Uint8Array(elf.length + text.length);
+  out.set(elf);
+  out.set(text, elf.length);
+  const o = new DataView(out.buffer);
+  for (let i = 0; i < shnum; i++) {
+    const h = shoff + i * 40;
+    if (name(h) !== '.tal.types') continue;
+    o.setUint32(h + 16, elf.length, true);
+    o.setUint32(h + 20, text.length, true);
+  }
+  const r = decide(t, out);
+  t.false(r.ok);
+  if (!r.ok) t.is(r.error.cls, 'annotation', r.error.message);
+  t.is(r.work, 0);
 });

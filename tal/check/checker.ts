@@ -30,11 +30,26 @@ import { type Program, type ProgramErrorClass, ProgramError, readProgram } from 
 export const STACK_PROBE_LIMIT = 1024;
 
 /**
- * The work budget: WORK_PER_BYTE units per byte of the file, plus WORK_BASE (docs/tal.md §9). Compiled and
- * hand-written programs spend at most a few units per byte (test/checker-bounded.test.ts measures them), so this
- * leaves them a wide margin, and checking stays linear in the file: the unit costs a bounded amount of time.
+ * The most words a stack type may describe (docs/tal.md §7): the kernel-mode stack is 1 MiB (kernel/fork.ts), 2^18
+ * words, so no program that runs can use a deeper one, and the checker builds none (one cell a word, a few dozen
+ * bytes each, so that one state's stack stays a few megabytes). Refused as too-complex.
  */
-export const WORK_PER_BYTE = 64;
+export const MAX_STACK_WORDS = 1 << 18;
+
+function tooDeep(depth: number, what: string): never {
+  refuse('too-complex',
+    `${what} makes the stack type ${depth} words deep, ` +
+    `more than the ${MAX_STACK_WORDS} words (1 MiB) of the kernel-mode stack`);
+}
+
+/**
+ * The work budget: WORK_PER_BYTE units per byte of the file, plus WORK_BASE (docs/tal.md §9). Compiled and
+ * hand-written programs spend under 0.3 units per byte (the examples, bench's generated programs and every .pop in
+ * the tree; test/checker-bounded.test.ts holds them to 1), so this leaves them a margin of 25 or more. It bounds
+ * memory as well as time: a unit builds at most one type node, stack cell or remembered pair (a few dozen bytes, at
+ * most ~1 µs), and at 64 units per byte a 120 KB file could hold 550 MB live and a 1 MB file exhaust the heap.
+ */
+export const WORK_PER_BYTE = 8;
 export const WORK_BASE = 1 << 18;
 export function workBudget(fileBytes: number): number {
   return WORK_BASE + WORK_PER_BYTE * fileBytes;
@@ -140,6 +155,7 @@ class State {
   }
 
   set stack(s: Stk) {
+    if (stkDepth(s) > MAX_STACK_WORDS) tooDeep(stkDepth(s), 'this instruction');
     this.writes = null;
     this.cells = s;
   }
@@ -171,6 +187,7 @@ class State {
 
   push(t: Ty): void {
     // Pops delete the pending store of the slot they remove, so none is pending above the top.
+    if (stkDepth(this.cells) >= MAX_STACK_WORDS) tooDeep(stkDepth(this.cells) + 1, 'this instruction');
     this.cells = cons(t, this.cells);
   }
 
@@ -186,6 +203,8 @@ class State {
   enter(c: CodeTy): this {
     const g = c.regs, r = this.regs;
     for (let i = 0; i < 8; i++) r[i] = i === ESP ? TOP : g[i] ?? TOP;
+    // A label's type, or a callee's return type with the caller's stack in it.
+    if (stkDepth(c.stack) > MAX_STACK_WORDS) tooDeep(stkDepth(c.stack), 'the code type here');
     this.cells = c.stack;
     this.writes = null;
     this.untouched = 0;
@@ -224,6 +243,8 @@ function isIntLike(t: Ty): boolean {
 /** Fresh rigid binders for a code type, so that two uses of one polymorphic continuation never share variables. */
 function freshen(c: CodeTy): CodeTy {
   if (c.vars.length === 0) return c;
+  // One unit per binder made (the substitution charges the nodes it visits).
+  spend(c.vars.length);
   const m = new Map<Binder, Arg>();
   const vars = c.vars.map(b => {
     const nb = newBinder(b.name, b.kind);
@@ -272,6 +293,10 @@ class Checker {
   private blockFresh: CodeTy | undefined;
   /** Each block type's fresh copy. */
   private readonly blockEntry = new Map<CodeTy, CodeTy>();
+  /** Each block type's renaming of its binders to its fresh copy's (for instantiations inside its blocks). */
+  private readonly blockRename = new Map<CodeTy, Map<Binder, Arg>>();
+  /** The type of each code label's address, made on first use (labelType). */
+  private addrTypes: (Ty | undefined)[] = [];
   /** The instruction being checked (formatted only if it is refused), or the text of a refused encoding. */
   curInsn: Insn | string | undefined;
   instructions = 0;
@@ -302,7 +327,11 @@ class Checker {
     // its address must not share them. Otherwise comparing S(L) with a code type while jumping to L renames that
     // code type's binders onto L's pattern variables (Matcher.eqCode), which then bind instead of being compared, and
     // S(L) passes for a code type it does not have (test/negative/jump-type-label-binders.tal).
-    if (c >= 0) return { k: 'code', code: freshen(this.codeLabels.types[c]) };
+    // One fresh copy per label serves every use of its address: its binders are bound inside it, and they are
+    // patterns only of a jump or call through a register holding the address, which no state's type mentions
+    // (a call's result has every pattern it uses substituted). Freshening at every use cost V binders each time:
+    // a table of 20,000 addresses of a label over 20,000 variables took minutes to check.
+    if (c >= 0) return (this.addrTypes[c] ??= { k: 'code', code: freshen(this.codeLabels.types[c]) });
     const d = this.p.ann.data.indexOf(addr);
     return d < 0 ? undefined : this.p.ann.data.types[d];
   }
@@ -410,6 +439,8 @@ class Checker {
     switch (t.k) {
       case 'tuple': {
         size = 4 * t.fields.length;
+        // One unit per field looked at here and per word below: many data labels may share one wide tuple type.
+        spend(t.fields.length);
         writable = t.fields.some(f => f.flag !== 'r');
         const fields = t.fields;
         elemAt = i => (i < fields.length && fields[i].flag !== 'u' ? { off: 4 * i, ty: fields[i].ty } : i < fields.length ? { off: -1, ty: TOP } : undefined);
@@ -451,6 +482,7 @@ class Checker {
     // (up to 3 GiB of .bss for a file of a few kilobytes), not to the file.
     const zeroFrom = seg.vaddr + seg.filesz - l.addr;
     for (let i = 0; ; i++) {
+      spend(1);
       const e = elemAt(i);
       if (!e) break;
       if (e.off < 0) continue;
@@ -547,12 +579,28 @@ class Checker {
     if (inst.scope === 0) return inst.args.slice();
     const own = this.blockTy, fresh = this.blockFresh;
     if (!own || !fresh || inst.scope !== this.p.ann.codeScopes[this.curLabel]) refuse('annotation', `${where} uses type variables that are not its block's`);
-    const m = new Map<Binder, Arg>();
-    own.vars.forEach((b, i) => m.set(b, b.kind === 'stack' ? { k: 'svar', b: fresh.vars[i] } : { k: 'var', b: fresh.vars[i] }));
-    return inst.args.map(a => (isStk(a) ? substStk(a, m) : substTy(a, m)));
+    // The renaming is made once per block type (charged then), not at each instantiation: a block type over V
+    // variables may label many blocks, each with many instantiations.
+    let m = this.blockRename.get(own);
+    if (!m) {
+      spend(own.vars.length);
+      m = new Map();
+      for (let i = 0; i < own.vars.length; i++) {
+        const b = own.vars[i];
+        m.set(b, b.kind === 'stack' ? { k: 'svar', b: fresh.vars[i] } : { k: 'var', b: fresh.vars[i] });
+      }
+      this.blockRename.set(own, m);
+    }
+    const rename = m;
+    return inst.args.map(a => (isStk(a) ? substStk(a, rename) : substTy(a, rename)));
   }
 
   private explicitInst(vars: readonly Binder[], m: Matcher): boolean {
+    // Most transfers have none: look before listing the target's V binders' kinds. An instantiation is used by the
+    // one instruction at its address, and has one argument per binder (else refused), so this is paid once per
+    // argument in the file.
+    if (!this.p.ann.inst.has(this.curAddr)) return false;
+    spend(vars.length);
     const args = this.instArgs(vars.map(v => v.kind));
     if (!args) return false;
     vars.forEach((v, i) => m.bind(v, args[i]));
@@ -605,7 +653,7 @@ class Checker {
     const pre: CodeTy = { vars: [], regs: callee.regs, stack: callee.stack.tail };
     this.checkPre(st, pre, 'call-type', target, m);
     const used = new Set<Binder>();
-    freeIn(ret, new Set(callee.vars), used);
+    freeIn(ret, { has: b => m.isPattern(b) }, used);
     const unbound = [...used].filter(b => !m.isBound(b));
     if (unbound.length > 0) refuse('call-inst', `call to '${name()}': cannot infer ${unbound.map(b => b.name).join(', ')} from the arguments; give them with .tal_inst`);
     return State.fromCode(freshen(substCode(ret.code, m.bindings)));
@@ -1026,6 +1074,8 @@ class Checker {
     }
     n = -n;
     if (st.untouched + n > STACK_PROBE_LIMIT) refuse('stack-probe', `sub esp, ${n} moves esp ${st.untouched + n} bytes below the last stack access (limit ${STACK_PROBE_LIMIT}); touch the stack in steps`);
+    // One unit per cell: up to 256 for one instruction (the probe limit), where it used to cost one in all.
+    spend(n / 4);
     for (let i = 0; i < n / 4; i++) st.push(TOP);
     st.untouched += n;
     return st;

@@ -16,8 +16,11 @@ import { type Arg, type Binder, type CodeTy, type Field, type Stk, type Ty, type
 /** How many constants-as-label-addresses one subtyping question may look through (see Matcher.sub). */
 const MAX_LABEL_DEPTH = 16;
 
-/** Pairs found related, by their left side. */
-type Memo = Map<object, Set<object>>;
+/**
+ * Pairs found related, by their left side: the one right side it was found related to, or a set once there are two
+ * (most left sides meet one right side; a set for each would be most of the checker's live memory).
+ */
+type Memo = Map<object, object | Set<object>>;
 
 export class Matcher {
   private labelDepth = 0;
@@ -26,6 +29,15 @@ export class Matcher {
   private patternIndex: ReadonlyMap<Binder, number> | undefined;
   /** What each pattern is bound to, by position (undefined: not yet). */
   private readonly values: (Arg | undefined)[] = [];
+  /**
+   * Each binder array's positions, made once per array (for this matcher, so for one file: the work a file is
+   * charged does not depend on what was checked before) and charged then. A code type's binders are one array,
+   * shared by every substitution of the type and matched at every jump or call to it, so the index must not cost V
+   * per jump (a label over 20,000 variables jumped to 20,000 times took minutes, unmetered).
+   */
+  private readonly positionsOf = new WeakMap<readonly Binder[], ReadonlyMap<Binder, number>>();
+  /** The positions bound so far, in the order bound: a reset clears these, not every position (see reset). */
+  private readonly boundAt: number[] = [];
   /**
    * For a matcher without patterns, the pairs it has found related (sub and eq apart); else undefined. What it
    * remembers is a proof of a ≤ b (or a = b) that holds wherever it is asked again, so one matcher without patterns
@@ -62,14 +74,40 @@ export class Matcher {
   reset(patterns: readonly Binder[]): this {
     this.labelDepth = 0;
     this.patterns = patterns;
-    // A code type may bind any number of variables: look them up in a map once there are more than a few.
-    this.patternIndex = patterns.length > 4 ? new Map(patterns.map((b, i) => [b, i])) : undefined;
+    // A code type may bind any number of variables: look them up in a map (one per binder array) once there are
+    // more than a few.
+    this.patternIndex = patterns.length > 4 ? this.positions(patterns) : undefined;
     this.memoize = patterns.length === 0;
-    // Cleared in place, never shrunk (positions past patterns.length are never read).
+    // Only the positions the last match bound are cleared: every binding cost a unit, so a reset costs no more than
+    // the match before it did, however many variables the target has. The array grows to the most patterns any
+    // target has (each binder array is charged once, above) and is never shrunk; every position in it past the
+    // bound ones is undefined.
     const v = this.values;
-    for (let i = 0; i < patterns.length; i++) if (i < v.length) v[i] = undefined; else v.push(undefined);
+    for (const i of this.boundAt) v[i] = undefined;
+    this.boundAt.length = 0;
+    while (v.length < patterns.length) v.push(undefined);
     if (!this.memoize) this.subMemo = this.eqMemo = undefined;
     return this;
+  }
+
+  private positions(patterns: readonly Binder[]): ReadonlyMap<Binder, number> {
+    let m = this.positionsOf.get(patterns);
+    if (!m) {
+      spend(patterns.length);
+      this.positionsOf.set(patterns, (m = new Map(patterns.map((b, i) => [b, i]))));
+    }
+    return m;
+  }
+
+  /** Bind the pattern at position i (not yet bound). */
+  private setAt(i: number, a: Arg): void {
+    this.values[i] = a;
+    this.boundAt.push(i);
+  }
+
+  /** Whether b is a pattern of this match (bound or not). */
+  isPattern(b: Binder): boolean {
+    return this.pattern(b) >= 0;
   }
 
   /** The position of b among the patterns, or -1 if b is rigid here. */
@@ -81,6 +119,7 @@ export class Matcher {
   bind(b: Binder, a: Arg): void {
     const i = this.pattern(b);
     if (i < 0) throw new Error(`internal: ${b.name} is not a pattern of this match`);
+    if (this.values[i] === undefined) this.boundAt.push(i);
     this.values[i] = a;
   }
 
@@ -89,13 +128,10 @@ export class Matcher {
     return i >= 0 && this.values[i] !== undefined;
   }
 
-  /** The bindings so far, as a substitution. */
+  /** The bindings so far, as a substitution (made from the bound positions: not V steps for a call that binds one). */
   get bindings(): ReadonlyMap<Binder, Arg> {
     const m = new Map<Binder, Arg>();
-    this.patterns.forEach((b, i) => {
-      const v = this.values[i];
-      if (v !== undefined) m.set(b, v);
-    });
+    for (const i of this.boundAt) m.set(this.patterns[i], this.values[i]!);
     return m;
   }
 
@@ -104,13 +140,16 @@ export class Matcher {
   }
 
   private static known(memo: Memo, a: object, b: object): boolean {
-    return memo.get(a)?.has(b) ?? false;
+    const e = memo.get(a);
+    return e === b || (e instanceof Set && e.has(b));
   }
 
+  // (A right side is a type, never a Set.)
   private static record(memo: Memo, a: object, b: object): void {
-    let s = memo.get(a);
-    if (!s) memo.set(a, (s = new Set()));
-    s.add(b);
+    const e = memo.get(a);
+    if (e === undefined) memo.set(a, b);
+    else if (e instanceof Set) e.add(b);
+    else if (e !== b) memo.set(a, new Set([e, b]));
   }
 
   sub(a: Ty, b: Ty): boolean {
@@ -132,7 +171,7 @@ export class Matcher {
         // Covariant position: a constant binds as what it stands for, the type of the label at that address or
         // else int (S(n) ≤ both, so this is sound). Binding S(0) itself would make tal_new_array(n, 0) an array
         // of S(0), which no one wants.
-        this.values[p] = a.k === 'sing' ? (this.labelType(a.n >>> 0) ?? { k: 'int' }) : a;
+        this.setAt(p, a.k === 'sing' ? (this.labelType(a.n >>> 0) ?? { k: 'int' }) : a);
         return true;
       }
       return !isStk(bound) && this.plain().sub(a, bound);
@@ -203,7 +242,7 @@ export class Matcher {
       const bound = this.values[p];
       if (bound === undefined) {
         // Invariant position: bind exactly (widening here would let an alias see a wider type than the cell has).
-        this.values[p] = a;
+        this.setAt(p, a);
         return true;
       }
       return !isStk(bound) && this.plain().eq(a, bound);
@@ -243,6 +282,8 @@ export class Matcher {
     if (a.vars.length !== b.vars.length) return false;
     let aa = a, bb = b;
     if (a.vars.length > 0) {
+      // One unit per binder renamed (the two maps), on top of what the substitutions charge per node they visit.
+      spend(a.vars.length);
       const ra = new Map<Binder, Arg>(), rb = new Map<Binder, Arg>();
       for (let i = 0; i < a.vars.length; i++) {
         if (a.vars[i].kind !== b.vars[i].kind) return false;
@@ -285,7 +326,7 @@ export class Matcher {
         if (p >= 0) {
           const bound = this.values[p];
           if (bound === undefined) {
-            this.values[p] = a;
+            this.setAt(p, a);
             return true;
           }
           return isStk(bound) && this.plain().stk(a, bound, exact);
@@ -312,8 +353,11 @@ export function isNullablePointer(t: Ty): boolean {
   return (t.k === 'tuple' || t.k === 'arr' || t.k === 'bytes') && t.nullable;
 }
 
-/** The free variables of a type that are in `among` (to find pattern variables a call left unbound). */
-export function freeIn(t: Arg, among: ReadonlySet<Binder>, out: Set<Binder>): void {
+/**
+ * The free variables of a type that are in `among` (to find pattern variables a call left unbound): a set, or the
+ * patterns of a match (looked up by position, so that a call need not make a set of its callee's V binders).
+ */
+export function freeIn(t: Arg, among: { has(b: Binder): boolean }, out: Set<Binder>): void {
   spend(1);
   switch (t.k) {
     case 'var': case 'svar': if (among.has(t.b)) out.add(t.b); return;
