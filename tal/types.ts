@@ -320,7 +320,33 @@ export function substStk(st: Stk, s: Subst): Stk {
 }
 
 /** Substitute in a code type's body; its own binders are untouched (they are distinct objects, so nothing is captured). */
+/**
+ * `c` with `s` applied to its free variables. A code type binds its own variables, so the substitution never reaches
+ * them (capture-avoiding): one label's type can stand, unrenamed, inside another type (a register holding the
+ * label's address) while that label's binders are being instantiated elsewhere.
+ */
 export function substCode(c: CodeTy, s: Subst): CodeTy {
+  if (s.size === 0) return c;
+  let inner: Subst = s;
+  if (c.vars.length > 0) {
+    spend(c.vars.length);
+    let copy: Map<Binder, Arg> | undefined;
+    for (const v of c.vars) {
+      if (!s.has(v)) continue;
+      copy ??= new Map(s);
+      copy.delete(v);
+    }
+    if (copy) inner = copy;
+  }
+  return substBody(c, inner);
+}
+
+/**
+ * The body of `c` (its registers and stack) with `s` applied, `c`'s own binders included: how a code type is opened
+ * (freshened, or renamed to compare two code types). The result keeps `c`'s binder list; callers that open it give
+ * their own.
+ */
+export function substBody(c: CodeTy, s: Subst): CodeTy {
   if (s.size === 0) return c;
   let regs: (Ty | null)[] | undefined;
   for (let i = 0; i < c.regs.length; i++) {

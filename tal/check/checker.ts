@@ -15,7 +15,7 @@
 import { type DataLabel, type Inst, type LabelTable } from '../annotations.ts';
 import { type ElfSection, hex, PF_W, SHF_ALLOC, segmentFor, readLoaded } from '../elf.ts';
 import { type ImportSig, importSig } from '../interface.ts';
-import { type Arg, type Binder, type CodeTy, type Field, type Stk, type Ty, type TypeDefs, INT, TOP, NIL, cons, isStk, meter, newBinder, sing, showCode, showRegs, showStk, showTy, spend, stackAt, stackDrop, stkDepth, substCode, substStk, substTy, TooComplex, whnf } from '../types.ts';
+import { type Arg, type Binder, type CodeTy, type Field, type Stk, type Ty, type TypeDefs, INT, TOP, NIL, cons, isStk, meter, newBinder, sing, showCode, showRegs, showStk, showTy, spend, stackAt, stackDrop, stkDepth, substBody, substCode, substStk, substTy, TooComplex, whnf } from '../types.ts';
 import { decode } from '../x86/decode.ts';
 import { formatInsn } from '../x86/format.ts';
 import { type Insn, type MemOperand, type Operand, EAX, ECX, EDX, ESP, NO_REG, isRefusal, REG32_NAMES } from '../x86/insn.ts';
@@ -251,7 +251,7 @@ function freshen(c: CodeTy): CodeTy {
     m.set(b, nb.kind === 'stack' ? { k: 'svar', b: nb } : { k: 'var', b: nb });
     return nb;
   });
-  const body = substCode(c, m);
+  const body = substBody(c, m);
   return { vars, regs: body.regs, stack: body.stack };
 }
 

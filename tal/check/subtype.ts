@@ -11,7 +11,7 @@
 // remembered, never assumptions: a pair met again inside its own comparison is compared again, as before.) Every
 // step costs one unit of the work meter.
 
-import { type Arg, type Binder, type CodeTy, type Field, type Stk, type Ty, type TypeDefs, isStk, newBinder, spend, substCode, whnf } from '../types.ts';
+import { type Arg, type Binder, type CodeTy, type Field, type Stk, type Ty, type TypeDefs, isStk, newBinder, spend, substBody, whnf } from '../types.ts';
 
 /** How many constants-as-label-addresses one subtyping question may look through (see Matcher.sub). */
 const MAX_LABEL_DEPTH = 16;
@@ -292,8 +292,8 @@ export class Matcher {
         ra.set(a.vars[i], v);
         rb.set(b.vars[i], v);
       }
-      aa = substCode(a, ra);
-      bb = substCode(b, rb);
+      aa = substBody(a, ra);
+      bb = substBody(b, rb);
     }
     for (let r = 0; r < 8; r++) {
       const x = aa.regs[r], y = bb.regs[r];
