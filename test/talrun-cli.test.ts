@@ -118,17 +118,22 @@ test('the watchdog works from the command line: a CPL 0 program that turns inter
 async function interrupt(args: string[], ready: string | number, again = false):
   Promise<{ code: number | null; signal: string | null; err: string }> {
   const child = spawn(process.execPath, [talrun, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
-  let err = '';
+  let err = '', exited = false;
   child.stderr.on('data', (b: Buffer) => { err += b.toString(); });
+  // Listened for from the start: the child may end (or fail) before the signal is sent.
+  const ended = new Promise<[number | null, string | null]>(r => child.on('exit', (c, s) => { exited = true; r([c, s]); }));
   if (typeof ready === 'number') await new Promise(r => setTimeout(r, ready));
   else {
-    await new Promise<void>(resolve => { const check = () => (err.includes(ready) ? resolve() : setTimeout(check, 20)); check(); });
+    await new Promise<void>(resolve => {
+      const check = () => (err.includes(ready) || exited ? resolve() : setTimeout(check, 20));
+      check();
+    });
     await new Promise(r => setTimeout(r, 300)); // past the loading, when talrun takes over SIGINT
   }
   child.kill('SIGINT');
   // Ctrl-C again, as an impatient user would: talrun stops the machine at once if the first one was not acted on.
   if (again) setTimeout(() => child.kill('SIGINT'), 200);
-  const [code, signal] = await new Promise<[number | null, string | null]>(r => child.on('exit', (c, s) => r([c, s])));
+  const [code, signal] = await ended;
   return { code, signal, err };
 }
 
