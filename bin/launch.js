@@ -11,12 +11,13 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const SOURCES = ['compiler', 'tal', 'emulator', 'kernel'];
 const STAMP = join(root, 'dist', '.built');
 
-/** The newest modification time of the TypeScript sources and the build's own configuration, in ms. */
+/** The newest modification time of the sources (TypeScript, popc's library) and the build's configuration, in ms. */
 function newestSource() {
   let newest = statSync(join(root, 'tsconfig.build.json')).mtimeMs;
   for (const dir of SOURCES) {
     for (const e of readdirSync(join(root, dir), { recursive: true, withFileTypes: true })) {
-      if (e.isFile() && e.name.endsWith('.ts')) newest = Math.max(newest, statSync(join(e.parentPath, e.name)).mtimeMs);
+      // The TypeScript, and popc's library (copied into dist/ by the build).
+      if (e.isFile() && /\.(ts|pop)$/.test(e.name)) newest = Math.max(newest, statSync(join(e.parentPath, e.name)).mtimeMs);
     }
   }
   return newest;

@@ -63,7 +63,7 @@ export type SysArgSpec =
   | { readonly wordPointer: number };
 
 // The interface's errno values and limits, as Linux has them (kernel/errno.ts and kernel/fs/fcntl.ts hold the
-// kernel's own; test/ktal-interface.test.ts checks they agree).
+// kernel's own; test/kernel/ktal-interface.test.ts checks they agree).
 export const EFAULT = 14;
 export const EINVAL = 22;
 export const ENAMETOOLONG = 36;

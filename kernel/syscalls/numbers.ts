@@ -1,5 +1,5 @@
 // Linux i386 system call numbers, from arch/x86/entry/syscalls/syscall_32.tbl (the `i386` ABI column; the same
-// numbers as the uapi header asm/unistd_32.h, which test/kernel-syscalls-numbers.test.ts compares against when the
+// numbers as the uapi header asm/unistd_32.h, which test/kernel/syscalls-numbers.test.ts compares against when the
 // host has it). Only the calls the kernel implements or is about to are named; every other number is -ENOSYS.
 //
 // i386 has two generations of the uid/gid calls: the original ones (getuid 24, getgid 47, geteuid 49, getegid 50)

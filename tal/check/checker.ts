@@ -45,7 +45,7 @@ function tooDeep(depth: number, what: string): never {
 /**
  * The work budget: WORK_PER_BYTE units per byte of the file, plus WORK_BASE (docs/tal.md §9). Compiled and
  * hand-written programs spend under 0.3 units per byte (the examples, bench's generated programs and every .pop in
- * the tree; test/checker-bounded.test.ts holds them to 1), so this leaves them a margin of 25 or more. It bounds
+ * the tree; test/tal/checker-bounded.test.ts holds them to 1), so this leaves them a margin of 25 or more. It bounds
  * memory as well as time: a unit builds at most one type node, stack cell or remembered pair (a few dozen bytes, at
  * most ~1 µs), and at 64 units per byte a 120 KB file could hold 550 MB live and a 1 MB file exhaust the heap.
  */

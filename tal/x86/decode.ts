@@ -1,6 +1,6 @@
 // The decoder of the TAL subset of IA-32 (docs/tal.md §1-2). It is part of the trusted base: the checker types
 // exactly what this returns, so it accepts only encodings whose meaning it knows completely, and classifies
-// everything else (see RefusalClass). Checked against objdump in test/decoder-oracle.test.ts.
+// everything else (see RefusalClass). Checked against objdump in test/tal/decoder-oracle.test.ts.
 
 import {
   type Insn, type Refusal, type RefusalClass, type Operand, type MemOperand, type Scale,

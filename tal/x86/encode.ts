@@ -1,5 +1,5 @@
 // The encoder behind talas. It makes the same encoding choices as GNU as (tal/x86/README.md lists them), which
-// test/encoder-oracle.test.ts checks byte for byte. It is not trusted: whatever it emits is decoded and checked.
+// test/tal/encoder-oracle.test.ts checks byte for byte. It is not trusted: whatever it emits is decoded and checked.
 // Besides the TAL subset it encodes a few instructions the checker refuses (int, cli, mov crN, ...) so that the
 // runtime stubs and the negative test programs can be written as assembly.
 

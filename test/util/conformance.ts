@@ -1,4 +1,4 @@
-// The interface conformance harness (docs/tal.md §6, "The contract"; test/interface-conformance.test.ts): checks that
+// The interface conformance harness (docs/tal.md §6, "The contract"; test/kernel/interface-conformance.test.ts): checks that
 // every import keeps the promises the checker relies on, in user and kernel mode, with and without PTI, while hostile
 // processes run beside the caller and the timer preempts it.
 //

@@ -132,7 +132,7 @@ export class PopGen {
 
   /**
    * `avoidKnownBugs` keeps out constructs that popc once compiled to code the checker refused (see the list in
-   * test/popc-fuzz.test.ts): `c ? null : null`, and a nullable local whose last store was a literal null (explicit
+   * test/compiler/fuzz.test.ts): `c ? null : null`, and a nullable local whose last store was a literal null (explicit
    * or by default) before a test narrows it. Both are fixed, so the generator produces them by default.
    */
   constructor(private readonly r: Rand, private readonly size = 1, private readonly avoidKnownBugs = false) {

@@ -1,7 +1,7 @@
 // The system-call programs of test/programs/sys: small verified TAL programs that call the kernel through the
 // imports (tal/interface.ts) and print what they get back. Each entry says how to run one (its arguments, built
 // from a fixture directory, and the user to run it as) and what Linux gives: the expectations are written by hand
-// from Linux semantics and confirmed natively (test/sys-programs.test.ts). The same list can be run under the
+// from Linux semantics and confirmed natively (test/kernel/sys-programs.test.ts). The same list can be run under the
 // emulated kernel (talrun, user and kernel mode) and compared with the same expectations.
 //
 // Every program runs with its working directory set to the fixture directory.
