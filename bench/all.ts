@@ -1,12 +1,13 @@
 // The whole benchmark run as a function (bench/run.ts is its command line; test/bench-quick.test.ts runs the quick
-// mode): the checker's throughput, the emulator's speed, find and echod in every mode under every profile and
-// natively, then the report (REPORT.md, report.json, the SVG charts) in `reportDir`.
+// mode): the commands' start-up times, the checker's throughput, the emulator's speed, find and echod in every mode
+// under every profile and natively, then the report (REPORT.md, report.json, the SVG charts) in `reportDir`.
 import { cpus } from 'node:os';
 import { mkdirSync } from 'node:fs';
 import { checkerSuite } from './checker.ts';
 import { emulatorSuite } from './emulator.ts';
 import { findSuite } from './find.ts';
 import { echodSuite } from './echod.ts';
+import { startupSuite } from './startup.ts';
 import { writeReport, sanityChecks, type BenchResults } from './report.ts';
 import { PROFILES } from '../emulator/profiles.ts';
 import { MODES, type BenchConfig } from './workload.ts';
@@ -19,7 +20,7 @@ export interface BenchOptions {
   saveDir?: string;
   /** Profiles to run (default: all in a full run; p4-northwood and modern-pti in a quick one). */
   profiles?: string[];
-  /** Skip the checker and emulator suites (their figures are then zero). */
+  /** Skip the start-up, checker and emulator suites (their figures are then zero or absent). */
   simulationOnly?: boolean;
   log?: (line: string) => void;
 }
@@ -34,6 +35,9 @@ export async function runBench(o: BenchOptions): Promise<{ results: BenchResults
     const t0 = performance.now();
     try { return await f(); } finally { timings[name] = (performance.now() - t0) / 1000; }
   };
+  // First, while the host is as quiet as this run will leave it: start-up times are wall-clock and short.
+  if (!o.simulationOnly) log('start-up (wall-clock, median of several runs):');
+  const startup = o.simulationOnly ? undefined : await timed('start-up', () => startupSuite(o.quick, log));
   const checker = o.simulationOnly ? { codeBytes: 0, checkerMBps: 0, talasSeconds: 0 } : await timed('checker', () => checkerSuite(o.quick, o.saveDir));
   const emulator = o.simulationOnly ? { programs: {}, mips: 0, nativeStartSeconds: 0 } : await timed('emulator', () => emulatorSuite(o.quick));
   log(`\nfind (${profiles.join(', ')} × ${MODES.join(', ')}):`);
@@ -44,7 +48,7 @@ export async function runBench(o: BenchOptions): Promise<{ results: BenchResults
     generatedAt: new Date().toISOString(), quick: o.quick,
     host: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', node: process.version },
     profiles, modes: MODES, workloads: [...f.workloads, ...e.workloads], sim: [...f.sim, ...e.sim], native: [...f.native, ...e.native],
-    checker, emulator, timings,
+    checker, emulator, startup, timings,
   };
   const files = writeReport(results, o.reportDir);
   const failed = sanityChecks(results).filter(c => !c.ok);

@@ -97,6 +97,7 @@ export class Echod {
     const stats = diffStats(full.r.stats, base.r.stats);
     const run = simRun(w.name, profile, mode, stats, diffWork(full.r.work, base.r.work), diffSyscalls(full.r.syscalls, base.r.syscalls), clockHz, full.wall,
       parse(Buffer.from(full.r.stdout).toString('latin1'), w.name));
+    run.extra.roundTrips = w.count;
     run.extra.perRoundTripMicros = run.simulatedMicros / w.count;
     run.extra.setupCycles = base.r.stats.cycles - base.r.stats.haltedCycles;
     return run;
@@ -134,7 +135,10 @@ export class Echod {
       const d = n - (sysBefore.get(nr) ?? 0);
       if (d > 0) sys.set(syscallName(nr), d);
     }
-    return simRun(w.name, profile, mode, diff, diffWork(r.work, workBefore), sys, k.clockHz, wall, { ...parse(res.stdout, w.name), perRoundTripMicros: (diffCycles(diff) / k.clockHz) * 1e6 / w.count, note: 'p50 etc. in host wall-clock µs' });
+    return simRun(w.name, profile, mode, diff, diffWork(r.work, workBefore), sys, k.clockHz, wall, {
+      ...parse(res.stdout, w.name), roundTrips: w.count, perRoundTripMicros: (diffCycles(diff) / k.clockHz) * 1e6 / w.count,
+      note: 'p50 etc. in host wall-clock µs',
+    });
   }
 }
 

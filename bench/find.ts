@@ -45,7 +45,9 @@ export function treeEntries(n: number): { dirs: string[]; files: string[] } {
 function buildGuestTree(k: Kernel, top: string, n: number): void {
   const ctx = k.vfs.context(ROOT);
   const mk = (p: string) => { const e = mkdirat(ctx, undefined, p, 0o755); if (e < 0) throw new Error(`mkdir ${p}: ${e}`); };
-  mk(top);
+  // Its own tmpfs, with an inode for every entry (as `mount -t tmpfs -o nr_inodes=…` would): the root file system's
+  // default (half its pages) is smaller than the largest tree.
+  k.vfs.mountTmpfs(top, { maxInodes: n + 1 });
   const { dirs, files } = treeEntries(n);
   for (const d of dirs) mk(`${top}/${d}`);
   for (const f of files) {

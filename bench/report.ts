@@ -1,14 +1,20 @@
-// The report of a bench run: bench/REPORT.md (or the given directory's), results JSON, and SVG charts. Every figure
-// comes from the run's results; the notes that explain the model quote the profiles' figures through the API.
+// The report of a bench run: REPORT.md (in bench/, or the given directory), report.json and the SVG charts. It
+// opens with the results (what kernel mode saves on find and on echod under each profile, and why), then the
+// commands' start-up times, then the detail. Every figure comes from the run's results; the notes that explain the
+// model quote the profiles' figures through the API. Each figure says whether it is simulated (the emulated
+// machine's cycles, or time at its clock) or wall-clock (measured on this host: the emulator, native runs, start-up).
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { profileByName } from '../emulator/profiles.ts';
 import type { CostProfile } from '../emulator/costs.ts';
 import { WORK_KINDS, kernelWorkCosts, type WorkKind } from '../kernel/work.ts';
-import { barChart } from './chart.ts';
+import { barChart, stackedChart, type StackRow } from './chart.ts';
 import type { CheckerFigures } from './checker.ts';
 import type { EmulatorFigures } from './emulator.ts';
-import { type Breakdown, type Mode, type NativeRun, type SimRun, type WorkloadInfo } from './workload.ts';
+import type { StartupFigures } from './startup.ts';
+import {
+  BUSY_SOURCES, type BusySource, type Mode, type NativeRun, type SimRun, type WorkloadInfo,
+} from './workload.ts';
 
 export interface BenchResults {
   generatedAt: string;
@@ -21,6 +27,8 @@ export interface BenchResults {
   native: NativeRun[];
   checker: CheckerFigures;
   emulator: EmulatorFigures;
+  /** The commands' start-up times (absent when the run skipped them). */
+  startup?: StartupFigures;
   /** Wall time of each part of the run, seconds. */
   timings: Record<string, number>;
 }
@@ -34,26 +42,54 @@ export function find(r: BenchResults, workload: string, profile: string, mode: M
 
 /** kernel / user busy cycles (with or without --pti) for one workload and profile. */
 export function ratio(r: BenchResults, workload: string, profile: string, pti = false): number | undefined {
-  const u = find(r, workload, profile, pti ? 'user+pti' : 'user'), k = find(r, workload, profile, pti ? 'kernel+pti' : 'kernel');
+  const u = find(r, workload, profile, pti ? 'user+pti' : 'user');
+  const k = find(r, workload, profile, pti ? 'kernel+pti' : 'kernel');
   return u && k ? k.cycles / u.cycles : undefined;
 }
+
+/** Kernel mode's saving in percent of user mode's busy cycles: 100 · (1 − kernel/user). */
+export function saving(r: BenchResults, workload: string, profile: string, pti = false): number | undefined {
+  const q = ratio(r, workload, profile, pti);
+  return q === undefined ? undefined : 100 * (1 - q);
+}
+
+/** Simulated µs per round trip of an echod run. */
+const perTrip = (s: SimRun | undefined) => s?.extra.perRoundTripMicros as number | undefined;
+/** Simulated µs per round trip in user mode and in kernel mode (both with --pti, or neither). */
+const tripPair = (r: BenchResults, w: string, p: string, pti: boolean) =>
+  [perTrip(find(r, w, p, pti ? 'user+pti' : 'user')), perTrip(find(r, w, p, pti ? 'kernel+pti' : 'kernel'))];
+
+/** The workloads the results section speaks for: find over the largest generated tree, echod over loopback, 64 B. */
+export function headline(r: BenchResults): { findW?: WorkloadInfo; echoW?: WorkloadInfo } {
+  return {
+    findW: r.workloads.filter(w => w.name.startsWith('find-tmpfs')).pop(),
+    echoW: r.workloads.find(w => w.name === 'echod-loopback-64B'),
+  };
+}
+
+/** The busy sources of a run, in BUSY_SOURCES order; they add up to its busy cycles. */
+export const busy = (s: SimRun) => BUSY_SOURCES.map(k => s.sources[k]);
 
 /**
  * System calls whose number depends on how the two processes of an echod run interleave, not on the work: echod
  * waits in poll and reads until a read finds no data (EAGAIN); pingpong reads until its echo is whole. Where the
  * timer's ticks fall differs with the cycles (so between modes and profiles), and a tick that switches tasks at
- * another moment can add or save a wake-up or an empty read. Their counts may differ by no more than the number of
- * timer ticks (+ 2); all others must be equal.
+ * another moment can add or save a wake-up or an empty read. So two runs' counts may differ by no more than the
+ * two runs' timer ticks together (+ 2): each tick of either run can move its count by one, either way. All other
+ * system calls must be equal.
  */
 export const WAITING = ['poll', 'recvfrom'];
-export const workSyscalls = (s: SimRun) => Object.entries(s.syscallsByName).reduce((a, [n, c]) => a + (WAITING.includes(n) ? 0 : c), 0);
-export const waitingSyscalls = (s: SimRun) => Object.entries(s.syscallsByName).reduce((a, [n, c]) => a + (WAITING.includes(n) ? c : 0), 0);
+const countCalls = (s: SimRun, waiting: boolean) =>
+  Object.entries(s.syscallsByName).reduce((a, [n, c]) => a + (WAITING.includes(n) === waiting ? c : 0), 0);
+export const workSyscalls = (s: SimRun) => countCalls(s, false);
+export const waitingSyscalls = (s: SimRun) => countCalls(s, true);
 
 export interface Check { ok: boolean; what: string }
 
 /**
- * The report's sanity checks: every workload has a run in every mode under every profile and a native run; kernel
- * mode never retires more instructions than user mode for the same work; system calls are equal across modes.
+ * The report's sanity checks: every workload has a run in every mode under every profile and a native run; the
+ * cycles by source add up to the busy cycles; kernel mode never retires more instructions than user mode for the
+ * same work; system calls are equal across modes.
  */
 export function sanityChecks(r: BenchResults): Check[] {
   const checks: Check[] = [];
@@ -61,35 +97,79 @@ export function sanityChecks(r: BenchResults): Check[] {
     checks.push({ ok: r.native.some(n => n.workload === w.name), what: `${w.name}: a native run` });
     for (const p of r.profiles) {
       const runs = r.modes.map(m => find(r, w.name, p, m));
-      checks.push({ ok: runs.every(x => x !== undefined && x.cycles > 0 && x.instructions > 0), what: `${w.name} ${p}: a run in each mode (${r.modes.join(', ')})` });
+      checks.push({
+        ok: runs.every(x => x !== undefined && x.cycles > 0 && x.instructions > 0),
+        what: `${w.name} ${p}: a run in each mode (${r.modes.join(', ')})`,
+      });
+      const present = runs.filter((x): x is SimRun => !!x);
+      const off = present.map(x => busy(x).reduce((a, v) => a + v, 0) - x.cycles);
+      checks.push({
+        ok: off.every(d => Math.abs(d) < 0.5),
+        what: `${w.name} ${p}: the cycles by source add up to the busy cycles in every mode (off by ${off.join(', ')})`,
+      });
       for (const pti of [false, true]) {
         const u = find(r, w.name, p, pti ? 'user+pti' : 'user'), k = find(r, w.name, p, pti ? 'kernel+pti' : 'kernel');
-        if (u && k) checks.push({ ok: k.instructions <= u.instructions, what: `${w.name} ${p}${pti ? ' --pti' : ''}: kernel mode's instructions (${k.instructions}) ≤ user mode's (${u.instructions})` });
+        if (u && k) {
+          checks.push({
+            ok: k.instructions <= u.instructions,
+            what: `${w.name} ${p}${pti ? ' --pti' : ''}: kernel mode's instructions (${k.instructions}) ≤ user ` +
+              'mode\'s ' +
+              `(${u.instructions})`,
+          });
+        }
       }
-      const present = runs.filter((x): x is SimRun => !!x);
       const counts = present.map(workSyscalls), waits = present.map(waitingSyscalls);
-      checks.push({ ok: counts.length > 0 && counts.every(c => c === counts[0]), what: `${w.name} ${p}: the same number of system calls in every mode, ${WAITING.join(' and ')} aside (${counts.join(', ')})` });
-      const lo = Math.min(...waits), hi = Math.max(...waits), ticks = Math.max(...present.map(x => x.timerInterrupts));
+      checks.push({
+        ok: counts.length > 0 && counts.every(c => c === counts[0]),
+        what: `${w.name} ${p}: the same number of system calls in every mode, ${WAITING.join(' and ')} aside ` +
+          `(${counts.join(', ')})`,
+      });
+      // The runs with the most and the fewest waits, and their ticks together.
+      const hi = present[waits.indexOf(Math.max(...waits))], lo = present[waits.indexOf(Math.min(...waits))];
+      const spread = hi && lo ? waitingSyscalls(hi) - waitingSyscalls(lo) : 0;
+      const ticks = hi && lo ? hi.timerInterrupts + lo.timerInterrupts : 0;
       if (w.kind === 'find') {
         // The same work in every mode: the kernel's own work, unit by unit (echod's waits vary with the ticks).
         const units = present.map(x => WORK_KINDS.map(kd => x.kernelWorkByKind[kd].units).join('/'));
-        checks.push({ ok: units.every(u => u === units[0]), what: `${w.name} ${p}: the kernel's own work is the same in every mode, unit by unit (${units[0]})` });
+        checks.push({
+          ok: units.every(u => u === units[0]),
+          what: `${w.name} ${p}: the kernel's own work is the same in every mode, unit by unit (${units[0]})`,
+        });
       }
-      checks.push({ ok: hi - lo <= ticks + 2, what: `${w.name} ${p}: ${WAITING.join(' and ')} differ across modes by at most the timer ticks + 2 (${waits.join(', ')}; ${ticks} ticks)` });
+      checks.push({
+        ok: spread <= ticks + 2,
+        what: `${w.name} ${p}: ${WAITING.join(' and ')} differ across modes by at most the two runs' timer ticks + 2 ` +
+          `(${waits.join(', ')}; ${hi?.mode} and ${lo?.mode}: ${ticks} ticks)`,
+      });
     }
   }
   return checks;
 }
 
 const int = (x: number) => Math.round(x).toLocaleString('en');
-const fx = (x: number | undefined, d = 3) => (x === undefined ? '–' : x.toFixed(d));
 const pct = (x: number, of: number) => (of ? `${((100 * x) / of).toFixed(1)}%` : '–');
-const us = (x: number) => (x >= 1000 ? `${(x / 1000).toFixed(2)} ms` : x >= 10 ? `${x.toFixed(1)} µs` : `${x.toFixed(2)} µs`);
+const signedPct = (x: number | undefined) => (x === undefined ? '–' : `${x.toFixed(1)}%`);
+const us = (x: number) =>
+  (x >= 1000 ? `${(x / 1000).toFixed(2)} ms` : x >= 10 ? `${x.toFixed(1)} µs` : `${x.toFixed(2)} µs`);
+const us0 = (x: number | undefined) => (x === undefined ? '–' : us(x));
+const ms = (s: number) => `${(s * 1000).toFixed(0)} ms`;
+const mhz = (hz: number) => `${(hz / 1e9).toFixed(1)} GHz`;
+/** "a, b and c". */
+const and = (xs: string[]) => (xs.length < 2 ? xs.join('') : `${xs.slice(0, -1).join(', ')} and ${xs[xs.length - 1]}`);
 
-const BREAKDOWN_LABELS: [keyof Breakdown, string][] = [
-  ['instructions', 'instruction cycles'], ['trapEntry', 'trap entry'], ['iret', 'iret'], ['kernelWork', 'kernel work'],
-  ['tlbMisses', 'TLB misses'], ['cr3Writes', 'CR3 writes'], ['isolation', 'isolation'], ['other', 'other charges'],
-];
+/** How the report names each source of cycles (the columns of the detail, the chart's legend). */
+export const SOURCE_LABELS: Record<BusySource, string> = {
+  instructions: 'instructions', tlbMisses: 'TLB misses', trapEntries: 'trap entries', irets: 'irets',
+  isolation: 'isolation', cr3Writes: 'CR3 writes', kernelCalls: 'kernel calls', kernelWork: 'kernel work',
+  kernelFunctionWork: 'runtime fills',
+};
+
+/** A user/kernel round trip's price under a profile: the trap entry, the iret and the flat isolation charges. */
+const crossingCycles = (p: CostProfile) => p.trapEntry + p.iret + 2 * p.isolationPerCrossing;
+/** The crossings' cycles in a run: trap entries, irets and the flat isolation charge. */
+const crossingsOf = (s: SimRun) => s.sources.trapEntries + s.sources.irets + s.sources.isolation;
+/** The kernel's own work in a run: its charged work and the calls into its functions. */
+const kernelOf = (s: SimRun) => s.sources.kernelWork + s.sources.kernelCalls;
 
 function profileTable(names: string[]): string[] {
   const ps: CostProfile[] = names.map(profileByName);
@@ -132,15 +212,214 @@ const chargesKernelWork = (profile: string) => WORK_KINDS.some(k => kernelWorkCo
 
 /** The kernel's own work in user mode by kind: the units done and, under each profile, the cycles charged. */
 function workByKindTable(r: BenchResults, w: WorkloadInfo): string[] {
-  const runs = r.profiles.map(p => find(r, w.name, p, 'user')).filter((x): x is SimRun => !!x && chargesKernelWork(x.profile));
+  const runs = r.profiles.map(p => find(r, w.name, p, 'user'))
+    .filter((x): x is SimRun => !!x && chargesKernelWork(x.profile));
   if (runs.length === 0) return [];
   const kinds = WORK_KINDS.filter(k => runs[0].kernelWorkByKind[k].units > 0);
   return [
-    `The kernel's own work in user mode (kernel mode does the same work; kernel/work.ts): units done under ${runs[0].profile}, cycles under each profile.`, '',
+    'The kernel\'s own work in user mode (kernel mode does the same work; kernel/work.ts): units done under ' +
+      `${runs[0].profile}, simulated cycles under each profile.`, '',
     `| unit of work | units | ${runs.map(x => `cycles (${x.profile})`).join(' | ')} |`,
     `|---|---:|${runs.map(() => '---:').join('|')}|`,
-    ...kinds.map(k => `| ${WORK_LABELS[k]} | ${int(runs[0].kernelWorkByKind[k].units)} | ${runs.map(x => int(x.kernelWorkByKind[k].cycles)).join(' | ')} |`),
+    ...kinds.map(k => `| ${WORK_LABELS[k]} | ${int(runs[0].kernelWorkByKind[k].units)} | ` +
+      `${runs.map(x => int(x.kernelWorkByKind[k].cycles)).join(' | ')} |`),
   ];
+}
+
+
+/** The profile the results explain in full: the paper's era when it ran, else the first. */
+const mainProfile = (r: BenchResults) => (r.profiles.includes('p4-northwood') ? 'p4-northwood' : r.profiles[0]);
+
+/** Where kernel mode's saving comes from: user − kernel cycles, by group of sources (positive: saved). */
+interface SavingParts { crossings: number; instructions: number; fills: number; rest: number }
+function savingBySource(u: SimRun, k: SimRun): SavingParts {
+  const d = (f: (s: SimRun) => number) => f(u) - f(k);
+  const crossings = d(crossingsOf), instructions = d(s => s.sources.instructions);
+  const fills = d(s => s.sources.kernelFunctionWork);
+  return { crossings, instructions, fills, rest: u.cycles - k.cycles - crossings - instructions - fills };
+}
+
+/** The saving's parts as a phrase, in the unit `f` writes. */
+function savingPhrase(u: SimRun, k: SimRun, f: (cycles: number) => string): string {
+  const b = savingBySource(u, k), total = Math.abs(u.cycles - k.cycles);
+  // Parts under 1% of the saving are left out: they would print as zeros.
+  const part = (v: number, what: string) =>
+    (Math.abs(v) < 0.01 * total ? [] : [`${what} ${v < 0 ? 'cost' : 'save'} ${f(Math.abs(v))}`]);
+  return and([
+    ...part(b.crossings, 'the crossings (trap entries, irets, isolation)'),
+    ...part(b.instructions, 'the instructions (user mode\'s system-call stubs and its runtime\'s fill loops)'),
+    ...part(b.fills, 'kernel mode\'s runtime fills, charged as work instead of executed,'),
+    ...part(b.rest, 'the rest (TLB misses, CR3 writes, the kernel\'s work and calls)'),
+  ]);
+}
+
+function findParagraph(r: BenchResults, w: WorkloadInfo): string {
+  const P = mainProfile(r), u = find(r, w.name, P, 'user'), k = find(r, w.name, P, 'kernel');
+  const each = (pti: boolean) => and(r.profiles.map(p => `${signedPct(saving(r, w.name, p, pti))} under ${p}`));
+  const head = `**find** (\`${w.name}\`: ${w.description}): kernel mode takes **${signedPct(saving(r, w.name, P))}** ` +
+    `fewer busy cycles than user mode under ${P}; in all, ${each(false)}; with \`--pti\`, ${each(true)}.`;
+  if (!u || !k) return head;
+  const p = profileByName(P), M = (c: number) => `${(c / 1e6).toLocaleString('en', { maximumFractionDigits: 1 })} M`;
+  const others = r.profiles.filter(q => q !== P);
+  const shares = others.filter(q => crossingCycles(profileByName(q)) > 0).map(q => {
+    const uq = find(r, w.name, q, 'user');
+    const each = int(crossingCycles(profileByName(q)));
+    return uq ? `${pct(crossingsOf(uq), uq.cycles)} under ${q} (${each} cycles a crossing)` : '';
+  }).filter(Boolean);
+  const free = others.filter(q => crossingCycles(profileByName(q)) === 0);
+  return `${head} Why, under ${P}: user mode enters the kernel ${int(u.userEntries)} times (${int(u.syscalls)} ` +
+    'system calls, the rest page faults and timer ticks), and each entry with its iret costs ' +
+    `${int(crossingCycles(p))} cycles, ` +
+    `so the crossings are ${pct(crossingsOf(u), u.cycles)} of its ${M(u.cycles)} cycles, beside ` +
+    `${pct(u.sources.instructions, u.cycles)} for the instructions (find's own and the kernel's entry code) and ` +
+    `${pct(kernelOf(u), u.cycles)} for the kernel's own work (path walks, directory records, copies). Kernel mode ` +
+    `calls the kernel directly; of the ${M(u.cycles - k.cycles)} cycles it saves, ${savingPhrase(u, k, M)}. ` +
+    (shares.length ? `The crossings are ${and(shares)}: a smaller share where ordinary instructions cost more cycles ` +
+      'against the crossing (the profiles\' figures are in the notes), so kernel mode saves less there. ' : '') +
+    (free.length ? `Where a crossing costs nothing (${and(free)}), the saving is in the instructions alone (user ` +
+      'mode\'s stubs and fill loops, less kernel mode\'s charged fills). ' : '') +
+    'With `--pti` user mode also pays two CR3 writes and the TLB refills they cause at every crossing, which kernel ' +
+    'mode does not, so the saving grows.';
+}
+
+function echodParagraph(r: BenchResults, w: WorkloadInfo): string {
+  const P = mainProfile(r), u = find(r, w.name, P, 'user'), k = find(r, w.name, P, 'kernel');
+  const d = (p: string, pti: boolean) => {
+    const [a, b] = tripPair(r, w.name, p, pti);
+    return a === undefined || b === undefined ? undefined : { a, b, saved: a - b };
+  };
+  const each = (pti: boolean) => and(r.profiles.map(p => `${us0(d(p, pti)?.saved)} under ${p}`));
+  const x = d(P, false);
+  const head = `**echod** (\`${w.name}\`: ${w.description}): kernel mode saves **${us0(x?.saved)}** per round ` +
+    `trip under ${P}${x ? ` (${us(x.a)} → ${us(x.b)})` : ''}; in all, ${each(false)}; with \`--pti\`, ${each(true)}.`;
+  if (!u || !k) return head;
+  const trips = Number(u.extra.roundTrips), p = profileByName(P);
+  const perTripUs = (c: number) => us((c / u.clockHz) * 1e6 / trips);
+  const calls = Object.entries(u.syscallsByName).sort((a, b) => b[1] - a[1])
+    .map(([n, c]) => `${n} ${(c / trips).toFixed(1)}`);
+  return `${head} Why, under ${P}: a round trip makes ${(u.syscalls / trips).toFixed(1)} system calls ` +
+    `(${calls.join(', ')}; a call that sleeps is counted again when its task wakes and the kernel calls it again, ` +
+    `without a new crossing), so user mode enters the kernel ${(u.userEntries / trips).toFixed(1)} times a round ` +
+    `trip at ${int(crossingCycles(p))} cycles ` +
+    `(${us((crossingCycles(p) / u.clockHz) * 1e6)}) each: the crossings are ${pct(crossingsOf(u), u.cycles)} of its ` +
+    `cycles, beside ${pct(kernelOf(u), u.cycles)} for the kernel's own work (TCP, poll, two context switches a round ` +
+    `trip) and ${pct(u.sources.instructions, u.cycles)} for the instructions. Kernel mode calls the kernel directly; ` +
+    `of the ${perTripUs(u.cycles - k.cycles)} it saves per round trip, ${savingPhrase(u, k, perTripUs)}.`;
+}
+
+/** The results: the sentences, the small table beside the paper, the charts. */
+function resultsSection(r: BenchResults, charts: string[]): string[] {
+  const { findW, echoW } = headline(r);
+  const clock = r.sim[0]?.clockHz ?? 0;
+  const L = ['## Results', ''];
+  L.push('Every figure in this section is **simulated**: the emulated machine\'s busy cycles (its cycles while not ' +
+    `halted) under each cost profile, and simulated time at the kernel's ${mhz(clock)} clock; none depends on this ` +
+    'host\'s speed or load. Figures measured on this host (the emulator\'s run time, native runs, start-up) are ' +
+    'marked *wall-clock* wherever they appear.', '');
+  if (findW) L.push(findParagraph(r, findW), '');
+  if (echoW) L.push(echodParagraph(r, echoW), '');
+  const f = findW?.name ?? 'find', e = echoW?.name ?? 'echod';
+  L.push('| profile | find: saving | with --pti | echod: saving per round trip | with --pti |');
+  L.push('|---|---:|---:|---:|---:|');
+  for (const p of r.profiles) {
+    const e1 = (pti: boolean) => {
+      const [a, b] = tripPair(r, e, p, pti);
+      return a === undefined || b === undefined ? '–' : us(a - b);
+    };
+    const f1 = (pti: boolean) => signedPct(saving(r, f, p, pti));
+    L.push(`| ${p} | ${f1(false)} | ${f1(true)} | ${e1(false)} | ${e1(true)} |`);
+  }
+  L.push(`| *the paper* | *${PAPER.findSpeedupPercent}%* | | *${PAPER.echodRoundTripSavingMicros} µs* | |`, '');
+  L.push(`Simulated. find: 1 − kernel/user busy cycles of \`${f}\`; echod: user − kernel simulated time per round ` +
+    `trip of \`${e}\` at ${mhz(clock)}. The paper's figures are as issue 7 quotes them; its machine and workloads ` +
+    'are not ours, so the comparison is of direction and size, not a reproduction.', '');
+  for (const c of charts) L.push(`![${c}](${c})`, '');
+  return L;
+}
+
+/** The commands' start-up times, wall-clock. */
+function startupSection(r: BenchResults): string[] {
+  const s = r.startup;
+  if (!s) return [];
+  const x = (v?: number) => (v === undefined ? '–' : `${ms(v)} | ${(v / s.nodeSeconds).toFixed(1)}×`);
+  return [
+    '## Start-up time', '',
+    `**Wall-clock** on this host: each command's \`--version\`, median of ${s.runs} runs after one unmeasured run, ` +
+    'as a user starts it (`bin/<command>.js`, which runs the compiled JavaScript in `dist/`) and its source through ' +
+    'tsx (`node --import tsx <source>.ts`, what `bin/` falls back to when `dist/` is older than a source), beside ' +
+    `\`node -e 0\` in the same run. dist/: ${s.dist}. Load average ${s.load[0].toFixed(1)} at the start, ` +
+    `${s.load[1].toFixed(1)} at the end (${r.host.cpus} CPUs): a loaded host slows every row alike, the ratios ` +
+    'less.', '',
+    '| command | from dist/ | × node -e 0 | through tsx | × node -e 0 |', '|---|---:|---:|---:|---:|',
+    `| node -e 0 | ${ms(s.nodeSeconds)} | 1.0× | | |`,
+    ...s.commands.map(c => `| ${c.what} | ${x(c.distSeconds)} | ${x(c.tsxSeconds)} |`),
+    '',
+  ];
+}
+
+/** The summary of the detail: every workload under every profile, kernel mode against user mode. */
+function summaryTable(r: BenchResults): string[] {
+  const L = [
+    '| workload | profile | user cycles | kernel cycles | saving | user+pti cycles | kernel+pti cycles | ' +
+      'saving with --pti | user, simulated | kernel, simulated | emulator wall-clock, kernel / user |',
+    '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+  ];
+  const c = (s?: SimRun) => (s ? int(s.cycles) : '–');
+  for (const w of r.workloads) {
+    for (const p of r.profiles) {
+      const [u, k, up, kp] = (['user', 'kernel', 'user+pti', 'kernel+pti'] as const).map(m => find(r, w.name, p, m));
+      L.push(`| ${w.name} | ${p} | ${c(u)} | ${c(k)} | ${signedPct(saving(r, w.name, p))} | ${c(up)} | ${c(kp)} | ` +
+        `${signedPct(saving(r, w.name, p, true))} | ${us0(u?.simulatedMicros)} | ${us0(k?.simulatedMicros)} | ` +
+        `${u && k ? (k.wallSeconds / u.wallSeconds).toFixed(2) : '–'} |`);
+    }
+  }
+  return L;
+}
+
+/** One workload's runs: the counters and the cycles by source, every profile and mode. */
+function workloadSection(r: BenchResults, w: WorkloadInfo): string[] {
+  const L = [`### ${w.name}`, '', w.description + '.', ''];
+  const nat = r.native.find(n => n.workload === w.name);
+  if (nat) {
+    const extra = Object.entries(nat.extra).map(([k, v]) => `${k} ${v}`).join(', ');
+    const echo = w.kind === 'echod';
+    L.push(`Natively on this host (the same ELF${echo ? 's over the host\'s loopback' : ''}): ` +
+      `${(nat.wallSeconds * 1000).toFixed(2)} ms wall-clock${extra ? ` (${extra}${echo ? ', µs' : ''})` : ''}.`, '');
+  }
+  // Loopback's percentiles are pingpong's reading of the guest's clock; through --publish, of the host's.
+  const latency = w.name.startsWith('echod-publish') ? 'host wall-clock µs' : 'simulated µs';
+  const tail = w.kind === 'echod' ? `p50 / p99, ${latency} | per round trip, simulated` : 'lines';
+  L.push(`| profile | mode | busy cycles | simulated time | instructions | system calls | ` +
+    `${BUSY_SOURCES.map(k => SOURCE_LABELS[k]).join(' | ')} | idle (not busy) | emulator wall-clock | ${tail} |`);
+  L.push(`|---|---|---:|---:|---:|---:|${BUSY_SOURCES.map(() => '---:').join('|')}|---:|---:|---:|` +
+    (w.kind === 'echod' ? '---:|' : ''));
+  for (const p of r.profiles) {
+    for (const m of r.modes) {
+      const s = find(r, w.name, p, m);
+      if (!s) continue;
+      const part = (k: BusySource) => `${int(s.sources[k])} (${pct(s.sources[k], s.cycles)})`;
+      const parts = BUSY_SOURCES.map(k => (s.sources[k] ? part(k) : '0'));
+      const end = w.kind === 'echod'
+        ? `${s.extra.p50Us} / ${s.extra.p99Us} | ${us0(perTrip(s))}`
+        : String(s.extra.lines);
+      L.push(`| ${p} | ${m} | ${int(s.cycles)} | ${us(s.simulatedMicros)} | ${int(s.instructions)} | ${s.syscalls} | ` +
+        `${parts.join(' | ')} | ${int(s.sources.halted)} | ${s.wallSeconds.toFixed(2)} s | ${end} |`);
+    }
+  }
+  L.push('', ...workByKindTable(r, w), '');
+  if (w.name.startsWith('echod-publish')) {
+    L.push('Through --publish the counters cover the round trips only (from echod waiting in `accept` to the end); ' +
+      'p50/p99 are pingpong\'s own figures on the host, in host wall-clock µs, so they measure the emulator and its ' +
+      'host loop, not the simulated machine; *per round trip* is simulated (busy cycles over the clock, divided by ' +
+      'N).', '');
+  }
+  if (w.name.startsWith('echod-loopback')) {
+    L.push('Over loopback the counters cover the round trips only: a run of N + 1 round trips less a run of 1 (both ' +
+      'programs\' start, their buffer allocations, the connection, the first round trip). p50/p99 are pingpong\'s ' +
+      'own figures from the guest\'s clock_gettime, in whole simulated µs; *per round trip* is the round trips\' ' +
+      'busy cycles over the clock, divided by N. The emulator\'s wall-clock time is that of the N + 1 run.', '');
+  }
+  return L;
 }
 
 export function renderReport(r: BenchResults, charts: string[]): string {
@@ -148,140 +427,171 @@ export function renderReport(r: BenchResults, charts: string[]): string {
   const total = Object.values(r.timings).reduce((a, b) => a + b, 0);
   const checks = sanityChecks(r);
   const failed = checks.filter(c => !c.ok);
+  const { findW, echoW } = headline(r);
   L.push('# ktal performance report', '');
-  L.push(`Generated by \`npm run bench${r.quick ? ' -- --quick' : ''}\` on ${r.generatedAt} (${r.host.cpuModel}, ${r.host.cpus} CPUs, Node ${r.host.node}); ` +
-    `the run took ${(total / 60).toFixed(1)} minutes (${Object.entries(r.timings).map(([k, v]) => `${k} ${v.toFixed(0)} s`).join(', ')}). ` +
-    'Every number below is written by the run (bench/report.ts); the machine-readable results are in `report.json` beside this file.' +
-    (r.quick ? ' **This is a quick run**: small trees, few round trips, two profiles; the figures are for smoke-testing only.' : ''), '');
-  L.push(`Sanity checks: ${checks.length - failed.length} of ${checks.length} pass${failed.length ? ` — **failing**: ${failed.map(c => c.what).join('; ')}` : ''}.`, '');
+  L.push(`Generated by \`npm run bench${r.quick ? ' -- --quick' : ''}\` on ${r.generatedAt} (${r.host.cpuModel}, ` +
+    `${r.host.cpus} CPUs, Node ${r.host.node}); the run took ${(total / 60).toFixed(1)} minutes wall-clock ` +
+    `(${Object.entries(r.timings).map(([k, v]) => `${k} ${v.toFixed(0)} s`).join(', ')}). Every number below is ` +
+    'written by the run (bench/report.ts); the machine-readable results are in `report.json` beside this file. ' +
+    `Sanity checks: ${checks.length - failed.length} of ${checks.length} pass` +
+    `${failed.length ? ` — **failing**: ${failed.map(c => c.what).join('; ')}` : ''} (listed at the end).` +
+    (r.quick ? ' **This is a quick run**: small trees, few round trips, two profiles; its figures are for ' +
+      'smoke-testing only.' : ''), '');
+  L.push(...resultsSection(r, charts));
+  L.push(...startupSection(r));
 
-  // ---- summary ----
-  L.push('## Kernel mode against user mode', '');
-  L.push('Busy cycles (the machine\'s cycles while not halted) of the run (for echod, of the round trips alone; see each workload), kernel mode over user mode under each profile, without and with `--pti`. Below 1: kernel mode is cheaper. Simulated time is busy cycles over the kernel\'s 2.4 GHz clock.', '');
-  L.push('| workload | profile | user cycles | kernel cycles | kernel / user | user+pti cycles | kernel+pti cycles | kernel+pti / user+pti | user time | kernel time | emulator wall kernel / user |');
-  L.push('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
-  for (const w of r.workloads) {
-    for (const p of r.profiles) {
-      const g = (m: Mode) => find(r, w.name, p, m);
-      const u = g('user'), k = g('kernel'), up = g('user+pti'), kp = g('kernel+pti');
-      L.push(`| ${w.name} | ${p} | ${u ? int(u.cycles) : '–'} | ${k ? int(k.cycles) : '–'} | ${fx(ratio(r, w.name, p))} | ${up ? int(up.cycles) : '–'} | ${kp ? int(kp.cycles) : '–'} | ${fx(ratio(r, w.name, p, true))} | ${u ? us(u.simulatedMicros) : '–'} | ${k ? us(k.simulatedMicros) : '–'} | ${u && k ? fx(k.wallSeconds / u.wallSeconds, 2) : '–'} |`);
-    }
-  }
-  L.push('');
+  L.push('## Detail', '', '### Kernel mode against user mode, every workload', '');
+  L.push('Busy cycles (for echod, of the round trips alone; see each workload), simulated, and kernel mode\'s saving ' +
+    '(1 − kernel/user) under each profile, without and with `--pti`; the simulated times are the busy cycles over ' +
+    'the clock. The last column is the emulator\'s wall-clock time, kernel mode over user mode: a figure of this ' +
+    'implementation, not of the simulated machine.', '');
+  L.push(...summaryTable(r), '');
   if (r.profiles.includes('modern') && r.profiles.includes('modern-pti')) {
-    L.push('Under `--pti` the `modern-pti` and `modern` rows agree: with real page-table isolation the kernel does the CR3 switches (charged as CR3 writes and the TLB misses they cause) and drops the profile\'s flat per-crossing charge, so the two profiles price the same events alike. Without `--pti`, `modern-pti` is the flat estimate of the same isolation.', '');
+    L.push('Under `--pti` the `modern-pti` and `modern` rows agree: with real page-table isolation the kernel does ' +
+      'the CR3 switches (charged as CR3 writes and the TLB misses they cause) and drops the profile\'s flat ' +
+      'per-crossing charge, so the two profiles price the same events alike. Without `--pti`, `modern-pti` is the ' +
+      'flat estimate of the same isolation.', '');
   }
-  for (const c of charts) L.push(`![${c}](${c})`, '');
+  L.push('### Each workload', '');
+  L.push('Cycles by source, simulated, as the machine charged them (`MachineStats.cycleSources`; they add up to the ' +
+    'busy cycles, and with idle to all the cycles): *instructions* are all retired instructions (the program\'s and ' +
+    'the kernel\'s entry code), each at its class\'s figure; *TLB misses*, *trap entries* (IDT deliveries: system ' +
+    'calls, faults, timer interrupts), *irets*, *CR3 writes* and *isolation* (the flat per-crossing KPTI charge of ' +
+    '`modern-pti`, dropped by the kernel under real `--pti`) are counts × the profile\'s figures; *kernel calls* are ' +
+    'calls of the kernel\'s TypeScript functions from machine code; *kernel work* is what the kernel charged for its ' +
+    'own work (`kernel/work.ts`: system calls, path components, opens, bytes copied, directory records, polled ' +
+    'descriptors, TCP sends and receives, context switches; the same in every mode); *runtime fills* are the ' +
+    'kernel-mode runtime\'s array fills, charged as cycles instead of executed. Shares are of busy cycles. The ' +
+    'emulator\'s time and the native runs are wall-clock.', '');
+  for (const w of r.workloads) L.push(...workloadSection(r, w));
 
-  // ---- the paper ----
-  L.push('## Beside the paper', '');
-  L.push(`The paper's figures as issue 7 quotes them: kernel mode **${PAPER.findSpeedupPercent}%** faster, and **${PAPER.echodRoundTripSavingMicros} µs** saved per round trip. ` +
-    'Ours: the saving in busy cycles of find over the largest generated tmpfs tree, and the saving per round trip of echod over loopback with 64 B messages (simulated time: the round trips\' busy cycles over the 2.4 GHz clock, divided by their number).', '');
-  const findW = [...r.workloads].filter(w => w.name.startsWith('find-tmpfs')).pop();
-  const echoW = r.workloads.find(w => w.name === 'echod-loopback-64B');
-  L.push(`| profile | ${findW?.name ?? 'find'}: 1 − kernel/user | with --pti | paper | ${echoW?.name ?? 'echod'}: user − kernel per round trip | with --pti | paper |`);
-  L.push('|---|---:|---:|---:|---:|---:|---:|');
-  for (const p of r.profiles) {
-    const f = findW && ratio(r, findW.name, p), fp = findW && ratio(r, findW.name, p, true);
-    const e = (m: Mode) => (echoW ? find(r, echoW.name, p, m)?.extra.perRoundTripMicros as number | undefined : undefined);
-    const d = (a?: number, b?: number) => (a !== undefined && b !== undefined ? `${(a - b).toFixed(2)} µs (${a.toFixed(2)} → ${b.toFixed(2)})` : '–');
-    L.push(`| ${p} | ${f !== undefined ? `${(100 * (1 - f)).toFixed(1)}%` : '–'} | ${fp !== undefined ? `${(100 * (1 - fp)).toFixed(1)}%` : '–'} | ${PAPER.findSpeedupPercent}% | ${d(e('user'), e('kernel'))} | ${d(e('user+pti'), e('kernel+pti'))} | ${PAPER.echodRoundTripSavingMicros} µs |`);
-  }
-  L.push('', 'The paper\'s machine and workloads are not ours (see the notes); the comparison is of direction and size, not a reproduction.', '');
-
-  // ---- per workload ----
-  L.push('## Each workload', '');
-  L.push('Cycles by source: *instructions* are all retired instructions (the program\'s and the kernel\'s entry code) by class × the profile\'s per-class figure; *trap entry* and *iret* are IDT deliveries (system calls, faults, timer interrupts) and returns; *kernel work* is what the kernel charged for its own work (`stats.kernelWork`: system calls, path components, opens, bytes copied, directory records, polled descriptors, TCP sends and receives, context switches, each priced by `kernel/work.ts`; the same in every mode) plus kernel-function calls × `kernelCall`; *TLB misses*, *CR3 writes* and *isolation* (the flat per-crossing KPTI charge of `modern-pti`, dropped by the kernel under real `--pti`) are counts × figures; *other charges* is whatever the machine charged beyond these (today: the kernel-mode runtime\'s array fills, charged as cycles instead of executed). Shares are of busy cycles.', '');
-  for (const w of r.workloads) {
-    L.push(`### ${w.name}`, '', w.description + '.', '');
-    const nat = r.native.find(n => n.workload === w.name);
-    if (nat) {
-      const extra = Object.entries(nat.extra).map(([k, v]) => `${k} ${v}`).join(', ');
-      L.push(`Natively on this host (the same ELF${w.kind === 'echod' ? 's over the host\'s loopback' : ''}): ${(nat.wallSeconds * 1000).toFixed(2)} ms wall${extra ? ` (${extra})` : ''}.`, '');
-    }
-    L.push(`| profile | mode | busy cycles | simulated | instructions | system calls | ${BREAKDOWN_LABELS.map(([, l]) => l).join(' | ')} | emulator wall | ${w.kind === 'echod' ? 'p50 / p99 µs | per trip (simulated)' : 'lines'} |`);
-    L.push(`|---|---|---:|---:|---:|---:|${BREAKDOWN_LABELS.map(() => '---:').join('|')}|---:|---:|${w.kind === 'echod' ? '---:|' : ''}`);
-    for (const p of r.profiles) {
-      for (const m of r.modes) {
-        const s = find(r, w.name, p, m);
-        if (!s) continue;
-        const parts = BREAKDOWN_LABELS.map(([k]) => (s.breakdown[k] ? `${int(s.breakdown[k])} (${pct(s.breakdown[k], s.cycles)})` : '0'));
-        const tail = w.kind === 'echod' ? `${s.extra.p50Us} / ${s.extra.p99Us} | ${us(Number(s.extra.perRoundTripMicros))}` : String(s.extra.lines);
-        L.push(`| ${p} | ${m} | ${int(s.cycles)} | ${us(s.simulatedMicros)} | ${int(s.instructions)} | ${s.syscalls} | ${parts.join(' | ')} | ${s.wallSeconds.toFixed(2)} s | ${tail} |`);
-      }
-    }
-    L.push('');
-    L.push(...workByKindTable(r, w), '');
-    if (w.name.startsWith('echod-publish')) L.push('Through --publish the counters cover the round trips only (from echod waiting in `accept` to the end); p50/p99 are pingpong\'s own figures on the host, in host wall-clock µs, so they measure the emulator and its host loop, not the simulated machine.', '');
-    if (w.name.startsWith('echod-loopback')) L.push('Over loopback the counters cover the round trips only: a run of N + 1 round trips less a run of 1 (both programs\' start, their buffer allocations, the connection, the first round trip). p50/p99 are pingpong\'s own figures from the guest\'s clock_gettime, in whole simulated µs; *per trip* is the round trips\' busy cycles over the clock, divided by N. The emulator\'s wall time is that of the N + 1 run.', '');
-  }
-
-  // ---- checker and emulator ----
   L.push('## The checker and the emulator', '');
   const c = r.checker;
-  const whole = c.fileBytes && c.checkerFileMBps ? `, ${c.checkerFileMBps.toFixed(1)} MB/s of the whole ${int(c.fileBytes)}-byte file` : '';
-  const od = c.objdumpSeconds && c.fileBytes && c.checkerFileMBps
-    ? ` \`objdump -d\` over the same file in the same run: ${c.objdumpSeconds.toFixed(2)} s, so the checker takes ${(c.fileBytes / 1e6 / c.checkerFileMBps / c.objdumpSeconds).toFixed(2)}× objdump's time.`
+  const whole = c.fileBytes && c.checkerFileMBps
+    ? `, ${c.checkerFileMBps.toFixed(1)} MB/s of the whole ${int(c.fileBytes)}-byte file`
     : '';
-  L.push(`Checker: **${c.checkerMBps.toFixed(1)} MB/s** of code${whole} (checkElf over ${int(c.codeBytes)} bytes of code, benny).${od}`, '');
-  L.push(`Emulator: **${r.emulator.mips.toFixed(1)} MIPS** overall (runElf, compute-bound programs); against the same ELFs natively:`, '');
-  L.push('| program | instructions | emulated s | MIPS | native s | emulated / native |', '|---|---:|---:|---:|---:|---:|');
-  for (const [n, p] of Object.entries(r.emulator.programs)) L.push(`| ${n} | ${int(p.instructions)} | ${p.emulatedSeconds} | ${p.mips} | ${p.nativeSeconds} | ${p.ratio}× |`);
+  const od = c.objdumpSeconds && c.fileBytes && c.checkerFileMBps
+    ? ` \`objdump -d\` over the same file in the same run: ${c.objdumpSeconds.toFixed(2)} s, so the checker takes ` +
+      `${(c.fileBytes / 1e6 / c.checkerFileMBps / c.objdumpSeconds).toFixed(2)}× objdump's time.`
+    : '';
+  L.push(`Wall-clock. Checker: **${c.checkerMBps.toFixed(1)} MB/s** of code${whole} (checkElf over ` +
+    `${int(c.codeBytes)} bytes of code, benny).${od}`, '');
+  L.push(`Emulator: **${r.emulator.mips.toFixed(1)} MIPS** overall (compute-bound programs on the kernel in user ` +
+    'mode); against the same ELFs natively:', '');
+  L.push('| program | instructions | emulated, s | MIPS | native, s | emulated / native |');
+  L.push('|---|---:|---:|---:|---:|---:|');
+  for (const [n, p] of Object.entries(r.emulator.programs)) {
+    L.push(`| ${n} | ${int(p.instructions)} | ${p.emulatedSeconds} | ${p.mips} | ${p.nativeSeconds} | ${p.ratio}× |`);
+  }
   L.push('');
-  const allInsns = r.sim.reduce((a, s) => a + s.instructions, 0), allWall = r.sim.reduce((a, s) => a + s.wallSeconds, 0);
-  L.push(`Across the ${r.sim.length} simulated runs above, the emulator retired ${int(allInsns)} instructions in ${allWall.toFixed(1)} s of run time (${(allInsns / allWall / 1e6).toFixed(1)} MIPS, kernel TypeScript work included, so lower than the compute-bound figure).`, '');
+  const allInsns = r.sim.reduce((a, s) => a + s.instructions, 0);
+  const allWall = r.sim.reduce((a, s) => a + s.wallSeconds, 0);
+  L.push(`Across the ${r.sim.length} simulated runs above, the emulator retired ${int(allInsns)} instructions in ` +
+    `${allWall.toFixed(1)} s of wall-clock run time (${(allInsns / allWall / 1e6).toFixed(1)} MIPS, the kernel's ` +
+    'TypeScript work included, so lower than the compute-bound figure).', '');
 
-  // ---- notes ----
-  L.push('## Notes', '');
-  L.push('### The profiles\' figures', '', ...profileTable(r.profiles), '');
-  L.push('Each figure\'s source is in `emulator/profiles.ts` and `docs/machine.md`. The table above is read from the profiles at run time.', '');
-  L.push('### The kernel\'s own work', '', 'The kernel is TypeScript, so it charges cycles for its work as it does it (`kernel/work.ts`), by these figures, derived in `docs/machine.md` ("The kernel\'s own work") from lmbench on a Pentium 4 under Linux 2.4 (the paper\'s era) and from the same measurements made on this host by `bench/host/kwork.c` (today\'s kernels):', '', ...kernelWorkTable(r.profiles), '');
-  L.push('### What the cycle model includes and leaves out', '');
-  L.push('- **Included**: every retired instruction, priced by class; every IDT delivery (`int 0x80`, page faults, timer interrupts) and every `iret`; TLB misses (a two-level walk); CR3 writes (address-space switches, and the two at each crossing under real `--pti`); a flat per-crossing charge where a profile models isolation without doing it (`modern-pti`); calls into the kernel\'s TypeScript functions; **the kernel\'s own work**, which is TypeScript here and so is charged per piece of work done by figures derived from measurements of a real Linux (the table above); and the kernel-mode runtime\'s fill loops (`other charges`).');
-  L.push('- **Left out**: caches, pipelining, out-of-order overlap and branch prediction (each instruction costs its class\'s latency); the indirect cost of a crossing (pipeline flush, cache and TLB pollution); the kernel\'s entry and exit software of a real OS (saving registers, pending-work checks, mitigations: the kernel here charges its work, not a real kernel\'s entry path); frequency (a cycle of one profile is not a cycle of another; we convert both at 2.4 GHz). Caches and pipelines act alike on the same code in both modes. The omissions that differ between the modes (the crossing\'s indirect cost, the entry software) would add to user mode only, so they understate kernel mode\'s saving. The kernel\'s own work is priced per unit (a path component, a byte, a record, a TCP segment) from averages: a real kernel\'s cost per unit varies with caches, path shapes and lock contention, which the flat figures do not follow; the same figures apply in both modes, so they move the ratios, never the absolute savings.');
-  L.push('- **The emulator\'s wall time** measures this implementation, not the simulated machine: the kernel\'s TypeScript work costs wall time but no cycles unless it charges them, so the wall-time ratio is not the simulated ratio (and it moves with the host\'s load).', '');
-  L.push('### Where each cost comes from', '');
-  L.push('- *Trap entry + iret*: user mode pays one pair per system call made through `int 0x80` (and per fault and timer tick); kernel mode calls the kernel directly, so only faults and timer ticks remain. This is most of kernel mode\'s saving.');
-  L.push('- *CR3 writes and TLB misses*: process switches (echod and its client are two processes) and, under `--pti`, two CR3 writes per crossing plus the TLB refills the switches cause (the kernel\'s mappings are not global under PTI). Kernel-mode tasks do not switch page tables at each crossing, so `--pti` costs them almost nothing.');
-  const kwShare = (w: WorkloadInfo | undefined) => r.profiles.filter(chargesKernelWork).map(p => {
-    const u = w ? find(r, w.name, p, 'user') : undefined;
-    return u ? `${pct(u.breakdown.kernelWork, u.cycles)} under ${p}` : '';
-  }).filter(Boolean).join(', ');
-  L.push(`- *Kernel work*: the same in every mode (the same implementation does the same work): in user mode ${kwShare(echoW)} of ${echoW?.name ?? 'echod'}\'s cycles (TCP, poll, two context switches a round trip), and ${kwShare(findW)} of ${findW?.name ?? 'find'}\'s (path walks, directory records, copies). It is the total against which the crossings\' share is measured.`);
-  L.push('- *Instructions*: the same program code in both modes; user mode additionally executes its runtime\'s fill loops and the system-call stubs\' `int 0x80` sequences, which kernel mode replaces by direct calls and charged fills.', '');
-  L.push('### The modern profile against the paper-era profile', '');
-  const ex = findW?.name;
-  const modernLine: string[] = [];
-  for (const p of r.profiles) if (ex && ratio(r, ex, p) !== undefined) modernLine.push(`${p} ${fx(ratio(r, ex, p))}`);
-  const share = (p: string) => {
-    const u = ex ? find(r, ex, p, 'user') : undefined;
-    return u ? (u.breakdown.trapEntry + u.breakdown.iret + u.breakdown.isolation) / u.cycles : undefined;
-  };
-  const crossing = (name: string) => { const p = profileByName(name); return p.trapEntry + p.iret + 2 * p.isolationPerCrossing; };
-  L.push(`On ${ex ?? 'find'} the kernel/user ratio is ${modernLine.join(', ')}; the crossings (trap entry, iret and the flat isolation charge) are ` +
-    `${r.profiles.map(p => `${(100 * (share(p) ?? 0)).toFixed(1)}% of user mode's cycles under ${p}`).join(', ')}. ` +
-    `A round trip into the kernel and back costs ${r.profiles.map(p => `${crossing(p)} cycles under ${p}`).join(', ')}, ` +
-    'while the Skylake profiles\' ordinary instructions cost more cycles than the Pentium 4\'s (the figures above: the Pentium 4\'s double-pumped ALU does an operation in half a cycle and its L1 load takes two; Skylake\'s take one and four), ' +
-    'so the crossings are a smaller share of a modern run and kernel mode saves less. ' +
-    'Page-table isolation (the flat charge of `modern-pti`, or real CR3 switches with `--pti`) puts cost back on user mode\'s crossings only, so with isolation kernel mode saves more again. ' +
-    'The modern profiles price the hardware crossing only; a modern kernel\'s software entry path and its mitigations (docs/machine.md measures about 165 ns for getpid through `syscall` on this host) are not in the model, so the modern figures understate what kernel mode would save on a real modern kernel.', '');
+  L.push(...notes(r, findW, echoW));
   L.push('### Sanity checks', '');
-  for (const c of checks) L.push(`- ${c.ok ? 'ok' : '**FAIL**'}: ${c.what}`);
+  for (const ch of checks) L.push(`- ${ch.ok ? 'ok' : '**FAIL**'}: ${ch.what}`);
   L.push('');
   return L.join('\n');
 }
 
-/** Writes REPORT.md, results.json and the charts into `dir`. Returns the paths written. */
-export function writeReport(r: BenchResults, dir: string): string[] {
+/** The model's notes: the profiles' figures, the kernel's work, what is in and out, where each cost comes from. */
+function notes(r: BenchResults, findW?: WorkloadInfo, echoW?: WorkloadInfo): string[] {
+  const L = ['## Notes', ''];
+  L.push('### The profiles\' figures', '', ...profileTable(r.profiles), '');
+  L.push('Each figure\'s source is in `emulator/profiles.ts` and `docs/machine.md`. The table above is read from the ' +
+    'profiles at run time.', '');
+  L.push('### The kernel\'s own work', '', 'The kernel is TypeScript, so it charges cycles for its work as it does ' +
+    'it (`kernel/work.ts`), by these figures, derived in `docs/machine.md` ("The kernel\'s own work") from lmbench ' +
+    'on a Pentium 4 under Linux 2.4 (the paper\'s era) and from the same measurements made on this host by ' +
+    '`bench/host/kwork.c` (today\'s kernels):', '', ...kernelWorkTable(r.profiles), '');
+  L.push('### What the cycle model includes and leaves out', '');
+  L.push('- **Included**: every retired instruction, priced by class; every IDT delivery (`int 0x80`, page faults, ' +
+    'timer interrupts) and every `iret`; TLB misses (a two-level walk); CR3 writes (address-space switches, and the ' +
+    'two at each crossing under real `--pti`); a flat per-crossing charge where a profile models isolation without ' +
+    'doing it (`modern-pti`); calls into the kernel\'s TypeScript functions; **the kernel\'s own work**, which is ' +
+    'TypeScript here and so is charged per piece of work done by figures derived from measurements of a real Linux ' +
+    '(the table above); and the kernel-mode runtime\'s fill loops (*runtime fills*).');
+  L.push('- **Left out**: caches, pipelining, out-of-order overlap and branch prediction (each instruction costs its ' +
+    'class\'s latency); the indirect cost of a crossing (pipeline flush, cache and TLB pollution); the kernel\'s ' +
+    'entry and exit software of a real OS (saving registers, pending-work checks, mitigations: the kernel here ' +
+    'charges its work, not a real kernel\'s entry path); frequency (a cycle of one profile is not a cycle of ' +
+    'another; we convert both at the same clock). Caches and pipelines act alike on the same code in both modes. The ' +
+    'omissions that differ between the modes (the crossing\'s indirect cost, the entry software) would add to user ' +
+    'mode only, so they understate kernel mode\'s saving. The kernel\'s own work is priced per unit (a path ' +
+    'component, a byte, a record, a TCP segment) from averages: a real kernel\'s cost per unit varies with caches, ' +
+    'path shapes and lock contention, which the flat figures do not follow; the same figures apply in both modes, so ' +
+    'they move the ratios, never the absolute savings.');
+  L.push('- **The emulator\'s wall-clock time** measures this implementation, not the simulated machine: the ' +
+    'kernel\'s TypeScript work costs wall-clock time but no cycles unless it charges them, so the wall-clock ratio ' +
+    'is not the simulated ratio (and it moves with the host\'s load).', '');
+  L.push('### Where each cost comes from', '');
+  L.push('- *Trap entries + irets*: user mode pays one pair per system call made through `int 0x80` (and per fault ' +
+    'and timer tick); kernel mode calls the kernel directly, so only faults and timer ticks remain. This is most ' +
+    'of kernel mode\'s saving.');
+  L.push('- *CR3 writes and TLB misses*: process switches (echod and its client are two processes) and, under ' +
+    '`--pti`, two CR3 writes per crossing plus the TLB refills the switches cause (the kernel\'s mappings are not ' +
+    'global under PTI). Kernel-mode tasks do not switch page tables at each crossing, so `--pti` costs them almost ' +
+    'nothing.');
+  const kwShare = (w: WorkloadInfo | undefined) => r.profiles.filter(chargesKernelWork).map(p => {
+    const u = w ? find(r, w.name, p, 'user') : undefined;
+    return u ? `${pct(kernelOf(u), u.cycles)} under ${p}` : '';
+  }).filter(Boolean).join(', ');
+  L.push(`- *Kernel work and kernel calls*: the same in every mode (the same implementation does the same work): in ` +
+    `user mode ${kwShare(echoW)} of ${echoW?.name ?? 'echod'}'s cycles (TCP, poll, two context switches a round ` +
+    `trip), and ${kwShare(findW)} of ${findW?.name ?? 'find'}'s (path walks, directory records, copies). It is the ` +
+    'total against which the crossings\' share is measured.');
+  L.push('- *Instructions and runtime fills*: the same program code in both modes; user mode additionally executes ' +
+    'its runtime\'s fill loops and the system-call stubs\' `int 0x80` sequences, which kernel mode replaces by ' +
+    'direct calls and charged fills.', '');
+  return L;
+}
+
+/** The charts: the saving in percent, without and with --pti; where the cycles go, find's and echod's. */
+function charts(r: BenchResults): [string, string][] {
   const groups = r.workloads.map(w => w.name);
-  const charts: [string, string][] = [
-    ['ratios.svg', barChart('kernel mode / user mode, busy cycles', groups, r.profiles.map(p => ({ name: p, values: groups.map(g => ratio(r, g, p)) })), { reference: 1, axisLabel: 'kernel / user (below 1: kernel mode cheaper)' })],
-    ['ratios-pti.svg', barChart('kernel mode / user mode with --pti, busy cycles', groups, r.profiles.map(p => ({ name: p, values: groups.map(g => ratio(r, g, p, true)) })), { reference: 1, axisLabel: 'kernel+pti / user+pti' })],
-  ];
+  const pctFmt = (v: number) => `${v.toFixed(1)}%`;
+  const savingChart = (pti: boolean) => barChart(
+    `Kernel mode's saving over user mode${pti ? ', both with --pti' : ''}`, groups,
+    r.profiles.map(p => ({ name: p, values: groups.map(g => saving(r, g, p, pti)) })),
+    {
+      subtitle: 'simulated busy cycles, 1 − kernel/user, by workload and cost profile' +
+        (pti ? ' (page-table isolation on)' : ''),
+      axisLabel: 'saving (% of user mode\'s busy cycles)', format: pctFmt,
+    });
+  const out: [string, string][] = [['saving.svg', savingChart(false)], ['saving-pti.svg', savingChart(true)]];
+  const { findW, echoW } = headline(r);
+  const stack = (w: WorkloadInfo, scale: (s: SimRun) => number) => r.profiles.flatMap(p => r.modes
+    .map(m => find(r, w.name, p, m)).filter((s): s is SimRun => !!s)
+    .map((s): StackRow => ({ group: p, label: s.mode, values: busy(s).map(v => v * scale(s)) })));
+  const segments = BUSY_SOURCES.map(k => SOURCE_LABELS[k]);
+  if (findW) {
+    const title = 'Where find\'s cycles go: user mode against kernel mode';
+    out.push(['cycles-find.svg', stackedChart(title, stack(findW, () => 1e-6), {
+      segments, subtitle: `${findW.name}, simulated busy cycles by source, each profile in each mode`,
+      axisLabel: 'busy cycles (millions, simulated)', format: v => (v >= 100 ? v.toFixed(0) : v.toFixed(1)),
+    })]);
+  }
+  if (echoW) {
+    const perTripScale = (s: SimRun) => 1e6 / s.clockHz / Number(s.extra.roundTrips);
+    const title = 'Where an echod round trip\'s time goes: user mode against kernel mode';
+    out.push(['cycles-echod.svg', stackedChart(title, stack(echoW, perTripScale), {
+        segments, subtitle: `${echoW.name}, simulated µs per round trip by source (busy cycles at the kernel's clock)`,
+        axisLabel: 'µs per round trip (simulated)', format: v => v.toFixed(v >= 10 ? 1 : 2),
+      })]);
+  }
+  return out;
+}
+
+/** Writes REPORT.md, report.json and the charts into `dir`. Returns the paths written. */
+export function writeReport(r: BenchResults, dir: string): string[] {
+  const svgs = charts(r);
   const written: string[] = [];
-  for (const [name, svg] of charts) { writeFileSync(join(dir, name), svg); written.push(join(dir, name)); }
+  for (const [name, svg] of svgs) { writeFileSync(join(dir, name), svg); written.push(join(dir, name)); }
   writeFileSync(join(dir, 'report.json'), JSON.stringify({ ...r, checks: sanityChecks(r) }, null, 1) + '\n');
-  writeFileSync(join(dir, 'REPORT.md'), renderReport(r, charts.map(c => c[0])));
+  writeFileSync(join(dir, 'REPORT.md'), renderReport(r, svgs.map(c => c[0])));
   written.push(join(dir, 'report.json'), join(dir, 'REPORT.md'));
   return written;
 }

@@ -1,5 +1,5 @@
 // npm run bench: every performance figure of the project in one run (bench/all.ts), and the report: bench/REPORT.md,
-// bench/report.json and the charts bench/ratios*.svg.
+// bench/report.json and the charts bench/saving*.svg and bench/cycles-*.svg.
 // Options: --quick (a small smoke run for CI, < 3 minutes; its report goes to bench/out/quick/), --out DIR;
 // --render DIR re-writes DIR's REPORT.md and charts from its report.json (after a change to the report's text; the
 // figures stay those of the run that wrote the JSON).

@@ -1,7 +1,7 @@
-// What every simulated benchmark run records, and the cycle breakdown computed from the machine's counters and the
-// profile's figures (read through the API, so changes to emulator/profiles.ts and to the kernel's charges flow in).
-import type { MachineStats } from '../emulator/stats.ts';
-import { profileByName } from '../emulator/profiles.ts';
+// What every simulated benchmark run records: the machine's counters and its cycles by source (MachineStats.
+// cycleSources, charged by the machine as it runs, so changes to emulator/profiles.ts and to the kernel's charges
+// flow in), the kernel's work by kind, the system calls, and the emulator's wall-clock time.
+import type { CycleSources, MachineStats } from '../emulator/stats.ts';
 import { WORK_KINDS, type WorkSnapshot } from '../kernel/work.ts';
 
 /** The four ways a program runs under talrun. */
@@ -9,17 +9,10 @@ export const MODES = ['user', 'kernel', 'user+pti', 'kernel+pti'] as const;
 export type Mode = typeof MODES[number];
 export const modeOptions = (m: Mode) => ({ kernel: m.startsWith('kernel'), pti: m.endsWith('+pti') });
 
-/** Cycles by where they come from. `other` is what the named parts do not explain (0 unless the model grows). */
-export interface Breakdown {
-  instructions: number;
-  trapEntry: number;
-  iret: number;
-  kernelWork: number;
-  tlbMisses: number;
-  cr3Writes: number;
-  isolation: number;
-  other: number;
-}
+/** The sources of busy cycles, in the order the report and the charts show them (idle is not busy). */
+export const BUSY_SOURCES = ['instructions', 'tlbMisses', 'trapEntries', 'irets', 'isolation', 'cr3Writes',
+  'kernelCalls', 'kernelWork', 'kernelFunctionWork'] as const satisfies readonly (keyof CycleSources)[];
+export type BusySource = typeof BUSY_SOURCES[number];
 
 export interface SimRun {
   workload: string;
@@ -43,7 +36,8 @@ export interface SimRun {
   userEntries: number;
   userExits: number;
   timerInterrupts: number;
-  breakdown: Breakdown;
+  /** The machine's cycles by source; the busy sources (BUSY_SOURCES) add up to `cycles`, with `halted` to all. */
+  sources: CycleSources;
   /** The kernel's own work by kind: units done and cycles charged (kernel/work.ts). */
   kernelWorkByKind: WorkSnapshot;
   /** The emulator's wall time for the run (boot and setup excluded), seconds. */
@@ -52,39 +46,8 @@ export interface SimRun {
   extra: Record<string, number | string>;
 }
 
-/**
- * The kernel's own work: what the kernel charged for it (stats.kernelWork, priced by kernel/work.ts) and the call
- * and return of each kernel function (kernelCalls × the profile's kernelCall).
- */
-function kernelWorkCycles(stats: MachineStats, kernelCallCost: number): number {
-  return stats.kernelWork + stats.kernelCalls * kernelCallCost;
-}
-
-export function breakdownOf(stats: MachineStats, profileName: string, pti: boolean): Breakdown {
-  const p = profileByName(profileName);
-  const classes = Object.values(stats.byClass);
-  const instructions = classes.reduce((a, n, i) => a + n * (p.insn[i] ?? 0), 0);
-  // The kernel drops the flat per-crossing charge under real PTI (the CR3 writes are made and charged instead).
-  const isoPer = pti ? 0 : p.isolationPerCrossing;
-  const b: Breakdown = {
-    instructions,
-    trapEntry: stats.trapTotal * p.trapEntry,
-    iret: stats.irets * p.iret,
-    kernelWork: kernelWorkCycles(stats, p.kernelCall),
-    tlbMisses: stats.tlbMisses * p.tlbMiss,
-    cr3Writes: stats.cr3Writes * p.cr3Write,
-    isolation: (stats.userEntries + stats.userExits) * isoPer,
-    other: 0,
-  };
-  const named = Object.values(b).reduce((a, x) => a + x, 0);
-  b.other = stats.cycles - stats.haltedCycles - named;
-  if (Math.abs(b.other) < 1e-6 * Math.max(1, stats.cycles)) b.other = 0;
-  return b;
-}
-
 export function simRun(workload: string, profile: string, mode: Mode, stats: MachineStats, work: WorkSnapshot,
   syscalls: Map<string, number>, clockHz: number, wallSeconds: number, extra: Record<string, number | string> = {}): SimRun {
-  const breakdown = breakdownOf(stats, profile, modeOptions(mode).pti);
   const cycles = stats.cycles - stats.haltedCycles;
   return {
     workload, profile, mode, cycles, haltedCycles: stats.haltedCycles, simulatedMicros: (cycles / clockHz) * 1e6, clockHz,
@@ -93,7 +56,8 @@ export function simRun(workload: string, profile: string, mode: Mode, stats: Mac
     syscallsByName: Object.fromEntries(syscalls),
     traps: stats.trapTotal, irets: stats.irets, tlbMisses: stats.tlbMisses, cr3Writes: stats.cr3Writes,
     kernelCalls: stats.kernelCalls, userEntries: stats.userEntries, userExits: stats.userExits,
-    timerInterrupts: stats.timerInterrupts, breakdown, kernelWorkByKind: work, wallSeconds, extra,
+    timerInterrupts: stats.timerInterrupts, sources: { ...stats.cycleSources }, kernelWorkByKind: work, wallSeconds,
+    extra,
   };
 }
 
@@ -131,6 +95,9 @@ export function diffStats(after: MachineStats, before: MachineStats): MachineSta
   const traps: Record<number, number> = {};
   for (const [v, n] of Object.entries(after.traps)) { const x = n - (before.traps[Number(v)] ?? 0); if (x) traps[Number(v)] = x; }
   d.traps = traps;
+  const src = { ...after.cycleSources };
+  for (const k of Object.keys(src) as (keyof CycleSources)[]) src[k] -= before.cycleSources[k];
+  d.cycleSources = src;
   return d;
 }
 
