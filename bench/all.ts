@@ -1,4 +1,4 @@
-// The whole benchmark run as a function (bench/run.ts is its command line; test/bench-quick.test.ts runs the quick
+// The whole benchmark run as a function (bench/run.ts is its command line; test/e2e/bench-quick.test.ts runs the quick
 // mode): the commands' start-up times, the checker's throughput, the emulator's speed, find and echod in every mode
 // under every profile and natively, then the report (REPORT.md, report.json, the SVG charts) in `reportDir`.
 import { cpus } from 'node:os';

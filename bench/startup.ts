@@ -4,6 +4,7 @@
 // `node -e 0` measured in the same run. Medians of several runs, after one unmeasured run of each to warm the file
 // cache. The measurement runs in a private copy of the tree (sources, bin/, dist/, the configurations; node_modules
 // linked), so that others' edits during the run cannot make dist/ stale half-way and switch bin/ to tsx unseen.
+import { SOURCES, distIsFresh } from '../bin/launch.js';
 import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readdirSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -11,7 +12,6 @@ import { join } from 'node:path';
 
 const root = join(import.meta.dirname, '..');
 /** What bin/launch.js's freshness test reads (its SOURCES and the build's configuration), and what runs. */
-const SOURCES = ['compiler', 'tal', 'emulator', 'kernel'];
 const COPIED = [...SOURCES, 'bin', 'dist', 'package.json', 'tsconfig.json', 'tsconfig.build.json'];
 
 /** Each command: its bin/ entry and its source, as bin/<name>.js names it. */
@@ -41,19 +41,6 @@ export interface StartupFigures {
   load: [number, number];
 }
 
-/** bin/launch.js's rule: dist/ is fresh when its stamp is no older than every TypeScript source and the config. */
-function distFresh(dir: string): boolean {
-  const stamp = join(dir, 'dist', '.built');
-  if (!existsSync(stamp)) return false;
-  let newest = statSync(join(dir, 'tsconfig.build.json')).mtimeMs;
-  for (const d of SOURCES) {
-    for (const e of readdirSync(join(dir, d), { recursive: true, withFileTypes: true })) {
-      if (e.isFile() && e.name.endsWith('.ts')) newest = Math.max(newest, statSync(join(e.parentPath, e.name)).mtimeMs);
-    }
-  }
-  return statSync(stamp).mtimeMs >= newest;
-}
-
 const build = (cwd: string) => spawnSync('npm', ['run', 'build'], { cwd, encoding: 'utf8' }).status === 0;
 
 /** Wall-clock seconds of one run of `node args` in `cwd`; throws if it fails. */
@@ -81,7 +68,7 @@ export function startupSuite(quick: boolean, log: (l: string) => void): StartupF
   const load0 = loadavg()[0];
   // The brief's rule, the tree's own: build dist/ if it is missing or stale, so that bin/ runs it.
   let dist = 'fresh';
-  if (!distFresh(root)) dist = build(root) && distFresh(root) ? 'built' : 'stale';
+  if (!distIsFresh(root)) dist = build(root) && distIsFresh(root) ? 'built' : 'stale';
   const dir = mkdtempSync(join(tmpdir(), 'ktal-startup-'));
   try {
     for (const f of COPIED) {
@@ -89,12 +76,12 @@ export function startupSuite(quick: boolean, log: (l: string) => void): StartupF
     }
     symlinkSync(join(root, 'node_modules'), join(dir, 'node_modules'));
     // A source edited between the check and the copy: build the copy (it is private; nobody edits it).
-    if (!distFresh(dir)) dist = build(dir) && distFresh(dir) ? 'built' : 'stale (npm run build failed)';
+    if (!distIsFresh(dir)) dist = build(dir) && distIsFresh(dir) ? 'built' : 'stale (npm run build failed)';
     const nodeSeconds = timed(['-e', '0'], dir, runs);
     const commands: StartupRow[] = [];
     for (const c of COMMANDS) {
       const row: StartupRow = { what: c.name };
-      if (distFresh(dir)) row.distSeconds = timed([join('bin', `${c.name}.js`), '--version'], dir, runs);
+      if (distIsFresh(dir)) row.distSeconds = timed([join('bin', `${c.name}.js`), '--version'], dir, runs);
       row.tsxSeconds = timed(['--import', 'tsx', `${c.source}.ts`, '--version'], dir, runs);
       commands.push(row);
       const ms = (s?: number) => (s === undefined ? '–' : `${(s * 1000).toFixed(0)} ms`);

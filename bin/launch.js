@@ -8,14 +8,13 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 /** The folders dist/ is built from (tsconfig.build.json's "include"). */
-const SOURCES = ['compiler', 'tal', 'emulator', 'kernel'];
-const STAMP = join(root, 'dist', '.built');
+export const SOURCES = ['compiler', 'tal', 'emulator', 'kernel'];
 
 /** The newest modification time of the sources (TypeScript, popc's library) and the build's configuration, in ms. */
-function newestSource() {
-  let newest = statSync(join(root, 'tsconfig.build.json')).mtimeMs;
+function newestSource(top) {
+  let newest = statSync(join(top, 'tsconfig.build.json')).mtimeMs;
   for (const dir of SOURCES) {
-    for (const e of readdirSync(join(root, dir), { recursive: true, withFileTypes: true })) {
+    for (const e of readdirSync(join(top, dir), { recursive: true, withFileTypes: true })) {
       // The TypeScript, and popc's library (copied into dist/ by the build).
       if (e.isFile() && /\.(ts|pop)$/.test(e.name)) newest = Math.max(newest, statSync(join(e.parentPath, e.name)).mtimeMs);
     }
@@ -23,10 +22,16 @@ function newestSource() {
   return newest;
 }
 
+/** Whether the tree at `top` (default: this package) has a dist/ at least as new as every source. */
+export function distIsFresh(top = root) {
+  const stamp = join(top, 'dist', '.built');
+  return existsSync(stamp) && statSync(stamp).mtimeMs >= newestSource(top);
+}
+
 /** Run the command whose source is `rel` (e.g. 'kernel/cli/talrun', without an extension). */
 export async function launch(rel) {
   const built = join(root, 'dist', `${rel}.js`);
-  if (existsSync(built) && existsSync(STAMP) && statSync(STAMP).mtimeMs >= newestSource()) {
+  if (existsSync(built) && distIsFresh()) {
     await import(pathToFileURL(built).href);
     return;
   }

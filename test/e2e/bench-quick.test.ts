@@ -8,10 +8,10 @@ import test from 'ava';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runBench } from '../bench/all.ts';
-import { busy, sanityChecks, workSyscalls, type BenchResults } from '../bench/report.ts';
-import { COMMANDS } from '../bench/startup.ts';
-import { BUSY_SOURCES, MODES } from '../bench/workload.ts';
+import { runBench } from '../../bench/all.ts';
+import { busy, sanityChecks, workSyscalls, type BenchResults } from '../../bench/report.ts';
+import { COMMANDS } from '../../bench/startup.ts';
+import { BUSY_SOURCES, MODES } from '../../bench/workload.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'ktal-bench-quick-'));
 test.after.always(() => rmSync(dir, { recursive: true, force: true }));
