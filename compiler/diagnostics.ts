@@ -7,6 +7,7 @@
 // Formatting (gcc's `file:line:col: error CODE: message`, the source line, a caret) is done once, in
 // formatDiagnostic.
 
+import { excerpt } from '../tal/excerpt.ts';
 import type { Pos } from './ast.ts';
 
 /** What a message is made of: names, types as shown, counts. */
@@ -186,15 +187,7 @@ export class Diagnostics {
  * is known) with a caret under the column and `~` under the rest of the span, then each hint as a `note:` line.
  */
 export function formatDiagnostic(d: Diagnostic, source?: string): string {
-  const out = [`${d.file}:${d.line}:${d.col}: error ${d.code}: ${d.message}`];
-  const line = source?.split('\n')[d.line - 1];
-  if (line !== undefined) {
-    const text = line.replace(/\r$/, '').replace(/\t/g, ' ');
-    const gutter = String(d.line).padStart(5);
-    // The caret may sit just past the line's end (an expected ';').
-    const tail = Math.max(0, Math.min((d.span ?? 1) - 1, text.length - d.col));
-    out.push(`${gutter} | ${text}`, `${' '.repeat(gutter.length)} | ${' '.repeat(d.col - 1)}^${'~'.repeat(tail)}`);
-  }
+  const out = [`${d.file}:${d.line}:${d.col}: error ${d.code}: ${d.message}`, ...excerpt(source, d.line, d.col, d.span)];
   for (const h of d.hints) out.push(`${d.file}:${d.line}:${d.col}: note: ${h}`);
   return out.join('\n');
 }

@@ -85,7 +85,9 @@ test('talcheck: a refused call names its .tal line, shows it, and the import by 
 test('talas warns of a jump to a label without a type; talcheck names the label and the line', t => {
   const { exe, src, stderr, status } = talas('untyped', UNTYPED_LABEL);
   t.is(status, 0); // a warning, not an error: the file is written
-  t.is(stderr, `${src}:11:9: warning: jump to 'loop_top', which has no .tal_label type: the checker will refuse it\n`);
+  t.is(stderr, `${src}:11:9: warning: jump to 'loop_top', which has no .tal_label type: the checker will refuse it\n` +
+    '   11 |     jnz loop_top\n' +
+    '      |         ^\n');
   const r = node('talcheck.js', [exe]);
   t.is(r.status, 1);
   const lines = r.stderr.split('\n');

@@ -78,3 +78,21 @@ test('the talas command prints the errors and exits 1, and writes an executable 
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('the talas command shows each error with its source line and a caret under the column', t => {
+  const dir = mkdtempSync(join(tmpdir(), 'talas-caret-'));
+  try {
+    const bad = join(dir, 'caret.tal');
+    writeFileSync(bad, HEAD + '    push 0\n    mov eax, [ebx+\n    call DWORD PTR [exit]\n');
+    const r = spawnSync(process.execPath, [join(import.meta.dirname, '..', '..', 'bin', 'talas.js'), bad, '-o', join(dir, 'x')],
+      { encoding: 'utf8' });
+    t.is(r.status, 1);
+    const [first, quoted, caret] = r.stderr.split('\n');
+    const m = /^.*caret\.tal:6:(\d+): /.exec(first);
+    if (!m) return t.fail(r.stderr);
+    t.is(quoted, '    6 |     mov eax, [ebx+');
+    t.is(caret, `      | ${' '.repeat(Number(m[1]) - 1)}^`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
