@@ -8,8 +8,8 @@ import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { assemble } from '../tal/asm/assembler.ts';
-import { checkElf, formatCheckSummary } from '../tal/check/checker.ts';
-import { formatRefusal } from '../tal/messages.ts';
+import { checkElf } from '../tal/check/checker.ts';
+import { formatCheckSummary, formatRefusal } from '../tal/messages.ts';
 import { runProgram, type SyncRun } from '../kernel/talrun.ts';
 import { compile } from '../compiler/popc.ts';
 

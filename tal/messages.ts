@@ -8,7 +8,7 @@
 
 import { readFileSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join } from 'node:path';
-import type { CheckError } from './check/checker.ts';
+import type { CheckError, CheckSummary } from './check/checker.ts';
 import { lineAt, lineTableOf, type SourceLoc, symbolsOf } from './lines.ts';
 
 export interface MessageOptions {
@@ -142,4 +142,10 @@ function nameOperands(insn: string, symbols: Map<number, string>): string {
       });
   });
   return `${mnemonic} ${operands.join(',')}`;
+}
+
+/** An accepted file, in one line: what the checker verified. */
+export function formatCheckSummary(file: string, s: CheckSummary): string {
+  return `${file}: verified: ${s.blocks} blocks, ${s.instructions} instructions, ${s.codeBytes} bytes of code, ` +
+    `${s.dataObjects} data objects, ${s.imports.length} imports (${s.imports.join(', ') || 'none'})`;
 }

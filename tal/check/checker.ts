@@ -1252,18 +1252,4 @@ export function checkProgram(program: Program): CheckResult {
   }
 }
 
-export function formatCheckError(file: string, e: CheckError): string {
-  const lines: string[] = [];
-  const where = e.address !== undefined ? `0x${hex(e.address)} (file offset 0x${hex(e.fileOffset ?? 0)})${e.label ? ` in block '${e.label}'` : ''}` : '';
-  lines.push(`${file}: refused [${e.cls}]${where ? ` at ${where}` : ''}: ${e.message}`);
-  if (e.insn) lines.push(`  instruction: ${e.insn}`);
-  if (e.expected !== undefined) lines.push(`  expected:    ${e.expected}`);
-  if (e.actual !== undefined) lines.push(`  actual:      ${e.actual}`);
-  return lines.join('\n');
-}
-
-export function formatCheckSummary(file: string, s: CheckSummary): string {
-  return `${file}: verified: ${s.blocks} blocks, ${s.instructions} instructions, ${s.codeBytes} bytes of code, ${s.dataObjects} data objects, ${s.imports.length} imports (${s.imports.join(', ') || 'none'})`;
-}
-
 export { NIL };

@@ -1,8 +1,8 @@
 // talcheck FILE…: verify TAL executables. For each file: a one-line summary if it is accepted, or the reason it is
 // refused, at its source line when the executable has a line table (tal/messages.ts). Exit status: 0 if every file
 // is accepted, 1 if one is refused, 2 if one cannot be read (the worst wins).
-import { checkElf, formatCheckSummary } from '../check/checker.ts';
-import { formatRefusal } from '../messages.ts';
+import { checkElf } from '../check/checker.ts';
+import { formatCheckSummary, formatRefusal } from '../messages.ts';
 import { command, parse, readInput } from './command.ts';
 
 const argv = parse('talcheck', command('talcheck')

@@ -138,8 +138,10 @@ async function interrupt(args: string[], ready: string | number, again = false):
 }
 
 test('Ctrl-C ends talrun even when the guest cannot act on SIGINT (CPL 0, interrupts off): status 130', async t => {
-  // Jumps only: the simulated clock runs slowly, so the watchdog would take seconds; Ctrl-C must not wait for it.
-  const src = '.intel_syntax noprefix\n.text\n.tal_label main : code[r:stack]{esp: r}\nmain:\n    cli\nspin:\n    jmp spin\n';
+  // Cheap instructions (half a cycle each under the default profile): the simulated clock runs slowly, so the
+  // watchdog would take many seconds; Ctrl-C must not wait for it.
+  const body = '    add eax, 1\n'.repeat(256);
+  const src = `.intel_syntax noprefix\n.text\n.tal_label main : code[r:stack]{esp: r}\nmain:\n    cli\nspin:\n${body}    jmp spin\n`;
   const p = tmp.file('cli-jmp', assemble(src, 'cli-jmp.tal').elf);
   chmodSync(p, 0o755);
   const r = await interrupt(['--kernel', '--no-verify', p], 'UNCHECKED', true);
