@@ -18,7 +18,8 @@ export function doExit(k: Kernel, t: Task, code: number, sig = 0, fault?: string
   t.mm?.destroy();
   k.sched.dequeue(t);
   k.exits.set(t.pid, {
-    pid: t.pid, status: sig ? 128 + sig : code & 0xff, signal: sig ? signalName(sig) : null, ...(fault ? { fault } : {}),
+    pid: t.pid, status: sig ? 128 + sig : code & 0xff, signal: sig ? signalName(sig) : null,
+    ...(fault ? { fault } : {}),
   });
   k.tasks.release(t);
   if (t.pid === k.mainPid && k.sched.tasks.length > 0) k.machine.cpu.stop('main exited');

@@ -167,11 +167,13 @@ export class Kernel {
     // A tick shorter than the timer's own handling (entry, a context switch, iret: thousands of cycles) leaves no
     // time to run anything: the machine would take interrupts for ever and make no progress.
     if (!(this.hz > 0 && this.clockHz / this.hz >= MIN_TICK_CYCLES)) {
-      throw new RangeError(`hz ${this.hz}: a tick must last at least ${MIN_TICK_CYCLES} cycles of the ${this.clockHz} Hz clock`);
+      const clock = `${this.clockHz} Hz clock`;
+      throw new RangeError(`hz ${this.hz}: a tick must last at least ${MIN_TICK_CYCLES} cycles of the ${clock}`);
     }
     this.bootTime = opts.bootTime ?? Date.now();
     let profile = opts.profile ?? profileByName(DEFAULT_PROFILE);
-    // Under real PTI the CR3 switches are done and charged; a profile's flat per-crossing charge would count them twice.
+    // Under real PTI the CR3 switches are done and charged; a profile's flat per-crossing charge would count them
+    // twice.
     if (this.pti && profile.isolationPerCrossing) profile = { ...profile, isolationPerCrossing: 0 };
     this.machine = new Machine({
       memoryBytes: opts.memoryBytes ?? 128 << 20, profile, kernelFunctionSlots: 512,
@@ -182,7 +184,9 @@ export class Kernel {
     const bare = this.bare;
     // The direct map of the rest of RAM (lowmem), supervisor-only.
     const lowmem = Math.min(m.mem.size, MAX_LOWMEM);
-    for (let p = LOW_MEMORY; p < lowmem; p += PAGE_SIZE) bare.map(PAGE_OFFSET + p, p, { writable: true, global: !this.pti });
+    for (let p = LOW_MEMORY; p < lowmem; p += PAGE_SIZE) {
+      bare.map(PAGE_OFFSET + p, p, { writable: true, global: !this.pti });
+    }
     this.frames = new FrameAllocator(bare);
 
     const output = opts.onOutput ?? ((fd: 1 | 2, bytes: Uint8Array) => { this.output.push({ fd, bytes }); });
@@ -312,7 +316,8 @@ export class Kernel {
     // The watchdog's baseline (the last timer interrupt seen) is kept across calls: a host loop that runs the
     // machine in slices must not restart the count at every slice, or a machine that stopped taking interrupts
     // would never be caught.
-    const where = (): string => `eip 0x${(cpu.eip >>> 0).toString(16)} (task ${sched.current.pid} ${sched.current.comm})`;
+    const where = (): string =>
+      `eip 0x${(cpu.eip >>> 0).toString(16)} (task ${sched.current.pid} ${sched.current.comm})`;
     for (;;) {
       const left = end - cpu.instructions();
       if (left <= 0) return 'limit';

@@ -66,7 +66,8 @@ export interface TalrunOptions {
 /** Boot a kernel with talrun's options (mounts made). Throws Error with a message for bad options. */
 export function bootKernel(o: TalrunOptions): Kernel {
   const k = new Kernel({
-    pti: o.pti, profile: o.profile ? profileByName(o.profile) : undefined, memoryBytes: o.memoryBytes, hz: o.hz, onOutput: o.onOutput,
+    pti: o.pti, profile: o.profile ? profileByName(o.profile) : undefined, memoryBytes: o.memoryBytes, hz: o.hz,
+    onOutput: o.onOutput,
   });
   checkMounts(o.mounts ?? []);
   for (const m of o.mounts ?? []) {
@@ -82,7 +83,9 @@ export function bootKernel(o: TalrunOptions): Kernel {
   }
   if (o.cwd !== undefined) {
     const at = lookupPath(k.vfs.context(ROOT), undefined, o.cwd, { directory: true });
-    if (typeof at === 'number') throw new Error(`--cwd ${o.cwd}: ${readErrorText({ code: errnoName(at) })} (in the guest)`);
+    if (typeof at === 'number') {
+      throw new Error(`--cwd ${o.cwd}: ${readErrorText({ code: errnoName(at) })} (in the guest)`);
+    }
   }
   return k;
 }

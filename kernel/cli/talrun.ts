@@ -25,25 +25,52 @@ const STATUSES = [
 function parseId(option: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   const n = /^\d+$/.test(value) ? Number(value) : NaN;
-  if (!(n >= 0 && n <= 0xfffffffe)) usageError('talrun', `--${option} '${value}': not a user or group id (0 to 4294967294)`);
+  if (!(n >= 0 && n <= 0xfffffffe)) {
+    usageError('talrun', `--${option} '${value}': not a user or group id (0 to 4294967294)`);
+  }
   return n;
 }
 
 const argv = parse('talrun', command('talrun')
   .usage('$0 [options] FILE [ARGS…]\n\nRun a static i386 executable on the emulated machine under the ktal kernel.')
   .parserConfiguration({ 'halt-at-non-option': true })
-  .option('kernel', { type: 'boolean', default: false, describe: 'run at CPL 0: the checker must accept the file; system calls are direct calls' })
-  .option('verify', { type: 'boolean', default: true, describe: 'with --kernel, run the checker first (--no-verify: run unchecked, loudly)' })
-  .option('pti', { type: 'boolean', default: false, describe: 'page-table isolation: switch CR3 on every kernel entry and exit' })
-  .option('mount', { type: 'string', describe: 'show a host directory in the guest: HOST:GUEST[:rw] (read-only by default; repeatable)' })
+  .option('kernel', {
+    type: 'boolean', default: false,
+    describe: 'run at CPL 0: the checker must accept the file; system calls are direct calls',
+  })
+  .option('verify', {
+    type: 'boolean', default: true,
+    describe: 'with --kernel, run the checker first (--no-verify: run unchecked, loudly)',
+  })
+  .option('pti', {
+    type: 'boolean', default: false,
+    describe: 'page-table isolation: switch CR3 on every kernel entry and exit',
+  })
+  .option('mount', {
+    type: 'string',
+    describe: 'show a host directory in the guest: HOST:GUEST[:rw] (read-only by default; repeatable)',
+  })
   .option('uid', { type: 'string', default: '0', describe: 'the user id the program runs as' })
   .option('gid', { type: 'string', describe: 'the group id (default: the uid)' })
   .option('cwd', { type: 'string', describe: 'the working directory in the guest (default /)' })
   .option('profile', { type: 'string', describe: `the cycle cost profile: ${Object.keys(PROFILES).join(', ')}` })
-  .option('stats', { type: 'boolean', default: false, describe: 'print instructions, cycles, traps, system calls and TLB misses on stderr' })
-  .option('bg', { type: 'string', describe: "start 'FILE ARGS…' first, in the same mode (a server for the program); ended when the program ends (repeatable)" })
-  .option('publish', { type: 'string', describe: 'bridge a host TCP port to a guest listening port: HOSTPORT:PORT (repeatable)' })
-  .option('symbols', { type: 'boolean', default: false, describe: "print the kernel's symbol addresses (its System.map) and exit" })
+  .option('stats', {
+    type: 'boolean', default: false,
+    describe: 'print instructions, cycles, traps, system calls and TLB misses on stderr',
+  })
+  .option('bg', {
+    type: 'string',
+    describe: "start 'FILE ARGS…' first, in the same mode (a server for the program); ended when the program ends " +
+      '(repeatable)',
+  })
+  .option('publish', {
+    type: 'string',
+    describe: 'bridge a host TCP port to a guest listening port: HOSTPORT:PORT (repeatable)',
+  })
+  .option('symbols', {
+    type: 'boolean', default: false,
+    describe: "print the kernel's symbol addresses (its System.map) and exit",
+  })
   .option('max-instructions', { type: 'number', describe: 'stop after this many instructions' })
   .epilogue(STATUSES), true);
 
@@ -72,7 +99,8 @@ if (argv.profile !== undefined && !(argv.profile in PROFILES)) {
 }
 const maxInstructions = argv['max-instructions'];
 if (maxInstructions !== undefined && !(Number.isInteger(maxInstructions) && maxInstructions > 0)) {
-  usageError('talrun', `--max-instructions '${process.argv[process.argv.indexOf('--max-instructions') + 1]}': not a positive whole number`);
+  const given = process.argv[process.argv.indexOf('--max-instructions') + 1];
+  usageError('talrun', `--max-instructions '${given}': not a positive whole number`);
 }
 const options = {
   kernel: argv.kernel, verify: argv.verify, pti: argv.pti, mounts, uid: parseId('uid', argv.uid),
@@ -88,7 +116,9 @@ try {
 }
 const kernel = k;
 if (argv.symbols) {
-  for (const [name, addr] of [...kernel.symbols].sort((a, b) => a[1] - b[1])) process.stdout.write(`${(addr >>> 0).toString(16).padStart(8, '0')} ${name}\n`);
+  for (const [name, addr] of [...kernel.symbols].sort((a, b) => a[1] - b[1])) {
+    process.stdout.write(`${(addr >>> 0).toString(16).padStart(8, '0')} ${name}\n`);
+  }
   process.exit(0);
 }
 
@@ -116,7 +146,8 @@ for (const p of publish) {
     process.stderr.write(`talrun: publishing 127.0.0.1:${port} to port ${p.guestPort} in the machine\n`);
   } catch (e) {
     const inUse = (e as NodeJS.ErrnoException).code === 'EADDRINUSE';
-    fail(`--publish ${p.hostPort}:${p.guestPort}: ${inUse ? `host port ${p.hostPort} is in use` : (e as Error).message}`, STATUS_USAGE);
+    const why = inUse ? `host port ${p.hostPort} is in use` : (e as Error).message;
+    fail(`--publish ${p.hostPort}:${p.guestPort}: ${why}`, STATUS_USAGE);
   }
 }
 

@@ -10,7 +10,9 @@ import { excerpt } from '../excerpt.ts';
 const argv = parse('talas', command('talas')
   .usage('$0 FILE.tal [-o OUT]\n\nAssemble TAL assembly into a static i386 ELF executable.')
   .command('$0 <file>', false, y => y.positional('file', { type: 'string', demandOption: true }))
-  .option('o', { alias: 'output', type: 'string', describe: 'the output file (default: ./NAME, the source name without .tal)' })
+  .option('o', {
+    alias: 'output', type: 'string', describe: 'the output file (default: ./NAME, the source name without .tal)',
+  })
   .option('annotations', { type: 'boolean', default: false, describe: 'also print the .tal.types text' })
   .epilogue('Exit status: 0 assembled, 1 errors in the source, 2 the source unreadable or a usage error.')
 );
