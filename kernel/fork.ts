@@ -11,7 +11,7 @@ import type { Kernel, SpawnOptions } from './kernel.ts';
 import { lookupPath } from './fs/namei.ts';
 import { ROOT } from './fs/permission.ts';
 import { FdTable } from './fdtable.ts';
-import { errnoName } from './errno.ts';
+import { EAGAIN, errnoName } from './errno.ts';
 import { AddressSpace } from './mm.ts';
 import { T, Task, TASK_STRUCT_SIZE, PF_KTAL, type TaskInit } from './task.ts';
 import { firstFrame } from './switch.ts';
@@ -20,8 +20,6 @@ import { loadProgram, ExecError, type LoadedProgram } from './exec/loader.ts';
 export const NR_TASKS = 64;
 const KSTACK_PAGES = 2; // plus an unmapped guard page below
 const FIRST_PID = 100;
-/** EAGAIN, as fork(2) fails when the task table is full. */
-const EAGAIN_STATUS = 11;
 
 /** The task table in RAM: NR_TASKS task_structs, and which slot holds which task. */
 export class TaskTable {
@@ -37,7 +35,7 @@ export class TaskTable {
   /** A task in a free slot, with its kernel stack: the guard page (unmapped from the direct map), then the stack. */
   create(init: TaskInit): Task {
     const slot = this.slots.indexOf(undefined);
-    if (slot < 0) throw new ExecError('too many processes', EAGAIN_STATUS);
+    if (slot < 0) throw new ExecError('too many processes', EAGAIN); // as fork(2) fails
     const phys = this.base + slot * TASK_STRUCT_SIZE;
     const t = new Task(this.mem, phys, PAGE_OFFSET + phys, init);
     this.slots[slot] = t;

@@ -36,7 +36,7 @@ import { bindKernelInterface } from './ktal.ts';
 import { SWITCH_FRAME_SIZE, firstFrame } from './switch.ts';
 import { Scheduler } from './sched.ts';
 import { doDoubleFault, doTrap } from './traps.ts';
-import { doExit, interruptAll, killAll, sendSignal } from './exit.ts';
+import { interruptAll, killAll, sendSignal } from './exit.ts';
 import { NR_TASKS, TaskTable, spawn } from './fork.ts';
 
 export interface KernelOptions {
@@ -195,7 +195,7 @@ export class Kernel {
     this.net = new NetStack(this.vfs.ns, netLimits(m.mem.size)); // socket bounds from the guest's RAM (net/limits.ts)
     this.work = new KernelWork(m.cpu, kernelWorkCosts(profile.name));
     this.net.work = this.work;
-    this.sched = new Scheduler(this, this.reintroduced);
+    this.sched = new Scheduler(this);
 
     // Kernel data, the task table and the syscall table, in low memory (mapped at PAGE_OFFSET + phys).
     this.kdata = bare.allocLow(PAGE_SIZE);
@@ -267,12 +267,10 @@ export class Kernel {
   /** Start a program as a new process (kernel/fork.ts); throws ExecError when the file cannot run. */
   spawn(image: Uint8Array, opts: SpawnOptions): Task { return spawn(this, image, opts); }
   get current(): Task { return this.sched.current; }
-  get idle(): Task { return this.sched.idle; }
   /** Live processes in pid order. */
   get liveTasks(): readonly Task[] { return this.sched.tasks; }
   findTask(pid: number): Task | undefined { return this.sched.tasks.find(t => t.pid === pid); }
   sendSignal(t: Task, sig: number): void { sendSignal(this, t, sig); }
-  doExit(t: Task, code: number, sig = 0, fault?: string): void { doExit(this, t, code, sig, fault); }
   /** Ctrl-C on the console: SIGINT to every process (they all share talrun's terminal). */
   interrupt(): void { interruptAll(this); }
 

@@ -32,7 +32,10 @@ export class Scheduler {
   /** The idle task (pid 0), which runs when no process can. */
   idle!: Task;
 
-  constructor(private readonly k: Kernel, private readonly faults: ReadonlySet<KnownFault>) {}
+  constructor(private readonly k: Kernel) {}
+
+  /** KernelOptions.reintroduce: the old switch_to faults, put back only for the attack suite. */
+  private get faults(): ReadonlySet<KnownFault> { return this.k.reintroduced; }
 
   /** The way out of every kernel function: sleep, die, or be rescheduled, as the task's state now says. */
   leave(ctx: KernelContext, t: Task, r: SysResult | void, self: number): number | void {
