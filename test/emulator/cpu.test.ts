@@ -1,6 +1,6 @@
-// The CPU's edges: anything it does not implement (unknown opcodes, every prefix, x87, string instructions) is #UD,
-// never a JS exception (sysenter and sysexit are implemented: sysenter.test.ts); #DE for the divisions that cannot be done; faulting instructions change nothing. (The
-// differential tests compare ordinary instructions with the host CPU.)
+// The CPU's edges: anything it does not implement (unknown opcodes, every prefix, x87, string instructions, syscall)
+// is #UD, never a JS exception; #DE for the divisions that cannot be done; faulting instructions change nothing.
+// (The differential tests compare ordinary instructions with the host CPU; sysenter.test.ts covers sysenter.)
 import test from 'ava';
 import fc from 'fast-check';
 import { Rig, USER_CODE, USER_DATA, USER_STACK_TOP } from '../util/machine.ts';
