@@ -313,7 +313,9 @@ export class Kernel {
    */
   private fetchSysenterArg6(ctx: KernelContext): number {
     const regs = (ctx.reg(4) + 4) | 0;
-    const word = contextUserMemory(ctx, this.work).copyIn(ctx.read32(regs + PT.ESP) >>> 0, 4);
+    // One checked load (Linux's get_user), not a copy: no per-byte work is charged, so the kernel's work stays the
+    // same whichever way user mode entered.
+    const word = contextUserMemory(ctx).copyIn(ctx.read32(regs + PT.ESP) >>> 0, 4);
     if (typeof word === 'number') return -EFAULT;
     ctx.write32(regs + PT.EBP, word[0] | (word[1] << 8) | (word[2] << 16) | (word[3] << 24));
     return 0;

@@ -229,7 +229,7 @@ ${DATA}`);
 tb('Pentium 4: a getppid through __kernel_vsyscall costs Torvalds\' 641 cycles; the rest is what the profile says', t => {
   const se = getppidCost('sysenter', 'p4-northwood');
   t.is(se.ticks, 0);
-  // Recorded to the hundredth: the per-byte copy figure (1.613) makes it fractional.
+  // Compared to the hundredth: cycles are summed in floating point.
   t.true(Math.abs(se.rest - P4_SYSENTER_GETPPID_REST) < 0.01,
     `emulator/profiles.ts records what the rest of the path costs: ${se.rest}, not ${P4_SYSENTER_GETPPID_REST}`);
   t.is(se.crossing, se.p.sysenter + se.p.sysexit);
