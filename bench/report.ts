@@ -338,10 +338,10 @@ function resultsSection(r: BenchResults, charts: string[]): string[] {
     L.push(`| ${p} | ${f1(false)} | ${f1(true)} | ${e1(false)} | ${e1(true)} |`);
   }
   L.push(`| *the paper* | *${PAPER.findSpeedupPercent}%* | | *${PAPER.echodRoundTripSavingMicros} µs* | |`, '');
-  L.push(...sysenterBaseline(r, f, e));
   L.push(`Simulated. find: 1 − kernel/user busy cycles of \`${f}\`; echod: user − kernel simulated time per round ` +
     `trip of \`${e}\` at ${mhz(clock)}. The paper's figures are as issue 7 quotes them; its machine and workloads ` +
     'are not ours, so the comparison is of direction and size, not a reproduction.', '');
+  L.push(...sysenterBaseline(r, f, e));
   for (const c of charts) L.push(`![${c}](${c})`, '');
   return L;
 }
