@@ -1,7 +1,8 @@
 // The named cost profiles. Every figure names its source here in one line; docs/machine.md gives the quotes,
 // the page or table, and the arithmetic of every derived figure. Cycles are counts weighted by a profile:
 //   cycles = Σ_class insn[class]·count[class] + tlbMiss·misses + trapEntry·traps + iret·irets
-//            + sysenter·sysenters + sysexit·sysexits + cr3Write·cr3Writes + isolationPerCrossing·(user→kernel + kernel→user crossings) + kernelCall·calls
+//            + sysenter·sysenters + sysexit·sysexits + cr3Write·cr3Writes
+//            + isolationPerCrossing·(user→kernel + kernel→user crossings) + kernelCall·calls
 // so figures may be fractional (a Pentium 4 ALU operation is half a cycle).
 import { type CostProfile, InsnClass, UNIT_PROFILE } from './costs.ts';
 

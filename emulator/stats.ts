@@ -1,7 +1,7 @@
 // The machine's counters: one Float64Array (so the interpreter increments cells, not object fields), named here,
 // and the MachineStats snapshot built from it. Cycles are charged as events happen: each instruction by its class,
-// and TLB misses, trap entries, irets, sysenters and sysexits, CR3 writes, user/kernel crossings and kernel calls by the profile's figures;
-// the kernel adds its own work (kernel/work.ts) through Cpu.chargeKernelWork.
+// and TLB misses, trap entries, irets, sysenters and sysexits, CR3 writes, user/kernel crossings and kernel calls
+// by the profile's figures; the kernel adds its own work (kernel/work.ts) through Cpu.chargeKernelWork.
 
 import { INSN_CLASSES, type CostProfile } from './costs.ts';
 

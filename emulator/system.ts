@@ -1,5 +1,6 @@
 // System instructions: interrupts, iret, hlt, cli/sti, popf, port I/O, control registers, descriptor tables, TLB
-// invalidation, MSRs, segment loads, sysenter/sysexit (Intel SDM vol. 2B, SYSENTER and SYSEXIT, protected mode). The privileged ones raise #GP(0) unless CPL is 0 (cli, sti, in, out: unless
+// invalidation, MSRs, segment loads, sysenter and sysexit (Intel SDM vol. 2B, SYSENTER and SYSEXIT, protected
+// mode). The privileged ones raise #GP(0) unless CPL is 0 (cli, sti, in, out: unless
 // CPL <= IOPL; there is no I/O permission bitmap, so IOPL is the only way to open ports to CPL 3). After any of them
 // the interpreter returns to the run loop, which re-checks interrupts and re-translates the code page.
 

@@ -1,4 +1,5 @@
-// talrun [--kernel] [--no-verify] [--pti] [--syscall int80|sysenter] [--mount H:G[:rw]] [--uid N] [--profile P] [--stats] FILE [ARGS…]
+// talrun [--kernel] [--no-verify] [--pti] [--syscall int80|sysenter]
+//        [--mount H:G[:rw]] [--uid N] [--profile P] [--stats] FILE [ARGS…]
 // Runs a static i386 executable on the emulated machine under the ktal kernel: in user mode (system calls trap
 // with int 0x80) or, with --kernel, at CPL 0 after the checker has accepted it (system calls are direct calls).
 // The console is talrun's own stdin/stdout/stderr; Ctrl-C sends SIGINT. Exit status as a shell reports it.

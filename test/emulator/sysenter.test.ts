@@ -64,7 +64,7 @@ tb('wrmsr sets the SYSENTER MSRs at CPL 0 (rdmsr reads them back); both raise #G
   t.is(r.m.cpu.msrs.get(MSR_SYSENTER_EIP)![0] >>> 0, k._start, 'unchanged');
 });
 
-tb('sysenter from CPL 3: CPL 0 at the EIP MSR on the ESP MSR, CS and SS from the CS MSR, IF cleared; sysexit back', t => {
+tb('sysenter from CPL 3: CPL 0 at the EIP MSR on the ESP MSR, CS and SS from the CS MSR, IF clear; sysexit', t => {
   const { r, k, kstack, seen } = fastRig(profileByName('p4-northwood'));
   const sym = r.code(`
     mov ebx, OFFSET back

@@ -53,7 +53,8 @@ type Scenario = (k: Kernel) => Record<string, number>;
 function play(scenario: Scenario, o: { pti: boolean; faults: KnownFault[]; syscallEntry: SyscallEntry }): Outcome {
   const out: Uint8Array[] = [];
   const k = new Kernel({
-    pti: o.pti, reintroduce: o.faults, syscallEntry: o.syscallEntry, onOutput: (fd, b) => { if (fd === 1) out.push(b); },
+    pti: o.pti, reintroduce: o.faults, syscallEntry: o.syscallEntry,
+    onOutput: (fd, b) => { if (fd === 1) out.push(b); },
   });
   put(k.vfs.context(ROOT), '/secret', SECRET, 0o600);
   k.endInput();

@@ -1,9 +1,9 @@
 // The sysenter entry and the vsyscall page (kernel/entry.ts, kernel/vsyscall.ts; Linux 2.6's sysenter_entry and
 // vsyscall-sysenter.S): with --syscall=sysenter a user-mode process finds __kernel_vsyscall through AT_SYSINFO, and a
 // call through it passes all six arguments and keeps every register but eax, as int 0x80 does; a bad stack handed
-// to sysenter fails the call before it runs and never faults in the kernel; without the option there is no AT_SYSINFO and sysenter is #GP.
-// Programs are GNU-assembled static i386 executables; the same executables run on the host's Linux, whose vDSO gives
-// 32-bit processes AT_SYSINFO too. Also the derivation of the Pentium 4 sysenter/sysexit figure (docs/machine.md,
+// to sysenter fails the call before it runs and never faults in the kernel; without the option there is no
+// AT_SYSINFO and sysenter is #GP. Programs are GNU-assembled static i386 executables; the same executables run on
+// the host's Linux, whose vDSO gives 32-bit processes AT_SYSINFO too. Also the derivation of the Pentium 4 sysenter/sysexit figure (docs/machine.md,
 // "sysenter and sysexit"): what the machine charges for the rest of a getppid through the vsyscall page.
 import test from 'ava';
 import { buildElf } from '../util/machine.ts';
@@ -101,7 +101,10 @@ const SYS_BREAK = 17; // sys_ni_syscall in Linux i386, and here: the test puts i
 function runRecorded(elf: Uint8Array, syscallEntry: SyscallEntry, pti: boolean) {
   const k = new Kernel({ syscallEntry, pti, onOutput: () => {} });
   const seen: number[][] = [];
-  const rec = k.kfunc('test_record', ctx => { seen.push([0, 1, 2, 3, 4, 5].map(i => ctx.arg(i) >>> 0)); return 0x1234; });
+  const rec = k.kfunc('test_record', ctx => {
+    seen.push([0, 1, 2, 3, 4, 5].map(i => ctx.arg(i) >>> 0));
+    return 0x1234;
+  });
   k.machine.mem.write32(k.symbols.get('sys_call_table')! - PAGE_OFFSET + 4 * SYS_BREAK, rec);
   k.endInput();
   const pid = start(k, elf, ['six'], {});
@@ -226,7 +229,7 @@ ${DATA}`);
   return { total, crossing, rest: total - crossing, ticks: b.timerInterrupts - a.timerInterrupts, p };
 }
 
-tb('Pentium 4: a getppid through __kernel_vsyscall costs Torvalds\' 641 cycles; the rest is what the profile says', t => {
+tb('Pentium 4: a getppid through __kernel_vsyscall costs Torvalds\' 641 cycles; the rest as the profile says', t => {
   const se = getppidCost('sysenter', 'p4-northwood');
   t.is(se.ticks, 0);
   // Compared to the hundredth: cycles are summed in floating point.

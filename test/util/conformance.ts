@@ -21,10 +21,10 @@
 // are kernel functions called straight from the probe, so the CPU registers are the probe's; in user mode the
 // markers are the getppid stub (`push ebx`, then the call through AT_SYSINFO: `__tal_rt_int80`'s int 0x80, or with
 // the sysenter entry `__kernel_vsyscall`, which pushes ecx, edx and ebp before sysenter), and the probe's registers
-// and EFLAGS are the pt_regs the entry code saved. Between PRE and POST nothing of the probe runs but the call under test (and its stub), so at
-// POST ebx esi edi ebp, and esp + 4 (the pushed eax), must be exactly as at PRE, IF set and DF clear; eax must have the
-// declared type; and every byte of the probe's writable memory (data, heap, the stack from the arguments up) must be
-// as before except inside the declared buffer (or the object an allocation returns).
+// and EFLAGS are the pt_regs the entry code saved. Between PRE and POST nothing of the probe runs but the call under
+// test (and its stub), so at POST ebx esi edi ebp, and esp + 4 (the pushed eax), must be exactly as at PRE, IF set and
+// DF clear; eax must have the declared type; and every byte of the probe's writable memory (data, heap, the stack from
+// the arguments up) must be as before except inside the declared buffer (or the object an allocation returns).
 //
 // Blocking is forced: descriptors with nothing to read (the console, sockets), sockets whose peer does not take data,
 // an accept with nobody connecting, poll, nanosleep. The runner (runProbe) runs the machine in slices and, when the
