@@ -39,7 +39,7 @@ const P4_INT_IRET = P4_INT80_GETPPID - P4_SYSENTER_GETPPID; // 1120: a lower bou
 // What this machine charges for the rest of that 641-cycle getppid under this profile — the vsyscall page's and the
 // entry code's instructions, the kernel call, the kernel's per-call work — measured by test/kernel/sysenter.test.ts
 // (which fails if it drifts); the sysenter/sysexit pair is the remainder (docs/machine.md, "sysenter and sysexit").
-export const P4_SYSENTER_GETPPID_REST = 446;
+export const P4_SYSENTER_GETPPID_REST = 450;
 const P4_SYSENTER_PAIR = P4_SYSENTER_GETPPID - P4_SYSENTER_GETPPID_REST;
 
 const P4_NORTHWOOD: CostProfile = {

@@ -17,7 +17,7 @@
 
 import { USER_CS, USER_DS } from './arch/layout.ts';
 import { TSS_ESP0 } from '../emulator/tasks.ts';
-import { IF } from '../emulator/flags.ts';
+import { IF, NT, AC, TF } from '../emulator/flags.ts';
 
 /** The IDT vectors the kernel uses besides the CPU's exceptions: Linux's system-call gate and the timer's IRQ 0. */
 export const SYSCALL_VECTOR = 0x80, TIMER_VECTOR = 0x20;
@@ -154,6 +154,11 @@ export function buildEntryCode(base: number, t: EntryTargets, pti: boolean): Ent
     c.emit(0x68); c.imm32(t.sysenter.sysenterReturn); // push SYSENTER_RETURN: pt_regs->eip
     c.emit(0x50); // push eax: orig_eax
     saveAll();
+    // sysenter, unlike a gate, leaves NT, AC and TF as the caller had them: clear them for the kernel (Linux 4.x's
+    // .Lsysenter_fix_flags; an iret in the kernel with NT set would be a task return). The exit restores them.
+    c.emit(0xf7, 0x44, 0x24, PT.EFLAGS); c.imm32(NT | AC | TF); // test DWORD PTR [esp+PT.EFLAGS], NT|AC|TF
+    c.rel([0x75], 'sysenter_fix_flags', 1); // jne
+    c.label('sysenter_flags_fixed');
     switchToKernelCr3();
     c.rel([0xe8], t.sysenter.fetchArg6); // call: the sixth argument into pt_regs->ebp (0, or -EFAULT)
     c.emit(0x85, 0xc0); // test eax, eax
@@ -184,6 +189,9 @@ export function buildEntryCode(base: number, t: EntryTargets, pti: boolean): Ent
     c.label('sysenter_badsys');
     c.rel([0xe8], t.enosys);
     c.rel([0xe9], 'sysenter_done');
+    c.label('sysenter_fix_flags');
+    c.emit(0x6a, 0x02, 0x9d); // push 2; popfd: only the fixed bit (IF stays clear)
+    c.rel([0xeb], 'sysenter_flags_fixed', 1);
   }
 
   // ---- the timer interrupt ----

@@ -184,6 +184,47 @@ tb('a bad stack handed to sysenter fails the call (-EFAULT), never a kernel faul
   }
 });
 
+tb('a caller\'s NT, AC and TF are cleared in the kernel (Linux 4.x) and its flags come back as they were', t => {
+  // Exit status: 4 if NT, 2 if DF, 1 if CF is set after the call; all three were set before it.
+  const elf = buildElf(`${FIND_SYSINFO}
+  main:
+    pushfd
+    or DWORD PTR [esp], 0x4000 | 0x400 | 0x1
+    popfd
+    mov eax, 20
+    call [sysinfo]
+    pushfd
+    pop eax
+    xor ebx, ebx
+    test eax, 0x4000
+    je 1f
+    or ebx, 4
+  1:
+    test eax, 0x400
+    je 2f
+    or ebx, 2
+  2:
+    test eax, 1
+    je 3f
+    or ebx, 1
+  3:
+    push 0x202
+    popfd
+    jmp exit
+${DATA}`);
+  const seen: number[] = [];
+  const k = new Kernel({ syscallEntry: 'sysenter', onOutput: () => {} });
+  const getpid = k.symbols.get('sys_getpid')!;
+  const invoke = k.machine.kfuncs.invoke.bind(k.machine.kfuncs);
+  k.machine.kfuncs.invoke = (cpu, lin) => { if (lin === getpid) seen.push(cpu.eflags()); invoke(cpu, lin); };
+  k.endInput();
+  const pid = start(k, elf, ['nt'], {}) as number;
+  const r = outcome(k, pid, k.run(1e7));
+  t.is(r.status, 7, 'NT, DF and CF back as the caller set them');
+  t.is(seen.length, 1);
+  t.is(seen[0] & (0x4000 | 0x40000 | 0x100), 0, 'NT, AC and TF clear while the kernel ran');
+});
+
 tb('without --syscall=sysenter the MSRs are not set: sysenter raises #GP and the process gets SIGSEGV', t => {
   const elf = buildElf('mov eax, 20\n mov ebp, esp\n sysenter\n hlt');
   const r = runProgram(elf, ['se']);
