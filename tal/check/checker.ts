@@ -721,6 +721,8 @@ class Checker {
       if (w.k !== 'tuple' || w.nullable) refuse('call-inst', `tal_alloc allocates tuples, not ${showTy(tt)}`);
       const size = st.slot(0);
       if (!size || size.k !== 'sing' || size.n !== 4 * w.fields.length) refuse('import-args', `tal_alloc of ${showTy(tt)} needs the size S(${4 * w.fields.length}) on top of the stack`, `S(${4 * w.fields.length})`, size ? showTy(size) : '(nothing)');
+      // The new tuple's type: one unit per field (as for any type built; test/tal/unmetered-copies).
+      spend(w.fields.length);
       result = { k: 'tuple', nullable: false, fields: w.fields.map(f => ({ ty: f.ty, flag: 'u' })) };
     } else {
       this.explicitInst(sig.vars, m);
@@ -878,7 +880,9 @@ class Checker {
         if (!this.matcher().sub(v, f.ty)) refuse('store-type', `storing into field ${l.index}`, showTy(f.ty), showTy(v));
         if (f.flag === 'u' && l.baseReg !== NO_REG) {
           // The register that points to the tuple now knows the field is initialised; other copies of the pointer
-          // still see ^u, which only forbids reading: sound without alias tracking.
+          // still see ^u, which only forbids reading: sound without alias tracking. A new tuple type: one unit per
+          // field (unmetered, a store into each field of a wide tuple was quadratic: test/tal/unmetered-copies).
+          spend(l.tuple.fields.length);
           const fields: Field[] = l.tuple.fields.slice();
           fields[l.index] = { ty: f.ty, flag: 'rw' };
           // The register keeps its value, so its facts stay: assign directly rather than through set().
