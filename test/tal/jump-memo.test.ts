@@ -11,6 +11,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { assemble } from '../../tal/asm/assembler.ts';
+import { checkElf } from '../../tal/check/checker.ts';
 
 /** `targets` labels, each jumped to with `entries` stacks of 256 × `subs` fresh cells, dropped after the jump. */
 export function retention(targets: number, entries: number, subs: number): string {
@@ -41,4 +42,25 @@ test('the jump memo keeps no dropped stack alive: 4.6 million cells built and dr
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+/**
+ * `jumps` conditional jumps from one state to a label whose stack type names `cells` words: each compared in full, the
+ * file needs about 2·cells units per jump (3,000 jumps over 190 words: 1.1 million, twice its budget of 587,104, and
+ * the checker at ca8310a refuses it as too-complex); remembered, one comparison and then a few units per jump.
+ */
+function repeatedJumps(cells: number, jumps: number): string {
+  const out = ['.intel_syntax noprefix', '.tal_import exit', '.text', '.tal_label main : code[r:stack]{esp: r}', 'main:', '    xor eax, eax'];
+  for (let i = 0; i < cells; i++) out.push('    push eax');
+  out.push('    test eax, eax');
+  for (let i = 0; i < jumps; i++) out.push('    jne use');
+  out.push('    jmp use', `.tal_label use : code[r:stack]{esp: ${Array(cells).fill('int').join(' :: ')} :: r}`, 'use:',
+    '    push 0', '    call DWORD PTR [exit]');
+  return out.join('\n') + '\n';
+}
+
+test('the memo answers a repeated jump: 3,000 jumps from one state over a 190-word stack type cost a few units each', t => {
+  const r = checkElf(assemble(repeatedJumps(190, 3000), 'repeated.tal').elf);
+  t.true(r.ok, r.ok ? '' : `${r.error.cls}: ${r.error.message}`);
+  t.true(r.work < 20_000, `${r.work} units`);
 });
