@@ -40,7 +40,8 @@ const POPC_CLI = join(import.meta.dirname, '..', 'bin', 'popc.js');
 export const GCC_FLAGS = [
   '-m32', '-O2', '-ffreestanding', '-nostdlib', '-static', '-fno-pic', '-no-pie', '-fno-stack-protector',
   '-fcf-protection=none', '-fno-asynchronous-unwind-tables',
-  '-falign-functions=1', '-falign-jumps=1', '-falign-loops=1', '-falign-labels=1', '-fno-bit-tests', '-Wall', '-Wextra', '-Werror',
+  '-falign-functions=1', '-falign-jumps=1', '-falign-loops=1', '-falign-labels=1', '-fno-bit-tests',
+  '-Wall', '-Wextra', '-Werror',
 ];
 
 export interface QualityProgram {
@@ -124,9 +125,13 @@ export function qualityRatio(p: QualityProgramFigures, level: string, kind: Rati
 
 /** The geometric mean of the popc/gcc ratios over the programs at a level. */
 export function qualityGeomean(q: QualityFigures, level: string, kind: RatioKind): number | undefined {
-  const ratios = q.programs.map(p => qualityRatio(p, level, kind));
-  if (ratios.length === 0 || ratios.some(r => r === undefined || !(r > 0))) return undefined;
-  return Math.exp(ratios.reduce((a, r) => a + Math.log(r!), 0) / ratios.length);
+  let logSum = 0;
+  for (const p of q.programs) {
+    const r = qualityRatio(p, level, kind);
+    if (r === undefined || !(r > 0)) return undefined;
+    logSum += Math.log(r);
+  }
+  return q.programs.length ? Math.exp(logSum / q.programs.length) : undefined;
 }
 
 /** Why gcc cannot build the C side here, or undefined if it can (gcc present, with -m32 code generation). */
@@ -184,7 +189,8 @@ export function buildPopcorn(name: string, level: number, out: string): { second
   };
   const start = cli(['--version']);
   const whole = cli([levelFlag(level), file, '-o', out]);
-  return { seconds: Math.max(0, whole - start), timedAs: `popc ${levelFlag(level)} (command line) less popc --version` };
+  const timedAs = `popc ${levelFlag(level)} (the command) less popc --version`;
+  return { seconds: Math.max(0, whole - start), timedAs };
 }
 
 /** Deterministic text for the echo loop: numbered lines of words. */
@@ -193,7 +199,8 @@ export function echoInput(bytes: number): Buffer {
   const lines: string[] = [];
   let length = 0;
   for (let i = 0; length < bytes; i++) {
-    const line = `${i}: ${Array.from({ length: 3 + (i % 7) }, (_, k) => words[(i * 7 + k * 3) % words.length]).join(' ')}\n`;
+    const picked = Array.from({ length: 3 + (i % 7) }, (_, k) => words[(i * 7 + k * 3) % words.length]);
+    const line = `${i}: ${picked.join(' ')}\n`;
     lines.push(line);
     length += line.length;
   }
@@ -224,7 +231,7 @@ export function runNative(file: string, args: string[], stdin: Buffer, runs = 1)
 
 /** One binary measured: natively (the reference output), then on the emulated machine, whose output must agree. */
 function measure(file: string, name: string, args: string[], stdin: Buffer, runs: number,
-  compiled: { seconds: number; timedAs: string }): BinaryFigures & { profile: string } {
+  compiled: { seconds: number; timedAs: string }): BinaryFigures & { profile: string; stdout: Buffer } {
   const native = runNative(file, args, stdin, runs);
   if (native.status !== 0) throw new Error(`${file}: exit status ${native.status} natively: ${native.stderr}`);
   const elf = new Uint8Array(readFileSync(file));
@@ -236,7 +243,7 @@ function measure(file: string, name: string, args: string[], stdin: Buffer, runs
   return {
     instructions: r.stats.instructions, cycles: r.stats.cycles - r.stats.haltedCycles, byClass: { ...r.stats.byClass },
     nativeSeconds: native.seconds, compileSeconds: compiled.seconds, compileTimedAs: compiled.timedAs,
-    fileBytes: elf.length, profile: r.stats.profile,
+    fileBytes: elf.length, profile: r.stats.profile, stdout: native.stdout,
   };
 }
 
@@ -271,7 +278,8 @@ export function qualitySuite(o: QualityOptions): QualityFigures {
   try {
     let profile = '';
     const programs: QualityProgramFigures[] = [];
-    log(`  ${'program'.padEnd(10)} ${'gcc insns'.padStart(11)} ${levels.map(l => `popc ${levelFlag(l)} insns  ratio`.padStart(25)).join(' ')}`);
+    const heads = levels.map(l => `popc ${levelFlag(l)} insns  ratio`.padStart(25));
+    log(`  ${'program'.padEnd(10)} ${'gcc insns'.padStart(11)} ${heads.join(' ')}`);
     for (const p of QUALITY_PROGRAMS) {
       const { args, stdin } = programInput(p, o.quick);
       const cFile = join(dir, `${p.name}-gcc`);
@@ -280,30 +288,38 @@ export function qualitySuite(o: QualityOptions): QualityFigures {
         buildC(p.name, cFile);
         return { seconds: (performance.now() - t0) / 1000, timedAs: 'the gcc driver, wall-clock' };
       });
-      const { profile: prof, ...gcc } = measure(cFile, p.name, args, stdin, runs, cCompiled);
+      const { profile: prof, stdout: expected, ...gcc } = measure(cFile, p.name, args, stdin, runs, cCompiled);
       profile = prof;
       const popc: Record<string, BinaryFigures> = {};
       for (const level of levels) {
         const file = join(dir, `${p.name}-popc${levelFlag(level)}`);
         const compiled = best(o.quick ? 1 : 3, () => buildPopcorn(p.name, level, file));
-        const { profile: _, ...fig } = measure(file, p.name, args, stdin, runs, compiled);
+        const { profile: _, stdout, ...fig } = measure(file, p.name, args, stdin, runs, compiled);
+        if (Buffer.compare(stdout, expected) !== 0) {
+          throw new Error(`${p.name}: popc ${levelFlag(level)}'s program prints other bytes than gcc's (the twins ` +
+            `${p.name}.pop and c/${p.name}.c disagree)`);
+        }
         popc[levelFlag(level)] = fig;
       }
-      const fig: QualityProgramFigures = { name: p.name, what: p.what, argv: [p.name, ...args], stdinBytes: stdin.length, gcc, popc };
+      const fig: QualityProgramFigures = {
+        name: p.name, what: p.what, argv: [p.name, ...args], stdinBytes: stdin.length, gcc, popc,
+      };
       for (const b of [gcc, ...Object.values(popc)]) {
         b.nativeSeconds = round(b.nativeSeconds, 5); b.compileSeconds = round(b.compileSeconds, 4);
       }
       programs.push(fig);
       const cols = levels.map(l => {
         const f = popc[levelFlag(l)];
-        return `${f.instructions.toLocaleString('en').padStart(17)} ${qualityRatio(fig, levelFlag(l), 'instructions')!.toFixed(2).padStart(6)}×`;
+        const ratio = qualityRatio(fig, levelFlag(l), 'instructions')!;
+        return `${f.instructions.toLocaleString('en').padStart(17)} ${ratio.toFixed(2).padStart(6)}×`;
       });
       log(`  ${p.name.padEnd(10)} ${gcc.instructions.toLocaleString('en').padStart(11)} ${cols.join(' ')}`);
     }
     const q: QualityFigures = { ...empty, gccVersion, profile, programs };
     for (const l of q.levels) {
-      log(`  geometric mean of popc ${l} / gcc -O2: instructions ${qualityGeomean(q, l, 'instructions')?.toFixed(2)}×, ` +
-        `cycles ${qualityGeomean(q, l, 'cycles')?.toFixed(2)}×, native time ${qualityGeomean(q, l, 'nativeSeconds')?.toFixed(2)}×`);
+      const mean = (kind: RatioKind) => `${qualityGeomean(q, l, kind)?.toFixed(2)}×`;
+      log(`  geometric mean of popc ${l} / gcc -O2: instructions ${mean('instructions')}, cycles ${mean('cycles')}, ` +
+        `native time ${mean('nativeSeconds')}`);
     }
     return q;
   } finally {

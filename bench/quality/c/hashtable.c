@@ -45,7 +45,10 @@ int main(int argc, char **argv) {
   for (int b = 0; b < BUCKETS; b++) {
     for (struct entry *e = table[b]; e; e = e->next) {
       distinct++;
-      if (e->count > best || (e->count == best && str_cmp(e->word, best_word) < 0)) { best = e->count; best_word = e->word; }
+      if (e->count > best || (e->count == best && str_cmp(e->word, best_word) < 0)) {
+        best = e->count;
+        best_word = e->word;
+      }
     }
   }
   print_string("words "); print_int(n); print_string(" distinct "); print_int(distinct);
