@@ -68,7 +68,8 @@ export function qualitySection(q: QualityFigures | undefined): string[] {
   const L = ['## Code quality: popc against gcc -O2', ''];
   if (!q) return [...L, 'Not run.', ''];
   if (q.skipped) return [...L, `Skipped: ${q.skipped}. The C side needs gcc with i386 code generation.`, ''];
-  L.push('Each program of `bench/quality/` is written twice, in Popcorn and in C, and both print the same bytes and ' +
+  L.push(`Measured ${q.measuredAt}. ` +
+    'Each program of `bench/quality/` is written twice, in Popcorn and in C, and both print the same bytes and ' +
     'exit with the same status (checked in every run). The C is compiled by ' +
     `${q.gccVersion} with \`${q.gccFlags.join(' ')}\` (freestanding, against \`bench/quality/c/\`'s start file and ` +
     'library: buffered output, brk allocation, the system calls); the Popcorn by popc, every bounds, null and ' +

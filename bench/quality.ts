@@ -99,6 +99,8 @@ export interface QualityProgramFigures {
 }
 
 export interface QualityFigures {
+  /** When the suite ran (ISO 8601). */
+  measuredAt: string;
   /** Why the suite did not run (gcc missing), if it did not. */
   skipped?: string;
   gccVersion: string;
@@ -261,7 +263,7 @@ export function qualitySuite(o: QualityOptions): QualityFigures {
   const levels = o.levels ?? [0];
   const runs = o.quick ? 1 : 5;
   const empty: QualityFigures = {
-    gccVersion: '', gccFlags: GCC_FLAGS, levels: levels.map(levelFlag), profile: '', runs, programs: [],
+    measuredAt: new Date().toISOString(), gccVersion: '', gccFlags: GCC_FLAGS, levels: levels.map(levelFlag), profile: '', runs, programs: [],
   };
   const missing = gccMissing();
   if (missing) {
