@@ -21,24 +21,29 @@ export function worstProgram(q: QualityFigures, level: string): QualityProgramFi
   return worst;
 }
 
+/** A run's input: argv[1], or the bytes on standard input. */
+const inputOf = (argv: string[], stdinBytes: number) =>
+  (argv.length > 1 ? argv.slice(1).join(' ') : `${int(stdinBytes / 1024)} KiB on stdin`);
+const input = (p: QualityProgramFigures) =>
+  `${inputOf(p.argv, p.stdinBytes)} / ${inputOf(p.nativeArgv, p.nativeStdinBytes)}`;
+
 function levelTable(q: QualityFigures, level: string): string[] {
   const L = [
-    `| program | what | gcc -O2 instructions | popc ${level} instructions | ratio | gcc cycles | popc cycles | ` +
-      'ratio | ' +
-      'gcc native | popc native | ratio | gcc compile | popc compile |',
-    '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    `| program | what | input, emulated / native | gcc -O2 instructions | popc ${level} instructions | ratio | ` +
+      'gcc cycles | popc cycles | ratio | gcc native | popc native | ratio | gcc compile | popc compile |',
+    '|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
   for (const p of q.programs) {
     const c = p.popc[level];
     if (!c) continue;
-    L.push(`| ${p.name} | ${p.what} | ${int(p.gcc.instructions)} | ${int(c.instructions)} | ` +
+    L.push(`| ${p.name} | ${p.what} | ${input(p)} | ${int(p.gcc.instructions)} | ${int(c.instructions)} | ` +
       `${times(qualityRatio(p, level, 'instructions'))} | ${int(p.gcc.cycles)} | ${int(c.cycles)} | ` +
       `${times(qualityRatio(p, level, 'cycles'))} | ${ms(p.gcc.nativeSeconds)} | ${ms(c.nativeSeconds)} | ` +
       `${times(qualityRatio(p, level, 'nativeSeconds'))} | ${ms(p.gcc.compileSeconds)} | ${ms(c.compileSeconds)} |`);
   }
   const mean = (kind: RatioKind) => `**${times(qualityGeomean(q, level, kind))}**`;
-  L.push(`| **geometric mean** | | | | ${mean('instructions')} | | | ${mean('cycles')} | | | ${mean('nativeSeconds')} ` +
-    '| | |');
+  L.push(`| **geometric mean** | | | | | ${mean('instructions')} | | | ${mean('cycles')} | | | ` +
+    `${mean('nativeSeconds')} | | |`);
   return L;
 }
 
@@ -77,7 +82,9 @@ export function qualitySection(q: QualityFigures | undefined): string[] {
     `emulated machine in user mode, as \`talrun --stats\` counts them, under the \`${q.profile}\` profile, the ` +
     'kernel\'s entry code included for both (the host has no performance counters for `perf stat`). **Native** ' +
     `times are *wall-clock* on this host, the best of ${q.runs} run${q.runs > 1 ? 's' : ''} with process start ` +
-    'included (about a millisecond), so the short ones are rough; **compile** times are *wall-clock* too (popc: ' +
+    'included (about a millisecond), at a larger input than the emulated runs\' where the run is a full one (the ' +
+    'input column), so that the work outweighs process start; they move with the host\'s load. **Compile** times ' +
+    'are *wall-clock* too (popc: ' +
     `${q.programs[0] ? Object.values(q.programs[0].popc)[0]?.compileTimedAs ?? '' : ''}; gcc: the driver, ` +
     'assembler and linker included). Ratios are popc / gcc; means are geometric.', '');
   L.push(`| popc level | instructions | cycles | native time | goal (instructions) |`, '|---|---:|---:|---:|---:|');

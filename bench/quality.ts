@@ -48,25 +48,32 @@ export interface QualityProgram {
   name: string;
   /** What it exercises (the issue's list). */
   what: string;
-  /** argv[1] of a full run and of a quick one (the program's size of work); none for a program that reads stdin. */
-  arg?: { full: number; quick: number };
-  /** Bytes of generated text on standard input, full and quick. */
-  stdinBytes?: { full: number; quick: number };
+  /**
+   * argv[1], the program's size of work: in a full run on the emulated machine, in a quick run, and in a full run's
+   * timed native runs (larger, so that the work and not process start dominates the host's milliseconds; bounded
+   * where the program would overflow an int (interp's i * i), the stack (lists' recursion) or 32 bits (collatz)).
+   */
+  arg?: Sizes;
+  /** Bytes of generated text on standard input, likewise. */
+  stdinBytes?: Sizes;
 }
+
+export interface Sizes { full: number; quick: number; native: number }
+export type Size = keyof Sizes;
 
 /** The programs, each bench/quality/NAME.pop and bench/quality/c/NAME.c. */
 export const QUALITY_PROGRAMS: readonly QualityProgram[] = [
-  { name: 'collatz', what: 'numeric loops', arg: { full: 3000, quick: 300 } },
-  { name: 'sieve', what: 'numeric loops over a bool array', arg: { full: 60000, quick: 6000 } },
-  { name: 'fib', what: 'recursion', arg: { full: 24, quick: 15 } },
-  { name: 'sort', what: 'sorting (quicksort)', arg: { full: 5000, quick: 500 } },
-  { name: 'strscan', what: 'string scanning', arg: { full: 800, quick: 80 } },
-  { name: 'hashtable', what: 'a hash table', arg: { full: 12000, quick: 1200 } },
-  { name: 'bintree', what: 'a binary tree', arg: { full: 4000, quick: 400 } },
-  { name: 'lists', what: 'list processing', arg: { full: 3000, quick: 300 } },
-  { name: 'interp', what: 'a small interpreter', arg: { full: 6000, quick: 600 } },
-  { name: 'findloop', what: 'find\'s inner loop', arg: { full: 40, quick: 4 } },
-  { name: 'echoloop', what: 'an echo loop', stdinBytes: { full: 128 << 10, quick: 16 << 10 } },
+  { name: 'collatz', what: 'numeric loops', arg: { full: 3000, quick: 300, native: 100_000 } },
+  { name: 'sieve', what: 'numeric loops over a bool array', arg: { full: 60000, quick: 6000, native: 3_000_000 } },
+  { name: 'fib', what: 'recursion', arg: { full: 24, quick: 15, native: 31 } },
+  { name: 'sort', what: 'sorting (quicksort)', arg: { full: 5000, quick: 500, native: 250_000 } },
+  { name: 'strscan', what: 'string scanning', arg: { full: 800, quick: 80, native: 40_000 } },
+  { name: 'hashtable', what: 'a hash table', arg: { full: 12000, quick: 1200, native: 600_000 } },
+  { name: 'bintree', what: 'a binary tree', arg: { full: 4000, quick: 400, native: 200_000 } },
+  { name: 'lists', what: 'list processing', arg: { full: 3000, quick: 300, native: 30_000 } },
+  { name: 'interp', what: 'a small interpreter', arg: { full: 6000, quick: 600, native: 46_000 } },
+  { name: 'findloop', what: 'find\'s inner loop', arg: { full: 40, quick: 4, native: 2000 } },
+  { name: 'echoloop', what: 'an echo loop', stdinBytes: { full: 128 << 10, quick: 16 << 10, native: 8 << 20 } },
 ];
 
 /** One binary's figures. */
@@ -77,7 +84,7 @@ export interface BinaryFigures {
   cycles: number;
   /** The instructions by the cost model's class. */
   byClass: Record<ClassName, number>;
-  /** Best native wall time on this host (exec to exit, process start included), seconds. */
+  /** Best native wall time on this host at the native size (exec to exit, process start included), seconds. */
   nativeSeconds: number;
   /** Best compile time, seconds, wall-clock (popc: compiling and verifying; gcc: the whole driver). */
   compileSeconds: number;
@@ -90,9 +97,11 @@ export interface BinaryFigures {
 export interface QualityProgramFigures {
   name: string;
   what: string;
-  /** The command line the runs used, and the bytes of standard input. */
+  /** The command line and the bytes of standard input of the emulated runs, and of the timed native runs. */
   argv: string[];
   stdinBytes: number;
+  nativeArgv: string[];
+  nativeStdinBytes: number;
   gcc: BinaryFigures;
   /** popc's figures at each level run, keyed by the flag (`-O0`, …). */
   popc: Record<string, BinaryFigures>;
@@ -209,12 +218,14 @@ export function echoInput(bytes: number): Buffer {
   return Buffer.from(lines.join('')).subarray(0, bytes);
 }
 
-/** The command line and input of a program in a full or quick run. */
-export function programInput(p: QualityProgram, quick: boolean): { args: string[]; stdin: Buffer } {
-  const args = p.arg ? [String(quick ? p.arg.quick : p.arg.full)] : [];
-  const stdin = p.stdinBytes ? echoInput(quick ? p.stdinBytes.quick : p.stdinBytes.full) : Buffer.alloc(0);
+/** The command line and input of a program at a size. */
+export function programInput(p: QualityProgram, size: Size): { args: string[]; stdin: Buffer } {
+  const args = p.arg ? [String(p.arg[size])] : [];
+  const stdin = p.stdinBytes ? echoInput(p.stdinBytes[size]) : Buffer.alloc(0);
   return { args, stdin };
 }
+
+type Input = ReturnType<typeof programInput>;
 
 export interface NativeRun { stdout: Buffer; stderr: Buffer; status: number | null; seconds: number }
 
@@ -231,21 +242,27 @@ export function runNative(file: string, args: string[], stdin: Buffer, runs = 1)
   return { stdout: last!.stdout as Buffer, stderr: last!.stderr as Buffer, status: last!.status, seconds: best };
 }
 
-/** One binary measured: natively (the reference output), then on the emulated machine, whose output must agree. */
-function measure(file: string, name: string, args: string[], stdin: Buffer, runs: number,
-  compiled: { seconds: number; timedAs: string }): BinaryFigures & { profile: string; stdout: Buffer } {
-  const native = runNative(file, args, stdin, runs);
-  if (native.status !== 0) throw new Error(`${file}: exit status ${native.status} natively: ${native.stderr}`);
+/**
+ * One binary measured: natively at the emulated size (the reference output), then on the emulated machine, whose
+ * output must agree; then natively at the native size, timed. Returns both native outputs for the twins' compare.
+ */
+function measure(file: string, name: string, sim: Input, nat: Input, runs: number,
+  compiled: { seconds: number; timedAs: string }): BinaryFigures & { profile: string; stdout: Buffer[] } {
+  const reference = runNative(file, sim.args, sim.stdin);
+  const native = runNative(file, nat.args, nat.stdin, runs);
+  for (const x of [reference, native]) {
+    if (x.status !== 0) throw new Error(`${file}: exit status ${x.status} natively: ${x.stderr}`);
+  }
   const elf = new Uint8Array(readFileSync(file));
-  const r = runProgram(elf, [name, ...args], { stdin });
-  if (r.status !== native.status || Buffer.compare(Buffer.from(r.stdout), native.stdout) !== 0) {
+  const r = runProgram(elf, [name, ...sim.args], { stdin: sim.stdin });
+  if (r.status !== reference.status || Buffer.compare(Buffer.from(r.stdout), reference.stdout) !== 0) {
     throw new Error(`${file}: under talrun (status ${r.status}${r.message ? `, ${r.message}` : ''}) the output ` +
       'differs from the native run\'s');
   }
   return {
     instructions: r.stats.instructions, cycles: r.stats.cycles - r.stats.haltedCycles, byClass: { ...r.stats.byClass },
     nativeSeconds: native.seconds, compileSeconds: compiled.seconds, compileTimedAs: compiled.timedAs,
-    fileBytes: elf.length, profile: r.stats.profile, stdout: native.stdout,
+    fileBytes: elf.length, profile: r.stats.profile, stdout: [reference.stdout, native.stdout],
   };
 }
 
@@ -263,7 +280,8 @@ export function qualitySuite(o: QualityOptions): QualityFigures {
   const levels = o.levels ?? [0];
   const runs = o.quick ? 1 : 5;
   const empty: QualityFigures = {
-    measuredAt: new Date().toISOString(), gccVersion: '', gccFlags: GCC_FLAGS, levels: levels.map(levelFlag), profile: '', runs, programs: [],
+    measuredAt: new Date().toISOString(), gccVersion: '', gccFlags: GCC_FLAGS, levels: levels.map(levelFlag),
+    profile: '', runs, programs: [],
   };
   const missing = gccMissing();
   if (missing) {
@@ -283,28 +301,29 @@ export function qualitySuite(o: QualityOptions): QualityFigures {
     const heads = levels.map(l => `popc ${levelFlag(l)} insns  ratio`.padStart(25));
     log(`  ${'program'.padEnd(10)} ${'gcc insns'.padStart(11)} ${heads.join(' ')}`);
     for (const p of QUALITY_PROGRAMS) {
-      const { args, stdin } = programInput(p, o.quick);
+      const sim = programInput(p, o.quick ? 'quick' : 'full'), nat = programInput(p, o.quick ? 'quick' : 'native');
       const cFile = join(dir, `${p.name}-gcc`);
       const cCompiled = best(o.quick ? 1 : 3, () => {
         const t0 = performance.now();
         buildC(p.name, cFile);
         return { seconds: (performance.now() - t0) / 1000, timedAs: 'the gcc driver, wall-clock' };
       });
-      const { profile: prof, stdout: expected, ...gcc } = measure(cFile, p.name, args, stdin, runs, cCompiled);
+      const { profile: prof, stdout: expected, ...gcc } = measure(cFile, p.name, sim, nat, runs, cCompiled);
       profile = prof;
       const popc: Record<string, BinaryFigures> = {};
       for (const level of levels) {
         const file = join(dir, `${p.name}-popc${levelFlag(level)}`);
         const compiled = best(o.quick ? 1 : 3, () => buildPopcorn(p.name, level, file));
-        const { profile: _, stdout, ...fig } = measure(file, p.name, args, stdin, runs, compiled);
-        if (Buffer.compare(stdout, expected) !== 0) {
+        const { profile: _, stdout, ...fig } = measure(file, p.name, sim, nat, runs, compiled);
+        if (stdout.some((out, i) => Buffer.compare(out, expected[i]) !== 0)) {
           throw new Error(`${p.name}: popc ${levelFlag(level)}'s program prints other bytes than gcc's (the twins ` +
             `${p.name}.pop and c/${p.name}.c disagree)`);
         }
         popc[levelFlag(level)] = fig;
       }
       const fig: QualityProgramFigures = {
-        name: p.name, what: p.what, argv: [p.name, ...args], stdinBytes: stdin.length, gcc, popc,
+        name: p.name, what: p.what, argv: [p.name, ...sim.args], stdinBytes: sim.stdin.length,
+        nativeArgv: [p.name, ...nat.args], nativeStdinBytes: nat.stdin.length, gcc, popc,
       };
       for (const b of [gcc, ...Object.values(popc)]) {
         b.nativeSeconds = round(b.nativeSeconds, 5); b.compileSeconds = round(b.compileSeconds, 4);

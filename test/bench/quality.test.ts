@@ -31,7 +31,7 @@ test('the suite has at least ten pairs, one for each kind of program issue 17 na
 
 for (const p of QUALITY_PROGRAMS) {
   gccTest(`${p.name}: popc's and gcc's programs print the same bytes natively`, t => {
-    const { args, stdin } = programInput(p, true);
+    const { args, stdin } = programInput(p, 'quick');
     const cFile = join(dir, `${p.name}-gcc`), popFile = join(dir, `${p.name}-popc`);
     buildC(p.name, cFile);
     buildPopcorn(p.name, 0, popFile);
