@@ -41,7 +41,7 @@ export const GCC_FLAGS = [
   '-m32', '-O2', '-ffreestanding', '-nostdlib', '-static', '-fno-pic', '-no-pie', '-fno-stack-protector',
   '-fcf-protection=none', '-fno-asynchronous-unwind-tables',
   '-falign-functions=1', '-falign-jumps=1', '-falign-loops=1', '-falign-labels=1', '-fno-bit-tests',
-  '-Wall', '-Wextra', '-Werror',
+  '-Wall', '-Wextra',
 ];
 
 export interface QualityProgram {
