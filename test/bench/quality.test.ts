@@ -13,6 +13,7 @@ import {
   runNative,
 } from '../../bench/quality.ts';
 import { qualitySection, worstProgram } from '../../bench/quality-report.ts';
+import { kindOf, profile } from '../../bench/quality-profile.ts';
 
 const missing = gccMissing();
 if (missing) console.log(`test/bench/quality: skipped: ${missing}; the C twins need gcc with -m32 (see .ci/run)`);
@@ -66,4 +67,30 @@ gccTest('the quick suite measures every pair on the emulated machine and reports
   for (const p of q.programs) t.true(md.includes(`| ${p.name} |`), p.name);
   t.true(md.includes(`worst instruction ratio at -O0 is **${worstProgram(q, '-O0')!.name}**`));
   t.true(lines.some(l => l.includes('geometric mean')));
+});
+
+test('quality-profile sorts instructions into kinds as objdump writes them', t => {
+  t.is(kindOf('mov', 'eax,DWORD PTR [esp+0x8]'), 'load of a stack slot');
+  t.is(kindOf('mov', 'DWORD PTR [esp+0x8],eax'), 'store to a stack slot');
+  t.is(kindOf('mov', 'DWORD PTR [esp],0x0'), 'store to a stack slot');
+  t.is(kindOf('mov', 'eax,DWORD PTR [eax+ecx*4+0x4]'), 'other mov');
+  t.is(kindOf('jae', '80481a2'), 'conditional jump');
+  t.is(kindOf('jmp', '80481a2'), 'jmp');
+  t.is(kindOf('inc', 'eax'), 'inc / dec');
+});
+
+gccTest('quality-profile counts every instruction of both binaries, and only popc\'s has run-time checks', t => {
+  const p = QUALITY_PROGRAMS.find(x => x.name === 'fib')!;
+  const { args, stdin } = programInput(p, 'quick');
+  const cFile = join(dir, 'profile-gcc'), popFile = join(dir, 'profile-popc');
+  buildC(p.name, cFile);
+  buildPopcorn(p.name, 0, popFile);
+  const check = 'run-time check (compare, jump to its stub)';
+  for (const [file, checks] of [[cFile, false], [popFile, true]] as const) {
+    const r = profile(file, [p.name, ...args], stdin);
+    const own = [...r.byKind.values()].reduce((a, b) => a + b, 0);
+    // The program's own instructions are all but the kernel's entry code of its few system calls.
+    t.true(own <= r.total && own > r.total - 500, `${file}: ${own} of ${r.total}`);
+    t.is(r.byKind.get(check)! > 0, checks, file);
+  }
 });
