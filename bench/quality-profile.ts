@@ -19,7 +19,8 @@ import { QUALITY_PROGRAMS, buildC, buildPopcorn, levelFlag, programInput } from 
 /** The kinds the report counts, in its order; `kindOf` decides. */
 const KINDS = [
   'run-time check (compare, jump to its stub)', 'load of a stack slot', 'store to a stack slot', 'other mov', 'push',
-  'pop', 'cmp / test', 'conditional jump', 'jmp', 'call / ret', 'inc / dec', 'add / sub', 'div / idiv', 'mul / imul', 'other',
+  'pop', 'cmp / test', 'conditional jump', 'jmp', 'call / ret', 'inc / dec', 'add / sub', 'div / idiv', 'mul / imul',
+  'other',
 ] as const;
 type Kind = typeof KINDS[number];
 

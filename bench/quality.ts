@@ -120,6 +120,8 @@ export interface QualityFigures {
   profile: string;
   /** Native runs per binary (the best is kept). */
   runs: number;
+  /** popc's compile time of compiler/examples/find.pop at each level (best of 3; 1 in a quick run), seconds. */
+  findCompileSeconds: Record<string, number>;
   programs: QualityProgramFigures[];
 }
 
@@ -167,13 +169,17 @@ export function buildC(name: string, out: string): void {
 /** The flag of a popc level. */
 export const levelFlag = (level: number) => `-O${level}`;
 
+/** find, popc's largest program (compiler/examples/find.pop), whose compile time the report gives at each level. */
+export const FIND_SOURCE = join(import.meta.dirname, '..', 'compiler', 'examples', 'find.pop');
+
 /**
- * Compiles NAME.pop at `level` into `out` and returns how long it took, seconds. At -O0, in this process: popc's
+ * Compiles NAME.pop (or `file`) at `level` into `out` and returns how long it took, seconds. At -O0, in this process:
+ * popc's
  * compile() and the checker over its output, as the popc command does. At another level, through the command
  * line with the level's flag: its wall time less that of `popc --version` in the same moment (Node's start-up).
  */
-export function buildPopcorn(name: string, level: number, out: string): { seconds: number; timedAs: string } {
-  const file = join(QUALITY_DIR, `${name}.pop`);
+export function buildPopcorn(name: string, level: number, out: string, file = join(QUALITY_DIR, `${name}.pop`)):
+  { seconds: number; timedAs: string } {
   if (level === 0) {
     const text = readFileSync(file, 'utf8');
     const t0 = performance.now();
@@ -281,7 +287,7 @@ export function qualitySuite(o: QualityOptions): QualityFigures {
   const runs = o.quick ? 1 : 5;
   const empty: QualityFigures = {
     measuredAt: new Date().toISOString(), gccVersion: '', gccFlags: GCC_FLAGS, levels: levels.map(levelFlag),
-    profile: '', runs, programs: [],
+    profile: '', runs, programs: [], findCompileSeconds: {},
   };
   const missing = gccMissing();
   if (missing) {
@@ -336,7 +342,13 @@ export function qualitySuite(o: QualityOptions): QualityFigures {
       });
       log(`  ${p.name.padEnd(10)} ${gcc.instructions.toLocaleString('en').padStart(11)} ${cols.join(' ')}`);
     }
-    const q: QualityFigures = { ...empty, gccVersion, profile, programs };
+    const findCompileSeconds: Record<string, number> = {};
+    for (const level of levels) {
+      const seconds = best(o.quick ? 1 : 3, () => buildPopcorn('find', level, join(dir, 'find'), FIND_SOURCE)).seconds;
+      findCompileSeconds[levelFlag(level)] = round(seconds, 4);
+      log(`  popc ${levelFlag(level)} compiles find.pop in ${(seconds * 1000).toFixed(0)} ms`);
+    }
+    const q: QualityFigures = { ...empty, gccVersion, profile, programs, findCompileSeconds };
     for (const l of q.levels) {
       const mean = (kind: RatioKind) => `${qualityGeomean(q, l, kind)?.toFixed(2)}×`;
       log(`  geometric mean of popc ${l} / gcc -O2: instructions ${mean('instructions')}, cycles ${mean('cycles')}, ` +

@@ -51,6 +51,7 @@ gccTest('the quick suite measures every pair on the emulated machine and reports
   t.is(q.skipped, undefined);
   t.deepEqual(q.programs.map(p => p.name), QUALITY_PROGRAMS.map(p => p.name));
   t.deepEqual(q.levels, ['-O0']);
+  t.true(q.findCompileSeconds['-O0'] > 0, 'popc\'s compile time of find');
   for (const p of q.programs) {
     const popc = p.popc['-O0'];
     for (const b of [p.gcc, popc]) {
