@@ -22,7 +22,7 @@ export interface BenchOptions {
   saveDir?: string;
   /** Profiles to run (default: all in a full run; p4-northwood and modern-pti in a quick one). */
   profiles?: string[];
-  /** Skip the start-up, checker and emulator suites (their figures are then zero or absent). */
+  /** Skip the start-up, checker, emulator and code-quality suites (their figures are then zero or absent). */
   simulationOnly?: boolean;
   /** popc's optimisation levels for the code-quality suite (default [0]: popc as it is). */
   popcLevels?: number[];
