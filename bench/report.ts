@@ -12,6 +12,8 @@ import { barChart, stackedChart, type StackRow } from './chart.ts';
 import type { CheckerFigures } from './checker.ts';
 import type { EmulatorFigures } from './emulator.ts';
 import type { StartupFigures } from './startup.ts';
+import type { QualityFigures } from './quality.ts';
+import { qualitySection } from './quality-report.ts';
 import {
   BUSY_SOURCES, userMode, type Baseline, type BusySource, type Mode, type NativeRun, type SimRun, type WorkloadInfo,
 } from './workload.ts';
@@ -29,6 +31,8 @@ export interface BenchResults {
   emulator: EmulatorFigures;
   /** The commands' start-up times (absent when the run skipped them). */
   startup?: StartupFigures;
+  /** popc's code against gcc -O2's (absent when the run skipped it). */
+  quality?: QualityFigures;
   /** Wall time of each part of the run, seconds. */
   timings: Record<string, number>;
 }
@@ -504,6 +508,7 @@ export function renderReport(r: BenchResults, charts: string[]): string {
     'emulator\'s time and the native runs are wall-clock.', '');
   for (const w of r.workloads) L.push(...workloadSection(r, w));
 
+  if (r.quality) L.push(...qualitySection(r.quality));
   L.push('## The checker and the emulator', '');
   const c = r.checker;
   const whole = c.fileBytes && c.checkerFileMBps
