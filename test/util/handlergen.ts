@@ -127,6 +127,14 @@ export function handlerMutant(source: string, rand: Rand): string {
     () => [line, '    mov esp, ebp'],
     () => [line, '    mov esp, ebp', '    ret'],
   ];
-  const replacement = kinds[rand.int(0, kinds.length - 1)]();
-  return [...lines.slice(0, at), ...replacement, ...lines.slice(at + 1)].join('\n');
+  const kind = rand.int(0, kinds.length);
+  if (kind === kinds.length) {
+    // Two lines: an sptr taken after one instruction and restored after another, anywhere later in the program
+    // (in another function, after frames have been popped and pushed again).
+    const [, later] = code[rand.int(0, code.length - 1)];
+    const [first, second] = at <= later ? [at, later] : [later, at];
+    return [...lines.slice(0, first + 1), '    mov ebx, esp', ...lines.slice(first + 1, second + 1), '    mov esp, ebx',
+      ...lines.slice(second + 1)].join('\n');
+  }
+  return [...lines.slice(0, at), ...kinds[kind](), ...lines.slice(at + 1)].join('\n');
 }
