@@ -765,7 +765,8 @@ class Checker {
         return t.k === 'arr' ? { k: 'elem', elem: t.elem } : { k: 'byte', ro: t.ro };
       }
       case 'sptr':
-        refuse('stack-pointer', `${name} is a stack pointer: it only restores esp (the stack is addressed through esp)`, 'a pointer', showTy(baseTy));
+        refuse('stack-pointer', `${name} is a stack pointer: it only restores esp (the stack is addressed through esp)`,
+          'a pointer', showTy(baseTy));
       default:
         refuse('not-a-pointer', `${name} is not a pointer`, 'a pointer', showTy(baseTy));
     }
@@ -1081,20 +1082,33 @@ class Checker {
 
   /** mov esp, r: r must be an sptr(σ) whose σ is (a supertype of) a suffix of the current stack type. */
   private restoreStackPointer(st: State, src: Operand): State {
-    if (src.kind !== 'reg' || src.size !== 4)
-      refuse('stack-pointer', 'esp is written only by push, pop, call, ret, add/sub esp, imm and mov esp, r with r a stack pointer (sptr)');
+    if (src.kind !== 'reg' || src.size !== 4) {
+      refuse('stack-pointer',
+        'esp is written only by push, pop, call, ret, add/sub esp, imm and mov esp, r with r a stack pointer (sptr)');
+    }
     if (src.reg === ESP) refuse('stack-pointer', 'mov esp, esp: esp cannot be used as a value');
     const name = REG32_NAMES[src.reg];
     const t = st.regs[src.reg];
     const w = t.k === 'named' ? this.whnf(t) : t;
-    if (w.k !== 'sptr') refuse('stack-pointer', `mov esp, ${name}: ${name} is not a stack pointer (only mov r, esp makes one)`, 'sptr(σ)', showTy(t));
+    if (w.k !== 'sptr') {
+      refuse('stack-pointer', `mov esp, ${name}: ${name} is not a stack pointer (only mov r, esp makes one)`,
+        'sptr(σ)', showTy(t));
+    }
     const cur = st.stack;
     const above = stkDepth(cur) - stkDepth(w.stack);
-    if (above < 0)
-      refuse('stack-pointer', `mov esp, ${name}: ${name} points below esp, into frames that have been popped (its stack type is ${stkDepth(w.stack)} words deep, the current one ${stkDepth(cur)})`, `esp: … :: ${showStk(w.stack)}`, `esp: ${showStk(cur)}`);
+    if (above < 0) {
+      refuse('stack-pointer',
+        `mov esp, ${name}: ${name} points below esp, into frames that have been popped (its stack type is ` +
+        `${stkDepth(w.stack)} words deep, the current one ${stkDepth(cur)})`,
+        `esp: … :: ${showStk(w.stack)}`, `esp: ${showStk(cur)}`);
+    }
     const suffix = stackDrop(cur, above)!;
-    if (!this.matcher().subStk(suffix, w.stack))
-      refuse('stack-pointer', `mov esp, ${name}: the stack ${above} words above esp is not the stack ${name} points to (another frame, or its types have changed since)`, `esp: … :: ${showStk(w.stack)}`, `esp: ${showStk(cur)}`);
+    if (!this.matcher().subStk(suffix, w.stack)) {
+      refuse('stack-pointer',
+        `mov esp, ${name}: the stack ${above} words above esp is not the stack ${name} points to ` +
+        '(another frame, or its types have changed since)',
+        `esp: … :: ${showStk(w.stack)}`, `esp: ${showStk(cur)}`);
+    }
     st.stack = suffix;
     st.untouched = Math.max(0, st.untouched - 4 * above);
     return st;

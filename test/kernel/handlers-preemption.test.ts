@@ -48,12 +48,15 @@ function blockInsns(label: string): { addr: number; text: string }[] {
   }
 }
 
-test('raises at CPL 0 under a storm of timer interrupts and switches: right sum, no fault, ticks inside the raise', t => {
+test('raises at CPL 0 under a timer storm and switches: right sum, no fault, ticks inside the raise', t => {
   const raise = blockInsns('odd'), handler = blockInsns('caught');
   t.deepEqual(raise.map(x => x.text), ['imul', 'mov', 'ret']);
   // The interrupted eip is the next instruction to run: the `ret` (esp restored, the handler not yet popped), the
   // handler's first instruction (the frames gone, the handler running on main's frame).
-  const critical = new Map([[raise[2].addr, 'between mov esp, ebp and ret'], [handler[0].addr, 'at the handler\'s first instruction']]);
+  const critical = new Map([
+    [raise[2].addr, 'between mov esp, ebp and ret'],
+    [handler[0].addr, 'at the handler\'s first instruction'],
+  ]);
   const landed = new Map<number, number>();
   let ticks = 0;
   for (const hz of [400_000, 391_003, 377_777, 366_001, 350_011, 333_337]) {
@@ -85,6 +88,8 @@ test('raises at CPL 0 under a storm of timer interrupts and switches: right sum,
     t.is(k.exits.get(other)?.status, 0, `hz ${hz}: the other process`);
   }
   t.true(ticks >= 500, `only ${ticks} ticks landed in raise-loop`);
-  for (const [addr, where] of critical) t.true((landed.get(addr) ?? 0) > 0, `no tick landed ${where} (0x${addr.toString(16)})`);
+  for (const [addr, where] of critical) {
+    t.true((landed.get(addr) ?? 0) > 0, `no tick landed ${where} (0x${addr.toString(16)})`);
+  }
   t.log(`${ticks} ticks in raise-loop; ${[...critical].map(([a, w]) => `${landed.get(a)} ${w}`).join(', ')}`);
 });

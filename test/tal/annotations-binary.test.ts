@@ -124,7 +124,8 @@ test('a variable used outside the code type that binds it is refused', t => {
   // main's type made to use next's stack variable: main's code node now needs a scope it does not bind.
   const b = typesOf(base);
   const dv = new DataView(b.buffer, b.byteOffset);
-  const h = Object.fromEntries(HEADER_FIELDS.map((f, i) => [f, dv.getUint32(8 + 4 * i, true)])) as Parameters<typeof layout>[0];
+  type Header = Parameters<typeof layout>[0];
+  const h = Object.fromEntries(HEADER_FIELDS.map((f, i) => [f, dv.getUint32(8 + 4 * i, true)])) as Header;
   const { offsets } = layout(h);
   const svars: number[] = [];
   for (let i = 0; i < h.nodes; i++) if (dv.getUint32(offsets.node + 16 * i, true) === Tag.SVar) svars.push(i);

@@ -332,7 +332,8 @@ function sptrRestores(depth: number, n: number, mode: 'plain' | 'store' | 'regs'
     const stack = Array(depth).fill('int :: ').join('') + 'r';
     const regs = ['eax', 'ecx', 'edx', 'ebx', 'esi', 'edi', 'ebp'];
     for (const r of regs) if (r !== 'ebx') out.push(`    mov ${r}, ebx`);
-    for (let i = 0; i < n; i++) out.push(`    jmp l${i}`, `.tal_label l${i} : code[r:stack]{${regs.map(r => `${r}: sptr(${stack})`).join(', ')}, esp: ${stack}}`, `l${i}:`);
+    const ty = `code[r:stack]{${regs.map(r => `${r}: sptr(${stack})`).join(', ')}, esp: ${stack}}`;
+    for (let i = 0; i < n; i++) out.push(`    jmp l${i}`, `.tal_label l${i} : ${ty}`, `l${i}:`);
     out.push('    mov esp, ebx', ...exit);
     return out.join('\n') + '\n';
   }
@@ -368,7 +369,7 @@ test('sptr: jumps with an sptr of the whole stack in every register are decided 
   t.true(small.ok, verdict(small));
 });
 
-test('sptr: work per byte stays bounded across generated handler programs and sptr restores of growing size', async t => {
+test('sptr: work per byte stays bounded across generated handler programs and growing sptr restores', async t => {
   const { handlerProgram } = await import('../util/handlergen.ts');
   const { fromGen } = await import('../util/popgen.ts');
   fc.assert(

@@ -13,7 +13,7 @@ import { fromGen } from '../util/popgen.ts';
 import { handlerMutant, handlerProgram } from '../util/handlergen.ts';
 import { runNative, scratch } from '../util/native.ts';
 
-test('generated programs with handlers verify, and end with the planned status natively, in user mode and at CPL 0', t => {
+test('generated programs with handlers verify, and end as planned natively, in user mode and at CPL 0', t => {
   const s = scratch('ktal-handlers-');
   let raised = 0;
   try {
@@ -25,11 +25,15 @@ test('generated programs with handlers verify, and end with the planned status n
         if (!c.ok) throw new Error(`refused [${c.error.cls}] ${c.error.message} at ${c.error.insn ?? ''}\n${p.source}`);
         if (p.raisedThrough > 0) raised++;
         const native = runNative(s.file('gen', elf, 0o755));
-        if (native.status !== p.status) throw new Error(`natively: status ${native.status}, planned ${p.status}\n${p.source}`);
+        if (native.status !== p.status) {
+          throw new Error(`natively: status ${native.status}, planned ${p.status}\n${p.source}`);
+        }
         for (const kernel of [false, true]) {
           const r = runProgram(elf, ['gen'], { kernel, maxInstructions: 1e6 });
-          if (r.kernelExit !== 'done' || r.signal !== null || r.status !== p.status)
-            throw new Error(`${kernel ? 'CPL 0' : 'user mode'}: ${r.kernelExit}, status ${r.status} ${r.signal ?? ''}, planned ${p.status}\n${p.source}`);
+          if (r.kernelExit !== 'done' || r.signal !== null || r.status !== p.status) {
+            throw new Error(`${kernel ? 'CPL 0' : 'user mode'}: ${r.kernelExit}, status ${r.status} ` +
+              `${r.signal ?? ''}, planned ${p.status}\n${p.source}`);
+          }
         }
         return true;
       }),
@@ -70,13 +74,17 @@ test('mutants of generated handler programs that the checker accepts run at CPL 
       }
       accepted++;
       const r = runProgram(elf, ['mutant'], { kernel: true, maxInstructions: 1e6 });
-      if (r.kernelExit === 'panic' || (r.signal !== null && HARM.has(r.signal)))
-        throw new Error(`accepted but harmful at CPL 0: ${r.kernelExit}, ${r.signal ?? ''} ${r.exit?.fault ?? ''} ${r.message ?? ''}`);
+      if (r.kernelExit === 'panic' || (r.signal !== null && HARM.has(r.signal))) {
+        throw new Error(`accepted but harmful at CPL 0: ${r.kernelExit}, ${r.signal ?? ''} ` +
+          `${r.exit?.fault ?? ''} ${r.message ?? ''}`);
+      }
       return true;
     }),
     { numRuns: 120, seed: 20261203 },
   );
-  t.log(`${accepted} accepted mutants ran at CPL 0; ${refused} refused (${[...classes].map(([k, n]) => `${k} ${n}`).join(', ')})`);
-  t.true(accepted >= 10 && refused >= 30, `accepted ${accepted}, refused ${refused}: the property was hardly exercised`);
-  t.true((classes.get('stack-pointer') ?? 0) + (classes.get('pointer-arith') ?? 0) >= 5, 'few mutants met the sptr rules');
+  const byClass = [...classes].map(([k, n]) => `${k} ${n}`).join(', ');
+  t.log(`${accepted} accepted mutants ran at CPL 0; ${refused} refused (${byClass})`);
+  t.true(accepted >= 10 && refused >= 30, `accepted ${accepted}, refused ${refused}: hardly exercised`);
+  const sptrRules = (classes.get('stack-pointer') ?? 0) + (classes.get('pointer-arith') ?? 0);
+  t.true(sptrRules >= 5, `only ${sptrRules} mutants met the sptr rules`);
 });
