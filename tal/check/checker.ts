@@ -918,8 +918,9 @@ class Checker {
           return st;
         }
         // Typed stack pointers (docs/tal.md §4.8): mov r, esp takes one, mov esp, r restores one.
-        if (dst.kind === 'reg' && dst.reg === ESP) return this.restoreStackPointer(st, src);
-        if (src.kind === 'reg' && src.reg === ESP && dst.kind === 'reg') return this.takeStackPointer(st, dst.reg);
+        if (dst.kind === 'reg' && dst.size === 4 && dst.reg === ESP) return this.restoreStackPointer(st, src);
+        if (src.kind === 'reg' && src.size === 4 && src.reg === ESP && dst.kind === 'reg' && dst.size === 4)
+          return this.takeStackPointer(st, dst.reg);
         const v = this.readOperand(st, src, 4);
         this.writeOperand(st, dst, v, 4);
         return st;
