@@ -236,6 +236,11 @@ class State {
 }
 
 
+/** "1 word", "n words": for messages. */
+function words(n: number): string {
+  return n === 1 ? '1 word' : `${n} words`;
+}
+
 function isIntLike(t: Ty): boolean {
   return t.k === 'int' || t.k === 'sing';
 }
@@ -1100,13 +1105,13 @@ class Checker {
     if (above < 0) {
       refuse('stack-pointer',
         `mov esp, ${name}: ${name} points below esp, into frames that have been popped (its stack type is ` +
-        `${stkDepth(w.stack)} words deep, the current one ${stkDepth(cur)})`,
+        `${words(stkDepth(w.stack))} deep, the current one ${stkDepth(cur)})`,
         `esp: … :: ${showStk(w.stack)}`, `esp: ${showStk(cur)}`);
     }
     const suffix = stackDrop(cur, above)!;
     if (!this.matcher().subStk(suffix, w.stack)) {
       refuse('stack-pointer',
-        `mov esp, ${name}: the stack ${above} words above esp is not the stack ${name} points to ` +
+        `mov esp, ${name}: the stack ${words(above)} above esp is not the stack ${name} points to ` +
         '(another frame, or its types have changed since)',
         `esp: … :: ${showStk(w.stack)}`, `esp: ${showStk(cur)}`);
     }
