@@ -41,6 +41,9 @@ export const Tag = {
   Int: 1, Top: 2, Sing: 3, Var: 4, Tuple: 5, Arr: 6, Bytes: 7, Code: 8, Named: 9, Nil: 10, SVar: 11, Cons: 12,
 } as const;
 export const TAG_NAMES = ['', 'int', 'top', 'sing', 'var', 'tuple', 'arr', 'bytes', 'code', 'named', 'nil', 'svar', 'cons'];
+/** sptr(σ), typed stack pointers (docs/tal.md §4.8): a tag of its own, far from the others' (a: the stack node). */
+export const TAG_SPTR = 20;
+TAG_NAMES[TAG_SPTR] = 'sptr';
 /** An absent register in a code node's list. */
 export const NONE = 0xffffffff;
 /** Field flags as stored: ^r ^rw ^u. */
@@ -48,6 +51,7 @@ export const FLAGS: readonly Flag[] = ['r', 'rw', 'u'];
 /** The longest path of nodes from a type to a leaf (the text syntax had the same bound on nesting). */
 export const MAX_TYPE_DEPTH = 200;
 const RESERVED = new Set(['int', 'top', 'S', 'code', 'nil', 'arr', 'bytes', 'rbytes']);
+RESERVED.add('sptr'); // typed stack pointers (docs/tal.md §4.8)
 const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 export class AnnotationError extends Error {
@@ -395,6 +399,7 @@ export function readAnnotations(b: Uint8Array): Annotations {
         node = cons(head, tail);
         break;
       }
+      case TAG_SPTR: zero(bb, c); node = { k: 'sptr', stack: stack(a) }; break;
       default:
         fail(`node ${i}: unknown tag ${tag}`);
     }

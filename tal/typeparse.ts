@@ -21,6 +21,8 @@ export interface TypeEnv {
 
 const REGS: Record<string, number> = { eax: 0, ecx: 1, edx: 2, ebx: 3, ebp: 5, esi: 6, edi: 7 };
 const MAX_DEPTH = 200;
+/** The keyword of typed stack pointers, sptr(σ) (reserved: no definition may take it). */
+export const SPTR = 'sptr';
 
 interface Tok { t: string; col: number }
 
@@ -135,6 +137,14 @@ class Parser {
       return { k: 'sing', n };
     }
     if (t === 'code') { this.next(); return { k: 'code', code: this.code(env) }; }
+    if (t === SPTR) {
+      // sptr(σ): a typed stack pointer (docs/tal.md §4.8).
+      this.next();
+      this.expect('(');
+      const stack = this.stk(env);
+      this.expect(')');
+      return { k: 'sptr', stack };
+    }
     if (t !== undefined && /^[A-Za-z_]/.test(t)) {
       this.next();
       const b = env.scope.get(t);
@@ -334,6 +344,7 @@ export function parseTypeDefHead(src: string): { name: string; params: Binder[] 
     const name = p.next();
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) p.fail(`bad type name '${name}'`);
     if (['int', 'top', 'S', 'code', 'nil', 'arr', 'bytes', 'rbytes'].includes(name)) p.fail(`'${name}' is a reserved word`);
+    if (name === SPTR) p.fail(`'${name}' is a reserved word`);
     let params: Binder[] = [];
     if (p.peek() === '<') {
       // Reuse the binder syntax with angle brackets.

@@ -32,7 +32,10 @@ export type Ty =
   | { readonly k: 'arr'; readonly nullable: boolean; readonly elem: Ty }
   | { readonly k: 'bytes'; readonly nullable: boolean; readonly ro: boolean }
   | { readonly k: 'code'; readonly code: CodeTy }
-  | { readonly k: 'named'; readonly name: string; readonly args: readonly Arg[] };
+  | { readonly k: 'named'; readonly name: string; readonly args: readonly Arg[] }
+  // sptr(σ): the address in the stack where a stack of type σ begins (STAL's typed stack pointers, docs/tal.md §4.8).
+  // Only `mov r, esp` makes one and only `mov esp, r` uses one: it is neither an integer nor a pointer to memory.
+  | { readonly k: 'sptr'; readonly stack: Stk };
 
 /**
  * Stack types σ ::= ρ | τ :: σ | nil, the type of the stack that esp points to (top first).
@@ -180,6 +183,7 @@ function tyText(t: Ty): string {
     case 'bytes': return `${t.nullable ? '?' : ''}*${t.ro ? 'rbytes' : 'bytes'}`;
     case 'code': return codeText(t.code);
     case 'named': return t.args.length === 0 ? emit(t.name) : `${emit(t.name)}<${listText(t.args, argText)}>`;
+    case 'sptr': return `${emit('sptr')}(${stkText(t.stack)})`;
   }
 }
 
@@ -288,6 +292,10 @@ export function substTy(t: Ty, s: Subst): Ty {
         if (b !== a) (args ??= t.args.slice())[i] = b;
       }
       return args ? { k: 'named', name: t.name, args } : t;
+    }
+    case 'sptr': {
+      const stack = substStk(t.stack, s);
+      return stack === t.stack ? t : { k: 'sptr', stack };
     }
   }
 }

@@ -7,7 +7,7 @@
 // variables its code type uses besides its own (not merely inside the code type it is written in), so that a closed
 // code type can be shared between places, and the scopes are numbered in pre-order as the reader wants them.
 
-import { ANNOTATION_MAGIC, ANNOTATION_VERSION, HEADER_FIELDS, type HeaderField, layout, NONE, Tag, TABLES } from '../annotations.ts';
+import { ANNOTATION_MAGIC, ANNOTATION_VERSION, HEADER_FIELDS, type HeaderField, layout, NONE, Tag, TABLES, TAG_SPTR } from '../annotations.ts';
 import { type Arg, type Binder, type CodeTy, type Stk, type Ty, type TypeDef, isStk } from '../types.ts';
 
 export interface LabelIn<T> { readonly name: string; readonly addr: number; readonly ty: T }
@@ -116,6 +116,10 @@ class Writer {
         return this.withList({ tag: Tag.Named, a: d, b: 0, c: kids.length }, kids, kids);
       }
       case 'code': return this.code(t);
+      case 'sptr': {
+        const st = this.stk(t.stack);
+        return this.add({ tag: TAG_SPTR, a: st, b: 0, c: 0 }, `P${st}`, this.free[st]);
+      }
     }
   }
 

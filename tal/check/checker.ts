@@ -236,6 +236,11 @@ class State {
 }
 
 
+/** "1 word", "n words": for messages. */
+function words(n: number): string {
+  return n === 1 ? '1 word' : `${n} words`;
+}
+
 function isIntLike(t: Ty): boolean {
   return t.k === 'int' || t.k === 'sing';
 }
@@ -815,6 +820,9 @@ class Checker {
           refuse('unchecked-index', `no bounds check of ${REG32_NAMES[index]} against the length of ${name} is in force (compare with cmp ${REG32_NAMES[index]},[${name}] and jae before the access; the check lapses when either register changes)`);
         return t.k === 'arr' ? { k: 'elem', elem: t.elem } : { k: 'byte', ro: t.ro };
       }
+      case 'sptr':
+        refuse('stack-pointer', `${name} is a stack pointer: it only restores esp (the stack is addressed through esp)`,
+          'a pointer', showTy(baseTy));
       default:
         refuse('not-a-pointer', `${name} is not a pointer`, 'a pointer', showTy(baseTy));
     }
@@ -939,7 +947,7 @@ class Checker {
     const t = this.readOperand(st, o, 4);
     if (!isIntLike(t)) {
       const w = t.k === 'named' ? this.whnf(t) : t;
-      if (isPointer(w) || w.k === 'code') refuse('pointer-arith', `${what}: ${describe(o)} is a pointer (${showTy(t)}), not an integer`, 'int', showTy(t));
+      if (isPointer(w) || w.k === 'code' || w.k === 'sptr') refuse('pointer-arith', `${what}: ${describe(o)} is a pointer (${showTy(t)}), not an integer`, 'int', showTy(t));
       refuse('not-an-int', `${what}: ${describe(o)} is not an integer`, 'int', showTy(t));
     }
     return t;
@@ -967,6 +975,10 @@ class Checker {
           this.writeOperand(st, dst, v, 1);
           return st;
         }
+        // Typed stack pointers (docs/tal.md §4.8): mov r, esp takes one, mov esp, r restores one.
+        if (dst.kind === 'reg' && dst.size === 4 && dst.reg === ESP) return this.restoreStackPointer(st, src);
+        if (src.kind === 'reg' && src.size === 4 && src.reg === ESP && dst.kind === 'reg' && dst.size === 4)
+          return this.takeStackPointer(st, dst.reg);
         const v = this.readOperand(st, src, 4);
         this.writeOperand(st, dst, v, 4);
         return st;
@@ -1110,6 +1122,55 @@ class Checker {
       default:
         refuse('unsupported', `'${d.op}' is not in the TAL subset`);
     }
+  }
+
+  // ---- typed stack pointers (docs/tal.md §4.8; STAL, Morrisett, Crary, Glew and Walker 1998) ----
+  //
+  // A stack type describes the whole stack, from esp to the stack's fixed top end (main's ρ is everything above its
+  // entry esp), so where a stack of type σ begins is fixed by σ's shape alone: its cells and the variable (or nil)
+  // that ends it. sptr(σ) is that address. Restoring esp to it is sound exactly when σ's shape is a suffix of the
+  // current stack type: the frames above it are discarded, esp only moves up (never into memory an interrupt or a
+  // kernel function at CPL 0 may have written since), and what stays has the types the current state gives it.
+
+  /** mov r, esp: r holds the address of the current stack, of type sptr(σ) for the current σ. */
+  private takeStackPointer(st: State, r: number): State {
+    spend(1);
+    st.set(r, { k: 'sptr', stack: st.stack });
+    return st;
+  }
+
+  /** mov esp, r: r must be an sptr(σ) whose σ is (a supertype of) a suffix of the current stack type. */
+  private restoreStackPointer(st: State, src: Operand): State {
+    if (src.kind !== 'reg' || src.size !== 4) {
+      refuse('stack-pointer',
+        'esp is written only by push, pop, call, ret, add/sub esp, imm and mov esp, r with r a stack pointer (sptr)');
+    }
+    if (src.reg === ESP) refuse('stack-pointer', 'mov esp, esp: esp cannot be used as a value');
+    const name = REG32_NAMES[src.reg];
+    const t = st.regs[src.reg];
+    const w = t.k === 'named' ? this.whnf(t) : t;
+    if (w.k !== 'sptr') {
+      refuse('stack-pointer', `mov esp, ${name}: ${name} is not a stack pointer (only mov r, esp makes one)`,
+        'sptr(σ)', showTy(t));
+    }
+    const cur = st.stack;
+    const above = stkDepth(cur) - stkDepth(w.stack);
+    if (above < 0) {
+      refuse('stack-pointer',
+        `mov esp, ${name}: ${name} points below esp, into frames that have been popped (its stack type is ` +
+        `${words(stkDepth(w.stack))} deep, the current one ${stkDepth(cur)})`,
+        `esp: … :: ${showStk(w.stack)}`, `esp: ${showStk(cur)}`);
+    }
+    const suffix = stackDrop(cur, above)!;
+    if (!this.matcher().subStk(suffix, w.stack)) {
+      refuse('stack-pointer',
+        `mov esp, ${name}: the stack ${words(above)} above esp is not the stack ${name} points to ` +
+        '(another frame, or its types have changed since)',
+        `esp: … :: ${showStk(w.stack)}`, `esp: ${showStk(cur)}`);
+    }
+    st.stack = suffix;
+    st.untouched = Math.max(0, st.untouched - 4 * above);
+    return st;
   }
 
   private adjustEsp(st: State, d: Insn): State {

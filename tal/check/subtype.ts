@@ -214,6 +214,11 @@ export class Matcher {
         return b.k === 'bytes' && (!a.nullable || b.nullable) && (!a.ro || b.ro);
       case 'code':
         return b.k === 'code' && this.eqCode(a.code, b.code);
+      case 'sptr':
+        // Covariant: an sptr's address is fixed by the shape of its stack type (its cells and the variable or nil
+        // that ends it), which ≤ on stacks preserves; restoring esp uses the current stack's types, not σ's
+        // (docs/tal.md §4.8).
+        return b.k === 'sptr' && this.subStk(a.stack, b.stack);
     }
   }
 
@@ -260,6 +265,7 @@ export class Matcher {
       case 'arr': return b.k === 'arr' && a.nullable === b.nullable && this.eq(a.elem, b.elem);
       case 'bytes': return b.k === 'bytes' && a.nullable === b.nullable && a.ro === b.ro;
       case 'code': return b.k === 'code' && this.eqCode(a.code, b.code);
+      case 'sptr': return b.k === 'sptr' && this.eqStk(a.stack, b.stack);
     }
   }
 
@@ -346,7 +352,7 @@ const NOTHING_CLOSED = { has: (_: object) => false };
 
 /** Types with parts, which a memo entry can save comparing again. */
 function isComposite(t: Ty): boolean {
-  return t.k === 'tuple' || t.k === 'arr' || t.k === 'code' || t.k === 'named';
+  return t.k === 'tuple' || t.k === 'arr' || t.k === 'code' || t.k === 'named' || t.k === 'sptr';
 }
 
 export function isNullablePointer(t: Ty): boolean {
@@ -374,6 +380,7 @@ export function freeIn(t: Arg, among: { has(b: Binder): boolean }, out: Set<Bind
     case 'arr': freeIn(t.elem, among, out); return;
     case 'named': for (const a of t.args) freeIn(a, among, out); return;
     case 'code': for (const r of t.code.regs) if (r) freeIn(r, among, out); freeIn(t.code.stack, among, out); return;
+    case 'sptr': freeIn(t.stack, among, out); return;
     default: return;
   }
 }

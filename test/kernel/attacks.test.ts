@@ -290,6 +290,38 @@ const ATTACKS: Attack[] = [
       t.regex(r.attacker.exit!.fault!, /cr2 0xc/);
     },
   },
+  // Typed stack pointers (docs/tal.md §4.8): esp restored where the rules forbid it.
+  {
+    file: 'stale-handler.tal', what: 'restores esp into a popped frame whose words now hold kernel addresses: getuid32 hooked',
+    uid: 1000, victims: [{ file: 'whoami.tal', uid: 1000, after: true }],
+    cls: 'stack-pointer', insn: 'mov esp,ebx', fault: '#PF',
+    harm: (t, r) => {
+      t.is(r.stdout, 'getuid32 hooked\nwhoami: root\n');
+      t.is(r.attacker.status, 0);
+      t.deepEqual(r.victims.map(v => v?.status), [0]);
+      t.is(r.kernel.machine.mem.read32(r.kernel.symbols.get('sys_call_table')! - PAGE_OFFSET + 4 * 199) >>> 0,
+        r.kernel.symbols.get('current_task')! + 0x800);
+    },
+    contained: (t, r) => {
+      t.is(r.stdout, 'whoami: not root\n');
+      t.deepEqual(r.victims.map(v => v?.status), [0]);
+      t.regex(r.attacker.exit!.fault!, /cr2 0xc/);
+    },
+  },
+  {
+    file: 'reshaped-handler.tal', what: 'restores esp across a change of the stack\'s shape: root, then /secret', uid: 1000,
+    victims: [{ file: 'whoami.tal', uid: 1000, after: true }],
+    cls: 'stack-pointer', insn: 'mov esp,ebx', fault: '#PF',
+    harm: (t, r) => {
+      t.true(r.stdout.includes(SECRET), r.stdout);
+      t.is(r.attacker.status, 0);
+      t.deepEqual(r.victims.map(v => v?.status), [0]);
+    },
+    contained: (t, r) => {
+      t.is(r.stdout, 'whoami: not root\n');
+      t.regex(r.attacker.exit!.fault!, /cr2 0xc/);
+    },
+  },
 ];
 
 test('setuid-root.tal without its three stores: access denied, as uid 1000 should be', t => {

@@ -5,7 +5,7 @@
 import test from 'ava';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { annotationsText, HEADER_FIELDS, layout, MAX_TYPE_DEPTH, readAnnotations, TABLES, Tag } from '../../tal/annotations.ts';
+import { annotationsText, HEADER_FIELDS, layout, MAX_TYPE_DEPTH, readAnnotations, TABLES, Tag, TAG_SPTR } from '../../tal/annotations.ts';
 import { assemble } from '../../tal/asm/assembler.ts';
 import { writeAnnotations } from '../../tal/asm/types-writer.ts';
 import { checkElf } from '../../tal/check/checker.ts';
@@ -124,7 +124,8 @@ test('a variable used outside the code type that binds it is refused', t => {
   // main's type made to use next's stack variable: main's code node now needs a scope it does not bind.
   const b = typesOf(base);
   const dv = new DataView(b.buffer, b.byteOffset);
-  const h = Object.fromEntries(HEADER_FIELDS.map((f, i) => [f, dv.getUint32(8 + 4 * i, true)])) as Parameters<typeof layout>[0];
+  type Header = Parameters<typeof layout>[0];
+  const h = Object.fromEntries(HEADER_FIELDS.map((f, i) => [f, dv.getUint32(8 + 4 * i, true)])) as Header;
   const { offsets } = layout(h);
   const svars: number[] = [];
   for (let i = 0; i < h.nodes; i++) if (dv.getUint32(offsets.node + 16 * i, true) === Tag.SVar) svars.push(i);
@@ -217,4 +218,29 @@ test('reading is linear: 200,000 labels in well under a second', t => {
   t.is(ann.code.name(123_456), 'l123456');
   t.true(ms < 2000, `${ms.toFixed(0)} ms`);
   t.is(TABLES.length, 9);
+});
+
+// Typed stack pointers (docs/tal.md §4.8): node tag 20, `sptr(a)` with a the stack type's node.
+test('sptr(σ) is one node over its stack type, and reads back as the same text', t => {
+  const b = withType({ k: 'sptr', stack: cons(INT, cons(INT, NIL)) });
+  const ann = readAnnotations(b);
+  t.regex(annotationsText(ann), /code 0x00001010 l : code\{ebx: sptr\(int :: int :: nil\), esp: nil\}/);
+});
+
+test('an sptr node over a word type, or with a nonzero unused field, is refused as annotation', t => {
+  const b = withType({ k: 'sptr', stack: cons(INT, NIL) });
+  const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const h = Object.fromEntries(HEADER_FIELDS.map((f, i) => [f, dv.getUint32(8 + 4 * i, true)])) as Parameters<typeof layout>[0];
+  const nodes = layout(h).offsets.node;
+  let at = -1;
+  for (let i = 0; i < h.nodes; i++) if (dv.getUint32(nodes + 16 * i, true) === TAG_SPTR) at = nodes + 16 * i;
+  t.true(at >= 0, 'no sptr node written');
+  const word = Uint8Array.from(b), wv = new DataView(word.buffer);
+  let intNode = -1;
+  for (let i = 0; i < h.nodes; i++) if (wv.getUint32(nodes + 16 * i, true) === Tag.Int) intNode = i;
+  wv.setUint32(at + 4, intNode, true);
+  t.throws(() => readAnnotations(word), { name: 'AnnotationError', message: /is a word type, not a stack type/ });
+  const unused = Uint8Array.from(b);
+  new DataView(unused.buffer).setUint32(at + 8, 1, true);
+  t.throws(() => readAnnotations(unused), { name: 'AnnotationError', message: /the fields it does not use must be 0/ });
 });

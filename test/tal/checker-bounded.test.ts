@@ -313,3 +313,73 @@ test('F1: a text .tal.types is refused as annotation before any work', t => {
   if (!r.ok) t.is(r.error.cls, 'annotation', r.error.message);
   t.is(r.work, 0);
 });
+
+// Typed stack pointers (issue 16, item 3; docs/tal.md §4.8): `mov r, esp` shares the current stack type, and
+// `mov esp, r` compares a suffix of the stack with the sptr's, which answers at once when they are the same cells.
+// What an adversary can make them compare cell by cell (a store deep in the stack rebuilds the cells above it) is
+// paid for by the meter, like every other walk of a stack.
+
+/**
+ * `depth` words pushed, `mov ebx, esp`, then `n` times a push and a restore; with `store`, each time also a store
+ * into the deepest word first (so the restore compares rebuilt cells); with `regs`, the sptr is copied into every
+ * register and jumped with, `n` times, to a label whose type names the whole stack in each.
+ */
+function sptrRestores(depth: number, n: number, mode: 'plain' | 'store' | 'regs'): string {
+  const out = head('exit');
+  for (let i = 0; i < depth; i++) out.push('    push 0');
+  out.push('    mov ebx, esp');
+  if (mode === 'regs') {
+    const stack = Array(depth).fill('int :: ').join('') + 'r';
+    const regs = ['eax', 'ecx', 'edx', 'ebx', 'esi', 'edi', 'ebp'];
+    for (const r of regs) if (r !== 'ebx') out.push(`    mov ${r}, ebx`);
+    const ty = `code[r:stack]{${regs.map(r => `${r}: sptr(${stack})`).join(', ')}, esp: ${stack}}`;
+    for (let i = 0; i < n; i++) out.push(`    jmp l${i}`, `.tal_label l${i} : ${ty}`, `l${i}:`);
+    out.push('    mov esp, ebx', ...exit);
+    return out.join('\n') + '\n';
+  }
+  for (let i = 0; i < n; i++) {
+    out.push('    push 0');
+    if (mode === 'store') out.push(`    mov DWORD PTR [esp+${4 * depth}], 0`);
+    out.push('    mov esp, ebx');
+  }
+  out.push(...exit);
+  return out.join('\n') + '\n';
+}
+
+test('sptr: 20,000 restores over a 10,000-word stack verify in bounded work (the cells are shared)', t => {
+  const elf = elfOf(sptrRestores(10_000, 20_000, 'plain'));
+  const r = decide(t, elf);
+  t.true(r.ok, verdict(r));
+  t.true(r.work <= elf.length, `work ${r.work} for ${elf.length} bytes`);
+});
+
+test('sptr: restores that must compare a rebuilt 10,000-word stack are refused as too-complex, in bounded work', t => {
+  const elf = elfOf(sptrRestores(10_000, 5_000, 'store'));
+  const r = decide(t, elf);
+  t.false(r.ok);
+  if (!r.ok) t.is(r.error.cls, 'too-complex', r.error.message);
+  const twin = decide(t, elfOf(sptrRestores(10_000, 4, 'store')));
+  t.true(twin.ok, verdict(twin));
+});
+
+test('sptr: jumps with an sptr of the whole stack in every register are decided within the budget', t => {
+  const r = decide(t, elfOf(sptrRestores(150, 2_000, 'regs'))); // (label types nest at most 200 deep)
+  t.true(r.ok || r.error.cls === 'too-complex', verdict(r));
+  const small = decide(t, elfOf(sptrRestores(20, 20, 'regs')));
+  t.true(small.ok, verdict(small));
+});
+
+test('sptr: work per byte stays bounded across generated handler programs and growing sptr restores', async t => {
+  const { handlerProgram } = await import('../util/handlergen.ts');
+  const { fromGen } = await import('../util/popgen.ts');
+  fc.assert(
+    fc.property(fc.gen(), fc.integer({ min: 1, max: 12 }), fc.integer({ min: 0, max: 1 }), (g, scale, kind) => {
+      const src = kind === 0 ? handlerProgram(fromGen(g)).source : sptrRestores(100 * scale, 300 * scale, 'plain');
+      const elf = elfOf(src);
+      const r = checkElf(elf);
+      return r.ok && r.work <= elf.length + 10_000;
+    }),
+    { numRuns: 24 },
+  );
+  t.pass();
+});
