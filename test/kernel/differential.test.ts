@@ -113,6 +113,8 @@ const exampleRuns: { name: string; file: string; args?: string[]; stdin?: string
   { name: 'fib', file: 'fib.tal' },
   { name: 'sort', file: 'sort.tal' },
   { name: 'list', file: 'list.tal' },
+  { name: 'iter (closures: existentials)', file: 'iter.tal' },
+  { name: 'eval (tagged sums)', file: 'eval.tal' },
 ];
 for (const e of exampleRuns) {
   test(`example ${e.name}: the same natively, in user mode (also with PTI) and in kernel mode`, t => {
