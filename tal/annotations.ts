@@ -16,7 +16,10 @@ export const ANNOTATION_MAGIC = 'TAL-IA32';
 export const ANNOTATION_VERSION = 3;
 
 /** The header: the magic, then these u32 words in this order. */
-export const HEADER_FIELDS = ['version', 'strings', 'stringBytes', 'scopes', 'binders', 'nodes', 'list', 'defs', 'code', 'data', 'inst', 'main', 'coerce'] as const;
+export const HEADER_FIELDS = [
+  'version', 'strings', 'stringBytes', 'scopes', 'binders', 'nodes', 'list', 'defs', 'code', 'data', 'inst', 'main',
+  'coerce',
+] as const;
 export type HeaderField = (typeof HEADER_FIELDS)[number];
 export const HEADER_BYTES = 8 + 4 * HEADER_FIELDS.length;
 
@@ -43,7 +46,9 @@ export const Tag = {
   Int: 1, Top: 2, Sing: 3, Var: 4, Tuple: 5, Arr: 6, Bytes: 7, Code: 8, Named: 9, Nil: 10, SVar: 11, Cons: 12,
   Sum: 13, Exists: 14,
 } as const;
-export const TAG_NAMES = ['', 'int', 'top', 'sing', 'var', 'tuple', 'arr', 'bytes', 'code', 'named', 'nil', 'svar', 'cons', 'sum', 'exists'];
+export const TAG_NAMES = [
+  '', 'int', 'top', 'sing', 'var', 'tuple', 'arr', 'bytes', 'code', 'named', 'nil', 'svar', 'cons', 'sum', 'exists',
+];
 /** Coercion records' operations (docs/tal.md §5): pack a register into an existential, or open one. */
 export const COERCE_OPS = ['pack', 'unpack'] as const;
 /** An absent register in a code node's list. */
@@ -400,7 +405,8 @@ export function readAnnotations(b: Uint8Array): Annotations {
         const consts: number[] = new Array(a);
         for (let k = 0; k < a; k++) {
           const v = list(bb + k);
-          if (v >= SUM_CONST_LIMIT || (k > 0 && v <= consts[k - 1])) fail(`${where()}: nullary case ${v} is not below ${SUM_CONST_LIMIT} and above the one before`);
+          if (v >= SUM_CONST_LIMIT || (k > 0 && v <= consts[k - 1]))
+            fail(`${where()}: nullary case ${v} is not below ${SUM_CONST_LIMIT} and above the one before`);
           consts[k] = v;
         }
         const tags: number[] = [];
@@ -419,9 +425,11 @@ export function readAnnotations(b: Uint8Array): Annotations {
         // Binds one word variable, like a code node binding its scope.
         zero(c);
         bind(a, where());
-        if (scopeFirst[a + 1] - scopeFirst[a] !== 1 || binders[scopeFirst[a]].kind !== 'word') fail(`${where()}: scope ${a} must bind exactly one word variable`);
+        if (scopeFirst[a + 1] - scopeFirst[a] !== 1 || binders[scopeFirst[a]].kind !== 'word')
+          fail(`${where()}: scope ${a} must bind exactly one word variable`);
         const body = word(bb);
-        if (!within(curNeed, a)) fail(`${where()}: its body uses variables of scope ${curNeed}, which is not around scope ${a}`);
+        if (!within(curNeed, a))
+          fail(`${where()}: its body uses variables of scope ${curNeed}, which is not around scope ${a}`);
         curNeed = scopeParent[a];
         node = { k: 'exists', b: binders[scopeFirst[a]], body };
         break;
@@ -450,7 +458,8 @@ export function readAnnotations(b: Uint8Array): Annotations {
     if (sort[n] !== WORD) fail(`${what}: node ${n} is a stack type, not a word type`);
     return nodes[n] as Ty;
   };
-  for (let s = 1; s <= nScopes; s++) if (!boundBy[s]) fail(`scope ${s} is bound by no code type, existential or definition`);
+  for (let s = 1; s <= nScopes; s++)
+    if (!boundBy[s]) fail(`scope ${s} is bound by no code type, existential or definition`);
 
   // ---- definition bodies: structures (so unfolding makes progress), using only their own parameters ----
   const defs = new Map<string, TypeDef>();
@@ -523,8 +532,11 @@ export function readAnnotations(b: Uint8Array): Annotations {
     }
     inst.set(addr, { args, scope });
   }
-  const coerce = readCoercions(h.coerce, o.coerce, u32, nNodes, (n: number) => nodes[n], (n: number) => sort[n] === WORD, need, fail);
-  return { main: code.table.name(h.main), mainIndex: h.main, defs, code: code.table, codeScopes, data: data.table, inst, closed, coerce };
+  const coerce = readCoercions(h.coerce, o.coerce, u32, nNodes, n => nodes[n], n => sort[n] === WORD, need, fail);
+  return {
+    main: code.table.name(h.main), mainIndex: h.main, defs, code: code.table, codeScopes, data: data.table, inst, closed,
+    coerce,
+  };
 }
 
 /**

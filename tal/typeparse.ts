@@ -232,13 +232,15 @@ class Parser {
       const t = this.peek();
       if (t !== undefined && /^-?[0-9]/.test(t)) {
         const n = this.number();
-        if (n < 0 || n >= SUM_CONST_LIMIT) throw new TypeSyntaxError(`a nullary case is an integer 0 … ${SUM_CONST_LIMIT - 1}, not ${n}`, col);
+        if (n < 0 || n >= SUM_CONST_LIMIT)
+          throw new TypeSyntaxError(`a nullary case is an integer 0 … ${SUM_CONST_LIMIT - 1}, not ${n}`, col);
         if (consts.includes(n)) throw new TypeSyntaxError(`the case ${n} is given twice`, col);
         consts.push(n);
       } else {
         const ty = this.ty(env);
         const tag = caseTag(ty);
-        if (tag === undefined) throw new TypeSyntaxError('a case with values is a tuple *[S(tag)^r, …] whose field 0 is its tag', col);
+        if (tag === undefined)
+          throw new TypeSyntaxError('a case with values is a tuple *[S(tag)^r, …] whose field 0 is its tag', col);
         if (cases.some(c => c.tag === tag)) throw new TypeSyntaxError(`two cases have the tag ${tag}`, col);
         cases.push({ tag, ty: ty as TupleTy });
       }

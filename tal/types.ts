@@ -215,7 +215,10 @@ function tyText(t: Ty): string {
     case 'code': return codeText(t.code);
     case 'named': return t.args.length === 0 ? emit(t.name) : `${emit(t.name)}<${listText(t.args, argText)}>`;
     case 'exists': return `${emit(`exists[${t.b.name}]`)} ${tyText(t.body)}`;
-    case 'sum': return `sum{${listText([...t.consts.map(n => sing(n)), ...t.cases], c => (c.k === 'sing' ? emit(`${c.n}`) : tyText(c)))}}`;
+    case 'sum': {
+      const items: Ty[] = [...t.consts.map(n => sing(n)), ...t.cases];
+      return `sum{${listText(items, c => (c.k === 'sing' ? emit(`${c.n}`) : tyText(c)))}}`;
+    }
   }
 }
 

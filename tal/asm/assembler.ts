@@ -345,9 +345,12 @@ function readSource(text: string, file: string, errors: AsmError[], src: Source,
             const parts = topLevelCommas(args);
             const reg = COERCE_REGS[parts[0]];
             const pack = dir === '.tal_pack';
-            if (reg === undefined || (pack ? parts.length < 2 || parts.length > 3 || parts.some(x => x === '') : parts.length !== 1))
-              fail(pack ? '.tal_pack REG, EXISTENTIAL_TYPE[, WITNESS] (REG: eax ebx ecx edx esi edi ebp)' : '.tal_unpack REG', argCol);
-            (pendingCoerce ??= []).push({ op: pack ? 'pack' : 'unpack', reg, type: parts[1], witness: parts[2], pos: pos(argCol) });
+            const shapeOk = pack ? parts.length >= 2 && parts.length <= 3 && parts.every(x => x !== '') : parts.length === 1;
+            if (reg === undefined || !shapeOk)
+              fail(pack ? '.tal_pack REG, EXISTENTIAL_TYPE[, WITNESS] (REG: eax ebx ecx edx esi edi ebp)' : '.tal_unpack REG',
+                argCol);
+            (pendingCoerce ??= []).push({ op: pack ? 'pack' : 'unpack', reg, type: parts[1], witness: parts[2],
+              pos: pos(argCol) });
             break;
           }
           case '.tal_import': {
@@ -375,7 +378,9 @@ function readSource(text: string, file: string, errors: AsmError[], src: Source,
       const target = parsed.operands[0];
       const short = !(target?.k === 'expr' && target.expr.symbols.length === 0);
       const at = loc ?? { file, line: lineNo };
-      src.items.get(section)!.push({ k: 'insn', parsed, pos: pos(col), inst: pendingInst, short, size: 0, loc: at, coerce: pendingCoerce });
+      src.items.get(section)!.push({
+        k: 'insn', parsed, pos: pos(col), inst: pendingInst, short, size: 0, loc: at, coerce: pendingCoerce,
+      });
       pendingInst = undefined;
       pendingCoerce = undefined;
     } catch (e) {
@@ -384,7 +389,8 @@ function readSource(text: string, file: string, errors: AsmError[], src: Source,
     }
   }
   if (pendingInst) errors.push(new AsmError(file, pendingInst.pos.line, pendingInst.pos.col, '.tal_inst with no instruction after it'));
-  for (const c of pendingCoerce ?? []) errors.push(new AsmError(file, c.pos.line, c.pos.col, `.tal_${c.op} with no instruction after it`));
+  for (const c of pendingCoerce ?? [])
+    errors.push(new AsmError(file, c.pos.line, c.pos.col, `.tal_${c.op} with no instruction after it`));
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -599,15 +605,20 @@ export function assemble(text: string, file = '<input>'): AssembleOutput {
     const env = { defs, scope: new Map((block < 0 ? [] : codeLabels[block].ty.vars).map(b => [b.name, b])) };
     try {
       const ty = c.type === undefined ? undefined : parseTy(c.type, env);
-      if (ty && whnf(ty, defs).k !== 'exists') throw new TypeSyntaxError('.tal_pack needs an existential type exists[a] …', 0);
-      coerce.push({ addr, op: c.op, reg: c.reg, ty, witness: c.witness === undefined ? undefined : parseTy(c.witness, env) });
+      if (ty && whnf(ty, defs).k !== 'exists')
+        throw new TypeSyntaxError('.tal_pack needs an existential type exists[a] …', 0);
+      const witness = c.witness === undefined ? undefined : parseTy(c.witness, env);
+      coerce.push({ addr, op: c.op, reg: c.reg, ty, witness });
     } catch (e) {
-      if (e instanceof TypeSyntaxError) errors.push(new AsmError(c.pos.file, c.pos.line, c.pos.col + e.col, `in .tal_${c.op}: ${e.message}`));
+      if (e instanceof TypeSyntaxError)
+        errors.push(new AsmError(c.pos.file, c.pos.line, c.pos.col + e.col, `in .tal_${c.op}: ${e.message}`));
       else throw e;
     }
   }
   if (errors.length) throw new AsmErrors(sortErrors(errors));
-  const typesSection = writeAnnotations({ main: mainName, defs: [...defs.values()], code: codeLabels, data: dataLabels, inst: instArgs, coerce });
+  const typesSection = writeAnnotations({
+    main: mainName, defs: [...defs.values()], code: codeLabels, data: dataLabels, inst: instArgs, coerce,
+  });
 
   // The import table: count, slots (bound to the runtime stubs), names.
   const imp: number[] = [];

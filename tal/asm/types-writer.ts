@@ -7,7 +7,8 @@
 // variables its code type uses besides its own (not merely inside the code type it is written in), so that a closed
 // code type can be shared between places, and the scopes are numbered in pre-order as the reader wants them.
 
-import { ANNOTATION_MAGIC, ANNOTATION_VERSION, COERCE_OPS, HEADER_FIELDS, type HeaderField, layout, NONE, Tag, TABLES } from '../annotations.ts';
+import { ANNOTATION_MAGIC, ANNOTATION_VERSION, HEADER_FIELDS, type HeaderField, layout, NONE, Tag, TABLES } from '../annotations.ts';
+import { COERCE_OPS } from '../annotations.ts';
 import { type Arg, type Binder, type CodeTy, type Stk, type Ty, type TypeDef, isStk } from '../types.ts';
 
 export interface LabelIn<T> { readonly name: string; readonly addr: number; readonly ty: T }
@@ -127,7 +128,8 @@ class Writer {
       case 'code': return this.code(t);
       case 'sum': {
         const kids = t.cases.map(c => this.ty(c));
-        return this.withList({ tag: Tag.Sum, a: t.consts.length, b: 0, c: t.consts.length + kids.length }, [...t.consts, ...kids], kids);
+        const rec = { tag: Tag.Sum, a: t.consts.length, b: 0, c: t.consts.length + kids.length };
+        return this.withList(rec, [...t.consts, ...kids], kids);
       }
       case 'exists': {
         // Binds a scope of its own, as a code type with variables does.
@@ -244,7 +246,8 @@ export function writeAnnotations(ann: AnnotationsIn): Uint8Array {
   const list: number[] = [];
   const nodeWords: number[] = [];
   for (const r of w.nodes) {
-    const a = typeof r.a === 'number' ? (r.tag === Tag.Code || r.tag === Tag.Exists ? scopeId[r.a] : r.a) : binderId.get(r.a)!;
+    const bindsScope = r.tag === Tag.Code || r.tag === Tag.Exists;
+    const a = typeof r.a === 'number' ? (bindsScope ? scopeId[r.a] : r.a) : binderId.get(r.a)!;
     let b = r.b;
     if (r.list) { b = list.length; list.push(...r.list); }
     nodeWords.push(r.tag, a, b, r.c);

@@ -20,7 +20,8 @@ import { decode } from '../x86/decode.ts';
 import { formatInsn } from '../x86/format.ts';
 import { type Insn, type MemOperand, type Operand, EAX, ECX, EDX, ESP, NO_REG, isRefusal, REG32_NAMES } from '../x86/insn.ts';
 import { Matcher, freeIn } from './subtype.ts';
-import { type ExSumErrorClass, type ExSumRefusal, type TagCond, checkPack, coercionCount, normalizeSum, refineSum, sumField, unpack } from './exsum.ts';
+import { type ExSumErrorClass, type ExSumRefusal, type TagCond } from './exsum.ts';
+import { checkPack, coercionCount, normalizeSum, refineSum, sumField, unpack } from './exsum.ts';
 import { type Coercion } from '../annotations.ts';
 import { type Program, type ProgramErrorClass, ProgramError, readProgram } from './program.ts';
 
@@ -108,7 +109,8 @@ function refuse(cls: CheckErrorClass, message: string, expected?: string, actual
 
 /** A refusal of the existential and sum rules (exsum.ts), raised; or the value it is not. */
 function orRefuse<T>(r: T | ExSumRefusal): T {
-  if (typeof r === 'object' && r !== null && 'cls' in r && 'message' in r) throw new Refuse(r.cls, r.message, r.expected, r.actual);
+  if (typeof r === 'object' && r !== null && 'cls' in r && 'message' in r)
+    throw new Refuse(r.cls, r.message, r.expected, r.actual);
   return r;
 }
 
@@ -232,7 +234,8 @@ class State {
     if (this.bounds.length && this.bounds.some(f => (f >> 3) === r || (f & 7) === r)) this.bounds = this.bounds.filter(f => (f >> 3) !== r && (f & 7) !== r);
     if (r === EAX || r === EDX) this.cdq = false;
     const c = this.cond;
-    if (c && (((c.k === 'zero' || c.k === 'tag') && c.reg === r) || (c.k === 'bound' && (c.idx === r || c.arr === r)))) this.cond = null;
+    if (c && (((c.k === 'zero' || c.k === 'tag') && c.reg === r) || (c.k === 'bound' && (c.idx === r || c.arr === r))))
+      this.cond = null;
   }
 
   hasBound(idx: number, arr: number): boolean {
@@ -600,7 +603,8 @@ class Checker {
   private inBlock(args: readonly Arg[], scope: number, where: string): Arg[] {
     if (scope === 0) return args.slice();
     const own = this.blockTy, fresh = this.blockFresh;
-    if (!own || !fresh || scope !== this.p.ann.codeScopes[this.curLabel]) refuse('annotation', `${where} uses type variables that are not its block's`);
+    if (!own || !fresh || scope !== this.p.ann.codeScopes[this.curLabel])
+      refuse('annotation', `${where} uses type variables that are not its block's`);
     // The renaming is made once per block type (charged then), not at each instantiation: a block type over V
     // variables may label many blocks, each with many instantiations.
     let m = this.blockRename.get(own);
@@ -796,7 +800,8 @@ class Checker {
         return { k: 'field', baseReg: NO_REG, tuple, index: 0 };
       }
       case 'exists':
-        refuse('not-a-pointer', `${name} holds an existential: open it with .tal_unpack before using it`, 'a pointer', showTy(baseTy));
+        refuse('not-a-pointer', `${name} holds an existential: open it with .tal_unpack before using it`, 'a pointer',
+          showTy(baseTy));
       case 'tuple': {
         if (t.nullable) refuse('null-deref', `${name} may be null: test it before use`, showTy({ ...t, nullable: false }), showTy(baseTy));
         if (index !== NO_REG) refuse('pointer-arith', `indexing into a tuple (${name}: ${showTy(baseTy)})`);
@@ -939,7 +944,8 @@ class Checker {
     const t = this.readOperand(st, o, 4);
     if (!isIntLike(t)) {
       const w = t.k === 'named' ? this.whnf(t) : t;
-      if (isPointer(w) || w.k === 'code' || w.k === 'sum' || w.k === 'exists') refuse('pointer-arith', `${what}: ${describe(o)} is a pointer (${showTy(t)}), not an integer`, 'int', showTy(t));
+      if (isPointer(w) || w.k === 'code' || w.k === 'sum' || w.k === 'exists')
+        refuse('pointer-arith', `${what}: ${describe(o)} is a pointer (${showTy(t)}), not an integer`, 'int', showTy(t));
       refuse('not-an-int', `${what}: ${describe(o)} is not an integer`, 'int', showTy(t));
     }
     return t;
@@ -1184,13 +1190,17 @@ class Checker {
 
   /** `cmp r, n` / `test r, r` with r a sum, or `cmp DWORD PTR [r], n` with r a sum of pointer cases. */
   private tagCond(st: State, op: string, a: Operand, b: Operand): TagCond | null {
-    const isSum = (r: number) => st.regs[r].k === 'sum' || (st.regs[r].k === 'named' && this.whnf(st.regs[r]).k === 'sum');
+    const isSum = (r: number) => {
+      const t = st.regs[r];
+      return t.k === 'sum' || (t.k === 'named' && this.whnf(t).k === 'sum');
+    };
     if (a.kind === 'reg' && a.size === 4 && isSum(a.reg)) {
       if (op === 'cmp' && b.kind === 'imm') return { k: 'tag', reg: a.reg, n: b.value, word: false };
-      if (op === 'test' && b.kind === 'reg' && b.size === 4 && b.reg === a.reg) return { k: 'tag', reg: a.reg, n: 0, word: false };
+      if (op === 'test' && b.kind === 'reg' && b.size === 4 && b.reg === a.reg)
+        return { k: 'tag', reg: a.reg, n: 0, word: false };
     }
-    if (op === 'cmp' && a.kind === 'mem' && a.size !== 1 && a.base !== NO_REG && a.base !== ESP && a.index === NO_REG && a.disp === 0 &&
-      b.kind === 'imm' && isSum(a.base))
+    if (op === 'cmp' && a.kind === 'mem' && a.size !== 1 && a.base !== NO_REG && a.base !== ESP && a.index === NO_REG &&
+      a.disp === 0 && b.kind === 'imm' && isSum(a.base))
       return { k: 'tag', reg: a.base, n: b.value, word: true };
     return null;
   }

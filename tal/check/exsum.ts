@@ -9,7 +9,8 @@
 // and builds no state: each function maps types to types, or to the refusal the checker raises.
 
 import { type Coercion } from '../annotations.ts';
-import { type Binder, type ExistsTy, type SumTy, type TupleTy, type Ty, INT, newBinder, sing, spend, substTy, SUM_CONST_LIMIT, showTy } from '../types.ts';
+import { type Binder, type ExistsTy, type SumTy, type TupleTy, type Ty } from '../types.ts';
+import { INT, newBinder, sing, spend, substTy, SUM_CONST_LIMIT, showTy } from '../types.ts';
 import { type Matcher } from './subtype.ts';
 
 /** The error classes these rules add (docs/tal.md §9). */
@@ -29,7 +30,9 @@ export interface ExSumRefusal {
  * the first occurrence of a (as it instantiates a jump target's variables, §4.6), and later occurrences must agree.
  * Returns the refusal, or undefined: the register then has the existential type (its value is unchanged).
  */
-export function checkPack(have: Ty, ex: ExistsTy, witness: Ty | undefined, m: Matcher, reg: string): ExSumRefusal | undefined {
+export function checkPack(
+  have: Ty, ex: ExistsTy, witness: Ty | undefined, m: Matcher, reg: string,
+): ExSumRefusal | undefined {
   if (witness) m.bind(ex.b, witness);
   if (m.sub(have, ex.body)) return undefined;
   const expected = witness ? showTy(substTy(ex.body, new Map([[ex.b, witness]]))) : showTy(ex.body);
@@ -48,7 +51,9 @@ export function checkPack(have: Ty, ex: ExistsTy, witness: Ty | undefined, m: Ma
  */
 export function unpack(have: Ty, whnfHave: Ty, reg: string): Ty | ExSumRefusal {
   if (whnfHave.k !== 'exists')
-    return { cls: 'unpack', message: `unpack ${reg}: it does not hold an existential`, expected: 'exists[a] τ', actual: showTy(have) };
+    return {
+      cls: 'unpack', message: `unpack ${reg}: it does not hold an existential`, expected: 'exists[a] τ', actual: showTy(have),
+    };
   spend(1);
   const fresh: Binder = newBinder(whnfHave.b.name, 'word');
   return substTy(whnfHave.body, new Map([[whnfHave.b, { k: 'var', b: fresh }]]));
@@ -86,7 +91,12 @@ export function sumField(t: SumTy, disp: number, indexed: boolean, size: number,
       actual: showTy(t),
     };
   if (disp === 0 && !indexed && size === 4) return TAG_WORD;
-  return { cls: 'sum-case', message: `offset ${disp} of ${name}: which case of the sum it is is not known; compare its tag (cmp DWORD PTR [${name}], k) and branch first`, actual: showTy(t) };
+  return {
+    cls: 'sum-case',
+    message: `offset ${disp} of ${name}: which case of the sum it is is not known; ` +
+      `compare its tag (cmp DWORD PTR [${name}], k) and branch first`,
+    actual: showTy(t),
+  };
 }
 
 /** A tag test in force: `cmp r, n` / `test r, r` (word false), or `cmp DWORD PTR [r], n` (word true). */

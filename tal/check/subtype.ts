@@ -191,7 +191,8 @@ export class Matcher {
     }
     if (a.k === 'named') return this.sub(whnf(a, this.defs), b);
     if (b.k === 'named') return this.sub(a, whnf(b, this.defs));
-    if (a.k === 'exists' || b.k === 'exists') return a.k === 'exists' && b.k === 'exists' && this.underExists(a, b, false);
+    if (a.k === 'exists' || b.k === 'exists')
+      return a.k === 'exists' && b.k === 'exists' && this.underExists(a, b, false);
     if (b.k === 'sum') return this.subSum(a, b);
     if (a.k === 'sum') return this.sumSub(a, b);
     switch (a.k) {
@@ -262,7 +263,8 @@ export class Matcher {
     if (a.k === 'named' && b.k === 'named') return a.name === b.name && this.eqArgs(a.args, b.args);
     if (a.k === 'named') return this.eq(whnf(a, this.defs), b);
     if (b.k === 'named') return this.eq(a, whnf(b, this.defs));
-    if (a.k === 'exists' || b.k === 'exists') return a.k === 'exists' && b.k === 'exists' && this.underExists(a, b, true);
+    if (a.k === 'exists' || b.k === 'exists')
+      return a.k === 'exists' && b.k === 'exists' && this.underExists(a, b, true);
     if (a.k === 'sum' || b.k === 'sum') return a.k === 'sum' && b.k === 'sum' && this.eqSum(a, b);
     switch (a.k) {
       case 'top': case 'int': return b.k === a.k;
@@ -383,7 +385,8 @@ export class Matcher {
   private eqSum(a: SumTy, b: SumTy): boolean {
     if (a.consts.length !== b.consts.length || a.tags.length !== b.tags.length) return false;
     for (let i = 0; i < a.consts.length; i++) if (a.consts[i] !== b.consts[i]) return false;
-    for (let i = 0; i < a.tags.length; i++) if (a.tags[i] !== b.tags[i] || !this.eq(a.cases[i], b.cases[i])) return false;
+    for (let i = 0; i < a.tags.length; i++)
+      if (a.tags[i] !== b.tags[i] || !this.eq(a.cases[i], b.cases[i])) return false;
     return true;
   }
 

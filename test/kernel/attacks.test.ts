@@ -278,7 +278,8 @@ const ATTACKS: Attack[] = [
   },
   // The rules of existentials and sums (docs/tal.md §3.4, §3.5), each abused once, with a victim asleep beside.
   {
-    file: 'forged-tag.tal', what: "tests one sum value's tag and reads another's field: a kernel address becomes a pointer",
+    file: 'forged-tag.tal',
+    what: "tests one sum value's tag and reads another's field: a kernel address becomes a pointer",
     uid: 1000, victims: [{ file: 'sleeper.tal', uid: 1000 }],
     cls: 'sum-case', insn: 'mov eax,DWORD PTR [ebx+0x4]', fault: '#PF',
     harm: (t, r) => {
@@ -292,7 +293,8 @@ const ATTACKS: Attack[] = [
     },
   },
   {
-    file: 'exists-smuggle.tal', what: 'packs a kernel address as the pointer an existential promises, and follows it once opened',
+    file: 'exists-smuggle.tal',
+    what: 'packs a kernel address as the pointer an existential promises, and follows it once opened',
     uid: 1000, victims: [{ file: 'sleeper.tal', uid: 1000 }],
     cls: 'pack', insn: 'jmp 0x80480a7', fault: '#PF',
     harm: (t, r) => {

@@ -369,11 +369,12 @@ function packsAndTags(n: number): string {
     '.tal_label getn : code[r:stack]{eax: *[int^r], esp: cont<r> :: r}', 'getn:', '    ret',
     '.data', '.tal_label n7 : *[int^r]', 'n7:', '    .long 7',
     '.tal_label pclos : *[body<*[int^r]>^r, *[int^r]^r]', 'pclos:', '    .long getn, n7',
-    '.tal_label root : *[val^rw]', 'root:', '    .long num', '.tal_label num : *[S(2)^r, int^r]', 'num:', '    .long 2, 5');
+    '.tal_label root : *[val^rw]', 'root:', '    .long num',
+    '.tal_label num : *[S(2)^r, int^r]', 'num:', '    .long 2, 5');
   return out.join('\n') + '\n';
 }
 
-test('packing a type doubled by 64 calls verifies (shared); packing it as exists[b] tree<b> is too-complex, 8 calls verify', t => {
+test('a type doubled by 64 calls packs (shared); packed as exists[b] tree<b> it is too-complex, 8 calls verify', t => {
   const flat = decide(t, elfOf(packDoubling(64, 'flat')));
   t.true(flat.ok, verdict(flat));
   const tree = decide(t, elfOf(packDoubling(64, 'tree')));
@@ -383,7 +384,7 @@ test('packing a type doubled by 64 calls verifies (shared); packing it as exists
   t.true(twin.ok, verdict(twin));
 });
 
-test('variants nested 64 deep compare at once with themselves; against a recursive sum with a variable they are too-complex, 8 verify', t => {
+test('variants nested 64 deep compare at once; against a recursive sum with a variable too-complex, 8 verify', t => {
   const same = decide(t, elfOf(sumNesting(64, 'same')));
   t.true(same.ok, verdict(same));
   const named = decide(t, elfOf(sumNesting(64, 'named')));
@@ -396,7 +397,9 @@ test('variants nested 64 deep compare at once with themselves; against a recursi
 test('work per byte stays bounded across programs of growing size that pack, open and test tags', t => {
   fc.assert(
     fc.property(fc.integer({ min: 1, max: 12 }), fc.integer({ min: 0, max: 2 }), (scale, kind) => {
-      const src = kind === 0 ? packsAndTags(50 * scale) : kind === 1 ? sumNesting(4 * scale, 'same') : packDoubling(4 * scale, 'flat');
+      const src = kind === 0 ? packsAndTags(50 * scale)
+        : kind === 1 ? sumNesting(4 * scale, 'same')
+        : packDoubling(4 * scale, 'flat');
       const elf = elfOf(src);
       const r = checkElf(elf);
       return r.ok && r.work <= 8 * elf.length;

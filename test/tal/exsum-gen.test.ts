@@ -14,7 +14,7 @@ import { buildExSum, specArb } from '../util/exsumgen.ts';
 
 const LONG = !!process.env.KTAL_LONG;
 
-test('generated programs with packages and tag tests are accepted, and exit at CPL 0 with the sum the generator computed', t => {
+test('generated programs with packages and tag tests are accepted and exit at CPL 0 with the generator\'s sum', t => {
   let ran = 0;
   fc.assert(
     fc.property(specArb, spec => {
@@ -23,7 +23,8 @@ test('generated programs with packages and tag tests are accepted, and exit at C
       const r = checkElf(elf);
       if (!r.ok) throw new Error(`refused [${r.error.cls}] ${r.error.message} at ${r.error.insn ?? ''}\n${source}`);
       const k = runProgram(elf, ['gen'], { kernel: true, maxInstructions: 3e6 });
-      if (k.signal !== null || k.status !== status) throw new Error(`CPL 0: status ${k.status} ${k.signal ?? ''}, want ${status}\n${source}`);
+      if (k.signal !== null || k.status !== status)
+        throw new Error(`CPL 0: status ${k.status} ${k.signal ?? ''}, want ${status}\n${source}`);
       ran++;
     }),
     { numRuns: LONG ? 300 : 25, seed: 20261202 },
@@ -37,8 +38,8 @@ test('mutants of them that the checker accepts run at CPL 0 without harm', t => 
   fc.assert(
     // A flip sets a byte, or (as often) nudges it by a little: immediates, displacements and tags off by a few are
     // the mutants a checker is likeliest to get wrong, and the likeliest to be accepted.
-    fc.property(specArb, fc.array(fc.array(fc.tuple(fc.nat(), fc.integer({ min: -4, max: 255 })), { minLength: 1, maxLength: 2 }),
-      { minLength: 40, maxLength: 40 }), (spec, mutations) => {
+    fc.property(specArb, fc.array(fc.array(fc.tuple(fc.nat(), fc.integer({ min: -4, max: 255 })),
+      { minLength: 1, maxLength: 2 }), { minLength: 40, maxLength: 40 }), (spec, mutations) => {
       const { source } = buildExSum(spec);
       const { elf } = assemble(source, 'gen.tal');
       const text = findSection(readElf(elf), '.text')!;
@@ -55,11 +56,15 @@ test('mutants of them that the checker accepts run at CPL 0 without harm', t => 
         outcomes.set(key, (outcomes.get(key) ?? 0) + 1);
         const oom = k.signal === 'SIGABRT' && Buffer.from(k.stderr).toString().includes('tal: out of memory');
         const harmless = k.signal === null ? k.status !== 125 : k.signal === 'SIGFPE' || oom;
-        if (!harmless) throw new Error(`an accepted mutant ended with status ${k.status} ${k.signal ?? ''} ${k.message ?? ''}: flips ${JSON.stringify(flips)}\n${source}`);
+        if (!harmless) {
+          throw new Error(`an accepted mutant ended with status ${k.status} ${k.signal ?? ''} ${k.message ?? ''}: ` +
+            `flips ${JSON.stringify(flips)}\n${source}`);
+        }
       }
     }),
     { numRuns: LONG ? 200 : 20, seed: 20261203 },
   );
-  t.log(`${accepted} accepted mutants ran at CPL 0 (${[...outcomes].map(([k, n]) => `${k} ${n}`).join(', ')}), ${refused} refused`);
+  const counts = [...outcomes].map(([k, n]) => `${k} ${n}`).join(', ');
+  t.log(`${accepted} accepted mutants ran at CPL 0 (${counts}), ${refused} refused`);
   t.true(accepted >= 10, `only ${accepted} mutants were accepted: the property was hardly exercised`);
 });

@@ -26,7 +26,10 @@ const TAGS = [0, 1, 2, 3, 7, 100, -5, 0x7fffffff];
 export const sumSpecArb: fc.Arbitrary<SumSpec> = fc.record({
   consts: fc.uniqueArray(fc.integer({ min: 0, max: 4 }), { maxLength: 3 }).map(a => a.sort((x, y) => x - y)),
   cases: fc.uniqueArray(
-    fc.record({ tag: fc.constantFrom(...TAGS), fields: fc.array(fc.constantFrom<Field>('int', 'rec'), { minLength: 1, maxLength: 3 }) }),
+    fc.record({
+      tag: fc.constantFrom(...TAGS),
+      fields: fc.array(fc.constantFrom<Field>('int', 'rec'), { minLength: 1, maxLength: 3 }),
+    }),
     { minLength: 1, maxLength: 3, selector: c => c.tag },
   ),
 });
@@ -106,7 +109,8 @@ export function buildExSum(spec: ExSumSpec): { source: string; status: number } 
 
   // The walker: the integer cases first, then the tag word of each case but the last.
   out.push('.tal_label walk : code[r:stack]{esp: wret<r> :: val :: r}', 'walk:', '    mov ebx, DWORD PTR [esp+4]');
-  if (sum.consts.length) out.push(`    cmp ebx, ${spec.wideTest ? 4096 : sum.consts[sum.consts.length - 1] + 1}`, '    jb w_const');
+  const bound = spec.wideTest ? 4096 : sum.consts[sum.consts.length - 1] + 1;
+  if (sum.consts.length) out.push(`    cmp ebx, ${bound}`, '    jb w_const');
   sum.cases.forEach((c, i) => {
     if (i < sum.cases.length - 1) out.push(`    cmp DWORD PTR [ebx], ${c.tag}`, `    je w_case${i}`);
     else out.push(`    jmp w_case${i}`);
@@ -119,7 +123,8 @@ export function buildExSum(spec: ExSumSpec): { source: string; status: number } 
     out.push(`.tal_label w_case${i} : code[r:stack]{ebx: ${caseTy(c)}, esp: wret<r> :: val :: r}`, `w_case${i}:`);
     c.fields.forEach((f, j) => {
       if (f === 'int') out.push(`    mov eax, DWORD PTR [ebx+${4 * (j + 1)}]`, '    add DWORD PTR [acc], eax');
-      else out.push('    push ebx', `    push DWORD PTR [ebx+${4 * (j + 1)}]`, '    call walk', '    add esp, 4', '    pop ebx');
+      else out.push('    push ebx', `    push DWORD PTR [ebx+${4 * (j + 1)}]`, '    call walk', '    add esp, 4',
+        '    pop ebx');
     });
     out.push('    ret');
   });
@@ -135,14 +140,16 @@ export function buildExSum(spec: ExSumSpec): { source: string; status: number } 
   values.forEach((v, i) => {
     if (v.k === 'const') return;
     const c = sum.cases[v.c];
-    const words = [c.tag, ...v.fields.map((x, j) => (c.fields[j] === 'int' ? `${x}` : operand(x).replace('OFFSET ', '')))];
+    const word = (x: number, j: number) => (c.fields[j] === 'int' ? `${x}` : operand(x).replace('OFFSET ', ''));
+    const words = [c.tag, ...v.fields.map(word)];
     out.push(`.tal_label v${i} : ${caseTy(c)}`, `v${i}:`, `    .long ${words.join(', ')}`);
   });
   closures.forEach((c, i) => {
     const env = c.env;
     out.push(`.tal_label env${i} : ${ENV_TY[env.k]}`, `env${i}:`,
       env.k === 'bytes' ? `    .tal_bytes "${'x'.repeat(env.len)}"` : `    .long ${env.v}`,
-      `.tal_label clos${i} : *[body<${ENV_TY[env.k]}>^r, ${ENV_TY[env.k]}^r]`, `clos${i}:`, `    .long ${env.k}_code, env${i}`);
+      `.tal_label clos${i} : *[body<${ENV_TY[env.k]}>^r, ${ENV_TY[env.k]}^r]`, `clos${i}:`,
+      `    .long ${env.k}_code, env${i}`);
   });
 
   // The oracle: what the program adds up, computed here.
