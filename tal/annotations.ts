@@ -534,8 +534,8 @@ export function readAnnotations(b: Uint8Array): Annotations {
   }
   const coerce = readCoercions(h.coerce, o.coerce, u32, nNodes, n => nodes[n], n => sort[n] === WORD, need, fail);
   return {
-    main: code.table.name(h.main), mainIndex: h.main, defs, code: code.table, codeScopes, data: data.table, inst, closed,
-    coerce,
+    main: code.table.name(h.main), mainIndex: h.main, defs, code: code.table, codeScopes, data: data.table, inst,
+    closed, coerce,
   };
 }
 

@@ -345,10 +345,12 @@ function readSource(text: string, file: string, errors: AsmError[], src: Source,
             const parts = topLevelCommas(args);
             const reg = COERCE_REGS[parts[0]];
             const pack = dir === '.tal_pack';
-            const shapeOk = pack ? parts.length >= 2 && parts.length <= 3 && parts.every(x => x !== '') : parts.length === 1;
+            const shapeOk = pack
+              ? parts.length >= 2 && parts.length <= 3 && parts.every(x => x !== '')
+              : parts.length === 1;
             if (reg === undefined || !shapeOk)
-              fail(pack ? '.tal_pack REG, EXISTENTIAL_TYPE[, WITNESS] (REG: eax ebx ecx edx esi edi ebp)' : '.tal_unpack REG',
-                argCol);
+              fail(pack ? '.tal_pack REG, EXISTENTIAL_TYPE[, WITNESS] (REG: eax ebx ecx edx esi edi ebp)'
+                : '.tal_unpack REG', argCol);
             (pendingCoerce ??= []).push({ op: pack ? 'pack' : 'unpack', reg, type: parts[1], witness: parts[2],
               pos: pos(argCol) });
             break;

@@ -7,8 +7,8 @@
 // variables its code type uses besides its own (not merely inside the code type it is written in), so that a closed
 // code type can be shared between places, and the scopes are numbered in pre-order as the reader wants them.
 
-import { ANNOTATION_MAGIC, ANNOTATION_VERSION, HEADER_FIELDS, type HeaderField, layout, NONE, Tag, TABLES } from '../annotations.ts';
-import { COERCE_OPS } from '../annotations.ts';
+import { ANNOTATION_MAGIC, ANNOTATION_VERSION, COERCE_OPS, HEADER_FIELDS, type HeaderField } from '../annotations.ts';
+import { layout, NONE, Tag, TABLES } from '../annotations.ts';
 import { type Arg, type Binder, type CodeTy, type Stk, type Ty, type TypeDef, isStk } from '../types.ts';
 
 export interface LabelIn<T> { readonly name: string; readonly addr: number; readonly ty: T }

@@ -945,7 +945,8 @@ class Checker {
     if (!isIntLike(t)) {
       const w = t.k === 'named' ? this.whnf(t) : t;
       if (isPointer(w) || w.k === 'code' || w.k === 'sum' || w.k === 'exists')
-        refuse('pointer-arith', `${what}: ${describe(o)} is a pointer (${showTy(t)}), not an integer`, 'int', showTy(t));
+        refuse('pointer-arith', `${what}: ${describe(o)} is a pointer (${showTy(t)}), not an integer`, 'int',
+          showTy(t));
       refuse('not-an-int', `${what}: ${describe(o)} is not an integer`, 'int', showTy(t));
     }
     return t;

@@ -52,7 +52,8 @@ export function checkPack(
 export function unpack(have: Ty, whnfHave: Ty, reg: string): Ty | ExSumRefusal {
   if (whnfHave.k !== 'exists')
     return {
-      cls: 'unpack', message: `unpack ${reg}: it does not hold an existential`, expected: 'exists[a] τ', actual: showTy(have),
+      cls: 'unpack', message: `unpack ${reg}: it does not hold an existential`, expected: 'exists[a] τ',
+      actual: showTy(have),
     };
   spend(1);
   const fresh: Binder = newBinder(whnfHave.b.name, 'word');
