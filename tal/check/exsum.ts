@@ -136,6 +136,8 @@ function pointerMay(cc: number, n: number): boolean {
  */
 export function refineSum(t: SumTy, c: TagCond, cc: number): Ty | undefined {
   if (cc < CC_B || cc > CC_A) return undefined;
+  // A unit per case looked at: a file may hold a sum of thousands of cases and test it thousands of times.
+  spend(t.consts.length + t.tags.length);
   let consts = t.consts, tags = t.tags, cases = t.cases;
   if (c.word) {
     // The tag word compared with n: equal on one case, different on the others (the tags are singletons).
@@ -150,6 +152,5 @@ export function refineSum(t: SumTy, c: TagCond, cc: number): Ty | undefined {
     if (!pointerMay(cc, n)) tags = cases = [];
   }
   if (consts.length === t.consts.length && tags.length === t.tags.length) return undefined;
-  spend(1);
   return normalizeSum({ k: 'sum', consts, tags, cases });
 }

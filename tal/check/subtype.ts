@@ -356,18 +356,23 @@ export class Matcher {
   private subSum(a: Ty, b: SumTy): boolean {
     switch (a.k) {
       case 'sing':
-        if (b.consts.includes(a.n)) return true;
+        if (sortedIndex(b.consts, a.n) >= 0) return true;
         return this.subLabel(a.n, b);
       case 'tuple': {
         const tag = caseTag(a);
-        const j = tag === undefined ? -1 : b.tags.indexOf(tag);
+        const j = tag === undefined ? -1 : sortedIndex(b.tags, tag);
         return j >= 0 && this.sub(a, b.cases[j]);
       }
       case 'sum': {
-        for (const n of a.consts) if (!b.consts.includes(n)) return false;
-        for (let i = 0; i < a.cases.length; i++) {
-          const j = b.tags.indexOf(a.tags[i]);
-          if (j < 0 || !this.sub(a.cases[i], b.cases[j])) return false;
+        // Both lists are sorted: one merge each, a unit per element.
+        spend(a.consts.length + b.consts.length + a.tags.length + b.tags.length);
+        for (let i = 0, j = 0; i < a.consts.length; i++) {
+          while (j < b.consts.length && b.consts[j] < a.consts[i]) j++;
+          if (b.consts[j] !== a.consts[i]) return false;
+        }
+        for (let i = 0, j = 0; i < a.tags.length; i++) {
+          while (j < b.tags.length && b.tags[j] < a.tags[i]) j++;
+          if (b.tags[j] !== a.tags[i] || !this.sub(a.cases[i], b.cases[j])) return false;
         }
         return true;
       }
@@ -384,6 +389,7 @@ export class Matcher {
 
   private eqSum(a: SumTy, b: SumTy): boolean {
     if (a.consts.length !== b.consts.length || a.tags.length !== b.tags.length) return false;
+    spend(a.consts.length + a.tags.length);
     for (let i = 0; i < a.consts.length; i++) if (a.consts[i] !== b.consts[i]) return false;
     for (let i = 0; i < a.tags.length; i++)
       if (a.tags[i] !== b.tags[i] || !this.eq(a.cases[i], b.cases[i])) return false;
@@ -439,6 +445,17 @@ export class Matcher {
 }
 
 const NOTHING_CLOSED = { has: (_: object) => false };
+
+/** The index of x in a sorted list, or -1: O(log n), so that a sum of many cases costs little per comparison. */
+function sortedIndex(list: readonly number[], x: number): number {
+  let lo = 0, hi = list.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    if (list[mid] === x) return mid;
+    if (list[mid] < x) lo = mid + 1; else hi = mid - 1;
+  }
+  return -1;
+}
 
 /** Types with parts, which a memo entry can save comparing again. */
 function isComposite(t: Ty): boolean {

@@ -408,3 +408,24 @@ test('work per byte stays bounded across programs of growing size that pack, ope
   );
   t.pass();
 });
+
+/** A sum of `cases` case tuples, its tag tested `tests` times (each test refines it: a unit per case, metered). */
+function wideSum(cases: number, tests: number): string {
+  const items = Array.from({ length: cases }, (_, k) => `*[S(${k})^r, int^r]`).join(', ');
+  const out = [`.tal_type big = sum{${items}}`, ...head('exit')];
+  for (let i = 0; i < tests; i++) {
+    out.push('    mov ebx, DWORD PTR [root]', `    cmp DWORD PTR [ebx], ${i % cases}`, '    jne other');
+  }
+  out.push('    jmp other', '.tal_label other : code[r:stack]{ebx: big, esp: r}', 'other:', ...exit,
+    '.data', '.tal_label root : *[big^rw]', 'root:', '    .long leaf', '.tal_label leaf : *[S(0)^r, int^r]', 'leaf:',
+    '    .long 0, 7');
+  return out.join('\n') + '\n';
+}
+
+test('a sum of 5,000 cases tested 5,000 times is decided within the budget (too-complex); 50 tests verify', t => {
+  const r = decide(t, elfOf(wideSum(5000, 5000)));
+  t.false(r.ok);
+  if (!r.ok) t.is(r.error.cls, 'too-complex', r.error.message);
+  const twin = decide(t, elfOf(wideSum(5000, 50)));
+  t.true(twin.ok, verdict(twin));
+});
