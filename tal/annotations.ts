@@ -424,6 +424,7 @@ export function readAnnotations(b: Uint8Array): Annotations {
       case Tag.Exists: {
         // Binds one word variable, like a code node binding its scope.
         zero(c);
+        if (a === 0) fail(`${where()}: an existential binds a scope (not 0)`);
         bind(a, where());
         if (scopeFirst[a + 1] - scopeFirst[a] !== 1 || binders[scopeFirst[a]].kind !== 'word')
           fail(`${where()}: scope ${a} must bind exactly one word variable`);
@@ -598,10 +599,11 @@ export function typeDefHead(d: TypeDef): string {
 
 const REGISTER_NAMES = ['eax', 'ecx', 'edx', 'ebx', 'esp', 'ebp', 'esi', 'edi'];
 
-/** `pack 0xADDR eax : TYPE with WITNESS` / `pack 0xADDR eax : TYPE` / `unpack 0xADDR eax`. */
-export function coercionText(c: Coercion, addr: string): string {
-  if (c.op === 'unpack') return `unpack ${addr} ${REGISTER_NAMES[c.reg]}`;
-  return `pack ${addr} ${REGISTER_NAMES[c.reg]} : ${showTy(c.ty!)}${c.witness ? ` with ${showTy(c.witness)}` : ''}`;
+/** `pack 0xADDR eax : TYPE with WITNESS` / `pack 0xADDR eax : TYPE` / `unpack 0xADDR eax` (the address if given). */
+export function coercionText(c: Coercion, addr?: string): string {
+  const at = addr === undefined ? '' : `${addr} `;
+  if (c.op === 'unpack') return `unpack ${at}${REGISTER_NAMES[c.reg]}`;
+  return `pack ${at}${REGISTER_NAMES[c.reg]} : ${showTy(c.ty!)}${c.witness ? ` with ${showTy(c.witness)}` : ''}`;
 }
 
 export function instText(it: Inst): string {

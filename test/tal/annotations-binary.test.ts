@@ -218,3 +218,75 @@ test('reading is linear: 200,000 labels in well under a second', t => {
   t.true(ms < 2000, `${ms.toFixed(0)} ms`);
   t.is(TABLES.length, 10);
 });
+
+// Sums, existentials and coercions (docs/tal.md §5): the reader refuses each malformation of their records.
+const EXSUM_PROGRAM = `.intel_syntax noprefix
+.tal_import exit
+.tal_type val = sum{0, 1, *[S(2)^r, int^r], *[S(3)^r, int^r]}
+.text
+.tal_label main : code[r:stack]{esp: r}
+main:
+    mov esi, OFFSET cell
+    .tal_pack esi, exists[a] *[a^r]
+    .tal_unpack esi
+    mov ebx, DWORD PTR [root]
+    push 0
+    call DWORD PTR [exit]
+.data
+.tal_label root : *[val^r]
+root: .long 1
+.tal_label cell : *[int^r]
+cell: .long 5
+`;
+const exsumBase = assemble(EXSUM_PROGRAM, 'exsum.tal').elf;
+
+test('the sum, existential and coercion base program verifies, and reads back as written', t => {
+  const r = checkElf(exsumBase);
+  t.true(r.ok, r.ok ? '' : r.error.message);
+  const text = annotationsText(readAnnotations(typesOf(exsumBase)));
+  t.regex(text, /^type val = sum\{0, 1, \*\[S\(2\)\^r, int\^r\], \*\[S\(3\)\^r, int\^r\]\}$/m);
+  t.regex(text, /^pack 0x[0-9a-f]{8} esi : exists\[a\] \*\[a\^r\]$/m);
+  t.regex(text, /^unpack 0x[0-9a-f]{8} esi$/m);
+});
+
+/** The first node with this tag in the base program's pool, and its record's b field (a list's first entry). */
+function exsumNode(tag: number): { index: number; b: number } {
+  const b = typesOf(exsumBase);
+  const dv = new DataView(b.buffer, b.byteOffset);
+  const h = Object.fromEntries(HEADER_FIELDS.map((f, i) => [f, dv.getUint32(8 + 4 * i, true)])) as Parameters<typeof layout>[0];
+  const { offsets } = layout(h);
+  for (let i = 0; i < h.nodes; i++) {
+    if (dv.getUint32(offsets.node + 16 * i, true) === tag) return { index: i, b: dv.getUint32(offsets.node + 16 * i + 8, true) };
+  }
+  throw new Error(`no node of tag ${tag}`);
+}
+const sumList = exsumNode(Tag.Sum).b;
+
+const EXSUM_MALFORMED: [string, string[], RegExp][] = [
+  ['a sum with more nullary cases than entries', ['types node first:13 a 9'], /9 nullary cases of 4/],
+  ['a sum whose entries are read as case nodes', ['types node first:13 a 0'], /case 0 is not a tuple|not an earlier node/],
+  ['nullary cases out of order', [`types list ${sumList} value 7`], /nullary case 1 is not below 4096 and above the one before/],
+  ['a nullary case that could be a pointer', [`types list ${sumList + 1} value 4096`], /nullary case 4096 is not below 4096/],
+  ['a case that is not a tagged tuple', [`types list ${sumList + 2} value ${exsumNode(Tag.Int).index}`], /case 0 is not a tuple/],
+  ['an existential binding no scope', ['types node first:14 a 0'], /an existential binds a scope/],
+  ['an existential binding a scope bound already', ['types node first:14 a 1'], /already bound|exactly one word variable/],
+  ['a coercion of an unknown kind', ['types coerce 0 op 2'], /operation 2 is neither 0 \(pack\) nor 1 \(unpack\)/],
+  ['a coercion of esp', ['types coerce 0 reg 4'], /register 4 is not one of/],
+  ['an unpack with a type', ['types coerce 1 type 0'], /a pack gives a type \(and perhaps a witness\), an unpack neither/],
+  ['a pack without a type', ['types coerce 0 type 0xffffffff'], /a pack gives a type/],
+  ['a pack whose type is a stack type', [`types coerce 0 type ${exsumNode(Tag.SVar).index}`], /is not a word type node/],
+  ['coercions out of order', ['types coerce 1 addr 0'], /below the previous one's/],
+  ['a coercion inside an instruction', ['types coerce 0 addr +1', 'types coerce 1 addr +1'], /not at the start of an instruction/],
+  ['a header counting a coercion the section has no room for', ['types header coerce +1'], /the header's counts make/],
+];
+
+for (const [what, mutations, why] of EXSUM_MALFORMED) {
+  test(`refused as annotation: ${what}`, t => {
+    let elf = exsumBase;
+    for (const m of mutations) elf = applyMutation(elf, m);
+    const r = checkElf(elf);
+    if (r.ok) return t.fail('accepted');
+    t.is(r.error.cls, 'annotation', r.error.message);
+    t.regex(r.error.message, why);
+  });
+}

@@ -57,3 +57,17 @@ test('the taldump command prints the dump and exits 0, and refuses a non-ELF fil
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('taldump shows the coercions before the instruction they precede, and sums and existentials in their syntax', t => {
+  const { elf } = assemble(readFileSync(join(examples, 'iter.tal'), 'utf8'), 'iter.tal');
+  const dump = dumpProgram(readProgram(elf));
+  const lines = dump.split('\n');
+  const pack = lines.findIndex(x => x === '    # pack esi : clos with *bytes');
+  t.true(pack >= 0, 'no pack line');
+  t.regex(lines[pack + 1], /^ {2}[0-9a-f]{8}:  .*call/);
+  const unpack = lines.findIndex(x => x === '    # unpack edi');
+  t.regex(lines[unpack + 1], /mov {4}eax,DWORD PTR \[edi\+0x4\]|mov +eax,DWORD PTR \[edi\+0x4\]/);
+  t.true(lines.includes('    # pack esi : clos'), 'the pack whose witness is found has no "with"');
+  const evalDump = dumpProgram(readProgram(assemble(readFileSync(join(examples, 'eval.tal'), 'utf8'), 'eval.tal').elf));
+  t.regex(evalDump, /ev_const: {4}# code\[r:stack\]\{ebx: sum\{0, 1\}, esp: eret<r> :: expr :: r\}/);
+});
