@@ -57,7 +57,7 @@ export const NONE = 0xffffffff;
 export const FLAGS: readonly Flag[] = ['r', 'rw', 'u'];
 /** The longest path of nodes from a type to a leaf (the text syntax had the same bound on nesting). */
 export const MAX_TYPE_DEPTH = 200;
-const RESERVED = new Set(['int', 'top', 'S', 'code', 'nil', 'arr', 'bytes', 'rbytes', 'exists', 'sum']);
+const RESERVED = new Set(['int', 'top', 'S', 'code', 'nil', 'arr', 'bytes', 'rbytes']);
 const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 export class AnnotationError extends Error {
