@@ -115,6 +115,7 @@ const exampleRuns: { name: string; file: string; args?: string[]; stdin?: string
   { name: 'list', file: 'list.tal' },
   { name: 'iter (closures: existentials)', file: 'iter.tal' },
   { name: 'eval (tagged sums)', file: 'eval.tal' },
+  { name: 'bag (an abstract type: existentials)', file: 'bag.tal' },
 ];
 for (const e of exampleRuns) {
   test(`example ${e.name}: the same natively, in user mode (also with PTI) and in kernel mode`, t => {

@@ -26,6 +26,8 @@ const cases: Record<string, Case[]> = {
   'iter.tal': [{ stdout: '3\n1\n4\n1\n5\n9\n2\n6\n31\n4\n', stderr: '', status: 4 }],
   // A tagged-union evaluator: (3 + 4) * -(5 + One), One, Zero * 9, 6 * 7, Neg 7.
   'eval.tal': [{ stdout: '-42\n1\n0\n42\n-7\n', stderr: '', status: 5 }],
+  // An abstract type with its operations, one client over two implementations.
+  'bag.tal': [{ stdout: '12\n12\n', stderr: '', status: 0 }],
   'cat.tal': [
     { stdin: 'from stdin\n', stdout: 'from stdin\n', stderr: '', status: 0 },
     { args: ['a.txt', 'b.txt'], files: { 'a.txt': 'alpha\n', 'b.txt': 'beta\n' }, stdout: 'alpha\nbeta\n', stderr: '', status: 0 },
