@@ -21,7 +21,7 @@ import { formatInsn } from '../x86/format.ts';
 import { type Insn, type MemOperand, type Operand, EAX, ECX, EDX, ESP, NO_REG, isRefusal, REG32_NAMES } from '../x86/insn.ts';
 import { Matcher, freeIn } from './subtype.ts';
 import { type ExSumErrorClass, type ExSumRefusal, type TagCond } from './exsum.ts';
-import { checkPack, coercionCount, normalizeSum, refineSum, sumField, unpack } from './exsum.ts';
+import { checkPack, coercionCount, normalizeSum, refineSum, sumField, TAG_WORD, unpack } from './exsum.ts';
 import { type Coercion } from '../annotations.ts';
 import { type Program, type ProgramErrorClass, ProgramError, readProgram } from './program.ts';
 
@@ -923,6 +923,7 @@ class Checker {
       }
       case 'field': {
         const f = l.tuple.fields[l.index];
+        if (l.tuple === TAG_WORD) refuse('readonly-write', 'the tag word of a sum is read-only: a value\'s case never changes');
         if (f.flag === 'r') refuse('readonly-write', `field ${l.index} of ${showTy(l.tuple)} is read-only`);
         if (!this.matcher().sub(v, f.ty)) refuse('store-type', `storing into field ${l.index}`, showTy(f.ty), showTy(v));
         if (f.flag === 'u' && l.baseReg !== NO_REG) {
