@@ -1,6 +1,7 @@
 // The whole benchmark run as a function (bench/run.ts is its command line; test/e2e/bench-quick.test.ts runs the quick
-// mode): the commands' start-up times, the checker's throughput, the emulator's speed, find and echod in every mode
-// under every profile and natively, then the report (REPORT.md, report.json, the SVG charts) in `reportDir`.
+// mode): the commands' start-up times, the checker's throughput, the emulator's speed, popc's code against gcc -O2's
+// (bench/quality.ts), find and echod in every mode under every profile and natively, then the report (REPORT.md,
+// report.json, the SVG charts) in `reportDir`.
 import { cpus } from 'node:os';
 import { mkdirSync } from 'node:fs';
 import { checkerSuite } from './checker.ts';
@@ -8,6 +9,7 @@ import { emulatorSuite } from './emulator.ts';
 import { findSuite } from './find.ts';
 import { echodSuite } from './echod.ts';
 import { startupSuite } from './startup.ts';
+import { qualitySuite } from './quality.ts';
 import { writeReport, sanityChecks, type BenchResults } from './report.ts';
 import { PROFILES } from '../emulator/profiles.ts';
 import { MODES, type BenchConfig } from './workload.ts';
@@ -20,8 +22,10 @@ export interface BenchOptions {
   saveDir?: string;
   /** Profiles to run (default: all in a full run; p4-northwood and modern-pti in a quick one). */
   profiles?: string[];
-  /** Skip the start-up, checker and emulator suites (their figures are then zero or absent). */
+  /** Skip the start-up, checker, emulator and code-quality suites (their figures are then zero or absent). */
   simulationOnly?: boolean;
+  /** popc's optimisation levels for the code-quality suite (default [0]: popc as it is). */
+  popcLevels?: number[];
   log?: (line: string) => void;
 }
 
@@ -40,6 +44,9 @@ export async function runBench(o: BenchOptions): Promise<{ results: BenchResults
   const startup = o.simulationOnly ? undefined : await timed('start-up', () => startupSuite(o.quick, log));
   const checker = o.simulationOnly ? { codeBytes: 0, checkerMBps: 0, talasSeconds: 0 } : await timed('checker', () => checkerSuite(o.quick, o.saveDir));
   const emulator = o.simulationOnly ? { programs: {}, mips: 0, nativeStartSeconds: 0 } : await timed('emulator', () => emulatorSuite(o.quick));
+  if (!o.simulationOnly) log('\ncode quality, popc against gcc -O2 (simulated instructions, user mode):');
+  const quality = o.simulationOnly ? undefined
+    : await timed('quality', () => qualitySuite({ quick: o.quick, levels: o.popcLevels, log }));
   log(`\nfind (${profiles.join(', ')} × ${MODES.join(', ')}):`);
   const f = await timed('find', () => findSuite(cfg));
   log(`\nechod (${profiles.join(', ')} × ${MODES.join(', ')}):`);
@@ -48,7 +55,7 @@ export async function runBench(o: BenchOptions): Promise<{ results: BenchResults
     generatedAt: new Date().toISOString(), quick: o.quick,
     host: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', node: process.version },
     profiles, modes: MODES, workloads: [...f.workloads, ...e.workloads], sim: [...f.sim, ...e.sim], native: [...f.native, ...e.native],
-    checker, emulator, startup, timings,
+    checker, emulator, startup, quality, timings,
   };
   const files = writeReport(results, o.reportDir);
   const failed = sanityChecks(results).filter(c => !c.ok);

@@ -282,8 +282,8 @@ interface DataObject { readonly label: DataLabel; readonly size: number }
 
 // ---------------------------------------------------------------------------------------------------------------
 
-/** A jump found to satisfy its target: the state's register types and stack type (see Checker.passedBefore). */
-interface PassedJump { readonly regs: readonly Ty[]; readonly stack: Stk }
+/** A jump found to satisfy its target: the state's register types (its stack is the key; see Checker.passedBefore). */
+interface PassedJump { readonly regs: readonly Ty[] }
 /** How many passed jumps are remembered per target type. */
 const JUMP_MEMO = 4;
 
@@ -313,8 +313,15 @@ class Checker {
   private readonly blockEntry = new Map<CodeTy, CodeTy>();
   /** Each block type's renaming of its binders to its fresh copy's (for instantiations inside its blocks). */
   private readonly blockRename = new Map<CodeTy, Map<Binder, Arg>>();
-  /** The jumps that satisfied each target type (passedBefore). */
-  private readonly jumpsPassed = new Map<CodeTy, PassedJump[]>();
+  /**
+   * The jumps that satisfied each target type (passedBefore), by the stack they presented and then by the target:
+   * weakly, so that a memo entry lives no longer than its stack or its target. A lookup needs both alive (the state
+   * holds the one, the jump the other), so what it finds does not depend on when garbage is collected; and the
+   * stacks the pass builds and drops are not kept alive by the memo (a strong map kept every remembered stack: a
+   * file could make the checker hold about one cell per unit of its budget, 64 bytes each, where the old pass held
+   * one block's stack at a time).
+   */
+  private readonly jumpsPassed = new WeakMap<Stk, WeakMap<CodeTy, PassedJump[]>>();
   /** The type of each code label's address, made on first use (labelType). */
   private addrTypes: (Ty | undefined)[] = [];
   /** The instruction being checked (formatted only if it is refused), or the text of a refused encoding. */
@@ -699,12 +706,11 @@ class Checker {
    * One unit of work, plus one per entry compared (at most JUMP_MEMO per target).
    */
   private passedBefore(st: State, ty: CodeTy): boolean {
-    const seen = this.jumpsPassed.get(ty);
+    const seen = this.jumpsPassed.get(st.stack)?.get(ty);
     if (!seen) return false;
-    const stack = st.stack, regs = st.regs, want = ty.regs;
+    const regs = st.regs, want = ty.regs;
     spend(1 + seen.length);
     next: for (const p of seen) {
-      if (p.stack !== stack) continue;
       for (let r = 0; r < 8; r++) if (r !== ESP && want[r] && p.regs[r] !== regs[r]) continue next;
       return true;
     }
@@ -712,9 +718,12 @@ class Checker {
   }
 
   private rememberPassed(st: State, ty: CodeTy): void {
-    let seen = this.jumpsPassed.get(ty);
-    if (!seen) this.jumpsPassed.set(ty, (seen = []));
-    const entry: PassedJump = { regs: st.regs.slice(), stack: st.stack };
+    const stack = st.stack;
+    let byTarget = this.jumpsPassed.get(stack);
+    if (!byTarget) this.jumpsPassed.set(stack, (byTarget = new WeakMap()));
+    let seen = byTarget.get(ty);
+    if (!seen) byTarget.set(ty, (seen = []));
+    const entry: PassedJump = { regs: st.regs.slice() };
     // A bounded list: the newest question replaces the oldest once it is full.
     if (seen.length < JUMP_MEMO) seen.push(entry);
     else seen[this.instructions % JUMP_MEMO] = entry;
@@ -762,6 +771,8 @@ class Checker {
       if (w.k !== 'tuple' || w.nullable) refuse('call-inst', `tal_alloc allocates tuples, not ${showTy(tt)}`);
       const size = st.slot(0);
       if (!size || size.k !== 'sing' || size.n !== 4 * w.fields.length) refuse('import-args', `tal_alloc of ${showTy(tt)} needs the size S(${4 * w.fields.length}) on top of the stack`, `S(${4 * w.fields.length})`, size ? showTy(size) : '(nothing)');
+      // The new tuple's type: one unit per field (as for any type built; test/tal/unmetered-copies).
+      spend(w.fields.length);
       result = { k: 'tuple', nullable: false, fields: w.fields.map(f => ({ ty: f.ty, flag: 'u' })) };
     } else {
       this.explicitInst(sig.vars, m);
@@ -928,7 +939,9 @@ class Checker {
         if (!this.matcher().sub(v, f.ty)) refuse('store-type', `storing into field ${l.index}`, showTy(f.ty), showTy(v));
         if (f.flag === 'u' && l.baseReg !== NO_REG) {
           // The register that points to the tuple now knows the field is initialised; other copies of the pointer
-          // still see ^u, which only forbids reading: sound without alias tracking.
+          // still see ^u, which only forbids reading: sound without alias tracking. A new tuple type: one unit per
+          // field (unmetered, a store into each field of a wide tuple was quadratic: test/tal/unmetered-copies).
+          spend(l.tuple.fields.length);
           const fields: Field[] = l.tuple.fields.slice();
           fields[l.index] = { ty: f.ty, flag: 'rw' };
           // The register keeps its value, so its facts stay: assign directly rather than through set().
