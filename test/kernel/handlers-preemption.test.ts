@@ -1,4 +1,4 @@
-// Exception handlers at CPL 0 under preemption (docs/tal.md §4.8, "At CPL 0"): test/programs/kernel/raise-loop.tal
+// Exception handlers at CPL 0 under preemption (docs/tal.md §4.10, "At CPL 0"): test/programs/kernel/raise-loop.tal
 // raises 15,000 times through three frames, at CPL 0, next to a second process that spins at CPL 0 too, with the
 // timer fast enough (several rates, so the ticks fall on different instructions) that interrupts, and switches to the
 // other process, land on every instruction of the raise: between `mov esp, ebp` and `ret`, and on the handler's first

@@ -1,4 +1,4 @@
-// Exception handlers (typed stack pointers, docs/tal.md §4.8), as properties over generated programs
+// Exception handlers (typed stack pointers, docs/tal.md §4.10), as properties over generated programs
 // (test/util/handlergen.ts): every program built well typed by construction (a handler frame in main, a chain of
 // frames, a raise from any depth) is accepted, and ends natively, in user mode and at CPL 0 with the exit status its
 // plan computes; every mutant of one the checker still accepts runs at CPL 0 without harm: no fault (#PF, #GP, #UD, a

@@ -1,5 +1,5 @@
 // A generator of well-typed TAL programs with an exception handler, by construction (as popgen.ts builds popc
-// programs): main installs a handler frame in STAL's way (docs/tal.md §4.8; Morrisett, Crary, Glew and Walker,
+// programs): main installs a handler frame in STAL's way (docs/tal.md §4.10; Morrisett, Crary, Glew and Walker,
 // "Stack-based typed assembly language", 1998): a word of its own, the handler's address on top, and ebp: sptr(…) to
 // it. Then a chain of 1 to 5 functions, each with a frame of 0 to 4 local words, calls down; each may raise to the
 // handler (`mov esp, ebp; ret`, from any depth, discarding every frame above main's) or return. Every function's
