@@ -353,6 +353,23 @@ const ATTACKS: Attack[] = [
       t.regex(r.attacker.exit!.fault!, /cr2 0xc/);
     },
   },
+  {
+    // red16-exsum: accepted today (the witness is bound to a variable of the value's own code type, Matcher.eqCode),
+    // so the secret is printed even verified; this entry fails until the checker refuses it.
+    file: 'exists-bound-escape.tal',
+    what: "packs a polymorphic function with the witness bound to the function's own type variable: a two-way converter",
+    uid: 1000, victims: [{ file: 'sleeper.tal', uid: 1000 }],
+    cls: 'pack', insn: 'jmp 0x80480a7', fault: '#PF',
+    harm: (t, r) => {
+      t.true(r.stdout.includes(SECRET), r.stdout);
+      t.is(r.attacker.status, 0);
+      t.deepEqual(r.victims.map(v => v?.status), [0]);
+    },
+    contained: (t, r) => {
+      t.is(r.stdout, 'sleeper: woke up, exiting 0\n');
+      t.regex(r.attacker.exit!.fault!, /cr2 0xc/);
+    },
+  },
 ];
 
 test('setuid-root.tal without its three stores: access denied, as uid 1000 should be', t => {
