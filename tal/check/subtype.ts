@@ -51,7 +51,7 @@ export class Matcher {
    * The variables opened while comparing under existentials (underExists): no pattern may be bound to a type that
    * mentions one, or the hidden witness would leak out of its ∃ into the target's instantiation.
    */
-  private readonly opened: Binder[] = [];
+  private readonly opened = new Set<Binder>();
   /** The matcher without patterns that compares later occurrences of a bound variable with its binding. */
   private plainMatcher: Matcher | undefined;
 
@@ -302,6 +302,7 @@ export class Matcher {
   eqCode(a: CodeTy, b: CodeTy): boolean {
     if (a.vars.length !== b.vars.length) return false;
     let aa = a, bb = b;
+    const fresh: Binder[] = [];
     if (a.vars.length > 0) {
       // One unit per binder renamed (the two maps), on top of what the substitutions charge per node they visit.
       spend(a.vars.length);
@@ -309,6 +310,7 @@ export class Matcher {
       for (let i = 0; i < a.vars.length; i++) {
         if (a.vars[i].kind !== b.vars[i].kind) return false;
         const f = newBinder(a.vars[i].name, a.vars[i].kind);
+        fresh.push(f);
         const v: Arg = f.kind === 'stack' ? { k: 'svar', b: f } : { k: 'var', b: f };
         ra.set(a.vars[i], v);
         rb.set(b.vars[i], v);
@@ -316,6 +318,17 @@ export class Matcher {
       aa = substBody(a, ra);
       bb = substBody(b, rb);
     }
+    // The fresh binders are bound by these code types only: no pattern of the match may be bound to a type that
+    // mentions one (it would stand for a different type at every instantiation of the code type).
+    for (const f of fresh) this.opened.add(f);
+    try {
+      return this.eqCodeBody(aa, bb);
+    } finally {
+      for (const f of fresh) this.opened.delete(f);
+    }
+  }
+
+  private eqCodeBody(aa: CodeTy, bb: CodeTy): boolean {
     for (let r = 0; r < 8; r++) {
       const x = aa.regs[r], y = bb.regs[r];
       if (r === 4) continue;
@@ -339,19 +352,19 @@ export class Matcher {
     const f = newBinder(a.b.name, 'word');
     const v: Ty = { k: 'var', b: f };
     const aa = substTy(a.body, new Map([[a.b, v]])), bb = substTy(b.body, new Map([[b.b, v]]));
-    this.opened.push(f);
+    this.opened.add(f);
     try {
       return exact ? this.eq(aa, bb) : this.sub(aa, bb);
     } finally {
-      this.opened.pop();
+      this.opened.delete(f);
     }
   }
 
   /** Whether a type mentions a variable opened by underExists (only looked for while one is open). */
   private mentionsOpened(t: Arg): boolean {
-    if (this.opened.length === 0) return false;
+    if (this.opened.size === 0) return false;
     const found = new Set<Binder>();
-    freeIn(t, { has: b => this.opened.includes(b) }, found);
+    freeIn(t, this.opened, found);
     return found.size > 0;
   }
 
