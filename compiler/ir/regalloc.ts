@@ -1,0 +1,104 @@
+// Register allocation by linear scan (Poletto and Sarkar, "Linear Scan Register Allocation", TOPLAS 1999): each
+// virtual register's lifetime is one interval over the function's instructions in layout order (from its first to
+// its last live point, through every block it is live in), the intervals are visited by start, and each takes a
+// free register or, when none is free, the interval that ends last is spilled to a stack slot of the frame.
+//
+// The registers handed out are the four the calling convention keeps across calls: ebx, esi, edi and ebp. A popc
+// function that `saves` preserves them for its callers (its type says so through type variables, docs/popcorn.md
+// §Compilation), and so do the imports (docs/tal.md §6): a value in one of them survives every call but a call to a
+// function that does not save (a function value, pop_main, a function whose address is taken), across which its
+// interval must be spilled. eax, ecx and edx are the emitter's scratch registers: each instruction's operands and
+// results pass through them (divisions, shifts, byte stores, calls and the checks all want them), so no value lives
+// in them between instructions. A parameter that is spilled stays in its argument slot.
+//
+// Requires: liveness (liveness.ts). Gives: a location for every virtual register.
+
+import { def, uses, type Fn, type VReg } from './ir.ts';
+import type { Liveness } from './liveness.ts';
+
+export const ALLOCATABLE = ['ebx', 'esi', 'edi', 'ebp'] as const;
+export type Reg = (typeof ALLOCATABLE)[number];
+
+export type Location = { k: 'reg'; r: Reg } | { k: 'spill'; slot: number } | { k: 'arg'; index: number };
+
+export interface Allocation {
+  loc: Map<VReg, Location>;
+  /** Spill slots in the frame. */
+  slots: number;
+  /** The allocatable registers some value was given. */
+  used: Set<Reg>;
+  /** Whether the function calls something that does not keep ebx, esi, edi and ebp. */
+  clobbering: boolean;
+}
+
+interface Interval { v: VReg; start: number; end: number; mustSpill: boolean; uses: number }
+
+export function allocate(f: Fn, lv: Liveness): Allocation {
+  const iv = new Map<VReg, Interval>();
+  const touch = (v: VReg, p: number): Interval => {
+    let i = iv.get(v);
+    if (!i) { i = { v, start: p, end: p, mustSpill: false, uses: 0 }; iv.set(v, i); }
+    if (p < i.start) i.start = p;
+    if (p > i.end) i.end = p;
+    return i;
+  };
+  let pos = 0;
+  let clobbering = false;
+  for (const p of f.params) touch(p, 0);
+  for (const b of f.blocks) {
+    const start = pos++;
+    for (const v of lv.liveIn.get(b)!) touch(v, start);
+    const after = lv.after.get(b)!;
+    b.insts.forEach(({ inst }, k) => {
+      const p = pos++;
+      for (const u of uses(inst)) touch(u, p).uses++;
+      const d = def(inst);
+      if (d) touch(d, p);
+      for (const v of after[k]) touch(v, p);
+      const callee = inst.op === 'call' ? inst.callee : undefined;
+      if (callee && (callee.k === 'value' || (callee.k === 'fun' && !callee.saves))) {
+        clobbering = true;
+        for (const v of after[k]) if (v !== d) touch(v, p).mustSpill = true;
+      }
+    });
+    const end = pos++;
+    for (const v of lv.liveOut.get(b)!) touch(v, end);
+  }
+  const loc = new Map<VReg, Location>();
+  let slots = 0;
+  const spill = (i: Interval): void => {
+    const pi = f.params.indexOf(i.v);
+    loc.set(i.v, pi >= 0 ? { k: 'arg', index: pi } : { k: 'spill', slot: slots++ });
+  };
+  const order = [...iv.values()].sort((a, b) => a.start - b.start || a.v.id - b.v.id);
+  const active: Interval[] = [];
+  const free: Reg[] = [...ALLOCATABLE];
+  const used = new Set<Reg>();
+  for (const cur of order) {
+    for (let k = active.length - 1; k >= 0; k--) {
+      if (active[k].end < cur.start) {
+        free.push((loc.get(active[k].v) as { r: Reg }).r);
+        active.splice(k, 1);
+      }
+    }
+    if (cur.mustSpill) { spill(cur); continue; }
+    if (free.length) {
+      const r = free.shift()!;
+      loc.set(cur.v, { k: 'reg', r });
+      used.add(r);
+      active.push(cur);
+      continue;
+    }
+    // Spill the interval that ends last (the current one if it does).
+    let victim = active[0];
+    for (const a of active) if (a.end > victim.end) victim = a;
+    if (victim.end > cur.end) {
+      const r = (loc.get(victim.v) as { r: Reg }).r;
+      spill(victim);
+      active.splice(active.indexOf(victim), 1);
+      loc.set(cur.v, { k: 'reg', r });
+      active.push(cur);
+    } else spill(cur);
+  }
+  return { loc, slots, used, clobbering };
+}
