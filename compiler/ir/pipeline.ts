@@ -6,6 +6,9 @@ import type { Checked, FunInfo } from '../program.ts';
 import type { FunctionGenerator, ModuleServices } from '../codegen.ts';
 import { lower } from './lower.ts';
 import { simplifyCfg } from './cfg.ts';
+import { fold } from './fold.ts';
+import { eliminateDeadCode } from './dce.ts';
+import { coalesce } from './coalesce.ts';
 import { liveness } from './liveness.ts';
 import { allocate } from './regalloc.ts';
 import { emitFunction } from './emit.ts';
@@ -15,6 +18,11 @@ import type { Fn } from './ir.ts';
 export function optimisedIr(c: Checked, f: FunInfo, m: Pick<ModuleServices, 'stringLiteral' | 'saves'>): Fn {
   const fn = lower(c, f, m);     // the checked AST to blocks of three-address code, loops tested at the bottom
   simplifyCfg(fn);               // unreachable blocks dropped, jumps to empty blocks threaded
+  coalesce(fn);                  // t = a + 1; x = t  →  x = a + 1 (before propagation makes t read twice)
+  fold(fn);                      // constants and copies propagated and folded in each block, constant branches
+  simplifyCfg(fn);               // what constant branches made unreachable
+  eliminateDeadCode(fn);         // values nobody reads (a post-increment's old value, copies propagated away)
+  coalesce(fn);                  // the copies propagation left as the last reader of a temporary
   return fn;
 }
 

@@ -1,7 +1,10 @@
 // Register allocation by linear scan (Poletto and Sarkar, "Linear Scan Register Allocation", TOPLAS 1999): each
 // virtual register's lifetime is one interval over the function's instructions in layout order (from its first to
 // its last live point, through every block it is live in), the intervals are visited by start, and each takes a
-// free register or, when none is free, the interval that ends last is spilled to a stack slot of the frame.
+// free register or, when none is free, the one among it and those holding registers with the least weight is spilled
+// to a stack slot of the frame. A value's weight is its reads, each counted 8 times per loop around it (as Chaitin's
+// spill costs weigh by nesting depth); loops are found from the layout, where lowering puts each loop's blocks between
+// its head and the jump back.
 //
 // The registers handed out are the four the calling convention keeps across calls: ebx, esi, edi and ebp. A popc
 // function that `saves` preserves them for its callers (its type says so through type variables, docs/popcorn.md
@@ -13,7 +16,7 @@
 //
 // Requires: liveness (liveness.ts). Gives: a location for every virtual register.
 
-import { def, uses, type Fn, type VReg } from './ir.ts';
+import { def, successors, termUses, uses, type Fn, type VReg } from './ir.ts';
 import type { Liveness } from './liveness.ts';
 
 export const ALLOCATABLE = ['ebx', 'esi', 'edi', 'ebp'] as const;
@@ -31,13 +34,26 @@ export interface Allocation {
   clobbering: boolean;
 }
 
-interface Interval { v: VReg; start: number; end: number; mustSpill: boolean; uses: number }
+interface Interval { v: VReg; start: number; end: number; mustSpill: boolean; weight: number }
+
+/** Each block's loop depth: the number of back edges (a jump to a block at or before it) whose span covers it. */
+function loopDepths(f: Fn): number[] {
+  const index = new Map(f.blocks.map((b, k) => [b, k]));
+  const depth = f.blocks.map(() => 0);
+  f.blocks.forEach((b, k) => {
+    for (const s of successors(b.term)) {
+      const h = index.get(s)!;
+      if (h <= k) for (let j = h; j <= k; j++) depth[j]++;
+    }
+  });
+  return depth;
+}
 
 export function allocate(f: Fn, lv: Liveness): Allocation {
   const iv = new Map<VReg, Interval>();
   const touch = (v: VReg, p: number): Interval => {
     let i = iv.get(v);
-    if (!i) { i = { v, start: p, end: p, mustSpill: false, uses: 0 }; iv.set(v, i); }
+    if (!i) { i = { v, start: p, end: p, mustSpill: false, weight: 0 }; iv.set(v, i); }
     if (p < i.start) i.start = p;
     if (p > i.end) i.end = p;
     return i;
@@ -45,15 +61,17 @@ export function allocate(f: Fn, lv: Liveness): Allocation {
   let pos = 0;
   let clobbering = false;
   for (const p of f.params) touch(p, 0);
-  for (const b of f.blocks) {
+  const depths = loopDepths(f);
+  for (const [bi, b] of f.blocks.entries()) {
+    const w = 8 ** Math.min(depths[bi], 6);
     const start = pos++;
     for (const v of lv.liveIn.get(b)!) touch(v, start);
     const after = lv.after.get(b)!;
     b.insts.forEach(({ inst }, k) => {
       const p = pos++;
-      for (const u of uses(inst)) touch(u, p).uses++;
+      for (const u of uses(inst)) touch(u, p).weight += w;
       const d = def(inst);
-      if (d) touch(d, p);
+      if (d) touch(d, p).weight += w;
       for (const v of after[k]) touch(v, p);
       const callee = inst.op === 'call' ? inst.callee : undefined;
       if (callee && (callee.k === 'value' || (callee.k === 'fun' && !callee.saves))) {
@@ -62,6 +80,7 @@ export function allocate(f: Fn, lv: Liveness): Allocation {
       }
     });
     const end = pos++;
+    for (const u of termUses(b.term)) touch(u, end).weight += w;
     for (const v of lv.liveOut.get(b)!) touch(v, end);
   }
   const loc = new Map<VReg, Location>();
@@ -89,10 +108,10 @@ export function allocate(f: Fn, lv: Liveness): Allocation {
       active.push(cur);
       continue;
     }
-    // Spill the interval that ends last (the current one if it does).
+    // Spill the lightest (the current one if it is).
     let victim = active[0];
-    for (const a of active) if (a.end > victim.end) victim = a;
-    if (victim.end > cur.end) {
+    for (const a of active) if (a.weight < victim.weight) victim = a;
+    if (victim.weight < cur.weight) {
       const r = (loc.get(victim.v) as { r: Reg }).r;
       spill(victim);
       active.splice(active.indexOf(victim), 1);
