@@ -69,16 +69,15 @@ class Emitter {
     private readonly cx: EmitContext) {
     this.saved = f.saves ? ALLOCATABLE.filter(r => ra.used.has(r) || ra.clobbering) : [];
     const generic = f.tparams.length > 0;
-    // A block needs a label when something jumps to it: every block but one entered only by falling in.
+    // A block needs a label when something jumps to it, and both sides of a branch get one: a label gives the
+    // registers their declared types, and a null pointer tested non-null must be seen as its pointer type again
+    // (the checker keeps a constant 0 as S(0), which no test turns into a pointer). A block entered only by falling
+    // in from a jump's place needs none.
     const targets = new Set<Block>();
     f.blocks.forEach((b, k) => {
       const next = f.blocks[k + 1];
       if (b.term.op === 'jmp' && (b.term.to !== next || generic)) targets.add(b.term.to);
-      if (b.term.op === 'br') {
-        targets.add(b.term.yes);
-        if (b.term.no !== next || generic) targets.add(b.term.no);
-        if (b.term.yes === next && !generic) targets.add(b.term.no);
-      }
+      if (b.term.op === 'br') { targets.add(b.term.yes); targets.add(b.term.no); }
     });
     for (const b of targets) this.labels.set(b, cx.newLabel('b'));
     this.prologue();

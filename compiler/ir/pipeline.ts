@@ -9,6 +9,7 @@ import { simplifyCfg } from './cfg.ts';
 import { fold } from './fold.ts';
 import { eliminateDeadCode } from './dce.ts';
 import { coalesce } from './coalesce.ts';
+import { eliminateCommonSubexpressions } from './cse.ts';
 import { liveness } from './liveness.ts';
 import { allocate } from './regalloc.ts';
 import { emitFunction } from './emit.ts';
@@ -21,6 +22,8 @@ export function optimisedIr(c: Checked, f: FunInfo, m: Pick<ModuleServices, 'str
   coalesce(fn);                  // t = a + 1; x = t  →  x = a + 1 (before propagation makes t read twice)
   fold(fn);                      // constants and copies propagated and folded in each block, constant branches
   simplifyCfg(fn);               // what constant branches made unreachable
+  eliminateCommonSubexpressions(fn); // an operation or a load a register of the block already holds: a copy
+  fold(fn);                      // the copies that made, propagated
   eliminateDeadCode(fn);         // values nobody reads (a post-increment's old value, copies propagated away)
   coalesce(fn);                  // the copies propagation left as the last reader of a temporary
   return fn;

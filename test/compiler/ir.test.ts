@@ -109,3 +109,16 @@ test('popc -O0, -O, -O1, -O2 are accepted (-O* alike, -O0 the stack machine), -O
   t.is(bad.status, 2);
   t.regex(bad.stderr, /^popc: -O3: the optimisation levels are -O0, -O \(or -O1\) and -O2\n$/);
 });
+
+test('a local statically null, tested: the non-null side is a label, where the checker sees its pointer type', t => {
+  // Found by the differential run of popgen programs: with the non-null side entered by falling through, the checker
+  // still knew the register as S(0) at the field access (not-a-pointer).
+  const src = '?struct node { int v; node next; }\nint f(bool b) { node v = null; if (b) v = new node(7, null);\n'
+    + '  if (v == null) return 0; return v.v; }\nvoid pop_main() { f(true); f(false); }\n'
+    + 'int g() { node v = null; if (v == null) return 1; return v.v; }\n'
+    + 'int h() { node v = null; return !(v == null) ? v.v : 2; }\n';
+  const c = compile(src, 'null.pop', { optimise: 2 });
+  t.deepEqual(c.diagnostics, []);
+  const v = checkElf(c.elf!);
+  t.true(v.ok, v.ok ? '' : `${v.error.cls}: ${v.error.message}`);
+});
