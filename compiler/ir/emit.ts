@@ -101,7 +101,10 @@ class Emitter {
     if (this.lastWasLabel) this.emit('nop'); // two labels may not share an address
     const all: Record<string, string> = {};
     if (this.f.saves) for (const r of ALLOCATABLE) if (!this.saved.includes(r)) all[r] = SAVED_VAR[r];
-    for (const v of live) { const l = this.ra.loc.get(v)!; if (l.k === 'reg') all[l.r] = v.ty; }
+    for (const v of live) {
+      const l = this.ra.loc.get(v)!;
+      if (l.k === 'reg' && (ALLOCATABLE as readonly string[]).includes(l.r)) all[l.r] = v.ty;
+    }
     Object.assign(all, regs);
     const r = Object.entries(all).map(([k, t]) => `${k}: ${t}, `).join('');
     this.lines.push(`.tal_label ${name} : code[${binders(this.f).join(', ')}]{${r}esp: ${this.stack(live)}}`, `${name}:`);
@@ -217,12 +220,13 @@ class Emitter {
   /** Set the flags for `a CC b`: a zero test as `test r, r` (what the checker knows as one). */
   private compare(cc: Cond, a: Val, b: Val): void {
     if (b.k === 'imm' && b.n === 0 && (cc === 'e' || cc === 'ne')) {
-      const r = this.reg(a, 'ecx');
+      const r = this.reg(a, 'edx');
       this.emit(`test ${r}, ${r}`);
       return;
     }
-    const left = a.k !== 'v' || (this.isMem(a) && this.isMem(b)) ? this.reg(a, 'ecx') : this.op(a);
-    const right = b.k === 'addr' ? this.reg(b, 'edx') : this.op(b);
+    // The left operand loaded into edx (a short-lived right operand may be waiting in ecx: regalloc.ts).
+    const left = a.k !== 'v' || (this.isMem(a) && this.isMem(b)) ? this.reg(a, 'edx') : this.op(a);
+    const right = b.k === 'addr' ? this.reg(b, 'ecx') : this.op(b);
     this.emit(`cmp ${left}, ${right}`);
   }
 
@@ -332,7 +336,7 @@ class Emitter {
       const mn = aop === '<<' ? 'shl' : aop === '>>' && !i.unsigned ? 'sar' : 'shr';
       let count = 'cl';
       if (bv.k === 'imm') count = String(bv.n & 31); else this.move('ecx', bv);
-      const r = this.resultReg(dst);
+      const r = this.resultReg(dst) === 'ecx' ? 'eax' : this.resultReg(dst);
       this.move(r, a);
       this.emit(`${mn} ${r}, ${count}`);
       this.finish(dst, r);

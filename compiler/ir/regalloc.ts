@@ -11,18 +11,21 @@
 // §Compilation), and so do the imports (docs/tal.md §6): a value in one of them survives every call but a call to a
 // function that does not save (a function value, pop_main, a function whose address is taken), across which its
 // interval must be spilled. eax, ecx and edx are the emitter's scratch registers: each instruction's operands and
-// results pass through them (divisions, shifts, byte stores, calls and the checks all want them), so no value lives
-// in them between instructions. A parameter that is spilled stays in its argument slot.
+// results pass through them (divisions, shifts, byte stores, calls and the checks all want them), so the only values
+// that live in them are those made by one instruction for the very next one alone, in the scratch register that
+// instruction reads its operand from before it touches another (`shortLived`: an element's index in ecx, its base in
+// edx, an operand the next instruction moves first in eax). A parameter that is spilled stays in its argument slot.
 //
 // Requires: liveness (liveness.ts). Gives: a location for every virtual register.
 
-import { def, successors, termUses, uses, type Fn, type VReg } from './ir.ts';
+import { def, successors, termUses, uses, type Fn, type Inst, type Mem, type Term, type Val, type VReg } from './ir.ts';
 import type { Liveness } from './liveness.ts';
 
 export const ALLOCATABLE = ['ebx', 'esi', 'edi', 'ebp'] as const;
 export type Reg = (typeof ALLOCATABLE)[number];
+export type Scratch = 'eax' | 'ecx' | 'edx';
 
-export type Location = { k: 'reg'; r: Reg } | { k: 'spill'; slot: number } | { k: 'arg'; index: number };
+export type Location = { k: 'reg'; r: Reg | Scratch } | { k: 'spill'; slot: number } | { k: 'arg'; index: number };
 
 export interface Allocation {
   loc: Map<VReg, Location>;
@@ -49,7 +52,64 @@ function loopDepths(f: Fn): number[] {
   return depth;
 }
 
+/** The scratch register the next instruction can read `v` from, given the operand's place there (emit.ts). */
+function roleOf(next: Inst | Term, v: VReg): Scratch | undefined {
+  const is = (x: Val | undefined): boolean => x?.k === 'v' && x.v === v;
+  const roles: Scratch[] = [];
+  const mem = (m: Mem): void => {
+    if (m.k === 'field' || m.k === 'len') { if (is(m.base)) roles.push('edx'); }
+    else if (m.k === 'elem') { if (is(m.base)) roles.push('edx'); if (is(m.index)) roles.push('ecx'); }
+  };
+  switch (next.op) {
+    case 'copy': if (is(next.src)) roles.push('eax'); break;
+    case 'neg': case 'not': if (is(next.a)) roles.push('eax'); break;
+    case 'arith': if (is(next.a)) roles.push('eax'); if (is(next.b)) roles.push('ecx'); break;
+    case 'set': case 'br':
+      if (is(next.a)) roles.push(next.b.k === 'addr' ? 'none' as Scratch : 'edx');
+      if (is(next.b)) roles.push('ecx');
+      break;
+    case 'load': mem(next.mem); break;
+    case 'store': mem(next.mem); if (is(next.src)) roles.push('eax'); break;
+    case 'call': if (next.args.some(a => is(a.v))) roles.push(next.args.filter(a => is(a.v)).length === 1 ? 'eax' : 'none' as Scratch);
+      if (next.callee.k === 'value' && is(next.callee.fn)) roles.push('none' as Scratch);
+      break;
+    case 'ret': if (is(next.v)) roles.push('eax'); break;
+    default: roles.push('none' as Scratch);
+  }
+  return roles.length === 1 && roles[0] !== ('none' as Scratch) ? roles[0] : undefined;
+}
+
+/**
+ * The values made by one instruction and read only by the next (in the same block), each with the scratch register
+ * that next instruction takes it from: they need no register of their own.
+ */
+function shortLived(f: Fn): Map<VReg, Scratch> {
+  const defs = new Map<VReg, number>(), reads = new Map<VReg, number>();
+  for (const b of f.blocks) {
+    for (const { inst } of b.insts) {
+      const d = def(inst);
+      if (d) defs.set(d, (defs.get(d) ?? 0) + 1);
+      for (const u of uses(inst)) reads.set(u, (reads.get(u) ?? 0) + 1);
+    }
+    for (const u of termUses(b.term)) reads.set(u, (reads.get(u) ?? 0) + 1);
+  }
+  const out = new Map<VReg, Scratch>();
+  for (const b of f.blocks) {
+    b.insts.forEach(({ inst }, k) => {
+      const d = def(inst);
+      if (!d || defs.get(d) !== 1 || reads.get(d) !== 1 || f.params.includes(d)) return;
+      const next: Inst | Term = k + 1 < b.insts.length ? b.insts[k + 1].inst : b.term;
+      const readsIt = 'op' in next && (k + 1 < b.insts.length ? uses(next as Inst) : termUses(next as Term)).includes(d);
+      if (!readsIt) return;
+      const r = roleOf(next, d);
+      if (r) out.set(d, r);
+    });
+  }
+  return out;
+}
+
 export function allocate(f: Fn, lv: Liveness): Allocation {
+  const short = shortLived(f);
   const iv = new Map<VReg, Interval>();
   const touch = (v: VReg, p: number): Interval => {
     let i = iv.get(v);
@@ -94,6 +154,8 @@ export function allocate(f: Fn, lv: Liveness): Allocation {
   const free: Reg[] = [...ALLOCATABLE];
   const used = new Set<Reg>();
   for (const cur of order) {
+    const scratch = short.get(cur.v);
+    if (scratch) { loc.set(cur.v, { k: 'reg', r: scratch }); continue; }
     for (let k = active.length - 1; k >= 0; k--) {
       if (active[k].end < cur.start) {
         free.push((loc.get(active[k].v) as { r: Reg }).r);
