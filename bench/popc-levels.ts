@@ -33,7 +33,8 @@ function compileTime(level: number): number {
   return best;
 }
 
-const fmt = (n: number, d = 0): string => n.toLocaleString('en', { maximumFractionDigits: d, minimumFractionDigits: d });
+const fmt = (n: number, d = 0): string =>
+  n.toLocaleString('en', { maximumFractionDigits: d, minimumFractionDigits: d });
 
 const find = { ...findWorkloads(false)[0], name: `find-tmpfs-${entries}`, tree: { generated: entries } };
 const echod = { ...echodWorkloads(false)[0], count: trips };
@@ -46,13 +47,16 @@ for (const level of LEVELS) {
     results.set(`echod ${level} ${mode}`, e.loopback(echod, profile, mode));
   }
 }
-console.log(`profile ${profile}; find over ${fmt(entries)} entries (find /t -name '*.c'); echod ${trips} round trips of 64 B\n`);
-console.log('| level | find instr./entry user | kernel | find cycles kernel/user | echod instr./round trip user | kernel | echod cycles kernel/user | popc time for find |');
+console.log(`profile ${profile}; find over ${fmt(entries)} entries (find /t -name '*.c'); `
+  + `echod ${trips} round trips of 64 B\n`);
+console.log('| level | find instr./entry user | kernel | find cycles kernel/user | echod instr./round trip user '
+  + '| kernel | echod cycles kernel/user | popc time for find |');
 console.log('|---|---:|---:|---:|---:|---:|---:|---:|');
 for (const level of LEVELS) {
   const fu = results.get(`find ${level} user`)!, fk = results.get(`find ${level} kernel`)!;
   const eu = results.get(`echod ${level} user`)!, ek = results.get(`echod ${level} kernel`)!;
-  rows.push(`| -O${level} | ${fmt(fu.instructions / entries)} | ${fmt(fk.instructions / entries)} | ${fmt(fk.cycles / fu.cycles, 3)} `
-    + `| ${fmt(eu.instructions / trips)} | ${fmt(ek.instructions / trips)} | ${fmt(ek.cycles / eu.cycles, 3)} | ${fmt(compileTime(level))} ms |`);
+  const find = [fmt(fu.instructions / entries), fmt(fk.instructions / entries), fmt(fk.cycles / fu.cycles, 3)];
+  const echo = [fmt(eu.instructions / trips), fmt(ek.instructions / trips), fmt(ek.cycles / eu.cycles, 3)];
+  rows.push(`| -O${level} | ${[...find, ...echo, `${fmt(compileTime(level))} ms`].join(' | ')} |`);
 }
 console.log(rows.join('\n'));

@@ -33,7 +33,11 @@ const argv = parse('popc', command('popc')
   .command('$0 <file>', false, y => y.positional('file', { type: 'string', demandOption: true }))
   .option('o', { type: 'string', describe: 'the output file (default: ./NAME, the source name without .pop)' })
   .option('S', { type: 'boolean', default: false, describe: 'write the TAL assembly (./NAME.tal) instead of the executable' })
-  .option('O', { type: 'boolean', describe: '-O (or -O1, -O2): the optimiser (IR, register allocation); -O0: the stack machine, the default (docs/popcorn.md, Compilation)' })
+  .option('O', {
+    type: 'boolean',
+    describe: '-O (or -O1, -O2): the optimiser (IR, register allocation); -O0: the stack machine, the default '
+      + '(docs/popcorn.md, Compilation)',
+  })
   .epilogue('Exit status: 0 compiled, 1 errors in the program, 2 the source unreadable or a usage error, 3 a popc bug.'),
 );
 

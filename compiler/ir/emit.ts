@@ -9,7 +9,7 @@
 // an element, test/je before a nullable field, test/je before a division) and jumps to the site's stub, as in
 // codegen.ts (docs/popcorn.md §Run-time checks).
 
-import { def, type Block, type Callee, type Cond, type Fn, type Inst, type Mem, type Site, type Val, type VReg } from './ir.ts';
+import type { Block, Callee, Cond, Fn, Inst, Mem, Site, Val, VReg } from './ir.ts';
 import { liveBefore, type Liveness } from './liveness.ts';
 import { ALLOCATABLE, type Allocation, type Reg } from './regalloc.ts';
 import { negateCond } from './lower.ts';
@@ -107,7 +107,8 @@ class Emitter {
     }
     Object.assign(all, regs);
     const r = Object.entries(all).map(([k, t]) => `${k}: ${t}, `).join('');
-    this.lines.push(`.tal_label ${name} : code[${binders(this.f).join(', ')}]{${r}esp: ${this.stack(live)}}`, `${name}:`);
+    const type = `code[${binders(this.f).join(', ')}]{${r}esp: ${this.stack(live)}}`;
+    this.lines.push(`.tal_label ${name} : ${type}`, `${name}:`);
     this.lastWasLabel = true;
   }
 
@@ -119,7 +120,10 @@ class Emitter {
     return [...slots, ...saved, returnType(this.f), stackOfArgs(this.f)].join(' :: ');
   }
 
-  private instArgs(): string { return [...this.f.tparams, 'r', ...(this.f.saves ? ALLOCATABLE.map(r => SAVED_VAR[r]) : [])].join(', '); }
+  /** The function's own type variables, as the instantiation of a jump inside it. */
+  private instArgs(): string {
+    return [...this.f.tparams, 'r', ...(this.f.saves ? ALLOCATABLE.map(r => SAVED_VAR[r]) : [])].join(', ');
+  }
 
   private jump(op: string, b: Block): void {
     if (this.generic) this.emit(`.tal_inst ${this.instArgs()}`);
@@ -277,8 +281,10 @@ class Emitter {
       case 'copy': {
         const d = this.op({ k: 'v', v: i.dst });
         if (d === this.op(i.src)) return;
-        if (this.isMem(i.src) && !this.inReg({ k: 'v', v: i.dst })) { this.move('eax', i.src); this.emit(`mov ${d}, eax`); }
-        else this.move(d, i.src);
+        if (this.isMem(i.src) && !this.inReg({ k: 'v', v: i.dst })) {
+          this.move('eax', i.src);
+          this.emit(`mov ${d}, eax`);
+        } else this.move(d, i.src);
         return;
       }
       case 'neg': case 'not': {

@@ -108,12 +108,15 @@ export function fold(f: Fn): void {
           if (isByte(i.src)) bytes.add(d);
         }
         if (i.op === 'load' && i.mem.k === 'elem' && i.mem.bytes) bytes.add(d);
-        if (i.op === 'set' || (i.op === 'arith' && i.aop === '&' && i.b.k === 'imm' && i.b.n >= 0 && i.b.n <= 255)) bytes.add(d);
+        const masked = i.op === 'arith' && i.aop === '&' && i.b.k === 'imm' && i.b.n >= 0 && i.b.n <= 255;
+        if (i.op === 'set' || masked) bytes.add(d);
       }
       return { ...line, inst: i };
     });
     b.term = mapTermUses(b.term, subst);
     const t = b.term;
-    if (t.op === 'br' && t.a.k === 'imm' && t.b.k === 'imm') b.term = { op: 'jmp', to: foldCond(t.cc, t.a.n, t.b.n) ? t.yes : t.no };
+    if (t.op === 'br' && t.a.k === 'imm' && t.b.k === 'imm') {
+      b.term = { op: 'jmp', to: foldCond(t.cc, t.a.n, t.b.n) ? t.yes : t.no };
+    }
   }
 }

@@ -34,7 +34,9 @@ export function liveness(f: Fn): Liveness {
     for (let k = f.blocks.length - 1; k >= 0; k--) {
       const b = f.blocks[k];
       const out = liveOut.get(b)!;
-      for (const s of successors(b.term)) for (const v of liveIn.get(s)!) if (!out.has(v)) { out.add(v); changed = true; }
+      for (const s of successors(b.term)) {
+        for (const v of liveIn.get(s)!) if (!out.has(v)) { out.add(v); changed = true; }
+      }
       const inn = transfer(b, out);
       if (inn.size !== liveIn.get(b)!.size) { liveIn.set(b, inn); changed = true; }
     }

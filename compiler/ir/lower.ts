@@ -30,13 +30,17 @@ const COMPARISONS: Record<string, [Cond, Cond]> = {
 
 /** The condition that holds when `cc` does not. */
 export function negateCond(cc: Cond): Cond {
-  const m: Record<Cond, Cond> = { e: 'ne', ne: 'e', l: 'ge', ge: 'l', le: 'g', g: 'le', b: 'ae', ae: 'b', be: 'a', a: 'be' };
+  const m: Record<Cond, Cond> = {
+    e: 'ne', ne: 'e', l: 'ge', ge: 'l', le: 'g', g: 'le', b: 'ae', ae: 'b', be: 'a', a: 'be',
+  };
   return m[cc];
 }
 
 /** The condition with its operands swapped (a < b is b > a). */
 export function swapCond(cc: Cond): Cond {
-  const m: Record<Cond, Cond> = { e: 'e', ne: 'ne', l: 'g', g: 'l', le: 'ge', ge: 'le', b: 'a', a: 'b', be: 'ae', ae: 'be' };
+  const m: Record<Cond, Cond> = {
+    e: 'e', ne: 'ne', l: 'g', g: 'l', le: 'ge', ge: 'le', b: 'a', a: 'b', be: 'ae', ae: 'be',
+  };
   return m[cc];
 }
 
@@ -142,7 +146,10 @@ class Lowering {
           const v = this.varReg(this.c.decls.get(d)!);
           const lv = this.c.decls.get(d)!;
           if (!d.init) { this.emit({ op: 'copy', dst: v, src: imm(0) }); continue; }
-          if (d.init.k === 'arraylit') { this.emit({ op: 'copy', dst: v, src: this.arrayLiteral(d.init, lv.ty) }); continue; }
+          if (d.init.k === 'arraylit') {
+            this.emit({ op: 'copy', dst: v, src: this.arrayLiteral(d.init, lv.ty) });
+            continue;
+          }
           this.emit({ op: 'copy', dst: v, src: this.toChar(this.expr(d.init), lv.ty) });
         }
         return;
@@ -222,7 +229,8 @@ class Lowering {
         this.end({ op: 'ret', v: s.e ? this.toChar(this.expr(s.e), this.f.ret) : undefined });
         return;
       case 'raise': {
-        const e = this.c.exns.find(x => x.name === s.name.name && (!s.name.ns || x.tal === `${s.name.ns}__${s.name.name}`));
+        const { ns, name } = s.name;
+        const e = this.c.exns.find(x => x.name === name && (!ns || x.tal === `${ns}__${name}`));
         this.end({ op: 'raise', site: { pos: s.pos, what: `uncaught exception ${e?.name ?? s.name.name}` } });
         return;
       }
@@ -379,7 +387,8 @@ class Lowering {
 
   private arith(op: ArithOp, a: Val, b: Val, unsigned: boolean, pos: Pos): Val {
     const t = this.temp('int');
-    const zero = op === '/' || op === '%' ? { pos, what: op === '/' ? 'division by zero' : 'remainder by zero' } : undefined;
+    const divides = op === '/' || op === '%';
+    const zero = divides ? { pos, what: op === '/' ? 'division by zero' : 'remainder by zero' } : undefined;
     this.emit({ op: 'arith', aop: op, dst: t, a, b, unsigned, zero });
     return val(t);
   }
@@ -423,7 +432,8 @@ class Lowering {
         if (assignsLocals(target.i)) base = this.stable(base);
         const index = k(this.expr(target.i));
         const str = at.k === 'string';
-        return { k: 'elem', base: k(base), index, bytes: str, arrTy: str ? '*rbytes' : talTy(at), pos: target.pos, str };
+        const arrTy = str ? '*rbytes' : talTy(at);
+        return { k: 'elem', base: k(base), index, bytes: str, arrTy, pos: target.pos, str };
       }
     }
     throw new Error('internal: not an lvalue');
@@ -456,7 +466,8 @@ class Lowering {
       let old = this.read(loc, ty);
       if (assignsLocals(e.value)) old = this.stable(old);
       const b = this.expr(e.value);
-      x = this.arith(e.op.slice(0, -1) as ArithOp, old, b, ty.k === 'unsigned' || this.ty(e.value).k === 'unsigned', e.pos);
+      const unsigned = ty.k === 'unsigned' || this.ty(e.value).k === 'unsigned';
+      x = this.arith(e.op.slice(0, -1) as ArithOp, old, b, unsigned, e.pos);
     }
     x = this.toChar(x, ty);
     // The value of the assignment is what was stored: a local's register may change later, so not the local itself.
@@ -482,7 +493,8 @@ class Lowering {
   private arrayLiteral(e: Extract<Expr, { k: 'arraylit' }>, ty: Ty): Val {
     const elem = ty.k === 'array' ? ty.elem : ty;
     const et = talTy(elem);
-    const element = (x: Expr): Val => (x.k === 'arraylit' ? this.arrayLiteral(x, elem) : this.toChar(this.expr(x), elem));
+    const element = (x: Expr): Val =>
+      (x.k === 'arraylit' ? this.arrayLiteral(x, elem) : this.toChar(this.expr(x), elem));
     const first = element(e.elems[0]);
     const arr = this.temp(`*arr(${et})`);
     this.emit({ op: 'call', dst: arr, callee: { k: 'import', name: 'tal_new_array', noreturn: false },
@@ -490,7 +502,8 @@ class Lowering {
     for (let i = 1; i < e.elems.length; i++) {
       const x = element(e.elems[i]);
       const check = { pos: e.elems[i].pos, what: 'array index out of bounds' }; // cannot fail: i < its length
-      this.emit({ op: 'store', mem: { k: 'elem', base: val(arr), index: imm(i), bytes: false, arrTy: `*arr(${et})`, check }, src: x });
+      const mem: Mem = { k: 'elem', base: val(arr), index: imm(i), bytes: false, arrTy: `*arr(${et})`, check };
+      this.emit({ op: 'store', mem, src: x });
     }
     return val(arr);
   }
@@ -502,7 +515,8 @@ class Lowering {
     const args: { v: Val; ty: string }[] = [];
     for (let i = e.args.length - 1; i >= 0; i--) {
       const a = e.args[i];
-      const charParam = t.k === 'fun' && t.f.params[i] !== undefined && substTy(t.f.params[i].ty, info.inst).k === 'char';
+      const param = t.k === 'fun' ? t.f.params[i] : undefined;
+      const charParam = param !== undefined && substTy(param.ty, info.inst).k === 'char';
       let x = this.expr(a);
       if (charParam) x = this.toChar(x, { k: 'char' });
       if (e.args.slice(0, i).some(assignsLocals)) x = this.stable(x);
@@ -544,7 +558,8 @@ class Lowering {
         return importCall('tal_new_array', `*arr(${elem})`, [{ v: n, ty: 'int' }, { v: x, ty: elem }], [elem]);
       }
       case 'new_string':
-        return importCall('tal_new_bytes', '*bytes', [{ v: this.expr(e.args[0]), ty: 'int' }, { v: imm(0), ty: 'int' }]);
+        return importCall('tal_new_bytes', '*bytes',
+          [{ v: this.expr(e.args[0]), ty: 'int' }, { v: imm(0), ty: 'int' }]);
       case 'std_args': return importCall('tal_args', '*arr(*bytes)', []);
     }
     throw new Error(`internal: builtin ${b.kind}`);

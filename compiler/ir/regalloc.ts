@@ -55,7 +55,7 @@ function loopDepths(f: Fn): number[] {
 /** The scratch register the next instruction can read `v` from, given the operand's place there (emit.ts). */
 function roleOf(next: Inst | Term, v: VReg): Scratch | undefined {
   const is = (x: Val | undefined): boolean => x?.k === 'v' && x.v === v;
-  const roles: Scratch[] = [];
+  const roles: (Scratch | 'none')[] = [];
   const mem = (m: Mem): void => {
     if (m.k === 'field' || m.k === 'len') { if (is(m.base)) roles.push('edx'); }
     else if (m.k === 'elem') { if (is(m.base)) roles.push('edx'); if (is(m.index)) roles.push('ecx'); }
@@ -65,18 +65,21 @@ function roleOf(next: Inst | Term, v: VReg): Scratch | undefined {
     case 'neg': case 'not': if (is(next.a)) roles.push('eax'); break;
     case 'arith': if (is(next.a)) roles.push('eax'); if (is(next.b)) roles.push('ecx'); break;
     case 'set': case 'br':
-      if (is(next.a)) roles.push(next.b.k === 'addr' ? 'none' as Scratch : 'edx');
+      if (is(next.a)) roles.push(next.b.k === 'addr' ? 'none' : 'edx');
       if (is(next.b)) roles.push('ecx');
       break;
     case 'load': mem(next.mem); break;
     case 'store': mem(next.mem); if (is(next.src)) roles.push('eax'); break;
-    case 'call': if (next.args.some(a => is(a.v))) roles.push(next.args.filter(a => is(a.v)).length === 1 ? 'eax' : 'none' as Scratch);
-      if (next.callee.k === 'value' && is(next.callee.fn)) roles.push('none' as Scratch);
+    case 'call': {
+      const n = next.args.filter(a => is(a.v)).length;
+      if (n) roles.push(n === 1 ? 'eax' : 'none');
+      if (next.callee.k === 'value' && is(next.callee.fn)) roles.push('none');
       break;
+    }
     case 'ret': if (is(next.v)) roles.push('eax'); break;
-    default: roles.push('none' as Scratch);
+    default: roles.push('none');
   }
-  return roles.length === 1 && roles[0] !== ('none' as Scratch) ? roles[0] : undefined;
+  return roles.length === 1 && roles[0] !== 'none' ? roles[0] : undefined;
 }
 
 /**
@@ -99,8 +102,8 @@ function shortLived(f: Fn): Map<VReg, Scratch> {
       const d = def(inst);
       if (!d || defs.get(d) !== 1 || reads.get(d) !== 1 || f.params.includes(d)) return;
       const next: Inst | Term = k + 1 < b.insts.length ? b.insts[k + 1].inst : b.term;
-      const readsIt = 'op' in next && (k + 1 < b.insts.length ? uses(next as Inst) : termUses(next as Term)).includes(d);
-      if (!readsIt) return;
+      const read = k + 1 < b.insts.length ? uses(b.insts[k + 1].inst) : termUses(b.term);
+      if (!read.includes(d)) return;
       const r = roleOf(next, d);
       if (r) out.set(d, r);
     });

@@ -21,7 +21,8 @@ writeFileSync(join(work, 'dir', '.hidden'), 'h');
 writeFileSync(join(work, 'big.txt'), Array.from({ length: 5000 }, (_, i) => `line ${i} ${'w '.repeat(i % 7)}\n`).join(''));
 
 function build(name: string, level: Level): Uint8Array {
-  const r = compile(readFileSync(join(root, 'compiler/examples', `${name}.pop`), 'utf8'), `${name}.pop`, { optimise: level });
+  const source = readFileSync(join(root, 'compiler/examples', `${name}.pop`), 'utf8');
+  const r = compile(source, `${name}.pop`, { optimise: level });
   if (!r.elf) throw new Error(`${name}: ${JSON.stringify(r.diagnostics)} ${r.assemblerErrors ?? ''}`);
   return r.elf;
 }

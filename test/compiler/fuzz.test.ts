@@ -29,7 +29,9 @@ function numbered(p: string): string {
 /** Compile and check; throws with the program and the reason if popc refuses it or emits code the checker refuses. */
 function pipeline(p: string, level: Level): Uint8Array {
   const r = compile(p, 'gen.pop', { optimise: level });
-  const fail = (why: string): never => { throw new Error(`${flag(level)}: ${why}\n--- the program ---\n${numbered(p)}`); };
+  const fail = (why: string): never => {
+    throw new Error(`${flag(level)}: ${why}\n--- the program ---\n${numbered(p)}`);
+  };
   if (r.diagnostics.length) fail(`popc rejected a well-typed program:\n${formatDiagnostics(r.diagnostics, r.sources)}`);
   if (!r.elf) fail(`talas refused popc's output (a popc bug):\n${r.assemblerErrors}`);
   const v = checkElf(r.elf!);
@@ -100,23 +102,29 @@ test('the generator is deterministic and makes non-trivial programs', t => {
 
 // KTAL_LONG's 5,000 programs come as ten tests of 500 (ava's timeout counts from the last test that finished).
 for (const level of LEVELS) for (let part = 0; part < (LONG ? 10 : 1); part++) {
-  test(`well-typed programs compile at ${flag(level)}, assemble and pass the checker${LONG ? ` (part ${part + 1} of 10)` : ''}`, t => {
+  const part10 = LONG ? ` (part ${part + 1} of 10)` : '';
+  test(`well-typed programs compile at ${flag(level)}, assemble and pass the checker${part10}`, t => {
     holds(t, fc.property(programArb(LONG ? 2 : 1), p => { pipeline(p, level); }), LONG ? 500 : 200);
   });
 }
 
-for (let part = 0; part < (LONG ? 3 : 1); part++) test(`a sample of them runs at CPL 0 without a fault, and as in user mode, the same at -O0 and -O2${LONG ? ` (part ${part + 1} of 3)` : ''}`, t => {
+for (let part = 0; part < (LONG ? 3 : 1); part++) test(`a sample of them runs at CPL 0 without a fault, and as in user \
+mode, the same at -O0 and -O2${LONG ? ` (part ${part + 1} of 3)` : ''}`, t => {
   holds(t, fc.property(programArb(1), p => {
     const where = `\n--- the program ---\n${numbered(p)}`;
     const runs = LEVELS.map(level => {
       const elf = pipeline(p, level);
       const k = runProgram(elf, ['gen'], { kernel: true, maxInstructions: 3e6 });
       // indices are reduced modulo the size and divisors are 1..16: no run fails; a long one may hit the budget (124)
-      if (k.signal !== null || ![0, 124].includes(k.status)) throw new Error(`${flag(level)} kernel mode: status ${k.status} ${k.signal ?? ''} ${k.message ?? ''}${where}`);
+      if (k.signal !== null || ![0, 124].includes(k.status)) {
+        throw new Error(`${flag(level)} kernel mode: status ${k.status} ${k.signal ?? ''} ${k.message ?? ''}${where}`);
+      }
       if (k.status === 0) {
         const u = runProgram(elf, ['gen'], { maxInstructions: 3e6 });
         if (u.status !== 0 || Buffer.compare(Buffer.from(u.stdout), Buffer.from(k.stdout)) !== 0) {
-          throw new Error(`${flag(level)} user mode differs: status ${u.status} ${u.signal ?? ''}, stdout ${JSON.stringify(Buffer.from(u.stdout).toString('latin1'))} vs ${JSON.stringify(Buffer.from(k.stdout).toString('latin1'))}${where}`);
+          const text = (b: Uint8Array): string => JSON.stringify(Buffer.from(b).toString('latin1'));
+          throw new Error(`${flag(level)} user mode differs: status ${u.status} ${u.signal ?? ''}, `
+            + `stdout ${text(u.stdout)} vs ${text(k.stdout)}${where}`);
         }
       }
       return { status: k.status, stdout: Buffer.from(k.stdout).toString('latin1') };
@@ -124,7 +132,8 @@ for (let part = 0; part < (LONG ? 3 : 1); part++) test(`a sample of them runs at
     // The instruction budget cuts the two levels at different points: compare only runs that both finished.
     const [o0, o2] = runs;
     if (o0.status === 0 && o2.status === 0 && o0.stdout !== o2.stdout) {
-      throw new Error(`-O0 and -O2 print differently: ${JSON.stringify(o0.stdout)} vs ${JSON.stringify(o2.stdout)}${where}`);
+      const [a, b] = [o0.stdout, o2.stdout].map(x => JSON.stringify(x));
+      throw new Error(`-O0 and -O2 print differently: ${a} vs ${b}${where}`);
     }
   }), LONG ? 100 : 30);
 });

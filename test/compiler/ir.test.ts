@@ -26,7 +26,8 @@ function body(tal: string, name: string): string[] {
 
 test('constant folding agrees with the CPU: 300 expressions folded at -O2 print what -O0 code computes natively', t => {
   const r = seeded(17);
-  const values = [0, 1, -1, 2, 7, -8, 31, 32, 33, 255, 256, 1000, -1000, 0x7fffffff, -0x80000000, 0x12345678, -0x55555556];
+  const values = [0, 1, -1, 2, 7, -8, 31, 32, 33, 255, 256, 1000, -1000, 0x7fffffff, -0x80000000, 0x12345678,
+    -0x55555556];
   const pick = (): number => (r.int(0, 2) ? values[r.int(0, values.length - 1)] : r.int(-100000, 100000));
   const literal = (n: number): string => (n === -0x80000000 ? '(-2147483647 - 1)' : n < 0 ? `(${n})` : String(n));
   const ops = ['+', '-', '*', '&', '|', '^', '<<', '>>', '/', '%', '<', '<=', '==', '!='];
@@ -55,10 +56,11 @@ test('constant folding agrees with the CPU: 300 expressions folded at -O2 print 
   t.is(outs[0].out.split('\n').length, 301);
   // Folded: -O2's pop_main multiplies and divides nothing at run time.
   const o2 = body(outs[1].tal, 'f_pop_main');
-  t.false(o2.some(l => /^(imul|idiv|div|shl|sar|shr)\b/.test(l)), o2.filter(l => /^(imul|idiv|div|shl|sar|shr)/.test(l)).join('; '));
+  const computed = o2.filter(l => /^(imul|idiv|div|shl|sar|shr)\b/.test(l));
+  t.deepEqual(computed, []);
 });
 
-test('no temporary is pushed at -O2: in find, every push after the prologue is an argument of the call that follows', t => {
+test('no temporary is pushed at -O2: in find, every push after the prologue is an argument of a call', t => {
   const tal = compile(readFileSync(join(root, 'compiler/examples/find.pop'), 'utf8'), 'find.pop', { optimise: 2 }).tal!;
   const lines = tal.split('\n').map(l => l.trim());
   let checked = 0, prologue = false;
@@ -79,8 +81,9 @@ test('no temporary is pushed at -O2: in find, every push after the prologue is a
   t.true(checked > 100, `${checked} call sites`);
 });
 
-test('loops are tested at the bottom: a counting loop is one conditional jump per iteration, no unconditional jump', t => {
-  const src = '#include "core.h"\nopen Core;\nint sum(int n) { int s = 0; for (int i = 0; i < n; i++) s += i; return s; }\n'
+test('loops are tested at the bottom: a counting loop is one conditional jump per iteration, no other jump', t => {
+  const src = '#include "core.h"\nopen Core;\n'
+    + 'int sum(int n) { int s = 0; for (int i = 0; i < n; i++) s += i; return s; }\n'
     + 'void pop_main() { print_int(sum(10)); print_newline(); flush(); }\n';
   const c = compile(src, 'loop.pop', { optimise: 2 });
   t.true(checkElf(c.elf!).ok);

@@ -117,7 +117,8 @@ for (const [name, exe, client] of SERVERS) {
     t.is(last.toString(), 'still there\n');
   });
 
-  test(`pingpong${client === pingpongO2 ? ' -O2' : ''} against ${name}: prints the round-trip times and exits 0`, async t => {
+  const level = client === pingpongO2 ? ' -O2' : '';
+  test(`pingpong${level} against ${name}: prints the round-trip times and exits 0`, async t => {
     const port = await start(exe);
     for (const [target, count, size] of [[String(port), 200, 100], [`127.0.0.1:${port}`, 20, 65536]] as const) {
       const { stdout } = await promisify(execFile)(client, [target, String(count), String(size)], { timeout: 10_000 });

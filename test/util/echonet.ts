@@ -19,7 +19,8 @@ export function verifiedExe(bin: ReturnType<typeof scratch>, elf: Uint8Array, na
 }
 
 /** The Popcorn program at `path` (from the repository's root), compiled, verified and written out as `name`. */
-export function popcExe(bin: ReturnType<typeof scratch>, path: string, name: string, options: CompileOptions = {}): Executable {
+export function popcExe(bin: ReturnType<typeof scratch>, path: string, name: string,
+  options: CompileOptions = {}): Executable {
   const r = compile(readFileSync(join(root, path), 'utf8'), path.split('/').pop()!, options);
   if (!r.elf) throw new Error(`${path}: ${JSON.stringify(r.diagnostics)} ${r.assemblerErrors ?? ''}`);
   return verifiedExe(bin, r.elf, name);
