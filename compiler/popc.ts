@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { parseFile } from './parser.ts';
 import { checkProgram } from './check.ts';
 import { generate } from './codegen.ts';
+import { optimiser } from './ir/pipeline.ts';
 import { Diag, Diagnostics, type Diagnostic } from './diagnostics.ts';
 import { includePath, libraryFile, displayName } from './library.ts';
 import type { SourceFile } from './program.ts';
@@ -48,7 +49,10 @@ function load(text: string, file: string, diags: Diagnostics, sources: Map<strin
   out.push({ file, decls });
 }
 
-export function compile(text: string, file: string): CompileResult {
+/** How popc compiles: level 0 is the stack machine (codegen.ts), level 1 and up the optimiser (compiler/ir/). */
+export interface CompileOptions { optimise?: number }
+
+export function compile(text: string, file: string, options: CompileOptions = {}): CompileResult {
   const diags = new Diagnostics();
   const files: SourceFile[] = [];
   const sources = new Map<string, string>();
@@ -56,7 +60,7 @@ export function compile(text: string, file: string): CompileResult {
   if (diags.count) return { diagnostics: diags.sorted(), sources };
   const checked = checkProgram(files, diags);
   if (diags.count) return { diagnostics: diags.sorted(), sources };
-  const tal = generate(checked);
+  const tal = generate(checked, options.optimise ? optimiser(checked) : undefined);
   try {
     return { diagnostics: [], sources, tal, elf: assemble(tal, `${file}.tal`).elf };
   } catch (e) {

@@ -10,11 +10,34 @@ import { checkElf } from '../../tal/check/checker.ts';
 import { formatRefusal } from '../../tal/messages.ts';
 import { command, parse, readErrorText, readInput } from '../../tal/cli/command.ts';
 
+/**
+ * The optimisation level, taken out of the command line before the options are parsed (gcc's spelling: -O0, -O,
+ * -O1, -O2 with the level glued on, the last one winning): 0 is the stack machine, anything else the optimiser.
+ */
+let level = 0;
+for (let i = 2; i < process.argv.length; i++) {
+  const w = process.argv[i];
+  if (w === '--') break;
+  const m = /^-O(\d*)$/.exec(w);
+  if (!m) continue;
+  if (!['', '0', '1', '2'].includes(m[1])) {
+    process.stderr.write(`popc: ${w}: the optimisation levels are -O0, -O (or -O1) and -O2\n`);
+    process.exit(2);
+  }
+  level = m[1] === '0' ? 0 : 2;
+  process.argv.splice(i--, 1);
+}
+
 const argv = parse('popc', command('popc')
-  .usage('$0 FILE.pop [-o OUT] [-S]\n\nCompile a Popcorn program to a verified TAL executable.')
+  .usage('$0 FILE.pop [-o OUT] [-S] [-O0|-O|-O2]\n\nCompile a Popcorn program to a verified TAL executable.')
   .command('$0 <file>', false, y => y.positional('file', { type: 'string', demandOption: true }))
   .option('o', { type: 'string', describe: 'the output file (default: ./NAME, the source name without .pop)' })
   .option('S', { type: 'boolean', default: false, describe: 'write the TAL assembly (./NAME.tal) instead of the executable' })
+  .option('O', {
+    type: 'boolean',
+    describe: '-O (or -O1, -O2): the optimiser (IR, register allocation); -O0: the stack machine, the default '
+      + '(docs/popcorn.md, Compilation)',
+  })
   .epilogue('Exit status: 0 compiled, 1 errors in the program, 2 the source unreadable or a usage error, 3 a popc bug.'),
 );
 
@@ -25,7 +48,7 @@ if (typeof input === 'string') {
   process.exit(2);
 }
 const text = Buffer.from(input).toString('utf8');
-const r = compile(text, file);
+const r = compile(text, file, { optimise: level });
 if (r.diagnostics.length) {
   process.stderr.write(formatDiagnostics(r.diagnostics, r.sources) + '\n');
   process.exit(1);
