@@ -1,7 +1,7 @@
 // npm run bench: every performance figure of the project in one run (bench/all.ts), and the report: bench/REPORT.md,
 // bench/report.json and the charts bench/saving*.svg and bench/cycles-*.svg.
 // Options: --quick (a small smoke run for CI, < 3 minutes; its report goes to bench/out/quick/), --out DIR;
-// --popc-levels 0,2 (popc's optimisation levels the code-quality suite measures against gcc -O2; default 0);
+// --popc-levels 0,2 (popc's optimisation levels the code-quality suite measures against gcc -O2; default 0,2, quick 0);
 // --quality-only runs that suite alone and prints its section of the report (no files written);
 // --render DIR re-writes DIR's REPORT.md and charts from its report.json (after a change to the report's text; the
 // figures stay those of the run that wrote the JSON).
@@ -17,7 +17,8 @@ const i = process.argv.indexOf('--out');
 const here = import.meta.dirname;
 const reportDir = i > 0 ? process.argv[i + 1] : quick ? join(here, 'out', 'quick') : here;
 const l = process.argv.indexOf('--popc-levels');
-const levelsText = l > 0 ? process.argv[l + 1] ?? '' : '0';
+// By default a full run reports -O0 and -O2 side by side; a quick run only -O0.
+const levelsText = l > 0 ? process.argv[l + 1] ?? '' : quick ? '0' : '0,2';
 if (!/^\d(,\d)*$/.test(levelsText)) {
   console.error(`bench: --popc-levels takes popc's optimisation levels separated by commas (0,2), not '${levelsText}'`);
   process.exit(2);
