@@ -364,7 +364,7 @@ export function bindKernelInterface(k: Kernel): ReadonlyMap<string, number> {
       const c: Call = { k, t, ctx, user: contextUserMemory(ctx, k.work), arg: i => ctx.arg(i), allocs: [] };
       try {
         const r = fn(c);
-        if (!restarting.delete(t) && c.runtime) meter.charge(c.runtime);
+        if (!restarting.delete(t) && c.runtime) meter.charge(name, c.runtime);
         if (r === BLOCK) restarting.add(t);
         return r;
       } catch (e) {

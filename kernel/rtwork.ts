@@ -92,6 +92,8 @@ function runtimeImage(): RuntimeImage {
   // The entry point is the runtime's start (_start, named __tal_rt_start too).
   const exe = readExecutable(elf, '<runtime charge>');
   const rt = exe.entry;
+  labels.set('__tal_rt_start', rt);
+  names.set(rt, '__tal_rt_start');
   const seg = exe.segments.find(s => rt >= s.vaddr && rt < s.vaddr + s.filesz);
   if (!seg) throw new Error('internal: the runtime\'s entry is in no loaded segment');
   // Decode from the start of the runtime to the end of its segment, in order.
@@ -152,7 +154,11 @@ export function walkRuntime(entry: string, rules: BranchRules = {}, limit = 10_0
     switch (insn.op) {
       case Op.INT: syscalls++; crossingAfter = new Array<number>(INSN_CLASSES).fill(0); at = insn.next; break;
       case Op.HLT: return done();
-      case Op.JMP: at = insn.target; break;
+      case Op.JMP:
+        // A jump out of the runtime (the start's jump to main) ends the path.
+        if (!img.insns.has(insn.target) && returns.length === 0) return done();
+        at = insn.target;
+        break;
       case Op.CALL: returns.push(insn.next); at = insn.target; break;
       case Op.RET: case Op.RET_I: {
         const back = returns.pop();
@@ -203,19 +209,19 @@ export function allocateRules(allocs: readonly AllocOutcome[]): BranchRules {
  */
 export class RuntimeMeter {
   readonly byClass = new Array<number>(INSN_CLASSES).fill(0);
-  /** Import calls charged. */
-  calls = 0;
+  /** Import calls charged, by import name. */
+  readonly calls = new Map<string, number>();
 
   constructor(private readonly insnCost: readonly number[], private readonly chargeCycles: (cycles: number) => void) {}
 
-  /** Charge one call's instructions. */
-  charge(counts: ClassCounts): void {
+  /** Charge one call of import `name` its instructions. */
+  charge(name: string, counts: ClassCounts): void {
     let cycles = 0;
     for (let i = 0; i < INSN_CLASSES; i++) {
       this.byClass[i] += counts[i];
       cycles += counts[i] * this.insnCost[i];
     }
-    this.calls++;
+    this.calls.set(name, (this.calls.get(name) ?? 0) + 1);
     if (cycles) this.chargeCycles(cycles);
   }
 }

@@ -282,9 +282,10 @@ export interface RunOutcome {
   syscalls: Map<string, number>;
   /**
    * Kernel mode: the user-mode runtime's instructions charged by class in place of its TypeScript twin's work
-   * (kernel/rtwork.ts; zero in user mode, where the runtime itself runs), and the import calls charged.
+   * (kernel/rtwork.ts; zero in user mode, where the runtime itself runs), and the import calls charged, by import
+   * (a call that slept and was restarted counts once).
    */
-  runtime: { byClass: Record<ClassName, number>; calls: number };
+  runtime: { byClass: Record<ClassName, number>; calls: Map<string, number> };
 }
 
 /** What the kernel charged for the runtime's work in kernel mode (kernel/rtwork.ts). */
@@ -292,7 +293,7 @@ function runtimeOf(k: Kernel): RunOutcome['runtime'] {
   const meter = runtimeMeterOf(k);
   const byClass = {} as Record<ClassName, number>;
   CLASS_NAMES.forEach((name, i) => { byClass[name] = meter?.byClass[i] ?? 0; });
-  return { byClass, calls: meter?.calls ?? 0 };
+  return { byClass, calls: new Map(meter?.calls) };
 }
 
 /** Start `image` under `k`; an ExecError becomes an outcome. Returns the pid or the failed outcome. */
@@ -370,6 +371,7 @@ function vectorName(v: number): string {
  */
 export function formatStats(r: RunOutcome, mode: string): string {
   const s = r.stats, c = s.cycleSources;
+  const runtimeCalls = [...r.runtime.calls.values()].reduce((a, b) => a + b, 0);
   const n = (x: number): string => Math.round(x).toLocaleString('en');
   const list = (items: [string, number][]): string => items.filter(([, k]) => k > 0).map(([w, k]) => `${w} ${n(k)}`).join(', ');
   const traps = list(Object.entries(s.traps).map(([v, k]) => [vectorName(Number(v)), k]));
@@ -383,7 +385,7 @@ export function formatStats(r: RunOutcome, mode: string): string {
     ['CR3 writes', c.cr3Writes, n(s.cr3Writes)],
     ['kernel calls', c.kernelCalls, `${n(s.kernelCalls)} calls of the kernel's functions from machine code`],
     ['kernel work', c.kernelWork, work],
-    ['runtime', c.kernelFunctionWork, `kernel mode: the user-mode runtime's instructions for ${n(r.runtime.calls)} ` +
+    ['runtime', c.kernelFunctionWork, `kernel mode: the user-mode runtime's instructions for ${n(runtimeCalls)} ` +
       `import calls, charged: ${list(Object.entries(r.runtime.byClass))}`],
     ['idle', c.halted, 'halted, waiting for an interrupt'],
   ];
