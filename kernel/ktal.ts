@@ -145,7 +145,8 @@ function genericSyscall(spec: ImportSpec, nr: number): ImportFunction {
     if (path) {
       const n = pathOf(c, c.arg(path.i));
       if (typeof n === 'number') {
-        c.runtime = cachedPath(`${spec.name}|long`, stub, { __tal_rt_cpath_long: () => true, __tal_rt_pop_ret: () => true });
+        const rules = { __tal_rt_cpath_long: () => true, __tal_rt_pop_ret: () => true };
+        c.runtime = cachedPath(`${spec.name}|long`, stub, rules);
         return n;
       }
       name = n;

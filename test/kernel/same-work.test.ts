@@ -62,7 +62,8 @@ function stubCrossing(name: string): { whole: ClassCounts; upToTrap: number[] } 
   return { whole: p.crossing, upToTrap: p.crossing.map((x, i) => x - p.crossingAfter[i]) };
 }
 
-const importBySyscall = new Map(IMPORTS.filter(s => s.syscall !== undefined).map(s => [syscallName(s.syscall!), s.name]));
+const importBySyscall = new Map(
+  IMPORTS.filter(s => s.syscall !== undefined).map(s => [syscallName(s.syscall!), s.name]));
 
 /**
  * What user mode runs more than kernel mode, by class: each process's start in the runtime (it saves the initial
@@ -82,8 +83,9 @@ function expectedExtra(calls: ReadonlyMap<string, number>, processes: number, ne
     add(out, entry.before, n);
     add(out, entry.after, n - gone);
     if (name === 'brk') {
-      const first = walkRuntime('__tal_rt_tal_alloc', { __tal_rt_allocate_have: () => false, __tal_rt_allocate_fits: () => true });
-      const grow = walkRuntime('__tal_rt_tal_alloc', { __tal_rt_allocate_have: () => true, __tal_rt_allocate_fits: () => false });
+      const alloc = (init: boolean, grow: boolean) => walkRuntime('__tal_rt_tal_alloc',
+        { __tal_rt_allocate_have: () => !init, __tal_rt_allocate_fits: () => !grow });
+      const first = alloc(true, false), grow = alloc(false, true);
       add(out, first.crossing, processes);
       add(out, grow.crossing, n - processes);
       continue;
