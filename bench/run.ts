@@ -2,7 +2,9 @@
 // bench/report.json and the charts bench/saving*.svg and bench/cycles-*.svg.
 // Options: --quick (a small smoke run for CI, < 3 minutes; its report goes to bench/out/quick/), --out DIR;
 // --render DIR re-writes DIR's REPORT.md and charts from its report.json (after a change to the report's text; the
-// figures stay those of the run that wrote the JSON).
+// figures stay those of the run that wrote the JSON); --profiles P,Q runs those cost profiles only, and
+// --simulation-only only the simulated workloads (find, echod), for a before/after of a change to the cost model.
+// The last two are for partial runs: give them an --out DIR, so as not to replace the full report.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runBench } from './all.ts';
@@ -12,6 +14,9 @@ const quick = process.argv.includes('--quick');
 const i = process.argv.indexOf('--out');
 const here = import.meta.dirname;
 const reportDir = i > 0 ? process.argv[i + 1] : quick ? join(here, 'out', 'quick') : here;
+const p = process.argv.indexOf('--profiles');
+const profiles = p > 0 ? process.argv[p + 1].split(',') : undefined;
+const simulationOnly = process.argv.includes('--simulation-only');
 const r = process.argv.indexOf('--render');
 if (r > 0) {
   const dir = process.argv[r + 1];
@@ -19,6 +24,6 @@ if (r > 0) {
   console.log(`rendered: ${writeReport(results, dir).join(', ')}`);
 } else {
   const t0 = performance.now();
-  await runBench({ quick, reportDir, saveDir: join(here, 'out') });
+  await runBench({ quick, reportDir, saveDir: join(here, 'out'), profiles, simulationOnly });
   console.log(`bench: ${((performance.now() - t0) / 1000).toFixed(0)} s`);
 }
