@@ -59,7 +59,7 @@ export interface Call {
   arg(i: number): number;
   /** What the heap was like at each allocation the call made (kernel/rtwork.ts decides the allocator's path by it). */
   readonly allocs: AllocOutcome[];
-  /** The user-mode runtime's instructions for this call, charged when it completes. */
+  /** The user-mode runtime's instructions for this call, charged when the call is made (not on its restarts). */
   runtime?: ClassCounts;
 }
 
@@ -346,7 +346,7 @@ export function kernelBindings(): ReadonlyMap<string, { readonly generic: boolea
 }
 
 const meters = new WeakMap<Kernel, RuntimeMeter>();
-/** Tasks asleep in an import: its next call is the restart, already charged. */
+/** Tasks asleep in an import: the next call of an import by such a task is the restart, already charged. */
 const restarting = new WeakSet<Task>();
 
 /** The user-mode runtime's instructions a kernel charged its kernel-mode programs (kernel/rtwork.ts). */
