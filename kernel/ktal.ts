@@ -200,6 +200,7 @@ function allocate(c: Call, size: number): number {
 
 /** The key of an allocator path in the walk cache: its decisions. */
 function allocKey(allocs: readonly AllocOutcome[]): string {
+  if (allocs.length === 1 && !allocs[0].init && !allocs[0].grow) return ''; // the common case, without a string built
   return allocs.map(a => `${a.init ? 'i' : ''}${a.grow ? 'g' : ''}`).join(',');
 }
 

@@ -227,6 +227,8 @@ export class RuntimeMeter {
 }
 
 const cache = new Map<string, ClassCounts>();
+/** Loop paths by key: the walks at the two counts. */
+const loops = new Map<string, { at: number; a: ClassCounts; b: ClassCounts }>();
 
 /** A path's charged instructions, walked once per key (the key must name every decision the rules make). */
 export function cachedPath(key: string, entry: string, rules: BranchRules): ClassCounts {
@@ -244,7 +246,12 @@ export function cachedPath(key: string, entry: string, rules: BranchRules): Clas
  */
 export function loopPath(key: string, entry: string, count: number, rulesFor: (k: number) => BranchRules,
   from = 0): ClassCounts {
-  const a = cachedPath(`${key}#${from}`, entry, rulesFor(from));
-  const b = cachedPath(`${key}#${from + 1}`, entry, rulesFor(from + 1));
-  return extrapolate(a, b, count - from);
+  let loop = loops.get(key);
+  if (!loop) {
+    const walk = (k: number): ClassCounts => walkRuntime(entry, rulesFor(k)).charged;
+    loop = { at: from, a: walk(from), b: walk(from + 1) };
+    loops.set(key, loop);
+  }
+  if (loop.at !== from) throw new Error(`internal: loop path ${key} walked from ${loop.at}, asked from ${from}`);
+  return extrapolate(loop.a, loop.b, count - from);
 }

@@ -68,7 +68,8 @@ test('a loop\'s cost extrapolated from two walks is the walk of the whole loop',
   t.deepEqual(named(b.map((x, i) => x - a[i])), { alu: 1, store: 1, branch: 1 });
   const path = (k: number): BranchRules => ({ __tal_rt_cpath_done: exitAt(k) });
   t.deepEqual(loopPath('test-open', '__tal_rt_open', 300, path), walkRuntime('__tal_rt_open', path(300)).charged);
-  t.is(cachedPath('test-open#0', '__tal_rt_open', path(0)), cachedPath('test-open#0', '__tal_rt_open', path(0)));
+  t.is(cachedPath('test-open-0', '__tal_rt_open', path(0)), cachedPath('test-open-0', '__tal_rt_open', path(0)));
+  t.throws(() => loopPath('test-open', '__tal_rt_open', 300, path, 1), { message: /walked from 0/ });
 });
 
 test('a path that never leaves its loop is an internal error, not a hang', t => {
