@@ -13,7 +13,7 @@ import type { CheckerFigures } from './checker.ts';
 import type { EmulatorFigures } from './emulator.ts';
 import type { StartupFigures } from './startup.ts';
 import {
-  BUSY_SOURCES, type BusySource, type Mode, type NativeRun, type SimRun, type WorkloadInfo,
+  BUSY_SOURCES, userMode, type Baseline, type BusySource, type Mode, type NativeRun, type SimRun, type WorkloadInfo,
 } from './workload.ts';
 
 export interface BenchResults {
@@ -40,24 +40,29 @@ export function find(r: BenchResults, workload: string, profile: string, mode: M
   return r.sim.find(s => s.workload === workload && s.profile === profile && s.mode === mode);
 }
 
-/** kernel / user busy cycles (with or without --pti) for one workload and profile. */
-export function ratio(r: BenchResults, workload: string, profile: string, pti = false): number | undefined {
-  const u = find(r, workload, profile, pti ? 'user+pti' : 'user');
+/**
+ * kernel / user busy cycles (with or without --pti) for one workload and profile; user mode entering the kernel by
+ * int 0x80 unless the baseline says sysenter.
+ */
+export function ratio(r: BenchResults, workload: string, profile: string, pti = false,
+  baseline: Baseline = 'int80'): number | undefined {
+  const u = find(r, workload, profile, userMode(baseline, pti));
   const k = find(r, workload, profile, pti ? 'kernel+pti' : 'kernel');
   return u && k ? k.cycles / u.cycles : undefined;
 }
 
 /** Kernel mode's saving in percent of user mode's busy cycles: 100 · (1 − kernel/user). */
-export function saving(r: BenchResults, workload: string, profile: string, pti = false): number | undefined {
-  const q = ratio(r, workload, profile, pti);
+export function saving(r: BenchResults, workload: string, profile: string, pti = false,
+  baseline: Baseline = 'int80'): number | undefined {
+  const q = ratio(r, workload, profile, pti, baseline);
   return q === undefined ? undefined : 100 * (1 - q);
 }
 
 /** Simulated µs per round trip of an echod run. */
 const perTrip = (s: SimRun | undefined) => s?.extra.perRoundTripMicros as number | undefined;
 /** Simulated µs per round trip in user mode and in kernel mode (both with --pti, or neither). */
-const tripPair = (r: BenchResults, w: string, p: string, pti: boolean) =>
-  [perTrip(find(r, w, p, pti ? 'user+pti' : 'user')), perTrip(find(r, w, p, pti ? 'kernel+pti' : 'kernel'))];
+const tripPair = (r: BenchResults, w: string, p: string, pti: boolean, baseline: Baseline = 'int80') =>
+  [perTrip(find(r, w, p, userMode(baseline, pti))), perTrip(find(r, w, p, pti ? 'kernel+pti' : 'kernel'))];
 
 /** The workloads the results section speaks for: find over the largest generated tree, echod over loopback, 64 B. */
 export function headline(r: BenchResults): { findW?: WorkloadInfo; echoW?: WorkloadInfo } {
@@ -160,14 +165,16 @@ const and = (xs: string[]) => (xs.length < 2 ? xs.join('') : `${xs.slice(0, -1).
 /** How the report names each source of cycles (the columns of the detail, the chart's legend). */
 export const SOURCE_LABELS: Record<BusySource, string> = {
   instructions: 'instructions', tlbMisses: 'TLB misses', trapEntries: 'trap entries', irets: 'irets',
+  sysenters: 'sysenters', sysexits: 'sysexits',
   isolation: 'isolation', cr3Writes: 'CR3 writes', kernelCalls: 'kernel calls', kernelWork: 'kernel work',
   kernelFunctionWork: 'runtime (charged)',
 };
 
 /** A user/kernel round trip's price under a profile: the trap entry, the iret and the flat isolation charges. */
 const crossingCycles = (p: CostProfile) => p.trapEntry + p.iret + 2 * p.isolationPerCrossing;
-/** The crossings' cycles in a run: trap entries, irets and the flat isolation charge. */
-const crossingsOf = (s: SimRun) => s.sources.trapEntries + s.sources.irets + s.sources.isolation;
+/** The crossings' cycles in a run: trap entries, irets, sysenters and sysexits, and the flat isolation charge. */
+const crossingsOf = (s: SimRun) => s.sources.trapEntries + s.sources.irets + (s.sources.sysenters ?? 0)
+  + (s.sources.sysexits ?? 0) + s.sources.isolation;
 /** The kernel's own work in a run: its charged work and the calls into its functions. */
 const kernelOf = (s: SimRun) => s.sources.kernelWork + s.sources.kernelCalls;
 
@@ -181,6 +188,7 @@ function profileTable(names: string[]): string[] {
     row('mul / div', p => `${p.insn[3]} / ${p.insn[4]}`),
     row('trap entry', p => String(p.trapEntry)),
     row('iret', p => String(p.iret)),
+    row('sysenter / sysexit', p => `${p.sysenter} / ${p.sysexit}`),
     row('TLB miss', p => String(p.tlbMiss)),
     row('CR3 write', p => String(p.cr3Write)),
     row('isolation per crossing', p => String(p.isolationPerCrossing)),
@@ -246,7 +254,7 @@ function savingPhrase(u: SimRun, k: SimRun, f: (cycles: number) => string): stri
   const part = (v: number, what: string) =>
     (Math.abs(v) < 0.01 * total ? [] : [`${what} ${v < 0 ? 'cost' : 'save'} ${f(Math.abs(v))}`]);
   return and([
-    ...part(b.crossings, 'the crossings (trap entries, irets, isolation)'),
+    ...part(b.crossings, 'the crossings (trap entries, irets, sysenters and sysexits, isolation)'),
     ...part(b.instructions, 'the instructions (user mode\'s system-call stubs and its runtime)'),
     ...part(b.fills, 'kernel mode\'s runtime work, charged as the runtime\'s instructions instead of executed,'),
     ...part(b.rest, 'the rest (TLB misses, CR3 writes, the kernel\'s work and calls)'),
@@ -333,7 +341,38 @@ function resultsSection(r: BenchResults, charts: string[]): string[] {
   L.push(`Simulated. find: 1 − kernel/user busy cycles of \`${f}\`; echod: user − kernel simulated time per round ` +
     `trip of \`${e}\` at ${mhz(clock)}. The paper's figures are as issue 7 quotes them; its machine and workloads ` +
     'are not ours, so the comparison is of direction and size, not a reproduction.', '');
+  L.push(...sysenterBaseline(r, f, e));
   for (const c of charts) L.push(`![${c}](${c})`, '');
+  return L;
+}
+
+/**
+ * Kernel mode against user mode's fast path of each era: user mode entering by sysenter through the vsyscall page
+ * (Linux 2.6, `--syscall=sysenter`) instead of int 0x80, beside the int 0x80 figures.
+ */
+function sysenterBaseline(r: BenchResults, f: string, e: string): string[] {
+  if (!r.modes.includes('user-sysenter')) return [];
+  const L = ['Against user mode\'s fast path: the same savings with user mode entering the kernel by `sysenter` ' +
+    'through the vsyscall page (`--syscall=sysenter`, `AT_SYSINFO`; Linux 2.6\'s way on the Pentium 4, and what a ' +
+    '32-bit process uses on an Intel CPU today) instead of `int 0x80`; simulated. The sysenter/sysexit prices are ' +
+    'in docs/machine.md, "sysenter and sysexit".', '',
+  '| profile | find: vs int 0x80 | vs sysenter | with --pti: vs int 0x80 | vs sysenter | echod per round trip: ' +
+    'vs int 0x80 | vs sysenter | with --pti: vs int 0x80 | vs sysenter |',
+  '|---|---:|---:|---:|---:|---:|---:|---:|---:|'];
+  for (const p of r.profiles) {
+    const cells: string[] = [];
+    for (const pti of [false, true]) {
+      for (const b of ['int80', 'sysenter'] as const) cells.push(signedPct(saving(r, f, p, pti, b)));
+    }
+    for (const pti of [false, true]) {
+      for (const b of ['int80', 'sysenter'] as const) {
+        const [a, k] = tripPair(r, e, p, pti, b);
+        cells.push(a === undefined || k === undefined ? '–' : us(a - k));
+      }
+    }
+    L.push(`| ${p} | ${cells.join(' | ')} |`);
+  }
+  L.push('');
   return L;
 }
 

@@ -4,14 +4,25 @@
 import type { CycleSources, MachineStats } from '../emulator/stats.ts';
 import { WORK_KINDS, type WorkSnapshot } from '../kernel/work.ts';
 
-/** The four ways a program runs under talrun. */
-export const MODES = ['user', 'kernel', 'user+pti', 'kernel+pti'] as const;
+/**
+ * The ways a program runs under talrun: user mode entering the kernel by int 0x80 (the default) and by sysenter
+ * through the vsyscall page (`--syscall=sysenter`), and kernel mode; each without and with `--pti`.
+ */
+export const MODES = ['user', 'kernel', 'user+pti', 'kernel+pti', 'user-sysenter', 'user-sysenter+pti'] as const;
 export type Mode = typeof MODES[number];
-export const modeOptions = (m: Mode) => ({ kernel: m.startsWith('kernel'), pti: m.endsWith('+pti') });
+export const modeOptions = (m: Mode) => ({
+  kernel: m.startsWith('kernel'), pti: m.endsWith('+pti'),
+  syscallEntry: m.startsWith('user-sysenter') ? 'sysenter' as const : 'int80' as const,
+});
+/** User mode's way into the kernel, the baseline kernel mode is measured against. */
+export type Baseline = 'int80' | 'sysenter';
+/** The user-mode run a baseline names, with or without --pti. */
+export const userMode = (b: Baseline, pti: boolean): Mode =>
+  b === 'int80' ? (pti ? 'user+pti' : 'user') : (pti ? 'user-sysenter+pti' : 'user-sysenter');
 
 /** The sources of busy cycles, in the order the report and the charts show them (idle is not busy). */
-export const BUSY_SOURCES = ['instructions', 'tlbMisses', 'trapEntries', 'irets', 'isolation', 'cr3Writes',
-  'kernelCalls', 'kernelWork', 'kernelFunctionWork'] as const satisfies readonly (keyof CycleSources)[];
+export const BUSY_SOURCES = ['instructions', 'tlbMisses', 'trapEntries', 'irets', 'sysenters', 'sysexits', 'isolation',
+  'cr3Writes', 'kernelCalls', 'kernelWork', 'kernelFunctionWork'] as const satisfies readonly (keyof CycleSources)[];
 export type BusySource = typeof BUSY_SOURCES[number];
 
 export interface SimRun {
@@ -30,6 +41,9 @@ export interface SimRun {
   syscallsByName: Record<string, number>;
   traps: number;
   irets: number;
+  /** The fast crossings (user mode with --syscall=sysenter). */
+  sysenters: number;
+  sysexits: number;
   tlbMisses: number;
   cr3Writes: number;
   kernelCalls: number;
@@ -54,7 +68,8 @@ export function simRun(workload: string, profile: string, mode: Mode, stats: Mac
     instructions: stats.instructions,
     syscalls: [...syscalls.values()].reduce((a, b) => a + b, 0),
     syscallsByName: Object.fromEntries(syscalls),
-    traps: stats.trapTotal, irets: stats.irets, tlbMisses: stats.tlbMisses, cr3Writes: stats.cr3Writes,
+    traps: stats.trapTotal, irets: stats.irets, sysenters: stats.sysenters, sysexits: stats.sysexits,
+    tlbMisses: stats.tlbMisses, cr3Writes: stats.cr3Writes,
     kernelCalls: stats.kernelCalls, userEntries: stats.userEntries, userExits: stats.userExits,
     timerInterrupts: stats.timerInterrupts, sources: { ...stats.cycleSources }, kernelWorkByKind: work, wallSeconds,
     extra,

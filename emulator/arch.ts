@@ -10,3 +10,7 @@ export const CR4_TSD = 0x4, CR4_PGE = 0x80;
 
 // General registers.
 export const EAX = 0, ECX = 1, EDX = 2, EBX = 3, ESP = 4, EBP = 5, ESI = 6, EDI = 7;
+
+// The fast system-call MSRs (Intel SDM vol. 3, 5.8.7 and vol. 2B SYSENTER): the CPL 0 code selector (SS is it + 8,
+// the CPL 3 CS + 16 and SS + 24), the CPL 0 stack pointer and entry point.
+export const MSR_SYSENTER_CS = 0x174, MSR_SYSENTER_ESP = 0x175, MSR_SYSENTER_EIP = 0x176;

@@ -25,6 +25,13 @@ export interface CostProfile {
   readonly trapEntry: number;
   /** iret back to the interrupted code. */
   readonly iret: number;
+  /**
+   * sysenter (0F 34): the fast entry to CPL 0 through the IA32_SYSENTER_* MSRs, no IDT, no descriptor reads, nothing
+   * pushed. Charged on top of the instruction's class, like trapEntry.
+   */
+  readonly sysenter: number;
+  /** sysexit (0F 35): the fast return to CPL 3 (ecx → esp, edx → eip). */
+  readonly sysexit: number;
   /** A write to CR3 (address-space switch), besides the TLB refill it causes later. */
   readonly cr3Write: number;
   /**
@@ -44,6 +51,8 @@ export const UNIT_PROFILE: CostProfile = {
   tlbMiss: 0,
   trapEntry: 0,
   iret: 0,
+  sysenter: 0,
+  sysexit: 0,
   cr3Write: 0,
   isolationPerCrossing: 0,
   kernelCall: 0,

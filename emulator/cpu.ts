@@ -17,7 +17,9 @@ import { Timer } from './timer.ts';
 import { KernelFunctions } from './kfuncs.ts';
 import { exception, externalInterrupt } from './traps.ts';
 import { type CostProfile, UNIT_PROFILE, INSN_CLASSES } from './costs.ts';
-import { CR0_PE, CR0_ET, CR0_PG, CR0_WP, CR4_PGE, CS, SS, DS, ES, FS, GS } from './arch.ts';
+import {
+  CR0_PE, CR0_ET, CR0_PG, CR0_WP, CR4_PGE, CS, SS, DS, ES, FS, GS, MSR_SYSENTER_CS, MSR_SYSENTER_ESP, MSR_SYSENTER_EIP,
+} from './arch.ts';
 
 if (C_CYCLES !== Ctr.CYCLES || C_CLASS0 !== Ctr.CLASS0) throw new Error('internal: execute.ts counter cells disagree with stats.ts');
 
@@ -50,7 +52,9 @@ export class Cpu implements FlagState {
   idtBase = 0; idtLimit = 0x3ff;
   trSel = 0; trBase = 0; trLimit = 0;
   /** Model-specific registers that exist (others raise #GP): value as [low, high] 32-bit halves. */
-  readonly msrs = new Map<number, [number, number]>([[0x1b, [0xfee00900 | 0, 0]], [0x174, [0, 0]], [0x175, [0, 0]], [0x176, [0, 0]]]);
+  readonly msrs = new Map<number, [number, number]>([
+    [0x1b, [0xfee00900 | 0, 0]], [MSR_SYSENTER_CS, [0, 0]], [MSR_SYSENTER_ESP, [0, 0]], [MSR_SYSENTER_EIP, [0, 0]],
+  ]);
   io: PortIo = NO_DEVICES;
 
   status: MachineStatus = 'running';
@@ -121,6 +125,17 @@ export class Cpu implements FlagState {
     this.mmu.setCr3(v);
     this.C[Ctr.CR3_WRITES]++;
     this.charge(this.profile.cr3Write);
+  }
+
+  /**
+   * wrmsr outside any instruction, as a kernel's startup code does it (Linux's enable_sep_cpu writes the three
+   * SYSENTER MSRs): nothing counted or charged. An MSR the machine does not have is refused.
+   */
+  writeMsr(index: number, value: number): void {
+    const m = this.msrs.get(index);
+    if (m === undefined) throw new RangeError(`no MSR 0x${index.toString(16)}`);
+    m[0] = value | 0;
+    m[1] = 0;
   }
 
   /** Set general register `r` (eax … edi) outside any instruction: the kernel restoring a saved context. */

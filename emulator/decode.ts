@@ -328,6 +328,10 @@ function twoByte(): void {
     case 0x30: return emit(Op.WRMSR, PRIV, 0, 0, 0);
     case 0x31: return emit(Op.RDTSC, ALU, 0, 0, 0);
     case 0x32: return emit(Op.RDMSR, PRIV, 0, 0, 0);
+    // sysenter, sysexit: control transfers across privilege levels, classed like int n and iret (Branch); their
+    // crossing is charged as an event of its own (system.ts).
+    case 0x34: return emit(Op.SYSENTER, BRANCH, 0, 0, 0);
+    case 0x35: return emit(Op.SYSEXIT, BRANCH, 0, 0, 0);
     case 0xa0: return emit(Op.PUSH_SREG, STORE, 4, 0, 0);
     case 0xa1: return emit(Op.POP_SREG, LOAD, 4, 0, 0);
     case 0xa8: return emit(Op.PUSH_SREG, STORE, 5, 0, 0);

@@ -40,7 +40,7 @@ export enum Op {
   // ---- system: run by execSystem (system.ts), after which the loop returns to the run loop ----
   SYS_FIRST,
   UD = SYS_FIRST, INT, INT3, INTO, IRET, HLT, CLI, STI, POPF, IN, OUT, MOV_R_CR, MOV_CR_R, LGDT, LIDT, INVLPG,
-  LTR_R, LTR_M, WRMSR, RDMSR, CLTS, WBINVD, MOV_SREG_R, MOV_SREG_M, POP_SREG,
+  LTR_R, LTR_M, WRMSR, RDMSR, CLTS, WBINVD, MOV_SREG_R, MOV_SREG_M, POP_SREG, SYSENTER, SYSEXIT,
   COUNT,
 }
 

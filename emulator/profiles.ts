@@ -1,7 +1,8 @@
 // The named cost profiles. Every figure names its source here in one line; docs/machine.md gives the quotes,
 // the page or table, and the arithmetic of every derived figure. Cycles are counts weighted by a profile:
 //   cycles = Σ_class insn[class]·count[class] + tlbMiss·misses + trapEntry·traps + iret·irets
-//            + cr3Write·cr3Writes + isolationPerCrossing·(user→kernel + kernel→user crossings) + kernelCall·calls
+//            + sysenter·sysenters + sysexit·sysexits + cr3Write·cr3Writes
+//            + isolationPerCrossing·(user→kernel + kernel→user crossings) + kernelCall·calls
 // so figures may be fractional (a Pentium 4 ALU operation is half a cycle).
 import { type CostProfile, InsnClass, UNIT_PROFILE } from './costs.ts';
 
@@ -35,6 +36,11 @@ const P4_BRANCH = 2; // GCC gcc/config/i386 pentium4_cost: "Branch cost" 2
 const P4_INT80_GETPPID = 1761; // Torvalds, LKML 2002-12-16: getppid() with "int 0x80/iret" on his P4
 const P4_SYSENTER_GETPPID = 641; // same message: getppid() with sysenter/sysexit
 const P4_INT_IRET = P4_INT80_GETPPID - P4_SYSENTER_GETPPID; // 1120: a lower bound for int 0x80 + iret
+// What this machine charges for the rest of that 641-cycle getppid under this profile — the vsyscall page's and the
+// entry code's instructions, the kernel call, the kernel's per-call work — measured by test/kernel/sysenter.test.ts
+// (which fails if it drifts); the sysenter/sysexit pair is the remainder (docs/machine.md, "sysenter and sysexit").
+export const P4_SYSENTER_GETPPID_REST = 450;
+const P4_SYSENTER_PAIR = P4_SYSENTER_GETPPID - P4_SYSENTER_GETPPID_REST;
 
 const P4_NORTHWOOD: CostProfile = {
   name: 'p4-northwood',
@@ -52,6 +58,8 @@ const P4_NORTHWOOD: CostProfile = {
   tlbMiss: 2 * P4_L2, // 14: two page-walk reads (PDE, PTE) that hit the L2 cache
   trapEntry: P4_INT_IRET / 2, // 560: Torvalds' int/iret minus sysenter/sysexit round trip, split evenly
   iret: P4_INT_IRET / 2, // 560
+  sysenter: P4_SYSENTER_PAIR / 2, // Torvalds' 641 less what the model charges for the rest, split evenly
+  sysexit: P4_SYSENTER_PAIR / 2,
   cr3Write: 100, // lower bound: Linux pti.rst "on the order of a hundred cycles"; L4Ka P3 bound 170 - 5*14 = 100
   isolationPerCrossing: 0,
   kernelCall: 2 * P4_BRANCH, // 4: a call and a ret, each a branch; KML measured 12 cycles for a whole getpid
@@ -62,6 +70,7 @@ const P4_NORTHWOOD: CostProfile = {
 const SKL_BRANCH = 1; // LLVM X86SchedSkylakeClient.td: WriteJump latency 1
 const SKL_L2 = 12; // Intel 64 and IA-32 Optimization Reference Manual, Skylake client cache parameters: L2 12 cycles
 const SKL_INT_IRET = 610; // blitz/kernel_entry_benchmark README: "Interrupt Gate,610" cycles round trip (Intel, KVM)
+const SKL_FAST_PAIR = 99; // same table: "Syscall,99", the fast MSR-driven round trip; stands in for sysenter/sysexit
 const HSW_U2K = 440; // lastweek.io xperf: Xeon E5 v3 bare metal, user to kernel ~440 cycles
 const HSW_K2U = 270; // same: kernel to user ~270 cycles
 const SKL_TRAP = Math.round((SKL_INT_IRET * HSW_U2K) / (HSW_U2K + HSW_K2U)); // 378
@@ -81,6 +90,8 @@ const SKYLAKE_CORE = {
   tlbMiss: 2 * SKL_L2, // 24: two page-walk reads that hit the L2 cache
   trapEntry: SKL_TRAP, // 378: the 610-cycle int/iret round trip split 440:270 as measured on Haswell
   iret: SKL_IRET, // 232
+  sysenter: Math.ceil(SKL_FAST_PAIR / 2), // 50: the 99-cycle fast round trip, split evenly (no source splits it)
+  sysexit: Math.floor(SKL_FAST_PAIR / 2), // 49
   cr3Write: CR3_MODERN, // 100
   kernelCall: 2 * SKL_BRANCH, // 2: a call and a ret
 };

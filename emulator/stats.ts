@@ -1,7 +1,7 @@
 // The machine's counters: one Float64Array (so the interpreter increments cells, not object fields), named here,
 // and the MachineStats snapshot built from it. Cycles are charged as events happen: each instruction by its class,
-// and TLB misses, trap entries, irets, CR3 writes, user/kernel crossings and kernel calls by the profile's figures;
-// the kernel adds its own work (kernel/work.ts) through Cpu.chargeKernelWork.
+// and TLB misses, trap entries, irets, sysenters and sysexits, CR3 writes, user/kernel crossings and kernel calls
+// by the profile's figures; the kernel adds its own work (kernel/work.ts) through Cpu.chargeKernelWork.
 
 import { INSN_CLASSES, type CostProfile } from './costs.ts';
 
@@ -22,7 +22,9 @@ export enum Ctr {
   TRIPLE_FAULTS = 19,
   KERNEL_WORK = 20, // cycles the kernel charged for its own work (kernel/work.ts), a part of CYCLES
   KFUNC_CHARGES = 21, // cycles kernel functions charged for work done in place of guest instructions, a part of CYCLES
-  COUNT = 22,
+  SYSENTERS = 22, // sysenter executed (not faulted)
+  SYSEXITS = 23, // sysexit executed (not faulted)
+  COUNT = 24,
 }
 
 export const CLASS_NAMES = ['alu', 'load', 'store', 'mul', 'div', 'branch', 'privileged'] as const;
@@ -42,6 +44,9 @@ export interface MachineStats {
   pageWalks: number;
   cr3Writes: number;
   irets: number;
+  /** sysenter and sysexit executed: the fast crossings, counted apart from traps and irets. */
+  sysenters: number;
+  sysexits: number;
   kernelCalls: number;
   /** Cycles charged for the kernel's own work (path walks, copies, directory entries, sockets…; kernel/work.ts). */
   kernelWork: number;
@@ -66,7 +71,10 @@ export interface CycleSources {
   /** Deliveries through the IDT (exceptions, int n, interrupts). */
   trapEntries: number;
   irets: number;
-  /** The profile's flat page-table-isolation charge per CPL 3 → 0 entry and per iret to CPL 3. */
+  /** sysenter and sysexit, each at the profile's own figure. */
+  sysenters: number;
+  sysexits: number;
+  /** The profile's flat page-table-isolation charge per CPL 3 → 0 entry and per return to CPL 3 (iret, sysexit). */
   isolation: number;
   cr3Writes: number;
   /** Calls of kernel functions (TypeScript) from machine code: the call and the return. */
@@ -98,6 +106,8 @@ export function snapshot(profile: CostProfile, C: Float64Array, trapCounts: Floa
     tlbMisses: tlb[1] * profile.tlbMiss,
     trapEntries: C[Ctr.TRAPS] * profile.trapEntry,
     irets: C[Ctr.IRETS] * profile.iret,
+    sysenters: C[Ctr.SYSENTERS] * profile.sysenter,
+    sysexits: C[Ctr.SYSEXITS] * profile.sysexit,
     isolation: (C[Ctr.USER_ENTRIES] + C[Ctr.USER_EXITS]) * profile.isolationPerCrossing,
     cr3Writes: C[Ctr.CR3_WRITES] * profile.cr3Write,
     kernelCalls: C[Ctr.KCALLS] * profile.kernelCall,
@@ -119,6 +129,8 @@ export function snapshot(profile: CostProfile, C: Float64Array, trapCounts: Floa
     pageWalks: tlb[2],
     cr3Writes: C[Ctr.CR3_WRITES],
     irets: C[Ctr.IRETS],
+    sysenters: C[Ctr.SYSENTERS],
+    sysexits: C[Ctr.SYSEXITS],
     kernelCalls: C[Ctr.KCALLS],
     kernelWork: C[Ctr.KERNEL_WORK],
     taskSwitches: C[Ctr.TASK_SWITCHES],

@@ -1,15 +1,18 @@
 // System instructions: interrupts, iret, hlt, cli/sti, popf, port I/O, control registers, descriptor tables, TLB
-// invalidation, MSRs, segment loads. The privileged ones raise #GP(0) unless CPL is 0 (cli, sti, in, out: unless
+// invalidation, MSRs, segment loads, sysenter and sysexit (Intel SDM vol. 2B, SYSENTER and SYSEXIT, protected
+// mode). The privileged ones raise #GP(0) unless CPL is 0 (cli, sti, in, out: unless
 // CPL <= IOPL; there is no I/O permission bitmap, so IOPL is the only way to open ports to CPL 3). After any of them
 // the interpreter returns to the run loop, which re-checks interrupts and re-translates the code page.
 
 import type { Cpu } from './cpu.ts';
 import {
-  CR0_PE, CR0_MP, CR0_EM, CR0_TS, CR0_ET, CR0_NE, CR0_WP, CR0_AM, CR0_NW, CR0_CD, CR0_PG, CR4_TSD, CR4_PGE, SS,
+  CR0_PE, CR0_MP, CR0_EM, CR0_TS, CR0_ET, CR0_NE, CR0_WP, CR0_AM, CR0_NW, CR0_CD, CR0_PG, CR4_TSD, CR4_PGE, SS, CS,
+  MSR_SYSENTER_CS, MSR_SYSENTER_ESP, MSR_SYSENTER_EIP,
 } from './arch.ts';
 import { Op } from './execute.ts';
 import { fault } from './exceptions.ts';
-import { getEflags, putEflags, cond, IF, IOPL, ARITH, TF, DF, NT, AC, FIXED1 } from './flags.ts';
+import { getEflags, putEflags, cond, IF, IOPL, ARITH, TF, DF, NT, AC, FIXED1, RF, VM } from './flags.ts';
+import { Ctr } from './stats.ts';
 import { softwareInterrupt, iret, loadSegment } from './traps.ts';
 import { loadTaskRegister } from './tasks.ts';
 
@@ -135,7 +138,61 @@ export function execSystem(cpu: Cpu, op: number, X: Int32Array, b: number, info:
       if (aux === SS) cpu.shadowUntil = cpu.instructions() + 2;
       return;
     }
+    case Op.SYSENTER: sysenter(cpu); return;
+    case Op.SYSEXIT: sysexit(cpu); return;
     default:
       fault(6);
   }
+}
+
+/** IA32_SYSENTER_CS's selector, or #GP(0) when it is null (SDM: "IA32_SYSENTER_CS[15:2] = 0"). */
+function sysenterCs(cpu: Cpu): number {
+  const cs = cpu.msrs.get(MSR_SYSENTER_CS)![0] & 0xffff;
+  if ((cs & 0xfffc) === 0) fault(13, 0);
+  return cs;
+}
+
+/**
+ * sysenter: to CPL 0 at IA32_SYSENTER_EIP on the stack IA32_SYSENTER_ESP, CS from the MSR (RPL cleared) and SS the
+ * next GDT entry. The SDM loads both descriptor caches with fixed flat values instead of reading the GDT, so nothing
+ * here reads a descriptor (this machine's segments are flat anyway). VM, IF and RF are cleared; nothing is pushed,
+ * so the kernel must learn where to return from registers the caller set (Linux: ebp = the user stack, and a fixed
+ * return address in the vsyscall page). Allowed at any CPL; the crossing counts as a user entry from CPL 3.
+ */
+function sysenter(cpu: Cpu): void {
+  const cs = sysenterCs(cpu) & 0xfffc;
+  const oldCpl = cpu.cpl;
+  cpu.flags &= ~(IF | RF | VM);
+  cpu.sreg[CS] = cs;
+  cpu.sreg[SS] = (cs + 8) & 0xffff;
+  cpu.setCpl(0);
+  cpu.regs[4] = cpu.msrs.get(MSR_SYSENTER_ESP)![0];
+  cpu.eip = cpu.nextEip = cpu.msrs.get(MSR_SYSENTER_EIP)![0];
+  const C = cpu.C, p = cpu.profile;
+  C[Ctr.SYSENTERS]++;
+  C[Ctr.CYCLES] += p.sysenter;
+  if (oldCpl === 3) {
+    C[Ctr.USER_ENTRIES]++;
+    C[Ctr.CYCLES] += p.isolationPerCrossing;
+  }
+}
+
+/**
+ * sysexit: from CPL 0 to CPL 3 at edx with esp = ecx, CS = IA32_SYSENTER_CS + 16 and SS = + 24, both with RPL 3
+ * (flat, not read from the GDT). #GP(0) above CPL 0 or with a null IA32_SYSENTER_CS. EFLAGS is left as it is: the
+ * kernel restores the caller's flags itself before it (Linux: popfl; sti; sysexit).
+ */
+function sysexit(cpu: Cpu): void {
+  if (cpu.cpl !== 0) fault(13, 0);
+  const cs = sysenterCs(cpu);
+  cpu.sreg[CS] = ((cs + 16) | 3) & 0xffff;
+  cpu.sreg[SS] = ((cs + 24) | 3) & 0xffff;
+  cpu.setCpl(3);
+  cpu.regs[4] = cpu.regs[1];
+  cpu.eip = cpu.nextEip = cpu.regs[2];
+  const C = cpu.C, p = cpu.profile;
+  C[Ctr.SYSEXITS]++;
+  C[Ctr.CYCLES] += p.sysexit;
+  C[Ctr.USER_EXITS]++;
+  C[Ctr.CYCLES] += p.isolationPerCrossing;
 }

@@ -7,6 +7,17 @@
 //
 // pt_regs (Linux i386, 17 words from the saved esp): ebx ecx edx esi edi ebp eax ds es fs gs orig_eax eip cs
 // eflags esp ss. esp and ss are there only when the CPU came from CPL 3.
+//
+// With the sysenter entry (Linux 2.6's sysenter_entry, as refined in 4.x's entry_SYSENTER_32), `sysenter` arrives
+// here with nothing pushed and IF clear: the code builds the same five-word frame int 0x80 would have pushed (the
+// caller's stack from ebp, its flags with IF set, the vsyscall page's return point as eip), saves the same pt_regs,
+// has the kernel fetch the sixth argument from the caller's stack (copy_from_user: a bad stack is -EFAULT, never a
+// kernel fault), dispatches through the same table, restores every register from pt_regs as restore_all does,
+// restores the caller's flags, and leaves with sysexit (edx = eip, ecx = esp from the frame).
+
+import { USER_CS, USER_DS } from './arch/layout.ts';
+import { TSS_ESP0 } from '../emulator/tasks.ts';
+import { IF, NT, AC, TF } from '../emulator/flags.ts';
 
 /** The IDT vectors the kernel uses besides the CPU's exceptions: Linux's system-call gate and the timer's IRQ 0. */
 export const SYSCALL_VECTOR = 0x80, TIMER_VECTOR = 0x20;
@@ -77,11 +88,18 @@ export interface EntryTargets {
   doDoubleFault: number;
   /** -ENOSYS for a number beyond the table. */
   enosys: number;
+  /** The sysenter entry, when the kernel offers it (KernelOptions.syscallEntry 'sysenter'). */
+  sysenter?: {
+    /** Where sysexit returns: the vsyscall page's SYSENTER_RETURN. */
+    sysenterReturn: number;
+    /** Kernel function: pt_regs.ebp ← the word at pt_regs.esp in user memory; 0, or -EFAULT. */
+    fetchArg6: number;
+  };
 }
 
 export interface EntryCode {
   bytes: Uint8Array;
-  /** Entry points by name: int80, timer, exc0..exc31, restore_all, idle, pop_eax_ret, df_task. */
+  /** Entry points by name: int80, timer, exc0..exc31, restore_all, idle, pop_eax_ret, df_task; sysenter if offered. */
   readonly at: ReadonlyMap<string, number>;
 }
 
@@ -123,6 +141,58 @@ export function buildEntryCode(base: number, t: EntryTargets, pti: boolean): Ent
   c.label('badsys');
   c.rel([0xe8], t.enosys); // call sys_ni_syscall (gives -ENOSYS, and counts the call)
   c.rel([0xe9], 'syscall_exit');
+
+  // ---- sysenter: IF clear, CPL 0, esp = IA32_SYSENTER_ESP = the TSS, whose esp0 is this task's kernel stack ----
+  if (t.sysenter) {
+    at.set('sysenter', c.label('sysenter'));
+    c.emit(0x8b, 0x64, 0x24, TSS_ESP0); // mov esp, [esp+TSS_ESP0]
+    c.emit(0x6a, USER_DS); // push USER_DS: pt_regs->ss
+    c.emit(0x55); // push ebp: pt_regs->esp (__kernel_vsyscall's mov ebp, esp)
+    c.emit(0x9c); // pushfd: pt_regs->eflags, the caller's (sysenter cleared IF alone) ...
+    c.emit(0x81, 0x0c, 0x24); c.imm32(IF); // or DWORD PTR [esp], IF: ... as they were at CPL 3
+    c.emit(0x6a, USER_CS); // push USER_CS: pt_regs->cs
+    c.emit(0x68); c.imm32(t.sysenter.sysenterReturn); // push SYSENTER_RETURN: pt_regs->eip
+    c.emit(0x50); // push eax: orig_eax
+    saveAll();
+    // sysenter, unlike a gate, leaves NT, AC and TF as the caller had them: clear them for the kernel (Linux 4.x's
+    // .Lsysenter_fix_flags; an iret in the kernel with NT set would be a task return). The exit restores them.
+    c.emit(0xf7, 0x44, 0x24, PT.EFLAGS); c.imm32(NT | AC | TF); // test DWORD PTR [esp+PT.EFLAGS], NT|AC|TF
+    c.rel([0x75], 'sysenter_fix_flags', 1); // jne
+    c.label('sysenter_flags_fixed');
+    switchToKernelCr3();
+    c.rel([0xe8], t.sysenter.fetchArg6); // call: the sixth argument into pt_regs->ebp (0, or -EFAULT)
+    c.emit(0x85, 0xc0); // test eax, eax
+    c.rel([0x75], 'sysenter_done', 1); // jne: the caller's stack is bad; the call returns -EFAULT
+    c.emit(0x8b, 0x44, 0x24, PT.ORIG_EAX); // mov eax, [esp+PT.ORIG_EAX]
+    c.emit(0x3d); c.imm32(t.nrSyscalls); // cmp eax, NR_syscalls
+    c.rel([0x0f, 0x83], 'sysenter_badsys'); // jae
+    c.emit(0xff, 0x14, 0x85); c.imm32(t.sysCallTable); // call DWORD PTR [sys_call_table+eax*4]
+    c.label('sysenter_done');
+    c.emit(0x89, 0x44, 0x24, PT.EAX); // mov [esp+PT.EAX], eax
+    // sysexit_restore: every register back from pt_regs, as restore_all; then the frame by hand.
+    if (pti) {
+      c.emit(0x0f, 0x20, 0xd8, 0x0d); c.imm32(PTI_USER_BIT); // mov eax, cr3; or eax, PTI_USER_BIT
+      c.emit(0x0f, 0x22, 0xd8); // mov cr3, eax
+    }
+    c.emit(0x5b, 0x59, 0x5a, 0x5e, 0x5f, 0x5d, 0x58, 0x1f, 0x07, 0x0f, 0xa1, 0x0f, 0xa9, 0x83, 0xc4, 0x04);
+    c.emit(0x8b, 0x14, 0x24); // mov edx, [esp]: the return eip
+    c.emit(0x8b, 0x4c, 0x24, 0x0c); // mov ecx, [esp+12]: the caller's esp
+    // Under PTI nothing may interrupt from here on (CR3 is the user's, and an interrupt at CPL 0 would not switch
+    // it): the flags are restored with IF clear and `sti` sets it, whose one-instruction shadow covers sysexit
+    // (Linux 4.x does the same). Without PTI an interrupt between popfd and sysexit is harmless: it is taken on
+    // this kernel stack, below the consumed frame, and its exit restores ecx and edx.
+    if (pti) { c.emit(0x81, 0x64, 0x24, 0x08); c.imm32(~IF); } // and DWORD PTR [esp+8], ~IF
+    c.emit(0x83, 0xc4, 0x08); // add esp, 8: at the saved eflags
+    c.emit(0x9d); // popfd
+    if (pti) c.emit(0xfb); // sti
+    c.emit(0x0f, 0x35); // sysexit
+    c.label('sysenter_badsys');
+    c.rel([0xe8], t.enosys);
+    c.rel([0xe9], 'sysenter_done');
+    c.label('sysenter_fix_flags');
+    c.emit(0x6a, 0x02, 0x9d); // push 2; popfd: only the fixed bit (IF stays clear)
+    c.rel([0xeb], 'sysenter_flags_fixed', 1);
+  }
 
   // ---- the timer interrupt ----
   at.set('timer', c.label('timer'));

@@ -90,8 +90,9 @@ export function spawn(k: Kernel, image: Uint8Array, opts: SpawnOptions): Task {
   if (cwd) t.fs.cwd = cwd;
   t.files = new FdTable();
   for (const f of k.vfs.consoleFiles()) t.files.alloc(f);
+  const pti = { pages: k.entryAreaPages, pdes: k.entryAreaPdes };
   t.mm = new AddressSpace(k.bare, k.frames, k.pti && !kernelMode
-    ? { pti: { pages: k.entryAreaPages }, kernelStack: { phys: t.kstackPhys, pages: t.kstackPages } } : {});
+    ? { pti, kernelStack: { phys: t.kstackPhys, pages: t.kstackPages } } : {});
   t.set(T.CR3, t.mm.pd);
   let prog: LoadedProgram;
   try {

@@ -20,7 +20,13 @@ import { profileByName, DEFAULT_PROFILE } from '../emulator/profiles.ts';
 import { TSS_ESP0 } from '../emulator/tasks.ts';
 import { Vfs } from './fs/vfs.ts';
 import { FrameAllocator } from './mm.ts';
-import { PAGE_OFFSET, PAGE_SIZE, LOW_MEMORY, MAX_LOWMEM } from './arch/layout.ts';
+import { PAGE_OFFSET, PAGE_SIZE, LOW_MEMORY, MAX_LOWMEM, KERNEL_CS, VSYSCALL_BASE } from './arch/layout.ts';
+import { MSR_SYSENTER_CS, MSR_SYSENTER_EIP, MSR_SYSENTER_ESP } from '../emulator/arch.ts';
+import { PTE_P, PTE_US } from '../emulator/mmu.ts';
+import { PT } from './entry.ts';
+import { vsyscallCode } from './vsyscall.ts';
+import { contextUserMemory } from './syscalls/usermem.ts';
+import { EFAULT } from './errno.ts';
 import { T, Task, TASK_STRUCT_SIZE, TASK_RUNNING, PF_IDLE } from './task.ts';
 import { buildEntryCode, SYSCALL_VECTOR, TIMER_VECTOR, type EntryCode } from './entry.ts';
 import { KernelWork, kernelWorkCosts } from './work.ts';
@@ -45,6 +51,12 @@ export interface KernelOptions {
   memoryBytes?: number;
   /** Page-table isolation: a CR3 switch on every entry from and exit to user mode. */
   pti?: boolean;
+  /**
+   * How user mode may enter the kernel: 'int80' (Linux 2.4: `int 0x80` only, no AT_SYSINFO) or 'sysenter' (Linux
+   * 2.6: also the vsyscall page with `__kernel_vsyscall`, offered as AT_SYSINFO, and the sysenter entry). Default
+   * 'int80', the path of the Linux 2.4 whose lmbench figures price the kernel's work (docs/kernel.md).
+   */
+  syscallEntry?: SyscallEntry;
   /** Timer interrupts per simulated second (CONFIG_HZ); default 1000. */
   hz?: number;
   /** The simulated CPU clock in Hz, which turns cycles into time; default 2.4 GHz. */
@@ -68,6 +80,10 @@ export interface KernelOptions {
  *   context it was switched back from (the timer's interrupt gate clears IF).
  */
 export type KnownFault = 'switch-drops-registers' | 'switch-drops-eflags';
+
+/** KernelOptions.syscallEntry. */
+export const SYSCALL_ENTRIES = ['int80', 'sysenter'] as const;
+export type SyscallEntry = typeof SYSCALL_ENTRIES[number];
 
 export interface SpawnOptions {
   /** argv, argv[0] included. */
@@ -122,6 +138,9 @@ export class Kernel {
   readonly work: KernelWork;
   readonly frames: FrameAllocator;
   readonly pti: boolean;
+  readonly syscallEntry: SyscallEntry;
+  /** AT_SYSINFO for user-mode processes: `__kernel_vsyscall` in the vsyscall page, or 0 when not offered. */
+  readonly sysinfo: number;
   readonly clockHz: number;
   readonly hz: number;
   readonly bootTime: number;
@@ -152,6 +171,8 @@ export class Kernel {
   readonly kernelInterface: ReadonlyMap<string, number>;
   /** The pages a PTI user page directory maps besides the process's own: GDT, IDT, TSS, the entry code. */
   readonly entryAreaPages: readonly number[];
+  /** Page-directory entries a PTI user page directory also has: the vsyscall page's table, with the sysenter entry. */
+  readonly entryAreaPdes: readonly (readonly [index: number, pde: number])[];
   /** KernelOptions.reintroduce. */
   readonly reintroduced: ReadonlySet<KnownFault>;
 
@@ -161,6 +182,10 @@ export class Kernel {
 
   constructor(opts: KernelOptions = {}) {
     this.pti = opts.pti ?? false;
+    this.syscallEntry = opts.syscallEntry ?? 'int80';
+    if (!SYSCALL_ENTRIES.includes(this.syscallEntry)) {
+      throw new RangeError(`syscall entry '${String(this.syscallEntry)}': known are ${SYSCALL_ENTRIES.join(', ')}`);
+    }
     this.reintroduced = new Set(opts.reintroduce ?? []);
     this.hz = opts.hz ?? 1000;
     this.clockHz = opts.clockHz ?? 2.4e9;
@@ -208,6 +233,23 @@ export class Kernel {
     const ni = installSyscallTable(this, sysCallTable);
     this.kernelInterface = bindKernelInterface(this);
 
+    // The vsyscall page (sysenter entry only): mapped at VSYSCALL_BASE in the shared kernel half, user-readable and
+    // executable, never writable; under PTI the user page directories get a page table that maps it alone.
+    const vsyscall = this.syscallEntry === 'sysenter' ? vsyscallCode() : undefined;
+    let vsyscallPde: [number, number] | undefined;
+    if (vsyscall) {
+      const page = bare.allocLow(PAGE_SIZE);
+      m.mem.writeBytes(page, vsyscall.bytes);
+      bare.map(VSYSCALL_BASE, page, { user: true, global: !this.pti });
+      if (this.pti) {
+        const pt = bare.allocLow(PAGE_SIZE);
+        m.mem.write32(pt + (((VSYSCALL_BASE >>> 12) & 0x3ff) << 2), page | PTE_P | PTE_US);
+        vsyscallPde = [VSYSCALL_BASE >>> 22, pt | PTE_P | PTE_US];
+      }
+      this.symbols.set('__kernel_vsyscall', VSYSCALL_BASE + vsyscall.kernelVsyscall);
+    }
+    this.sysinfo = vsyscall ? VSYSCALL_BASE + vsyscall.kernelVsyscall : 0;
+
     // The entry code, the IDT, and the double-fault task.
     const entryPages = 2;
     const entryPhys = bare.allocLow(entryPages * PAGE_SIZE);
@@ -217,6 +259,10 @@ export class Kernel {
       doTrap: this.kfunc('do_trap', (ctx, t) => doTrap(this, ctx, t)),
       doDoubleFault: m.kfuncs.register('do_double_fault', ctx => doDoubleFault(this, ctx)),
       enosys: ni,
+      sysenter: vsyscall && {
+        sysenterReturn: VSYSCALL_BASE + vsyscall.sysenterReturn,
+        fetchArg6: this.kfunc('sysenter_fetch_arg6', ctx => this.fetchSysenterArg6(ctx)),
+      },
     }, this.pti);
     if (this.entry.bytes.length > entryPages * PAGE_SIZE) throw new Error('internal: entry code overflows its pages');
     m.mem.writeBytes(entryPhys, this.entry.bytes);
@@ -227,6 +273,15 @@ export class Kernel {
     bare.setGate(TIMER_VECTOR, 'int', at('timer'), 0);
     bare.setDoubleFaultHandler(at('df_task'));
     this.entryAreaPages = [bare.gdt, bare.idt, bare.tss, entryPhys, entryPhys + PAGE_SIZE];
+    this.entryAreaPdes = vsyscallPde ? [vsyscallPde] : [];
+    if (vsyscall) {
+      // enable_sep_cpu: the kernel's code selector (SS is the next entry, the user's CS and SS the two after: the
+      // GDT layout Linux chose for sysexit), the entry point, and as the stack the TSS itself, whose esp0 the entry
+      // code loads: switch_to keeps esp0 current, so the MSR never changes (Linux 2.6 did the same).
+      m.cpu.writeMsr(MSR_SYSENTER_CS, KERNEL_CS);
+      m.cpu.writeMsr(MSR_SYSENTER_ESP, PAGE_OFFSET + bare.tss);
+      m.cpu.writeMsr(MSR_SYSENTER_EIP, at('sysenter'));
+    }
 
     // The idle task (pid 0): on its own kernel stack, at `idle`, on the boot page directory.
     const idle = this.tasks.create({ pid: 0, ppid: 0, uid: 0, gid: 0, groups: [0], flags: PF_IDLE });
@@ -249,6 +304,21 @@ export class Kernel {
       return this.sched.leave(ctx, t, body(ctx, t), self);
     });
     return self;
+  }
+
+  /**
+   * The sysenter entry's fetch of the sixth argument (Linux 4.x's do_fast_syscall_32: get_user of regs->bp from
+   * regs->sp): the word at the caller's stack into pt_regs->ebp, through the checked user copy, so a bad stack gives
+   * -EFAULT as the call's result and never a fault in the kernel.
+   */
+  private fetchSysenterArg6(ctx: KernelContext): number {
+    const regs = (ctx.reg(4) + 4) | 0;
+    // One checked load (Linux's get_user), not a copy: no per-byte work is charged, so the kernel's work stays the
+    // same whichever way user mode entered.
+    const word = contextUserMemory(ctx).copyIn(ctx.read32(regs + PT.ESP) >>> 0, 4);
+    if (typeof word === 'number') return -EFAULT;
+    ctx.write32(regs + PT.EBP, word[0] | (word[1] << 8) | (word[2] << 16) | (word[3] << 24));
+    return 0;
   }
 
   /** Run system call `nr` for `t`, counted (syscalls/table.ts): the kernel-mode interface's way in. */

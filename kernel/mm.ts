@@ -48,8 +48,11 @@ export class FrameAllocator {
 
 export interface UserMapFlags { writable: boolean }
 
-/** Low-memory pages shared by every user page directory under PTI: the structures the CPU reads on an entry. */
-export interface EntryArea { readonly pages: readonly number[] }
+/**
+ * Low-memory pages shared by every user page directory under PTI: the structures the CPU reads on an entry; and
+ * whole page-directory entries it also gets (the vsyscall page's own page table).
+ */
+export interface EntryArea { readonly pages: readonly number[]; readonly pdes?: readonly (readonly [number, number])[] }
 
 /**
  * One process's address space: its page directory (and, under PTI, the user page directory after it) and the
@@ -79,6 +82,7 @@ export class AddressSpace {
         mem.write32(pt + ((phys >>> 12) << 2), phys | PTE_P | PTE_RW);
       }
       mem.write32(this.userPd + ((PAGE_OFFSET >>> 22) << 2), pt | PTE_P | PTE_RW);
+      for (const [index, pde] of opts.pti.pdes ?? []) mem.write32(this.userPd + 4 * index, pde);
     } else {
       this.pd = bare.allocLow(PAGE_SIZE);
       this.userPd = 0;

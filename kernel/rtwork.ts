@@ -10,8 +10,10 @@
 // call takes: each conditional branch is decided by what the kernel-mode implementation found (was the heap there,
 // did brk have to grow it, how long is the path, which check failed), loops by their counts. The rule for what is
 // charged: every instruction the runtime executes for the call, except the basic blocks that make a system call
-// (those hold the crossing itself: the registers loaded for the trap, `int 0x80`, the restores and, for a stub, its
-// return). The system call is the kernel's in both modes and is charged as such.
+// (those hold the crossing itself: the registers loaded for it, the call of the kernel entry the start-up code
+// chose, `call DWORD PTR [__tal_rt_sysinfo]`, or an `int 0x80`, the restores and, for a stub, its return). The
+// entry itself (`__tal_rt_int80` or the vsyscall page) is the crossing's and is not walked. The system call is the
+// kernel's in both modes and is charged as such.
 //
 // Walks are linear in the loop counts, so each path is walked for two counts and the cost extrapolated: a fill of a
 // million elements costs one lookup, not a million steps.
@@ -34,7 +36,7 @@ export interface RuntimePath {
   readonly crossing: ClassCounts;
   /** Of `crossing`, the instructions after the last system call (what a call that never returns does not run). */
   readonly crossingAfter: ClassCounts;
-  /** System calls the path makes (`int 0x80` executed). */
+  /** System calls the path makes (the kernel entry called, or `int 0x80` executed). */
   readonly syscalls: number;
 }
 
@@ -73,6 +75,11 @@ main:
 `;
 
 const CONTROL = new Set<number>([Op.JMP, Op.JCC, Op.CALL, Op.RET, Op.RET_I]);
+/**
+ * The instructions that make a system call: `int 0x80`, and the runtime's one indirect call, that of the kernel
+ * entry (`call DWORD PTR [__tal_rt_sysinfo]`: `__tal_rt_int80` or the vsyscall page's `__kernel_vsyscall`).
+ */
+const SYSCALL = new Set<number>([Op.INT, Op.CALL_M]);
 
 let image: RuntimeImage | undefined;
 
@@ -118,7 +125,7 @@ function runtimeImage(): RuntimeImage {
   // A basic block starts at a label or after a control transfer, and ends with a control transfer or before a label.
   let block: Insn[] = [];
   const close = (): void => {
-    if (block.some(i => i.op === Op.INT)) for (const i of block) i.crossing = true;
+    if (block.some(i => SYSCALL.has(i.op))) for (const i of block) i.crossing = true;
     block = [];
   };
   for (const insn of order) {
@@ -152,7 +159,11 @@ export function walkRuntime(entry: string, rules: BranchRules = {}, limit = 10_0
     if (insn.crossing) crossingAfter[insn.cls]++;
     const done = (): RuntimePath => ({ charged, crossing, crossingAfter, syscalls });
     switch (insn.op) {
-      case Op.INT: syscalls++; crossingAfter = new Array<number>(INSN_CLASSES).fill(0); at = insn.next; break;
+      case Op.INT: case Op.CALL_M: // the system call: it returns to the next instruction
+        syscalls++;
+        crossingAfter = new Array<number>(INSN_CLASSES).fill(0);
+        at = insn.next;
+        break;
       case Op.HLT: return done();
       case Op.JMP:
         // A jump out of the runtime (the start's jump to main) ends the path.
@@ -174,7 +185,7 @@ export function walkRuntime(entry: string, rules: BranchRules = {}, limit = 10_0
         break;
       }
       default:
-        if (insn.op === Op.JMP_R || insn.op === Op.JMP_M || insn.op === Op.CALL_R || insn.op === Op.CALL_M) {
+        if (insn.op === Op.JMP_R || insn.op === Op.JMP_M || insn.op === Op.CALL_R) {
           throw new Error(`internal: the runtime walk from ${entry} meets an indirect branch`);
         }
         at = insn.next;

@@ -3,7 +3,7 @@
 // and signals; tests call runProgram directly.
 
 import { statSync } from 'node:fs';
-import { Kernel, type KernelExit, type ExitInfo } from './kernel.ts';
+import { Kernel, type KernelExit, type ExitInfo, type SyscallEntry } from './kernel.ts';
 import { readErrorText } from '../tal/cli/command.ts';
 import { lookupPath } from './fs/namei.ts';
 import { ROOT } from './fs/permission.ts';
@@ -51,6 +51,8 @@ export interface TalrunOptions {
   kernel?: boolean;
   verify?: boolean;
   pti?: boolean;
+  /** How user mode enters the kernel (KernelOptions.syscallEntry); default int80. */
+  syscallEntry?: SyscallEntry;
   mounts?: Mount[];
   uid?: number;
   gid?: number;
@@ -68,7 +70,7 @@ export interface TalrunOptions {
 export function bootKernel(o: TalrunOptions): Kernel {
   const k = new Kernel({
     pti: o.pti, profile: o.profile ? profileByName(o.profile) : undefined, memoryBytes: o.memoryBytes, hz: o.hz,
-    onOutput: o.onOutput,
+    onOutput: o.onOutput, syscallEntry: o.syscallEntry,
   });
   checkMounts(o.mounts ?? []);
   for (const m of o.mounts ?? []) {
@@ -384,6 +386,8 @@ export function formatStats(r: RunOutcome, mode: string): string {
     ['TLB misses', c.tlbMisses, `${n(s.tlbMisses)} misses`],
     ['trap entries', c.trapEntries, traps],
     ['irets', c.irets, n(s.irets)],
+    ['sysenters', c.sysenters, n(s.sysenters)],
+    ['sysexits', c.sysexits, n(s.sysexits)],
     ['isolation', c.isolation, `${n(s.userEntries + s.userExits)} user/kernel crossings`],
     ['CR3 writes', c.cr3Writes, n(s.cr3Writes)],
     ['kernel calls', c.kernelCalls, `${n(s.kernelCalls)} calls of the kernel's functions from machine code`],

@@ -154,6 +154,37 @@ for (let c = 0; c < 128; c++) {
   NAME_PART[c] = /[A-Za-z0-9_.$]/.test(ch) ? 1 : 0;
 }
 
+/**
+ * The string table's end offsets, every string checked: a name, strictly after the one before it (so the table is
+ * sorted and has no repeats), and the last ending at the end of the string bytes. A function of its own, apart from
+ * the reader's closures, so that the engine compiles this loop over every byte of every name well.
+ */
+function readStringEnds(
+  b: Uint8Array, at: number, nStr: number, base: number, stringBytes: number, fail: (msg: string) => never,
+): Uint32Array {
+  const ends = new Uint32Array(nStr);
+  let prevFrom = 0, prevEnd = 0;
+  for (let i = 0; i < nStr; i++) {
+    const rec = at + 4 * i;
+    const from = prevEnd, end = (b[rec] | (b[rec + 1] << 8) | (b[rec + 2] << 16) | (b[rec + 3] << 24)) >>> 0;
+    if (end <= from || end > stringBytes) fail(`string ${i}: end ${end} is not after ${from} and within ${stringBytes}`);
+    if (!NAME_START[b[base + from]]) fail(`string ${i} is not a name`);
+    for (let p = base + from + 1; p < base + end; p++) if (!NAME_PART[b[p]]) fail(`string ${i} is not a name`);
+    if (i > 0) {
+      // Strictly after the previous string, byte by byte (a proper prefix comes first).
+      let k = 0;
+      const la = prevEnd - prevFrom, lb = end - from;
+      while (k < la && k < lb && b[base + prevFrom + k] === b[base + from + k]) k++;
+      if (!(k < la ? k < lb && b[base + prevFrom + k] < b[base + from + k] : lb > la)) fail(`string ${i} is not after string ${i - 1} (the table is sorted and has no repeats)`);
+    }
+    ends[i] = end;
+    prevFrom = from;
+    prevEnd = end;
+  }
+  if (prevEnd !== stringBytes) fail(`the strings end at ${prevEnd}, not at the end of the string bytes (${stringBytes})`);
+  return ends;
+}
+
 const WORD = 0, STACK = 1;
 
 export function readAnnotations(b: Uint8Array): Annotations {
@@ -174,26 +205,8 @@ export function readAnnotations(b: Uint8Array): Annotations {
   const list = (i: number) => u32(o.list + 4 * i);
 
   // ---- strings: names, sorted strictly (so distinct), each [A-Za-z_.$][A-Za-z0-9_.$]* ----
-  const ends = new Uint32Array(nStr);
   const base = o.bytes;
-  let prevFrom = 0, prevEnd = 0;
-  for (let i = 0; i < nStr; i++) {
-    const from = prevEnd, end = u32(o.string + 4 * i);
-    if (end <= from || end > h.stringBytes) fail(`string ${i}: end ${end} is not after ${from} and within ${h.stringBytes}`);
-    if (!NAME_START[b[base + from]]) fail(`string ${i} is not a name`);
-    for (let p = base + from + 1; p < base + end; p++) if (!NAME_PART[b[p]]) fail(`string ${i} is not a name`);
-    if (i > 0) {
-      // Strictly after the previous string, byte by byte (a proper prefix comes first).
-      let k = 0;
-      const la = prevEnd - prevFrom, lb = end - from;
-      while (k < la && k < lb && b[base + prevFrom + k] === b[base + from + k]) k++;
-      if (!(k < la ? k < lb && b[base + prevFrom + k] < b[base + from + k] : lb > la)) fail(`string ${i} is not after string ${i - 1} (the table is sorted and has no repeats)`);
-    }
-    ends[i] = end;
-    prevFrom = from;
-    prevEnd = end;
-  }
-  if (prevEnd !== h.stringBytes) fail(`the strings end at ${prevEnd}, not at the end of the string bytes (${h.stringBytes})`);
+  const ends = readStringEnds(b, o.string, nStr, base, h.stringBytes, fail);
   const strings = new Strings(b.subarray(base, base + h.stringBytes), ends);
   const str = (i: number, what: string): number => (i < nStr ? i : fail(`${what}: string ${i} is not in the table of ${nStr}`));
 
@@ -275,7 +288,8 @@ export function readAnnotations(b: Uint8Array): Annotations {
   /** The innermost scope whose binders the node may mention free (0: closed); its other free binders are in scopes around it. */
   const need = new Uint32Array(nNodes);
   const depth = new Uint8Array(nNodes);
-  const codeScope = new Map<CodeTy, number>();
+  /** The scope a code node binds (0: none), by node. */
+  const codeScope = new Uint32Array(nNodes);
   const closed = new WeakSet<object>();
   let i = 0;
   let curNeed = 0, curDepth = 0;
@@ -359,7 +373,7 @@ export function readAnnotations(b: Uint8Array): Annotations {
           vars = scopeVars(a);
         }
         const code: CodeTy = { vars, regs, stack: stk };
-        codeScope.set(code, a);
+        codeScope[i] = a;
         node = { k: 'code', code };
         break;
       }
@@ -411,30 +425,33 @@ export function readAnnotations(b: Uint8Array): Annotations {
 
   // ---- labels: sorted by address, named with distinct strings, typed by closed nodes ----
   const nameUsed = new Uint8Array(nStr);
-  const labels = <T>(table: 'code' | 'data', count: number, check: (ty: Ty, n: number, what: string) => T) => {
+  const labels = <T>(table: 'code' | 'data', count: number, check: (ty: Ty, k: number, n: number, what: (k: number) => string) => T) => {
     const at = o[table];
     const addrs = new Uint32Array(count), nameIds = new Uint32Array(count);
     const types: T[] = new Array(count);
+    // Named only for a message: made when one is needed (a string per label was a tenth of reading a big file).
+    const what = (k: number) => `${table} label ${k}`;
     for (let k = 0; k < count; k++) {
       const rec = at + 12 * k;
       const addr = u32(rec), nameId = u32(rec + 4), n = u32(rec + 8);
-      const what = `${table} label ${k}`;
-      if (k > 0 && addr <= addrs[k - 1]) fail(`${what}: address 0x${addr.toString(16)} is not above the previous label's (the table is sorted, one label per address)`);
-      if (nameUsed[str(nameId, what)]) fail(`${what}: label '${strings.get(nameId)}' annotated twice`);
+      if (k > 0 && addr <= addrs[k - 1]) fail(`${what(k)}: address 0x${addr.toString(16)} is not above the previous label's (the table is sorted, one label per address)`);
+      if (nameId >= nStr) fail(`${what(k)}: string ${nameId} is not in the table of ${nStr}`);
+      if (nameUsed[nameId]) fail(`${what(k)}: label '${strings.get(nameId)}' annotated twice`);
       nameUsed[nameId] = 1;
-      const ty = root(n, what);
-      if (need[n] !== 0) fail(`${what}: its type uses variables it does not bind`);
+      if (n >= nNodes || sort[n] !== WORD) root(n, what(k));
+      const ty = nodes[n] as Ty;
+      if (need[n] !== 0) fail(`${what(k)}: its type uses variables it does not bind`);
       addrs[k] = addr;
       nameIds[k] = nameId;
-      types[k] = check(ty, n, what);
+      types[k] = check(ty, k, n, what);
     }
     return { table: new LabelTable<T>(addrs, types, nameIds, strings), nameIds };
   };
   const codeScopes = new Int32Array(h.code);
   let ci = 0;
-  const code = labels('code', h.code, (ty, _n, what) => {
-    if (ty.k !== 'code') return fail(`${what}: its type is not a code type`);
-    codeScopes[ci++] = codeScope.get(ty.code)!;
+  const code = labels('code', h.code, (ty, k, n, what) => {
+    if (ty.k !== 'code') return fail(`${what(k)}: its type is not a code type`);
+    codeScopes[ci++] = codeScope[n];
     return ty.code;
   });
   const data = labels('data', h.data, ty => ty);

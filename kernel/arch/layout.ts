@@ -29,3 +29,10 @@ export const GDT_ENTRIES = 32;
 
 export const pageDown = (n: number): number => Math.floor(n / PAGE_SIZE) * PAGE_SIZE;
 export const pageUp = (n: number): number => Math.ceil(n / PAGE_SIZE) * PAGE_SIZE;
+
+/**
+ * The vsyscall page (Linux 2.6's FIX_VSYSCALL, `VSYSCALL_BASE` in arch/i386/kernel/sysenter.c): one page at the top
+ * of the kernel half, mapped user-readable and executable (not writable) in every address space, holding
+ * `__kernel_vsyscall`. Offered only with the sysenter entry (KernelOptions.syscallEntry).
+ */
+export const VSYSCALL_BASE = 0xffffe000;

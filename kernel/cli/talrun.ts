@@ -1,4 +1,5 @@
-// talrun [--kernel] [--no-verify] [--pti] [--mount H:G[:rw]] [--uid N] [--profile P] [--stats] FILE [ARGS…]
+// talrun [--kernel] [--no-verify] [--pti] [--syscall int80|sysenter]
+//        [--mount H:G[:rw]] [--uid N] [--profile P] [--stats] FILE [ARGS…]
 // Runs a static i386 executable on the emulated machine under the ktal kernel: in user mode (system calls trap
 // with int 0x80) or, with --kernel, at CPL 0 after the checker has accepted it (system calls are direct calls).
 // The console is talrun's own stdin/stdout/stderr; Ctrl-C sends SIGINT. Exit status as a shell reports it.
@@ -9,6 +10,7 @@ import {
   bootKernel, start, parseMount, parsePublish, formatStats, HostLoop, STATUS_HUNG, STATUS_PANIC, STATUS_CANNOT_EXECUTE,
   type Mount, type Publish, type RunOutcome,
 } from '../talrun.ts';
+import { SYSCALL_ENTRIES, type SyscallEntry } from '../kernel.ts';
 
 /** Exit statuses of talrun itself, for --help (the program's own status otherwise). */
 const STATUSES = [
@@ -45,6 +47,11 @@ const argv = parse('talrun', command('talrun')
   .option('pti', {
     type: 'boolean', default: false,
     describe: 'page-table isolation: switch CR3 on every kernel entry and exit',
+  })
+  .option('syscall', {
+    type: 'string', default: 'int80',
+    describe: "how user mode enters the kernel: int80 (Linux 2.4) or sysenter (Linux 2.6: the vsyscall page's " +
+      '__kernel_vsyscall, offered as AT_SYSINFO)',
   })
   .option('mount', {
     type: 'string',
@@ -97,13 +104,17 @@ try {
 if (argv.profile !== undefined && !(argv.profile in PROFILES)) {
   usageError('talrun', `--profile '${argv.profile}': no such profile (${Object.keys(PROFILES).join(', ')})`);
 }
+if (!(SYSCALL_ENTRIES as readonly string[]).includes(argv.syscall)) {
+  usageError('talrun', `--syscall '${argv.syscall}': known are ${SYSCALL_ENTRIES.join(', ')}`);
+}
 const maxInstructions = argv['max-instructions'];
 if (maxInstructions !== undefined && !(Number.isInteger(maxInstructions) && maxInstructions > 0)) {
   const given = process.argv[process.argv.indexOf('--max-instructions') + 1];
   usageError('talrun', `--max-instructions '${given}': not a positive whole number`);
 }
 const options = {
-  kernel: argv.kernel, verify: argv.verify, pti: argv.pti, mounts, uid: parseId('uid', argv.uid),
+  kernel: argv.kernel, verify: argv.verify, pti: argv.pti, syscallEntry: argv.syscall as SyscallEntry, mounts,
+  uid: parseId('uid', argv.uid),
   gid: parseId('gid', argv.gid), profile: argv.profile, cwd: argv.cwd,
 };
 

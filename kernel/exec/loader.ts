@@ -13,7 +13,7 @@ import type { Kernel } from '../kernel.ts';
 import type { Task } from '../task.ts';
 import { OutOfMemory } from '../mm.ts';
 import { PAGE_SIZE, TASK_SIZE, pageUp, pageDown } from '../arch/layout.ts';
-import { buildInitialStack, STK_LIM } from './stack.ts';
+import { buildInitialStack, STK_LIM, AT_SYSINFO, AT_MINSIGSTKSZ, MINSIGSTKSZ } from './stack.ts';
 
 export { ExecError };
 
@@ -66,6 +66,9 @@ export function loadProgram(k: Kernel, t: Task, image: Uint8Array, o: LoadOption
     const stack = buildInitialStack({
       argv: o.argv, envp: o.envp, creds, entry: img.entry, phdr: phseg ? phseg.vaddr + (phoff - phseg.offset) : 0,
       phnum: img.phnum, filename: o.filename, random, top: TASK_SIZE,
+      // ARCH_DLINFO: AT_SYSINFO when the kernel offers __kernel_vsyscall (Linux 2.6; no AT_SYSINFO_EHDR: the page
+      // is not an ELF image), to user-mode processes only: a kernel-mode program's imports are direct calls.
+      archAux: k.sysinfo && !o.kernelMode ? [[AT_SYSINFO, k.sysinfo], [AT_MINSIGSTKSZ, MINSIGSTKSZ]] : undefined,
     });
     if (typeof stack === 'number') throw new ExecError(`${o.filename}: Argument list too long`);
     if (o.kernelMode) {

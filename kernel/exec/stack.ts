@@ -15,7 +15,8 @@
 //   envp[] and NULL, argv[] and NULL, argc  <- esp
 //
 // The auxiliary vector, in create_elf_tables()'s order: ARCH_DLINFO first (i386: AT_SYSINFO and AT_SYSINFO_EHDR
-// only when there is a vDSO — there is none here, so both are omitted — then AT_MINSIGSTKSZ), AT_HWCAP, AT_PAGESZ,
+// only when there is a vDSO — the loader passes AT_SYSINFO alone when the kernel offers the vsyscall page, which is
+// not an ELF image, and neither otherwise — then AT_MINSIGSTKSZ), AT_HWCAP, AT_PAGESZ,
 // AT_CLKTCK, AT_PHDR, AT_PHENT, AT_PHNUM, AT_BASE (0: no interpreter), AT_FLAGS, AT_ENTRY, AT_UID, AT_EUID, AT_GID,
 // AT_EGID, AT_SECURE, AT_RANDOM, AT_HWCAP2 (x86 defines ELF_HWCAP2), AT_EXECFN, AT_PLATFORM, then (CONFIG_RSEQ)
 // AT_RSEQ_FEATURE_SIZE and AT_RSEQ_ALIGN — omitted by default: this kernel has no rseq — and AT_NULL.

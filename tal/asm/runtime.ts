@@ -4,9 +4,15 @@
 // reached (verified code cannot name an address in .tal.rt).
 //
 // Each stub follows the interface in tal/interface.ts: cdecl, arguments from [esp+4], result in eax, ebx esi edi ebp
-// preserved; buffer arguments are checked (0 ≤ off, off + count ≤ length, unsigned compares) before `int 0x80`, and a
-// failed check returns -EFAULT as Linux would for a bad pointer. The system call's arguments come from the same
-// derivation (syscallArgs in tal/interface.ts) the kernel-mode binder (kernel/ktal.ts) uses.
+// preserved; buffer arguments are checked (0 ≤ off, off + count ≤ length, unsigned compares) before the system call,
+// and a failed check returns -EFAULT as Linux would for a bad pointer.
+//
+// The system call itself is made as glibc makes it on i386 (sysdeps/unix/sysv/linux/i386/sysdep.h, `call
+// *%gs:SYSINFO_OFFSET`, and elf/dl-support.c's _dl_aux_init): `call DWORD PTR [__tal_rt_sysinfo]`, a word the entry
+// stub sets from AT_SYSINFO in the auxiliary vector when the kernel offers one (Linux 2.6's vsyscall page, today's
+// vDSO: `__kernel_vsyscall`, which enters by sysenter or syscall), and otherwise to `__tal_rt_int80`, an `int 0x80;
+// ret` (glibc's _dl_sysinfo_int80). Either way every register but eax is as it was. The system call's arguments come
+// from the same derivation (syscallArgs in tal/interface.ts) the kernel-mode binder (kernel/ktal.ts) uses.
 
 import {
   IMPORTS, EFAULT, EINVAL, ENAMETOOLONG, PATH_MAX, MAX_ALLOC_SIZE, MAX_ARRAY_LENGTH, HEAP_CHUNK, OOM_MESSAGE,
@@ -16,6 +22,10 @@ import {
 const SYS_BRK = 45, SYS_GETPID = 20, SYS_KILL = 37, SYS_EXIT_GROUP = 252, SYS_WRITE = 4;
 const SIGABRT = 6;
 const hex = (n: number) => `0x${n.toString(16).padStart(8, '0')}`;
+/** AT_SYSINFO (include/uapi/linux/auxvec.h on i386: arch/x86/include/uapi/asm/auxvec.h). */
+const AT_SYSINFO = 32;
+/** How every stub enters the kernel: through the entry the start-up code chose (see the top of this file). */
+const SYSCALL = 'call DWORD PTR [__tal_rt_sysinfo]';
 
 /** The registers of system call arguments 1..6; the stub saves those the caller keeps (all but ecx and edx). */
 const SYSCALL_ARG_REGS = ['ebx', 'ecx', 'edx', 'esi', 'edi', 'ebp'];
@@ -62,7 +72,7 @@ function syscallStub(imp: ImportSpec): string {
       case 'wordPointer': lines.push(`    mov DWORD PTR [__tal_rt_word], ${a.n}`, `    mov ${r}, OFFSET __tal_rt_word`); break;
     }
   });
-  lines.push(`    mov eax, ${imp.syscall}`, '    int 0x80');
+  lines.push(`    mov eax, ${imp.syscall}`, `    ${SYSCALL}`);
   if (imp.result === null) lines.push('    hlt');
   else lines.push(...saved.reverse().map(r => `    pop ${r}`), '    pop ebx', '    ret');
   return lines.join('\n');
@@ -182,7 +192,31 @@ __tal_rt_args_done:
   const text = `
 __tal_rt_start:
     mov DWORD PTR [__tal_rt_initial_esp], esp
+# The kernel entry: int 0x80 unless the auxiliary vector (after argc, argv, NULL, envp, NULL) has AT_SYSINFO.
+    mov ecx, OFFSET __tal_rt_int80
+    mov DWORD PTR [__tal_rt_sysinfo], ecx
+    mov eax, DWORD PTR [esp]
+    lea eax, [esp+eax*4+8]
+__tal_rt_start_envp:
+    mov ecx, DWORD PTR [eax]
+    add eax, 4
+    test ecx, ecx
+    jne __tal_rt_start_envp
+__tal_rt_start_auxv:
+    mov ecx, DWORD PTR [eax]
+    test ecx, ecx
+    je __tal_rt_start_main
+    add eax, 8
+    cmp ecx, ${AT_SYSINFO}
+    jne __tal_rt_start_auxv
+    mov ecx, DWORD PTR [eax-4]
+    mov DWORD PTR [__tal_rt_sysinfo], ecx
+__tal_rt_start_main:
     jmp ${main}
+
+__tal_rt_int80:
+    int 0x80
+    ret
 ${stubs.join('\n')}
 
 __tal_rt_einval_pop:
@@ -226,7 +260,7 @@ __tal_rt_allocate:
     push eax
     xor ebx, ebx
     mov eax, ${SYS_BRK}
-    int 0x80
+    ${SYSCALL}
     mov ecx, eax
     mov DWORD PTR [__tal_rt_heap_cur], eax
     mov DWORD PTR [__tal_rt_heap_end], eax
@@ -244,7 +278,7 @@ __tal_rt_allocate_have:
     lea ebx, [edx+${HEAP_CHUNK - 1}]
     and ebx, -${HEAP_CHUNK}
     mov eax, ${SYS_BRK}
-    int 0x80
+    ${SYSCALL}
     pop edx
     pop ecx
     pop ebx
@@ -262,20 +296,21 @@ __tal_rt_oom:
     mov ebx, 2
     mov ecx, OFFSET __tal_rt_oom_msg
     mov edx, ${OOM_MESSAGE.length}
-    int 0x80
+    ${SYSCALL}
     mov eax, ${SYS_GETPID}
-    int 0x80
+    ${SYSCALL}
     mov ebx, eax
     mov ecx, ${SIGABRT}
     mov eax, ${SYS_KILL}
-    int 0x80
+    ${SYSCALL}
     mov ebx, ${128 + SIGABRT}
     mov eax, ${SYS_EXIT_GROUP}
-    int 0x80
+    ${SYSCALL}
     hlt
 `;
   const rodata = `__tal_rt_oom_msg:\n    .ascii "${OOM_MESSAGE.replace('\n', '\\n')}"`;
-  const bss = `__tal_rt_initial_esp:\n    .zero 4\n__tal_rt_heap_cur:\n    .zero 4\n__tal_rt_heap_end:\n    .zero 4\n__tal_rt_word:\n    .zero 4\n__tal_rt_pathbuf:\n    .zero ${PATH_MAX}`;
+  const words = ['initial_esp', 'sysinfo', 'heap_cur', 'heap_end', 'word'];
+  const bss = [...words.map(w => `__tal_rt_${w}:\n    .zero 4`), `__tal_rt_pathbuf:\n    .zero ${PATH_MAX}`].join('\n');
   return { text, rodata, bss };
 }
 

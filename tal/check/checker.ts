@@ -269,6 +269,11 @@ interface DataObject { readonly label: DataLabel; readonly size: number }
 
 // ---------------------------------------------------------------------------------------------------------------
 
+/** A jump found to satisfy its target: the state's register types and stack type (see Checker.passedBefore). */
+interface PassedJump { readonly regs: readonly Ty[]; readonly stack: Stk }
+/** How many passed jumps are remembered per target type. */
+const JUMP_MEMO = 4;
+
 /** Where control goes: a code label (its index in the table) or something named in messages (a register, …). */
 type Target = number | string;
 
@@ -295,6 +300,8 @@ class Checker {
   private readonly blockEntry = new Map<CodeTy, CodeTy>();
   /** Each block type's renaming of its binders to its fresh copy's (for instantiations inside its blocks). */
   private readonly blockRename = new Map<CodeTy, Map<Binder, Arg>>();
+  /** The jumps that satisfied each target type (passedBefore). */
+  private readonly jumpsPassed = new Map<CodeTy, PassedJump[]>();
   /** The type of each code label's address, made on first use (labelType). */
   private addrTypes: (Ty | undefined)[] = [];
   /** The instruction being checked (formatted only if it is refused), or the text of a refused encoding. */
@@ -625,9 +632,42 @@ class Checker {
 
   private jumpTo(st: State, ty: CodeTy, target: Target, cls: CheckErrorClass, explicit: boolean | undefined): void {
     if (st.untouched !== 0) refuse('stack-probe', `${this.transfer(cls, target)}: esp is ${st.untouched} bytes below the last stack access; touch the new stack space (e.g. with a store to [esp]) first`);
+    const instHere = explicit !== false && this.p.ann.inst.has(this.curAddr);
+    if (!instHere && this.passedBefore(st, ty)) return;
     const m = this.matcher(ty.vars);
-    if (explicit !== false) this.explicitInst(ty.vars, m);
+    if (instHere) this.explicitInst(ty.vars, m);
     this.checkPre(st, ty, cls, target, m);
+    if (!instHere) this.rememberPassed(st, ty);
+  }
+
+  /**
+   * Whether a jump with these very register and stack types (the same objects) has already been found to satisfy
+   * this target type. checkPre is a function of the target type, the registers the target names and the stack type
+   * (and of the file, which does not change): asked the same question again, it gives the same answer, so the answer
+   * is looked up rather than found again. (The plain matcher's memo only ever adds proofs; a pattern match starts
+   * from nothing each time.) Most jumps of a loop, and of functions with the same shape, ask one question.
+   * One unit of work, plus one per entry compared (at most JUMP_MEMO per target).
+   */
+  private passedBefore(st: State, ty: CodeTy): boolean {
+    const seen = this.jumpsPassed.get(ty);
+    if (!seen) return false;
+    const stack = st.stack, regs = st.regs, want = ty.regs;
+    spend(1 + seen.length);
+    next: for (const p of seen) {
+      if (p.stack !== stack) continue;
+      for (let r = 0; r < 8; r++) if (r !== ESP && want[r] && p.regs[r] !== regs[r]) continue next;
+      return true;
+    }
+    return false;
+  }
+
+  private rememberPassed(st: State, ty: CodeTy): void {
+    let seen = this.jumpsPassed.get(ty);
+    if (!seen) this.jumpsPassed.set(ty, (seen = []));
+    const entry: PassedJump = { regs: st.regs.slice(), stack: st.stack };
+    // A bounded list: the newest question replaces the oldest once it is full.
+    if (seen.length < JUMP_MEMO) seen.push(entry);
+    else seen[this.instructions % JUMP_MEMO] = entry;
   }
 
   private typeOfTargetReg(st: State, r: number, what: string): CodeTy {

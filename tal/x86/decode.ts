@@ -38,12 +38,24 @@ class Cursor {
 }
 
 interface ModRM { mod: number; reg: number; rm: Operand }
+/**
+ * What modrm() returns: one object, overwritten by each call (an instruction has one ModRM byte, and every caller
+ * takes what it needs before decoding anything else), so that decoding allocates only the instruction and its
+ * memory operand.
+ */
+const MODRM: ModRM = { mod: 0, reg: 0, rm: { kind: 'reg', reg: 0, size: 4 } };
+function modrmResult(mod: number, reg: number, rm: Operand): ModRM {
+  MODRM.mod = mod;
+  MODRM.reg = reg;
+  MODRM.rm = rm;
+  return MODRM;
+}
 
 /** Decodes a ModRM byte and its SIB/displacement. Register operands get `regSize`, memory operands `memSize`. */
 function modrm(c: Cursor, regSize: 1 | 4, memSize: 0 | 1 | 4): ModRM {
   const m = c.u8();
   const mod = m >> 6, reg = (m >> 3) & 7, rmField = m & 7;
-  if (mod === 3) return { mod, reg, rm: regSize === 4 ? R32[rmField] : R8[rmField] };
+  if (mod === 3) return modrmResult(mod, reg, regSize === 4 ? R32[rmField] : R8[rmField]);
   let base: number = rmField, index: number = NO_REG, scale: Scale = 1, disp = 0;
   if (rmField === 4) {
     const sib = c.u8();
@@ -64,10 +76,11 @@ function modrm(c: Cursor, regSize: 1 | 4, memSize: 0 | 1 | 4): ModRM {
   }
   if (mod === 1) disp = c.i8();
   else if (mod === 2) disp = c.i32();
-  const mem: MemOperand = { kind: 'mem', size: memSize, base, index, scale, disp };
-  // objdump prints "+0x0" when displacement bytes are present; remember that for the formatter.
-  if (mod !== 0 || base === NO_REG) mem.explicitDisp = true;
-  return { mod, reg, rm: mem };
+  // objdump prints "+0x0" when displacement bytes are present; remember that for the formatter. Every memory operand
+  // is made with every field, in one order, so that they all have one shape (the checker reads them at every access).
+  const explicitDisp = mod !== 0 || base === NO_REG;
+  const mem: MemOperand = { kind: 'mem', size: memSize, base, index, scale, disp, explicitDisp, moffs: false };
+  return modrmResult(mod, reg, mem);
 }
 
 // Register operands are the same few values again and again: made once, frozen (no one may change them).
@@ -78,7 +91,7 @@ function r8(n: number): Operand { return R8[n]; }
 function imm(v: number): Operand { return { kind: 'imm', value: v | 0 }; }
 function moffs(c: Cursor, size: 1 | 4): Operand {
   // objdump prints the moffs form without a size: "mov eax,ds:0x..."
-  return { kind: 'mem', size, base: NO_REG, index: NO_REG, scale: 1, disp: c.i32(), moffs: true };
+  return { kind: 'mem', size, base: NO_REG, index: NO_REG, scale: 1, disp: c.i32(), explicitDisp: false, moffs: true };
 }
 
 function insn(c: Cursor, address: number, op: string, operands: Operand[], cc = -1): Insn {

@@ -84,6 +84,8 @@ const CASES: Case[] = [
   { cmd: 'talrun', args: ['--uid', '-1', files.hello], status: 2, stderr: usage('talrun', /--uid '-1': not a user or group id .*/) },
   { cmd: 'talrun', args: ['--gid', '1.5', files.hello], status: 2, stderr: usage('talrun', /--gid '1.5': not a user or group id .*/) },
   { cmd: 'talrun', args: ['--profile', 'pentium', files.hello], status: 2, stderr: usage('talrun', /--profile 'pentium': no such profile .*/) },
+  { cmd: 'talrun', args: ['--syscall', 'syscall', files.hello], status: 2,
+    stderr: usage('talrun', /--syscall 'syscall': known are int80, sysenter/) },
   { cmd: 'talrun', args: ['--max-instructions', 'lots', files.hello], status: 2,
     stderr: usage('talrun', /--max-instructions 'lots': not a positive whole number/) },
   { cmd: 'talrun', args: ['--mount', '/tmp', files.hello], status: 2, stderr: usage('talrun', /bad --mount '\/tmp': expected HOST:GUEST\[:rw\]/) },
@@ -111,7 +113,8 @@ for (const c of CASES) {
     const first = r.stderr.split('\n')[0];
     t.regex(first, c.stderr);
     t.notRegex(r.stderr, /^\s+at .*:\d+:\d+\)?$|node:internal|Error \[|TypeError|RangeError/m, 'no stack trace');
-    if (c.status === 2 && /unrecognized|not a user|no such profile|expected|whole number/.test(c.stderr.source)) {
+    const usageError = /unrecognized|not a user|no such profile|known are|expected|whole number/;
+    if (c.status === 2 && usageError.test(c.stderr.source)) {
       t.is(r.stderr, `${first}\n${TRY(c.cmd)}\n`, 'a usage error is one line and the pointer to --help');
     }
   });

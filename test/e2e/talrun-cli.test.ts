@@ -158,7 +158,7 @@ test('Ctrl-C during start-up (before and while the checker runs) ends talrun at 
 test('--stats adds up: one line per source of cycles, summing to the total, in every mode', t => {
   const sleeper = build('test/attacks/victims/sleeper.tal', 'sleeper');
   for (const args of [['--kernel', cat], [cat], ['--pti', cat], ['--kernel', '--profile', 'modern-pti', cat],
-    ['--kernel', sleeper], [sleeper]]) {
+    ['--kernel', sleeper], [sleeper], ['--syscall=sysenter', cat], ['--syscall=sysenter', '--pti', sleeper]]) {
     const r = run(['--stats', ...args], 'some input\n');
     t.true(r.status === 0, r.stderr);
     const lines = r.stderr.split('\n');
@@ -173,5 +173,6 @@ test('--stats adds up: one line per source of cycles, summing to the total, in e
     // Each line is rounded to a whole cycle: the sum may differ from the total by less than one per line.
     t.true(Math.abs(sum - total) < 10, `${args.join(' ')}: ${sum} vs ${total}\n${r.stderr}`);
     t.true(sum > 0);
+    if (args[0] === '--syscall=sysenter') t.regex(r.stderr, /\n {4}sysenters +[\d,]+ {2}\(\d+\)\n {4}sysexits /);
   }
 });

@@ -1,6 +1,6 @@
-// The CPU's edges: anything it does not implement (unknown opcodes, every prefix, x87, string instructions) is #UD,
-// never a JS exception; #DE for the divisions that cannot be done; faulting instructions change nothing. (The
-// differential tests compare ordinary instructions with the host CPU.)
+// The CPU's edges: anything it does not implement (unknown opcodes, every prefix, x87, string instructions, syscall)
+// is #UD, never a JS exception; #DE for the divisions that cannot be done; faulting instructions change nothing.
+// (The differential tests compare ordinary instructions with the host CPU; sysenter.test.ts covers sysenter.)
 import test from 'ava';
 import fc from 'fast-check';
 import { Rig, USER_CODE, USER_DATA, USER_STACK_TOP } from '../util/machine.ts';
@@ -13,7 +13,7 @@ const UNDEFINED: [string, string][] = [
   ['lock', '.byte 0xf0, 0x01, 0x00'], ['seg_cs', '.byte 0x2e, 0x90'], ['seg_fs', '.byte 0x64, 0x8b, 0x00'],
   ['x87', 'fld1'], ['movsb', 'movsb'], ['cpuid', 'cpuid'], ['bound', '.byte 0x62, 0x00'], ['ff7', '.byte 0xff, 0xff'],
   ['lea_reg', '.byte 0x8d, 0xc0'], ['far_call', '.byte 0x9a, 0, 0, 0, 0, 0, 0'], ['daa', 'daa'], ['bt', 'bt eax, ecx'],
-  ['mov_cr1', '.byte 0x0f, 0x20, 0xc8'], ['sysenter', 'sysenter'], ['enter', 'enter 0, 0'], ['movss', 'movss xmm0, xmm1'],
+  ['mov_cr1', '.byte 0x0f, 0x20, 0xc8'], ['syscall', 'syscall'], ['enter', 'enter 0, 0'], ['movss', 'movss xmm0, xmm1'],
 ];
 
 tb('unknown opcodes, prefixes and unimplemented instructions raise #UD at their address', t => {

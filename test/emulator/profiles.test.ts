@@ -3,7 +3,9 @@ import test from 'ava';
 import { INSN_CLASSES, InsnClass } from '../../emulator/costs.ts';
 import { DEFAULT_PROFILE, PROFILES, profileByName } from '../../emulator/profiles.ts';
 
-const EVENTS = ['tlbMiss', 'trapEntry', 'iret', 'cr3Write', 'isolationPerCrossing', 'kernelCall'] as const;
+const EVENTS = [
+  'tlbMiss', 'trapEntry', 'iret', 'sysenter', 'sysexit', 'cr3Write', 'isolationPerCrossing', 'kernelCall',
+] as const;
 
 test('every profile has a cost for every instruction class and event, finite and not negative', t => {
   for (const [key, p] of Object.entries(PROFILES)) {

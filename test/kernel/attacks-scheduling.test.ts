@@ -6,12 +6,16 @@
 //   (b) against a kernel with the fault put back (KernelOptions.reintroduce), with and without --pti: the harm
 //       happens, observably (a uid-1000 process reads root's file, the kernel panics, the machine hangs);
 //   (c) against the fixed kernel, with and without --pti: no harm, and every process ends as it should.
+// Each runs with user mode entering the kernel by int 0x80 and again by sysenter (--syscall=sysenter): the user-mode
+// processes among them then come and go through the vsyscall page.
 import test, { type ExecutionContext } from 'ava';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { assemble } from '../../tal/asm/assembler.ts';
 import { checkElf } from '../../tal/check/checker.ts';
-import { Kernel, type ExitInfo, type KernelExit, type KnownFault } from '../../kernel/kernel.ts';
+import {
+  Kernel, SYSCALL_ENTRIES, type ExitInfo, type KernelExit, type KnownFault, type SyscallEntry,
+} from '../../kernel/kernel.ts';
 import { ROOT } from '../../kernel/fs/permission.ts';
 import { put } from '../util/kfs.ts';
 
@@ -46,9 +50,12 @@ interface Outcome {
 /** Start processes on a kernel; returns their pids by name. */
 type Scenario = (k: Kernel) => Record<string, number>;
 
-function play(scenario: Scenario, o: { pti: boolean; faults: KnownFault[] }): Outcome {
+function play(scenario: Scenario, o: { pti: boolean; faults: KnownFault[]; syscallEntry: SyscallEntry }): Outcome {
   const out: Uint8Array[] = [];
-  const k = new Kernel({ pti: o.pti, reintroduce: o.faults, onOutput: (fd, b) => { if (fd === 1) out.push(b); } });
+  const k = new Kernel({
+    pti: o.pti, reintroduce: o.faults, syscallEntry: o.syscallEntry,
+    onOutput: (fd, b) => { if (fd === 1) out.push(b); },
+  });
   put(k.vfs.context(ROOT), '/secret', SECRET, 0o600);
   k.endInput();
   const pids = scenario(k);
@@ -191,13 +198,15 @@ test('every program of the scheduling attacks is accepted by the checker, and ev
 });
 
 for (const a of ATTACKS) {
-  for (const pti of [false, true]) {
-    const mode = pti ? ' (--pti)' : '';
-    test(`${a.name}: ${a.what}: harm with the fault put back (${a.fault})${mode}`, t => {
-      a.harm(t, play(a.scenario, { pti, faults: [a.fault] }));
-    });
-    test(`${a.name}: stopped by the fixed kernel${mode}`, t => {
-      a.safe(t, play(a.scenario, { pti, faults: [] }));
-    });
+  for (const syscallEntry of SYSCALL_ENTRIES) {
+    for (const pti of [false, true]) {
+      const mode = `${pti ? ' (--pti)' : ''}${syscallEntry === 'int80' ? '' : ` (--syscall=${syscallEntry})`}`;
+      test(`${a.name}: ${a.what}: harm with the fault put back (${a.fault})${mode}`, t => {
+        a.harm(t, play(a.scenario, { pti, faults: [a.fault], syscallEntry }));
+      });
+      test(`${a.name}: stopped by the fixed kernel${mode}`, t => {
+        a.safe(t, play(a.scenario, { pti, faults: [], syscallEntry }));
+      });
+    }
   }
 }

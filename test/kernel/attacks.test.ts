@@ -202,6 +202,20 @@ const ATTACKS: Attack[] = [
     },
   },
   {
+    file: 'jump-memo-slot.tal', what: 'forges two stack slots after a jump the checker has seen pass, and hooks getuid32', uid: 1000,
+    victims: [{ file: 'whoami.tal', uid: 1000, after: true }],
+    cls: 'jump-type', insn: 'jmp 0x80480bf', fault: '#PF',
+    harm: (t, r) => {
+      t.is(r.stdout, 'getuid32 hooked\nwhoami: root\n');
+      t.is(r.attacker.status, 0);
+      t.deepEqual(r.victims.map(v => v?.status), [0]);
+    },
+    contained: (t, r) => {
+      t.is(r.stdout, 'whoami: not root\n');
+      t.deepEqual(r.victims.map(v => v?.status), [0]);
+    },
+  },
+  {
     file: 'cli-spin.tal', what: 'disables interrupts and spins', cls: 'privileged', insn: 'cli', fault: '#GP',
     harm: (t, r) => {
       t.is(r.kernelExit, 'hung');

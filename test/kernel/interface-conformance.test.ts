@@ -1,5 +1,6 @@
 // The interface conformance suite: every import of tal/interface.ts keeps the contract of docs/tal.md §6 ("What
-// every import promises") for verified callers, in user mode and in kernel mode, with and without PTI, under three
+// every import promises") for verified callers, in user mode (entering by int 0x80, and by sysenter through the
+// vsyscall page) and in kernel mode, with and without PTI, under three
 // schedules: calm (1000 Hz, the probe alone), hostile (10,000 Hz, beside a verified kernel-mode process and an
 // unverified user-mode one that fill every register with kernel addresses and addresses inside the probe's objects,
 // set DF, spin and sleep), and storm (the same at 400,000 Hz: a tick every 6,000 cycles, so the probe is interrupted
@@ -18,6 +19,7 @@ import { join } from 'node:path';
 import { assemble } from '../../tal/asm/assembler.ts';
 import { checkElf } from '../../tal/check/checker.ts';
 import { runProgram } from '../../kernel/talrun.ts';
+import type { SyscallEntry } from '../../kernel/kernel.ts';
 import { runNative, scratch } from '../util/native.ts';
 import {
   CALL_IMPORTS, REG_ORDER, buildProbe, makePlan, runProbe, type Failure, type RunReport, type Schedule,
@@ -38,9 +40,12 @@ if (LONG) {
   }
 }
 
-const MODES = [
+// User mode enters the kernel by int 0x80 (the default) or, with --syscall=sysenter, through the vsyscall page.
+const MODES: { name: string; kernel: boolean; pti: boolean; syscallEntry?: SyscallEntry }[] = [
   { name: 'user', kernel: false, pti: false },
   { name: 'user --pti', kernel: false, pti: true },
+  { name: 'user --syscall=sysenter', kernel: false, pti: false, syscallEntry: 'sysenter' },
+  { name: 'user --syscall=sysenter --pti', kernel: false, pti: true, syscallEntry: 'sysenter' },
   { name: 'kernel', kernel: true, pti: false },
   { name: 'kernel --pti', kernel: true, pti: true },
 ];
@@ -60,7 +65,7 @@ SCHEDULES.forEach((schedule, si) => {
     for (const c of plan.cases) perImport.set(c.imp, (perImport.get(c.imp) ?? 0) + 1);
     for (const imp of CALL_IMPORTS) t.true((perImport.get(imp) ?? 0) >= PER_IMPORT, `${imp} is called`);
     for (const mode of MODES) {
-      const r = runProbe(probe, { kernel: mode.kernel, pti: mode.pti, schedule });
+      const r = runProbe(probe, { kernel: mode.kernel, pti: mode.pti, syscallEntry: mode.syscallEntry, schedule });
       const what = `${schedule.name}, ${mode.name}`;
       t.deepEqual(lines(r.failures), [], what);
       t.is(r.observed, plan.cases.length, `${what}: every call observed`);
@@ -129,7 +134,7 @@ test('exit ends the process with its status\'s low byte; allocators abort on imp
     const { elf } = assemble(source, 'death.tal');
     t.true(checkElf(elf).ok, d.call);
     for (const mode of MODES) {
-      const r = runProgram(elf, ['death'], { kernel: mode.kernel, pti: mode.pti });
+      const r = runProgram(elf, ['death'], { kernel: mode.kernel, pti: mode.pti, syscallEntry: mode.syscallEntry });
       t.is(r.status, d.status, `${d.call.replace(/\n\s*/g, '; ')}: ${mode.name}`);
       t.is(Buffer.from(r.stderr).toString('latin1'), d.stderr, `${mode.name}: stderr`);
     }
@@ -157,7 +162,8 @@ test('the native-safe probe passes its own checks natively and under the observe
     t.is(native.signal, null, 'native: no signal');
     t.is(native.status, 0, `native: the probe's own checks (status ${native.status}: 128 + failure bits)`);
     for (const mode of MODES) {
-      const r = runProbe(probe, { kernel: mode.kernel, pti: mode.pti, schedule: SCHEDULES[1] });
+      const r = runProbe(probe, { kernel: mode.kernel, pti: mode.pti, syscallEntry: mode.syscallEntry,
+        schedule: SCHEDULES[1] });
       t.deepEqual(lines(r.failures), [], mode.name);
       t.is(r.probeExit?.status, 0, `${mode.name}: the probe's own checks`);
     }

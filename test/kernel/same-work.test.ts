@@ -2,8 +2,9 @@
 // over a small tree and echod serving a few round trips run in user mode and in kernel mode under the `unit`
 // profile, and the difference in every counter is exactly what the crossings account for, item by item. Each
 // system call user mode makes costs it the crossing part of its stub (the basic block that loads the registers,
-// traps and returns: walked in the assembled runtime), the int 0x80 entry code's path (decoded from the entry code
-// the kernel built), one trap, one entry from CPL 3 and, if the call returns, one iret and one exit to CPL 3. Kernel
+// calls the kernel entry and returns: walked in the assembled runtime), the runtime's `int 0x80; ret`, the kernel's
+// int 0x80 entry code's path (decoded from the entry code the kernel built), one trap, one entry from CPL 3 and, if
+// the call returns, one iret and one exit to CPL 3 (the default entry, int 0x80, Linux 2.4's). Kernel
 // mode instead makes one kernel call per import call; everything else (the program, the runtime's own work, the
 // kernel's work) is the same count in both.
 //
@@ -17,7 +18,9 @@ import { join } from 'node:path';
 import { compile } from '../../compiler/popc.ts';
 import { runProgram, type SyncRun } from '../../kernel/talrun.ts';
 import { Kernel } from '../../kernel/kernel.ts';
-import { walkRuntime, type ClassCounts } from '../../kernel/rtwork.ts';
+import { exitAt, walkRuntime, type ClassCounts } from '../../kernel/rtwork.ts';
+import { buildInitialStack } from '../../kernel/exec/stack.ts';
+import { TASK_SIZE } from '../../kernel/arch/layout.ts';
 import { IMPORTS } from '../../tal/interface.ts';
 import { syscallName, SYS } from '../../kernel/syscalls/numbers.ts';
 import { decode } from '../../emulator/decode.ts';
@@ -66,22 +69,41 @@ const importBySyscall = new Map(
   IMPORTS.filter(s => s.syscall !== undefined).map(s => [syscallName(s.syscall!), s.name]));
 
 /**
- * What user mode runs more than kernel mode, by class: each process's start in the runtime (it saves the initial
- * esp for tal_args and jumps to main; kernel mode starts at main), and for each system call made (by name) its
- * stub's crossing block (brk: the allocator's, the first of each process's heap or a growth) and the entry code's
- * path, each cut at the trap for the calls that never return.
+ * The runtime's start-up path (it saves the initial esp for tal_args, looks for AT_SYSINFO past envp in the
+ * auxiliary vector, and jumps to main), for a process started with no environment and the int 0x80 entry only: the
+ * auxiliary vector as the loader builds it, ending with AT_NULL.
+ */
+function startPath(): number[] {
+  const stack = buildInitialStack({
+    argv: ['x'], envp: [], creds: { uid: 0, euid: 0, gid: 0, egid: 0 }, entry: 0, phdr: 0, phnum: 0, filename: 'x',
+    random: new Uint8Array(16), top: TASK_SIZE,
+  });
+  if (typeof stack === 'number') throw new Error('no stack');
+  const entries = stack.auxv.length - 1; // before AT_NULL
+  const p = walkRuntime('__tal_rt_start', {
+    __tal_rt_start_envp: () => false, __tal_rt_start_main: exitAt(entries), __tal_rt_start_auxv: () => true,
+  });
+  return p.charged.map((x, i) => x + p.crossing[i]);
+}
+
+/**
+ * What user mode runs more than kernel mode, by class: each process's start in the runtime (kernel mode starts at
+ * main), and for each system call made (by name) its stub's crossing block (brk: the allocator's, the first of each
+ * process's heap or a growth), the runtime's int 0x80 entry (`int 0x80; ret`) and the kernel's entry code's path,
+ * each cut at the trap for the calls that never return.
  */
 function expectedExtra(calls: ReadonlyMap<string, number>, processes: number, neverReturn: ReadonlyMap<string, number>):
   number[] {
   const entry = entryPath();
   const out = zero();
-  const start = walkRuntime('__tal_rt_start');
-  add(out, start.charged, processes);
-  add(out, start.crossing, processes);
+  add(out, startPath(), processes);
+  const int80 = walkRuntime('__tal_rt_int80');
   for (const [name, n] of calls) {
     const gone = neverReturn.get(name) ?? 0;
     add(out, entry.before, n);
     add(out, entry.after, n - gone);
+    add(out, int80.crossing, n - gone);
+    add(out, int80.crossing.map((x, i) => x - int80.crossingAfter[i]), gone);
     if (name === 'brk') {
       const alloc = (init: boolean, grow: boolean) => walkRuntime('__tal_rt_tal_alloc',
         { __tal_rt_allocate_have: () => !init, __tal_rt_allocate_fits: () => !grow });

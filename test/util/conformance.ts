@@ -19,11 +19,12 @@
 // The *observer* is machine-level: it wraps the machine's kernel-function dispatch (KernelFunctions.invoke, an
 // instance method, replaced on this one machine only; no emulator change). In kernel mode the markers and the import
 // are kernel functions called straight from the probe, so the CPU registers are the probe's; in user mode the
-// markers are the getppid stub (`push ebx`, then int 0x80), and the probe's registers and EFLAGS are the pt_regs the
-// entry code saved. Between PRE and POST nothing of the probe runs but the call under test (and its stub), so at
-// POST ebx esi edi ebp, and esp + 4 (the pushed eax), must be exactly as at PRE, IF set and DF clear; eax must have the
-// declared type; and every byte of the probe's writable memory (data, heap, the stack from the arguments up) must be
-// as before except inside the declared buffer (or the object an allocation returns).
+// markers are the getppid stub (`push ebx`, then the call through AT_SYSINFO: `__tal_rt_int80`'s int 0x80, or with
+// the sysenter entry `__kernel_vsyscall`, which pushes ecx, edx and ebp before sysenter), and the probe's registers
+// and EFLAGS are the pt_regs the entry code saved. Between PRE and POST nothing of the probe runs but the call under
+// test (and its stub), so at POST ebx esi edi ebp, and esp + 4 (the pushed eax), must be exactly as at PRE, IF set and
+// DF clear; eax must have the declared type; and every byte of the probe's writable memory (data, heap, the stack from
+// the arguments up) must be as before except inside the declared buffer (or the object an allocation returns).
 //
 // Blocking is forced: descriptors with nothing to read (the console, sockets), sockets whose peer does not take data,
 // an accept with nobody connecting, poll, nanosleep. The runner (runProbe) runs the machine in slices and, when the
@@ -42,7 +43,7 @@ import { isRefusal } from '../../tal/x86/insn.ts';
 import { IMPORTS, POLLFD_SIZE, SOCKADDR_IN_SIZE, STAT64_SIZE, TIMESPEC_SIZE,
   UTSNAME_SIZE } from '../../tal/interface.ts';
 import { start } from '../../kernel/talrun.ts';
-import { Kernel, type KnownFault } from '../../kernel/kernel.ts';
+import { Kernel, type KnownFault, type SyscallEntry } from '../../kernel/kernel.ts';
 import { TASK_INTERRUPTIBLE, T, type Task } from '../../kernel/task.ts';
 import { PT } from '../../kernel/entry.ts';
 import { EFAULT, EINVAL, ENAMETOOLONG } from '../../kernel/errno.ts';
@@ -693,10 +694,17 @@ const SLICE = 20_000;
  */
 export function runProbe(probe: Probe, o: {
   kernel: boolean; pti: boolean; schedule: Schedule; maxInstructions?: number;
+  /** How user mode enters the kernel (KernelOptions.syscallEntry); default int80. */
+  syscallEntry?: SyscallEntry;
   /** Faults put back in the kernel (KernelOptions.reintroduce), to show that the harness sees them. */
   reintroduce?: readonly KnownFault[];
 }): RunReport {
-  const k = new Kernel({ pti: o.pti, hz: o.schedule.hz, onOutput: () => {}, reintroduce: o.reintroduce });
+  const k = new Kernel({
+    pti: o.pti, hz: o.schedule.hz, onOutput: () => {}, reintroduce: o.reintroduce, syscallEntry: o.syscallEntry,
+  });
+  // From the user esp the entry code saved to the import's call esp: the stub's ebx and its call's return address,
+  // and with the sysenter entry __kernel_vsyscall's ecx, edx, ebp.
+  const stubWords = k.sysinfo ? 5 : 2;
   const root = k.vfs.context(ROOT);
   mkdirat(root, undefined, '/c', 0o777);
   chmodat(root, undefined, '/c', 0o777);
@@ -752,7 +760,7 @@ export function runProbe(probe: Probe, o: {
     const pt = (cpu.regs[4] + 4) | 0;
     if ((read32(pt + PT.CS) & 3) !== 3) return undefined;
     const userEsp = read32(pt + PT.ESP);
-    const callEsp = (userEsp + 4) >>> 0; // the stub pushed ebx
+    const callEsp = (userEsp + 4 * stubWords) >>> 0;
     return {
       ret: read32(callEsp) >>> 0,
       regs: { ebx: read32(pt + PT.EBX), esi: read32(pt + PT.ESI), edi: read32(pt + PT.EDI), ebp: read32(pt + PT.EBP),
