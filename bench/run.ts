@@ -9,13 +9,20 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runBench } from './all.ts';
 import { writeReport, type BenchResults } from './report.ts';
+import { PROFILES } from '../emulator/profiles.ts';
 
 const quick = process.argv.includes('--quick');
 const i = process.argv.indexOf('--out');
 const here = import.meta.dirname;
 const reportDir = i > 0 ? process.argv[i + 1] : quick ? join(here, 'out', 'quick') : here;
 const p = process.argv.indexOf('--profiles');
-const profiles = p > 0 ? process.argv[p + 1].split(',') : undefined;
+const profiles = p > 0 ? (process.argv[p + 1] ?? '').split(',') : undefined;
+const unknown = profiles?.filter(name => !Object.hasOwn(PROFILES, name));
+if (unknown?.length) {
+  console.error(`bench: --profiles takes profile names separated by commas (${Object.keys(PROFILES).join(', ')}), ` +
+    `not '${unknown.join(',')}'`);
+  process.exit(2);
+}
 const simulationOnly = process.argv.includes('--simulation-only');
 const r = process.argv.indexOf('--render');
 if (r > 0) {
