@@ -126,6 +126,54 @@ export const PROFILES: Record<string, CostProfile> = Object.freeze({
   [UNIT_PROFILE.name]: UNIT_PROFILE,
 });
 
+/**
+ * A figure a profile could have taken instead of its own, with its source. The bench's sensitivity table re-weights
+ * a run's counters by each (cycles are counts × figures, so no re-run is needed) to show how far the choice moves
+ * the result; docs/machine.md argues each profile's choice.
+ */
+export interface AlternativeFigure {
+  readonly value: number;
+  readonly source: string;
+}
+
+export interface ProfileAlternatives {
+  /** Other clocks, Hz. */
+  readonly clockHz: readonly AlternativeFigure[];
+  /** Other TLB-miss costs, cycles. */
+  readonly tlbMiss: readonly AlternativeFigure[];
+  /**
+   * A user-mode system call's whole extra cost over a direct call when user mode takes the era's fast path
+   * (sysenter/sysexit through the vsyscall page) instead of int 0x80/iret: the sysenter baseline.
+   */
+  readonly fastSyscall?: AlternativeFigure;
+}
+
+const FORMER_CLOCK: AlternativeFigure = {
+  value: 2.4e9, source: 'the single clock every profile used before each named its own (no source)',
+};
+
+/** The alternatives to each profile's figures, by profile name. */
+export const ALTERNATIVES: Readonly<Record<string, ProfileAlternatives>> = Object.freeze({
+  [P4_NORTHWOOD.name]: {
+    clockHz: [FORMER_CLOCK],
+    tlbMiss: [
+      { value: 2 * 7, source: 'Intel IA-32 Optimization Reference Manual (2004), Table 1-1: L2 (models 0,1,2) 7 clocks' },
+      { value: 2 * 16, source: 'AnandTech, Pentium 4 6xx review: Northwood L2 16 cycles (Cachemem, ScienceMark)' },
+    ],
+    // Kernel Mode Linux, Linux Journal 6516, Table 2: getpid 432 cycles from user mode through sysenter, 12 as a
+    // direct call in kernel mode: 420 cycles for everything user mode adds (crossing, entry code, stub).
+    fastSyscall: { value: 432 - 12, source: 'KML (Linux Journal 6516, Table 2): getpid via sysenter 432 - direct 12' },
+  },
+  [MODERN_PTI.name]: {
+    clockHz: [FORMER_CLOCK],
+    tlbMiss: [{ value: 2 * 11, source: 'AnandTech, Skylake-X review: Skylake-S L2 "11-cycle"' }],
+  },
+  [MODERN.name]: {
+    clockHz: [FORMER_CLOCK],
+    tlbMiss: [{ value: 2 * 11, source: 'AnandTech, Skylake-X review: Skylake-S L2 "11-cycle"' }],
+  },
+});
+
 /** The profile for the paper's era, used when none is named. */
 export const DEFAULT_PROFILE = P4_NORTHWOOD.name;
 
