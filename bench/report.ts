@@ -154,7 +154,12 @@ const us = (x: number) =>
   (x >= 1000 ? `${(x / 1000).toFixed(2)} ms` : x >= 10 ? `${x.toFixed(1)} µs` : `${x.toFixed(2)} µs`);
 const us0 = (x: number | undefined) => (x === undefined ? '–' : us(x));
 const ms = (s: number) => `${(s * 1000).toFixed(0)} ms`;
-const mhz = (hz: number) => `${(hz / 1e9).toFixed(1)} GHz`;
+const mhz = (hz: number) => `${(hz / 1e6).toLocaleString('en', { maximumFractionDigits: 1 })} MHz`;
+/** The clock each profile's runs used, e.g. "p4-northwood 1,595 MHz and modern 3,658 MHz". */
+const clocksPhrase = (r: BenchResults) => and(r.profiles.map(p => {
+  const s = r.sim.find(x => x.profile === p);
+  return s ? `${p} ${mhz(s.clockHz)}` : '';
+}).filter(Boolean));
 /** "a, b and c". */
 const and = (xs: string[]) => (xs.length < 2 ? xs.join('') : `${xs.slice(0, -1).join(', ')} and ${xs[xs.length - 1]}`);
 
@@ -311,10 +316,10 @@ function echodParagraph(r: BenchResults, w: WorkloadInfo): string {
 /** The results: the sentences, the small table beside the paper, the charts. */
 function resultsSection(r: BenchResults, charts: string[]): string[] {
   const { findW, echoW } = headline(r);
-  const clock = r.sim[0]?.clockHz ?? 0;
   const L = ['## Results', ''];
   L.push('Every figure in this section is **simulated**: the emulated machine\'s busy cycles (its cycles while not ' +
-    `halted) under each cost profile, and simulated time at the kernel's ${mhz(clock)} clock; none depends on this ` +
+    `halted) under each cost profile, and simulated time at each profile's clock (${clocksPhrase(r)}); none ` +
+    'depends on this ' +
     'host\'s speed or load. Figures measured on this host (the emulator\'s run time, native runs, start-up) are ' +
     'marked *wall-clock* wherever they appear.', '');
   if (findW) L.push(findParagraph(r, findW), '');
@@ -332,7 +337,8 @@ function resultsSection(r: BenchResults, charts: string[]): string[] {
   }
   L.push(`| *the paper* | *${PAPER.findSpeedupPercent}%* | | *${PAPER.echodRoundTripSavingMicros} µs* | |`, '');
   L.push(`Simulated. find: 1 − kernel/user busy cycles of \`${f}\`; echod: user − kernel simulated time per round ` +
-    `trip of \`${e}\` at ${mhz(clock)}. The paper's figures are as issue 7 quotes them; its machine and workloads ` +
+    `trip of \`${e}\` at each profile's clock. The paper's figures are as issue 7 quotes them; its machine and ` +
+    'workloads ' +
     'are not ours, so the comparison is of direction and size, not a reproduction.', '');
   L.push(...sensitivitySection(r));
   for (const c of charts) L.push(`![${c}](${c})`, '');
@@ -625,7 +631,9 @@ const int80Entries = (s: SimRun) => (s.trapsByVector ? s.trapsByVector[SYSCALL_V
 function alternatives(profile: string, asRun: SimRun): Alternative[] {
   const p = profileByName(profile), alt = ALTERNATIVES[profile];
   const same = (s: SimRun): Reweighed => ({ cycles: s.cycles, clockHz: s.clockHz });
-  const out: Alternative[] = [{ assumption: 'as run', choice: 'the run itself', source: '', apply: same }];
+  const out: Alternative[] = [{
+    assumption: 'as run', choice: 'the run: int 0x80, each profile\'s own figures', source: '', apply: same,
+  }];
   if (!alt) return out;
   if (alt.fastSyscall) {
     const fast = alt.fastSyscall;
@@ -651,12 +659,15 @@ function alternatives(profile: string, asRun: SimRun): Alternative[] {
   }
   if (profile === 'p4-northwood') {
     const rows = [kernelWorkCosts(profile), ...P4_ALTERNATIVE_WORK]
-      .filter(w => Math.abs(w.syscall * asRun.kernelWorkByKind.syscall.units - asRun.kernelWorkByKind.syscall.cycles) > 0.5);
+      // The rows the run was not charged by (its system-call units priced otherwise).
+      .filter(w => Math.abs(w.syscall * asRun.kernelWorkByKind.syscall.units - asRun.kernelWorkByKind.syscall.cycles)
+        > 0.5);
     for (const w of rows) {
       out.push({
         assumption: 'lmbench row', choice: w.source.replace(/^.*(row \d)/, '$1'), source: w.source,
         apply: s => ({
-          cycles: s.cycles - s.sources.kernelWork + WORK_KINDS.reduce((a, k) => a + s.kernelWorkByKind[k].units * w[k], 0),
+          cycles: s.cycles - s.sources.kernelWork +
+            WORK_KINDS.reduce((a, k) => a + s.kernelWorkByKind[k].units * w[k], 0),
           clockHz: s.clockHz,
         }),
       });
@@ -669,7 +680,9 @@ function alternatives(profile: string, asRun: SimRun): Alternative[] {
     out.push({
       assumption: 'TLB miss', choice: `${c.value.toLocaleString('en', { maximumFractionDigits: 1 })} cycles`,
       source: c.source,
-      apply: s => ({ cycles: s.cycles + s.tlbMisses * (c.value - perEvent(s.sources.tlbMisses, s.tlbMisses)), clockHz: s.clockHz }),
+      apply: s => ({
+        cycles: s.cycles + s.tlbMisses * (c.value - perEvent(s.sources.tlbMisses, s.tlbMisses)), clockHz: s.clockHz,
+      }),
     });
   }
   return out;
@@ -689,10 +702,37 @@ function headlineUnder(r: BenchResults, a: Alternative, profile: string, findW?:
   };
 }
 
+/** One row of the sensitivity table: a choice, and the headline savings under it for each profile. */
+export interface SensitivityRow {
+  assumption: string;
+  choice: string;
+  source: string;
+  /** find's saving in percent and echod's per round trip in µs, by profile (absent: not computable). */
+  values: Record<string, { find?: number; echod?: number }>;
+}
+
+/** The sensitivity table's rows, in the order as run, baseline, clock, lmbench row, TLB miss. */
+export function sensitivityRows(r: BenchResults): { profiles: string[]; rows: SensitivityRow[] } {
+  const { findW, echoW } = headline(r);
+  const profiles = r.profiles.filter(p => ALTERNATIVES[p] && find(r, findW?.name ?? '', p, 'user'));
+  const perProfile = new Map(profiles.map(p => [p, alternatives(p, find(r, findW!.name, p, 'user')!)]));
+  const rows: SensitivityRow[] = [];
+  for (const [p, alts] of perProfile) {
+    for (const a of alts) {
+      let row = rows.find(x => x.assumption === a.assumption && x.choice === a.choice);
+      if (!row) rows.push(row = { assumption: a.assumption, choice: a.choice, source: a.source, values: {} });
+      row.values[p] = headlineUnder(r, a, p, findW, echoW);
+    }
+  }
+  const order = ['as run', 'baseline', 'clock', 'lmbench row', 'TLB miss'];
+  rows.sort((a, b) => order.indexOf(a.assumption) - order.indexOf(b.assumption));
+  return { profiles, rows };
+}
+
 /** The sensitivity section: the table, then which way each choice errs and by how much. */
 function sensitivitySection(r: BenchResults): string[] {
   const { findW, echoW } = headline(r);
-  const profiles = r.profiles.filter(p => ALTERNATIVES[p] && find(r, findW?.name ?? '', p, 'user'));
+  const { profiles, rows } = sensitivityRows(r);
   if (profiles.length === 0) return [];
   const L = ['### How much each assumption moves the result', ''];
   L.push(`Simulated. The headline savings (find: \`${findW?.name}\`, 1 − kernel/user busy cycles; echod: ` +
@@ -703,54 +743,41 @@ function sensitivitySection(r: BenchResults): string[] {
     'docs/machine.md.', '');
   L.push(`| assumption | choice | ${profiles.map(p => `${p}: find | ${p}: echod`).join(' | ')} |`);
   L.push(`|---|---|${profiles.map(() => '---:|---:').join('|')}|`);
-  // Rows by assumption, in a fixed order; a profile without that alternative shows '–'.
-  const perProfile = new Map(profiles.map(p => [p, alternatives(p, find(r, findW!.name, p, 'user')!)]));
-  const keys: { assumption: string; choice: string }[] = [];
-  for (const alts of perProfile.values()) {
-    for (const a of alts) {
-      if (!keys.some(k => k.assumption === a.assumption && k.choice === a.choice)) keys.push(a);
+  // A profile without that alternative shows '–'; so do the rows no run's counters can give yet.
+  const pending = (what: string) => `| ${what} | ${profiles.map(() => '– | –').join(' | ')} |`;
+  let pendingBaseline = true;
+  for (const row of rows) {
+    if (pendingBaseline && row.assumption !== 'as run' && row.assumption !== 'baseline') {
+      L.push(pending('baseline | sysenter, from runs of user mode through `sysenter`'));
+      pendingBaseline = false;
     }
+    const cells = profiles.map(p => `${signedPct(row.values[p]?.find)} | ${us0(row.values[p]?.echod)}`);
+    L.push(`| ${row.assumption} | ${row.choice} | ${cells.join(' | ')} |`);
   }
-  const order = ['as run', 'baseline', 'clock', 'lmbench row', 'TLB miss'];
-  keys.sort((a, b) => order.indexOf(a.assumption) - order.indexOf(b.assumption));
-  const cells = new Map<string, { find?: number; echod?: number }>();
-  for (const k of keys) {
-    const row = profiles.map(p => {
-      const a = perProfile.get(p)!.find(x => x.assumption === k.assumption && x.choice === k.choice);
-      const h: { find?: number; echod?: number } = a ? headlineUnder(r, a, p, findW, echoW) : {};
-      cells.set(`${p}|${k.assumption}|${k.choice}`, h);
-      return `${signedPct(h.find)} | ${us0(h.echod)}`;
-    });
-    L.push(`| ${k.assumption} | ${k.choice} | ${row.join(' | ')} |`);
-  }
-  L.push(`| baseline | sysenter, from the bench's own runs | ${profiles.map(() => '– | –').join(' | ')} |`);
-  L.push(`| allocator | kernel-mode runtime work charged as user mode executes it | ` +
-    `${profiles.map(() => '– | –').join(' | ')} |`, '');
+  if (pendingBaseline) L.push(pending('baseline | sysenter, from runs of user mode through `sysenter`'));
+  L.push(pending('allocator | kernel-mode runtime work charged as user mode executes it'), '');
+  L.push('Where the alternatives come from:', '',
+    ...rows.filter(x => x.source).map(x => `- ${x.choice}: ${x.source}`), '');
   L.push('Rows marked – are not computable from these runs\' counters: the sysenter baseline for a profile ' +
     'without a sourced fast-path figure waits for the bench to run user mode through `sysenter` itself (issue 15, ' +
     'item 2); the allocator row needs kernel mode\'s runtime work (allocations, path copies, buffer checks) counted ' +
     'apart, which the kernel does not do yet (item 1). Issue 15\'s audit estimates it by hand: find-100k\'s saving ' +
     '5.9% instead of 7.9% under p4-northwood, 2.7% instead of 4.5% under modern.', '');
-  L.push(...sensitivityNotes(r, profiles, perProfile, cells));
+  L.push(...sensitivityNotes(profiles, rows));
   return L;
 }
 
 /** Which way each choice errs and by how much, from the table's own cells. */
-function sensitivityNotes(r: BenchResults, profiles: string[], perProfile: Map<string, Alternative[]>,
-  cells: Map<string, { find?: number; echod?: number }>): string[] {
+function sensitivityNotes(profiles: string[], rows: SensitivityRow[]): string[] {
   const L: string[] = [];
-  const base = (p: string) => cells.get(`${p}|as run|the run itself`) ?? {};
-  const moves = (assumption: string) => profiles.flatMap(p => (perProfile.get(p) ?? [])
-    .filter(a => a.assumption === assumption)
-    .map(a => {
-      const h = cells.get(`${p}|${a.assumption}|${a.choice}`) ?? {}, b = base(p);
-      const df = h.find !== undefined && b.find !== undefined ? h.find - b.find : undefined;
-      const de = h.echod !== undefined && b.echod !== undefined ? h.echod - b.echod : undefined;
-      const sign = (x: number, unit: string) => `${x >= 0 ? '+' : '−'}${Math.abs(x).toFixed(unit === '%' ? 1 : 2)}` +
-        (unit === '%' ? ' points' : ' µs');
-      return `${p}, ${a.choice} (${a.source}): find ${df === undefined ? '–' : sign(df, '%')}, echod ` +
-        `${de === undefined ? '–' : sign(de, 'µs')}`;
-    }));
+  const base = rows.find(x => x.assumption === 'as run');
+  const sign = (x: number | undefined, unit: '%' | 'µs') => (x === undefined ? '–'
+    : `${x >= 0 ? '+' : '−'}${Math.abs(x).toFixed(unit === '%' ? 1 : 2)}${unit === '%' ? ' points' : ' µs'}`);
+  const minus = (a?: number, b?: number) => (a !== undefined && b !== undefined ? a - b : undefined);
+  const moves = (assumption: string) => rows.filter(x => x.assumption === assumption).flatMap(x => profiles
+    .filter(p => x.values[p] && (x.values[p].find !== undefined || x.values[p].echod !== undefined))
+    .map(p => `${p}, ${x.choice}: find ${sign(minus(x.values[p].find, base?.values[p]?.find), '%')}, echod ` +
+      sign(minus(x.values[p].echod, base?.values[p]?.echod), 'µs')));
   const item = (title: string, text: string, assumption: string) => {
     const m = moves(assumption);
     L.push(`- **${title}**: ${text}${m.length ? ` Against the run: ${m.join('; ')}.` : ''}`);
@@ -766,14 +793,12 @@ function sensitivityNotes(r: BenchResults, profiles: string[], perProfile: Map<s
     'path walk, open, TCP and file reread, so it gives the kernel\'s own work its smallest share and the crossing ' +
     'its largest: it errs in kernel mode\'s favour. It is the era\'s int 0x80 kernel whose file-system figures ' +
     'are not an outlier (docs/machine.md).', 'lmbench row');
-  item('TLB miss', 'both modes miss the TLB nearly alike (user mode a little more: its entry code\'s pages); a ' +
-    'dearer miss adds to both, so it moves the saving by little, in the direction of the two modes\' difference ' +
-    'in misses.', 'TLB miss');
+  item('TLB miss', 'both modes miss the TLB about equally often (the same program over the same data), so a ' +
+    'dearer miss adds to both alike and moves the saving by little.', 'TLB miss');
   L.push('- **Allocator**: kernel mode\'s runtime work is TypeScript charged only its fill loops, while user mode ' +
-    'executes the allocator, the path copies and the buffer checks: this errs in kernel mode\'s favour (the ' +
-    'figures above).');
+    'executes the allocator, the path copies and the buffer checks: this errs in kernel mode\'s favour (issue ' +
+    '15\'s estimate above).');
   L.push('- **Lower bounds**: the P4 `int`/`iret` pair (1,120) is Torvalds\' difference between the two paths, a ' +
     'lower bound for the int path alone; it errs against kernel mode.', '');
-  void r;
   return L;
 }

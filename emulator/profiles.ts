@@ -157,7 +157,7 @@ export const ALTERNATIVES: Readonly<Record<string, ProfileAlternatives>> = Objec
   [P4_NORTHWOOD.name]: {
     clockHz: [FORMER_CLOCK],
     tlbMiss: [
-      { value: 2 * 7, source: 'Intel IA-32 Optimization Reference Manual (2004), Table 1-1: L2 (models 0,1,2) 7 clocks' },
+      { value: 2 * 7, source: 'Intel IA-32 Optimization Reference Manual (2004), Table 1-1: L2 (models 0-2) 7 clocks' },
       { value: 2 * 16, source: 'AnandTech, Pentium 4 6xx review: Northwood L2 16 cycles (Cachemem, ScienceMark)' },
     ],
     // Kernel Mode Linux, Linux Journal 6516, Table 2: getpid 432 cycles from user mode through sysenter, 12 as a

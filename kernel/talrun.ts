@@ -293,7 +293,10 @@ export function start(k: Kernel, image: Uint8Array, argv: string[], o: TalrunOpt
     return k.spawn(image, { argv, envp: o.envp ?? [], uid: o.uid, gid: o.gid, kernelMode: o.kernel, verify: o.verify ?? true, cwd: o.cwd }).pid;
   } catch (e) {
     if (!(e instanceof ExecError)) throw e;
-    return { status: e.status, signal: null, kernelExit: 'exec-failed', message: `talrun: ${e.message}`, stats: k.machine.stats(), clockHz: k.clockHz, work: k.work.snapshot(), syscalls: new Map() };
+    return {
+      status: e.status, signal: null, kernelExit: 'exec-failed', message: `talrun: ${e.message}`,
+      stats: k.machine.stats(), clockHz: k.clockHz, work: k.work.snapshot(), syscalls: new Map(),
+    };
   }
 }
 
