@@ -785,7 +785,9 @@ function sensitivityNotes(profiles: string[], rows: SensitivityRow[]): string[] 
   item('Baseline (int 0x80)', 'user mode enters the kernel by `int 0x80`/`iret`, right for Linux 2.4, the kernel ' +
     'whose work the P4 profile prices; Linux 2.6 on the same CPU took `sysenter` through the vsyscall page, and ' +
     'against that kernel mode saves much less per call. So int 0x80 errs in kernel mode\'s favour against any ' +
-    'kernel from 2.6 on.', 'baseline');
+    'kernel from 2.6 on. The re-weighted row prices each `int 0x80` entry at the fast path\'s whole measured cost ' +
+    'instead of its trap and `iret`, and leaves the emulated entry code\'s instructions counted, which a real ' +
+    'path\'s measurement already includes: the row still errs slightly in kernel mode\'s favour.', 'baseline');
   item('Clock', 'a profile\'s cycles are turned into time at the clock its figures were measured at (the lmbench ' +
     'P4\'s 1,595 MHz; the host\'s 3,658 MHz). The clock leaves every ratio alone (find\'s saving is a ratio of ' +
     'cycles) and scales every time; a faster clock shrinks the µs saved in proportion.', 'clock');
