@@ -525,8 +525,9 @@ function notes(r: BenchResults, findW?: WorkloadInfo, echoW?: WorkloadInfo): str
   L.push('- **Left out**: caches, pipelining, out-of-order overlap and branch prediction (each instruction costs its ' +
     'class\'s latency); the indirect cost of a crossing (pipeline flush, cache and TLB pollution); the kernel\'s ' +
     'entry and exit software of a real OS (saving registers, pending-work checks, mitigations: the kernel here ' +
-    'charges its work, not a real kernel\'s entry path); frequency (a cycle of one profile is not a cycle of ' +
-    'another; we convert both at the same clock). Caches and pipelines act alike on the same code in both modes. The ' +
+    'charges its work, not a real kernel\'s entry path). A cycle of one profile is not a cycle of another: ' +
+    'each profile\'s cycles become time at its own clock, so times compare across profiles, cycles within one. ' +
+    'Caches and pipelines act alike on the same code in both modes. The ' +
     'omissions that differ between the modes (the crossing\'s indirect cost, the entry software) would add to user ' +
     'mode only, so they understate kernel mode\'s saving. The kernel\'s own work is priced per unit (a path ' +
     'component, a byte, a record, a TCP segment) from averages: a real kernel\'s cost per unit varies with caches, ' +
