@@ -43,7 +43,7 @@ test('the default profile exists and an unknown name is refused with the list of
   t.throws(() => profileByName('pentium-pro'), { message: /known: .*p4-northwood/ });
 });
 
-test('every profile names its clock, with a source; the alternatives are for known profiles and differ from them', t => {
+test('every profile names its clock with a source; the alternatives are of known profiles and differ', t => {
   for (const [key, p] of Object.entries(PROFILES)) {
     t.true(Number.isFinite(p.clock.hz) && p.clock.hz >= 1e8 && p.clock.hz <= 1e10, `${key} clock ${p.clock.hz}`);
     t.true(p.clock.source.length > 0, key);
@@ -58,7 +58,7 @@ test('every profile names its clock, with a source; the alternatives are for kno
   }
 });
 
-test('the P4 profile\'s clock is the one its kernel work was derived at: the byte copy comes back to lmbench\'s rate', t => {
+test('the P4 profile\'s clock is its kernel work\'s: a byte\'s copy comes back to lmbench\'s reread rate', t => {
   // kernel/work.ts derives a byte's copy from lmbench's file reread, 988.8 MB/s on the 1595 MHz P4: cycles per byte
   // at the profile's clock. Turned back into a rate at the same clock, it is lmbench's figure again.
   const p = profileByName('p4-northwood');

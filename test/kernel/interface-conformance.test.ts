@@ -30,10 +30,10 @@ const PER_IMPORT = LONG ? 40 : 6;
 
 // The storm's ticks are set in cycles of the default profile's clock, short enough that nearly every call is
 // interrupted, long enough that a tick's own handling (under --pti: the trap, two CR3 writes, the TLB refills, a
-// context switch's kernel work) leaves the program time to progress: one every 7,500 cycles. The random
+// context switch's kernel work) leaves the program time to progress: one every 6,500 cycles. The random
 // schedules' shortest tick is the same.
 const CLOCK_HZ = profileByName(DEFAULT_PROFILE).clock.hz;
-const STORM_TICK_CYCLES = 7_500;
+const STORM_TICK_CYCLES = 6_500;
 const SCHEDULES: Schedule[] = [
   { name: 'calm', hz: 1000, hostile: false },
   { name: 'hostile', hz: 10_000, hostile: true },
