@@ -45,7 +45,7 @@ export function treeEntries(n: number): { dirs: string[]; files: string[] } {
   return { dirs, files };
 }
 
-function buildGuestTree(k: Kernel, top: string, n: number): void {
+export function buildGuestTree(k: Kernel, top: string, n: number): void {
   const ctx = k.vfs.context(ROOT);
   const mk = (p: string) => { const e = mkdirat(ctx, undefined, p, 0o755); if (e < 0) throw new Error(`mkdir ${p}: ${e}`); };
   // Its own tmpfs, with an inode for every entry (as `mount -t tmpfs -o nr_inodes=…` would): the root file system's

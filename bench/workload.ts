@@ -40,6 +40,8 @@ export interface SimRun {
   syscalls: number;
   syscallsByName: Record<string, number>;
   traps: number;
+  /** Deliveries through the IDT by vector (absent in reports written before it was recorded). */
+  trapsByVector?: Record<number, number>;
   irets: number;
   /** The fast crossings (user mode with --syscall=sysenter). */
   sysenters: number;
@@ -68,8 +70,8 @@ export function simRun(workload: string, profile: string, mode: Mode, stats: Mac
     instructions: stats.instructions,
     syscalls: [...syscalls.values()].reduce((a, b) => a + b, 0),
     syscallsByName: Object.fromEntries(syscalls),
-    traps: stats.trapTotal, irets: stats.irets, sysenters: stats.sysenters, sysexits: stats.sysexits,
-    tlbMisses: stats.tlbMisses, cr3Writes: stats.cr3Writes,
+    traps: stats.trapTotal, trapsByVector: { ...stats.traps }, irets: stats.irets,
+    sysenters: stats.sysenters, sysexits: stats.sysexits, tlbMisses: stats.tlbMisses, cr3Writes: stats.cr3Writes,
     kernelCalls: stats.kernelCalls, userEntries: stats.userEntries, userExits: stats.userExits,
     timerInterrupts: stats.timerInterrupts, sources: { ...stats.cycleSources }, kernelWorkByKind: work, wallSeconds,
     extra,

@@ -1,10 +1,12 @@
 // The named cost profiles. Every figure names its source here in one line; docs/machine.md gives the quotes,
-// the page or table, and the arithmetic of every derived figure. Cycles are counts weighted by a profile:
+// the page or table, the arithmetic of every derived figure, and a verdict on each (measured, quoted, derived or
+// assumed). Each profile names its clock, the one its figures were measured or derived at: the kernel's timer and
+// every conversion of cycles into time use it. Cycles are counts weighted by a profile:
 //   cycles = Σ_class insn[class]·count[class] + tlbMiss·misses + trapEntry·traps + iret·irets
 //            + sysenter·sysenters + sysexit·sysexits + cr3Write·cr3Writes
 //            + isolationPerCrossing·(user→kernel + kernel→user crossings) + kernelCall·calls
 // so figures may be fractional (a Pentium 4 ALU operation is half a cycle).
-import { type CostProfile, InsnClass, UNIT_PROFILE } from './costs.ts';
+import { type CostProfile, type ProfileClock, InsnClass, UNIT_PROFILE } from './costs.ts';
 
 interface ClassCosts {
   alu: number;
@@ -31,7 +33,14 @@ function insn(c: ClassCosts): readonly number[] {
 // ---------------------------------------------------------------------------------------------------------------
 // Pentium 4 "Northwood" (family 15, models 0–2), the desktop and server CPU of 2002–2004 when Kernel Mode Linux
 // and its TAL work were measured, running Linux system calls through int 0x80/iret.
-const P4_L2 = 7; // Intel IA-32 Optimization Reference Manual (2004), Table 1-1: second level (models 0,1,2), 7 clocks
+// lmbench 3.0 on a 1595 MHz Pentium 4 under Linux 2.4.20-8 (Huo Zhigang, linux-kernel, 2003-12-20): the machine whose
+// kernel work kernel/work.ts prices, so its clock is this profile's. Its "Memory latencies" row: L2 11.6 ns.
+const P4_CLOCK: ProfileClock = {
+  hz: 1595e6,
+  source: 'lmbench 3.0 summary, Pentium 4 1595 MHz, Linux 2.4.20-8 (Huo Zhigang, linux-kernel, 2003-12-20)',
+};
+const P4_L2_NS = 11.6; // the same summary, "Memory latencies", L2: a dependent load that misses L1 and hits L2
+const P4_L2 = (P4_L2_NS * P4_CLOCK.hz) / 1e9; // 18.5 cycles (Intel's Table 1-1 gives 7: see docs/machine.md)
 const P4_BRANCH = 2; // GCC gcc/config/i386 pentium4_cost: "Branch cost" 2
 const P4_INT80_GETPPID = 1761; // Torvalds, LKML 2002-12-16: getppid() with "int 0x80/iret" on his P4
 const P4_SYSENTER_GETPPID = 641; // same message: getppid() with sysenter/sysexit
@@ -46,6 +55,7 @@ const P4_NORTHWOOD: CostProfile = {
   name: 'p4-northwood',
   description:
     'Intel Pentium 4 (Northwood, 2002-2004), Linux system calls by int 0x80/iret, no page-table isolation',
+  clock: P4_CLOCK,
   insn: insn({
     alu: 0.5, // double-pumped integer ALUs: "run at two times core frequency" (IBM Pentium 4 Northwood datasheet, 2004)
     load: 2, // Intel IA-32 Optimization Reference Manual (2004), Table 1-1: first level (models 0,1,2), 2 clocks
@@ -53,14 +63,14 @@ const P4_NORTHWOOD: CostProfile = {
     mul: 15, // GCC pentium4_cost: "cost of starting multiply" COSTS_N_INSNS (15)
     div: 56, // Intel IA-32 Optimization Reference Manual, Appendix C: DIV/IDIV 56-70 on Northwood (lower end)
     branch: P4_BRANCH,
-    privileged: 100, // no P4 figure found: the CR3 write's figure below (docs/machine.md, "Privileged")
+    privileged: 100, // assumed: no P4 figure found; the CR3 write's figure below (docs/machine.md, "Privileged")
   }),
-  tlbMiss: 2 * P4_L2, // 14: two page-walk reads (PDE, PTE) that hit the L2 cache
+  tlbMiss: 2 * P4_L2, // 37: two dependent page-walk reads (PDE, PTE) that hit the L2 cache
   trapEntry: P4_INT_IRET / 2, // 560: Torvalds' int/iret minus sysenter/sysexit round trip, split evenly
   iret: P4_INT_IRET / 2, // 560
   sysenter: P4_SYSENTER_PAIR / 2, // Torvalds' 641 less what the model charges for the rest, split evenly
   sysexit: P4_SYSENTER_PAIR / 2,
-  cr3Write: 100, // lower bound: Linux pti.rst "on the order of a hundred cycles"; L4Ka P3 bound 170 - 5*14 = 100
+  cr3Write: 100, // assumed for the P4: Linux pti.rst "on the order of a hundred cycles" (today's CPUs)
   isolationPerCrossing: 0,
   kernelCall: 2 * P4_BRANCH, // 4: a call and a ret, each a branch; KML measured 12 cycles for a whole getpid
 };
@@ -76,8 +86,16 @@ const HSW_K2U = 270; // same: kernel to user ~270 cycles
 const SKL_TRAP = Math.round((SKL_INT_IRET * HSW_U2K) / (HSW_U2K + HSW_K2U)); // 378
 const SKL_IRET = SKL_INT_IRET - SKL_TRAP; // 232
 const CR3_MODERN = 100; // Linux Documentation/x86/pti.rst: "Moves to CR3 are on the order of a hundred cycles"
+// The modern profiles' kernel work (kernel/work.ts) was measured in ns on this host and turned into cycles at its
+// core clock, so that clock is theirs. (Skylake's own figures are cycles; desktop Skylakes ran 3.4-4.2 GHz.)
+const HOST_CLOCK: ProfileClock = {
+  hz: 3658e6,
+  source: 'the host of bench/host/kwork.c, 2026-11-25: AMD EPYC Zen 4 (family 25, model 17), 2-vCPU KVM guest, ' +
+    'Linux 6.18.44; core clock measured by a chain of dependent adds',
+};
 
 const SKYLAKE_CORE = {
+  clock: HOST_CLOCK,
   insn: insn({
     alu: 1, // LLVM X86SchedSkylakeClient.td: WriteALU latency 1
     load: 4, // Intel Optimization Reference Manual, Skylake client: L1D "fastest latency" 4 cycles
@@ -117,6 +135,54 @@ export const PROFILES: Record<string, CostProfile> = Object.freeze({
   [MODERN_PTI.name]: MODERN_PTI,
   [MODERN.name]: MODERN,
   [UNIT_PROFILE.name]: UNIT_PROFILE,
+});
+
+/**
+ * A figure a profile could have taken instead of its own, with its source. The bench's sensitivity table re-weights
+ * a run's counters by each (cycles are counts × figures, so no re-run is needed) to show how far the choice moves
+ * the result; docs/machine.md argues each profile's choice.
+ */
+export interface AlternativeFigure {
+  readonly value: number;
+  readonly source: string;
+}
+
+export interface ProfileAlternatives {
+  /** Other clocks, Hz. */
+  readonly clockHz: readonly AlternativeFigure[];
+  /** Other TLB-miss costs, cycles. */
+  readonly tlbMiss: readonly AlternativeFigure[];
+  /**
+   * A user-mode system call's whole extra cost over a direct call when user mode takes the era's fast path
+   * (sysenter/sysexit through the vsyscall page) instead of int 0x80/iret: the sysenter baseline.
+   */
+  readonly fastSyscall?: AlternativeFigure;
+}
+
+const FORMER_CLOCK: AlternativeFigure = {
+  value: 2.4e9, source: 'the single clock every profile used before each named its own (no source)',
+};
+
+/** The alternatives to each profile's figures, by profile name. */
+export const ALTERNATIVES: Readonly<Record<string, ProfileAlternatives>> = Object.freeze({
+  [P4_NORTHWOOD.name]: {
+    clockHz: [FORMER_CLOCK],
+    tlbMiss: [
+      { value: 2 * 7, source: 'Intel IA-32 Optimization Reference Manual (2004), Table 1-1: L2 (models 0-2) 7 clocks' },
+      { value: 2 * 16, source: 'AnandTech, Pentium 4 6xx review: Northwood L2 16 cycles (Cachemem, ScienceMark)' },
+    ],
+    // Kernel Mode Linux, Linux Journal 6516, Table 2: getpid 432 cycles from user mode through sysenter, 12 as a
+    // direct call in kernel mode: 420 cycles for everything user mode adds (crossing, entry code, stub).
+    fastSyscall: { value: 432 - 12, source: 'KML (Linux Journal 6516, Table 2): getpid via sysenter 432 - direct 12' },
+  },
+  [MODERN_PTI.name]: {
+    clockHz: [FORMER_CLOCK],
+    tlbMiss: [{ value: 2 * 11, source: 'AnandTech, Skylake-X review: Skylake-S L2 "11-cycle"' }],
+  },
+  [MODERN.name]: {
+    clockHz: [FORMER_CLOCK],
+    tlbMiss: [{ value: 2 * 11, source: 'AnandTech, Skylake-X review: Skylake-S L2 "11-cycle"' }],
+  },
 });
 
 /** The profile for the paper's era, used when none is named. */

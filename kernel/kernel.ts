@@ -59,7 +59,10 @@ export interface KernelOptions {
   syscallEntry?: SyscallEntry;
   /** Timer interrupts per simulated second (CONFIG_HZ); default 1000. */
   hz?: number;
-  /** The simulated CPU clock in Hz, which turns cycles into time; default 2.4 GHz. */
+  /**
+   * The simulated CPU clock in Hz, which turns cycles into time; default the profile's own (CostProfile.clock, the
+   * clock its figures were measured at).
+   */
   clockHz?: number;
   /** Console output (fd 1 and 2 of every process); default: collected in `output`. */
   onOutput?: (fd: 1 | 2, bytes: Uint8Array) => void;
@@ -188,7 +191,8 @@ export class Kernel {
     }
     this.reintroduced = new Set(opts.reintroduce ?? []);
     this.hz = opts.hz ?? 1000;
-    this.clockHz = opts.clockHz ?? 2.4e9;
+    let profile = opts.profile ?? profileByName(DEFAULT_PROFILE);
+    this.clockHz = opts.clockHz ?? profile.clock.hz;
     // A tick shorter than the timer's own handling (entry, a context switch, iret: thousands of cycles) leaves no
     // time to run anything: the machine would take interrupts for ever and make no progress.
     if (!(this.hz > 0 && this.clockHz / this.hz >= MIN_TICK_CYCLES)) {
@@ -196,7 +200,6 @@ export class Kernel {
       throw new RangeError(`hz ${this.hz}: a tick must last at least ${MIN_TICK_CYCLES} cycles of the ${clock}`);
     }
     this.bootTime = opts.bootTime ?? Date.now();
-    let profile = opts.profile ?? profileByName(DEFAULT_PROFILE);
     // Under real PTI the CR3 switches are done and charged; a profile's flat per-crossing charge would count them
     // twice.
     if (this.pti && profile.isolationPerCrossing) profile = { ...profile, isolationPerCrossing: 0 };

@@ -278,6 +278,8 @@ export interface RunOutcome {
   /** A message for stderr from talrun itself (a refusal, the watchdog, a panic), if any. */
   message?: string;
   stats: MachineStats;
+  /** The kernel's clock, Hz (the profile's unless overridden): what turns the cycles into simulated time. */
+  clockHz: number;
   /** The kernel's own work by kind: units and cycles charged (kernel/work.ts). */
   work: WorkSnapshot;
   /** System calls by name, in first-use order. */
@@ -310,7 +312,7 @@ export function start(k: Kernel, image: Uint8Array, argv: string[], o: TalrunOpt
     if (!(e instanceof ExecError)) throw e;
     return {
       status: e.status, signal: null, kernelExit: 'exec-failed', message: `talrun: ${e.message}`,
-      stats: k.machine.stats(), work: k.work.snapshot(), syscalls: new Map(), runtime: runtimeOf(k),
+      stats: k.machine.stats(), clockHz: k.clockHz, work: k.work.snapshot(), syscalls: new Map(), runtime: runtimeOf(k),
     };
   }
 }
@@ -320,7 +322,9 @@ export function outcome(k: Kernel, pid: number, exit: KernelExit): RunOutcome {
   const info = k.exits.get(pid);
   const syscalls = new Map<string, number>();
   for (const [nr, n] of k.syscallCounts) syscalls.set(syscallName(nr), n);
-  const base = { stats: k.machine.stats(), work: k.work.snapshot(), syscalls, kernelExit: exit, runtime: runtimeOf(k) };
+  const base = {
+    stats: k.machine.stats(), clockHz: k.clockHz, work: k.work.snapshot(), syscalls, kernelExit: exit, runtime: runtimeOf(k),
+  };
   if (exit === 'hung') return { ...base, status: STATUS_HUNG, signal: null, message: `talrun: ${k.hungMessage}` };
   if (exit === 'panic') return { ...base, status: STATUS_PANIC, signal: null, message: `talrun: kernel panic: ${k.panicMessage}` };
   if (!info) return { ...base, status: STATUS_HUNG, signal: null, message: `talrun: the program did not finish (${exit})` };
@@ -370,6 +374,14 @@ function vectorName(v: number): string {
   return VECTOR_NAMES[v] ?? `vector ${v}`;
 }
 
+/** Cycles as simulated time at `clockHz`, in the unit that suits them. */
+function simulatedTime(cycles: number, clockHz: number): string {
+  const seconds = cycles / clockHz;
+  if (seconds >= 1) return `${seconds.toFixed(3)} s`;
+  if (seconds >= 1e-3) return `${(seconds * 1e3).toFixed(3)} ms`;
+  return `${(seconds * 1e6).toFixed(3)} µs`;
+}
+
 /**
  * The --stats report: what ran, and where every cycle went, one line per source, so that the lines add up to the
  * total (docs/kernel.md, "talrun --stats").
@@ -401,7 +413,8 @@ export function formatStats(r: RunOutcome, mode: string): string {
   return [
     `talrun: mode ${mode}, profile ${s.profile}`,
     `  instructions  ${n(s.instructions)}`,
-    `  cycles        ${n(s.cycles)}, where they went:`,
+    `  cycles        ${n(s.cycles)} (${simulatedTime(s.cycles, r.clockHz)} at the profile's ` +
+      `${(r.clockHz / 1e6).toLocaleString('en', { maximumFractionDigits: 1 })} MHz clock), where they went:`,
     ...sources.filter(([, x]) => x > 0).map(([what, x, detail]) =>
       `    ${what.padEnd(14)}${n(x).padStart(width)}${detail ? `  (${detail})` : ''}`),
     `  system calls  ${n(syscalls)}${syscalls ? `: ${[...r.syscalls].map(([name, k]) => `${name} ${k}`).join(', ')}` : ''}`,

@@ -87,6 +87,10 @@ test('bench --quick: a report with every workload and mode, sane figures, JSON a
   for (const p of json.profiles) {
     t.regex(opening, new RegExp(`^\\| ${p} \\| ${n}% \\| ${n}% \\| ${n} µs \\| ${n} µs \\|$`, 'm'), p);
   }
+  // The sensitivity table: the headline under each alternative choice, the run's own row first.
+  t.regex(opening, /### How much each assumption moves the result/);
+  t.regex(opening, /^\| as run \| the run: int 0x80, each profile's own figures \| -?[\d.]+% \| -?[\d.]+ µs \|/m);
+  t.regex(opening, /^\| TLB miss \| [\d.]+ cycles \|/m);
   t.regex(opening, /\*14%\*/);
   t.regex(opening, /\*4 µs\*/);
   for (const c of charts) t.true(opening.includes(`![${c}](${c})`), `${c} in the results`);

@@ -6,6 +6,7 @@ import { readFileSync, writeFileSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import { assemble } from '../../tal/asm/assembler.ts';
 import { scratch } from '../util/native.ts';
+import { profileByName, DEFAULT_PROFILE } from '../../emulator/profiles.ts';
 
 const root = join(import.meta.dirname, '..', '..');
 const talrun = join(root, 'bin', 'talrun.js');
@@ -162,7 +163,15 @@ test('--stats adds up: one line per source of cycles, summing to the total, in e
     const r = run(['--stats', ...args], 'some input\n');
     t.true(r.status === 0, r.stderr);
     const lines = r.stderr.split('\n');
-    const total = Number(/cycles +([\d,]+), where they went:/.exec(r.stderr)![1].replace(/,/g, ''));
+    const head = /cycles +([\d,]+) \(([\d.]+) (s|ms|µs) at the profile's ([\d,.]+) MHz clock\), where they went:/
+      .exec(r.stderr);
+    t.truthy(head, r.stderr);
+    const total = Number(head![1].replace(/,/g, ''));
+    // The time is the cycles at the profile's own clock (the one its figures were measured at), not a fixed one.
+    const profile = profileByName(args.includes('modern-pti') ? 'modern-pti' : DEFAULT_PROFILE);
+    t.is(Number(head![4].replace(/,/g, '')), profile.clock.hz / 1e6);
+    const seconds = Number(head![2]) / { s: 1, ms: 1e3, µs: 1e6 }[head![3] as 's' | 'ms' | 'µs'];
+    t.true(Math.abs(seconds - total / profile.clock.hz) <= 0.001 * seconds, `${seconds} s for ${total} cycles`);
     const at = lines.findIndex(l => l.includes('where they went'));
     let sum = 0;
     for (const l of lines.slice(at + 1)) {

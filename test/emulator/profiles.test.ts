@@ -1,7 +1,10 @@
-// The named cost profiles (emulator/profiles.ts): complete, finite, and ordered as their sources say.
+// The named cost profiles (emulator/profiles.ts): complete, finite, and ordered as their sources say; each with the
+// clock its figures were measured at, which the kernel runs at.
 import test from 'ava';
 import { INSN_CLASSES, InsnClass } from '../../emulator/costs.ts';
-import { DEFAULT_PROFILE, PROFILES, profileByName } from '../../emulator/profiles.ts';
+import { ALTERNATIVES, DEFAULT_PROFILE, PROFILES, profileByName } from '../../emulator/profiles.ts';
+import { kernelWorkCosts } from '../../kernel/work.ts';
+import { Kernel } from '../../kernel/kernel.ts';
 
 const EVENTS = [
   'tlbMiss', 'trapEntry', 'iret', 'sysenter', 'sysexit', 'cr3Write', 'isolationPerCrossing', 'kernelCall',
@@ -40,4 +43,39 @@ test('page-table isolation adds to every crossing; the same CPU without it does 
 test('the default profile exists and an unknown name is refused with the list of names', t => {
   t.truthy(PROFILES[DEFAULT_PROFILE]);
   t.throws(() => profileByName('pentium-pro'), { message: /known: .*p4-northwood/ });
+});
+
+test('every profile names its clock with a source; the alternatives are of known profiles and differ', t => {
+  for (const [key, p] of Object.entries(PROFILES)) {
+    t.true(Number.isFinite(p.clock.hz) && p.clock.hz >= 1e8 && p.clock.hz <= 1e10, `${key} clock ${p.clock.hz}`);
+    t.true(p.clock.source.length > 0, key);
+  }
+  for (const [key, alt] of Object.entries(ALTERNATIVES)) {
+    const p = profileByName(key);
+    for (const c of alt.clockHz) t.not(c.value, p.clock.hz, `${key}: an alternative clock is another clock`);
+    for (const m of alt.tlbMiss) t.not(m.value, p.tlbMiss, `${key}: an alternative TLB miss is another figure`);
+    for (const a of [...alt.clockHz, ...alt.tlbMiss, ...(alt.fastSyscall ? [alt.fastSyscall] : [])]) {
+      t.true(a.value > 0 && a.source.length > 0, key);
+    }
+  }
+});
+
+test('the P4 profile\'s clock is its kernel work\'s: a byte\'s copy comes back to lmbench\'s reread rate', t => {
+  // kernel/work.ts derives a byte's copy from lmbench's file reread, 988.8 MB/s on the 1595 MHz P4: cycles per byte
+  // at the profile's clock. Turned back into a rate at the same clock, it is lmbench's figure again.
+  const p = profileByName('p4-northwood');
+  const mbps = p.clock.hz / 1e6 / kernelWorkCosts('p4-northwood').copyByte;
+  t.true(Math.abs(mbps - 988.8) < 1e-9, `${mbps}`);
+});
+
+test('a kernel runs at its profile\'s clock: its tick period and its simulated time', t => {
+  for (const name of ['p4-northwood', 'modern', 'unit']) {
+    const p = profileByName(name);
+    const k = new Kernel({ profile: p, hz: 1000, onOutput: () => {} });
+    t.is(k.clockHz, p.clock.hz, name);
+    t.is(k.machine.timer.interval, Math.round(p.clock.hz / 1000), name);
+    t.is(k.uptimeNs, (k.machine.cpu.cycles / p.clock.hz) * 1e9, name);
+  }
+  // An explicit clock still wins.
+  t.is(new Kernel({ clockHz: 3e9, onOutput: () => {} }).clockHz, 3e9);
 });

@@ -11,6 +11,7 @@ import { ROOT } from '../../kernel/fs/permission.ts';
 import { openat } from '../../kernel/fs/namei.ts';
 import { vfsWrite } from '../../kernel/fs/file.ts';
 import { O_CREAT, O_WRONLY } from '../../kernel/fs/fcntl.ts';
+import { profileByName, DEFAULT_PROFILE } from '../../emulator/profiles.ts';
 
 const root = join(import.meta.dirname, '..', '..');
 const built = new Map<string, Uint8Array>();
@@ -46,8 +47,10 @@ const content = Buffer.from(Array.from({ length: 20000 }, (_, i) => `line ${i}\n
 for (const workerKernel of [false, true]) {
   test(`a kernel-mode spinner and a ${workerKernel ? 'kernel' : 'user'}-mode worker both make progress; the worker's kill ends the spinner`, t => {
     const io = collector();
-    // Short time slices, so that the worker needs many (a kernel-mode worker needs far fewer cycles: no traps).
-    const k = bootKernel({ onOutput: io.hook, hz: workerKernel ? 500_000 : 10_000 });
+    // Short time slices, so that the worker needs many (a kernel-mode worker needs far fewer cycles: no traps): for
+    // a kernel-mode worker, a tick every 4,800 cycles of the default profile's clock.
+    const hz = workerKernel ? Math.floor(profileByName(DEFAULT_PROFILE).clock.hz / 4800) : 10_000;
+    const k = bootKernel({ onOutput: io.hook, hz });
     writeGuestFile(k, '/tmp/data', content);
     k.endInput();
     const spinner = start(k, program(SPIN), ['spin'], { kernel: true });
