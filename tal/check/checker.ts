@@ -1067,8 +1067,12 @@ class Checker {
         const [a, b] = ops;
         const la = a.kind === 'mem' ? this.loc(st, a, 4) : null;
         const lb = b.kind === 'mem' ? this.loc(st, b, 4) : null;
-        if (la) this.load(st, la); else this.readOperand(st, a, 4);
-        if (lb) this.load(st, lb); else this.readOperand(st, b, 4);
+        const ta = la ? this.load(st, la) : this.readOperand(st, a, 4);
+        const tb = lb ? this.load(st, lb) : this.readOperand(st, b, 4);
+        // Junk (top: a stack slot made by sub esp, a register no type names) may be moved but not looked at: a
+        // comparison would read, bit by bit, whatever was left below esp, which at CPL 0 includes what interrupts
+        // and kernel functions pushed there.
+        if (ta.k === 'top' || tb.k === 'top') refuse('not-an-int', `${d.op} reads ${describe(ta.k === 'top' ? a : b)}, which holds no value (top)`, 'a value', 'top');
         st.cond = this.tagCond(st, d.op, a, b) ?? condOf(d.op, a, b, la, lb);
         return st;
       }
