@@ -9,6 +9,9 @@ import { parseFile } from './parser.ts';
 import { Diagnostics } from './diagnostics.ts';
 
 export const LIB_DIR = join(import.meta.dirname, 'lib');
+/** The library's own include directory, searched after `-I` for a header file (`.h`) before the library's `.pop`
+ * files are (see preprocess.ts and docs/popcorn.md, "The preprocessor"). */
+export const LIB_INCLUDE_DIR = LIB_DIR;
 
 /** `#include "core.h"` names lib/core.pop (a header and its implementation are one file here). */
 const sourceName = (header: string): string => header.replace(/\.h$/, '.pop');

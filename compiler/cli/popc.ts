@@ -1,22 +1,43 @@
-// popc FILE.pop [-o OUT] [-S]: compile a Popcorn program to a verified i386 executable (or, with -S, write the
-// TAL assembly). Errors: every one as `file:line:col: error CODE: message` with its source line and a caret (and
-// `note:` lines when popc knows the fix; diagnostics.ts formats them), exit 1. popc checks its own output with the
-// checker: a refusal there is a popc bug (exit 3), never a program that runs unchecked.
+// popc FILE.pop [-o OUT] [-S] [-I DIR] [-D NAME[=VALUE]] [-U NAME]: preprocess (as cc does, with those options)
+// and compile a Popcorn program to a verified i386 executable (or, with -S, write the TAL assembly). Errors: every
+// one as `file:line:col: error CODE: message` with its source line and a caret (and `note:` lines when popc knows
+// the fix; diagnostics.ts formats them), exit 1. popc checks its own output with the checker: a refusal there is a
+// popc bug (exit 3), never a program that runs unchecked.
 import { writeFileSync, chmodSync } from 'node:fs';
 import { basename } from 'node:path';
-import { compile } from '../popc.ts';
+import { compile, type CompileOptions } from '../popc.ts';
 import { formatDiagnostics } from '../diagnostics.ts';
 import { checkElf } from '../../tal/check/checker.ts';
 import { formatRefusal } from '../../tal/messages.ts';
 import { command, parse, readErrorText, readInput } from '../../tal/cli/command.ts';
 
 const argv = parse('popc', command('popc')
-  .usage('$0 FILE.pop [-o OUT] [-S]\n\nCompile a Popcorn program to a verified TAL executable.')
+  .usage('$0 FILE.pop [-o OUT] [-S] [-I DIR] [-D NAME[=VALUE]] [-U NAME]\n\n' +
+    'Compile a Popcorn program to a verified TAL executable (after C\'s preprocessor: docs/popcorn.md).')
   .command('$0 <file>', false, y => y.positional('file', { type: 'string', demandOption: true }))
   .option('o', { type: 'string', describe: 'the output file (default: ./NAME, the source name without .pop)' })
   .option('S', { type: 'boolean', default: false, describe: 'write the TAL assembly (./NAME.tal) instead of the executable' })
+  // The preprocessor's options, as cc's (docs/popcorn.md, "The preprocessor").
+  .option('I', { type: 'string', array: true, describe: 'search DIR for #include headers (after the file\'s own dir)' })
+  .option('D', { type: 'string', array: true, describe: '-D NAME[=VALUE]: define the macro NAME (as 1 by default)' })
+  .option('U', { type: 'string', array: true, describe: 'undefine the macro NAME (after every -D)' })
   .epilogue('Exit status: 0 compiled, 1 errors in the program, 2 the source unreadable or a usage error, 3 a popc bug.'),
 );
+
+/** -D NAME[=VALUE] and -U NAME as the preprocessor takes them; a malformed name is a usage error (exit 2). */
+function macroOptions(): CompileOptions {
+  const name = (n: string, flag: string): string => {
+    if (/^[A-Za-z_][A-Za-z0-9_]*$/.test(n)) return n;
+    process.stderr.write(`popc: ${flag} ${n}: a macro name is an identifier\n`);
+    process.exit(2);
+  };
+  const defines = (argv.D ?? []).map(d => {
+    const eq = d.indexOf('=');
+    return eq < 0 ? { name: name(d, '-D') } : { name: name(d.slice(0, eq), '-D'), value: d.slice(eq + 1) };
+  });
+  return { includeDirs: (argv.I ?? []).map(String), defines, undefines: (argv.U ?? []).map(u => name(u, '-U')) };
+}
+const options = macroOptions();
 
 const file = String(argv.file);
 const input = readInput('popc', file);
@@ -25,7 +46,7 @@ if (typeof input === 'string') {
   process.exit(2);
 }
 const text = Buffer.from(input).toString('utf8');
-const r = compile(text, file);
+const r = compile(text, file, options);
 if (r.diagnostics.length) {
   process.stderr.write(formatDiagnostics(r.diagnostics, r.sources) + '\n');
   process.exit(1);
