@@ -29,6 +29,7 @@ export interface CompileResult {
 function load(text: string, file: string, diags: Diagnostics, sources: Map<string, string>, out: SourceFile[],
   options: PreprocessOptions): void {
   sources.set(file, text);
+  const before = diags.count;
   const pp = preprocess(text, file, diags, options);
   for (const [name, header] of pp.headers) sources.set(name, header);
   if (pp.map) diags.mapPositions(file, pp.map);
@@ -37,7 +38,8 @@ function load(text: string, file: string, diags: Diagnostics, sources: Map<strin
     // The library is compiled as written: the program's -D/-I do not reach it.
     if (!sources.has(name)) load(readFileSync(p, 'utf8'), name, diags, sources, out, {});
   }
-  out.push({ file, decls: parseFile(pp.text, file, diags) });
+  // Preprocessor errors leave text the parser would only report again, as cascades: that file is not parsed.
+  if (diags.count === before) out.push({ file, decls: parseFile(pp.text, file, diags) });
 }
 
 /** What the command line adds to a compilation: the preprocessor's -I, -D and -U. */

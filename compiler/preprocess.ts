@@ -210,6 +210,7 @@ export function preprocess(text: string, file: string, diags: Diagnostics, optio
   const macros = new Map<string, Macro>();
   let identity = true;
   let depthReported = false;
+  let current = { presumed: file, delta: 0 };
 
   const defineFromCommandLine = (name: string, value: string): void => {
     macros.set(name, { name, body: lexLine(value, 0, false).toks.map(t => ({ ...t, line: 0, col: 0 })) });
@@ -227,15 +228,17 @@ export function preprocess(text: string, file: string, diags: Diagnostics, optio
     const lines = src.split('\n');
     const conds: Cond[] = [];
     let inComment = false;
-    let delta = 0;
-    let presumed = name;
+    // The presumed file and line (#line), shared with the expansion of __FILE__ and __LINE__ while this file runs.
+    const here = { presumed: name, delta: 0 };
+    const outer = current;
+    current = here;
     const err = (pos: Pos): { file: string; pos: Pos } =>
-      ({ file: presumed, pos: { line: pos.line + delta, col: pos.col } });
+      ({ file: here.presumed, pos: { line: pos.line + here.delta, col: pos.col } });
     const live = (): boolean => conds.every(c => c.live);
     const emit = (textLine: string, line: number, segs?: LineOrigin['segs']): void => {
       out.push(textLine);
-      origins.push({ file: presumed, delta, line, segs });
-      if (segs || presumed !== file || delta !== 0 || origins.length !== line) identity = false;
+      origins.push({ file: here.presumed, delta: here.delta, line, segs });
+      if (segs || here.presumed !== file || here.delta !== 0 || origins.length !== line) identity = false;
     };
 
     for (let n = 0; n < lines.length; n++) {
@@ -262,7 +265,7 @@ export function preprocess(text: string, file: string, diags: Diagnostics, optio
           inComment = more.inComment;
           all = [...all, ...dropSplice(more.toks).map((t, k) => (k === 0 ? { ...t, space: true } : t))];
         }
-        directive(all, first + 1);
+        directive(all);
         for (let k = first; k <= n; k++) emit('', k + 1);
         continue;
       }
@@ -285,12 +288,12 @@ export function preprocess(text: string, file: string, diags: Diagnostics, optio
       };
       let expanded: Tok[];
       try {
-        expanded = expandStream(new Stream(toks, more), name => presumedFile(name), t => t.line + delta);
+        expanded = expandStream(new Stream(toks, more));
       } catch (e) {
         if (!(e instanceof PPError)) throw e;
         const at = err(e.at);
         e.report(diags, at.file, at.pos);
-        expanded = toks;
+        expanded = []; // the line is dropped (the driver parses no file with preprocessor errors)
       }
       const [textLine, segs] = render(expanded.filter(t => t.kind !== 'placemarker'));
       emit(textLine, lineNo, segs);
@@ -300,10 +303,10 @@ export function preprocess(text: string, file: string, diags: Diagnostics, optio
       const at = err(c);
       diags.error(at.file, at.pos, Diag.UnterminatedConditional, c.directive);
     }
+    current = outer;
 
-    function presumedFile(_: string): string { return presumed; }
 
-    function directive(toks: Tok[], lineNo: number): void {
+    function directive(toks: Tok[]): void {
       const hash = toks[0];
       const nameTok = toks[1];
       const args = toks.slice(2);
@@ -317,7 +320,7 @@ export function preprocess(text: string, file: string, diags: Diagnostics, optio
             conds.push({ directive: d, line: hash.line, col: hash.col, live: false, taken: true, sawElse: false });
             return;
           }
-          const v = d === 'if' ? condition(d, args, hash) : defined(d, args, hash);
+          const v = d === 'if' ? condition(args, hash) : defined(d, args, hash);
           conds.push({ directive: d, line: hash.line, col: hash.col, live: v, taken: v, sawElse: false });
           return;
         }
@@ -330,7 +333,7 @@ export function preprocess(text: string, file: string, diags: Diagnostics, optio
             c.sawElse = true;
             c.live = outer && !c.taken;
           } else {
-            c.live = outer && !c.taken && condition(d, args, hash);
+            c.live = outer && !c.taken && condition(args, hash);
           }
           c.taken ||= c.live;
           return;
@@ -365,8 +368,8 @@ export function preprocess(text: string, file: string, diags: Diagnostics, optio
             return;
           }
           // The next line is line N (6.10.4).
-          delta = Number(num.text) - (lineNo + 1) - (toks[toks.length - 1].line - lineNo);
-          if (fileTok) presumed = JSON.parse(fileTok.text) as string;
+          here.delta = Number(num.text) - toks[toks.length - 1].line - 1;
+          if (fileTok) here.presumed = JSON.parse(fileTok.text) as string;
           return;
         }
       }
@@ -382,14 +385,13 @@ export function preprocess(text: string, file: string, diags: Diagnostics, optio
       return (d === 'ifdef') === macros.has(args[0].text);
     }
 
-    function condition(d: string, args: Tok[], hash: Tok): boolean {
+    function condition(args: Tok[], hash: Tok): boolean {
       try {
         return evaluate(args) !== 0n;
       } catch (e) {
         if (!(e instanceof PPError)) throw e;
         const at = err(hash);
         e.report(diags, at.file, at.pos);
-        void d;
         return false;
       }
     }
@@ -495,20 +497,20 @@ export function preprocess(text: string, file: string, diags: Diagnostics, optio
 
   /** Expand every macro in `toks` (no further lines). */
   function expandAll(toks: Tok[]): Tok[] {
-    return expandStream(new Stream(toks), () => '', t => t.line);
+    return expandStream(new Stream(toks));
   }
 
   /** 6.10.3.4: read tokens, replacing each macro invocation by its expansion and rescanning it. */
-  function expandStream(s: Stream, fileName: (n: string) => string, lineOf: (t: Tok) => number): Tok[] {
+  function expandStream(s: Stream): Tok[] {
     const result: Tok[] = [];
     for (let t = s.next(); t; t = s.next()) {
       if (t.kind !== 'id' || t.hide?.has(t.text)) { result.push(t); continue; }
       if (t.text === '__FILE__' && !macros.has(t.text)) {
-        result.push({ ...t, kind: 'str', text: JSON.stringify(fileName('')), macro: t.macro ?? '__FILE__' });
+        result.push({ ...t, kind: 'str', text: JSON.stringify(current.presumed), macro: t.macro ?? '__FILE__' });
         continue;
       }
       if (t.text === '__LINE__' && !macros.has(t.text)) {
-        result.push({ ...t, kind: 'num', text: String(lineOf(t)), macro: t.macro ?? '__LINE__' });
+        result.push({ ...t, kind: 'num', text: String(t.line + current.delta), macro: t.macro ?? '__LINE__' });
         continue;
       }
       const m = macros.get(t.text);
@@ -742,7 +744,7 @@ export function preprocess(text: string, file: string, diags: Diagnostics, optio
     return [s, segs];
   }
 
-  processFile(text, file, []);
+  processFile(text, file, [resolve(file)]);
   return { text: out.join('\n'), map: identity ? undefined : new LineMap(origins), libraryIncludes, headers };
 }
 
