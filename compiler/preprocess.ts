@@ -646,6 +646,8 @@ export function preprocess(text: string, file: string, diags: Diagnostics, optio
     };
     if (toks.length === 0) fail('no expression');
     const peek = (): string | undefined => toks[i]?.text;
+    /** How many enclosing operands are not evaluated (the right of a decided && or ||, the other arm of ?:). */
+    let dead = 0;
     const wrap = (v: bigint): bigint => BigInt.asIntN(64, v);
     const primary = (): bigint => {
       const t = toks[i++];
@@ -682,7 +684,11 @@ export function preprocess(text: string, file: string, diags: Diagnostics, optio
       let l = binary(level + 1);
       while (LEVELS[level].includes(peek() ?? '')) {
         const opTok = toks[i++];
+        // The operand && or || does not evaluate is still parsed, but its division by zero is no error (gcc's).
+        const skip = (opTok.text === '||' && l !== 0n) || (opTok.text === '&&' && l === 0n);
+        dead += skip ? 1 : 0;
         const r = binary(level + 1);
+        dead -= skip ? 1 : 0;
         l = apply(opTok, l, r);
       }
       return l;
@@ -707,7 +713,7 @@ export function preprocess(text: string, file: string, diags: Diagnostics, optio
         case '-': return wrap(l - r);
         case '*': return wrap(l * r);
         default:
-          if (r === 0n) return fail('division by zero', opTok);
+          if (r === 0n) return dead > 0 ? 0n : fail('division by zero', opTok);
           return wrap(opTok.text === '/' ? l / r : l % r);
       }
     };
@@ -715,10 +721,14 @@ export function preprocess(text: string, file: string, diags: Diagnostics, optio
       const c = binary(0);
       if (peek() !== '?') return c;
       i++;
+      dead += c === 0n ? 1 : 0;
       const a = ternary();
+      dead -= c === 0n ? 1 : 0;
       if (peek() !== ':') fail("expected ':' in '?:'");
       i++;
+      dead += c !== 0n ? 1 : 0;
       const b = ternary();
+      dead -= c !== 0n ? 1 : 0;
       return c !== 0n ? a : b;
     };
     const v = ternary();
