@@ -6,6 +6,7 @@ import test from 'ava';
 import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
+import { spawnSync } from 'node:child_process';
 import { preprocess, type PreprocessOptions } from '../../compiler/preprocess.ts';
 import { Diagnostics } from '../../compiler/diagnostics.ts';
 import { LIB_DIR } from '../../compiler/library.ts';
@@ -208,3 +209,69 @@ test('a macro is not expanded inside its own expansion, directly or through anot
   t.deepEqual(r.diags, []);
   t.deepEqual(tokens(r.text), ['aa;ab;f(1)+f(2);']);
 });
+
+// GNU cpp as the oracle: the same inputs through the host's `cpp -P` (ISO C mode, no predefined macros) give the
+// same tokens. Spacing and line breaks are the implementations' own and are not compared.
+const cppInputs: Record<string, string> = {
+  'function-like macros, rescanning, painted names': `#define x 3
+#define f(a) f(x * (a))
+#undef x
+#define x 2
+#define g f
+#define z z[0]
+#define h g(~
+#define m(a) a(w)
+#define w 0,1
+#define t(a) a
+f(y+1) + f(f(z)) % t(t(g)(0) + t)(1);
+g(x+(3,4)-w) | h 5) & m
+(f)^m(m);
+#define a a b
+#define b a
+a; b;`,
+  'stringizing and pasting': `#define str(s) # s
+#define xstr(s) str(s)
+#define glue(a, b) a ## b
+#define xglue(a, b) glue(a, b)
+#define HIGHLOW "hello"
+#define LOW LOW ", world"
+#define t(x,y,z) x ## y ## z
+#define hash_hash # ## #
+#define mkstr(a) # a
+#define in_between(a) mkstr(a)
+#define join(c, d) in_between(c hash_hash d)
+glue(HIGH, LOW); xglue(HIGH, LOW) join(x, y)
+int j[] = { t(1,2,3), t(,4,5), t(6,,7), t(8,9,), t(10,,), t(,11,), t(,,12), t(,,) };
+xstr(glue(a, b) "q\\"" 'c') str( spaced   out  ) xstr(__LINE__)
+#define report(test, ...) ((test)?puts(#test): printf(__VA_ARGS__))
+report(x>y, "x is %d but y is %d", x, y);`,
+  'conditionals and #if arithmetic': `#define V 3
+#if V > 2 && defined(V) && !defined W && (V ? 10 : 1 / 0) == 10 && (-1 >> 1) == -1 && 'a' == 97
+yes1
+#elif 1
+no1
+#endif
+#if (2 || 1 / 0) && 0x7fffffffffffffff + 0 > 0 && (5 % -3) == 2 && (~V & 0xff) == 252
+yes2
+#else
+no2
+#endif
+#ifdef V
+#if 0
+#bogus
+#else
+yes3
+#endif
+#endif`,
+};
+
+const hasCpp = spawnSync('cpp', ['--version']).status === 0;
+for (const [name, src] of Object.entries(cppInputs)) {
+  (hasCpp ? test : test.skip)(`agrees with GNU cpp: ${name}`, t => {
+    const gnu = spawnSync('cpp', ['-P', '-undef', '-std=c99', '-'], { input: src, encoding: 'utf8' });
+    t.is(gnu.status, 0, gnu.stderr);
+    const ours = pp(src);
+    t.deepEqual(ours.diags, []);
+    t.is(tokens(ours.text).join(''), tokens(gnu.stdout).join(''));
+  });
+}
