@@ -62,6 +62,8 @@ interface Tok {
   hide?: ReadonlySet<string>;
 }
 
+type HideSet = ReadonlySet<string> | undefined;
+
 interface Macro {
   name: string;
   /** Parameter names for a function-like macro (`__VA_ARGS__` last when variadic); undefined for object-like. */
@@ -80,6 +82,16 @@ const ID = /^[A-Za-z_][A-Za-z0-9_]*/;
 const NUM = /^\.?[0-9](?:[eEpP][+-]|[A-Za-z0-9_.])*/;
 const STR = /^"(?:\\.|[^"\\])*"/;
 const CHR = /^'(?:\\.|[^'\\])*'/;
+
+/** Every token is built here, so that all have one shape (V8 keeps such objects fast; spread copies are not). */
+function tok(text: string, kind: Kind, space: boolean, line: number, col: number, macro?: string, hide?: HideSet): Tok {
+  return { text, kind, space, line, col, macro, hide };
+}
+/** A copy of `t` with some fields changed. */
+function retok(t: Tok, c: Partial<Tok>): Tok {
+  return tok(c.text ?? t.text, c.kind ?? t.kind, c.space ?? t.space, c.line ?? t.line, c.col ?? t.col,
+    'macro' in c ? c.macro : t.macro, 'hide' in c ? c.hide : t.hide);
+}
 
 /** Lex one line into tokens; block comments become whitespace and may span lines (`inComment` carries over). */
 interface Lexed { toks: Tok[]; blanked: string; inComment: boolean }
@@ -115,7 +127,7 @@ function lexLine(line: string, lineNo: number, inComment: boolean): Lexed {
     else if ((m = STR.exec(rest)) || (m = CHR.exec(rest))) kind = 'str';
     else if ((m = PUNCT.exec(rest))) kind = c === '"' || c === "'" ? 'other' : 'punct';
     else { m = [c] as unknown as RegExpExecArray; kind = 'other'; }
-    toks.push({ text: m[0], kind, space, line: lineNo, col: i + 1 });
+    toks.push(tok(m[0], kind, space, lineNo, i + 1));
     blanked += m[0];
     i += m[0].length;
     space = false;
@@ -194,9 +206,14 @@ class Stream {
   }
 }
 
-type HideSet = ReadonlySet<string> | undefined;
-const union = (a: HideSet, b: HideSet): HideSet =>
-  !a ? b : !b ? a : new Set([...a, ...b]);
+/** The union of two hide sets; no new set when one holds the other (the common case: rescanning the same macro). */
+const union = (a: HideSet, b: HideSet): HideSet => {
+  if (!a || a === b) return b;
+  if (!b) return a;
+  if ([...a].every(x => b.has(x))) return b;
+  if ([...b].every(x => a.has(x))) return a;
+  return new Set([...a, ...b]);
+};
 const intersect = (a: HideSet, b: HideSet): HideSet =>
   !a || !b ? undefined : new Set([...a].filter(x => b.has(x)));
 
@@ -213,7 +230,7 @@ export function preprocess(text: string, file: string, diags: Diagnostics, optio
   let current = { presumed: file, delta: 0 };
 
   const defineFromCommandLine = (name: string, value: string): void => {
-    macros.set(name, { name, body: lexLine(value, 0, false).toks.map(t => ({ ...t, line: 0, col: 0 })) });
+    macros.set(name, { name, body: lexLine(value, 0, false).toks.map(t => retok(t, { line: 0, col: 0 })) });
   };
   for (const d of options.defines ?? []) defineFromCommandLine(d.name, d.value ?? '1');
   for (const u of options.undefines ?? []) macros.delete(u);
@@ -263,7 +280,7 @@ export function preprocess(text: string, file: string, diags: Diagnostics, optio
           n++;
           const more = lexLine(lines[n], n + 1, inComment);
           inComment = more.inComment;
-          all = [...all, ...dropSplice(more.toks).map((t, k) => (k === 0 ? { ...t, space: true } : t))];
+          all = [...all, ...dropSplice(more.toks).map((t, k) => (k === 0 ? retok(t, { space: true }) : t))];
         }
         directive(all);
         for (let k = first; k <= n; k++) emit('', k + 1);
@@ -283,8 +300,8 @@ export function preprocess(text: string, file: string, diags: Diagnostics, optio
         n++;
         consumed.push(n + 1);
         inComment = next.inComment;
-        if (!next.toks.length) return [{ ...SPACE, line: n + 1 }];
-        return next.toks.map((t, k) => (k === 0 ? { ...t, space: true } : t));
+        if (!next.toks.length) return [retok(SPACE, { line: n + 1 })];
+        return next.toks.map((t, k) => (k === 0 ? retok(t, { space: true }) : t));
       };
       let expanded: Tok[];
       try {
@@ -432,7 +449,7 @@ export function preprocess(text: string, file: string, diags: Diagnostics, optio
           }
         }
       }
-      const body = args.slice(i).map((t, k) => (k === 0 ? { ...t, space: false } : t));
+      const body = args.slice(i).map((t, k) => (k === 0 ? retok(t, { space: false }) : t));
       if (body[0]?.text === '##' || body[body.length - 1]?.text === '##') {
         bad("'##' cannot appear at either end of a macro expansion");
         return;
@@ -506,11 +523,11 @@ export function preprocess(text: string, file: string, diags: Diagnostics, optio
     for (let t = s.next(); t; t = s.next()) {
       if (t.kind !== 'id' || t.hide?.has(t.text)) { result.push(t); continue; }
       if (t.text === '__FILE__' && !macros.has(t.text)) {
-        result.push({ ...t, kind: 'str', text: JSON.stringify(current.presumed), macro: t.macro ?? '__FILE__' });
+        result.push(retok(t, { kind: 'str', text: JSON.stringify(current.presumed), macro: t.macro ?? '__FILE__' }));
         continue;
       }
       if (t.text === '__LINE__' && !macros.has(t.text)) {
-        result.push({ ...t, kind: 'num', text: String(t.line + current.delta), macro: t.macro ?? '__LINE__' });
+        result.push(retok(t, { kind: 'num', text: String(t.line + current.delta), macro: t.macro ?? '__LINE__' }));
         continue;
       }
       const m = macros.get(t.text);
@@ -550,7 +567,7 @@ export function preprocess(text: string, file: string, diags: Diagnostics, optio
         if (variadic && args.length > params.length) {
           // The variable arguments, commas included, are __VA_ARGS__.
           const rest = args.splice(params.length - 1);
-          const comma: Tok = { ...t, text: ',', kind: 'punct', space: false };
+          const comma: Tok = retok(t, { text: ',', kind: 'punct', space: false });
           args.push(rest.flatMap((a, k) => (k === 0 ? a : [comma, ...a])));
         }
         while (args.length < params.length) args.push([]);
@@ -567,7 +584,7 @@ export function preprocess(text: string, file: string, diags: Diagnostics, optio
   function substitute(m: Macro, args: Tok[][], at: Tok, hide: ReadonlySet<string> | undefined): Tok[] {
     const params = m.params ?? [];
     const place = (t: Tok, space: boolean): Tok =>
-      ({ ...t, space, line: at.line, col: at.col, macro: at.macro ?? m.name, hide: union(t.hide, hide) });
+      tok(t.text, t.kind, space, at.line, at.col, at.macro ?? m.name, union(t.hide, hide));
     const index = (t: Tok | undefined): number => (t && t.kind === 'id' ? params.indexOf(t.text) : -1);
     const expandedArgs = new Map<number, Tok[]>();
     const out: Tok[] = [];
@@ -598,7 +615,7 @@ export function preprocess(text: string, file: string, diags: Diagnostics, optio
       if (p >= 0) {
         const raw = body[i + 1]?.text === '##' || body[i - 1]?.text === '##';
         let arg = raw ? args[p] : (expandedArgs.get(p) ?? expandedArgs.set(p, expandAll(args[p])).get(p)!);
-        if (arg.length === 0 && raw) arg = [{ ...t, text: '', kind: 'placemarker' }];
+        if (arg.length === 0 && raw) arg = [retok(t, { text: '', kind: 'placemarker' })];
         out.push(...arg.map((a, k) => place(a, k === 0 ? space : a.space)));
         continue;
       }
@@ -609,20 +626,20 @@ export function preprocess(text: string, file: string, diags: Diagnostics, optio
 
   /** `a ## b`: the two spellings must form one token (6.10.3.3p3). */
   function paste(a: Tok, b: Tok, at: Tok): Tok {
-    if (a.kind === 'placemarker') return { ...b, space: a.space };
+    if (a.kind === 'placemarker') return retok(b, { space: a.space });
     if (b.kind === 'placemarker') return a;
     const toks = lexLine(a.text + b.text, a.line, false).toks;
     if (toks.length !== 1) {
       throw new PPError(at, (d, f, p) => { d.error(f, p, Diag.BadPaste, a.text, b.text); });
     }
-    return { ...a, text: toks[0].text, kind: toks[0].kind, hide: intersect(a.hide, b.hide) ?? a.hide };
+    return retok(a, { text: toks[0].text, kind: toks[0].kind, hide: intersect(a.hide, b.hide) ?? a.hide });
   }
 
   /** `# param`: the argument's spelling as a string literal, `"` and `\` escaped inside literals (6.10.3.2). */
   function stringize(arg: Tok[]): Tok {
     const body = arg.map((t, k) => (k > 0 && t.space ? ' ' : '') +
       (t.kind === 'str' ? t.text.replace(/[\\"]/g, '\\$&') : t.text)).join('');
-    return { text: `"${body}"`, kind: 'str', space: false, line: 0, col: 0 };
+    return tok(`"${body}"`, 'str', false, 0, 0);
   }
 
   /** 6.10.1: the controlling expression of #if/#elif: `defined` first, then expansion, then other names are 0. */
@@ -636,7 +653,7 @@ export function preprocess(text: string, file: string, diags: Diagnostics, optio
       if (nameTok?.kind !== 'id' || (paren && args[i + 3]?.text !== ')')) {
         throw new PPError(t, (d, f, p) => { d.error(f, p, Diag.BadCondition, 'if', '"defined" needs a macro name'); });
       }
-      pre.push({ ...t, kind: 'num', text: macros.has(nameTok.text) ? '1' : '0' });
+      pre.push(retok(t, { kind: 'num', text: macros.has(nameTok.text) ? '1' : '0' }));
       i += paren ? 3 : 1;
     }
     const toks = expandAll(pre);
@@ -758,4 +775,4 @@ export function preprocess(text: string, file: string, diags: Diagnostics, optio
   return { text: out.join('\n'), map: identity ? undefined : new LineMap(origins), libraryIncludes, headers };
 }
 
-const SPACE: Tok = { text: '', kind: 'placemarker', space: true, line: 0, col: 0 };
+const SPACE: Tok = tok('', 'placemarker', true, 0, 0);
