@@ -1,5 +1,6 @@
-// The standard library's place on disk (compiler/lib/, written in the language) and what it declares. The driver
-// resolves `#include "core.h"` here; the resolver asks, for a name it cannot find, which library file declares it,
+// The standard library's place on disk (compiler/lib/, written in the language) and what it declares. The
+// preprocessor resolves `#include "core.h"` here when no header file of that name exists (docs/popcorn.md, "The
+// preprocessor"); the resolver asks, for a name it cannot find, which library file declares it,
 // to say which include is missing (as a C compiler suggests the header of an undeclared library function).
 
 import { readFileSync, readdirSync, existsSync } from 'node:fs';
