@@ -271,7 +271,7 @@ export function preprocess(text: string, file: string, diags: Diagnostics, optio
       const startedInComment = inComment;
       inComment = lexed.inComment;
       const toks = lexed.toks;
-      if (!startedInComment && toks[0]?.text === '#' && !/^[ \t]*\/\*/.test(raw)) {
+      if (!startedInComment && toks[0]?.text === '#') {
         // A directive; a '\' at the end of a line continues it (phase 2's line splicing).
         const dropSplice = (ts: Tok[]): Tok[] => (ts[ts.length - 1]?.text === '\\' ? ts.slice(0, -1) : ts);
         let all = dropSplice(toks);

@@ -139,9 +139,9 @@ g
 });
 
 test('a comment hides a directive, and a multi-line comment is blanked without moving a line', t => {
-  const r = pp('/* #define X 1\n#error no */ int X;\nint y; // X\n');
+  const r = pp('/* #define X 1\n#error no */ int X;\nint y; // X\n/* a comment is whitespace */ #define Y 2\nY\n');
   t.deepEqual(r.diags, []);
-  t.deepEqual(r.text.split('\n'), ['              ', '             int X;', 'int y; // X', '']);
+  t.deepEqual(r.text.split('\n'), ['              ', '             int X;', 'int y; // X', '', '2', '']);
 });
 
 test('the fast path: a file with no # and no -D is returned as it is, with no position map', t => {
