@@ -282,7 +282,14 @@ export function preprocess(text: string, file: string, diags: Diagnostics, optio
           inComment = more.inComment;
           all = [...all, ...dropSplice(more.toks).map((t, k) => (k === 0 ? retok(t, { space: true }) : t))];
         }
-        directive(all);
+        try {
+          directive(all);
+        } catch (e) {
+          // A macro call gone wrong in a directive's expanded operand (#line, #include, #if).
+          if (!(e instanceof PPError)) throw e;
+          const at = err(e.at);
+          e.report(diags, at.file, at.pos);
+        }
         for (let k = first; k <= n; k++) emit('', k + 1);
         continue;
       }
