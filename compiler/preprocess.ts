@@ -282,6 +282,8 @@ export function preprocess(text: string, file: string, diags: Diagnostics, optio
           inComment = more.inComment;
           all = [...all, ...dropSplice(more.toks).map((t, k) => (k === 0 ? retok(t, { space: true }) : t))];
         }
+        // The directive's own lines first (empty): an included header's lines follow them, and #line applies after.
+        for (let k = first; k <= n; k++) emit('', k + 1);
         try {
           directive(all);
         } catch (e) {
@@ -290,7 +292,6 @@ export function preprocess(text: string, file: string, diags: Diagnostics, optio
           const at = err(e.at);
           e.report(diags, at.file, at.pos);
         }
-        for (let k = first; k <= n; k++) emit('', k + 1);
         continue;
       }
       if (!live()) { emit('', lineNo); continue; }

@@ -195,6 +195,8 @@ test('#include: a header next to the file, then -I in order, then the library; l
     // Positions after the headers map back to the main file's own lines.
     const endLine = r.text.split('\n').findIndex(l => l.includes('int end')) + 1;
     t.deepEqual(r.map!.origin({ line: endLine, col: 5 }), { file: main, line: 7, col: 5 });
+    // The first output line is the first #include's own (a diagnostic at 1:1, "no pop_main", stays in main).
+    t.deepEqual(r.map!.origin({ line: 1, col: 1 }), { file: main, line: 1, col: 1 });
 
     const missing = pp('#include "nope.h"\n#include <stdio.h>\n', {}, main);
     t.deepEqual(missing.diags, [`${main}:1:1: P1009: cannot find include file "nope.h"`,
