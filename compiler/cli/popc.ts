@@ -11,6 +11,10 @@ import { checkElf } from '../../tal/check/checker.ts';
 import { formatRefusal } from '../../tal/messages.ts';
 import { command, parse, readErrorText, readInput } from '../../tal/cli/command.ts';
 
+// cc's attached spellings (-Iinclude, -DNAME=1, -UNAME) become the separate ones the option parser knows.
+const attached = (w: string): string[] => (/^-[IDU][^-]/.test(w) ? [w.slice(0, 2), w.slice(2)] : [w]);
+process.argv.splice(2, Infinity, ...process.argv.slice(2).flatMap(attached));
+
 const argv = parse('popc', command('popc')
   .usage('$0 FILE.pop [-o OUT] [-S] [-I DIR] [-D NAME[=VALUE]] [-U NAME]\n\n' +
     'Compile a Popcorn program to a verified TAL executable (after C\'s preprocessor: docs/popcorn.md).')
