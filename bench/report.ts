@@ -171,7 +171,7 @@ export const SOURCE_LABELS: Record<BusySource, string> = {
   instructions: 'instructions', tlbMisses: 'TLB misses', trapEntries: 'trap entries', irets: 'irets',
   sysenters: 'sysenters', sysexits: 'sysexits',
   isolation: 'isolation', cr3Writes: 'CR3 writes', kernelCalls: 'kernel calls', kernelWork: 'kernel work',
-  kernelFunctionWork: 'runtime fills',
+  kernelFunctionWork: 'runtime (charged)',
 };
 
 /** A user/kernel round trip's price under a profile: the trap entry, the iret and the flat isolation charges. */
@@ -259,8 +259,8 @@ function savingPhrase(u: SimRun, k: SimRun, f: (cycles: number) => string): stri
     (Math.abs(v) < 0.01 * total ? [] : [`${what} ${v < 0 ? 'cost' : 'save'} ${f(Math.abs(v))}`]);
   return and([
     ...part(b.crossings, 'the crossings (trap entries, irets, sysenters and sysexits, isolation)'),
-    ...part(b.instructions, 'the instructions (user mode\'s system-call stubs and its runtime\'s fill loops)'),
-    ...part(b.fills, 'kernel mode\'s runtime fills, charged as work instead of executed,'),
+    ...part(b.instructions, 'the instructions (user mode\'s system-call stubs and its runtime)'),
+    ...part(b.fills, 'kernel mode\'s runtime work, charged as the runtime\'s instructions instead of executed,'),
     ...part(b.rest, 'the rest (TLB misses, CR3 writes, the kernel\'s work and calls)'),
   ]);
 }
@@ -289,7 +289,7 @@ function findParagraph(r: BenchResults, w: WorkloadInfo): string {
     (shares.length ? `The crossings are ${and(shares)}: a smaller share where ordinary instructions cost more cycles ` +
       'against the crossing (the profiles\' figures are in the notes), so kernel mode saves less there. ' : '') +
     (free.length ? `Where a crossing costs nothing (${and(free)}), the saving is in the instructions alone (user ` +
-      'mode\'s stubs and fill loops, less kernel mode\'s charged fills). ' : '') +
+      'mode\'s stubs and runtime, less kernel mode\'s charged runtime work). ' : '') +
     'With `--pti` user mode also pays two CR3 writes and the TLB refills they cause at every crossing, which kernel ' +
     'mode does not, so the saving grows.';
 }
@@ -503,8 +503,10 @@ export function renderReport(r: BenchResults, charts: string[]): string {
     '`modern-pti`, dropped by the kernel under real `--pti`) are counts × the profile\'s figures; *kernel calls* are ' +
     'calls of the kernel\'s TypeScript functions from machine code; *kernel work* is what the kernel charged for its ' +
     'own work (`kernel/work.ts`: system calls, path components, opens, bytes copied, directory records, polled ' +
-    'descriptors, TCP sends and receives, context switches; the same in every mode); *runtime fills* are the ' +
-    'kernel-mode runtime\'s array fills, charged as cycles instead of executed. Shares are of busy cycles. The ' +
+    'descriptors, TCP sends and receives, context switches; the same in every mode); *runtime (charged)* is the ' +
+    'work of the runtime (allocation, fills, buffer checks, path copies) that kernel mode does in TypeScript, ' +
+    'charged as the instructions user mode\'s runtime executes for the same calls (`kernel/rtwork.ts`). Shares are ' +
+    'of busy cycles. The ' +
     'emulator\'s time and the native runs are wall-clock.', '');
   for (const w of r.workloads) L.push(...workloadSection(r, w));
 
@@ -557,7 +559,10 @@ function notes(r: BenchResults, findW?: WorkloadInfo, echoW?: WorkloadInfo): str
     'two at each crossing under real `--pti`); a flat per-crossing charge where a profile models isolation without ' +
     'doing it (`modern-pti`); calls into the kernel\'s TypeScript functions; **the kernel\'s own work**, which is ' +
     'TypeScript here and so is charged per piece of work done by figures derived from measurements of a real Linux ' +
-    '(the table above); and the kernel-mode runtime\'s fill loops (*runtime fills*).');
+    '(the table above); and, in kernel mode, the runtime\'s work done in TypeScript, charged as the instructions ' +
+    'the user-mode runtime executes for the same call, class by class (*runtime (charged)*; until issue 15 only the ' +
+    'fill loops were charged, and allocation, buffer checks and path copies were free in kernel mode, an ' +
+    'approximation that erred for kernel mode).');
   L.push('- **Left out**: caches, pipelining, out-of-order overlap and branch prediction (each instruction costs its ' +
     'class\'s latency); the indirect cost of a crossing (pipeline flush, cache and TLB pollution); the kernel\'s ' +
     'entry and exit software of a real OS (saving registers, pending-work checks, mitigations: the kernel here ' +
@@ -587,9 +592,10 @@ function notes(r: BenchResults, findW?: WorkloadInfo, echoW?: WorkloadInfo): str
     `user mode ${kwShare(echoW)} of ${echoW?.name ?? 'echod'}'s cycles (TCP, poll, two context switches a round ` +
     `trip), and ${kwShare(findW)} of ${findW?.name ?? 'find'}'s (path walks, directory records, copies). It is the ` +
     'total against which the crossings\' share is measured.');
-  L.push('- *Instructions and runtime fills*: the same program code in both modes; user mode additionally executes ' +
-    'its runtime\'s fill loops and the system-call stubs\' `int 0x80` sequences, which kernel mode replaces by ' +
-    'direct calls and charged fills.', '');
+  L.push('- *Instructions and runtime (charged)*: the same program code in both modes; user mode additionally ' +
+    'executes its runtime (allocation, fills, buffer checks, path copies) and the system-call stubs\' `int 0x80` ' +
+    'sequences; kernel mode replaces the sequences by direct calls and is charged the runtime\'s instructions for ' +
+    'the rest, so what remains between the modes is the crossing (`test/kernel/same-work.test.ts`).', '');
   return L;
 }
 

@@ -55,7 +55,7 @@ export function talTy(t: Ty, depth = 1): string {
 }
 
 /** The tuple a struct's fields make, for tal_alloc's instantiation (field types with the struct's arguments). */
-function structTuple(t: Extract<Ty, { k: 'struct' }>): string {
+export function structTuple(t: Extract<Ty, { k: 'struct' }>): string {
   const m = new Map(t.s.tparams.map((p, i) => [p, t.args[i]]));
   return `*[${t.s.fields.map(f => talTy(substTy(f.ty, m))).join(', ')}]`;
 }
@@ -73,8 +73,47 @@ function byteLines(bytes: number[]): string[] {
   return out;
 }
 
-export function generate(c: Checked): string {
-  return new Gen(c).program();
+/**
+ * What a function generator other than this file's stack machine (the optimiser, compiler/ir/) gets from the module
+ * being generated: its data objects, the shared failure routines, imports and labels, so that each lives once here.
+ */
+export interface ModuleServices {
+  stringLiteral(bytes: number[]): string;
+  message(text: string): string;
+  routine(which: 'fail' | 'failBounds' | 'die'): string;
+  useImport(name: string): void;
+  newLabel(hint: string): string;
+  /** Whether a function keeps ebx, esi, edi and ebp for its callers (the optimiser's convention, docs/popcorn.md). */
+  saves(f: FunInfo): boolean;
+  readonly uncaughtStatus: number;
+}
+
+/** Generates one function's text (its label, code and failure stubs). */
+export type FunctionGenerator = (f: FunInfo, m: ModuleServices) => string[];
+
+/** The program's TAL text; `body` generates each function instead of the stack machine (popc -O). */
+export function generate(c: Checked, body?: FunctionGenerator): string {
+  return new Gen(c, body).program();
+}
+
+/**
+ * The functions whose address is taken (used as a value, not only called): a function value's type is plain cdecl,
+ * so these cannot promise to keep registers.
+ */
+function addressTaken(c: Checked): Set<FunInfo> {
+  const out = new Set<FunInfo>();
+  const ex = (e: Expr): void => {
+    if (e.k === 'var') {
+      const r = c.refs.get(e);
+      if (r?.k === 'fun') out.add(r.f);
+      return;
+    }
+    if (e.k === 'call' && c.calls.get(e)?.target.k !== 'value') { e.args.forEach(ex); return; }
+    subExprs(e).forEach(ex);
+  };
+  for (const f of c.funs) forEachStmtExpr(f.decl.body, ex);
+  for (const g of c.globals) if (g.decl.init) ex(g.decl.init);
+  return out;
 }
 
 class Gen {
@@ -112,11 +151,33 @@ class Gen {
   private wantLoc: string | undefined;
   private loc: string | undefined;
 
-  constructor(private readonly c: Checked) {}
+  constructor(private readonly c: Checked, private readonly body?: FunctionGenerator) {}
+
+  private services(): ModuleServices {
+    const taken = addressTaken(this.c);
+    return {
+      stringLiteral: bytes => this.stringLiteral(bytes),
+      message: text => this.message(text),
+      routine: which => {
+        const name = which === 'fail' ? FAIL : which === 'failBounds' ? FAIL_BOUNDS : DIE;
+        this.routines.add(name);
+        return name;
+      },
+      useImport: name => { this.imports.add(name); },
+      newLabel: hint => this.newLabel(hint),
+      saves: f => f !== this.c.main && !taken.has(f),
+      uncaughtStatus: UNCAUGHT_EXIT_STATUS,
+    };
+  }
 
   program(): string {
     for (const g of this.c.globals) this.global(g);
-    for (const f of this.c.funs) if (f.decl.body) this.fun(f);
+    const services = this.body ? this.services() : undefined;
+    for (const f of this.c.funs) {
+      if (!f.decl.body) continue;
+      if (this.body) this.text.push(...this.body(f, services!));
+      else this.fun(f);
+    }
     this.failRoutines();
     const main = this.c.main!;
     const head = [

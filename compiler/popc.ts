@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { parseFile } from './parser.ts';
 import { checkProgram } from './check.ts';
 import { generate } from './codegen.ts';
+import { optimiser } from './ir/pipeline.ts';
 import { Diagnostics, type Diagnostic } from './diagnostics.ts';
 import { displayName } from './library.ts';
 import { preprocess, type PreprocessOptions } from './preprocess.ts';
@@ -42,8 +43,9 @@ function load(text: string, file: string, diags: Diagnostics, sources: Map<strin
   if (diags.count === before) out.push({ file, decls: parseFile(pp.text, file, diags) });
 }
 
-/** What the command line adds to a compilation: the preprocessor's -I, -D and -U. */
-export type CompileOptions = PreprocessOptions;
+/** How popc compiles: the preprocessor's -I, -D and -U; level 0 is the stack machine (codegen.ts), level 1 and up
+ * the optimiser (compiler/ir/). */
+export interface CompileOptions extends PreprocessOptions { optimise?: number }
 
 export function compile(text: string, file: string, options: CompileOptions = {}): CompileResult {
   const diags = new Diagnostics();
@@ -53,7 +55,7 @@ export function compile(text: string, file: string, options: CompileOptions = {}
   if (diags.count) return { diagnostics: diags.sorted(), sources };
   const checked = checkProgram(files, diags);
   if (diags.count) return { diagnostics: diags.sorted(), sources };
-  const tal = generate(checked);
+  const tal = generate(checked, options.optimise ? optimiser(checked) : undefined);
   try {
     return { diagnostics: [], sources, tal, elf: assemble(tal, `${file}.tal`).elf };
   } catch (e) {

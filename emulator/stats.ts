@@ -81,7 +81,7 @@ export interface CycleSources {
   kernelCalls: number;
   /** The kernel's own work, priced per unit (kernel/work.ts). */
   kernelWork: number;
-  /** Work a kernel function does in place of guest instructions (the kernel-mode runtime's fill loops). */
+  /** Work a kernel function does in place of guest instructions (the kernel-mode runtime's, kernel/rtwork.ts). */
   kernelFunctionWork: number;
   /** Idle: halted, waiting for an interrupt. */
   halted: number;

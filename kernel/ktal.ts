@@ -12,14 +12,18 @@
 // are kept by hand (HAND_KEPT, each with its reason).
 //
 // The allocation functions (tal_alloc, tal_new_array, tal_new_bytes, tal_args) carve the program's heap from brk
-// in the same 64 KiB steps as the runtime, so both modes make the same system calls; the stores the runtime's fill
-// loops would execute are charged as cycles (store + dec + jne per word or byte), since here TypeScript does them.
-// The break is grown before anything is written, and the fill goes a page at a time: no host memory in proportion
-// to a size the program asked for, so an impossible size ends the program (SIGABRT), not talrun.
+// in the same 64 KiB steps as the runtime, so both modes make the same system calls. The break is grown before
+// anything is written, and the fill goes a page at a time: no host memory in proportion to a size the program
+// asked for, so an impossible size ends the program (SIGABRT), not talrun.
+//
+// What the user-mode runtime executes for a call besides its system call (the allocator, the fill loops, the
+// buffer checks, the path copy) is done here in TypeScript, and charged as the runtime's own instructions, by
+// class, along the path the call took (kernel/rtwork.ts; docs/machine.md, "The runtime's work in kernel mode"):
+// the same work costs the same in both modes. A call is charged once, when it is made, as the stub's checks run
+// once before its trap: not again each time a call that slept is restarted.
 
 import { sendSignal } from './exit.ts';
 import type { KernelContext } from '../emulator/kfuncs.ts';
-import { InsnClass } from '../emulator/costs.ts';
 import {
   IMPORTS, HEAP_CHUNK, MAX_ALLOC_SIZE, MAX_ARRAY_LENGTH, OOM_MESSAGE, syscallArgs, type ImportSpec, type SysArg,
 } from '../tal/interface.ts';
@@ -38,6 +42,10 @@ import {
 import { SYS } from './syscalls/numbers.ts';
 import { sockName, setOption } from './syscalls/net.ts';
 import { SIGABRT } from './signal.ts';
+import {
+  RuntimeMeter, allocateRules, cachedPath, exitAt, loopPath, repeat, walkRuntime, type AllocOutcome, type BranchRules,
+  type ClassCounts,
+} from './rtwork.ts';
 
 /** Raised inside an interface function: the program is out of memory or asked for an impossible size. */
 class Abort extends Error {}
@@ -49,6 +57,10 @@ export interface Call {
   readonly ctx: KernelContext;
   readonly user: UserMemory;
   arg(i: number): number;
+  /** What the heap was like at each allocation the call made (kernel/rtwork.ts decides the allocator's path by it). */
+  readonly allocs: AllocOutcome[];
+  /** The user-mode runtime's instructions for this call, charged when the call is made (not on its restarts). */
+  runtime?: ClassCounts;
 }
 
 /** A kernel-mode import: its result for eax, BLOCK to sleep and be restarted, or nothing. */
@@ -60,6 +72,16 @@ function bufferPtr(c: Call, buf: number, off: number, count: number): number | u
   off >>>= 0;
   if (off > len || (count >>> 0) > len - off) return undefined;
   return (buf + 4 + off) | 0;
+}
+
+/** Which of the stub's two bounds checks fails for a buffer bufferPtr refused: 0 (off > length) or 1 (count). */
+function failedCheck(c: Call, buf: number, off: number): number {
+  return (off >>> 0) > (c.ctx.read32(buf) >>> 0) ? 0 : 1;
+}
+
+/** The stub's path when a bounds check fails: __tal_rt_efault_pop at that check. */
+function efaultPath(name: string, check: number): ClassCounts {
+  return cachedPath(`${name}|efault${check}`, `__tal_rt_${name}`, { __tal_rt_efault_pop: exitAt(check) });
 }
 
 /** A path given as a whole byte array: the kernel's copy of it, or -ENAMETOOLONG (over PATH_MAX - 1 bytes). */
@@ -103,20 +125,36 @@ function genericSyscall(spec: ImportSpec, nr: number): ImportFunction {
     }
   }
   const unitShift = b?.unit === undefined ? 0 : Math.log2(b.unit);
+  const stub = `__tal_rt_${spec.name}`;
   return c => {
     let at = 0; // the address of buf[off]
     if (b) {
       const count = typeof b.count === 'number' ? c.arg(b.count) : b.count.fixed;
       const p = bufferPtr(c, c.arg(b.buf), c.arg(b.off), count);
-      if (p === undefined) return -EFAULT;
-      if (b.unit !== undefined && (count & (b.unit - 1)) !== 0) return -EINVAL;
+      if (p === undefined) {
+        c.runtime = efaultPath(spec.name, failedCheck(c, c.arg(b.buf), c.arg(b.off)));
+        return -EFAULT;
+      }
+      if (b.unit !== undefined && (count & (b.unit - 1)) !== 0) {
+        c.runtime = cachedPath(`${spec.name}|einval`, stub, { __tal_rt_einval_pop: () => true });
+        return -EINVAL;
+      }
       at = p;
     }
     let name: KernelName | undefined;
     if (path) {
       const n = pathOf(c, c.arg(path.i));
-      if (typeof n === 'number') return n;
+      if (typeof n === 'number') {
+        const rules = { __tal_rt_cpath_long: () => true, __tal_rt_pop_ret: () => true };
+        c.runtime = cachedPath(`${spec.name}|long`, stub, rules);
+        return n;
+      }
       name = n;
+      // The copy loop runs once per byte of the path.
+      const len = c.ctx.read32(c.arg(path.i)) >>> 0;
+      c.runtime = loopPath(`${spec.name}|ok`, stub, len, k => ({ __tal_rt_cpath_done: exitAt(k) }));
+    } else {
+      c.runtime = cachedPath(`${spec.name}|ok`, stub, {});
     }
     const values = args.map(a => {
       switch (a.k) {
@@ -140,14 +178,17 @@ function genericSyscall(spec: ImportSpec, nr: number): ImportFunction {
 function allocate(c: Call, size: number): number {
   const t = c.t;
   size = (size + 3) & ~3;
-  if (t.heapCur === 0) {
+  const init = t.heapCur === 0;
+  if (init) {
     const b = c.k.invokeSyscall(t, c.user, SYS.brk, [0]);
     if (typeof b !== 'number') throw new Abort();
     t.heapCur = t.heapEnd = b;
   }
   const p = t.heapCur, end = p + size;
   if (end > 0xffffffff) throw new Abort();
-  if (end > t.heapEnd) {
+  const grow = end > t.heapEnd;
+  c.allocs.push({ init, grow });
+  if (grow) {
     const want = Math.ceil(end / HEAP_CHUNK) * HEAP_CHUNK;
     const got = c.k.invokeSyscall(t, c.user, SYS.brk, [want | 0]);
     if (typeof got !== 'number' || (got >>> 0) < end) throw new Abort();
@@ -157,10 +198,35 @@ function allocate(c: Call, size: number): number {
   return p;
 }
 
-/** The runtime's fill loop (store, dec, jne) for `n` elements, as cycles. */
-function chargeFill(c: Call, n: number): void {
-  const cost = c.ctx.cpu.profile.insn;
-  c.ctx.charge(n * (cost[InsnClass.Store] + cost[InsnClass.Alu] + cost[InsnClass.Branch]));
+/** The key of an allocator path in the walk cache: its decisions. */
+function allocKey(allocs: readonly AllocOutcome[]): string {
+  if (allocs.length === 1 && !allocs[0].init && !allocs[0].grow) return ''; // the common case, without a string built
+  return allocs.map(a => `${a.init ? 'i' : ''}${a.grow ? 'g' : ''}`).join(',');
+}
+
+/** A new_array or new_bytes path: the allocator as it went, then a fill loop of n (no loop for n = 0). */
+function fillPath(name: string, c: Call, n: number): ClassCounts {
+  const stub = `__tal_rt_${name}`, key = `${name}|${allocKey(c.allocs)}`;
+  const rules = (k: number): BranchRules => ({
+    ...allocateRules(c.allocs), [`${stub}_done`]: () => k === 0, [`${stub}_fill`]: repeat(k - 1),
+  });
+  return n === 0 ? cachedPath(`${key}|0`, stub, rules(0)) : loopPath(key, stub, n, rules, 1);
+}
+
+/**
+ * tal_args's path: the argument array, then for each argument its length counted (strlen), its allocation, and its
+ * bytes copied. Walked, not cached: a program calls it once or twice, over at most the exec limits' bytes.
+ */
+function argsPath(c: Call, lengths: readonly number[]): ClassCounts {
+  // A loop exit taken at the last of each argument's (length + 1) evaluations.
+  const exits = new Set<number>();
+  let n = 0;
+  for (const len of lengths) { n += len; exits.add(n); n++; }
+  const atEnd = (e: number) => exits.has(e);
+  return walkRuntime('__tal_rt_tal_args', {
+    ...allocateRules(c.allocs), __tal_rt_args_done: exitAt(lengths.length), __tal_rt_args_copy: atEnd,
+    __tal_rt_args_copied: atEnd,
+  }).charged;
 }
 
 /**
@@ -180,7 +246,6 @@ function newBytesOf(c: Call, bytes: Uint8Array): number {
   const p = allocate(c, 4 + bytes.length);
   c.t.mm!.poke(p, new Uint8Array(Int32Array.of(bytes.length).buffer));
   c.t.mm!.poke(p + 4, bytes);
-  chargeFill(c, bytes.length);
   return p;
 }
 
@@ -190,11 +255,13 @@ function newBytesOf(c: Call, bytes: Uint8Array): number {
 /** Each import whose kernel-mode form is not the generic one, with the reason. */
 const HAND_KEPT: Readonly<Record<string, ImportFunction>> = {
   // The allocation functions are not system calls: the runtime's code carves the heap from brk, which here the
-  // kernel does for the program (the brk calls are the same; the fill loops are charged, not executed).
+  // kernel does for the program (the brk calls are the same; the runtime's instructions are charged, not executed).
   tal_alloc: c => {
     const size = c.arg(0) >>> 0;
     if (size > MAX_ALLOC_SIZE) throw new Abort();
-    return allocate(c, size);
+    const p = allocate(c, size);
+    c.runtime = cachedPath(`tal_alloc|${allocKey(c.allocs)}`, '__tal_rt_tal_alloc', allocateRules(c.allocs));
+    return p;
   },
   tal_new_array: c => {
     const n = c.arg(0) >>> 0;
@@ -203,7 +270,7 @@ const HAND_KEPT: Readonly<Record<string, ImportFunction>> = {
     const p = allocate(c, 4 + 4 * n);
     fill(c, p, 4, n);
     fill(c, p + 4, 4 * n, x);
-    chargeFill(c, n + 1);
+    c.runtime = fillPath('tal_new_array', c, n);
     return p;
   },
   tal_new_bytes: c => {
@@ -213,20 +280,23 @@ const HAND_KEPT: Readonly<Record<string, ImportFunction>> = {
     const p = allocate(c, 4 + n);
     fill(c, p, 4, n);
     fill(c, p + 4, n, x * 0x01010101);
-    chargeFill(c, n);
+    c.runtime = fillPath('tal_new_bytes', c, n);
     return p;
   },
   // The runtime reads argv from the initial stack; the kernel has it in the task.
   tal_args: c => {
     const argv = c.t.argv;
     const arr = allocate(c, 4 + 4 * argv.length);
-    const words = Int32Array.of(argv.length, ...argv.map(s => newBytesOf(c, Buffer.from(s, 'latin1'))));
+    const bytes = argv.map(s => Buffer.from(s, 'latin1'));
+    const words = Int32Array.of(argv.length, ...bytes.map(b => newBytesOf(c, b)));
     c.t.mm!.poke(arr, new Uint8Array(words.buffer));
+    c.runtime = argsPath(c, bytes.map(b => b.length));
     return arr;
   },
   // optval is the address of the value's own stack slot in the stub; the kernel already holds the value, and takes
   // it as a kernel pointer would be taken (sockptr_t): no copy from user memory.
   setsockopt: c => {
+    c.runtime = cachedPath('setsockopt|ok', '__tal_rt_setsockopt', {});
     c.k.countSyscall(c.t, SYS.setsockopt);
     return setOption(c.k, c.t, c.arg(0), c.arg(1), c.arg(2), c.arg(3));
   },
@@ -246,7 +316,11 @@ function nameInto(name: string, peer: boolean): ImportFunction {
   const nr = spec.syscall, size = b.count.fixed;
   return c => {
     const p = bufferPtr(c, c.arg(b.buf), c.arg(b.off), size);
-    if (p === undefined) return -EFAULT;
+    if (p === undefined) {
+      c.runtime = efaultPath(name, failedCheck(c, c.arg(b.buf), c.arg(b.off)));
+      return -EFAULT;
+    }
+    c.runtime = cachedPath(`${name}|ok`, `__tal_rt_${name}`, {});
     c.k.countSyscall(c.t, nr);
     const addr = sockName(c.k, c.t, c.arg(0), peer);
     if (typeof addr === 'number') return addr;
@@ -272,14 +346,29 @@ export function kernelBindings(): ReadonlyMap<string, { readonly generic: boolea
   return out;
 }
 
+const meters = new WeakMap<Kernel, RuntimeMeter>();
+/** Tasks asleep in an import: the next call of an import by such a task is the restart, already charged. */
+const restarting = new WeakSet<Task>();
+
+/** The user-mode runtime's instructions a kernel charged its kernel-mode programs (kernel/rtwork.ts). */
+export function runtimeMeterOf(k: Kernel): RuntimeMeter | undefined {
+  return meters.get(k);
+}
+
 /** Register a kernel function for every import of the interface; returns their addresses by import name. */
 export function bindKernelInterface(k: Kernel): ReadonlyMap<string, number> {
   const out = new Map<string, number>();
+  const cpu = k.machine.cpu;
+  const meter = new RuntimeMeter(cpu.profile.insn, cycles => cpu.chargeKernelFunctionWork(cycles));
+  meters.set(k, meter);
   for (const [name, { fn }] of kernelBindings()) {
     const addr = k.kfunc(`ktal_${name}`, (ctx, t) => {
-      const c: Call = { k, t, ctx, user: contextUserMemory(ctx, k.work), arg: i => ctx.arg(i) };
+      const c: Call = { k, t, ctx, user: contextUserMemory(ctx, k.work), arg: i => ctx.arg(i), allocs: [] };
       try {
-        return fn(c);
+        const r = fn(c);
+        if (!restarting.delete(t) && c.runtime) meter.charge(name, c.runtime);
+        if (r === BLOCK) restarting.add(t);
+        return r;
       } catch (e) {
         if (!(e instanceof Abort)) throw e;
         // As the runtime does: say so on stderr, then SIGABRT.

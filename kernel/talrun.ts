@@ -10,7 +10,8 @@ import { ROOT } from './fs/permission.ts';
 import { EAGAIN, errnoName } from './errno.ts';
 import { ExecError } from './exec/loader.ts';
 import { profileByName } from '../emulator/profiles.ts';
-import type { MachineStats } from '../emulator/stats.ts';
+import { CLASS_NAMES, type ClassName, type MachineStats } from '../emulator/stats.ts';
+import { runtimeMeterOf } from './ktal.ts';
 import { syscallName } from './syscalls/numbers.ts';
 import { createServer, type Server, type Socket as NetSocket } from 'node:net';
 import type { Endpoint, HostPeer } from './net/socket.ts';
@@ -281,6 +282,20 @@ export interface RunOutcome {
   work: WorkSnapshot;
   /** System calls by name, in first-use order. */
   syscalls: Map<string, number>;
+  /**
+   * Kernel mode: the user-mode runtime's instructions charged by class in place of its TypeScript twin's work
+   * (kernel/rtwork.ts; zero in user mode, where the runtime itself runs), and the import calls charged, by import
+   * (a call that slept and was restarted counts once).
+   */
+  runtime: { byClass: Record<ClassName, number>; calls: Map<string, number> };
+}
+
+/** What the kernel charged for the runtime's work in kernel mode (kernel/rtwork.ts). */
+function runtimeOf(k: Kernel): RunOutcome['runtime'] {
+  const meter = runtimeMeterOf(k);
+  const byClass = {} as Record<ClassName, number>;
+  CLASS_NAMES.forEach((name, i) => { byClass[name] = meter?.byClass[i] ?? 0; });
+  return { byClass, calls: new Map(meter?.calls) };
 }
 
 /** Start `image` under `k`; an ExecError becomes an outcome. Returns the pid or the failed outcome. */
@@ -293,7 +308,10 @@ export function start(k: Kernel, image: Uint8Array, argv: string[], o: TalrunOpt
     return k.spawn(image, { argv, envp: o.envp ?? [], uid: o.uid, gid: o.gid, kernelMode: o.kernel, verify: o.verify ?? true, cwd: o.cwd }).pid;
   } catch (e) {
     if (!(e instanceof ExecError)) throw e;
-    return { status: e.status, signal: null, kernelExit: 'exec-failed', message: `talrun: ${e.message}`, stats: k.machine.stats(), work: k.work.snapshot(), syscalls: new Map() };
+    return {
+      status: e.status, signal: null, kernelExit: 'exec-failed', message: `talrun: ${e.message}`,
+      stats: k.machine.stats(), work: k.work.snapshot(), syscalls: new Map(), runtime: runtimeOf(k),
+    };
   }
 }
 
@@ -302,7 +320,7 @@ export function outcome(k: Kernel, pid: number, exit: KernelExit): RunOutcome {
   const info = k.exits.get(pid);
   const syscalls = new Map<string, number>();
   for (const [nr, n] of k.syscallCounts) syscalls.set(syscallName(nr), n);
-  const base = { stats: k.machine.stats(), work: k.work.snapshot(), syscalls, kernelExit: exit };
+  const base = { stats: k.machine.stats(), work: k.work.snapshot(), syscalls, kernelExit: exit, runtime: runtimeOf(k) };
   if (exit === 'hung') return { ...base, status: STATUS_HUNG, signal: null, message: `talrun: ${k.hungMessage}` };
   if (exit === 'panic') return { ...base, status: STATUS_PANIC, signal: null, message: `talrun: kernel panic: ${k.panicMessage}` };
   if (!info) return { ...base, status: STATUS_HUNG, signal: null, message: `talrun: the program did not finish (${exit})` };
@@ -358,6 +376,7 @@ function vectorName(v: number): string {
  */
 export function formatStats(r: RunOutcome, mode: string): string {
   const s = r.stats, c = s.cycleSources;
+  const runtimeCalls = [...r.runtime.calls.values()].reduce((a, b) => a + b, 0);
   const n = (x: number): string => Math.round(x).toLocaleString('en');
   const list = (items: [string, number][]): string => items.filter(([, k]) => k > 0).map(([w, k]) => `${w} ${n(k)}`).join(', ');
   const traps = list(Object.entries(s.traps).map(([v, k]) => [vectorName(Number(v)), k]));
@@ -373,7 +392,8 @@ export function formatStats(r: RunOutcome, mode: string): string {
     ['CR3 writes', c.cr3Writes, n(s.cr3Writes)],
     ['kernel calls', c.kernelCalls, `${n(s.kernelCalls)} calls of the kernel's functions from machine code`],
     ['kernel work', c.kernelWork, work],
-    ['runtime fills', c.kernelFunctionWork, "kernel mode: the allocation imports' fill loops"],
+    ['runtime', c.kernelFunctionWork, `kernel mode: the user-mode runtime's instructions for ${n(runtimeCalls)} ` +
+      `import calls, charged: ${list(Object.entries(r.runtime.byClass))}`],
     ['idle', c.halted, 'halted, waiting for an interrupt'],
   ];
   const width = Math.max(...sources.map(([, x]) => n(x).length));

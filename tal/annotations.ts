@@ -8,14 +8,18 @@
 // `annotation` refusal), never another exception. The reader makes one pass over each table: linear in the section.
 
 import { type Arg, type Binder, type CodeTy, type Field, type Flag, type Stk, type Ty, type TypeDef, cons, newBinder, NIL, showArg, showCode, showTy, TOP } from './types.ts';
+import { caseTag, SUM_CONST_LIMIT, type TupleTy } from './types.ts';
 import { isName } from './typeparse.ts';
 
 /** The first 8 bytes of the section; the version word follows. */
 export const ANNOTATION_MAGIC = 'TAL-IA32';
-export const ANNOTATION_VERSION = 2;
+export const ANNOTATION_VERSION = 3;
 
 /** The header: the magic, then these u32 words in this order. */
-export const HEADER_FIELDS = ['version', 'strings', 'stringBytes', 'scopes', 'binders', 'nodes', 'list', 'defs', 'code', 'data', 'inst', 'main'] as const;
+export const HEADER_FIELDS = [
+  'version', 'strings', 'stringBytes', 'scopes', 'binders', 'nodes', 'list', 'defs', 'code', 'data', 'inst', 'main',
+  'coerce',
+] as const;
 export type HeaderField = (typeof HEADER_FIELDS)[number];
 export const HEADER_BYTES = 8 + 4 * HEADER_FIELDS.length;
 
@@ -33,14 +37,23 @@ export const TABLES = [
   { name: 'code', count: 'code', words: 3 },        // address, name, type
   { name: 'data', count: 'data', words: 3 },        // address, name, type
   { name: 'inst', count: 'inst', words: 3 },        // address, first, count
+  { name: 'coerce', count: 'coerce', words: 5 },    // address, op (0 pack, 1 unpack), register, type, witness
 ] as const satisfies readonly { name: string; count: HeaderField; words: number }[];
 export type TableName = (typeof TABLES)[number]['name'];
 
 /** Node tags (a node's record: tag, a, b, c; fields a node does not use are 0). */
 export const Tag = {
   Int: 1, Top: 2, Sing: 3, Var: 4, Tuple: 5, Arr: 6, Bytes: 7, Code: 8, Named: 9, Nil: 10, SVar: 11, Cons: 12,
+  Sum: 13, Exists: 14,
 } as const;
-export const TAG_NAMES = ['', 'int', 'top', 'sing', 'var', 'tuple', 'arr', 'bytes', 'code', 'named', 'nil', 'svar', 'cons'];
+export const TAG_NAMES = [
+  '', 'int', 'top', 'sing', 'var', 'tuple', 'arr', 'bytes', 'code', 'named', 'nil', 'svar', 'cons', 'sum', 'exists',
+];
+/** sptr(σ), typed stack pointers (docs/tal.md §4.10): a tag of its own, far from the others' (a: the stack node). */
+export const TAG_SPTR = 20;
+TAG_NAMES[TAG_SPTR] = 'sptr';
+/** Coercion records' operations (docs/tal.md §5): pack a register into an existential, or open one. */
+export const COERCE_OPS = ['pack', 'unpack'] as const;
 /** An absent register in a code node's list. */
 export const NONE = 0xffffffff;
 /** Field flags as stored: ^r ^rw ^u. */
@@ -48,6 +61,7 @@ export const FLAGS: readonly Flag[] = ['r', 'rw', 'u'];
 /** The longest path of nodes from a type to a leaf (the text syntax had the same bound on nesting). */
 export const MAX_TYPE_DEPTH = 200;
 const RESERVED = new Set(['int', 'top', 'S', 'code', 'nil', 'arr', 'bytes', 'rbytes']);
+RESERVED.add('sptr'); // typed stack pointers (docs/tal.md §4.10)
 const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 export class AnnotationError extends Error {
@@ -62,6 +76,19 @@ export interface DataLabel { readonly name: string; readonly addr: number; reado
 
 /** An explicit instantiation: its arguments, and the scope their variables come from (0: none; see `Annotations`). */
 export interface Inst { readonly args: readonly Arg[]; readonly scope: number }
+
+/**
+ * A coercion applied to a register before the instruction at its address (docs/tal.md §4.8): pack (the register's
+ * value checked against the existential's body, with the witness given or, if undefined, found by matching) or
+ * unpack (the existential opened with a fresh rigid variable). `scope` as for an instantiation.
+ */
+export interface Coercion {
+  readonly op: (typeof COERCE_OPS)[number];
+  readonly reg: number;
+  readonly ty: Ty | undefined;
+  readonly witness: Ty | undefined;
+  readonly scope: number;
+}
 
 /** The names of the string table, decoded only when asked for (most are only ever needed in a message). */
 export class Strings {
@@ -127,6 +154,8 @@ export interface Annotations {
   readonly data: LabelTable<Ty>;
   /** Explicit instantiations by instruction address. */
   readonly inst: ReadonlyMap<number, Inst>;
+  /** Coercions by instruction address, in file order (several may share an address). */
+  readonly coerce: ReadonlyMap<number, readonly Coercion[]>;
   /**
    * The composite types of the pool that mention no type variable free (every variable in them is bound inside):
    * a ≤ a for any such a, with nothing to bind, so a comparison may answer at once (Matcher).
@@ -387,6 +416,43 @@ export function readAnnotations(b: Uint8Array): Annotations {
         node = { k: 'named', name: defNames[a], args };
         break;
       }
+      case Tag.Sum: {
+        // a nullary cases (their values in the list), then c - a case tuples (nodes), both strictly increasing.
+        if (a > c) fail(`${where()}: ${a} nullary cases of ${c}`);
+        range(bb, c, where());
+        const consts: number[] = new Array(a);
+        for (let k = 0; k < a; k++) {
+          const v = list(bb + k);
+          if (v >= SUM_CONST_LIMIT || (k > 0 && v <= consts[k - 1]))
+            fail(`${where()}: nullary case ${v} is not below ${SUM_CONST_LIMIT} and above the one before`);
+          consts[k] = v;
+        }
+        const tags: number[] = [];
+        const cases: TupleTy[] = [];
+        for (let k = a; k < c; k++) {
+          const t = word(list(bb + k));
+          const tag = caseTag(t) ?? fail(`${where()}: case ${k - a} is not a tuple whose field 0 is its tag S(n)`);
+          if (tags.length > 0 && tag <= tags[tags.length - 1]) fail(`${where()}: case tags are not increasing`);
+          tags.push(tag);
+          cases.push(t as TupleTy);
+        }
+        node = { k: 'sum', consts, tags, cases };
+        break;
+      }
+      case Tag.Exists: {
+        // Binds one word variable, like a code node binding its scope.
+        zero(c);
+        if (a === 0) fail(`${where()}: an existential binds a scope (not 0)`);
+        bind(a, where());
+        if (scopeFirst[a + 1] - scopeFirst[a] !== 1 || binders[scopeFirst[a]].kind !== 'word')
+          fail(`${where()}: scope ${a} must bind exactly one word variable`);
+        const body = word(bb);
+        if (!within(curNeed, a))
+          fail(`${where()}: its body uses variables of scope ${curNeed}, which is not around scope ${a}`);
+        curNeed = scopeParent[a];
+        node = { k: 'exists', b: binders[scopeFirst[a]], body };
+        break;
+      }
       case Tag.Nil: zero(a, bb, c); s = STACK; node = NIL; break;
       case Tag.Cons: {
         zero(c);
@@ -395,6 +461,7 @@ export function readAnnotations(b: Uint8Array): Annotations {
         node = cons(head, tail);
         break;
       }
+      case TAG_SPTR: zero(bb, c); node = { k: 'sptr', stack: stack(a) }; break;
       default:
         fail(`node ${i}: unknown tag ${tag}`);
     }
@@ -411,7 +478,8 @@ export function readAnnotations(b: Uint8Array): Annotations {
     if (sort[n] !== WORD) fail(`${what}: node ${n} is a stack type, not a word type`);
     return nodes[n] as Ty;
   };
-  for (let s = 1; s <= nScopes; s++) if (!boundBy[s]) fail(`scope ${s} is bound by no code type or definition`);
+  for (let s = 1; s <= nScopes; s++)
+    if (!boundBy[s]) fail(`scope ${s} is bound by no code type, existential or definition`);
 
   // ---- definition bodies: structures (so unfolding makes progress), using only their own parameters ----
   const defs = new Map<string, TypeDef>();
@@ -487,7 +555,50 @@ export function readAnnotations(b: Uint8Array): Annotations {
     }
     inst.set(addr, { args, scope });
   }
-  return { main: code.table.name(h.main), mainIndex: h.main, defs, code: code.table, codeScopes, data: data.table, inst, closed };
+  const coerce = readCoercions(h.coerce, o.coerce, u32, nNodes, n => nodes[n], n => sort[n] === WORD, need, fail);
+  return {
+    main: code.table.name(h.main), mainIndex: h.main, defs, code: code.table, codeScopes, data: data.table, inst,
+    closed, coerce,
+  };
+}
+
+/**
+ * The coercion records: sorted by address (several may share one), each a pack (an existential type node, and a
+ * witness node or NONE) or an unpack (both NONE) of a register other than esp. Their variables, like an
+ * instantiation's, come from one scope, checked against the block they are in when the instruction is checked.
+ */
+function readCoercions(
+  count: number, at: number, u32: (p: number) => number, nNodes: number, node: (n: number) => Ty | Stk,
+  isWord: (n: number) => boolean, need: Uint32Array, fail: (msg: string) => never,
+): Map<number, Coercion[]> {
+  const out = new Map<number, Coercion[]>();
+  let prev = -1;
+  for (let k = 0; k < count; k++) {
+    const rec = at + 20 * k;
+    const addr = u32(rec), op = u32(rec + 4), reg = u32(rec + 8), tyN = u32(rec + 12), wN = u32(rec + 16);
+    const what = `coercion ${k}`;
+    if (addr < prev) fail(`${what}: address 0x${addr.toString(16)} is below the previous one's`);
+    prev = addr;
+    if (op >= COERCE_OPS.length) fail(`${what}: operation ${op} is neither 0 (pack) nor 1 (unpack)`);
+    if (reg > 7 || reg === 4) fail(`${what}: register ${reg} is not one of eax ecx edx ebx ebp esi edi`);
+    let scope = 0;
+    const arg = (n: number, name: string): Ty | undefined => {
+      if (n === NONE) return undefined;
+      if (n >= nNodes || !isWord(n)) fail(`${what}: its ${name} ${n} is not a word type node of the pool of ${nNodes}`);
+      const c = need[n];
+      if (c !== 0 && scope !== 0 && c !== scope) fail(`${what}: its types use variables of two scopes`);
+      if (c !== 0) scope = c;
+      return node(n) as Ty;
+    };
+    const ty = arg(tyN, 'type'), witness = arg(wN, 'witness');
+    // (That a pack's type is an existential is the checker's to see: it may be a name that unfolds to one.)
+    if (COERCE_OPS[op] === 'pack' ? ty === undefined : ty !== undefined || witness !== undefined)
+      fail(`${what}: a pack gives a type (and perhaps a witness), an unpack neither`);
+    const list = out.get(addr) ?? [];
+    list.push({ op: COERCE_OPS[op], reg, ty, witness, scope });
+    out.set(addr, list);
+  }
+  return out;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -500,11 +611,21 @@ export function annotationsText(a: Annotations): string {
   for (let i = 0; i < a.code.size; i++) out.push(`code ${hexAddr(a.code.addrs[i])} ${a.code.name(i)} : ${showCode(a.code.types[i])}`);
   for (let i = 0; i < a.data.size; i++) out.push(`data ${hexAddr(a.data.addrs[i])} ${a.data.name(i)} : ${showTy(a.data.types[i])}`);
   for (const [addr, it] of a.inst) out.push(`inst ${hexAddr(addr)} : ${instText(it)}`);
+  for (const [addr, cs] of a.coerce) for (const c of cs) out.push(coercionText(c, hexAddr(addr)));
   return out.join('\n') + '\n';
 }
 
 export function typeDefHead(d: TypeDef): string {
   return d.params.length ? `${d.name}<${d.params.map(b => (b.kind === 'stack' ? `${b.name}:stack` : b.name)).join(', ')}>` : d.name;
+}
+
+const REGISTER_NAMES = ['eax', 'ecx', 'edx', 'ebx', 'esp', 'ebp', 'esi', 'edi'];
+
+/** `pack 0xADDR eax : TYPE with WITNESS` / `pack 0xADDR eax : TYPE` / `unpack 0xADDR eax` (the address if given). */
+export function coercionText(c: Coercion, addr?: string): string {
+  const at = addr === undefined ? '' : `${addr} `;
+  if (c.op === 'unpack') return `unpack ${at}${REGISTER_NAMES[c.reg]}`;
+  return `pack ${at}${REGISTER_NAMES[c.reg]} : ${showTy(c.ty!)}${c.witness ? ` with ${showTy(c.witness)}` : ''}`;
 }
 
 export function instText(it: Inst): string {

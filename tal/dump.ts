@@ -1,6 +1,6 @@
 // The disassembler behind taldump: code with each block's type above it, the data objects and the import table.
 
-import { instText, typeDefHead } from './annotations.ts';
+import { coercionText, instText, typeDefHead } from './annotations.ts';
 import { findSection, hex, readLoaded } from './elf.ts';
 import { importSig } from './interface.ts';
 import { showCode, showTy } from './types.ts';
@@ -31,6 +31,8 @@ function disassemble(p: Program, code: Uint8Array, addr: number, withTypes: bool
     }
     const inst = withTypes ? p.ann.inst.get(a) : undefined;
     if (inst) lines.push(`    # instantiated with ${instText(inst)}`);
+    // Coercions (docs/tal.md §4.8) apply before the instruction: `# pack esi : TYPE with W`, `# unpack edi`.
+    for (const c of withTypes ? p.ann.coerce.get(a) ?? [] : []) lines.push(`    # ${coercionText(c)}`);
     const d = decode(code, off, a);
     const len = Math.max(1, Math.min(d.length, code.length - off));
     let text: string;

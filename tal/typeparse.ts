@@ -2,6 +2,7 @@
 // .tal.types with it. It never throws anything but TypeSyntaxError.
 
 import { type Arg, type Binder, type CodeTy, type Field, type Flag, type Stk, type Ty, type TypeDef, cons, newBinder, NIL } from './types.ts';
+import { caseTag, SUM_CONST_LIMIT, type TupleTy } from './types.ts';
 
 export class TypeSyntaxError extends Error {
   override name = 'TypeSyntaxError';
@@ -21,6 +22,8 @@ export interface TypeEnv {
 
 const REGS: Record<string, number> = { eax: 0, ecx: 1, edx: 2, ebx: 3, ebp: 5, esi: 6, edi: 7 };
 const MAX_DEPTH = 200;
+/** The keyword of typed stack pointers, sptr(σ) (reserved: no definition may take it). */
+export const SPTR = 'sptr';
 
 interface Tok { t: string; col: number }
 
@@ -84,6 +87,9 @@ class Parser {
   peek(): string | undefined {
     return this.toks[this.pos]?.t;
   }
+  peekAt(k: number): string | undefined {
+    return this.toks[this.pos + k]?.t;
+  }
   col(): number {
     return this.toks[this.pos]?.col ?? this.srcLen;
   }
@@ -135,6 +141,17 @@ class Parser {
       return { k: 'sing', n };
     }
     if (t === 'code') { this.next(); return { k: 'code', code: this.code(env) }; }
+    if (t === SPTR) {
+      // sptr(σ): a typed stack pointer (docs/tal.md §4.10).
+      this.next();
+      this.expect('(');
+      const stack = this.stk(env);
+      this.expect(')');
+      return { k: 'sptr', stack };
+    }
+    // The keywords of §3.4 and §3.5 only where their bracket follows, so a type or variable may still be called so.
+    if (t === 'exists' && this.peekAt(1) === '[') { this.next(); return this.exists(env); }
+    if (t === 'sum' && this.peekAt(1) === '{') { this.next(); return this.sum(env); }
     if (t !== undefined && /^[A-Za-z_]/.test(t)) {
       this.next();
       const b = env.scope.get(t);
@@ -196,6 +213,54 @@ class Parser {
       return { k: 'bytes', nullable, ro: t === 'rbytes' };
     }
     this.fail(`expected '[', 'arr', 'bytes' or 'rbytes' after '*'`);
+  }
+
+  /** `exists[a, b] τ` (after the keyword): one ∃ per variable, the first outermost. Word variables only. */
+  private exists(env: TypeEnv): Ty {
+    const col = this.col();
+    const vars = this.binders();
+    const stackVar = vars.find(b => b.kind === 'stack');
+    if (stackVar) throw new TypeSyntaxError(`'${stackVar.name}': an existential binds word type variables only`, col);
+    const own = new Map<string, Binder>(vars.map(b => [b.name, b]));
+    const outer = env.scope;
+    const body = this.ty({ defs: env.defs, scope: { get: name => own.get(name) ?? outer.get(name) } });
+    let out = body;
+    for (let i = vars.length - 1; i >= 0; i--) out = { k: 'exists', b: vars[i], body: out };
+    return out;
+  }
+
+  /**
+   * `sum{0, 1, *[S(2)^r, int^r], …}` (after the keyword): nullary cases (integers 0 … 4095) and case tuples (a
+   * tuple whose field 0 is a readable singleton, the tag), each at most once; kept sorted.
+   */
+  private sum(env: TypeEnv): Ty {
+    this.expect('{');
+    const consts: number[] = [];
+    const cases: { tag: number; ty: TupleTy }[] = [];
+    while (this.peek() !== '}') {
+      const col = this.col();
+      const t = this.peek();
+      if (t !== undefined && /^-?[0-9]/.test(t)) {
+        const n = this.number();
+        if (n < 0 || n >= SUM_CONST_LIMIT)
+          throw new TypeSyntaxError(`a nullary case is an integer 0 … ${SUM_CONST_LIMIT - 1}, not ${n}`, col);
+        if (consts.includes(n)) throw new TypeSyntaxError(`the case ${n} is given twice`, col);
+        consts.push(n);
+      } else {
+        const ty = this.ty(env);
+        const tag = caseTag(ty);
+        if (tag === undefined)
+          throw new TypeSyntaxError('a case with values is a tuple *[S(tag)^r, …] whose field 0 is its tag', col);
+        if (cases.some(c => c.tag === tag)) throw new TypeSyntaxError(`two cases have the tag ${tag}`, col);
+        cases.push({ tag, ty: ty as TupleTy });
+      }
+      if (this.peek() !== ',') break;
+      this.next();
+    }
+    this.expect('}');
+    consts.sort((a, b) => a - b);
+    cases.sort((a, b) => a.tag - b.tag);
+    return { k: 'sum', consts, tags: cases.map(c => c.tag), cases: cases.map(c => c.ty) };
   }
 
   stk(env: TypeEnv): Stk {
@@ -334,6 +399,7 @@ export function parseTypeDefHead(src: string): { name: string; params: Binder[] 
     const name = p.next();
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) p.fail(`bad type name '${name}'`);
     if (['int', 'top', 'S', 'code', 'nil', 'arr', 'bytes', 'rbytes'].includes(name)) p.fail(`'${name}' is a reserved word`);
+    if (name === SPTR) p.fail(`'${name}' is a reserved word`);
     let params: Binder[] = [];
     if (p.peek() === '<') {
       // Reuse the binder syntax with angle brackets.

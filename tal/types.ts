@@ -32,7 +32,44 @@ export type Ty =
   | { readonly k: 'arr'; readonly nullable: boolean; readonly elem: Ty }
   | { readonly k: 'bytes'; readonly nullable: boolean; readonly ro: boolean }
   | { readonly k: 'code'; readonly code: CodeTy }
-  | { readonly k: 'named'; readonly name: string; readonly args: readonly Arg[] };
+  | { readonly k: 'named'; readonly name: string; readonly args: readonly Arg[] }
+  // sptr(σ): the address in the stack where a stack of type σ begins (STAL's typed stack pointers, docs/tal.md §4.10).
+  // Only `mov r, esp` makes one and only `mov esp, r` uses one: it is neither an integer nor a pointer to memory.
+  | { readonly k: 'sptr'; readonly stack: Stk }
+  | ExistsTy
+  | SumTy;
+
+// Existentials and tagged sums (docs/tal.md §3.4, §3.5; TALx86's ∃ and Popcorn's unions).
+
+/** ∃a.τ: a value of type τ[W/a] for some witness W that is hidden (packed by .tal_pack, opened by .tal_unpack). */
+export interface ExistsTy { readonly k: 'exists'; readonly b: Binder; readonly body: Ty }
+
+/**
+ * A tagged sum, laid out as TALx86 laid out Popcorn's unions: a value is one of the small integers `consts` (the
+ * cases without values: 0 ≤ n < SUM_CONST_LIMIT, so never a valid pointer), or a pointer to one of the tuples
+ * `cases`, whose field 0 is the singleton `S(tags[i])` (the tag word; flag ^r or ^rw). Both lists are sorted and
+ * free of repeats, so two sums are compared position by position.
+ */
+export interface SumTy {
+  readonly k: 'sum';
+  readonly consts: readonly number[];
+  readonly tags: readonly number[];
+  readonly cases: readonly TupleTy[];
+}
+export type TupleTy = Extract<Ty, { k: 'tuple' }>;
+
+/**
+ * The nullary cases of a sum are below this: page zero is never mapped (docs/tal.md §5), so no pointer a verified
+ * program holds is below 4096 and the two kinds of value are told apart by one unsigned comparison.
+ */
+export const SUM_CONST_LIMIT = 4096;
+
+/** The tag of a case tuple: its field 0 must be a readable singleton. Undefined if it is not a case tuple. */
+export function caseTag(t: Ty): number | undefined {
+  if (t.k !== 'tuple' || t.nullable || t.fields.length === 0) return undefined;
+  const f = t.fields[0];
+  return f.flag !== 'u' && f.ty.k === 'sing' ? f.ty.n : undefined;
+}
 
 /**
  * Stack types σ ::= ρ | τ :: σ | nil, the type of the stack that esp points to (top first).
@@ -180,6 +217,12 @@ function tyText(t: Ty): string {
     case 'bytes': return `${t.nullable ? '?' : ''}*${t.ro ? 'rbytes' : 'bytes'}`;
     case 'code': return codeText(t.code);
     case 'named': return t.args.length === 0 ? emit(t.name) : `${emit(t.name)}<${listText(t.args, argText)}>`;
+    case 'sptr': return `${emit('sptr')}(${stkText(t.stack)})`;
+    case 'exists': return `${emit(`exists[${t.b.name}]`)} ${tyText(t.body)}`;
+    case 'sum': {
+      const items: Ty[] = [...t.consts.map(n => sing(n)), ...t.cases];
+      return `sum{${listText(items, c => (c.k === 'sing' ? emit(`${c.n}`) : tyText(c)))}}`;
+    }
   }
 }
 
@@ -289,7 +332,30 @@ export function substTy(t: Ty, s: Subst): Ty {
       }
       return args ? { k: 'named', name: t.name, args } : t;
     }
+    case 'sptr': {
+      const stack = substStk(t.stack, s);
+      return stack === t.stack ? t : { k: 'sptr', stack };
+    }
+    case 'exists': {
+      // The binder is the existential's own object, so nothing in s names it (capture-avoiding), as in substCode.
+      const body = substTy(t.body, s.has(t.b) ? without(s, t.b) : s);
+      return body === t.body ? t : { k: 'exists', b: t.b, body };
+    }
+    case 'sum': {
+      let cases: TupleTy[] | undefined;
+      for (let i = 0; i < t.cases.length; i++) {
+        const c = substTy(t.cases[i], s) as TupleTy; // a tuple stays a tuple
+        if (c !== t.cases[i]) (cases ??= t.cases.slice())[i] = c;
+      }
+      return cases ? { k: 'sum', consts: t.consts, tags: t.tags, cases } : t;
+    }
   }
+}
+
+function without(s: Subst, b: Binder): Subst {
+  const m = new Map(s);
+  m.delete(b);
+  return m;
 }
 
 export function substStk(st: Stk, s: Subst): Stk {

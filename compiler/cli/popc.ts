@@ -1,8 +1,8 @@
-// popc FILE.pop [-o OUT] [-S] [-I DIR] [-D NAME[=VALUE]] [-U NAME]: preprocess (as cc does, with those options)
-// and compile a Popcorn program to a verified i386 executable (or, with -S, write the TAL assembly). Errors: every
-// one as `file:line:col: error CODE: message` with its source line and a caret (and `note:` lines when popc knows
-// the fix; diagnostics.ts formats them), exit 1. popc checks its own output with the checker: a refusal there is a
-// popc bug (exit 3), never a program that runs unchecked.
+// popc FILE.pop [-o OUT] [-S] [-O0|-O|-O2] [-I DIR] [-D NAME[=VALUE]] [-U NAME]: preprocess (as cc does, with the
+// -I, -D, -U options) and compile a Popcorn program to a verified i386 executable (or, with -S, write the TAL
+// assembly). Errors: every one as `file:line:col: error CODE: message` with its source line and a caret (and `note:`
+// lines when popc knows the fix; diagnostics.ts formats them), exit 1. popc checks its own output with the checker:
+// a refusal there is a popc bug (exit 3), never a program that runs unchecked.
 import { writeFileSync, chmodSync } from 'node:fs';
 import { basename } from 'node:path';
 import { compile, type CompileOptions } from '../popc.ts';
@@ -15,8 +15,26 @@ import { command, parse, readErrorText, readInput } from '../../tal/cli/command.
 const attached = (w: string): string[] => (/^-[IDU][^-]/.test(w) ? [w.slice(0, 2), w.slice(2)] : [w]);
 process.argv.splice(2, Infinity, ...process.argv.slice(2).flatMap(attached));
 
+/**
+ * The optimisation level, taken out of the command line before the options are parsed (gcc's spelling: -O0, -O,
+ * -O1, -O2 with the level glued on, the last one winning): 0 is the stack machine, anything else the optimiser.
+ */
+let level = 0;
+for (let i = 2; i < process.argv.length; i++) {
+  const w = process.argv[i];
+  if (w === '--') break;
+  const m = /^-O(\d*)$/.exec(w);
+  if (!m) continue;
+  if (!['', '0', '1', '2'].includes(m[1])) {
+    process.stderr.write(`popc: ${w}: the optimisation levels are -O0, -O (or -O1) and -O2\n`);
+    process.exit(2);
+  }
+  level = m[1] === '0' ? 0 : 2;
+  process.argv.splice(i--, 1);
+}
+
 const argv = parse('popc', command('popc')
-  .usage('$0 FILE.pop [-o OUT] [-S] [-I DIR] [-D NAME[=VALUE]] [-U NAME]\n\n' +
+  .usage('$0 FILE.pop [-o OUT] [-S] [-O0|-O|-O2] [-I DIR] [-D NAME[=VALUE]] [-U NAME]\n\n' +
     'Compile a Popcorn program to a verified TAL executable (after C\'s preprocessor: docs/popcorn.md).')
   .command('$0 <file>', false, y => y.positional('file', { type: 'string', demandOption: true }))
   .option('o', { type: 'string', describe: 'the output file (default: ./NAME, the source name without .pop)' })
@@ -25,6 +43,11 @@ const argv = parse('popc', command('popc')
   .option('I', { type: 'string', array: true, describe: 'search DIR for #include headers (after the file\'s own dir)' })
   .option('D', { type: 'string', array: true, describe: '-D NAME[=VALUE]: define the macro NAME (as 1 by default)' })
   .option('U', { type: 'string', array: true, describe: 'undefine the macro NAME (after every -D)' })
+  .option('O', {
+    type: 'boolean',
+    describe: '-O (or -O1, -O2): the optimiser (IR, register allocation); -O0: the stack machine, the default '
+      + '(docs/popcorn.md, Compilation)',
+  })
   .epilogue('Exit status: 0 compiled, 1 errors in the program, 2 the source unreadable or a usage error, 3 a popc bug.'),
 );
 
@@ -50,7 +73,7 @@ if (typeof input === 'string') {
   process.exit(2);
 }
 const text = Buffer.from(input).toString('utf8');
-const r = compile(text, file, options);
+const r = compile(text, file, { ...options, optimise: level });
 if (r.diagnostics.length) {
   process.stderr.write(formatDiagnostics(r.diagnostics, r.sources) + '\n');
   process.exit(1);

@@ -5,14 +5,14 @@ import { annotationsText, readAnnotations } from '../annotations.ts';
 import { PAGE_SIZE, PF_R, PF_W, PF_X, SHF_ALLOC, SHF_EXECINSTR, SHF_WRITE, SHT_NOBITS, SHT_PROGBITS } from '../elf.ts';
 import { type OutSection, type OutSymbol, writeElf } from './elf-writer.ts';
 import { importSig } from '../interface.ts';
-import { type Arg, type CodeTy, type Ty } from '../types.ts';
+import { type Arg, type CodeTy, type Ty, whnf } from '../types.ts';
 import { parseArgList, parseCode, parseTy, parseTypeDefs, TypeSyntaxError } from '../typeparse.ts';
 import { type AsmOperand } from '../x86/insn.ts';
 import { encode, branchLengths, EncodeError } from '../x86/encode.ts';
 import { type ParsedInsn, parseInstruction, resolveOperands, AsmSyntaxError } from '../x86/parse.ts';
 import { IMPORTS_SECTION, RUNTIME_DATA_SECTION, RUNTIME_SECTION, TYPES_SECTION } from '../check/program.ts';
 import { runtimeSource } from './runtime.ts';
-import { type LabelIn, writeAnnotations } from './types-writer.ts';
+import { type CoercionIn, type LabelIn, writeAnnotations } from './types-writer.ts';
 import { encodeLineTable, LINES_SECTION, type SourceLoc } from '../lines.ts';
 
 export const LOAD_BASE = 0x08048000;
@@ -48,12 +48,31 @@ type SectionName = '.text' | '.tal.rt' | '.rodata' | '.data' | '.bss' | '.tal.rt
 const SECTIONS: SectionName[] = ['.text', '.tal.rt', '.rodata', '.data', '.bss', '.tal.rtbss'];
 
 interface Pos { file: string; line: number; col: number }
+/** `.tal_pack REG, TYPE[, WITNESS]` or `.tal_unpack REG`, with the types' text (parsed in the block's scope). */
+interface PendingCoercion { op: 'pack' | 'unpack'; reg: number; type?: string; witness?: string; pos: Pos }
+const COERCE_REGS: Record<string, number> = { eax: 0, ecx: 1, edx: 2, ebx: 3, ebp: 5, esi: 6, edi: 7 };
+
+/** Split at the commas outside brackets (types contain commas). */
+function topLevelCommas(s: string): string[] {
+  const out: string[] = [];
+  let depth = 0, from = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s[i];
+    if ('([{<'.includes(c)) depth++;
+    else if (')]}>'.includes(c)) depth--;
+    else if (c === ',' && depth === 0) { out.push(s.slice(from, i).trim()); from = i + 1; }
+  }
+  out.push(s.slice(from).trim());
+  return out;
+}
 interface Expr { sym?: string; value: number }
 
 type Item =
   | { k: 'label'; name: string; pos: Pos }
   | {
     k: 'insn'; parsed: ParsedInsn; pos: Pos; inst?: { text: string; pos: Pos }; short: boolean; size: number;
+    /** The .tal_pack and .tal_unpack right before it (docs/tal.md §5), in order. */
+    coerce?: PendingCoercion[];
     /** Where the line table says it comes from: its own line, or the last .tal_loc's. */
     loc: SourceLoc;
   }
@@ -175,6 +194,7 @@ function brackets(s: string): number {
 function readSource(text: string, file: string, errors: AsmError[], src: Source, startSection: SectionName, allowInternal: boolean): void {
   let section: SectionName = startSection;
   let pendingInst: { text: string; pos: Pos } | undefined;
+  let pendingCoerce: PendingCoercion[] | undefined;
   /** Set by .tal_loc: where the following instructions come from, for the line table (else their own line). */
   let loc: SourceLoc | undefined;
   const lines = text.split('\n');
@@ -320,6 +340,21 @@ function readSource(text: string, file: string, errors: AsmError[], src: Source,
             pendingInst = { text: args.trim(), pos: pos(argCol) };
             break;
           }
+          case '.tal_pack': case '.tal_unpack': {
+            if (section !== '.text') fail(`${dir} belongs right before an instruction in .text`);
+            const parts = topLevelCommas(args);
+            const reg = COERCE_REGS[parts[0]];
+            const pack = dir === '.tal_pack';
+            const shapeOk = pack
+              ? parts.length >= 2 && parts.length <= 3 && parts.every(x => x !== '')
+              : parts.length === 1;
+            if (reg === undefined || !shapeOk)
+              fail(pack ? '.tal_pack REG, EXISTENTIAL_TYPE[, WITNESS] (REG: eax ebx ecx edx esi edi ebp)'
+                : '.tal_unpack REG', argCol);
+            (pendingCoerce ??= []).push({ op: pack ? 'pack' : 'unpack', reg, type: parts[1], witness: parts[2],
+              pos: pos(argCol) });
+            break;
+          }
           case '.tal_import': {
             for (const name of splitArgs(args)) {
               if (!importSig(name)) fail(`the kernel interface has no import '${name}'`, argCol);
@@ -345,14 +380,19 @@ function readSource(text: string, file: string, errors: AsmError[], src: Source,
       const target = parsed.operands[0];
       const short = !(target?.k === 'expr' && target.expr.symbols.length === 0);
       const at = loc ?? { file, line: lineNo };
-      src.items.get(section)!.push({ k: 'insn', parsed, pos: pos(col), inst: pendingInst, short, size: 0, loc: at });
+      src.items.get(section)!.push({
+        k: 'insn', parsed, pos: pos(col), inst: pendingInst, short, size: 0, loc: at, coerce: pendingCoerce,
+      });
       pendingInst = undefined;
+      pendingCoerce = undefined;
     } catch (e) {
       if (e instanceof AsmError) errors.push(e);
       else throw e;
     }
   }
   if (pendingInst) errors.push(new AsmError(file, pendingInst.pos.line, pendingInst.pos.col, '.tal_inst with no instruction after it'));
+  for (const c of pendingCoerce ?? [])
+    errors.push(new AsmError(file, c.pos.line, c.pos.col, `.tal_${c.op} with no instruction after it`));
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -467,6 +507,7 @@ export function assemble(text: string, file = '<input>'): AssembleOutput {
   const lookup = (name: string) => layout.symbols.get(name)?.addr;
   const contents = new Map<SectionName, number[]>();
   const insts: { addr: number; text: string; pos: Pos }[] = [];
+  const coercions: { addr: number; c: PendingCoercion }[] = [];
   const locs: { addr: number; loc: SourceLoc }[] = [];
   for (const s of SECTIONS) {
     const out: number[] = [];
@@ -487,6 +528,7 @@ export function assemble(text: string, file = '<input>'): AssembleOutput {
             out.push(...new Array(size).fill(0));
           }
           if (it.inst) insts.push({ addr, text: it.inst.text, pos: it.inst.pos });
+          for (const c of it.coerce ?? []) coercions.push({ addr, c });
           if (s === '.text') locs.push({ addr, loc: it.loc });
           break;
         }
@@ -557,8 +599,28 @@ export function assemble(text: string, file = '<input>'): AssembleOutput {
       else throw e;
     }
   }
+  // Coercions likewise: their types may name the variables of their block's code type.
+  const coerce: CoercionIn[] = [];
+  block = -1;
+  for (const { addr, c } of coercions) {
+    while (block + 1 < codeLabels.length && codeLabels[block + 1].addr <= addr) block++;
+    const env = { defs, scope: new Map((block < 0 ? [] : codeLabels[block].ty.vars).map(b => [b.name, b])) };
+    try {
+      const ty = c.type === undefined ? undefined : parseTy(c.type, env);
+      if (ty && whnf(ty, defs).k !== 'exists')
+        throw new TypeSyntaxError('.tal_pack needs an existential type exists[a] …', 0);
+      const witness = c.witness === undefined ? undefined : parseTy(c.witness, env);
+      coerce.push({ addr, op: c.op, reg: c.reg, ty, witness });
+    } catch (e) {
+      if (e instanceof TypeSyntaxError)
+        errors.push(new AsmError(c.pos.file, c.pos.line, c.pos.col + e.col, `in .tal_${c.op}: ${e.message}`));
+      else throw e;
+    }
+  }
   if (errors.length) throw new AsmErrors(sortErrors(errors));
-  const typesSection = writeAnnotations({ main: mainName, defs: [...defs.values()], code: codeLabels, data: dataLabels, inst: instArgs });
+  const typesSection = writeAnnotations({
+    main: mainName, defs: [...defs.values()], code: codeLabels, data: dataLabels, inst: instArgs, coerce,
+  });
 
   // The import table: count, slots (bound to the runtime stubs), names.
   const imp: number[] = [];

@@ -7,7 +7,8 @@
 // variables its code type uses besides its own (not merely inside the code type it is written in), so that a closed
 // code type can be shared between places, and the scopes are numbered in pre-order as the reader wants them.
 
-import { ANNOTATION_MAGIC, ANNOTATION_VERSION, HEADER_FIELDS, type HeaderField, layout, NONE, Tag, TABLES } from '../annotations.ts';
+import { ANNOTATION_MAGIC, ANNOTATION_VERSION, COERCE_OPS, HEADER_FIELDS, type HeaderField } from '../annotations.ts';
+import { layout, NONE, Tag, TABLES, TAG_SPTR } from '../annotations.ts';
 import { type Arg, type Binder, type CodeTy, type Stk, type Ty, type TypeDef, isStk } from '../types.ts';
 
 export interface LabelIn<T> { readonly name: string; readonly addr: number; readonly ty: T }
@@ -18,6 +19,15 @@ export interface AnnotationsIn {
   readonly data: readonly LabelIn<Ty>[];
   /** Arguments parsed in the scope of the code type of the block they are in (its binders are the label's own). */
   readonly inst: readonly { readonly addr: number; readonly args: readonly Arg[] }[];
+  /** .tal_pack and .tal_unpack, parsed like instantiations (in the scope of their block's code type). */
+  readonly coerce?: readonly CoercionIn[];
+}
+export interface CoercionIn {
+  readonly addr: number;
+  readonly op: (typeof COERCE_OPS)[number];
+  readonly reg: number;
+  readonly ty?: Ty;
+  readonly witness?: Ty;
 }
 
 interface Scope { parent: number; depth: number; binders: readonly Binder[]; children: number[] }
@@ -116,6 +126,24 @@ class Writer {
         return this.withList({ tag: Tag.Named, a: d, b: 0, c: kids.length }, kids, kids);
       }
       case 'code': return this.code(t);
+      case 'sptr': {
+        const st = this.stk(t.stack);
+        return this.add({ tag: TAG_SPTR, a: st, b: 0, c: 0 }, `P${st}`, this.free[st]);
+      }
+      case 'sum': {
+        const kids = t.cases.map(c => this.ty(c));
+        const rec = { tag: Tag.Sum, a: t.consts.length, b: 0, c: t.consts.length + kids.length };
+        return this.withList(rec, [...t.consts, ...kids], kids);
+      }
+      case 'exists': {
+        // Binds a scope of its own, as a code type with variables does.
+        const s = this.openScope([t.b]);
+        this.depth++;
+        const body = this.ty(t.body);
+        this.depth--;
+        const free = this.closeScope(s, [body]);
+        return this.add({ tag: Tag.Exists, a: s, b: body, c: 0 }, undefined, free);
+      }
     }
   }
 
@@ -190,6 +218,10 @@ export function writeAnnotations(ann: AnnotationsIn): Uint8Array {
   const code = byAddr(ann.code).map(l => ({ ...l, node: w.ty({ k: 'code', code: l.ty }) }));
   const data = byAddr(ann.data).map(l => ({ ...l, node: w.ty(l.ty) }));
   const inst = [...ann.inst].sort((x, y) => x.addr - y.addr).map(it => ({ addr: it.addr, nodes: it.args.map(a => w.arg(a)) }));
+  const coerce = [...(ann.coerce ?? [])].sort((x, y) => x.addr - y.addr).map(c => ({
+    addr: c.addr, op: COERCE_OPS.indexOf(c.op), reg: c.reg,
+    ty: c.ty ? w.ty(c.ty) : NONE, witness: c.witness ? w.ty(c.witness) : NONE,
+  }));
   const main = code.findIndex(l => l.name === ann.main);
   if (main < 0) throw new Error(`internal: the main label '${ann.main}' has no code annotation`);
 
@@ -218,7 +250,8 @@ export function writeAnnotations(ann: AnnotationsIn): Uint8Array {
   const list: number[] = [];
   const nodeWords: number[] = [];
   for (const r of w.nodes) {
-    const a = typeof r.a === 'number' ? (r.tag === Tag.Code ? scopeId[r.a] : r.a) : binderId.get(r.a)!;
+    const bindsScope = r.tag === Tag.Code || r.tag === Tag.Exists;
+    const a = typeof r.a === 'number' ? (bindsScope ? scopeId[r.a] : r.a) : binderId.get(r.a)!;
     let b = r.b;
     if (r.list) { b = list.length; list.push(...r.list); }
     nodeWords.push(r.tag, a, b, r.c);
@@ -229,7 +262,7 @@ export function writeAnnotations(ann: AnnotationsIn): Uint8Array {
   const h: Record<HeaderField, number> = {
     version: ANNOTATION_VERSION, strings: strings.length, stringBytes: bytes.length, scopes: order.length,
     binders: binderId.size, nodes: w.nodes.length, list: list.length, defs: ann.defs.length, code: code.length,
-    data: data.length, inst: inst.length, main,
+    data: data.length, inst: inst.length, main, coerce: coerce.length,
   };
   const { offsets, size } = layout(h);
   const out = new Uint8Array(size);
@@ -247,6 +280,7 @@ export function writeAnnotations(ann: AnnotationsIn): Uint8Array {
     code: code.flatMap(l => [l.addr, stringId.get(l.name)!, l.node]),
     data: data.flatMap(l => [l.addr, stringId.get(l.name)!, l.node]),
     inst: instWords,
+    coerce: coerce.flatMap(c => [c.addr, c.op, c.reg, c.ty, c.witness]),
   };
   for (const t of TABLES) tables[t.name].forEach((v, i) => dv.setUint32(offsets[t.name] + 4 * i, v >>> 0, true));
   out.set(bytes, offsets.bytes);

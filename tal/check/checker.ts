@@ -20,6 +20,9 @@ import { decode } from '../x86/decode.ts';
 import { formatInsn } from '../x86/format.ts';
 import { type Insn, type MemOperand, type Operand, EAX, ECX, EDX, ESP, NO_REG, isRefusal, REG32_NAMES } from '../x86/insn.ts';
 import { Matcher, freeIn } from './subtype.ts';
+import { type ExSumErrorClass, type ExSumRefusal, type TagCond } from './exsum.ts';
+import { checkPack, coercionCount, normalizeSum, refineSum, sumField, TAG_WORD, unpack } from './exsum.ts';
+import { type Coercion } from '../annotations.ts';
 import { type Program, type ProgramErrorClass, ProgramError, readProgram } from './program.ts';
 
 /**
@@ -67,6 +70,7 @@ export type CheckErrorClass =
   | 'uninit-read' | 'unchecked-index' | 'bad-array-access' | 'null-deref' | 'div-unproven' | 'readonly-write'
   | 'pointer-arith' | 'not-a-pointer' | 'not-an-int' | 'store-type' | 'code-access' | 'bad-address'
   | 'import-args' | 'import-bounds'
+  | ExSumErrorClass
   | 'too-complex';
 
 export interface CheckError {
@@ -103,13 +107,21 @@ function refuse(cls: CheckErrorClass, message: string, expected?: string, actual
   throw new Refuse(cls, message, expected, actual);
 }
 
+/** A refusal of the existential and sum rules (exsum.ts), raised; or the value it is not. */
+function orRefuse<T>(r: T | ExSumRefusal): T {
+  if (typeof r === 'object' && r !== null && 'cls' in r && 'message' in r)
+    throw new Refuse(r.cls, r.message, r.expected, r.actual);
+  return r;
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // The abstract state between two instructions
 
 /** What the last flag-setting instruction compared, while its operands still hold the values it compared. */
 type Cond =
   | { k: 'zero'; reg: number } // test r,r / cmp r,0
-  | { k: 'bound'; idx: number; arr: number; idxFirst: boolean }; // cmp idx,[arr] / cmp [arr],idx
+  | { k: 'bound'; idx: number; arr: number; idxFirst: boolean } // cmp idx,[arr] / cmp [arr],idx
+  | TagCond; // cmp r, n / test r, r / cmp [r], n with r a sum (exsum.ts)
 
 /** No bounds facts (shared: bounds arrays are replaced, never changed in place). */
 const NO_BOUNDS: readonly number[] = [];
@@ -222,7 +234,8 @@ class State {
     if (this.bounds.length && this.bounds.some(f => (f >> 3) === r || (f & 7) === r)) this.bounds = this.bounds.filter(f => (f >> 3) !== r && (f & 7) !== r);
     if (r === EAX || r === EDX) this.cdq = false;
     const c = this.cond;
-    if (c && ((c.k === 'zero' && c.reg === r) || (c.k === 'bound' && (c.idx === r || c.arr === r)))) this.cond = null;
+    if (c && (((c.k === 'zero' || c.k === 'tag') && c.reg === r) || (c.k === 'bound' && (c.idx === r || c.arr === r))))
+      this.cond = null;
   }
 
   hasBound(idx: number, arr: number): boolean {
@@ -235,6 +248,11 @@ class State {
   }
 }
 
+
+/** "1 word", "n words": for messages. */
+function words(n: number): string {
+  return n === 1 ? '1 word' : `${n} words`;
+}
 
 function isIntLike(t: Ty): boolean {
   return t.k === 'int' || t.k === 'sing';
@@ -553,11 +571,15 @@ class Checker {
       }
       this.instructions++;
       spend(1);
+      const coercions = this.p.ann.coerce.get(addr);
+      if (coercions) this.coerce(st, coercions);
       st = this.step(st, d);
       off += d.length;
     }
     this.curInsn = undefined;
     if (st) refuse('fall-off-end', 'the last instruction falls through past the end of the code');
+    if (this.coercionsApplied !== coercionCount(this.p.ann.coerce))
+      refuse('annotation', 'a .tal_pack or .tal_unpack is not at the start of an instruction');
     return {
       blocks: this.codeLabels.size,
       instructions: this.instructions,
@@ -590,9 +612,18 @@ class Checker {
     inst.args.forEach((a, i) => {
       if (isStk(a) !== (kinds[i] === 'stack')) refuse('annotation', `${where}: argument ${i + 1} is not a ${kinds[i]} type`);
     });
-    if (inst.scope === 0) return inst.args.slice();
+    return this.inBlock(inst.args, inst.scope, where);
+  }
+
+  /**
+   * Annotation arguments whose variables (of `scope`, 0: none) must be the current block's own: with them replaced
+   * by the block's fresh, rigid copies.
+   */
+  private inBlock(args: readonly Arg[], scope: number, where: string): Arg[] {
+    if (scope === 0) return args.slice();
     const own = this.blockTy, fresh = this.blockFresh;
-    if (!own || !fresh || inst.scope !== this.p.ann.codeScopes[this.curLabel]) refuse('annotation', `${where} uses type variables that are not its block's`);
+    if (!own || !fresh || scope !== this.p.ann.codeScopes[this.curLabel])
+      refuse('annotation', `${where} uses type variables that are not its block's`);
     // The renaming is made once per block type (charged then), not at each instantiation: a block type over V
     // variables may label many blocks, each with many instantiations.
     let m = this.blockRename.get(own);
@@ -606,7 +637,31 @@ class Checker {
       this.blockRename.set(own, m);
     }
     const rename = m;
-    return inst.args.map(a => (isStk(a) ? substStk(a, rename) : substTy(a, rename)));
+    return args.map(a => (isStk(a) ? substStk(a, rename) : substTy(a, rename)));
+  }
+
+  // ---- coercions: pack and unpack (docs/tal.md §4.8; the rules in exsum.ts) ----
+
+  private coercionsApplied = 0;
+
+  /** The coercions at the current instruction, in order, before it runs: each changes one register's type. */
+  private coerce(st: State, list: readonly Coercion[]): void {
+    for (const c of list) {
+      this.coercionsApplied++;
+      const reg = REG32_NAMES[c.reg];
+      const where = `the ${c.op} of ${reg} at 0x${hex(this.curAddr)}`;
+      const have = st.regs[c.reg];
+      // The register keeps its value, so its facts stay: assign directly rather than through set().
+      if (c.op === 'unpack') {
+        st.regs[c.reg] = orRefuse(unpack(have, this.whnf(have), reg));
+        continue;
+      }
+      const [named, witness] = this.inBlock(c.witness ? [c.ty!, c.witness] : [c.ty!], c.scope, where) as Ty[];
+      const ty = this.whnf(named);
+      if (ty.k !== 'exists') refuse('annotation', `${where}: the type is not an existential`);
+      orRefuse(checkPack(have, ty, witness, this.matcher([ty.b]), reg));
+      st.regs[c.reg] = named;
+    }
   }
 
   private explicitInst(vars: readonly Binder[], m: Matcher): boolean {
@@ -792,9 +847,17 @@ class Checker {
         }
       }
     }
-    const t = this.whnf(baseTy);
+    const t0 = this.whnf(baseTy);
+    const t = t0.k === 'sum' ? normalizeSum(t0) : t0;
     const name = baseReg === NO_REG ? `0x${hex(mem.disp)}` : REG32_NAMES[baseReg];
     switch (t.k) {
+      case 'sum': {
+        const tuple = orRefuse(sumField(t, disp, index !== NO_REG, size, name));
+        return { k: 'field', baseReg: NO_REG, tuple, index: 0 };
+      }
+      case 'exists':
+        refuse('not-a-pointer', `${name} holds an existential: open it with .tal_unpack before using it`, 'a pointer',
+          showTy(baseTy));
       case 'tuple': {
         if (t.nullable) refuse('null-deref', `${name} may be null: test it before use`, showTy({ ...t, nullable: false }), showTy(baseTy));
         if (index !== NO_REG) refuse('pointer-arith', `indexing into a tuple (${name}: ${showTy(baseTy)})`);
@@ -815,6 +878,9 @@ class Checker {
           refuse('unchecked-index', `no bounds check of ${REG32_NAMES[index]} against the length of ${name} is in force (compare with cmp ${REG32_NAMES[index]},[${name}] and jae before the access; the check lapses when either register changes)`);
         return t.k === 'arr' ? { k: 'elem', elem: t.elem } : { k: 'byte', ro: t.ro };
       }
+      case 'sptr':
+        refuse('stack-pointer', `${name} is a stack pointer: it only restores esp (the stack is addressed through esp)`,
+          'a pointer', showTy(baseTy));
       default:
         refuse('not-a-pointer', `${name} is not a pointer`, 'a pointer', showTy(baseTy));
     }
@@ -876,6 +942,7 @@ class Checker {
       }
       case 'field': {
         const f = l.tuple.fields[l.index];
+        if (l.tuple === TAG_WORD) refuse('readonly-write', 'the tag word of a sum is read-only: a value\'s case never changes');
         if (f.flag === 'r') refuse('readonly-write', `field ${l.index} of ${showTy(l.tuple)} is read-only`);
         if (!this.matcher().sub(v, f.ty)) refuse('store-type', `storing into field ${l.index}`, showTy(f.ty), showTy(v));
         if (f.flag === 'u' && l.baseReg !== NO_REG) {
@@ -939,7 +1006,9 @@ class Checker {
     const t = this.readOperand(st, o, 4);
     if (!isIntLike(t)) {
       const w = t.k === 'named' ? this.whnf(t) : t;
-      if (isPointer(w) || w.k === 'code') refuse('pointer-arith', `${what}: ${describe(o)} is a pointer (${showTy(t)}), not an integer`, 'int', showTy(t));
+      if (isPointer(w) || w.k === 'code' || w.k === 'sptr' || w.k === 'sum' || w.k === 'exists')
+        refuse('pointer-arith', `${what}: ${describe(o)} is a pointer (${showTy(t)}), not an integer`, 'int',
+          showTy(t));
       refuse('not-an-int', `${what}: ${describe(o)} is not an integer`, 'int', showTy(t));
     }
     return t;
@@ -967,6 +1036,10 @@ class Checker {
           this.writeOperand(st, dst, v, 1);
           return st;
         }
+        // Typed stack pointers (docs/tal.md §4.10): mov r, esp takes one, mov esp, r restores one.
+        if (dst.kind === 'reg' && dst.size === 4 && dst.reg === ESP) return this.restoreStackPointer(st, src);
+        if (src.kind === 'reg' && src.size === 4 && src.reg === ESP && dst.kind === 'reg' && dst.size === 4)
+          return this.takeStackPointer(st, dst.reg);
         const v = this.readOperand(st, src, 4);
         this.writeOperand(st, dst, v, 4);
         return st;
@@ -996,7 +1069,7 @@ class Checker {
         const lb = b.kind === 'mem' ? this.loc(st, b, 4) : null;
         if (la) this.load(st, la); else this.readOperand(st, a, 4);
         if (lb) this.load(st, lb); else this.readOperand(st, b, 4);
-        st.cond = condOf(d.op, a, b, la, lb);
+        st.cond = this.tagCond(st, d.op, a, b) ?? condOf(d.op, a, b, la, lb);
         return st;
       }
       case 'inc': case 'dec': case 'not': case 'neg': {
@@ -1112,6 +1185,55 @@ class Checker {
     }
   }
 
+  // ---- typed stack pointers (docs/tal.md §4.10; STAL, Morrisett, Crary, Glew and Walker 1998) ----
+  //
+  // A stack type describes the whole stack, from esp to the stack's fixed top end (main's ρ is everything above its
+  // entry esp), so where a stack of type σ begins is fixed by σ's shape alone: its cells and the variable (or nil)
+  // that ends it. sptr(σ) is that address. Restoring esp to it is sound exactly when σ's shape is a suffix of the
+  // current stack type: the frames above it are discarded, esp only moves up (never into memory an interrupt or a
+  // kernel function at CPL 0 may have written since), and what stays has the types the current state gives it.
+
+  /** mov r, esp: r holds the address of the current stack, of type sptr(σ) for the current σ. */
+  private takeStackPointer(st: State, r: number): State {
+    spend(1);
+    st.set(r, { k: 'sptr', stack: st.stack });
+    return st;
+  }
+
+  /** mov esp, r: r must be an sptr(σ) whose σ is (a supertype of) a suffix of the current stack type. */
+  private restoreStackPointer(st: State, src: Operand): State {
+    if (src.kind !== 'reg' || src.size !== 4) {
+      refuse('stack-pointer',
+        'esp is written only by push, pop, call, ret, add/sub esp, imm and mov esp, r with r a stack pointer (sptr)');
+    }
+    if (src.reg === ESP) refuse('stack-pointer', 'mov esp, esp: esp cannot be used as a value');
+    const name = REG32_NAMES[src.reg];
+    const t = st.regs[src.reg];
+    const w = t.k === 'named' ? this.whnf(t) : t;
+    if (w.k !== 'sptr') {
+      refuse('stack-pointer', `mov esp, ${name}: ${name} is not a stack pointer (only mov r, esp makes one)`,
+        'sptr(σ)', showTy(t));
+    }
+    const cur = st.stack;
+    const above = stkDepth(cur) - stkDepth(w.stack);
+    if (above < 0) {
+      refuse('stack-pointer',
+        `mov esp, ${name}: ${name} points below esp, into frames that have been popped (its stack type is ` +
+        `${words(stkDepth(w.stack))} deep, the current one ${stkDepth(cur)})`,
+        `esp: … :: ${showStk(w.stack)}`, `esp: ${showStk(cur)}`);
+    }
+    const suffix = stackDrop(cur, above)!;
+    if (!this.matcher().subStk(suffix, w.stack)) {
+      refuse('stack-pointer',
+        `mov esp, ${name}: the stack ${words(above)} above esp is not the stack ${name} points to ` +
+        '(another frame, or its types have changed since)',
+        `esp: … :: ${showStk(w.stack)}`, `esp: ${showStk(cur)}`);
+    }
+    st.stack = suffix;
+    st.untouched = Math.max(0, st.untouched - 4 * above);
+    return st;
+  }
+
   private adjustEsp(st: State, d: Insn): State {
     const src = d.operands[1];
     if (src.kind !== 'imm') refuse('stack-pointer', 'esp is adjusted only by a constant');
@@ -1180,6 +1302,37 @@ class Checker {
     return st;
   }
 
+  // ---- tag tests of sums (docs/tal.md §4.9; the rules in exsum.ts) ----
+
+  /** `cmp r, n` / `test r, r` with r a sum, or `cmp DWORD PTR [r], n` with r a sum of pointer cases. */
+  private tagCond(st: State, op: string, a: Operand, b: Operand): TagCond | null {
+    const isSum = (r: number) => {
+      const t = st.regs[r];
+      return t.k === 'sum' || (t.k === 'named' && this.whnf(t).k === 'sum');
+    };
+    if (a.kind === 'reg' && a.size === 4 && isSum(a.reg)) {
+      if (op === 'cmp' && b.kind === 'imm') return { k: 'tag', reg: a.reg, n: b.value, word: false };
+      if (op === 'test' && b.kind === 'reg' && b.size === 4 && b.reg === a.reg)
+        return { k: 'tag', reg: a.reg, n: 0, word: false };
+    }
+    if (op === 'cmp' && a.kind === 'mem' && a.size !== 1 && a.base !== NO_REG && a.base !== ESP && a.index === NO_REG &&
+      a.disp === 0 && b.kind === 'imm' && isSum(a.base))
+      return { k: 'tag', reg: a.base, n: b.value, word: true };
+    return null;
+  }
+
+  /** The state on an edge where `cc` holds after a tag test: the sum's register has the cases that remain. */
+  private refineTag(st: State, c: TagCond, cc: number, copy: boolean): State {
+    const t = this.whnf(st.regs[c.reg]);
+    if (t.k !== 'sum') return st;
+    const r = refineSum(t, c, cc);
+    if (!r) return st;
+    const out = copy ? st.clone() : st;
+    // The register keeps its value (and so its facts): assign directly.
+    out.regs[c.reg] = r;
+    return out;
+  }
+
   /** Learn from the branch: on the edge where `taken` says the condition held (or not). */
   /**
    * Learn from the branch: the state on the edge where `taken` says the condition held (or not). With `copy`, st is
@@ -1188,6 +1341,7 @@ class Checker {
   private refine(st: State, cc: number, taken: boolean, copy: boolean): State {
     const c = st.cond;
     if (!c) return st;
+    if (c.k === 'tag') return this.refineTag(st, c, taken ? cc : cc ^ 1, copy);
     // cc: 2 b, 3 ae, 4 e, 5 ne, 6 be, 7 a
     if (c.k === 'zero') {
       const nonzeroEdge = (cc === 5 && taken) || (cc === 4 && !taken);
@@ -1209,6 +1363,7 @@ class Checker {
 }
 
 /** What a cmp or test tells the next conditional jump, if anything. */
+// (A test of a sum's tag is found first, by Checker.tagCond.)
 function condOf(op: string, a: Operand, b: Operand, la: Loc | null, lb: Loc | null): Cond | null {
   if (a.kind === 'reg' && a.size === 4) {
     if (op === 'test' && b.kind === 'reg' && b.reg === a.reg && b.size === 4) return { k: 'zero', reg: a.reg };

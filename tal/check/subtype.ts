@@ -12,6 +12,7 @@
 // step costs one unit of the work meter.
 
 import { type Arg, type Binder, type CodeTy, type Field, type Stk, type Ty, type TypeDefs, isStk, newBinder, spend, substBody, whnf } from '../types.ts';
+import { type ExistsTy, type SumTy, caseTag, sing, substTy } from '../types.ts';
 
 /** How many constants-as-label-addresses one subtyping question may look through (see Matcher.sub). */
 const MAX_LABEL_DEPTH = 16;
@@ -46,6 +47,11 @@ export class Matcher {
   private subMemo: Memo | undefined;
   private eqMemo: Memo | undefined;
   private memoize = true;
+  /**
+   * The variables opened while comparing under existentials (underExists): no pattern may be bound to a type that
+   * mentions one, or the hidden witness would leak out of its ∃ into the target's instantiation.
+   */
+  private readonly opened = new Set<Binder>();
   /** The matcher without patterns that compares later occurrences of a bound variable with its binding. */
   private plainMatcher: Matcher | undefined;
 
@@ -168,6 +174,7 @@ export class Matcher {
     if (p >= 0) {
       const bound = this.values[p];
       if (bound === undefined) {
+        if (this.mentionsOpened(a)) return false;
         // Covariant position: a constant binds as what it stands for, the type of the label at that address or
         // else int (S(n) ≤ both, so this is sound). Binding S(0) itself would make tal_new_array(n, 0) an array
         // of S(0), which no one wants.
@@ -184,6 +191,10 @@ export class Matcher {
     }
     if (a.k === 'named') return this.sub(whnf(a, this.defs), b);
     if (b.k === 'named') return this.sub(a, whnf(b, this.defs));
+    if (a.k === 'exists' || b.k === 'exists')
+      return a.k === 'exists' && b.k === 'exists' && this.underExists(a, b, false);
+    if (b.k === 'sum') return this.subSum(a, b);
+    if (a.k === 'sum') return this.sumSub(a, b);
     switch (a.k) {
       case 'top': return false;
       case 'int': return b.k === 'int';
@@ -214,6 +225,11 @@ export class Matcher {
         return b.k === 'bytes' && (!a.nullable || b.nullable) && (!a.ro || b.ro);
       case 'code':
         return b.k === 'code' && this.eqCode(a.code, b.code);
+      case 'sptr':
+        // Covariant: an sptr's address is fixed by the shape of its stack type (its cells and the variable or nil
+        // that ends it), which ≤ on stacks preserves; restoring esp uses the current stack's types, not σ's
+        // (docs/tal.md §4.10).
+        return b.k === 'sptr' && this.subStk(a.stack, b.stack);
     }
   }
 
@@ -241,6 +257,7 @@ export class Matcher {
     if (p >= 0) {
       const bound = this.values[p];
       if (bound === undefined) {
+        if (this.mentionsOpened(a)) return false;
         // Invariant position: bind exactly (widening here would let an alias see a wider type than the cell has).
         this.setAt(p, a);
         return true;
@@ -251,6 +268,9 @@ export class Matcher {
     if (a.k === 'named' && b.k === 'named') return a.name === b.name && this.eqArgs(a.args, b.args);
     if (a.k === 'named') return this.eq(whnf(a, this.defs), b);
     if (b.k === 'named') return this.eq(a, whnf(b, this.defs));
+    if (a.k === 'exists' || b.k === 'exists')
+      return a.k === 'exists' && b.k === 'exists' && this.underExists(a, b, true);
+    if (a.k === 'sum' || b.k === 'sum') return a.k === 'sum' && b.k === 'sum' && this.eqSum(a, b);
     switch (a.k) {
       case 'top': case 'int': return b.k === a.k;
       case 'sing': return b.k === 'sing' && a.n === b.n;
@@ -260,6 +280,7 @@ export class Matcher {
       case 'arr': return b.k === 'arr' && a.nullable === b.nullable && this.eq(a.elem, b.elem);
       case 'bytes': return b.k === 'bytes' && a.nullable === b.nullable && a.ro === b.ro;
       case 'code': return b.k === 'code' && this.eqCode(a.code, b.code);
+      case 'sptr': return b.k === 'sptr' && this.eqStk(a.stack, b.stack);
     }
   }
 
@@ -281,6 +302,7 @@ export class Matcher {
   eqCode(a: CodeTy, b: CodeTy): boolean {
     if (a.vars.length !== b.vars.length) return false;
     let aa = a, bb = b;
+    const fresh: Binder[] = [];
     if (a.vars.length > 0) {
       // One unit per binder renamed (the two maps), on top of what the substitutions charge per node they visit.
       spend(a.vars.length);
@@ -288,6 +310,7 @@ export class Matcher {
       for (let i = 0; i < a.vars.length; i++) {
         if (a.vars[i].kind !== b.vars[i].kind) return false;
         const f = newBinder(a.vars[i].name, a.vars[i].kind);
+        fresh.push(f);
         const v: Arg = f.kind === 'stack' ? { k: 'svar', b: f } : { k: 'var', b: f };
         ra.set(a.vars[i], v);
         rb.set(b.vars[i], v);
@@ -295,6 +318,17 @@ export class Matcher {
       aa = substBody(a, ra);
       bb = substBody(b, rb);
     }
+    // The fresh binders are bound by these code types only: no pattern of the match may be bound to a type that
+    // mentions one (it would stand for a different type at every instantiation of the code type).
+    for (const f of fresh) this.opened.add(f);
+    try {
+      return this.eqCodeBody(aa, bb);
+    } finally {
+      for (const f of fresh) this.opened.delete(f);
+    }
+  }
+
+  private eqCodeBody(aa: CodeTy, bb: CodeTy): boolean {
     for (let r = 0; r < 8; r++) {
       const x = aa.regs[r], y = bb.regs[r];
       if (r === 4) continue;
@@ -305,6 +339,92 @@ export class Matcher {
       if (!this.eq(x, y)) return false;
     }
     return this.eqStk(aa.stack, bb.stack);
+  }
+
+  // ---- existentials and tagged sums (docs/tal.md §3.3) ----
+
+  /**
+   * ∃a.τ ≤ ∃b.τ' (or =): both bodies opened with one fresh rigid variable and compared (covariantly for ≤: the
+   * witness is the same on both sides). The fresh variable must not reach a pattern's binding (mentionsOpened).
+   */
+  private underExists(a: ExistsTy, b: ExistsTy, exact: boolean): boolean {
+    spend(1);
+    const f = newBinder(a.b.name, 'word');
+    const v: Ty = { k: 'var', b: f };
+    const aa = substTy(a.body, new Map([[a.b, v]])), bb = substTy(b.body, new Map([[b.b, v]]));
+    this.opened.add(f);
+    try {
+      return exact ? this.eq(aa, bb) : this.sub(aa, bb);
+    } finally {
+      this.opened.delete(f);
+    }
+  }
+
+  /** Whether a type mentions a variable opened by underExists (only looked for while one is open). */
+  private mentionsOpened(t: Arg): boolean {
+    if (this.opened.size === 0) return false;
+    const found = new Set<Binder>();
+    freeIn(t, this.opened, found);
+    return found.size > 0;
+  }
+
+  /**
+   * a ≤ a sum: a nullary case is one of its integers; a tuple tagged k (field 0 a readable S(k)) is ≤ its case k
+   * (injection is subtyping: the tag is in the value); a sum is ≤ a sum with more cases (each case ≤ its own).
+   */
+  private subSum(a: Ty, b: SumTy): boolean {
+    switch (a.k) {
+      case 'sing':
+        if (sortedIndex(b.consts, a.n) >= 0) return true;
+        return this.subLabel(a.n, b);
+      case 'tuple': {
+        const tag = caseTag(a);
+        const j = tag === undefined ? -1 : sortedIndex(b.tags, tag);
+        return j >= 0 && this.sub(a, b.cases[j]);
+      }
+      case 'sum': {
+        // Both lists are sorted: one merge each, a unit per element.
+        spend(a.consts.length + b.consts.length + a.tags.length + b.tags.length);
+        for (let i = 0, j = 0; i < a.consts.length; i++) {
+          while (j < b.consts.length && b.consts[j] < a.consts[i]) j++;
+          if (b.consts[j] !== a.consts[i]) return false;
+        }
+        for (let i = 0, j = 0; i < a.tags.length; i++) {
+          while (j < b.tags.length && b.tags[j] < a.tags[i]) j++;
+          if (b.tags[j] !== a.tags[i] || !this.sub(a.cases[i], b.cases[j])) return false;
+        }
+        return true;
+      }
+      default: return false;
+    }
+  }
+
+  /** A sum ≤ a type that is not a sum: each of its cases is (a union is below what is above all its parts). */
+  private sumSub(a: SumTy, b: Ty): boolean {
+    for (const n of a.consts) if (!this.sub(sing(n), b)) return false;
+    for (const c of a.cases) if (!this.sub(c, b)) return false;
+    return true;
+  }
+
+  private eqSum(a: SumTy, b: SumTy): boolean {
+    if (a.consts.length !== b.consts.length || a.tags.length !== b.tags.length) return false;
+    spend(a.consts.length + a.tags.length);
+    for (let i = 0; i < a.consts.length; i++) if (a.consts[i] !== b.consts[i]) return false;
+    for (let i = 0; i < a.tags.length; i++)
+      if (a.tags[i] !== b.tags[i] || !this.eq(a.cases[i], b.cases[i])) return false;
+    return true;
+  }
+
+  /** S(n) ≤ b through the label at address n, if any (a label's type may mention its own address: depth-bounded). */
+  private subLabel(n: number, b: Ty): boolean {
+    const lt = this.labelType(n >>> 0);
+    if (lt === undefined || this.labelDepth >= MAX_LABEL_DEPTH) return false;
+    this.labelDepth++;
+    try {
+      return this.sub(lt, b);
+    } finally {
+      this.labelDepth--;
+    }
   }
 
   /** σ₁ ≤ σ₂: slot by slot, covariant in each slot. */
@@ -326,6 +446,7 @@ export class Matcher {
         if (p >= 0) {
           const bound = this.values[p];
           if (bound === undefined) {
+            if (this.mentionsOpened(a)) return false;
             this.setAt(p, a);
             return true;
           }
@@ -344,9 +465,21 @@ export class Matcher {
 
 const NOTHING_CLOSED = { has: (_: object) => false };
 
+/** The index of x in a sorted list, or -1: O(log n), so that a sum of many cases costs little per comparison. */
+function sortedIndex(list: readonly number[], x: number): number {
+  let lo = 0, hi = list.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    if (list[mid] === x) return mid;
+    if (list[mid] < x) lo = mid + 1; else hi = mid - 1;
+  }
+  return -1;
+}
+
 /** Types with parts, which a memo entry can save comparing again. */
 function isComposite(t: Ty): boolean {
-  return t.k === 'tuple' || t.k === 'arr' || t.k === 'code' || t.k === 'named';
+  return t.k === 'tuple' || t.k === 'arr' || t.k === 'code' || t.k === 'named' || t.k === 'sptr' || t.k === 'exists' ||
+    t.k === 'sum';
 }
 
 export function isNullablePointer(t: Ty): boolean {
@@ -374,6 +507,9 @@ export function freeIn(t: Arg, among: { has(b: Binder): boolean }, out: Set<Bind
     case 'arr': freeIn(t.elem, among, out); return;
     case 'named': for (const a of t.args) freeIn(a, among, out); return;
     case 'code': for (const r of t.code.regs) if (r) freeIn(r, among, out); freeIn(t.code.stack, among, out); return;
+    case 'sptr': freeIn(t.stack, among, out); return;
+    case 'exists': freeIn(t.body, among, out); return;
+    case 'sum': for (const c of t.cases) freeIn(c, among, out); return;
     default: return;
   }
 }

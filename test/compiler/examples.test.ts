@@ -1,5 +1,6 @@
 // The programs written in popc's Popcorn (compiler/examples: echo, cat, wc, ls) against GNU coreutils on the same
-// input: compiled, verified, run natively and under talrun in user and kernel mode, with the same output and status.
+// input: compiled (at -O0 and at -O2), verified, run natively and under talrun in user and kernel mode, with the
+// same output and status.
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -8,6 +9,7 @@ import { join } from 'node:path';
 import { compile } from '../../compiler/popc.ts';
 import { checkElf } from '../../tal/check/checker.ts';
 import { runProgram } from '../../kernel/talrun.ts';
+import { LEVELS, flag, type Level } from '../util/levels.ts';
 
 const root = join(import.meta.dirname, '..', '..');
 const work = mkdtempSync(join(tmpdir(), 'ktal-popx-'));
@@ -18,8 +20,9 @@ writeFileSync(join(work, 'dir', 'two.txt'), 'two words\nand  more\t words here\n
 writeFileSync(join(work, 'dir', '.hidden'), 'h');
 writeFileSync(join(work, 'big.txt'), Array.from({ length: 5000 }, (_, i) => `line ${i} ${'w '.repeat(i % 7)}\n`).join(''));
 
-function build(name: string): Uint8Array {
-  const r = compile(readFileSync(join(root, 'compiler/examples', `${name}.pop`), 'utf8'), `${name}.pop`);
+function build(name: string, level: Level): Uint8Array {
+  const source = readFileSync(join(root, 'compiler/examples', `${name}.pop`), 'utf8');
+  const r = compile(source, `${name}.pop`, { optimise: level });
   if (!r.elf) throw new Error(`${name}: ${JSON.stringify(r.diagnostics)} ${r.assemblerErrors ?? ''}`);
   return r.elf;
 }
@@ -38,16 +41,20 @@ const cases: Case[] = [
   { prog: 'ls', args: ['-a', 'dir'], gnu: ['ls', '-f', 'dir'] },
 ];
 
-const elfs = new Map<string, Uint8Array>();
-for (const name of ['echo', 'cat', 'wc', 'ls']) elfs.set(name, build(name));
+for (const level of LEVELS) {
+  const elfs = new Map<string, Uint8Array>();
+  for (const name of ['echo', 'cat', 'wc', 'ls']) elfs.set(name, build(name, level));
 
-test('every example compiles and verifies', t => {
-  for (const [name, elf] of elfs) t.true(checkElf(elf).ok, name);
-});
+  test(`every example compiles at ${flag(level)} and verifies`, t => {
+    for (const [name, elf] of elfs) t.true(checkElf(elf).ok, name);
+  });
 
-for (const c of cases) {
-  test(`${c.prog} ${c.args.join(' ')}: native, user and kernel mode agree with GNU ${c.gnu[0]}`, t => {
-    const exe = join(work, c.prog);
+  for (const c of cases) casePerLevel(c, level, elfs);
+}
+
+function casePerLevel(c: Case, level: Level, elfs: Map<string, Uint8Array>): void {
+  test(`${c.prog} ${flag(level)} ${c.args.join(' ')}: native, user and kernel mode agree with GNU ${c.gnu[0]}`, t => {
+    const exe = join(work, `${c.prog}${flag(level)}`);
     writeFileSync(exe, elfs.get(c.prog)!);
     chmodSync(exe, 0o755);
     const opt = { cwd: work, input: c.stdin ?? '', encoding: 'latin1' as const, env: { ...process.env, LC_ALL: 'C' } };

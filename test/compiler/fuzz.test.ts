@@ -1,6 +1,7 @@
 // Soundness of the popc pipeline: programs that are well typed by construction (test/util/popgen.ts) must compile
 // without diagnostics, assemble, and pass the checker. A refusal by talas or the checker is a popc bug: the property
-// fails with the program printed. A subset also runs under the kernel at CPL 0 (and in user mode, which must agree).
+// fails with the program printed, at each of popc's levels (-O0 and -O2). A subset also runs under the kernel at CPL 0
+// (and in user mode, which must agree), compiled at both levels, which must agree with each other too.
 // CI runs 200 programs; KTAL_LONG=1 runs 5,000 (KTAL_SEED=n replays a run).
 //
 // Popc bugs the generator once had to keep out (PopGen's avoidKnownBugs, now off by default):
@@ -16,6 +17,7 @@ import { formatDiagnostics } from '../../compiler/diagnostics.ts';
 import { checkElf } from '../../tal/check/checker.ts';
 import { runProgram } from '../../kernel/talrun.ts';
 import { programArb, genProgram, seeded } from '../util/popgen.ts';
+import { LEVELS, flag, type Level } from '../util/levels.ts';
 
 const LONG = process.env.KTAL_LONG === '1';
 const seed = process.env.KTAL_SEED ? Number(process.env.KTAL_SEED) : undefined;
@@ -25,9 +27,11 @@ function numbered(p: string): string {
 }
 
 /** Compile and check; throws with the program and the reason if popc refuses it or emits code the checker refuses. */
-function pipeline(p: string): Uint8Array {
-  const r = compile(p, 'gen.pop');
-  const fail = (why: string): never => { throw new Error(`${why}\n--- the program ---\n${numbered(p)}`); };
+function pipeline(p: string, level: Level): Uint8Array {
+  const r = compile(p, 'gen.pop', { optimise: level });
+  const fail = (why: string): never => {
+    throw new Error(`${flag(level)}: ${why}\n--- the program ---\n${numbered(p)}`);
+  };
   if (r.diagnostics.length) fail(`popc rejected a well-typed program:\n${formatDiagnostics(r.diagnostics, r.sources)}`);
   if (!r.elf) fail(`talas refused popc's output (a popc bug):\n${r.assemblerErrors}`);
   const v = checkElf(r.elf!);
@@ -70,9 +74,9 @@ const KNOWN: { name: string; program: string; wellTyped: boolean; fixed?: true }
   },
 ];
 
-for (const k of KNOWN) {
-  (k.fixed ? test : test.failing)(`${k.fixed ? 'fixed' : 'known'} popc bug: ${k.name}`, t => {
-    const r = compile(k.program, 'known.pop');
+for (const level of LEVELS) for (const k of KNOWN) {
+  (k.fixed ? test : test.failing)(`${k.fixed ? 'fixed' : 'known'} popc bug ${flag(level)}: ${k.name}`, t => {
+    const r = compile(k.program, 'known.pop', { optimise: level });
     if (!k.wellTyped && r.diagnostics.length) { t.pass(); return; }
     t.deepEqual(r.diagnostics, []);
     t.truthy(r.elf);
@@ -97,24 +101,39 @@ test('the generator is deterministic and makes non-trivial programs', t => {
 });
 
 // KTAL_LONG's 5,000 programs come as ten tests of 500 (ava's timeout counts from the last test that finished).
-for (let part = 0; part < (LONG ? 10 : 1); part++) {
-  test(`well-typed programs compile, assemble and pass the checker${LONG ? ` (part ${part + 1} of 10)` : ''}`, t => {
-    holds(t, fc.property(programArb(LONG ? 2 : 1), p => { pipeline(p); }), LONG ? 500 : 200);
+for (const level of LEVELS) for (let part = 0; part < (LONG ? 10 : 1); part++) {
+  const part10 = LONG ? ` (part ${part + 1} of 10)` : '';
+  test(`well-typed programs compile at ${flag(level)}, assemble and pass the checker${part10}`, t => {
+    holds(t, fc.property(programArb(LONG ? 2 : 1), p => { pipeline(p, level); }), LONG ? 500 : 200);
   });
 }
 
-for (let part = 0; part < (LONG ? 3 : 1); part++) test(`a sample of them runs at CPL 0 without a fault, and as in user mode${LONG ? ` (part ${part + 1} of 3)` : ''}`, t => {
+for (let part = 0; part < (LONG ? 3 : 1); part++) test(`a sample of them runs at CPL 0 without a fault, and as in user \
+mode, the same at -O0 and -O2${LONG ? ` (part ${part + 1} of 3)` : ''}`, t => {
   holds(t, fc.property(programArb(1), p => {
-    const elf = pipeline(p);
-    const k = runProgram(elf, ['gen'], { kernel: true, maxInstructions: 3e6 });
     const where = `\n--- the program ---\n${numbered(p)}`;
-    // indices are reduced modulo the size and divisors are 1..16: no run fails; a long one may hit the budget (124)
-    if (k.signal !== null || ![0, 124].includes(k.status)) throw new Error(`kernel mode: status ${k.status} ${k.signal ?? ''} ${k.message ?? ''}${where}`);
-    if (k.status === 0) {
-      const u = runProgram(elf, ['gen'], { maxInstructions: 3e6 });
-      if (u.status !== 0 || Buffer.compare(Buffer.from(u.stdout), Buffer.from(k.stdout)) !== 0) {
-        throw new Error(`user mode differs: status ${u.status} ${u.signal ?? ''}, stdout ${JSON.stringify(Buffer.from(u.stdout).toString('latin1'))} vs ${JSON.stringify(Buffer.from(k.stdout).toString('latin1'))}${where}`);
+    const runs = LEVELS.map(level => {
+      const elf = pipeline(p, level);
+      const k = runProgram(elf, ['gen'], { kernel: true, maxInstructions: 3e6 });
+      // indices are reduced modulo the size and divisors are 1..16: no run fails; a long one may hit the budget (124)
+      if (k.signal !== null || ![0, 124].includes(k.status)) {
+        throw new Error(`${flag(level)} kernel mode: status ${k.status} ${k.signal ?? ''} ${k.message ?? ''}${where}`);
       }
+      if (k.status === 0) {
+        const u = runProgram(elf, ['gen'], { maxInstructions: 3e6 });
+        if (u.status !== 0 || Buffer.compare(Buffer.from(u.stdout), Buffer.from(k.stdout)) !== 0) {
+          const text = (b: Uint8Array): string => JSON.stringify(Buffer.from(b).toString('latin1'));
+          throw new Error(`${flag(level)} user mode differs: status ${u.status} ${u.signal ?? ''}, `
+            + `stdout ${text(u.stdout)} vs ${text(k.stdout)}${where}`);
+        }
+      }
+      return { status: k.status, stdout: Buffer.from(k.stdout).toString('latin1') };
+    });
+    // The instruction budget cuts the two levels at different points: compare only runs that both finished.
+    const [o0, o2] = runs;
+    if (o0.status === 0 && o2.status === 0 && o0.stdout !== o2.stdout) {
+      const [a, b] = [o0.stdout, o2.stdout].map(x => JSON.stringify(x));
+      throw new Error(`-O0 and -O2 print differently: ${a} vs ${b}${where}`);
     }
   }), LONG ? 100 : 30);
 });

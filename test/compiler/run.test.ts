@@ -1,7 +1,8 @@
 // The compile-and-run corpus (test/popc/run): every NAME.pop compiles with popc, its executable passes the checker,
 // and it runs natively on the host's Linux, under talrun in user mode and under talrun in kernel mode (CPL 0), with
-// the same standard output (NAME.out) and exit status (NAME.status, else 0) in all three. Optional NAME.args holds
-// the arguments one per line, NAME.stdin the standard input. A status above 128 is a signal (natively, the signal).
+// the same standard output (NAME.out) and exit status (NAME.status, else 0) in all three, at -O0 and at -O2.
+// Optional NAME.args holds the arguments one per line, NAME.stdin the standard input. A status above 128 is a signal
+// (natively, the signal).
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
@@ -11,6 +12,7 @@ import { compile } from '../../compiler/popc.ts';
 import { checkElf } from '../../tal/check/checker.ts';
 import { runProgram } from '../../kernel/talrun.ts';
 import { scratch } from '../util/native.ts';
+import { LEVELS, flag } from '../util/levels.ts';
 
 const DIR = join(import.meta.dirname, '..', 'popc', 'run');
 const names = readdirSync(DIR).filter(f => f.endsWith('.pop')).map(f => f.slice(0, -4)).sort();
@@ -27,10 +29,10 @@ test('the corpus has at least 50 programs, each with its expected output', t => 
   for (const n of names) t.true(existsSync(join(DIR, `${n}.out`)), `${n}.pop has no ${n}.out`);
 });
 
-for (const name of names) {
-  test(`${name}: compiles, verifies, and runs the same natively, in user mode and in kernel mode`, t => {
+for (const level of LEVELS) for (const name of names) {
+  test(`${name} ${flag(level)}: compiles, verifies, and runs the same natively, in user mode and in kernel mode`, t => {
     const file = join(DIR, `${name}.pop`);
-    const r = compile(readFileSync(file, 'utf8'), file);
+    const r = compile(readFileSync(file, 'utf8'), file, { optimise: level });
     t.deepEqual(r.diagnostics, [], 'popc reported errors');
     t.is(r.assemblerErrors, undefined, 'talas refused popc output');
     if (!r.elf) return;
@@ -44,7 +46,7 @@ for (const name of names) {
     const args = argsText === '' ? [] : argsText.replace(/\n$/, '').split('\n');
     const stdin = optional(name, 'stdin') ?? Buffer.alloc(0);
 
-    const exe = bin.file(name, r.elf, 0o755);
+    const exe = bin.file(`${name}${flag(level)}`, r.elf, 0o755);
     const native = spawnSync(exe, args, { input: stdin, timeout: 10_000 });
     if (native.error) throw native.error;
     t.is(native.stdout.toString('latin1'), expected, 'native stdout');

@@ -17,6 +17,7 @@ import { LIB_DIR } from '../../compiler/library.ts';
 import { checkElf } from '../../tal/check/checker.ts';
 import { runProgram } from '../../kernel/talrun.ts';
 import { scratch } from '../util/native.ts';
+import { LEVELS, flag } from '../util/levels.ts';
 
 const bin = scratch('ktal-popc-rterr-');
 test.after.always(() => bin.done());
@@ -120,16 +121,19 @@ const cases: Case[] = [
   },
 ];
 
-for (const c of cases) {
-  test(`${c.name}: the failing site and what failed on stderr, the same natively, in user mode and in kernel mode`, t => {
+for (const level of LEVELS) for (const c of cases) {
+  const title = `${c.name} ${flag(level)}: the failing site and what failed on stderr, the same natively, in user mode `
+    + 'and in kernel mode';
+  test(title, t => {
     const file = `${c.name}.pop`;
-    const r = compile(c.src, file);
+    const r = compile(c.src, file, { optimise: level });
     t.deepEqual(r.diagnostics, [], 'popc reported errors');
     if (!r.elf) return t.fail(r.assemblerErrors ?? 'no executable');
     let elf = r.elf;
     if (c.unguard) {
       const main = r.tal!.indexOf('\nf_pop_main:');
-      const guard = /\n {4}je L\d+_else(?=\n)/.exec(r.tal!.slice(main));
+      // The guard's jump past the then-branch: -O0 names it _else, the optimiser's blocks are _b.
+      const guard = /\n {4}je L\d+_(else|b)(?=\n)/.exec(r.tal!.slice(main));
       if (!guard) return t.fail('no null test in pop_main');
       const at = main + guard.index;
       elf = assemble(r.tal!.slice(0, at) + r.tal!.slice(at + guard[0].length), `${file}.tal`).elf;
@@ -138,7 +142,7 @@ for (const c of cases) {
     t.true(v.ok, v.ok ? '' : `the checker refused popc's output: ${v.error.cls}: ${v.error.message}`);
     const want = { stdout: 'before\n', stderr: `${c.stderr(file, c.src)}\n`, status: c.status };
 
-    const native = spawnSync(bin.file(c.name, elf, 0o755), [], { timeout: 10_000 });
+    const native = spawnSync(bin.file(`${c.name}${flag(level)}`, elf, 0o755), [], { timeout: 10_000 });
     if (native.error) throw native.error;
     t.deepEqual({ stdout: native.stdout.toString(), stderr: native.stderr.toString(), status: native.status }, want, 'native');
     for (const kernel of [false, true]) {

@@ -115,7 +115,7 @@ test('bench --quick: a report with every workload and mode, sane figures, JSON a
     t.regex(text, /font-weight="bold">[^<]*\(/, `${c}: an axis label with its unit`);
   }
   const stacked = readFileSync(join(dir, 'cycles-find.svg'), 'utf8');
-  for (const l of ['instructions', 'trap entries', 'irets', 'kernel work', 'runtime fills']) {
+  for (const l of ['instructions', 'trap entries', 'irets', 'kernel work', 'runtime (charged)']) {
     t.true(stacked.includes(`>${l}<`), `${l} in the legend`);
   }
 });

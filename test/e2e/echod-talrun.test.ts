@@ -1,5 +1,6 @@
-// The echo servers (tal/examples/echod.tal by hand, compiler/examples/echod.pop in Popcorn) under talrun, in user
-// mode and at CPL 0 (--kernel), reached from the host through `talrun --publish HOSTPORT:PORT`, and natively:
+// The echo servers (tal/examples/echod.tal by hand, compiler/examples/echod.pop in Popcorn, compiled by popc at -O0
+// and at -O2, as are the Popcorn clients of 3 and 4) under talrun, in user mode and at CPL 0 (--kernel), reached
+// from the host through `talrun --publish HOSTPORT:PORT`, and natively:
 //   1. real clients: a Node client (concurrent connections, random sizes, every byte back in order), OpenBSD nc,
 //      and sockperf ping-pong against `echod PORT --sockperf` (which clears the client bit of each message)
 //   2. load: 50 concurrent clients × 1,000 messages of 1..65536 bytes (the popc server: × 100 unless KTAL_LONG=1)
@@ -19,6 +20,7 @@ import { runProgram } from '../../kernel/talrun.ts';
 import { scratch } from '../util/native.ts';
 import { popcExe, talExe } from '../util/echonet.ts';
 import { freePort } from '../../bench/hosttools.ts';
+import { LEVELS, flag } from '../util/levels.ts';
 
 const root = join(import.meta.dirname, '..', '..');
 const talrun = join(root, 'bin/talrun.js');
@@ -30,12 +32,18 @@ test.after.always(() => {
   bin.done();
 });
 
+/** The Popcorn programs at each of popc's levels. */
+const CLIENTS = LEVELS.map(level => ({
+  level,
+  pingpong: popcExe(bin, 'compiler/examples/pingpong.pop', `pingpong${flag(level)}`, { optimise: level }),
+  errors: popcExe(bin, 'test/popc/net/errors.pop', `errors${flag(level)}`, { optimise: level }),
+  echod: popcExe(bin, 'compiler/examples/echod.pop', `echod${flag(level)}`, { optimise: level }),
+}));
 const SERVERS = {
   'echod.tal': talExe(bin, 'tal/examples/echod.tal', 'echod-tal'),
-  'echod.pop': popcExe(bin, 'compiler/examples/echod.pop', 'echod-pop'),
+  'echod.pop': CLIENTS[0].echod,
+  'echod.pop -O2': CLIENTS[1].echod,
 };
-const pingpong = popcExe(bin, 'compiler/examples/pingpong.pop', 'pingpong');
-const errors = popcExe(bin, 'test/popc/net/errors.pop', 'errors');
 
 type Mode = 'native' | 'user' | 'kernel';
 const GUEST_PORT = 7000;
@@ -287,35 +295,43 @@ test.serial('talrun --publish after clients that reset: the next client is echoe
 
 // ---- 3. in-machine ping-pong ----
 
-test('pingpong against echod in the same machine: user mode, kernel mode, user mode with PTI; kernel mode p50 ≤ user mode p50', t => {
-  const p50: Record<string, number> = {};
-  for (const [label, o] of [['user', {}], ['kernel', { kernel: true }], ['user+pti', { pti: true }]] as const) {
-    const r = runProgram(pingpong.elf, ['pingpong', String(GUEST_PORT), '200', '64'],
-      { ...o, background: [{ image: SERVERS['echod.pop'].elf, argv: ['echod', String(GUEST_PORT)] }] });
-    const out = Buffer.from(r.stdout).toString('latin1');
-    t.is(r.status, 0, `${label}: ${r.message ?? ''} ${Buffer.from(r.stderr).toString()}`);
-    const m = /^count 200 size 64 min (\d+) p50 (\d+) p90 (\d+) p99 (\d+) max (\d+)\n$/.exec(out);
-    t.truthy(m, `${label}: ${out}`);
-    if (!m) continue;
-    p50[label] = Number(m[2]);
-    t.log(`${label}: ${out.trim()} (µs of simulated time)`);
-  }
-  t.true(p50.kernel <= p50.user, `kernel p50 ${p50.kernel} > user p50 ${p50.user}`);
-});
+for (const { level, pingpong, echod } of CLIENTS) {
+  const title = `pingpong ${flag(level)} against echod ${flag(level)} in the same machine: user mode, kernel mode, `
+    + 'user mode with PTI; kernel mode p50 ≤ user mode p50';
+  test(title, t => {
+    const p50: Record<string, number> = {};
+    for (const [label, o] of [['user', {}], ['kernel', { kernel: true }], ['user+pti', { pti: true }]] as const) {
+      const r = runProgram(pingpong.elf, ['pingpong', String(GUEST_PORT), '200', '64'],
+        { ...o, background: [{ image: echod.elf, argv: ['echod', String(GUEST_PORT)] }] });
+      const out = Buffer.from(r.stdout).toString('latin1');
+      t.is(r.status, 0, `${label}: ${r.message ?? ''} ${Buffer.from(r.stderr).toString()}`);
+      const m = /^count 200 size 64 min (\d+) p50 (\d+) p90 (\d+) p99 (\d+) max (\d+)\n$/.exec(out);
+      t.truthy(m, `${label}: ${out}`);
+      if (!m) continue;
+      p50[label] = Number(m[2]);
+      t.log(`${label}: ${out.trim()} (µs of simulated time)`);
+    }
+    t.true(p50.kernel <= p50.user, `kernel p50 ${p50.kernel} > user p50 ${p50.user}`);
+  });
+}
 
 // ---- 4. errors as on Linux ----
 
-test('socket errors: the same return values and the same end (SIGPIPE, 141) natively and under talrun in user and kernel mode', t => {
-  const nat = spawnSync(errors.exe, [], { input: '', encoding: 'latin1', timeout: 10_000 });
-  if (nat.error) throw nat.error;
-  const native = { stdout: nat.stdout, status: nat.status ?? 128 + (nat.signal === 'SIGPIPE' ? 13 : 0) };
-  t.is(native.status, 141, `natively: ${nat.signal} ${nat.stderr}`);
-  t.regex(native.stdout, /^connect-closed-port -111\n/m);
-  t.regex(native.stdout, /^bind-in-use -98\n/m);
-  t.regex(native.stdout, /sigpipe-next\n$/);
-  for (const [label, o] of [['user', {}], ['kernel', { kernel: true }]] as const) {
-    const r = runProgram(errors.elf, ['errors'], o);
-    t.is(Buffer.from(r.stdout).toString('latin1'), native.stdout, label);
-    t.is(r.status, native.status, `${label}: ${r.message ?? ''}`);
-  }
-});
+for (const { level, errors } of CLIENTS) {
+  const title = `socket errors ${flag(level)}: the same return values and the same end (SIGPIPE, 141) natively and `
+    + 'under talrun in user and kernel mode';
+  test(title, t => {
+    const nat = spawnSync(errors.exe, [], { input: '', encoding: 'latin1', timeout: 10_000 });
+    if (nat.error) throw nat.error;
+    const native = { stdout: nat.stdout, status: nat.status ?? 128 + (nat.signal === 'SIGPIPE' ? 13 : 0) };
+    t.is(native.status, 141, `natively: ${nat.signal} ${nat.stderr}`);
+    t.regex(native.stdout, /^connect-closed-port -111\n/m);
+    t.regex(native.stdout, /^bind-in-use -98\n/m);
+    t.regex(native.stdout, /sigpipe-next\n$/);
+    for (const [label, o] of [['user', {}], ['kernel', { kernel: true }]] as const) {
+      const r = runProgram(errors.elf, ['errors'], o);
+      t.is(Buffer.from(r.stdout).toString('latin1'), native.stdout, label);
+      t.is(r.status, native.status, `${label}: ${r.message ?? ''}`);
+    }
+  });
+}

@@ -1,7 +1,8 @@
 // The echo servers (tal/examples/echod.tal, written by hand in TAL, and compiler/examples/echod.pop, in popc's
-// Popcorn) and the pingpong client (compiler/examples/pingpong.pop), natively on the host: each server verifies,
-// listens on a free port, and echoes every byte back in order to many concurrent clients through poll, also while
-// one client does not read (its echo waits, pending, for POLLOUT) and while others reset their connections.
+// Popcorn, compiled by popc at -O0 and at -O2) and the pingpong client (compiler/examples/pingpong.pop, at both
+// levels), natively on the host: each server verifies, listens on a free port, and echoes every byte back in order
+// to many concurrent clients through poll, also while one client does not read (its echo waits, pending, for
+// POLLOUT) and while others reset their connections.
 import test from 'ava';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
@@ -20,7 +21,9 @@ test.after.always(() => {
 
 const talEchod = talExe(bin, 'tal/examples/echod.tal', 'echod-tal').exe;
 const popEchod = popcExe(bin, 'compiler/examples/echod.pop', 'echod-pop').exe;
+const popEchodO2 = popcExe(bin, 'compiler/examples/echod.pop', 'echod-pop-O2', { optimise: 2 }).exe;
 const pingpong = popcExe(bin, 'compiler/examples/pingpong.pop', 'pingpong-pop').exe;
+const pingpongO2 = popcExe(bin, 'compiler/examples/pingpong.pop', 'pingpong-pop-O2', { optimise: 2 }).exe;
 
 function tryConnect(port: number): Promise<boolean> {
   return new Promise(resolve => {
@@ -88,7 +91,11 @@ function reset(port: number): Promise<void> {
 
 const randomMessages = (n: number) => Array.from({ length: n }, () => randomBytes(randomInt(1, 65537)));
 
-for (const [name, exe] of [['echod.tal', talEchod], ['echod.pop', popEchod]] as const) {
+/** Each server with the pingpong client of its level. */
+const SERVERS = [
+  ['echod.tal', talEchod, pingpong], ['echod.pop', popEchod, pingpong], ['echod.pop -O2', popEchodO2, pingpongO2],
+] as const;
+for (const [name, exe, client] of SERVERS) {
   test(`${name}: 10 concurrent clients × 50 messages of 1..65536 bytes come back whole and in order, beside a client that does not read and clients that reset`, async t => {
     const port = await start(exe);
     // A client that sends 24 MiB (more than the loopback socket buffers of both ends hold) and reads nothing until
@@ -110,10 +117,11 @@ for (const [name, exe] of [['echod.tal', talEchod], ['echod.pop', popEchod]] as 
     t.is(last.toString(), 'still there\n');
   });
 
-  test(`pingpong against ${name}: prints the round-trip times and exits 0`, async t => {
+  const level = client === pingpongO2 ? ' -O2' : '';
+  test(`pingpong${level} against ${name}: prints the round-trip times and exits 0`, async t => {
     const port = await start(exe);
     for (const [target, count, size] of [[String(port), 200, 100], [`127.0.0.1:${port}`, 20, 65536]] as const) {
-      const { stdout } = await promisify(execFile)(pingpong, [target, String(count), String(size)], { timeout: 10_000 });
+      const { stdout } = await promisify(execFile)(client, [target, String(count), String(size)], { timeout: 10_000 });
       const m = /^count (\d+) size (\d+) min (\d+) p50 (\d+) p90 (\d+) p99 (\d+) max (\d+)\n$/.exec(stdout);
       t.truthy(m, stdout);
       const [c, s, ...times] = m!.slice(1).map(Number);

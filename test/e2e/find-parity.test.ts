@@ -2,7 +2,8 @@
 // links (one dangling), empty directories, deep nesting, names with spaces and non-ASCII bytes, an unreadable
 // directory) and on a real tree of this machine (/usr/share/doc), for a table of argument combinations, popc's find
 // natively, under talrun in user mode and under talrun --kernel (the tree through --mount, at the same path) prints
-// exactly what GNU find prints (LC_ALL=C, so its quotes are ASCII), on stdout and stderr, with the same status.
+// exactly what GNU find prints (LC_ALL=C, so its quotes are ASCII), on stdout and stderr, with the same status;
+// find compiled at each of popc's levels (-O0, the stack machine, and -O2, the optimiser).
 // The runs are as uid 1000 when the tests run as root, so that the unreadable directory really is unreadable.
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
@@ -12,6 +13,7 @@ import { join } from 'node:path';
 import { compile } from '../../compiler/popc.ts';
 import { checkElf } from '../../tal/check/checker.ts';
 import { runProgram } from '../../kernel/talrun.ts';
+import { LEVELS, flag, type Level } from '../util/levels.ts';
 
 const root = join(import.meta.dirname, '..', '..');
 const asRoot = process.getuid?.() === 0;
@@ -24,10 +26,14 @@ test.after.always(() => {
   rmSync(work, { recursive: true, force: true });
 });
 
-const built = compile(readFileSync(join(root, 'compiler/examples/find.pop'), 'utf8'), 'find.pop');
-const findElf = built.elf!;
-const findExe = join(work, 'find');
-if (findElf) { writeFileSync(findExe, findElf); chmodSync(findExe, 0o755); }
+const source = readFileSync(join(root, 'compiler/examples/find.pop'), 'utf8');
+/** find at each level: the compilation, the executable and where it is written for native runs. */
+const builds = new Map(LEVELS.map(level => {
+  const built = compile(source, 'find.pop', { optimise: level });
+  const exe = join(work, `find${flag(level)}`);
+  if (built.elf) { writeFileSync(exe, built.elf); chmodSync(exe, 0o755); }
+  return [level, { built, elf: built.elf!, exe }] as const;
+}));
 
 /** A deterministic tree of about 1,200 entries. */
 function makeTree(dir: string): number {
@@ -71,18 +77,23 @@ function gnu(args: string[], cwd: string): Run {
   const r = spawnSync('find', args, { cwd, uid, gid: uid, env: { ...process.env, LC_ALL: 'C' }, encoding: 'latin1', maxBuffer: 1 << 28 });
   return { stdout: r.stdout, stderr: r.stderr, status: r.status };
 }
-function native(args: string[], cwd: string): Run {
-  const r = spawnSync(findExe, args, { cwd, uid, gid: uid, encoding: 'latin1', maxBuffer: 1 << 28 });
+function native(level: Level, args: string[], cwd: string): Run {
+  const r = spawnSync(builds.get(level)!.exe, args, { cwd, uid, gid: uid, encoding: 'latin1', maxBuffer: 1 << 28 });
   return { stdout: r.stdout, stderr: r.stderr, status: r.status };
 }
-function emulated(args: string[], cwd: string, kernel: boolean, mount: string): Run {
-  const r = runProgram(findElf, ['find', ...args], { kernel, uid, gid: uid, cwd, mounts: [{ host: mount, guest: mount, rw: false }] });
+function emulated(level: Level, args: string[], cwd: string, kernel: boolean, mount: string): Run {
+  const r = runProgram(builds.get(level)!.elf, ['find', ...args],
+    { kernel, uid, gid: uid, cwd, mounts: [{ host: mount, guest: mount, rw: false }] });
   return { stdout: Buffer.from(r.stdout).toString('latin1'), stderr: Buffer.from(r.stderr).toString('latin1'), status: r.status };
 }
 
-function compareAll(t: import('ava').ExecutionContext, args: string[], cwd: string, mount: string): void {
+function compareAll(t: import('ava').ExecutionContext, level: Level, args: string[], cwd: string, mount: string): void {
   const want = gnu(args, cwd);
-  const runs: [string, Run][] = [['native', native(args, cwd)], ['user', emulated(args, cwd, false, mount)], ['kernel', emulated(args, cwd, true, mount)]];
+  const runs: [string, Run][] = [
+    ['native', native(level, args, cwd)],
+    ['user', emulated(level, args, cwd, false, mount)],
+    ['kernel', emulated(level, args, cwd, true, mount)],
+  ];
   for (const [mode, got] of runs) {
     t.is(got.stdout, want.stdout, `${mode}: find ${args.join(' ')}: stdout`);
     t.is(got.stderr, want.stderr, `${mode}: find ${args.join(' ')}: stderr`);
@@ -90,37 +101,46 @@ function compareAll(t: import('ava').ExecutionContext, args: string[], cwd: stri
   }
 }
 
-test('popc compiles find and the checker accepts it', t => {
-  t.deepEqual(built.diagnostics, []);
-  t.truthy(findElf);
-  t.true(checkElf(findElf).ok);
-});
+for (const level of LEVELS) {
+  const { built, elf: findElf } = builds.get(level)!;
+  test(`popc ${flag(level)} compiles find and the checker accepts it`, t => {
+    t.deepEqual(built.diagnostics, []);
+    t.truthy(findElf);
+    t.true(checkElf(findElf).ok);
+  });
 
-const combos: string[][] = [
-  [], ['-name', '*.txt'], ['-type', 'd'], ['-type', 'f', '-name', 'a*'], ['-maxdepth', '2'], ['-mindepth', '3'],
-  ['-type', 'l'], ['-name', '[a-c]*'], ['-maxdepth', '1', '-type', 'd'], ['-name', '*e?[0-9]'], ['-name', 'a b c*', '-print'],
-  ['-mindepth', '1', '-maxdepth', '1', '-name', '*'],
-];
+  const combos: string[][] = [
+    [], ['-name', '*.txt'], ['-type', 'd'], ['-type', 'f', '-name', 'a*'], ['-maxdepth', '2'], ['-mindepth', '3'],
+    ['-type', 'l'], ['-name', '[a-c]*'], ['-maxdepth', '1', '-type', 'd'], ['-name', '*e?[0-9]'],
+    ['-name', 'a b c*', '-print'],
+    ['-mindepth', '1', '-maxdepth', '1', '-name', '*'],
+  ];
 
-test(`find on a generated tree of ${entries} entries: identical to GNU find in every mode`, t => {
-  t.true(entries >= 1000, `${entries} entries`);
-  for (const args of combos) compareAll(t, ['tree', ...args], work, work);
-  // Starting points: several, one missing, one with a trailing slash, one a symbolic link.
-  compareAll(t, ['tree/locked', 'missing', 'tree/', 'tree/alpha0', '-maxdepth', '1'], work, work);
-  compareAll(t, [join(tree, 'locked')], work, work);
-});
+  test(`find ${flag(level)} on a generated tree of ${entries} entries: identical to GNU find in every mode`, t => {
+    t.true(entries >= 1000, `${entries} entries`);
+    for (const args of combos) compareAll(t, level, ['tree', ...args], work, work);
+    // Starting points: several, one missing, one with a trailing slash, one a symbolic link.
+    compareAll(t, level, ['tree/locked', 'missing', 'tree/', 'tree/alpha0', '-maxdepth', '1'], work, work);
+    compareAll(t, level, [join(tree, 'locked')], work, work);
+  });
 
-test('find on a real tree of this machine (/usr/share/doc): identical to GNU find in every mode', t => {
-  const real = '/usr/share/doc';
-  if (!existsSync(real)) return t.pass('no /usr/share/doc here');
-  for (const args of [[real], [real, '-name', '*.gz'], [real, '-maxdepth', '2', '-type', 'd'], [real, '-type', 'l']]) compareAll(t, args, '/', real);
-});
+  test(`find ${flag(level)} on a real tree (/usr/share/doc): identical to GNU find in every mode`, t => {
+    const real = '/usr/share/doc';
+    if (!existsSync(real)) return t.pass('no /usr/share/doc here');
+    const argLists = [[real], [real, '-name', '*.gz'], [real, '-maxdepth', '2', '-type', 'd'], [real, '-type', 'l']];
+    for (const args of argLists) {
+      compareAll(t, level, args, '/', real);
+    }
+  });
 
-test('bad arguments: GNU-style messages and status 1', t => {
-  for (const args of [['tree', '-frobnicate'], ['tree', '-maxdepth'], ['tree', '-maxdepth', 'x'], ['tree', '-type', 'q']]) {
-    const r = native(args, work);
-    t.is(r.status, 1);
-    t.regex(r.stderr, /^find: /);
-    t.is(r.stdout, '');
-  }
-});
+  test(`find ${flag(level)}: bad arguments: GNU-style messages and status 1`, t => {
+    const argLists = [['tree', '-frobnicate'], ['tree', '-maxdepth'], ['tree', '-maxdepth', 'x'],
+      ['tree', '-type', 'q']];
+    for (const args of argLists) {
+      const r = native(level, args, work);
+      t.is(r.status, 1);
+      t.regex(r.stderr, /^find: /);
+      t.is(r.stdout, '');
+    }
+  });
+}

@@ -113,6 +113,11 @@ const exampleRuns: { name: string; file: string; args?: string[]; stdin?: string
   { name: 'fib', file: 'fib.tal' },
   { name: 'sort', file: 'sort.tal' },
   { name: 'list', file: 'list.tal' },
+  { name: 'raise, no raise', file: 'raise.tal', args: ['12', '30', '4'] },
+  { name: 'raise through three frames to the handler', file: 'raise.tal', args: ['12', '3x', '4'] },
+  { name: 'iter (closures: existentials)', file: 'iter.tal' },
+  { name: 'eval (tagged sums)', file: 'eval.tal' },
+  { name: 'bag (an abstract type: existentials)', file: 'bag.tal' },
 ];
 for (const e of exampleRuns) {
   test(`example ${e.name}: the same natively, in user mode (also with PTI) and in kernel mode`, t => {

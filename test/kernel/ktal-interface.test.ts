@@ -83,7 +83,7 @@ function fakeCall(args: number[], arrays: Map<number, number>, rec: Recorded): C
   };
   return {
     k: k as unknown as Kernel, t: {} as Task, ctx: ctx as unknown as KernelContext, user: {} as UserMemory,
-    arg: i => args[i] ?? 0,
+    arg: i => args[i] ?? 0, allocs: [],
   };
 }
 

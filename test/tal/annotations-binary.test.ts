@@ -5,7 +5,7 @@
 import test from 'ava';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { annotationsText, HEADER_FIELDS, layout, MAX_TYPE_DEPTH, readAnnotations, TABLES, Tag } from '../../tal/annotations.ts';
+import { annotationsText, HEADER_FIELDS, layout, MAX_TYPE_DEPTH, readAnnotations, TABLES, Tag, TAG_SPTR } from '../../tal/annotations.ts';
 import { assemble } from '../../tal/asm/assembler.ts';
 import { writeAnnotations } from '../../tal/asm/types-writer.ts';
 import { checkElf } from '../../tal/check/checker.ts';
@@ -66,7 +66,7 @@ test('shared structure is stored once: a type used by many labels is one node', 
 /** Each malformation: mutations of PROGRAM's .tal.types, and what the refusal says. */
 const MALFORMED: [string, string[], RegExp][] = [
   ['another magic', ['in .tal.types byte 0 0x58'], /must start with 'TAL-IA32'/],
-  ['another version', ['types header version 1'], /format version 1, not 2/],
+  ['another version', ['types header version 1'], /format version 1, not 3/],
   ['a count the section has no room for', ['types header nodes +1'], /the header's counts make \d+ bytes, but the section has \d+/],
   ['a count far past the section', ['types header list 0xffffffff'], /the header's counts make/],
   ['a string that is not a name', ['types bytes 0 value 0x20'], /string 0 is not a name/],
@@ -76,7 +76,7 @@ const MALFORMED: [string, string[], RegExp][] = [
   ['a scope without binders', ['types scope 0 binders 0'], /scope 1 has no binders|the scopes have/],
   ['a binder of an unknown kind', ['types binder 0 kind 2'], /kind 2 is neither 0 \(word\) nor 1 \(stack\)/],
   ['a binder named by no string', ['types binder 0 name 999'], /binder 0: string 999 is not in the table/],
-  ['an unknown tag', ['types node first:1 tag 13'], /unknown tag 13/],
+  ['an unknown tag', ['types node first:1 tag 15'], /unknown tag 15/],
   ['a nonzero unused field', ['types node first:1 c 5'], /the fields it does not use must be 0/],
   // The pool of this program: 0 a, 1 pair's body, 2 r, 3 main's type, 4 int, 5 s, 6 next's type, 7 cell's type,
   // 8 pair<int>, 9 the instantiation; the list: 0-3 pair's fields, 4-11 main's registers (8: esp), 12-19 next's, …
@@ -90,7 +90,7 @@ const MALFORMED: [string, string[], RegExp][] = [
   ['a definition that does not exist', ['types node first:9 a 4'], /definition 4 is not in the table/],
   ['a definition body that is a name', ['types def pair body 0'], /must be defined as a structure|is a stack type/],
   ['a scope bound twice', ['types node type:next a 1'], /scope 1 is already bound/],
-  ['a scope bound by nothing', ['types node type:next a 0'], /is bound by no code type or definition/],
+  ['a scope bound by nothing', ['types node type:next a 0'], /is bound by no code type, existential or definition/],
   ['a label type that is not a code type', ['types code next type 4'], /is not a code type/],
   ['a label type with a free variable', ['types code next type 0'], /uses variables it does not bind/],
   ['a code type that uses a definition\'s parameter', ['types list 15 value 0'], /its parts use variables of scopes? \d+(, which is not around scope| and) \d+/],
@@ -124,7 +124,8 @@ test('a variable used outside the code type that binds it is refused', t => {
   // main's type made to use next's stack variable: main's code node now needs a scope it does not bind.
   const b = typesOf(base);
   const dv = new DataView(b.buffer, b.byteOffset);
-  const h = Object.fromEntries(HEADER_FIELDS.map((f, i) => [f, dv.getUint32(8 + 4 * i, true)])) as Parameters<typeof layout>[0];
+  type Header = Parameters<typeof layout>[0];
+  const h = Object.fromEntries(HEADER_FIELDS.map((f, i) => [f, dv.getUint32(8 + 4 * i, true)])) as Header;
   const { offsets } = layout(h);
   const svars: number[] = [];
   for (let i = 0; i < h.nodes; i++) if (dv.getUint32(offsets.node + 16 * i, true) === Tag.SVar) svars.push(i);
@@ -216,5 +217,101 @@ test('reading is linear: 200,000 labels in well under a second', t => {
   t.is(ann.code.size, 200_000);
   t.is(ann.code.name(123_456), 'l123456');
   t.true(ms < 2000, `${ms.toFixed(0)} ms`);
-  t.is(TABLES.length, 9);
+  t.is(TABLES.length, 10);
 });
+
+// Typed stack pointers (docs/tal.md §4.10): node tag 20, `sptr(a)` with a the stack type's node.
+test('sptr(σ) is one node over its stack type, and reads back as the same text', t => {
+  const b = withType({ k: 'sptr', stack: cons(INT, cons(INT, NIL)) });
+  const ann = readAnnotations(b);
+  t.regex(annotationsText(ann), /code 0x00001010 l : code\{ebx: sptr\(int :: int :: nil\), esp: nil\}/);
+});
+
+test('an sptr node over a word type, or with a nonzero unused field, is refused as annotation', t => {
+  const b = withType({ k: 'sptr', stack: cons(INT, NIL) });
+  const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const h = Object.fromEntries(HEADER_FIELDS.map((f, i) => [f, dv.getUint32(8 + 4 * i, true)])) as Parameters<typeof layout>[0];
+  const nodes = layout(h).offsets.node;
+  let at = -1;
+  for (let i = 0; i < h.nodes; i++) if (dv.getUint32(nodes + 16 * i, true) === TAG_SPTR) at = nodes + 16 * i;
+  t.true(at >= 0, 'no sptr node written');
+  const word = Uint8Array.from(b), wv = new DataView(word.buffer);
+  let intNode = -1;
+  for (let i = 0; i < h.nodes; i++) if (wv.getUint32(nodes + 16 * i, true) === Tag.Int) intNode = i;
+  wv.setUint32(at + 4, intNode, true);
+  t.throws(() => readAnnotations(word), { name: 'AnnotationError', message: /is a word type, not a stack type/ });
+  const unused = Uint8Array.from(b);
+  new DataView(unused.buffer).setUint32(at + 8, 1, true);
+  t.throws(() => readAnnotations(unused), { name: 'AnnotationError', message: /the fields it does not use must be 0/ });
+});
+// Sums, existentials and coercions (docs/tal.md §5): the reader refuses each malformation of their records.
+const EXSUM_PROGRAM = `.intel_syntax noprefix
+.tal_import exit
+.tal_type val = sum{0, 1, *[S(2)^r, int^r], *[S(3)^r, int^r]}
+.text
+.tal_label main : code[r:stack]{esp: r}
+main:
+    mov esi, OFFSET cell
+    .tal_pack esi, exists[a] *[a^r]
+    .tal_unpack esi
+    mov ebx, DWORD PTR [root]
+    push 0
+    call DWORD PTR [exit]
+.data
+.tal_label root : *[val^r]
+root: .long 1
+.tal_label cell : *[int^r]
+cell: .long 5
+`;
+const exsumBase = assemble(EXSUM_PROGRAM, 'exsum.tal').elf;
+
+test('the sum, existential and coercion base program verifies, and reads back as written', t => {
+  const r = checkElf(exsumBase);
+  t.true(r.ok, r.ok ? '' : r.error.message);
+  const text = annotationsText(readAnnotations(typesOf(exsumBase)));
+  t.regex(text, /^type val = sum\{0, 1, \*\[S\(2\)\^r, int\^r\], \*\[S\(3\)\^r, int\^r\]\}$/m);
+  t.regex(text, /^pack 0x[0-9a-f]{8} esi : exists\[a\] \*\[a\^r\]$/m);
+  t.regex(text, /^unpack 0x[0-9a-f]{8} esi$/m);
+});
+
+/** The first node with this tag in the base program's pool, and its record's b field (a list's first entry). */
+function exsumNode(tag: number): { index: number; b: number } {
+  const b = typesOf(exsumBase);
+  const dv = new DataView(b.buffer, b.byteOffset);
+  const h = Object.fromEntries(HEADER_FIELDS.map((f, i) => [f, dv.getUint32(8 + 4 * i, true)])) as Parameters<typeof layout>[0];
+  const { offsets } = layout(h);
+  for (let i = 0; i < h.nodes; i++) {
+    if (dv.getUint32(offsets.node + 16 * i, true) === tag) return { index: i, b: dv.getUint32(offsets.node + 16 * i + 8, true) };
+  }
+  throw new Error(`no node of tag ${tag}`);
+}
+const sumList = exsumNode(Tag.Sum).b;
+
+const EXSUM_MALFORMED: [string, string[], RegExp][] = [
+  ['a sum with more nullary cases than entries', ['types node first:13 a 9'], /9 nullary cases of 4/],
+  ['a sum whose entries are read as case nodes', ['types node first:13 a 0'], /case 0 is not a tuple|not an earlier node/],
+  ['nullary cases out of order', [`types list ${sumList} value 7`], /nullary case 1 is not below 4096 and above the one before/],
+  ['a nullary case that could be a pointer', [`types list ${sumList + 1} value 4096`], /nullary case 4096 is not below 4096/],
+  ['a case that is not a tagged tuple', [`types list ${sumList + 2} value ${exsumNode(Tag.Int).index}`], /case 0 is not a tuple/],
+  ['an existential binding no scope', ['types node first:14 a 0'], /an existential binds a scope/],
+  ['an existential binding a scope bound already', ['types node first:14 a 1'], /already bound|exactly one word variable/],
+  ['a coercion of an unknown kind', ['types coerce 0 op 2'], /operation 2 is neither 0 \(pack\) nor 1 \(unpack\)/],
+  ['a coercion of esp', ['types coerce 0 reg 4'], /register 4 is not one of/],
+  ['an unpack with a type', ['types coerce 1 type 0'], /a pack gives a type \(and perhaps a witness\), an unpack neither/],
+  ['a pack without a type', ['types coerce 0 type 0xffffffff'], /a pack gives a type/],
+  ['a pack whose type is a stack type', [`types coerce 0 type ${exsumNode(Tag.SVar).index}`], /is not a word type node/],
+  ['coercions out of order', ['types coerce 1 addr 0'], /below the previous one's/],
+  ['a coercion inside an instruction', ['types coerce 0 addr +1', 'types coerce 1 addr +1'], /not at the start of an instruction/],
+  ['a header counting a coercion the section has no room for', ['types header coerce +1'], /the header's counts make/],
+];
+
+for (const [what, mutations, why] of EXSUM_MALFORMED) {
+  test(`refused as annotation: ${what}`, t => {
+    let elf = exsumBase;
+    for (const m of mutations) elf = applyMutation(elf, m);
+    const r = checkElf(elf);
+    if (r.ok) return t.fail('accepted');
+    t.is(r.error.cls, 'annotation', r.error.message);
+    t.regex(r.error.message, why);
+  });
+}

@@ -313,3 +313,190 @@ test('F1: a text .tal.types is refused as annotation before any work', t => {
   if (!r.ok) t.is(r.error.cls, 'annotation', r.error.message);
   t.is(r.work, 0);
 });
+
+// Typed stack pointers (issue 16, item 3; docs/tal.md §4.10): `mov r, esp` shares the current stack type, and
+// `mov esp, r` compares a suffix of the stack with the sptr's, which answers at once when they are the same cells.
+// What an adversary can make them compare cell by cell (a store deep in the stack rebuilds the cells above it) is
+// paid for by the meter, like every other walk of a stack.
+
+/**
+ * `depth` words pushed, `mov ebx, esp`, then `n` times a push and a restore; with `store`, each time also a store
+ * into the deepest word first (so the restore compares rebuilt cells); with `regs`, the sptr is copied into every
+ * register and jumped with, `n` times, to a label whose type names the whole stack in each.
+ */
+function sptrRestores(depth: number, n: number, mode: 'plain' | 'store' | 'regs'): string {
+  const out = head('exit');
+  for (let i = 0; i < depth; i++) out.push('    push 0');
+  out.push('    mov ebx, esp');
+  if (mode === 'regs') {
+    const stack = Array(depth).fill('int :: ').join('') + 'r';
+    const regs = ['eax', 'ecx', 'edx', 'ebx', 'esi', 'edi', 'ebp'];
+    for (const r of regs) if (r !== 'ebx') out.push(`    mov ${r}, ebx`);
+    const ty = `code[r:stack]{${regs.map(r => `${r}: sptr(${stack})`).join(', ')}, esp: ${stack}}`;
+    for (let i = 0; i < n; i++) out.push(`    jmp l${i}`, `.tal_label l${i} : ${ty}`, `l${i}:`);
+    out.push('    mov esp, ebx', ...exit);
+    return out.join('\n') + '\n';
+  }
+  for (let i = 0; i < n; i++) {
+    out.push('    push 0');
+    if (mode === 'store') out.push(`    mov DWORD PTR [esp+${4 * depth}], 0`);
+    out.push('    mov esp, ebx');
+  }
+  out.push(...exit);
+  return out.join('\n') + '\n';
+}
+
+test('sptr: 20,000 restores over a 10,000-word stack verify in bounded work (the cells are shared)', t => {
+  const elf = elfOf(sptrRestores(10_000, 20_000, 'plain'));
+  const r = decide(t, elf);
+  t.true(r.ok, verdict(r));
+  t.true(r.work <= elf.length, `work ${r.work} for ${elf.length} bytes`);
+});
+
+test('sptr: restores that must compare a rebuilt 10,000-word stack are refused as too-complex, in bounded work', t => {
+  const elf = elfOf(sptrRestores(10_000, 5_000, 'store'));
+  const r = decide(t, elf);
+  t.false(r.ok);
+  if (!r.ok) t.is(r.error.cls, 'too-complex', r.error.message);
+  const twin = decide(t, elfOf(sptrRestores(10_000, 4, 'store')));
+  t.true(twin.ok, verdict(twin));
+});
+
+test('sptr: jumps with an sptr of the whole stack in every register are decided within the budget', t => {
+  const r = decide(t, elfOf(sptrRestores(150, 2_000, 'regs'))); // (label types nest at most 200 deep)
+  t.true(r.ok || r.error.cls === 'too-complex', verdict(r));
+  const small = decide(t, elfOf(sptrRestores(20, 20, 'regs')));
+  t.true(small.ok, verdict(small));
+});
+
+test('sptr: work per byte stays bounded across generated handler programs and growing sptr restores', async t => {
+  const { handlerProgram } = await import('../util/handlergen.ts');
+  const { fromGen } = await import('../util/popgen.ts');
+  fc.assert(
+    fc.property(fc.gen(), fc.integer({ min: 1, max: 12 }), fc.integer({ min: 0, max: 1 }), (g, scale, kind) => {
+      const src = kind === 0 ? handlerProgram(fromGen(g)).source : sptrRestores(100 * scale, 300 * scale, 'plain');
+      const elf = elfOf(src);
+      const r = checkElf(elf);
+      return r.ok && r.work <= elf.length + 10_000;
+    }),
+    { numRuns: 24 },
+  );
+  t.pass();
+});
+
+
+// ---------------------------------------------------------------------------------------------------------------
+// Existentials and tagged sums (docs/tal.md §3.4, §3.5): a type grown by packing or by nesting variants is decided
+// within the same budget.
+
+/**
+ * doubling's chain of `calls`, then eax packed: as exists[b] *[b^r, b^r] (the witness is found at the first field,
+ * the second compares at once: shared), or as exists[b] tree<b>, which matches the shared type against a recursive
+ * type with a variable and so walks it as the tree.
+ */
+function packDoubling(calls: number, body: 'flat' | 'tree'): string {
+  const src = doubling(calls, 'exit');
+  const pack = body === 'flat' ? 'exists[b] *[b^r, b^r]' : 'exists[b] tree<b>';
+  return src.replace('    push 0\n    call DWORD PTR [exit]\n',
+    `    .tal_pack eax, ${pack}\n    mov ebx, eax\n    .tal_unpack ebx\n    push 0\n    call DWORD PTR [exit]\n`);
+}
+
+/**
+ * `calls` calls of wrap, each returning the variant sum{0, *[S(1)^r, a^r, a^r]} for its argument a: variants nested
+ * `calls` deep (2^calls cases written out). Then eax goes to a block that takes it as stree<c> (a recursive sum with
+ * a variable, unfolded once per level: the tree), or with a copy of itself (`same`: compared at once).
+ */
+function sumNesting(calls: number, end: 'same' | 'named'): string {
+  const out = ['.tal_type stree<a> = sum{0, *[S(1)^r, stree<a>^r, stree<a>^r]}', ...head('tal_alloc, exit')];
+  out.push('    mov eax, DWORD PTR [leaf]');
+  for (let i = 0; i < calls; i++) out.push('    call wrap');
+  out.push(end === 'same' ? '    mov ebx, eax\n    jmp same' : '    jmp named');
+  out.push(
+    '.tal_label same : code[r:stack, a]{eax: a, ebx: a, esp: r}', 'same:', ...exit,
+    '.tal_label named : code[r:stack, c]{eax: stree<c>, esp: r}', 'named:', ...exit,
+    '.tal_label wrap : code[r:stack, a]{eax: a, esp: code{eax: sum{0, *[S(1)^r, a^r, a^r]}, esp: r} :: r}', 'wrap:',
+    '    push eax', '    push 12', '.tal_inst *[S(1), a, a]', '    call DWORD PTR [tal_alloc]',
+    '    add esp, 4', '    pop ecx', '    mov DWORD PTR [eax], 1',
+    '    mov DWORD PTR [eax+4], ecx', '    mov DWORD PTR [eax+8], ecx', '    ret',
+    '.data', '.tal_label leaf : *[stree<int>^r]', 'leaf:', '    .long 0',
+  );
+  return out.join('\n') + '\n';
+}
+
+/** `n` closures packed, opened and called, and `n` tag tests of a sum, in one block each (a compiled-shaped mix). */
+function packsAndTags(n: number): string {
+  const out = [
+    '.tal_type cont<r:stack> = code{esp: r}', '.tal_type body<e> = code[r:stack]{eax: e, esp: cont<r> :: r}',
+    '.tal_type clos = exists[env] *[body<env>^r, env^r]',
+    '.tal_type val = sum{0, 1, *[S(2)^r, int^r], *[S(3)^r, val^r]}', ...head('exit'),
+  ];
+  for (let i = 0; i < n; i++) {
+    out.push('    mov esi, OFFSET pclos', '    .tal_pack esi, clos, *[int^r]', '    .tal_unpack esi',
+      '    mov eax, DWORD PTR [esi+4]', '    mov edx, DWORD PTR [esi]', '    call edx',
+      '    mov ebx, DWORD PTR [root]', '    cmp ebx, 2', `    jb done`, '    cmp DWORD PTR [ebx], 2', '    jne done',
+      '    mov eax, DWORD PTR [ebx+4]');
+  }
+  out.push('    jmp done', '.tal_label done : code[r:stack]{esp: r}', 'done:', ...exit,
+    '.tal_label getn : code[r:stack]{eax: *[int^r], esp: cont<r> :: r}', 'getn:', '    ret',
+    '.data', '.tal_label n7 : *[int^r]', 'n7:', '    .long 7',
+    '.tal_label pclos : *[body<*[int^r]>^r, *[int^r]^r]', 'pclos:', '    .long getn, n7',
+    '.tal_label root : *[val^rw]', 'root:', '    .long num',
+    '.tal_label num : *[S(2)^r, int^r]', 'num:', '    .long 2, 5');
+  return out.join('\n') + '\n';
+}
+
+test('a type doubled by 64 calls packs (shared); packed as exists[b] tree<b> it is too-complex, 8 calls verify', t => {
+  const flat = decide(t, elfOf(packDoubling(64, 'flat')));
+  t.true(flat.ok, verdict(flat));
+  const tree = decide(t, elfOf(packDoubling(64, 'tree')));
+  t.false(tree.ok);
+  if (!tree.ok) t.is(tree.error.cls, 'too-complex', tree.error.message);
+  const twin = decide(t, elfOf(packDoubling(8, 'tree')));
+  t.true(twin.ok, verdict(twin));
+});
+
+test('variants nested 64 deep compare at once; against a recursive sum with a variable too-complex, 8 verify', t => {
+  const same = decide(t, elfOf(sumNesting(64, 'same')));
+  t.true(same.ok, verdict(same));
+  const named = decide(t, elfOf(sumNesting(64, 'named')));
+  t.false(named.ok);
+  if (!named.ok) t.is(named.error.cls, 'too-complex', named.error.message);
+  const twin = decide(t, elfOf(sumNesting(8, 'named')));
+  t.true(twin.ok, verdict(twin));
+});
+
+test('work per byte stays bounded across programs of growing size that pack, open and test tags', t => {
+  fc.assert(
+    fc.property(fc.integer({ min: 1, max: 12 }), fc.integer({ min: 0, max: 2 }), (scale, kind) => {
+      const src = kind === 0 ? packsAndTags(50 * scale)
+        : kind === 1 ? sumNesting(4 * scale, 'same')
+        : packDoubling(4 * scale, 'flat');
+      const elf = elfOf(src);
+      const r = checkElf(elf);
+      return r.ok && r.work <= 8 * elf.length;
+    }),
+    { numRuns: 24 },
+  );
+  t.pass();
+});
+
+/** A sum of `cases` case tuples, its tag tested `tests` times (each test refines it: a unit per case, metered). */
+function wideSum(cases: number, tests: number): string {
+  const items = Array.from({ length: cases }, (_, k) => `*[S(${k})^r, int^r]`).join(', ');
+  const out = [`.tal_type big = sum{${items}}`, ...head('exit')];
+  for (let i = 0; i < tests; i++) {
+    out.push('    mov ebx, DWORD PTR [root]', `    cmp DWORD PTR [ebx], ${i % cases}`, '    jne other');
+  }
+  out.push('    jmp other', '.tal_label other : code[r:stack]{ebx: big, esp: r}', 'other:', ...exit,
+    '.data', '.tal_label root : *[big^rw]', 'root:', '    .long leaf', '.tal_label leaf : *[S(0)^r, int^r]', 'leaf:',
+    '    .long 0, 7');
+  return out.join('\n') + '\n';
+}
+
+test('a sum of 5,000 cases tested 5,000 times is decided within the budget (too-complex); 50 tests verify', t => {
+  const r = decide(t, elfOf(wideSum(5000, 5000)));
+  t.false(r.ok);
+  if (!r.ok) t.is(r.error.cls, 'too-complex', r.error.message);
+  const twin = decide(t, elfOf(wideSum(5000, 50)));
+  t.true(twin.ok, verdict(twin));
+});

@@ -22,6 +22,20 @@ const cases: Record<string, Case[]> = {
   'fib.tal': [{ stdout: fibs(25).map(n => `${n}\n`).join(''), status: 55 }],
   'sort.tal': [{ stdout: [0, 3, 3, 7, 9, 14, 19, 25, 42, 61, 70, 88].map(n => `${n}\n`).join(''), status: 341 & 255 }],
   'list.tal': [{ stdout: Array.from({ length: 10 }, (_, i) => `${i + 1}\n`).join(''), status: 55 }],
+  // raises through three frames (docs/tal.md §4.10): a bad argument is caught by main's handler
+  'raise.tal': [
+    { args: [], stdout: '0\n', stderr: '', status: 0 },
+    { args: ['12', '30', '4', ''], stdout: '46\n', stderr: '', status: 0 },
+    { args: ['4294967295', '2'], stdout: '1\n', stderr: '', status: 0 },
+    { args: ['12', '3x', '4'], stdout: '', stderr: 'raise: not a number: 3x\n', status: 1 },
+    { args: ['-1'], stdout: '', stderr: 'raise: not a number: -1\n', status: 1 },
+  ],
+  // Closures as existential packages: print, sum and count-above-3 over 3 1 4 1 5 9 2 6.
+  'iter.tal': [{ stdout: '3\n1\n4\n1\n5\n9\n2\n6\n31\n4\n', stderr: '', status: 4 }],
+  // A tagged-union evaluator: (3 + 4) * -(5 + One), One, Zero * 9, 6 * 7, Neg 7.
+  'eval.tal': [{ stdout: '-42\n1\n0\n42\n-7\n', stderr: '', status: 5 }],
+  // An abstract type with its operations, one client over two implementations.
+  'bag.tal': [{ stdout: '12\n12\n', stderr: '', status: 0 }],
   'cat.tal': [
     { stdin: 'from stdin\n', stdout: 'from stdin\n', stderr: '', status: 0 },
     { args: ['a.txt', 'b.txt'], files: { 'a.txt': 'alpha\n', 'b.txt': 'beta\n' }, stdout: 'alpha\nbeta\n', stderr: '', status: 0 },

@@ -14,7 +14,7 @@ import { readElf, findSection } from '../../tal/elf.ts';
 import { runElf } from '../util/monitor.ts';
 
 const dir = join(import.meta.dirname, '..', '..', 'tal', 'examples');
-const programs = ['hello', 'echo', 'fib', 'sort', 'list', 'cat'].map(name => {
+const programs = ['hello', 'echo', 'fib', 'sort', 'list', 'cat', 'iter', 'eval', 'bag'].map(name => {
   const { elf } = assemble(readFileSync(join(dir, `${name}.tal`), 'utf8'), `${name}.tal`);
   const text = findSection(readElf(elf), '.text')!;
   return { name, elf, textOffset: text.offset, textSize: text.size };

@@ -96,3 +96,40 @@ test('the talas command shows each error with its source line and a caret under 
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+// .tal_pack and .tal_unpack (docs/tal.md §5): their shape, their types (parsed in the block's scope), their place.
+const COERCE_HEAD = '.intel_syntax noprefix\n.tal_import exit\n.text\n.tal_label main : code[r:stack]{esp: r}\nmain:\n';
+const coerceCases: [string, string, RegExp][] = [
+  ['a pack of esp', '    .tal_pack esp, exists[a] a\n    push 0\n', /^bad\.tal:6:\d+: \.tal_pack REG, EXISTENTIAL_TYPE\[, WITNESS\]/],
+  ['a pack without a type', '    .tal_pack eax\n    push 0\n', /^bad\.tal:6:\d+: \.tal_pack REG, EXISTENTIAL_TYPE/],
+  ['a pack with four parts', '    .tal_pack eax, exists[a] a, int, int\n    push 0\n', /^bad\.tal:6:\d+: \.tal_pack REG/],
+  ['an unpack with a type', '    .tal_unpack eax, int\n    push 0\n', /^bad\.tal:6:\d+: \.tal_unpack REG$/],
+  ['a pack to a type that is not an existential', '    .tal_pack eax, *[int^r]\n    push 0\n',
+    /^bad\.tal:6:\d+: in \.tal_pack: \.tal_pack needs an existential type/],
+  ['a witness that is not a type', '    .tal_pack eax, exists[a] a, frob\n    push 0\n', /^bad\.tal:6:\d+: in \.tal_pack: unknown type 'frob'/],
+  ['a variable that is not the block\'s', '    .tal_pack eax, exists[a] a, q\n    push 0\n', /unknown type 'q'/],
+  ['a pack with no instruction after it', '    push 0\n    call DWORD PTR [exit]\n    .tal_pack eax, exists[a] a\n',
+    /^bad\.tal:8:\d+: \.tal_pack with no instruction after it/],
+  ['a pack in the data section', '    push 0\n.data\n    .tal_pack eax, exists[a] a\n', /belongs right before an instruction in \.text/],
+  ['a sum case that is not a tagged tuple', '    .tal_pack eax, exists[a] sum{*[int^r]}\n    push 0\n',
+    /a case with values is a tuple \*\[S\(tag\)\^r, …\] whose field 0 is its tag/],
+  ['a nullary case that could be a pointer', '    .tal_pack eax, exists[a] sum{4096}\n    push 0\n', /a nullary case is an integer 0 … 4095, not 4096/],
+  ['two cases with one tag', '    .tal_pack eax, exists[a] sum{*[S(1)^r], *[S(1)^r, int^r]}\n    push 0\n', /two cases have the tag 1/],
+  ['an existential over a stack variable', '    .tal_pack eax, exists[s:stack] int\n    push 0\n', /an existential binds word type variables only/],
+];
+for (const [what, body, re] of coerceCases) {
+  test(`talas reports ${what}`, t => {
+    const errs = errorsOf(COERCE_HEAD + body);
+    t.true(errs.length >= 1, 'no error reported');
+    t.regex(errs[0], re);
+  });
+}
+
+// The keywords are keywords only before their bracket (popc names a type after a Popcorn struct, which may be `sum`).
+test('a pack may name its block\'s own type variables, and the names sum and exists stay usable', t => {
+  const src = '.intel_syntax noprefix\n.tal_import exit\n.tal_type sum = *[int^r]\n.text\n' +
+    '.tal_label main : code[r:stack]{esp: r}\nmain:\n    mov eax, OFFSET cell\n    jmp f\n' +
+    '.tal_label f : code[r:stack, exists]{eax: exists, esp: r}\nf:\n    .tal_pack eax, exists[b] b, exists\n' +
+    '    push 0\n    call DWORD PTR [exit]\n.data\n.tal_label cell : sum\ncell: .long 1\n';
+  t.deepEqual(errorsOf(src), []);
+});

@@ -23,7 +23,10 @@ for (const f of readdirSync(examples).filter(f => f.endsWith('.tal')).sort()) {
     for (const l of p.ann.code.values()) {
       const i = lines.findIndex(x => x.startsWith(`${l.name}:    # code`));
       t.true(i >= 0, `no header for ${l.name}`);
-      t.regex(lines[i + 1] ?? '', new RegExp(`^  0*${l.addr.toString(16)}:`), `${l.name}'s first instruction`);
+      // (An instantiation or a coercion at the label's address is a comment line between the two.)
+      let j = i + 1;
+      while (lines[j]?.startsWith('    # ')) j++;
+      t.regex(lines[j] ?? '', new RegExp(`^  0*${l.addr.toString(16)}:`), `${l.name}'s first instruction`);
     }
     // The import table: each import with its slot and its type.
     for (const imp of p.imports) t.regex(dump, new RegExp(`slot 0x${imp.slot.toString(16)}  ${imp.name} +\\(`));
@@ -56,4 +59,18 @@ test('the taldump command prints the dump and exits 0, and refuses a non-ELF fil
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('taldump shows the coercions before the instruction they precede, and sums and existentials in their syntax', t => {
+  const { elf } = assemble(readFileSync(join(examples, 'iter.tal'), 'utf8'), 'iter.tal');
+  const dump = dumpProgram(readProgram(elf));
+  const lines = dump.split('\n');
+  const pack = lines.findIndex(x => x === '    # pack esi : clos with *bytes');
+  t.true(pack >= 0, 'no pack line');
+  t.regex(lines[pack + 1], /^ {2}[0-9a-f]{8}:  .*call/);
+  const unpack = lines.findIndex(x => x === '    # unpack edi');
+  t.regex(lines[unpack + 1], /mov {4}eax,DWORD PTR \[edi\+0x4\]|mov +eax,DWORD PTR \[edi\+0x4\]/);
+  t.true(lines.includes('    # pack esi : clos'), 'the pack whose witness is found has no "with"');
+  const evalDump = dumpProgram(readProgram(assemble(readFileSync(join(examples, 'eval.tal'), 'utf8'), 'eval.tal').elf));
+  t.regex(evalDump, /ev_const: {4}# code\[r:stack\]\{ebx: sum\{0, 1\}, esp: eret<r> :: expr :: r\}/);
 });

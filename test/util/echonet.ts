@@ -2,7 +2,7 @@
 // share with bench/echod.ts is in bench/hosttools.ts).
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { compile } from '../../compiler/popc.ts';
+import { compile, type CompileOptions } from '../../compiler/popc.ts';
 import { assemble } from '../../tal/asm/assembler.ts';
 import { checkElf } from '../../tal/check/checker.ts';
 import type { scratch } from './native.ts';
@@ -19,8 +19,9 @@ export function verifiedExe(bin: ReturnType<typeof scratch>, elf: Uint8Array, na
 }
 
 /** The Popcorn program at `path` (from the repository's root), compiled, verified and written out as `name`. */
-export function popcExe(bin: ReturnType<typeof scratch>, path: string, name: string): Executable {
-  const r = compile(readFileSync(join(root, path), 'utf8'), path.split('/').pop()!);
+export function popcExe(bin: ReturnType<typeof scratch>, path: string, name: string,
+  options: CompileOptions = {}): Executable {
+  const r = compile(readFileSync(join(root, path), 'utf8'), path.split('/').pop()!, options);
   if (!r.elf) throw new Error(`${path}: ${JSON.stringify(r.diagnostics)} ${r.assemblerErrors ?? ''}`);
   return verifiedExe(bin, r.elf, name);
 }

@@ -8,8 +8,9 @@
 //   segment I FIELD V     set a program header field: offset, vaddr, filesz, memsz, flags
 //   types TABLE WHICH FIELD V   set a field of a record of the binary .tal.types (docs/tal.md §5), found without
 //                         validating it: TABLE is header (no WHICH), string, scope, binder, node, list, def, code,
-//                         data, inst or bytes (the string bytes; FIELD value); WHICH is an index, a label's name
-//                         (code, data), a definition's name (def), or for a node type:LABEL, body:DEF or first:TAG;
+//                         data, inst, coerce or bytes (the string bytes; FIELD value); WHICH is an index, a
+//                         label's name (code, data), a definition's name (def), or for a node type:LABEL, body:DEF or
+//                         first:TAG;
 //                         FIELD a field name or word number; V a number, +N or -N (relative to the field's value),
 //                         str:NAME (the index of a string) or self (the record's own index)
 
@@ -92,6 +93,7 @@ export function applyMutation(bytes: Uint8Array, spec: string): Uint8Array {
 const FIELDS: Record<string, readonly string[]> = {
   string: ['end'], scope: ['end', 'binders'], binder: ['name', 'kind'], node: ['tag', 'a', 'b', 'c'], list: ['value'],
   def: ['name', 'scope', 'body'], code: ['addr', 'name', 'type'], data: ['addr', 'name', 'type'], inst: ['addr', 'first', 'count'],
+  coerce: ['addr', 'op', 'reg', 'type', 'witness'],
 };
 
 /** `types TABLE WHICH FIELD V` (see the top of this file). */

@@ -1,0 +1,441 @@
+// Emission: an allocated IR function to annotated TAL assembly (talas syntax, docs/tal.md §5). Not trusted: the
+// checker verifies what comes out, so every choice here is about code the checker can follow.
+//
+// The frame, from esp up: the spill slots, the callee-saved registers the function uses (pushed at entry, typed
+// by the function's own type variables s_ebx … s_ebp), the return address, the arguments. Every label's annotation
+// is that frame with the types of the values live into the block (liveness.ts), the registers holding live values,
+// and in a function that saves, the callee-saved registers it never touches as their variables. Only arguments are
+// pushed (cdecl): no temporary ever is. A check sits right before its access on the same registers (cmp/jae before
+// an element, test/je before a nullable field, test/je before a division) and jumps to the site's stub, as in
+// codegen.ts (docs/popcorn.md §Run-time checks).
+
+import type { Block, Callee, Cond, Fn, Inst, Mem, Site, Val, VReg } from './ir.ts';
+import { liveBefore, type Liveness } from './liveness.ts';
+import { ALLOCATABLE, type Allocation, type Reg } from './regalloc.ts';
+import { negateCond } from './lower.ts';
+
+/** The module-level services emission uses: messages, the shared failure routines, imports and fresh labels. */
+export interface EmitContext {
+  /** The label of a read-only message (`*rbytes`), one per distinct text. */
+  message(text: string): string;
+  /** A shared routine's label, marked as used (`fail`, `failBounds`, `die`). */
+  routine(which: 'fail' | 'failBounds' | 'die'): string;
+  useImport(name: string): void;
+  newLabel(hint: string): string;
+  readonly uncaughtStatus: number;
+}
+
+const BYTE_REG: Partial<Record<string, string>> = { eax: 'al', ebx: 'bl', ecx: 'cl', edx: 'dl' };
+const SAVED_VAR: Record<Reg, string> = { ebx: 's_ebx', esi: 's_esi', edi: 's_edi', ebp: 's_ebp' };
+
+/** The TAL type of a function: cdecl, and when it saves, ebx, esi, edi and ebp given back through type variables. */
+export function functionType(f: Pick<Fn, 'tparams' | 'paramTys' | 'ret' | 'saves'>): string {
+  return `code[${binders(f).join(', ')}]{${keptRegs(f)}esp: ${returnType(f)} :: ${stackOfArgs(f)}}`;
+}
+
+function binders(f: Pick<Fn, 'tparams' | 'saves'>): string[] {
+  return [...f.tparams, 'r:stack', ...(f.saves ? ALLOCATABLE.map(r => SAVED_VAR[r]) : [])];
+}
+
+function keptRegs(f: Pick<Fn, 'saves'>): string {
+  return f.saves ? ALLOCATABLE.map(r => `${r}: ${SAVED_VAR[r]}, `).join('') : '';
+}
+
+function stackOfArgs(f: Pick<Fn, 'paramTys'>): string {
+  return [...f.paramTys, 'r'].join(' :: ');
+}
+
+function returnType(f: Pick<Fn, 'paramTys' | 'ret' | 'saves'>): string {
+  return `code{${f.ret ? `eax: ${f.ret}, ` : ''}${keptRegs(f)}esp: ${stackOfArgs(f)}}`;
+}
+
+export function emitFunction(f: Fn, lv: Liveness, ra: Allocation, cx: EmitContext): string[] {
+  return new Emitter(f, lv, ra, cx).lines;
+}
+
+class Emitter {
+  readonly lines: string[] = [];
+  /** The registers the prologue pushes, in push order. */
+  private readonly saved: Reg[];
+  /** Words pushed above the frame (arguments being pushed for a call). */
+  private depth = 0;
+  private readonly labels = new Map<Block, string>();
+  private readonly stubs = new Map<string, { label: string; lines: string[] }>();
+  private loc: string | undefined;
+  private line = 0;
+  private lastWasLabel = false;
+
+  constructor(private readonly f: Fn, private readonly lv: Liveness, private readonly ra: Allocation,
+    private readonly cx: EmitContext) {
+    this.saved = f.saves ? ALLOCATABLE.filter(r => ra.used.has(r) || ra.clobbering) : [];
+    const generic = f.tparams.length > 0;
+    // A block needs a label when something jumps to it, and both sides of a branch get one: a label gives the
+    // registers their declared types, and a null pointer tested non-null must be seen as its pointer type again
+    // (the checker keeps a constant 0 as S(0), which no test turns into a pointer). A block entered only by falling
+    // in from a jump's place needs none.
+    const targets = new Set<Block>();
+    f.blocks.forEach((b, k) => {
+      const next = f.blocks[k + 1];
+      if (b.term.op === 'jmp' && (b.term.to !== next || generic)) targets.add(b.term.to);
+      if (b.term.op === 'br') { targets.add(b.term.yes); targets.add(b.term.no); }
+    });
+    for (const b of targets) this.labels.set(b, cx.newLabel('b'));
+    this.prologue();
+    f.blocks.forEach((b, k) => this.block(b, f.blocks[k + 1]));
+    if (this.loc !== undefined) this.lines.push('    .tal_loc');
+    for (const s of this.stubs.values()) this.lines.push(...s.lines);
+  }
+
+  private get generic(): boolean { return this.f.tparams.length > 0; }
+
+  // ---- text
+
+  private emit(...ins: string[]): void {
+    const want = `.tal_loc ${JSON.stringify(this.f.file)} ${this.line}`;
+    if (want !== this.loc && ins.length) { this.loc = want; this.lines.push(`    ${want}`); }
+    for (const i of ins) this.lines.push(`    ${i}`);
+    if (ins.length) this.lastWasLabel = false;
+  }
+
+  private label(name: string, regs: Record<string, string>, live: Iterable<VReg>): void {
+    if (this.lastWasLabel) this.emit('nop'); // two labels may not share an address
+    const all: Record<string, string> = {};
+    if (this.f.saves) for (const r of ALLOCATABLE) if (!this.saved.includes(r)) all[r] = SAVED_VAR[r];
+    for (const v of live) {
+      const l = this.ra.loc.get(v)!;
+      if (l.k === 'reg' && (ALLOCATABLE as readonly string[]).includes(l.r)) all[l.r] = v.ty;
+    }
+    Object.assign(all, regs);
+    const r = Object.entries(all).map(([k, t]) => `${k}: ${t}, `).join('');
+    const type = `code[${binders(this.f).join(', ')}]{${r}esp: ${this.stack(live)}}`;
+    this.lines.push(`.tal_label ${name} : ${type}`, `${name}:`);
+    this.lastWasLabel = true;
+  }
+
+  /** The frame's type (below any pushed arguments), with the spilled values of `live` in their slots. */
+  private stack(live: Iterable<VReg>): string {
+    const slots: string[] = new Array<string>(this.ra.slots).fill('top');
+    for (const v of live) { const l = this.ra.loc.get(v)!; if (l.k === 'spill') slots[l.slot] = v.ty; }
+    const saved = [...this.saved].reverse().map(r => SAVED_VAR[r]);
+    return [...slots, ...saved, returnType(this.f), stackOfArgs(this.f)].join(' :: ');
+  }
+
+  /** The function's own type variables, as the instantiation of a jump inside it. */
+  private instArgs(): string {
+    return [...this.f.tparams, 'r', ...(this.f.saves ? ALLOCATABLE.map(r => SAVED_VAR[r]) : [])].join(', ');
+  }
+
+  private jump(op: string, b: Block): void {
+    if (this.generic) this.emit(`.tal_inst ${this.instArgs()}`);
+    this.emit(`${op} ${this.labels.get(b)!}`);
+  }
+
+  // ---- operands
+
+  /** Where a value is, as an operand: a register, a stack slot, a constant or a label's address. */
+  private op(x: Val): string {
+    if (x.k === 'imm') return String(x.n);
+    if (x.k === 'addr') return `OFFSET ${x.label}`;
+    const l = this.ra.loc.get(x.v)!;
+    if (l.k === 'reg') return l.r;
+    const word = l.k === 'spill' ? l.slot : this.ra.slots + this.saved.length + 1 + l.index;
+    return `DWORD PTR [esp+${4 * (this.depth + word)}]`;
+  }
+
+  private inReg(x: Val): boolean { return x.k === 'v' && this.ra.loc.get(x.v)!.k === 'reg'; }
+  private isMem(x: Val): boolean { return x.k === 'v' && this.ra.loc.get(x.v)!.k !== 'reg'; }
+
+  /** The value in a register: its own, or `scratch` loaded with it. */
+  private reg(x: Val, scratch: string): string {
+    if (this.inReg(x)) return this.op(x);
+    this.move(scratch, x);
+    return scratch;
+  }
+
+  private move(dst: string, x: Val): void {
+    if (x.k === 'imm' && x.n === 0 && !dst.includes('[')) this.emit(`xor ${dst}, ${dst}`);
+    else if (dst !== this.op(x)) this.emit(`mov ${dst}, ${this.op(x)}`);
+  }
+
+  /** The register a result is computed in: dst's own, or eax (then stored). */
+  private resultReg(d: VReg): string {
+    const l = this.ra.loc.get(d)!;
+    return l.k === 'reg' ? l.r : 'eax';
+  }
+
+  private finish(d: VReg, r: string): void {
+    const o = this.op({ k: 'v', v: d });
+    if (o !== r) this.emit(`mov ${o}, ${r}`);
+  }
+
+  // ---- blocks
+
+  private prologue(): void {
+    const f = this.f;
+    this.lines.push('', `.tal_label ${f.label} : ${functionType(f)}`, `${f.label}:`);
+    this.lastWasLabel = true;
+    this.line = f.blocks[0].insts[0]?.line ?? f.blocks[0].termLine;
+    for (const r of this.saved) this.emit(`push ${r}`);
+    for (let i = 0; i < this.ra.slots; i++) this.emit('push 0');
+    const entry = this.lv.liveIn.get(f.blocks[0])!;
+    f.params.forEach((p, i) => {
+      const l = this.ra.loc.get(p);
+      if (l?.k === 'reg' && entry.has(p)) {
+        this.emit(`mov ${l.r}, DWORD PTR [esp+${4 * (this.ra.slots + this.saved.length + 1 + i)}]`);
+      }
+    });
+    if (this.labels.has(f.blocks[0]) && this.generic) this.jump('jmp', f.blocks[0]);
+  }
+
+  private block(b: Block, next: Block | undefined): void {
+    const name = this.labels.get(b);
+    if (name) this.label(name, {}, this.lv.liveIn.get(b)!);
+    b.insts.forEach(({ inst, line }, k) => { this.line = line; this.inst(inst, b, k); });
+    this.line = b.termLine;
+    const t = b.term;
+    const falls = (x: Block): boolean => x === next && !this.generic;
+    switch (t.op) {
+      case 'jmp': if (!falls(t.to)) this.jump('jmp', t.to); return;
+      case 'br': {
+        this.compare(t.cc, t.a, t.b);
+        if (falls(t.yes)) this.jump(`j${negateCond(t.cc)}`, t.no);
+        else {
+          this.jump(`j${t.cc}`, t.yes);
+          if (!falls(t.no)) this.jump('jmp', t.no);
+        }
+        return;
+      }
+      case 'ret': {
+        if (t.v) this.move('eax', t.v);
+        if (this.ra.slots) this.emit(`add esp, ${4 * this.ra.slots}`);
+        for (const r of [...this.saved].reverse()) this.emit(`pop ${r}`);
+        this.emit('ret');
+        return;
+      }
+      case 'raise': {
+        const msg = this.cx.message(`${this.site(t.site)}\n`);
+        this.emit(`push OFFSET ${msg}`, `push ${this.cx.uncaughtStatus}`, `jmp ${this.cx.routine('die')}`);
+        return;
+      }
+      case 'unreachable': return;
+    }
+  }
+
+  /** Set the flags for `a CC b`: a zero test as `test r, r` (what the checker knows as one). */
+  private compare(cc: Cond, a: Val, b: Val): void {
+    if (b.k === 'imm' && b.n === 0 && (cc === 'e' || cc === 'ne')) {
+      const r = this.reg(a, 'edx');
+      this.emit(`test ${r}, ${r}`);
+      return;
+    }
+    // The left operand loaded into edx (a short-lived right operand may be waiting in ecx: regalloc.ts).
+    const left = a.k !== 'v' || (this.isMem(a) && this.isMem(b)) ? this.reg(a, 'edx') : this.op(a);
+    const right = b.k === 'addr' ? this.reg(b, 'ecx') : this.op(b);
+    this.emit(`cmp ${left}, ${right}`);
+  }
+
+  // ---- instructions
+
+  private site(s: Site): string { return `${this.f.file}:${s.pos.line}:${s.pos.col}: ${s.what}`; }
+
+  /** A check's jump to its site's stub (shared by identical sites), placed after the function. */
+  private fail(op: string, s: Site, bounds?: { arr: string; idx: string; ty: string }): void {
+    const text = this.site(s) + (bounds ? '' : '\n');
+    const key = bounds ? `${text}\0${bounds.arr}\0${bounds.idx}\0${bounds.ty}` : text;
+    let stub = this.stubs.get(key);
+    if (!stub) {
+      const label = this.cx.newLabel('fail'), msg = this.cx.message(text);
+      const routine = this.cx.routine(bounds ? 'failBounds' : 'fail');
+      const bs = [...(bounds ? this.f.tparams : []), 's:stack'].join(', ');
+      const regs = bounds ? `${bounds.arr}: ${bounds.ty}, ${bounds.idx}: int, ` : '';
+      const push = bounds ? [`push DWORD PTR [${bounds.arr}]`, `push ${bounds.idx}`] : [];
+      stub = { label, lines: [`.tal_label ${label} : code[${bs}]{${regs}esp: s}`, `${label}:`,
+        ...[...push, `push OFFSET ${msg}`, `jmp ${routine}`].map(l => `    ${l}`)] };
+      this.stubs.set(key, stub);
+    }
+    this.emit(`${op} ${stub.label}`);
+  }
+
+  /** The address of a memory operand (and its check): base in a register (edx), index in one (ecx). */
+  private address(m: Mem): string {
+    switch (m.k) {
+      case 'global': return `DWORD PTR [${m.label}]`;
+      case 'len': return `DWORD PTR [${this.reg(m.base, 'edx')}]`;
+      case 'field': {
+        const b = this.reg(m.base, 'edx');
+        if (m.nullCheck) { this.emit(`test ${b}, ${b}`); this.fail('je', m.nullCheck); }
+        return `DWORD PTR [${b}+${4 * m.index}]`;
+      }
+      case 'elem': {
+        const b = this.reg(m.base, 'edx');
+        const i = this.reg(m.index, 'ecx');
+        this.emit(`cmp ${i}, DWORD PTR [${b}]`);
+        this.fail('jae', m.check, { arr: b, idx: i, ty: m.arrTy });
+        return m.bytes ? `BYTE PTR [${b}+${i}*1+4]` : `DWORD PTR [${b}+${i}*4+4]`;
+      }
+    }
+  }
+
+  private inst(i: Inst, b: Block, k: number): void {
+    switch (i.op) {
+      case 'copy': {
+        const d = this.op({ k: 'v', v: i.dst });
+        if (d === this.op(i.src)) return;
+        if (this.isMem(i.src) && !this.inReg({ k: 'v', v: i.dst })) {
+          this.move('eax', i.src);
+          this.emit(`mov ${d}, eax`);
+        } else this.move(d, i.src);
+        return;
+      }
+      case 'neg': case 'not': {
+        const r = this.resultReg(i.dst);
+        this.move(r, i.a);
+        this.emit(`${i.op} ${r}`);
+        this.finish(i.dst, r);
+        return;
+      }
+      case 'set': {
+        this.emit('xor eax, eax');
+        this.compare(i.cc, i.a, i.b);
+        this.emit(`set${i.cc} al`);
+        this.finish(i.dst, 'eax');
+        return;
+      }
+      case 'arith': return this.arith(i, b, k);
+      case 'load': {
+        const a = this.address(i.mem);
+        const r = this.resultReg(i.dst);
+        this.emit(i.mem.k === 'elem' && i.mem.bytes ? `movzx ${r}, ${a}` : `mov ${r}, ${a}`);
+        this.finish(i.dst, r);
+        return;
+      }
+      case 'store': {
+        const bytes = i.mem.k === 'elem' && i.mem.bytes;
+        let src = this.op(i.src);
+        // A value from memory, or a byte from a register without a byte form, goes through eax.
+        if (this.isMem(i.src) || (bytes && i.src.k === 'v' && !BYTE_REG[src])) { this.move('eax', i.src); src = 'eax'; }
+        if (i.src.k === 'addr') { this.move('eax', i.src); src = 'eax'; }
+        const a = this.address(i.mem);
+        if (bytes) src = i.src.k === 'imm' ? String(i.src.n & 255) : BYTE_REG[src]!;
+        this.emit(`mov ${a}, ${src}`);
+        return;
+      }
+      case 'alloc': {
+        this.cx.useImport('tal_alloc');
+        this.emit(`push ${4 * i.fields.length}`, `.tal_inst ${i.tuple}`, 'call DWORD PTR [tal_alloc]', 'add esp, 4');
+        i.fields.forEach((x, n) => {
+          const s = this.isMem(x) || x.k === 'addr' ? this.reg(x, 'ecx') : this.op(x);
+          this.emit(`mov DWORD PTR [eax+${4 * n}], ${s}`);
+        });
+        this.finish(i.dst, 'eax');
+        return;
+      }
+      case 'call': return this.call(i, b, k);
+    }
+  }
+
+  private arith(i: Extract<Inst, { op: 'arith' }>, b: Block, k: number): void {
+    const { aop, a, dst } = i;
+    let bv = i.b;
+    if (aop === '/' || aop === '%') return this.divide(i, b, k);
+    if (aop === '<<' || aop === '>>' || aop === '>>>') {
+      const mn = aop === '<<' ? 'shl' : aop === '>>' && !i.unsigned ? 'sar' : 'shr';
+      let count = 'cl';
+      if (bv.k === 'imm') count = String(bv.n & 31); else this.move('ecx', bv);
+      const r = this.resultReg(dst) === 'ecx' ? 'eax' : this.resultReg(dst);
+      this.move(r, a);
+      this.emit(`${mn} ${r}, ${count}`);
+      this.finish(dst, r);
+      return;
+    }
+    const mn = { '+': 'add', '-': 'sub', '*': 'imul', '&': 'and', '|': 'or', '^': 'xor' }[aop];
+    let left = a;
+    let r = this.resultReg(dst);
+    // dst's register holds the right operand: compute in eax, unless the operation commutes.
+    if (bv.k === 'v' && this.op(bv) === r && r !== 'eax') {
+      if (aop === '-') r = 'eax'; else { left = bv; bv = a; }
+    }
+    this.move(r, left);
+    this.emit(aop === '*' && bv.k === 'imm' ? `imul ${r}, ${r}, ${bv.n}` : `${mn} ${r}, ${this.op(bv)}`);
+    this.finish(dst, r);
+  }
+
+  /** Division and remainder: the zero check, and for signed ones x / -1 without idiv (INT_MIN / -1 would trap). */
+  private divide(i: Extract<Inst, { op: 'arith' }>, b: Block, k: number): void {
+    const rem = i.aop === '%';
+    this.move('eax', i.a);
+    this.move('ecx', i.b);
+    if (i.b.k === 'imm' && i.b.n !== 0 && (i.unsigned || i.b.n !== -1)) {
+      this.emit(...(i.unsigned ? ['xor edx, edx', 'div ecx'] : ['cdq', 'idiv ecx']));
+    } else if (i.unsigned) {
+      this.emit('test ecx, ecx');
+      this.fail('je', i.zero!);
+      this.emit('xor edx, edx', 'div ecx');
+    } else if (i.b.k === 'imm' && i.b.n === -1) {
+      this.emit(rem ? 'xor eax, eax' : 'neg eax');
+    } else {
+      // Labels inside the instruction: everything live around it stays where it is.
+      const live = new Set([...liveBefore(this.lv, b, k), ...this.lv.after.get(b)![k]]);
+      live.delete(i.dst);
+      for (const v of liveBefore(this.lv, b, k)) live.add(v);
+      const idiv = this.cx.newLabel('idiv'), done = this.cx.newLabel('divd');
+      this.emit('cmp ecx, -1');
+      this.jumpTo('jne', idiv);
+      this.emit(rem ? 'xor eax, eax' : 'neg eax');
+      this.jumpTo('jmp', done);
+      this.label(idiv, { eax: 'int', ecx: 'int' }, live);
+      this.emit('test ecx, ecx');
+      this.fail('je', i.zero!);
+      this.emit('cdq', 'idiv ecx');
+      if (rem) this.emit('mov eax, edx');
+      if (this.generic) this.jumpTo('jmp', done);
+      this.label(done, { eax: 'int' }, live);
+      this.finish(i.dst, 'eax');
+      return;
+    }
+    this.finish(i.dst, rem ? 'edx' : 'eax');
+  }
+
+  private jumpTo(op: string, label: string): void {
+    if (this.generic) this.emit(`.tal_inst ${this.instArgs()}`);
+    this.emit(`${op} ${label}`);
+  }
+
+  private call(i: Extract<Inst, { op: 'call' }>, b: Block, k: number): void {
+    const c: Callee = i.callee;
+    const across = this.lv.after.get(b)![k];
+    let stackBelow = '';
+    // A callee that saves gets its instantiation written out, the registers' types included: matching would bind a
+    // register holding a constant (a null pointer is S(0)) as int, and the value would come back an int.
+    if (c.k === 'fun' && (c.tparams.length || c.saves)) {
+      const live = [...across].filter(v => v !== i.dst);
+      stackBelow = this.stack(live);
+      const regTypes = c.saves ? ALLOCATABLE.map(r => {
+        const v = live.find(x => { const l = this.ra.loc.get(x)!; return l.k === 'reg' && l.r === r; });
+        if (v) return v.ty;
+        return this.f.saves && !this.saved.includes(r) ? SAVED_VAR[r] : 'top';
+      }) : [];
+      stackBelow = [...(i.inst ?? []), stackBelow, ...regTypes].join(', ');
+    }
+    for (let n = i.args.length - 1; n >= 0; n--) {
+      this.emit(`push ${this.op(i.args[n].v)}`);
+      this.depth++;
+    }
+    if (c.k === 'import') {
+      this.cx.useImport(c.name);
+      if (i.inst) this.emit(`.tal_inst ${i.inst.join(', ')}`);
+      this.emit(`call DWORD PTR [${c.name}]`);
+      if (c.noreturn) { this.depth = 0; return; }
+    } else if (c.k === 'fun') {
+      if (stackBelow) this.emit(`.tal_inst ${stackBelow}`);
+      this.emit(`call ${c.label}`);
+    } else {
+      this.move('eax', c.fn);
+      this.emit('call eax');
+    }
+    if (i.args.length) this.emit(`add esp, ${4 * i.args.length}`);
+    this.depth = 0;
+    if (i.dst) this.finish(i.dst, 'eax');
+  }
+}
+

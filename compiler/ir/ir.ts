@@ -1,0 +1,199 @@
+// popc's intermediate representation: a three-address form over virtual registers, in basic blocks, between the
+// checked AST (lower.ts builds it) and TAL assembly (emit.ts writes it). The shape follows QBE's IL (Roegel and
+// Cornet's "QBE: compiler backend" notes, c9x.me/compile/doc/il.html): a function is a list of blocks, each a list
+// of instructions ending in one jump, every value a temporary or a constant. Unlike QBE it is not SSA: a popc local
+// is one virtual register assigned wherever the source assigns it, which keeps each temporary's TAL type (its one
+// declared type, written into every label annotation where it is live) obvious. The run-time checks the checker
+// demands are part of the access they guard (a bounds-checked element load, a null-checked field store, a division
+// with its zero test), because the checker only accepts the check immediately before the access, on the same
+// registers: keeping them together is what lets every pass move or drop an access without breaking that rule.
+
+import type { Pos } from '../ast.ts';
+
+/** A virtual register: `ty` is its TAL type, the type every label gives it where it is live. */
+export interface VReg { readonly id: number; readonly ty: string; readonly name: string }
+
+/** An operand: a virtual register, a constant, or the address of a data or code label (`OFFSET label`). */
+export type Val = { k: 'v'; v: VReg } | { k: 'imm'; n: number } | { k: 'addr'; label: string };
+
+/** A check's failure site: where it is in the source and what it reports (docs/popcorn.md §Run-time checks). */
+export interface Site { pos: Pos; what: string }
+
+export type ArithOp = '+' | '-' | '*' | '&' | '|' | '^' | '<<' | '>>' | '>>>' | '/' | '%';
+/** Condition codes as in `jcc`/`setcc` (signed l/le/g/ge, unsigned b/be/a/ae). */
+export type Cond = 'e' | 'ne' | 'l' | 'le' | 'g' | 'ge' | 'b' | 'be' | 'a' | 'ae';
+
+/** A memory location an instruction reads or writes; each carries the check the checker wants before it. */
+export type Mem =
+  /** Field `index` of the tuple `base` points to; `nullCheck` when the type is nullable. */
+  | { k: 'field'; base: Val; index: number; nullCheck?: Site }
+  /** Element `index` of an array (word) or string (byte), bounds-checked; `arrTy` is the type the stub names. */
+  | { k: 'elem'; base: Val; index: Val; bytes: boolean; arrTy: string; check: Site }
+  /** The length word of an array or string. */
+  | { k: 'len'; base: Val }
+  /** The one word of a global variable. */
+  | { k: 'global'; label: string };
+
+/** What a call calls, and what the callee keeps of the caller's registers. */
+export type Callee =
+  /** A popc function; `saves` when it preserves ebx, esi, edi and ebp (its type says so through type variables). */
+  | { k: 'fun'; label: string; saves: boolean; tparams: string[] }
+  /** An import of the kernel interface (ebx, esi, edi, ebp preserved, docs/tal.md §6). */
+  | { k: 'import'; name: string; noreturn: boolean }
+  /** A function value (cdecl, nothing preserved). */
+  | { k: 'value'; fn: Val };
+
+export type Inst =
+  | { op: 'copy'; dst: VReg; src: Val }
+  | { op: 'arith'; aop: ArithOp; dst: VReg; a: Val; b: Val; unsigned: boolean; zero?: Site }
+  | { op: 'neg' | 'not'; dst: VReg; a: Val }
+  /** dst = (a CC b) ? 1 : 0 */
+  | { op: 'set'; cc: Cond; dst: VReg; a: Val; b: Val }
+  | { op: 'load'; dst: VReg; mem: Mem }
+  | { op: 'store'; mem: Mem; src: Val }
+  /** A fresh tuple (tal_alloc) holding `fields`, each a TAL type and a value. */
+  | { op: 'alloc'; dst: VReg; tuple: string; fields: Val[] }
+  /**
+   * A cdecl call: arguments pushed right to left (each with the type the callee's stack wants), the result in dst.
+   * `inst` are the type arguments of a polymorphic callee (or an import's `.tal_inst`), without the stack.
+   */
+  | { op: 'call'; dst?: VReg; callee: Callee; args: { v: Val; ty: string }[]; inst?: string[] };
+
+export type Term =
+  | { op: 'jmp'; to: Block }
+  | { op: 'br'; cc: Cond; a: Val; b: Val; yes: Block; no: Block }
+  | { op: 'ret'; v?: Val }
+  /** `raise`: the site's message, exit status 1. */
+  | { op: 'raise'; site: Site }
+  /** After a call that does not return. */
+  | { op: 'unreachable' };
+
+/** An instruction with the source line it came from (for `.tal_loc`). */
+export interface Line { inst: Inst; line: number }
+
+export interface Block { readonly id: number; insts: Line[]; term: Term; termLine: number }
+
+export interface Fn {
+  readonly name: string;
+  readonly file: string;
+  /** The TAL label, its type variables (`t_a`, …) and the TAL types of its parameters and result. */
+  readonly label: string;
+  readonly tparams: string[];
+  readonly params: VReg[];
+  readonly paramTys: string[];
+  readonly ret: string | undefined;
+  /** Whether the function keeps ebx, esi, edi and ebp for its caller (false: its address is taken, or pop_main). */
+  readonly saves: boolean;
+  /** blocks[0] is the entry; the order is the layout. */
+  blocks: Block[];
+  vregs: VReg[];
+}
+
+export const val = (v: VReg): Val => ({ k: 'v', v });
+export const imm = (n: number): Val => ({ k: 'imm', n: n | 0 });
+
+/** The registers an instruction reads. */
+export function uses(i: Inst): VReg[] {
+  const out: VReg[] = [];
+  const u = (x: Val | undefined): void => { if (x?.k === 'v') out.push(x.v); };
+  const m = (x: Mem): void => {
+    if (x.k === 'field' || x.k === 'len') u(x.base);
+    else if (x.k === 'elem') { u(x.base); u(x.index); }
+  };
+  switch (i.op) {
+    case 'copy': u(i.src); break;
+    case 'arith': case 'set': u(i.a); u(i.b); break;
+    case 'neg': case 'not': u(i.a); break;
+    case 'load': m(i.mem); break;
+    case 'store': m(i.mem); u(i.src); break;
+    case 'alloc': i.fields.forEach(u); break;
+    case 'call': i.args.forEach(a => u(a.v)); if (i.callee.k === 'value') u(i.callee.fn); break;
+  }
+  return out;
+}
+
+export function termUses(t: Term): VReg[] {
+  if (t.op === 'br') return [t.a, t.b].flatMap(x => (x.k === 'v' ? [x.v] : []));
+  if (t.op === 'ret' && t.v?.k === 'v') return [t.v.v];
+  return [];
+}
+
+/** The register an instruction writes, if any. */
+export function def(i: Inst): VReg | undefined {
+  return i.op === 'store' ? undefined : i.op === 'call' ? i.dst : i.dst;
+}
+
+export function successors(t: Term): Block[] {
+  if (t.op === 'jmp') return [t.to];
+  if (t.op === 'br') return [t.yes, t.no];
+  return [];
+}
+
+/** Rewrite every operand of an instruction (`f` maps a value read to its replacement). */
+export function mapUses(i: Inst, f: (x: Val) => Val): Inst {
+  const m = (x: Mem): Mem => {
+    if (x.k === 'field') return { ...x, base: f(x.base) };
+    if (x.k === 'len') return { ...x, base: f(x.base) };
+    if (x.k === 'elem') return { ...x, base: f(x.base), index: f(x.index) };
+    return x;
+  };
+  switch (i.op) {
+    case 'copy': return { ...i, src: f(i.src) };
+    case 'arith': case 'set': return { ...i, a: f(i.a), b: f(i.b) };
+    case 'neg': case 'not': return { ...i, a: f(i.a) };
+    case 'load': return { ...i, mem: m(i.mem) };
+    case 'store': return { ...i, mem: m(i.mem), src: f(i.src) };
+    case 'alloc': return { ...i, fields: i.fields.map(f) };
+    case 'call': return { ...i, args: i.args.map(a => ({ ...a, v: f(a.v) })),
+      callee: i.callee.k === 'value' ? { k: 'value', fn: f(i.callee.fn) } : i.callee };
+  }
+}
+
+export function mapTermUses(t: Term, f: (x: Val) => Val): Term {
+  if (t.op === 'br') return { ...t, a: f(t.a), b: f(t.b) };
+  if (t.op === 'ret' && t.v) return { ...t, v: f(t.v) };
+  return t;
+}
+
+function showVal(x: Val): string {
+  return x.k === 'v' ? `%${x.v.name}.${x.v.id}` : x.k === 'imm' ? String(x.n) : `$${x.label}`;
+}
+
+/** The function as text, one instruction a line (for tests and `popc --ir`-style debugging). */
+export function show(f: Fn): string {
+  const out = [`function ${f.label}(${f.params.map(p => showVal(val(p))).join(', ')})${f.saves ? ' saves' : ''}`];
+  const mem = (m: Mem): string => m.k === 'global' ? `[${m.label}]` : m.k === 'len' ? `len ${showVal(m.base)}`
+    : m.k === 'field' ? `${showVal(m.base)}.${m.index}${m.nullCheck ? '?' : ''}`
+      : `${showVal(m.base)}[${showVal(m.index)}]${m.bytes ? 'b' : ''}`;
+  for (const b of f.blocks) {
+    out.push(`@b${b.id}:`);
+    for (const { inst: i } of b.insts) {
+      const d = def(i);
+      const lhs = d ? `${showVal(val(d))} = ` : '';
+      switch (i.op) {
+        case 'copy': out.push(`  ${lhs}${showVal(i.src)}`); break;
+        case 'arith': out.push(`  ${lhs}${showVal(i.a)} ${i.aop} ${showVal(i.b)}`); break;
+        case 'neg': case 'not': out.push(`  ${lhs}${i.op} ${showVal(i.a)}`); break;
+        case 'set': out.push(`  ${lhs}set${i.cc} ${showVal(i.a)}, ${showVal(i.b)}`); break;
+        case 'load': out.push(`  ${lhs}load ${mem(i.mem)}`); break;
+        case 'store': out.push(`  store ${mem(i.mem)}, ${showVal(i.src)}`); break;
+        case 'alloc': out.push(`  ${lhs}alloc ${i.fields.map(showVal).join(', ')}`); break;
+        case 'call': {
+          const c = i.callee;
+          const name = c.k === 'fun' ? c.label : c.k === 'import' ? `[${c.name}]` : showVal(c.fn);
+          out.push(`  ${lhs}call ${name}(${i.args.map(a => showVal(a.v)).join(', ')})`);
+          break;
+        }
+      }
+    }
+    const t = b.term;
+    switch (t.op) {
+      case 'jmp': out.push(`  jmp @b${t.to.id}`); break;
+      case 'br': out.push(`  br ${t.cc} ${showVal(t.a)}, ${showVal(t.b)}, @b${t.yes.id}, @b${t.no.id}`); break;
+      case 'ret': out.push(`  ret${t.v ? ` ${showVal(t.v)}` : ''}`); break;
+      case 'raise': out.push(`  raise ${t.site.what}`); break;
+      case 'unreachable': out.push('  unreachable'); break;
+    }
+  }
+  return out.join('\n');
+}

@@ -1,0 +1,567 @@
+// Lowering: a checked function's body (the AST with check.ts's side tables) to the IR of ir.ts. It mirrors the
+// stack-machine generator (codegen.ts) in every choice the output can observe — evaluation order (arguments right to
+// left, operands left to right, the target of an assignment before its value), where each check sits and what it
+// reports, `char` values wrapped to a byte when stored — so that -O0 and -O programs behave identically. What it
+// does differently is what the IR makes cheap: every value is a virtual register, and loops are laid out with their
+// test at the bottom (the test is lowered twice: once as the guard before the loop, once at its end), as gcc and
+// QBE do, so an iteration takes one conditional jump.
+//
+// Requires: a program check.ts accepted. Gives: a Fn whose blocks may include unreachable ones (cfg.ts drops them).
+
+import { subExprs, type Expr, type Pos, type Stmt } from '../ast.ts';
+import type { Checked, FunInfo, LocalVar, CallInfo } from '../program.ts';
+import { type Ty, isNullable, substTy } from '../types.ts';
+import { talTy, structTuple } from '../codegen.ts';
+import {
+  imm, val, type ArithOp, type Block, type Callee, type Cond, type Fn, type Inst, type Mem, type Site, type Term,
+  type Val, type VReg,
+} from './ir.ts';
+
+/** What lowering needs from the module being generated: string literals are data objects it lays out. */
+export interface LowerContext {
+  stringLiteral(bytes: number[]): string;
+  /** Whether a popc function keeps ebx, esi, edi and ebp for its callers. */
+  saves(f: FunInfo): boolean;
+}
+
+const COMPARISONS: Record<string, [Cond, Cond]> = {
+  '==': ['e', 'e'], '!=': ['ne', 'ne'], '<': ['l', 'b'], '<=': ['le', 'be'], '>': ['g', 'a'], '>=': ['ge', 'ae'],
+};
+
+/** The condition that holds when `cc` does not. */
+export function negateCond(cc: Cond): Cond {
+  const m: Record<Cond, Cond> = {
+    e: 'ne', ne: 'e', l: 'ge', ge: 'l', le: 'g', g: 'le', b: 'ae', ae: 'b', be: 'a', a: 'be',
+  };
+  return m[cc];
+}
+
+/** The condition with its operands swapped (a < b is b > a). */
+export function swapCond(cc: Cond): Cond {
+  const m: Record<Cond, Cond> = {
+    e: 'e', ne: 'ne', l: 'g', g: 'l', le: 'ge', ge: 'le', b: 'a', a: 'b', be: 'ae', ae: 'be',
+  };
+  return m[cc];
+}
+
+/** Whether evaluating `e` may assign a local (an assignment or ++/-- anywhere inside it). */
+function assignsLocals(e: Expr): boolean {
+  if (e.k === 'assign' || e.k === 'incdec') return true;
+  return subExprs(e).some(assignsLocals);
+}
+
+type Loc =
+  | { k: 'local'; v: VReg }
+  | { k: 'global'; label: string }
+  | { k: 'field'; base: Val; index: number; nullCheck?: Site }
+  | { k: 'elem'; base: Val; index: Val; bytes: boolean; arrTy: string; pos: Pos; str: boolean };
+
+export function lower(c: Checked, f: FunInfo, cx: LowerContext): Fn {
+  return new Lowering(c, f, cx).fn;
+}
+
+class Lowering {
+  readonly fn: Fn;
+  private readonly vars = new Map<LocalVar, VReg>();
+  private cur: Block;
+  private line: number;
+  private nextBlock = 0;
+  private loops: { brk: Block; cont?: Block }[] = [];
+
+  constructor(private readonly c: Checked, private readonly f: FunInfo, private readonly cx: LowerContext) {
+    const vregs: VReg[] = [];
+    this.fn = {
+      name: f.name, file: f.file, label: f.tal, tparams: f.tparams.map(p => `t_${p}`),
+      params: [], paramTys: f.params.map(p => talTy(p.ty)), ret: f.ret.k === 'void' ? undefined : talTy(f.ret),
+      saves: cx.saves(f), blocks: [], vregs,
+    };
+    for (const p of f.params) this.fn.params.push(this.varReg(p));
+    this.line = f.decl.pos.line;
+    this.cur = this.block();
+    this.stmt(f.decl.body!);
+    this.end({ op: 'ret' }); // a void function's end (a non-void one cannot reach it: check.ts)
+  }
+
+  // ---- building blocks
+
+  private block(): Block {
+    const b: Block = { id: this.nextBlock++, insts: [], term: { op: 'unreachable' }, termLine: this.line };
+    this.fn.blocks.push(b);
+    return b;
+  }
+
+  /** Continue in block b (placed here in the layout). */
+  private start(b: Block): void {
+    const i = this.fn.blocks.indexOf(b);
+    this.fn.blocks.splice(i, 1);
+    this.fn.blocks.push(b);
+    this.cur = b;
+  }
+
+  /** A block made now but placed where it is started. */
+  private later(): Block {
+    const b = this.block();
+    this.fn.blocks.pop();
+    this.fn.blocks.push(b); // start() moves it to its place
+    return b;
+  }
+
+  private end(t: Term): void {
+    this.cur.term = t;
+    this.cur.termLine = this.line;
+    this.cur = this.block(); // what follows is unreachable until a label starts
+  }
+
+  private emit(i: Inst): void { this.cur.insts.push({ inst: i, line: this.line }); }
+
+  private temp(ty: string, name = 't'): VReg {
+    const v: VReg = { id: this.fn.vregs.length, ty, name };
+    this.fn.vregs.push(v);
+    return v;
+  }
+
+  private varReg(v: LocalVar): VReg {
+    let r = this.vars.get(v);
+    if (!r) { r = this.temp(talTy(v.ty), v.name); this.vars.set(v, r); }
+    return r;
+  }
+
+  private ty(e: Expr): Ty { return this.c.types.get(e)!; }
+
+  // ---- statements
+
+  private stmt(s: Stmt): void {
+    const outer = this.line;
+    this.line = s.pos.line;
+    this.stmtHere(s);
+    this.line = outer;
+  }
+
+  private stmtHere(s: Stmt): void {
+    switch (s.k) {
+      case 'block': for (const x of s.body) this.stmt(x); return;
+      case 'expr': this.expr(s.e); return;
+      case 'decl':
+        for (const d of s.decls) {
+          const v = this.varReg(this.c.decls.get(d)!);
+          const lv = this.c.decls.get(d)!;
+          if (!d.init) { this.emit({ op: 'copy', dst: v, src: imm(0) }); continue; }
+          if (d.init.k === 'arraylit') {
+            this.emit({ op: 'copy', dst: v, src: this.arrayLiteral(d.init, lv.ty) });
+            continue;
+          }
+          this.emit({ op: 'copy', dst: v, src: this.toChar(this.expr(d.init), lv.ty) });
+        }
+        return;
+      case 'if': {
+        const then = this.later(), els = this.later(), end = s.else ? this.later() : els;
+        this.branch(s.c, then, els);
+        this.start(then);
+        this.stmt(s.then);
+        this.end({ op: 'jmp', to: end });
+        if (s.else) {
+          this.start(els);
+          this.stmt(s.else);
+          this.end({ op: 'jmp', to: end });
+        }
+        this.start(end);
+        return;
+      }
+      case 'while': case 'for': {
+        if (s.k === 'for' && s.init) this.stmt(s.init);
+        const c = s.k === 'while' ? s.c : s.c;
+        const body = this.later(), cont = this.later(), exit = this.later();
+        // The guard, then the body, then (at `continue`) the step and the test again, jumping back to the body.
+        if (c) this.branch(c, body, exit); else this.end({ op: 'jmp', to: body });
+        this.start(body);
+        this.loops.push({ brk: exit, cont });
+        this.stmt(s.body);
+        this.loops.pop();
+        this.end({ op: 'jmp', to: cont });
+        this.start(cont);
+        if (s.k === 'for') for (const e of s.step ?? []) this.expr(e);
+        if (c) this.branch(c, body, exit); else this.end({ op: 'jmp', to: body });
+        this.start(exit);
+        return;
+      }
+      case 'do': {
+        const body = this.later(), cont = this.later(), exit = this.later();
+        this.end({ op: 'jmp', to: body });
+        this.start(body);
+        this.loops.push({ brk: exit, cont });
+        this.stmt(s.body);
+        this.loops.pop();
+        this.end({ op: 'jmp', to: cont });
+        this.start(cont);
+        this.branch(s.c, body, exit);
+        this.start(exit);
+        return;
+      }
+      case 'switch': {
+        const x = this.stable(this.expr(s.e));
+        const end = this.later();
+        const cases = s.cases.map(() => this.later());
+        const dflt = this.later();
+        s.cases.forEach((cs, i) => {
+          for (const v of cs.values) {
+            const next = this.later();
+            this.end({ op: 'br', cc: 'e', a: x, b: imm(this.caseValue(v)), yes: cases[i], no: next });
+            this.start(next);
+          }
+        });
+        this.end({ op: 'jmp', to: dflt });
+        this.loops.push({ brk: end });
+        s.cases.forEach((cs, i) => {
+          this.start(cases[i]);
+          for (const st of cs.body) this.stmt(st);
+          this.end({ op: 'jmp', to: end });
+        });
+        this.start(dflt);
+        for (const st of s.dflt ?? []) this.stmt(st);
+        this.loops.pop();
+        this.end({ op: 'jmp', to: end });
+        this.start(end);
+        return;
+      }
+      case 'break': this.end({ op: 'jmp', to: this.loops[this.loops.length - 1].brk }); return;
+      case 'continue': this.end({ op: 'jmp', to: [...this.loops].reverse().find(l => l.cont)!.cont! }); return;
+      case 'return':
+        this.end({ op: 'ret', v: s.e ? this.toChar(this.expr(s.e), this.f.ret) : undefined });
+        return;
+      case 'raise': {
+        const { ns, name } = s.name;
+        const e = this.c.exns.find(x => x.name === name && (!ns || x.tal === `${ns}__${name}`));
+        this.end({ op: 'raise', site: { pos: s.pos, what: `uncaught exception ${e?.name ?? s.name.name}` } });
+        return;
+      }
+      case 'try': case 'empty': return;
+    }
+  }
+
+  private caseValue(v: Expr): number {
+    if (v.k === 'int' || v.k === 'char') return v.value | 0;
+    if (v.k === 'unary' && v.e.k === 'int') return -v.e.value | 0;
+    const r = this.c.refs.get(v);
+    if (r?.k === 'exn') return r.e.tag;
+    throw new Error('internal: bad case value');
+  }
+
+  /** A value that later evaluation cannot change: a local's register is copied to a temporary. */
+  private stable(x: Val): Val {
+    if (x.k !== 'v') return x;
+    const t = this.temp(x.v.ty);
+    this.emit({ op: 'copy', dst: t, src: x });
+    return val(t);
+  }
+
+  // ---- conditions
+
+  /** Go to `yes` if e is true, else to `no`; ends the current block. */
+  private branch(e: Expr, yes: Block, no: Block): void {
+    if (e.k === 'bool') { this.end({ op: 'jmp', to: e.value ? yes : no }); return; }
+    if (e.k === 'unary' && e.op === '!') { this.branch(e.e, no, yes); return; }
+    if (e.k === 'binary' && (e.op === '&&' || e.op === '||')) {
+      const mid = this.later();
+      if (e.op === '&&') this.branch(e.l, mid, no); else this.branch(e.l, yes, mid);
+      this.start(mid);
+      this.branch(e.r, yes, no);
+      return;
+    }
+    if (e.k === 'binary' && e.op in COMPARISONS) {
+      const [cc, a, b] = this.comparison(e);
+      this.end({ op: 'br', cc, a, b, yes, no });
+      return;
+    }
+    this.end({ op: 'br', cc: 'ne', a: this.expr(e), b: imm(0), yes, no });
+  }
+
+  private comparison(e: Extract<Expr, { k: 'binary' }>): [Cond, Val, Val] {
+    const unsigned = this.ty(e.l).k === 'unsigned' || this.ty(e.r).k === 'unsigned';
+    const cc = COMPARISONS[e.op][unsigned ? 1 : 0];
+    if (e.r.k === 'null') return [cc, this.expr(e.l), imm(0)];
+    if (e.l.k === 'null') return [cc, this.expr(e.r), imm(0)];
+    let a = this.expr(e.l);
+    if (assignsLocals(e.r)) a = this.stable(a);
+    return [cc, a, this.expr(e.r)];
+  }
+
+  // ---- expressions: each gives the value's operand
+
+  private expr(e: Expr): Val {
+    switch (e.k) {
+      case 'int': case 'char': return imm(e.value);
+      case 'bool': return imm(e.value ? 1 : 0);
+      case 'null': return imm(0);
+      case 'string': return { k: 'addr', label: this.cx.stringLiteral(e.bytes) };
+      case 'var': {
+        const r = this.c.refs.get(e)!;
+        if (r.k === 'fun') return { k: 'addr', label: r.f.tal };
+        if (r.k === 'exn') return imm(r.e.tag);
+        if (r.k === 'local') return val(this.varReg(r.v));
+        if (r.k === 'global') return this.load({ k: 'global', label: r.g.tal }, talTy(r.g.ty));
+        throw new Error('internal: a builtin as a value');
+      }
+      case 'unary': {
+        const a = this.expr(e.e);
+        const t = this.temp('int');
+        if (e.op === '-') this.emit({ op: 'neg', dst: t, a });
+        else if (e.op === '~') this.emit({ op: 'not', dst: t, a });
+        else if (e.op === '!') this.emit({ op: 'arith', aop: '^', dst: t, a, b: imm(1), unsigned: false });
+        else return a;
+        return val(t);
+      }
+      case 'binary': {
+        if (e.op === '&&' || e.op === '||') return this.boolValue(e);
+        if (e.op in COMPARISONS) {
+          const [cc, a, b] = this.comparison(e);
+          const t = this.temp('int');
+          this.emit({ op: 'set', cc, dst: t, a, b });
+          return val(t);
+        }
+        let a = this.expr(e.l);
+        if (assignsLocals(e.r)) a = this.stable(a);
+        const b = this.expr(e.r);
+        return this.arith(e.op as ArithOp, a, b, this.ty(e).k === 'unsigned', e.pos);
+      }
+      case 'assign': return this.assign(e);
+      case 'incdec': {
+        const loc = this.location(e.target, false);
+        const ty = this.ty(e.target);
+        const old = this.stable(this.read(loc, ty));
+        const now = this.toChar(this.arith(e.op === '++' ? '+' : '-', old, imm(1), false, e.pos), ty);
+        this.write(loc, now);
+        return e.prefix ? now : old;
+      }
+      case 'cond': {
+        const t = this.temp(talTy(this.ty(e)));
+        const a = this.later(), b = this.later(), end = this.later();
+        this.branch(e.c, a, b);
+        this.start(a);
+        this.emit({ op: 'copy', dst: t, src: this.expr(e.a) });
+        this.end({ op: 'jmp', to: end });
+        this.start(b);
+        this.emit({ op: 'copy', dst: t, src: this.expr(e.b) });
+        this.end({ op: 'jmp', to: end });
+        this.start(end);
+        return val(t);
+      }
+      case 'call': return this.call(e);
+      case 'index': {
+        const loc = this.location(e, false);
+        return this.read(loc, this.ty(e));
+      }
+      case 'field': {
+        const loc = this.location(e, false);
+        return this.read(loc, this.ty(e));
+      }
+      case 'proj': {
+        const base = this.expr(e.e);
+        return this.load({ k: 'field', base, index: e.index - 1 }, talTy(this.ty(e)));
+      }
+      case 'new': {
+        const t = this.c.news.get(e) as Extract<Ty, { k: 'struct' }>;
+        const m = new Map(t.s.tparams.map((p, i) => [p, t.args[i]]));
+        return this.allocate(e.args, structTuple(t), t.s.fields.map(fd => substTy(fd.ty, m)), talTy(t));
+      }
+      case 'tuple': {
+        const t = this.ty(e) as Extract<Ty, { k: 'tuple' }>;
+        return this.allocate(e.elems, `*[${t.elems.map(x => talTy(x)).join(', ')}]`, t.elems, talTy(t));
+      }
+      case 'arraylit': throw new Error('internal: array literal outside an initializer');
+    }
+  }
+
+  private boolValue(e: Expr): Val {
+    const t = this.temp('int');
+    const yes = this.later(), no = this.later(), end = this.later();
+    this.branch(e, yes, no);
+    this.start(yes);
+    this.emit({ op: 'copy', dst: t, src: imm(1) });
+    this.end({ op: 'jmp', to: end });
+    this.start(no);
+    this.emit({ op: 'copy', dst: t, src: imm(0) });
+    this.end({ op: 'jmp', to: end });
+    this.start(end);
+    return val(t);
+  }
+
+  private arith(op: ArithOp, a: Val, b: Val, unsigned: boolean, pos: Pos): Val {
+    const t = this.temp('int');
+    const divides = op === '/' || op === '%';
+    const zero = divides ? { pos, what: op === '/' ? 'division by zero' : 'remainder by zero' } : undefined;
+    this.emit({ op: 'arith', aop: op, dst: t, a, b, unsigned, zero });
+    return val(t);
+  }
+
+  /** A value stored as a char wraps to a byte (as C's unsigned char). */
+  private toChar(x: Val, ty: Ty): Val {
+    if (ty.k !== 'char') return x;
+    if (x.k === 'imm') return imm(x.n & 255);
+    const t = this.temp('int');
+    this.emit({ op: 'arith', aop: '&', dst: t, a: x, b: imm(255), unsigned: false });
+    return val(t);
+  }
+
+  private load(mem: Mem, ty: string): Val {
+    const t = this.temp(ty);
+    this.emit({ op: 'load', dst: t, mem });
+    return val(t);
+  }
+
+  // ---- locations (assignment targets and the reads through them)
+
+  /** Evaluate the parts of an lvalue; `keep`: later evaluation may assign locals, so copy what it could change. */
+  private location(target: Expr, keep: boolean): Loc {
+    const k = (x: Val): Val => (keep ? this.stable(x) : x);
+    switch (target.k) {
+      case 'var': {
+        const r = this.c.refs.get(target)!;
+        if (r.k === 'local') return { k: 'local', v: this.varReg(r.v) };
+        if (r.k === 'global') return { k: 'global', label: r.g.tal };
+        break;
+      }
+      case 'field': {
+        const t = this.ty(target.e) as Extract<Ty, { k: 'struct' }>;
+        const base = k(this.expr(target.e));
+        const nullCheck = isNullable(t) ? { pos: target.pos, what: 'null pointer dereference' } : undefined;
+        return { k: 'field', base, index: t.s.fields.findIndex(x => x.name === target.name), nullCheck };
+      }
+      case 'index': {
+        const at = this.ty(target.a);
+        let base = this.expr(target.a);
+        if (assignsLocals(target.i)) base = this.stable(base);
+        const index = k(this.expr(target.i));
+        const str = at.k === 'string';
+        const arrTy = str ? '*rbytes' : talTy(at);
+        return { k: 'elem', base: k(base), index, bytes: str, arrTy, pos: target.pos, str };
+      }
+    }
+    throw new Error('internal: not an lvalue');
+  }
+
+  private mem(l: Exclude<Loc, { k: 'local' }>): Mem {
+    if (l.k === 'elem') {
+      const check = { pos: l.pos, what: `${l.str ? 'string' : 'array'} index out of bounds` };
+      return { k: 'elem', base: l.base, index: l.index, bytes: l.bytes, arrTy: l.arrTy, check };
+    }
+    return l;
+  }
+
+  private read(l: Loc, ty: Ty): Val {
+    if (l.k === 'local') return val(l.v);
+    return this.load(this.mem(l), talTy(ty));
+  }
+
+  private write(l: Loc, x: Val): void {
+    if (l.k === 'local') this.emit({ op: 'copy', dst: l.v, src: x });
+    else this.emit({ op: 'store', mem: this.mem(l), src: x });
+  }
+
+  private assign(e: Extract<Expr, { k: 'assign' }>): Val {
+    const loc = this.location(e.target, assignsLocals(e.value));
+    const ty = this.ty(e.target);
+    let x: Val;
+    if (e.op === '=') x = this.expr(e.value);
+    else {
+      let old = this.read(loc, ty);
+      if (assignsLocals(e.value)) old = this.stable(old);
+      const b = this.expr(e.value);
+      const unsigned = ty.k === 'unsigned' || this.ty(e.value).k === 'unsigned';
+      x = this.arith(e.op.slice(0, -1) as ArithOp, old, b, unsigned, e.pos);
+    }
+    x = this.toChar(x, ty);
+    // The value of the assignment is what was stored: a local's register may change later, so not the local itself.
+    this.write(loc, x);
+    return x;
+  }
+
+  // ---- allocation and calls
+
+  private allocate(parts: Expr[], tuple: string, types: readonly Ty[], ty: string): Val {
+    const fields: Val[] = [];
+    for (const [i, p] of parts.entries()) {
+      let x = this.expr(p);
+      if (types[i]) x = this.toChar(x, types[i]);
+      if (parts.slice(i + 1).some(assignsLocals)) x = this.stable(x);
+      fields.push(x);
+    }
+    const t = this.temp(ty);
+    this.emit({ op: 'alloc', dst: t, tuple, fields });
+    return val(t);
+  }
+
+  private arrayLiteral(e: Extract<Expr, { k: 'arraylit' }>, ty: Ty): Val {
+    const elem = ty.k === 'array' ? ty.elem : ty;
+    const et = talTy(elem);
+    const element = (x: Expr): Val =>
+      (x.k === 'arraylit' ? this.arrayLiteral(x, elem) : this.toChar(this.expr(x), elem));
+    const first = element(e.elems[0]);
+    const arr = this.temp(`*arr(${et})`);
+    this.emit({ op: 'call', dst: arr, callee: { k: 'import', name: 'tal_new_array', noreturn: false },
+      args: [{ v: imm(e.elems.length), ty: 'int' }, { v: first, ty: et }], inst: [et] });
+    for (let i = 1; i < e.elems.length; i++) {
+      const x = element(e.elems[i]);
+      const check = { pos: e.elems[i].pos, what: 'array index out of bounds' }; // cannot fail: i < its length
+      const mem: Mem = { k: 'elem', base: val(arr), index: imm(i), bytes: false, arrTy: `*arr(${et})`, check };
+      this.emit({ op: 'store', mem, src: x });
+    }
+    return val(arr);
+  }
+
+  private call(e: Extract<Expr, { k: 'call' }>): Val {
+    const info = this.c.calls.get(e) as CallInfo;
+    const t = info.target;
+    if (t.k === 'builtin' && t.b.kind !== 'import') return this.builtinCall(e, info);
+    const args: { v: Val; ty: string }[] = [];
+    for (let i = e.args.length - 1; i >= 0; i--) {
+      const a = e.args[i];
+      const param = t.k === 'fun' ? t.f.params[i] : undefined;
+      const charParam = param !== undefined && substTy(param.ty, info.inst).k === 'char';
+      let x = this.expr(a);
+      if (charParam) x = this.toChar(x, { k: 'char' });
+      if (e.args.slice(0, i).some(assignsLocals)) x = this.stable(x);
+      const ty = t.k === 'fun' ? talTy(substTy(t.f.params[i].ty, info.inst)) : talTy(this.ty(a));
+      args.unshift({ v: x, ty });
+    }
+    const ret = this.ty(e);
+    const dst = ret.k === 'void' ? undefined : this.temp(talTy(ret));
+    let callee: Callee;
+    let inst: string[] | undefined;
+    if (t.k === 'builtin') {
+      callee = { k: 'import', name: t.b.importName!, noreturn: !!t.b.noreturn };
+    } else if (t.k === 'fun') {
+      callee = { k: 'fun', label: t.f.tal, saves: this.cx.saves(t.f), tparams: t.f.tparams };
+      if (t.f.tparams.length) inst = t.f.tparams.map(p => talTy(info.inst.get(p)!));
+    } else {
+      callee = { k: 'value', fn: this.expr(e.fn) };
+    }
+    this.emit({ op: 'call', dst, callee, args, inst });
+    if (callee.k === 'import' && callee.noreturn) this.end({ op: 'unreachable' });
+    return dst ? val(dst) : imm(0);
+  }
+
+  private builtinCall(e: Extract<Expr, { k: 'call' }>, info: CallInfo): Val {
+    const b = (info.target as { k: 'builtin'; b: { kind: string } }).b;
+    const importCall = (name: string, ty: string, args: { v: Val; ty: string }[], inst?: string[]): Val => {
+      const dst = this.temp(ty);
+      this.emit({ op: 'call', dst, callee: { k: 'import', name, noreturn: false }, args, inst });
+      return val(dst);
+    };
+    switch (b.kind) {
+      case 'size': return this.load({ k: 'len', base: this.expr(e.args[0]) }, 'int');
+      case 'new_array': {
+        const a = info.inst.get('a')!;
+        const elem = talTy(a);
+        let x = this.toChar(this.expr(e.args[1]), a);
+        if (assignsLocals(e.args[0])) x = this.stable(x);
+        const n = this.expr(e.args[0]);
+        return importCall('tal_new_array', `*arr(${elem})`, [{ v: n, ty: 'int' }, { v: x, ty: elem }], [elem]);
+      }
+      case 'new_string':
+        return importCall('tal_new_bytes', '*bytes',
+          [{ v: this.expr(e.args[0]), ty: 'int' }, { v: imm(0), ty: 'int' }]);
+      case 'std_args': return importCall('tal_args', '*arr(*bytes)', []);
+    }
+    throw new Error(`internal: builtin ${b.kind}`);
+  }
+}
