@@ -173,6 +173,8 @@ export interface Diagnostic {
   hints: string[];
   /** The number of columns the error covers from `col` (underlined with ~), when known. */
   span?: number;
+  /** The macro whose expansion the error is in: `col` is then its invocation's, and the span is not underlined. */
+  macro?: string;
 }
 
 /** Where a position of the preprocessor's output came from: the original file, line and column, and the macro
@@ -192,7 +194,10 @@ export class Diagnostics {
       file: o.file, line: o.line, col: o.col, code: def.code, message: def.message(...args), hints: [],
     };
     // gcc's "in expansion of macro" note (there at the macro's definition; here at the invocation).
-    if (o.macro) d.hints.push(`in expansion of macro '${o.macro}'`);
+    if (o.macro) {
+      d.macro = o.macro;
+      d.hints.push(`in expansion of macro '${o.macro}'`);
+    }
     this.list.push(d);
     return d;
   }
@@ -216,7 +221,8 @@ export class Diagnostics {
  * is known) with a caret under the column and `~` under the rest of the span, then each hint as a `note:` line.
  */
 export function formatDiagnostic(d: Diagnostic, source?: string): string {
-  const out = [`${d.file}:${d.line}:${d.col}: error ${d.code}: ${d.message}`, ...excerpt(source, d.line, d.col, d.span)];
+  const out = [`${d.file}:${d.line}:${d.col}: error ${d.code}: ${d.message}`,
+    ...excerpt(source, d.line, d.col, d.macro ? undefined : d.span)];
   for (const h of d.hints) out.push(`${d.file}:${d.line}:${d.col}: note: ${h}`);
   return out.join('\n');
 }

@@ -74,3 +74,15 @@ test('-D and -U take identifiers: anything else is a usage error (exit 2)', t =>
   t.is(r.status, 2);
   t.is(r.stderr, 'popc: -D 2BAD: a macro name is an identifier\n');
 });
+
+test('an error inside an expansion is shown at the invocation, with a caret and no underline of the name', t => {
+  const r = spawnSync(process.execPath, [join(root, 'bin/popc.js'), 'test/popc/errors/pp-error-in-macro.pop'],
+    { cwd: root, encoding: 'utf8', timeout: 120_000 });
+  t.is(r.status, 1);
+  t.deepEqual(r.stderr.trimEnd().split('\n').slice(4), [
+    'test/popc/errors/pp-error-in-macro.pop:8:12: error P2001: unknown name undefined_name',
+    '    8 | void g() { CALL; }',
+    '      |            ^',
+    "test/popc/errors/pp-error-in-macro.pop:8:12: note: in expansion of macro 'CALL'",
+  ]);
+});
