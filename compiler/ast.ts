@@ -103,5 +103,6 @@ export type Decl =
   | { k: 'open'; ns: string; pos: Pos }
   | { k: 'namespace'; name: string; decls: Decl[]; pos: Pos }
   | { k: 'exception'; name: string; pos: Pos }
-  /** `system`: written `#include <file>` (C's form, which popc refuses with a hint). */
+  /** An `#include` line met by the parser: only when a file is parsed without the preprocessor (library.ts's index
+   * of the library); the driver preprocesses every file first, which leaves no directive (`system`: `<file>`). */
   | { k: 'include'; file: string; system: boolean; pos: Pos };

@@ -1,11 +1,12 @@
 // popc's diagnostics: the table of every error popc reports, each with a stable code and its message (as
 // AssemblyScript's DiagnosticCode with its message templates), and errors as data. A code names a kind of error and
 // never changes meaning; its message is a function of the arguments, so TypeScript checks every call site's
-// arguments against it. Codes are grouped by the stage that finds them: P1 syntax (lexer, parser, includes), P2 names
-// (declarations and lookup), P3 types, P4 flow (control flow, initialization, null narrowing), P5 what popc does not
-// support. The corpus under test/popc/errors asserts codes; docs/popcorn.md lists the table (a test holds it equal).
-// Formatting (gcc's `file:line:col: error CODE: message`, the source line, a caret) is done once, in
-// formatDiagnostic.
+// arguments against it. Codes are grouped by the stage that finds them: P0 the preprocessor, P1 syntax (lexer,
+// parser, includes), P2 names (declarations and lookup), P3 types, P4 flow (control flow, initialization, null
+// narrowing), P5 what popc does not support. The corpus under test/popc/errors asserts codes; docs/popcorn.md lists
+// the table (a test holds it equal). Formatting (gcc's `file:line:col: error CODE: message`, the source line, a
+// caret) is done once, in formatDiagnostic; positions in preprocessed text are mapped back to the original file and
+// line (PositionMap) when an error is recorded.
 
 import { excerpt } from '../tal/excerpt.ts';
 import type { Pos } from './ast.ts';
@@ -25,6 +26,23 @@ const def = <A extends DiagnosticArg[]>(code: string, message: (...args: A) => s
 const count = (n: number, noun: string): string => `${n} ${noun}${n === 1 ? '' : 's'}`;
 
 export const Diag = {
+  // ---- P0: the preprocessor ----
+  UnterminatedConditional: def('P0001', (directive: string) => `unterminated #${directive}`),
+  AfterElse: def('P0002', (directive: string) => `#${directive} after #else`),
+  ConditionalWithoutIf: def('P0003', (directive: string) => `#${directive} without #if`),
+  BadDefine: def('P0004', (why: string) => `bad #define: ${why}`),
+  UnterminatedMacroCall: def('P0005', (macro: string) => `unterminated argument list invoking macro ${macro}`),
+  MacroArgumentCount: def('P0006', (macro: string, want: number, got: number) =>
+    `macro ${macro} takes ${count(want, 'argument')}, but ${got} given`),
+  UnknownDirective: def('P0007', (directive: string) => `invalid preprocessing directive #${directive}`),
+  BadCondition: def('P0008', (directive: string, why: string) => `#${directive}: ${why}`),
+  ErrorDirective: def('P0009', (text: string) => `#error ${text}`),
+  IncludeTooDeep: def('P0010', (depth: number) => `#include nested more than ${depth} levels deep`),
+  BadInclude: def('P0011', (text: string) => `#include expects "FILE" or <FILE>, not ${text}`),
+  BadLine: def('P0012', (text: string) => `#line expects a line number and optionally "FILE", not ${text}`),
+  BadPaste: def('P0013', (a: string, b: string) =>
+    `pasting "${a}" and "${b}" does not give a valid preprocessing token`),
+
   // ---- P1: syntax ----
   UnexpectedCharacter: def('P1001', (c: string) => `unexpected character ${c}`),
   BadCharacterLiteral: def('P1002', (why: string) => `bad character literal: ${why}`),
@@ -35,7 +53,7 @@ export const Diag = {
   UnexpectedToken: def('P1007', (token: string) => `syntax error at ${token}`),
   UnexpectedEndOfFile: def('P1008', (expected: string) => `unexpected end of file: expected ${expected}`),
   CannotFindInclude: def('P1009', (file: string) => `cannot find include file "${file}"`),
-  SystemInclude: def('P1010', (file: string) => `#include <${file}>: popc has no C headers and no preprocessor`),
+  SystemInclude: def('P1010', (file: string) => `cannot find include file <${file}>: popc has no C headers`),
 
   // ---- P2: names ----
   UnknownName: def('P2001', (name: string) => `unknown name ${name}`),
@@ -155,15 +173,31 @@ export interface Diagnostic {
   hints: string[];
   /** The number of columns the error covers from `col` (underlined with ~), when known. */
   span?: number;
+  /** The macro whose expansion the error is in: `col` is then its invocation's, and the span is not underlined. */
+  macro?: string;
 }
+
+/** Where a position of the preprocessor's output came from: the original file, line and column, and the macro
+ * whose expansion produced the text there (the position is then the macro's invocation). */
+export interface Origin { file: string; line: number; col: number; macro?: string }
+export interface PositionMap { origin(pos: Pos): Origin }
 
 export class Diagnostics {
   readonly list: Diagnostic[] = [];
+  private readonly maps = new Map<string, PositionMap>();
+  /** Positions later stages report in `file` are in the preprocessor's output: map them back through `map`. */
+  mapPositions(file: string, map: PositionMap): void { this.maps.set(file, map); }
   /** Record an error; the returned diagnostic may still get hints or a span. */
   error<A extends DiagnosticArg[]>(file: string, pos: Pos, def: DiagnosticDef<A>, ...args: A): Diagnostic {
+    const o: Origin = this.maps.get(file)?.origin(pos) ?? { file, ...pos };
     const d: Diagnostic = {
-      file, line: pos.line, col: pos.col, code: def.code, message: def.message(...args), hints: [],
+      file: o.file, line: o.line, col: o.col, code: def.code, message: def.message(...args), hints: [],
     };
+    // gcc's "in expansion of macro" note (there at the macro's definition; here at the invocation).
+    if (o.macro) {
+      d.macro = o.macro;
+      d.hints.push(`in expansion of macro '${o.macro}'`);
+    }
     this.list.push(d);
     return d;
   }
@@ -187,7 +221,8 @@ export class Diagnostics {
  * is known) with a caret under the column and `~` under the rest of the span, then each hint as a `note:` line.
  */
 export function formatDiagnostic(d: Diagnostic, source?: string): string {
-  const out = [`${d.file}:${d.line}:${d.col}: error ${d.code}: ${d.message}`, ...excerpt(source, d.line, d.col, d.span)];
+  const out = [`${d.file}:${d.line}:${d.col}: error ${d.code}: ${d.message}`,
+    ...excerpt(source, d.line, d.col, d.macro ? undefined : d.span)];
   for (const h of d.hints) out.push(`${d.file}:${d.line}:${d.col}: note: ${h}`);
   return out.join('\n');
 }

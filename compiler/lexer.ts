@@ -1,6 +1,6 @@
 // The lexer (moo): Popcorn's tokens with their positions. Whitespace and comments are dropped here, so the grammar
-// sees only meaningful tokens; `#include "file"` is one token (the preprocessor's only directive popc has), and so
-// is C's `#include <file>`, which the driver refuses with a hint rather than the parser with a syntax error.
+// sees only meaningful tokens. The preprocessor (preprocess.ts) runs first and leaves no directive; `#include "file"`
+// (and `<file>`) is still one token so that a library file parsed as written (library.ts's index) keeps its includes.
 
 import moo from 'moo';
 import type { Pos } from './ast.ts';

@@ -1,5 +1,6 @@
-// The standard library's place on disk (compiler/lib/, written in the language) and what it declares. The driver
-// resolves `#include "core.h"` here; the resolver asks, for a name it cannot find, which library file declares it,
+// The standard library's place on disk (compiler/lib/, written in the language) and what it declares. The
+// preprocessor resolves `#include "core.h"` here when no header file of that name exists (docs/popcorn.md, "The
+// preprocessor"); the resolver asks, for a name it cannot find, which library file declares it,
 // to say which include is missing (as a C compiler suggests the header of an undeclared library function).
 
 import { readFileSync, readdirSync, existsSync } from 'node:fs';
@@ -9,6 +10,9 @@ import { parseFile } from './parser.ts';
 import { Diagnostics } from './diagnostics.ts';
 
 export const LIB_DIR = join(import.meta.dirname, 'lib');
+/** The library's own include directory, searched after `-I` for a header file (`.h`) before the library's `.pop`
+ * files are (see preprocess.ts and docs/popcorn.md, "The preprocessor"). */
+export const LIB_INCLUDE_DIR = LIB_DIR;
 
 /** `#include "core.h"` names lib/core.pop (a header and its implementation are one file here). */
 const sourceName = (header: string): string => header.replace(/\.h$/, '.pop');

@@ -59,7 +59,7 @@ function syntaxError(text: string, file: string, diags: Diagnostics, token: Toke
   if (token.type === 'error') {
     const d = diags.error(file, at, Diag.UnexpectedCharacter, JSON.stringify(token.value[0]));
     if (token.value.startsWith('#')) {
-      d.hints.push('popc has no preprocessor: its only directive is #include "file" (see docs/popcorn.md)');
+      d.hints.push('a preprocessing directive starts its own line (see docs/popcorn.md, "The preprocessor")');
     }
     return;
   }

@@ -1,4 +1,5 @@
-// The driver: source text → parse (with #include of the standard library) → resolve and check → TAL assembly →
+// The driver: source text → preprocess (preprocess.ts: macros, conditionals, headers, and the declaration-level
+// #include of the standard library) → parse → resolve and check → TAL assembly →
 // talas. Diagnostics come back as data, with the text of every file read, so that the caller can print each one
 // with its source line (diagnostics.ts formats them).
 
@@ -7,10 +8,10 @@ import { parseFile } from './parser.ts';
 import { checkProgram } from './check.ts';
 import { generate } from './codegen.ts';
 import { optimiser } from './ir/pipeline.ts';
-import { Diag, Diagnostics, type Diagnostic } from './diagnostics.ts';
-import { includePath, libraryFile, displayName } from './library.ts';
+import { Diagnostics, type Diagnostic } from './diagnostics.ts';
+import { displayName } from './library.ts';
+import { preprocess, type PreprocessOptions } from './preprocess.ts';
 import type { SourceFile } from './program.ts';
-import type { Decl } from './ast.ts';
 import { assemble, AsmErrors } from '../tal/asm/assembler.ts';
 
 export interface CompileResult {
@@ -25,38 +26,32 @@ export interface CompileResult {
   assemblerErrors?: string;
 }
 
-/** C's `#include <file>`: refused, with what to write instead. */
-function systemInclude(d: Extract<Decl, { k: 'include' }>, file: string, diags: Diagnostics): void {
-  const e = diags.error(file, d.pos, Diag.SystemInclude, d.file);
-  e.span = `#include <${d.file}>`.length;
-  e.hints.push(libraryFile(d.file) ? `popc's library file is included with quotes: #include "${d.file}"`
-    : 'popc\'s own library: #include "core.h" for print_string, print_int, flush (and open Core;), see docs/popcorn.md');
-}
-
-/** Parse `file` and everything it includes (each file once, includes first). */
-function load(text: string, file: string, diags: Diagnostics, sources: Map<string, string>, out: SourceFile[]): void {
+/** Preprocess `file` (preprocess.ts), parse the library files it includes (each once, before it), then parse it. */
+function load(text: string, file: string, diags: Diagnostics, sources: Map<string, string>, out: SourceFile[],
+  options: PreprocessOptions): void {
   sources.set(file, text);
-  const decls = parseFile(text, file, diags);
-  for (const d of decls) {
-    if (d.k !== 'include') continue;
-    if (d.system) { systemInclude(d, file, diags); continue; }
-    const p = includePath(d.file, file);
-    if (!p) { diags.error(file, d.pos, Diag.CannotFindInclude, d.file); continue; }
+  const before = diags.count;
+  const pp = preprocess(text, file, diags, options);
+  for (const [name, header] of pp.headers) sources.set(name, header);
+  if (pp.map) diags.mapPositions(file, pp.map);
+  for (const p of pp.libraryIncludes) {
     const name = displayName(p);
-    if (sources.has(name)) continue;
-    load(readFileSync(p, 'utf8'), name, diags, sources, out);
+    // The library is compiled as written: the program's -D/-I do not reach it.
+    if (!sources.has(name)) load(readFileSync(p, 'utf8'), name, diags, sources, out, {});
   }
-  out.push({ file, decls });
+  // Preprocessor errors leave text the parser would only report again, as cascades: that file is not parsed.
+  if (diags.count === before) out.push({ file, decls: parseFile(pp.text, file, diags) });
 }
 
-/** How popc compiles: level 0 is the stack machine (codegen.ts), level 1 and up the optimiser (compiler/ir/). */
-export interface CompileOptions { optimise?: number }
+/** How popc compiles: the preprocessor's -I, -D and -U; level 0 is the stack machine (codegen.ts), level 1 and up
+ * the optimiser (compiler/ir/). */
+export interface CompileOptions extends PreprocessOptions { optimise?: number }
 
 export function compile(text: string, file: string, options: CompileOptions = {}): CompileResult {
   const diags = new Diagnostics();
   const files: SourceFile[] = [];
   const sources = new Map<string, string>();
-  load(text, file, diags, sources, files);
+  load(text, file, diags, sources, files, options);
   if (diags.count) return { diagnostics: diags.sorted(), sources };
   const checked = checkProgram(files, diags);
   if (diags.count) return { diagnostics: diags.sorted(), sources };
