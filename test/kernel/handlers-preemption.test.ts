@@ -14,6 +14,7 @@ import { decode } from '../../tal/x86/decode.ts';
 import { isRefusal } from '../../tal/x86/insn.ts';
 import { bootKernel, outcome, start } from '../../kernel/talrun.ts';
 import { PT } from '../../kernel/entry.ts';
+import { DEFAULT_PROFILE, profileByName } from '../../emulator/profiles.ts';
 
 const root = join(import.meta.dirname, '..', '..');
 const source = readFileSync(join(root, 'test', 'programs', 'kernel', 'raise-loop.tal'), 'utf8');
@@ -59,7 +60,10 @@ test('raises at CPL 0 under a timer storm and switches: right sum, no fault, tic
   ]);
   const landed = new Map<number, number>();
   let ticks = 0;
-  for (const hz of [400_000, 391_003, 377_777, 366_001, 350_011, 333_337]) {
+  // Ticks every 6,000 to 7,200 cycles of the default profile's clock (not multiples of one another, so they land on
+  // different instructions): as fast as the kernel allows (a tick must last 4,096 cycles) with room for a switch.
+  const clock = profileByName(DEFAULT_PROFILE).clock.hz;
+  for (const hz of [6000, 6138, 6353, 6557, 6857, 7200].map(cycles => Math.floor(clock / cycles))) {
     const out: Uint8Array[] = [];
     const k = bootKernel({ hz, onOutput: (fd, b) => { if (fd === 1) out.push(b); } });
     k.endInput();
