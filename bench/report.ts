@@ -531,8 +531,10 @@ export function renderReport(r: BenchResults, charts: string[]): string {
   // benny reports 0 ops/s when no timed run of checkElf finished in its time (a heavily loaded host): a failed
   // measurement, said as such rather than printed as a speed.
   if (c.checkerMBps > 0) {
+    const build = c.build === 'dist' ? 'the build in dist/, as talcheck and talrun run it'
+      : c.build === 'tsx' ? 'the sources through tsx: dist/ was not fresh' : 'benny';
     L.push(`Wall-clock. Checker: **${c.checkerMBps.toFixed(1)} MB/s** of code${whole} (checkElf over ` +
-      `${int(c.codeBytes)} bytes of code, benny).${od}`, '');
+      `${int(c.codeBytes)} bytes of code, benny; ${build}).${od}`, '');
   } else {
     L.push(`Wall-clock. Checker: **not measured in this run**: benny finished no timed run of checkElf over ` +
       `${int(c.codeBytes)} bytes of code (0 operations a second), which happens when the host is too loaded; ` +
