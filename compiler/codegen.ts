@@ -15,7 +15,7 @@
 // guess one from a more precise type.
 
 import { forEachStmtExpr, subExprs, type Expr, type Pos, type Stmt } from './ast.ts';
-import type { Checked, FunInfo, LocalVar, CallInfo } from './program.ts';
+import { caseValue, exceptionNamed, type Checked, type FunInfo, type LocalVar, type CallInfo } from './program.ts';
 import { type Ty, type StructInfo, isNullable, substTy } from './types.ts';
 
 /**
@@ -597,7 +597,7 @@ class Gen {
         const dflt = this.newLabel('default');
         s.cases.forEach((c, i) => {
           for (const v of c.values) {
-            const value = this.caseValue(v);
+            const value = caseValue(this.c, v);
             this.emit(`cmp eax, ${value}`);
             this.jump('je', caseLabels[i]);
           }
@@ -627,7 +627,7 @@ class Gen {
         this.ret();
         return;
       case 'raise': {
-        const e = this.c.exns.find(x => x.name === s.name.name && (!s.name.ns || x.tal === `${s.name.ns}__${s.name.name}`));
+        const e = exceptionNamed(this.c, s.name);
         const msg = this.message(`${this.siteText(s.pos, `uncaught exception ${e?.name ?? s.name.name}`)}\n`);
         this.routines.add(DIE);
         this.emit(`push OFFSET ${msg}`, `push ${UNCAUGHT_EXIT_STATUS}`, `jmp ${DIE}`);
@@ -636,14 +636,6 @@ class Gen {
       }
       case 'try': case 'empty': return;
     }
-  }
-
-  private caseValue(v: Expr): number {
-    if (v.k === 'int' || v.k === 'char') return v.value | 0;
-    if (v.k === 'unary' && v.e.k === 'int') return -v.e.value | 0;
-    const r = this.c.refs.get(v);
-    if (r?.k === 'exn') return r.e.tag;
-    throw new Error('internal: bad case value');
   }
 
   // ---------------------------------------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 // files use). The resolver (resolve.ts) fills the declaration tables, the checker (check.ts) the side tables keyed by
 // AST node, and the code generator (codegen.ts) reads them all. Data only: no stage's logic lives here.
 
-import type { Decl, Expr, Pos, VarDecl } from './ast.ts';
+import type { Decl, Expr, Pos, QName, VarDecl } from './ast.ts';
 import type { Ty, StructInfo } from './types.ts';
 import type { Builtin } from './builtins.ts';
 
@@ -69,4 +69,18 @@ export interface Checked {
   news: Map<Expr, Ty>;
   decls: Map<VarDecl, LocalVar>;
   main: FunInfo | undefined;
+}
+
+/** The exception a name in a `raise` or a `case` means (the checker has resolved it; undefined only after an error). */
+export function exceptionNamed(c: Checked, q: QName): ExnInfo | undefined {
+  return c.exns.find(x => x.name === q.name && (!q.ns || x.tal === `${q.ns}__${q.name}`));
+}
+
+/** The word a `case` label stands for: an integer or character constant, its negation, or an exception's tag. */
+export function caseValue(c: Checked, v: Expr): number {
+  if (v.k === 'int' || v.k === 'char') return v.value | 0;
+  if (v.k === 'unary' && v.e.k === 'int') return -v.e.value | 0;
+  const r = c.refs.get(v);
+  if (r?.k === 'exn') return r.e.tag;
+  throw new Error('internal: bad case value');
 }

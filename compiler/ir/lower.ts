@@ -9,7 +9,7 @@
 // Requires: a program check.ts accepted. Gives: a Fn whose blocks may include unreachable ones (cfg.ts drops them).
 
 import { subExprs, type Expr, type Pos, type Stmt } from '../ast.ts';
-import type { Checked, FunInfo, LocalVar, CallInfo } from '../program.ts';
+import { caseValue, exceptionNamed, type Checked, type FunInfo, type LocalVar, type CallInfo } from '../program.ts';
 import { type Ty, isNullable, substTy } from '../types.ts';
 import { talTy, structTuple } from '../codegen.ts';
 import {
@@ -205,7 +205,7 @@ class Lowering {
         s.cases.forEach((cs, i) => {
           for (const v of cs.values) {
             const next = this.later();
-            this.end({ op: 'br', cc: 'e', a: x, b: imm(this.caseValue(v)), yes: cases[i], no: next });
+            this.end({ op: 'br', cc: 'e', a: x, b: imm(caseValue(this.c, v)), yes: cases[i], no: next });
             this.start(next);
           }
         });
@@ -229,21 +229,12 @@ class Lowering {
         this.end({ op: 'ret', v: s.e ? this.toChar(this.expr(s.e), this.f.ret) : undefined });
         return;
       case 'raise': {
-        const { ns, name } = s.name;
-        const e = this.c.exns.find(x => x.name === name && (!ns || x.tal === `${ns}__${name}`));
+        const e = exceptionNamed(this.c, s.name);
         this.end({ op: 'raise', site: { pos: s.pos, what: `uncaught exception ${e?.name ?? s.name.name}` } });
         return;
       }
       case 'try': case 'empty': return;
     }
-  }
-
-  private caseValue(v: Expr): number {
-    if (v.k === 'int' || v.k === 'char') return v.value | 0;
-    if (v.k === 'unary' && v.e.k === 'int') return -v.e.value | 0;
-    const r = this.c.refs.get(v);
-    if (r?.k === 'exn') return r.e.tag;
-    throw new Error('internal: bad case value');
   }
 
   /** A value that later evaluation cannot change: a local's register is copied to a temporary. */
