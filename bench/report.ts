@@ -841,8 +841,6 @@ function sensitivitySection(r: BenchResults): string[] {
     'docs/machine.md.', '');
   L.push(`| assumption | choice | ${profiles.map(p => `${p}: find | ${p}: echod`).join(' | ')} |`);
   L.push(`|---|---|${profiles.map(() => '---:|---:').join('|')}|`);
-  // A profile without that alternative shows '–'; so do the rows no run's counters can give yet.
-  const pending = (what: string) => `| ${what} | ${profiles.map(() => '– | –').join(' | ')} |`;
   for (const row of rows) {
     const cells = profiles.map(p => `${signedPct(row.values[p]?.find)} | ${us0(row.values[p]?.echod)}`);
     L.push(`| ${row.assumption} | ${row.choice} | ${cells.join(' | ')} |`);

@@ -169,7 +169,7 @@ class Lowering {
       }
       case 'while': case 'for': {
         if (s.k === 'for' && s.init) this.stmt(s.init);
-        const c = s.k === 'while' ? s.c : s.c;
+        const c = s.c;
         const body = this.later(), cont = this.later(), exit = this.later();
         // The guard, then the body, then (at `continue`) the step and the test again, jumping back to the body.
         if (c) this.branch(c, body, exit); else this.end({ op: 'jmp', to: body });
