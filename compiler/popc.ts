@@ -48,16 +48,22 @@ function load(text: string, file: string, diags: Diagnostics, sources: Map<strin
 export interface CompileOptions extends PreprocessOptions { optimise?: number }
 
 export function compile(text: string, file: string, options: CompileOptions = {}): CompileResult {
+  return compileFiles([{ file, text }], options);
+}
+
+/** Compile several files together into one program (`popc a.pop b.pop -o prog`), each preprocessed on its own. */
+export function compileFiles(inputs: { file: string; text: string }[], options: CompileOptions = {}): CompileResult {
   const diags = new Diagnostics();
   const files: SourceFile[] = [];
   const sources = new Map<string, string>();
-  load(text, file, diags, sources, files, options);
+  for (const { file, text } of inputs) load(text, file, diags, sources, files, options);
   if (diags.count) return { diagnostics: diags.sorted(), sources };
   const checked = checkProgram(files, diags);
   if (diags.count) return { diagnostics: diags.sorted(), sources };
   const tal = generate(checked, options.optimise ? optimiser(checked) : undefined);
+  const first = inputs[0]?.file ?? 'a.pop';
   try {
-    return { diagnostics: [], sources, tal, elf: assemble(tal, `${file}.tal`).elf };
+    return { diagnostics: [], sources, tal, elf: assemble(tal, `${first}.tal`).elf };
   } catch (e) {
     if (e instanceof AsmErrors) return { diagnostics: [], sources, tal, assemblerErrors: e.message };
     throw e;
