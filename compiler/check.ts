@@ -4,11 +4,11 @@
 // are known non-null where) is in flow.ts. Every error is recorded with its code (diagnostics.ts) and checking goes
 // on, so a file's errors come out together.
 
-import { forEachStmtExpr, subExprs, type Expr, type Stmt, type Pos, type VarDecl } from './ast.ts';
+import { forEachStmtExpr, subExprs, type Decl, type Expr, type Stmt, type Pos, type VarDecl } from './ast.ts';
 import { Diag, type DiagnosticDef, type DiagnosticArg, type Diagnostics, type Diagnostic } from './diagnostics.ts';
 import {
-  type Ty, INT, UNSIGNED, BOOL, CHAR, STRING, NULL, EXN, ERROR,
-  isNumeric, isNullable, showTy, sameTy, assignable, substTy, unify, varsOf,
+  type Ty, INT, UNSIGNED, BOOL, CHAR, STRING, NULL, EXN, ERROR, VOID,
+  isNumeric, isNullable, showTy, sameTy, assignable, substTy, unify, varsOf, hasDefault,
 } from './types.ts';
 import { Flow, assignedLocals } from './flow.ts';
 import type { Builtin } from './builtins.ts';
@@ -70,19 +70,70 @@ class Checker {
     const init = g.decl.init;
     this.fun = undefined;
     if (!init) {
-      if (!this.hasDefault(g.ty)) this.error(g.decl.pos, Diag.GlobalNeedsInitializer, g.name, showTy(g.ty));
+      if (!hasDefault(g.ty)) this.error(g.decl.pos, Diag.GlobalNeedsInitializer, g.name, showTy(g.ty));
       return;
     }
-    if (!isConstantInit(init)) {
+    if (isConstantInit(init)) {
+      this.expectInit(init, g.ty, `global ${g.name}`);
+      return;
+    }
+    // A global holds its type's default until its initializer has run (it may be read before: by an earlier
+    // initializer): a type with no default needs a constant initializer.
+    if (!hasDefault(g.ty)) {
       this.error(init.pos, Diag.GlobalInitializerNotConstant, g.name);
       return;
     }
-    this.expectInit(init, g.ty, `global ${g.name}`);
+    this.checkRunInitializer(g, init);
   }
 
-  /** Types whose variables start as 0 (null, false, 0) when not initialized. */
-  private hasDefault(t: Ty): boolean {
-    return isNumeric(t) || t.k === 'bool' || isNullable(t);
+  /**
+   * A non-constant initializer becomes `g = init;` in its file's initializer function, which the entry runs before
+   * pop_main (as Popcorn does); it is checked there, with the declaration's file and namespace in scope. An array
+   * literal goes through a local first (`{…}` initializes a variable).
+   */
+  private checkRunInitializer(g: GlobalInfo, init: Expr): void {
+    const fn = this.initializerOf(this.names.file);
+    this.fun = fn;
+    this.scope = { vars: new Map() };
+    this.flow = new Flow();
+    const body = (fn.decl.body as Extract<Stmt, { k: 'block' }>).body;
+    let value = init;
+    if (init.k === 'arraylit') {
+      const temp: VarDecl = { name: `${g.name} initializer`, type: g.decl.type, init, pos: init.pos };
+      const decl: Stmt = { k: 'decl', decls: [temp], pos: init.pos };
+      this.stmt(decl);
+      body.push(decl);
+      value = { k: 'var', name: { name: temp.name }, pos: init.pos };
+      this.out.refs.set(value, { k: 'local', v: this.out.decls.get(temp)! });
+      this.out.types.set(value, g.ty);
+    } else {
+      this.expectInit(init, g.ty, `global ${g.name}`);
+    }
+    const target: Expr = { k: 'var', name: { name: g.name }, pos: g.decl.pos };
+    this.out.refs.set(target, { k: 'global', g });
+    this.out.types.set(target, g.ty);
+    const assign: Expr = { k: 'assign', op: '=', target, value, pos: init.pos };
+    this.out.types.set(assign, g.ty);
+    body.push({ k: 'expr', e: assign, pos: init.pos });
+    g.initializedAtRun = true;
+    this.fun = undefined;
+    this.scope = undefined;
+  }
+
+  /** The function that runs `file`'s non-constant global initializers (made when the first one is met). */
+  private initializerOf(file: string): FunInfo {
+    const known = this.out.inits.find(f => f.file === file);
+    if (known) return known;
+    const pos = { line: 1, col: 1 };
+    const name = `__popc_init_${this.out.inits.length}`;
+    const decl: Extract<Decl, { k: 'fun' }> = {
+      k: 'fun', name, tparams: [], ret: { k: 'prim', name: 'void', pos }, params: [], body: { k: 'block', body: [], pos },
+      pos,
+    };
+    const f: FunInfo = { name, tal: name, tparams: [], params: [], ret: VOID, decl, file, locals: [] };
+    this.out.inits.push(f);
+    this.out.funs.push(f);
+    return f;
   }
 
   private expectInit(init: Expr, ty: Ty, what: string): void {
@@ -151,7 +202,7 @@ class Checker {
           if (d.init) {
             this.expectInit(d.init, lv.ty, `${d.name}`);
             this.flow.assigned(lv, this.nonNullValue(d.init));
-          } else if (!this.hasDefault(lv.ty)) {
+          } else if (!startsAsZero(lv.ty)) {
             this.error(d.pos, Diag.LocalNeedsInitializer, d.name, showTy(lv.ty));
           } else this.flow.assigned(lv, false);
           this.scope!.vars.set(d.name, lv);
@@ -680,6 +731,11 @@ function constInt(e: Expr): number | undefined {
 /** "an int", "a string". */
 function article(what: string): string {
   return `${/^[aeiou]/.test(what) ? 'an' : 'a'} ${what}`;
+}
+
+/** The types a local may be declared without an initializer: it starts as the word 0 (0, false, null). */
+function startsAsZero(t: Ty): boolean {
+  return isNumeric(t) || t.k === 'bool' || isNullable(t);
 }
 
 /** Constant initializers of globals (laid out in the data section at compile time). */

@@ -70,8 +70,8 @@ export const Diag = {
   DuplicateLocal: def('P2011', (name: string) => `${name} is already declared in this scope`),
   NestedNamespace: def('P2012', () => 'namespaces do not nest'),
   DeclaredNeverDefined: def('P2013', (name: string) => `function ${name} is declared but never defined`),
-  NoMain: def('P2014', () => 'no function void pop_main() in the program'),
-  BadMain: def('P2015', () => 'pop_main must be void pop_main()'),
+  NoMain: def('P2014', () => 'no function pop_main() in the program'),
+  BadMain: def('P2015', () => 'pop_main must be void pop_main() or int pop_main()'),
   BuiltinNotValue: def('P2016', (name: string) => `the built-in ${name} can only be called`),
   PolymorphicValue: def('P2017', (name: string) =>
     `the polymorphic function ${name} can only be called, not used as a value`),

@@ -37,6 +37,8 @@ export interface GlobalInfo {
   readonly isConst: boolean;
   decl: Extract<Decl, { k: 'global' }>;
   file: string;
+  /** Its initializer is not a constant: it runs before pop_main (`Checked.inits`); till then the type's default. */
+  initializedAtRun?: boolean;
 }
 
 export interface ExnInfo { readonly name: string; readonly tal: string; readonly tag: number }
@@ -69,6 +71,20 @@ export interface Checked {
   news: Map<Expr, Ty>;
   decls: Map<VarDecl, LocalVar>;
   main: FunInfo | undefined;
+  /**
+   * The functions that run the globals' non-constant initializers before pop_main, one per file that has any, in
+   * the program's file order (each initializer in its file's declaration order), as Popcorn evaluates them.
+   */
+  inits: FunInfo[];
+}
+
+/**
+ * The function that flushes standard output's buffer, Core::flush, when the program includes Core (the buffer lives
+ * there). The program's epilogue, the exit paths and the failure writers call it, so output is never lost however
+ * the program ends.
+ */
+export function stdoutFlush(c: Checked): FunInfo | undefined {
+  return c.funs.find(f => f.tal === 'f_Core__flush' && f.decl.body !== undefined && f.params.length === 0);
 }
 
 /** The exception a name in a `raise` or a `case` means (the checker has resolved it; undefined only after an error). */

@@ -26,7 +26,7 @@ export class Resolver {
   /** The program's tables: the resolver fills the declarations; the checker adds its side tables. */
   readonly program: Checked = {
     structs: [], funs: [], globals: [], exns: [], types: new Map(), refs: new Map(), calls: new Map(), news: new Map(),
-    decls: new Map(), main: undefined,
+    decls: new Map(), main: undefined, inits: [],
   };
   /** The file being walked (diagnostics name it). */
   file = '';
@@ -138,7 +138,10 @@ export class Resolver {
     }
     const main = this.program.main;
     if (!main) this.diags.error(files[files.length - 1]?.file ?? '<input>', { line: 1, col: 1 }, Diag.NoMain);
-    else if (main.ret.k !== 'void' || main.params.length) this.diags.error(main.file, main.decl.pos, Diag.BadMain);
+    else if ((main.ret.k !== 'void' && main.ret.k !== 'int') || main.params.length || main.tparams.length) {
+      // Popcorn's two entry points: void pop_main() exits 0, int pop_main() exits with its result.
+      this.diags.error(main.file, main.decl.pos, Diag.BadMain);
+    }
   }
 
   /** Visit every declaration with the file and namespace context set. */

@@ -111,3 +111,25 @@ export function varsOf(t: Ty, out = new Set<string>()): Set<string> {
   }
   return out;
 }
+
+/**
+ * The types a global may be declared with no initializer, and what it holds then (Popcorn's defaults, as its
+ * compiler's default initializer gives them): 0 for the numbers, false, null for a ?struct, the empty string, the
+ * empty array, a tuple or a struct of its components' defaults. A function, a type variable or an exception has none;
+ * nor has a struct that must hold itself (it would never end). codegen.ts lays the defaults out,
+ * check.ts decides with this which globals need an initializer.
+ */
+export function hasDefault(t: Ty, seen: ReadonlySet<StructInfo> = new Set()): boolean {
+  switch (t.k) {
+    case 'int': case 'unsigned': case 'char': case 'bool': case 'string': case 'array': return true;
+    case 'tuple': return t.elems.every(e => hasDefault(e, seen));
+    case 'struct': {
+      if (t.s.nullable) return true;
+      if (seen.has(t.s)) return false;
+      const inner = new Set([...seen, t.s]);
+      const m = new Map(t.s.tparams.map((p, i) => [p, t.args[i]]));
+      return t.s.fields.every(f => hasDefault(substTy(f.ty, m), inner));
+    }
+    default: return false;
+  }
+}
