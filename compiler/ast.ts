@@ -95,11 +95,15 @@ export function forEachStmtExpr(s: Stmt | undefined, onExpr: (e: Expr) => void, 
 }
 
 // ---- declarations ----
+/** C's storage classes on a top-level declaration: `static` (local to its file), `extern` (defined in another). */
+export type Storage = 'static' | 'extern';
 export interface Param { name: string; type: TypeExpr; pos: Pos }
 export type Decl =
   | { k: 'struct'; name: string; nullable: boolean; tparams: string[]; fields: Param[]; pos: Pos }
-  | { k: 'fun'; name: string; tparams: string[]; ret: TypeExpr; params: Param[]; body?: Stmt; pos: Pos }
-  | { k: 'global'; name: string; type: TypeExpr; init?: Expr; isConst: boolean; pos: Pos }
+  | { k: 'fun'; name: string; tparams: string[]; ret: TypeExpr; params: Param[]; body?: Stmt; pos: Pos; storage?: Storage }
+  | { k: 'global'; name: string; type: TypeExpr; init?: Expr; isConst: boolean; pos: Pos; storage?: Storage }
+  /** `extern struct S;` (or `extern ?struct S;`, `extern <a>S;`): a type another file defines. */
+  | { k: 'externtype'; name: string; tparams: string[]; nullable?: boolean; pos: Pos }
   | { k: 'open'; ns: string; pos: Pos }
   | { k: 'namespace'; name: string; decls: Decl[]; pos: Pos }
   | { k: 'exception'; name: string; pos: Pos }

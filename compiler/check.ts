@@ -47,7 +47,7 @@ class Checker {
     this.names.eachDecl(files, d => {
       if (d.k === 'global') {
         const g = this.names.declaredGlobal(d);
-        if (g.decl === d) this.checkGlobalInit(g); // a duplicate was reported; its initializer is not checked twice
+        if (g?.decl === d) this.checkGlobalInit(g); // a duplicate was reported; its initializer is not checked twice
       } else if (d.k === 'fun' && d.body) {
         const f = this.names.declaredFun(d);
         if (f.decl === d) this.checkFunction(f);

@@ -77,6 +77,8 @@ export const Diag = {
     `the polymorphic function ${name} can only be called, not used as a value`),
   AssignConstant: def('P2018', (name: string) => `${name} is a constant`),
   AssignNonVariable: def('P2019', (name: string) => `${name} cannot be assigned`),
+  // program shape (several files, extern and static): block P21xx
+  ExternNeverDefined: def('P2101', (what: string) => `${what} is declared extern, but no file defines it`),
 
   // ---- P3: types ----
   VoidField: def('P3001', (name: string) => `field ${name} cannot be void`),
@@ -138,6 +140,9 @@ export const Diag = {
     `${fun}: offset ${off} and count ${n} fall outside the string literal (length ${len})`),
   TupleReadOnly: def('P3046', () => 'tuple components are read-only'),
   NotAssignable: def('P3047', () => 'this cannot be assigned'),
+  // program shape: block P31xx
+  ConflictingTypes: def('P3101', (name: string, here: string, there: string) =>
+    `conflicting types for ${name}: ${here} here, ${there} in another declaration`),
 
   // ---- P4: flow ----
   MissingReturn: def('P4001', (fun: string, ty: string) => `function ${fun} can reach its end without returning ${ty}`),
@@ -202,6 +207,11 @@ export class Diagnostics {
     return d;
   }
   get count(): number { return this.list.length; }
+  /** `file:line:col` of a position as diagnostics name it (for a note that points at another place). */
+  place(file: string, pos: Pos): string {
+    const o = this.maps.get(file)?.origin(pos) ?? { file, ...pos };
+    return `${o.file}:${o.line}:${o.col}`;
+  }
   /**
    * The diagnostics in reading order: by file (in the order files first got one), then line and column; the
    * checker's passes find them out of order (declarations first, then bodies).

@@ -16,6 +16,21 @@ const lit = (s: string, p: Pos, bad: DiagnosticDef<[string]>): number[] => {
   if (typeof r === 'string') throw new LiteralError(p, bad, r);
   return r;
 };
+// A top-level `[const|static|extern] T x [= e], y…;`. A lone declarator of function type without an initializer,
+// `[static|extern] T f(T1, …);`, declares a function as C's prototype does (its parameters unnamed; `(void)` is none).
+const topDeclarators = (d: T): Decl[] => {
+  const [qualifier, first, init, more] = d;
+  const storage = qualifier === 'const' ? undefined : qualifier ?? undefined;
+  if (first.type.k === 'fn' && !init && more.length === 0 && qualifier !== 'const') {
+    const types: TypeExpr[] = first.type.params;
+    const none = types.length === 1 && types[0].k === 'prim' && types[0].name === 'void';
+    const params: Param[] = none ? [] : types.map(t => ({ name: '', type: t, pos: t.pos }));
+    return [{ k: 'fun', ret: first.type.ret, name: first.name, tparams: [], params, pos: first.pos, storage }];
+  }
+  return [{ name: first.name, init, pos: first.pos }, ...more].map((m: T) =>
+    ({ k: 'global', name: m.name, type: first.type, init: m.init ?? undefined, isConst: qualifier === 'const', pos: m.pos,
+      storage }));
+};
 // `#include "file"` or (refused later, with a hint) `#include <file>`.
 const include = (t: T): Decl => {
   const m = /^#include\s*([<"])(.*)[>"]$/.exec(t.value)!;
@@ -32,12 +47,15 @@ topdecl -> %directive {% d => include(d[0]) %}
   | "namespace" %ident "{" topdecl:* "}" {% d => ({ k: 'namespace', name: d[1].value, decls: d[3].flat(), pos: pos(d[0]) }) %}
   | "exception" %ident ";" {% d => ({ k: 'exception', name: d[1].value, pos: pos(d[0]) }) %}
   | structkw tparams:? %ident "{" field:* "}" {% d => ({ k: 'struct', nullable: d[0].nullable, tparams: d[1] ?? [], name: d[2].value, fields: d[4], pos: d[0].pos }) %}
-  | type %ident tparams:? "(" params ")" block {% d => ({ k: 'fun', ret: d[0], name: d[1].value, tparams: d[2] ?? [], params: d[4], body: d[6], pos: pos(d[1]) }) %}
-  | type %ident tparams:? "(" params ")" ";" {% d => ({ k: 'fun', ret: d[0], name: d[1].value, tparams: d[2] ?? [], params: d[4], pos: pos(d[1]) }) %}
-  | qualifier:? declarator initializer:? moredecls ";" {% d => [{ name: d[1].name, init: d[2], pos: d[1].pos }, ...d[3]].map((m: T) =>
-      ({ k: 'global', name: m.name, type: d[1].type, init: m.init ?? undefined, isConst: d[0] === 'const', pos: m.pos })) %}
+  | storage:? type %ident tparams:? "(" params ")" block {% d => ({ k: 'fun', ret: d[1], name: d[2].value, tparams: d[3] ?? [], params: d[5], body: d[7], pos: pos(d[2]), storage: d[0] ?? undefined }) %}
+  # A prototype with named parameters; one with none, `(void)` or unnamed ones is a declarator (topDeclarators).
+  | storage:? type %ident tparams:? "(" paramlist ")" ";" {% d => ({ k: 'fun', ret: d[1], name: d[2].value, tparams: d[3] ?? [], params: d[5], pos: pos(d[2]), storage: d[0] ?? undefined }) %}
+  | qualifier:? declarator initializer:? moredecls ";" {% topDeclarators %}
+  | "extern" structkw tparams:? %ident ";" {% d => ({ k: 'externtype', name: d[3].value, tparams: d[2] ?? [], nullable: d[1].nullable, pos: pos(d[3]) }) %}
+  | "extern" tparams:? %ident ";" {% d => ({ k: 'externtype', name: d[2].value, tparams: d[1] ?? [], pos: pos(d[2]) }) %}
 
-qualifier -> "const" {% () => 'const' %} | "static" {% () => 'static' %} | "extern" {% () => 'extern' %}
+qualifier -> "const" {% () => 'const' %} | storage {% d => d[0] %}
+storage -> "static" {% () => 'static' %} | "extern" {% () => 'extern' %}
 structkw -> "struct" {% d => ({ nullable: false, pos: pos(d[0]) }) %} | %optstruct {% d => ({ nullable: true, pos: pos(d[0]) }) %}
 tparams -> "<" idlist ">" {% d => d[1] %}
 idlist -> %ident {% d => [d[0].value] %} | idlist "," %ident {% d => [...d[0], d[2].value] %}

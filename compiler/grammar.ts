@@ -23,6 +23,21 @@ const lit = (s: string, p: Pos, bad: DiagnosticDef<[string]>): number[] => {
   if (typeof r === 'string') throw new LiteralError(p, bad, r);
   return r;
 };
+// A top-level `[const|static|extern] T x [= e], y…;`. A lone declarator of function type without an initializer,
+// `[static|extern] T f(T1, …);`, declares a function as C's prototype does (its parameters unnamed; `(void)` is none).
+const topDeclarators = (d: T): Decl[] => {
+  const [qualifier, first, init, more] = d;
+  const storage = qualifier === 'const' ? undefined : qualifier ?? undefined;
+  if (first.type.k === 'fn' && !init && more.length === 0 && qualifier !== 'const') {
+    const types: TypeExpr[] = first.type.params;
+    const none = types.length === 1 && types[0].k === 'prim' && types[0].name === 'void';
+    const params: Param[] = none ? [] : types.map(t => ({ name: '', type: t, pos: t.pos }));
+    return [{ k: 'fun', ret: first.type.ret, name: first.name, tparams: [], params, pos: first.pos, storage }];
+  }
+  return [{ name: first.name, init, pos: first.pos }, ...more].map((m: T) =>
+    ({ k: 'global', name: m.name, type: first.type, init: m.init ?? undefined, isConst: qualifier === 'const', pos: m.pos,
+      storage }));
+};
 // `#include "file"` or (refused later, with a hint) `#include <file>`.
 const include = (t: T): Decl => {
   const m = /^#include\s*([<"])(.*)[>"]$/.exec(t.value)!;
@@ -73,21 +88,31 @@ const grammar: Grammar = {
     {"name": "topdecl$ebnf$3", "symbols": []},
     {"name": "topdecl$ebnf$3", "symbols": ["topdecl$ebnf$3", "field"], "postprocess": (d) => d[0].concat([d[1]])},
     {"name": "topdecl", "symbols": ["structkw", "topdecl$ebnf$2", (lexer.has("ident") ? {type: "ident"} : ident), {"literal":"{"}, "topdecl$ebnf$3", {"literal":"}"}], "postprocess": d => ({ k: 'struct', nullable: d[0].nullable, tparams: d[1] ?? [], name: d[2].value, fields: d[4], pos: d[0].pos })},
-    {"name": "topdecl$ebnf$4", "symbols": ["tparams"], "postprocess": id},
+    {"name": "topdecl$ebnf$4", "symbols": ["storage"], "postprocess": id},
     {"name": "topdecl$ebnf$4", "symbols": [], "postprocess": () => null},
-    {"name": "topdecl", "symbols": ["type", (lexer.has("ident") ? {type: "ident"} : ident), "topdecl$ebnf$4", {"literal":"("}, "params", {"literal":")"}, "block"], "postprocess": d => ({ k: 'fun', ret: d[0], name: d[1].value, tparams: d[2] ?? [], params: d[4], body: d[6], pos: pos(d[1]) })},
     {"name": "topdecl$ebnf$5", "symbols": ["tparams"], "postprocess": id},
     {"name": "topdecl$ebnf$5", "symbols": [], "postprocess": () => null},
-    {"name": "topdecl", "symbols": ["type", (lexer.has("ident") ? {type: "ident"} : ident), "topdecl$ebnf$5", {"literal":"("}, "params", {"literal":")"}, {"literal":";"}], "postprocess": d => ({ k: 'fun', ret: d[0], name: d[1].value, tparams: d[2] ?? [], params: d[4], pos: pos(d[1]) })},
-    {"name": "topdecl$ebnf$6", "symbols": ["qualifier"], "postprocess": id},
+    {"name": "topdecl", "symbols": ["topdecl$ebnf$4", "type", (lexer.has("ident") ? {type: "ident"} : ident), "topdecl$ebnf$5", {"literal":"("}, "params", {"literal":")"}, "block"], "postprocess": d => ({ k: 'fun', ret: d[1], name: d[2].value, tparams: d[3] ?? [], params: d[5], body: d[7], pos: pos(d[2]), storage: d[0] ?? undefined })},
+    {"name": "topdecl$ebnf$6", "symbols": ["storage"], "postprocess": id},
     {"name": "topdecl$ebnf$6", "symbols": [], "postprocess": () => null},
-    {"name": "topdecl$ebnf$7", "symbols": ["initializer"], "postprocess": id},
+    {"name": "topdecl$ebnf$7", "symbols": ["tparams"], "postprocess": id},
     {"name": "topdecl$ebnf$7", "symbols": [], "postprocess": () => null},
-    {"name": "topdecl", "symbols": ["topdecl$ebnf$6", "declarator", "topdecl$ebnf$7", "moredecls", {"literal":";"}], "postprocess":  d => [{ name: d[1].name, init: d[2], pos: d[1].pos }, ...d[3]].map((m: T) =>
-        ({ k: 'global', name: m.name, type: d[1].type, init: m.init ?? undefined, isConst: d[0] === 'const', pos: m.pos })) },
+    {"name": "topdecl", "symbols": ["topdecl$ebnf$6", "type", (lexer.has("ident") ? {type: "ident"} : ident), "topdecl$ebnf$7", {"literal":"("}, "paramlist", {"literal":")"}, {"literal":";"}], "postprocess": d => ({ k: 'fun', ret: d[1], name: d[2].value, tparams: d[3] ?? [], params: d[5], pos: pos(d[2]), storage: d[0] ?? undefined })},
+    {"name": "topdecl$ebnf$8", "symbols": ["qualifier"], "postprocess": id},
+    {"name": "topdecl$ebnf$8", "symbols": [], "postprocess": () => null},
+    {"name": "topdecl$ebnf$9", "symbols": ["initializer"], "postprocess": id},
+    {"name": "topdecl$ebnf$9", "symbols": [], "postprocess": () => null},
+    {"name": "topdecl", "symbols": ["topdecl$ebnf$8", "declarator", "topdecl$ebnf$9", "moredecls", {"literal":";"}], "postprocess": topDeclarators},
+    {"name": "topdecl$ebnf$10", "symbols": ["tparams"], "postprocess": id},
+    {"name": "topdecl$ebnf$10", "symbols": [], "postprocess": () => null},
+    {"name": "topdecl", "symbols": [{"literal":"extern"}, "structkw", "topdecl$ebnf$10", (lexer.has("ident") ? {type: "ident"} : ident), {"literal":";"}], "postprocess": d => ({ k: 'externtype', name: d[3].value, tparams: d[2] ?? [], nullable: d[1].nullable, pos: pos(d[3]) })},
+    {"name": "topdecl$ebnf$11", "symbols": ["tparams"], "postprocess": id},
+    {"name": "topdecl$ebnf$11", "symbols": [], "postprocess": () => null},
+    {"name": "topdecl", "symbols": [{"literal":"extern"}, "topdecl$ebnf$11", (lexer.has("ident") ? {type: "ident"} : ident), {"literal":";"}], "postprocess": d => ({ k: 'externtype', name: d[2].value, tparams: d[1] ?? [], pos: pos(d[2]) })},
     {"name": "qualifier", "symbols": [{"literal":"const"}], "postprocess": () => 'const'},
-    {"name": "qualifier", "symbols": [{"literal":"static"}], "postprocess": () => 'static'},
-    {"name": "qualifier", "symbols": [{"literal":"extern"}], "postprocess": () => 'extern'},
+    {"name": "qualifier", "symbols": ["storage"], "postprocess": d => d[0]},
+    {"name": "storage", "symbols": [{"literal":"static"}], "postprocess": () => 'static'},
+    {"name": "storage", "symbols": [{"literal":"extern"}], "postprocess": () => 'extern'},
     {"name": "structkw", "symbols": [{"literal":"struct"}], "postprocess": d => ({ nullable: false, pos: pos(d[0]) })},
     {"name": "structkw", "symbols": [(lexer.has("optstruct") ? {type: "optstruct"} : optstruct)], "postprocess": d => ({ nullable: true, pos: pos(d[0]) })},
     {"name": "tparams", "symbols": [{"literal":"<"}, "idlist", {"literal":">"}], "postprocess": d => d[1]},

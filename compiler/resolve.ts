@@ -7,13 +7,21 @@
 
 import type { Decl, Pos, QName, Param, TypeExpr } from './ast.ts';
 import { Diag, type DiagnosticDef, type DiagnosticArg, type Diagnostics, type Diagnostic } from './diagnostics.ts';
-import { type Ty, type StructInfo, INT, UNSIGNED, BOOL, CHAR, STRING, VOID, EXN, ERROR, varsOf } from './types.ts';
+import {
+  type Ty, type StructInfo, INT, UNSIGNED, BOOL, CHAR, STRING, VOID, EXN, ERROR, varsOf, sameTy, showTy,
+} from './types.ts';
 import { BUILTINS, type Builtin } from './builtins.ts';
 import { findInLibrary } from './library.ts';
 import type { Checked, SourceFile, FunInfo, GlobalInfo, ExnInfo, LocalVar } from './program.ts';
 
 /** The TAL name of a declaration: namespace-qualified as `N__name`. */
 const talName = (ns: string | undefined, name: string): string => (ns ? `${ns}__${name}` : name);
+
+/**
+ * An `extern` declaration of a global or a type, checked against the definition once every file is entered: another
+ * file must define it (not as `static`), with the same type.
+ */
+interface ExternDecl { file: string; key: string; d: Extract<Decl, { k: 'global' | 'externtype' }>; ty?: Ty }
 
 /** A name as written: `Core::print_string` or `print_string`. */
 export const showName = (q: QName): string => (q.ns ? `${q.ns}::${q.name}` : q.name);
@@ -36,6 +44,11 @@ export class Resolver {
   /** The type variables in scope: those of the function or struct being resolved or checked. */
   tvars = new Set<string>();
   private files: readonly string[] = [];
+  /** The index of the file being walked in the program: a `static` name's key carries it (staticKey). */
+  private fileIndex = 0;
+  /** Where each struct and exception was declared (for the note of a second declaration). */
+  private readonly places = new Map<string, { file: string; pos: Pos }>();
+  private readonly externs: ExternDecl[] = [];
 
   constructor(private readonly diags: Diagnostics) {}
 
@@ -50,16 +63,20 @@ export class Resolver {
     this.eachDecl(files, d => {
       if (d.k === 'struct') {
         const key = talName(this.ns, d.name);
-        if (this.structs.has(key)) return void this.error(d.pos, Diag.DuplicateStruct, d.name);
+        if (this.structs.has(key)) return void this.duplicate(d.pos, Diag.DuplicateStruct, d.name, `struct ${key}`);
         const s: StructInfo = { tal: key, name: d.name, nullable: d.nullable, tparams: d.tparams, fields: [] };
         this.structs.set(key, s);
+        this.places.set(`struct ${key}`, { file: this.file, pos: d.pos });
         this.program.structs.push(s);
       } else if (d.k === 'exception') {
         const key = talName(this.ns, d.name);
-        if (this.exns.has(key)) return void this.error(d.pos, Diag.DuplicateException, d.name);
+        if (this.exns.has(key)) return void this.duplicate(d.pos, Diag.DuplicateException, d.name, `exception ${key}`);
         const e: ExnInfo = { name: d.name, tal: key, tag: this.exns.size + 1 };
         this.exns.set(key, e);
+        this.places.set(`exception ${key}`, { file: this.file, pos: d.pos });
         this.program.exns.push(e);
+      } else if (d.k === 'externtype') {
+        this.externs.push({ file: this.file, key: talName(this.ns, d.name), d });
       }
     });
     // Pass 2: struct fields, function signatures, globals.
@@ -68,6 +85,56 @@ export class Resolver {
       else if (d.k === 'fun') this.declareFunction(d);
       else if (d.k === 'global') this.declareGlobal(d);
     });
+    this.checkExterns();
+  }
+
+  /** A second declaration of a struct or an exception: the error, with a note where the first one is. */
+  private duplicate(pos: Pos, def: DiagnosticDef<[string]>, name: string, place: string): void {
+    const first = this.places.get(place);
+    const d = this.error(pos, def, name);
+    if (first) d.hints.push(`the first is at ${this.diags.place(first.file, first.pos)}`);
+  }
+
+  /** The key of a `static` name: its file's, so that two files may each have their own (not in a TAL label's way). */
+  private staticKey(key: string): string { return `${key}__${this.fileIndex}s`; }
+
+  /**
+   * The key a function or a global declaration enters: `static` ones their file's own, and so a later declaration
+   * without `static` of a name the file made static (C's rule for internal linkage).
+   */
+  private keyOf(d: Extract<Decl, { k: 'fun' | 'global' }>, table: ReadonlyMap<string, unknown>): string {
+    const key = talName(this.ns, d.name);
+    return d.storage === 'static' || table.has(this.staticKey(key)) ? this.staticKey(key) : key;
+  }
+
+  /** Every `extern` global and type is defined by some file, with the type the declaration gives it. */
+  private checkExterns(): void {
+    for (const x of this.externs) {
+      this.file = x.file;
+      if (x.d.k === 'global') {
+        const g = this.globals.get(x.key);
+        if (!g) { this.error(x.d.pos, Diag.ExternNeverDefined, `global ${x.d.name}`); continue; }
+        if (x.ty && x.ty.k !== 'error' && g.ty.k !== 'error' && !sameTy(x.ty, g.ty)) {
+          this.conflict(x.d.pos, x.d.name, showTy(x.ty), showTy(g.ty), g.file, g.decl.pos);
+        }
+      } else {
+        const s = this.structs.get(x.key);
+        if (!s) { this.error(x.d.pos, Diag.ExternNeverDefined, `struct ${x.d.name}`); continue; }
+        const shape = (nullable: boolean, tparams: readonly string[]): string =>
+          `${nullable ? '?' : ''}struct ${tparams.length ? `<${tparams.join(', ')}>` : ''}${s.name}`;
+        if ((x.d.nullable !== undefined && x.d.nullable !== s.nullable) || x.d.tparams.length !== s.tparams.length) {
+          const place = this.places.get(`struct ${x.key}`)!;
+          this.conflict(x.d.pos, x.d.name, shape(x.d.nullable ?? s.nullable, x.d.tparams), shape(s.nullable, s.tparams),
+            place.file, place.pos);
+        }
+      }
+    }
+  }
+
+  /** Two declarations of one name disagree: the error here, with a note at the other one. */
+  private conflict(pos: Pos, name: string, here: string, there: string, file: string, at: Pos): void {
+    const d = this.error(pos, Diag.ConflictingTypes, name, here, there);
+    d.hints.push(`${name} is declared as ${there} at ${this.diags.place(file, at)}`);
   }
 
   private declareFields(d: Extract<Decl, { k: 'struct' }>): void {
@@ -85,12 +152,21 @@ export class Resolver {
   }
 
   private declareFunction(d: Extract<Decl, { k: 'fun' }>): void {
-    const key = talName(this.ns, d.name);
+    const key = this.keyOf(d, this.funs);
     const prev = this.funs.get(key);
     const { params, ret } = this.signature(d);
     if (prev) {
-      if (prev.decl.body && d.body) return void this.error(d.pos, Diag.DuplicateFunction, d.name);
-      if (d.body) { prev.decl = d; prev.params = params; prev.file = this.file; }
+      // A prototype (in this file, a header, or with extern) and the definition must agree; one definition only.
+      const here: Ty = { k: 'fn', ret, params: params.map(p => p.ty) };
+      const there: Ty = { k: 'fn', ret: prev.ret, params: prev.params.map(p => p.ty) };
+      if (!sameTy(here, there) || prev.tparams.length !== d.tparams.length) {
+        this.conflict(d.pos, d.name, showTy(here), showTy(there), prev.file, prev.decl.pos);
+      } else if (prev.decl.body && d.body) {
+        const e = this.error(d.pos, Diag.DuplicateFunction, d.name);
+        e.hints.push(`the first definition is at ${this.diags.place(prev.file, prev.decl.pos)}`);
+        return;
+      }
+      if (d.body && !prev.decl.body) { prev.decl = d; prev.params = params; prev.ret = ret; prev.file = this.file; }
       return;
     }
     for (const tv of d.tparams) {
@@ -105,8 +181,16 @@ export class Resolver {
   }
 
   private declareGlobal(d: Extract<Decl, { k: 'global' }>): void {
-    const key = talName(this.ns, d.name);
-    if (this.globals.has(key)) return void this.error(d.pos, Diag.DuplicateGlobal, d.name);
+    // `extern T x;` names a global another file defines (checkExterns); with an initializer it is the definition.
+    if (d.storage === 'extern' && !d.init) {
+      return void this.externs.push({ file: this.file, key: talName(this.ns, d.name), d, ty: this.resolveType(d.type) });
+    }
+    const key = this.keyOf(d, this.globals);
+    const prev = this.globals.get(key);
+    if (prev) {
+      const e = this.error(d.pos, Diag.DuplicateGlobal, d.name);
+      return void e.hints.push(`the first is at ${this.diags.place(prev.file, prev.decl.pos)}`);
+    }
     const ty = this.resolveType(d.type);
     if (ty.k === 'void') this.error(d.pos, Diag.VoidGlobal, d.name);
     const g: GlobalInfo = {
@@ -146,8 +230,9 @@ export class Resolver {
 
   /** Visit every declaration with the file and namespace context set. */
   eachDecl(files: SourceFile[], visit: (d: Decl) => void): void {
-    for (const sf of files) {
+    for (const [i, sf] of files.entries()) {
       this.file = sf.file;
+      this.fileIndex = i;
       this.opened = [];
       const walk = (decls: Decl[]): void => {
         for (const d of decls) {
@@ -170,12 +255,15 @@ export class Resolver {
 
   /** Candidate keys for a name: qualified as written, else the current namespace, then global, then opened ones. */
   private candidates(q: QName): string[] {
-    if (q.ns) return [talName(q.ns, q.name)];
     const out: string[] = [];
-    if (this.ns) out.push(talName(this.ns, q.name));
-    out.push(q.name);
-    for (const o of this.opened) out.push(talName(o, q.name));
-    return out;
+    if (q.ns) out.push(talName(q.ns, q.name));
+    else {
+      if (this.ns) out.push(talName(this.ns, q.name));
+      out.push(q.name);
+      for (const o of this.opened) out.push(talName(o, q.name));
+    }
+    // The file's own static names come before the program's.
+    return out.flatMap(k => [this.staticKey(k), k]);
   }
 
   private lookup<T>(table: ReadonlyMap<string, T>, q: QName): T | undefined {
@@ -193,8 +281,11 @@ export class Resolver {
   builtin(q: QName): Builtin | undefined { return this.lookup(BUILTINS, q); }
 
   /** The function a declaration of the current namespace entered (a second definition finds the first). */
-  declaredFun(d: Extract<Decl, { k: 'fun' }>): FunInfo { return this.funs.get(talName(this.ns, d.name))!; }
-  declaredGlobal(d: Extract<Decl, { k: 'global' }>): GlobalInfo { return this.globals.get(talName(this.ns, d.name))!; }
+  declaredFun(d: Extract<Decl, { k: 'fun' }>): FunInfo { return this.funs.get(this.keyOf(d, this.funs))!; }
+  /** The global a declaration entered; undefined for an `extern` one (checked by checkExterns). */
+  declaredGlobal(d: Extract<Decl, { k: 'global' }>): GlobalInfo | undefined {
+    return this.globals.get(this.keyOf(d, this.globals));
+  }
 
   /**
    * Report a name that resolves to nothing (`def` says what kind of name), with a hint when the standard library

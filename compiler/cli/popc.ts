@@ -1,11 +1,12 @@
-// popc FILE.pop [-o OUT] [-S] [-O0|-O|-O2] [-I DIR] [-D NAME[=VALUE]] [-U NAME]: preprocess (as cc does, with the
-// -I, -D, -U options) and compile a Popcorn program to a verified i386 executable (or, with -S, write the TAL
+// popc FILE.pop… [-o OUT] [-S] [-O0|-O|-O2] [-I DIR] [-D NAME[=VALUE]] [-U NAME]: preprocess (as cc does, with the
+// -I, -D, -U options) and compile a Popcorn program, of one file or several compiled together as Popcorn's compiler
+// and cc take them (`popc a.pop b.pop -o prog`), to a verified i386 executable (or, with -S, write the TAL
 // assembly). Errors: every one as `file:line:col: error CODE: message` with its source line and a caret (and `note:`
 // lines when popc knows the fix; diagnostics.ts formats them), exit 1. popc checks its own output with the checker:
 // a refusal there is a popc bug (exit 3), never a program that runs unchecked.
 import { writeFileSync, chmodSync } from 'node:fs';
 import { basename } from 'node:path';
-import { compile, type CompileOptions } from '../popc.ts';
+import { compileFiles, type CompileOptions } from '../popc.ts';
 import { formatDiagnostics } from '../diagnostics.ts';
 import { checkElf } from '../../tal/check/checker.ts';
 import { formatRefusal } from '../../tal/messages.ts';
@@ -34,10 +35,11 @@ for (let i = 2; i < process.argv.length; i++) {
 }
 
 const argv = parse('popc', command('popc')
-  .usage('$0 FILE.pop [-o OUT] [-S] [-O0|-O|-O2] [-I DIR] [-D NAME[=VALUE]] [-U NAME]\n\n' +
-    'Compile a Popcorn program to a verified TAL executable (after C\'s preprocessor: docs/popcorn.md).')
-  .command('$0 <file>', false, y => y.positional('file', { type: 'string', demandOption: true }))
-  .option('o', { type: 'string', describe: 'the output file (default: ./NAME, the source name without .pop)' })
+  .usage('$0 FILE.pop… [-o OUT] [-S] [-O0|-O|-O2] [-I DIR] [-D NAME[=VALUE]] [-U NAME]\n\n' +
+    'Compile a Popcorn program (one file, or several together) to a verified TAL executable (after C\'s ' +
+    'preprocessor: docs/popcorn.md).')
+  .command('$0 <files..>', false, y => y.positional('files', { type: 'string', array: true, demandOption: true }))
+  .option('o', { type: 'string', describe: 'the output file (default: ./NAME, the first source\'s name without .pop)' })
   .option('S', { type: 'boolean', default: false, describe: 'write the TAL assembly (./NAME.tal) instead of the executable' })
   // The preprocessor's options, as cc's (docs/popcorn.md, "The preprocessor").
   .option('I', { type: 'string', array: true, describe: 'search DIR for #include headers (after the file\'s own dir)' })
@@ -66,14 +68,17 @@ function macroOptions(): CompileOptions {
 }
 const options = macroOptions();
 
-const file = String(argv.file);
-const input = readInput('popc', file);
-if (typeof input === 'string') {
-  process.stderr.write(input + '\n');
-  process.exit(2);
-}
-const text = Buffer.from(input).toString('utf8');
-const r = compile(text, file, { ...options, optimise: level });
+const files = (argv.files as unknown[]).map(String);
+const file = files[0];
+const inputs = files.map(f => {
+  const input = readInput('popc', f);
+  if (typeof input === 'string') {
+    process.stderr.write(input + '\n');
+    process.exit(2);
+  }
+  return { file: f, text: Buffer.from(input).toString('utf8') };
+});
+const r = compileFiles(inputs, { ...options, optimise: level });
 if (r.diagnostics.length) {
   process.stderr.write(formatDiagnostics(r.diagnostics, r.sources) + '\n');
   process.exit(1);
