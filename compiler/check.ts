@@ -80,7 +80,7 @@ class Checker {
     // A global holds its type's default until its initializer has run (it may be read before: by an earlier
     // initializer): a type with no default needs a constant initializer.
     if (!hasDefault(g.ty)) {
-      this.error(init.pos, Diag.GlobalInitializerNotConstant, g.name);
+      this.error(init.pos, Diag.GlobalInitializerNotConstant, g.name, showTy(g.ty));
       return;
     }
     this.checkRunInitializer(g, init);

@@ -95,9 +95,8 @@ export const Diag = {
   CannotInferStructArgument: def('P3010', (tv: string, struct: string) =>
     `cannot infer the type argument ${tv} of ${struct}: give the variable a type`),
   CannotInferCall: def('P3011', (tv: string, fun: string) => `cannot infer the type ${tv} in this call to ${fun}`),
-  GlobalInitializerNotConstant: def('P3012', (name: string) =>
-    `the initializer of global ${name} must be a constant ` +
-    '(a number, character, string, true, false, null, or {…} of these)'),
+  GlobalInitializerNotConstant: def('P3012', (name: string, ty: string) =>
+    `the initializer of global ${name} must be a constant: ${ty} has no default value to hold until it runs`),
   InitializerNotArray: def('P3013', (what: string, ty: string) => `${what} is ${ty}, not an array`),
   EmptyArrayLiteral: def('P3014', () => 'an array literal needs at least one element'),
   InitializerMismatch: def('P3015', (what: string, ty: string, value: string) =>

@@ -79,13 +79,14 @@ export class Resolver {
         this.externs.push({ file: this.file, key: talName(this.ns, d.name), d });
       }
     });
+    this.checkExterns('externtype');
     // Pass 2: struct fields, function signatures, globals.
     this.eachDecl(files, d => {
       if (d.k === 'struct') this.declareFields(d);
       else if (d.k === 'fun') this.declareFunction(d);
       else if (d.k === 'global') this.declareGlobal(d);
     });
-    this.checkExterns();
+    this.checkExterns('global');
   }
 
   /** A second declaration of a struct or an exception: the error, with a note where the first one is. */
@@ -107,19 +108,36 @@ export class Resolver {
     return d.storage === 'static' || table.has(this.staticKey(key)) ? this.staticKey(key) : key;
   }
 
-  /** Every `extern` global and type is defined by some file, with the type the declaration gives it. */
-  private checkExterns(): void {
+  /**
+   * Every `extern` type (after the structs are entered) and global (after the globals) is defined by some file, with
+   * the type the declaration gives it. One defined nowhere is reported, then entered as declared, so that its uses
+   * are not reported again.
+   */
+  private checkExterns(kind: 'global' | 'externtype'): void {
     for (const x of this.externs) {
+      if (x.d.k !== kind) continue;
       this.file = x.file;
       if (x.d.k === 'global') {
         const g = this.globals.get(x.key);
-        if (!g) { this.error(x.d.pos, Diag.ExternNeverDefined, `global ${x.d.name}`); continue; }
+        if (!g) {
+          this.error(x.d.pos, Diag.ExternNeverDefined, `global ${x.d.name}`);
+          this.globals.set(x.key, {
+            name: x.d.name, tal: `g_${x.key}`, ty: x.ty ?? ERROR, isConst: false, decl: x.d, file: x.file,
+          });
+          continue;
+        }
         if (x.ty && x.ty.k !== 'error' && g.ty.k !== 'error' && !sameTy(x.ty, g.ty)) {
           this.conflict(x.d.pos, x.d.name, showTy(x.ty), showTy(g.ty), g.file, g.decl.pos);
         }
       } else {
         const s = this.structs.get(x.key);
-        if (!s) { this.error(x.d.pos, Diag.ExternNeverDefined, `struct ${x.d.name}`); continue; }
+        if (!s) {
+          this.error(x.d.pos, Diag.ExternNeverDefined, `struct ${x.d.name}`);
+          const { name, tparams, nullable } = x.d;
+          this.structs.set(x.key, { tal: x.key, name, nullable: nullable ?? false, tparams, fields: [] });
+          this.places.set(`struct ${x.key}`, { file: x.file, pos: x.d.pos });
+          continue;
+        }
         const shape = (nullable: boolean, tparams: readonly string[]): string =>
           `${nullable ? '?' : ''}struct ${tparams.length ? `<${tparams.join(', ')}>` : ''}${s.name}`;
         if ((x.d.nullable !== undefined && x.d.nullable !== s.nullable) || x.d.tparams.length !== s.tparams.length) {

@@ -122,6 +122,7 @@ export function varsOf(t: Ty, out = new Set<string>()): Set<string> {
 export function hasDefault(t: Ty, seen: ReadonlySet<StructInfo> = new Set()): boolean {
   switch (t.k) {
     case 'int': case 'unsigned': case 'char': case 'bool': case 'string': case 'array': return true;
+    case 'error': return true; // reported already: no second error
     case 'tuple': return t.elems.every(e => hasDefault(e, seen));
     case 'struct': {
       if (t.s.nullable) return true;
