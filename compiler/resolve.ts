@@ -49,6 +49,8 @@ export class Resolver {
   /** Where each struct and exception was declared (for the note of a second declaration). */
   private readonly places = new Map<string, { file: string; pos: Pos }>();
   private readonly externs: ExternDecl[] = [];
+  /** Struct definitions met again in another file (a header included twice): they must be the same. */
+  private readonly redefinitions = new Set<Decl>();
 
   constructor(private readonly diags: Diagnostics) {}
 
@@ -63,7 +65,12 @@ export class Resolver {
     this.eachDecl(files, d => {
       if (d.k === 'struct') {
         const key = talName(this.ns, d.name);
-        if (this.structs.has(key)) return void this.duplicate(d.pos, Diag.DuplicateStruct, d.name, `struct ${key}`);
+        if (this.structs.has(key)) {
+          // A header's struct, included by several files: the same definition again (checked field by field once
+          // the fields are resolved, in declareFields), as C's compatible types across translation units.
+          if (this.places.get(`struct ${key}`)?.file !== this.file) return void this.redefinitions.add(d);
+          return void this.duplicate(d.pos, Diag.DuplicateStruct, d.name, `struct ${key}`);
+        }
         const s: StructInfo = { tal: key, name: d.name, nullable: d.nullable, tparams: d.tparams, fields: [] };
         this.structs.set(key, s);
         this.places.set(`struct ${key}`, { file: this.file, pos: d.pos });
@@ -159,7 +166,7 @@ export class Resolver {
     const s = this.structs.get(talName(this.ns, d.name))!;
     this.tvars = new Set(d.tparams);
     const seen = new Set<string>();
-    s.fields = d.fields.map(f => {
+    const fields = d.fields.map(f => {
       if (seen.has(f.name)) this.error(f.pos, Diag.DuplicateField, f.name, d.name);
       seen.add(f.name);
       const ty = this.resolveType(f.type);
@@ -167,6 +174,10 @@ export class Resolver {
       return { name: f.name, ty };
     });
     this.tvars = new Set();
+    if (!this.redefinitions.has(d)) { s.fields = fields; return; }
+    const same = d.nullable === s.nullable && d.tparams.join() === s.tparams.join() && fields.length === s.fields.length
+      && fields.every((f, i) => f.name === s.fields[i].name && sameTy(f.ty, s.fields[i].ty));
+    if (!same) this.duplicate(d.pos, Diag.DuplicateStruct, d.name, `struct ${s.tal}`);
   }
 
   private declareFunction(d: Extract<Decl, { k: 'fun' }>): void {

@@ -4,10 +4,11 @@
 // (NAME.out), standard error (NAME.err, else empty) and exit status (NAME.status, else 0), at -O0 and at -O2.
 // A program is NAME.pop, or a folder NAME/ whose .pop files are compiled together (popc a.pop b.pop), in the order
 // of NAME/FILES if present, else sorted. Optional NAME.args holds the arguments one per line, NAME.stdin the input.
+// Files are named to popc from the repository's root (test/popc/popcorn/NAME.pop), as failures' messages show them.
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { constants } from 'node:os';
 import { compileFiles } from '../../compiler/popc.ts';
 import { checkElf } from '../../tal/check/checker.ts';
@@ -15,7 +16,8 @@ import { runProgram } from '../../kernel/talrun.ts';
 import { scratch } from '../util/native.ts';
 import { LEVELS, flag } from '../util/levels.ts';
 
-const DIR = join(import.meta.dirname, '..', 'popc', 'popcorn');
+const ROOT = join(import.meta.dirname, '..', '..');
+const DIR = join(ROOT, 'test', 'popc', 'popcorn');
 const names = readdirSync(DIR)
   .filter(f => f.endsWith('.pop') || statSync(join(DIR, f)).isDirectory())
   .map(f => f.replace(/\.pop$/, '')).sort();
@@ -47,7 +49,9 @@ test('every program of the corpus has its expected output', t => {
 for (const level of LEVELS) for (const name of names) {
   test(`${name} ${flag(level)}: compiles unchanged, verifies, and runs the same natively and in both modes`, t => {
     const files = sources(name);
-    const r = compileFiles(files.map(f => ({ file: f, text: readFileSync(f, 'utf8') })), { optimise: level });
+    // Named from the repository's root, as a run-time failure's message names its file (NAME.err holds it).
+    const r = compileFiles(files.map(f => ({ file: relative(ROOT, f), text: readFileSync(f, 'utf8') })),
+      { optimise: level });
     t.deepEqual(r.diagnostics, [], 'popc reported errors');
     t.is(r.assemblerErrors, undefined, 'talas refused popc output');
     if (!r.elf) return;
