@@ -100,7 +100,9 @@ export type Storage = 'static' | 'extern';
 export interface Param { name: string; type: TypeExpr; pos: Pos }
 export type Decl =
   | { k: 'struct'; name: string; nullable: boolean; tparams: string[]; fields: Param[]; pos: Pos }
-  | { k: 'fun'; name: string; tparams: string[]; ret: TypeExpr; params: Param[]; body?: Stmt; pos: Pos; storage?: Storage }
+  | {
+    k: 'fun'; name: string; tparams: string[]; ret: TypeExpr; params: Param[]; body?: Stmt; pos: Pos; storage?: Storage;
+  }
   | { k: 'global'; name: string; type: TypeExpr; init?: Expr; isConst: boolean; pos: Pos; storage?: Storage }
   /** `extern struct S;` (or `extern ?struct S;`, `extern <a>S;`): a type another file defines. */
   | { k: 'externtype'; name: string; tparams: string[]; nullable?: boolean; pos: Pos }

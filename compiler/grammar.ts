@@ -23,8 +23,9 @@ const lit = (s: string, p: Pos, bad: DiagnosticDef<[string]>): number[] => {
   if (typeof r === 'string') throw new LiteralError(p, bad, r);
   return r;
 };
-// A top-level `[const|static|extern] T x [= e], y…;`. A lone declarator of function type without an initializer,
-// `[static|extern] T f(T1, …);`, declares a function as C's prototype does (its parameters unnamed; `(void)` is none).
+// A top-level `[const|static|extern] T x [= e], y…;`. A lone declarator of function type without an
+// initializer, `[static|extern] T f(T1, …);`, declares a function as C's prototype does (its parameters
+// unnamed; `(void)` is none).
 const topDeclarators = (d: T): Decl[] => {
   const [qualifier, first, init, more] = d;
   const storage = qualifier === 'const' ? undefined : qualifier ?? undefined;
@@ -35,8 +36,8 @@ const topDeclarators = (d: T): Decl[] => {
     return [{ k: 'fun', ret: first.type.ret, name: first.name, tparams: [], params, pos: first.pos, storage }];
   }
   return [{ name: first.name, init, pos: first.pos }, ...more].map((m: T) =>
-    ({ k: 'global', name: m.name, type: first.type, init: m.init ?? undefined, isConst: qualifier === 'const', pos: m.pos,
-      storage }));
+    ({ k: 'global', name: m.name, type: first.type, init: m.init ?? undefined, isConst: qualifier === 'const',
+      pos: m.pos, storage }));
 };
 // `#include "file"` or (refused later, with a hint) `#include <file>`.
 const include = (t: T): Decl => {
