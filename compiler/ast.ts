@@ -99,7 +99,7 @@ export function forEachStmtExpr(s: Stmt | undefined, onExpr: (e: Expr) => void, 
 export type Storage = 'static' | 'extern';
 export interface Param { name: string; type: TypeExpr; pos: Pos }
 export type Decl =
-  | { k: 'struct'; name: string; nullable: boolean; tparams: string[]; fields: Param[]; pos: Pos }
+  | { k: 'struct'; name: string; nullable: boolean; tparams: string[]; fields: Param[]; pos: Pos; storage?: Storage }
   | {
     k: 'fun'; name: string; tparams: string[]; ret: TypeExpr; params: Param[]; body?: Stmt; pos: Pos; storage?: Storage;
   }

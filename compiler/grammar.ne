@@ -48,6 +48,8 @@ topdecl -> %directive {% d => include(d[0]) %}
   | "namespace" %ident "{" topdecl:* "}" {% d => ({ k: 'namespace', name: d[1].value, decls: d[3].flat(), pos: pos(d[0]) }) %}
   | "exception" %ident ";" {% d => ({ k: 'exception', name: d[1].value, pos: pos(d[0]) }) %}
   | structkw tparams:? %ident "{" field:* "}" {% d => ({ k: 'struct', nullable: d[0].nullable, tparams: d[1] ?? [], name: d[2].value, fields: d[4], pos: d[0].pos }) %}
+  # Popcorn's scopes on a struct: `static` (its file's own), `extern` with the fields (as another file defines it).
+  | storage structkw tparams:? %ident "{" field:* "}" {% d => ({ k: 'struct', nullable: d[1].nullable, tparams: d[2] ?? [], name: d[3].value, fields: d[5], pos: d[1].pos, storage: d[0] }) %}
   | storage:? type %ident tparams:? "(" params ")" block {% d => ({ k: 'fun', ret: d[1], name: d[2].value, tparams: d[3] ?? [], params: d[5], body: d[7], pos: pos(d[2]), storage: d[0] ?? undefined }) %}
   # A prototype with named parameters; one with none, `(void)` or unnamed ones is a declarator (topDeclarators).
   | storage:? type %ident tparams:? "(" paramlist ")" ";" {% d => ({ k: 'fun', ret: d[1], name: d[2].value, tparams: d[3] ?? [], params: d[5], pos: pos(d[2]), storage: d[0] ?? undefined }) %}

@@ -64,7 +64,7 @@ export class Resolver {
     // Pass 1: names of structs and exceptions (types may refer to later ones).
     this.eachDecl(files, d => {
       if (d.k === 'struct') {
-        const key = talName(this.ns, d.name);
+        const key = this.structKey(d);
         if (this.structs.has(key)) {
           // A header's struct, included by several files: the same definition again (checked field by field once
           // the fields are resolved, in declareFields), as C's compatible types across translation units.
@@ -162,8 +162,14 @@ export class Resolver {
     d.hints.push(`${name} is declared as ${there} at ${this.diags.place(file, at)}`);
   }
 
+  /** A struct's key: a `static` struct's is its file's own (staticKey), so another file may have one of the name. */
+  private structKey(d: Extract<Decl, { k: 'struct' }>): string {
+    const key = talName(this.ns, d.name);
+    return d.storage === 'static' ? this.staticKey(key) : key;
+  }
+
   private declareFields(d: Extract<Decl, { k: 'struct' }>): void {
-    const s = this.structs.get(talName(this.ns, d.name))!;
+    const s = this.structs.get(this.structKey(d))!;
     this.tvars = new Set(d.tparams);
     const seen = new Set<string>();
     const fields = d.fields.map(f => {
