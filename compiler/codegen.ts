@@ -15,7 +15,9 @@
 // guess one from a more precise type.
 
 import { forEachStmtExpr, subExprs, type Expr, type Pos, type Stmt } from './ast.ts';
-import { caseValue, exceptionNamed, stdoutFlush, type Checked, type FunInfo, type LocalVar, type CallInfo } from './program.ts';
+import {
+  caseValue, exceptionNamed, stdoutFlush, type Checked, type FunInfo, type LocalVar, type CallInfo,
+} from './program.ts';
 import { type Ty, type StructInfo, isNullable, substTy } from './types.ts';
 
 /**
