@@ -127,8 +127,8 @@ class Checker {
     const pos = { line: 1, col: 1 };
     const name = `__popc_init_${this.out.inits.length}`;
     const decl: Extract<Decl, { k: 'fun' }> = {
-      k: 'fun', name, tparams: [], ret: { k: 'prim', name: 'void', pos }, params: [], body: { k: 'block', body: [], pos },
-      pos,
+      k: 'fun', name, tparams: [], ret: { k: 'prim', name: 'void', pos }, params: [],
+      body: { k: 'block', body: [], pos }, pos,
     };
     const f: FunInfo = { name, tal: name, tparams: [], params: [], ret: VOID, decl, file, locals: [] };
     this.out.inits.push(f);

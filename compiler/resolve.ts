@@ -218,7 +218,8 @@ export class Resolver {
   private declareGlobal(d: Extract<Decl, { k: 'global' }>): void {
     // `extern T x;` names a global another file defines (checkExterns); with an initializer it is the definition.
     if (d.storage === 'extern' && !d.init) {
-      return void this.externs.push({ file: this.file, key: talName(this.ns, d.name), d, ty: this.resolveType(d.type) });
+      const ty = this.resolveType(d.type);
+      return void this.externs.push({ file: this.file, key: talName(this.ns, d.name), d, ty });
     }
     const key = this.keyOf(d, this.globals);
     const prev = this.globals.get(key);
