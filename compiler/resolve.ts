@@ -7,7 +7,7 @@
 
 import type { Decl, Pos, QName, Param, TypeExpr } from './ast.ts';
 import { Diag, type DiagnosticDef, type DiagnosticArg, type Diagnostics, type Diagnostic } from './diagnostics.ts';
-import { type Ty, type StructInfo, INT, UNSIGNED, BOOL, CHAR, STRING, VOID, EXN, ERROR, varsOf } from './types.ts';
+import { type Ty, type StructInfo, SHORT, USHORT, BYTE, UBYTE, INT, UNSIGNED, BOOL, CHAR, STRING, VOID, EXN, ERROR, varsOf } from './types.ts';
 import { BUILTINS, type Builtin } from './builtins.ts';
 import { findInLibrary } from './library.ts';
 import type { Checked, SourceFile, FunInfo, GlobalInfo, ExnInfo, LocalVar } from './program.ts';
@@ -79,7 +79,7 @@ export class Resolver {
       seen.add(f.name);
       const ty = this.resolveType(f.type);
       if (ty.k === 'void') this.error(f.pos, Diag.VoidField, f.name);
-      return { name: f.name, ty };
+      return { name: f.name, ty, isConst: f.isConst };
     });
     this.tvars = new Set();
   }
@@ -217,7 +217,10 @@ export class Resolver {
   resolveType(t: TypeExpr): Ty {
     switch (t.k) {
       case 'prim':
-        return { int: INT, unsigned: UNSIGNED, bool: BOOL, char: CHAR, string: STRING, void: VOID }[t.name];
+        return {
+          int: INT, unsigned: UNSIGNED, bool: BOOL, char: CHAR, string: STRING, void: VOID,
+          short: SHORT, ushort: USHORT, byte: BYTE, ubyte: UBYTE,
+        }[t.name];
       case 'array': {
         const e = this.resolveType(t.elem);
         if (e.k === 'void') { this.error(t.pos, Diag.VoidArray); return ERROR; }
