@@ -197,14 +197,17 @@ class Checker {
     return { ok: true, init: { k: 'arraylit', elems, pos: at } };
   }
 
-  /** A sized array's length: a constant number (literal arithmetic) or a constant global initialized with one. */
+  /**
+   * A sized array's length: an integer constant expression (constInt's operators) whose names are constant globals
+   * initialized with one (`int a[N + 1]` after `const int N = 10;`).
+   */
   private constantSize(e: Expr): number | undefined {
-    const c = constInt(e);
-    if (c !== undefined) return c;
-    if (e.k !== 'var') return undefined;
-    const g = this.names.global(e.name);
-    if (!g?.isConst || !g.decl.init) return undefined;
-    return constInt(g.decl.init);
+    const named = (x: Expr): Expr | undefined => {
+      if (x.k !== 'var') return undefined;
+      const g = this.names.global(x.name);
+      return g?.isConst && g.decl.init && !g.decl.size ? g.decl.init : undefined;
+    };
+    return constInt(e, named);
   }
 
   /** Check a statement; returns true if control never reaches its end (it returns, raises, breaks or continues). */
@@ -802,20 +805,29 @@ class Checker {
   }
 }
 
-/** The value of an integer constant expression (what the checker folds: literals, - ~ + - * & | ^ << >> >>>). */
-function constInt(e: Expr): number | undefined {
+/**
+ * The value of an integer constant expression (what the checker folds: literals, - ~ + - * & | ^ << >> >>>);
+ * `named` gives the constant a name stands for, if any (checked once: a constant defined by itself is not one).
+ */
+function constInt(e: Expr, named?: (e: Expr) => Expr | undefined, depth = 0): number | undefined {
   if (e.k === 'int' || e.k === 'char') return e.value | 0;
+  if (depth > 100) return undefined;
+  const of = (x: Expr): number | undefined => constInt(x, named, depth + 1);
+  const def = named?.(e);
+  if (def) return of(def);
   if (e.k === 'unary' && (e.op === '-' || e.op === '+' || e.op === '~')) {
-    const v = constInt(e.e);
+    const v = of(e.e);
     return v === undefined ? undefined : e.op === '-' ? -v | 0 : e.op === '~' ? ~v : v;
   }
   if (e.k === 'binary') {
-    const a = constInt(e.l), b = constInt(e.r);
+    const a = of(e.l), b = of(e.r);
     if (a === undefined || b === undefined) return undefined;
     switch (e.op) {
       case '+': return (a + b) | 0;
       case '-': return (a - b) | 0;
       case '*': return Math.imul(a, b);
+      case '/': return b === 0 ? undefined : (a / b) | 0;
+      case '%': return b === 0 ? undefined : a % b | 0;
       case '&': return a & b;
       case '|': return a | b;
       case '^': return a ^ b;

@@ -94,7 +94,9 @@ export class Resolver {
       return;
     }
     for (const tv of d.tparams) {
-      if (!params.some(p => varsOf(p.ty).has(tv))) this.error(d.pos, Diag.TypeParameterUnused, tv, d.name);
+      // One that occurs only in the result is given by the call's context or by f@<T> (Popcorn's `nil@<int>()`).
+      const occurs = params.some(p => varsOf(p.ty).has(tv)) || varsOf(ret).has(tv);
+      if (!occurs) this.error(d.pos, Diag.TypeParameterUnused, tv, d.name);
     }
     const f: FunInfo = {
       name: d.name, tal: `f_${key}`, tparams: d.tparams, params, ret, decl: d, file: this.file, locals: [],
