@@ -107,7 +107,7 @@ export function forEachStmtExpr(s: Stmt | undefined, onExpr: (e: Expr) => void, 
 /** A parameter or a struct field (`isConst`: a `const` field, assigned only by `new`). */
 export interface Param { name: string; type: TypeExpr; isConst?: boolean; pos: Pos }
 export type Decl =
-  | { k: 'struct'; name: string; nullable: boolean; tparams: string[]; fields: Param[]; pos: Pos }
+  | { k: 'struct'; name: string; nullable: boolean; abstract?: boolean; tparams: string[]; fields: Param[]; pos: Pos }
   | { k: 'fun'; name: string; tparams: string[]; ret: TypeExpr; params: Param[]; body?: Stmt; pos: Pos }
   | { k: 'global'; name: string; type: TypeExpr; init?: Expr; size?: Expr; isConst: boolean; pos: Pos }
   | { k: 'open'; ns: string; pos: Pos }

@@ -7,7 +7,7 @@
 import { forEachStmtExpr, subExprs, type Expr, type Stmt, type Pos, type VarDecl } from './ast.ts';
 import { Diag, type DiagnosticDef, type DiagnosticArg, type Diagnostics, type Diagnostic } from './diagnostics.ts';
 import {
-  type Ty, INT, UNSIGNED, BOOL, CHAR, STRING, NULL, EXN, ERROR,
+  type Ty, type StructInfo, INT, UNSIGNED, BOOL, CHAR, STRING, NULL, EXN, ERROR,
   isNumeric, isNullable, showTy, sameTy, assignable, substTy, unify, varsOf,
 } from './types.ts';
 import { Flow, assignedLocals } from './flow.ts';
@@ -78,7 +78,9 @@ class Checker {
       if (!this.hasDefault(g.ty)) this.error(g.decl.pos, Diag.GlobalNeedsInitializer, g.name, showTy(g.ty));
       return;
     }
-    if (!isConstantInit(init)) {
+    // A function-typed global may be initialized with a function (its address is a constant).
+    const isFunction = init.k === 'var' && g.ty.k === 'fn' && this.names.fun(init.name) !== undefined;
+    if (!isConstantInit(init) && !isFunction) {
       this.error(init.pos, Diag.GlobalInitializerNotConstant, g.name);
       return;
     }
@@ -497,6 +499,7 @@ class Checker {
           return INT;
         }
         this.checkNonNull(e.e, t);
+        this.checkAbstract(e.pos, t.s);
         const f = t.s.fields.find(x => x.name === e.name);
         if (!f) {
           this.error(e.pos, Diag.NoSuchField, t.s.name, e.name);
@@ -520,6 +523,7 @@ class Checker {
           for (const a of e.args) this.expr(a);
           return ERROR;
         }
+        this.checkAbstract(e.pos, s);
         if (e.args.length !== s.fields.length) {
           this.error(e.pos, Diag.NewValueCount, s.name, s.fields.length, e.args.length);
         }
@@ -601,6 +605,13 @@ class Checker {
     }
     f.tparams.forEach((p, i) => typeArgs?.set(p, args[i]));
     return f;
+  }
+
+  /** An abstract struct is built and taken apart only in its own file; elsewhere it is a type and nothing more. */
+  private checkAbstract(pos: Pos, s: StructInfo): void {
+    if (s.abstractIn !== undefined && s.abstractIn !== this.names.file) {
+      this.error(pos, Diag.AbstractStruct, s.name, s.abstractIn);
+    }
   }
 
   private checkNonNull(e: Expr, t: Ty): void {

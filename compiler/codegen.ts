@@ -220,6 +220,11 @@ class Gen {
       case 'bool': return e.value ? '1' : '0';
       case 'null': return '0';
       case 'string': return this.stringLiteral(e.bytes);
+      case 'var': {
+        const r = this.c.refs.get(e);
+        if (r?.k === 'fun') return r.f.tal; // a function-typed global initialized with a function
+        throw new Error('internal: non-constant global initializer');
+      }
       case 'arraylit': {
         const elem = ty.k === 'array' ? ty.elem : ty;
         const words = e.elems.map(x => this.constWord(x, elem));

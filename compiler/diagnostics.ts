@@ -169,6 +169,8 @@ export const Diag = {
   ArrayInitializerTooLong: def('P3508', (name: string, n: number, got: number) =>
     `array ${name} has ${count(n, 'element')}, but its initializer has ${got}`),
   AddressOfNotFunction: def('P3509', (what: string) => `& takes the address of a function, not ${what}`),
+  AbstractStruct: def('P3510', (name: string, file: string) =>
+    `struct ${name} is abstract: only ${file}, which declares it, may build it or use its fields`),
 } as const;
 
 /** The message template of a code, with its arguments as {0}, {1}, … (for the documentation's table). */

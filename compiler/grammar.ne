@@ -21,6 +21,9 @@ const include = (t: T): Decl => {
   const m = /^#include\s*([<"])(.*)[>"]$/.exec(t.value)!;
   return { k: 'include', file: m[2], system: m[1] === '<', pos: pos(t) };
 };
+// A function declarator with no parameter types, no initializer and no other declarator: C's `T f();`.
+const isPrototype = (decl: T, init: T, more: T[]): boolean =>
+  decl.type.k === 'fn' && decl.type.params.length === 0 && !init && more.length === 0;
 %}
 @lexer lexer
 
@@ -33,10 +36,13 @@ topdecl -> %directive {% d => include(d[0]) %}
   # `prefix` is Popcorn's old spelling of `namespace`.
   | "prefix" %ident "{" topdecl:* "}" {% d => ({ k: 'namespace', name: d[1].value, decls: d[3].flat(), pos: pos(d[0]) }) %}
   | "exception" %ident ";" {% d => ({ k: 'exception', name: d[1].value, pos: pos(d[0]) }) %}
+  # An abstract struct's fields are its own file's: other files see only the type (Popcorn's abstract types).
+  | "abstract" structkw tparams:? %ident "{" field:* "}" {% d => ({ k: 'struct', nullable: d[1].nullable, abstract: true, tparams: d[2] ?? [], name: d[3].value, fields: d[5], pos: pos(d[0]) }) %}
   | structkw tparams:? %ident "{" field:* "}" {% d => ({ k: 'struct', nullable: d[0].nullable, tparams: d[1] ?? [], name: d[2].value, fields: d[4], pos: d[0].pos }) %}
   | type %ident tparams:? "(" params ")" block {% d => ({ k: 'fun', ret: d[0], name: d[1].value, tparams: d[2] ?? [], params: d[4], body: d[6], pos: pos(d[1]) }) %}
   | type %ident tparams:? "(" params ")" ";" {% d => ({ k: 'fun', ret: d[0], name: d[1].value, tparams: d[2] ?? [], params: d[4], pos: pos(d[1]) }) %}
-  | qualifier:? declarator initializer:? moredecls ";" {% d => [{ name: d[1].name, init: d[2], pos: d[1].pos }, ...d[3]].map((m: T) =>
+  # `T f();` is a prototype (above), not a global of type T() without an initializer.
+  | qualifier:? declarator initializer:? moredecls ";" {% (d, _l, reject) => isPrototype(d[1], d[2], d[3]) ? reject : [{ name: d[1].name, init: d[2], pos: d[1].pos }, ...d[3]].map((m: T) =>
       ({ k: 'global', name: m.name, type: d[1].type, init: m.init ?? undefined, size: d[1].size, isConst: d[0] === 'const', pos: m.pos })) %}
 
 qualifier -> "const" {% () => 'const' %} | "static" {% () => 'static' %} | "extern" {% () => 'extern' %}

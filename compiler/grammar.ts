@@ -28,6 +28,9 @@ const include = (t: T): Decl => {
   const m = /^#include\s*([<"])(.*)[>"]$/.exec(t.value)!;
   return { k: 'include', file: m[2], system: m[1] === '<', pos: pos(t) };
 };
+// A function declarator with no parameter types, no initializer and no other declarator: C's `T f();`.
+const isPrototype = (decl: T, init: T, more: T[]): boolean =>
+  decl.type.k === 'fn' && decl.type.params.length === 0 && !init && more.length === 0;
 
 interface NearleyToken {
   value: any;
@@ -75,18 +78,23 @@ const grammar: Grammar = {
     {"name": "topdecl$ebnf$3", "symbols": [], "postprocess": () => null},
     {"name": "topdecl$ebnf$4", "symbols": []},
     {"name": "topdecl$ebnf$4", "symbols": ["topdecl$ebnf$4", "field"], "postprocess": (d) => d[0].concat([d[1]])},
-    {"name": "topdecl", "symbols": ["structkw", "topdecl$ebnf$3", (lexer.has("ident") ? {type: "ident"} : ident), {"literal":"{"}, "topdecl$ebnf$4", {"literal":"}"}], "postprocess": d => ({ k: 'struct', nullable: d[0].nullable, tparams: d[1] ?? [], name: d[2].value, fields: d[4], pos: d[0].pos })},
+    {"name": "topdecl", "symbols": [{"literal":"abstract"}, "structkw", "topdecl$ebnf$3", (lexer.has("ident") ? {type: "ident"} : ident), {"literal":"{"}, "topdecl$ebnf$4", {"literal":"}"}], "postprocess": d => ({ k: 'struct', nullable: d[1].nullable, abstract: true, tparams: d[2] ?? [], name: d[3].value, fields: d[5], pos: pos(d[0]) })},
     {"name": "topdecl$ebnf$5", "symbols": ["tparams"], "postprocess": id},
     {"name": "topdecl$ebnf$5", "symbols": [], "postprocess": () => null},
-    {"name": "topdecl", "symbols": ["type", (lexer.has("ident") ? {type: "ident"} : ident), "topdecl$ebnf$5", {"literal":"("}, "params", {"literal":")"}, "block"], "postprocess": d => ({ k: 'fun', ret: d[0], name: d[1].value, tparams: d[2] ?? [], params: d[4], body: d[6], pos: pos(d[1]) })},
-    {"name": "topdecl$ebnf$6", "symbols": ["tparams"], "postprocess": id},
-    {"name": "topdecl$ebnf$6", "symbols": [], "postprocess": () => null},
-    {"name": "topdecl", "symbols": ["type", (lexer.has("ident") ? {type: "ident"} : ident), "topdecl$ebnf$6", {"literal":"("}, "params", {"literal":")"}, {"literal":";"}], "postprocess": d => ({ k: 'fun', ret: d[0], name: d[1].value, tparams: d[2] ?? [], params: d[4], pos: pos(d[1]) })},
-    {"name": "topdecl$ebnf$7", "symbols": ["qualifier"], "postprocess": id},
+    {"name": "topdecl$ebnf$6", "symbols": []},
+    {"name": "topdecl$ebnf$6", "symbols": ["topdecl$ebnf$6", "field"], "postprocess": (d) => d[0].concat([d[1]])},
+    {"name": "topdecl", "symbols": ["structkw", "topdecl$ebnf$5", (lexer.has("ident") ? {type: "ident"} : ident), {"literal":"{"}, "topdecl$ebnf$6", {"literal":"}"}], "postprocess": d => ({ k: 'struct', nullable: d[0].nullable, tparams: d[1] ?? [], name: d[2].value, fields: d[4], pos: d[0].pos })},
+    {"name": "topdecl$ebnf$7", "symbols": ["tparams"], "postprocess": id},
     {"name": "topdecl$ebnf$7", "symbols": [], "postprocess": () => null},
-    {"name": "topdecl$ebnf$8", "symbols": ["initializer"], "postprocess": id},
+    {"name": "topdecl", "symbols": ["type", (lexer.has("ident") ? {type: "ident"} : ident), "topdecl$ebnf$7", {"literal":"("}, "params", {"literal":")"}, "block"], "postprocess": d => ({ k: 'fun', ret: d[0], name: d[1].value, tparams: d[2] ?? [], params: d[4], body: d[6], pos: pos(d[1]) })},
+    {"name": "topdecl$ebnf$8", "symbols": ["tparams"], "postprocess": id},
     {"name": "topdecl$ebnf$8", "symbols": [], "postprocess": () => null},
-    {"name": "topdecl", "symbols": ["topdecl$ebnf$7", "declarator", "topdecl$ebnf$8", "moredecls", {"literal":";"}], "postprocess":  d => [{ name: d[1].name, init: d[2], pos: d[1].pos }, ...d[3]].map((m: T) =>
+    {"name": "topdecl", "symbols": ["type", (lexer.has("ident") ? {type: "ident"} : ident), "topdecl$ebnf$8", {"literal":"("}, "params", {"literal":")"}, {"literal":";"}], "postprocess": d => ({ k: 'fun', ret: d[0], name: d[1].value, tparams: d[2] ?? [], params: d[4], pos: pos(d[1]) })},
+    {"name": "topdecl$ebnf$9", "symbols": ["qualifier"], "postprocess": id},
+    {"name": "topdecl$ebnf$9", "symbols": [], "postprocess": () => null},
+    {"name": "topdecl$ebnf$10", "symbols": ["initializer"], "postprocess": id},
+    {"name": "topdecl$ebnf$10", "symbols": [], "postprocess": () => null},
+    {"name": "topdecl", "symbols": ["topdecl$ebnf$9", "declarator", "topdecl$ebnf$10", "moredecls", {"literal":";"}], "postprocess":  (d, _l, reject) => isPrototype(d[1], d[2], d[3]) ? reject : [{ name: d[1].name, init: d[2], pos: d[1].pos }, ...d[3]].map((m: T) =>
         ({ k: 'global', name: m.name, type: d[1].type, init: m.init ?? undefined, size: d[1].size, isConst: d[0] === 'const', pos: m.pos })) },
     {"name": "qualifier", "symbols": [{"literal":"const"}], "postprocess": () => 'const'},
     {"name": "qualifier", "symbols": [{"literal":"static"}], "postprocess": () => 'static'},

@@ -51,7 +51,10 @@ export class Resolver {
       if (d.k === 'struct') {
         const key = talName(this.ns, d.name);
         if (this.structs.has(key)) return void this.error(d.pos, Diag.DuplicateStruct, d.name);
-        const s: StructInfo = { tal: key, name: d.name, nullable: d.nullable, tparams: d.tparams, fields: [] };
+        const s: StructInfo = {
+          tal: key, name: d.name, nullable: d.nullable, tparams: d.tparams, fields: [],
+          abstractIn: d.abstract ? this.file : undefined,
+        };
         this.structs.set(key, s);
         this.program.structs.push(s);
       } else if (d.k === 'exception') {

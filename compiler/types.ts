@@ -8,6 +8,8 @@ export interface StructInfo {
   readonly name: string;
   readonly nullable: boolean;
   readonly tparams: readonly string[];
+  /** An `abstract struct`: the file that declares it, the only one that may build it or use its fields. */
+  readonly abstractIn?: string;
   /** `isConst`: a `const` field, set by `new` and never assigned. */
   fields: { name: string; ty: Ty; isConst?: boolean }[];
 }
