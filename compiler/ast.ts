@@ -40,7 +40,8 @@ export type Expr =
   | { k: 'arraylit'; elems: Expr[]; pos: Pos } // {e1, ..., en}
   | { k: 'cast'; ty: TypeExpr; e: Expr; pos: Pos } // (: T) e
   | { k: 'inst'; e: Expr; args: TypeExpr[]; pos: Pos } // f@<T1, …>: explicit instantiation
-  | { k: 'seq'; es: Expr[]; pos: Pos }; // e1, e2, …: the comma operator (the value is the last one's)
+  | { k: 'seq'; es: Expr[]; pos: Pos } // e1, e2, …: the comma operator (the value is the last one's)
+  | { k: 'lambda'; decl: FunDecl; pos: Pos }; // fun T (params) { … }: an anonymous function
 
 // ---- statements ----
 /** `size`: a sized array's length as written (`int a[N];`); the checker turns it into an initializer. */
@@ -59,6 +60,8 @@ export type Stmt =
   | { k: 'return'; e?: Expr; pos: Pos }
   | { k: 'raise'; name: QName; pos: Pos }
   | { k: 'try'; body: Stmt; name: string; handler: Stmt; pos: Pos }
+  /** A nested function (`[fun] T f(params) { … }` in a block): a function of its own, named in its block. */
+  | { k: 'fun'; decl: FunDecl; pos: Pos }
   | { k: 'empty'; pos: Pos };
 export interface SwitchCase { values: Expr[]; body: Stmt[]; pos: Pos }
 
@@ -106,6 +109,7 @@ export function forEachStmtExpr(s: Stmt | undefined, onExpr: (e: Expr) => void, 
 // ---- declarations ----
 /** A parameter or a struct field (`isConst`: a `const` field, assigned only by `new`). */
 export interface Param { name: string; type: TypeExpr; isConst?: boolean; pos: Pos }
+export type FunDecl = Extract<Decl, { k: 'fun' }>;
 export type Decl =
   | { k: 'struct'; name: string; nullable: boolean; abstract?: boolean; tparams: string[]; fields: Param[]; pos: Pos }
   | { k: 'fun'; name: string; tparams: string[]; ret: TypeExpr; params: Param[]; body?: Stmt; pos: Pos }

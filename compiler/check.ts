@@ -4,7 +4,7 @@
 // are known non-null where) is in flow.ts. Every error is recorded with its code (diagnostics.ts) and checking goes
 // on, so a file's errors come out together.
 
-import { forEachStmtExpr, subExprs, type Expr, type Stmt, type Pos, type VarDecl } from './ast.ts';
+import { forEachStmtExpr, subExprs, type Expr, type FunDecl, type Stmt, type Pos, type VarDecl } from './ast.ts';
 import { Diag, type DiagnosticDef, type DiagnosticArg, type Diagnostics, type Diagnostic } from './diagnostics.ts';
 import {
   type Ty, type StructInfo, INT, UNSIGNED, BOOL, CHAR, STRING, NULL, EXN, ERROR,
@@ -15,7 +15,8 @@ import type { Builtin } from './builtins.ts';
 import { Resolver, showName } from './resolve.ts';
 import type { Checked, SourceFile, FunInfo, GlobalInfo, LocalVar, CallInfo } from './program.ts';
 
-interface Scope { vars: Map<string, LocalVar>; parent?: Scope }
+/** A block's names: its locals and its nested functions (`funs`, made on first use). */
+interface Scope { vars: Map<string, LocalVar>; funs?: Map<string, FunInfo>; parent?: Scope }
 
 /** Resolve and check a whole program (its files in order; library files first). */
 export function checkProgram(files: SourceFile[], diags: Diagnostics): Checked {
@@ -31,6 +32,9 @@ class Checker {
   private flow = new Flow();
   private loops = 0;
   private switches = 0;
+  /** While a nested function is checked, the scopes of the functions around it (innermost first). */
+  private enclosing: Scope[] = [];
+  private nestedCount = 0;
 
   constructor(diags: Diagnostics) {
     this.names = new Resolver(diags);
@@ -324,7 +328,64 @@ class Checker {
         return false;
       }
       case 'empty': return false;
+      case 'fun': {
+        const f = this.nestedFunction(s.decl, s.decl.name);
+        (this.scope!.funs ??= new Map()).set(s.decl.name, f);
+        this.checkNested(f);
+        return false;
+      }
     }
+  }
+
+  /**
+   * A nested or anonymous function is lifted to a function of its own (a TAL label named after the enclosing one):
+   * it sees the top-level names, its own parameters and locals, and the nested functions of the blocks around it,
+   * but not the enclosing function's locals (P5501: that needs a closure, docs/popcorn.md §More of Popcorn).
+   */
+  private nestedFunction(d: FunDecl, name: string): FunInfo {
+    const outer = this.fun!;
+    const { params, ret } = this.names.signature(d);
+    this.names.tvars = new Set(outer.tparams); // signature() cleared the enclosing function's type variables
+    const tal = `${outer.tal}__${name || 'fun'}_${this.nestedCount++}`;
+    const f: FunInfo = { name: name || 'fun', tal, tparams: d.tparams, params, ret, decl: d, file: outer.file, locals: [] };
+    this.out.funs.push(f);
+    return f;
+  }
+
+  /** Check a nested function's body as a function, then go on with the enclosing one where it was. */
+  private checkNested(f: FunInfo): void {
+    const saved = {
+      fun: this.fun, scope: this.scope, flow: this.flow, loops: this.loops, switches: this.switches, tvars: this.names.tvars,
+    };
+    this.enclosing = [saved.scope!, ...this.enclosing];
+    this.loops = 0;
+    this.switches = 0;
+    this.checkFunction(f);
+    this.enclosing = this.enclosing.slice(1);
+    ({ fun: this.fun, scope: this.scope, flow: this.flow, loops: this.loops, switches: this.switches } = saved);
+    this.names.tvars = saved.tvars;
+  }
+
+  /** A nested function by name: in the blocks of this function, then in those of the functions around it. */
+  private findNested(name: string): FunInfo | undefined {
+    for (const start of [this.scope, ...this.enclosing]) {
+      for (let s = start; s; s = s.parent) {
+        const f = s.funs?.get(name);
+        if (f) return f;
+      }
+    }
+    return undefined;
+  }
+
+  /** A local of an enclosing function (which a nested function cannot use). */
+  private enclosingLocal(name: string): LocalVar | undefined {
+    for (const start of this.enclosing) {
+      for (let s: Scope | undefined = start; s; s = s.parent) {
+        const v = s.vars.get(name);
+        if (v) return v;
+      }
+    }
+    return undefined;
   }
 
   /** Whether a case body contains a break that leaves the switch (not one inside a nested loop or switch). */
@@ -579,6 +640,12 @@ class Checker {
         if (f) this.error(e.pos, Diag.PolymorphicValue, f.name); // only a call may instantiate (see `call`)
         return ERROR;
       }
+      case 'lambda': {
+        const f = this.nestedFunction(e.decl, '');
+        this.out.refs.set(e, { k: 'fun', f });
+        this.checkNested(f);
+        return { k: 'fn', ret: f.ret, params: f.params.map(p => p.ty) };
+      }
       case 'seq': {
         let t: Ty = ERROR;
         e.es.forEach((x, i) => { t = this.expr(x, i === e.es.length - 1 ? expected : undefined); });
@@ -593,7 +660,8 @@ class Checker {
    */
   private instantiated(e: Extract<Expr, { k: 'inst' }>, typeArgs?: Map<string, Ty>): FunInfo | undefined {
     const args = e.args.map(a => this.names.resolveType(a));
-    const f = e.e.k === 'var' && !(!e.e.name.ns && this.findLocal(e.e.name.name)) ? this.names.fun(e.e.name) : undefined;
+    const v = e.e.k === 'var' ? e.e.name : undefined;
+    const f = v && !(!v.ns && this.findLocal(v.name)) ? (v.ns ? undefined : this.findNested(v.name)) ?? this.names.fun(v) : undefined;
     if (!f || f.tparams.length === 0) {
       this.error(e.pos, Diag.NotPolymorphic, e.e.k === 'var' ? showName(e.e.name) : 'this');
       return undefined;
@@ -628,10 +696,13 @@ class Checker {
       if (v && e.amp) { this.error(e.pos, Diag.AddressOfNotFunction, v.name); return ERROR; }
       if (v) { this.out.refs.set(e, { k: 'local', v }); return v.ty; }
     }
-    const g = this.names.global(e.name);
+    const nested = e.name.ns ? undefined : this.findNested(e.name.name);
+    const captured = e.name.ns || nested ? undefined : this.enclosingLocal(e.name.name);
+    if (captured) { this.error(e.pos, Diag.NestedCapture, captured.name, this.fun!.name); return ERROR; }
+    const g = nested ? undefined : this.names.global(e.name);
     if (g && e.amp) { this.error(e.pos, Diag.AddressOfNotFunction, g.name); return ERROR; }
     if (g) { this.out.refs.set(e, { k: 'global', g }); return g.ty; }
-    const f = this.names.fun(e.name);
+    const f = nested ?? this.names.fun(e.name);
     if (e.amp && !f) {
       this.error(e.pos, Diag.AddressOfNotFunction, showName(e.name));
       return ERROR;
@@ -749,7 +820,9 @@ class Checker {
     // A named function or builtin.
     if (e.fn.k === 'var') {
       const local = e.fn.name.ns ? undefined : this.findLocal(e.fn.name.name);
-      const f = local ? undefined : this.names.fun(e.fn.name);
+      const nested = local || e.fn.name.ns ? undefined : this.findNested(e.fn.name.name);
+      const captured = local || nested || e.fn.name.ns ? undefined : this.enclosingLocal(e.fn.name.name);
+      const f = local || captured ? undefined : nested ?? this.names.fun(e.fn.name);
       if (f) {
         this.out.refs.set(e.fn, { k: 'fun', f });
         this.out.types.set(e.fn, { k: 'fn', ret: f.ret, params: f.params.map(p => p.ty) });

@@ -103,7 +103,7 @@ export function generate(c: Checked, body?: FunctionGenerator): string {
 function addressTaken(c: Checked): Set<FunInfo> {
   const out = new Set<FunInfo>();
   const ex = (e: Expr): void => {
-    if (e.k === 'var') {
+    if (e.k === 'var' || e.k === 'lambda') {
       const r = c.refs.get(e);
       if (r?.k === 'fun') out.add(r.f);
       return;
@@ -639,7 +639,7 @@ class Gen {
         this.falls = false;
         return;
       }
-      case 'try': case 'empty': return;
+      case 'try': case 'empty': case 'fun': return; // a nested function is generated as a function of its own
     }
   }
 
@@ -812,6 +812,11 @@ class Gen {
       case 'cast': this.expr(e.e); this.toChar(this.ty(e)); return;
       case 'seq': for (const x of e.es) this.expr(x); return;
       case 'inst': throw new Error('internal: an instantiation outside a call');
+      case 'lambda': {
+        const r = this.c.refs.get(e);
+        if (r?.k === 'fun') this.emit(`mov eax, OFFSET ${r.f.tal}`);
+        return;
+      }
     }
   }
 

@@ -154,6 +154,8 @@ export const Diag = {
 
   // ---- P5: not supported ----
   TryNotSupported: def('P5001', () => 'try … handle is not supported by popc (see docs/popcorn.md: exceptions)'),
+  NestedCapture: def('P5501', (name: string, fun: string) =>
+    `${fun} uses ${name}, a local of the function around it: popc's nested functions are not closures`),
 
   // ---- the rest of Popcorn's language (issue 18): casts, instantiation, `_`, sized arrays, `&f` ----
   BadCast: def('P3501', (from: string, to: string) => `cannot cast ${from} to ${to}`),

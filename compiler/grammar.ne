@@ -131,6 +131,8 @@ simple -> block {% d => d[0] %}
   | "raise" qname ("(" ")"):? ";" {% d => ({ k: 'raise', name: d[1].name, pos: pos(d[0]) }) %}
   | "try" block "handle" %ident block {% d => ({ k: 'try', body: d[1], name: d[3].value, handler: d[4], pos: pos(d[0]) }) %}
   | ";" {% d => ({ k: 'empty', pos: pos(d[0]) }) %}
+  # A nested function, with or without Popcorn's `fun`.
+  | "fun":? type %ident tparams:? "(" params ")" block {% d => ({ k: 'fun', decl: { k: 'fun', ret: d[1], name: d[2].value, tparams: d[3] ?? [], params: d[5], body: d[7], pos: pos(d[2]) }, pos: d[0] ? pos(d[0]) : d[1].pos }) %}
 case -> "case" caselabels ":" stmt:* {% d => ({ values: d[1], body: d[3], pos: pos(d[0]) }) %}
 caselabels -> caselabel {% d => [d[0]] %} | caselabels "," caselabel {% d => [...d[0], d[2]] %}
 caselabel -> unary {% d => d[0] %}
@@ -181,6 +183,7 @@ primary -> %number {% d => ({ k: 'int', value: Number(d[0].value), pos: pos(d[0]
   | "^" "(" args ")" {% d => ({ k: 'tuple', elems: d[2], pos: pos(d[0]) }) %}
   # Popcorn's other spellings of allocation: ^S(…) is new S(…); new (…) and %(…) (read-only) are ^(…).
   | "^" qname "(" args ")" {% d => ({ k: 'new', name: d[1].name, args: d[3], pos: pos(d[0]) }) %}
+  | "fun" type "(" params ")" block {% d => ({ k: 'lambda', decl: { k: 'fun', ret: d[1], name: '', tparams: [], params: d[3], body: d[5], pos: pos(d[0]) }, pos: pos(d[0]) }) %}
   | "new" "(" args ")" {% d => ({ k: 'tuple', elems: d[2], pos: pos(d[0]) }) %}
   | "%" "(" args ")" {% d => ({ k: 'tuple', elems: d[2], pos: pos(d[0]) }) %}
 args -> null {% () => [] %} | args1 {% d => d[0] %}

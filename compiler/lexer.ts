@@ -11,7 +11,7 @@ export const KEYWORDS = [
   'switch', 'case', 'default', 'break', 'continue', 'return', 'new', 'null', 'true', 'false', 'open', 'namespace',
   'const', 'static', 'extern', 'exception', 'raise', 'try', 'handle', 'union',
   // Popcorn's sub-word integers and the old spelling of namespace (docs/popcorn.md §Types, §Declarations).
-  'short', 'byte', 'signed', 'prefix', 'abstract',
+  'short', 'byte', 'signed', 'prefix', 'abstract', 'fun',
 ] as const;
 
 const rules: moo.Rules = {

@@ -233,7 +233,7 @@ class Lowering {
         this.end({ op: 'raise', site: { pos: s.pos, what: `uncaught exception ${e?.name ?? s.name.name}` } });
         return;
       }
-      case 'try': case 'empty': return;
+      case 'try': case 'empty': case 'fun': return; // a nested function is generated as a function of its own
     }
   }
 
@@ -366,6 +366,11 @@ class Lowering {
         return x;
       }
       case 'inst': throw new Error('internal: an instantiation outside a call');
+      case 'lambda': {
+        const r = this.c.refs.get(e);
+        if (r?.k !== 'fun') throw new Error('internal: an anonymous function without its function');
+        return { k: 'addr', label: r.f.tal };
+      }
     }
   }
 
