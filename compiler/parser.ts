@@ -111,7 +111,7 @@ const OPERATOR = [
 /** Tokens that start an expression, and tokens that start a statement but not an expression. */
 const EXPRESSION = [
   'number', 'charlit', 'strlit', 'ident', '(', 'true', 'false', 'null', 'new', '^', '-', '!', '~', '+', '++', '--',
-  '&', '%',
+  '&', '%', 'fun',
 ];
 const STATEMENT = ['if', 'while', 'for', 'do', 'switch', 'break', 'continue', 'return', 'raise', 'try', '{', ';',
   'int', 'unsigned', 'bool', 'boolean', 'char', 'string', 'void', '<', '<<', '*', 'short', 'byte', 'signed'];
