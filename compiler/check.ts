@@ -347,7 +347,9 @@ class Checker {
     const { params, ret } = this.names.signature(d);
     this.names.tvars = new Set(outer.tparams); // signature() cleared the enclosing function's type variables
     const tal = `${outer.tal}__${name || 'fun'}_${this.nestedCount++}`;
-    const f: FunInfo = { name: name || 'fun', tal, tparams: d.tparams, params, ret, decl: d, file: outer.file, locals: [] };
+    const f: FunInfo = {
+      name: name || 'fun', tal, tparams: d.tparams, params, ret, decl: d, file: outer.file, locals: [],
+    };
     this.out.funs.push(f);
     return f;
   }
@@ -355,7 +357,8 @@ class Checker {
   /** Check a nested function's body as a function, then go on with the enclosing one where it was. */
   private checkNested(f: FunInfo): void {
     const saved = {
-      fun: this.fun, scope: this.scope, flow: this.flow, loops: this.loops, switches: this.switches, tvars: this.names.tvars,
+      fun: this.fun, scope: this.scope, flow: this.flow, loops: this.loops, switches: this.switches,
+      tvars: this.names.tvars,
     };
     this.enclosing = [saved.scope!, ...this.enclosing];
     this.loops = 0;
@@ -661,7 +664,8 @@ class Checker {
   private instantiated(e: Extract<Expr, { k: 'inst' }>, typeArgs?: Map<string, Ty>): FunInfo | undefined {
     const args = e.args.map(a => this.names.resolveType(a));
     const v = e.e.k === 'var' ? e.e.name : undefined;
-    const f = v && !(!v.ns && this.findLocal(v.name)) ? (v.ns ? undefined : this.findNested(v.name)) ?? this.names.fun(v) : undefined;
+    const shadowed = v !== undefined && !v.ns && this.findLocal(v.name) !== undefined;
+    const f = v && !shadowed ? (v.ns ? undefined : this.findNested(v.name)) ?? this.names.fun(v) : undefined;
     if (!f || f.tparams.length === 0) {
       this.error(e.pos, Diag.NotPolymorphic, e.e.k === 'var' ? showName(e.e.name) : 'this');
       return undefined;

@@ -161,7 +161,8 @@ export const Diag = {
   BadCast: def('P3501', (from: string, to: string) => `cannot cast ${from} to ${to}`),
   InstantiationCount: def('P3502', (name: string, want: number, got: number) =>
     `${name} takes ${count(want, 'type argument')}, not ${got}`),
-  NotPolymorphic: def('P3503', (what: string) => `${what} is not a polymorphic function: it cannot be instantiated with @`),
+  NotPolymorphic: def('P3503', (what: string) =>
+    `${what} is not a polymorphic function: it cannot be instantiated with @`),
   InferNeedsInitializer: def('P3504', (name: string) => `_ ${name} needs an initializer to take its type from`),
   CannotInferFrom: def('P3505', (name: string, what: string) => `the type of ${name} cannot be inferred from ${what}`),
   ArraySizeNotConstant: def('P3506', (name: string) =>

@@ -7,7 +7,9 @@
 
 import type { Decl, Pos, QName, Param, TypeExpr } from './ast.ts';
 import { Diag, type DiagnosticDef, type DiagnosticArg, type Diagnostics, type Diagnostic } from './diagnostics.ts';
-import { type Ty, type StructInfo, SHORT, USHORT, BYTE, UBYTE, INT, UNSIGNED, BOOL, CHAR, STRING, VOID, EXN, ERROR, varsOf } from './types.ts';
+import {
+  type Ty, type StructInfo, SHORT, USHORT, BYTE, UBYTE, INT, UNSIGNED, BOOL, CHAR, STRING, VOID, EXN, ERROR, varsOf,
+} from './types.ts';
 import { BUILTINS, type Builtin } from './builtins.ts';
 import { findInLibrary } from './library.ts';
 import type { Checked, SourceFile, FunInfo, GlobalInfo, ExnInfo, LocalVar } from './program.ts';

@@ -22,11 +22,12 @@ void pop_main() {
 }
 `;
   const r = compileFiles([{ file: 'counter.pop', text: counter }, { file: 'user.pop', text: user }]);
+  const message = 'struct counter is abstract: only counter.pop, which declares it, may build it or use its fields';
   t.deepEqual(r.diagnostics.map(d => `${d.file}:${d.line}:${d.col}: ${d.code}: ${d.message}`), [
-    'user.pop:5:21: P3510: struct counter is abstract: only counter.pop, which declares it, may build it or use its fields',
-    'user.pop:6:15: P3510: struct counter is abstract: only counter.pop, which declares it, may build it or use its fields',
-    'user.pop:7:15: P3510: struct counter is abstract: only counter.pop, which declares it, may build it or use its fields',
-    'user.pop:8:4: P3510: struct counter is abstract: only counter.pop, which declares it, may build it or use its fields',
+    `user.pop:5:21: P3510: ${message}`, // c.value
+    `user.pop:6:15: P3510: ${message}`, // new counter(1)
+    `user.pop:7:15: P3510: ${message}`, // ^counter(2)
+    `user.pop:8:4: P3510: ${message}`, // c.value = v
   ]);
 });
 

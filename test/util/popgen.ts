@@ -499,7 +499,10 @@ export class PopGen {
           case 13: return `(${e('uint')} < ${e('uint')} ? ${e('int')} : ${e('int')})`;
           // Popcorn's casts through a sub-word integer (cut to 8 or 16 bits, then an exact int again), and the
           // comma operator (the first operand's effects, the second's value).
-          case 15: return `(: int) (: ${this.pick(['byte', 'short', 'unsigned byte', 'unsigned short'])}) (${e('int')})`;
+          case 15: {
+            const narrow = this.pick(['byte', 'short', 'unsigned byte', 'unsigned short']);
+            return `(: int) (: ${narrow}) (${e('int')})`;
+          }
           case 16: return `(${e('int')}, ${e('int')})`;
           default: return `(${e('char')} - '0')`;
         }
