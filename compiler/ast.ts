@@ -5,11 +5,14 @@ export interface Pos { line: number; col: number }
 
 // ---- types as written ----
 export type TypeExpr =
-  | { k: 'prim'; name: 'int' | 'unsigned' | 'bool' | 'char' | 'string' | 'void'; pos: Pos }
+  | { k: 'prim'; name: 'int' | 'unsigned' | 'bool' | 'char' | 'string' | 'void' | SubWord; pos: Pos }
   | { k: 'named'; name: QName; args: TypeExpr[]; pos: Pos } // struct names, type variables, exception
   | { k: 'array'; elem: TypeExpr; pos: Pos }
   | { k: 'tuple'; elems: TypeExpr[]; pos: Pos }
   | { k: 'fn'; ret: TypeExpr; params: TypeExpr[]; pos: Pos };
+
+/** Popcorn's sub-word integers: `short` and `byte` (signed), `unsigned short` and `unsigned byte`. */
+export type SubWord = 'short' | 'ushort' | 'byte' | 'ubyte';
 
 /** A possibly qualified name: `Core::print_string` is { ns: 'Core', name: 'print_string' }. */
 export interface QName { ns?: string; name: string }
@@ -21,7 +24,8 @@ export type Expr =
   | { k: 'string'; bytes: number[]; pos: Pos }
   | { k: 'bool'; value: boolean; pos: Pos }
   | { k: 'null'; pos: Pos }
-  | { k: 'var'; name: QName; pos: Pos }
+  /** `amp`: written `&f` (Popcorn's address of a function, the same value as `f`). */
+  | { k: 'var'; name: QName; amp?: boolean; pos: Pos }
   | { k: 'unary'; op: string; e: Expr; pos: Pos }
   | { k: 'binary'; op: string; l: Expr; r: Expr; pos: Pos }
   | { k: 'assign'; op: string; target: Expr; value: Expr; pos: Pos } // op: '=' or '+=' ...
@@ -33,10 +37,15 @@ export type Expr =
   | { k: 'proj'; e: Expr; index: number; pos: Pos } // tuple .1, .2 ... (1-based, as Popcorn)
   | { k: 'new'; name: QName; args: Expr[]; pos: Pos }
   | { k: 'tuple'; elems: Expr[]; pos: Pos } // ^(e1, ..., en)
-  | { k: 'arraylit'; elems: Expr[]; pos: Pos }; // {e1, ..., en}
+  | { k: 'arraylit'; elems: Expr[]; pos: Pos } // {e1, ..., en}
+  | { k: 'cast'; ty: TypeExpr; e: Expr; pos: Pos } // (: T) e
+  | { k: 'inst'; e: Expr; args: TypeExpr[]; pos: Pos } // f@<T1, …>: explicit instantiation
+  | { k: 'seq'; es: Expr[]; pos: Pos } // e1, e2, …: the comma operator (the value is the last one's)
+  | { k: 'lambda'; decl: FunDecl; pos: Pos }; // fun T (params) { … }: an anonymous function
 
 // ---- statements ----
-export interface VarDecl { name: string; type: TypeExpr; init?: Expr; pos: Pos }
+/** `size`: a sized array's length as written (`int a[N];`); the checker turns it into an initializer. */
+export interface VarDecl { name: string; type: TypeExpr; init?: Expr; size?: Expr; pos: Pos }
 export type Stmt =
   | { k: 'block'; body: Stmt[]; pos: Pos }
   | { k: 'expr'; e: Expr; pos: Pos }
@@ -51,13 +60,16 @@ export type Stmt =
   | { k: 'return'; e?: Expr; pos: Pos }
   | { k: 'raise'; name: QName; pos: Pos }
   | { k: 'try'; body: Stmt; name: string; handler: Stmt; pos: Pos }
+  /** A nested function (`[fun] T f(params) { … }` in a block): a function of its own, named in its block. */
+  | { k: 'fun'; decl: FunDecl; pos: Pos }
   | { k: 'empty'; pos: Pos };
 export interface SwitchCase { values: Expr[]; body: Stmt[]; pos: Pos }
 
 /** The expressions directly inside `e`, in evaluation order. */
 export function subExprs(e: Expr): Expr[] {
   switch (e.k) {
-    case 'unary': case 'field': case 'proj': return [e.e];
+    case 'unary': case 'field': case 'proj': case 'cast': case 'inst': return [e.e];
+    case 'seq': return e.es;
     case 'binary': return [e.l, e.r];
     case 'assign': return [e.target, e.value];
     case 'incdec': return [e.target];
@@ -97,13 +109,20 @@ export function forEachStmtExpr(s: Stmt | undefined, onExpr: (e: Expr) => void, 
 // ---- declarations ----
 /** C's storage classes on a top-level declaration: `static` (local to its file), `extern` (defined in another). */
 export type Storage = 'static' | 'extern';
-export interface Param { name: string; type: TypeExpr; pos: Pos }
+/** A parameter or a struct field (`isConst`: a `const` field, assigned only by `new`). */
+export interface Param { name: string; type: TypeExpr; isConst?: boolean; pos: Pos }
+export type FunDecl = Extract<Decl, { k: 'fun' }>;
 export type Decl =
-  | { k: 'struct'; name: string; nullable: boolean; tparams: string[]; fields: Param[]; pos: Pos; storage?: Storage }
+  | {
+    k: 'struct'; name: string; nullable: boolean; abstract?: boolean; tparams: string[]; fields: Param[]; pos: Pos;
+    storage?: Storage;
+  }
   | {
     k: 'fun'; name: string; tparams: string[]; ret: TypeExpr; params: Param[]; body?: Stmt; pos: Pos; storage?: Storage;
   }
-  | { k: 'global'; name: string; type: TypeExpr; init?: Expr; isConst: boolean; pos: Pos; storage?: Storage }
+  | {
+    k: 'global'; name: string; type: TypeExpr; init?: Expr; size?: Expr; isConst: boolean; pos: Pos; storage?: Storage;
+  }
   /** `extern struct S;` (or `extern ?struct S;`, `extern <a>S;`): a type another file defines. */
   | { k: 'externtype'; name: string; tparams: string[]; nullable?: boolean; pos: Pos }
   | { k: 'open'; ns: string; pos: Pos }

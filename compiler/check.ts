@@ -4,10 +4,12 @@
 // are known non-null where) is in flow.ts. Every error is recorded with its code (diagnostics.ts) and checking goes
 // on, so a file's errors come out together.
 
-import { forEachStmtExpr, subExprs, type Decl, type Expr, type Stmt, type Pos, type VarDecl } from './ast.ts';
+import {
+  forEachStmtExpr, subExprs, type Decl, type Expr, type FunDecl, type Stmt, type Pos, type VarDecl,
+} from './ast.ts';
 import { Diag, type DiagnosticDef, type DiagnosticArg, type Diagnostics, type Diagnostic } from './diagnostics.ts';
 import {
-  type Ty, INT, UNSIGNED, BOOL, CHAR, STRING, NULL, EXN, ERROR, VOID,
+  type Ty, type StructInfo, INT, UNSIGNED, BOOL, CHAR, STRING, NULL, EXN, ERROR, VOID,
   isNumeric, isNullable, showTy, sameTy, assignable, substTy, unify, varsOf, hasDefault,
 } from './types.ts';
 import { Flow, assignedLocals } from './flow.ts';
@@ -15,7 +17,8 @@ import type { Builtin } from './builtins.ts';
 import { Resolver, showName } from './resolve.ts';
 import type { Checked, SourceFile, FunInfo, GlobalInfo, LocalVar, CallInfo } from './program.ts';
 
-interface Scope { vars: Map<string, LocalVar>; parent?: Scope }
+/** A block's names: its locals and its nested functions (`funs`, made on first use). */
+interface Scope { vars: Map<string, LocalVar>; funs?: Map<string, FunInfo>; parent?: Scope }
 
 /** Resolve and check a whole program (its files in order; library files first). */
 export function checkProgram(files: SourceFile[], diags: Diagnostics): Checked {
@@ -31,6 +34,9 @@ class Checker {
   private flow = new Flow();
   private loops = 0;
   private switches = 0;
+  /** While a nested function is checked, the scopes of the functions around it (innermost first). */
+  private enclosing: Scope[] = [];
+  private nestedCount = 0;
 
   constructor(diags: Diagnostics) {
     this.names = new Resolver(diags);
@@ -67,13 +73,20 @@ class Checker {
   // globals
 
   private checkGlobalInit(g: GlobalInfo): void {
+    if (g.decl.size) {
+      const sized = this.sizedInit(g.decl.name, g.ty, g.decl.size, g.decl.init, g.decl.pos, true);
+      if (!sized.ok) { g.ty = ERROR; return; } // reported: no more errors about it
+      g.decl.init = sized.init;
+    }
     const init = g.decl.init;
     this.fun = undefined;
     if (!init) {
       if (!hasDefault(g.ty)) this.error(g.decl.pos, Diag.GlobalNeedsInitializer, g.name, showTy(g.ty));
       return;
     }
-    if (isConstantInit(init)) {
+    // A function-typed global may be initialized with a function (its address is a constant).
+    const isFunction = init.k === 'var' && g.ty.k === 'fn' && this.names.fun(init.name) !== undefined;
+    if (isConstantInit(init) || isFunction) {
       this.expectInit(init, g.ty, `global ${g.name}`);
       return;
     }
@@ -169,13 +182,91 @@ class Checker {
     this.scope = undefined;
   }
 
-  private declare(v: VarDecl): LocalVar {
-    const ty = this.names.resolveType(v.type);
+  /**
+   * A local declared (its type as written, or `inferred` for `_`). Popcorn lets a declaration in the same block
+   * redeclare a name: the new variable (a slot of its own) hides the old one from there on, as a nested block's does.
+   */
+  private declare(v: VarDecl, inferred?: Ty): LocalVar {
+    const ty = inferred ?? this.names.resolveType(v.type);
     const lv: LocalVar = { name: v.name, ty, id: this.fun!.locals.length, pos: v.pos };
-    if (this.scope!.vars.has(v.name)) this.error(v.pos, Diag.DuplicateLocal, v.name);
     this.fun!.locals.push(lv);
     this.out.decls.set(v, lv);
     return lv;
+  }
+
+  /**
+   * A local's declaration as Popcorn writes it: `_ x = e` takes e's type (its initializer is checked here:
+   * `initChecked`), and a sized array `T a[N]` gets its elements (sizedInit) before the initializer is checked.
+   */
+  private declareLocal(d: VarDecl): { lv: LocalVar; initChecked: boolean } {
+    if (d.type.k === 'named' && !d.type.name.ns && d.type.name.name === '_' && d.type.args.length === 0) {
+      if (!d.init) {
+        this.error(d.pos, Diag.InferNeedsInitializer, d.name);
+        return { lv: this.declare(d, ERROR), initChecked: true };
+      }
+      if (d.init.k === 'arraylit') {
+        this.error(d.init.pos, Diag.CannotInferFrom, d.name, 'an array literal');
+        return { lv: this.declare(d, ERROR), initChecked: true };
+      }
+      const t = this.expr(d.init);
+      if (t.k === 'null') this.error(d.init.pos, Diag.CannotInferFrom, d.name, 'null');
+      return { lv: this.declare(d, t.k === 'null' ? ERROR : t), initChecked: true };
+    }
+    if (d.size) {
+      const ty = this.names.resolveType(d.type);
+      const sized = this.sizedInit(d.name, ty, d.size, d.init, d.pos, false);
+      d.init = sized.init;
+      // After an error about the size, the array's type is an error's (no more errors about it).
+      return { lv: this.declare(d, sized.ok ? ty : ERROR), initChecked: !sized.ok };
+    }
+    return { lv: this.declare(d), initChecked: false };
+  }
+
+  /**
+   * The initializer a sized array `T a[N]` (`= init`) stands for: N elements, those the initializer does not give
+   * being T's default (0, false, null), as C's `int a[4] = {1, 2}` is {1, 2, 0, 0}. A global's is an array literal
+   * (laid out in the data section); a local without an initializer is `new_array(N, default)`. The size is a
+   * constant: a number, or a constant global of a number.
+   */
+  private sizedInit(name: string, ty: Ty, size: Expr, init: Expr | undefined, pos: Pos, global: boolean):
+    { ok: boolean; init: Expr | undefined } {
+    const n = this.constantSize(size);
+    if (n === undefined || n < 0) { this.error(size.pos, Diag.ArraySizeNotConstant, name); return { ok: false, init }; }
+    if (ty.k !== 'array') return { ok: true, init };
+    const given = init?.k === 'arraylit' ? init.elems : undefined;
+    if (init && !given) return { ok: true, init }; // an array value: checked as any initializer
+    if (given && given.length > n) {
+      this.error(given[n].pos, Diag.ArrayInitializerTooLong, name, n, given.length);
+      return { ok: false, init };
+    }
+    if (given && given.length === n && n > 0) return { ok: true, init };
+    const at = init?.pos ?? pos;
+    const dflt = defaultValue(ty.elem, at);
+    if (!dflt) {
+      this.error(pos, Diag.ArrayElementsNeeded, showTy(ty.elem), name, n);
+      return { ok: false, init };
+    }
+    if (!given && !global) {
+      const fn: Expr = { k: 'var', name: { name: 'new_array' }, pos };
+      return { ok: true, init: { k: 'call', fn, args: [{ k: 'int', value: n, pos }, dflt], pos } };
+    }
+    const elems = [...(given ?? [])];
+    while (elems.length < n) elems.push(defaultValue(ty.elem, at)!);
+    // `T a[0]` (a global): an empty literal is refused as always.
+    return { ok: true, init: { k: 'arraylit', elems, pos: at } };
+  }
+
+  /**
+   * A sized array's length: an integer constant expression (constInt's operators) whose names are constant globals
+   * initialized with one (`int a[N + 1]` after `const int N = 10;`).
+   */
+  private constantSize(e: Expr): number | undefined {
+    const named = (x: Expr): Expr | undefined => {
+      if (x.k !== 'var') return undefined;
+      const g = this.names.global(x.name);
+      return g?.isConst && g.decl.init && !g.decl.size ? g.decl.init : undefined;
+    };
+    return constInt(e, named);
   }
 
   /** Check a statement; returns true if control never reaches its end (it returns, raises, breaks or continues). */
@@ -186,21 +277,25 @@ class Checker {
         let ends = false, reported = false;
         for (const x of s.body) {
           if (ends && x.k !== 'empty' && !reported) { this.error(x.pos, Diag.UnreachableCode); reported = true; }
-          ends = this.stmt(x) || ends;
+          const xEnds = this.stmt(x);
+          // Popcorn accepts a statement after a switch whose every case returns (its compiler did not know they all
+          // do): that statement is never run, and no code is generated for it.
+          if (xEnds && x.k === 'switch') reported = true;
+          ends = xEnds || ends;
         }
         this.scope = this.scope.parent;
         return ends;
       }
       case 'expr':
-        if (!['assign', 'incdec', 'call'].includes(s.e.k)) this.error(s.e.pos, Diag.ExpressionDoesNothing);
+        if (!hasEffect(s.e)) this.error(s.e.pos, Diag.ExpressionDoesNothing);
         this.expr(s.e);
         return false;
       case 'decl':
         for (const d of s.decls) {
-          const lv = this.declare(d);
+          const { lv, initChecked } = this.declareLocal(d);
           if (lv.ty.k === 'void') { this.error(d.pos, Diag.VoidVariable, d.name); lv.ty = ERROR; }
           if (d.init) {
-            this.expectInit(d.init, lv.ty, `${d.name}`);
+            if (!initChecked) this.expectInit(d.init, lv.ty, `${d.name}`);
             this.flow.assigned(lv, this.nonNullValue(d.init));
           } else if (!startsAsZero(lv.ty)) {
             this.error(d.pos, Diag.LocalNeedsInitializer, d.name, showTy(lv.ty));
@@ -286,7 +381,67 @@ class Checker {
         return false;
       }
       case 'empty': return false;
+      case 'fun': {
+        const f = this.nestedFunction(s.decl, s.decl.name);
+        (this.scope!.funs ??= new Map()).set(s.decl.name, f);
+        this.checkNested(f);
+        return false;
+      }
     }
+  }
+
+  /**
+   * A nested or anonymous function is lifted to a function of its own (a TAL label named after the enclosing one):
+   * it sees the top-level names, its own parameters and locals, and the nested functions of the blocks around it,
+   * but not the enclosing function's locals (P5501: that needs a closure, docs/popcorn.md §More of Popcorn).
+   */
+  private nestedFunction(d: FunDecl, name: string): FunInfo {
+    const outer = this.fun!;
+    const { params, ret } = this.names.signature(d);
+    this.names.tvars = new Set(outer.tparams); // signature() cleared the enclosing function's type variables
+    const tal = `${outer.tal}__${name || 'fun'}_${this.nestedCount++}`;
+    const f: FunInfo = {
+      name: name || 'fun', tal, tparams: d.tparams, params, ret, decl: d, file: outer.file, locals: [],
+    };
+    this.out.funs.push(f);
+    return f;
+  }
+
+  /** Check a nested function's body as a function, then go on with the enclosing one where it was. */
+  private checkNested(f: FunInfo): void {
+    const saved = {
+      fun: this.fun, scope: this.scope, flow: this.flow, loops: this.loops, switches: this.switches,
+      tvars: this.names.tvars,
+    };
+    this.enclosing = [saved.scope!, ...this.enclosing];
+    this.loops = 0;
+    this.switches = 0;
+    this.checkFunction(f);
+    this.enclosing = this.enclosing.slice(1);
+    ({ fun: this.fun, scope: this.scope, flow: this.flow, loops: this.loops, switches: this.switches } = saved);
+    this.names.tvars = saved.tvars;
+  }
+
+  /** A nested function by name: in the blocks of this function, then in those of the functions around it. */
+  private findNested(name: string): FunInfo | undefined {
+    for (const start of [this.scope, ...this.enclosing]) {
+      for (let s = start; s; s = s.parent) {
+        const f = s.funs?.get(name);
+        if (f) return f;
+      }
+    }
+    return undefined;
+  }
+
+  /** A local of an enclosing function (which a nested function cannot use). */
+  private enclosingLocal(name: string): LocalVar | undefined {
+    for (const start of this.enclosing) {
+      for (let s: Scope | undefined = start; s; s = s.parent) {
+        const v = s.vars.get(name);
+        if (v) return v;
+      }
+    }
+    return undefined;
   }
 
   /** Whether a case body contains a break that leaves the switch (not one inside a nested loop or switch). */
@@ -461,6 +616,7 @@ class Checker {
           return INT;
         }
         this.checkNonNull(e.e, t);
+        this.checkAbstract(e.pos, t.s);
         const f = t.s.fields.find(x => x.name === e.name);
         if (!f) {
           this.error(e.pos, Diag.NoSuchField, t.s.name, e.name);
@@ -484,6 +640,7 @@ class Checker {
           for (const a of e.args) this.expr(a);
           return ERROR;
         }
+        this.checkAbstract(e.pos, s);
         if (e.args.length !== s.fields.length) {
           this.error(e.pos, Diag.NewValueCount, s.name, s.fields.length, e.args.length);
         }
@@ -524,6 +681,61 @@ class Checker {
         this.error(e.pos, Diag.ArrayLiteralNotInitializer);
         return INT;
       }
+      case 'cast': {
+        // Popcorn's (: T) e converts between its integer types (cutting to T's width, types.ts's truncation);
+        // any other cast must be to e's own type.
+        const to = this.names.resolveType(e.ty);
+        const from = this.expr(e.e, to);
+        if (!(isNumeric(from) && isNumeric(to)) && !assignable(from, to)) {
+          this.error(e.pos, Diag.BadCast, showTy(from), showTy(to));
+        }
+        return to;
+      }
+      case 'inst': {
+        const f = this.instantiated(e);
+        if (f) this.error(e.pos, Diag.PolymorphicValue, f.name); // only a call may instantiate (see `call`)
+        return ERROR;
+      }
+      case 'lambda': {
+        const f = this.nestedFunction(e.decl, '');
+        this.out.refs.set(e, { k: 'fun', f });
+        this.checkNested(f);
+        return { k: 'fn', ret: f.ret, params: f.params.map(p => p.ty) };
+      }
+      case 'seq': {
+        let t: Ty = ERROR;
+        e.es.forEach((x, i) => { t = this.expr(x, i === e.es.length - 1 ? expected : undefined); });
+        return t;
+      }
+    }
+  }
+
+  /**
+   * The polymorphic function `f@<T1, …>` names, with its type arguments resolved into `typeArgs`; undefined (after
+   * an error) when it names none or the count is wrong.
+   */
+  private instantiated(e: Extract<Expr, { k: 'inst' }>, typeArgs?: Map<string, Ty>): FunInfo | undefined {
+    const args = e.args.map(a => this.names.resolveType(a));
+    const v = e.e.k === 'var' ? e.e.name : undefined;
+    const shadowed = v !== undefined && !v.ns && this.findLocal(v.name) !== undefined;
+    const f = v && !shadowed ? (v.ns ? undefined : this.findNested(v.name)) ?? this.names.fun(v) : undefined;
+    if (!f || f.tparams.length === 0) {
+      this.error(e.pos, Diag.NotPolymorphic, e.e.k === 'var' ? showName(e.e.name) : 'this');
+      return undefined;
+    }
+    this.out.refs.set(e.e, { k: 'fun', f });
+    if (args.length !== f.tparams.length) {
+      this.error(e.pos, Diag.InstantiationCount, f.name, f.tparams.length, args.length);
+      return undefined;
+    }
+    f.tparams.forEach((p, i) => typeArgs?.set(p, args[i]));
+    return f;
+  }
+
+  /** An abstract struct is built and taken apart only in its own file; elsewhere it is a type and nothing more. */
+  private checkAbstract(pos: Pos, s: StructInfo): void {
+    if (s.abstractIn !== undefined && s.abstractIn !== this.names.file) {
+      this.error(pos, Diag.AbstractStruct, s.name, s.abstractIn);
     }
   }
 
@@ -538,11 +750,20 @@ class Checker {
   private varExpr(e: Extract<Expr, { k: 'var' }>): Ty {
     if (!e.name.ns) {
       const v = this.findLocal(e.name.name);
+      if (v && e.amp) { this.error(e.pos, Diag.AddressOfNotFunction, v.name); return ERROR; }
       if (v) { this.out.refs.set(e, { k: 'local', v }); return v.ty; }
     }
-    const g = this.names.global(e.name);
+    const nested = e.name.ns ? undefined : this.findNested(e.name.name);
+    const captured = e.name.ns || nested ? undefined : this.enclosingLocal(e.name.name);
+    if (captured) { this.error(e.pos, Diag.NestedCapture, captured.name, this.fun!.name); return ERROR; }
+    const g = nested ? undefined : this.names.global(e.name);
+    if (g && e.amp) { this.error(e.pos, Diag.AddressOfNotFunction, g.name); return ERROR; }
     if (g) { this.out.refs.set(e, { k: 'global', g }); return g.ty; }
-    const f = this.names.fun(e.name);
+    const f = nested ?? this.names.fun(e.name);
+    if (e.amp && !f) {
+      this.error(e.pos, Diag.AddressOfNotFunction, showName(e.name));
+      return ERROR;
+    }
     if (f) {
       this.out.refs.set(e, { k: 'fun', f });
       if (f.tparams.length) {
@@ -574,7 +795,14 @@ class Checker {
         if (a?.k === 'string' || a?.k === 'array') return t;
         return t;
       }
-      case 'field': return this.expr(e);
+      case 'field': {
+        const t = this.expr(e);
+        const st = this.out.types.get(e.e);
+        if (st?.k === 'struct' && st.s.fields.find(f => f.name === e.name)?.isConst) {
+          this.error(e.pos, Diag.AssignConstant, e.name);
+        }
+        return t;
+      }
       case 'proj':
         this.expr(e);
         this.error(e.pos, Diag.TupleReadOnly);
@@ -633,10 +861,25 @@ class Checker {
       }
       return out;
     };
+    // An explicit instantiation f@<T, …>: the type arguments are given, the arguments are checked against them.
+    if (e.fn.k === 'inst') {
+      const typeArgs = new Map<string, Ty>();
+      const f = this.instantiated(e.fn, typeArgs);
+      if (!f) { argTypes(undefined); return ERROR; }
+      const params = f.params.map(p => substTy(p.ty, typeArgs));
+      const ret = substTy(f.ret, typeArgs);
+      this.out.types.set(e.fn, { k: 'fn', ret, params });
+      const args = argTypes(params);
+      this.apply(e, f.name, params, ret, new Set(), args, { k: 'fun', f }, expected);
+      this.out.calls.set(e, { target: { k: 'fun', f }, inst: typeArgs });
+      return ret;
+    }
     // A named function or builtin.
     if (e.fn.k === 'var') {
       const local = e.fn.name.ns ? undefined : this.findLocal(e.fn.name.name);
-      const f = local ? undefined : this.names.fun(e.fn.name);
+      const nested = local || e.fn.name.ns ? undefined : this.findNested(e.fn.name.name);
+      const captured = local || nested || e.fn.name.ns ? undefined : this.enclosingLocal(e.fn.name.name);
+      const f = local || captured ? undefined : nested ?? this.names.fun(e.fn.name);
       if (f) {
         this.out.refs.set(e.fn, { k: 'fun', f });
         this.out.types.set(e.fn, { k: 'fn', ret: f.ret, params: f.params.map(p => p.ty) });
@@ -703,20 +946,29 @@ class Checker {
   }
 }
 
-/** The value of an integer constant expression (what the checker folds: literals, - ~ + - * & | ^ << >> >>>). */
-function constInt(e: Expr): number | undefined {
+/**
+ * The value of an integer constant expression (what the checker folds: literals, - ~ + - * & | ^ << >> >>>);
+ * `named` gives the constant a name stands for, if any (checked once: a constant defined by itself is not one).
+ */
+function constInt(e: Expr, named?: (e: Expr) => Expr | undefined, depth = 0): number | undefined {
   if (e.k === 'int' || e.k === 'char') return e.value | 0;
+  if (depth > 100) return undefined;
+  const of = (x: Expr): number | undefined => constInt(x, named, depth + 1);
+  const def = named?.(e);
+  if (def) return of(def);
   if (e.k === 'unary' && (e.op === '-' || e.op === '+' || e.op === '~')) {
-    const v = constInt(e.e);
+    const v = of(e.e);
     return v === undefined ? undefined : e.op === '-' ? -v | 0 : e.op === '~' ? ~v : v;
   }
   if (e.k === 'binary') {
-    const a = constInt(e.l), b = constInt(e.r);
+    const a = of(e.l), b = of(e.r);
     if (a === undefined || b === undefined) return undefined;
     switch (e.op) {
       case '+': return (a + b) | 0;
       case '-': return (a - b) | 0;
       case '*': return Math.imul(a, b);
+      case '/': return b === 0 ? undefined : (a / b) | 0;
+      case '%': return b === 0 ? undefined : a % b | 0;
       case '&': return a & b;
       case '|': return a | b;
       case '^': return a ^ b;
@@ -725,6 +977,26 @@ function constInt(e: Expr): number | undefined {
       case '>>>': return (a >>> b) | 0;
     }
   }
+  return undefined;
+}
+
+/** Whether an expression statement does something: Popcorn's `c ? f() : g();` and `i++, j--;` do. */
+function hasEffect(e: Expr): boolean {
+  switch (e.k) {
+    case 'assign': case 'incdec': case 'call': return true;
+    case 'cond': return hasEffect(e.a) || hasEffect(e.b);
+    case 'seq': return e.es.some(hasEffect);
+    case 'cast': return hasEffect(e.e);
+    default: return false;
+  }
+}
+
+/** The value a variable or array element of type `t` has when nothing is given: 0, false, null; none for others. */
+function defaultValue(t: Ty, pos: Pos): Expr | undefined {
+  if (t.k === 'char') return { k: 'char', value: 0, pos };
+  if (isNumeric(t) && t.k !== 'error') return { k: 'int', value: 0, pos };
+  if (t.k === 'bool') return { k: 'bool', value: false, pos };
+  if (isNullable(t)) return { k: 'null', pos };
   return undefined;
 }
 

@@ -18,7 +18,7 @@ import { forEachStmtExpr, subExprs, type Expr, type Pos, type Stmt } from './ast
 import {
   caseValue, exceptionNamed, stdoutFlush, type Checked, type FunInfo, type LocalVar, type CallInfo,
 } from './program.ts';
-import { type Ty, type StructInfo, isNullable, substTy } from './types.ts';
+import { type Ty, type StructInfo, isNullable, substTy, truncate, truncation } from './types.ts';
 
 /**
  * The shared failure routines: DIE writes the message under the status on the stack and exits with that status,
@@ -37,7 +37,7 @@ type Slot = { k: 'temp'; ty: string } | { k: 'local'; v: LocalVar } | { k: 'ret'
 /** The TAL text of a popc type. `depth` numbers the stack variables of nested function types. */
 export function talTy(t: Ty, depth = 1): string {
   switch (t.k) {
-    case 'int': case 'unsigned': case 'bool': case 'char': case 'exn': return 'int';
+    case 'int': case 'unsigned': case 'bool': case 'char': case 'sub': case 'exn': return 'int';
     case 'null': return 'S(0)'; // `c ? null : null` is the integer 0, which every nullable type admits
     case 'error': throw new Error('internal: code generation of a program with type errors');
     case 'string': return '*bytes';
@@ -105,7 +105,7 @@ export function generate(c: Checked, body?: FunctionGenerator): string {
 function addressTaken(c: Checked): Set<FunInfo> {
   const out = new Set<FunInfo>();
   const ex = (e: Expr): void => {
-    if (e.k === 'var') {
+    if (e.k === 'var' || e.k === 'lambda') {
       const r = c.refs.get(e);
       if (r?.k === 'fun') out.add(r.f);
       return;
@@ -265,11 +265,16 @@ class Gen {
   /** A constant initializer as one data word (a number, or the label of a string or array laid out here). */
   private constWord(e: Expr, ty: Ty): string {
     switch (e.k) {
-      case 'int': case 'char': return String(ty.k === 'char' ? e.value & 255 : e.value | 0);
-      case 'unary': return String(ty.k === 'char' ? -(e.e as Extract<Expr, { k: 'int' }>).value & 255 : -(e.e as Extract<Expr, { k: 'int' }>).value | 0);
+      case 'int': case 'char': return String(truncate(e.value, ty));
+      case 'unary': return String(truncate(-(e.e as Extract<Expr, { k: 'int' }>).value, ty));
       case 'bool': return e.value ? '1' : '0';
       case 'null': return '0';
       case 'string': return this.stringLiteral(e.bytes);
+      case 'var': {
+        const r = this.c.refs.get(e);
+        if (r?.k === 'fun') return r.f.tal; // a function-typed global initialized with a function
+        throw new Error('internal: non-constant global initializer');
+      }
       case 'arraylit': {
         const elem = ty.k === 'array' ? ty.elem : ty;
         const words = e.elems.map(x => this.constWord(x, elem));
@@ -685,7 +690,7 @@ class Gen {
         this.falls = false;
         return;
       }
-      case 'try': case 'empty': return;
+      case 'try': case 'empty': case 'fun': return; // a nested function is generated as a function of its own
     }
   }
 
@@ -855,6 +860,14 @@ class Gen {
         return this.allocate(e.elems, `*[${t.elems.map(x => talTy(x)).join(', ')}]`, t.elems);
       }
       case 'arraylit': throw new Error('internal: array literal outside an initializer');
+      case 'cast': this.expr(e.e); this.toChar(this.ty(e)); return;
+      case 'seq': for (const x of e.es) this.expr(x); return;
+      case 'inst': throw new Error('internal: an instantiation outside a call');
+      case 'lambda': {
+        const r = this.c.refs.get(e);
+        if (r?.k === 'fun') this.emit(`mov eax, OFFSET ${r.f.tal}`);
+        return;
+      }
     }
   }
 
@@ -927,9 +940,15 @@ class Gen {
     this.arith(e.op, this.ty(e).k === 'unsigned', e.pos);
   }
 
-  /** A value stored as a char is a byte: an int (300, or 255 + 1) wraps to 0..255 as C's unsigned char. */
+  /**
+   * A value stored as a char is a byte: an int (300, or 255 + 1) wraps to 0..255 as C's unsigned char; one stored
+   * as a sub-word integer is cut to its width the same way (types.ts's `truncation`), sign-extended if signed.
+   */
   private toChar(ty: Ty): void {
-    if (ty.k === 'char') this.emit('and eax, 255');
+    const w = truncation(ty);
+    if (!w) return;
+    if (!w.signed) this.emit(`and eax, ${w.bits === 8 ? 255 : 65535}`);
+    else this.emit(`shl eax, ${32 - w.bits}`, `sar eax, ${32 - w.bits}`);
   }
 
   /** eax = eax OP ecx; `pos` is the operator's, for a zero divisor. */
@@ -1072,11 +1091,11 @@ class Gen {
     for (let i = e.args.length - 1; i >= 0; i--) {
       const a = e.args[i];
       const k = constValue(a);
-      const charParam = t.k === 'fun' && t.f.params[i] !== undefined && substTy(t.f.params[i].ty, info.inst).k === 'char';
-      if (k !== undefined) this.push(this.argType(info, i, a), String(charParam ? k & 255 : k));
+      const param = t.k === 'fun' && t.f.params[i] !== undefined ? substTy(t.f.params[i].ty, info.inst) : undefined;
+      if (k !== undefined) this.push(this.argType(info, i, a), String(param ? truncate(k, param) : k));
       else {
         this.expr(a);
-        if (charParam) this.emit('and eax, 255');
+        if (param) this.toChar(param);
         this.push(this.argType(info, i, a));
       }
     }

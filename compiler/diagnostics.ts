@@ -67,7 +67,6 @@ export const Diag = {
   DuplicateFunction: def('P2008', (name: string) => `function ${name} is defined twice`),
   DuplicateGlobal: def('P2009', (name: string) => `global ${name} is declared twice`),
   DuplicateParameter: def('P2010', (name: string) => `parameter ${name} is declared twice`),
-  DuplicateLocal: def('P2011', (name: string) => `${name} is already declared in this scope`),
   NestedNamespace: def('P2012', () => 'namespaces do not nest'),
   DeclaredNeverDefined: def('P2013', (name: string) => `function ${name} is declared but never defined`),
   NoMain: def('P2014', () => 'no function pop_main() in the program'),
@@ -89,7 +88,7 @@ export const Diag = {
   VoidInTuple: def('P3006', () => 'a tuple cannot hold void'),
   VoidArgument: def('P3007', () => 'a void value cannot be an argument'),
   TypeParameterUnused: def('P3008', (tv: string, fun: string) =>
-    `type parameter ${tv} of ${fun} must occur in the type of a parameter`),
+    `type parameter ${tv} of ${fun} must occur in the type of a parameter or of the result`),
   TypeArgumentCount: def('P3009', (struct: string, want: number, got: number) =>
     `struct ${struct} takes ${count(want, 'type argument')}, not ${got}`),
   CannotInferStructArgument: def('P3010', (tv: string, struct: string) =>
@@ -159,6 +158,26 @@ export const Diag = {
 
   // ---- P5: not supported ----
   TryNotSupported: def('P5001', () => 'try … handle is not supported by popc (see docs/popcorn.md: exceptions)'),
+  NestedCapture: def('P5501', (name: string, fun: string) =>
+    `${fun} uses ${name}, a local of the function around it: popc's nested functions are not closures`),
+
+  // ---- the rest of Popcorn's language (issue 18): casts, instantiation, `_`, sized arrays, `&f` ----
+  BadCast: def('P3501', (from: string, to: string) => `cannot cast ${from} to ${to}`),
+  InstantiationCount: def('P3502', (name: string, want: number, got: number) =>
+    `${name} takes ${count(want, 'type argument')}, not ${got}`),
+  NotPolymorphic: def('P3503', (what: string) =>
+    `${what} is not a polymorphic function: it cannot be instantiated with @`),
+  InferNeedsInitializer: def('P3504', (name: string) => `_ ${name} needs an initializer to take its type from`),
+  CannotInferFrom: def('P3505', (name: string, what: string) => `the type of ${name} cannot be inferred from ${what}`),
+  ArraySizeNotConstant: def('P3506', (name: string) =>
+    `the size of array ${name} must be a constant number, at least 0`),
+  ArrayElementsNeeded: def('P3507', (ty: string, name: string, n: number) =>
+    `${ty} has no default value: array ${name} needs an initializer for all ${n} elements`),
+  ArrayInitializerTooLong: def('P3508', (name: string, n: number, got: number) =>
+    `array ${name} has ${count(n, 'element')}, but its initializer has ${got}`),
+  AddressOfNotFunction: def('P3509', (what: string) => `& takes the address of a function, not ${what}`),
+  AbstractStruct: def('P3510', (name: string, file: string) =>
+    `struct ${name} is abstract: only ${file}, which declares it, may build it or use its fields`),
 } as const;
 
 /** The message template of a code, with its arguments as {0}, {1}, … (for the documentation's table). */

@@ -29,14 +29,15 @@ const topDeclarators = (d: T): Decl[] => {
     return [{ k: 'fun', ret: first.type.ret, name: first.name, tparams: [], params, pos: first.pos, storage }];
   }
   return [{ name: first.name, init, pos: first.pos }, ...more].map((m: T) =>
-    ({ k: 'global', name: m.name, type: first.type, init: m.init ?? undefined, isConst: qualifier === 'const',
-      pos: m.pos, storage }));
+    ({ k: 'global', name: m.name, type: first.type, init: m.init ?? undefined, size: first.size,
+      isConst: qualifier === 'const', pos: m.pos, storage }));
 };
 // `#include "file"` or (refused later, with a hint) `#include <file>`.
 const include = (t: T): Decl => {
   const m = /^#include\s*([<"])(.*)[>"]$/.exec(t.value)!;
   return { k: 'include', file: m[2], system: m[1] === '<', pos: pos(t) };
 };
+// A function declarator with no parameter types, no initializer and no other declarator: C's `T f();`.
 %}
 @lexer lexer
 
@@ -46,7 +47,11 @@ program -> topdecl:* {% d => d[0].flat() %}
 topdecl -> %directive {% d => include(d[0]) %}
   | "open" %ident ";" {% d => ({ k: 'open', ns: d[1].value, pos: pos(d[0]) }) %}
   | "namespace" %ident "{" topdecl:* "}" {% d => ({ k: 'namespace', name: d[1].value, decls: d[3].flat(), pos: pos(d[0]) }) %}
+  # `prefix` is Popcorn's old spelling of `namespace`.
+  | "prefix" %ident "{" topdecl:* "}" {% d => ({ k: 'namespace', name: d[1].value, decls: d[3].flat(), pos: pos(d[0]) }) %}
   | "exception" %ident ";" {% d => ({ k: 'exception', name: d[1].value, pos: pos(d[0]) }) %}
+  # An abstract struct's fields are its own file's: other files see only the type (Popcorn's abstract types).
+  | "abstract" structkw tparams:? %ident "{" field:* "}" {% d => ({ k: 'struct', nullable: d[1].nullable, abstract: true, tparams: d[2] ?? [], name: d[3].value, fields: d[5], pos: pos(d[0]) }) %}
   | structkw tparams:? %ident "{" field:* "}" {% d => ({ k: 'struct', nullable: d[0].nullable, tparams: d[1] ?? [], name: d[2].value, fields: d[4], pos: d[0].pos }) %}
   # Popcorn's scopes on a struct: `static` (its file's own), `extern` with the fields (as another file defines it).
   | storage structkw tparams:? %ident "{" field:* "}" {% d => ({ k: 'struct', nullable: d[1].nullable, tparams: d[2] ?? [], name: d[3].value, fields: d[5], pos: d[1].pos, storage: d[0] }) %}
@@ -63,6 +68,7 @@ structkw -> "struct" {% d => ({ nullable: false, pos: pos(d[0]) }) %} | %optstru
 tparams -> "<" idlist ">" {% d => d[1] %}
 idlist -> %ident {% d => [d[0].value] %} | idlist "," %ident {% d => [...d[0], d[2].value] %}
 field -> declarator ";" {% d => ({ name: d[0].name, type: d[0].type, pos: d[0].pos }) %}
+  | "const" declarator ";" {% d => ({ name: d[1].name, type: d[1].type, isConst: true, pos: d[1].pos }) %}
 
 params -> null {% () => [] %} | "void" {% () => [] %} | paramlist {% d => d[0] %}
 paramlist -> declarator {% d => [d[0]] %} | paramlist "," declarator {% d => [...d[0], d[2]] %}
@@ -71,6 +77,8 @@ paramlist -> declarator {% d => [d[0]] %} | paramlist "," declarator {% d => [..
 declarator -> type %ident {% d => ({ name: d[1].value, type: d[0], pos: pos(d[1]) }) %}
   | type %ident brackets {% d => ({ name: d[1].value, type: d[2].reduce((t: TypeExpr) => ({ k: 'array', elem: t, pos: d[0].pos }), d[0]), pos: pos(d[1]) }) %}
   | type %ident "(" typelist ")" {% d => ({ name: d[1].value, type: { k: 'fn', ret: d[0], params: d[3], pos: d[0].pos }, pos: pos(d[1]) }) %}
+  # T x[N]: a sized array (its length as written; the checker makes the array).
+  | type %ident "[" expr "]" {% d => ({ name: d[1].value, type: { k: 'array', elem: d[0], pos: d[0].pos }, size: d[3], pos: pos(d[1]) }) %}
 
 brackets -> "[" "]" {% () => [null] %} | brackets "[" "]" {% d => [...d[0], null] %}
 
@@ -83,6 +91,15 @@ basetype -> "int" {% d => ({ k: 'prim', name: 'int', pos: pos(d[0]) }) %}
   | "unsigned" "int":? {% d => ({ k: 'prim', name: 'unsigned', pos: pos(d[0]) }) %}
   | ("bool" | "boolean") {% d => ({ k: 'prim', name: 'bool', pos: pos(d[0][0]) }) %}
   | "char" {% d => ({ k: 'prim', name: 'char', pos: pos(d[0]) }) %}
+  # Popcorn's sub-word integers; `signed` alone (or with int) is int, `unsigned char` is char (already 0..255).
+  | "short" "int":? {% d => ({ k: 'prim', name: 'short', pos: pos(d[0]) }) %}
+  | "byte" {% d => ({ k: 'prim', name: 'byte', pos: pos(d[0]) }) %}
+  | "signed" "int":? {% d => ({ k: 'prim', name: 'int', pos: pos(d[0]) }) %}
+  | "signed" "short" "int":? {% d => ({ k: 'prim', name: 'short', pos: pos(d[0]) }) %}
+  | "signed" ("byte" | "char") {% d => ({ k: 'prim', name: 'byte', pos: pos(d[0]) }) %}
+  | "unsigned" "short" "int":? {% d => ({ k: 'prim', name: 'ushort', pos: pos(d[0]) }) %}
+  | "unsigned" "byte" {% d => ({ k: 'prim', name: 'ubyte', pos: pos(d[0]) }) %}
+  | "unsigned" "char" {% d => ({ k: 'prim', name: 'char', pos: pos(d[0]) }) %}
   | "string" {% d => ({ k: 'prim', name: 'string', pos: pos(d[0]) }) %}
   | "void" {% d => ({ k: 'prim', name: 'void', pos: pos(d[0]) }) %}
   | qname {% d => ({ k: 'named', name: d[0].name, args: [], pos: d[0].pos }) %}
@@ -90,6 +107,9 @@ basetype -> "int" {% d => ({ k: 'prim', name: 'int', pos: pos(d[0]) }) %}
   # `<<int>list>list`: the lexer reads the two opening brackets as one shift token.
   | "<<" typelist1 ">" qname typetail ">" qname {% d => ({ k: 'named', name: d[6].name, args: [{ k: 'named', name: d[3].name, args: d[1], pos: pos(d[0]) }, ...d[4]], pos: pos(d[0]) }) %}
   | "*" "(" typelist1 ")" {% d => ({ k: 'tuple', elems: d[2], pos: pos(d[0]) }) %}
+# The type arguments of an explicit instantiation f@<T, …> (`<<` as in basetype).
+typeargs -> "<" typelist1 ">" {% d => d[1] %}
+  | "<<" typelist1 ">" qname typetail ">" {% d => [{ k: 'named', name: d[3].name, args: d[1], pos: pos(d[0]) }, ...d[4]] %}
 typetail -> null {% () => [] %} | "," typelist1 {% d => d[1] %}
 qname -> %ident {% d => ({ name: { name: d[0].value }, pos: pos(d[0]) }) %}
   | %ident "::" (%ident | "open") {% d => ({ name: { ns: d[0].value, name: d[2][0].value }, pos: pos(d[0]) }) %}
@@ -120,14 +140,17 @@ exprlist1 -> expr {% d => [d[0]] %} | exprlist1 "," expr {% d => [...d[0], d[2]]
 simple -> block {% d => d[0] %}
   | expr ";" {% d => ({ k: 'expr', e: d[0], pos: d[0].pos }) %}
   | vardecl ";" {% d => d[0] %}
+  | expr "," exprlist1 ";" {% d => ({ k: 'expr', e: { k: 'seq', es: [d[0], ...d[2]], pos: d[0].pos }, pos: d[0].pos }) %}
   | "do" stmt "while" "(" expr ")" ";" {% d => ({ k: 'do', body: d[1], c: d[4], pos: pos(d[0]) }) %}
-  | "switch" "(" expr ")" "{" case:* default:? "}" {% d => ({ k: 'switch', e: d[2], cases: d[5], dflt: d[6] ?? undefined, pos: pos(d[0]) }) %}
+  | "switch" expr "{" case:* default:? "}" {% d => ({ k: 'switch', e: d[1], cases: d[3], dflt: d[4] ?? undefined, pos: pos(d[0]) }) %}
   | "break" ";" {% d => ({ k: 'break', pos: pos(d[0]) }) %}
   | "continue" ";" {% d => ({ k: 'continue', pos: pos(d[0]) }) %}
   | "return" expr:? ";" {% d => ({ k: 'return', e: d[1] ?? undefined, pos: pos(d[0]) }) %}
   | "raise" qname ("(" ")"):? ";" {% d => ({ k: 'raise', name: d[1].name, pos: pos(d[0]) }) %}
   | "try" block "handle" %ident block {% d => ({ k: 'try', body: d[1], name: d[3].value, handler: d[4], pos: pos(d[0]) }) %}
   | ";" {% d => ({ k: 'empty', pos: pos(d[0]) }) %}
+  # A nested function, with or without Popcorn's `fun`.
+  | "fun":? type %ident tparams:? "(" params ")" block {% d => ({ k: 'fun', decl: { k: 'fun', ret: d[1], name: d[2].value, tparams: d[3] ?? [], params: d[5], body: d[7], pos: pos(d[2]) }, pos: d[0] ? pos(d[0]) : d[1].pos }) %}
 case -> "case" caselabels ":" stmt:* {% d => ({ values: d[1], body: d[3], pos: pos(d[0]) }) %}
 caselabels -> caselabel {% d => [d[0]] %} | caselabels "," caselabel {% d => [...d[0], d[2]] %}
 caselabel -> unary {% d => d[0] %}
@@ -155,12 +178,15 @@ additive -> mult {% d => d[0] %} | additive ("+" | "-") mult {% d => ({ k: 'bina
 mult -> unary {% d => d[0] %} | mult ("*" | "/" | "%") unary {% d => ({ k: 'binary', op: d[1][0].value, l: d[0], r: d[2], pos: pos(d[1][0]) }) %}
 unary -> postfix {% d => d[0] %}
   | ("-" | "!" | "~" | "+") unary {% d => ({ k: 'unary', op: d[0][0].value, e: d[1], pos: pos(d[0][0]) }) %}
+  | "(" ":" type ")" unary {% d => ({ k: 'cast', ty: d[2], e: d[4], pos: pos(d[0]) }) %}
+  | "&" qname {% d => ({ k: 'var', name: d[1].name, amp: true, pos: pos(d[0]) }) %}
   | ("++" | "--") unary {% d => ({ k: 'incdec', op: d[0][0].value, prefix: true, target: d[1], pos: pos(d[0][0]) }) %}
 postfix -> primary {% d => d[0] %}
   | postfix "[" expr "]" {% d => ({ k: 'index', a: d[0], i: d[2], pos: pos(d[1]) }) %}
   | postfix "." %ident {% d => ({ k: 'field', e: d[0], name: d[2].value, pos: pos(d[1]) }) %}
   | postfix "." %number {% d => ({ k: 'proj', e: d[0], index: Number(d[2].value), pos: pos(d[1]) }) %}
   | postfix "(" args ")" {% d => ({ k: 'call', fn: d[0], args: d[2], pos: pos(d[1]) }) %}
+  | postfix "@" typeargs {% d => ({ k: 'inst', e: d[0], args: d[2], pos: pos(d[1]) }) %}
   | postfix ("++" | "--") {% d => ({ k: 'incdec', op: d[1][0].value, prefix: false, target: d[0], pos: pos(d[1][0]) }) %}
 primary -> %number {% d => ({ k: 'int', value: Number(d[0].value), pos: pos(d[0]) }) %}
   | %charlit {% d => { const b = lit(d[0].value.slice(1, -1), pos(d[0]), Diag.BadCharacterLiteral); if (b.length !== 1) throw new LiteralError(pos(d[0]), Diag.CharacterLiteralOneByte, ''); return { k: 'char', value: b[0], pos: pos(d[0]) }; } %}
@@ -170,7 +196,13 @@ primary -> %number {% d => ({ k: 'int', value: Number(d[0].value), pos: pos(d[0]
   | "null" {% d => ({ k: 'null', pos: pos(d[0]) }) %}
   | qname {% d => ({ k: 'var', name: d[0].name, pos: d[0].pos }) %}
   | "(" expr ")" {% d => d[1] %}
+  | "(" expr "," exprlist1 ")" {% d => ({ k: 'seq', es: [d[1], ...d[3]], pos: pos(d[0]) }) %}
   | "new" qname "(" args ")" {% d => ({ k: 'new', name: d[1].name, args: d[3], pos: pos(d[0]) }) %}
   | "^" "(" args ")" {% d => ({ k: 'tuple', elems: d[2], pos: pos(d[0]) }) %}
+  # Popcorn's other spellings of allocation: ^S(…) is new S(…); new (…) and %(…) (read-only) are ^(…).
+  | "^" qname "(" args ")" {% d => ({ k: 'new', name: d[1].name, args: d[3], pos: pos(d[0]) }) %}
+  | "fun" type "(" params ")" block {% d => ({ k: 'lambda', decl: { k: 'fun', ret: d[1], name: '', tparams: [], params: d[3], body: d[5], pos: pos(d[0]) }, pos: pos(d[0]) }) %}
+  | "new" "(" args ")" {% d => ({ k: 'tuple', elems: d[2], pos: pos(d[0]) }) %}
+  | "%" "(" args ")" {% d => ({ k: 'tuple', elems: d[2], pos: pos(d[0]) }) %}
 args -> null {% () => [] %} | args1 {% d => d[0] %}
 args1 -> expr {% d => [d[0]] %} | args1 "," expr {% d => [...d[0], d[2]] %}

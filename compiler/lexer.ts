@@ -10,6 +10,8 @@ export const KEYWORDS = [
   'int', 'unsigned', 'bool', 'boolean', 'char', 'string', 'void', 'struct', 'if', 'else', 'while', 'for', 'do',
   'switch', 'case', 'default', 'break', 'continue', 'return', 'new', 'null', 'true', 'false', 'open', 'namespace',
   'const', 'static', 'extern', 'exception', 'raise', 'try', 'handle', 'union',
+  // Popcorn's sub-word integers and the old spelling of namespace (docs/popcorn.md §Types, §Declarations).
+  'short', 'byte', 'signed', 'prefix', 'abstract', 'fun',
 ] as const;
 
 const rules: moo.Rules = {
@@ -24,7 +26,7 @@ const rules: moo.Rules = {
   ident: { match: /[A-Za-z_][A-Za-z0-9_]*/, type: moo.keywords(Object.fromEntries(KEYWORDS.map(k => [k, k]))) },
   op: [
     '::', '>>>=', '<<=', '>>=', '>>>', '+=', '-=', '*=', '/=', '%=', '&=', '|=', '^=', '++', '--', '&&', '||', '==', '!=',
-    '<=', '>=', '<<', '>>', '->',
+    '<=', '>=', '<<', '>>', '->', '@',
     '=', '+', '-', '*', '/', '%', '&', '|', '^', '~', '!', '<', '>', '?', ':', ';', ',', '.', '(', ')', '[', ']', '{', '}',
   ],
   error: moo.error,

@@ -106,14 +106,15 @@ function construct(s: State): string {
 /** Tokens that continue an expression (binary, assignment and postfix operators). */
 const OPERATOR = [
   '+', '-', '*', '/', '%', '&', '|', '^', '<<', '>>', '>>>', '==', '!=', '<', '<=', '>', '>=', '&&', '||', '?',
-  '=', '+=', '-=', '*=', '/=', '%=', '&=', '|=', '^=', '<<=', '>>=', '>>>=', '[', '.', '(', '++', '--',
+  '@', '=', '+=', '-=', '*=', '/=', '%=', '&=', '|=', '^=', '<<=', '>>=', '>>>=', '[', '.', '(', '++', '--',
 ];
 /** Tokens that start an expression, and tokens that start a statement but not an expression. */
 const EXPRESSION = [
   'number', 'charlit', 'strlit', 'ident', '(', 'true', 'false', 'null', 'new', '^', '-', '!', '~', '+', '++', '--',
+  '&', '%', 'fun',
 ];
 const STATEMENT = ['if', 'while', 'for', 'do', 'switch', 'break', 'continue', 'return', 'raise', 'try', '{', ';',
-  'int', 'unsigned', 'bool', 'boolean', 'char', 'string', 'void', '<', '<<', '*'];
+  'int', 'unsigned', 'bool', 'boolean', 'char', 'string', 'void', '<', '<<', '*', 'short', 'byte', 'signed'];
 
 /**
  * The expected terminals in a reader's words, or undefined when they are too many to help: the tokens that start

@@ -8,7 +8,8 @@
 import type { Decl, Pos, QName, Param, TypeExpr } from './ast.ts';
 import { Diag, type DiagnosticDef, type DiagnosticArg, type Diagnostics, type Diagnostic } from './diagnostics.ts';
 import {
-  type Ty, type StructInfo, INT, UNSIGNED, BOOL, CHAR, STRING, VOID, EXN, ERROR, varsOf, sameTy, showTy,
+  type Ty, type StructInfo, SHORT, USHORT, BYTE, UBYTE, INT, UNSIGNED, BOOL, CHAR, STRING, VOID, EXN, ERROR, varsOf,
+  sameTy, showTy,
 } from './types.ts';
 import { BUILTINS, type Builtin } from './builtins.ts';
 import { findInLibrary } from './library.ts';
@@ -71,7 +72,10 @@ export class Resolver {
           if (this.places.get(`struct ${key}`)?.file !== this.file) return void this.redefinitions.add(d);
           return void this.duplicate(d.pos, Diag.DuplicateStruct, d.name, `struct ${key}`);
         }
-        const s: StructInfo = { tal: key, name: d.name, nullable: d.nullable, tparams: d.tparams, fields: [] };
+        const s: StructInfo = {
+          tal: key, name: d.name, nullable: d.nullable, tparams: d.tparams, fields: [],
+          abstractIn: d.abstract ? this.file : undefined,
+        };
         this.structs.set(key, s);
         this.places.set(`struct ${key}`, { file: this.file, pos: d.pos });
         this.program.structs.push(s);
@@ -177,7 +181,7 @@ export class Resolver {
       seen.add(f.name);
       const ty = this.resolveType(f.type);
       if (ty.k === 'void') this.error(f.pos, Diag.VoidField, f.name);
-      return { name: f.name, ty };
+      return { name: f.name, ty, isConst: f.isConst };
     });
     this.tvars = new Set();
     if (!this.redefinitions.has(d)) { s.fields = fields; return; }
@@ -205,7 +209,9 @@ export class Resolver {
       return;
     }
     for (const tv of d.tparams) {
-      if (!params.some(p => varsOf(p.ty).has(tv))) this.error(d.pos, Diag.TypeParameterUnused, tv, d.name);
+      // One that occurs only in the result is given by the call's context or by f@<T> (Popcorn's `nil@<int>()`).
+      const occurs = params.some(p => varsOf(p.ty).has(tv)) || varsOf(ret).has(tv);
+      if (!occurs) this.error(d.pos, Diag.TypeParameterUnused, tv, d.name);
     }
     const f: FunInfo = {
       name: d.name, tal: `f_${key}`, tparams: d.tparams, params, ret, decl: d, file: this.file, locals: [],
@@ -347,7 +353,10 @@ export class Resolver {
   resolveType(t: TypeExpr): Ty {
     switch (t.k) {
       case 'prim':
-        return { int: INT, unsigned: UNSIGNED, bool: BOOL, char: CHAR, string: STRING, void: VOID }[t.name];
+        return {
+          int: INT, unsigned: UNSIGNED, bool: BOOL, char: CHAR, string: STRING, void: VOID,
+          short: SHORT, ushort: USHORT, byte: BYTE, ubyte: UBYTE,
+        }[t.name];
       case 'array': {
         const e = this.resolveType(t.elem);
         if (e.k === 'void') { this.error(t.pos, Diag.VoidArray); return ERROR; }

@@ -8,11 +8,16 @@ export interface StructInfo {
   readonly name: string;
   readonly nullable: boolean;
   readonly tparams: readonly string[];
-  fields: { name: string; ty: Ty }[];
+  /** An `abstract struct`: the file that declares it, the only one that may build it or use its fields. */
+  readonly abstractIn?: string;
+  /** `isConst`: a `const` field, set by `new` and never assigned. */
+  fields: { name: string; ty: Ty; isConst?: boolean }[];
 }
 
 export type Ty =
   | { k: 'int' } | { k: 'unsigned' } | { k: 'bool' } | { k: 'char' } | { k: 'string' } | { k: 'void' }
+  /** Popcorn's sub-word integers: a word holding a `bits`-bit value, sign- or zero-extended (see `truncation`). */
+  | { k: 'sub'; bits: 8 | 16; signed: boolean }
   | { k: 'array'; elem: Ty }
   | { k: 'tuple'; elems: Ty[] }
   | { k: 'struct'; s: StructInfo; args: Ty[] }
@@ -26,15 +31,39 @@ export type Ty =
 export const INT: Ty = { k: 'int' }, UNSIGNED: Ty = { k: 'unsigned' }, BOOL: Ty = { k: 'bool' }, CHAR: Ty = { k: 'char' };
 export const STRING: Ty = { k: 'string' }, VOID: Ty = { k: 'void' }, NULL: Ty = { k: 'null' }, EXN: Ty = { k: 'exn' };
 export const ERROR: Ty = { k: 'error' };
+export const SHORT: Ty = { k: 'sub', bits: 16, signed: true }, USHORT: Ty = { k: 'sub', bits: 16, signed: false };
+export const BYTE: Ty = { k: 'sub', bits: 8, signed: true }, UBYTE: Ty = { k: 'sub', bits: 8, signed: false };
 
 /** Integer-like: int, unsigned, char (all one word, interconvertible as in C). */
-export const isNumeric = (t: Ty): boolean => t.k === 'int' || t.k === 'unsigned' || t.k === 'char' || t.k === 'error';
+export const isNumeric = (t: Ty): boolean =>
+  t.k === 'int' || t.k === 'unsigned' || t.k === 'char' || t.k === 'sub' || t.k === 'error';
+
+/**
+ * How a value stored in a variable of type `t` is cut to the type's width, as C converts to a narrower integer type
+ * (ISO C 6.3.1.3; gcc keeps the low bits): a `char` or an unsigned sub-word integer keeps its low 8 or 16 bits
+ * (zero-extended), a signed one its low bits sign-extended (`(: byte) 200` is -56). Undefined: the type takes the
+ * whole word. This is the one place the widths live; both code generators apply it at every store.
+ */
+export function truncation(t: Ty): { bits: 8 | 16; signed: boolean } | undefined {
+  if (t.k === 'char') return { bits: 8, signed: false };
+  if (t.k === 'sub') return { bits: t.bits, signed: t.signed };
+  return undefined;
+}
+
+/** The value `n` stored as type `t` (truncation applied), for constants. */
+export function truncate(n: number, t: Ty): number {
+  const w = truncation(t);
+  if (!w) return n | 0;
+  const shift = 32 - w.bits;
+  return w.signed ? (n << shift) >> shift : (n << shift) >>> shift;
+}
 export const isNullable = (t: Ty): boolean => t.k === 'struct' && t.s.nullable;
 
 export function showTy(t: Ty): string {
   switch (t.k) {
     case 'int': case 'bool': case 'char': case 'string': case 'void': return t.k;
     case 'unsigned': return 'unsigned int';
+    case 'sub': return `${t.signed ? '' : 'unsigned '}${t.bits === 8 ? 'byte' : 'short'}`;
     case 'array': return `${showTy(t.elem)}[]`;
     case 'tuple': return `*(${t.elems.map(showTy).join(', ')})`;
     case 'struct': return `${t.args.length ? `<${t.args.map(showTy).join(', ')}>` : ''}${t.s.name}`;
@@ -50,6 +79,7 @@ export function sameTy(a: Ty, b: Ty): boolean {
   if (a.k !== b.k) return false;
   switch (a.k) {
     case 'array': return sameTy(a.elem, (b as typeof a).elem);
+    case 'sub': return a.bits === (b as typeof a).bits && a.signed === (b as typeof a).signed;
     case 'tuple': { const bb = b as typeof a; return a.elems.length === bb.elems.length && a.elems.every((e, i) => sameTy(e, bb.elems[i])); }
     case 'struct': { const bb = b as typeof a; return a.s === bb.s && a.args.every((e, i) => sameTy(e, bb.args[i])); }
     case 'var': return a.name === (b as typeof a).name;

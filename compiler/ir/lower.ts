@@ -10,7 +10,7 @@
 
 import { subExprs, type Expr, type Pos, type Stmt } from '../ast.ts';
 import { caseValue, exceptionNamed, type Checked, type FunInfo, type LocalVar, type CallInfo } from '../program.ts';
-import { type Ty, isNullable, substTy } from '../types.ts';
+import { type Ty, isNullable, substTy, truncate, truncation } from '../types.ts';
 import { talTy, structTuple } from '../codegen.ts';
 import {
   imm, val, type ArithOp, type Block, type Callee, type Cond, type Fn, type Inst, type Mem, type Site, type Term,
@@ -233,7 +233,7 @@ class Lowering {
         this.end({ op: 'raise', site: { pos: s.pos, what: `uncaught exception ${e?.name ?? s.name.name}` } });
         return;
       }
-      case 'try': case 'empty': return;
+      case 'try': case 'empty': case 'fun': return; // a nested function is generated as a function of its own
     }
   }
 
@@ -359,6 +359,18 @@ class Lowering {
         return this.allocate(e.elems, `*[${t.elems.map(x => talTy(x)).join(', ')}]`, t.elems, talTy(t));
       }
       case 'arraylit': throw new Error('internal: array literal outside an initializer');
+      case 'cast': return this.toChar(this.expr(e.e), this.ty(e));
+      case 'seq': {
+        let x: Val = imm(0);
+        for (const y of e.es) x = this.expr(y);
+        return x;
+      }
+      case 'inst': throw new Error('internal: an instantiation outside a call');
+      case 'lambda': {
+        const r = this.c.refs.get(e);
+        if (r?.k !== 'fun') throw new Error('internal: an anonymous function without its function');
+        return { k: 'addr', label: r.f.tal };
+      }
     }
   }
 
@@ -384,12 +396,20 @@ class Lowering {
     return val(t);
   }
 
-  /** A value stored as a char wraps to a byte (as C's unsigned char). */
+  /** A value stored as a char wraps to a byte (as C's unsigned char), one stored as a sub-word integer to its width
+   * (types.ts's `truncation`; the same instructions as codegen.ts's toChar). */
   private toChar(x: Val, ty: Ty): Val {
-    if (ty.k !== 'char') return x;
-    if (x.k === 'imm') return imm(x.n & 255);
+    const w = truncation(ty);
+    if (!w) return x;
+    if (x.k === 'imm') return imm(truncate(x.n, ty));
     const t = this.temp('int');
-    this.emit({ op: 'arith', aop: '&', dst: t, a: x, b: imm(255), unsigned: false });
+    if (!w.signed) {
+      this.emit({ op: 'arith', aop: '&', dst: t, a: x, b: imm(w.bits === 8 ? 255 : 65535), unsigned: false });
+      return val(t);
+    }
+    const u = this.temp('int');
+    this.emit({ op: 'arith', aop: '<<', dst: u, a: x, b: imm(32 - w.bits), unsigned: false });
+    this.emit({ op: 'arith', aop: '>>', dst: t, a: val(u), b: imm(32 - w.bits), unsigned: false });
     return val(t);
   }
 
@@ -507,9 +527,8 @@ class Lowering {
     for (let i = e.args.length - 1; i >= 0; i--) {
       const a = e.args[i];
       const param = t.k === 'fun' ? t.f.params[i] : undefined;
-      const charParam = param !== undefined && substTy(param.ty, info.inst).k === 'char';
       let x = this.expr(a);
-      if (charParam) x = this.toChar(x, { k: 'char' });
+      if (param !== undefined) x = this.toChar(x, substTy(param.ty, info.inst));
       if (e.args.slice(0, i).some(assignsLocals)) x = this.stable(x);
       const ty = t.k === 'fun' ? talTy(substTy(t.f.params[i].ty, info.inst)) : talTy(this.ty(a));
       args.unshift({ v: x, ty });

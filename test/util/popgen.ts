@@ -3,7 +3,9 @@
 // library), statements keep the language's static rules (definite initialization, no unreachable code, a return at
 // the end of every non-void function, ?struct fields only after a test that narrows the local, narrowed locals never
 // reassigned, loop counters never assigned in the body, distinct case values). Loops are bounded by counters;
-// indices are reduced modulo the (never empty) array's size and divisors are 1..16, so a run ends normally.
+// indices are reduced modulo the (never empty) array's size and divisors are 1..16, so a run ends normally. Integer
+// expressions include Popcorn's casts through the sub-word integers (`(: int) (: byte) (e)`: cut to 8 or 16 bits at
+// both levels alike) and the comma operator.
 //
 // The generator draws its choices from a Rand: `fromGen(g)` for fast-check's fc.gen() (so a failing case shrinks and
 // replays), `seeded(n)` for a plain PRNG.
@@ -472,7 +474,7 @@ export class PopGen {
     }
     switch (t) {
       case 'int': {
-        const k = this.r.int(0, 14);
+        const k = this.r.int(0, 16);
         const arrs = this.varsOf(ctx, 'arr').map(v => v.name);
         const strs = this.varsOf(ctx, 'string').map(v => v.name);
         const nn = ctx.vars.filter(v => v.ty === 'node' && ctx.narrowed.has(v.name)).map(v => v.name);
@@ -495,6 +497,13 @@ export class PopGen {
           // (unsigned arithmetic stays in uint: an unsigned operand makes the result unsigned int, and arrays and
           // type arguments are invariant, so it cannot stand where an exact int is needed)
           case 13: return `(${e('uint')} < ${e('uint')} ? ${e('int')} : ${e('int')})`;
+          // Popcorn's casts through a sub-word integer (cut to 8 or 16 bits, then an exact int again), and the
+          // comma operator (the first operand's effects, the second's value).
+          case 15: {
+            const narrow = this.pick(['byte', 'short', 'unsigned byte', 'unsigned short']);
+            return `(: int) (: ${narrow}) (${e('int')})`;
+          }
+          case 16: return `(${e('int')}, ${e('int')})`;
           default: return `(${e('char')} - '0')`;
         }
       }
