@@ -21,6 +21,9 @@ const include = (t: T): Decl => {
   const m = /^#include\s*([<"])(.*)[>"]$/.exec(t.value)!;
   return { k: 'include', file: m[2], system: m[1] === '<', pos: pos(t) };
 };
+// `case C*(x, y)`: the call `C(^(x, y))`, which check.ts reads as a pattern in a switch on a union.
+const unionPattern = (q: T, names: Expr[], star: T): Expr => ({ k: 'call', fn: { k: 'var', name: q.name, pos: q.pos },
+  args: [{ k: 'tuple', elems: names, pos: pos(star) }], pos: pos(star) });
 %}
 @lexer lexer
 
@@ -31,6 +34,7 @@ topdecl -> %directive {% d => include(d[0]) %}
   | "open" %ident ";" {% d => ({ k: 'open', ns: d[1].value, pos: pos(d[0]) }) %}
   | "namespace" %ident "{" topdecl:* "}" {% d => ({ k: 'namespace', name: d[1].value, decls: d[3].flat(), pos: pos(d[0]) }) %}
   | "exception" %ident ";" {% d => ({ k: 'exception', name: d[1].value, pos: pos(d[0]) }) %}
+  | "union" tparams:? %ident "{" field:* "}" {% d => ({ k: 'union', tparams: d[1] ?? [], name: d[2].value, variants: d[4], pos: pos(d[0]) }) %}
   | structkw tparams:? %ident "{" field:* "}" {% d => ({ k: 'struct', nullable: d[0].nullable, tparams: d[1] ?? [], name: d[2].value, fields: d[4], pos: d[0].pos }) %}
   | type %ident tparams:? "(" params ")" block {% d => ({ k: 'fun', ret: d[0], name: d[1].value, tparams: d[2] ?? [], params: d[4], body: d[6], pos: pos(d[1]) }) %}
   | type %ident tparams:? "(" params ")" ";" {% d => ({ k: 'fun', ret: d[0], name: d[1].value, tparams: d[2] ?? [], params: d[4], pos: pos(d[1]) }) %}
@@ -110,6 +114,9 @@ simple -> block {% d => d[0] %}
 case -> "case" caselabels ":" stmt:* {% d => ({ values: d[1], body: d[3], pos: pos(d[0]) }) %}
 caselabels -> caselabel {% d => [d[0]] %} | caselabels "," caselabel {% d => [...d[0], d[2]] %}
 caselabel -> unary {% d => d[0] %}
+  # A union's variant taking its tuple apart: Popcorn's `case C*(x, y):`, also written `case C(*(x, y)):`.
+  | qname "*" "(" args ")" {% d => unionPattern(d[0], d[3], d[1]) %}
+  | qname "(" "*" "(" args ")" ")" {% d => unionPattern(d[0], d[4], d[2]) %}
 default -> "default" ":" stmt:* {% d => d[2] %}
 vardecl -> declarator initializer:? moredecls {% d => ({ k: 'decl', decls: [{ ...d[0], init: d[1] ?? undefined }, ...d[2].map((m: T) => ({ name: m.name, type: d[0].type, init: m.init, pos: m.pos }))], pos: d[0].pos }) %}
 moredecls -> null {% () => [] %} | moredecls "," %ident initializer:? {% d => [...d[0], { name: d[2].value, init: d[3] ?? undefined, pos: pos(d[2]) }] %}
@@ -151,5 +158,6 @@ primary -> %number {% d => ({ k: 'int', value: Number(d[0].value), pos: pos(d[0]
   | "(" expr ")" {% d => d[1] %}
   | "new" qname "(" args ")" {% d => ({ k: 'new', name: d[1].name, args: d[3], pos: pos(d[0]) }) %}
   | "^" "(" args ")" {% d => ({ k: 'tuple', elems: d[2], pos: pos(d[0]) }) %}
+  | ("new" | "^") qname "." %ident "(" args ")" {% d => ({ k: 'new', name: d[1].name, variant: d[3].value, args: d[5], pos: pos(d[0][0]) }) %}
 args -> null {% () => [] %} | args1 {% d => d[0] %}
 args1 -> expr {% d => [d[0]] %} | args1 "," expr {% d => [...d[0], d[2]] %}

@@ -28,6 +28,9 @@ const include = (t: T): Decl => {
   const m = /^#include\s*([<"])(.*)[>"]$/.exec(t.value)!;
   return { k: 'include', file: m[2], system: m[1] === '<', pos: pos(t) };
 };
+// `case C*(x, y)`: the call `C(^(x, y))`, which check.ts reads as a pattern in a switch on a union.
+const unionPattern = (q: T, names: Expr[], star: T): Expr => ({ k: 'call', fn: { k: 'var', name: q.name, pos: q.pos },
+  args: [{ k: 'tuple', elems: names, pos: pos(star) }], pos: pos(star) });
 
 interface NearleyToken {
   value: any;
@@ -72,18 +75,23 @@ const grammar: Grammar = {
     {"name": "topdecl$ebnf$2", "symbols": [], "postprocess": () => null},
     {"name": "topdecl$ebnf$3", "symbols": []},
     {"name": "topdecl$ebnf$3", "symbols": ["topdecl$ebnf$3", "field"], "postprocess": (d) => d[0].concat([d[1]])},
-    {"name": "topdecl", "symbols": ["structkw", "topdecl$ebnf$2", (lexer.has("ident") ? {type: "ident"} : ident), {"literal":"{"}, "topdecl$ebnf$3", {"literal":"}"}], "postprocess": d => ({ k: 'struct', nullable: d[0].nullable, tparams: d[1] ?? [], name: d[2].value, fields: d[4], pos: d[0].pos })},
+    {"name": "topdecl", "symbols": [{"literal":"union"}, "topdecl$ebnf$2", (lexer.has("ident") ? {type: "ident"} : ident), {"literal":"{"}, "topdecl$ebnf$3", {"literal":"}"}], "postprocess": d => ({ k: 'union', tparams: d[1] ?? [], name: d[2].value, variants: d[4], pos: pos(d[0]) })},
     {"name": "topdecl$ebnf$4", "symbols": ["tparams"], "postprocess": id},
     {"name": "topdecl$ebnf$4", "symbols": [], "postprocess": () => null},
-    {"name": "topdecl", "symbols": ["type", (lexer.has("ident") ? {type: "ident"} : ident), "topdecl$ebnf$4", {"literal":"("}, "params", {"literal":")"}, "block"], "postprocess": d => ({ k: 'fun', ret: d[0], name: d[1].value, tparams: d[2] ?? [], params: d[4], body: d[6], pos: pos(d[1]) })},
-    {"name": "topdecl$ebnf$5", "symbols": ["tparams"], "postprocess": id},
-    {"name": "topdecl$ebnf$5", "symbols": [], "postprocess": () => null},
-    {"name": "topdecl", "symbols": ["type", (lexer.has("ident") ? {type: "ident"} : ident), "topdecl$ebnf$5", {"literal":"("}, "params", {"literal":")"}, {"literal":";"}], "postprocess": d => ({ k: 'fun', ret: d[0], name: d[1].value, tparams: d[2] ?? [], params: d[4], pos: pos(d[1]) })},
-    {"name": "topdecl$ebnf$6", "symbols": ["qualifier"], "postprocess": id},
+    {"name": "topdecl$ebnf$5", "symbols": []},
+    {"name": "topdecl$ebnf$5", "symbols": ["topdecl$ebnf$5", "field"], "postprocess": (d) => d[0].concat([d[1]])},
+    {"name": "topdecl", "symbols": ["structkw", "topdecl$ebnf$4", (lexer.has("ident") ? {type: "ident"} : ident), {"literal":"{"}, "topdecl$ebnf$5", {"literal":"}"}], "postprocess": d => ({ k: 'struct', nullable: d[0].nullable, tparams: d[1] ?? [], name: d[2].value, fields: d[4], pos: d[0].pos })},
+    {"name": "topdecl$ebnf$6", "symbols": ["tparams"], "postprocess": id},
     {"name": "topdecl$ebnf$6", "symbols": [], "postprocess": () => null},
-    {"name": "topdecl$ebnf$7", "symbols": ["initializer"], "postprocess": id},
+    {"name": "topdecl", "symbols": ["type", (lexer.has("ident") ? {type: "ident"} : ident), "topdecl$ebnf$6", {"literal":"("}, "params", {"literal":")"}, "block"], "postprocess": d => ({ k: 'fun', ret: d[0], name: d[1].value, tparams: d[2] ?? [], params: d[4], body: d[6], pos: pos(d[1]) })},
+    {"name": "topdecl$ebnf$7", "symbols": ["tparams"], "postprocess": id},
     {"name": "topdecl$ebnf$7", "symbols": [], "postprocess": () => null},
-    {"name": "topdecl", "symbols": ["topdecl$ebnf$6", "declarator", "topdecl$ebnf$7", "moredecls", {"literal":";"}], "postprocess":  d => [{ name: d[1].name, init: d[2], pos: d[1].pos }, ...d[3]].map((m: T) =>
+    {"name": "topdecl", "symbols": ["type", (lexer.has("ident") ? {type: "ident"} : ident), "topdecl$ebnf$7", {"literal":"("}, "params", {"literal":")"}, {"literal":";"}], "postprocess": d => ({ k: 'fun', ret: d[0], name: d[1].value, tparams: d[2] ?? [], params: d[4], pos: pos(d[1]) })},
+    {"name": "topdecl$ebnf$8", "symbols": ["qualifier"], "postprocess": id},
+    {"name": "topdecl$ebnf$8", "symbols": [], "postprocess": () => null},
+    {"name": "topdecl$ebnf$9", "symbols": ["initializer"], "postprocess": id},
+    {"name": "topdecl$ebnf$9", "symbols": [], "postprocess": () => null},
+    {"name": "topdecl", "symbols": ["topdecl$ebnf$8", "declarator", "topdecl$ebnf$9", "moredecls", {"literal":";"}], "postprocess":  d => [{ name: d[1].name, init: d[2], pos: d[1].pos }, ...d[3]].map((m: T) =>
         ({ k: 'global', name: m.name, type: d[1].type, init: m.init ?? undefined, isConst: d[0] === 'const', pos: m.pos })) },
     {"name": "qualifier", "symbols": [{"literal":"const"}], "postprocess": () => 'const'},
     {"name": "qualifier", "symbols": [{"literal":"static"}], "postprocess": () => 'static'},
@@ -188,6 +196,8 @@ const grammar: Grammar = {
     {"name": "caselabels", "symbols": ["caselabel"], "postprocess": d => [d[0]]},
     {"name": "caselabels", "symbols": ["caselabels", {"literal":","}, "caselabel"], "postprocess": d => [...d[0], d[2]]},
     {"name": "caselabel", "symbols": ["unary"], "postprocess": d => d[0]},
+    {"name": "caselabel", "symbols": ["qname", {"literal":"*"}, {"literal":"("}, "args", {"literal":")"}], "postprocess": d => unionPattern(d[0], d[3], d[1])},
+    {"name": "caselabel", "symbols": ["qname", {"literal":"("}, {"literal":"*"}, {"literal":"("}, "args", {"literal":")"}, {"literal":")"}], "postprocess": d => unionPattern(d[0], d[4], d[2])},
     {"name": "default$ebnf$1", "symbols": []},
     {"name": "default$ebnf$1", "symbols": ["default$ebnf$1", "stmt"], "postprocess": (d) => d[0].concat([d[1]])},
     {"name": "default", "symbols": [{"literal":"default"}, {"literal":":"}, "default$ebnf$1"], "postprocess": d => d[2]},
@@ -276,6 +286,9 @@ const grammar: Grammar = {
     {"name": "primary", "symbols": [{"literal":"("}, "expr", {"literal":")"}], "postprocess": d => d[1]},
     {"name": "primary", "symbols": [{"literal":"new"}, "qname", {"literal":"("}, "args", {"literal":")"}], "postprocess": d => ({ k: 'new', name: d[1].name, args: d[3], pos: pos(d[0]) })},
     {"name": "primary", "symbols": [{"literal":"^"}, {"literal":"("}, "args", {"literal":")"}], "postprocess": d => ({ k: 'tuple', elems: d[2], pos: pos(d[0]) })},
+    {"name": "primary$subexpression$1", "symbols": [{"literal":"new"}]},
+    {"name": "primary$subexpression$1", "symbols": [{"literal":"^"}]},
+    {"name": "primary", "symbols": ["primary$subexpression$1", "qname", {"literal":"."}, (lexer.has("ident") ? {type: "ident"} : ident), {"literal":"("}, "args", {"literal":")"}], "postprocess": d => ({ k: 'new', name: d[1].name, variant: d[3].value, args: d[5], pos: pos(d[0][0]) })},
     {"name": "args", "symbols": [], "postprocess": () => []},
     {"name": "args", "symbols": ["args1"], "postprocess": d => d[0]},
     {"name": "args1", "symbols": ["expr"], "postprocess": d => [d[0]]},
