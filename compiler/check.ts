@@ -690,7 +690,12 @@ class Checker {
         if (a?.k === 'string' || a?.k === 'array') return t;
         return t;
       }
-      case 'field': return this.expr(e);
+      case 'field': {
+        const t = this.expr(e);
+        // A union's value is read-only (its variant tuple is, docs/tal.md §3.5).
+        if (this.out.variants.has(e) || this.out.types.get(e.e)?.k === 'union') this.error(e.pos, Diag.NotAssignable);
+        return t;
+      }
       case 'proj':
         this.expr(e);
         this.error(e.pos, Diag.TupleReadOnly);
