@@ -619,17 +619,17 @@ class Checker {
     if (label.k !== 'call' || label.args.length !== 1) return bad();
     const v = named(label.fn);
     if (!v) return undefined;
-    if (v.ty.k === 'void') { this.error(label.pos, Diag.VariantHasNoValue, u.name, v.name); return undefined; }
-    if (labels > 1) this.error(label.pos, Diag.PatternInCaseList);
-    const ty = substTy(v.ty, inst);
     const arg = label.args[0];
     const names = arg.k === 'tuple' ? arg.elems : [arg];
     if (!names.every(n => n.k === 'var' && !n.name.ns)) return bad();
-    if (arg.k === 'tuple' && (ty.k !== 'tuple' || ty.elems.length !== names.length)) {
+    // After an error the names are still bound (as errors), so that the case's body draws no more.
+    let parts: Ty[] = names.map(() => ERROR);
+    const ty = substTy(v.ty, inst);
+    if (v.ty.k === 'void') this.error(label.pos, Diag.VariantHasNoValue, u.name, v.name);
+    else if (arg.k === 'tuple' && (ty.k !== 'tuple' || ty.elems.length !== names.length)) {
       this.error(arg.pos, Diag.TuplePatternMismatch, v.name, showTy(ty), names.length);
-      return undefined;
-    }
-    const parts = arg.k === 'tuple' && ty.k === 'tuple' ? ty.elems : [ty];
+    } else parts = arg.k === 'tuple' && ty.k === 'tuple' ? ty.elems : [ty];
+    if (labels > 1) this.error(label.pos, Diag.PatternInCaseList);
     const seen = new Set<string>();
     const binds = names.map((n, i) => {
       const name = (n as Extract<Expr, { k: 'var' }>).name.name;
