@@ -556,7 +556,8 @@ class Checker {
   }
 
   /** `u.B`: the value of variant B, which raises UnionVariant when u is another variant. */
-  private variantAccess(e: Extract<Expr, { k: 'field' }>, t: Extract<Ty, { k: 'union' }>): Ty {
+  private variantAccess(e: Extract<Expr, { k: 'field' }>, open: Extract<Ty, { k: 'union' }>): Ty {
+    const t = this.instanceOrInt(e.e, open);
     const v = this.variantOf(t.u, e.name, e.pos);
     if (!v) return ERROR;
     if (v.ty.k === 'void') { this.error(e.pos, Diag.VariantHasNoValue, t.u.name, v.name); return ERROR; }
@@ -568,7 +569,19 @@ class Checker {
    * its value (`case B(x):`, `case C*(x, y):`; `_` binds nothing), in a scope of the case's own. Without a default,
    * every variant must have a case. Returns whether control never reaches the switch's end.
    */
-  private unionSwitch(s: Extract<Stmt, { k: 'switch' }>, t: Extract<Ty, { k: 'union' }>): boolean {
+  /**
+   * A union value taken apart whose instance is not known (`switch (option.None)`: only a nullary variant has such a
+   * type) is taken apart at int, recorded as `e`'s type: its other variants cannot match, and code needs a type.
+   */
+  private instanceOrInt(e: Expr, t: Extract<Ty, { k: 'union' }>): Extract<Ty, { k: 'union' }> {
+    if (!t.args.some(a => a.k === 'error')) return t;
+    const known: Extract<Ty, { k: 'union' }> = { k: 'union', u: t.u, args: t.args.map(a => (a.k === 'error' ? INT : a)) };
+    this.out.types.set(e, known);
+    return known;
+  }
+
+  private unionSwitch(s: Extract<Stmt, { k: 'switch' }>, open: Extract<Ty, { k: 'union' }>): boolean {
+    const t = this.instanceOrInt(s.e, open);
     const inst = new Map(t.u.tparams.map((p, i) => [p, t.args[i]]));
     const seen = new Set<Variant>();
     const before = this.flow.save();
