@@ -575,7 +575,8 @@ class Checker {
    */
   private instanceOrInt(e: Expr, t: Extract<Ty, { k: 'union' }>): Extract<Ty, { k: 'union' }> {
     if (!t.args.some(a => a.k === 'error')) return t;
-    const known: Extract<Ty, { k: 'union' }> = { k: 'union', u: t.u, args: t.args.map(a => (a.k === 'error' ? INT : a)) };
+    const args = t.args.map(a => (a.k === 'error' ? INT : a));
+    const known: Extract<Ty, { k: 'union' }> = { k: 'union', u: t.u, args };
     this.out.types.set(e, known);
     return known;
   }
@@ -621,10 +622,12 @@ class Checker {
   }
 
   /** One case label of a switch on a union, with the locals its pattern declares (`labels`: how many the case has). */
-  private unionCase(label: Expr, t: Extract<Ty, { k: 'union' }>, inst: Map<string, Ty>, labels: number): UnionCase | undefined {
+  private unionCase(label: Expr, t: Extract<Ty, { k: 'union' }>, inst: Map<string, Ty>, labels: number,
+  ): UnionCase | undefined {
     const u = t.u;
     const bad = (): undefined => void this.error(label.pos, Diag.BadUnionCase, u.name);
-    const named = (x: Expr): Variant | undefined => (x.k === 'var' && !x.name.ns ? this.variantOf(u, x.name.name, x.pos) : bad());
+    const named = (x: Expr): Variant | undefined =>
+      (x.k === 'var' && !x.name.ns ? this.variantOf(u, x.name.name, x.pos) : bad());
     if (label.k === 'var') {
       const v = named(label);
       return v && { variant: v, binds: [], tuple: false };

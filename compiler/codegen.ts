@@ -893,7 +893,9 @@ class Gen {
     this.expr(s.e);
     this.widenUnion(t);
     const end = this.newLabel('send'), dflt = this.newLabel('default');
-    const cases = s.cases.map(c => ({ c, label: this.newLabel('case'), ucs: c.values.map(v => this.c.unionCases.get(v)!) }));
+    const cases = s.cases.map(c => ({
+      c, label: this.newLabel('case'), ucs: c.values.map(v => this.c.unionCases.get(v)!),
+    }));
     // Without a default every variant has a case (check.ts): the last test is a jmp, since the checker knows the
     // one variant left.
     const tests = cases.flatMap(x => x.ucs.map(uc => ({ label: x.label, v: uc.variant })))

@@ -78,7 +78,8 @@ export const Diag = {
   AssignConstant: def('P2018', (name: string) => `${name} is a constant`),
   AssignNonVariable: def('P2019', (name: string) => `${name} cannot be assigned`),
   DuplicateUnion: def('P2301', (name: string) => `type ${name} is declared twice (as a union)`),
-  DuplicateVariant: def('P2302', (name: string, union: string) => `variant ${name} is declared twice in union ${union}`),
+  DuplicateVariant: def('P2302', (name: string, union: string) =>
+    `variant ${name} is declared twice in union ${union}`),
 
   // ---- P3: types ----
   VoidField: def('P3001', (name: string) => `field ${name} cannot be void`),

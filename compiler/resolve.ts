@@ -7,7 +7,9 @@
 
 import type { Decl, Pos, QName, Param, TypeExpr } from './ast.ts';
 import { Diag, type DiagnosticDef, type DiagnosticArg, type Diagnostics, type Diagnostic } from './diagnostics.ts';
-import { type Ty, type StructInfo, type UnionInfo, INT, UNSIGNED, BOOL, CHAR, STRING, VOID, EXN, ERROR, varsOf } from './types.ts';
+import {
+  type Ty, type StructInfo, type UnionInfo, INT, UNSIGNED, BOOL, CHAR, STRING, VOID, EXN, ERROR, varsOf,
+} from './types.ts';
 import { BUILTINS, type Builtin } from './builtins.ts';
 import { findInLibrary } from './library.ts';
 import type { Checked, SourceFile, FunInfo, GlobalInfo, ExnInfo, LocalVar } from './program.ts';
@@ -93,7 +95,9 @@ export class Resolver {
       return this.resolveType(v.type);
     });
     let nullary = 0, valued = tys.filter(t => t.k === 'void').length;
-    u.variants = d.variants.map((v, i) => ({ name: v.name, ty: tys[i], tag: tys[i].k === 'void' ? nullary++ : valued++ }));
+    u.variants = d.variants.map((v, i) => ({
+      name: v.name, ty: tys[i], tag: tys[i].k === 'void' ? nullary++ : valued++,
+    }));
     this.tvars = new Set();
   }
 

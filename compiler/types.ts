@@ -57,7 +57,10 @@ export function showTy(t: Ty): string {
     case 'array': return `${showTy(t.elem)}[]`;
     case 'tuple': return `*(${t.elems.map(showTy).join(', ')})`;
     case 'struct': return `${t.args.length ? `<${t.args.map(showTy).join(', ')}>` : ''}${t.s.name}`;
-    case 'union': return `${t.args.length ? `<${t.args.map(x => (x.k === 'error' ? '_' : showTy(x))).join(', ')}>` : ''}${t.u.name}`;
+    case 'union': {
+      const args = t.args.map(x => (x.k === 'error' ? '_' : showTy(x))).join(', ');
+      return `${t.args.length ? `<${args}>` : ''}${t.u.name}`;
+    }
     case 'var': return t.name;
     case 'fn': return `${showTy(t.ret)}(${t.params.map(showTy).join(', ')})`;
     case 'null': return 'null';
@@ -120,7 +123,10 @@ export function unify(param: Ty, arg: Ty, vars: ReadonlySet<string>, m: Map<stri
     case 'array': return unify(param.elem, (arg as typeof param).elem, vars, m);
     case 'tuple': { const a = arg as typeof param; return param.elems.length === a.elems.length && param.elems.every((e, i) => unify(e, a.elems[i], vars, m)); }
     case 'struct': { const a = arg as typeof param; return param.s === a.s && param.args.every((e, i) => unify(e, a.args[i], vars, m)); }
-    case 'union': { const a = arg as typeof param; return param.u === a.u && param.args.every((e, i) => unify(e, a.args[i], vars, m)); }
+    case 'union': {
+      const a = arg as typeof param;
+      return param.u === a.u && param.args.every((e, i) => unify(e, a.args[i], vars, m));
+    }
     case 'fn': { const a = arg as typeof param; return param.params.length === a.params.length && unify(param.ret, a.ret, vars, m) && param.params.every((e, i) => unify(e, a.params[i], vars, m)); }
     case 'var': return param.name === (arg as typeof param).name;
     default: return true;

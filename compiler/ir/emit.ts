@@ -274,7 +274,8 @@ class Emitter {
     if (!stub) {
       const label = this.cx.newLabel('raise'), msg = this.cx.message(text);
       const lines = [`push OFFSET ${msg}`, `push ${this.cx.uncaughtStatus}`, `jmp ${this.cx.routine('die')}`];
-      stub = { label, lines: [`.tal_label ${label} : code[s:stack]{esp: s}`, `${label}:`, ...lines.map(l => `    ${l}`)] };
+      const head = [`.tal_label ${label} : code[s:stack]{esp: s}`, `${label}:`];
+      stub = { label, lines: [...head, ...lines.map(l => `    ${l}`)] };
       this.stubs.set(key, stub);
     }
     this.emit(`${op} ${stub.label}`);

@@ -199,7 +199,9 @@ export function show(f: Fn): string {
     const t = b.term;
     switch (t.op) {
       case 'jmp': out.push(`  jmp @b${t.to.id}`); break;
-      case 'br': out.push(`  br ${t.variant ? 'tag' : t.cc} ${showVal(t.a)}, ${showVal(t.b)}, @b${t.yes.id}, @b${t.no.id}`); break;
+      case 'br':
+        out.push(`  br ${t.variant ? 'tag' : t.cc} ${showVal(t.a)}, ${showVal(t.b)}, @b${t.yes.id}, @b${t.no.id}`);
+        break;
       case 'ret': out.push(`  ret${t.v ? ` ${showVal(t.v)}` : ''}`); break;
       case 'raise': out.push(`  raise ${t.site.what}`); break;
       case 'unreachable': out.push('  unreachable'); break;
