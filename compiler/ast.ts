@@ -35,7 +35,8 @@ export type Expr =
   | { k: 'index'; a: Expr; i: Expr; pos: Pos }
   | { k: 'field'; e: Expr; name: string; pos: Pos }
   | { k: 'proj'; e: Expr; index: number; pos: Pos } // tuple .1, .2 ... (1-based, as Popcorn)
-  | { k: 'new'; name: QName; args: Expr[]; pos: Pos }
+  /** `new S(…)`; with `variant`, a union's value: `new U.B(e)` or `^U.B(e)` (Popcorn's two spellings). */
+  | { k: 'new'; name: QName; variant?: string; args: Expr[]; pos: Pos }
   | { k: 'tuple'; elems: Expr[]; pos: Pos } // ^(e1, ..., en)
   | { k: 'arraylit'; elems: Expr[]; pos: Pos } // {e1, ..., en}
   | { k: 'cast'; ty: TypeExpr; e: Expr; pos: Pos } // (: T) e
@@ -128,6 +129,8 @@ export type Decl =
   | { k: 'open'; ns: string; pos: Pos }
   | { k: 'namespace'; name: string; decls: Decl[]; pos: Pos }
   | { k: 'exception'; name: string; pos: Pos }
+  /** `union <a>U { void A; int B; … }`: each field a variant (docs/popcorn.md: unions). */
+  | { k: 'union'; name: string; tparams: string[]; variants: Param[]; pos: Pos }
   /** An `#include` line met by the parser: only when a file is parsed without the preprocessor (library.ts's index
    * of the library); the driver preprocesses every file first, which leaves no directive (`system`: `<file>`). */
   | { k: 'include'; file: string; system: boolean; pos: Pos };

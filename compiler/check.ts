@@ -9,13 +9,13 @@ import {
 } from './ast.ts';
 import { Diag, type DiagnosticDef, type DiagnosticArg, type Diagnostics, type Diagnostic } from './diagnostics.ts';
 import {
-  type Ty, type StructInfo, INT, UNSIGNED, BOOL, CHAR, STRING, NULL, EXN, ERROR, VOID,
+  type Ty, type StructInfo, type UnionInfo, type Variant, INT, UNSIGNED, BOOL, CHAR, STRING, NULL, EXN, ERROR, VOID,
   isNumeric, isNullable, showTy, sameTy, assignable, substTy, unify, varsOf, hasDefault,
 } from './types.ts';
 import { Flow, assignedLocals } from './flow.ts';
 import type { Builtin } from './builtins.ts';
 import { Resolver, showName } from './resolve.ts';
-import type { Checked, SourceFile, FunInfo, GlobalInfo, LocalVar, CallInfo } from './program.ts';
+import type { Checked, SourceFile, FunInfo, GlobalInfo, LocalVar, CallInfo, UnionCase } from './program.ts';
 
 /** A block's names: its locals and its nested functions (`funs`, made on first use). */
 interface Scope { vars: Map<string, LocalVar>; funs?: Map<string, FunInfo>; parent?: Scope }
@@ -322,6 +322,7 @@ class Checker {
       case 'while': case 'do': case 'for': return this.loop(s);
       case 'switch': {
         const t = this.expr(s.e);
+        if (t.k === 'union') return this.unionSwitch(s, t);
         if (!isNumeric(t) && t.k !== 'exn') this.error(s.e.pos, Diag.SwitchType, showTy(t));
         const seen = new Set<number>();
         const before = this.flow.save();
@@ -610,7 +611,10 @@ class Checker {
         return INT;
       }
       case 'field': {
+        const nullary = this.nullaryVariant(e, expected);
+        if (nullary) return nullary;
         const t = this.expr(e.e);
+        if (t.k === 'union') return this.variantAccess(e, t);
         if (t.k !== 'struct') {
           this.error(e.pos, Diag.NoFields, showTy(t), e.name);
           return INT;
@@ -634,6 +638,7 @@ class Checker {
         return t.elems[e.index - 1];
       }
       case 'new': {
+        if (e.variant !== undefined) return this.variantNew(e, e.variant, expected);
         const s = this.names.struct(e.name);
         if (!s) {
           this.names.unknown(Diag.UnknownStruct, e.pos, e.name);
@@ -739,6 +744,184 @@ class Checker {
     }
   }
 
+  // ---------------------------------------------------------------------------------------------------------
+  // unions (docs/popcorn.md: unions)
+
+  /** The union `name` names when it is not a variable (`U.A` builds a value; `u.B` reads one). */
+  private unionNamed(e: Expr): UnionInfo | undefined {
+    if (e.k !== 'var' || (!e.name.ns && this.findLocal(e.name.name)) || this.names.global(e.name)) return undefined;
+    return this.names.union(e.name);
+  }
+
+  /** The variant `name` of `u`, or an error (undefined). */
+  private variantOf(u: UnionInfo, name: string, pos: Pos): Variant | undefined {
+    const v = u.variants.find(x => x.name === name);
+    if (!v) this.error(pos, Diag.NoSuchVariant, u.name, name);
+    return v;
+  }
+
+  /**
+   * The instance a union value is built at: the expected type's when it is this union, else what the value's type
+   * binds (a nullary variant binds nothing: its type arguments stay open, `error`, and it fits every instance).
+   */
+  private unionInstance(u: UnionInfo, expected: Ty | undefined, m: Map<string, Ty>): Extract<Ty, { k: 'union' }> {
+    if (expected?.k === 'union' && expected.u === u) u.tparams.forEach((p, i) => {
+      if (!m.has(p) && expected.args[i].k !== 'error') m.set(p, expected.args[i]);
+    });
+    return { k: 'union', u, args: u.tparams.map(p => m.get(p) ?? ERROR) };
+  }
+
+  /** `U.A`: a nullary variant's value (undefined when `e` is not one: a field of a struct, or a union's variant). */
+  private nullaryVariant(e: Extract<Expr, { k: 'field' }>, expected?: Ty): Ty | undefined {
+    const u = this.unionNamed(e.e);
+    if (!u) return undefined;
+    const v = this.variantOf(u, e.name, e.pos);
+    if (!v) return ERROR;
+    if (v.ty.k !== 'void') { this.error(e.pos, Diag.VariantNeedsValue, u.name, v.name, showTy(v.ty)); return ERROR; }
+    const ty = this.unionInstance(u, expected, new Map());
+    this.out.variants.set(e, { ty, variant: v });
+    return ty;
+  }
+
+  /** `new U.B(x)` / `^U.B(x)` (and `new U.A()` for a nullary variant). */
+  private variantNew(e: Extract<Expr, { k: 'new' }>, name: string, expected?: Ty): Ty {
+    const u = this.names.union(e.name);
+    const v = u && this.variantOf(u, name, e.pos);
+    if (!u) this.names.unknown(Diag.UnknownType, e.pos, e.name);
+    if (!u || !v) { for (const a of e.args) this.expr(a); return ERROR; }
+    const m = new Map<string, Ty>();
+    const ty = (): Extract<Ty, { k: 'union' }> => this.unionInstance(u, expected, m);
+    if (v.ty.k === 'void') {
+      if (e.args.length) this.error(e.pos, Diag.VariantHasNoValue, u.name, v.name);
+      for (const a of e.args) this.expr(a);
+      this.out.variants.set(e, { ty: ty(), variant: v });
+      return this.out.variants.get(e)!.ty;
+    }
+    if (e.args.length !== 1) {
+      this.error(e.pos, Diag.VariantValueCount, u.name, v.name, e.args.length);
+      for (const a of e.args) this.expr(a);
+      return ERROR;
+    }
+    const vars = new Set(u.tparams);
+    ty(); // the expected instance binds first (`<int>option x = new option.Some(null)` …)
+    const want = substTy(v.ty, m);
+    const t = this.expr(e.args[0], varsOf(want).size === 0 ? want : undefined);
+    if (!unify(v.ty, t, vars, m)) {
+      this.error(e.args[0].pos, Diag.VariantValueMismatch, u.name, v.name, showTy(substTy(v.ty, m)), showTy(t));
+    }
+    for (const p of u.tparams) if (!m.has(p) && varsOf(v.ty).has(p)) {
+      this.error(e.pos, Diag.CannotInferStructArgument, p, u.name);
+      m.set(p, INT);
+    }
+    const built = ty();
+    this.out.variants.set(e, { ty: built, variant: v });
+    return built;
+  }
+
+  /** `u.B`: the value of variant B, which raises UnionVariant when u is another variant. */
+  private variantAccess(e: Extract<Expr, { k: 'field' }>, open: Extract<Ty, { k: 'union' }>): Ty {
+    const t = this.instanceOrInt(e.e, open);
+    const v = this.variantOf(t.u, e.name, e.pos);
+    if (!v) return ERROR;
+    if (v.ty.k === 'void') { this.error(e.pos, Diag.VariantHasNoValue, t.u.name, v.name); return ERROR; }
+    return substTy(v.ty, new Map(t.u.tparams.map((p, i) => [p, t.args[i]])));
+  }
+
+  /**
+   * A switch on a union: each case names variants (`case A:`, `case A, B:`) or one variant with a pattern binding
+   * its value (`case B(x):`, `case C*(x, y):`; `_` binds nothing), in a scope of the case's own. Without a default,
+   * every variant must have a case. Returns whether control never reaches the switch's end.
+   */
+  /**
+   * A union value taken apart whose instance is not known (`switch (option.None)`: only a nullary variant has such a
+   * type) is taken apart at int, recorded as `e`'s type: its other variants cannot match, and code needs a type.
+   */
+  private instanceOrInt(e: Expr, t: Extract<Ty, { k: 'union' }>): Extract<Ty, { k: 'union' }> {
+    if (!t.args.some(a => a.k === 'error')) return t;
+    const args = t.args.map(a => (a.k === 'error' ? INT : a));
+    const known: Extract<Ty, { k: 'union' }> = { k: 'union', u: t.u, args };
+    this.out.types.set(e, known);
+    return known;
+  }
+
+  private unionSwitch(s: Extract<Stmt, { k: 'switch' }>, open: Extract<Ty, { k: 'union' }>): boolean {
+    const t = this.instanceOrInt(s.e, open);
+    const inst = new Map(t.u.tparams.map((p, i) => [p, t.args[i]]));
+    const seen = new Set<Variant>();
+    const before = this.flow.save();
+    const outs: ReturnType<Flow['save']>[] = [];
+    let allEnd = true;
+    this.switches++;
+    for (const c of s.cases) {
+      const binds = new Map<string, LocalVar>();
+      for (const label of c.values) {
+        const uc = this.unionCase(label, t, inst, c.values.length);
+        if (!uc) continue;
+        if (seen.has(uc.variant)) this.error(label.pos, Diag.DuplicateCase);
+        seen.add(uc.variant);
+        this.out.unionCases.set(label, uc);
+        for (const b of uc.binds) if (b) binds.set(b.name, b);
+      }
+      this.flow.restore(before);
+      this.scope = { vars: binds, parent: this.scope };
+      for (const b of binds.values()) this.flow.assigned(b, false);
+      const ends = this.stmt({ k: 'block', body: c.body, pos: c.pos });
+      this.scope = this.scope.parent;
+      if (!ends) outs.push(this.flow.save());
+      allEnd &&= ends && !this.breaksOut(c.body);
+    }
+    this.flow.restore(before);
+    const missing = t.u.variants.filter(v => !seen.has(v));
+    if (s.dflt) {
+      const ends = this.stmt({ k: 'block', body: s.dflt, pos: s.pos });
+      if (!ends) outs.push(this.flow.save());
+      allEnd &&= ends && !this.breaksOut(s.dflt);
+    } else if (missing.length) {
+      this.error(s.pos, Diag.SwitchNotExhaustive, t.u.name, missing.map(v => v.name).join(', '));
+    }
+    this.switches--;
+    this.flow.restore(outs.length ? outs.reduce(Flow.meet) : before);
+    return allEnd;
+  }
+
+  /** One case label of a switch on a union, with the locals its pattern declares (`labels`: how many the case has). */
+  private unionCase(label: Expr, t: Extract<Ty, { k: 'union' }>, inst: Map<string, Ty>, labels: number,
+  ): UnionCase | undefined {
+    const u = t.u;
+    const bad = (): undefined => void this.error(label.pos, Diag.BadUnionCase, u.name);
+    const named = (x: Expr): Variant | undefined =>
+      (x.k === 'var' && !x.name.ns ? this.variantOf(u, x.name.name, x.pos) : bad());
+    if (label.k === 'var') {
+      const v = named(label);
+      return v && { variant: v, binds: [], tuple: false };
+    }
+    if (label.k !== 'call' || label.args.length !== 1) return bad();
+    const v = named(label.fn);
+    if (!v) return undefined;
+    const arg = label.args[0];
+    const names = arg.k === 'tuple' ? arg.elems : [arg];
+    if (!names.every(n => n.k === 'var' && !n.name.ns)) return bad();
+    // After an error the names are still bound (as errors), so that the case's body draws no more.
+    let parts: Ty[] = names.map(() => ERROR);
+    const ty = substTy(v.ty, inst);
+    if (v.ty.k === 'void') this.error(label.pos, Diag.VariantHasNoValue, u.name, v.name);
+    else if (arg.k === 'tuple' && (ty.k !== 'tuple' || ty.elems.length !== names.length)) {
+      this.error(arg.pos, Diag.TuplePatternMismatch, v.name, showTy(ty), names.length);
+    } else parts = arg.k === 'tuple' && ty.k === 'tuple' ? ty.elems : [ty];
+    if (labels > 1) this.error(label.pos, Diag.PatternInCaseList);
+    const seen = new Set<string>();
+    const binds = names.map((n, i) => {
+      const name = (n as Extract<Expr, { k: 'var' }>).name.name;
+      if (name === '_') return undefined;
+      if (seen.has(name)) this.error(n.pos, Diag.DuplicatePatternName, name);
+      seen.add(name);
+      const lv: LocalVar = { name, ty: parts[i], id: this.fun!.locals.length, pos: n.pos };
+      this.fun!.locals.push(lv);
+      return lv;
+    });
+    return { variant: v, binds, tuple: arg.k === 'tuple' };
+  }
+
   private checkNonNull(e: Expr, t: Ty): void {
     if (!isNullable(t)) return;
     const v = this.localOf(e);
@@ -801,6 +984,8 @@ class Checker {
         if (st?.k === 'struct' && st.s.fields.find(f => f.name === e.name)?.isConst) {
           this.error(e.pos, Diag.AssignConstant, e.name);
         }
+        // A union's value is read-only (its variant tuple is, docs/tal.md §3.5).
+        if (this.out.variants.has(e) || this.out.types.get(e.e)?.k === 'union') this.error(e.pos, Diag.NotAssignable);
         return t;
       }
       case 'proj':

@@ -18,7 +18,9 @@ import { forEachStmtExpr, subExprs, type Expr, type Pos, type Stmt } from './ast
 import {
   caseValue, exceptionNamed, stdoutFlush, type Checked, type FunInfo, type LocalVar, type CallInfo,
 } from './program.ts';
-import { type Ty, type StructInfo, isNullable, substTy, truncate, truncation } from './types.ts';
+import {
+  type Ty, type StructInfo, type UnionInfo, type Variant, isNullable, nullaryCount, substTy, truncate, truncation,
+} from './types.ts';
 
 /**
  * The shared failure routines: DIE writes the message under the status on the stack and exits with that status,
@@ -45,6 +47,10 @@ export function talTy(t: Ty, depth = 1): string {
     case 'array': return `*arr(${talTy(t.elem, depth)})`;
     case 'tuple': return `*[${t.elems.map(e => `${talTy(e, depth)}^r`).join(', ')}]`;
     case 'struct': return t.args.length ? `${t.s.tal}<${t.args.map(a => talTy(a, depth)).join(', ')}>` : t.s.tal;
+    case 'union':
+      // A nullary variant whose instance is not known is one of the small integers every instance admits.
+      if (t.args.some(a => a.k === 'error')) return `sum{${[...Array(nullaryCount(t.u)).keys()].join(', ')}}`;
+      return t.args.length ? `${t.u.tal}<${t.args.map(a => talTy(a, depth)).join(', ')}>` : t.u.tal;
     case 'var': return `t_${t.name}`;
     case 'fn': {
       const r = `R${depth}`;
@@ -66,6 +72,27 @@ function structDef(s: StructInfo): string {
   const params = s.tparams.length ? `<${s.tparams.map(p => `t_${p}`).join(', ')}>` : '';
   const fields = s.fields.map(f => `${talTy(f.ty)}^rw`).join(', ');
   return `.tal_type ${s.tal}${params} = ${s.nullable ? '?' : ''}*[${fields}]`;
+}
+
+/**
+ * A union as TAL's tagged sum (docs/tal.md §3.5): its nullary variants are the integers below nullaryCount, each
+ * other variant a read-only tuple [S(tag), value].
+ */
+function unionDef(u: UnionInfo): string {
+  const params = u.tparams.length ? `<${u.tparams.map(p => `t_${p}`).join(', ')}>` : '';
+  const cases = u.variants.map(v => (v.ty.k === 'void' ? String(v.tag) : variantTuple(v.tag, v.ty, 'r')));
+  return `.tal_type ${u.tal}${params} = sum{${cases.join(', ')}}`;
+}
+
+/** A variant's case tuple: its tag and its value, with the fields' flag (`r` in the sum, `rw` when just built). */
+export function variantTuple(tag: number, value: Ty, flag: 'r' | 'rw' | '' = 'r'): string {
+  const f = flag ? `^${flag}` : '';
+  return `*[S(${tag})${f}, ${talTy(value)}${f}]`;
+}
+
+/** A variant's value type at a union's instance. */
+export function variantValue(t: Extract<Ty, { k: 'union' }>, v: Variant): Ty {
+  return substTy(v.ty, new Map(t.u.tparams.map((p, i) => [p, t.args[i]])));
 }
 
 /** Bytes as assembler directives. */
@@ -189,6 +216,7 @@ class Gen {
       '.intel_syntax noprefix',
       `.tal_import ${[...this.imports, 'tal_alloc', 'tal_new_array', 'tal_new_bytes', 'tal_args'].filter((x, i, a) => a.indexOf(x) === i).join(', ')}`,
       ...this.c.structs.map(structDef),
+      ...this.c.unions.map(unionDef),
       '',
       '.text',
       '.tal_label main : code[r:stack]{esp: r}',
@@ -647,6 +675,7 @@ class Gen {
         return;
       }
       case 'switch': {
+        if (this.ty(s.e).k === 'union') return this.unionSwitch(s);
         this.expr(s.e);
         const end = this.newLabel('send');
         const caseLabels = s.cases.map(() => this.newLabel('case'));
@@ -839,6 +868,8 @@ class Gen {
         return;
       }
       case 'field': {
+        if (this.c.variants.has(e)) return this.variantValue(e);
+        if (this.ty(e.e).k === 'union') return this.variantAccess(e);
         const t = this.ty(e.e) as Extract<Ty, { k: 'struct' }>;
         this.expr(e.e);
         this.widenNull(e.e, t);
@@ -851,6 +882,7 @@ class Gen {
         this.emit(`mov eax, DWORD PTR [eax+${4 * (e.index - 1)}]`);
         return;
       case 'new': {
+        if (this.c.variants.has(e)) return this.variantValue(e);
         const t = this.c.news.get(e) as Extract<Ty, { k: 'struct' }>;
         const m = new Map(t.s.tparams.map((p, i) => [p, t.args[i]]));
         return this.allocate(e.args, structTuple(t), t.s.fields.map(f => substTy(f.ty, m)));
@@ -869,6 +901,125 @@ class Gen {
         return;
       }
     }
+  }
+
+  // ---- unions (docs/popcorn.md: unions)
+
+  /** A union value built: a nullary variant is its tag; another a fresh tuple [tag, value] from tal_alloc. */
+  private variantValue(e: Expr): void {
+    const { ty, variant: v } = this.c.variants.get(e)!;
+    if (v.ty.k === 'void') { this.emit(`mov eax, ${v.tag}`); return; }
+    const value = variantValue(ty, v);
+    const arg = (e as Extract<Expr, { k: 'new' }>).args[0];
+    this.expr(arg);
+    this.toChar(value);
+    this.push(talTy(this.ty(arg)));
+    this.emit('push 8');
+    this.inst(variantTuple(v.tag, value, ''));
+    this.emit('call DWORD PTR [tal_alloc]', 'add esp, 4', `mov DWORD PTR [eax], ${v.tag}`);
+    this.pop('ecx');
+    this.emit('mov DWORD PTR [eax+4], ecx');
+  }
+
+  /**
+   * The union value in eax, seen through a label with its declared type: a nullary variant just stored is known to
+   * the checker as its integer, which no tag test turns into a pointer (as widenNull does for null).
+   */
+  private widenUnion(t: Ty): void {
+    this.label(this.newLabel('union'), { eax: talTy(t) });
+  }
+
+  /**
+   * Jump to `target` unless eax is the variant tagged `tag` (its nullary variants are below `below`): the tag tests
+   * the checker refines a sum on (docs/tal.md §4.9). On the fall-through edge eax is that variant's tuple.
+   */
+  private unlessVariant(tag: number, below: number, miss: (op: string) => void): void {
+    if (below > 0) { this.emit(`cmp eax, ${below}`); miss('jb'); }
+    this.emit(`cmp DWORD PTR [eax], ${tag}`);
+    miss('jne');
+  }
+
+  /** `u.B`: B's value, or UnionVariant raised when u is another variant. */
+  private variantAccess(e: Extract<Expr, { k: 'field' }>): void {
+    const t = this.ty(e.e) as Extract<Ty, { k: 'union' }>;
+    const v = t.u.variants.find(x => x.name === e.name)!;
+    this.expr(e.e);
+    this.widenUnion(t);
+    this.unlessVariant(v.tag, nullaryCount(t.u), op => this.raiseAt(op, e.pos, 'UnionVariant'));
+    this.emit('mov eax, DWORD PTR [eax+4]');
+  }
+
+  /**
+   * A switch on a union: the nullary cases compared with eax, then (past the nullary values) each other case's tag
+   * word; a case that binds names gets eax as its variant's tuple and copies the value (or its components) into
+   * the names' locals.
+   */
+  private unionSwitch(s: Extract<Stmt, { k: 'switch' }>): void {
+    const t = this.ty(s.e) as Extract<Ty, { k: 'union' }>;
+    this.expr(s.e);
+    this.widenUnion(t);
+    const end = this.newLabel('send'), dflt = this.newLabel('default');
+    const cases = s.cases.map(c => ({
+      c, label: this.newLabel('case'), ucs: c.values.map(v => this.c.unionCases.get(v)!),
+    }));
+    // Without a default every variant has a case (check.ts): the last test is a jmp, since the checker knows the
+    // one variant left.
+    const tests = cases.flatMap(x => x.ucs.map(uc => ({ label: x.label, v: uc.variant })))
+      .sort((a, b) => Number(a.v.ty.k !== 'void') - Number(b.v.ty.k !== 'void'));
+    const below = nullaryCount(t.u);
+    tests.forEach(({ label, v }, i) => {
+      const last = i === tests.length - 1 && !s.dflt;
+      if (last) { this.jump('jmp', label); return; }
+      if (v.ty.k !== 'void' && below > 0 && s.dflt && (i === 0 || tests[i - 1].v.ty.k === 'void')) {
+        this.emit(`cmp eax, ${below}`);
+        this.jump('jb', dflt);
+      }
+      this.emit(v.ty.k === 'void' ? `cmp eax, ${v.tag}` : `cmp DWORD PTR [eax], ${v.tag}`);
+      this.jump('je', label);
+    });
+    this.jump('jmp', dflt);
+    this.loopTargets.push({ brk: end });
+    for (const { c, label, ucs } of cases) {
+      const live = new Set(this.live);
+      const uc = ucs.length === 1 && ucs[0].binds.some(b => b) ? ucs[0] : undefined;
+      this.label(label, uc ? { eax: variantTuple(uc.variant.tag, variantValue(t, uc.variant)) } : {});
+      if (uc) {
+        this.emit('mov ecx, DWORD PTR [eax+4]');
+        uc.binds.forEach((b, i) => {
+          if (!b) return;
+          if (uc.tuple) this.emit(`mov edx, DWORD PTR [ecx+${4 * i}]`, `mov ${this.localOp(b)}, edx`);
+          else this.emit(`mov ${this.localOp(b)}, ecx`);
+          this.live.add(b);
+        });
+      }
+      this.stmt({ k: 'block', body: c.body, pos: c.pos });
+      this.live = live;
+      if (this.falls) this.jump('jmp', end);
+    }
+    this.falls = false;
+    this.labelIfReached(dflt);
+    if (s.dflt) this.stmt({ k: 'block', body: s.dflt, pos: s.pos });
+    this.loopTargets.pop();
+    this.labelIfReached(end);
+  }
+
+  /**
+   * A jump to a stub that raises the built-in exception `name` at `pos`, as `raise` does (the message of an uncaught
+   * exception, exit status 1); the stub takes any stack and no register.
+   */
+  private raiseAt(op: string, pos: Pos, name: string): void {
+    if (!this.falls) return;
+    const text = `${this.siteText(pos, `uncaught exception ${name}`)}\n`;
+    const key = `raise\0${text}`;
+    let stub = this.stubs.get(key);
+    if (!stub) {
+      const label = this.newLabel('raise'), msg = this.message(text);
+      this.routines.add(DIE);
+      stub = { label, lines: [`.tal_label ${label} : code[s:stack]{esp: s}`, `${label}:`,
+        ...[`push OFFSET ${msg}`, `push ${UNCAUGHT_EXIT_STATUS}`, `jmp ${DIE}`].map(l => `    ${l}`)] };
+      this.stubs.set(key, stub);
+    }
+    this.emit(`${op} ${stub.label}`);
   }
 
   /** If eax holds a local known (to the checker) as null, give it its declared type by passing a label. */

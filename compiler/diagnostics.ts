@@ -78,6 +78,10 @@ export const Diag = {
   AssignNonVariable: def('P2019', (name: string) => `${name} cannot be assigned`),
   // program shape (several files, extern and static): block P21xx
   ExternNeverDefined: def('P2101', (what: string) => `${what} is declared extern, but no file defines it`),
+  DuplicateUnion: def('P2301', (name: string) => `type ${name} is declared twice (as a union)`),
+  DuplicateVariant: def('P2302', (name: string, union: string) =>
+    `variant ${name} is declared twice in union ${union}`),
+  DuplicatePatternName: def('P2303', (name: string) => `the pattern binds ${name} twice`),
 
   // ---- P3: types ----
   VoidField: def('P3001', (name: string) => `field ${name} cannot be void`),
@@ -103,7 +107,7 @@ export const Diag = {
   ArrayLiteralNotInitializer: def('P3016', () => 'an array literal {…} may only initialize a variable'),
   ReturnFromVoid: def('P3017', (fun: string) => `${fun} returns void: it cannot return a value`),
   ReturnMismatch: def('P3018', (fun: string, ty: string, value: string) => `${fun} returns ${ty}, not ${value}`),
-  SwitchType: def('P3019', (ty: string) => `switch needs an int, a char or an exception, not ${ty}`),
+  SwitchType: def('P3019', (ty: string) => `switch needs an int, a char, a union or an exception, not ${ty}`),
   CaseNotException: def('P3020', () => 'a case of an exception switch names an exception'),
   CaseNotConstant: def('P3021', () => 'a case value must be a constant number or character'),
   ConditionNotBool: def('P3022', (ty: string) => `a condition must be a bool, not ${ty}`),
@@ -141,6 +145,22 @@ export const Diag = {
   // program shape: block P31xx
   ConflictingTypes: def('P3101', (name: string, here: string, there: string) =>
     `conflicting types for ${name}: ${here} here, ${there} in another declaration`),
+  NoSuchVariant: def('P3301', (union: string, name: string) => `union ${union} has no variant ${name}`),
+  VariantNeedsValue: def('P3302', (union: string, name: string, ty: string) =>
+    `${union}.${name} carries ${ty}: build it with new ${union}.${name}(…) and match it with case ${name}(x)`),
+  VariantHasNoValue: def('P3303', (union: string, name: string) =>
+    `${union}.${name} carries no value: it is written ${union}.${name}, and matched with case ${name}:`),
+  VariantValueCount: def('P3304', (union: string, name: string, got: number) =>
+    `new ${union}.${name} takes one value, not ${got}`),
+  VariantValueMismatch: def('P3305', (union: string, name: string, want: string, got: string) =>
+    `${union}.${name} carries ${want}, but the value is ${got}`),
+  SwitchNotExhaustive: def('P3306', (union: string, missing: string) =>
+    `this switch on ${union} has no case for ${missing}: add the cases or a default`),
+  BadUnionCase: def('P3307', (union: string) =>
+    `a case of a switch on ${union} names a variant: A, B(x), or C*(x, y) for a variant that holds a tuple`),
+  TuplePatternMismatch: def('P3308', (name: string, ty: string, n: number) =>
+    `${name} carries ${ty}, which the pattern *(…) of ${count(n, 'name')} cannot take apart`),
+  PatternInCaseList: def('P3309', () => 'a case that binds names matches one variant: give it a case of its own'),
 
   // ---- P4: flow ----
   MissingReturn: def('P4001', (fun: string, ty: string) => `function ${fun} can reach its end without returning ${ty}`),

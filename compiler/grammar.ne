@@ -38,6 +38,9 @@ const include = (t: T): Decl => {
   return { k: 'include', file: m[2], system: m[1] === '<', pos: pos(t) };
 };
 // A function declarator with no parameter types, no initializer and no other declarator: C's `T f();`.
+// `case C*(x, y)`: the call `C(^(x, y))`, which check.ts reads as a pattern in a switch on a union.
+const unionPattern = (q: T, names: Expr[], star: T): Expr => ({ k: 'call', fn: { k: 'var', name: q.name, pos: q.pos },
+  args: [{ k: 'tuple', elems: names, pos: pos(star) }], pos: pos(star) });
 %}
 @lexer lexer
 
@@ -52,6 +55,7 @@ topdecl -> %directive {% d => include(d[0]) %}
   | "exception" %ident ";" {% d => ({ k: 'exception', name: d[1].value, pos: pos(d[0]) }) %}
   # An abstract struct's fields are its own file's: other files see only the type (Popcorn's abstract types).
   | "abstract" structkw tparams:? %ident "{" field:* "}" {% d => ({ k: 'struct', nullable: d[1].nullable, abstract: true, tparams: d[2] ?? [], name: d[3].value, fields: d[5], pos: pos(d[0]) }) %}
+  | "union" tparams:? %ident "{" field:* "}" {% d => ({ k: 'union', tparams: d[1] ?? [], name: d[2].value, variants: d[4], pos: pos(d[0]) }) %}
   | structkw tparams:? %ident "{" field:* "}" {% d => ({ k: 'struct', nullable: d[0].nullable, tparams: d[1] ?? [], name: d[2].value, fields: d[4], pos: d[0].pos }) %}
   # Popcorn's scopes on a struct: `static` (its file's own), `extern` with the fields (as another file defines it).
   | storage structkw tparams:? %ident "{" field:* "}" {% d => ({ k: 'struct', nullable: d[1].nullable, tparams: d[2] ?? [], name: d[3].value, fields: d[5], pos: d[1].pos, storage: d[0] }) %}
@@ -154,6 +158,9 @@ simple -> block {% d => d[0] %}
 case -> "case" caselabels ":" stmt:* {% d => ({ values: d[1], body: d[3], pos: pos(d[0]) }) %}
 caselabels -> caselabel {% d => [d[0]] %} | caselabels "," caselabel {% d => [...d[0], d[2]] %}
 caselabel -> unary {% d => d[0] %}
+  # A union's variant taking its tuple apart: Popcorn's `case C*(x, y):`, also written `case C(*(x, y)):`.
+  | qname "*" "(" args ")" {% d => unionPattern(d[0], d[3], d[1]) %}
+  | qname "(" "*" "(" args ")" ")" {% d => unionPattern(d[0], d[4], d[2]) %}
 default -> "default" ":" stmt:* {% d => d[2] %}
 vardecl -> declarator initializer:? moredecls {% d => ({ k: 'decl', decls: [{ ...d[0], init: d[1] ?? undefined }, ...d[2].map((m: T) => ({ name: m.name, type: d[0].type, init: m.init, pos: m.pos }))], pos: d[0].pos }) %}
 moredecls -> null {% () => [] %} | moredecls "," %ident initializer:? {% d => [...d[0], { name: d[2].value, init: d[3] ?? undefined, pos: pos(d[2]) }] %}
@@ -204,5 +211,6 @@ primary -> %number {% d => ({ k: 'int', value: Number(d[0].value), pos: pos(d[0]
   | "fun" type "(" params ")" block {% d => ({ k: 'lambda', decl: { k: 'fun', ret: d[1], name: '', tparams: [], params: d[3], body: d[5], pos: pos(d[0]) }, pos: pos(d[0]) }) %}
   | "new" "(" args ")" {% d => ({ k: 'tuple', elems: d[2], pos: pos(d[0]) }) %}
   | "%" "(" args ")" {% d => ({ k: 'tuple', elems: d[2], pos: pos(d[0]) }) %}
+  | ("new" | "^") qname "." %ident "(" args ")" {% d => ({ k: 'new', name: d[1].name, variant: d[3].value, args: d[5], pos: pos(d[0][0]) }) %}
 args -> null {% () => [] %} | args1 {% d => d[0] %}
 args1 -> expr {% d => [d[0]] %} | args1 "," expr {% d => [...d[0], d[2]] %}

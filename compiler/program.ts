@@ -3,7 +3,7 @@
 // AST node, and the code generator (codegen.ts) reads them all. Data only: no stage's logic lives here.
 
 import type { Decl, Expr, Pos, QName, VarDecl } from './ast.ts';
-import type { Ty, StructInfo } from './types.ts';
+import type { Ty, StructInfo, UnionInfo, Variant } from './types.ts';
 import type { Builtin } from './builtins.ts';
 
 /** One source file as parsed: the program is the list of them, library files (included ones) first. */
@@ -41,6 +41,12 @@ export interface GlobalInfo {
   initializedAtRun?: boolean;
 }
 
+/**
+ * A case label of a switch on a union: the variant it names, and for `case B(x)`, `case C*(x, y)` or `case C(*(x, y))`
+ * the locals its names bind (undefined for `_`), `tuple` when the pattern takes the variant's tuple apart.
+ */
+export interface UnionCase { variant: Variant; binds: (LocalVar | undefined)[]; tuple: boolean }
+
 export interface ExnInfo { readonly name: string; readonly tal: string; readonly tag: number }
 
 /** What a name in an expression refers to. */
@@ -69,6 +75,11 @@ export interface Checked {
   calls: Map<Expr, CallInfo>;
   /** `new S(...)`: the struct type built. */
   news: Map<Expr, Ty>;
+  unions: UnionInfo[];
+  /** A union value built: `new U.B(e)`, `^U.B(e)` or a nullary `U.A` (a field expression), with its variant. */
+  variants: Map<Expr, { ty: Extract<Ty, { k: 'union' }>; variant: Variant }>;
+  /** The case labels of switches on unions. */
+  unionCases: Map<Expr, UnionCase>;
   decls: Map<VarDecl, LocalVar>;
   main: FunInfo | undefined;
   /**

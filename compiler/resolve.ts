@@ -8,8 +8,8 @@
 import type { Decl, Pos, QName, Param, TypeExpr } from './ast.ts';
 import { Diag, type DiagnosticDef, type DiagnosticArg, type Diagnostics, type Diagnostic } from './diagnostics.ts';
 import {
-  type Ty, type StructInfo, SHORT, USHORT, BYTE, UBYTE, INT, UNSIGNED, BOOL, CHAR, STRING, VOID, EXN, ERROR, varsOf,
-  sameTy, showTy,
+  type Ty, type StructInfo, type UnionInfo, SHORT, USHORT, BYTE, UBYTE, INT, UNSIGNED, BOOL, CHAR, STRING, VOID, EXN,
+  ERROR, varsOf, sameTy, showTy,
 } from './types.ts';
 import { BUILTINS, type Builtin } from './builtins.ts';
 import { findInLibrary } from './library.ts';
@@ -29,13 +29,14 @@ export const showName = (q: QName): string => (q.ns ? `${q.ns}::${q.name}` : q.n
 
 export class Resolver {
   private readonly structs = new Map<string, StructInfo>();
+  private readonly unions = new Map<string, UnionInfo>();
   private readonly funs = new Map<string, FunInfo>();
   private readonly globals = new Map<string, GlobalInfo>();
   private readonly exns = new Map<string, ExnInfo>();
   /** The program's tables: the resolver fills the declarations; the checker adds its side tables. */
   readonly program: Checked = {
     structs: [], funs: [], globals: [], exns: [], types: new Map(), refs: new Map(), calls: new Map(), news: new Map(),
-    decls: new Map(), main: undefined, inits: [],
+    unions: [], variants: new Map(), unionCases: new Map(), decls: new Map(), main: undefined, inits: [],
   };
   /** The file being walked (diagnostics name it). */
   file = '';
@@ -66,7 +67,7 @@ export class Resolver {
     this.eachDecl(files, d => {
       if (d.k === 'struct') {
         const key = this.structKey(d);
-        if (this.structs.has(key)) {
+        if (this.structs.has(key) || this.unions.has(key)) {
           // A header's struct, included by several files: the same definition again (checked field by field once
           // the fields are resolved, in declareFields), as C's compatible types across translation units.
           if (this.places.get(`struct ${key}`)?.file !== this.file) return void this.redefinitions.add(d);
@@ -88,12 +89,13 @@ export class Resolver {
         this.program.exns.push(e);
       } else if (d.k === 'externtype') {
         this.externs.push({ file: this.file, key: talName(this.ns, d.name), d });
-      }
+      } else if (d.k === 'union') this.declareUnion(d);
     });
     this.checkExterns('externtype');
     // Pass 2: struct fields, function signatures, globals.
     this.eachDecl(files, d => {
       if (d.k === 'struct') this.declareFields(d);
+      else if (d.k === 'union') this.declareVariants(d);
       else if (d.k === 'fun') this.declareFunction(d);
       else if (d.k === 'global') this.declareGlobal(d);
     });
@@ -170,6 +172,33 @@ export class Resolver {
   private structKey(d: Extract<Decl, { k: 'struct' }>): string {
     const key = talName(this.ns, d.name);
     return d.storage === 'static' ? this.staticKey(key) : key;
+  }
+
+  /** A union's name (pass 1): structs and unions share one name space, as types. */
+  private declareUnion(d: Extract<Decl, { k: 'union' }>): void {
+    const key = talName(this.ns, d.name);
+    if (this.unions.has(key) || this.structs.has(key)) return void this.error(d.pos, Diag.DuplicateUnion, d.name);
+    const u: UnionInfo = { tal: key, name: d.name, tparams: d.tparams, variants: [] };
+    this.unions.set(key, u);
+    this.program.unions.push(u);
+  }
+
+  /** A union's variants (pass 2): nullary ones tagged 0, 1, … in order, the others numbered on after them. */
+  private declareVariants(d: Extract<Decl, { k: 'union' }>): void {
+    const u = this.unions.get(talName(this.ns, d.name));
+    if (!u || u.variants.length) return; // a duplicate (reported)
+    this.tvars = new Set(d.tparams);
+    const seen = new Set<string>();
+    const tys = d.variants.map(v => {
+      if (seen.has(v.name)) this.error(v.pos, Diag.DuplicateVariant, v.name, d.name);
+      seen.add(v.name);
+      return this.resolveType(v.type);
+    });
+    let nullary = 0, valued = tys.filter(t => t.k === 'void').length;
+    u.variants = d.variants.map((v, i) => ({
+      name: v.name, ty: tys[i], tag: tys[i].k === 'void' ? nullary++ : valued++,
+    }));
+    this.tvars = new Set();
   }
 
   private declareFields(d: Extract<Decl, { k: 'struct' }>): void {
@@ -317,6 +346,7 @@ export class Resolver {
   }
 
   struct(q: QName): StructInfo | undefined { return this.lookup(this.structs, q); }
+  union(q: QName): UnionInfo | undefined { return this.lookup(this.unions, q); }
   fun(q: QName): FunInfo | undefined { return this.lookup(this.funs, q); }
   global(q: QName): GlobalInfo | undefined { return this.lookup(this.globals, q); }
   exception(q: QName): ExnInfo | undefined { return this.lookup(this.exns, q); }
@@ -367,6 +397,13 @@ export class Resolver {
       case 'named': {
         if (!t.name.ns && this.tvars.has(t.name.name) && t.args.length === 0) return { k: 'var', name: t.name.name };
         if (!t.name.ns && t.name.name === 'exn' && t.args.length === 0) return EXN;
+        const u = this.struct(t.name) ? undefined : this.union(t.name);
+        if (u) {
+          const args = t.args.map(a => this.resolveType(a));
+          if (args.length === u.tparams.length) return { k: 'union', u, args };
+          this.error(t.pos, Diag.TypeArgumentCount, u.name, u.tparams.length, args.length);
+          return { k: 'union', u, args: u.tparams.map(() => INT) };
+        }
         const s = this.struct(t.name);
         if (!s) {
           this.unknown(Diag.UnknownType, t.pos, t.name, t.args.length === 0);

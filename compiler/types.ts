@@ -14,6 +14,23 @@ export interface StructInfo {
   fields: { name: string; ty: Ty; isConst?: boolean }[];
 }
 
+/**
+ * A union (Popcorn's tagged union, an ML datatype): each variant is nullary (`void A;`) or carries one value. Laid out
+ * as TAL's tagged sums (docs/tal.md §3.5): the nullary variants are the integers 0, 1, … in declaration order (their
+ * `tag`), the others pointers to a read-only tuple [tag, value] with tags counting on from the nullary ones.
+ */
+export interface UnionInfo {
+  /** The TAL name of the union's named type (namespace-qualified). */
+  readonly tal: string;
+  readonly name: string;
+  readonly tparams: readonly string[];
+  variants: Variant[];
+}
+export interface Variant { readonly name: string; ty: Ty; readonly tag: number }
+
+/** The number of nullary variants: every nullary tag is below it, every other tag at or above it. */
+export const nullaryCount = (u: UnionInfo): number => u.variants.filter(v => v.ty.k === 'void').length;
+
 export type Ty =
   | { k: 'int' } | { k: 'unsigned' } | { k: 'bool' } | { k: 'char' } | { k: 'string' } | { k: 'void' }
   /** Popcorn's sub-word integers: a word holding a `bits`-bit value, sign- or zero-extended (see `truncation`). */
@@ -21,6 +38,8 @@ export type Ty =
   | { k: 'array'; elem: Ty }
   | { k: 'tuple'; elems: Ty[] }
   | { k: 'struct'; s: StructInfo; args: Ty[] }
+  /** An instance of a union; an `error` argument is one not known yet (a nullary variant of a polymorphic union). */
+  | { k: 'union'; u: UnionInfo; args: Ty[] }
   | { k: 'var'; name: string }
   | { k: 'fn'; ret: Ty; params: Ty[] }
   | { k: 'null' }
@@ -67,6 +86,10 @@ export function showTy(t: Ty): string {
     case 'array': return `${showTy(t.elem)}[]`;
     case 'tuple': return `*(${t.elems.map(showTy).join(', ')})`;
     case 'struct': return `${t.args.length ? `<${t.args.map(showTy).join(', ')}>` : ''}${t.s.name}`;
+    case 'union': {
+      const args = t.args.map(x => (x.k === 'error' ? '_' : showTy(x))).join(', ');
+      return `${t.args.length ? `<${args}>` : ''}${t.u.name}`;
+    }
     case 'var': return t.name;
     case 'fn': return `${showTy(t.ret)}(${t.params.map(showTy).join(', ')})`;
     case 'null': return 'null';
@@ -82,6 +105,7 @@ export function sameTy(a: Ty, b: Ty): boolean {
     case 'sub': return a.bits === (b as typeof a).bits && a.signed === (b as typeof a).signed;
     case 'tuple': { const bb = b as typeof a; return a.elems.length === bb.elems.length && a.elems.every((e, i) => sameTy(e, bb.elems[i])); }
     case 'struct': { const bb = b as typeof a; return a.s === bb.s && a.args.every((e, i) => sameTy(e, bb.args[i])); }
+    case 'union': { const bb = b as typeof a; return a.u === bb.u && a.args.every((e, i) => sameTy(e, bb.args[i])); }
     case 'var': return a.name === (b as typeof a).name;
     case 'fn': { const bb = b as typeof a; return sameTy(a.ret, bb.ret) && a.params.length === bb.params.length && a.params.every((e, i) => sameTy(e, bb.params[i])); }
     default: return true;
@@ -94,6 +118,10 @@ export function assignable(from: Ty, to: Ty): boolean {
   if (sameTy(from, to)) return true;
   if (isNumeric(from) && isNumeric(to)) return true;
   if (from.k === 'null' && isNullable(to)) return true;
+  // A nullary variant of a polymorphic union fits every instance (its TAL value is a small integer of each).
+  if (from.k === 'union' && to.k === 'union' && from.u === to.u) {
+    return from.args.every((a, i) => a.k === 'error' || sameTy(a, to.args[i]));
+  }
   return false;
 }
 
@@ -103,6 +131,7 @@ export function substTy(t: Ty, m: ReadonlyMap<string, Ty>): Ty {
     case 'array': return { k: 'array', elem: substTy(t.elem, m) };
     case 'tuple': return { k: 'tuple', elems: t.elems.map(e => substTy(e, m)) };
     case 'struct': return { k: 'struct', s: t.s, args: t.args.map(a => substTy(a, m)) };
+    case 'union': return { k: 'union', u: t.u, args: t.args.map(a => substTy(a, m)) };
     case 'fn': return { k: 'fn', ret: substTy(t.ret, m), params: t.params.map(p => substTy(p, m)) };
     default: return t;
   }
@@ -124,6 +153,10 @@ export function unify(param: Ty, arg: Ty, vars: ReadonlySet<string>, m: Map<stri
     case 'array': return unify(param.elem, (arg as typeof param).elem, vars, m);
     case 'tuple': { const a = arg as typeof param; return param.elems.length === a.elems.length && param.elems.every((e, i) => unify(e, a.elems[i], vars, m)); }
     case 'struct': { const a = arg as typeof param; return param.s === a.s && param.args.every((e, i) => unify(e, a.args[i], vars, m)); }
+    case 'union': {
+      const a = arg as typeof param;
+      return param.u === a.u && param.args.every((e, i) => unify(e, a.args[i], vars, m));
+    }
     case 'fn': { const a = arg as typeof param; return param.params.length === a.params.length && unify(param.ret, a.ret, vars, m) && param.params.every((e, i) => unify(e, a.params[i], vars, m)); }
     case 'var': return param.name === (arg as typeof param).name;
     default: return true;
@@ -136,7 +169,7 @@ export function varsOf(t: Ty, out = new Set<string>()): Set<string> {
     case 'var': out.add(t.name); break;
     case 'array': varsOf(t.elem, out); break;
     case 'tuple': t.elems.forEach(e => varsOf(e, out)); break;
-    case 'struct': t.args.forEach(e => varsOf(e, out)); break;
+    case 'struct': case 'union': t.args.forEach(e => varsOf(e, out)); break;
     case 'fn': varsOf(t.ret, out); t.params.forEach(e => varsOf(e, out)); break;
   }
   return out;

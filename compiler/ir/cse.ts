@@ -31,7 +31,8 @@ function keyOf(i: Inst): string | undefined {
       const m = i.mem;
       if (m.k === 'global') return `global ${m.label}`;
       if (m.k === 'len') return `len ${valKey(m.base)}`;
-      if (m.k === 'field') return `field${m.index} ${valKey(m.base)}`;
+      // A variant's field is read-only, and only the variant tested may supply it.
+      if (m.k === 'field') return `field${m.index}${m.variant ? `#${m.variant.tag}` : ''} ${valKey(m.base)}`;
       return `elem${m.bytes ? 'b' : 'w'} ${valKey(m.base)} ${valKey(m.index)}`;
     }
     default: return undefined;

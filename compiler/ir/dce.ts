@@ -12,7 +12,8 @@ function removable(i: Inst): boolean {
   switch (i.op) {
     case 'copy': case 'neg': case 'not': case 'set': case 'alloc': return true;
     case 'arith': return (i.aop !== '/' && i.aop !== '%') || (i.b.k === 'imm' && i.b.n !== 0);
-    case 'load': return i.mem.k === 'global' || i.mem.k === 'len' || (i.mem.k === 'field' && !i.mem.nullCheck);
+    case 'load':
+      return i.mem.k === 'global' || i.mem.k === 'len' || (i.mem.k === 'field' && !i.mem.nullCheck && !i.mem.variant);
     case 'store': case 'call': return false;
   }
 }

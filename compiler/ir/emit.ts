@@ -78,6 +78,11 @@ class Emitter {
       const next = f.blocks[k + 1];
       if (b.term.op === 'jmp' && (b.term.to !== next || generic)) targets.add(b.term.to);
       if (b.term.op === 'br') { targets.add(b.term.yes); targets.add(b.term.no); }
+      // A union's tag test starts at a label, where the union has its declared type: a nullary variant just stored
+      // is known to the checker as its integer, which no tag test turns into a pointer (lower.ts makes such blocks).
+      const tagTest = (b.term.op === 'br' && b.term.variant)
+        || b.insts.some(({ inst: i }) => i.op === 'load' && i.mem.k === 'field' && i.mem.variant);
+      if (tagTest && k > 0) targets.add(b);
     });
     for (const b of targets) this.labels.set(b, cx.newLabel('b'));
     this.prologue();
@@ -197,7 +202,12 @@ class Emitter {
     switch (t.op) {
       case 'jmp': if (!falls(t.to)) this.jump('jmp', t.to); return;
       case 'br': {
-        this.compare(t.cc, t.a, t.b);
+        if (t.variant) {
+          // Past the nullary variants (integers), the tag word of the tuple (docs/tal.md §4.9).
+          const r = this.reg(t.a, 'edx');
+          if (t.variant.below > 0) { this.emit(`cmp ${r}, ${t.variant.below}`); this.jump('jb', t.no); }
+          this.emit(`cmp DWORD PTR [${r}], ${this.op(t.b)}`);
+        } else this.compare(t.cc, t.a, t.b);
         if (falls(t.yes)) this.jump(`j${negateCond(t.cc)}`, t.no);
         else {
           this.jump(`j${t.cc}`, t.yes);
@@ -256,6 +266,21 @@ class Emitter {
     this.emit(`${op} ${stub.label}`);
   }
 
+  /** A jump to a stub raising a built-in exception at its site, as `raise` does (status 1); any stack, no register. */
+  private raiseAt(op: string, s: Site): void {
+    const text = `${this.site(s)}\n`;
+    const key = `raise\0${text}`;
+    let stub = this.stubs.get(key);
+    if (!stub) {
+      const label = this.cx.newLabel('raise'), msg = this.cx.message(text);
+      const lines = [`push OFFSET ${msg}`, `push ${this.cx.uncaughtStatus}`, `jmp ${this.cx.routine('die')}`];
+      const head = [`.tal_label ${label} : code[s:stack]{esp: s}`, `${label}:`];
+      stub = { label, lines: [...head, ...lines.map(l => `    ${l}`)] };
+      this.stubs.set(key, stub);
+    }
+    this.emit(`${op} ${stub.label}`);
+  }
+
   /** The address of a memory operand (and its check): base in a register (edx), index in one (ecx). */
   private address(m: Mem): string {
     switch (m.k) {
@@ -264,6 +289,12 @@ class Emitter {
       case 'field': {
         const b = this.reg(m.base, 'edx');
         if (m.nullCheck) { this.emit(`test ${b}, ${b}`); this.fail('je', m.nullCheck); }
+        if (m.variant) {
+          const v = m.variant;
+          if (v.below > 0) { this.emit(`cmp ${b}, ${v.below}`); this.raiseAt('jb', v.check); }
+          this.emit(`cmp DWORD PTR [${b}], ${v.tag}`);
+          this.raiseAt('jne', v.check);
+        }
         return `DWORD PTR [${b}+${4 * m.index}]`;
       }
       case 'elem': {

@@ -115,7 +115,7 @@ export function fold(f: Fn): void {
     });
     b.term = mapTermUses(b.term, subst);
     const t = b.term;
-    if (t.op === 'br' && t.a.k === 'imm' && t.b.k === 'imm') {
+    if (t.op === 'br' && !t.variant && t.a.k === 'imm' && t.b.k === 'imm') {
       b.term = { op: 'jmp', to: foldCond(t.cc, t.a.n, t.b.n) ? t.yes : t.no };
     }
   }

@@ -26,13 +26,19 @@ export type Cond = 'e' | 'ne' | 'l' | 'le' | 'g' | 'ge' | 'b' | 'be' | 'a' | 'ae
 /** A memory location an instruction reads or writes; each carries the check the checker wants before it. */
 export type Mem =
   /** Field `index` of the tuple `base` points to; `nullCheck` when the type is nullable. */
-  | { k: 'field'; base: Val; index: number; nullCheck?: Site }
+  | { k: 'field'; base: Val; index: number; nullCheck?: Site; variant?: VariantCheck }
   /** Element `index` of an array (word) or string (byte), bounds-checked; `arrTy` is the type the stub names. */
   | { k: 'elem'; base: Val; index: Val; bytes: boolean; arrTy: string; check: Site }
   /** The length word of an array or string. */
   | { k: 'len'; base: Val }
   /** The one word of a global variable. */
   | { k: 'global'; label: string };
+
+/**
+ * The tag test before a union variant's field (docs/tal.md §4.9): the base is a union value, its nullary variants the
+ * integers below `below`; unless it is the variant tagged `tag`, the site raises UnionVariant.
+ */
+export interface VariantCheck { below: number; tag: number; check: Site }
 
 /** What a call calls, and what the callee keeps of the caller's registers. */
 export type Callee =
@@ -61,7 +67,11 @@ export type Inst =
 
 export type Term =
   | { op: 'jmp'; to: Block }
-  | { op: 'br'; cc: Cond; a: Val; b: Val; yes: Block; no: Block }
+  /**
+   * With `variant`, a tag test: `a` is a union value whose nullary variants are below `variant.below`, and the
+   * branch goes to `yes` when it is the variant with a tuple tagged `b` (cc is 'e').
+   */
+  | { op: 'br'; cc: Cond; a: Val; b: Val; yes: Block; no: Block; variant?: { below: number } }
   | { op: 'ret'; v?: Val }
   /** `raise`: the site's message, exit status 1. */
   | { op: 'raise'; site: Site }
@@ -163,7 +173,7 @@ function showVal(x: Val): string {
 export function show(f: Fn): string {
   const out = [`function ${f.label}(${f.params.map(p => showVal(val(p))).join(', ')})${f.saves ? ' saves' : ''}`];
   const mem = (m: Mem): string => m.k === 'global' ? `[${m.label}]` : m.k === 'len' ? `len ${showVal(m.base)}`
-    : m.k === 'field' ? `${showVal(m.base)}.${m.index}${m.nullCheck ? '?' : ''}`
+    : m.k === 'field' ? `${showVal(m.base)}.${m.index}${m.nullCheck ? '?' : ''}${m.variant ? `#${m.variant.tag}` : ''}`
       : `${showVal(m.base)}[${showVal(m.index)}]${m.bytes ? 'b' : ''}`;
   for (const b of f.blocks) {
     out.push(`@b${b.id}:`);
@@ -189,7 +199,9 @@ export function show(f: Fn): string {
     const t = b.term;
     switch (t.op) {
       case 'jmp': out.push(`  jmp @b${t.to.id}`); break;
-      case 'br': out.push(`  br ${t.cc} ${showVal(t.a)}, ${showVal(t.b)}, @b${t.yes.id}, @b${t.no.id}`); break;
+      case 'br':
+        out.push(`  br ${t.variant ? 'tag' : t.cc} ${showVal(t.a)}, ${showVal(t.b)}, @b${t.yes.id}, @b${t.no.id}`);
+        break;
       case 'ret': out.push(`  ret${t.v ? ` ${showVal(t.v)}` : ''}`); break;
       case 'raise': out.push(`  raise ${t.site.what}`); break;
       case 'unreachable': out.push('  unreachable'); break;

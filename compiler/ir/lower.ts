@@ -10,8 +10,8 @@
 
 import { subExprs, type Expr, type Pos, type Stmt } from '../ast.ts';
 import { caseValue, exceptionNamed, type Checked, type FunInfo, type LocalVar, type CallInfo } from '../program.ts';
-import { type Ty, isNullable, substTy, truncate, truncation } from '../types.ts';
-import { talTy, structTuple } from '../codegen.ts';
+import { type Ty, isNullable, nullaryCount, substTy, truncate, truncation } from '../types.ts';
+import { talTy, structTuple, variantTuple, variantValue } from '../codegen.ts';
 import {
   imm, val, type ArithOp, type Block, type Callee, type Cond, type Fn, type Inst, type Mem, type Site, type Term,
   type Val, type VReg,
@@ -198,6 +198,7 @@ class Lowering {
         return;
       }
       case 'switch': {
+        if (this.ty(s.e).k === 'union') return this.unionSwitch(s);
         const x = this.stable(this.expr(s.e));
         const end = this.later();
         const cases = s.cases.map(() => this.later());
@@ -342,6 +343,8 @@ class Lowering {
         return this.read(loc, this.ty(e));
       }
       case 'field': {
+        if (this.c.variants.has(e)) return this.variantValue(e);
+        if (this.ty(e.e).k === 'union') return this.variantAccess(e);
         const loc = this.location(e, false);
         return this.read(loc, this.ty(e));
       }
@@ -350,6 +353,7 @@ class Lowering {
         return this.load({ k: 'field', base, index: e.index - 1 }, talTy(this.ty(e)));
       }
       case 'new': {
+        if (this.c.variants.has(e)) return this.variantValue(e);
         const t = this.c.news.get(e) as Extract<Ty, { k: 'struct' }>;
         const m = new Map(t.s.tparams.map((p, i) => [p, t.args[i]]));
         return this.allocate(e.args, structTuple(t), t.s.fields.map(fd => substTy(fd.ty, m)), talTy(t));
@@ -372,6 +376,90 @@ class Lowering {
         return { k: 'addr', label: r.f.tal };
       }
     }
+  }
+
+  // ---- unions (as codegen.ts's, docs/popcorn.md: unions)
+
+  /** A union value built: a nullary variant is its tag; another a fresh tuple [tag, value]. */
+  private variantValue(e: Expr): Val {
+    const { ty, variant: v } = this.c.variants.get(e)!;
+    if (v.ty.k === 'void') return imm(v.tag);
+    const value = variantValue(ty, v);
+    const x = this.toChar(this.expr((e as Extract<Expr, { k: 'new' }>).args[0]), value);
+    const t = this.temp(talTy(ty));
+    this.emit({ op: 'alloc', dst: t, tuple: variantTuple(v.tag, value, ''), fields: [imm(v.tag), x] });
+    return val(t);
+  }
+
+  /**
+   * The union value `x` in a register of its type, in a block of its own: emit.ts starts such a block at a label,
+   * where the union has its declared type (a nullary variant stored in it is known as its integer until a label).
+   */
+  private unionBlock(x: Val, ty: Ty): Val {
+    const t = this.temp(talTy(ty), 'u');
+    this.emit({ op: 'copy', dst: t, src: x });
+    const b = this.later();
+    this.end({ op: 'jmp', to: b });
+    this.start(b);
+    return val(t);
+  }
+
+  /** Field 1 of the variant tagged `tag` (its value), tested first: UnionVariant at `pos` when u is another. */
+  private variantField(u: Val, t: Extract<Ty, { k: 'union' }>, tag: number, ty: Ty, pos: Pos): Val {
+    const check: Site = { pos, what: 'uncaught exception UnionVariant' };
+    return this.load({ k: 'field', base: u, index: 1, variant: { below: nullaryCount(t.u), tag, check } }, talTy(ty));
+  }
+
+  /** `u.B`. */
+  private variantAccess(e: Extract<Expr, { k: 'field' }>): Val {
+    const t = this.ty(e.e) as Extract<Ty, { k: 'union' }>;
+    const v = t.u.variants.find(x => x.name === e.name)!;
+    const u = this.unionBlock(this.expr(e.e), t);
+    return this.variantField(u, t, v.tag, variantValue(t, v), e.pos);
+  }
+
+  /**
+   * A switch on a union: the nullary cases compared with the value, then each other case's tag test (past the
+   * nullary values); without a default the last test is a jump (check.ts made the switch exhaustive). A case that
+   * binds names reads the value (its tag tested again, which cannot fail: the check the checker needs at the load).
+   */
+  private unionSwitch(s: Extract<Stmt, { k: 'switch' }>): void {
+    const t = this.ty(s.e) as Extract<Ty, { k: 'union' }>;
+    const x = this.unionBlock(this.expr(s.e), t);
+    const end = this.later(), dflt = this.later();
+    const cases = s.cases.map(c => ({ c, block: this.later(), ucs: c.values.map(v => this.c.unionCases.get(v)!) }));
+    const tests = cases.flatMap(k => k.ucs.map(uc => ({ block: k.block, v: uc.variant })))
+      .sort((a, b) => Number(a.v.ty.k !== 'void') - Number(b.v.ty.k !== 'void'));
+    const below = nullaryCount(t.u);
+    tests.forEach(({ block, v }, i) => {
+      if (i === tests.length - 1 && !s.dflt) { this.end({ op: 'jmp', to: block }); return; }
+      const next = this.later();
+      const variant = v.ty.k === 'void' ? undefined : { below };
+      this.end({ op: 'br', cc: 'e', a: x, b: imm(v.tag), yes: block, no: next, variant });
+      this.start(next);
+    });
+    this.end({ op: 'jmp', to: dflt });
+    this.loops.push({ brk: end });
+    for (const { c, block, ucs } of cases) {
+      this.start(block);
+      const uc = ucs.length === 1 && ucs[0].binds.some(b => b) ? ucs[0] : undefined;
+      if (uc) {
+        const value = variantValue(t, uc.variant);
+        const p = this.variantField(x, t, uc.variant.tag, value, c.pos);
+        uc.binds.forEach((b, i) => {
+          if (!b) return;
+          const src = uc.tuple ? this.load({ k: 'field', base: p, index: i }, talTy(b.ty)) : p;
+          this.emit({ op: 'copy', dst: this.varReg(b), src });
+        });
+      }
+      for (const st of c.body) this.stmt(st);
+      this.end({ op: 'jmp', to: end });
+    }
+    this.start(dflt);
+    for (const st of s.dflt ?? []) this.stmt(st);
+    this.loops.pop();
+    this.end({ op: 'jmp', to: end });
+    this.start(end);
   }
 
   private boolValue(e: Expr): Val {

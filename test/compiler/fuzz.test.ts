@@ -2,7 +2,9 @@
 // without diagnostics, assemble, and pass the checker. A refusal by talas or the checker is a popc bug: the property
 // fails with the program printed, at each of popc's levels (-O0 and -O2). A subset also runs under the kernel at CPL 0
 // (and in user mode, which must agree), compiled at both levels, which must agree with each other too.
-// CI runs 200 programs; KTAL_LONG=1 runs 5,000 (KTAL_SEED=n replays a run).
+// The programs use unions too (a monomorphic `shape` and the polymorphic `<a>option`: construction, switches with
+// patterns, direct reads of a variant a case has matched). CI runs 200 programs; KTAL_LONG=1 runs 5,000
+// (KTAL_SEED=n replays a run).
 //
 // Popc bugs the generator once had to keep out (PopGen's avoidKnownBugs, now off by default):
 //  - `c ? null : null` has type null, and codegen gives the join the type int: `new node(1, b ? null : null)` is
@@ -95,9 +97,12 @@ test('the generator is deterministic and makes non-trivial programs', t => {
   const all = Array.from({ length: 60 }, (_, i) => genProgram(seeded(i), 2)).join('\n');
   for (const s of ['while (', 'do {', 'for (int', 'switch (', 'case ', 'break;', 'continue;', '!= null', '== null', ' += ',
     '<a>(', 'pick(', 'cons(', 'id(', 'length(', 'new node(', 'new point(', '^(', '.1', 'apply(', '(int)',
-    ' ? ', '&&', '||', 'unsigned int', 'strconcat(', 'new_array(', '.v', '.hd', 'return;']) {
+    ' ? ', '&&', '||', 'unsigned int', 'strconcat(', 'new_array(', '.v', '.hd', 'return;',
+    // unions: switches on a generated shape or option, tuple patterns both ways, direct reads, polymorphic helpers
+    'case Rect(*(', 'case Circle(m', 'case Some(m', 'new option.Some(', '^shape.Label(', 'sarea(', 'oget(']) {
     t.true(all.includes(s), `no ${JSON.stringify(s)} in 60 programs`);
   }
+  t.true(/gcount \+= \w+\.(Circle|Some);/.test(all), 'no variant read directly in 60 programs');
 });
 
 // KTAL_LONG's 5,000 programs come as ten tests of 500 (ava's timeout counts from the last test that finished).

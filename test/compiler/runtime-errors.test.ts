@@ -1,6 +1,7 @@
 // popc's run-time failures name their site: each program below fails one check (bounds read and write, a string
 // index, a null field read and write, division and remainder by zero, compound and unsigned division, an uncaught
-// exception, failures inside library functions, a polymorphic function's bounds check) and must print exactly
+// exception, UnionVariant from a union's variant read directly, failures inside library functions, a polymorphic
+// function's bounds check) and must print exactly
 // `FILE:LINE:COL: MESSAGE` on stderr (bounds checks add the index and the length) and exit with its status (255 for a
 // check, 1 for an exception) identically natively, under talrun in user mode and under talrun --kernel. Positions are
 // found in the source by a needle (the `[`, `.`, `/` or `raise` the failure is reported at), so the programs can
@@ -118,6 +119,19 @@ const cases: Case[] = [
     src: `#include "dir.h"\n${prog('', '  print_string(Dir::substring("abc", 1, 5));')}`,
     stderr: () => `lib/dir.pop:${at(lib('dir.pop'), '[i];', 'substring(')}: string index out of bounds (index 3, length 3)`,
     status: 255,
+  },
+  {
+    // A union's variant read directly when the value is another variant (a nullary one: the integer below the tuples).
+    name: 'union_variant_nullary',
+    src: prog('union <a>option { void None; a Some; }', '  <int>option o = option.None;\n  print_int(o.Some);'),
+    stderr: (f, s) => `${f}:${at(s, '.Some)')}: uncaught exception UnionVariant`, status: 1,
+  },
+  {
+    // … and another variant with a value (its tag word differs).
+    name: 'union_variant_tag',
+    src: prog('union answer { string Yes; string No; void Unsure; }',
+      '  answer a = ^answer.No("no");\n  print_string(a.No);\n  print_string(a.Yes);'),
+    stderr: (f, s) => `${f}:${at(s, '.Yes')}: uncaught exception UnionVariant`, status: 1,
   },
 ];
 

@@ -2,10 +2,11 @@
 // environment (locals, parameters, globals, a few generated monomorphic and polymorphic functions and the Core
 // library), statements keep the language's static rules (definite initialization, no unreachable code, a return at
 // the end of every non-void function, ?struct fields only after a test that narrows the local, narrowed locals never
-// reassigned, loop counters never assigned in the body, distinct case values). Loops are bounded by counters;
-// indices are reduced modulo the (never empty) array's size and divisors are 1..16, so a run ends normally. Integer
-// expressions include Popcorn's casts through the sub-word integers (`(: int) (: byte) (e)`: cut to 8 or 16 bits at
-// both levels alike) and the comma operator.
+// reassigned, loop counters never assigned in the body, distinct case values; switches on unions name each variant
+// once and cover them all or have a default; a variant is read directly only where a case has just matched it).
+// Loops are bounded by counters; indices are reduced modulo the (never empty) array's size and divisors are 1..16,
+// so a run ends normally. Integer expressions include Popcorn's casts through the sub-word integers
+// (`(: int) (: byte) (e)`: cut to 8 or 16 bits at both levels alike) and the comma operator.
 //
 // The generator draws its choices from a Rand: `fromGen(g)` for fast-check's fc.gen() (so a failing case shrinks and
 // replays), `seeded(n)` for a plain PRNG.
@@ -32,17 +33,26 @@ export function seeded(seed: number): Rand {
 }
 
 /** The generator's types: `a` and `alist` exist inside polymorphic functions only; `fn` is int(int). */
-export type T = 'int' | 'uint' | 'bool' | 'char' | 'string' | 'arr' | 'node' | 'point' | 'tup' | 'ilist' | 'fn' | 'a' | 'alist';
+export type T = 'int' | 'uint' | 'bool' | 'char' | 'string' | 'arr' | 'node' | 'point' | 'tup' | 'ilist' | 'fn' | 'a' | 'alist'
+  | 'shape' | 'iopt';
 type Ret = T | 'void';
 
-const CONCRETE: T[] = ['int', 'uint', 'bool', 'char', 'string', 'arr', 'node', 'point', 'tup', 'ilist', 'fn'];
+const CONCRETE: T[] = ['int', 'uint', 'bool', 'char', 'string', 'arr', 'node', 'point', 'tup', 'ilist', 'fn', 'shape', 'iopt'];
 /** Types a polymorphic function may be instantiated at (a type variable stands for a word; char becomes int). */
-const INSTANCES: T[] = ['int', 'bool', 'string', 'arr', 'node', 'point', 'tup', 'ilist'];
+const INSTANCES: T[] = ['int', 'bool', 'string', 'arr', 'node', 'point', 'tup', 'ilist', 'shape', 'iopt'];
 
 const SYNTAX: Record<T, string> = {
   int: 'int', uint: 'unsigned int', bool: 'bool', char: 'char', string: 'string', arr: 'int[]', node: 'node',
   point: 'point', tup: '*(int, bool)', ilist: '<int>list', fn: 'int(int)', a: 'a', alist: '<a>list',
+  shape: 'shape', iopt: '<int>option',
 };
+
+/** The unions' variants: name, and what it carries (popc syntax, with the generator's type of each component). */
+const SHAPE: { name: string; carries?: T[]; tuple?: boolean }[] = [
+  { name: 'Dot' }, { name: 'Circle', carries: ['int'] }, { name: 'Rect', carries: ['int', 'bool'], tuple: true },
+  { name: 'Label', carries: ['string'] }, { name: 'Empty' },
+];
+const OPTION: { name: string; carries?: T[]; tuple?: boolean }[] = [{ name: 'None' }, { name: 'Some', carries: ['int'] }];
 
 /** `T name` as a declarator (C forms for arrays and function types). */
 function declarator(t: T, name: string, r: Rand): string {
@@ -165,6 +175,11 @@ export class PopGen {
       'int length<a>(<a>list l) { int n = 0; while (l != null) { n++; l = l.tl; } return n; }',
       'int inc(int x) { return x + 1; }',
       'int apply(int f(int), int x) { return f(x); }',
+      'union shape { void Dot; int Circle; *(int, bool) Rect; string Label; void Empty; }',
+      'union <a>option { void None; a Some; }',
+      'int sarea(shape s) {\n  switch (s) {\n  case Dot, Empty: return 0;\n  case Circle(r): return 3 * r * r;\n'
+        + '  case Rect*(w, b): return b ? w : -w;\n  case Label(l): return size(l);\n  }\n}',
+      'a oget<a>(<a>option o, a d) {\n  switch (o) {\n  case None: return d;\n  case Some(x): return x;\n  }\n}',
     ];
     const funs: Fun[] = [{ name: 'inc', params: ['int'], ret: 'int', poly: false }];
     const nf = this.r.int(1, 2 + this.size);
@@ -396,6 +411,7 @@ export class PopGen {
         return lines;
       }
       default: {
+        if (k === 17 && this.chance(50)) return this.unionSwitch(ctx, indent);
         const name = this.fresh('v');
         const fnv = this.chance(50);
         const s = `${pad}${declarator(fnv ? 'fn' : 'tup', name, this.r)} = ${e(fnv ? 'fn' : 'tup')};`;
@@ -403,6 +419,43 @@ export class PopGen {
         return [s];
       }
     }
+  }
+
+  /**
+   * A switch on a shape or an option: some variants with cases (patterns binding their values as locals of the
+   * case), a default unless every variant has one; a case matched on a variable may read the variant directly.
+   */
+  private unionSwitch(ctx: Ctx, indent: number): string[] {
+    const pad = '  '.repeat(indent);
+    const t: T = this.chance(50) ? 'shape' : 'iopt';
+    const variants = t === 'shape' ? SHAPE : OPTION;
+    const vs = this.varsOf(ctx, t);
+    const scrut = vs.length && this.chance(60) ? this.pick(vs).name : this.expr(t, ctx, 0);
+    const onVar = vs.some(v => v.name === scrut);
+    const chosen = variants.filter(() => this.chance(70));
+    const inner: Ctx = { ...ctx, switches: ctx.switches + 1, narrowed: new Set(ctx.narrowed) };
+    const lines = [`${pad}switch (${scrut}) {`];
+    const nullary = chosen.filter(v => !v.carries);
+    if (nullary.length && this.chance(50)) {
+      lines.push(`${pad}  case ${nullary.map(v => v.name).join(', ')}:`,
+        ...this.stmts({ ...inner, narrowed: new Set(inner.narrowed) }, indent + 2, this.r.int(0, 2)));
+    } else for (const v of nullary) {
+      lines.push(`${pad}  case ${v.name}:`, ...this.stmts({ ...inner, narrowed: new Set(inner.narrowed) }, indent + 2, this.r.int(0, 2)));
+    }
+    for (const v of chosen.filter(x => x.carries)) {
+      const binds = v.carries!.map(c => ({ name: this.chance(15) ? '_' : this.fresh('m'), ty: c }));
+      const pattern = v.tuple ? (this.chance(50) ? `*(${binds.map(b => b.name).join(', ')})` : `(*(${binds.map(b => b.name).join(', ')}))`)
+        : `(${binds[0].name})`;
+      const caseCtx: Ctx = { ...inner, narrowed: new Set(inner.narrowed), vars: [...inner.vars, ...binds.filter(b => b.name !== '_')] };
+      const direct = onVar && v.carries!.length === 1 && v.carries![0] === 'int' && this.chance(70)
+        ? [`${pad}    gcount += ${scrut}.${v.name};`] : [];
+      lines.push(`${pad}  case ${v.name}${pattern}:`, ...direct, ...this.stmts(caseCtx, indent + 2, this.r.int(0, 2)));
+    }
+    if (chosen.length < variants.length || this.chance(30)) {
+      lines.push(`${pad}  default:`, ...this.stmts({ ...inner, narrowed: new Set(inner.narrowed) }, indent + 2, this.r.int(0, 2)));
+    }
+    lines.push(`${pad}}`);
+    return lines;
   }
 
   // ---------------------------------------------------------------------------------------------------------
@@ -455,6 +508,9 @@ export class PopGen {
       case 'fn': return this.pick(['inc', ...ctx.funs.filter(f => !f.poly && f.ret === 'int' && f.params.length === 1 && f.params[0] === 'int').map(f => f.name), ...vs]);
       case 'a': return vs.length ? this.pick(vs) : this.pick(ctx.vars.filter(v => v.ty === 'a').map(v => v.name));
       case 'alist': return vs.length && (noNull || this.chance(70)) ? this.pick(vs) : noNull ? `cons(${this.leaf('a', ctx, true)}, null)` : 'null';
+      case 'shape': return this.pick(['shape.Dot', 'shape.Empty', `new shape.Circle(${this.pick(INTS)})`, ...vs]);
+      // option.None fixes no instance: never where a type variable is to be inferred from it
+      case 'iopt': return this.pick([...(noNull ? [] : ['option.None']), `new option.Some(${this.pick(INTS)})`, ...vs]);
     }
   }
 
@@ -496,7 +552,8 @@ export class PopGen {
           }
           // (unsigned arithmetic stays in uint: an unsigned operand makes the result unsigned int, and arrays and
           // type arguments are invariant, so it cannot stand where an exact int is needed)
-          case 13: return `(${e('uint')} < ${e('uint')} ? ${e('int')} : ${e('int')})`;
+          case 13: return this.chance(50) ? `(${e('uint')} < ${e('uint')} ? ${e('int')} : ${e('int')})`
+            : this.chance(50) ? `sarea(${e('shape')})` : `oget(${e('iopt', true)}, ${this.exactInt(ctx, d + 1)})`;
           // Popcorn's casts through a sub-word integer (cut to 8 or 16 bits, then an exact int again), and the
           // comma operator (the first operand's effects, the second's value).
           case 15: {
@@ -538,6 +595,14 @@ export class PopGen {
         return ls.length ? `${this.pick(ls)}.hd` : this.leaf('a', ctx, noNull);
       }
       case 'alist': return `cons(${e('a', true)}, ${e('alist')})`;
+      case 'shape': {
+        const k = this.r.int(0, 3);
+        if (k === 0) return `^shape.Circle(${e('int')})`;
+        if (k === 1) return `new shape.Rect(${e('tup')})`;
+        if (k === 2) return `^shape.Label(${e('string')})`;
+        return this.leaf('shape', ctx, noNull);
+      }
+      case 'iopt': return this.chance(70) ? `${this.pick(['new', '^'])} option.Some(${this.exactInt(ctx, d + 1)})` : this.leaf('iopt', ctx, noNull);
     }
   }
 }
