@@ -77,6 +77,7 @@ export const Diag = {
     `the polymorphic function ${name} can only be called, not used as a value`),
   AssignConstant: def('P2018', (name: string) => `${name} is a constant`),
   AssignNonVariable: def('P2019', (name: string) => `${name} cannot be assigned`),
+  FormatNeedsCore: def('P2401', (fun: string) => `${fun} is the Core library's: #include "core.h"`),
 
   // ---- P3: types ----
   VoidField: def('P3001', (name: string) => `field ${name} cannot be void`),
@@ -138,6 +139,19 @@ export const Diag = {
     `${fun}: offset ${off} and count ${n} fall outside the string literal (length ${len})`),
   TupleReadOnly: def('P3046', () => 'tuple components are read-only'),
   NotAssignable: def('P3047', () => 'this cannot be assigned'),
+  // printf, fprintf and sprintf against their format (compiler/format.ts): gcc's -Wformat rules, as errors.
+  FormatNotLiteral: def('P3401', (fun: string) => `the format of ${fun} must be a string literal`),
+  FormatUnknownConversion: def('P3402', (spec: string) => `unknown conversion ${spec} in the format`),
+  FormatUnterminated: def('P3403', (spec: string) => `the format ends inside the conversion ${spec}`),
+  FormatMissingArgument: def('P3404', (spec: string, want: number, got: number) =>
+    `${spec} has no argument: the format uses ${count(want, 'argument')}, ${got} given`),
+  FormatExtraArgument: def('P3405', (want: number, got: number) =>
+    `too many arguments for the format: it uses ${want}, ${got} given`),
+  FormatArgumentType: def('P3406', (spec: string, want: string, index: number, ty: string) =>
+    `${spec} needs ${want}, but argument ${index} is ${ty}`),
+  FormatFlagUndefined: def('P3407', (flag: string, spec: string) => `the flag '${flag}' is undefined with ${spec}`),
+  FormatPrecisionUndefined: def('P3408', (spec: string) => `a precision is undefined with ${spec}`),
+  FormatNotFile: def('P3409', (ty: string) => `the first argument of fprintf must be a FILE, not ${ty}`),
 
   // ---- P4: flow ----
   MissingReturn: def('P4001', (fun: string, ty: string) => `function ${fun} can reach its end without returning ${ty}`),
@@ -155,6 +169,8 @@ export const Diag = {
 
   // ---- P5: not supported ----
   TryNotSupported: def('P5001', () => 'try … handle is not supported by popc (see docs/popcorn.md: exceptions)'),
+  FormatStarNotSupported: def('P5401', (spec: string) =>
+    `${spec}: a width or precision given as * is not supported (write the number)`),
 } as const;
 
 /** The message template of a code, with its arguments as {0}, {1}, … (for the documentation's table). */
