@@ -137,7 +137,7 @@ export function lowerFormatCall(e: Extract<Expr, { k: 'call' }>, name: string, h
   };
   const types: Ty[] = [];
   for (let i = e.args.length - 1; i >= 0; i--) types[i] = host.typeOf(e.args[i]);
-  if (!host.hasCore()) { error(e.pos, Diag.FormatNeedsCore, name); return false; }
+  if (!host.hasCore()) { error(e.fn.pos, Diag.FormatNeedsCore, name); return false; }
   const format = e.args[at];
   if (!format || format.k !== 'string') {
     error(format?.pos ?? e.pos, Diag.FormatNotLiteral, name);
