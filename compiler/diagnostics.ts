@@ -88,7 +88,7 @@ export const Diag = {
   VoidInTuple: def('P3006', () => 'a tuple cannot hold void'),
   VoidArgument: def('P3007', () => 'a void value cannot be an argument'),
   TypeParameterUnused: def('P3008', (tv: string, fun: string) =>
-    `type parameter ${tv} of ${fun} must occur in the type of a parameter`),
+    `type parameter ${tv} of ${fun} must occur in the type of a parameter or of the result`),
   TypeArgumentCount: def('P3009', (struct: string, want: number, got: number) =>
     `struct ${struct} takes ${count(want, 'type argument')}, not ${got}`),
   CannotInferStructArgument: def('P3010', (tv: string, struct: string) =>
