@@ -25,7 +25,9 @@ export function isFormatFunction(q: QName): boolean {
 }
 
 /** The flags, as C writes them, and the names of Core's bits for them (lib/core.pop, FMT_*). */
-const FLAG_BITS: Readonly<Record<string, string>> = { '-': 'FMT_MINUS', '0': 'FMT_ZERO', '+': 'FMT_PLUS', ' ': 'FMT_SPACE', '#': 'FMT_HASH' };
+const FLAG_BITS: Readonly<Record<string, string>> = {
+  '-': 'FMT_MINUS', '0': 'FMT_ZERO', '+': 'FMT_PLUS', ' ': 'FMT_SPACE', '#': 'FMT_HASH',
+};
 
 /** One conversion of a format: its text (`%-5d`), where it starts (a byte offset), and its parts. */
 export interface Conversion {
@@ -58,7 +60,9 @@ export function parseFormat(bytes: readonly number[]): { pieces: Piece[]; errors
     const start = i++;
     if (bytes[i] === 0x25) { lit.push(0x25); i++; continue; }
     let flags = '';
-    while (i < bytes.length && '-+ #0'.includes(String.fromCharCode(bytes[i]))) flags += String.fromCharCode(bytes[i++]);
+    while (i < bytes.length && '-+ #0'.includes(String.fromCharCode(bytes[i]))) {
+      flags += String.fromCharCode(bytes[i++]);
+    }
     let width: number | undefined;
     let precision: number | undefined;
     let star = false;

@@ -35,7 +35,8 @@ test('parseFormat splits literal text, %% and conversions with their flags, widt
   ]);
   t.deepEqual(errors, [{ k: 'unterminated', offset: 14, spec: '%' }]);
   t.deepEqual(parseFormat([...Buffer.from('%q %*d %.*s')]).errors, [
-    { k: 'unknown', offset: 0, spec: '%q' }, { k: 'star', offset: 3, spec: '%*d' }, { k: 'star', offset: 7, spec: '%.*s' },
+    { k: 'unknown', offset: 0, spec: '%q' }, { k: 'star', offset: 3, spec: '%*d' },
+    { k: 'star', offset: 7, spec: '%.*s' },
   ]);
   t.deepEqual(parseFormat([...Buffer.from('%.s')]).pieces,
     [{ k: 'conversion', c: { spec: '%.s', offset: 0, flags: '', width: undefined, precision: 0, conv: 's' } }]);
@@ -79,7 +80,8 @@ const caseArb: fc.Arbitrary<Case> = fc.record({
 const hasPrintf = existsSync(PRINTF);
 
 for (const level of LEVELS) {
-  (hasPrintf ? test : test.skip)(`printf and sprintf format as the C library does (printf(1) the oracle) ${flag(level)}`, t => {
+  const title = `printf and sprintf format as the C library does (printf(1) the oracle) ${flag(level)}`;
+  (hasPrintf ? test : test.skip)(title, t => {
     const cases = fc.sample(fc.array(caseArb, { minLength: 3, maxLength: 3 }), { numRuns: 150, seed: 18 + level });
     const lines: string[] = [];
     const shellFormat: string[] = [];
