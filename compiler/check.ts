@@ -13,6 +13,7 @@ import {
   isNumeric, isNullable, showTy, sameTy, assignable, substTy, unify, varsOf, hasDefault,
 } from './types.ts';
 import { Flow, assignedLocals } from './flow.ts';
+import { isFormatFunction, lowerFormatCall } from './format.ts';
 import type { Builtin } from './builtins.ts';
 import { Resolver, showName } from './resolve.ts';
 import type { Checked, SourceFile, FunInfo, GlobalInfo, LocalVar, CallInfo, UnionCase } from './program.ts';
@@ -1065,6 +1066,7 @@ class Checker {
       const nested = local || e.fn.name.ns ? undefined : this.findNested(e.fn.name.name);
       const captured = local || nested || e.fn.name.ns ? undefined : this.enclosingLocal(e.fn.name.name);
       const f = local || captured ? undefined : nested ?? this.names.fun(e.fn.name);
+      if (!local && !captured && !f && isFormatFunction(e.fn.name)) return this.formatCall(e, e.fn.name.name, expected);
       if (f) {
         this.out.refs.set(e.fn, { k: 'fun', f });
         this.out.types.set(e.fn, { k: 'fn', ret: f.ret, params: f.params.map(p => p.ty) });
@@ -1086,6 +1088,19 @@ class Checker {
       return ERROR;
     }
     return this.apply(e, 'this function', ft.params, ft.ret, new Set(), args, { k: 'value' }, expected);
+  }
+
+  /** printf, fprintf, sprintf: the format checked against the arguments, and the call lowered to Core's fmt_*
+   * functions (format.ts), then checked as the call it has become. */
+  private formatCall(e: Extract<Expr, { k: 'call' }>, name: string, expected?: Ty): Ty {
+    const lowered = lowerFormatCall(e, name, {
+      typeOf: a => this.expr(a),
+      error: (pos, def, ...args) => { this.error(pos, def, ...args); },
+      hasCore: () => this.names.fun({ ns: 'Core', name: 'fmt_start' }) !== undefined,
+      isFile: t => t.k === 'struct' && t.s.name === 'FILE' && this.names.struct({ name: 'FILE' }) === t.s,
+    });
+    if (!lowered) return name === 'sprintf' ? STRING : INT;
+    return this.call(e, expected);
   }
 
   /**
@@ -1201,6 +1216,8 @@ function isConstantInit(e: Expr): boolean {
     case 'int': case 'char': case 'string': case 'bool': case 'null': return true;
     case 'unary': return e.op === '-' && e.e.k === 'int';
     case 'arraylit': return e.elems.every(isConstantInit);
+    // `FILE tal_stdout = new FILE(1, "", 0)` (lib/core.pop): a record of constants, laid out in .data.
+    case 'new': return e.args.every(isConstantInit);
     default: return false;
   }
 }

@@ -310,6 +310,16 @@ class Gen {
         this.data.push(`.tal_label ${name} : *arr(${talTy(elem)})`, `${name}:`, `    .long ${words.length}`, `    .long ${words.join(', ')}`);
         return name;
       }
+      case 'new': {
+        // A record of constants (lib/core.pop's streams): its fields' words, typed as the struct.
+        const st = this.c.news.get(e);
+        if (st?.k !== 'struct') throw new Error('internal: unchecked new in a global initializer');
+        const fields = new Map(st.s.tparams.map((p, i) => [p, st.args[i]]));
+        const words = e.args.map((x, i) => this.constWord(x, substTy(st.s.fields[i].ty, fields)));
+        const name = `__popc_rec_${this.strings++}`;
+        this.data.push(`.tal_label ${name} : ${talTy(st)}`, `${name}:`, `    .long ${words.join(', ')}`);
+        return name;
+      }
       default: throw new Error('internal: non-constant global initializer');
     }
   }

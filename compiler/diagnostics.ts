@@ -82,6 +82,7 @@ export const Diag = {
   DuplicateVariant: def('P2302', (name: string, union: string) =>
     `variant ${name} is declared twice in union ${union}`),
   DuplicatePatternName: def('P2303', (name: string) => `the pattern binds ${name} twice`),
+  FormatNeedsCore: def('P2401', (fun: string) => `${fun} is the Core library's: #include "core.h"`),
 
   // ---- P3: types ----
   VoidField: def('P3001', (name: string) => `field ${name} cannot be void`),
@@ -161,6 +162,19 @@ export const Diag = {
   TuplePatternMismatch: def('P3308', (name: string, ty: string, n: number) =>
     `${name} carries ${ty}, which the pattern *(…) of ${count(n, 'name')} cannot take apart`),
   PatternInCaseList: def('P3309', () => 'a case that binds names matches one variant: give it a case of its own'),
+  // printf, fprintf and sprintf against their format (compiler/format.ts): gcc's -Wformat rules, as errors.
+  FormatNotLiteral: def('P3401', (fun: string) => `the format of ${fun} must be a string literal`),
+  FormatUnknownConversion: def('P3402', (spec: string) => `unknown conversion ${spec} in the format`),
+  FormatUnterminated: def('P3403', (spec: string) => `the format ends inside the conversion ${spec}`),
+  FormatMissingArgument: def('P3404', (spec: string, want: number, got: number) =>
+    `${spec} has no argument: the format uses ${count(want, 'argument')}, ${got} given`),
+  FormatExtraArgument: def('P3405', (want: number, got: number) =>
+    `too many arguments for the format: it uses ${want}, ${got} given`),
+  FormatArgumentType: def('P3406', (spec: string, want: string, index: number, ty: string) =>
+    `${spec} needs ${want}, but argument ${index} is ${ty}`),
+  FormatFlagUndefined: def('P3407', (flag: string, spec: string) => `the flag '${flag}' is undefined with ${spec}`),
+  FormatPrecisionUndefined: def('P3408', (spec: string) => `a precision is undefined with ${spec}`),
+  FormatNotFile: def('P3409', (ty: string) => `the first argument of fprintf must be a FILE, not ${ty}`),
 
   // ---- P4: flow ----
   MissingReturn: def('P4001', (fun: string, ty: string) => `function ${fun} can reach its end without returning ${ty}`),
@@ -198,6 +212,8 @@ export const Diag = {
   AddressOfNotFunction: def('P3509', (what: string) => `& takes the address of a function, not ${what}`),
   AbstractStruct: def('P3510', (name: string, file: string) =>
     `struct ${name} is abstract: only ${file}, which declares it, may build it or use its fields`),
+  FormatStarNotSupported: def('P5401', (spec: string) =>
+    `${spec}: a width or precision given as * is not supported (write the number)`),
 } as const;
 
 /** The message template of a code, with its arguments as {0}, {1}, … (for the documentation's table). */

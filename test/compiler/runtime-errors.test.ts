@@ -114,7 +114,8 @@ const cases: Case[] = [
   {
     name: 'library_exception',
     src: `#include "list.h"\n${prog('', '  <int>List::list l = null;\n  print_int(List::hd(l));')}`,
-    stderr: () => `lib/list.pop:${at(lib('list.pop'), 'raise Empty', ' hd<a>(')}: uncaught exception Empty`, status: 1,
+    stderr: () => `lib/list.pop:${at(lib('list.pop'), 'raise List_empty', ' hd<a>(')}: uncaught exception List_empty`,
+    status: 1,
   },
   {
     name: 'library_bounds',
