@@ -49,7 +49,8 @@ export type Stmt =
   | { k: 'break'; pos: Pos }
   | { k: 'continue'; pos: Pos }
   | { k: 'return'; e?: Expr; pos: Pos }
-  | { k: 'raise'; name: QName; pos: Pos }
+  /** `raise E;`, `raise E(v);`, `raise(e);`: the exception value raised (a name, a construction or any exn). */
+  | { k: 'raise'; e: Expr; pos: Pos }
   | { k: 'try'; body: Stmt; name: string; handler: Stmt; pos: Pos }
   | { k: 'empty'; pos: Pos };
 export interface SwitchCase { values: Expr[]; body: Stmt[]; pos: Pos }
@@ -86,7 +87,7 @@ export function forEachStmtExpr(s: Stmt | undefined, onExpr: (e: Expr) => void, 
       case 'while': case 'do': ex(x.c); st(x.body); break;
       case 'for': st(x.init); ex(x.c); x.step?.forEach(ex); st(x.body); break;
       case 'switch': ex(x.e); x.cases.forEach(c => c.body.forEach(st)); x.dflt?.forEach(st); break;
-      case 'return': ex(x.e); break;
+      case 'return': case 'raise': ex(x.e); break;
       case 'try': st(x.body); st(x.handler); break;
       default: break;
     }
@@ -102,7 +103,8 @@ export type Decl =
   | { k: 'global'; name: string; type: TypeExpr; init?: Expr; isConst: boolean; pos: Pos }
   | { k: 'open'; ns: string; pos: Pos }
   | { k: 'namespace'; name: string; decls: Decl[]; pos: Pos }
-  | { k: 'exception'; name: string; pos: Pos }
+  /** `exception E;` or, carrying a value, `exception E(T);`. */
+  | { k: 'exception'; name: string; payload?: TypeExpr; pos: Pos }
   /** An `#include` line met by the parser: only when a file is parsed without the preprocessor (library.ts's index
    * of the library); the driver preprocesses every file first, which leaves no directive (`system`: `<file>`). */
   | { k: 'include'; file: string; system: boolean; pos: Pos };

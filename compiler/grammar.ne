@@ -31,6 +31,7 @@ topdecl -> %directive {% d => include(d[0]) %}
   | "open" %ident ";" {% d => ({ k: 'open', ns: d[1].value, pos: pos(d[0]) }) %}
   | "namespace" %ident "{" topdecl:* "}" {% d => ({ k: 'namespace', name: d[1].value, decls: d[3].flat(), pos: pos(d[0]) }) %}
   | "exception" %ident ";" {% d => ({ k: 'exception', name: d[1].value, pos: pos(d[0]) }) %}
+  | "exception" %ident "(" type ")" ";" {% d => ({ k: 'exception', name: d[1].value, payload: d[3], pos: pos(d[0]) }) %}
   | structkw tparams:? %ident "{" field:* "}" {% d => ({ k: 'struct', nullable: d[0].nullable, tparams: d[1] ?? [], name: d[2].value, fields: d[4], pos: d[0].pos }) %}
   | type %ident tparams:? "(" params ")" block {% d => ({ k: 'fun', ret: d[0], name: d[1].value, tparams: d[2] ?? [], params: d[4], body: d[6], pos: pos(d[1]) }) %}
   | type %ident tparams:? "(" params ")" ";" {% d => ({ k: 'fun', ret: d[0], name: d[1].value, tparams: d[2] ?? [], params: d[4], pos: pos(d[1]) }) %}
@@ -104,8 +105,10 @@ simple -> block {% d => d[0] %}
   | "break" ";" {% d => ({ k: 'break', pos: pos(d[0]) }) %}
   | "continue" ";" {% d => ({ k: 'continue', pos: pos(d[0]) }) %}
   | "return" expr:? ";" {% d => ({ k: 'return', e: d[1] ?? undefined, pos: pos(d[0]) }) %}
-  | "raise" qname ("(" ")"):? ";" {% d => ({ k: 'raise', name: d[1].name, pos: pos(d[0]) }) %}
-  | "try" block "handle" %ident block {% d => ({ k: 'try', body: d[1], name: d[3].value, handler: d[4], pos: pos(d[0]) }) %}
+  # `raise E;`, `raise E(v);`, `raise(e);`: any expression of type exn (a name or `E(v)` constructs one).
+  | "raise" expr ";" {% d => ({ k: 'raise', e: d[1], pos: pos(d[0]) }) %}
+  # The handler is a block or, as Popcorn programs write it, a brace-less statement: `handle x switch (x) { … }`.
+  | "try" block "handle" %ident simple {% d => ({ k: 'try', body: d[1], name: d[3].value, handler: d[4], pos: pos(d[0]) }) %}
   | ";" {% d => ({ k: 'empty', pos: pos(d[0]) }) %}
 case -> "case" caselabels ":" stmt:* {% d => ({ values: d[1], body: d[3], pos: pos(d[0]) }) %}
 caselabels -> caselabel {% d => [d[0]] %} | caselabels "," caselabel {% d => [...d[0], d[2]] %}

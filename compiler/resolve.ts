@@ -26,7 +26,7 @@ export class Resolver {
   /** The program's tables: the resolver fills the declarations; the checker adds its side tables. */
   readonly program: Checked = {
     structs: [], funs: [], globals: [], exns: [], types: new Map(), refs: new Map(), calls: new Map(), news: new Map(),
-    decls: new Map(), main: undefined,
+    decls: new Map(), exnValues: new Map(), caseBinds: new Map(), handlerVars: new Map(), main: undefined,
   };
   /** The file being walked (diagnostics name it). */
   file = '';
@@ -67,6 +67,7 @@ export class Resolver {
       if (d.k === 'struct') this.declareFields(d);
       else if (d.k === 'fun') this.declareFunction(d);
       else if (d.k === 'global') this.declareGlobal(d);
+      else if (d.k === 'exception' && d.payload) this.declarePayload(d, d.payload);
     });
   }
 
@@ -82,6 +83,15 @@ export class Resolver {
       return { name: f.name, ty };
     });
     this.tvars = new Set();
+  }
+
+  /** The type of the value an exception carries (`exception E(T);`): a closed type, never void. */
+  private declarePayload(d: Extract<Decl, { k: 'exception' }>, t: TypeExpr): void {
+    const e = this.exns.get(talName(this.ns, d.name));
+    if (!e || e.payload) return; // a duplicate (reported)
+    const ty = this.resolveType(t);
+    if (ty.k === 'void') this.error(t.pos, Diag.VoidPayload, d.name);
+    e.payload = ty.k === 'void' ? ERROR : ty;
   }
 
   private declareFunction(d: Extract<Decl, { k: 'fun' }>): void {
