@@ -186,6 +186,7 @@ class Checker {
           // A case's scope holds what `case F(x):` binds.
           this.scope = { vars: new Map(), parent: this.scope };
           for (const v of c.values) {
+            if (v.k === 'call' && c.values.length > 1 && t.k === 'exn') this.error(v.fn.pos, Diag.CaseBindsAlone);
             const value = this.caseValue(v, t);
             if (value !== undefined) {
               if (seen.has(value)) this.error(v.pos, Diag.DuplicateCase);
@@ -229,6 +230,12 @@ class Checker {
         return true;
       }
       case 'raise': {
+        // `raise Oops;` where nothing is named Oops: say which kind of name was wanted.
+        const named = s.e.k === 'var' ? s.e : s.e.k === 'call' && s.e.fn.k === 'var' ? s.e.fn : undefined;
+        if (named && !this.nameExists(named)) {
+          this.names.unknown(Diag.UnknownException, named.pos, named.name);
+          return true;
+        }
         const t = this.expr(s.e, EXN);
         if (t.k !== 'exn' && t.k !== 'error') this.error(s.e.pos, Diag.RaiseNotException, showTy(t));
         return true;
@@ -275,9 +282,9 @@ class Checker {
       if (e.payload) this.error(v.pos, Diag.ExceptionNeedsValue, e.name, showTy(e.payload));
       return e.tag;
     }
-    if (!e.payload) { this.error(v.pos, Diag.ExceptionCarriesNothing, e.name); return e.tag; }
+    if (!e.payload) { this.error(label.pos, Diag.ExceptionCarriesNothing, e.name); return e.tag; }
     const x = v.args[0];
-    if (v.args.length !== 1 || x.k !== 'var' || x.name.ns) { this.error(v.pos, Diag.CaseBindsName, e.name); return e.tag; }
+    if (v.args.length !== 1 || x.k !== 'var' || x.name.ns) { this.error(label.pos, Diag.CaseBindsName, e.name); return e.tag; }
     const lv: LocalVar = { name: x.name.name, ty: e.payload, id: this.fun!.locals.length, pos: x.pos };
     if (this.scope!.vars.has(lv.name)) this.error(x.pos, Diag.DuplicateLocal, lv.name);
     this.fun!.locals.push(lv);
@@ -474,7 +481,7 @@ class Checker {
       case 'new': {
         const s = this.names.struct(e.name);
         const x = s ? undefined : this.names.exception(e.name);
-        if (x) return this.exceptionValue(e, x, e.args);
+        if (x) return this.exceptionValue(e, x, e.args, e.pos);
         if (!s) {
           this.names.unknown(Diag.UnknownStruct, e.pos, e.name);
           for (const a of e.args) this.expr(a);
@@ -523,21 +530,28 @@ class Checker {
     }
   }
 
+  /** Whether a name in an expression means anything: a local, a global, a function, an exception or a builtin. */
+  private nameExists(e: Extract<Expr, { k: 'var' }>): boolean {
+    if (!e.name.ns && this.findLocal(e.name.name)) return true;
+    return !!(this.names.global(e.name) ?? this.names.fun(e.name) ?? this.names.exception(e.name)
+      ?? this.names.builtin(e.name));
+  }
+
   /** `E(v)`, `new E(v)`, `E()`, `new E()`: an exception value, carrying v when E is declared `exception E(T);`. */
-  private exceptionValue(e: Expr, x: NonNullable<ReturnType<Resolver['exception']>>, args: Expr[]): Ty {
+  private exceptionValue(e: Expr, x: NonNullable<ReturnType<Resolver['exception']>>, args: Expr[], at: Pos): Ty {
+    this.out.exnValues.set(e, x);
     if (!x.payload) {
-      if (args.length) this.error(e.pos, Diag.ExceptionCarriesNothing, x.name);
+      if (args.length) this.error(at, Diag.ExceptionCarriesNothing, x.name);
       for (const a of args) this.expr(a);
       return EXN;
     }
     if (args.length !== 1) {
-      this.error(e.pos, Diag.ExceptionNeedsValue, x.name, showTy(x.payload));
+      this.error(at, Diag.ExceptionNeedsValue, x.name, showTy(x.payload));
       for (const a of args) this.expr(a);
       return EXN;
     }
     const t = this.expr(args[0], x.payload);
     if (!assignable(t, x.payload)) this.error(args[0].pos, Diag.PayloadMismatch, x.name, showTy(x.payload), showTy(t));
-    this.out.exnValues.set(e, x);
     return EXN;
   }
 
@@ -651,7 +665,7 @@ class Checker {
       if (x) {
         this.out.refs.set(e.fn, { k: 'exn', e: x });
         this.out.types.set(e.fn, EXN);
-        return this.exceptionValue(e, x, e.args);
+        return this.exceptionValue(e, x, e.args, e.fn.pos);
       }
       if (f) {
         this.out.refs.set(e.fn, { k: 'fun', f });

@@ -111,6 +111,7 @@ export const Diag = {
   PayloadMismatch: def('P3202', (name: string, want: string, got: string) => `exception ${name} carries ${want}, not ${got}`),
   RaiseNotException: def('P3203', (ty: string) => `raise needs an exception (exn), not ${ty}`),
   CaseBindsName: def('P3204', (name: string) => `case ${name}(…) binds the value to one name: case ${name}(x)`),
+  CaseBindsAlone: def('P3205', () => 'a case that binds a value has no other label: give it a case of its own'),
   CaseNotConstant: def('P3021', () => 'a case value must be a constant number or character'),
   ConditionNotBool: def('P3022', (ty: string) => `a condition must be a bool, not ${ty}`),
   NotNeedsBool: def('P3023', (ty: string) => `! needs a bool, not ${ty}`),
