@@ -362,6 +362,9 @@ class Gen {
       block(out, put('ebx: *bytes, edi: int, '), 'mov eax, 11', 'sub eax, edi', ...write('ebx', 'edi', 'eax'), 'ret');
     }
     if (this.routines.has(UNCAUGHT)) this.uncaughtRoutine(block, write);
+    if (this.routines.has(UNCAUGHT) || this.routines.has(RAISE_SITE)) {
+      this.data.push(`.tal_label ${RAISE_SITE} : *[*rbytes^rw]`, `${RAISE_SITE}:`, `    .long ${this.message('')}`);
+    }
     if (this.routines.has(FAIL)) {
       this.routines.add(DIE);
       block(FAIL, 'code[s:stack]{esp: *rbytes :: s}', `push ${FAIL_EXIT_STATUS}`, `jmp ${DIE}`);
@@ -383,7 +386,6 @@ class Gen {
     const text = 'uncaught exception \n';
     this.readOnlyBytes(UNCAUGHT_TEXT, text);
     const names = [this.message('?'), ...this.c.exns.map(x => this.message(x.name))];
-    this.data.push(`.tal_label ${RAISE_SITE} : *[*rbytes^rw]`, `${RAISE_SITE}:`, `    .long ${this.message('')}`);
     this.data.push(`.tal_label ${EXN_NAMES} : *arr(*rbytes)`, `${EXN_NAMES}:`, `    .long ${names.length}`,
       `    .long ${names.join(', ')}`);
     const named = `${UNCAUGHT}_named`, tuple = `${UNCAUGHT}_tuple`, done = `${UNCAUGHT}_done`;
@@ -749,7 +751,8 @@ class Gen {
         return;
       case 'raise':
         this.expr(s.e);
-        this.emit(`mov ecx, OFFSET ${this.message(this.siteText(s.pos, ''))}`, `mov DWORD PTR [${RAISE_SITE}], ecx`);
+        this.emit(`mov ecx, OFFSET ${this.message(this.siteText(s.pos, ''))}`,
+          `mov DWORD PTR [${this.useRoutine(RAISE_SITE)}], ecx`);
         this.raiseHere();
         return;
       case 'try': return this.tryHandle(s);
