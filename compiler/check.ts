@@ -204,10 +204,10 @@ class Checker {
           const ends = this.stmt({ k: 'block', body: s.dflt, pos: s.pos });
           if (!ends) outs.push(this.flow.save());
           allEnd &&= ends && !this.breaksOut(s.dflt);
-        } else {
+        } else if (t.k !== 'exn') {
           outs.push(before);
           allEnd = false;
-        }
+        } // a switch on an exception raises again what no case takes
         this.switches--;
         this.flow.restore(outs.length ? outs.reduce(Flow.meet) : before);
         return allEnd;

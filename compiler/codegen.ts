@@ -43,8 +43,13 @@ const FIRST_POINTER = 4096;
 /** The TAL type of the value an exception carries, as its sum case: `*[S(tag)^r, τ^r]`. */
 function exnCase(x: ExnInfo): string { return `*[S(${x.tag})^r, ${talTy(x.payload!)}^r]`; }
 
-/** What a failing check reports: the message, and for a bounds check where the array and the index are. */
-interface Failure { pos: Pos; what: string; bounds?: { arr: string; idx: string; ty: string } }
+/**
+ * What a failing check reports: the message, and for a bounds check where the array and the index are; and which
+ * check it is (in a `try` body it raises that check's built-in exception instead).
+ */
+interface Failure {
+  pos: Pos; what: string; check: NonNullable<ExnInfo['check']>; bounds?: { arr: string; idx: string; ty: string };
+}
 
 /** A stack word: `exnret` is the second return address of a function that may raise (docs/popcorn.md). */
 type Slot = { k: 'temp'; ty: string } | { k: 'local'; v: LocalVar } | { k: 'ret' } | { k: 'exnret' } | { k: 'arg'; v: LocalVar };
@@ -488,6 +493,7 @@ class Gen {
    */
   private fail(op: string, f: Failure): void {
     if (!this.falls) return;
+    if (this.handlers.length) return this.raiseFailure(op, f);
     const b = f.bounds;
     const text = this.siteText(f.pos, f.what) + (b ? '' : '\n');
     const key = b ? `${text}\0${b.arr}\0${b.idx}\0${b.ty}` : text;
@@ -505,11 +511,32 @@ class Gen {
     this.emit(`${op} ${stub.label}`);
   }
 
+  /**
+   * A check's failure inside a `try` body: its jcc goes to a stub (after the function, typed with the whole state
+   * here) that raises the check's built-in exception to the innermost handler, the site as a raise's.
+   */
+  private raiseFailure(op: string, f: Failure): void {
+    const x = this.c.exns.find(e => e.check === f.check)!;
+    const h = this.handlers[this.handlers.length - 1];
+    const label = this.newLabel('raise');
+    const regs = [...this.regOf].filter(([v]) => this.live.has(v)).map(([v, r]) => `${r}: ${talTy(v.ty)}, `).join('');
+    const cut = this.stack.length - h.depth;
+    const inst = this.generic ? [`.tal_inst ${this.f.tparams.map(p => `t_${p}`).join(', ')}, r`] : [];
+    const lines = [`mov eax, ${x.tag}`, `mov ecx, OFFSET ${this.message(this.siteText(f.pos, ''))}`,
+      `mov DWORD PTR [${this.useRoutine(RAISE_SITE)}], ecx`, ...(cut ? [`add esp, ${4 * cut}`] : []), ...inst,
+      `jmp ${h.label}`];
+    this.stubs.set(label, { label, lines: [`.tal_label ${label} : code[${this.binders()}]{${regs}esp: ${this.stackText()}}`,
+      `${label}:`, ...lines.map(l => `    ${l}`)] });
+    this.used.add(h.label);
+    if (this.generic) this.inst(`${this.f.tparams.map(p => `t_${p}`).join(', ')}, r`);
+    this.emit(`${op} ${label}`);
+  }
+
   /** A bounds check's failure: the array's type as the stub declares it (a string as `*rbytes`, literals too). */
   private boundsFailure(pos: Pos, arrTy: Ty, arr: string, idx: string): Failure {
     const str = arrTy.k === 'string';
     const ty = str ? '*rbytes' : talTy(arrTy);
-    return { pos, what: `${str ? 'string' : 'array'} index out of bounds`, bounds: { arr, idx, ty } };
+    return { pos, what: `${str ? 'string' : 'array'} index out of bounds`, check: 'bounds', bounds: { arr, idx, ty } };
   }
 
   /** Place a label here, typed by the current model; `regs` are registers live into it. */
@@ -1040,7 +1067,7 @@ class Gen {
   private nullCheck(reg: string, t: Ty, pos: Pos): void {
     if (!isNullable(t)) return;
     this.emit(`test ${reg}, ${reg}`);
-    this.fail('je', { pos, what: 'null pointer dereference' });
+    this.fail('je', { pos, what: 'null pointer dereference', check: 'null' });
   }
 
   /** A fresh tuple (struct or tuple value) holding the values of `parts`, via tal_alloc. */
@@ -1104,7 +1131,7 @@ class Gen {
 
   /** eax = eax OP ecx; `pos` is the operator's, for a zero divisor. */
   private arith(op: string, unsigned: boolean, pos: Pos): void {
-    const zero: Failure = { pos, what: op === '/' ? 'division by zero' : 'remainder by zero' };
+    const zero: Failure = { pos, what: op === '/' ? 'division by zero' : 'remainder by zero', check: 'zero' };
     switch (op) {
       case '+': this.emit('add eax, ecx'); return;
       case '-': this.emit('sub eax, ecx'); return;

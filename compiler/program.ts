@@ -4,7 +4,7 @@
 
 import type { Decl, Expr, Pos, Stmt, VarDecl } from './ast.ts';
 import type { Ty, StructInfo } from './types.ts';
-import type { Builtin } from './builtins.ts';
+import type { Builtin, CheckKind } from './builtins.ts';
 
 /** One source file as parsed: the program is the list of them, library files (included ones) first. */
 export interface SourceFile { file: string; decls: Decl[] }
@@ -43,7 +43,14 @@ export interface GlobalInfo {
  * An exception: its tag (the sum case it is, docs/popcorn.md "Exceptions") and, for `exception E(T);`, the type of the
  * value it carries (filled in with the other declarations' types).
  */
-export interface ExnInfo { readonly name: string; readonly tal: string; readonly tag: number; payload?: Ty }
+export interface ExnInfo {
+  readonly name: string;
+  readonly tal: string;
+  readonly tag: number;
+  payload?: Ty;
+  /** A built-in exception: the run-time check that raises it. */
+  readonly check?: CheckKind;
+}
 
 /** What a name in an expression refers to. */
 export type Ref =

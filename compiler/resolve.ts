@@ -8,7 +8,7 @@
 import type { Decl, Pos, QName, Param, TypeExpr } from './ast.ts';
 import { Diag, type DiagnosticDef, type DiagnosticArg, type Diagnostics, type Diagnostic } from './diagnostics.ts';
 import { type Ty, type StructInfo, INT, UNSIGNED, BOOL, CHAR, STRING, VOID, EXN, ERROR, varsOf } from './types.ts';
-import { BUILTINS, type Builtin } from './builtins.ts';
+import { BUILTINS, BUILTIN_EXCEPTIONS, type Builtin } from './builtins.ts';
 import { findInLibrary } from './library.ts';
 import type { Checked, SourceFile, FunInfo, GlobalInfo, ExnInfo, LocalVar } from './program.ts';
 
@@ -46,6 +46,11 @@ export class Resolver {
   /** Enter every declaration of the program (its files in order, library files first). */
   declareAll(files: SourceFile[]): void {
     this.files = files.map(f => f.file);
+    for (const b of BUILTIN_EXCEPTIONS) {
+      const e: ExnInfo = { name: b.name, tal: b.name, tag: this.exns.size + 1, check: b.check };
+      this.exns.set(b.name, e);
+      this.program.exns.push(e);
+    }
     // Pass 1: names of structs and exceptions (types may refer to later ones).
     this.eachDecl(files, d => {
       if (d.k === 'struct') {
