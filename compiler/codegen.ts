@@ -26,7 +26,8 @@ import { raisingFunctions, usesExceptions } from './raises.ts';
  */
 const DIE = '__popc_die', FAIL = '__popc_fail', FAIL_BOUNDS = '__popc_fail_bounds', PUT_INT = '__popc_put_int';
 const BOUNDS_TEXT = '__popc_bounds_text';
-const FAIL_EXIT_STATUS = 255, UNCAUGHT_EXIT_STATUS = 1;
+// Both 255 as in Popcorn's runtime (pop_runtime.c: pop_exn_handler and the check failures exit(255)).
+const FAIL_EXIT_STATUS = 255, UNCAUGHT_EXIT_STATUS = 255;
 
 /**
  * Exceptions (docs/popcorn.md "Exceptions"). EXN_TYPE is the TAL type of an exn value: a tagged sum (docs/tal.md
