@@ -9,10 +9,17 @@
 // names its site, `file:line:col: message` (docs/popcorn.md §Run-time checks), at no cost on the normal path: the
 // check's jcc goes to a per-site stub placed after the function (near, so the jcc is often short) that pushes the
 // site's message (one `*rbytes` in .rodata per distinct text) and, for bounds, the index and length, then jumps
-// to one shared routine that writes it and exits(255). `raise` pushes its message and jumps to the same writer with
-// status 1. All of it is ordinary verified code and data. In polymorphic functions every jump inside the
-// function names the instantiation (.tal_inst with the function's own type variables), so matching never has to
-// guess one from a more precise type.
+// to one shared routine that writes it and exits(255). All of it is ordinary verified code and data. In polymorphic
+// functions every jump inside the function names the instantiation (.tal_inst with the function's own type
+// variables), so matching never has to guess one from a more precise type.
+//
+// Exceptions (docs/popcorn.md "Exceptions") leave a function that may raise (compiler/raises.ts) by a second return
+// address under the first, `code{eax: exn, esp: args :: r}`: a raise drops the frame and the normal return address
+// and executes `ret`. A call of such a function first runs `call L` to the label just after, which pushes that second
+// address typed with the caller's stack; the code after that `call` is where a raise lands, and goes on to the
+// innermost handler (a label of the function, typed with its `try`'s stack) or out through the caller's own second
+// return address. The exn value is a TAL tagged sum. Functions with nothing to do with exceptions are compiled as
+// before, at no cost.
 
 import { forEachStmtExpr, subExprs, type Expr, type Pos, type Stmt } from './ast.ts';
 import { caseValue, type Checked, type FunInfo, type LocalVar, type CallInfo, type ExnInfo } from './program.ts';
