@@ -116,7 +116,6 @@ export interface ModuleServices {
   newLabel(hint: string): string;
   /** Whether a function keeps ebx, esi, edi and ebp for its callers (the optimiser's convention, docs/popcorn.md). */
   saves(f: FunInfo): boolean;
-  readonly uncaughtStatus: number;
 }
 
 /** Generates one function's text (its label, code and failure stubs). */
@@ -215,7 +214,6 @@ class Gen {
       useImport: name => { this.imports.add(name); },
       newLabel: hint => this.newLabel(hint),
       saves: f => this.saves(f),
-      uncaughtStatus: UNCAUGHT_EXIT_STATUS,
     };
   }
 

@@ -22,7 +22,6 @@ export interface EmitContext {
   routine(which: 'fail' | 'failBounds' | 'die'): string;
   useImport(name: string): void;
   newLabel(hint: string): string;
-  readonly uncaughtStatus: number;
 }
 
 const BYTE_REG: Partial<Record<string, string>> = { eax: 'al', ebx: 'bl', ecx: 'cl', edx: 'dl' };
@@ -210,11 +209,6 @@ class Emitter {
         if (this.ra.slots) this.emit(`add esp, ${4 * this.ra.slots}`);
         for (const r of [...this.saved].reverse()) this.emit(`pop ${r}`);
         this.emit('ret');
-        return;
-      }
-      case 'raise': {
-        const msg = this.cx.message(`${this.site(t.site)}\n`);
-        this.emit(`push OFFSET ${msg}`, `push ${this.cx.uncaughtStatus}`, `jmp ${this.cx.routine('die')}`);
         return;
       }
       case 'unreachable': return;

@@ -63,8 +63,6 @@ export type Term =
   | { op: 'jmp'; to: Block }
   | { op: 'br'; cc: Cond; a: Val; b: Val; yes: Block; no: Block }
   | { op: 'ret'; v?: Val }
-  /** `raise`: the site's message, exit status 1. */
-  | { op: 'raise'; site: Site }
   /** After a call that does not return. */
   | { op: 'unreachable' };
 
@@ -191,7 +189,6 @@ export function show(f: Fn): string {
       case 'jmp': out.push(`  jmp @b${t.to.id}`); break;
       case 'br': out.push(`  br ${t.cc} ${showVal(t.a)}, ${showVal(t.b)}, @b${t.yes.id}, @b${t.no.id}`); break;
       case 'ret': out.push(`  ret${t.v ? ` ${showVal(t.v)}` : ''}`); break;
-      case 'raise': out.push(`  raise ${t.site.what}`); break;
       case 'unreachable': out.push('  unreachable'); break;
     }
   }
