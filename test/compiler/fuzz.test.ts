@@ -116,8 +116,8 @@ mode, the same at -O0 and -O2${LONG ? ` (part ${part + 1} of 3)` : ''}`, t => {
     const runs = LEVELS.map(level => {
       const elf = pipeline(p, level);
       const k = runProgram(elf, ['gen'], { kernel: true, maxInstructions: 3e6 });
-      // Indices are reduced modulo the size and divisors are 1..16: no check fails. A run ends normally, by an
-      // exception no handler took (255), or at the instruction budget when it is long (124).
+      // Indices are reduced modulo the size and divisors are 1..16: no bounds or zero check fails. A run ends
+      // normally, by a null check or an exception no handler took (255), or at the instruction budget (124).
       if (k.signal !== null || ![0, 124, 255].includes(k.status)) {
         throw new Error(`${flag(level)} kernel mode: status ${k.status} ${k.signal ?? ''} ${k.message ?? ''}${where}`);
       }

@@ -2,7 +2,8 @@
 // environment (locals, parameters, globals, a few generated monomorphic and polymorphic functions and the Core
 // library), statements keep the language's static rules (definite initialization, no unreachable code, a return at
 // the end of every non-void function, ?struct fields only after a test that narrows the local, narrowed locals never
-// reassigned, loop counters never assigned in the body, distinct case values). Loops are bounded by counters;
+// reassigned, loop counters never assigned in the body, distinct case values), and now and then reads a field of a
+// node nobody tested (a run-time null check). Loops are bounded by counters;
 // indices are reduced modulo the (never empty) array's size and divisors are 1..16, so a run ends normally, or by an
 // exception: statements raise the program's three exceptions (one without a value, one carrying an int, one a
 // string) under a condition, and try … handle statements catch them, by a switch with or without default (which
@@ -279,6 +280,12 @@ export class PopGen {
       case 5: {
         const pts = this.varsOf(ctx, 'point');
         const nn = ctx.vars.filter(v => v.ty === 'node' && ctx.narrowed.has(v.name));
+        // A field of a node nobody tested: its run-time null check may stop the program (or raise Null_Exception
+        // in a try body).
+        if (this.chance(15)) {
+          const base = this.pick(['gnode', ...this.varsOf(ctx, 'node').map(v => v.name)]);
+          return [`${pad}gcount += ${base}${this.pick(['', '.next'])}.v;`];
+        }
         if (nn.length && this.chance(50)) {
           const n = this.pick(nn).name;
           return [this.chance(70) ? `${pad}${n}.v = ${e('int')};` : `${pad}${n}.next = ${e('node')};`];
