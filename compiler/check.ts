@@ -284,7 +284,10 @@ class Checker {
     }
     if (!e.payload) { this.error(label.pos, Diag.ExceptionCarriesNothing, e.name); return e.tag; }
     const x = v.args[0];
-    if (v.args.length !== 1 || x.k !== 'var' || x.name.ns) { this.error(label.pos, Diag.CaseBindsName, e.name); return e.tag; }
+    if (v.args.length !== 1 || x.k !== 'var' || x.name.ns) {
+      this.error(label.pos, Diag.CaseBindsName, e.name);
+      return e.tag;
+    }
     const lv: LocalVar = { name: x.name.name, ty: e.payload, id: this.fun!.locals.length, pos: x.pos };
     if (this.scope!.vars.has(lv.name)) this.error(x.pos, Diag.DuplicateLocal, lv.name);
     this.fun!.locals.push(lv);

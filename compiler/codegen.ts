@@ -60,7 +60,8 @@ interface Failure {
 }
 
 /** A stack word: `exnret` is the second return address of a function that may raise (docs/popcorn.md). */
-type Slot = { k: 'temp'; ty: string } | { k: 'local'; v: LocalVar } | { k: 'ret' } | { k: 'exnret' } | { k: 'arg'; v: LocalVar };
+type Slot =
+  | { k: 'temp'; ty: string } | { k: 'local'; v: LocalVar } | { k: 'ret' } | { k: 'exnret' } | { k: 'arg'; v: LocalVar };
 
 /** The TAL text of a popc type. `depth` numbers the stack variables of nested function types. */
 export function talTy(t: Ty, depth = 1): string {
@@ -531,8 +532,8 @@ class Gen {
     const lines = [`mov eax, ${x.tag}`, `mov ecx, OFFSET ${this.message(this.siteText(f.pos, ''))}`,
       `mov DWORD PTR [${this.useRoutine(RAISE_SITE)}], ecx`, ...(cut ? [`add esp, ${4 * cut}`] : []), ...inst,
       `jmp ${h.label}`];
-    this.stubs.set(label, { label, lines: [`.tal_label ${label} : code[${this.binders()}]{${regs}esp: ${this.stackText()}}`,
-      `${label}:`, ...lines.map(l => `    ${l}`)] });
+    const type = `code[${this.binders()}]{${regs}esp: ${this.stackText()}}`;
+    this.stubs.set(label, { label, lines: [`.tal_label ${label} : ${type}`, `${label}:`, ...lines.map(l => `    ${l}`)] });
     this.used.add(h.label);
     if (this.generic) this.inst(`${this.f.tparams.map(p => `t_${p}`).join(', ')}, r`);
     this.emit(`${op} ${label}`);

@@ -60,7 +60,8 @@ export const Diag = {
   UnknownType: def('P2002', (name: string) => `unknown type ${name}`),
   UnknownStruct: def('P2003', (name: string) => `unknown struct ${name}`),
   UnknownException: def('P2004', (name: string) => `unknown exception ${name}`),
-  ExceptionNeedsValue: def('P2201', (name: string, ty: string) => `exception ${name} carries ${ty}: write ${name}(value)`),
+  ExceptionNeedsValue: def('P2201', (name: string, ty: string) =>
+    `exception ${name} carries ${ty}: write ${name}(value)`),
   ExceptionCarriesNothing: def('P2202', (name: string) => `exception ${name} carries no value`),
   DuplicateStruct: def('P2005', (name: string) => `struct ${name} is declared twice`),
   DuplicateException: def('P2006', (name: string) => `exception ${name} is declared twice`),
@@ -108,7 +109,8 @@ export const Diag = {
   SwitchType: def('P3019', (ty: string) => `switch needs an int, a char or an exception, not ${ty}`),
   CaseNotException: def('P3020', () => 'a case of an exception switch names an exception'),
   VoidPayload: def('P3201', (name: string) => `exception ${name} cannot carry void`),
-  PayloadMismatch: def('P3202', (name: string, want: string, got: string) => `exception ${name} carries ${want}, not ${got}`),
+  PayloadMismatch: def('P3202', (name: string, want: string, got: string) =>
+    `exception ${name} carries ${want}, not ${got}`),
   RaiseNotException: def('P3203', (ty: string) => `raise needs an exception (exn), not ${ty}`),
   CaseBindsName: def('P3204', (name: string) => `case ${name}(…) binds the value to one name: case ${name}(x)`),
   CaseBindsAlone: def('P3205', () => 'a case that binds a value has no other label: give it a case of its own'),

@@ -108,7 +108,8 @@ const cases: Case[] = [
   {
     name: 'library_exception',
     src: `#include "list.h"\n${prog('', '  <int>List::list l = null;\n  print_int(List::hd(l));')}`,
-    stderr: () => `lib/list.pop:${at(lib('list.pop'), 'raise Empty', ' hd<a>(')}: uncaught exception Empty`, status: 255,
+    stderr: () => `lib/list.pop:${at(lib('list.pop'), 'raise Empty', ' hd<a>(')}: uncaught exception Empty`,
+    status: 255,
   },
   {
     name: 'library_bounds',

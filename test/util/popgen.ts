@@ -443,9 +443,11 @@ export class PopGen {
     const pad = '  '.repeat(indent), pad2 = `${pad}    `;
     const body = this.block({ ...ctx, narrowed: new Set(ctx.narrowed) }, indent);
     const e = this.fresh('e');
-    const inner = (extra: Var[]): string[] =>
-      this.stmts({ ...ctx, narrowed: new Set(ctx.narrowed), vars: [...ctx.vars, ...extra] }, indent + 2, this.r.int(0, 2));
-    if (this.chance(25)) return [`${pad}try ${body} handle ${e} ${this.block({ ...ctx, narrowed: new Set(ctx.narrowed) }, indent)}`];
+    const inner = (extra: Var[]): string[] => this.stmts(
+      { ...ctx, narrowed: new Set(ctx.narrowed), vars: [...ctx.vars, ...extra] }, indent + 2, this.r.int(0, 2));
+    if (this.chance(25)) {
+      return [`${pad}try ${body} handle ${e} ${this.block({ ...ctx, narrowed: new Set(ctx.narrowed) }, indent)}`];
+    }
     const braced = this.chance(50);
     const lines = [`${pad}try ${body} handle ${e} ${braced ? '{ ' : ''}switch (${e}) {`];
     if (this.chance(70)) lines.push(`${pad}  case Gx0:`, ...inner([]));
@@ -458,7 +460,9 @@ export class PopGen {
       lines.push(`${pad}  case Gx2(${x}):`, `${pad2}print_string(${x});`, ...inner([{ name: x, ty: 'string' }]));
     }
     if (this.chance(20)) lines.push(`${pad}  case Array_bounds, Divide_by_zero, Null_Exception:`, `${pad2}gcount--;`);
-    if (this.chance(50)) lines.push(`${pad}  default:`, ...inner([]), ...(this.chance(30) ? [`${pad2}raise(${e});`] : []));
+    if (this.chance(50)) {
+      lines.push(`${pad}  default:`, ...inner([]), ...(this.chance(30) ? [`${pad2}raise(${e});`] : []));
+    }
     lines.push(`${pad}}${braced ? ' }' : ''}`);
     return lines;
   }
