@@ -59,7 +59,8 @@ export type Stmt =
   | { k: 'break'; pos: Pos }
   | { k: 'continue'; pos: Pos }
   | { k: 'return'; e?: Expr; pos: Pos }
-  | { k: 'raise'; name: QName; pos: Pos }
+  /** `raise E;`, `raise E(v);`, `raise(e);`: the exception value raised (a name, a construction or any exn). */
+  | { k: 'raise'; e: Expr; pos: Pos }
   | { k: 'try'; body: Stmt; name: string; handler: Stmt; pos: Pos }
   /** A nested function (`[fun] T f(params) { … }` in a block): a function of its own, named in its block. */
   | { k: 'fun'; decl: FunDecl; pos: Pos }
@@ -99,7 +100,7 @@ export function forEachStmtExpr(s: Stmt | undefined, onExpr: (e: Expr) => void, 
       case 'while': case 'do': ex(x.c); st(x.body); break;
       case 'for': st(x.init); ex(x.c); x.step?.forEach(ex); st(x.body); break;
       case 'switch': ex(x.e); x.cases.forEach(c => c.body.forEach(st)); x.dflt?.forEach(st); break;
-      case 'return': ex(x.e); break;
+      case 'return': case 'raise': ex(x.e); break;
       case 'try': st(x.body); st(x.handler); break;
       default: break;
     }
@@ -128,7 +129,8 @@ export type Decl =
   | { k: 'externtype'; name: string; tparams: string[]; nullable?: boolean; pos: Pos }
   | { k: 'open'; ns: string; pos: Pos }
   | { k: 'namespace'; name: string; decls: Decl[]; pos: Pos }
-  | { k: 'exception'; name: string; pos: Pos }
+  /** `exception E;` or, carrying a value, `exception E(T);`. */
+  | { k: 'exception'; name: string; payload?: TypeExpr; pos: Pos }
   /** `union <a>U { void A; int B; … }`: each field a variant (docs/popcorn.md: unions). */
   | { k: 'union'; name: string; tparams: string[]; variants: Param[]; pos: Pos }
   /** An `#include` line met by the parser: only when a file is parsed without the preprocessor (library.ts's index

@@ -331,7 +331,10 @@ class Checker {
         const outs: ReturnType<Flow['save']>[] = [];
         this.switches++;
         for (const c of s.cases) {
+          // A case's scope holds what `case F(x):` binds.
+          this.scope = { vars: new Map(), parent: this.scope };
           for (const v of c.values) {
+            if (v.k === 'call' && c.values.length > 1 && t.k === 'exn') this.error(v.fn.pos, Diag.CaseBindsAlone);
             const value = this.caseValue(v, t);
             if (value !== undefined) {
               if (seen.has(value)) this.error(v.pos, Diag.DuplicateCase);
@@ -340,6 +343,7 @@ class Checker {
           }
           this.flow.restore(before);
           const ends = this.stmt({ k: 'block', body: c.body, pos: c.pos });
+          this.scope = this.scope.parent!;
           if (!ends) outs.push(this.flow.save());
           allEnd &&= ends && !this.breaksOut(c.body);
         }
@@ -348,10 +352,10 @@ class Checker {
           const ends = this.stmt({ k: 'block', body: s.dflt, pos: s.pos });
           if (!ends) outs.push(this.flow.save());
           allEnd &&= ends && !this.breaksOut(s.dflt);
-        } else {
+        } else if (t.k !== 'exn') {
           outs.push(before);
           allEnd = false;
-        }
+        } // a switch on an exception raises again what no case takes
         this.switches--;
         this.flow.restore(outs.length ? outs.reduce(Flow.meet) : before);
         return allEnd;
@@ -374,14 +378,17 @@ class Checker {
         return true;
       }
       case 'raise': {
-        const e = this.names.exception(s.name);
-        if (!e) this.names.unknown(Diag.UnknownException, s.pos, s.name, false);
+        // `raise Oops;` where nothing is named Oops: say which kind of name was wanted.
+        const named = s.e.k === 'var' ? s.e : s.e.k === 'call' && s.e.fn.k === 'var' ? s.e.fn : undefined;
+        if (named && !this.nameExists(named)) {
+          this.names.unknown(Diag.UnknownException, named.pos, named.name);
+          return true;
+        }
+        const t = this.expr(s.e, EXN);
+        if (t.k !== 'exn' && t.k !== 'error') this.error(s.e.pos, Diag.RaiseNotException, showTy(t));
         return true;
       }
-      case 'try': {
-        this.error(s.pos, Diag.TryNotSupported);
-        return false;
-      }
+      case 'try': return this.tryHandle(s);
       case 'empty': return false;
       case 'fun': {
         const f = this.nestedFunction(s.decl, s.decl.name);
@@ -460,18 +467,65 @@ class Checker {
   }
 
   private caseValue(v: Expr, t: Ty): number | undefined {
-    if (t.k === 'exn') {
-      if (v.k !== 'var') { this.error(v.pos, Diag.CaseNotException); return undefined; }
-      const e = this.names.exception(v.name);
-      if (!e) { this.names.unknown(Diag.UnknownException, v.pos, v.name); return undefined; }
-      this.out.refs.set(v, { k: 'exn', e });
-      this.out.types.set(v, EXN);
-      return e.tag;
-    }
+    if (t.k === 'exn') return this.exceptionCase(v);
     const c = this.constInt(v);
     if (c === undefined) { this.error(v.pos, Diag.CaseNotConstant); return undefined; }
     this.out.types.set(v, v.k === 'char' ? CHAR : INT);
     return c;
+  }
+
+  /**
+   * A case of a switch on an exception: `case E:` (E carries nothing) or `case F(x):`, which binds x, in the case's
+   * scope, to the value F carries. Returns E's tag.
+   */
+  private exceptionCase(v: Expr): number | undefined {
+    const label = v.k === 'call' ? v.fn : v;
+    if (label.k !== 'var') { this.error(v.pos, Diag.CaseNotException); return undefined; }
+    const e = this.names.exception(label.name);
+    if (!e) { this.names.unknown(Diag.UnknownException, label.pos, label.name); return undefined; }
+    this.out.refs.set(label, { k: 'exn', e });
+    this.out.types.set(label, EXN);
+    this.out.types.set(v, EXN);
+    if (v.k !== 'call') {
+      if (e.payload) this.error(v.pos, Diag.ExceptionNeedsValue, e.name, showTy(e.payload));
+      return e.tag;
+    }
+    if (!e.payload) { this.error(label.pos, Diag.ExceptionCarriesNothing, e.name); return e.tag; }
+    const x = v.args[0];
+    if (v.args.length !== 1 || x.k !== 'var' || x.name.ns) {
+      this.error(label.pos, Diag.CaseBindsName, e.name);
+      return e.tag;
+    }
+    const lv: LocalVar = { name: x.name.name, ty: e.payload, id: this.fun!.locals.length, pos: x.pos };
+    this.fun!.locals.push(lv);
+    this.scope!.vars.set(lv.name, lv);
+    this.out.caseBinds.set(v, lv);
+    this.flow.assigned(lv, false);
+    return e.tag;
+  }
+
+  /**
+   * `try body handle x handler`: the handler runs with x, a local of type exn, holding what the body raised (it may
+   * have run any part of the body, so what the body assigned is not known non-null there).
+   */
+  private tryHandle(s: Extract<Stmt, { k: 'try' }>): boolean {
+    const before = this.flow.save();
+    const bodyEnds = this.stmt(s.body);
+    const afterBody = this.flow.save();
+    this.flow.restore(before);
+    const assigned = assignedIn(s.body);
+    this.flow.forget(v => assigned.has(v.name));
+    this.scope = { vars: new Map(), parent: this.scope };
+    const lv: LocalVar = { name: s.name, ty: EXN, id: this.fun!.locals.length, pos: s.pos };
+    this.fun!.locals.push(lv);
+    this.scope.vars.set(s.name, lv);
+    this.out.handlerVars.set(s, lv);
+    const handlerEnds = this.stmt(s.handler);
+    this.scope = this.scope.parent!;
+    if (bodyEnds && !handlerEnds) return false;
+    if (!bodyEnds && !handlerEnds) this.flow.restore(Flow.meet(afterBody, this.flow.save()));
+    else if (handlerEnds && !bodyEnds) this.flow.restore(afterBody);
+    return bodyEnds && handlerEnds;
   }
 
   private constInt(e: Expr): number | undefined {
@@ -620,7 +674,7 @@ class Checker {
           this.error(e.pos, Diag.NoFields, showTy(t), e.name);
           return INT;
         }
-        this.checkNonNull(e.e, t);
+        // A possibly-null struct's field compiles to a run-time null check, as Popcorn's did (docs/popcorn.md).
         this.checkAbstract(e.pos, t.s);
         const f = t.s.fields.find(x => x.name === e.name);
         if (!f) {
@@ -641,6 +695,8 @@ class Checker {
       case 'new': {
         if (e.variant !== undefined) return this.variantNew(e, e.variant, expected);
         const s = this.names.struct(e.name);
+        const x = s ? undefined : this.names.exception(e.name);
+        if (x) return this.exceptionValue(e, x, e.args, e.pos);
         if (!s) {
           this.names.unknown(Diag.UnknownStruct, e.pos, e.name);
           for (const a of e.args) this.expr(a);
@@ -923,12 +979,29 @@ class Checker {
     return { variant: v, binds, tuple: arg.k === 'tuple' };
   }
 
-  private checkNonNull(e: Expr, t: Ty): void {
-    if (!isNullable(t)) return;
-    const v = this.localOf(e);
-    if (v && this.flow.isNonNull(v)) return;
-    if (v) this.error(e.pos, Diag.MayBeNull, v.name);
-    else this.error(e.pos, Diag.ValueMayBeNull);
+  /** Whether a name in an expression means anything: a local, a global, a function, an exception or a builtin. */
+  private nameExists(e: Extract<Expr, { k: 'var' }>): boolean {
+    if (!e.name.ns && this.findLocal(e.name.name)) return true;
+    return !!(this.names.global(e.name) ?? this.names.fun(e.name) ?? this.names.exception(e.name)
+      ?? this.names.builtin(e.name));
+  }
+
+  /** `E(v)`, `new E(v)`, `E()`, `new E()`: an exception value, carrying v when E is declared `exception E(T);`. */
+  private exceptionValue(e: Expr, x: NonNullable<ReturnType<Resolver['exception']>>, args: Expr[], at: Pos): Ty {
+    this.out.exnValues.set(e, x);
+    if (!x.payload) {
+      if (args.length) this.error(at, Diag.ExceptionCarriesNothing, x.name);
+      for (const a of args) this.expr(a);
+      return EXN;
+    }
+    if (args.length !== 1) {
+      this.error(at, Diag.ExceptionNeedsValue, x.name, showTy(x.payload));
+      for (const a of args) this.expr(a);
+      return EXN;
+    }
+    const t = this.expr(args[0], x.payload);
+    if (!assignable(t, x.payload)) this.error(args[0].pos, Diag.PayloadMismatch, x.name, showTy(x.payload), showTy(t));
+    return EXN;
   }
 
   private varExpr(e: Extract<Expr, { k: 'var' }>): Ty {
@@ -957,7 +1030,11 @@ class Checker {
       return { k: 'fn', ret: f.ret, params: f.params.map(p => p.ty) };
     }
     const x = this.names.exception(e.name);
-    if (x) { this.out.refs.set(e, { k: 'exn', e: x }); return EXN; }
+    if (x) {
+      this.out.refs.set(e, { k: 'exn', e: x });
+      if (x.payload) this.error(e.pos, Diag.ExceptionNeedsValue, x.name, showTy(x.payload));
+      return EXN;
+    }
     const b = this.names.builtin(e.name);
     if (b) { this.error(e.pos, Diag.BuiltinNotValue, b.name); return ERROR; }
     this.names.unknown(Diag.UnknownName, e.pos, e.name);
@@ -1066,6 +1143,12 @@ class Checker {
       const nested = local || e.fn.name.ns ? undefined : this.findNested(e.fn.name.name);
       const captured = local || nested || e.fn.name.ns ? undefined : this.enclosingLocal(e.fn.name.name);
       const f = local || captured ? undefined : nested ?? this.names.fun(e.fn.name);
+      const x = local || captured || f || this.names.global(e.fn.name) ? undefined : this.names.exception(e.fn.name);
+      if (x) {
+        this.out.refs.set(e.fn, { k: 'exn', e: x });
+        this.out.types.set(e.fn, EXN);
+        return this.exceptionValue(e, x, e.args, e.fn.pos);
+      }
       if (!local && !captured && !f && isFormatFunction(e.fn.name)) return this.formatCall(e, e.fn.name.name, expected);
       if (f) {
         this.out.refs.set(e.fn, { k: 'fun', f });

@@ -9,18 +9,26 @@
 // names its site, `file:line:col: message` (docs/popcorn.md §Run-time checks), at no cost on the normal path: the
 // check's jcc goes to a per-site stub placed after the function (near, so the jcc is often short) that pushes the
 // site's message (one `*rbytes` in .rodata per distinct text) and, for bounds, the index and length, then jumps
-// to one shared routine that writes it and exits(255). `raise` pushes its message and jumps to the same writer with
-// status 1. All of it is ordinary verified code and data. In polymorphic functions every jump inside the
-// function names the instantiation (.tal_inst with the function's own type variables), so matching never has to
-// guess one from a more precise type.
+// to one shared routine that writes it and exits(255). All of it is ordinary verified code and data. In polymorphic
+// functions every jump inside the function names the instantiation (.tal_inst with the function's own type
+// variables), so matching never has to guess one from a more precise type.
+//
+// Exceptions (docs/popcorn.md "Exceptions") leave a function that may raise (compiler/raises.ts) by a second return
+// address under the first, `code{eax: exn, esp: args :: r}`: a raise drops the frame and the normal return address
+// and executes `ret`. A call of such a function first runs `call L` to the label just after, which pushes that second
+// address typed with the caller's stack; the code after that `call` is where a raise lands, and goes on to the
+// innermost handler (a label of the function, typed with its `try`'s stack) or out through the caller's own second
+// return address. The exn value is a TAL tagged sum. Functions with nothing to do with exceptions are compiled as
+// before, at no cost.
 
 import { forEachStmtExpr, subExprs, type Expr, type Pos, type Stmt } from './ast.ts';
 import {
-  caseValue, exceptionNamed, stdoutFlush, type Checked, type FunInfo, type LocalVar, type CallInfo,
+  caseValue, stdoutFlush, type Checked, type FunInfo, type LocalVar, type CallInfo, type ExnInfo,
 } from './program.ts';
 import {
   type Ty, type StructInfo, type UnionInfo, type Variant, isNullable, nullaryCount, substTy, truncate, truncation,
 } from './types.ts';
+import { raisingFunctions, usesExceptions } from './raises.ts';
 
 /**
  * The shared failure routines: DIE writes the message under the status on the stack and exits with that status,
@@ -29,17 +37,41 @@ import {
  */
 const DIE = '__popc_die', FAIL = '__popc_fail', FAIL_BOUNDS = '__popc_fail_bounds', PUT_INT = '__popc_put_int';
 const BOUNDS_TEXT = '__popc_bounds_text';
-const FAIL_EXIT_STATUS = 255, UNCAUGHT_EXIT_STATUS = 1;
+// Both 255 as in Popcorn's runtime (pop_runtime.c: pop_exn_handler and the check failures exit(255)).
+const FAIL_EXIT_STATUS = 255, UNCAUGHT_EXIT_STATUS = 255;
 
-/** What a failing check reports: the message, and for a bounds check where the array and the index are. */
-interface Failure { pos: Pos; what: string; bounds?: { arr: string; idx: string; ty: string } }
+/**
+ * Exceptions (docs/popcorn.md "Exceptions"). EXN_TYPE is the TAL type of an exn value: a tagged sum (docs/tal.md
+ * §3.5) with a nullary case per exception that carries nothing (its tag) and a case tuple `*[S(tag)^r, τ^r]` per
+ * exception carrying a τ. UNCAUGHT writes `SITE uncaught exception NAME` and exits 1: RAISE_SITE holds the site text
+ * (`file:line:col: `) of the last `raise`, EXN_NAMES each exception's name by tag.
+ */
+const EXN_TYPE = '__popc_exn';
+const UNCAUGHT = '__popc_uncaught', RAISE_SITE = '__popc_raise_site', EXN_NAMES = '__popc_exn_names';
+const UNCAUGHT_TEXT = '__popc_uncaught_text';
+/** Every pointer is at least this (page zero is never mapped): below it an exn is a nullary case. */
+const FIRST_POINTER = 4096;
 
-type Slot = { k: 'temp'; ty: string } | { k: 'local'; v: LocalVar } | { k: 'ret' } | { k: 'arg'; v: LocalVar };
+/** The TAL type of the value an exception carries, as its sum case: `*[S(tag)^r, τ^r]`. */
+function exnCase(x: ExnInfo): string { return `*[S(${x.tag})^r, ${talTy(x.payload!)}^r]`; }
+
+/**
+ * What a failing check reports: the message, and for a bounds check where the array and the index are; and which
+ * check it is (in a `try` body it raises that check's built-in exception instead).
+ */
+interface Failure {
+  pos: Pos; what: string; check: NonNullable<ExnInfo['check']>; bounds?: { arr: string; idx: string; ty: string };
+}
+
+/** A stack word: `exnret` is the second return address of a function that may raise (docs/popcorn.md). */
+type Slot =
+  | { k: 'temp'; ty: string } | { k: 'local'; v: LocalVar } | { k: 'ret' } | { k: 'exnret' } | { k: 'arg'; v: LocalVar };
 
 /** The TAL text of a popc type. `depth` numbers the stack variables of nested function types. */
 export function talTy(t: Ty, depth = 1): string {
   switch (t.k) {
-    case 'int': case 'unsigned': case 'bool': case 'char': case 'sub': case 'exn': return 'int';
+    case 'int': case 'unsigned': case 'bool': case 'char': case 'sub': return 'int';
+    case 'exn': return EXN_TYPE;
     case 'null': return 'S(0)'; // `c ? null : null` is the integer 0, which every nullable type admits
     case 'error': throw new Error('internal: code generation of a program with type errors');
     case 'string': return '*bytes';
@@ -114,7 +146,8 @@ export interface ModuleServices {
   newLabel(hint: string): string;
   /** Whether a function keeps ebx, esi, edi and ebp for its callers (the optimiser's convention, docs/popcorn.md). */
   saves(f: FunInfo): boolean;
-  readonly uncaughtStatus: number;
+  /** The exit status of a program stopped by an uncaught exception (UnionVariant's stubs). */
+  uncaughtStatus: number;
 }
 
 /** Generates one function's text (its label, code and failure stubs). */
@@ -179,11 +212,30 @@ class Gen {
    */
   private wantLoc: string | undefined;
   private loc: string | undefined;
+  /** The functions that may raise (they take a second return address), and those whose address is taken. */
+  private readonly raising: Set<FunInfo>;
+  private readonly taken: Set<FunInfo>;
+  /** The functions generated by the stack machine at every level: those that have to do with exceptions. */
+  private readonly stackMachine: Set<FunInfo>;
+  /** The enclosing `try` bodies of the current point, innermost last: the handler's label and stack depth. */
+  private handlers: { label: string; depth: number }[] = [];
 
-  constructor(private readonly c: Checked, private readonly body?: FunctionGenerator) {}
+  constructor(private readonly c: Checked, private readonly body?: FunctionGenerator) {
+    this.raising = raisingFunctions(c);
+    this.taken = addressTaken(c);
+    this.stackMachine = new Set(c.funs.filter(f => usesExceptions(c, f, this.raising)));
+  }
+
+  /**
+   * Whether f keeps ebx, esi, edi and ebp for its callers (the optimiser's convention): only with the optimiser, and
+   * never a function the entry calls (pop_main, the initializers, the flush), a function value, or a function the
+   * stack machine generates.
+   */
+  private saves(f: FunInfo): boolean {
+    return this.body !== undefined && !this.entryCalled(f) && !this.taken.has(f) && !this.stackMachine.has(f);
+  }
 
   private services(): ModuleServices {
-    const taken = addressTaken(this.c);
     return {
       stringLiteral: bytes => this.stringLiteral(bytes),
       message: text => this.message(text),
@@ -194,7 +246,7 @@ class Gen {
       },
       useImport: name => { this.imports.add(name); },
       newLabel: hint => this.newLabel(hint),
-      saves: f => !this.entryCalled(f) && !taken.has(f),
+      saves: f => this.saves(f),
       uncaughtStatus: UNCAUGHT_EXIT_STATUS,
     };
   }
@@ -204,27 +256,38 @@ class Gen {
     const services = this.body ? this.services() : undefined;
     for (const f of this.c.funs) {
       if (!f.decl.body) continue;
-      if (this.body) this.text.push(...this.body(f, services!));
+      if (this.body && !this.stackMachine.has(f)) this.text.push(...this.body(f, services!));
       else this.fun(f);
+      if (this.raising.has(f) && this.taken.has(f)) this.valueWrapper(f);
     }
-    this.failRoutines();
     const main = this.c.main!;
     // The entry: the globals' initializers in order, pop_main, then standard output flushed and exit with pop_main's
-    // result (int pop_main) or 0 (void pop_main), which stays on the stack across the flush, where exit takes it.
+    // result (int pop_main) or 0 (void pop_main), which stays on the stack across the flush, where exit takes it. A
+    // function of these that may raise is called with the uncaught-exception routine as its second return address.
+    const enter = (f: FunInfo): string[] => this.raising.has(f)
+      ? [`    call __popc_enter_${f.tal}`, `    jmp ${this.useRoutine(UNCAUGHT)}`,
+        `.tal_label __popc_enter_${f.tal} : code[r:stack]{esp: code{eax: ${EXN_TYPE}, esp: r} :: r}`,
+        `__popc_enter_${f.tal}:`, `    call ${f.tal}`, '    add esp, 4']
+      : [`    call ${f.tal}`];
+    const entry = [
+      ...this.c.inits.flatMap(enter),
+      ...enter(main),
+      main.ret.k === 'void' ? '    push 0' : '    push eax',
+      ...this.flushCall().map(l => `    ${l}`),
+    ];
+    this.failRoutines();
     const head = [
       '# Generated by popc. Not trusted: talcheck verifies it.',
       '.intel_syntax noprefix',
       `.tal_import ${[...this.imports, 'tal_alloc', 'tal_new_array', 'tal_new_bytes', 'tal_args'].filter((x, i, a) => a.indexOf(x) === i).join(', ')}`,
       ...this.c.structs.map(structDef),
       ...this.c.unions.map(unionDef),
+      this.exnSum(),
       '',
       '.text',
       '.tal_label main : code[r:stack]{esp: r}',
       'main:',
-      ...this.c.inits.map(f => `    call ${f.tal}`),
-      `    call ${main.tal}`,
-      main.ret.k === 'void' ? '    push 0' : '    push eax',
-      ...this.flushCall().map(l => `    ${l}`),
+      ...entry,
       '    call DWORD PTR [exit]',
     ];
     return [...head, ...this.text, '', '.data', ...this.data, '', '.section .rodata', ...this.rodata, ''].join('\n');
@@ -242,6 +305,39 @@ class Gen {
   private flushCall(): string[] {
     const flush = stdoutFlush(this.c);
     return flush ? [`call ${flush.tal}`] : [];
+  }
+
+  /** The exn sum: one case per exception of the program (a nullary tag, or a tagged tuple with the value). */
+  private exnSum(): string {
+    const cases = this.c.exns.map(x => x.payload ? exnCase(x) : String(x.tag));
+    return `.tal_type ${EXN_TYPE} = sum{${cases.length ? cases.join(', ') : '0'}}`;
+  }
+
+  private useRoutine(name: string): string {
+    this.routines.add(name);
+    return name;
+  }
+
+  /**
+   * The value of a function that may raise (`&f`, or f passed as an argument): a plain cdecl function, as every
+   * function value is, that calls f and stops an exception f lets out as uncaught (docs/popcorn.md: a handler
+   * around a call through a function value does not see it).
+   */
+  private valueWrapper(f: FunInfo): void {
+    const label = `${f.tal}__value`, set = `${f.tal}__value_raise`;
+    const n = f.params.length;
+    // The plain cdecl type every function value has (talTy of a function type, with this function's stack variable).
+    const below = [...f.params.map(p => talTy(p.ty)), 'r'].join(' :: ');
+    const ret = f.ret.k === 'void' ? `code{esp: ${below}}` : `code{eax: ${talTy(f.ret)}, esp: ${below}}`;
+    const stack = `${ret} :: ${below}`;
+    const args = f.params.map(p => talTy(p.ty));
+    const inner = [...args, stack].join(' :: ');
+    this.text.push('', `.tal_label ${label} : code[r:stack]{esp: ${stack}}`, `${label}:`);
+    // The arguments again, last first: each push moves the next one 4 bytes further from esp.
+    for (let i = 0; i < n; i++) this.text.push(`    push DWORD PTR [esp+${4 * n}]`);
+    this.text.push(`    call ${set}`, `    jmp ${this.useRoutine(UNCAUGHT)}`,
+      `.tal_label ${set} : code[r:stack]{esp: code{eax: ${EXN_TYPE}, esp: ${inner}} :: ${inner}}`, `${set}:`,
+      `    call ${f.tal}`, `    add esp, ${4 * (n + 1)}`, '    ret');
   }
 
   // ---------------------------------------------------------------------------------------------------------
@@ -377,6 +473,10 @@ class Gen {
         'dec edi', 'cmp edi, DWORD PTR [ebx]', `jae ${out}`, 'mov BYTE PTR [ebx+edi*1+4], 45');
       block(out, put('ebx: *bytes, edi: int, '), 'mov eax, 11', 'sub eax, edi', ...write('ebx', 'edi', 'eax'), 'ret');
     }
+    if (this.routines.has(UNCAUGHT)) this.uncaughtRoutine(block, write);
+    if (this.routines.has(UNCAUGHT) || this.routines.has(RAISE_SITE)) {
+      this.data.push(`.tal_label ${RAISE_SITE} : *[*rbytes^rw]`, `${RAISE_SITE}:`, `    .long ${this.message('')}`);
+    }
     if (this.routines.has(FAIL)) {
       this.routines.add(DIE);
       block(FAIL, 'code[s:stack]{esp: *rbytes :: s}', `push ${FAIL_EXIT_STATUS}`, `jmp ${DIE}`);
@@ -389,6 +489,37 @@ class Gen {
     }
   }
 
+  /**
+   * UNCAUGHT (eax: the exception): the site of the last raise, `uncaught exception `, the exception's name (by its
+   * tag: the nullary case's value, or a case tuple's word 0), a newline; exit 1. The site and name table live in
+   * .data and .rodata here.
+   */
+  private uncaughtRoutine(block: (label: string, type: string, ...lines: string[]) => void,
+    write: (buf: string, off: number | string, count: number | string) => string[]): void {
+    const text = 'uncaught exception \n';
+    this.readOnlyBytes(UNCAUGHT_TEXT, text);
+    const names = [this.message('?'), ...this.c.exns.map(x => this.message(x.name))];
+    this.data.push(`.tal_label ${EXN_NAMES} : *arr(*rbytes)`, `${EXN_NAMES}:`, `    .long ${names.length}`,
+      `    .long ${names.join(', ')}`);
+    const named = `${UNCAUGHT}_named`, tuple = `${UNCAUGHT}_tuple`, done = `${UNCAUGHT}_done`;
+    const tuples = this.c.exns.filter(x => x.payload);
+    // The tag in ebx (imports keep it): a nullary case is its own tag.
+    block(UNCAUGHT, `code[s:stack]{eax: ${EXN_TYPE}, esp: s}`,
+      ...(tuples.length ? [`cmp eax, ${FIRST_POINTER}`, `jae ${tuple}`] : []), 'mov ebx, eax', `jmp ${named}`);
+    if (tuples.length) {
+      block(tuple, `code[s:stack]{eax: sum{${tuples.map(exnCase).join(', ')}}, esp: s}`,
+        'mov ebx, DWORD PTR [eax]', `jmp ${named}`);
+    }
+    // Standard output first, so that what the program printed comes out before the message (the tag kept across).
+    block(named, 'code[s:stack]{ebx: int, esp: s}', ...(this.flushCall().length ? ['push ebx', ...this.flushCall(), 'pop ebx'] : []),
+      `mov eax, DWORD PTR [${RAISE_SITE}]`, ...write('eax', 0, 'DWORD PTR [eax]'),
+      ...write(`OFFSET ${UNCAUGHT_TEXT}`, 0, text.length - 1),
+      `mov eax, OFFSET ${EXN_NAMES}`, 'cmp ebx, DWORD PTR [eax]', `jae ${done}`,
+      'mov eax, DWORD PTR [eax+ebx*4+4]', ...write('eax', 0, 'DWORD PTR [eax]'), `jmp ${done}`);
+    block(done, 'code[s:stack]{esp: s}',
+      ...write(`OFFSET ${UNCAUGHT_TEXT}`, text.length - 1, 1), `push ${UNCAUGHT_EXIT_STATUS}`, 'call DWORD PTR [exit]');
+  }
+
   // ---------------------------------------------------------------------------------------------------------
   // functions, the stack model and labels
 
@@ -397,14 +528,22 @@ class Gen {
 
   private retType(f: FunInfo): string {
     const args = f.params.map(p => talTy(p.ty)).join(' :: ');
-    const stack = args ? `${args} :: r` : 'r';
+    const below = args ? `${args} :: r` : 'r';
+    // A function that may raise returns normally over its second return address, which the caller drops.
+    const stack = this.raising.has(f) ? `${this.exnRetType(f)} :: ${below}` : below;
     return f.ret.k === 'void' ? `code{esp: ${stack}}` : `code{eax: ${talTy(f.ret)}, esp: ${stack}}`;
   }
 
   private funType(f: FunInfo): string {
     const args = f.params.map(p => talTy(p.ty)).join(' :: ');
     const binders = [...f.tparams.map(p => `t_${p}`), 'r:stack'].join(', ');
-    return `code[${binders}]{esp: ${this.retType(f)} :: ${args ? `${args} :: ` : ''}r}`;
+    const raise = this.raising.has(f) ? `${this.exnRetType(f)} :: ` : '';
+    return `code[${binders}]{esp: ${this.retType(f)} :: ${raise}${args ? `${args} :: ` : ''}r}`;
+  }
+
+  /** Where a function that may raise returns with the exception in eax: its arguments still on the stack. */
+  private exnRetType(f: FunInfo): string {
+    return `code{eax: ${EXN_TYPE}, esp: ${[...f.params.map(p => talTy(p.ty)), 'r'].join(' :: ')}}`;
   }
 
   private slotType(s: Slot): string {
@@ -412,6 +551,7 @@ class Gen {
       case 'temp': return s.ty;
       case 'local': return this.live.has(s.v) ? talTy(s.v.ty) : 'top';
       case 'ret': return this.retType(this.f);
+      case 'exnret': return this.exnRetType(this.f);
       case 'arg': return talTy(s.v.ty);
     }
   }
@@ -462,6 +602,7 @@ class Gen {
    */
   private fail(op: string, f: Failure): void {
     if (!this.falls) return;
+    if (this.handlers.length) return this.raiseFailure(op, f);
     const b = f.bounds;
     const text = this.siteText(f.pos, f.what) + (b ? '' : '\n');
     const key = b ? `${text}\0${b.arr}\0${b.idx}\0${b.ty}` : text;
@@ -479,11 +620,32 @@ class Gen {
     this.emit(`${op} ${stub.label}`);
   }
 
+  /**
+   * A check's failure inside a `try` body: its jcc goes to a stub (after the function, typed with the whole state
+   * here) that raises the check's built-in exception to the innermost handler, the site as a raise's.
+   */
+  private raiseFailure(op: string, f: Failure): void {
+    const x = this.c.exns.find(e => e.check === f.check)!;
+    const h = this.handlers[this.handlers.length - 1];
+    const label = this.newLabel('raise');
+    const regs = [...this.regOf].filter(([v]) => this.live.has(v)).map(([v, r]) => `${r}: ${talTy(v.ty)}, `).join('');
+    const cut = this.stack.length - h.depth;
+    const inst = this.generic ? [`.tal_inst ${this.f.tparams.map(p => `t_${p}`).join(', ')}, r`] : [];
+    const lines = [`mov eax, ${x.tag}`, `mov ecx, OFFSET ${this.message(this.siteText(f.pos, ''))}`,
+      `mov DWORD PTR [${this.useRoutine(RAISE_SITE)}], ecx`, ...(cut ? [`add esp, ${4 * cut}`] : []), ...inst,
+      `jmp ${h.label}`];
+    const type = `code[${this.binders()}]{${regs}esp: ${this.stackText()}}`;
+    this.stubs.set(label, { label, lines: [`.tal_label ${label} : ${type}`, `${label}:`, ...lines.map(l => `    ${l}`)] });
+    this.used.add(h.label);
+    if (this.generic) this.inst(`${this.f.tparams.map(p => `t_${p}`).join(', ')}, r`);
+    this.emit(`${op} ${label}`);
+  }
+
   /** A bounds check's failure: the array's type as the stub declares it (a string as `*rbytes`, literals too). */
   private boundsFailure(pos: Pos, arrTy: Ty, arr: string, idx: string): Failure {
     const str = arrTy.k === 'string';
     const ty = str ? '*rbytes' : talTy(arrTy);
-    return { pos, what: `${str ? 'string' : 'array'} index out of bounds`, bounds: { arr, idx, ty } };
+    return { pos, what: `${str ? 'string' : 'array'} index out of bounds`, check: 'bounds', bounds: { arr, idx, ty } };
   }
 
   /** Place a label here, typed by the current model; `regs` are registers live into it. */
@@ -528,7 +690,9 @@ class Gen {
     this.f = f;
     this.live = new Set();
     this.loopTargets = [];
-    this.stack = [{ k: 'ret' }, ...f.params.map(v => ({ k: 'arg' as const, v }))];
+    this.stack = [{ k: 'ret' }, ...(this.raising.has(f) ? [{ k: 'exnret' as const }] : []),
+      ...f.params.map(v => ({ k: 'arg' as const, v }))];
+    this.handlers = [];
     this.text.push('', `.tal_label ${f.tal} : ${this.funType(f)}`, `${f.tal}:`);
     this.wantLoc = this.locOf(f.decl.pos);
     this.falls = true;
@@ -686,6 +850,7 @@ class Gen {
       }
       case 'switch': {
         if (this.ty(s.e).k === 'union') return this.unionSwitch(s);
+        if (this.ty(s.e).k === 'exn') return this.exnSwitch(s);
         this.expr(s.e);
         const end = this.newLabel('send');
         const caseLabels = s.cases.map(() => this.newLabel('case'));
@@ -721,16 +886,112 @@ class Gen {
         if (s.e) { this.expr(s.e); this.toChar(this.f.ret); }
         this.ret();
         return;
-      case 'raise': {
-        const e = exceptionNamed(this.c, s.name);
-        const msg = this.message(`${this.siteText(s.pos, `uncaught exception ${e?.name ?? s.name.name}`)}\n`);
-        this.routines.add(DIE);
-        this.emit(`push OFFSET ${msg}`, `push ${UNCAUGHT_EXIT_STATUS}`, `jmp ${DIE}`);
-        this.falls = false;
+      case 'raise':
+        this.expr(s.e);
+        this.emit(`mov ecx, OFFSET ${this.message(this.siteText(s.pos, ''))}`,
+          `mov DWORD PTR [${this.useRoutine(RAISE_SITE)}], ecx`);
+        this.raiseHere();
         return;
-      }
-      case 'try': case 'empty': case 'fun': return; // a nested function is generated as a function of its own
+      case 'try': return this.tryHandle(s);
+      case 'empty': case 'fun': return; // a nested function is generated as a function of its own
     }
+  }
+
+  /**
+   * The exception in eax goes to the innermost handler of this function (the stack cut back to its depth), else out
+   * through this function's second return address (its frame and the normal return address dropped).
+   */
+  private raiseHere(): void {
+    const h = this.handlers[this.handlers.length - 1];
+    if (h) {
+      if (this.stack.length > h.depth) this.emit(`add esp, ${4 * (this.stack.length - h.depth)}`);
+      this.jump('jmp', h.label);
+    } else if (this.raising.has(this.f)) {
+      this.emit(`add esp, ${4 * (this.stack.findIndex(x => x.k === 'ret') + 1)}`, 'ret');
+      this.falls = false;
+    } else {
+      throw new Error(`internal: ${this.f.name} raises but is not known to`);
+    }
+  }
+
+  /** `try body handle x handler`: a raise in the body (or in what it calls) jumps to the handler's label. */
+  private tryHandle(s: Extract<Stmt, { k: 'try' }>): void {
+    const handler = this.newLabel('handler'), end = this.newLabel('tryend');
+    const live = new Set(this.live);
+    this.handlers.push({ label: handler, depth: this.stack.length });
+    this.stmt(s.body);
+    this.handlers.pop();
+    if (this.falls) this.jump('jmp', end);
+    if (this.used.has(handler)) {
+      this.live = new Set(live);
+      this.label(handler, { eax: EXN_TYPE });
+      const x = this.c.handlerVars.get(s)!;
+      this.emit(`mov ${this.localOp(x)}, eax`);
+      this.live.add(x);
+      this.stmt(s.handler);
+    }
+    this.live = live;
+    this.labelIfReached(end);
+  }
+
+  /**
+   * A switch on an exception: the nullary cases by value, then (below FIRST_POINTER only nullary cases are left) the
+   * case tuples by their word 0; `case F(x):` is entered with eax the tuple and binds x to its value. Without a
+   * default, what no case takes is raised again.
+   */
+  private exnSwitch(s: Extract<Stmt, { k: 'switch' }>): void {
+    this.expr(s.e);
+    const end = this.newLabel('send'), dflt = this.newLabel('default');
+    const caseLabels = s.cases.map(() => this.newLabel('case'));
+    const exnOf = (v: Expr): ExnInfo => {
+      const r = this.c.refs.get(v.k === 'call' ? v.fn : v);
+      if (r?.k !== 'exn') throw new Error('internal: exception case');
+      return r.e;
+    };
+    const tuples: { x: ExnInfo; label: string }[] = [];
+    s.cases.forEach((c, i) => {
+      for (const v of c.values) {
+        const x = exnOf(v);
+        if (x.payload) { tuples.push({ x, label: caseLabels[i] }); continue; }
+        this.emit(`cmp eax, ${x.tag}`);
+        this.jump('je', caseLabels[i]);
+      }
+    });
+    if (tuples.length) {
+      this.emit(`cmp eax, ${FIRST_POINTER}`);
+      this.jump('jb', dflt);
+      for (const t of tuples) {
+        this.emit(`cmp DWORD PTR [eax], ${t.x.tag}`);
+        this.jump('je', t.label);
+      }
+    }
+    this.jump('jmp', dflt);
+    this.loopTargets.push({ brk: end });
+    const live = new Set(this.live);
+    s.cases.forEach((c, i) => {
+      this.live = new Set(live);
+      const bind = c.values.length === 1 ? this.c.caseBinds.get(c.values[0]) : undefined;
+      const carried = c.values.length === 1 ? exnOf(c.values[0]) : undefined;
+      this.label(caseLabels[i], carried?.payload ? { eax: exnCase(carried) } : {});
+      if (bind) {
+        this.emit('mov eax, DWORD PTR [eax+4]', `mov ${this.localOp(bind)}, eax`);
+        this.live.add(bind);
+      }
+      this.stmt({ k: 'block', body: c.body, pos: c.pos });
+      if (this.falls) this.jump('jmp', end);
+    });
+    this.live = new Set(live);
+    this.falls = false;
+    if (s.dflt) {
+      this.label(dflt);
+      this.stmt({ k: 'block', body: s.dflt, pos: s.pos });
+    } else {
+      this.label(dflt, { eax: EXN_TYPE });
+      this.raiseHere();
+    }
+    this.loopTargets.pop();
+    this.live = live;
+    this.labelIfReached(end);
   }
 
   // ---------------------------------------------------------------------------------------------------------
@@ -829,7 +1090,7 @@ class Gen {
       case 'string': this.emit(`mov eax, OFFSET ${this.stringLiteral(e.bytes)}`); return;
       case 'var': {
         const r = this.c.refs.get(e)!;
-        if (r.k === 'fun') this.emit(`mov eax, OFFSET ${r.f.tal}`);
+        if (r.k === 'fun') this.emit(`mov eax, OFFSET ${r.f.tal}${this.raising.has(r.f) ? '__value' : ''}`);
         else if (r.k === 'exn') this.emit(`mov eax, ${r.e.tag}`);
         else this.loadSimple(e, 'eax');
         return;
@@ -893,6 +1154,8 @@ class Gen {
         return;
       case 'new': {
         if (this.c.variants.has(e)) return this.variantValue(e);
+        const x = this.c.exnValues.get(e);
+        if (x) return this.exceptionValue(x, e.args);
         const t = this.c.news.get(e) as Extract<Ty, { k: 'struct' }>;
         const m = new Map(t.s.tparams.map((p, i) => [p, t.args[i]]));
         return this.allocate(e.args, structTuple(t), t.s.fields.map(f => substTy(f.ty, m)));
@@ -1044,7 +1307,7 @@ class Gen {
   private nullCheck(reg: string, t: Ty, pos: Pos): void {
     if (!isNullable(t)) return;
     this.emit(`test ${reg}, ${reg}`);
-    this.fail('je', { pos, what: 'null pointer dereference' });
+    this.fail('je', { pos, what: 'null pointer dereference', check: 'null' });
   }
 
   /** A fresh tuple (struct or tuple value) holding the values of `parts`, via tal_alloc. */
@@ -1114,7 +1377,7 @@ class Gen {
 
   /** eax = eax OP ecx; `pos` is the operator's, for a zero divisor. */
   private arith(op: string, unsigned: boolean, pos: Pos): void {
-    const zero: Failure = { pos, what: op === '/' ? 'division by zero' : 'remainder by zero' };
+    const zero: Failure = { pos, what: op === '/' ? 'division by zero' : 'remainder by zero', check: 'zero' };
     switch (op) {
       case '+': this.emit('add eax, ecx'); return;
       case '-': this.emit('sub eax, ecx'); return;
@@ -1245,7 +1508,23 @@ class Gen {
 
   // ---- calls ----
 
+  /** `E`, `E(v)`, `new E(v)`: a nullary case is its tag; a value is a new tuple, its tag then the value. */
+  private exceptionValue(x: ExnInfo, args: Expr[]): void {
+    if (!x.payload) { this.emit(`mov eax, ${x.tag}`); return; }
+    const payload = talTy(x.payload);
+    this.expr(args[0]);
+    this.toChar(x.payload);
+    this.push(payload);
+    this.emit('push 8');
+    this.inst(`*[S(${x.tag}), ${payload}]`);
+    this.emit('call DWORD PTR [tal_alloc]', 'add esp, 4');
+    this.pop('ecx');
+    this.emit(`mov DWORD PTR [eax], ${x.tag}`, 'mov DWORD PTR [eax+4], ecx');
+  }
+
   private call(e: Extract<Expr, { k: 'call' }>): void {
+    const x = this.c.exnValues.get(e);
+    if (x) return this.exceptionValue(x, e.args);
     const info = this.c.calls.get(e) as CallInfo;
     const t = info.target;
     if (t.k === 'builtin' && t.b.kind !== 'import') return this.builtinCall(e, info);
@@ -1265,16 +1544,37 @@ class Gen {
       this.emit(`call DWORD PTR [${t.b.importName}]`);
       if (t.b.noreturn) { this.stack.splice(0, e.args.length); this.falls = false; return; }
     } else if (t.k === 'fun') {
-      if (t.f.tparams.length) {
+      const raises = this.raising.has(t.f);
+      if (raises) this.exceptionReturn();
+      // A callee the optimiser generated keeps ebx, esi, edi, ebp: none holds anything of this function here.
+      const kept = this.saves(t.f) ? ['top', 'top', 'top', 'top'] : [];
+      if (t.f.tparams.length || kept.length) {
         const inst = t.f.tparams.map(p => talTy(info.inst.get(p)!));
-        this.inst([...inst, this.stackText(e.args.length)].join(', '));
+        this.inst([...inst, this.stackText(e.args.length + (raises ? 1 : 0)), ...kept].join(', '));
       }
       this.emit(`call ${t.f.tal}`);
+      if (raises) this.drop(1);
     } else {
       this.expr(e.fn);
       this.emit('call eax');
     }
     this.drop(e.args.length);
+  }
+
+  /**
+   * Before a call of a function that may raise, with its arguments pushed: push its second return address. `call`
+   * to the label just after does it, since the return address a call pushes is typed with the caller's own stack
+   * (a label's address is polymorphic in it, which a return address may not be). The code after that `call` is
+   * where the callee's raise lands (eax: the exception, the arguments still pushed): on to a handler or further out.
+   */
+  private exceptionReturn(): void {
+    const set = this.newLabel('raised');
+    if (this.generic) this.inst(`${this.f.tparams.map(p => `t_${p}`).join(', ')}, r`);
+    this.emit(`call ${set}`);
+    this.used.add(set);
+    this.raiseHere();
+    this.stack.unshift({ k: 'temp', ty: `code{eax: ${EXN_TYPE}, esp: ${this.stackText()}}` });
+    this.label(set);
   }
 
   /** The type a pushed argument has in the model: the parameter's type (instantiated). */

@@ -60,6 +60,9 @@ export const Diag = {
   UnknownType: def('P2002', (name: string) => `unknown type ${name}`),
   UnknownStruct: def('P2003', (name: string) => `unknown struct ${name}`),
   UnknownException: def('P2004', (name: string) => `unknown exception ${name}`),
+  ExceptionNeedsValue: def('P2201', (name: string, ty: string) =>
+    `exception ${name} carries ${ty}: write ${name}(value)`),
+  ExceptionCarriesNothing: def('P2202', (name: string) => `exception ${name} carries no value`),
   DuplicateStruct: def('P2005', (name: string) => `struct ${name} is declared twice`),
   DuplicateException: def('P2006', (name: string) => `exception ${name} is declared twice`),
   DuplicateField: def('P2007', (field: string, struct: string) =>
@@ -110,6 +113,12 @@ export const Diag = {
   ReturnMismatch: def('P3018', (fun: string, ty: string, value: string) => `${fun} returns ${ty}, not ${value}`),
   SwitchType: def('P3019', (ty: string) => `switch needs an int, a char, a union or an exception, not ${ty}`),
   CaseNotException: def('P3020', () => 'a case of an exception switch names an exception'),
+  VoidPayload: def('P3201', (name: string) => `exception ${name} cannot carry void`),
+  PayloadMismatch: def('P3202', (name: string, want: string, got: string) =>
+    `exception ${name} carries ${want}, not ${got}`),
+  RaiseNotException: def('P3203', (ty: string) => `raise needs an exception (exn), not ${ty}`),
+  CaseBindsName: def('P3204', (name: string) => `case ${name}(…) binds the value to one name: case ${name}(x)`),
+  CaseBindsAlone: def('P3205', () => 'a case that binds a value has no other label: give it a case of its own'),
   CaseNotConstant: def('P3021', () => 'a case value must be a constant number or character'),
   ConditionNotBool: def('P3022', (ty: string) => `a condition must be a bool, not ${ty}`),
   NotNeedsBool: def('P3023', (ty: string) => `! needs a bool, not ${ty}`),
@@ -187,11 +196,8 @@ export const Diag = {
   LocalNeedsInitializer: def('P4008', (name: string, ty: string) => `${name} of type ${ty} must be initialized`),
   GlobalNeedsInitializer: def('P4009', (name: string, ty: string) =>
     `global ${name} of type ${ty} needs an initializer`),
-  MayBeNull: def('P4010', (name: string) => `${name} may be null here: test it (${name} != null) before use`),
-  ValueMayBeNull: def('P4011', () => 'this ?struct value may be null: assign it to a variable and test it before use'),
 
   // ---- P5: not supported ----
-  TryNotSupported: def('P5001', () => 'try … handle is not supported by popc (see docs/popcorn.md: exceptions)'),
   NestedCapture: def('P5501', (name: string, fun: string) =>
     `${fun} uses ${name}, a local of the function around it: popc's nested functions are not closures`),
 

@@ -56,6 +56,7 @@ topdecl -> %directive {% d => include(d[0]) %}
   # An abstract struct's fields are its own file's: other files see only the type (Popcorn's abstract types).
   | "abstract" structkw tparams:? %ident "{" field:* "}" {% d => ({ k: 'struct', nullable: d[1].nullable, abstract: true, tparams: d[2] ?? [], name: d[3].value, fields: d[5], pos: pos(d[0]) }) %}
   | "union" tparams:? %ident "{" field:* "}" {% d => ({ k: 'union', tparams: d[1] ?? [], name: d[2].value, variants: d[4], pos: pos(d[0]) }) %}
+  | "exception" %ident "(" type ")" ";" {% d => ({ k: 'exception', name: d[1].value, payload: d[3], pos: pos(d[0]) }) %}
   | structkw tparams:? %ident "{" field:* "}" {% d => ({ k: 'struct', nullable: d[0].nullable, tparams: d[1] ?? [], name: d[2].value, fields: d[4], pos: d[0].pos }) %}
   # Popcorn's scopes on a struct: `static` (its file's own), `extern` with the fields (as another file defines it).
   | storage structkw tparams:? %ident "{" field:* "}" {% d => ({ k: 'struct', nullable: d[1].nullable, tparams: d[2] ?? [], name: d[3].value, fields: d[5], pos: d[1].pos, storage: d[0] }) %}
@@ -150,8 +151,10 @@ simple -> block {% d => d[0] %}
   | "break" ";" {% d => ({ k: 'break', pos: pos(d[0]) }) %}
   | "continue" ";" {% d => ({ k: 'continue', pos: pos(d[0]) }) %}
   | "return" expr:? ";" {% d => ({ k: 'return', e: d[1] ?? undefined, pos: pos(d[0]) }) %}
-  | "raise" qname ("(" ")"):? ";" {% d => ({ k: 'raise', name: d[1].name, pos: pos(d[0]) }) %}
-  | "try" block "handle" %ident block {% d => ({ k: 'try', body: d[1], name: d[3].value, handler: d[4], pos: pos(d[0]) }) %}
+  # `raise E;`, `raise E(v);`, `raise(e);`: any expression of type exn (a name or `E(v)` constructs one).
+  | "raise" expr ";" {% d => ({ k: 'raise', e: d[1], pos: pos(d[0]) }) %}
+  # The handler is a block or, as Popcorn programs write it, a brace-less statement: `handle x switch (x) { … }`.
+  | "try" block "handle" %ident simple {% d => ({ k: 'try', body: d[1], name: d[3].value, handler: d[4], pos: pos(d[0]) }) %}
   | ";" {% d => ({ k: 'empty', pos: pos(d[0]) }) %}
   # A nested function, with or without Popcorn's `fun`.
   | "fun":? type %ident tparams:? "(" params ")" block {% d => ({ k: 'fun', decl: { k: 'fun', ret: d[1], name: d[2].value, tparams: d[3] ?? [], params: d[5], body: d[7], pos: pos(d[2]) }, pos: d[0] ? pos(d[0]) : d[1].pos }) %}

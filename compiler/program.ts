@@ -2,9 +2,9 @@
 // files use). The resolver (resolve.ts) fills the declaration tables, the checker (check.ts) the side tables keyed by
 // AST node, and the code generator (codegen.ts) reads them all. Data only: no stage's logic lives here.
 
-import type { Decl, Expr, Pos, QName, VarDecl } from './ast.ts';
+import type { Decl, Expr, Pos, QName, Stmt, VarDecl } from './ast.ts';
 import type { Ty, StructInfo, UnionInfo, Variant } from './types.ts';
-import type { Builtin } from './builtins.ts';
+import type { Builtin, CheckKind } from './builtins.ts';
 
 /** One source file as parsed: the program is the list of them, library files (included ones) first. */
 export interface SourceFile { file: string; decls: Decl[] }
@@ -47,7 +47,18 @@ export interface GlobalInfo {
  */
 export interface UnionCase { variant: Variant; binds: (LocalVar | undefined)[]; tuple: boolean }
 
-export interface ExnInfo { readonly name: string; readonly tal: string; readonly tag: number }
+/**
+ * An exception: its tag (the sum case it is, docs/popcorn.md "Exceptions") and, for `exception E(T);`, the type of the
+ * value it carries (filled in with the other declarations' types).
+ */
+export interface ExnInfo {
+  readonly name: string;
+  readonly tal: string;
+  readonly tag: number;
+  payload?: Ty;
+  /** A built-in exception: the run-time check that raises it. */
+  readonly check?: CheckKind;
+}
 
 /** What a name in an expression refers to. */
 export type Ref =
@@ -81,6 +92,12 @@ export interface Checked {
   /** The case labels of switches on unions. */
   unionCases: Map<Expr, UnionCase>;
   decls: Map<VarDecl, LocalVar>;
+  /** `E(v)` and `new E(v)` where E is an exception carrying a value: the exception constructed. */
+  exnValues: Map<Expr, ExnInfo>;
+  /** `case F(v):` in a switch on an exception: the local that receives the value F carries. */
+  caseBinds: Map<Expr, LocalVar>;
+  /** `try … handle x …`: the local x (the exception caught). */
+  handlerVars: Map<Stmt, LocalVar>;
   main: FunInfo | undefined;
   /**
    * The functions that run the globals' non-constant initializers before pop_main, one per file that has any, in
@@ -98,16 +115,11 @@ export function stdoutFlush(c: Checked): FunInfo | undefined {
   return c.funs.find(f => f.tal === 'f_Core__flush' && f.decl.body !== undefined && f.params.length === 0);
 }
 
-/** The exception a name in a `raise` or a `case` means (the checker has resolved it; undefined only after an error). */
-export function exceptionNamed(c: Checked, q: QName): ExnInfo | undefined {
-  return c.exns.find(x => x.name === q.name && (!q.ns || x.tal === `${q.ns}__${q.name}`));
-}
-
 /** The word a `case` label stands for: an integer or character constant, its negation, or an exception's tag. */
 export function caseValue(c: Checked, v: Expr): number {
   if (v.k === 'int' || v.k === 'char') return v.value | 0;
   if (v.k === 'unary' && v.e.k === 'int') return -v.e.value | 0;
-  const r = c.refs.get(v);
+  const r = c.refs.get(v.k === 'call' ? v.fn : v);
   if (r?.k === 'exn') return r.e.tag;
   throw new Error('internal: bad case value');
 }

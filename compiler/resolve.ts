@@ -11,7 +11,7 @@ import {
   type Ty, type StructInfo, type UnionInfo, SHORT, USHORT, BYTE, UBYTE, INT, UNSIGNED, BOOL, CHAR, STRING, VOID, EXN,
   ERROR, varsOf, sameTy, showTy,
 } from './types.ts';
-import { BUILTINS, type Builtin } from './builtins.ts';
+import { BUILTINS, BUILTIN_EXCEPTIONS, type Builtin } from './builtins.ts';
 import { findInLibrary } from './library.ts';
 import type { Checked, SourceFile, FunInfo, GlobalInfo, ExnInfo, LocalVar } from './program.ts';
 
@@ -36,7 +36,8 @@ export class Resolver {
   /** The program's tables: the resolver fills the declarations; the checker adds its side tables. */
   readonly program: Checked = {
     structs: [], funs: [], globals: [], exns: [], types: new Map(), refs: new Map(), calls: new Map(), news: new Map(),
-    unions: [], variants: new Map(), unionCases: new Map(), decls: new Map(), main: undefined, inits: [],
+    unions: [], variants: new Map(), unionCases: new Map(), decls: new Map(), exnValues: new Map(), caseBinds: new Map(),
+    handlerVars: new Map(), main: undefined, inits: [],
   };
   /** The file being walked (diagnostics name it). */
   file = '';
@@ -63,6 +64,11 @@ export class Resolver {
   /** Enter every declaration of the program (its files in order, library files first). */
   declareAll(files: SourceFile[]): void {
     this.files = files.map(f => f.file);
+    for (const b of BUILTIN_EXCEPTIONS) {
+      const e: ExnInfo = { name: b.name, tal: b.name, tag: this.exns.size + 1, check: b.check };
+      this.exns.set(b.name, e);
+      this.program.exns.push(e);
+    }
     // Pass 1: names of structs and exceptions (types may refer to later ones).
     this.eachDecl(files, d => {
       if (d.k === 'struct') {
@@ -98,6 +104,7 @@ export class Resolver {
       else if (d.k === 'union') this.declareVariants(d);
       else if (d.k === 'fun') this.declareFunction(d);
       else if (d.k === 'global') this.declareGlobal(d);
+      else if (d.k === 'exception' && d.payload) this.declarePayload(d, d.payload);
     });
     this.checkExterns('global');
   }
@@ -217,6 +224,15 @@ export class Resolver {
     const same = d.nullable === s.nullable && d.tparams.join() === s.tparams.join() && fields.length === s.fields.length
       && fields.every((f, i) => f.name === s.fields[i].name && sameTy(f.ty, s.fields[i].ty));
     if (!same) this.duplicate(d.pos, Diag.DuplicateStruct, d.name, `struct ${s.tal}`);
+  }
+
+  /** The type of the value an exception carries (`exception E(T);`): a closed type, never void. */
+  private declarePayload(d: Extract<Decl, { k: 'exception' }>, t: TypeExpr): void {
+    const e = this.exns.get(talName(this.ns, d.name));
+    if (!e || e.payload) return; // a duplicate (reported)
+    const ty = this.resolveType(t);
+    if (ty.k === 'void') this.error(t.pos, Diag.VoidPayload, d.name);
+    e.payload = ty.k === 'void' ? ERROR : ty;
   }
 
   private declareFunction(d: Extract<Decl, { k: 'fun' }>): void {

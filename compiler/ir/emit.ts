@@ -22,7 +22,8 @@ export interface EmitContext {
   routine(which: 'fail' | 'failBounds' | 'die'): string;
   useImport(name: string): void;
   newLabel(hint: string): string;
-  readonly uncaughtStatus: number;
+  /** The exit status of a program stopped by an uncaught exception (UnionVariant's stubs). */
+  uncaughtStatus: number;
 }
 
 const BYTE_REG: Partial<Record<string, string>> = { eax: 'al', ebx: 'bl', ecx: 'cl', edx: 'dl' };
@@ -64,6 +65,11 @@ class Emitter {
   private loc: string | undefined;
   private line = 0;
   private lastWasLabel = false;
+  /**
+   * Values set to null (the constant 0) since the last label: the checker knows their register or slot as S(0),
+   * which a null test cannot turn into a pointer, so a field access through one first passes a label.
+   */
+  private readonly zeroed = new Set<VReg>();
 
   constructor(private readonly f: Fn, private readonly lv: Liveness, private readonly ra: Allocation,
     private readonly cx: EmitContext) {
@@ -115,6 +121,7 @@ class Emitter {
     const type = `code[${binders(this.f).join(', ')}]{${r}esp: ${this.stack(live)}}`;
     this.lines.push(`.tal_label ${name} : ${type}`, `${name}:`);
     this.lastWasLabel = true;
+    this.zeroed.clear();
   }
 
   /** The frame's type (below any pushed arguments), with the spilled values of `live` in their slots. */
@@ -222,11 +229,6 @@ class Emitter {
         this.emit('ret');
         return;
       }
-      case 'raise': {
-        const msg = this.cx.message(`${this.site(t.site)}\n`);
-        this.emit(`push OFFSET ${msg}`, `push ${this.cx.uncaughtStatus}`, `jmp ${this.cx.routine('die')}`);
-        return;
-      }
       case 'unreachable': return;
     }
   }
@@ -266,7 +268,7 @@ class Emitter {
     this.emit(`${op} ${stub.label}`);
   }
 
-  /** A jump to a stub raising a built-in exception at its site, as `raise` does (status 1); any stack, no register. */
+  /** A jump to a stub stopping the program at its site as an uncaught exception does (UnionVariant); any stack. */
   private raiseAt(op: string, s: Site): void {
     const text = `${this.site(s)}\n`;
     const key = `raise\0${text}`;
@@ -279,6 +281,15 @@ class Emitter {
       this.stubs.set(key, stub);
     }
     this.emit(`${op} ${stub.label}`);
+  }
+
+  /** Pass a label before instruction k of b: the live values get their declared types back (a null is S(0)). */
+  private widen(b: Block, k: number): void {
+    const live = k === 0 ? this.lv.liveIn.get(b)! : this.lv.after.get(b)![k - 1];
+    const name = this.cx.newLabel('widen');
+    if (this.generic) this.emit(`.tal_inst ${this.instArgs()}`);
+    this.emit(`jmp ${name}`);
+    this.label(name, {}, live);
   }
 
   /** The address of a memory operand (and its check): base in a register (edx), index in one (ecx). */
@@ -308,8 +319,12 @@ class Emitter {
   }
 
   private inst(i: Inst, b: Block, k: number): void {
+    if ('dst' in i && i.dst) this.zeroed.delete(i.dst);
+    if ((i.op === 'load' || i.op === 'store') && i.mem.k === 'field' && i.mem.nullCheck && i.mem.base.k === 'v'
+      && this.zeroed.has(i.mem.base.v)) this.widen(b, k);
     switch (i.op) {
       case 'copy': {
+        if (i.src.k === 'imm' && i.src.n === 0 && i.dst.ty !== 'int') this.zeroed.add(i.dst);
         const d = this.op({ k: 'v', v: i.dst });
         if (d === this.op(i.src)) return;
         if (this.isMem(i.src) && !this.inReg({ k: 'v', v: i.dst })) {

@@ -73,8 +73,6 @@ export type Term =
    */
   | { op: 'br'; cc: Cond; a: Val; b: Val; yes: Block; no: Block; variant?: { below: number } }
   | { op: 'ret'; v?: Val }
-  /** `raise`: the site's message, exit status 1. */
-  | { op: 'raise'; site: Site }
   /** After a call that does not return. */
   | { op: 'unreachable' };
 
@@ -203,7 +201,6 @@ export function show(f: Fn): string {
         out.push(`  br ${t.variant ? 'tag' : t.cc} ${showVal(t.a)}, ${showVal(t.b)}, @b${t.yes.id}, @b${t.no.id}`);
         break;
       case 'ret': out.push(`  ret${t.v ? ` ${showVal(t.v)}` : ''}`); break;
-      case 'raise': out.push(`  raise ${t.site.what}`); break;
       case 'unreachable': out.push('  unreachable'); break;
     }
   }

@@ -3,10 +3,14 @@
 // library), statements keep the language's static rules (definite initialization, no unreachable code, a return at
 // the end of every non-void function, ?struct fields only after a test that narrows the local, narrowed locals never
 // reassigned, loop counters never assigned in the body, distinct case values; switches on unions name each variant
-// once and cover them all or have a default; a variant is read directly only where a case has just matched it).
-// Loops are bounded by counters; indices are reduced modulo the (never empty) array's size and divisors are 1..16,
-// so a run ends normally. Integer expressions include Popcorn's casts through the sub-word integers
-// (`(: int) (: byte) (e)`: cut to 8 or 16 bits at both levels alike) and the comma operator.
+// once and cover them all or have a default; a variant is read directly only where a case has just matched it), and
+// now and then reads a field of a node nobody tested (a run-time null check). Loops are bounded by counters; indices
+// are reduced modulo the (never empty) array's size and divisors are 1..16, so a run ends normally, or by an
+// exception: statements raise the program's three exceptions (one without a value, one carrying an int, one a
+// string) under a condition, and try … handle statements catch them, by a switch with or without default (which
+// raises again what no case takes) or by a handler that takes everything. Integer expressions include Popcorn's
+// casts through the sub-word integers (`(: int) (: byte) (e)`: cut to 8 or 16 bits at both levels alike) and the
+// comma operator.
 //
 // The generator draws its choices from a Rand: `fromGen(g)` for fast-check's fc.gen() (so a failing case shrinks and
 // replays), `seeded(n)` for a plain PRNG.
@@ -169,6 +173,9 @@ export class PopGen {
       'bool gflag = true;',
       'char gch = \'g\';',
       'node gnode = null;',
+      'exception Gx0;',
+      'exception Gx1(int);',
+      'exception Gx2(string);',
       'a id<a>(a x) { return x; }',
       'a pick<a>(bool c, a x, a y) { return c ? x : y; }',
       '<a>list cons<a>(a x, <a>list l) { return new list(x, l); }',
@@ -252,7 +259,7 @@ export class PopGen {
     const pad = '  '.repeat(indent);
     const nested = indent < 4 && this.fuel > 0;
     const e = (t: T) => this.expr(t, ctx, 0);
-    const k = this.r.int(0, nested ? 17 : 9);
+    const k = this.r.int(0, nested ? 19 : 9);
     switch (k) {
       case 0: case 1: {
         const t = this.pick(this.types(ctx));
@@ -290,6 +297,12 @@ export class PopGen {
       case 5: {
         const pts = this.varsOf(ctx, 'point');
         const nn = ctx.vars.filter(v => v.ty === 'node' && ctx.narrowed.has(v.name));
+        // A field of a node nobody tested: its run-time null check may stop the program (or raise Null_Exception
+        // in a try body).
+        if (this.chance(15)) {
+          const base = this.pick(['gnode', ...this.varsOf(ctx, 'node').map(v => v.name)]);
+          return [`${pad}gcount += ${base}${this.pick(['', '.next'])}.v;`];
+        }
         if (nn.length && this.chance(50)) {
           const n = this.pick(nn).name;
           return [this.chance(70) ? `${pad}${n}.v = ${e('int')};` : `${pad}${n}.next = ${e('node')};`];
@@ -410,6 +423,8 @@ export class PopGen {
         lines.push(`${pad}}`);
         return lines;
       }
+      case 17: return this.tryHandle(ctx, indent);
+      case 18: return this.raise(ctx, indent);
       default: {
         if (k === 17 && this.chance(50)) return this.unionSwitch(ctx, indent);
         const name = this.fresh('v');
@@ -455,6 +470,55 @@ export class PopGen {
       lines.push(`${pad}  default:`, ...this.stmts({ ...inner, narrowed: new Set(inner.narrowed) }, indent + 2, this.r.int(0, 2)));
     }
     lines.push(`${pad}}`);
+    return lines;
+  }
+
+  /** One of the program's exceptions, as a value: `Gx0`, `Gx1(e)`, `new Gx2(e)`. */
+  private exception(ctx: Ctx): string {
+    switch (this.r.int(0, 2)) {
+      case 0: return this.pick(['Gx0', 'new Gx0()']);
+      case 1: return `${this.pick(['', 'new '])}Gx1(${this.expr('int', ctx, 1)})`;
+      default: return `${this.pick(['', 'new '])}Gx2(${this.expr('string', ctx, 1)})`;
+    }
+  }
+
+  /** A raise under a condition (so that what follows stays reachable), of a new exception or of an exn local. */
+  private raise(ctx: Ctx, indent: number): string[] {
+    const pad = '  '.repeat(indent);
+    const c = this.expr('bool', ctx, 0);
+    if (this.chance(30)) {
+      const name = this.fresh('x');
+      return [`${pad}exn ${name} = ${this.exception(ctx)};`, `${pad}if (${c}) raise(${name});`];
+    }
+    return [`${pad}if (${c}) raise ${this.exception(ctx)};`];
+  }
+
+  /** try … handle: a switch on what was caught (its cases bind the values), or a handler that takes everything. */
+  private tryHandle(ctx: Ctx, indent: number): string[] {
+    const pad = '  '.repeat(indent), pad2 = `${pad}    `;
+    const body = this.block({ ...ctx, narrowed: new Set(ctx.narrowed) }, indent);
+    const e = this.fresh('e');
+    const inner = (extra: Var[]): string[] => this.stmts(
+      { ...ctx, narrowed: new Set(ctx.narrowed), vars: [...ctx.vars, ...extra] }, indent + 2, this.r.int(0, 2));
+    if (this.chance(25)) {
+      return [`${pad}try ${body} handle ${e} ${this.block({ ...ctx, narrowed: new Set(ctx.narrowed) }, indent)}`];
+    }
+    const braced = this.chance(50);
+    const lines = [`${pad}try ${body} handle ${e} ${braced ? '{ ' : ''}switch (${e}) {`];
+    if (this.chance(70)) lines.push(`${pad}  case Gx0:`, ...inner([]));
+    if (this.chance(70)) {
+      const x = this.fresh('n');
+      lines.push(`${pad}  case Gx1(${x}):`, `${pad2}gcount += ${x};`, ...inner([{ name: x, ty: 'int' }]));
+    }
+    if (this.chance(60)) {
+      const x = this.fresh('s');
+      lines.push(`${pad}  case Gx2(${x}):`, `${pad2}print_string(${x});`, ...inner([{ name: x, ty: 'string' }]));
+    }
+    if (this.chance(20)) lines.push(`${pad}  case Array_bounds, Divide_by_zero, Null_Exception:`, `${pad2}gcount--;`);
+    if (this.chance(50)) {
+      lines.push(`${pad}  default:`, ...inner([]), ...(this.chance(30) ? [`${pad2}raise(${e});`] : []));
+    }
+    lines.push(`${pad}}${braced ? ' }' : ''}`);
     return lines;
   }
 

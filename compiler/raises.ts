@@ -1,0 +1,86 @@
+// Which functions may raise, over the whole program: the analysis behind popc's exception propagation (the scheme
+// is in docs/popcorn.md "Exceptions"). A function may raise when its body has, outside every `try` body, a `raise`,
+// a switch on an exception without `default` (it raises again what no case caught), or a call of a function that
+// may raise; a fixed point over the call graph, as an effect analysis does (OCaml's exception analysis and CIL's
+// call-graph passes work the same way). Only those functions take the second return address an exception leaves
+// by, so a function that cannot raise costs exactly what it did before exceptions existed. A call through a
+// function value never raises (a raising function's address is a wrapper that stops an escaping exception there:
+// codegen.ts). `usesExceptions` picks the functions the optimiser leaves to the stack machine (docs/popcorn.md).
+
+import { subExprs, type Expr, type Stmt } from './ast.ts';
+import type { Checked, FunInfo } from './program.ts';
+
+/** The functions of `c` that may raise (whole program). */
+export function raisingFunctions(c: Checked): Set<FunInfo> {
+  const raising = new Set<FunInfo>();
+  for (let changed = true; changed;) {
+    changed = false;
+    for (const f of c.funs) {
+      if (!f.decl.body || raising.has(f)) continue;
+      if (mayRaise(c, f.decl.body, raising)) { raising.add(f); changed = true; }
+    }
+  }
+  return raising;
+}
+
+/** Whether `s`, run outside any handler of its own, may let an exception out. */
+function mayRaise(c: Checked, s: Stmt, raising: Set<FunInfo>): boolean {
+  const ex = (e: Expr | undefined): boolean => e !== undefined && exprRaises(c, e, raising);
+  const all = (xs: readonly Stmt[]): boolean => xs.some(x => mayRaise(c, x, raising));
+  switch (s.k) {
+    case 'block': return all(s.body);
+    case 'expr': return ex(s.e);
+    case 'decl': return s.decls.some(d => ex(d.init));
+    case 'if': return ex(s.c) || mayRaise(c, s.then, raising) || (s.else !== undefined && mayRaise(c, s.else, raising));
+    case 'while': case 'do': return ex(s.c) || mayRaise(c, s.body, raising);
+    case 'for':
+      return (s.init !== undefined && mayRaise(c, s.init, raising)) || ex(s.c) || (s.step ?? []).some(ex)
+        || mayRaise(c, s.body, raising);
+    case 'switch':
+      return ex(s.e) || s.cases.some(k => all(k.body)) || (s.dflt ? all(s.dflt) : c.types.get(s.e)?.k === 'exn');
+    case 'return': return ex(s.e);
+    case 'raise': return true;
+    case 'try': return mayRaise(c, s.handler, raising); // what the body raises, the handler receives
+    case 'break': case 'continue': case 'empty': case 'fun': return false; // a nested function raises on its own
+  }
+}
+
+function exprRaises(c: Checked, e: Expr, raising: Set<FunInfo>): boolean {
+  if (e.k === 'call') {
+    const t = c.calls.get(e)?.target;
+    if (t?.k === 'fun' && raising.has(t.f)) return true;
+  }
+  return subExprs(e).some(x => exprRaises(c, x, raising));
+}
+
+/**
+ * Whether `f` has anything to do with exceptions: it may raise, handles, or has a value of type exn. The optimiser
+ * (compiler/ir/) generates every other function; these go through the stack machine at every level.
+ */
+export function usesExceptions(c: Checked, f: FunInfo, raising: Set<FunInfo>): boolean {
+  if (raising.has(f) || f.ret.k === 'exn' || f.params.some(p => p.ty.k === 'exn')) return true;
+  if (f.locals.some(v => v.ty.k === 'exn')) return true;
+  let found = false;
+  const ex = (e: Expr): void => {
+    if (found) return;
+    if (c.types.get(e)?.k === 'exn') { found = true; return; }
+    subExprs(e).forEach(ex);
+  };
+  const st = (s: Stmt): void => {
+    if (found) return;
+    switch (s.k) {
+      case 'block': s.body.forEach(st); return;
+      case 'expr': ex(s.e); return;
+      case 'decl': s.decls.forEach(d => { if (d.init) ex(d.init); }); return;
+      case 'if': ex(s.c); st(s.then); if (s.else) st(s.else); return;
+      case 'while': case 'do': ex(s.c); st(s.body); return;
+      case 'for': if (s.init) st(s.init); if (s.c) ex(s.c); s.step?.forEach(ex); st(s.body); return;
+      case 'switch': ex(s.e); s.cases.forEach(k => k.body.forEach(st)); s.dflt?.forEach(st); return;
+      case 'return': if (s.e) ex(s.e); return;
+      case 'raise': case 'try': found = true; return;
+      default: return;
+    }
+  };
+  if (f.decl.body) st(f.decl.body);
+  return found;
+}
