@@ -61,7 +61,7 @@ for (const level of LEVELS) for (const name of names) {
 
     // Sites in messages (a failed check, an uncaught exception) name the file as popc was given it: NAME.err names
     // it relative to the corpus.
-    const local = (text: string): string => text.split(`${DIR}/`).join('');
+    const local = (text: string): string => text.split(`${DIR}/`).join('').split(`${relative(ROOT, DIR)}/`).join('');
     const expected = readFileSync(join(DIR, `${name}.out`), 'latin1');
     const expectedErr = optional(name, 'err')?.toString('latin1') ?? '';
     const status = Number((optional(name, 'status')?.toString() ?? '0').trim());
