@@ -17,6 +17,8 @@ import { coalesce } from './coalesce.ts';
 import { eliminateCommonSubexpressions } from './cse.ts';
 import { mergeBlocks } from './merge.ts';
 import { threadJumps } from './thread.ts';
+import { reduceStrength } from './strength.ts';
+import { selfTailCallsToLoops } from './tailrec.ts';
 import { inlineCalls, recursiveFunctions } from './inline.ts';
 import { liveness } from './liveness.ts';
 import { allocate } from './regalloc.ts';
@@ -32,6 +34,7 @@ function simplify(fn: Fn): void {
   threadJumps(fn);               // a jump to a small block that branches or returns: a copy of that block
   coalesce(fn);                  // t = a + 1; x = t  →  x = a + 1 (before propagation makes t read twice)
   fold(fn);                      // constants and copies propagated and folded in each block, constant branches
+  reduceStrength(fn);            // unsigned x / 2^k, x % 2^k and x * 2^k as shifts and masks
   simplifyCfg(fn);               // what constant branches made unreachable
   mergeBlocks(fn);               // the joins that left with one way in
   eliminateCommonSubexpressions(fn); // an operation or a load a register of the block already holds: a copy
@@ -39,6 +42,7 @@ function simplify(fn: Fn): void {
   simplifyCfg(fn);               // the branches that decided (merged blocks give fold.ts more to see)
   eliminateDeadCode(fn);         // values nobody reads (a post-increment's old value, copies propagated away)
   coalesce(fn);                  // the copies propagation left as the last reader of a temporary
+  simplifyCfg(fn);               // the blocks dead-code elimination emptied, jumped over
 }
 
 /** Lower and optimise one function, without inlining: the IR the allocator and the emitter take. */
@@ -82,6 +86,7 @@ export class ProgramIr {
     const f = this.funs.get(label);
     if (!f) return undefined;
     const fn = optimisedIr(this.c, f, this.m);
+    if (selfTailCallsToLoops(fn)) simplify(fn); // return f(…) in f: the parameters assigned, a jump back
     // Only a function that is not recursive is ever inlined, and its callees are made first: the walk ends.
     if (inlineCalls(fn, g => (this.recursive.has(g) ? undefined : this.of(g)), this.recursive)) simplify(fn);
     this.done.set(label, fn);
