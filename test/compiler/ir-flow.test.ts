@@ -64,8 +64,8 @@ test('a recursive function, and one larger than INLINE_LIMIT, stay calls', t => 
 });
 
 test('recursion is found through chains of calls', t => {
-  const calls = new Map([['a', new Set(['b'])], ['b', new Set(['c'])], ['c', new Set(['a', 'd'])], ['d', new Set<string>()],
-    ['e', new Set(['e'])], ['f', new Set(['d'])]]);
+  const calls = new Map([['a', new Set(['b'])], ['b', new Set(['c'])], ['c', new Set(['a', 'd'])],
+    ['d', new Set<string>()], ['e', new Set(['e'])], ['f', new Set(['d'])]]);
   t.deepEqual([...recursiveFunctions(calls)].sort(), ['a', 'b', 'c', 'e']);
 });
 
