@@ -12,7 +12,7 @@
 import type { Block, Callee, Cond, Fn, Inst, Mem, Site, Val, VReg } from './ir.ts';
 import { liveBefore, type Liveness } from './liveness.ts';
 import { ALLOCATABLE, type Allocation, type Reg } from './regalloc.ts';
-import { negateCond } from './lower.ts';
+import { negateCond, swapCond } from './lower.ts';
 
 /** The module-level services emission uses: messages, the shared failure routines, imports and fresh labels. */
 export interface EmitContext {
@@ -64,6 +64,21 @@ class Emitter {
   private loc: string | undefined;
   private line = 0;
   private lastWasLabel = false;
+  /**
+   * What the checker knows here about the allocatable registers (docs/tal.md §4.4): `idx|arr` pairs whose bounds
+   * check (`cmp idx, [arr]` / `jae`) is in force, and pointers a null test has shown non-null. The checker keeps such
+   * a fact from the check until either register is written, and drops every fact at a label and at a call (its state
+   * is entered afresh from the annotation or the return type), so a second check of the same registers before then
+   * is one it already sees as redundant, and is left out. Scratch registers (eax, ecx, edx) are written all the
+   * time, so no fact about them is kept.
+   */
+  private readonly inBounds = new Set<string>();
+  private readonly nonNull = new Set<string>();
+  /**
+   * A length, global or unchecked field loaded for the comparison that ends its block alone: the comparison reads
+   * the memory operand itself (`cmp esi, DWORD PTR [ebx]`) instead of a scratch register loaded with it.
+   */
+  private readonly folded = new Map<VReg, string>();
 
   constructor(private readonly f: Fn, private readonly lv: Liveness, private readonly ra: Allocation,
     private readonly cx: EmitContext) {
@@ -99,6 +114,7 @@ class Emitter {
 
   private label(name: string, regs: Record<string, string>, live: Iterable<VReg>): void {
     if (this.lastWasLabel) this.emit('nop'); // two labels may not share an address
+    this.forgetFacts();
     const all: Record<string, string> = {};
     if (this.f.saves) for (const r of ALLOCATABLE) if (!this.saved.includes(r)) all[r] = SAVED_VAR[r];
     for (const v of live) {
@@ -129,6 +145,22 @@ class Emitter {
     if (this.generic) this.emit(`.tal_inst ${this.instArgs()}`);
     this.emit(`${op} ${this.labels.get(b)!}`);
   }
+
+  // ---- facts the checker holds
+
+  private forgetFacts(): void {
+    this.inBounds.clear();
+    this.nonNull.clear();
+  }
+
+  /** Register r is written: the checker drops every fact that mentions it. */
+  private forgetRegister(r: string): void {
+    this.nonNull.delete(r);
+    for (const k of this.inBounds) if (k.split('|').includes(r)) this.inBounds.delete(k);
+  }
+
+  /** Whether r is one of the registers facts are kept about (one no instruction uses as scratch). */
+  private isKept(r: string): boolean { return (ALLOCATABLE as readonly string[]).includes(r); }
 
   // ---- operands
 
@@ -190,17 +222,23 @@ class Emitter {
   private block(b: Block, next: Block | undefined): void {
     const name = this.labels.get(b);
     if (name) this.label(name, {}, this.lv.liveIn.get(b)!);
-    b.insts.forEach(({ inst, line }, k) => { this.line = line; this.inst(inst, b, k); });
-    this.line = b.termLine;
+    this.folded.clear();
     const t = b.term;
+    b.insts.forEach(({ inst, line }, k) => {
+      this.line = line;
+      const inPlace = k === b.insts.length - 1 ? this.foldedLoad(inst, t) : undefined;
+      if (inPlace && inst.op === 'load') this.folded.set(inst.dst, inPlace);
+      else this.inst(inst, b, k);
+    });
+    this.line = b.termLine;
     const falls = (x: Block): boolean => x === next && !this.generic;
     switch (t.op) {
       case 'jmp': if (!falls(t.to)) this.jump('jmp', t.to); return;
       case 'br': {
-        this.compare(t.cc, t.a, t.b);
-        if (falls(t.yes)) this.jump(`j${negateCond(t.cc)}`, t.no);
+        const cc = this.compare(t.cc, t.a, t.b);
+        if (falls(t.yes)) this.jump(`j${negateCond(cc)}`, t.no);
         else {
-          this.jump(`j${t.cc}`, t.yes);
+          this.jump(`j${cc}`, t.yes);
           if (!falls(t.no)) this.jump('jmp', t.no);
         }
         return;
@@ -221,17 +259,52 @@ class Emitter {
     }
   }
 
-  /** Set the flags for `a CC b`: a zero test as `test r, r` (what the checker knows as one). */
-  private compare(cc: Cond, a: Val, b: Val): void {
+  /**
+   * The memory operand of a block's last instruction, when it is a load the branch ending the block reads alone (its
+   * value lives in a scratch register: regalloc.ts's `shortLived`) and that needs no check and no register loaded for
+   * its address: a length or an unchecked field of a pointer in a register, or a global.
+   */
+  private foldedLoad(i: Inst, t: Block['term']): string | undefined {
+    if (i.op !== 'load' || t.op !== 'br') return undefined;
+    const d = i.dst, m = i.mem;
+    const reads = (x: Val): boolean => x.k === 'v' && x.v === d;
+    if (reads(t.a) === reads(t.b)) return undefined;
+    const other = reads(t.a) ? t.b : t.a;
+    const l = this.ra.loc.get(d)!;
+    if (l.k !== 'reg' || this.isKept(l.r) || !(other.k === 'imm' || this.inReg(other))) return undefined;
+    if (m.k === 'global') return `DWORD PTR [${m.label}]`;
+    if (m.k === 'elem' || !this.inReg(m.base)) return undefined;
+    if (m.k === 'len') return `DWORD PTR [${this.op(m.base)}]`;
+    return m.nullCheck ? undefined : `DWORD PTR [${this.op(m.base)}+${4 * m.index}]`;
+  }
+
+  /**
+   * Set the flags for `a CC b` and give the condition to test them with: a zero test as `test r, r` (what the checker
+   * knows as one), a constant on the left swapped to the right (`0 < n` is `cmp n, 0` tested with g), a folded load
+   * read from memory in place.
+   */
+  private compare(cc: Cond, a: Val, b: Val): Cond {
+    if (a.k === 'imm' && b.k === 'v' && !this.folded.has(b.v)) return this.compare(swapCond(cc), b, a);
     if (b.k === 'imm' && b.n === 0 && (cc === 'e' || cc === 'ne')) {
       const r = this.reg(a, 'edx');
       this.emit(`test ${r}, ${r}`);
-      return;
+      return cc;
+    }
+    const leftInPlace = a.k === 'v' ? this.folded.get(a.v) : undefined;
+    if (leftInPlace) {
+      this.emit(`cmp ${leftInPlace}, ${b.k === 'imm' ? b.n : this.reg(b, 'eax')}`);
+      return cc;
+    }
+    const rightInPlace = b.k === 'v' ? this.folded.get(b.v) : undefined;
+    if (rightInPlace) {
+      this.emit(`cmp ${this.reg(a, 'eax')}, ${rightInPlace}`);
+      return cc;
     }
     // The left operand loaded into edx (a short-lived right operand may be waiting in ecx: regalloc.ts).
     const left = a.k !== 'v' || (this.isMem(a) && this.isMem(b)) ? this.reg(a, 'edx') : this.op(a);
     const right = b.k === 'addr' ? this.reg(b, 'ecx') : this.op(b);
     this.emit(`cmp ${left}, ${right}`);
+    return cc;
   }
 
   // ---- instructions
@@ -263,20 +336,36 @@ class Emitter {
       case 'len': return `DWORD PTR [${this.reg(m.base, 'edx')}]`;
       case 'field': {
         const b = this.reg(m.base, 'edx');
-        if (m.nullCheck) { this.emit(`test ${b}, ${b}`); this.fail('je', m.nullCheck); }
+        if (m.nullCheck && !this.nonNull.has(b)) {
+          this.emit(`test ${b}, ${b}`);
+          this.fail('je', m.nullCheck);
+          if (this.isKept(b)) this.nonNull.add(b);
+        }
         return `DWORD PTR [${b}+${4 * m.index}]`;
       }
       case 'elem': {
         const b = this.reg(m.base, 'edx');
         const i = this.reg(m.index, 'ecx');
-        this.emit(`cmp ${i}, DWORD PTR [${b}]`);
-        this.fail('jae', m.check, { arr: b, idx: i, ty: m.arrTy });
+        const pair = `${i}|${b}`;
+        if (!this.inBounds.has(pair)) {
+          this.emit(`cmp ${i}, DWORD PTR [${b}]`);
+          this.fail('jae', m.check, { arr: b, idx: i, ty: m.arrTy });
+          if (this.isKept(b) && this.isKept(i)) this.inBounds.add(pair);
+        }
         return m.bytes ? `BYTE PTR [${b}+${i}*1+4]` : `DWORD PTR [${b}+${i}*4+4]`;
       }
     }
   }
 
   private inst(i: Inst, b: Block, k: number): void {
+    this.instruction(i, b, k);
+    // A call enters the checker's state afresh from the callee's return type; a written register loses its facts.
+    if (i.op === 'call' || i.op === 'alloc') this.forgetFacts();
+    const d = i.op === 'store' ? undefined : i.dst;
+    if (d) this.forgetRegister(this.op({ k: 'v', v: d }));
+  }
+
+  private instruction(i: Inst, b: Block, k: number): void {
     switch (i.op) {
       case 'copy': {
         const d = this.op({ k: 'v', v: i.dst });
@@ -296,8 +385,7 @@ class Emitter {
       }
       case 'set': {
         this.emit('xor eax, eax');
-        this.compare(i.cc, i.a, i.b);
-        this.emit(`set${i.cc} al`);
+        this.emit(`set${this.compare(i.cc, i.a, i.b)} al`);
         this.finish(i.dst, 'eax');
         return;
       }
@@ -349,6 +437,7 @@ class Emitter {
       return;
     }
     const mn = { '+': 'add', '-': 'sub', '*': 'imul', '&': 'and', '|': 'or', '^': 'xor' }[aop];
+    if (this.arithShortForm(i)) return;
     let left = a;
     let r = this.resultReg(dst);
     // dst's register holds the right operand: compute in eax, unless the operation commutes.
@@ -358,6 +447,45 @@ class Emitter {
     this.move(r, left);
     this.emit(aop === '*' && bv.k === 'imm' ? `imul ${r}, ${r}, ${bv.n}` : `${mn} ${r}, ${this.op(bv)}`);
     this.finish(dst, r);
+  }
+
+  /**
+   * The forms of `dst = a OP b` that take one instruction where the general one takes two or three (as gcc -O2 writes
+   * them): `lea` for a sum into another register (`lea ebx, [esi+1]`, `lea ebx, [esi+edi*1]`), the three-operand
+   * `imul` (`imul ebx, esi, 3`), and a slot updated in place (`add DWORD PTR [esp+4], 1`) when dst and a share it.
+   * lea leaves the flags alone and the checker types its result as an integer, which every `+` here is.
+   */
+  private arithShortForm(i: Extract<Inst, { op: 'arith' }>): boolean {
+    const { aop, a, b, dst } = i;
+    const d = this.op({ k: 'v', v: dst });
+    const r = this.resultReg(dst);
+    const dInReg = this.inReg({ k: 'v', v: dst });
+    const bSimple = b.k === 'imm' || this.inReg(b);
+    if (this.inReg(a) && r !== this.op(a) && (aop === '+' || aop === '-') && bSimple) {
+      // a - b by lea only for a constant b whose negation is one (not -2^31).
+      if (b.k === 'imm' && !(aop === '-' && b.n === -0x80000000)) {
+        const n = aop === '+' ? b.n : -b.n;
+        this.emit(`lea ${r}, [${this.op(a)}${n < 0 ? '-' : '+'}${Math.abs(n)}]`);
+        this.finish(dst, r);
+        return true;
+      }
+      if (aop === '+' && b.k === 'v') {
+        this.emit(`lea ${r}, [${this.op(a)}+${this.op(b)}*1]`);
+        this.finish(dst, r);
+        return true;
+      }
+    }
+    if (aop === '*' && b.k === 'imm' && a.k === 'v') {
+      this.emit(`imul ${r}, ${this.op(a)}, ${b.n}`);
+      this.finish(dst, r);
+      return true;
+    }
+    const mn = { '+': 'add', '-': 'sub', '&': 'and', '|': 'or', '^': 'xor' }[aop as string];
+    if (mn && !dInReg && a.k === 'v' && d === this.op(a) && bSimple) {
+      this.emit(`${mn} ${d}, ${this.op(b)}`);
+      return true;
+    }
+    return false;
   }
 
   /** Division and remainder: the zero check, and for signed ones x / -1 without idiv (INT_MIN / -1 would trap). */
