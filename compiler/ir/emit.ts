@@ -284,12 +284,7 @@ class Emitter {
    * read from memory in place.
    */
   private compare(cc: Cond, a: Val, b: Val): Cond {
-    if (a.k === 'imm' && b.k === 'v' && !this.folded.has(b.v)) return this.compare(swapCond(cc), b, a);
-    if (b.k === 'imm' && b.n === 0 && (cc === 'e' || cc === 'ne')) {
-      const r = this.reg(a, 'edx');
-      this.emit(`test ${r}, ${r}`);
-      return cc;
-    }
+    if (a.k === 'imm' && b.k === 'v') return this.compare(swapCond(cc), b, a);
     const leftInPlace = a.k === 'v' ? this.folded.get(a.v) : undefined;
     if (leftInPlace) {
       this.emit(`cmp ${leftInPlace}, ${b.k === 'imm' ? b.n : this.reg(b, 'eax')}`);
@@ -298,6 +293,11 @@ class Emitter {
     const rightInPlace = b.k === 'v' ? this.folded.get(b.v) : undefined;
     if (rightInPlace) {
       this.emit(`cmp ${this.reg(a, 'eax')}, ${rightInPlace}`);
+      return cc;
+    }
+    if (b.k === 'imm' && b.n === 0 && (cc === 'e' || cc === 'ne')) {
+      const r = this.reg(a, 'edx');
+      this.emit(`test ${r}, ${r}`);
       return cc;
     }
     // The left operand loaded into edx (a short-lived right operand may be waiting in ecx: regalloc.ts).

@@ -10,6 +10,7 @@ import { fold } from './fold.ts';
 import { eliminateDeadCode } from './dce.ts';
 import { coalesce } from './coalesce.ts';
 import { eliminateCommonSubexpressions } from './cse.ts';
+import { reduceStrength } from './strength.ts';
 import { liveness } from './liveness.ts';
 import { allocate } from './regalloc.ts';
 import { emitFunction } from './emit.ts';
@@ -22,6 +23,7 @@ export function optimisedIr(c: Checked, f: FunInfo, m: Pick<ModuleServices, 'str
   coalesce(fn);                  // t = a + 1; x = t  →  x = a + 1 (before propagation makes t read twice)
   fold(fn);                      // constants and copies propagated and folded in each block, constant branches
   simplifyCfg(fn);               // what constant branches made unreachable
+  reduceStrength(fn);            // x / 2^k and x % 2^k as shifts and masks, constants to the right of a + k
   eliminateCommonSubexpressions(fn); // an operation or a load a register of the block already holds: a copy
   fold(fn);                      // the copies that made, propagated
   eliminateDeadCode(fn);         // values nobody reads (a post-increment's old value, copies propagated away)
