@@ -9,9 +9,10 @@
 // an element, test/je before a nullable field, test/je before a division) and jumps to the site's stub, as in
 // codegen.ts (docs/popcorn.md §Run-time checks).
 
-import type { Block, Callee, Cond, Fn, Inst, Mem, Site, Val, VReg } from './ir.ts';
+import { def, termUses, type Block, type Callee, type Cond, type Fn, type Inst, type Mem, type Site, type Val,
+  type VReg } from './ir.ts';
 import { liveBefore, type Liveness } from './liveness.ts';
-import { ALLOCATABLE, type Allocation, type Reg } from './regalloc.ts';
+import { ALLOCATABLE, type Allocation, type Reg, type Scratch } from './regalloc.ts';
 import { negateCond, swapCond } from './lower.ts';
 
 /** The module-level services emission uses: messages, the shared failure routines, imports and fresh labels. */
@@ -25,6 +26,7 @@ export interface EmitContext {
   readonly uncaughtStatus: number;
 }
 
+const SCRATCH: readonly Scratch[] = ['eax', 'ecx', 'edx'];
 const BYTE_REG: Partial<Record<string, string>> = { eax: 'al', ebx: 'bl', ecx: 'cl', edx: 'dl' };
 const SAVED_VAR: Record<Reg, string> = { ebx: 's_ebx', esi: 's_esi', edi: 's_edi', ebp: 's_ebp' };
 
@@ -79,6 +81,12 @@ class Emitter {
    * the memory operand itself (`cmp esi, DWORD PTR [ebx]`) instead of a scratch register loaded with it.
    */
   private readonly folded = new Map<VReg, string>();
+  /**
+   * The scratch registers (eax, ecx, edx) values hold around the instruction being emitted (scratch.ts places values
+   * there), and those the instruction has taken for its operands so far: an operand or a result goes in another one.
+   */
+  private busy = new Set<string>();
+  private readonly taken = new Set<string>();
 
   constructor(private readonly f: Fn, private readonly lv: Liveness, private readonly ra: Allocation,
     private readonly cx: EmitContext) {
@@ -119,7 +127,7 @@ class Emitter {
     if (this.f.saves) for (const r of ALLOCATABLE) if (!this.saved.includes(r)) all[r] = SAVED_VAR[r];
     for (const v of live) {
       const l = this.ra.loc.get(v)!;
-      if (l.k === 'reg' && (ALLOCATABLE as readonly string[]).includes(l.r)) all[l.r] = v.ty;
+      if (l.k === 'reg') all[l.r] = v.ty;
     }
     Object.assign(all, regs);
     const r = Object.entries(all).map(([k, t]) => `${k}: ${t}, `).join('');
@@ -177,11 +185,35 @@ class Emitter {
   private inReg(x: Val): boolean { return x.k === 'v' && this.ra.loc.get(x.v)!.k === 'reg'; }
   private isMem(x: Val): boolean { return x.k === 'v' && this.ra.loc.get(x.v)!.k !== 'reg'; }
 
-  /** The value in a register: its own, or `scratch` loaded with it. */
-  private reg(x: Val, scratch: string): string {
+  /** The value in a register: its own, or a scratch register (`scratch` if it is free) loaded with it. */
+  private reg(x: Val, scratch: Scratch): string {
     if (this.inReg(x)) return this.op(x);
-    this.move(scratch, x);
-    return scratch;
+    const r = this.take(scratch);
+    this.move(r, x);
+    return r;
+  }
+
+  /** The scratch registers no value holds here, from the instruction's live values. */
+  private around(live: Iterable<VReg>): void {
+    this.busy = new Set<string>();
+    this.taken.clear();
+    for (const v of live) {
+      const l = this.ra.loc.get(v);
+      if (l?.k === 'reg' && !this.isKept(l.r)) this.busy.add(l.r);
+    }
+  }
+
+  /** A free scratch register, `prefer` when it is (scratch.ts leaves each instruction as many as it may want). */
+  private pick(prefer: Scratch): Scratch {
+    const r = [prefer, ...SCRATCH].find(x => !this.busy.has(x) && !this.taken.has(x));
+    if (!r) throw new Error(`popc -O: no scratch register free in ${this.f.name} (scratch.ts let too many values in)`);
+    return r;
+  }
+
+  private take(prefer: Scratch): Scratch {
+    const r = this.pick(prefer);
+    this.taken.add(r);
+    return r;
   }
 
   private move(dst: string, x: Val): void {
@@ -189,10 +221,10 @@ class Emitter {
     else if (dst !== this.op(x)) this.emit(`mov ${dst}, ${this.op(x)}`);
   }
 
-  /** The register a result is computed in: dst's own, or eax (then stored). */
+  /** The register a result is computed in: dst's own, or a free scratch register, eax if it is (then stored). */
   private resultReg(d: VReg): string {
     const l = this.ra.loc.get(d)!;
-    return l.k === 'reg' ? l.r : 'eax';
+    return l.k === 'reg' ? l.r : this.pick('eax');
   }
 
   private finish(d: VReg, r: string): void {
@@ -226,11 +258,13 @@ class Emitter {
     const t = b.term;
     b.insts.forEach(({ inst, line }, k) => {
       this.line = line;
-      const inPlace = k === b.insts.length - 1 ? this.foldedLoad(inst, t) : undefined;
+      const inPlace = k === b.insts.length - 1 && !this.lv.liveOut.get(b)!.has(def(inst)!) ? this.foldedLoad(inst, t)
+        : undefined;
       if (inPlace && inst.op === 'load') this.folded.set(inst.dst, inPlace);
       else this.inst(inst, b, k);
     });
     this.line = b.termLine;
+    this.around([...this.lv.liveOut.get(b)!, ...termUses(t)]);
     const falls = (x: Block): boolean => x === next && !this.generic;
     switch (t.op) {
       case 'jmp': if (!falls(t.to)) this.jump('jmp', t.to); return;
@@ -358,6 +392,8 @@ class Emitter {
   }
 
   private inst(i: Inst, b: Block, k: number): void {
+    const d0 = def(i);
+    this.around([...liveBefore(this.lv, b, k), ...this.lv.after.get(b)![k], ...(d0 ? [d0] : [])]);
     this.instruction(i, b, k);
     // A call enters the checker's state afresh from the callee's return type; a written register loses its facts.
     if (i.op === 'call' || i.op === 'alloc') this.forgetFacts();
@@ -371,8 +407,9 @@ class Emitter {
         const d = this.op({ k: 'v', v: i.dst });
         if (d === this.op(i.src)) return;
         if (this.isMem(i.src) && !this.inReg({ k: 'v', v: i.dst })) {
-          this.move('eax', i.src);
-          this.emit(`mov ${d}, eax`);
+          const r = this.take('eax');
+          this.move(r, i.src);
+          this.emit(`mov ${d}, ${r}`);
         } else this.move(d, i.src);
         return;
       }
@@ -400,9 +437,12 @@ class Emitter {
       case 'store': {
         const bytes = i.mem.k === 'elem' && i.mem.bytes;
         let src = this.op(i.src);
-        // A value from memory, or a byte from a register without a byte form, goes through eax.
-        if (this.isMem(i.src) || (bytes && i.src.k === 'v' && !BYTE_REG[src])) { this.move('eax', i.src); src = 'eax'; }
-        if (i.src.k === 'addr') { this.move('eax', i.src); src = 'eax'; }
+        // A value from memory, an address, or a byte from a register without a byte form, goes through a scratch
+        // register (every one has a byte form).
+        if (this.isMem(i.src) || (bytes && i.src.k === 'v' && !BYTE_REG[src]) || i.src.k === 'addr') {
+          src = this.take('eax');
+          this.move(src, i.src);
+        }
         const a = this.address(i.mem);
         if (bytes) src = i.src.k === 'imm' ? String(i.src.n & 255) : BYTE_REG[src]!;
         this.emit(`mov ${a}, ${src}`);
@@ -411,6 +451,7 @@ class Emitter {
       case 'alloc': {
         this.cx.useImport('tal_alloc');
         this.emit(`push ${4 * i.fields.length}`, `.tal_inst ${i.tuple}`, 'call DWORD PTR [tal_alloc]', 'add esp, 4');
+        this.taken.add('eax');
         i.fields.forEach((x, n) => {
           const s = this.isMem(x) || x.k === 'addr' ? this.reg(x, 'ecx') : this.op(x);
           this.emit(`mov DWORD PTR [eax+${4 * n}], ${s}`);
@@ -430,7 +471,8 @@ class Emitter {
       const mn = aop === '<<' ? 'shl' : aop === '>>' && !i.unsigned ? 'sar' : 'shr';
       let count = 'cl';
       if (bv.k === 'imm') count = String(bv.n & 31); else this.move('ecx', bv);
-      const r = this.resultReg(dst) === 'ecx' ? 'eax' : this.resultReg(dst);
+      // By a register, the count is in ecx and the shift is made in another (scratch.ts keeps values off both).
+      const r = bv.k === 'imm' ? this.resultReg(dst) : this.resultReg(dst) === 'ecx' ? 'eax' : this.resultReg(dst);
       this.move(r, a);
       this.emit(`${mn} ${r}, ${count}`);
       this.finish(dst, r);
@@ -441,8 +483,8 @@ class Emitter {
     let left = a;
     let r = this.resultReg(dst);
     // dst's register holds the right operand: compute in eax, unless the operation commutes.
-    if (bv.k === 'v' && this.op(bv) === r && r !== 'eax') {
-      if (aop === '-') r = 'eax'; else { left = bv; bv = a; }
+    if (bv.k === 'v' && this.op(bv) === r) {
+      if (aop === '-') r = this.take('eax'); else { left = bv; bv = a; }
     }
     this.move(r, left);
     this.emit(aop === '*' && bv.k === 'imm' ? `imul ${r}, ${r}, ${bv.n}` : `${mn} ${r}, ${this.op(bv)}`);

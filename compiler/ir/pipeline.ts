@@ -13,6 +13,7 @@ import { eliminateCommonSubexpressions } from './cse.ts';
 import { reduceStrength } from './strength.ts';
 import { liveness } from './liveness.ts';
 import { allocate } from './regalloc.ts';
+import { assignScratch } from './scratch.ts';
 import { emitFunction } from './emit.ts';
 import type { Fn } from './ir.ts';
 
@@ -37,6 +38,7 @@ export function optimiser(c: Checked): FunctionGenerator {
     const fn = optimisedIr(c, f, m);
     const lv = liveness(fn);       // live sets per block and after each instruction
     const ra = allocate(fn, lv);   // linear scan over ebx, esi, edi, ebp; spill slots for the rest
+    assignScratch(fn, lv, ra);     // spilled values into eax, ecx, edx where no call or fixed use crosses them
     return emitFunction(fn, lv, ra, m);
   };
 }
