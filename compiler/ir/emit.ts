@@ -451,8 +451,10 @@ class Emitter {
       case 'alloc': {
         this.cx.useImport('tal_alloc');
         this.emit(`push ${4 * i.fields.length}`, `.tal_inst ${i.tuple}`, 'call DWORD PTR [tal_alloc]', 'add esp, 4');
-        this.taken.add('eax');
         i.fields.forEach((x, n) => {
+          // Each field through one scratch register (the new tuple is in eax), taken afresh for each.
+          this.taken.clear();
+          this.taken.add('eax');
           const s = this.isMem(x) || x.k === 'addr' ? this.reg(x, 'ecx') : this.op(x);
           this.emit(`mov DWORD PTR [eax+${4 * n}], ${s}`);
         });

@@ -25,7 +25,7 @@ export function optimisedIr(c: Checked, f: FunInfo, m: Pick<ModuleServices, 'str
   fold(fn);                      // constants and copies propagated and folded in each block, constant branches
   simplifyCfg(fn);               // what constant branches made unreachable
   reduceStrength(fn);            // x / 2^k and x % 2^k as shifts and masks, constants to the right of a + k
-  eliminateCommonSubexpressions(fn); // an operation or a load a register of the block already holds: a copy
+  eliminateCommonSubexpressions(fn); // an operation or a load a register already holds (on every path): a copy
   fold(fn);                      // the copies that made, propagated
   eliminateDeadCode(fn);         // values nobody reads (a post-increment's old value, copies propagated away)
   coalesce(fn);                  // the copies propagation left as the last reader of a temporary

@@ -109,3 +109,36 @@ test('sums, products and updates in one instruction: lea, imul r, m, k, add [slo
   const loop = body(tal, 'f_count');
   t.true(loop.some(l => /^cmp e\w\w, DWORD PTR \[e\w\w\]$/.test(l)), loop.join('; '));
 });
+
+test('a load is reused in a block whose one predecessor made it: a[i] and b[i] read once for != and <', t => {
+  const src = '#include "core.h"\nopen Core;\n'
+    + 'int cmp_at(string a, string b, int i) { if (a[i] != b[i]) return a[i] < b[i] ? -1 : 1; return 0; }\n'
+    + 'void pop_main() { print_int(cmp_at("abc", "abd", 2)); print_int(cmp_at("abc", "abc", 1));\n'
+    + '  print_int(cmp_at("b", "a", 0)); print_newline(); flush(); }\n';
+  const { o0, o2, tal } = both(t, src, 'ebb');
+  t.is(o2, o0);
+  t.is(o0, '-101\n');
+  const insns = body(tal, 'f_cmp_at');
+  t.is(insns.filter(l => l.startsWith('movzx')).length, 2, insns.join('; '));
+});
+
+test('all seven registers: a leaf loop with seven live values keeps them all in registers', t => {
+  // s, w, n, i, j, and the two bytes compared: more than ebx, esi, edi and ebp hold.
+  const src = '#include "core.h"\nopen Core;\n'
+    + 'int count(string s, string w) { int n = 0;\n'
+    + '  for (int i = 0; i + size(w) <= size(s); i++) { int j = 0;\n'
+    + '    while (j < size(w) && s[i + j] == w[j]) j++;\n'
+    + '    if (j == size(w)) n++; }\n'
+    + '  return n; }\n'
+    + 'void pop_main() { print_int(count("abababa", "aba")); print_char(32); print_int(count("aaaa", "b"));\n'
+    + '  print_newline(); flush(); }\n';
+  const { o0, o2, tal } = both(t, src, 'seven');
+  t.is(o2, o0);
+  t.is(o0, '3 0\n');
+  const insns = body(tal, 'f_count');
+  // Nothing is spilled: no slot is pushed at entry, and no instruction reads or writes one but the arguments'.
+  t.false(insns.includes('push 0'), insns.join('; '));
+  const slots = insns.filter(l => /\[esp\+/.test(l));
+  t.is(slots.length, 2, slots.join('; '));
+  t.true(insns.some(l => /^(mov|movzx|cmp|lea) e[acd]x\b/.test(l) && !l.includes('[esp')), insns.join('; '));
+});
