@@ -122,8 +122,9 @@ test('a load is reused in a block whose one predecessor made it: a[i] and b[i] r
   t.is(insns.filter(l => l.startsWith('movzx')).length, 2, insns.join('; '));
 });
 
-test('all seven registers: a leaf loop with seven live values keeps them all in registers', t => {
-  // s, w, n, i, j, and the two bytes compared: more than ebx, esi, edi and ebp hold.
+test('all seven registers: a leaf loop keeps its string in a scratch register, no frame slot in the inner loop', t => {
+  // s, w, i, j, the index i + j and the two bytes compared are live in the inner loop: more than ebx, esi, edi and
+  // ebp hold. Before scratch.ts, s was read from its argument slot at every s[i + j].
   const src = '#include "core.h"\nopen Core;\n'
     + 'int count(string s, string w) { int n = 0;\n'
     + '  for (int i = 0; i + size(w) <= size(s); i++) { int j = 0;\n'
@@ -136,9 +137,12 @@ test('all seven registers: a leaf loop with seven live values keeps them all in 
   t.is(o2, o0);
   t.is(o0, '3 0\n');
   const insns = body(tal, 'f_count');
-  // Nothing is spilled: no slot is pushed at entry, and no instruction reads or writes one but the arguments'.
-  t.false(insns.includes('push 0'), insns.join('; '));
-  const slots = insns.filter(l => /\[esp\+/.test(l));
-  t.is(slots.length, 2, slots.join('; '));
-  t.true(insns.some(l => /^(mov|movzx|cmp|lea) e[acd]x\b/.test(l) && !l.includes('[esp')), insns.join('; '));
+  // The inner loop: from its first element access to the jump back (je) after the second.
+  const first = insns.findIndex(l => /^movzx/.test(l));
+  const back = insns.findIndex((l, k) => k > first && l.startsWith('je '));
+  const loop = insns.slice(first - 3, back + 1);
+  t.true(loop.length > 8, loop.join('; '));
+  t.false(loop.some(l => l.includes('[esp')), loop.join('; '));
+  // s is an element access's base in a scratch register.
+  t.true(loop.some(l => /BYTE PTR \[e[acd]x\+e\w\w\*1\+4\]/.test(l)), loop.join('; '));
 });
