@@ -260,7 +260,7 @@ class Emitter {
       this.line = line;
       const inPlace = k === b.insts.length - 1 && !this.lv.liveOut.get(b)!.has(def(inst)!) ? this.foldedLoad(inst, t)
         : undefined;
-      if (inPlace && inst.op === 'load') this.folded.set(inst.dst, inPlace);
+      if (inPlace && (inst.op === 'load' || inst.op === 'arith')) this.folded.set(inst.dst, inPlace);
       else this.inst(inst, b, k);
     });
     this.line = b.termLine;
@@ -299,6 +299,7 @@ class Emitter {
    * its address: a length or an unchecked field of a pointer in a register, or a global.
    */
   private foldedLoad(i: Inst, t: Block['term']): string | undefined {
+    if (i.op === 'arith') return this.foldedMask(i, t);
     if (i.op !== 'load' || t.op !== 'br') return undefined;
     const d = i.dst, m = i.mem;
     const reads = (x: Val): boolean => x.k === 'v' && x.v === d;
@@ -313,6 +314,22 @@ class Emitter {
   }
 
   /**
+   * A mask the branch ending the block alone reads, tested against zero (`x & 1 == 0`): `test x, 1` sets the same
+   * zero flag as the `and` would, with no register for the masked value.
+   */
+  private foldedMask(i: Extract<Inst, { op: 'arith' }>, t: Block['term']): string | undefined {
+    if (i.aop !== '&' || i.b.k !== 'imm' || i.a.k !== 'v' || t.op !== 'br' || (t.cc !== 'e' && t.cc !== 'ne')) {
+      return undefined;
+    }
+    const d = i.dst;
+    const isD = (x: Val): boolean => x.k === 'v' && x.v === d;
+    if (!(isD(t.a) && t.b.k === 'imm' && t.b.n === 0) && !(isD(t.b) && t.a.k === 'imm' && t.a.n === 0)) return undefined;
+    const l = this.ra.loc.get(d)!;
+    if (l.k !== 'reg' || this.isKept(l.r)) return undefined;
+    return `test ${this.op(i.a)}, ${i.b.n}`;
+  }
+
+  /**
    * Set the flags for `a CC b` and give the condition to test them with: a zero test as `test r, r` (what the checker
    * knows as one), a constant on the left swapped to the right (`0 < n` is `cmp n, 0` tested with g), a folded load
    * read from memory in place.
@@ -320,6 +337,10 @@ class Emitter {
   private compare(cc: Cond, a: Val, b: Val): Cond {
     if (a.k === 'imm' && b.k === 'v') return this.compare(swapCond(cc), b, a);
     const leftInPlace = a.k === 'v' ? this.folded.get(a.v) : undefined;
+    if (leftInPlace?.startsWith('test ')) {
+      this.emit(leftInPlace);
+      return cc;
+    }
     if (leftInPlace) {
       this.emit(`cmp ${leftInPlace}, ${b.k === 'imm' ? b.n : this.reg(b, 'eax')}`);
       return cc;

@@ -146,3 +146,16 @@ test('all seven registers: a leaf loop keeps its string in a scratch register, n
   // s is an element access's base in a scratch register.
   t.true(loop.some(l => /BYTE PTR \[e[acd]x\+e\w\w\*1\+4\]/.test(l)), loop.join('; '));
 });
+
+test('a mask tested against zero is one test: n % 2 == 0 on an unsigned n is test n, 1', t => {
+  const src = '#include "core.h"\nopen Core;\n'
+    + 'int steps(unsigned int n) { int k = 0; while (n != 1) { if (n % 2 == 0) n = n / 2; else n = 3 * n + 1; k++; }\n'
+    + '  return k; }\n'
+    + 'void pop_main() { print_int(steps(27)); print_char(32); print_int(steps(1)); print_newline(); flush(); }\n';
+  const { o0, o2, tal } = both(t, src, 'mask');
+  t.is(o2, o0);
+  t.is(o0, '111 0\n');
+  const insns = body(tal, 'f_steps');
+  t.true(insns.some(l => /^test e\w\w, 1$/.test(l)), insns.join('; '));
+  t.false(insns.some(l => /^(and|div|idiv)\b/.test(l)), insns.join('; '));
+});
