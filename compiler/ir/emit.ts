@@ -323,7 +323,8 @@ class Emitter {
     }
     const d = i.dst;
     const isD = (x: Val): boolean => x.k === 'v' && x.v === d;
-    if (!(isD(t.a) && t.b.k === 'imm' && t.b.n === 0) && !(isD(t.b) && t.a.k === 'imm' && t.a.n === 0)) return undefined;
+    const isZero = (x: Val): boolean => x.k === 'imm' && x.n === 0;
+    if (!(isD(t.a) && isZero(t.b)) && !(isD(t.b) && isZero(t.a))) return undefined;
     const l = this.ra.loc.get(d)!;
     if (l.k !== 'reg' || this.isKept(l.r)) return undefined;
     return `test ${this.op(i.a)}, ${i.b.n}`;

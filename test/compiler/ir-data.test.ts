@@ -93,7 +93,7 @@ test('a null test the checker holds is not repeated for a second field of the sa
   t.is(body(tal, 'f_sum').filter(l => /^test\b/.test(l)).length, 2, body(tal, 'f_sum').join('; '));
 });
 
-test('sums, products and updates in one instruction: lea, imul r, m, k, add [slot], k; a length compared in place', t => {
+test('one instruction for a sum, a product and an update: lea, imul r, m, k; a length compared in place', t => {
   const src = '#include "core.h"\nopen Core;\n'
     + 'int count(string s, int c) { int n = 0; for (int i = 0; i < size(s); i++) if (s[i] == c) n++; return n; }\n'
     + 'int poly(int x) { int y = 3 * x; int z = x + 1; return y * z; }\n'
