@@ -1,6 +1,7 @@
-// Common subexpressions and reused loads within each block (local value numbering, Cooper and Torczon, "Engineering
-// a Compiler", §8.4.1): an operation whose operands and operator a register of the block already computed, and that
-// nothing has invalidated since, becomes a copy of that register. Loads count as such operations while nothing can
+// Common subexpressions and reused loads within each extended basic block (local value numbering, Cooper and Torczon,
+// "Engineering a Compiler", §8.4.1, over the superlocal scope of §8.5.1): an operation whose operands and operator a
+// register already computed on every path here, and that nothing has invalidated since, becomes a copy of that
+// register. Loads count as such operations while nothing can
 // have changed the memory they read, which TAL's types make easy to tell: an element store cannot change a field or a
 // length, a field store changes only fields of its index, lengths never change, a call may change every field,
 // element and global (not a length). A load whose check passed once passes again on the same operands, so the check
@@ -9,7 +10,7 @@
 // Requires: a Fn (after fold.ts, so operands are in their simplest form). Gives: no operation computed twice in a
 // block while its inputs stand (dce.ts then drops what the copies left unread).
 
-import type { Fn, Inst, Val, VReg } from './ir.ts';
+import { successors, type Block, type Fn, type Inst, type Val, type VReg } from './ir.ts';
 
 const COMMUTATIVE = new Set(['+', '*', '&', '|', '^']);
 
@@ -39,9 +40,26 @@ function keyOf(i: Inst): string | undefined {
   }
 }
 
+/**
+ * Over extended basic blocks (Cooper and Torczon, §8.5.1, "superlocal value numbering"): a block with one predecessor
+ * starts with what its predecessor's table held at its end, since every path into it ran that block first (a load
+ * whose check passed there passes here). Each path down the tree of such blocks has its own copy of the table.
+ */
 export function eliminateCommonSubexpressions(f: Fn): void {
-  for (const b of f.blocks) {
-    const table = new Map<string, VReg>();
+  const preds = new Map<Block, number>();
+  for (const b of f.blocks) for (const s of successors(b.term)) preds.set(s, (preds.get(s) ?? 0) + 1);
+  const entry = f.blocks[0];
+  const visit = (b: Block, table: Map<string, VReg>): void => {
+    valueNumber(b, table);
+    for (const s of new Set(successors(b.term))) {
+      if (s !== entry && s !== b && preds.get(s) === 1) visit(s, new Map(table));
+    }
+  };
+  for (const b of f.blocks) if (b === entry || preds.get(b) !== 1) visit(b, new Map());
+}
+
+function valueNumber(b: Block, table: Map<string, VReg>): void {
+  {
     const kill = (pred: (key: string, holder: VReg) => boolean): void => {
       for (const [k, v] of table) if (pred(k, v)) table.delete(k);
     };

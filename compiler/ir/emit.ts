@@ -9,10 +9,11 @@
 // an element, test/je before a nullable field, test/je before a division) and jumps to the site's stub, as in
 // codegen.ts (docs/popcorn.md §Run-time checks).
 
-import type { Block, Callee, Cond, Fn, Inst, Mem, Site, Val, VReg } from './ir.ts';
+import { def, termUses, type Block, type Callee, type Cond, type Fn, type Inst, type Mem, type Site, type Val,
+  type VReg } from './ir.ts';
 import { liveBefore, type Liveness } from './liveness.ts';
-import { ALLOCATABLE, type Allocation, type Reg } from './regalloc.ts';
-import { negateCond } from './lower.ts';
+import { ALLOCATABLE, type Allocation, type Reg, type Scratch } from './regalloc.ts';
+import { negateCond, swapCond } from './lower.ts';
 
 /** The module-level services emission uses: messages, the shared failure routines, imports and fresh labels. */
 export interface EmitContext {
@@ -26,6 +27,7 @@ export interface EmitContext {
   uncaughtStatus: number;
 }
 
+const SCRATCH: readonly Scratch[] = ['eax', 'ecx', 'edx'];
 const BYTE_REG: Partial<Record<string, string>> = { eax: 'al', ebx: 'bl', ecx: 'cl', edx: 'dl' };
 const SAVED_VAR: Record<Reg, string> = { ebx: 's_ebx', esi: 's_esi', edi: 's_edi', ebp: 's_ebp' };
 
@@ -70,6 +72,27 @@ class Emitter {
    * which a null test cannot turn into a pointer, so a field access through one first passes a label.
    */
   private readonly zeroed = new Set<VReg>();
+  /**
+   * What the checker knows here about the allocatable registers (docs/tal.md §4.4): `idx|arr` pairs whose bounds
+   * check (`cmp idx, [arr]` / `jae`) is in force, and pointers a null test has shown non-null. The checker keeps such
+   * a fact from the check until either register is written, and drops every fact at a label and at a call (its state
+   * is entered afresh from the annotation or the return type), so a second check of the same registers before then
+   * is one it already sees as redundant, and is left out. Scratch registers (eax, ecx, edx) are written all the
+   * time, so no fact about them is kept.
+   */
+  private readonly inBounds = new Set<string>();
+  private readonly nonNull = new Set<string>();
+  /**
+   * A length, global or unchecked field loaded for the comparison that ends its block alone: the comparison reads
+   * the memory operand itself (`cmp esi, DWORD PTR [ebx]`) instead of a scratch register loaded with it.
+   */
+  private readonly folded = new Map<VReg, string>();
+  /**
+   * The scratch registers (eax, ecx, edx) values hold around the instruction being emitted (scratch.ts places values
+   * there), and those the instruction has taken for its operands so far: an operand or a result goes in another one.
+   */
+  private busy = new Set<string>();
+  private readonly taken = new Set<string>();
 
   constructor(private readonly f: Fn, private readonly lv: Liveness, private readonly ra: Allocation,
     private readonly cx: EmitContext) {
@@ -110,11 +133,12 @@ class Emitter {
 
   private label(name: string, regs: Record<string, string>, live: Iterable<VReg>): void {
     if (this.lastWasLabel) this.emit('nop'); // two labels may not share an address
+    this.forgetFacts();
     const all: Record<string, string> = {};
     if (this.f.saves) for (const r of ALLOCATABLE) if (!this.saved.includes(r)) all[r] = SAVED_VAR[r];
     for (const v of live) {
       const l = this.ra.loc.get(v)!;
-      if (l.k === 'reg' && (ALLOCATABLE as readonly string[]).includes(l.r)) all[l.r] = v.ty;
+      if (l.k === 'reg') all[l.r] = v.ty;
     }
     Object.assign(all, regs);
     const r = Object.entries(all).map(([k, t]) => `${k}: ${t}, `).join('');
@@ -142,6 +166,22 @@ class Emitter {
     this.emit(`${op} ${this.labels.get(b)!}`);
   }
 
+  // ---- facts the checker holds
+
+  private forgetFacts(): void {
+    this.inBounds.clear();
+    this.nonNull.clear();
+  }
+
+  /** Register r is written: the checker drops every fact that mentions it. */
+  private forgetRegister(r: string): void {
+    this.nonNull.delete(r);
+    for (const k of this.inBounds) if (k.split('|').includes(r)) this.inBounds.delete(k);
+  }
+
+  /** Whether r is one of the registers facts are kept about (one no instruction uses as scratch). */
+  private isKept(r: string): boolean { return (ALLOCATABLE as readonly string[]).includes(r); }
+
   // ---- operands
 
   /** Where a value is, as an operand: a register, a stack slot, a constant or a label's address. */
@@ -157,11 +197,35 @@ class Emitter {
   private inReg(x: Val): boolean { return x.k === 'v' && this.ra.loc.get(x.v)!.k === 'reg'; }
   private isMem(x: Val): boolean { return x.k === 'v' && this.ra.loc.get(x.v)!.k !== 'reg'; }
 
-  /** The value in a register: its own, or `scratch` loaded with it. */
-  private reg(x: Val, scratch: string): string {
+  /** The value in a register: its own, or a scratch register (`scratch` if it is free) loaded with it. */
+  private reg(x: Val, scratch: Scratch): string {
     if (this.inReg(x)) return this.op(x);
-    this.move(scratch, x);
-    return scratch;
+    const r = this.take(scratch);
+    this.move(r, x);
+    return r;
+  }
+
+  /** The scratch registers no value holds here, from the instruction's live values. */
+  private around(live: Iterable<VReg>): void {
+    this.busy = new Set<string>();
+    this.taken.clear();
+    for (const v of live) {
+      const l = this.ra.loc.get(v);
+      if (l?.k === 'reg' && !this.isKept(l.r)) this.busy.add(l.r);
+    }
+  }
+
+  /** A free scratch register, `prefer` when it is (scratch.ts leaves each instruction as many as it may want). */
+  private pick(prefer: Scratch): Scratch {
+    const r = [prefer, ...SCRATCH].find(x => !this.busy.has(x) && !this.taken.has(x));
+    if (!r) throw new Error(`popc -O: no scratch register free in ${this.f.name} (scratch.ts let too many values in)`);
+    return r;
+  }
+
+  private take(prefer: Scratch): Scratch {
+    const r = this.pick(prefer);
+    this.taken.add(r);
+    return r;
   }
 
   private move(dst: string, x: Val): void {
@@ -169,10 +233,10 @@ class Emitter {
     else if (dst !== this.op(x)) this.emit(`mov ${dst}, ${this.op(x)}`);
   }
 
-  /** The register a result is computed in: dst's own, or eax (then stored). */
+  /** The register a result is computed in: dst's own, or a free scratch register, eax if it is (then stored). */
   private resultReg(d: VReg): string {
     const l = this.ra.loc.get(d)!;
-    return l.k === 'reg' ? l.r : 'eax';
+    return l.k === 'reg' ? l.r : this.pick('eax');
   }
 
   private finish(d: VReg, r: string): void {
@@ -202,22 +266,31 @@ class Emitter {
   private block(b: Block, next: Block | undefined): void {
     const name = this.labels.get(b);
     if (name) this.label(name, {}, this.lv.liveIn.get(b)!);
-    b.insts.forEach(({ inst, line }, k) => { this.line = line; this.inst(inst, b, k); });
-    this.line = b.termLine;
+    this.folded.clear();
     const t = b.term;
+    b.insts.forEach(({ inst, line }, k) => {
+      this.line = line;
+      const inPlace = k === b.insts.length - 1 && !this.lv.liveOut.get(b)!.has(def(inst)!) ? this.foldedLoad(inst, t)
+        : undefined;
+      if (inPlace && (inst.op === 'load' || inst.op === 'arith')) this.folded.set(inst.dst, inPlace);
+      else this.inst(inst, b, k);
+    });
+    this.line = b.termLine;
+    this.around([...this.lv.liveOut.get(b)!, ...termUses(t)]);
     const falls = (x: Block): boolean => x === next && !this.generic;
     switch (t.op) {
       case 'jmp': if (!falls(t.to)) this.jump('jmp', t.to); return;
       case 'br': {
+        let cc = t.cc;
         if (t.variant) {
           // Past the nullary variants (integers), the tag word of the tuple (docs/tal.md §4.9).
           const r = this.reg(t.a, 'edx');
           if (t.variant.below > 0) { this.emit(`cmp ${r}, ${t.variant.below}`); this.jump('jb', t.no); }
           this.emit(`cmp DWORD PTR [${r}], ${this.op(t.b)}`);
-        } else this.compare(t.cc, t.a, t.b);
-        if (falls(t.yes)) this.jump(`j${negateCond(t.cc)}`, t.no);
+        } else cc = this.compare(t.cc, t.a, t.b);
+        if (falls(t.yes)) this.jump(`j${negateCond(cc)}`, t.no);
         else {
-          this.jump(`j${t.cc}`, t.yes);
+          this.jump(`j${cc}`, t.yes);
           if (!falls(t.no)) this.jump('jmp', t.no);
         }
         return;
@@ -233,17 +306,74 @@ class Emitter {
     }
   }
 
-  /** Set the flags for `a CC b`: a zero test as `test r, r` (what the checker knows as one). */
-  private compare(cc: Cond, a: Val, b: Val): void {
+  /**
+   * The memory operand of a block's last instruction, when it is a load the branch ending the block reads alone (its
+   * value lives in a scratch register: regalloc.ts's `shortLived`) and that needs no check and no register loaded for
+   * its address: a length or an unchecked field of a pointer in a register, or a global.
+   */
+  private foldedLoad(i: Inst, t: Block['term']): string | undefined {
+    if (i.op === 'arith') return this.foldedMask(i, t);
+    if (i.op !== 'load' || t.op !== 'br') return undefined;
+    const d = i.dst, m = i.mem;
+    const reads = (x: Val): boolean => x.k === 'v' && x.v === d;
+    if (reads(t.a) === reads(t.b)) return undefined;
+    const other = reads(t.a) ? t.b : t.a;
+    const l = this.ra.loc.get(d)!;
+    if (l.k !== 'reg' || this.isKept(l.r) || !(other.k === 'imm' || this.inReg(other))) return undefined;
+    if (m.k === 'global') return `DWORD PTR [${m.label}]`;
+    if (m.k === 'elem' || !this.inReg(m.base)) return undefined;
+    if (m.k === 'len') return `DWORD PTR [${this.op(m.base)}]`;
+    return m.nullCheck ? undefined : `DWORD PTR [${this.op(m.base)}+${4 * m.index}]`;
+  }
+
+  /**
+   * A mask the branch ending the block alone reads, tested against zero (`x & 1 == 0`): `test x, 1` sets the same
+   * zero flag as the `and` would, with no register for the masked value.
+   */
+  private foldedMask(i: Extract<Inst, { op: 'arith' }>, t: Block['term']): string | undefined {
+    if (i.aop !== '&' || i.b.k !== 'imm' || i.a.k !== 'v' || t.op !== 'br' || (t.cc !== 'e' && t.cc !== 'ne')) {
+      return undefined;
+    }
+    const d = i.dst;
+    const isD = (x: Val): boolean => x.k === 'v' && x.v === d;
+    const isZero = (x: Val): boolean => x.k === 'imm' && x.n === 0;
+    if (!(isD(t.a) && isZero(t.b)) && !(isD(t.b) && isZero(t.a))) return undefined;
+    const l = this.ra.loc.get(d)!;
+    if (l.k !== 'reg' || this.isKept(l.r)) return undefined;
+    return `test ${this.op(i.a)}, ${i.b.n}`;
+  }
+
+  /**
+   * Set the flags for `a CC b` and give the condition to test them with: a zero test as `test r, r` (what the checker
+   * knows as one), a constant on the left swapped to the right (`0 < n` is `cmp n, 0` tested with g), a folded load
+   * read from memory in place.
+   */
+  private compare(cc: Cond, a: Val, b: Val): Cond {
+    if (a.k === 'imm' && b.k === 'v') return this.compare(swapCond(cc), b, a);
+    const leftInPlace = a.k === 'v' ? this.folded.get(a.v) : undefined;
+    if (leftInPlace?.startsWith('test ')) {
+      this.emit(leftInPlace);
+      return cc;
+    }
+    if (leftInPlace) {
+      this.emit(`cmp ${leftInPlace}, ${b.k === 'imm' ? b.n : this.reg(b, 'eax')}`);
+      return cc;
+    }
+    const rightInPlace = b.k === 'v' ? this.folded.get(b.v) : undefined;
+    if (rightInPlace) {
+      this.emit(`cmp ${this.reg(a, 'eax')}, ${rightInPlace}`);
+      return cc;
+    }
     if (b.k === 'imm' && b.n === 0 && (cc === 'e' || cc === 'ne')) {
       const r = this.reg(a, 'edx');
       this.emit(`test ${r}, ${r}`);
-      return;
+      return cc;
     }
     // The left operand loaded into edx (a short-lived right operand may be waiting in ecx: regalloc.ts).
     const left = a.k !== 'v' || (this.isMem(a) && this.isMem(b)) ? this.reg(a, 'edx') : this.op(a);
     const right = b.k === 'addr' ? this.reg(b, 'ecx') : this.op(b);
     this.emit(`cmp ${left}, ${right}`);
+    return cc;
   }
 
   // ---- instructions
@@ -299,7 +429,11 @@ class Emitter {
       case 'len': return `DWORD PTR [${this.reg(m.base, 'edx')}]`;
       case 'field': {
         const b = this.reg(m.base, 'edx');
-        if (m.nullCheck) { this.emit(`test ${b}, ${b}`); this.fail('je', m.nullCheck); }
+        if (m.nullCheck && !this.nonNull.has(b)) {
+          this.emit(`test ${b}, ${b}`);
+          this.fail('je', m.nullCheck);
+          if (this.isKept(b)) this.nonNull.add(b);
+        }
         if (m.variant) {
           const v = m.variant;
           if (v.below > 0) { this.emit(`cmp ${b}, ${v.below}`); this.raiseAt('jb', v.check); }
@@ -311,8 +445,12 @@ class Emitter {
       case 'elem': {
         const b = this.reg(m.base, 'edx');
         const i = this.reg(m.index, 'ecx');
-        this.emit(`cmp ${i}, DWORD PTR [${b}]`);
-        this.fail('jae', m.check, { arr: b, idx: i, ty: m.arrTy });
+        const pair = `${i}|${b}`;
+        if (!this.inBounds.has(pair)) {
+          this.emit(`cmp ${i}, DWORD PTR [${b}]`);
+          this.fail('jae', m.check, { arr: b, idx: i, ty: m.arrTy });
+          if (this.isKept(b) && this.isKept(i)) this.inBounds.add(pair);
+        }
         return m.bytes ? `BYTE PTR [${b}+${i}*1+4]` : `DWORD PTR [${b}+${i}*4+4]`;
       }
     }
@@ -322,14 +460,25 @@ class Emitter {
     if ('dst' in i && i.dst) this.zeroed.delete(i.dst);
     if ((i.op === 'load' || i.op === 'store') && i.mem.k === 'field' && i.mem.nullCheck && i.mem.base.k === 'v'
       && this.zeroed.has(i.mem.base.v)) this.widen(b, k);
+    const d0 = def(i);
+    this.around([...liveBefore(this.lv, b, k), ...this.lv.after.get(b)![k], ...(d0 ? [d0] : [])]);
+    this.instruction(i, b, k);
+    // A call enters the checker's state afresh from the callee's return type; a written register loses its facts.
+    if (i.op === 'call' || i.op === 'alloc') this.forgetFacts();
+    const d = i.op === 'store' ? undefined : i.dst;
+    if (d) this.forgetRegister(this.op({ k: 'v', v: d }));
+  }
+
+  private instruction(i: Inst, b: Block, k: number): void {
     switch (i.op) {
       case 'copy': {
         if (i.src.k === 'imm' && i.src.n === 0 && i.dst.ty !== 'int') this.zeroed.add(i.dst);
         const d = this.op({ k: 'v', v: i.dst });
         if (d === this.op(i.src)) return;
         if (this.isMem(i.src) && !this.inReg({ k: 'v', v: i.dst })) {
-          this.move('eax', i.src);
-          this.emit(`mov ${d}, eax`);
+          const r = this.take('eax');
+          this.move(r, i.src);
+          this.emit(`mov ${d}, ${r}`);
         } else this.move(d, i.src);
         return;
       }
@@ -342,8 +491,7 @@ class Emitter {
       }
       case 'set': {
         this.emit('xor eax, eax');
-        this.compare(i.cc, i.a, i.b);
-        this.emit(`set${i.cc} al`);
+        this.emit(`set${this.compare(i.cc, i.a, i.b)} al`);
         this.finish(i.dst, 'eax');
         return;
       }
@@ -358,9 +506,12 @@ class Emitter {
       case 'store': {
         const bytes = i.mem.k === 'elem' && i.mem.bytes;
         let src = this.op(i.src);
-        // A value from memory, or a byte from a register without a byte form, goes through eax.
-        if (this.isMem(i.src) || (bytes && i.src.k === 'v' && !BYTE_REG[src])) { this.move('eax', i.src); src = 'eax'; }
-        if (i.src.k === 'addr') { this.move('eax', i.src); src = 'eax'; }
+        // A value from memory, an address, or a byte from a register without a byte form, goes through a scratch
+        // register (every one has a byte form).
+        if (this.isMem(i.src) || (bytes && i.src.k === 'v' && !BYTE_REG[src]) || i.src.k === 'addr') {
+          src = this.take('eax');
+          this.move(src, i.src);
+        }
         const a = this.address(i.mem);
         if (bytes) src = i.src.k === 'imm' ? String(i.src.n & 255) : BYTE_REG[src]!;
         this.emit(`mov ${a}, ${src}`);
@@ -370,6 +521,9 @@ class Emitter {
         this.cx.useImport('tal_alloc');
         this.emit(`push ${4 * i.fields.length}`, `.tal_inst ${i.tuple}`, 'call DWORD PTR [tal_alloc]', 'add esp, 4');
         i.fields.forEach((x, n) => {
+          // Each field through one scratch register (the new tuple is in eax), taken afresh for each.
+          this.taken.clear();
+          this.taken.add('eax');
           const s = this.isMem(x) || x.k === 'addr' ? this.reg(x, 'ecx') : this.op(x);
           this.emit(`mov DWORD PTR [eax+${4 * n}], ${s}`);
         });
@@ -388,22 +542,63 @@ class Emitter {
       const mn = aop === '<<' ? 'shl' : aop === '>>' && !i.unsigned ? 'sar' : 'shr';
       let count = 'cl';
       if (bv.k === 'imm') count = String(bv.n & 31); else this.move('ecx', bv);
-      const r = this.resultReg(dst) === 'ecx' ? 'eax' : this.resultReg(dst);
+      // By a register, the count is in ecx and the shift is made in another (scratch.ts keeps values off both).
+      const r = bv.k === 'imm' ? this.resultReg(dst) : this.resultReg(dst) === 'ecx' ? 'eax' : this.resultReg(dst);
       this.move(r, a);
       this.emit(`${mn} ${r}, ${count}`);
       this.finish(dst, r);
       return;
     }
     const mn = { '+': 'add', '-': 'sub', '*': 'imul', '&': 'and', '|': 'or', '^': 'xor' }[aop];
+    if (this.arithShortForm(i)) return;
     let left = a;
     let r = this.resultReg(dst);
     // dst's register holds the right operand: compute in eax, unless the operation commutes.
-    if (bv.k === 'v' && this.op(bv) === r && r !== 'eax') {
-      if (aop === '-') r = 'eax'; else { left = bv; bv = a; }
+    if (bv.k === 'v' && this.op(bv) === r) {
+      if (aop === '-') r = this.take('eax'); else { left = bv; bv = a; }
     }
     this.move(r, left);
     this.emit(aop === '*' && bv.k === 'imm' ? `imul ${r}, ${r}, ${bv.n}` : `${mn} ${r}, ${this.op(bv)}`);
     this.finish(dst, r);
+  }
+
+  /**
+   * The forms of `dst = a OP b` that take one instruction where the general one takes two or three (as gcc -O2 writes
+   * them): `lea` for a sum into another register (`lea ebx, [esi+1]`, `lea ebx, [esi+edi*1]`), the three-operand
+   * `imul` (`imul ebx, esi, 3`), and a slot updated in place (`add DWORD PTR [esp+4], 1`) when dst and a share it.
+   * lea leaves the flags alone and the checker types its result as an integer, which every `+` here is.
+   */
+  private arithShortForm(i: Extract<Inst, { op: 'arith' }>): boolean {
+    const { aop, a, b, dst } = i;
+    const d = this.op({ k: 'v', v: dst });
+    const r = this.resultReg(dst);
+    const dInReg = this.inReg({ k: 'v', v: dst });
+    const bSimple = b.k === 'imm' || this.inReg(b);
+    if (this.inReg(a) && r !== this.op(a) && (aop === '+' || aop === '-') && bSimple) {
+      // a - b by lea only for a constant b whose negation is one (not -2^31).
+      if (b.k === 'imm' && !(aop === '-' && b.n === -0x80000000)) {
+        const n = aop === '+' ? b.n : -b.n;
+        this.emit(`lea ${r}, [${this.op(a)}${n < 0 ? '-' : '+'}${Math.abs(n)}]`);
+        this.finish(dst, r);
+        return true;
+      }
+      if (aop === '+' && b.k === 'v') {
+        this.emit(`lea ${r}, [${this.op(a)}+${this.op(b)}*1]`);
+        this.finish(dst, r);
+        return true;
+      }
+    }
+    if (aop === '*' && b.k === 'imm' && a.k === 'v') {
+      this.emit(`imul ${r}, ${this.op(a)}, ${b.n}`);
+      this.finish(dst, r);
+      return true;
+    }
+    const mn = { '+': 'add', '-': 'sub', '&': 'and', '|': 'or', '^': 'xor' }[aop as string];
+    if (mn && !dInReg && a.k === 'v' && d === this.op(a) && bSimple) {
+      this.emit(`${mn} ${d}, ${this.op(b)}`);
+      return true;
+    }
+    return false;
   }
 
   /** Division and remainder: the zero check, and for signed ones x / -1 without idiv (INT_MIN / -1 would trap). */

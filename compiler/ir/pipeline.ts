@@ -22,6 +22,7 @@ import { selfTailCallsToLoops } from './tailrec.ts';
 import { inlineCalls, recursiveFunctions } from './inline.ts';
 import { liveness } from './liveness.ts';
 import { allocate } from './regalloc.ts';
+import { assignScratch } from './scratch.ts';
 import { emitFunction } from './emit.ts';
 import type { Fn } from './ir.ts';
 
@@ -34,10 +35,10 @@ function simplify(fn: Fn): void {
   threadJumps(fn);               // a jump to a small block that branches or returns: a copy of that block
   coalesce(fn);                  // t = a + 1; x = t  →  x = a + 1 (before propagation makes t read twice)
   fold(fn);                      // constants and copies propagated and folded in each block, constant branches
-  reduceStrength(fn);            // unsigned x / 2^k, x % 2^k and x * 2^k as shifts and masks
+  reduceStrength(fn);            // x / 2^k and x % 2^k as shifts and masks, constants to the right of a + k
   simplifyCfg(fn);               // what constant branches made unreachable
   mergeBlocks(fn);               // the joins that left with one way in
-  eliminateCommonSubexpressions(fn); // an operation or a load a register of the block already holds: a copy
+  eliminateCommonSubexpressions(fn); // an operation or a load a register already holds (on every path): a copy
   fold(fn);                      // the copies that made, propagated
   simplifyCfg(fn);               // the branches that decided (merged blocks give fold.ts more to see)
   eliminateDeadCode(fn);         // values nobody reads (a post-increment's old value, copies propagated away)
@@ -102,6 +103,7 @@ export function optimiser(c: Checked): FunctionGenerator {
     const fn = program.of(f.tal)!;
     const lv = liveness(fn);       // live sets per block and after each instruction
     const ra = allocate(fn, lv);   // linear scan over ebx, esi, edi, ebp; spill slots for the rest
+    assignScratch(fn, lv, ra);     // spilled values into eax, ecx, edx where no call or fixed use crosses them
     return emitFunction(fn, lv, ra, m);
   };
 }

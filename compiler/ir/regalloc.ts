@@ -12,7 +12,8 @@
 // function that does not save (a function value, pop_main, a function whose address is taken), across which its
 // interval must be spilled. eax, ecx and edx are the emitter's scratch registers: each instruction's operands and
 // results pass through them (divisions, shifts, byte stores, calls and the checks all want them), so the only values
-// that live in them are those made by one instruction for the very next one alone, in the scratch register that
+// this scan puts in them (scratch.ts then moves spilled ones there where it is safe) are those made by one
+// instruction for the very next one alone, in the scratch register that
 // instruction reads its operand from before it touches another (`shortLived`: an element's index in ecx, its base in
 // edx, an operand the next instruction moves first in eax). A parameter that is spilled stays in its argument slot.
 //

@@ -1,40 +1,63 @@
-// Strength reduction of arithmetic by constants (the "reduction in strength" of Allen and Cocke's catalogue, 1971,
-// as every C compiler does it): an unsigned division by a power of two is a logical right shift, an unsigned
-// remainder by one is an `and` with the power less one, and a multiplication by a power of two a left shift; a
-// constant left operand of a commutative operation moves to the right, where emit.ts takes it as an immediate
-// (`imul r, r, 3` rather than loading 3 first). The results are the machine's: IA-32 wraps, and an unsigned
-// division by 2^k is exactly the shift. A signed division is left alone: rounding toward zero needs a correction
-// for negative dividends (a few instructions against `cdq`/`idiv`, which counts the same in instructions).
-// No check goes: a division by a constant other than zero has none (emit.ts), and none is needed by a shift.
+// Strength reduction of arithmetic by constants, as gcc -O2 does it (and as Warren's "Hacker's Delight", §10-1,
+// derives the signed case): a division or remainder by a power of two becomes shifts and masks, exactly, with no
+// division instruction (whose zero test a constant divisor never needed) and none of its tens of cycles
+// (docs/machine.md); and a commutative operation with a constant on the left has it moved to the right, where the
+// emitter writes it as an immediate (`imul ebx, esi, 3`, `add ebx, 1`) instead of loading it into a register first.
 //
-// Requires: a Fn (after fold.ts, so constants are in place). Gives: no unsigned division or remainder, nor a
-// multiplication, by a power of two.
+// Unsigned x / 2^k is x >>> k and x % 2^k is x & (2^k - 1). Signed division rounds toward zero, so a negative x is
+// first biased by 2^k - 1 (the bias is (x >> 31) >>> (32 - k): all ones shifted down, or zero): x / 2^k is
+// (x + bias) >> k, and x % 2^k is x - ((x + bias) & -2^k). Division by 1 is fold.ts's; by 2^31 and by negative powers
+// of two stays a division.
+//
+// Requires: a Fn after fold.ts (constant divisors are immediates). Gives: no division by a power of two, constants on
+// the right of commutative operations.
 
-import { imm, type ArithOp, type Fn, type Inst } from './ir.ts';
+import { imm, type Fn, type Inst, type Line, type Val, type VReg } from './ir.ts';
 
-const COMMUTATIVE: readonly ArithOp[] = ['+', '*', '&', '|', '^'];
+const COMMUTATIVE = new Set(['+', '*', '&', '|', '^']);
 
-/** k when n (as an unsigned word) is 2^k for k ≥ 1, else undefined. */
+/** k when n is 2^k with 1 <= k <= 30, else undefined. */
 function log2(n: number): number | undefined {
-  const u = n >>> 0;
-  if (u < 2 || (u & (u - 1)) !== 0) return undefined;
-  return 31 - Math.clz32(u);
-}
-
-function reduce(i: Extract<Inst, { op: 'arith' }>): Inst {
-  if (i.a.k === 'imm' && i.b.k !== 'imm' && COMMUTATIVE.includes(i.aop)) return reduce({ ...i, a: i.b, b: i.a });
-  if (i.b.k !== 'imm') return i;
-  const k = log2(i.b.n);
-  if (k === undefined) return i;
-  const base = { op: 'arith', dst: i.dst, a: i.a, unsigned: i.unsigned } as const;
-  if (i.aop === '*') return { ...base, aop: '<<', b: imm(k) };
-  if (i.aop === '/' && i.unsigned) return { ...base, aop: '>>>', b: imm(k) };
-  if (i.aop === '%' && i.unsigned) return { ...base, aop: '&', b: imm(i.b.n - 1) };
-  return i;
+  if (n < 2 || (n & (n - 1)) !== 0) return undefined;
+  return 31 - Math.clz32(n);
 }
 
 export function reduceStrength(f: Fn): void {
+  const fresh = (): VReg => {
+    const v: VReg = { id: f.vregs.length, ty: 'int', name: 'sr' };
+    f.vregs.push(v);
+    return v;
+  };
   for (const b of f.blocks) {
-    b.insts = b.insts.map(line => (line.inst.op === 'arith' ? { ...line, inst: reduce(line.inst) } : line));
+    b.insts = b.insts.flatMap((line): Line[] => {
+      const i = line.inst;
+      if (i.op !== 'arith') return [line];
+      const at = (inst: Inst): Line => ({ ...line, inst });
+      if (COMMUTATIVE.has(i.aop) && i.a.k === 'imm' && i.b.k === 'v') return [at({ ...i, a: i.b, b: i.a })];
+      if ((i.aop !== '/' && i.aop !== '%') || i.b.k !== 'imm') return [line];
+      const k = log2(i.b.n);
+      if (k === undefined) return [line];
+      const { dst, a } = i;
+      const arith = (aop: Extract<Inst, { op: 'arith' }>['aop'], d: VReg, x: Val, y: Val): Line =>
+        at({ op: 'arith', aop, dst: d, a: x, b: y, unsigned: false });
+      if (i.unsigned) return [i.aop === '/' ? arith('>>>', dst, a, imm(k)) : arith('&', dst, a, imm(i.b.n - 1))];
+      // The bias: 2^k - 1 for a negative x, 0 otherwise (for k = 1, x's sign bit itself).
+      const out: Line[] = [];
+      const bias = fresh();
+      if (k === 1) out.push(arith('>>>', bias, a, imm(31)));
+      else {
+        const sign = fresh();
+        out.push(arith('>>', sign, a, imm(31)), arith('>>>', bias, { k: 'v', v: sign }, imm(32 - k)));
+      }
+      const biased = fresh();
+      // bias + x, the bias on the left: it is made for this instruction alone, in the register the sum is made in.
+      out.push(arith('+', biased, { k: 'v', v: bias }, a));
+      if (i.aop === '/') out.push(arith('>>', dst, { k: 'v', v: biased }, imm(k)));
+      else {
+        const rounded = fresh();
+        out.push(arith('&', rounded, { k: 'v', v: biased }, imm(-i.b.n)), arith('-', dst, a, { k: 'v', v: rounded }));
+      }
+      return out;
+    });
   }
 }

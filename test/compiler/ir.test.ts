@@ -88,9 +88,9 @@ test('loops are tested at the bottom: a counting loop is one conditional jump pe
   const c = compile(src, 'loop.pop', { optimise: 2 });
   t.true(checkElf(c.elf!).ok);
   const insns = body(c.tal!, 'f_sum');
-  t.deepEqual(insns.filter(l => /^j/.test(l)).map(l => l.split(' ')[0]), ['jge', 'jl'], insns.join('; '));
+  t.deepEqual(insns.filter(l => /^j/.test(l)).map(l => l.split(' ')[0]), ['jle', 'jl'], insns.join('; '));
   // s and i live in registers: the loop body is an add and an increment, no memory operand.
-  const loop = insns.slice(insns.findIndex(l => l.startsWith('jge')) + 1, insns.findIndex(l => l.startsWith('jl')));
+  const loop = insns.slice(insns.findIndex(l => l.startsWith('jle')) + 1, insns.findIndex(l => l.startsWith('jl')));
   t.false(loop.some(l => l.includes('[')), loop.join('; '));
   const run = spawnSync(bin.file('loop', c.elf!, 0o755), [], { encoding: 'latin1' });
   t.is(run.stdout, '45\n');
