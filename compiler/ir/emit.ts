@@ -68,8 +68,10 @@ class Emitter {
   private line = 0;
   private lastWasLabel = false;
   /**
-   * Values set to null (the constant 0) since the last label: the checker knows their register or slot as S(0),
-   * which a null test cannot turn into a pointer, so a field access through one first passes a label.
+   * Pointer-typed values set to a constant since the last label (null, a union's nullary variant): the checker knows
+   * their register or slot as S(n), which neither a null test nor a union's tag test turns into a pointer, so a
+   * field access or a tag test through one first passes a label (where the value has its declared type). Blocks
+   * merged by merge.ts may put such a constant and its test in one block.
    */
   private readonly zeroed = new Set<VReg>();
   /**
@@ -276,6 +278,7 @@ class Emitter {
       else this.inst(inst, b, k);
     });
     this.line = b.termLine;
+    if (t.op === 'br' && t.variant && t.a.k === 'v' && this.zeroed.has(t.a.v)) this.widen(b, b.insts.length);
     this.around([...this.lv.liveOut.get(b)!, ...termUses(t)]);
     const falls = (x: Block): boolean => x === next && !this.generic;
     switch (t.op) {
@@ -458,8 +461,8 @@ class Emitter {
 
   private inst(i: Inst, b: Block, k: number): void {
     if ('dst' in i && i.dst) this.zeroed.delete(i.dst);
-    if ((i.op === 'load' || i.op === 'store') && i.mem.k === 'field' && i.mem.nullCheck && i.mem.base.k === 'v'
-      && this.zeroed.has(i.mem.base.v)) this.widen(b, k);
+    if ((i.op === 'load' || i.op === 'store') && i.mem.k === 'field' && (i.mem.nullCheck || i.mem.variant)
+      && i.mem.base.k === 'v' && this.zeroed.has(i.mem.base.v)) this.widen(b, k);
     const d0 = def(i);
     this.around([...liveBefore(this.lv, b, k), ...this.lv.after.get(b)![k], ...(d0 ? [d0] : [])]);
     this.instruction(i, b, k);
@@ -472,7 +475,7 @@ class Emitter {
   private instruction(i: Inst, b: Block, k: number): void {
     switch (i.op) {
       case 'copy': {
-        if (i.src.k === 'imm' && i.src.n === 0 && i.dst.ty !== 'int') this.zeroed.add(i.dst);
+        if (i.src.k === 'imm' && i.dst.ty !== 'int') this.zeroed.add(i.dst);
         const d = this.op({ k: 'v', v: i.dst });
         if (d === this.op(i.src)) return;
         if (this.isMem(i.src) && !this.inReg({ k: 'v', v: i.dst })) {
