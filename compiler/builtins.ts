@@ -48,11 +48,12 @@ function build(): Map<string, Builtin> {
 export const BUILTINS: ReadonlyMap<string, Builtin> = build();
 
 /** A run-time check whose failure inside a `try` body raises an exception (docs/popcorn.md "Exceptions"). */
-export type CheckKind = 'null' | 'bounds' | 'zero';
+export type CheckKind = 'null' | 'bounds' | 'zero' | 'variant';
 
 /**
  * The built-in exceptions, declared in every program before its own: what a failed null, bounds or zero-divisor
- * check raises where a handler of the same function can take it. Popcorn's runtime only aborted on these
+ * check, or a union's variant read directly from another variant (UnionVariant, docs/popcorn.md "Unions"), raises
+ * where a handler of the same function can take it. Popcorn's runtime only aborted on these
  * (pop_runtime.c: pop_never_null, array_bounds_error, division_by_zero_error); the names are those Cyclone, Popcorn's
  * successor by the same group, gave its built-in exceptions (Null_Exception, Array_bounds), and Divide_by_zero
  * after them.
@@ -61,4 +62,5 @@ export const BUILTIN_EXCEPTIONS: readonly { readonly name: string; readonly chec
   { name: 'Null_Exception', check: 'null' },
   { name: 'Array_bounds', check: 'bounds' },
   { name: 'Divide_by_zero', check: 'zero' },
+  { name: 'UnionVariant', check: 'variant' },
 ];

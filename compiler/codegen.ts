@@ -1277,11 +1277,13 @@ class Gen {
   }
 
   /**
-   * A jump to a stub that raises the built-in exception `name` at `pos`, as `raise` does (the message of an uncaught
-   * exception, exit status 1); the stub takes any stack and no register.
+   * A jump to a stub that raises the built-in exception `name` (UnionVariant) at `pos`: inside a `try` body of this
+   * function to its handler, as a failed check does; elsewhere a stub, taking any stack and no register, that stops
+   * the program with the message and status of an uncaught exception.
    */
   private raiseAt(op: string, pos: Pos, name: string): void {
     if (!this.falls) return;
+    if (this.handlers.length) return this.raiseFailure(op, { pos, what: '', check: 'variant' });
     const text = `${this.siteText(pos, `uncaught exception ${name}`)}\n`;
     const key = `raise\0${text}`;
     let stub = this.stubs.get(key);
