@@ -16,7 +16,7 @@ import { type DataLabel, type Inst, type LabelTable } from '../annotations.ts';
 import { type ElfSection, hex, PF_W, SHF_ALLOC, segmentFor, readLoaded } from '../elf.ts';
 import { type ImportSig, importSig } from '../interface.ts';
 import { type Arg, type Binder, type CodeTy, type Field, type Stk, type Ty, type TypeDefs, INT, TOP, NIL, cons, isStk, meter, newBinder, sing, showCode, showRegs, showStk, showTy, spend, stackAt, stackDrop, stkDepth, substBody, substCode, substStk, substTy, TooComplex, whnf } from '../types.ts';
-import { decode } from '../x86/decode.ts';
+import { decodeShared } from '../x86/decode.ts';
 import { formatInsn } from '../x86/format.ts';
 import { type Insn, type MemOperand, type Operand, EAX, ECX, EDX, ESP, NO_REG, isRefusal, REG32_NAMES } from '../x86/insn.ts';
 import { Matcher, freeIn } from './subtype.ts';
@@ -292,6 +292,9 @@ interface PassedJump { readonly regs: readonly Ty[] }
 /** How many passed jumps are remembered per target type. */
 const JUMP_MEMO = 4;
 
+/** Bits of Checker.annotatedAt: a coercion (.tal_pack, .tal_unpack) or an instantiation (.tal_inst) at the offset. */
+const AT_COERCE = 1, AT_INST = 2;
+
 /** Where control goes: a code label (its index in the table) or something named in messages (a register, …). */
 type Target = number | string;
 
@@ -300,6 +303,15 @@ class Checker {
   private readonly codeLabels: LabelTable<CodeTy>;
   /** The code labels by offset in .text (index + 1 into codeLabels; 0: none), filled once the labels are checked. */
   private labelIndex = new Int32Array(0);
+  /**
+   * What the annotations attach to each offset in .text (AT_COERCE, AT_INST bits), filled with the label index: the
+   * pass asks at every instruction and every jump, and a typed array answers without hashing the address. The maps
+   * (ann.coerce, ann.inst) stay the record of what each annotation says; an entry at an address outside .text is
+   * never asked for, as before (and a coercion there is still refused by the count at the end of the pass).
+   */
+  private annotatedAt = new Uint8Array(0);
+  /** The current instruction's offset in .text. */
+  private curOff = 0;
   private readonly dataObjects: DataObject[] = []; // sorted by address
   private readonly dataByAddr = new Map<number, DataObject>();
   private runtimeSections: { secs: ElfSection[]; reach: ElfSection[] } | undefined;
@@ -405,6 +417,10 @@ class Checker {
       if (a < textAddr || a >= this.textEnd) refuse('annotation', `code label '${this.codeLabels.name(i)}' at 0x${hex(a)} is outside ${'.text'} (0x${hex(textAddr)}..0x${hex(this.textEnd)})`);
       index[a - textAddr] = i + 1;
     }
+    const marks = (this.annotatedAt = new Uint8Array(this.p.text.length));
+    // (Offsets modulo 2^32, as the pass computes addresses: (textAddr + off) >>> 0.)
+    for (const a of ann.coerce.keys()) if (((a - textAddr) >>> 0) < marks.length) marks[(a - textAddr) >>> 0] |= AT_COERCE;
+    for (const a of ann.inst.keys()) if (((a - textAddr) >>> 0) < marks.length) marks[(a - textAddr) >>> 0] |= AT_INST;
     const t = this.codeLabels.types[ann.mainIndex];
     if (!(t.vars.length === 1 && t.vars[0].kind === 'stack' && t.regs.every(r => r === null) && t.stack.k === 'svar' && t.stack.b === t.vars[0]))
       refuse('annotation', `main label '${ann.main}' must have the entry type code[r:stack]{esp: r}`, 'code[r:stack]{esp: r}', showCode(t));
@@ -536,10 +552,11 @@ class Checker {
     // The state at each block's entry: one object, re-entered (no state outlives the block it is checked in).
     const entry = State.fromCode({ vars: [], regs: [], stack: NIL });
     let off = 0;
-    const index = this.labelIndex;
+    const index = this.labelIndex, marks = this.annotatedAt;
     while (off < text.length) {
       const addr = (textAddr + off) >>> 0;
       this.curAddr = addr;
+      this.curOff = off;
       this.curInsn = undefined;
       if (index[off] !== 0) {
         const label = index[off] - 1;
@@ -558,7 +575,7 @@ class Checker {
       } else if (!st) {
         refuse('no-label', `code at 0x${hex(addr)} follows an instruction that does not fall through, and has no label: it has no type`);
       }
-      const d = decode(text, off, addr);
+      const d = decodeShared(text, off, addr);
       if (isRefusal(d)) {
         this.curInsn = d.text;
         if (d.reason === 'truncated') refuse('truncated', `the bytes at the end of the code (${text.length - off}) do not form a whole instruction`);
@@ -571,8 +588,7 @@ class Checker {
       }
       this.instructions++;
       spend(1);
-      const coercions = this.p.ann.coerce.get(addr);
-      if (coercions) this.coerce(st, coercions);
+      if (marks[off] & AT_COERCE) this.coerce(st, this.p.ann.coerce.get(addr)!);
       st = this.step(st, d);
       off += d.length;
     }
@@ -668,12 +684,17 @@ class Checker {
     // Most transfers have none: look before listing the target's V binders' kinds. An instantiation is used by the
     // one instruction at its address, and has one argument per binder (else refused), so this is paid once per
     // argument in the file.
-    if (!this.p.ann.inst.has(this.curAddr)) return false;
+    if (!this.instHere()) return false;
     spend(vars.length);
     const args = this.instArgs(vars.map(v => v.kind));
     if (!args) return false;
     vars.forEach((v, i) => m.bind(v, args[i]));
     return true;
+  }
+
+  /** Whether an explicit instantiation is at the current instruction (ann.inst has its address). */
+  private instHere(): boolean {
+    return (this.annotatedAt[this.curOff] & AT_INST) !== 0;
   }
 
   /** What a control transfer is, for messages. */
@@ -694,7 +715,7 @@ class Checker {
 
   private jumpTo(st: State, ty: CodeTy, target: Target, cls: CheckErrorClass, explicit: boolean | undefined): void {
     if (st.untouched !== 0) refuse('stack-probe', `${this.transfer(cls, target)}: esp is ${st.untouched} bytes below the last stack access; touch the new stack space (e.g. with a store to [esp]) first`);
-    const instHere = explicit !== false && this.p.ann.inst.has(this.curAddr);
+    const instHere = explicit !== false && this.instHere();
     if (!instHere && this.passedBefore(st, ty)) return;
     const m = this.matcher(ty.vars);
     if (instHere) this.explicitInst(ty.vars, m);
