@@ -123,8 +123,15 @@ type Cond =
   | { k: 'bound'; idx: number; arr: number; idxFirst: boolean } // cmp idx,[arr] / cmp [arr],idx
   | TagCond; // cmp r, n / test r, r / cmp [r], n with r a sum (exsum.ts)
 
-/** No bounds facts (shared: bounds arrays are replaced, never changed in place). */
-const NO_BOUNDS: readonly number[] = [];
+// The conditions a cmp or test of registers leaves, made once (a Cond is never changed, so states share them): the
+// pass compares in most blocks, and allocated there they were a tenth of what a check allocates.
+const ZERO_CONDS: readonly Cond[] = [0, 1, 2, 3, 4, 5, 6, 7].map(reg => Object.freeze({ k: 'zero', reg } as const));
+/** Index (idx*8 + arr)*2 + (idxFirst ? 1 : 0). */
+const BOUND_CONDS: readonly Cond[] = Array.from({ length: 128 }, (_, i) =>
+  Object.freeze({ k: 'bound', idx: i >> 4, arr: (i >> 1) & 7, idxFirst: (i & 1) === 1 } as const));
+function boundCond(idx: number, arr: number, idxFirst: boolean): Cond {
+  return BOUND_CONDS[(idx * 8 + arr) * 2 + (idxFirst ? 1 : 0)];
+}
 
 class State {
   /**
@@ -141,8 +148,12 @@ class State {
     public untouched = 0,
     /** Registers known to be non-zero (bit per register). */
     public nonzero = 0,
-    /** Facts idx <u length(arr), as idx*8+arr. */
-    public bounds: readonly number[] = NO_BOUNDS,
+    /**
+     * Facts idx <u length(arr), as a set of the 64 register pairs: bit idx*8+arr of the 64, the low 32 here and the
+     * high 32 in boundsHi (so that learning and forgetting a fact allocate nothing).
+     */
+    public boundsLo = 0,
+    public boundsHi = 0,
     /** edx holds the sign extension of eax (set by cdq). */
     public cdq = false,
     public cond: Cond | null = null,
@@ -204,7 +215,8 @@ class State {
   }
 
   clone(): State {
-    return new State(this.regs.slice(), this.stack, this.untouched, this.nonzero, this.bounds, this.cdq, this.cond);
+    return new State(this.regs.slice(), this.stack, this.untouched, this.nonzero, this.boundsLo, this.boundsHi, this.cdq,
+      this.cond);
   }
 
   static fromCode(c: CodeTy): State {
@@ -221,7 +233,7 @@ class State {
     this.writes = null;
     this.untouched = 0;
     this.nonzero = 0;
-    this.bounds = NO_BOUNDS;
+    this.boundsLo = this.boundsHi = 0;
     this.cdq = false;
     this.cond = null;
     return this;
@@ -231,7 +243,12 @@ class State {
   set(r: number, t: Ty): void {
     this.regs[r] = t;
     this.nonzero &= ~(1 << r);
-    if (this.bounds.length && this.bounds.some(f => (f >> 3) === r || (f & 7) === r)) this.bounds = this.bounds.filter(f => (f >> 3) !== r && (f & 7) !== r);
+    if ((this.boundsLo | this.boundsHi) !== 0) {
+      // The facts with r as the index are byte r of the 64 bits; those with r as the array, bit r of every byte.
+      const asArray = 0x01010101 << r;
+      this.boundsLo &= ~(asArray | (r < 4 ? 0xff << (8 * r) : 0));
+      this.boundsHi &= ~(asArray | (r >= 4 ? 0xff << (8 * (r - 4)) : 0));
+    }
     if (r === EAX || r === EDX) this.cdq = false;
     const c = this.cond;
     if (c && (((c.k === 'zero' || c.k === 'tag') && c.reg === r) || (c.k === 'bound' && (c.idx === r || c.arr === r))))
@@ -239,7 +256,15 @@ class State {
   }
 
   hasBound(idx: number, arr: number): boolean {
-    return this.bounds.includes(idx * 8 + arr);
+    const f = idx * 8 + arr;
+    return (((f < 32 ? this.boundsLo : this.boundsHi) >>> (f & 31)) & 1) !== 0;
+  }
+
+  /** Learn idx <u length(arr) (idx and arr are registers, 0 to 7). */
+  addBound(idx: number, arr: number): void {
+    const f = idx * 8 + arr;
+    if (f < 32) this.boundsLo |= 1 << f;
+    else this.boundsHi |= 1 << (f - 32);
   }
 
   show(): string {
@@ -282,6 +307,17 @@ type Loc =
   | { k: 'len' }
   | { k: 'elem'; elem: Ty }
   | { k: 'byte'; ro: boolean };
+
+// The locations that say nothing but their kind, made once (a Loc is never changed).
+const LEN_LOC: Loc = Object.freeze({ k: 'len' } as const);
+const BYTE_LOC_RO: Loc = Object.freeze({ k: 'byte', ro: true } as const);
+const BYTE_LOC_RW: Loc = Object.freeze({ k: 'byte', ro: false } as const);
+/** The stack slots a frame addresses most (esp+0 … esp+1020, the probe limit's reach), made once. */
+const STACK_LOCS: readonly Loc[] = Array.from({ length: STACK_PROBE_LIMIT / 4 }, (_, slot) =>
+  Object.freeze({ k: 'stack', slot } as const));
+function stackLoc(slot: number): Loc {
+  return slot < STACK_LOCS.length ? STACK_LOCS[slot] : { k: 'stack', slot };
+}
 
 interface DataObject { readonly label: DataLabel; readonly size: number }
 
@@ -845,7 +881,7 @@ class Checker {
       if (mem.index !== NO_REG) refuse('stack-access', 'indexed stack access');
       if (size !== 4) refuse('stack-access', 'byte access to the stack');
       if (mem.disp < 0 || mem.disp % 4 !== 0) refuse('stack-access', `stack access at esp${mem.disp < 0 ? '' : '+'}${mem.disp} is not an aligned slot at or above esp`);
-      return { k: 'stack', slot: mem.disp / 4 };
+      return stackLoc(mem.disp / 4);
     }
     let baseReg = mem.base, index = mem.index;
     let baseTy: Ty;
@@ -889,7 +925,7 @@ class Checker {
       case 'arr': case 'bytes': {
         if (t.nullable) refuse('null-deref', `${name} may be null: test it before use`, showTy({ ...t, nullable: false }), showTy(baseTy));
         if (index === NO_REG) {
-          if (disp === 0 && size === 4) return { k: 'len' };
+          if (disp === 0 && size === 4) return LEN_LOC;
           refuse('bad-array-access', `an array element needs an index register: [${name}+i*${t.k === 'arr' ? 4 : 1}+4]`);
         }
         const elemSize = t.k === 'arr' ? 4 : 1;
@@ -897,7 +933,7 @@ class Checker {
           refuse('bad-array-access', `elements of ${showTy(baseTy)} are accessed as ${elemSize === 4 ? 'DWORD PTR [arr+i*4+4]' : 'BYTE PTR [arr+i*1+4]'}`);
         if (baseReg === NO_REG || !st.hasBound(index, baseReg))
           refuse('unchecked-index', `no bounds check of ${REG32_NAMES[index]} against the length of ${name} is in force (compare with cmp ${REG32_NAMES[index]},[${name}] and jae before the access; the check lapses when either register changes)`);
-        return t.k === 'arr' ? { k: 'elem', elem: t.elem } : { k: 'byte', ro: t.ro };
+        return t.k === 'arr' ? { k: 'elem', elem: t.elem } : t.ro ? BYTE_LOC_RO : BYTE_LOC_RW;
       }
       case 'sptr':
         refuse('stack-pointer', `${name} is a stack pointer: it only restores esp (the stack is addressed through esp)`,
@@ -1049,7 +1085,7 @@ class Checker {
       case 'nop':
         return st;
       case 'mov': {
-        const [dst, src] = ops;
+        const dst = ops[0], src = ops[1];
         const size = operandSize(dst, src);
         if (size === 1) {
           // byte moves: mov r8, imm8 / r8, r/m8 / m8, r8 / m8, imm8
@@ -1066,13 +1102,13 @@ class Checker {
         return st;
       }
       case 'movzx': case 'movsx': {
-        const [dst, src] = ops;
+        const dst = ops[0], src = ops[1];
         this.readOperand(st, src, 1);
         this.writeOperand(st, dst, INT, 4);
         return st;
       }
       case 'lea': {
-        const [dst, src] = ops;
+        const dst = ops[0], src = ops[1];
         // lea computes an address but reads nothing: the result is an integer. Not of esp, though: that would copy
         // esp, which is never a value (lea r, [esp+k] is mov r, esp plus arithmetic).
         if (src.kind === 'mem' && (src.base === ESP || src.index === ESP)) refuse('stack-pointer', 'lea of an esp-based address copies esp, which cannot be used as a value');
@@ -1085,7 +1121,7 @@ class Checker {
       case 'and': case 'or': case 'xor': case 'adc': case 'sbb':
         return this.alu(st, d);
       case 'cmp': case 'test': {
-        const [a, b] = ops;
+        const a = ops[0], b = ops[1];
         const la = a.kind === 'mem' ? this.loc(st, a, 4) : null;
         const lb = b.kind === 'mem' ? this.loc(st, b, 4) : null;
         const ta = la ? this.load(st, la) : this.readOperand(st, a, 4);
@@ -1098,7 +1134,7 @@ class Checker {
         return st;
       }
       case 'inc': case 'dec': case 'not': case 'neg': {
-        const [dst] = ops;
+        const dst = ops[0];
         const t = this.intOperand(st, dst, d.op);
         let r: Ty = INT;
         if (t.k === 'sing') r = sing(d.op === 'inc' ? t.n + 1 : d.op === 'dec' ? t.n - 1 : d.op === 'not' ? ~t.n : -t.n);
@@ -1107,7 +1143,7 @@ class Checker {
         return st;
       }
       case 'shl': case 'shr': case 'sar': case 'rol': case 'ror': {
-        const [dst, cnt] = ops;
+        const dst = ops[0], cnt = ops[1];
         const t = this.intOperand(st, dst, d.op);
         const c = cnt.kind === 'reg' ? this.intOperand(st, cnt, d.op) : this.readOperand(st, cnt, 4);
         let r: Ty = INT;
@@ -1121,7 +1157,7 @@ class Checker {
       }
       case 'imul': {
         if (ops.length === 1) return this.mulDiv(st, d);
-        const [dst, a, b] = ops;
+        const dst = ops[0], a = ops[1], b = ops[2];
         const x = this.intOperand(st, a, 'imul');
         const y = b ? this.readOperand(st, b, 4) : this.intOperand(st, dst, 'imul');
         const r = x.k === 'sing' && y.k === 'sing' ? sing(Math.imul(x.n, y.n)) : INT;
@@ -1138,12 +1174,12 @@ class Checker {
         return st;
       }
       case 'setcc': {
-        const [dst] = ops;
+        const dst = ops[0];
         this.writeOperand(st, dst, INT, 1);
         return st;
       }
       case 'push': {
-        const [src] = ops;
+        const src = ops[0];
         const v = this.readOperand(st, src, 4);
         if (st.untouched + 4 > STACK_PROBE_LIMIT) refuse('stack-probe', `push writes ${st.untouched + 4} bytes below the last stack access (limit ${STACK_PROBE_LIMIT})`);
         st.push(v);
@@ -1151,7 +1187,7 @@ class Checker {
         return st;
       }
       case 'pop': {
-        const [dst] = ops;
+        const dst = ops[0];
         const top = st.pop();
         if (!top) refuse('stack-underflow', 'pop from a stack whose top is not known to hold a value', 'τ :: σ', showStk(st.stack));
         st.untouched = Math.max(0, st.untouched - 4);
@@ -1159,7 +1195,7 @@ class Checker {
         return st;
       }
       case 'jmp': {
-        const [t] = ops;
+        const t = ops[0];
         if (t.kind === 'rel') {
           const l = this.codeTargetOf(t.target, 'jump');
           this.jumpTo(st, this.codeLabels.types[l], l, 'jump-type', undefined);
@@ -1171,7 +1207,7 @@ class Checker {
         return null;
       }
       case 'jcc': {
-        const [t] = ops;
+        const t = ops[0];
         if (t.kind !== 'rel') refuse('unsupported', 'conditional jump without a direct target');
         const label = this.codeTargetOf(t.target, 'jump');
         // The taken edge's state is a copy only if the branch teaches it something (jumpTo does not change a state).
@@ -1179,7 +1215,7 @@ class Checker {
         return this.refine(st, d.cc, false, false);
       }
       case 'call': {
-        const [t] = ops;
+        const t = ops[0];
         if (t.kind === 'rel') {
           const l = this.codeTargetOf(t.target, 'call');
           return this.call(st, this.codeLabels.types[l], l);
@@ -1282,7 +1318,7 @@ class Checker {
   }
 
   private alu(st: State, d: Insn): State {
-    const [dst, src] = d.operands;
+    const dst = d.operands[0], src = d.operands[1];
     // xor r,r and sub r,r are the idioms for zero: they need nothing of r.
     if ((d.op === 'xor' || d.op === 'sub') && dst.kind === 'reg' && src.kind === 'reg' && dst.reg === src.reg && dst.size === 4) {
       if (dst.reg === ESP) refuse('stack-pointer', 'esp cannot be zeroed');
@@ -1308,7 +1344,7 @@ class Checker {
   }
 
   private mulDiv(st: State, d: Insn): State {
-    const [src] = d.operands;
+    const src = d.operands[0];
     this.intOperand(st, { kind: 'reg', reg: EAX, size: 4 }, d.op);
     this.intOperand(st, src, d.op);
     if (d.op === 'div' || d.op === 'idiv') {
@@ -1329,19 +1365,21 @@ class Checker {
 
   // ---- tag tests of sums (docs/tal.md §4.9; the rules in exsum.ts) ----
 
+  /** Whether register r holds a sum (a method, not a closure: tagCond runs at every cmp and test). */
+  private holdsSum(st: State, r: number): boolean {
+    const t = st.regs[r];
+    return t.k === 'sum' || (t.k === 'named' && this.whnf(t).k === 'sum');
+  }
+
   /** `cmp r, n` / `test r, r` with r a sum, or `cmp DWORD PTR [r], n` with r a sum of pointer cases. */
   private tagCond(st: State, op: string, a: Operand, b: Operand): TagCond | null {
-    const isSum = (r: number) => {
-      const t = st.regs[r];
-      return t.k === 'sum' || (t.k === 'named' && this.whnf(t).k === 'sum');
-    };
-    if (a.kind === 'reg' && a.size === 4 && isSum(a.reg)) {
+    if (a.kind === 'reg' && a.size === 4 && this.holdsSum(st, a.reg)) {
       if (op === 'cmp' && b.kind === 'imm') return { k: 'tag', reg: a.reg, n: b.value, word: false };
       if (op === 'test' && b.kind === 'reg' && b.size === 4 && b.reg === a.reg)
         return { k: 'tag', reg: a.reg, n: 0, word: false };
     }
     if (op === 'cmp' && a.kind === 'mem' && a.size !== 1 && a.base !== NO_REG && a.base !== ESP && a.index === NO_REG &&
-      a.disp === 0 && b.kind === 'imm' && isSum(a.base))
+      a.disp === 0 && b.kind === 'imm' && this.holdsSum(st, a.base))
       return { k: 'tag', reg: a.base, n: b.value, word: true };
     return null;
   }
@@ -1382,7 +1420,7 @@ class Checker {
     const below = c.idxFirst ? (cc === 2 && taken) || (cc === 3 && !taken) : (cc === 7 && taken) || (cc === 6 && !taken);
     if (!below || st.hasBound(c.idx, c.arr)) return st;
     const out = copy ? st.clone() : st;
-    out.bounds = [...out.bounds, c.idx * 8 + c.arr];
+    out.addBound(c.idx, c.arr);
     return out;
   }
 }
@@ -1391,12 +1429,12 @@ class Checker {
 // (A test of a sum's tag is found first, by Checker.tagCond.)
 function condOf(op: string, a: Operand, b: Operand, la: Loc | null, lb: Loc | null): Cond | null {
   if (a.kind === 'reg' && a.size === 4) {
-    if (op === 'test' && b.kind === 'reg' && b.reg === a.reg && b.size === 4) return { k: 'zero', reg: a.reg };
-    if (op === 'cmp' && b.kind === 'imm' && b.value === 0) return { k: 'zero', reg: a.reg };
-    if (op === 'cmp' && b.kind === 'mem' && lb?.k === 'len' && b.base !== NO_REG && b.index === NO_REG) return { k: 'bound', idx: a.reg, arr: b.base, idxFirst: true };
+    if (op === 'test' && b.kind === 'reg' && b.reg === a.reg && b.size === 4) return ZERO_CONDS[a.reg];
+    if (op === 'cmp' && b.kind === 'imm' && b.value === 0) return ZERO_CONDS[a.reg];
+    if (op === 'cmp' && b.kind === 'mem' && lb?.k === 'len' && b.base !== NO_REG && b.index === NO_REG) return boundCond(a.reg, b.base, true);
   }
   if (op === 'cmp' && a.kind === 'mem' && la?.k === 'len' && a.base !== NO_REG && a.index === NO_REG && b.kind === 'reg' && b.size === 4)
-    return { k: 'bound', idx: b.reg, arr: a.base, idxFirst: false };
+    return boundCond(b.reg, a.base, false);
   return null;
 }
 
