@@ -364,6 +364,8 @@ class Checker {
   private blockFresh: CodeTy | undefined;
   /** Each block type's fresh copy. */
   private readonly blockEntry = new Map<CodeTy, CodeTy>();
+  /** The same, by label index (blockEntry's answer for the label's type, kept where an array lookup finds it). */
+  private readonly blockEntryByLabel: (CodeTy | undefined)[] = [];
   /** Each block type's renaming of its binders to its fresh copy's (for instantiations inside its blocks). */
   private readonly blockRename = new Map<CodeTy, Map<Binder, Arg>>();
   /**
@@ -375,6 +377,12 @@ class Checker {
    * one block's stack at a time).
    */
   private readonly jumpsPassed = new WeakMap<Stk, WeakMap<CodeTy, PassedJump[]>>();
+  /**
+   * The last stack looked up in jumpsPassed and what it found there (the jumps of a block, and of the blocks of one
+   * type, mostly present one stack): one stack kept alive, the same map found without hashing it again.
+   */
+  private lastStack: Stk | undefined;
+  private lastByTarget: WeakMap<CodeTy, PassedJump[]> | undefined;
   /** The type of each code label's address, made on first use (labelType). */
   private addrTypes: (Ty | undefined)[] = [];
   /** The instruction being checked (formatted only if it is refused), or the text of a refused encoding. */
@@ -603,8 +611,12 @@ class Checker {
         // binders, which are the pattern variables of any jump or call back to this label (or to another label
         // that shares the same type). Blocks of one type share one fresh copy: no state of one block ever
         // reaches another except through a jump, which compares it with the target's own binders as patterns.
-        let fresh = this.blockEntry.get(ty);
-        if (!fresh) this.blockEntry.set(ty, (fresh = freshen(ty)));
+        let fresh = this.blockEntryByLabel[label];
+        if (!fresh) {
+          fresh = this.blockEntry.get(ty);
+          if (!fresh) this.blockEntry.set(ty, (fresh = freshen(ty)));
+          this.blockEntryByLabel[label] = fresh;
+        }
         this.blockTy = ty;
         this.blockFresh = fresh;
         st = entry.enter(fresh);
@@ -768,7 +780,7 @@ class Checker {
    * One unit of work, plus one per entry compared (at most JUMP_MEMO per target).
    */
   private passedBefore(st: State, ty: CodeTy): boolean {
-    const seen = this.jumpsPassed.get(st.stack)?.get(ty);
+    const seen = this.passedFor(st.stack)?.get(ty);
     if (!seen) return false;
     const regs = st.regs, want = ty.regs;
     spend(1 + seen.length);
@@ -779,10 +791,23 @@ class Checker {
     return false;
   }
 
+  /** jumpsPassed's entry for a stack (through the last one looked up). */
+  private passedFor(stack: Stk): WeakMap<CodeTy, PassedJump[]> | undefined {
+    if (stack === this.lastStack) return this.lastByTarget;
+    const byTarget = this.jumpsPassed.get(stack);
+    this.lastStack = stack;
+    this.lastByTarget = byTarget;
+    return byTarget;
+  }
+
   private rememberPassed(st: State, ty: CodeTy): void {
     const stack = st.stack;
-    let byTarget = this.jumpsPassed.get(stack);
-    if (!byTarget) this.jumpsPassed.set(stack, (byTarget = new WeakMap()));
+    let byTarget = this.passedFor(stack);
+    if (!byTarget) {
+      this.jumpsPassed.set(stack, (byTarget = new WeakMap()));
+      this.lastStack = stack;
+      this.lastByTarget = byTarget;
+    }
     let seen = byTarget.get(ty);
     if (!seen) byTarget.set(ty, (seen = []));
     const entry: PassedJump = { regs: st.regs.slice() };
