@@ -194,7 +194,12 @@ const t0 = Date.now();
 for (const pr of progs) {
   compare(pr.elf, pr.f);
   if (!pr.p) continue;
-  for (let k = 0; k < PER; k++) { const [e, w] = mutInsn(pr); compare(e, `${pr.f} ${w}`); }
+  for (let k = 0; k < PER; k++) {
+    // MULTI=n: up to n instruction mutations on one mutant (each on the program as it was, offsets unchanged).
+    let [e, w] = mutInsn(pr);
+    for (let j = 1 + ri(Number(process.env.MULTI ?? 1)); j > 1; j--) { const [e2, w2] = mutInsn({ ...pr, elf: e }); e = e2; w += ' ' + w2; }
+    compare(e, `${pr.f} ${w}`);
+  }
   for (let k = 0; k < PER; k++) { const [e, w] = mutAnn(pr); compare(e, `${pr.f} ${w}`); }
 }
 console.log(`checked ${total} (${accepted} accepted by the branch), differences ${diffs}, internal errors ${internal}, ${((Date.now() - t0) / 1000).toFixed(0)} s`);
