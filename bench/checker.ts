@@ -1,6 +1,6 @@
 // The checker's throughput: checkElf over a generated program (bench/gen.ts), timed by benny, in MB/s of code and
 // of the whole file, beside `objdump -d` over the same file in the same run (a disassembler that proves nothing).
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -57,6 +57,54 @@ async function shippedChecker(): Promise<{ check: typeof checkElf; build: 'dist'
   return { check: m.checkElf, build: 'dist' };
 }
 
+/**
+ * dist/'s checker timed as talcheck runs it: in a plain node process. Imported into this one, which runs under tsx,
+ * dist/'s modules go through tsx's loader too, which rewrites them (as CommonJS, every imported name read through
+ * a getter, every function made wrapped): measured so, the checker spent a third of its time in those getters and
+ * ran at half the speed it has under talcheck. The child warms up, runs benny, and prints its figures as JSON.
+ */
+const DIST_CHILD = `
+import { readFileSync } from 'node:fs';
+import b from 'benny';
+const [distChecker, elfFile, warmUp, saveDir] = process.argv.slice(1);
+const { checkElf } = await import(distChecker);
+const elf = new Uint8Array(readFileSync(elfFile));
+const t0 = performance.now();
+const first = checkElf(elf);
+const coldSeconds = (performance.now() - t0) / 1000;
+if (!first.ok) throw new Error('the generated program is refused: ' + first.error.message);
+for (let i = 0; i < Number(warmUp); i++) checkElf(elf);
+let mean = 0;
+await b.suite(
+  'checker: ' + (first.summary.codeBytes / 1e6).toFixed(2) + ' MB of code, ' + first.summary.instructions +
+    ' instructions, ' + first.summary.blocks + ' blocks',
+  b.add('checkElf (dist, node)', () => { if (!checkElf(elf).ok) throw new Error('refused'); }),
+  b.cycle(),
+  b.complete(s => { mean = s.results[0].details.mean; }),
+  ...(saveDir ? [b.save({ file: 'checker', folder: saveDir, format: 'json' })] : []),
+);
+console.error(JSON.stringify({ coldSeconds, mean, codeBytes: first.summary.codeBytes }));
+`;
+
+/** Runs DIST_CHILD on the file; its figures, or undefined if the child failed (then this process measures). */
+function timeDistInNode(elf: Uint8Array, warmUp: number, saveDir: string | undefined):
+  { coldSeconds: number; mean: number; codeBytes: number } | undefined {
+  const dir = mkdtempSync(join(tmpdir(), 'ktal-bench-'));
+  try {
+    const file = join(dir, 'generated');
+    writeFileSync(file, elf);
+    const root = join(import.meta.dirname, '..');
+    const checker = pathToFileURL(join(root, 'dist', 'tal', 'check', 'checker.js')).href;
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', DIST_CHILD, checker, file, String(warmUp), saveDir ?? ''],
+      { cwd: root, encoding: 'utf8', stdio: ['ignore', 'inherit', 'pipe'], timeout: 600_000 });
+    const last = r.stderr.trim().split('\n').pop() ?? '';
+    if (r.status !== 0 || !last.startsWith('{')) return undefined;
+    return JSON.parse(last) as { coldSeconds: number; mean: number; codeBytes: number };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 /** Checks run before the timed ones: the engine's tiers settle within about twenty (measured: 150 ms → 92 ms). */
 const WARM_UP = 25;
 
@@ -70,27 +118,37 @@ export async function checkerSuite(quick: boolean, saveDir?: string): Promise<Ch
   // file sees); the figure is the checker's steady state, after WARM_UP checks, with the first one's time beside it.
   const tCold = performance.now();
   const first = check(elf);
-  const coldSeconds = (performance.now() - tCold) / 1000;
+  let coldSeconds = (performance.now() - tCold) / 1000;
   if (!first.ok) throw new Error(`the generated program is refused: ${first.error.message}`);
-  for (let i = 0; i < (quick ? 2 : WARM_UP); i++) check(elf);
+  const warmUp = quick ? 2 : WARM_UP;
   const codeBytes = first.summary.codeBytes;
   let opsPerSec = 0;
-  await b.suite(
-    `checker: ${(codeBytes / 1e6).toFixed(2)} MB of code, ${first.summary.instructions} instructions, ${first.summary.blocks} blocks`,
-    b.add(`checkElf (${build})`, () => {
-      const r = check(elf);
-      if (!r.ok) throw new Error('refused');
-    }),
-    b.cycle(),
-    b.complete(s => {
-      opsPerSec = s.results[0].ops;
-    }),
-    ...(quick || !saveDir ? [] : [b.save({ file: 'checker', folder: saveDir, format: 'json' })]),
-  );
+  const child = build === 'dist' ? timeDistInNode(elf, warmUp, quick ? undefined : saveDir) : undefined;
+  if (child) {
+    coldSeconds = child.coldSeconds;
+    opsPerSec = 1 / child.mean;
+  } else {
+    for (let i = 0; i < warmUp; i++) check(elf);
+    await b.suite(
+      `checker: ${(codeBytes / 1e6).toFixed(2)} MB of code, ${first.summary.instructions} instructions, ${first.summary.blocks} blocks`,
+      b.add(`checkElf (${build})`, () => {
+        const r = check(elf);
+        if (!r.ok) throw new Error('refused');
+      }),
+      b.cycle(),
+      b.complete(s => {
+        // From the mean time of a check, not benny's `ops`: benny rounds that to the fewest digits that tell its
+        // cases apart, whole operations a second for a suite of one, so at 7 to 10 checks a second the figure moved
+        // in steps of a tenth or more (7 ops/s was 7.1 MB/s whether a check took 126 ms or 142 ms).
+        opsPerSec = 1 / s.results[0].details.mean;
+      }),
+      ...(quick || !saveDir ? [] : [b.save({ file: 'checker', folder: saveDir, format: 'json' })]),
+    );
+  }
   const mbPerSec = (codeBytes * opsPerSec) / 1e6;
   const fileMBps = (elf.length * opsPerSec) / 1e6;
   const objdump = objdumpSeconds(elf);
   const vs = objdump > 0 ? `; objdump -d ${objdump.toFixed(2)} s, checker ${(1 / opsPerSec).toFixed(2)} s: ${(objdump * opsPerSec).toFixed(1)}× faster` : '';
-  console.log(`checker throughput (${build}, after ${WARM_UP} checks; the first took ${(coldSeconds * 1000).toFixed(0)} ms): ${mbPerSec.toFixed(1)} MB/s of code, ${fileMBps.toFixed(1)} MB/s of the file (${codeBytes} of ${elf.length} bytes${vs}; talas took ${(asmMs / 1000).toFixed(1)} s to assemble it)`);
+  console.log(`checker throughput (${build}${child ? ', in a plain node process' : ''}, after ${warmUp} checks; the first took ${(coldSeconds * 1000).toFixed(0)} ms): ${mbPerSec.toFixed(1)} MB/s of code, ${fileMBps.toFixed(1)} MB/s of the file (${codeBytes} of ${elf.length} bytes${vs}; talas took ${(asmMs / 1000).toFixed(1)} s to assemble it)`);
   return { build, coldSeconds, codeBytes, checkerMBps: mbPerSec, talasSeconds: asmMs / 1000, fileBytes: elf.length, checkerFileMBps: fileMBps, objdumpSeconds: objdump };
 }

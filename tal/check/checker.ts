@@ -16,7 +16,7 @@ import { type DataLabel, type Inst, type LabelTable } from '../annotations.ts';
 import { type ElfSection, hex, PF_W, SHF_ALLOC, segmentFor, readLoaded } from '../elf.ts';
 import { type ImportSig, importSig } from '../interface.ts';
 import { type Arg, type Binder, type CodeTy, type Field, type Stk, type Ty, type TypeDefs, INT, TOP, NIL, cons, isStk, meter, newBinder, sing, showCode, showRegs, showStk, showTy, spend, stackAt, stackDrop, stkDepth, substBody, substCode, substStk, substTy, TooComplex, whnf } from '../types.ts';
-import { decode } from '../x86/decode.ts';
+import { decodeShared } from '../x86/decode.ts';
 import { formatInsn } from '../x86/format.ts';
 import { type Insn, type MemOperand, type Operand, EAX, ECX, EDX, ESP, NO_REG, isRefusal, REG32_NAMES } from '../x86/insn.ts';
 import { Matcher, freeIn } from './subtype.ts';
@@ -123,8 +123,15 @@ type Cond =
   | { k: 'bound'; idx: number; arr: number; idxFirst: boolean } // cmp idx,[arr] / cmp [arr],idx
   | TagCond; // cmp r, n / test r, r / cmp [r], n with r a sum (exsum.ts)
 
-/** No bounds facts (shared: bounds arrays are replaced, never changed in place). */
-const NO_BOUNDS: readonly number[] = [];
+// The conditions a cmp or test of registers leaves, made once (a Cond is never changed, so states share them): the
+// pass compares in most blocks, and allocated there they were a tenth of what a check allocates.
+const ZERO_CONDS: readonly Cond[] = [0, 1, 2, 3, 4, 5, 6, 7].map(reg => Object.freeze({ k: 'zero', reg } as const));
+/** Index (idx*8 + arr)*2 + (idxFirst ? 1 : 0). */
+const BOUND_CONDS: readonly Cond[] = Array.from({ length: 128 }, (_, i) =>
+  Object.freeze({ k: 'bound', idx: i >> 4, arr: (i >> 1) & 7, idxFirst: (i & 1) === 1 } as const));
+function boundCond(idx: number, arr: number, idxFirst: boolean): Cond {
+  return BOUND_CONDS[(idx * 8 + arr) * 2 + (idxFirst ? 1 : 0)];
+}
 
 class State {
   /**
@@ -141,8 +148,12 @@ class State {
     public untouched = 0,
     /** Registers known to be non-zero (bit per register). */
     public nonzero = 0,
-    /** Facts idx <u length(arr), as idx*8+arr. */
-    public bounds: readonly number[] = NO_BOUNDS,
+    /**
+     * Facts idx <u length(arr), as a set of the 64 register pairs: bit idx*8+arr of the 64, the low 32 here and the
+     * high 32 in boundsHi (so that learning and forgetting a fact allocate nothing).
+     */
+    public boundsLo = 0,
+    public boundsHi = 0,
     /** edx holds the sign extension of eax (set by cdq). */
     public cdq = false,
     public cond: Cond | null = null,
@@ -204,7 +215,8 @@ class State {
   }
 
   clone(): State {
-    return new State(this.regs.slice(), this.stack, this.untouched, this.nonzero, this.bounds, this.cdq, this.cond);
+    return new State(this.regs.slice(), this.stack, this.untouched, this.nonzero, this.boundsLo, this.boundsHi, this.cdq,
+      this.cond);
   }
 
   static fromCode(c: CodeTy): State {
@@ -221,7 +233,7 @@ class State {
     this.writes = null;
     this.untouched = 0;
     this.nonzero = 0;
-    this.bounds = NO_BOUNDS;
+    this.boundsLo = this.boundsHi = 0;
     this.cdq = false;
     this.cond = null;
     return this;
@@ -231,7 +243,12 @@ class State {
   set(r: number, t: Ty): void {
     this.regs[r] = t;
     this.nonzero &= ~(1 << r);
-    if (this.bounds.length && this.bounds.some(f => (f >> 3) === r || (f & 7) === r)) this.bounds = this.bounds.filter(f => (f >> 3) !== r && (f & 7) !== r);
+    if ((this.boundsLo | this.boundsHi) !== 0) {
+      // The facts with r as the index are byte r of the 64 bits; those with r as the array, bit r of every byte.
+      const asArray = 0x01010101 << r;
+      this.boundsLo &= ~(asArray | (r < 4 ? 0xff << (8 * r) : 0));
+      this.boundsHi &= ~(asArray | (r >= 4 ? 0xff << (8 * (r - 4)) : 0));
+    }
     if (r === EAX || r === EDX) this.cdq = false;
     const c = this.cond;
     if (c && (((c.k === 'zero' || c.k === 'tag') && c.reg === r) || (c.k === 'bound' && (c.idx === r || c.arr === r))))
@@ -239,7 +256,15 @@ class State {
   }
 
   hasBound(idx: number, arr: number): boolean {
-    return this.bounds.includes(idx * 8 + arr);
+    const f = idx * 8 + arr;
+    return (((f < 32 ? this.boundsLo : this.boundsHi) >>> (f & 31)) & 1) !== 0;
+  }
+
+  /** Learn idx <u length(arr) (idx and arr are registers, 0 to 7). */
+  addBound(idx: number, arr: number): void {
+    const f = idx * 8 + arr;
+    if (f < 32) this.boundsLo |= 1 << f;
+    else this.boundsHi |= 1 << (f - 32);
   }
 
   show(): string {
@@ -283,6 +308,17 @@ type Loc =
   | { k: 'elem'; elem: Ty }
   | { k: 'byte'; ro: boolean };
 
+// The locations that say nothing but their kind, made once (a Loc is never changed).
+const LEN_LOC: Loc = Object.freeze({ k: 'len' } as const);
+const BYTE_LOC_RO: Loc = Object.freeze({ k: 'byte', ro: true } as const);
+const BYTE_LOC_RW: Loc = Object.freeze({ k: 'byte', ro: false } as const);
+/** The stack slots a frame addresses most (esp+0 … esp+1020, the probe limit's reach), made once. */
+const STACK_LOCS: readonly Loc[] = Array.from({ length: STACK_PROBE_LIMIT / 4 }, (_, slot) =>
+  Object.freeze({ k: 'stack', slot } as const));
+function stackLoc(slot: number): Loc {
+  return slot < STACK_LOCS.length ? STACK_LOCS[slot] : { k: 'stack', slot };
+}
+
 interface DataObject { readonly label: DataLabel; readonly size: number }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -292,6 +328,9 @@ interface PassedJump { readonly regs: readonly Ty[] }
 /** How many passed jumps are remembered per target type. */
 const JUMP_MEMO = 4;
 
+/** Bits of Checker.annotatedAt: a coercion (.tal_pack, .tal_unpack) or an instantiation (.tal_inst) at the offset. */
+const AT_COERCE = 1, AT_INST = 2;
+
 /** Where control goes: a code label (its index in the table) or something named in messages (a register, …). */
 type Target = number | string;
 
@@ -300,6 +339,15 @@ class Checker {
   private readonly codeLabels: LabelTable<CodeTy>;
   /** The code labels by offset in .text (index + 1 into codeLabels; 0: none), filled once the labels are checked. */
   private labelIndex = new Int32Array(0);
+  /**
+   * What the annotations attach to each offset in .text (AT_COERCE, AT_INST bits), filled with the label index: the
+   * pass asks at every instruction and every jump, and a typed array answers without hashing the address. The maps
+   * (ann.coerce, ann.inst) stay the record of what each annotation says; an entry at an address outside .text is
+   * never asked for, as before (and a coercion there is still refused by the count at the end of the pass).
+   */
+  private annotatedAt = new Uint8Array(0);
+  /** The current instruction's offset in .text. */
+  private curOff = 0;
   private readonly dataObjects: DataObject[] = []; // sorted by address
   private readonly dataByAddr = new Map<number, DataObject>();
   private runtimeSections: { secs: ElfSection[]; reach: ElfSection[] } | undefined;
@@ -316,6 +364,8 @@ class Checker {
   private blockFresh: CodeTy | undefined;
   /** Each block type's fresh copy. */
   private readonly blockEntry = new Map<CodeTy, CodeTy>();
+  /** The same, by label index (blockEntry's answer for the label's type, kept where an array lookup finds it). */
+  private readonly blockEntryByLabel: (CodeTy | undefined)[] = [];
   /** Each block type's renaming of its binders to its fresh copy's (for instantiations inside its blocks). */
   private readonly blockRename = new Map<CodeTy, Map<Binder, Arg>>();
   /**
@@ -327,6 +377,12 @@ class Checker {
    * one block's stack at a time).
    */
   private readonly jumpsPassed = new WeakMap<Stk, WeakMap<CodeTy, PassedJump[]>>();
+  /**
+   * The last stack looked up in jumpsPassed and what it found there (the jumps of a block, and of the blocks of one
+   * type, mostly present one stack): one stack kept alive, the same map found without hashing it again.
+   */
+  private lastStack: Stk | undefined;
+  private lastByTarget: WeakMap<CodeTy, PassedJump[]> | undefined;
   /** The type of each code label's address, made on first use (labelType). */
   private addrTypes: (Ty | undefined)[] = [];
   /** The instruction being checked (formatted only if it is refused), or the text of a refused encoding. */
@@ -405,6 +461,10 @@ class Checker {
       if (a < textAddr || a >= this.textEnd) refuse('annotation', `code label '${this.codeLabels.name(i)}' at 0x${hex(a)} is outside ${'.text'} (0x${hex(textAddr)}..0x${hex(this.textEnd)})`);
       index[a - textAddr] = i + 1;
     }
+    const marks = (this.annotatedAt = new Uint8Array(this.p.text.length));
+    // (Offsets modulo 2^32, as the pass computes addresses: (textAddr + off) >>> 0.)
+    for (const a of ann.coerce.keys()) if (((a - textAddr) >>> 0) < marks.length) marks[(a - textAddr) >>> 0] |= AT_COERCE;
+    for (const a of ann.inst.keys()) if (((a - textAddr) >>> 0) < marks.length) marks[(a - textAddr) >>> 0] |= AT_INST;
     const t = this.codeLabels.types[ann.mainIndex];
     if (!(t.vars.length === 1 && t.vars[0].kind === 'stack' && t.regs.every(r => r === null) && t.stack.k === 'svar' && t.stack.b === t.vars[0]))
       refuse('annotation', `main label '${ann.main}' must have the entry type code[r:stack]{esp: r}`, 'code[r:stack]{esp: r}', showCode(t));
@@ -536,10 +596,11 @@ class Checker {
     // The state at each block's entry: one object, re-entered (no state outlives the block it is checked in).
     const entry = State.fromCode({ vars: [], regs: [], stack: NIL });
     let off = 0;
-    const index = this.labelIndex;
+    const index = this.labelIndex, marks = this.annotatedAt;
     while (off < text.length) {
       const addr = (textAddr + off) >>> 0;
       this.curAddr = addr;
+      this.curOff = off;
       this.curInsn = undefined;
       if (index[off] !== 0) {
         const label = index[off] - 1;
@@ -550,15 +611,19 @@ class Checker {
         // binders, which are the pattern variables of any jump or call back to this label (or to another label
         // that shares the same type). Blocks of one type share one fresh copy: no state of one block ever
         // reaches another except through a jump, which compares it with the target's own binders as patterns.
-        let fresh = this.blockEntry.get(ty);
-        if (!fresh) this.blockEntry.set(ty, (fresh = freshen(ty)));
+        let fresh = this.blockEntryByLabel[label];
+        if (!fresh) {
+          fresh = this.blockEntry.get(ty);
+          if (!fresh) this.blockEntry.set(ty, (fresh = freshen(ty)));
+          this.blockEntryByLabel[label] = fresh;
+        }
         this.blockTy = ty;
         this.blockFresh = fresh;
         st = entry.enter(fresh);
       } else if (!st) {
         refuse('no-label', `code at 0x${hex(addr)} follows an instruction that does not fall through, and has no label: it has no type`);
       }
-      const d = decode(text, off, addr);
+      const d = decodeShared(text, off, addr);
       if (isRefusal(d)) {
         this.curInsn = d.text;
         if (d.reason === 'truncated') refuse('truncated', `the bytes at the end of the code (${text.length - off}) do not form a whole instruction`);
@@ -571,8 +636,7 @@ class Checker {
       }
       this.instructions++;
       spend(1);
-      const coercions = this.p.ann.coerce.get(addr);
-      if (coercions) this.coerce(st, coercions);
+      if (marks[off] & AT_COERCE) this.coerce(st, this.p.ann.coerce.get(addr)!);
       st = this.step(st, d);
       off += d.length;
     }
@@ -668,12 +732,17 @@ class Checker {
     // Most transfers have none: look before listing the target's V binders' kinds. An instantiation is used by the
     // one instruction at its address, and has one argument per binder (else refused), so this is paid once per
     // argument in the file.
-    if (!this.p.ann.inst.has(this.curAddr)) return false;
+    if (!this.instHere()) return false;
     spend(vars.length);
     const args = this.instArgs(vars.map(v => v.kind));
     if (!args) return false;
     vars.forEach((v, i) => m.bind(v, args[i]));
     return true;
+  }
+
+  /** Whether an explicit instantiation is at the current instruction (ann.inst has its address). */
+  private instHere(): boolean {
+    return (this.annotatedAt[this.curOff] & AT_INST) !== 0;
   }
 
   /** What a control transfer is, for messages. */
@@ -694,7 +763,7 @@ class Checker {
 
   private jumpTo(st: State, ty: CodeTy, target: Target, cls: CheckErrorClass, explicit: boolean | undefined): void {
     if (st.untouched !== 0) refuse('stack-probe', `${this.transfer(cls, target)}: esp is ${st.untouched} bytes below the last stack access; touch the new stack space (e.g. with a store to [esp]) first`);
-    const instHere = explicit !== false && this.p.ann.inst.has(this.curAddr);
+    const instHere = explicit !== false && this.instHere();
     if (!instHere && this.passedBefore(st, ty)) return;
     const m = this.matcher(ty.vars);
     if (instHere) this.explicitInst(ty.vars, m);
@@ -711,7 +780,7 @@ class Checker {
    * One unit of work, plus one per entry compared (at most JUMP_MEMO per target).
    */
   private passedBefore(st: State, ty: CodeTy): boolean {
-    const seen = this.jumpsPassed.get(st.stack)?.get(ty);
+    const seen = this.passedFor(st.stack)?.get(ty);
     if (!seen) return false;
     const regs = st.regs, want = ty.regs;
     spend(1 + seen.length);
@@ -722,10 +791,23 @@ class Checker {
     return false;
   }
 
+  /** jumpsPassed's entry for a stack (through the last one looked up). */
+  private passedFor(stack: Stk): WeakMap<CodeTy, PassedJump[]> | undefined {
+    if (stack === this.lastStack) return this.lastByTarget;
+    const byTarget = this.jumpsPassed.get(stack);
+    this.lastStack = stack;
+    this.lastByTarget = byTarget;
+    return byTarget;
+  }
+
   private rememberPassed(st: State, ty: CodeTy): void {
     const stack = st.stack;
-    let byTarget = this.jumpsPassed.get(stack);
-    if (!byTarget) this.jumpsPassed.set(stack, (byTarget = new WeakMap()));
+    let byTarget = this.passedFor(stack);
+    if (!byTarget) {
+      this.jumpsPassed.set(stack, (byTarget = new WeakMap()));
+      this.lastStack = stack;
+      this.lastByTarget = byTarget;
+    }
     let seen = byTarget.get(ty);
     if (!seen) byTarget.set(ty, (seen = []));
     const entry: PassedJump = { regs: st.regs.slice() };
@@ -824,7 +906,7 @@ class Checker {
       if (mem.index !== NO_REG) refuse('stack-access', 'indexed stack access');
       if (size !== 4) refuse('stack-access', 'byte access to the stack');
       if (mem.disp < 0 || mem.disp % 4 !== 0) refuse('stack-access', `stack access at esp${mem.disp < 0 ? '' : '+'}${mem.disp} is not an aligned slot at or above esp`);
-      return { k: 'stack', slot: mem.disp / 4 };
+      return stackLoc(mem.disp / 4);
     }
     let baseReg = mem.base, index = mem.index;
     let baseTy: Ty;
@@ -868,7 +950,7 @@ class Checker {
       case 'arr': case 'bytes': {
         if (t.nullable) refuse('null-deref', `${name} may be null: test it before use`, showTy({ ...t, nullable: false }), showTy(baseTy));
         if (index === NO_REG) {
-          if (disp === 0 && size === 4) return { k: 'len' };
+          if (disp === 0 && size === 4) return LEN_LOC;
           refuse('bad-array-access', `an array element needs an index register: [${name}+i*${t.k === 'arr' ? 4 : 1}+4]`);
         }
         const elemSize = t.k === 'arr' ? 4 : 1;
@@ -876,7 +958,7 @@ class Checker {
           refuse('bad-array-access', `elements of ${showTy(baseTy)} are accessed as ${elemSize === 4 ? 'DWORD PTR [arr+i*4+4]' : 'BYTE PTR [arr+i*1+4]'}`);
         if (baseReg === NO_REG || !st.hasBound(index, baseReg))
           refuse('unchecked-index', `no bounds check of ${REG32_NAMES[index]} against the length of ${name} is in force (compare with cmp ${REG32_NAMES[index]},[${name}] and jae before the access; the check lapses when either register changes)`);
-        return t.k === 'arr' ? { k: 'elem', elem: t.elem } : { k: 'byte', ro: t.ro };
+        return t.k === 'arr' ? { k: 'elem', elem: t.elem } : t.ro ? BYTE_LOC_RO : BYTE_LOC_RW;
       }
       case 'sptr':
         refuse('stack-pointer', `${name} is a stack pointer: it only restores esp (the stack is addressed through esp)`,
@@ -1028,7 +1110,7 @@ class Checker {
       case 'nop':
         return st;
       case 'mov': {
-        const [dst, src] = ops;
+        const dst = ops[0], src = ops[1];
         const size = operandSize(dst, src);
         if (size === 1) {
           // byte moves: mov r8, imm8 / r8, r/m8 / m8, r8 / m8, imm8
@@ -1045,13 +1127,13 @@ class Checker {
         return st;
       }
       case 'movzx': case 'movsx': {
-        const [dst, src] = ops;
+        const dst = ops[0], src = ops[1];
         this.readOperand(st, src, 1);
         this.writeOperand(st, dst, INT, 4);
         return st;
       }
       case 'lea': {
-        const [dst, src] = ops;
+        const dst = ops[0], src = ops[1];
         // lea computes an address but reads nothing: the result is an integer. Not of esp, though: that would copy
         // esp, which is never a value (lea r, [esp+k] is mov r, esp plus arithmetic).
         if (src.kind === 'mem' && (src.base === ESP || src.index === ESP)) refuse('stack-pointer', 'lea of an esp-based address copies esp, which cannot be used as a value');
@@ -1064,7 +1146,7 @@ class Checker {
       case 'and': case 'or': case 'xor': case 'adc': case 'sbb':
         return this.alu(st, d);
       case 'cmp': case 'test': {
-        const [a, b] = ops;
+        const a = ops[0], b = ops[1];
         const la = a.kind === 'mem' ? this.loc(st, a, 4) : null;
         const lb = b.kind === 'mem' ? this.loc(st, b, 4) : null;
         const ta = la ? this.load(st, la) : this.readOperand(st, a, 4);
@@ -1077,7 +1159,7 @@ class Checker {
         return st;
       }
       case 'inc': case 'dec': case 'not': case 'neg': {
-        const [dst] = ops;
+        const dst = ops[0];
         const t = this.intOperand(st, dst, d.op);
         let r: Ty = INT;
         if (t.k === 'sing') r = sing(d.op === 'inc' ? t.n + 1 : d.op === 'dec' ? t.n - 1 : d.op === 'not' ? ~t.n : -t.n);
@@ -1086,7 +1168,7 @@ class Checker {
         return st;
       }
       case 'shl': case 'shr': case 'sar': case 'rol': case 'ror': {
-        const [dst, cnt] = ops;
+        const dst = ops[0], cnt = ops[1];
         const t = this.intOperand(st, dst, d.op);
         const c = cnt.kind === 'reg' ? this.intOperand(st, cnt, d.op) : this.readOperand(st, cnt, 4);
         let r: Ty = INT;
@@ -1100,7 +1182,7 @@ class Checker {
       }
       case 'imul': {
         if (ops.length === 1) return this.mulDiv(st, d);
-        const [dst, a, b] = ops;
+        const dst = ops[0], a = ops[1], b = ops[2];
         const x = this.intOperand(st, a, 'imul');
         const y = b ? this.readOperand(st, b, 4) : this.intOperand(st, dst, 'imul');
         const r = x.k === 'sing' && y.k === 'sing' ? sing(Math.imul(x.n, y.n)) : INT;
@@ -1117,12 +1199,12 @@ class Checker {
         return st;
       }
       case 'setcc': {
-        const [dst] = ops;
+        const dst = ops[0];
         this.writeOperand(st, dst, INT, 1);
         return st;
       }
       case 'push': {
-        const [src] = ops;
+        const src = ops[0];
         const v = this.readOperand(st, src, 4);
         if (st.untouched + 4 > STACK_PROBE_LIMIT) refuse('stack-probe', `push writes ${st.untouched + 4} bytes below the last stack access (limit ${STACK_PROBE_LIMIT})`);
         st.push(v);
@@ -1130,7 +1212,7 @@ class Checker {
         return st;
       }
       case 'pop': {
-        const [dst] = ops;
+        const dst = ops[0];
         const top = st.pop();
         if (!top) refuse('stack-underflow', 'pop from a stack whose top is not known to hold a value', 'τ :: σ', showStk(st.stack));
         st.untouched = Math.max(0, st.untouched - 4);
@@ -1138,7 +1220,7 @@ class Checker {
         return st;
       }
       case 'jmp': {
-        const [t] = ops;
+        const t = ops[0];
         if (t.kind === 'rel') {
           const l = this.codeTargetOf(t.target, 'jump');
           this.jumpTo(st, this.codeLabels.types[l], l, 'jump-type', undefined);
@@ -1150,7 +1232,7 @@ class Checker {
         return null;
       }
       case 'jcc': {
-        const [t] = ops;
+        const t = ops[0];
         if (t.kind !== 'rel') refuse('unsupported', 'conditional jump without a direct target');
         const label = this.codeTargetOf(t.target, 'jump');
         // The taken edge's state is a copy only if the branch teaches it something (jumpTo does not change a state).
@@ -1158,7 +1240,7 @@ class Checker {
         return this.refine(st, d.cc, false, false);
       }
       case 'call': {
-        const [t] = ops;
+        const t = ops[0];
         if (t.kind === 'rel') {
           const l = this.codeTargetOf(t.target, 'call');
           return this.call(st, this.codeLabels.types[l], l);
@@ -1261,7 +1343,7 @@ class Checker {
   }
 
   private alu(st: State, d: Insn): State {
-    const [dst, src] = d.operands;
+    const dst = d.operands[0], src = d.operands[1];
     // xor r,r and sub r,r are the idioms for zero: they need nothing of r.
     if ((d.op === 'xor' || d.op === 'sub') && dst.kind === 'reg' && src.kind === 'reg' && dst.reg === src.reg && dst.size === 4) {
       if (dst.reg === ESP) refuse('stack-pointer', 'esp cannot be zeroed');
@@ -1287,7 +1369,7 @@ class Checker {
   }
 
   private mulDiv(st: State, d: Insn): State {
-    const [src] = d.operands;
+    const src = d.operands[0];
     this.intOperand(st, { kind: 'reg', reg: EAX, size: 4 }, d.op);
     this.intOperand(st, src, d.op);
     if (d.op === 'div' || d.op === 'idiv') {
@@ -1308,19 +1390,21 @@ class Checker {
 
   // ---- tag tests of sums (docs/tal.md §4.9; the rules in exsum.ts) ----
 
+  /** Whether register r holds a sum (a method, not a closure: tagCond runs at every cmp and test). */
+  private holdsSum(st: State, r: number): boolean {
+    const t = st.regs[r];
+    return t.k === 'sum' || (t.k === 'named' && this.whnf(t).k === 'sum');
+  }
+
   /** `cmp r, n` / `test r, r` with r a sum, or `cmp DWORD PTR [r], n` with r a sum of pointer cases. */
   private tagCond(st: State, op: string, a: Operand, b: Operand): TagCond | null {
-    const isSum = (r: number) => {
-      const t = st.regs[r];
-      return t.k === 'sum' || (t.k === 'named' && this.whnf(t).k === 'sum');
-    };
-    if (a.kind === 'reg' && a.size === 4 && isSum(a.reg)) {
+    if (a.kind === 'reg' && a.size === 4 && this.holdsSum(st, a.reg)) {
       if (op === 'cmp' && b.kind === 'imm') return { k: 'tag', reg: a.reg, n: b.value, word: false };
       if (op === 'test' && b.kind === 'reg' && b.size === 4 && b.reg === a.reg)
         return { k: 'tag', reg: a.reg, n: 0, word: false };
     }
     if (op === 'cmp' && a.kind === 'mem' && a.size !== 1 && a.base !== NO_REG && a.base !== ESP && a.index === NO_REG &&
-      a.disp === 0 && b.kind === 'imm' && isSum(a.base))
+      a.disp === 0 && b.kind === 'imm' && this.holdsSum(st, a.base))
       return { k: 'tag', reg: a.base, n: b.value, word: true };
     return null;
   }
@@ -1361,7 +1445,7 @@ class Checker {
     const below = c.idxFirst ? (cc === 2 && taken) || (cc === 3 && !taken) : (cc === 7 && taken) || (cc === 6 && !taken);
     if (!below || st.hasBound(c.idx, c.arr)) return st;
     const out = copy ? st.clone() : st;
-    out.bounds = [...out.bounds, c.idx * 8 + c.arr];
+    out.addBound(c.idx, c.arr);
     return out;
   }
 }
@@ -1370,12 +1454,12 @@ class Checker {
 // (A test of a sum's tag is found first, by Checker.tagCond.)
 function condOf(op: string, a: Operand, b: Operand, la: Loc | null, lb: Loc | null): Cond | null {
   if (a.kind === 'reg' && a.size === 4) {
-    if (op === 'test' && b.kind === 'reg' && b.reg === a.reg && b.size === 4) return { k: 'zero', reg: a.reg };
-    if (op === 'cmp' && b.kind === 'imm' && b.value === 0) return { k: 'zero', reg: a.reg };
-    if (op === 'cmp' && b.kind === 'mem' && lb?.k === 'len' && b.base !== NO_REG && b.index === NO_REG) return { k: 'bound', idx: a.reg, arr: b.base, idxFirst: true };
+    if (op === 'test' && b.kind === 'reg' && b.reg === a.reg && b.size === 4) return ZERO_CONDS[a.reg];
+    if (op === 'cmp' && b.kind === 'imm' && b.value === 0) return ZERO_CONDS[a.reg];
+    if (op === 'cmp' && b.kind === 'mem' && lb?.k === 'len' && b.base !== NO_REG && b.index === NO_REG) return boundCond(a.reg, b.base, true);
   }
   if (op === 'cmp' && a.kind === 'mem' && la?.k === 'len' && a.base !== NO_REG && a.index === NO_REG && b.kind === 'reg' && b.size === 4)
-    return { k: 'bound', idx: b.reg, arr: a.base, idxFirst: false };
+    return boundCond(b.reg, a.base, false);
   return null;
 }
 

@@ -3,8 +3,8 @@
 // everything else (see RefusalClass). Checked against objdump in test/tal/decoder-oracle.test.ts.
 
 import {
-  type Insn, type Refusal, type RefusalClass, type Operand, type MemOperand, type Scale,
-  NO_REG, ESP, EBP, CC_NAMES,
+  type Insn, type Refusal, type RefusalClass, type Operand, type MemOperand, type ImmOperand, type RelOperand,
+  type Scale, NO_REG, ESP, EBP, CC_NAMES, isRefusal,
 } from './insn.ts';
 
 const ALU_OPS = ['add', 'or', 'adc', 'sbb', 'and', 'sub', 'xor', 'cmp'] as const;
@@ -40,8 +40,7 @@ class Cursor {
 interface ModRM { mod: number; reg: number; rm: Operand }
 /**
  * What modrm() returns: one object, overwritten by each call (an instruction has one ModRM byte, and every caller
- * takes what it needs before decoding anything else), so that decoding allocates only the instruction and its
- * memory operand.
+ * takes what it needs before decoding anything else).
  */
 const MODRM: ModRM = { mod: 0, reg: 0, rm: { kind: 'reg', reg: 0, size: 4 } };
 function modrmResult(mod: number, reg: number, rm: Operand): ModRM {
@@ -50,6 +49,19 @@ function modrmResult(mod: number, reg: number, rm: Operand): ModRM {
   MODRM.rm = rm;
   return MODRM;
 }
+
+// ---- the decoded instruction, in objects reused by every decode ----
+//
+// Decoding allocates nothing: the instruction, its operand list and its operands are a few objects overwritten by
+// each call (decodeShared hands them to the checker, which is done with one instruction before it decodes the next;
+// decode copies them for everyone else). An instruction of the subset has at most one memory operand, one immediate
+// and one branch target, so one object of each kind serves; register operands are shared constants.
+const SHARED_MEM: MemOperand = { kind: 'mem', size: 4, base: NO_REG, index: NO_REG, scale: 1, disp: 0, explicitDisp: false, moffs: false };
+const SHARED_IMM: ImmOperand = { kind: 'imm', value: 0, implied: false };
+const SHARED_REL: RelOperand = { kind: 'rel', target: 0 };
+/** The operand list for each arity (0 to 3), its elements overwritten; no instruction of the subset has more. */
+const SHARED_LISTS: Operand[][] = [[], [SHARED_IMM], [SHARED_IMM, SHARED_IMM], [SHARED_IMM, SHARED_IMM, SHARED_IMM]];
+const SHARED_INSN: Insn = { address: 0, length: 0, op: '', cc: -1, operands: SHARED_LISTS[0] };
 
 /** Decodes a ModRM byte and its SIB/displacement. Register operands get `regSize`, memory operands `memSize`. */
 function modrm(c: Cursor, regSize: 1 | 4, memSize: 0 | 1 | 4): ModRM {
@@ -76,11 +88,23 @@ function modrm(c: Cursor, regSize: 1 | 4, memSize: 0 | 1 | 4): ModRM {
   }
   if (mod === 1) disp = c.i8();
   else if (mod === 2) disp = c.i32();
-  // objdump prints "+0x0" when displacement bytes are present; remember that for the formatter. Every memory operand
-  // is made with every field, in one order, so that they all have one shape (the checker reads them at every access).
+  // objdump prints "+0x0" when displacement bytes are present; remember that for the formatter.
   const explicitDisp = mod !== 0 || base === NO_REG;
-  const mem: MemOperand = { kind: 'mem', size: memSize, base, index, scale, disp, explicitDisp, moffs: false };
-  return modrmResult(mod, reg, mem);
+  return modrmResult(mod, reg, mem(memSize, base, index, scale, disp, explicitDisp, false));
+}
+
+/** The instruction's memory operand (SHARED_MEM, every field written). */
+function mem(size: 0 | 1 | 4, base: number, index: number, scale: Scale, disp: number, explicitDisp: boolean,
+  isMoffs: boolean): MemOperand {
+  const m = SHARED_MEM;
+  m.size = size;
+  m.base = base;
+  m.index = index;
+  m.scale = scale;
+  m.disp = disp;
+  m.explicitDisp = explicitDisp;
+  m.moffs = isMoffs;
+  return m;
 }
 
 // Register operands are the same few values again and again: made once, frozen (no one may change them).
@@ -88,21 +112,51 @@ const R32: readonly Operand[] = [0, 1, 2, 3, 4, 5, 6, 7].map(n => Object.freeze(
 const R8: readonly Operand[] = [0, 1, 2, 3, 4, 5, 6, 7].map(n => Object.freeze({ kind: 'reg', reg: n, size: 1 } as const));
 function r32(n: number): Operand { return R32[n]; }
 function r8(n: number): Operand { return R8[n]; }
-function imm(v: number): Operand { return { kind: 'imm', value: v | 0 }; }
+function imm(v: number): Operand {
+  SHARED_IMM.value = v | 0;
+  SHARED_IMM.implied = false;
+  return SHARED_IMM;
+}
+/** The count 1 implied by the D1 shift opcodes. */
+function impliedOne(): Operand {
+  SHARED_IMM.value = 1;
+  SHARED_IMM.implied = true;
+  return SHARED_IMM;
+}
+function relTo(target: number): Operand {
+  SHARED_REL.target = target;
+  return SHARED_REL;
+}
 function moffs(c: Cursor, size: 1 | 4): Operand {
   // objdump prints the moffs form without a size: "mov eax,ds:0x..."
-  return { kind: 'mem', size, base: NO_REG, index: NO_REG, scale: 1, disp: c.i32(), explicitDisp: false, moffs: true };
+  return mem(size, NO_REG, NO_REG, 1, c.i32(), false, true);
 }
 
-function insn(c: Cursor, address: number, op: string, operands: Operand[], cc = -1): Insn {
-  return { address, length: c.pos - c.start, op, cc, operands };
+/** The decoded instruction (SHARED_INSN) with `n` operands a, b, d. */
+function emit(c: Cursor, address: number, op: string, cc: number, n: number, a?: Operand, b?: Operand, d?: Operand): Insn {
+  const ops = SHARED_LISTS[n];
+  if (n > 0) ops[0] = a!;
+  if (n > 1) ops[1] = b!;
+  if (n > 2) ops[2] = d!;
+  const i = SHARED_INSN;
+  i.address = address;
+  i.length = c.pos - c.start;
+  i.op = op;
+  i.cc = cc;
+  i.operands = ops;
+  return i;
 }
 
-/** Decodes one instruction at `code[offset]`, whose address is `address`. Never throws. */
 /** The cursor decode() uses (decoding is not reentrant: nothing here calls out). */
 const cursor = new Cursor(new Uint8Array(0), 0);
 
-export function decode(code: Uint8Array, offset: number, address: number): Insn | Refusal {
+/**
+ * Decodes one instruction at `code[offset]`, whose address is `address`, into the shared objects: what it returns is
+ * valid until the next call of decodeShared or decode, and must not be kept or changed (the checker's pass: it
+ * finishes with each instruction before decoding the next, and formats a refused one before decoding again). Never
+ * throws.
+ */
+export function decodeShared(code: Uint8Array, offset: number, address: number): Insn | Refusal {
   const c = cursor.reset(code, offset);
   try {
     return decodeOne(c, address);
@@ -115,14 +169,30 @@ export function decode(code: Uint8Array, offset: number, address: number): Insn 
   }
 }
 
+/** Decodes one instruction at `code[offset]`, whose address is `address`, into objects of its own. Never throws. */
+export function decode(code: Uint8Array, offset: number, address: number): Insn | Refusal {
+  const d = decodeShared(code, offset, address);
+  return isRefusal(d) ? d : { address: d.address, length: d.length, op: d.op, cc: d.cc, operands: d.operands.map(copyOperand) };
+}
+
+/** An operand of the shared objects as an object of its own, in the shape the decoder has always returned. */
+function copyOperand(o: Operand): Operand {
+  switch (o.kind) {
+    case 'imm': return o.implied ? { kind: 'imm', value: o.value, implied: true } : { kind: 'imm', value: o.value };
+    case 'mem': return { ...o };
+    case 'rel': return { kind: 'rel', target: o.target };
+    default: return o; // registers: frozen constants
+  }
+}
+
 function decodeOne(c: Cursor, address: number): Insn {
   const b = c.u8();
   // The ALU block 00-3F: op r/m,r ; op r,r/m ; op al/eax,imm, for eight operations in rows of eight.
   if (b < 0x40) {
     const row = b >> 3, col = b & 7;
-    if (col === 1) { const m = modrm(c, 4, 4); return insn(c, address, ALU_OPS[row], [m.rm, r32(m.reg)]); }
-    if (col === 3) { const m = modrm(c, 4, 4); return insn(c, address, ALU_OPS[row], [r32(m.reg), m.rm]); }
-    if (col === 5) return insn(c, address, ALU_OPS[row], [r32(0), imm(c.i32())]);
+    if (col === 1) { const m = modrm(c, 4, 4); return emit(c, address, ALU_OPS[row], -1, 2, m.rm, r32(m.reg)); }
+    if (col === 3) { const m = modrm(c, 4, 4); return emit(c, address, ALU_OPS[row], -1, 2, r32(m.reg), m.rm); }
+    if (col === 5) return emit(c, address, ALU_OPS[row], -1, 2, r32(0), imm(c.i32()));
     if (col === 0 || col === 2 || col === 4) throw new Refuse('unsupported', `${ALU_OPS[row]} (byte form)`);
     // col 6/7: push/pop es cs ss ds, segment prefixes, daa das aaa aas, and the 0F escape.
     if (b === 0x0f) return decode0F(c, address);
@@ -130,16 +200,16 @@ function decodeOne(c: Cursor, address: number): Insn {
     if (b === 0x06 || b === 0x07 || b === 0x0e || b === 0x16 || b === 0x17 || b === 0x1e || b === 0x1f) throw new Refuse('segment', 'push/pop of a segment register');
     throw new Refuse('unsupported', '(BCD arithmetic)');
   }
-  if (b < 0x48) return insn(c, address, 'inc', [r32(b & 7)]);
-  if (b < 0x50) return insn(c, address, 'dec', [r32(b & 7)]);
-  if (b < 0x58) return insn(c, address, 'push', [r32(b & 7)]);
-  if (b < 0x60) return insn(c, address, 'pop', [r32(b & 7)]);
+  if (b < 0x48) return emit(c, address, 'inc', -1, 1, r32(b & 7));
+  if (b < 0x50) return emit(c, address, 'dec', -1, 1, r32(b & 7));
+  if (b < 0x58) return emit(c, address, 'push', -1, 1, r32(b & 7));
+  if (b < 0x60) return emit(c, address, 'pop', -1, 1, r32(b & 7));
   if (b >= 0x70 && b < 0x80) {
     const rel = c.i8();
-    return insn(c, address, 'jcc', [{ kind: 'rel', target: (address + (c.pos - c.start) + rel) >>> 0 }], b & 15);
+    return emit(c, address, 'jcc', b & 15, 1, { kind: 'rel', target: (address + (c.pos - c.start) + rel) >>> 0 });
   }
-  if (b >= 0xb0 && b < 0xb8) return insn(c, address, 'mov', [r8(b & 7), imm(c.u8())]);
-  if (b >= 0xb8 && b < 0xc0) return insn(c, address, 'mov', [r32(b & 7), imm(c.i32())]);
+  if (b >= 0xb0 && b < 0xb8) return emit(c, address, 'mov', -1, 2, r8(b & 7), imm(c.u8()));
+  if (b >= 0xb8 && b < 0xc0) return emit(c, address, 'mov', -1, 2, r32(b & 7), imm(c.i32()));
   if (b >= 0xd8 && b < 0xe0) throw new Refuse('fpu-simd', 'x87 instruction');
   switch (b) {
     case 0x62: {
@@ -153,56 +223,55 @@ function decodeOne(c: Cursor, address: number): Insn {
     case 0x67: throw new Refuse('prefix', 'address-size prefix');
     case 0xf0: throw new Refuse('prefix', 'lock prefix');
     case 0xf2: case 0xf3: throw new Refuse('prefix', 'rep prefix');
-    case 0x68: return insn(c, address, 'push', [imm(c.i32())]);
-    case 0x6a: return insn(c, address, 'push', [imm(c.i8())]);
-    case 0x69: { const m = modrm(c, 4, 4); return insn(c, address, 'imul', [r32(m.reg), m.rm, imm(c.i32())]); }
-    case 0x6b: { const m = modrm(c, 4, 4); return insn(c, address, 'imul', [r32(m.reg), m.rm, imm(c.i8())]); }
+    case 0x68: return emit(c, address, 'push', -1, 1, imm(c.i32()));
+    case 0x6a: return emit(c, address, 'push', -1, 1, imm(c.i8()));
+    case 0x69: { const m = modrm(c, 4, 4); return emit(c, address, 'imul', -1, 3, r32(m.reg), m.rm, imm(c.i32())); }
+    case 0x6b: { const m = modrm(c, 4, 4); return emit(c, address, 'imul', -1, 3, r32(m.reg), m.rm, imm(c.i8())); }
     case 0x6c: case 0x6d: case 0x6e: case 0x6f: throw new Refuse('string-op', b < 0x6e ? 'ins' : 'outs');
     case 0x81: case 0x83: {
       const m = modrm(c, 4, 4);
-      return insn(c, address, ALU_OPS[m.reg], [m.rm, imm(b === 0x81 ? c.i32() : c.i8())]);
+      return emit(c, address, ALU_OPS[m.reg], -1, 2, m.rm, imm(b === 0x81 ? c.i32() : c.i8()));
     }
-    case 0x85: { const m = modrm(c, 4, 4); return insn(c, address, 'test', [m.rm, r32(m.reg)]); }
-    case 0x88: { const m = modrm(c, 1, 1); return insn(c, address, 'mov', [m.rm, r8(m.reg)]); }
-    case 0x89: { const m = modrm(c, 4, 4); return insn(c, address, 'mov', [m.rm, r32(m.reg)]); }
-    case 0x8a: { const m = modrm(c, 1, 1); return insn(c, address, 'mov', [r8(m.reg), m.rm]); }
-    case 0x8b: { const m = modrm(c, 4, 4); return insn(c, address, 'mov', [r32(m.reg), m.rm]); }
+    case 0x85: { const m = modrm(c, 4, 4); return emit(c, address, 'test', -1, 2, m.rm, r32(m.reg)); }
+    case 0x88: { const m = modrm(c, 1, 1); return emit(c, address, 'mov', -1, 2, m.rm, r8(m.reg)); }
+    case 0x89: { const m = modrm(c, 4, 4); return emit(c, address, 'mov', -1, 2, m.rm, r32(m.reg)); }
+    case 0x8a: { const m = modrm(c, 1, 1); return emit(c, address, 'mov', -1, 2, r8(m.reg), m.rm); }
+    case 0x8b: { const m = modrm(c, 4, 4); return emit(c, address, 'mov', -1, 2, r32(m.reg), m.rm); }
     case 0x8c: case 0x8e: throw new Refuse('segment', 'mov to or from a segment register');
     case 0x8d: {
       const m = modrm(c, 4, 0);
       if (m.mod === 3) throw new Refuse('unsupported', 'lea with a register operand');
-      return insn(c, address, 'lea', [r32(m.reg), m.rm]);
+      return emit(c, address, 'lea', -1, 2, r32(m.reg), m.rm);
     }
     case 0x8f: {
       const m = modrm(c, 4, 4);
       if (m.reg !== 0) throw new Refuse('unsupported', '(bad)');
-      return insn(c, address, 'pop', [m.rm]);
+      return emit(c, address, 'pop', -1, 1, m.rm);
     }
-    case 0x90: return insn(c, address, 'nop', []);
-    case 0x99: return insn(c, address, 'cdq', []);
+    case 0x90: return emit(c, address, 'nop', -1, 0);
+    case 0x99: return emit(c, address, 'cdq', -1, 0);
     case 0x9a: throw new Refuse('far-transfer', 'call far');
     case 0x9b: throw new Refuse('fpu-simd', 'fwait');
     case 0x9c: throw new Refuse('privileged', 'pushf');
     case 0x9d: throw new Refuse('privileged', 'popf');
-    case 0xa0: return insn(c, address, 'mov', [r8(0), moffs(c, 1)]);
-    case 0xa1: return insn(c, address, 'mov', [r32(0), moffs(c, 4)]);
-    case 0xa2: return insn(c, address, 'mov', [moffs(c, 1), r8(0)]);
-    case 0xa3: return insn(c, address, 'mov', [moffs(c, 4), r32(0)]);
+    case 0xa0: return emit(c, address, 'mov', -1, 2, r8(0), moffs(c, 1));
+    case 0xa1: return emit(c, address, 'mov', -1, 2, r32(0), moffs(c, 4));
+    case 0xa2: return emit(c, address, 'mov', -1, 2, moffs(c, 1), r8(0));
+    case 0xa3: return emit(c, address, 'mov', -1, 2, moffs(c, 4), r32(0));
     case 0xa4: case 0xa5: throw new Refuse('string-op', 'movs');
     case 0xa6: case 0xa7: throw new Refuse('string-op', 'cmps');
     case 0xaa: case 0xab: throw new Refuse('string-op', 'stos');
     case 0xac: case 0xad: throw new Refuse('string-op', 'lods');
     case 0xae: case 0xaf: throw new Refuse('string-op', 'scas');
-    case 0xa9: return insn(c, address, 'test', [r32(0), imm(c.i32())]);
+    case 0xa9: return emit(c, address, 'test', -1, 2, r32(0), imm(c.i32()));
     case 0xc1: case 0xd1: case 0xd3: {
       const m = modrm(c, 4, 4);
       const op = SHIFT_OPS[m.reg];
       if (!op) throw new Refuse('unsupported', ['rcl', 'rcr', 'sal'][m.reg === 6 ? 2 : m.reg - 2]);
-      const count: Operand = b === 0xc1 ? imm(c.u8()) : b === 0xd1 ? { kind: 'imm', value: 1, implied: true } : r8(1);
-      const i = insn(c, address, op, [m.rm, count]);
-      return i;
+      const count: Operand = b === 0xc1 ? imm(c.u8()) : b === 0xd1 ? impliedOne() : r8(1);
+      return emit(c, address, op, -1, 2, m.rm, count);
     }
-    case 0xc3: return insn(c, address, 'ret', []);
+    case 0xc3: return emit(c, address, 'ret', -1, 0);
     case 0xc2: throw new Refuse('unsupported', 'ret imm16');
     case 0xc4: case 0xc5: {
       // In 32-bit mode c4/c5 with a register ModRM are the VEX prefixes (AVX), not les/lds.
@@ -213,7 +282,7 @@ function decodeOne(c: Cursor, address: number): Insn {
     case 0xc6: case 0xc7: {
       const m = modrm(c, b === 0xc6 ? 1 : 4, b === 0xc6 ? 1 : 4);
       if (m.reg !== 0) throw new Refuse('unsupported', '(bad)');
-      return insn(c, address, 'mov', [m.rm, imm(b === 0xc6 ? c.u8() : c.i32())]);
+      return emit(c, address, 'mov', -1, 2, m.rm, imm(b === 0xc6 ? c.u8() : c.i32()));
     }
     case 0xc8: throw new Refuse('unsupported', 'enter');
     case 0xc9: throw new Refuse('unsupported', 'leave');
@@ -224,10 +293,10 @@ function decodeOne(c: Cursor, address: number): Insn {
     case 0xcf: throw new Refuse('privileged', 'iret');
     case 0xe4: case 0xe5: case 0xec: case 0xed: throw new Refuse('privileged', 'in');
     case 0xe6: case 0xe7: case 0xee: case 0xef: throw new Refuse('privileged', 'out');
-    case 0xe8: { const rel = c.i32(); return insn(c, address, 'call', [{ kind: 'rel', target: (address + 5 + rel) >>> 0 }]); }
-    case 0xe9: { const rel = c.i32(); return insn(c, address, 'jmp', [{ kind: 'rel', target: (address + 5 + rel) >>> 0 }]); }
+    case 0xe8: { const rel = c.i32(); return emit(c, address, 'call', -1, 1, relTo((address + 5 + rel) >>> 0)); }
+    case 0xe9: { const rel = c.i32(); return emit(c, address, 'jmp', -1, 1, relTo((address + 5 + rel) >>> 0)); }
     case 0xea: throw new Refuse('far-transfer', 'jmp far');
-    case 0xeb: { const rel = c.i8(); return insn(c, address, 'jmp', [{ kind: 'rel', target: (address + 2 + rel) >>> 0 }]); }
+    case 0xeb: { const rel = c.i8(); return emit(c, address, 'jmp', -1, 1, relTo((address + 2 + rel) >>> 0)); }
     case 0xf1: throw new Refuse('interrupt', 'int1');
     case 0xf4: throw new Refuse('privileged', 'hlt');
     case 0xfa: throw new Refuse('privileged', 'cli');
@@ -236,18 +305,18 @@ function decodeOne(c: Cursor, address: number): Insn {
       const m = modrm(c, 4, 4);
       const op = F7_OPS[m.reg];
       if (!op) throw new Refuse('unsupported', '(bad)');
-      return insn(c, address, op, op === 'test' ? [m.rm, imm(c.i32())] : [m.rm]);
+      return op === 'test' ? emit(c, address, op, -1, 2, m.rm, imm(c.i32())) : emit(c, address, op, -1, 1, m.rm);
     }
     case 0xff: {
       const m = modrm(c, 4, 4);
       switch (m.reg) {
-        case 0: return insn(c, address, 'inc', [m.rm]);
-        case 1: return insn(c, address, 'dec', [m.rm]);
-        case 2: return insn(c, address, 'call', [m.rm]);
+        case 0: return emit(c, address, 'inc', -1, 1, m.rm);
+        case 1: return emit(c, address, 'dec', -1, 1, m.rm);
+        case 2: return emit(c, address, 'call', -1, 1, m.rm);
         case 3: throw new Refuse('far-transfer', 'call far', c.pos - c.start);
-        case 4: return insn(c, address, 'jmp', [m.rm]);
+        case 4: return emit(c, address, 'jmp', -1, 1, m.rm);
         case 5: throw new Refuse('far-transfer', 'jmp far', c.pos - c.start);
-        case 6: return insn(c, address, 'push', [m.rm]);
+        case 6: return emit(c, address, 'push', -1, 1, m.rm);
         default: throw new Refuse('unsupported', '(bad)');
       }
     }
@@ -259,17 +328,17 @@ function decode0F(c: Cursor, address: number): Insn {
   const b = c.u8();
   if (b >= 0x80 && b < 0x90) {
     const rel = c.i32();
-    return insn(c, address, 'jcc', [{ kind: 'rel', target: (address + 6 + rel) >>> 0 }], b & 15);
+    return emit(c, address, 'jcc', b & 15, 1, relTo((address + 6 + rel) >>> 0));
   }
   if (b >= 0x90 && b < 0xa0) {
     const m = modrm(c, 1, 1);
     if (m.reg !== 0) throw new Refuse('unsupported', `set${CC_NAMES[b & 15]} with a non-zero reg field`);
-    return insn(c, address, 'setcc', [m.rm], b & 15);
+    return emit(c, address, 'setcc', b & 15, 1, m.rm);
   }
   switch (b) {
-    case 0xaf: { const m = modrm(c, 4, 4); return insn(c, address, 'imul', [r32(m.reg), m.rm]); }
-    case 0xb6: { const m = modrm(c, 1, 1); return insn(c, address, 'movzx', [r32(m.reg), m.rm]); }
-    case 0xbe: { const m = modrm(c, 1, 1); return insn(c, address, 'movsx', [r32(m.reg), m.rm]); }
+    case 0xaf: { const m = modrm(c, 4, 4); return emit(c, address, 'imul', -1, 2, r32(m.reg), m.rm); }
+    case 0xb6: { const m = modrm(c, 1, 1); return emit(c, address, 'movzx', -1, 2, r32(m.reg), m.rm); }
+    case 0xbe: { const m = modrm(c, 1, 1); return emit(c, address, 'movsx', -1, 2, r32(m.reg), m.rm); }
     case 0x00: throw new Refuse('privileged', 'sldt/str/lldt/ltr/verr/verw');
     case 0x01: throw new Refuse('privileged', 'sgdt/sidt/lgdt/lidt/smsw/lmsw/invlpg');
     case 0x02: case 0x03: throw new Refuse('privileged', b === 2 ? 'lar' : 'lsl');
