@@ -23,6 +23,7 @@ import { inlineCalls, recursiveFunctions } from './inline.ts';
 import { liveness } from './liveness.ts';
 import { allocate } from './regalloc.ts';
 import { assignScratch } from './scratch.ts';
+import { raisingFunctions, usesExceptions } from '../raises.ts';
 import { emitFunction } from './emit.ts';
 import type { Fn } from './ir.ts';
 
@@ -76,7 +77,10 @@ export class ProgramIr {
   private readonly recursive: Set<string>;
 
   constructor(private readonly c: Checked, private readonly m: Services) {
-    this.funs = new Map(c.funs.filter(f => f.decl.body).map(f => [f.tal, f]));
+    // A function that has to do with exceptions is the stack machine's at every level (compiler/raises.ts): it is
+    // neither lowered nor inlined.
+    const raising = raisingFunctions(c);
+    this.funs = new Map(c.funs.filter(f => f.decl.body && !usesExceptions(c, f, raising)).map(f => [f.tal, f]));
     this.recursive = recursiveFunctions(directCalls(c));
   }
 
