@@ -42,7 +42,7 @@ function sources(name: string): string[] {
 }
 
 test('every program of the corpus has its expected output', t => {
-  t.true(names.length >= 1, 'the corpus is empty');
+  t.true(names.length >= 40, `only ${names.length} programs (issue 18 asks for at least 40)`);
   for (const n of names) t.true(existsSync(join(DIR, `${n}.out`)), `${n} has no ${n}.out`);
 });
 

@@ -426,7 +426,7 @@ export class PopGen {
       case 17: return this.tryHandle(ctx, indent);
       case 18: return this.raise(ctx, indent);
       default: {
-        if (k === 17 && this.chance(50)) return this.unionSwitch(ctx, indent);
+        if (k === 19 && this.chance(50)) return this.unionSwitch(ctx, indent);
         const name = this.fresh('v');
         const fnv = this.chance(50);
         const s = `${pad}${declarator(fnv ? 'fn' : 'tup', name, this.r)} = ${e(fnv ? 'fn' : 'tup')};`;
