@@ -1210,7 +1210,9 @@ class Checker {
     // The type the context expects decides first (as for `new`): `int x = id('c')` instantiates a as int, and
     // `<char>list r = rev(cs)` as char; the arguments bind what it leaves open.
     let m = new Map<string, Ty>();
-    if (expected && vars.size && !unify(ret, expected, vars, m)) m = new Map();
+    // An expected type with a part not known yet (a polymorphic union's nullary variant, `<_>option`) says nothing
+    // about the instantiation: the arguments decide it.
+    if (expected && !hasHole(expected) && vars.size && !unify(ret, expected, vars, m)) m = new Map();
     // null arguments last: null is allowed where the other arguments make the type nullable.
     const order = [...args.keys()].sort((i, j) => Number(args[i].k === 'null') - Number(args[j].k === 'null'));
     for (const i of order) {
@@ -1327,5 +1329,17 @@ function containsBreak(s: Stmt): boolean {
     case 'if': return containsBreak(s.then) || (s.else ? containsBreak(s.else) : false);
     case 'switch': return false; // a break there leaves the switch
     default: return false; // nested loops own their breaks
+  }
+}
+
+/** Whether a type has a part not known yet (`error`: an open instance of a polymorphic union). */
+function hasHole(t: Ty): boolean {
+  switch (t.k) {
+    case 'error': return true;
+    case 'array': return hasHole(t.elem);
+    case 'tuple': return t.elems.some(hasHole);
+    case 'struct': case 'union': return t.args.some(hasHole);
+    case 'fn': return hasHole(t.ret) || t.params.some(hasHole);
+    default: return false;
   }
 }
