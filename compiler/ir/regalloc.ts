@@ -41,7 +41,7 @@ export interface Allocation {
 interface Interval { v: VReg; start: number; end: number; mustSpill: boolean; weight: number }
 
 /** Each block's loop depth: the number of back edges (a jump to a block at or before it) whose span covers it. */
-function loopDepths(f: Fn): number[] {
+export function loopDepths(f: Fn): number[] {
   const index = new Map(f.blocks.map((b, k) => [b, k]));
   const depth = f.blocks.map(() => 0);
   f.blocks.forEach((b, k) => {

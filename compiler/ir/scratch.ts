@@ -21,9 +21,9 @@
 // Requires: an allocation (regalloc.ts) and liveness. Gives: the same allocation with spilled values moved into
 // scratch registers where this is safe, and `slots` counting only the spill slots still used.
 
-import { def, successors, termUses, uses, type Fn, type Inst, type Term, type Val, type VReg } from './ir.ts';
+import { def, termUses, uses, type Fn, type Inst, type Term, type Val, type VReg } from './ir.ts';
 import { liveBefore, type Liveness } from './liveness.ts';
-import type { Allocation, Scratch } from './regalloc.ts';
+import { loopDepths, type Allocation, type Scratch } from './regalloc.ts';
 
 const SCRATCH: readonly Scratch[] = ['eax', 'ecx', 'edx'];
 /** Registers without a byte form: a byte stored from one of them goes through a scratch register. */
@@ -46,19 +46,6 @@ function usesFixedScratch(i: Inst | Term): boolean {
   if (i.op !== 'arith') return false;
   if (i.aop === '/' || i.aop === '%') return true;
   return (i.aop === '<<' || i.aop === '>>' || i.aop === '>>>') && i.b.k !== 'imm';
-}
-
-/** Each block's loop depth, as regalloc.ts counts it: the back edges whose span covers it. */
-function loopDepths(f: Fn): number[] {
-  const index = new Map(f.blocks.map((b, k) => [b, k]));
-  const depth = f.blocks.map(() => 0);
-  f.blocks.forEach((b, k) => {
-    for (const s of successors(b.term)) {
-      const h = index.get(s)!;
-      if (h <= k) for (let j = h; j <= k; j++) depth[j]++;
-    }
-  });
-  return depth;
 }
 
 export function assignScratch(f: Fn, lv: Liveness, ra: Allocation): void {
