@@ -10,6 +10,7 @@ import { findSuite } from './find.ts';
 import { echodSuite } from './echod.ts';
 import { startupSuite } from './startup.ts';
 import { qualitySuite } from './quality.ts';
+import { popcLevelsSuite } from './popc-levels.ts';
 import { writeReport, sanityChecks, type BenchResults } from './report.ts';
 import { PROFILES } from '../emulator/profiles.ts';
 import { MODES, type BenchConfig } from './workload.ts';
@@ -51,11 +52,14 @@ export async function runBench(o: BenchOptions): Promise<{ results: BenchResults
   const f = await timed('find', () => findSuite(cfg));
   log(`\nechod (${profiles.join(', ')} × ${MODES.join(', ')}):`);
   const e = await timed('echod', () => echodSuite(cfg));
+  // popc -O0 against -O2 on find and echod (simulated; a full run only: the quick run's budget is CI's).
+  if (!o.quick && !o.simulationOnly) log('\nfind and echod compiled by popc -O0 and -O2 (p4-northwood):');
+  const popcLevels = o.quick || o.simulationOnly ? undefined : await timed('popc levels', () => popcLevelsSuite({ log }));
   const results: BenchResults = {
     generatedAt: new Date().toISOString(), quick: o.quick,
     host: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', node: process.version },
     profiles, modes: MODES, workloads: [...f.workloads, ...e.workloads], sim: [...f.sim, ...e.sim], native: [...f.native, ...e.native],
-    checker, emulator, startup, quality, timings,
+    checker, emulator, startup, quality, popcLevels, timings,
   };
   const files = writeReport(results, o.reportDir);
   const failed = sanityChecks(results).filter(c => !c.ok);

@@ -15,6 +15,7 @@ import type { EmulatorFigures } from './emulator.ts';
 import type { StartupFigures } from './startup.ts';
 import type { QualityFigures } from './quality.ts';
 import { qualitySection } from './quality-report.ts';
+import { popcLevelsSection, type PopcLevelsFigures } from './popc-levels.ts';
 import {
   BUSY_SOURCES, userMode, type Baseline, type BusySource, type Mode, type NativeRun, type SimRun, type WorkloadInfo,
 } from './workload.ts';
@@ -34,6 +35,8 @@ export interface BenchResults {
   startup?: StartupFigures;
   /** popc's code against gcc -O2's (absent when the run skipped it). */
   quality?: QualityFigures;
+  /** find and echod compiled by popc at -O0 and -O2 (full runs only). */
+  popcLevels?: PopcLevelsFigures;
   /** Wall time of each part of the run, seconds. */
   timings: Record<string, number>;
 }
@@ -519,6 +522,7 @@ export function renderReport(r: BenchResults, charts: string[]): string {
   for (const w of r.workloads) L.push(...workloadSection(r, w));
 
   if (r.quality) L.push(...qualitySection(r.quality));
+  if (r.popcLevels) L.push(...popcLevelsSection(r.popcLevels));
   L.push('## The checker and the emulator', '');
   const c = r.checker;
   const whole = c.fileBytes && c.checkerFileMBps
