@@ -203,9 +203,12 @@ function readStringEnds(
     const la = prevEnd - prevFrom, lb = end - from;
     if (i > 0) while (k < la && k < lb && b[base + prevFrom + k] === b[base + from + k]) k++;
     if (k === 0 && !NAME_START[b[base + from]]) fail(`string ${i} is not a name`);
-    for (let p = base + from + Math.max(k, 1); p < base + end; p++) if (!NAME_PART[b[p]]) fail(`string ${i} is not a name`);
+    for (let p = base + from + Math.max(k, 1); p < base + end; p++) {
+      if (!NAME_PART[b[p]]) fail(`string ${i} is not a name`);
+    }
     // Strictly after the previous string, byte by byte (a proper prefix comes first).
-    if (i > 0 && !(k < la ? k < lb && b[base + prevFrom + k] < b[base + from + k] : lb > la)) fail(`string ${i} is not after string ${i - 1} (the table is sorted and has no repeats)`);
+    if (i > 0 && !(k < la ? k < lb && b[base + prevFrom + k] < b[base + from + k] : lb > la))
+      fail(`string ${i} is not after string ${i - 1} (the table is sorted and has no repeats)`);
     ends[i] = end;
     prevFrom = from;
     prevEnd = end;
