@@ -23,6 +23,8 @@ export interface CheckerFigures {
   fileBytes?: number;
   checkerFileMBps?: number;
   objdumpSeconds?: number;
+  /** MB/s of code by the checker's CPU time a check (dist's child process only; see checkerSuite). */
+  checkerCpuMBps?: number;
 }
 
 /** objdump -d over the file, best of three runs (seconds), or 0 if objdump is not installed. */
@@ -57,6 +59,9 @@ async function shippedChecker(): Promise<{ check: typeof checkElf; build: 'dist'
   return { check: m.checkElf, build: 'dist' };
 }
 
+/** Checks the child times by its CPU time after benny's run (see DIST_CHILD). */
+const CPU_CHECKS = 15;
+
 /**
  * dist/'s checker timed as talcheck runs it: in a plain node process. Imported into this one, which runs under tsx,
  * dist/'s modules go through tsx's loader too, which rewrites them (as CommonJS, every imported name read through
@@ -65,6 +70,7 @@ async function shippedChecker(): Promise<{ check: typeof checkElf; build: 'dist'
  */
 const DIST_CHILD = `
 import { readFileSync } from 'node:fs';
+const CPU_CHECKS = ${CPU_CHECKS};
 import b from 'benny';
 const [distChecker, elfFile, warmUp, saveDir] = process.argv.slice(1);
 const { checkElf } = await import(distChecker);
@@ -83,12 +89,23 @@ await b.suite(
   b.complete(s => { mean = s.results[0].details.mean; }),
   ...(saveDir ? [b.save({ file: 'checker', folder: saveDir, format: 'json' })] : []),
 );
-console.error(JSON.stringify({ coldSeconds, mean, codeBytes: first.summary.codeBytes }));
+// The same checks timed by the process's CPU time as well: on a shared machine the wall clock (benny's) also counts
+// the waits for a core and the slowdown of a core another process shares, which the checker does not control.
+let cpuMs = 0, wallMs = 0;
+for (let i = 0; i < CPU_CHECKS; i++) {
+  const c0 = process.cpuUsage(), t0 = performance.now();
+  checkElf(elf);
+  wallMs += performance.now() - t0;
+  const c = process.cpuUsage(c0);
+  cpuMs += (c.user + c.system) / 1000;
+}
+const cpuMean = cpuMs / CPU_CHECKS / 1000, wallMean = wallMs / CPU_CHECKS / 1000;
+console.error(JSON.stringify({ coldSeconds, mean, cpuMean, wallMean, codeBytes: first.summary.codeBytes }));
 `;
 
 /** Runs DIST_CHILD on the file; its figures, or undefined if the child failed (then this process measures). */
-function timeDistInNode(elf: Uint8Array, warmUp: number, saveDir: string | undefined):
-  { coldSeconds: number; mean: number; codeBytes: number } | undefined {
+interface ChildFigures { coldSeconds: number; mean: number; cpuMean: number; wallMean: number; codeBytes: number }
+function timeDistInNode(elf: Uint8Array, warmUp: number, saveDir: string | undefined): ChildFigures | undefined {
   const dir = mkdtempSync(join(tmpdir(), 'ktal-bench-'));
   try {
     const file = join(dir, 'generated');
@@ -99,7 +116,7 @@ function timeDistInNode(elf: Uint8Array, warmUp: number, saveDir: string | undef
       { cwd: root, encoding: 'utf8', stdio: ['ignore', 'inherit', 'pipe'], timeout: 600_000 });
     const last = r.stderr.trim().split('\n').pop() ?? '';
     if (r.status !== 0 || !last.startsWith('{')) return undefined;
-    return JSON.parse(last) as { coldSeconds: number; mean: number; codeBytes: number };
+    return JSON.parse(last) as ChildFigures;
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -148,7 +165,14 @@ export async function checkerSuite(quick: boolean, saveDir?: string): Promise<Ch
   const mbPerSec = (codeBytes * opsPerSec) / 1e6;
   const fileMBps = (elf.length * opsPerSec) / 1e6;
   const objdump = objdumpSeconds(elf);
+  // Beside benny's wall-clock mean, the same build's CPU time a check (dist's child only): when the two differ, the
+  // machine was busy, and the CPU figure is the nearer to the checker's own speed.
+  const cpu = child
+    ? `; CPU time ${(child.cpuMean * 1000).toFixed(0)} ms a check ` +
+      `(${(codeBytes / child.cpuMean / 1e6).toFixed(1)} MB/s of code) against ${(child.wallMean * 1000).toFixed(0)} ms by the wall clock over the same ${CPU_CHECKS} checks`
+    : '';
   const vs = objdump > 0 ? `; objdump -d ${objdump.toFixed(2)} s, checker ${(1 / opsPerSec).toFixed(2)} s: ${(objdump * opsPerSec).toFixed(1)}× faster` : '';
-  console.log(`checker throughput (${build}${child ? ', in a plain node process' : ''}, after ${warmUp} checks; the first took ${(coldSeconds * 1000).toFixed(0)} ms): ${mbPerSec.toFixed(1)} MB/s of code, ${fileMBps.toFixed(1)} MB/s of the file (${codeBytes} of ${elf.length} bytes${vs}; talas took ${(asmMs / 1000).toFixed(1)} s to assemble it)`);
-  return { build, coldSeconds, codeBytes, checkerMBps: mbPerSec, talasSeconds: asmMs / 1000, fileBytes: elf.length, checkerFileMBps: fileMBps, objdumpSeconds: objdump };
+  console.log(`checker throughput (${build}${child ? ', in a plain node process' : ''}, after ${warmUp} checks; the first took ${(coldSeconds * 1000).toFixed(0)} ms): ${mbPerSec.toFixed(1)} MB/s of code, ${fileMBps.toFixed(1)} MB/s of the file (${codeBytes} of ${elf.length} bytes${vs}; talas took ${(asmMs / 1000).toFixed(1)} s to assemble it${cpu})`);
+  const cpuFigure = child ? { checkerCpuMBps: codeBytes / child.cpuMean / 1e6 } : {};
+  return { build, coldSeconds, codeBytes, checkerMBps: mbPerSec, ...cpuFigure, talasSeconds: asmMs / 1000, fileBytes: elf.length, checkerFileMBps: fileMBps, objdumpSeconds: objdump };
 }

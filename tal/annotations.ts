@@ -197,15 +197,18 @@ function readStringEnds(
     const rec = at + 4 * i;
     const from = prevEnd, end = (b[rec] | (b[rec + 1] << 8) | (b[rec + 2] << 16) | (b[rec + 3] << 24)) >>> 0;
     if (end <= from || end > stringBytes) fail(`string ${i}: end ${end} is not after ${from} and within ${stringBytes}`);
-    if (!NAME_START[b[base + from]]) fail(`string ${i} is not a name`);
-    for (let p = base + from + 1; p < base + end; p++) if (!NAME_PART[b[p]]) fail(`string ${i} is not a name`);
-    if (i > 0) {
-      // Strictly after the previous string, byte by byte (a proper prefix comes first).
-      let k = 0;
-      const la = prevEnd - prevFrom, lb = end - from;
-      while (k < la && k < lb && b[base + prevFrom + k] === b[base + from + k]) k++;
-      if (!(k < la ? k < lb && b[base + prevFrom + k] < b[base + from + k] : lb > la)) fail(`string ${i} is not after string ${i - 1} (the table is sorted and has no repeats)`);
+    // The prefix this string shares with the one before it (none for the first): sorted names share long prefixes
+    // (f123_loop, f123_walk), and those bytes are already known to be name characters, checked in the string before.
+    let k = 0;
+    const la = prevEnd - prevFrom, lb = end - from;
+    if (i > 0) while (k < la && k < lb && b[base + prevFrom + k] === b[base + from + k]) k++;
+    if (k === 0 && !NAME_START[b[base + from]]) fail(`string ${i} is not a name`);
+    for (let p = base + from + Math.max(k, 1); p < base + end; p++) {
+      if (!NAME_PART[b[p]]) fail(`string ${i} is not a name`);
     }
+    // Strictly after the previous string, byte by byte (a proper prefix comes first).
+    if (i > 0 && !(k < la ? k < lb && b[base + prevFrom + k] < b[base + from + k] : lb > la))
+      fail(`string ${i} is not after string ${i - 1} (the table is sorted and has no repeats)`);
     ends[i] = end;
     prevFrom = from;
     prevEnd = end;

@@ -225,8 +225,11 @@ class State {
 
   /** Become the state at the entry of a block of type c (the pass reuses one state object for every block). */
   enter(c: CodeTy): this {
+    // Unrolled (esp is register 4): every block enters here, and the loop with its test on ESP cost more than the
+    // eight stores.
     const g = c.regs, r = this.regs;
-    for (let i = 0; i < 8; i++) r[i] = i === ESP ? TOP : g[i] ?? TOP;
+    r[0] = g[0] ?? TOP; r[1] = g[1] ?? TOP; r[2] = g[2] ?? TOP; r[3] = g[3] ?? TOP;
+    r[ESP] = TOP; r[5] = g[5] ?? TOP; r[6] = g[6] ?? TOP; r[7] = g[7] ?? TOP;
     // A label's type, or a callee's return type with the caller's stack in it.
     if (stkDepth(c.stack) > MAX_STACK_WORDS) tooDeep(stkDepth(c.stack), 'the code type here');
     this.cells = c.stack;
@@ -365,7 +368,7 @@ class Checker {
   /** Each block type's fresh copy. */
   private readonly blockEntry = new Map<CodeTy, CodeTy>();
   /** The same, by label index (blockEntry's answer for the label's type, kept where an array lookup finds it). */
-  private readonly blockEntryByLabel: (CodeTy | undefined)[] = [];
+  private readonly blockEntryByLabel: (CodeTy | undefined)[];
   /** Each block type's renaming of its binders to its fresh copy's (for instantiations inside its blocks). */
   private readonly blockRename = new Map<CodeTy, Map<Binder, Arg>>();
   /**
@@ -384,7 +387,7 @@ class Checker {
   private lastStack: Stk | undefined;
   private lastByTarget: WeakMap<CodeTy, PassedJump[]> | undefined;
   /** The type of each code label's address, made on first use (labelType). */
-  private addrTypes: (Ty | undefined)[] = [];
+  private readonly addrTypes: (Ty | undefined)[];
   /** The instruction being checked (formatted only if it is refused), or the text of a refused encoding. */
   curInsn: Insn | string | undefined;
   instructions = 0;
@@ -393,6 +396,10 @@ class Checker {
     this.defs = p.ann.defs;
     this.codeLabels = p.ann.code;
     this.textEnd = p.textAddr + p.text.length;
+    // One entry per label from the start, filled as the pass meets them: grown one label at a time, the array was
+    // copied at each doubling, and the engine threw away the pass's compiled code when it did (a deopt each check).
+    this.blockEntryByLabel = new Array<CodeTy | undefined>(p.ann.code.size).fill(undefined);
+    this.addrTypes = new Array<Ty | undefined>(p.ann.code.size).fill(undefined);
     this.plainMatcher = new Matcher(this.defs, [], this.labelTypeFn, undefined, p.ann.closed);
     this.patternMatcher = new Matcher(this.defs, [], this.labelTypeFn, this.plainMatcher, p.ann.closed);
   }

@@ -206,7 +206,7 @@ function decodeOne(c: Cursor, address: number): Insn {
   if (b < 0x60) return emit(c, address, 'pop', -1, 1, r32(b & 7));
   if (b >= 0x70 && b < 0x80) {
     const rel = c.i8();
-    return emit(c, address, 'jcc', b & 15, 1, { kind: 'rel', target: (address + (c.pos - c.start) + rel) >>> 0 });
+    return emit(c, address, 'jcc', b & 15, 1, relTo((address + (c.pos - c.start) + rel) >>> 0));
   }
   if (b >= 0xb0 && b < 0xb8) return emit(c, address, 'mov', -1, 2, r8(b & 7), imm(c.u8()));
   if (b >= 0xb8 && b < 0xc0) return emit(c, address, 'mov', -1, 2, r32(b & 7), imm(c.i32()));
