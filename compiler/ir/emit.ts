@@ -311,8 +311,10 @@ class Emitter {
 
   /**
    * The memory operand of a block's last instruction, when it is a load the branch ending the block reads alone (its
-   * value lives in a scratch register: regalloc.ts's `shortLived`) and that needs no check and no register loaded for
-   * its address: a length or an unchecked field of a pointer in a register, or a global.
+   * value lives in a scratch register: regalloc.ts's `shortLived`) and that needs no register loaded for its address:
+   * a length or an unchecked field of a pointer in a register, a global, or a word element of an array whose base
+   * and index are in kept registers (`cmp DWORD PTR [ebp+esi*4+4], 0`, as gcc tests `a[i]` in place), whose bounds
+   * check this emits here, where the load was (the checker types the element operand while the check's fact holds).
    */
   private foldedLoad(i: Inst, t: Block['term']): string | undefined {
     if (i.op === 'arith') return this.foldedMask(i, t);
@@ -324,9 +326,20 @@ class Emitter {
     const l = this.ra.loc.get(d)!;
     if (l.k !== 'reg' || this.isKept(l.r) || !(other.k === 'imm' || this.inReg(other))) return undefined;
     if (m.k === 'global') return `DWORD PTR [${m.label}]`;
-    if (m.k === 'elem' || !this.inReg(m.base)) return undefined;
+    if (m.k === 'elem') return t.variant ? undefined : this.foldedElement(m);
+    if (!this.inReg(m.base)) return undefined;
     if (m.k === 'len') return `DWORD PTR [${this.op(m.base)}]`;
     return m.nullCheck ? undefined : `DWORD PTR [${this.op(m.base)}+${4 * m.index}]`;
+  }
+
+  /**
+   * A word element compared in place: base and index in kept registers (no scratch register is taken, so the compare
+   * after it finds the ones it may want free). Not a byte: talas has no `cmp BYTE PTR [m], imm8` form, and a byte
+   * compared with a register would need the register's byte half.
+   */
+  private foldedElement(m: Extract<Mem, { k: 'elem' }>): string | undefined {
+    const kept = (x: Val): boolean => this.inReg(x) && this.isKept(this.op(x));
+    return m.bytes || !kept(m.base) || !kept(m.index) ? undefined : this.address(m);
   }
 
   /**

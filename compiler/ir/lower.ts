@@ -16,6 +16,7 @@ import {
   imm, val, type ArithOp, type Block, type Callee, type Cond, type Fn, type Inst, type Mem, type Site, type Term,
   type Val, type VReg,
 } from './ir.ts';
+import { lowerDecisionTree, type TreeBuilder } from './switch.ts';
 
 /** What lowering needs from the module being generated: string literals are data objects it lays out. */
 export interface LowerContext {
@@ -112,6 +113,11 @@ class Lowering {
     this.cur = this.block(); // what follows is unreachable until a label starts
   }
 
+  /** The block-making steps switch.ts's decision tree needs. */
+  private treeBuilder(): TreeBuilder {
+    return { later: () => this.later(), start: b => this.start(b), end: t => this.end(t) };
+  }
+
   private emit(i: Inst): void { this.cur.insts.push({ inst: i, line: this.line }); }
 
   private temp(ty: string, name = 't'): VReg {
@@ -203,14 +209,9 @@ class Lowering {
         const end = this.later();
         const cases = s.cases.map(() => this.later());
         const dflt = this.later();
-        s.cases.forEach((cs, i) => {
-          for (const v of cs.values) {
-            const next = this.later();
-            this.end({ op: 'br', cc: 'e', a: x, b: imm(caseValue(this.c, v)), yes: cases[i], no: next });
-            this.start(next);
-          }
-        });
-        this.end({ op: 'jmp', to: dflt });
+        // A balanced tree of compares over the case values (switch.ts), where -O0 tests them one after another.
+        const arms = s.cases.flatMap((cs, i) => cs.values.map(v => ({ value: caseValue(this.c, v), to: cases[i] })));
+        lowerDecisionTree(this.treeBuilder(), x, arms, dflt);
         this.loops.push({ brk: end });
         s.cases.forEach((cs, i) => {
           this.start(cases[i]);

@@ -17,10 +17,15 @@
 // instruction reads its operand from before it touches another (`shortLived`: an element's index in ecx, its base in
 // edx, an operand the next instruction moves first in eax). A parameter that is spilled stays in its argument slot.
 //
+// Choosing what to spill, a value scratch.ts can likely rescue costs less than its weight says: one made and dead
+// within each trip around its loop (not live at a loop head) that no instruction wanting fixed scratch registers
+// crosses (`usesFixedScratch`), such as a switch's value read by every compare of its decision tree (switch.ts), is
+// weighed as if one loop further out, so a value live around the loop and across its calls keeps the register.
+//
 // Requires: liveness (liveness.ts). Gives: a location for every virtual register.
 
 import { def, successors, termUses, uses, type Fn, type Inst, type Mem, type Term, type Val, type VReg } from './ir.ts';
-import type { Liveness } from './liveness.ts';
+import { liveBefore, type Liveness } from './liveness.ts';
 
 export const ALLOCATABLE = ['ebx', 'esi', 'edi', 'ebp'] as const;
 export type Reg = (typeof ALLOCATABLE)[number];
@@ -38,7 +43,32 @@ export interface Allocation {
   clobbering: boolean;
 }
 
-interface Interval { v: VReg; start: number; end: number; mustSpill: boolean; weight: number }
+interface Interval {
+  v: VReg; start: number; end: number; mustSpill: boolean; weight: number;
+  /** Live across an instruction that wants fixed scratch registers: scratch.ts cannot move it into one. */
+  crossesFixed: boolean;
+}
+
+/**
+ * Whether an instruction uses fixed scratch registers: a call (cdecl clobbers eax, ecx, edx), an allocation, a
+ * division (eax, edx, and ecx for the divisor), a comparison made a value (`set`: eax), a shift by a register (ecx).
+ */
+export function usesFixedScratch(i: Inst | Term): boolean {
+  if (i.op === 'call' || i.op === 'alloc' || i.op === 'set') return true;
+  if (i.op !== 'arith') return false;
+  if (i.aop === '/' || i.aop === '%') return true;
+  return (i.aop === '<<' || i.aop === '>>' || i.aop === '>>>') && i.b.k !== 'imm';
+}
+
+/** The values live at the head of a loop (the target of a jump back, in layout order): they live around it. */
+function liveAroundLoops(f: Fn, lv: Liveness): Set<VReg> {
+  const index = new Map(f.blocks.map((b, k) => [b, k]));
+  const out = new Set<VReg>();
+  f.blocks.forEach((b, k) => {
+    for (const h of successors(b.term)) if (index.get(h)! <= k) for (const v of lv.liveIn.get(h)!) out.add(v);
+  });
+  return out;
+}
 
 /** Each block's loop depth: the number of back edges (a jump to a block at or before it) whose span covers it. */
 export function loopDepths(f: Fn): number[] {
@@ -117,7 +147,7 @@ export function allocate(f: Fn, lv: Liveness): Allocation {
   const iv = new Map<VReg, Interval>();
   const touch = (v: VReg, p: number): Interval => {
     let i = iv.get(v);
-    if (!i) { i = { v, start: p, end: p, mustSpill: false, weight: 0 }; iv.set(v, i); }
+    if (!i) { i = { v, start: p, end: p, mustSpill: false, weight: 0, crossesFixed: false }; iv.set(v, i); }
     if (p < i.start) i.start = p;
     if (p > i.end) i.end = p;
     return i;
@@ -137,6 +167,10 @@ export function allocate(f: Fn, lv: Liveness): Allocation {
       const d = def(inst);
       if (d) touch(d, p).weight += w;
       for (const v of after[k]) touch(v, p);
+      if (usesFixedScratch(inst)) {
+        const before = liveBefore(lv, b, k);
+        for (const v of after[k]) if (v !== d && before.has(v)) touch(v, p).crossesFixed = true;
+      }
       const callee = inst.op === 'call' ? inst.callee : undefined;
       if (callee && (callee.k === 'value' || (callee.k === 'fun' && !callee.saves))) {
         clobbering = true;
@@ -153,6 +187,7 @@ export function allocate(f: Fn, lv: Liveness): Allocation {
     const pi = f.params.indexOf(i.v);
     loc.set(i.v, pi >= 0 ? { k: 'arg', index: pi } : { k: 'spill', slot: slots++ });
   };
+  const aroundLoops = liveAroundLoops(f, lv);
   const order = [...iv.values()].sort((a, b) => a.start - b.start || a.v.id - b.v.id);
   const active: Interval[] = [];
   const free: Reg[] = [...ALLOCATABLE];
@@ -174,10 +209,11 @@ export function allocate(f: Fn, lv: Liveness): Allocation {
       active.push(cur);
       continue;
     }
-    // Spill the lightest (the current one if it is).
+    // Spill the lightest (the current one if it is), a value scratch.ts may rescue weighed one loop further out.
+    const cost = (i: Interval): number => (i.crossesFixed || aroundLoops.has(i.v) ? i.weight : i.weight / 8);
     let victim = active[0];
-    for (const a of active) if (a.weight < victim.weight) victim = a;
-    if (victim.weight < cur.weight) {
+    for (const a of active) if (cost(a) < cost(victim)) victim = a;
+    if (cost(victim) < cost(cur)) {
       const r = (loc.get(victim.v) as { r: Reg }).r;
       spill(victim);
       active.splice(active.indexOf(victim), 1);

@@ -23,7 +23,7 @@
 
 import { def, termUses, uses, type Fn, type Inst, type Term, type Val, type VReg } from './ir.ts';
 import { liveBefore, type Liveness } from './liveness.ts';
-import { loopDepths, type Allocation, type Scratch } from './regalloc.ts';
+import { loopDepths, usesFixedScratch, type Allocation, type Scratch } from './regalloc.ts';
 
 const SCRATCH: readonly Scratch[] = ['eax', 'ecx', 'edx'];
 /** Registers without a byte form: a byte stored from one of them goes through a scratch register. */
@@ -39,13 +39,6 @@ interface Point {
   /** Whether the instruction uses fixed scratch registers (calls, divisions, set, shifts by a register). */
   fixed: boolean;
   weight: number;
-}
-
-function usesFixedScratch(i: Inst | Term): boolean {
-  if (i.op === 'call' || i.op === 'alloc' || i.op === 'set') return true;
-  if (i.op !== 'arith') return false;
-  if (i.aop === '/' || i.aop === '%') return true;
-  return (i.aop === '<<' || i.aop === '>>' || i.aop === '>>>') && i.b.k !== 'imm';
 }
 
 export function assignScratch(f: Fn, lv: Liveness, ra: Allocation): void {
