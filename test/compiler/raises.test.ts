@@ -49,7 +49,8 @@ void pop_main() {
   t.deepEqual(r, { raising: ['get', 'twice'], checks: ['get', 'twice'] });
 });
 
-test('a handler takes built-in exceptions by a default or a case naming one; a switch that names none passes them', t => {
+test('a handler takes built-in exceptions by a default or a case naming one; a switch naming none passes them',
+  t => {
   const prog = (handler: string): string => `${CALLEES}
 exception Mine;
 void pop_main() { int a[] = {1}; try { twice(a, 3); } handle e ${handler} }`;
@@ -75,7 +76,7 @@ int outer(int a[]) { return safe(a, 5); }
 void pop_main() { int a[] = {1}; try { outer(a); } handle e { } }`), { raising: [], checks: [] });
 });
 
-test('a caller that cannot catch keeps its type, and the stack machine generates its calls of a raising function', t => {
+test('a caller that cannot catch keeps its type; the stack machine generates its calls of a raising function', t => {
   const c = checked(`${CALLEES}
 void other(int a[]) { get(a, 7); }
 void pop_main() { int a[] = {1}; try { get(a, 3); } handle e { } other(a); }`);
