@@ -184,6 +184,8 @@ export const Diag = {
   FormatFlagUndefined: def('P3407', (flag: string, spec: string) => `the flag '${flag}' is undefined with ${spec}`),
   FormatPrecisionUndefined: def('P3408', (spec: string) => `a precision is undefined with ${spec}`),
   FormatNotFile: def('P3409', (ty: string) => `the first argument of fprintf must be a FILE, not ${ty}`),
+  FormatStarArgument: def('P3220', (spec: string, role: string, index: number, ty: string) =>
+    `the * ${role} of ${spec} must be an int, but argument ${index} is ${ty}`),
 
   // ---- P4: flow ----
   MissingReturn: def('P4001', (fun: string, ty: string) => `function ${fun} can reach its end without returning ${ty}`),
@@ -218,8 +220,6 @@ export const Diag = {
   AddressOfNotFunction: def('P3509', (what: string) => `& takes the address of a function, not ${what}`),
   AbstractStruct: def('P3510', (name: string, file: string) =>
     `struct ${name} is abstract: only ${file}, which declares it, may build it or use its fields`),
-  FormatStarNotSupported: def('P5401', (spec: string) =>
-    `${spec}: a width or precision given as * is not supported (write the number)`),
 } as const;
 
 /** The message template of a code, with its arguments as {0}, {1}, … (for the documentation's table). */

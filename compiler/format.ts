@@ -3,13 +3,18 @@
 // trusted base gains nothing. The conversions are ISO C's (C99 7.19.6.1) for the types Popcorn has: %d %i %u %o %x %X
 // %c %s %%, with the flags - + space # 0, a width and a precision; what C leaves undefined (# with %d, 0 with %s, a
 // precision with %c) is refused as gcc's -Wformat warns of it. TALx86's Popcorn checked printf's format the same way
-// (its printf was known to the compiler); `l` is accepted and ignored (long is int on IA-32).
+// (its printf was known to the compiler); `l` is accepted and ignored (long is int on IA-32). A width or precision
+// written `*` is taken from an int argument before the value, as C's: a negative width is the flag `-` and its
+// magnitude, a negative precision is none (C99 7.19.6.1p5); Core's fmt_*_star functions do that at run time.
 //
 // The lowering keeps C's order of effects: every argument is evaluated (right to left, as popc evaluates any call's)
 // before anything is written, since the arguments are operands of the outermost fmt_* call and the stream is
 // started innermost:
 //   printf("x=%5d\n", e)  →  Core::fmt_done(Core::fmt_lit(Core::fmt_int(Core::fmt_lit(Core::fmt_start(tal_stdout),
 //                                "x="), e, 'd', 0, 5, -1), "\n"))
+//   printf("%*d", w, e)  →  Core::fmt_done(Core::fmt_int_star(Core::fmt_start(tal_stdout), w, -1, e, 'd', 0))
+// (a star conversion's function takes the width, the precision and the value in the order of printf's arguments,
+// so that they too run right to left).
 
 import type { Expr, Pos, QName } from './ast.ts';
 import { Diag, type DiagnosticArg, type DiagnosticDef } from './diagnostics.ts';
@@ -36,13 +41,15 @@ export interface Conversion {
   flags: string;
   width?: number;
   precision?: number;
+  /** The width, or the precision, is `*`: taken from an int argument (width first, then precision, then value). */
+  widthArg?: boolean;
+  precisionArg?: boolean;
   conv: string;
 }
 export type Piece = { k: 'literal'; bytes: number[] } | { k: 'conversion'; c: Conversion };
 export type FormatError =
   | { k: 'unknown'; offset: number; spec: string }
-  | { k: 'unterminated'; offset: number; spec: string }
-  | { k: 'star'; offset: number; spec: string };
+  | { k: 'unterminated'; offset: number; spec: string };
 
 const INTEGER_CONVERSIONS = 'diuoxX';
 const CONVERSIONS = `${INTEGER_CONVERSIONS}cs`;
@@ -65,23 +72,26 @@ export function parseFormat(bytes: readonly number[]): { pieces: Piece[]; errors
     }
     let width: number | undefined;
     let precision: number | undefined;
-    let star = false;
-    if (bytes[i] === 0x2a) { star = true; i++; }
+    // `*` stands for the whole width (or precision): digits after it are no conversion C has (`%*5d`).
+    let widthArg = false, precisionArg = false, malformed = false;
+    if (bytes[i] === 0x2a) { widthArg = true; i++; malformed = isDigit(bytes[i]); }
     while (isDigit(bytes[i])) width = (width ?? 0) * 10 + bytes[i++] - 0x30;
     if (bytes[i] === 0x2e) {
       i++;
       precision = 0;
-      if (bytes[i] === 0x2a) { star = true; i++; }
+      if (bytes[i] === 0x2a) { precisionArg = true; i++; malformed ||= isDigit(bytes[i]); }
       while (isDigit(bytes[i])) precision = precision * 10 + bytes[i++] - 0x30;
     }
     if (bytes[i] === 0x6c) i++; // l: long is int here
     if (i >= bytes.length) { errors.push({ k: 'unterminated', offset: start, spec: text(start, i) }); break; }
     const conv = String.fromCharCode(bytes[i++]);
     const spec = text(start, i);
-    if (star) { errors.push({ k: 'star', offset: start, spec }); continue; }
-    if (!CONVERSIONS.includes(conv)) { errors.push({ k: 'unknown', offset: start, spec }); continue; }
+    if (malformed || !CONVERSIONS.includes(conv)) { errors.push({ k: 'unknown', offset: start, spec }); continue; }
     if (lit.length) { pieces.push({ k: 'literal', bytes: lit }); lit = []; }
-    pieces.push({ k: 'conversion', c: { spec, offset: start, flags, width, precision, conv } });
+    const c: Conversion = { spec, offset: start, flags, width, precision, conv };
+    if (widthArg) { c.widthArg = true; c.width = undefined; }
+    if (precisionArg) { c.precisionArg = true; c.precision = undefined; }
+    pieces.push({ k: 'conversion', c });
   }
   if (lit.length) pieces.push({ k: 'literal', bytes: lit });
   return { pieces, errors };
@@ -94,6 +104,23 @@ function wanted(conv: string, t: Ty): string | undefined {
   const ok = t.k === 'int' || t.k === 'unsigned' || t.k === 'char';
   if (ok) return undefined;
   return conv === 'c' ? 'a char' : 'an int';
+}
+
+/** Whether an argument of type `t` may give a `*` width or precision: an int, as C's (a char or a sub-word integer
+ * is promoted to one; an unsigned is not, as gcc's -Wformat holds). */
+function starFits(t: Ty): boolean {
+  return t.k === 'error' || t.k === 'int' || t.k === 'char' || t.k === 'sub';
+}
+
+/** What each argument after the format is for, in order: a conversion's `*` width, `*` precision, or value. */
+type ArgUse = { c: Conversion; role: 'width' | 'precision' | 'value' };
+
+function argUses(conversions: readonly Conversion[]): ArgUse[] {
+  return conversions.flatMap(c => [
+    ...(c.widthArg ? [{ c, role: 'width' as const }] : []),
+    ...(c.precisionArg ? [{ c, role: 'precision' as const }] : []),
+    { c, role: 'value' as const },
+  ]);
 }
 
 /** The flag C leaves undefined with a conversion, if the conversion has one, and whether its precision is. */
@@ -154,25 +181,34 @@ export function lowerFormatCall(e: Extract<Expr, { k: 'call' }>, name: string, h
   const where = (offset: number): Pos => columnOf(format.pos, format.bytes, offset);
   for (const x of errors) {
     if (x.k === 'unknown') error(where(x.offset), Diag.FormatUnknownConversion, x.spec);
-    else if (x.k === 'unterminated') error(where(x.offset), Diag.FormatUnterminated, x.spec);
-    else error(where(x.offset), Diag.FormatStarNotSupported, x.spec);
+    else error(where(x.offset), Diag.FormatUnterminated, x.spec);
   }
   const conversions = pieces.flatMap(p => p.k === 'conversion' ? [p.c] : []);
-  const given = e.args.length - at - 1;
-  conversions.forEach((c, i) => {
+  for (const c of conversions) {
     const flag = undefinedFlag(c);
     if (flag) error(where(c.offset), Diag.FormatFlagUndefined, flag, c.spec);
-    if (c.conv === 'c' && c.precision !== undefined) error(where(c.offset), Diag.FormatPrecisionUndefined, c.spec);
+    if (c.conv === 'c' && (c.precision !== undefined || c.precisionArg)) {
+      error(where(c.offset), Diag.FormatPrecisionUndefined, c.spec);
+    }
+  }
+  const uses = argUses(conversions);
+  const given = e.args.length - at - 1;
+  uses.forEach(({ c, role }, i) => {
     const argIndex = at + 1 + i;
     if (i >= given) {
-      if (i === given) error(where(c.offset), Diag.FormatMissingArgument, c.spec, conversions.length, given);
+      if (i === given) error(where(c.offset), Diag.FormatMissingArgument, c.spec, uses.length, given);
       return;
     }
-    const want = wanted(c.conv, types[argIndex]);
-    if (want) error(where(c.offset), Diag.FormatArgumentType, c.spec, want, argIndex + 1, showTy(types[argIndex]));
+    const t = types[argIndex];
+    if (role !== 'value') {
+      if (!starFits(t)) error(e.args[argIndex].pos, Diag.FormatStarArgument, c.spec, role, argIndex + 1, showTy(t));
+      return;
+    }
+    const want = wanted(c.conv, t);
+    if (want) error(where(c.offset), Diag.FormatArgumentType, c.spec, want, argIndex + 1, showTy(t));
   });
-  if (given > conversions.length && errors.length === 0) {
-    error(e.args[at + 1 + conversions.length].pos, Diag.FormatExtraArgument, conversions.length, given);
+  if (given > uses.length && errors.length === 0) {
+    error(e.args[at + 1 + uses.length].pos, Diag.FormatExtraArgument, uses.length, given);
   }
   if (before.errors) return false;
 
@@ -196,6 +232,19 @@ export function lowerFormatCall(e: Extract<Expr, { k: 'call' }>, name: string, h
       continue;
     }
     const c = p.c;
+    if (c.widthArg || c.precisionArg) {
+      // Without a star, the star function's width is 0 (none: a negative one would mean `-`), its precision -1.
+      const width = c.widthArg ? e.args[next++] : int(c.width ?? 0);
+      const precision = c.precisionArg ? e.args[next++] : int(c.precision ?? -1);
+      const arg = e.args[next++];
+      if (c.conv === 's') stream = call('fmt_str_star', [stream, width, precision, arg, flagsOf(c)]);
+      else if (c.conv === 'c') stream = call('fmt_char_star', [stream, width, arg, flagsOf(c)]);
+      else {
+        const conv: Expr = { k: 'char', value: c.conv.charCodeAt(0), pos };
+        stream = call('fmt_int_star', [stream, width, precision, arg, conv, flagsOf(c)]);
+      }
+      continue;
+    }
     const arg = e.args[next++];
     const width = int(c.width ?? -1);
     const precision = int(c.precision ?? -1);

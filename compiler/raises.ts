@@ -6,12 +6,51 @@
 // by, so a function that cannot raise costs exactly what it did before exceptions existed. A call through a
 // function value never raises (a raising function's address is a wrapper that stops an escaping exception there:
 // codegen.ts). `usesExceptions` picks the functions the optimiser leaves to the stack machine (docs/popcorn.md).
+//
+// A failed run-time check (bounds, null, zero divisor, union variant) raises its built-in exception. Whether it
+// leaves its function is decided here too, so that only a program that can catch one pays for it: a function's
+// checks are *catchable* when it is called, directly or through callers that let the exception pass, from inside
+// a `try` body whose handler can take a built-in exception (a handler that is not a switch on the exception, a
+// switch with a `default`, or one with a case naming a built-in one). A catchable function with a check outside
+// every `try` of its own that takes it, or with a call of such a function, raises its checks out
+// (`checksRaise`); it is a raising function like any other. Everywhere else a failed check stops the program at
+// its site as before. A function that is not catchable but calls one whose checks raise stops the program (as
+// uncaught) where the exception lands in it, so it keeps its own type and its callers are unchanged.
 
 import { subExprs, type Expr, type Stmt } from './ast.ts';
-import type { Checked, FunInfo } from './program.ts';
+import { stdoutFlush, type Checked, type FunInfo } from './program.ts';
+import { isNullable } from './types.ts';
 
-/** The functions of `c` that may raise (whole program). */
+/** What raises in the program: every function that may let an exception out, and those of them whose checks do. */
+export interface ExceptionFlow {
+  /** The functions that may raise: they take the second return address. */
+  readonly raising: Set<FunInfo>;
+  /** The functions whose failed checks outside their own `try` bodies raise out of them (a subset of `raising`). */
+  readonly checksRaise: Set<FunInfo>;
+  /** Whether the program has a `try` at all: without one no check raises, and none of this costs anything. */
+  readonly handles: boolean;
+}
+
+/** The functions of `c` that may raise (whole program), its checks' exceptions included. */
 export function raisingFunctions(c: Checked): Set<FunInfo> {
+  return exceptionFlow(c).raising;
+}
+
+/** The whole program's exception flow: what may raise, and whose checks raise (the rule above). */
+export function exceptionFlow(c: Checked): ExceptionFlow {
+  const explicit = explicitlyRaising(c);
+  const facts = new Map(c.funs.filter(f => f.decl.body).map(f => [f, checkFacts(c, f.decl.body!)]));
+  // Core::flush is called by the entry and the failure routines with the plain convention: its checks, if it had
+  // any, stop the program where they are (it has none today: FILE is not nullable and it indexes nothing).
+  const flush = stdoutFlush(c);
+  if (flush) facts.delete(flush);
+  const checksRaise = checkRaisingFunctions(facts);
+  const handles = [...facts.values()].some(x => x.handles);
+  return { raising: new Set([...explicit, ...checksRaise]), checksRaise, handles };
+}
+
+/** The functions that may let out an exception a `raise` (or a switch's implicit one) raises. */
+function explicitlyRaising(c: Checked): Set<FunInfo> {
   const raising = new Set<FunInfo>();
   for (let changed = true; changed;) {
     changed = false;
@@ -53,9 +92,114 @@ function exprRaises(c: Checked, e: Expr, raising: Set<FunInfo>): boolean {
   return subExprs(e).some(x => exprRaises(c, x, raising));
 }
 
+/** What a function's body says about checks: its direct calls (with whether a handler of its own takes a check's
+ * exception there) and whether it has a check whose exception no handler of its own takes. */
+interface CheckFacts {
+  readonly calls: { callee: FunInfo; caught: boolean }[];
+  escapingCheck: boolean;
+  /** Whether the body has a `try`. */
+  handles: boolean;
+}
+
+/** The functions whose checks raise out of them: catchable ones with an escaping check or a call of such a one. */
+function checkRaisingFunctions(facts: Map<FunInfo, CheckFacts>): Set<FunInfo> {
+  // Catchable: called at a site some handler of the caller takes, or at any other site of a catchable caller.
+  const catchable = new Set<FunInfo>();
+  for (const fact of facts.values()) for (const s of fact.calls) if (s.caught) catchable.add(s.callee);
+  for (let changed = true; changed;) {
+    changed = false;
+    for (const [f, fact] of facts) {
+      if (!catchable.has(f)) continue;
+      for (const s of fact.calls) {
+        if (!s.caught && !catchable.has(s.callee)) { catchable.add(s.callee); changed = true; }
+      }
+    }
+  }
+  const raises = new Set<FunInfo>();
+  for (let changed = true; changed;) {
+    changed = false;
+    for (const [f, fact] of facts) {
+      if (raises.has(f) || !catchable.has(f)) continue;
+      if (fact.escapingCheck || fact.calls.some(s => !s.caught && raises.has(s.callee))) {
+        raises.add(f);
+        changed = true;
+      }
+    }
+  }
+  return raises;
+}
+
+function checkFacts(c: Checked, body: Stmt): CheckFacts {
+  const facts: CheckFacts = { calls: [], escapingCheck: false, handles: false };
+  const ex = (e: Expr | undefined, caught: boolean): void => {
+    if (e === undefined) return;
+    if (e.k === 'call') {
+      const t = c.calls.get(e)?.target;
+      if (t?.k === 'fun') facts.calls.push({ callee: t.f, caught });
+    }
+    if (!caught && mayFailCheck(c, e)) facts.escapingCheck = true;
+    subExprs(e).forEach(x => ex(x, caught));
+  };
+  const st = (s: Stmt, caught: boolean): void => {
+    const all = (xs: readonly Stmt[]): void => xs.forEach(x => st(x, caught));
+    switch (s.k) {
+      case 'block': all(s.body); return;
+      case 'expr': ex(s.e, caught); return;
+      case 'decl': s.decls.forEach(d => ex(d.init, caught)); return;
+      case 'if': ex(s.c, caught); st(s.then, caught); if (s.else) st(s.else, caught); return;
+      case 'while': case 'do': ex(s.c, caught); st(s.body, caught); return;
+      case 'for':
+        if (s.init) st(s.init, caught);
+        ex(s.c, caught); (s.step ?? []).forEach(x => ex(x, caught)); st(s.body, caught); return;
+      case 'switch': ex(s.e, caught); s.cases.forEach(k => all(k.body)); if (s.dflt) all(s.dflt); return;
+      case 'return': case 'raise': ex(s.e, caught); return;
+      // The body's checks go to the handler; the handler's own ones to the handlers around the try.
+      case 'try':
+        facts.handles = true;
+        st(s.body, caught || handlerTakesChecks(c, s)); st(s.handler, caught); return;
+      case 'break': case 'continue': case 'empty': case 'fun': return;
+    }
+  };
+  st(body, false);
+  return facts;
+}
+
 /**
- * Whether `f` has anything to do with exceptions: it may raise, handles, or has a value of type exn. The optimiser
- * (compiler/ir/) generates every other function; these go through the stack machine at every level.
+ * Whether a `try`'s handler can take a built-in exception: anything but a switch on the handler's variable without
+ * a `default` and without a case naming a built-in one (that switch raises it again, to the handlers around).
+ */
+function handlerTakesChecks(c: Checked, s: Extract<Stmt, { k: 'try' }>): boolean {
+  let h = s.handler;
+  while (h.k === 'block' && h.body.length === 1) h = h.body[0];
+  if (h.k !== 'switch' || h.dflt) return true;
+  const r = c.refs.get(h.e);
+  if (h.e.k !== 'var' || r?.k !== 'local' || r.v !== c.handlerVars.get(s)) return true;
+  return h.cases.some(k => k.values.some(v => {
+    const x = c.refs.get(v.k === 'call' ? v.fn : v);
+    return x?.k === 'exn' && x.e.check !== undefined;
+  }));
+}
+
+/** Whether `e` itself (not what is inside it) carries a run-time check that may fail (codegen.ts emits them). */
+function mayFailCheck(c: Checked, e: Expr): boolean {
+  switch (e.k) {
+    case 'index': return true;
+    case 'field': {
+      if (c.variants.has(e)) return false; // `U.A`: a variant built, not read
+      const t = c.types.get(e.e);
+      return t === undefined || t.k === 'union' || isNullable(t);
+    }
+    case 'binary': return e.op === '/' || e.op === '%';
+    case 'assign': return e.op === '/=' || e.op === '%=';
+    default: return false;
+  }
+}
+
+/**
+ * Whether `f` has anything to do with exceptions: it may raise, handles, has a value of type exn, or calls a
+ * function that may raise (outside any `try` only when its checks raise and f's are not catchable: where that
+ * exception lands f stops the program). The optimiser (compiler/ir/) generates every other function; these go
+ * through the stack machine at every level.
  */
 export function usesExceptions(c: Checked, f: FunInfo, raising: Set<FunInfo>): boolean {
   if (raising.has(f) || f.ret.k === 'exn' || f.params.some(p => p.ty.k === 'exn')) return true;
@@ -64,6 +208,10 @@ export function usesExceptions(c: Checked, f: FunInfo, raising: Set<FunInfo>): b
   const ex = (e: Expr): void => {
     if (found) return;
     if (c.types.get(e)?.k === 'exn') { found = true; return; }
+    if (e.k === 'call') {
+      const t = c.calls.get(e)?.target;
+      if (t?.k === 'fun' && raising.has(t.f)) { found = true; return; }
+    }
     subExprs(e).forEach(ex);
   };
   const st = (s: Stmt): void => {

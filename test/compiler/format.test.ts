@@ -1,6 +1,7 @@
 // printf, fprintf and sprintf (compiler/format.ts, lib/core.pop's fmt_*): the format parser, and the formatting
 // against an oracle nobody here wrote — GNU coreutils' printf(1), which formats each conversion with the C library's
-// printf. fast-check draws conversions (flags, width, precision, conversion) and values over everything C defines;
+// printf. fast-check draws conversions (flags, width, precision, each a number or `*` with an int argument that may
+// be negative, conversion) and values over everything C defines;
 // one Popcorn program prints them all with printf and with sprintf, compiled at each level and run natively, and its
 // output must equal printf(1)'s for the same format and values. Plus the order of effects (every argument before
 // any output, as a C call's) and a program's own printf left alone.
@@ -34,10 +35,13 @@ test('parseFormat splits literal text, %% and conversions with their flags, widt
     { k: 'conversion', c: { spec: '%c', offset: 12, flags: '', width: undefined, precision: undefined, conv: 'c' } },
   ]);
   t.deepEqual(errors, [{ k: 'unterminated', offset: 14, spec: '%' }]);
-  t.deepEqual(parseFormat([...Buffer.from('%q %*d %.*s')]).errors, [
-    { k: 'unknown', offset: 0, spec: '%q' }, { k: 'star', offset: 3, spec: '%*d' },
-    { k: 'star', offset: 7, spec: '%.*s' },
+  t.deepEqual(parseFormat([...Buffer.from('%q %*5d %.*3s')]).errors, [
+    { k: 'unknown', offset: 0, spec: '%q' }, { k: 'unknown', offset: 3, spec: '%*5d' },
+    { k: 'unknown', offset: 8, spec: '%.*3s' },
   ]);
+  t.deepEqual(parseFormat([...Buffer.from('%-*.*d')]).pieces, [{ k: 'conversion', c: {
+    spec: '%-*.*d', offset: 0, flags: '-', width: undefined, precision: undefined, widthArg: true,
+    precisionArg: true, conv: 'd' } }]);
   t.deepEqual(parseFormat([...Buffer.from('%.s')]).pieces,
     [{ k: 'conversion', c: { spec: '%.s', offset: 0, flags: '', width: undefined, precision: 0, conv: 's' } }]);
 });
@@ -48,8 +52,11 @@ test('columnOf counts an escape as the lexer reads it', t => {
   t.deepEqual(columnOf({ line: 2, col: 5 }, bytes, 4), { line: 2, col: 13 });
 });
 
-/** One conversion C defines, with a value for it: the format text, the Popcorn argument, printf(1)'s argument. */
-interface Case { spec: string; pop: string; shell: string }
+/**
+ * One conversion C defines, with its arguments (a `*` width's and precision's, then the value): the format text,
+ * the Popcorn arguments, printf(1)'s arguments.
+ */
+interface Case { spec: string; pop: string[]; shell: string[] }
 
 const INT32 = fc.oneof(fc.integer({ min: -2147483648, max: 2147483647 }), fc.integer({ min: -20, max: 20 }),
   fc.constantFrom(0, -2147483648, 2147483647));
@@ -63,18 +70,26 @@ const caseArb: fc.Arbitrary<Case> = fc.record({
   n: INT32,
   s: fc.array(fc.constantFrom(...ALNUM), { maxLength: 10 }).map(a => a.join('')),
   c: fc.constantFrom(...ALNUM),
-}).map(({ conv, flags, width, precision, n, s, c }) => {
+  // A width or precision as `*`, its argument: negative ones are the flag - and no precision (C99 7.19.6.1p5).
+  starWidth: fc.option(fc.integer({ min: -14, max: 14 }), { nil: undefined, freq: 2 }),
+  starPrecision: fc.option(fc.integer({ min: -3, max: 12 }), { nil: undefined, freq: 2 }),
+}).map(({ conv, flags, width, precision, n, s, c, starWidth, starPrecision }) => {
   // What C leaves undefined is left out (popc refuses it): # with d i u c s, 0 with c s, a precision with c.
   let f = flags.filter(x => !(x === '#' && 'diucs'.includes(conv)) && !(x === '0' && 'cs'.includes(conv)));
   if ('cs'.includes(conv)) f = f.filter(x => x !== '+' && x !== ' ');
   const prec = conv === 'c' ? undefined : precision;
-  const spec = `%${f.join('')}${width ?? ''}${prec === undefined ? '' : `.${prec}`}${conv}`;
-  if (conv === 's') return { spec, pop: JSON.stringify(s), shell: s };
-  if (conv === 'c') return { spec, pop: `'${c}'`, shell: c };
-  const pop = n < 0 ? `(${n === -2147483648 ? '-2147483647 - 1' : String(n)})` : String(n);
+  const starPrec = conv === 'c' ? undefined : starPrecision;
+  const stars = [...(starWidth !== undefined ? [starWidth] : []), ...(starPrec !== undefined ? [starPrec] : [])];
+  const widthText = starWidth !== undefined ? '*' : String(width ?? '');
+  const precText = starPrec !== undefined ? '.*' : prec === undefined ? '' : `.${prec}`;
+  const spec = `%${f.join('')}${widthText}${precText}${conv}`;
+  const popInt = (v: number): string => v < 0 ? `(${v === -2147483648 ? '-2147483647 - 1' : String(v)})` : String(v);
+  const with_ = (pop: string, shell: string): Case =>
+    ({ spec, pop: [...stars.map(popInt), pop], shell: [...stars.map(String), shell] });
+  if (conv === 's') return with_(JSON.stringify(s), s);
+  if (conv === 'c') return with_(`'${c}'`, c);
   // printf(1) reads its numbers as intmax_t: an unsigned conversion is given the word's unsigned value.
-  const shell = 'uoxX'.includes(conv) ? String(n >>> 0) : String(n);
-  return { spec, pop, shell };
+  return with_(popInt(n), 'uoxX'.includes(conv) ? String(n >>> 0) : String(n));
 });
 
 const hasPrintf = existsSync(PRINTF);
@@ -88,10 +103,10 @@ for (const level of LEVELS) {
     const shellArgs: string[] = [];
     for (const three of cases) {
       const fmt = `[${three.map(c => c.spec).join('|')}]`;
-      const args = three.map(c => c.pop).join(', ');
+      const args = three.flatMap(c => c.pop).join(', ');
       lines.push(`  printf("${fmt}\\n", ${args});`);
       lines.push(`  fprint_string(tal_stdout, sprintf("${fmt}\\n", ${args}));`);
-      for (let k = 0; k < 2; k++) { shellFormat.push(`${fmt}\\n`); shellArgs.push(...three.map(c => c.shell)); }
+      for (let k = 0; k < 2; k++) { shellFormat.push(`${fmt}\\n`); shellArgs.push(...three.flatMap(c => c.shell)); }
     }
     const src = `#include "core.h"\nvoid pop_main() {\n${lines.join('\n')}\n  fflush(tal_stdout);\n}\n`;
     const exe = build(src, level, 'oracle');
