@@ -292,7 +292,11 @@ class Emitter {
           this.emit(`cmp DWORD PTR [${r}], ${this.op(t.b)}`);
         } else cc = this.compare(t.cc, t.a, t.b);
         if (falls(t.yes)) this.jump(`j${negateCond(cc)}`, t.no);
-        else {
+        else if (t.no === b) {
+          // A block that loops to itself (tailacc.ts's loops): the back edge is the taken branch, the exit the jmp.
+          this.jump(`j${negateCond(cc)}`, t.no);
+          this.jump('jmp', t.yes);
+        } else {
           this.jump(`j${cc}`, t.yes);
           if (!falls(t.no)) this.jump('jmp', t.no);
         }

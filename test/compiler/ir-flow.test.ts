@@ -1,5 +1,5 @@
-// The optimiser's control-flow and call passes (compiler/ir/inline.ts, tailrec.ts, merge.ts, thread.ts, and
-// strength.ts's shifts), each on a program that shows it: what the -O2 code no longer contains (a call inlined, a
+// The optimiser's control-flow and call passes (compiler/ir/inline.ts, tailrec.ts, tailacc.ts, merge.ts, thread.ts,
+// and strength.ts's shifts), each on a program that shows it: what the -O2 code no longer contains (a call inlined, a
 // self call turned into a jump, a bool made and then tested, a division by two), that the checker verifies it, and
 // that it prints what the -O0 stack machine's code prints, both run natively by the host's CPU.
 import test from 'ava';
@@ -85,6 +85,40 @@ test('a self tail call is a loop: no call, constant stack (ten million deep nati
   const deep = compile(src, 'tailrec.pop', { optimise: 2 });
   const run = spawnSync(bin.file('deep', deep.elf!, 0o755), ['10000000'], { encoding: 'latin1', timeout: 20_000 });
   t.is(run.stdout, '21 1000\n10000000\n');
+});
+
+test('x + f(…) returned by f is an accumulator loop: one call of two left, a list length in constant stack', t => {
+  // fib's and twice's second calls, a list's length and walk's `l.head + walk(…)` are jumps; the addends wrap as
+  // IA-32's add does (2e9 twenty times), and walk's plain tail call, a jump too, adds nothing. The results are -O0's,
+  // natively.
+  const src = `${prelude}?struct list { int head; list tail; }\n`
+    + 'int calls = 0;\n'
+    + 'int fib(int n) { calls++; if (n < 2) return n; return fib(n - 1) + fib(n - 2); }\n'
+    + 'int length(list l) { if (l == null) return 0; return 1 + length(l.tail); }\n'
+    + 'int sum(list l) { if (l == null) return 0; return sum(l.tail) + l.head; }\n'
+    + 'int walk(list l, int k) { if (l == null) return k; if (l.head < 0) return walk(l.tail, k);\n'
+    + '  return l.head + walk(l.tail, k + 1); }\n'
+    + 'int twice(int n) { if (n == 0) return 1; return twice(n - 1) + twice(n - 1); }\n'
+    + 'void pop_main() { string args[] = std_args(); int n = size(args) > 1 ? int_of_string(args[1]) : 30;\n'
+    + '  list l = null; for (int i = 0; i < n; i++) l = new list(i % 3 == 0 ? -i : 2000000000, l);\n'
+    + '  print_int(fib(20)); print_char(32); print_int(calls); print_char(32); print_int(length(l));\n'
+    + '  print_char(32); print_int(sum(l)); print_char(32); print_int(walk(l, 0)); print_char(32);\n'
+    + '  print_int(twice(10)); print_newline(); flush(); }\n';
+  const { tal, out } = both(t, 'tailacc', src);
+  // 30 cells: ten heads -i (i = 0, 3, …, 27; -0 is not negative), twenty of 2e9 (their sum wraps).
+  t.is(out, `6765 21891 30 ${(20 * 2000000000 - 135) | 0} ${(20 * 2000000000 + 21) | 0} 1024\n`);
+  const calls = (f: string) => body(tal, f).filter(l => l === `call ${f}`).length;
+  for (const f of ['f_fib', 'f_twice']) t.is(calls(f), 1, `${f}: ${body(tal, f).join('; ')}`);
+  for (const f of ['f_length', 'f_walk']) t.is(calls(f), 0, `${f}: ${body(tal, f).join('; ')}`);
+  // f(l.tail) + l.head reads its field after the call (the callee may write it, so it cannot be read before): no
+  // accumulator, the tail call stays.
+  t.is(calls('f_sum'), 1, body(tal, 'f_sum').join('; '));
+  // A list of three million: a frame per cell would need more than the host's 8 MB of stack; -O2's length and walk
+  // use none (sum, which keeps its call, is not run on it).
+  const deep = compile(src.replace('print_int(sum(l))', 'print_int(0)'), 'tailacc.pop', { optimise: 2 });
+  const run = spawnSync(bin.file('deep-acc', deep.elf!, 0o755), ['3000000'], { encoding: 'latin1', timeout: 20_000 });
+  t.is(run.status, 0, run.stderr);
+  t.regex(run.stdout, /^6765 21891 3000000 0 /);
 });
 
 test('a jump to a test is the test: an if/else in a loop branches back from both sides, no jump to the test', t => {
