@@ -1,7 +1,8 @@
 // The optimiser's control-flow and call passes (compiler/ir/inline.ts, tailrec.ts, tailacc.ts, merge.ts, thread.ts,
-// and strength.ts's shifts), each on a program that shows it: what the -O2 code no longer contains (a call inlined, a
-// self call turned into a jump, a bool made and then tested, a division by two), that the checker verifies it, and
-// that it prints what the -O0 stack machine's code prints, both run natively by the host's CPU.
+// scratch.ts's callee-saved registers, and strength.ts's shifts), each on a program that shows it: what the -O2 code no
+// longer contains (a call inlined, a self call turned into a jump, a bool made and then tested, a division by two),
+// that the checker verifies it, and that it prints what the -O0 stack machine's code prints, both run natively by the
+// host's CPU.
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
 import { compile } from '../../compiler/popc.ts';
@@ -119,6 +120,26 @@ test('x + f(…) returned by f is an accumulator loop: one call of two left, a l
   const run = spawnSync(bin.file('deep-acc', deep.elf!, 0o755), ['3000000'], { encoding: 'latin1', timeout: 20_000 });
   t.is(run.status, 0, run.stderr);
   t.regex(run.stdout, /^6765 21891 3000000 0 /);
+});
+
+test('a callee-saved register is pushed only for values that live across a call; the others are in scratch ones', t => {
+  // insert's t and key cross its recursive calls (ebx, esi); t.key, compared twice, crosses none, and height's r
+  // (made by the second call, compared, gone) neither: neither function pushes a third register for them.
+  const src = `${prelude}?struct tree { int key; tree left; tree right; }\n`
+    + 'tree insert(tree t, int key) { if (t == null) return new tree(key, null, null);\n'
+    + '  if (key < t.key) t.left = insert(t.left, key); else if (key > t.key) t.right = insert(t.right, key);\n'
+    + '  return t; }\n'
+    + 'int height(tree t) { if (t == null) return 0; int l = height(t.left), r = height(t.right);\n'
+    + '  return 1 + (l > r ? l : r); }\n'
+    + 'void pop_main() { tree t = null; for (int i = 0; i < 200; i++) t = insert(t, (i * 7919) % 211);\n'
+    + '  print_int(height(t)); print_newline(); flush(); }\n';
+  const { tal, out } = both(t, 'saved', src);
+  t.regex(out, /^\d+\n$/);
+  for (const f of ['f_insert', 'f_height']) {
+    const insns = body(tal, f);
+    const pushed = insns.slice(0, insns.findIndex(l => !/^push (ebx|esi|edi|ebp)$/.test(l)));
+    t.deepEqual(pushed, ['push ebx', 'push esi'], `${f}: ${insns.join('; ')}`);
+  }
 });
 
 test('a jump to a test is the test: an if/else in a loop branches back from both sides, no jump to the test', t => {
