@@ -1,8 +1,8 @@
 // The optimiser's control-flow and call passes (compiler/ir/inline.ts, tailrec.ts, tailacc.ts, merge.ts, thread.ts,
-// scratch.ts's callee-saved registers, and strength.ts's shifts), each on a program that shows it: what the -O2 code no
-// longer contains (a call inlined, a self call turned into a jump, a bool made and then tested, a division by two),
-// that the checker verifies it, and that it prints what the -O0 stack machine's code prints, both run natively by the
-// host's CPU.
+// scratch.ts's callee-saved registers, emit.ts's updates in place, and strength.ts's shifts), each on a program that
+// shows it: what the -O2 code no longer contains (a call inlined, a self call turned into a jump, a bool made and then
+// tested, a division by two), that the checker verifies it, and that it prints what the -O0 stack machine's code
+// prints, both run natively by the host's CPU.
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
 import { compile } from '../../compiler/popc.ts';
@@ -140,6 +140,33 @@ test('a callee-saved register is pushed only for values that live across a call;
     const pushed = insns.slice(0, insns.findIndex(l => !/^push (ebx|esi|edi|ebp)$/.test(l)));
     t.deepEqual(pushed, ['push ebx', 'push esi'], `${f}: ${insns.join('; ')}`);
   }
+});
+
+test('a global, a field and an element updated in place: add DWORD PTR [m], k after the access\'s check', t => {
+  // calls++ as gcc -O2 writes it (addl $1, calls), c.n -= k after c's null test, a[i] ^= 5 after its bounds check;
+  // a byte element stays a load, an operation and a store. Out of range, the update still fails as -O0's does.
+  const src = `${prelude}?struct cell { int n; }\nint calls = 0;\n`
+    + 'void bump(cell c, int a[], string s, int i, int k) { calls++; c.n -= k; a[i] ^= 5; s[i] += 1;\n'
+    + '  if (k > 0) bump(c, a, s, i, k - 1); }\n'
+    + 'void pop_main() { string args[] = std_args(); int i = size(args) > 1 ? int_of_string(args[1]) : 1;\n'
+    + '  cell c = new cell(100); int a[] = new_array(3, 1); string s = new_string(3);\n'
+    + '  bump(c, a, s, i, 4); print_int(calls); print_char(32); print_int(c.n); print_char(32); print_int(a[1]);\n'
+    + '  print_char(32); print_int(s[1]); print_newline(); flush(); }\n';
+  const { tal, out } = both(t, 'inplace', src);
+  t.is(out, '5 90 4 5\n');
+  const bump = body(tal, 'f_bump');
+  t.true(bump.includes('add DWORD PTR [g_calls], 1'), bump.join('; '));
+  t.true(bump.some(l => /^sub DWORD PTR \[e[a-z]{2}\+0\], e[a-z]{2}$/.test(l)), bump.join('; '));
+  t.true(bump.some(l => /^xor DWORD PTR \[e[a-z]{2}\+e[a-z]{2}\*4\+4\], 5$/.test(l)), bump.join('; '));
+  t.true(bump.some(l => /^mov BYTE PTR/.test(l)), bump.join('; '));
+  // An index out of range fails at the update, with -O0's message and status.
+  const runs = [0, 2].map(level => {
+    const c = compile(src, 'inplace.pop', { optimise: level });
+    return spawnSync(bin.file(`inplace-bad-O${level}`, c.elf!, 0o755), ['7'], { encoding: 'latin1', timeout: 20_000 });
+  });
+  t.not(runs[1].status, 0);
+  t.is(runs[1].status, runs[0].status);
+  t.is(runs[1].stderr, runs[0].stderr);
 });
 
 test('a jump to a test is the test: an if/else in a loop branches back from both sides, no jump to the test', t => {
