@@ -18,9 +18,10 @@
 // in eax, ecx, edx in turn. Liveness here is exact (per instruction, not an interval), so a value can take a register
 // across code where it is dead and something else uses it.
 //
-// Then, in a function that saves, each callee-saved register whose values can all move there under the same rules
-// is emptied (`emptyCalleeSaved`): linear scan hands out ebx, esi, edi and ebp to every value, but only a value
-// that lives across a call needs one, and each register a function uses costs a push and a pop on every call.
+// Then, in a function that saves, each callee-saved register whose values can all move there under the same rules,
+// and none of which is a checked pointer or index, is emptied (`emptyCalleeSaved`): linear scan hands out ebx, esi,
+// edi and ebp to every value, but only a value that lives across a call needs one, and each register a function
+// uses costs a push and a pop on every call.
 //
 // Requires: an allocation (regalloc.ts) and liveness. Gives: the same allocation with spilled values moved into
 // scratch registers where this is safe, `used` naming only the callee-saved registers still holding a value, and
@@ -156,7 +157,7 @@ export function assignScratch(f: Fn, lv: Liveness, ra: Allocation): void {
     return false;
   };
   for (const v of candidates) place(v, where.get(v)!);
-  if (f.saves && !ra.clobbering) emptyCalleeSaved(points, ra, place);
+  if (f.saves && !ra.clobbering) emptyCalleeSaved(points, ra, place, checked(f));
   compactSlots(f, ra);
 }
 
@@ -167,7 +168,8 @@ export function assignScratch(f: Fn, lv: Liveness, ra: Allocation): void {
  * are tried by the weight of what they hold, lightest first (the cheapest to move); a register is emptied wholly or
  * not at all, its values put back if one does not fit.
  */
-function emptyCalleeSaved(points: Point[], ra: Allocation, place: (v: VReg, at: number[]) => boolean): void {
+function emptyCalleeSaved(points: Point[], ra: Allocation, place: (v: VReg, at: number[]) => boolean,
+  checked: Set<VReg>): void {
   const holding = new Map<Reg, Map<VReg, number[]>>();
   const weight = new Map<Reg, number>();
   points.forEach((p, n) => {
@@ -182,7 +184,10 @@ function emptyCalleeSaved(points: Point[], ra: Allocation, place: (v: VReg, at: 
       weight.set(r, (weight.get(r) ?? 0) + p.weight);
     }
   });
-  const order = [...holding.keys()].sort((a, b) => weight.get(a)! - weight.get(b)!);
+  // A register holding a checked pointer or index stays: the emitter keeps the checker's facts (a pointer tested
+  // non-null, an index in bounds) about ebx, esi, edi and ebp only, so a second access would repeat its check.
+  const order = [...holding.keys()].filter(r => ![...holding.get(r)!.keys()].some(v => checked.has(v)))
+    .sort((a, b) => weight.get(a)! - weight.get(b)!);
   for (const r of order) {
     const values = [...holding.get(r)!];
     const moved: VReg[] = [];
@@ -193,6 +198,20 @@ function emptyCalleeSaved(points: Point[], ra: Allocation, place: (v: VReg, at: 
     if (moved.length === values.length) ra.used.delete(r);
     else for (const v of moved) ra.loc.set(v, { k: 'reg', r });
   }
+}
+
+/** The values some access checks: a nullable field's pointer, an element's array and index. */
+function checked(f: Fn): Set<VReg> {
+  const out = new Set<VReg>();
+  const add = (x: Val): void => { if (x.k === 'v') out.add(x.v); };
+  for (const b of f.blocks) {
+    for (const { inst } of b.insts) {
+      const m = inst.op === 'load' || inst.op === 'store' ? inst.mem : undefined;
+      if (m?.k === 'field' && (m.nullCheck || m.variant)) add(m.base);
+      if (m?.k === 'elem') { add(m.base); add(m.index); }
+    }
+  }
+  return out;
 }
 
 /** Spill slots renumbered over the values still spilled, so the frame holds no slot nobody uses. */
