@@ -270,8 +270,11 @@ class Emitter {
     if (name) this.label(name, {}, this.lv.liveIn.get(b)!);
     this.folded.clear();
     const t = b.term;
+    let updated = -1;
     b.insts.forEach(({ inst, line }, k) => {
+      if (updated >= 0 && k <= updated + 2) return; // the operation and the store of an update made in place
       this.line = line;
+      if (this.updatedInPlace(b, k)) { updated = k; return; }
       const inPlace = k === b.insts.length - 1 && !this.lv.liveOut.get(b)!.has(def(inst)!) ? this.foldedLoad(inst, t)
         : undefined;
       if (inPlace && (inst.op === 'load' || inst.op === 'arith')) this.folded.set(inst.dst, inPlace);
@@ -292,7 +295,11 @@ class Emitter {
           this.emit(`cmp DWORD PTR [${r}], ${this.op(t.b)}`);
         } else cc = this.compare(t.cc, t.a, t.b);
         if (falls(t.yes)) this.jump(`j${negateCond(cc)}`, t.no);
-        else {
+        else if (t.no === b) {
+          // A block that loops to itself (tailacc.ts's loops): the back edge is the taken branch, the exit the jmp.
+          this.jump(`j${negateCond(cc)}`, t.no);
+          this.jump('jmp', t.yes);
+        } else {
           this.jump(`j${cc}`, t.yes);
           if (!falls(t.no)) this.jump('jmp', t.no);
         }
@@ -307,6 +314,35 @@ class Emitter {
       }
       case 'unreachable': return;
     }
+  }
+
+  /**
+   * `t = load M; u = t OP x; store M, u`, where t and u are read nowhere else and x is a constant or in a register:
+   * one instruction on the memory, after M's check (`add DWORD PTR [g_calls], 1`, as gcc -O2 writes `calls++`). The
+   * checker types `add`, `sub`, `and`, `or` and `xor` on a word of memory as on a register: an integer in, an integer
+   * out. A byte element is left to the general form (its value is masked to a byte between the two).
+   */
+  private updatedInPlace(b: Block, k: number): boolean {
+    const [l, a, s] = [b.insts[k]?.inst, b.insts[k + 1]?.inst, b.insts[k + 2]?.inst];
+    if (l?.op !== 'load' || a?.op !== 'arith' || s?.op !== 'store') return false;
+    const mn = a.aop === '+' ? 'add' : a.aop === '-' ? 'sub' : a.aop === '&' ? 'and' : a.aop === '|' ? 'or'
+      : a.aop === '^' ? 'xor' : undefined;
+    const is = (x: Val, v: VReg): boolean => x.k === 'v' && x.v === v;
+    if (!mn || !is(a.a, l.dst) || is(a.b, l.dst) || !is(s.src, a.dst) || a.b.k === 'addr' || this.isMem(a.b)) {
+      return false;
+    }
+    const m = l.mem, n = s.mem;
+    const same = (x: Val, y: Val): boolean => x.k === y.k && (x.k === 'v' ? is(y, x.v) : x.k === 'imm'
+      && y.k === 'imm' && x.n === y.n);
+    const sameMem = m.k === 'global' ? n.k === 'global' && n.label === m.label
+      : m.k === 'field' ? n.k === 'field' && same(m.base, n.base) && m.index === n.index && !m.variant
+        && !(m.base.k === 'v' && this.zeroed.has(m.base.v))
+        : m.k === 'elem' && n.k === 'elem' && !m.bytes && !n.bytes && same(m.base, n.base) && same(m.index, n.index);
+    const after = this.lv.after.get(b)!;
+    if (!sameMem || after[k + 1].has(l.dst) || after[k + 2].has(l.dst) || after[k + 2].has(a.dst)) return false;
+    this.around([...liveBefore(this.lv, b, k), ...after[k + 2]]);
+    this.emit(`${mn} ${this.address(m)}, ${this.op(a.b)}`);
+    return true;
   }
 
   /**

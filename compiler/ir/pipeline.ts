@@ -19,6 +19,7 @@ import { mergeBlocks } from './merge.ts';
 import { threadJumps } from './thread.ts';
 import { reduceStrength } from './strength.ts';
 import { selfTailCallsToLoops } from './tailrec.ts';
+import { tailCallsWithAccumulator } from './tailacc.ts';
 import { inlineCalls, recursiveFunctions } from './inline.ts';
 import { liveness } from './liveness.ts';
 import { allocate } from './regalloc.ts';
@@ -91,6 +92,8 @@ export class ProgramIr {
     const f = this.funs.get(label);
     if (!f) return undefined;
     const fn = optimisedIr(this.c, f, this.m);
+    // return x + f(…) in f: x added to an accumulator, the parameters assigned, a jump back (and return f(…) too)
+    if (tailCallsWithAccumulator(fn)) simplify(fn);
     if (selfTailCallsToLoops(fn)) simplify(fn); // return f(…) in f: the parameters assigned, a jump back
     // Only a function that is not recursive is ever inlined, and its callees are made first: the walk ends.
     if (inlineCalls(fn, g => (this.recursive.has(g) ? undefined : this.of(g)), this.recursive)) simplify(fn);

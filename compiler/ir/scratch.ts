@@ -18,12 +18,18 @@
 // in eax, ecx, edx in turn. Liveness here is exact (per instruction, not an interval), so a value can take a register
 // across code where it is dead and something else uses it.
 //
+// Then, in a function that saves, each callee-saved register whose values can all move there under the same rules,
+// and none of which is a checked pointer or index, is emptied (`emptyCalleeSaved`): linear scan hands out ebx, esi,
+// edi and ebp to every value, but only a value that lives across a call needs one, and each register a function
+// uses costs a push and a pop on every call.
+//
 // Requires: an allocation (regalloc.ts) and liveness. Gives: the same allocation with spilled values moved into
-// scratch registers where this is safe, and `slots` counting only the spill slots still used.
+// scratch registers where this is safe, `used` naming only the callee-saved registers still holding a value, and
+// `slots` counting only the spill slots still used.
 
 import { def, termUses, uses, type Fn, type Inst, type Term, type Val, type VReg } from './ir.ts';
 import { liveBefore, type Liveness } from './liveness.ts';
-import { loopDepths, usesFixedScratch, type Allocation, type Scratch } from './regalloc.ts';
+import { loopDepths, usesFixedScratch, type Allocation, type Reg, type Scratch } from './regalloc.ts';
 
 const SCRATCH: readonly Scratch[] = ['eax', 'ecx', 'edx'];
 /** Registers without a byte form: a byte stored from one of them goes through a scratch register. */
@@ -119,8 +125,8 @@ export function assignScratch(f: Fn, lv: Liveness, ra: Allocation): void {
     for (const v of reads) weight.set(v, (weight.get(v) ?? 0) + p.weight);
   });
   const candidates = [...where.keys()].sort((a, b) => (weight.get(b) ?? 0) - (weight.get(a) ?? 0) || a.id - b.id);
-  for (const v of candidates) {
-    const at = where.get(v)!;
+  /** Moves v into a free scratch register where the rules above allow it; whether it did. */
+  const place = (v: VReg, at: number[]): boolean => {
     // Not across a fixed-register instruction (made by one, or an argument of a call, is fine).
     const crossesFixed = at.some(n => {
       const p = points[n];
@@ -131,18 +137,74 @@ export function assignScratch(f: Fn, lv: Liveness, ra: Allocation): void {
       const argHere = i.op === 'call' && i.args.some(a => a.v.k === 'v' && a.v.v === v);
       return !(madeHere || argHere);
     });
-    if (crossesFixed) continue;
+    if (crossesFixed) return false;
     const original = ra.loc.get(v)!;
     for (const r of SCRATCH) {
       if (at.some(n => held(points[n]).has(r))) continue;
       ra.loc.set(v, { k: 'reg', r });
       // Placed: every point must still leave the emitter what it may need.
       const fits = at.every(n => points[n].fixed || held(points[n]).size + need(points[n].what) <= 3);
-      if (fits) break;
+      if (fits) return true;
       ra.loc.set(v, original);
     }
-  }
+    return false;
+  };
+  for (const v of candidates) place(v, where.get(v)!);
+  if (f.saves && !ra.clobbering) emptyCalleeSaved(points, ra, place, checked(f));
   compactSlots(f, ra);
+}
+
+/**
+ * A callee-saved register whose values all fit in scratch registers under the same rules (none lives across a call)
+ * is emptied: a function that saves pushes and pops only the registers it uses (emit.ts), so each one emptied is a
+ * push and a pop fewer on every call, as gcc keeps a leaf's values in eax, ecx and edx and saves nothing. Registers
+ * are tried by the weight of what they hold, lightest first (the cheapest to move); a register is emptied wholly or
+ * not at all, its values put back if one does not fit.
+ */
+function emptyCalleeSaved(points: Point[], ra: Allocation, place: (v: VReg, at: number[]) => boolean,
+  checked: Set<VReg>): void {
+  const holding = new Map<Reg, Map<VReg, number[]>>();
+  const weight = new Map<Reg, number>();
+  points.forEach((p, n) => {
+    for (const v of p.present) {
+      const l = ra.loc.get(v);
+      if (l?.k !== 'reg' || !ra.used.has(l.r as Reg)) continue;
+      const r = l.r as Reg;
+      if (!holding.has(r)) holding.set(r, new Map());
+      const at = holding.get(r)!;
+      if (!at.has(v)) at.set(v, []);
+      at.get(v)!.push(n);
+      weight.set(r, (weight.get(r) ?? 0) + p.weight);
+    }
+  });
+  // A register holding a checked pointer or index stays: the emitter keeps the checker's facts (a pointer tested
+  // non-null, an index in bounds) about ebx, esi, edi and ebp only, so a second access would repeat its check.
+  const order = [...holding.keys()].filter(r => ![...holding.get(r)!.keys()].some(v => checked.has(v)))
+    .sort((a, b) => weight.get(a)! - weight.get(b)!);
+  for (const r of order) {
+    const values = [...holding.get(r)!];
+    const moved: VReg[] = [];
+    for (const [v, at] of values) {
+      if (!place(v, at)) break;
+      moved.push(v);
+    }
+    if (moved.length === values.length) ra.used.delete(r);
+    else for (const v of moved) ra.loc.set(v, { k: 'reg', r });
+  }
+}
+
+/** The values some access checks: a nullable field's pointer, an element's array and index. */
+function checked(f: Fn): Set<VReg> {
+  const out = new Set<VReg>();
+  const add = (x: Val): void => { if (x.k === 'v') out.add(x.v); };
+  for (const b of f.blocks) {
+    for (const { inst } of b.insts) {
+      const m = inst.op === 'load' || inst.op === 'store' ? inst.mem : undefined;
+      if (m?.k === 'field' && (m.nullCheck || m.variant)) add(m.base);
+      if (m?.k === 'elem') { add(m.base); add(m.index); }
+    }
+  }
+  return out;
 }
 
 /** Spill slots renumbered over the values still spilled, so the frame holds no slot nobody uses. */

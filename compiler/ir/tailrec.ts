@@ -13,7 +13,7 @@
 //
 // Requires: a Fn whose blocks are all reachable. Gives: no self call in tail position; run the cleanup passes after.
 
-import type { Block, Fn, Inst, VReg } from './ir.ts';
+import type { Block, Fn, Inst, Val, VReg } from './ir.ts';
 
 /** Whether the call ending block b (its last instruction) is in tail position: b returns its result, or nothing. */
 function returnsResultOf(b: Block, call: Extract<Inst, { op: 'call' }>): boolean {
@@ -32,16 +32,24 @@ export function selfTailCallsToLoops(f: Fn): boolean {
     if ((last.inst ?? []).join(',') !== own || !returnsResultOf(b, last)) continue;
     const line = b.insts[b.insts.length - 1].line;
     b.insts.pop();
-    const temps: VReg[] = f.params.map(p => {
-      const t: VReg = { id: f.vregs.length, ty: p.ty, name: p.name };
-      f.vregs.push(t);
-      return t;
-    });
-    last.args.forEach((a, n) => b.insts.push({ inst: { op: 'copy', dst: temps[n], src: a.v }, line }));
-    f.params.forEach((p, n) => b.insts.push({ inst: { op: 'copy', dst: p, src: { k: 'v', v: temps[n] } }, line }));
-    b.term = { op: 'jmp', to: f.blocks[0] };
-    b.termLine = line;
+    jumpBackWith(f, b, last.args.map(a => a.v), line, f.blocks[0]);
     changed = true;
   }
   return changed;
+}
+
+/**
+ * Ends block b with the parameters given `args` (a parallel assignment through fresh registers) and a jump to
+ * `head`, the block the function's body starts at; tailacc.ts ends its accumulated calls the same way.
+ */
+export function jumpBackWith(f: Fn, b: Block, args: Val[], line: number, head: Block): void {
+  const temps: VReg[] = f.params.map(p => {
+    const t: VReg = { id: f.vregs.length, ty: p.ty, name: p.name };
+    f.vregs.push(t);
+    return t;
+  });
+  args.forEach((a, n) => b.insts.push({ inst: { op: 'copy', dst: temps[n], src: a }, line }));
+  f.params.forEach((p, n) => b.insts.push({ inst: { op: 'copy', dst: p, src: { k: 'v', v: temps[n] } }, line }));
+  b.term = { op: 'jmp', to: head };
+  b.termLine = line;
 }
