@@ -28,7 +28,7 @@ import {
 import {
   type Ty, type StructInfo, type UnionInfo, type Variant, isNullable, nullaryCount, substTy, truncate, truncation,
 } from './types.ts';
-import { raisingFunctions, usesExceptions } from './raises.ts';
+import { optimiserDeclines, raisingFunctions } from './raises.ts';
 
 /**
  * The shared failure routines: DIE writes the message under the status on the stack and exits with that status,
@@ -46,7 +46,7 @@ const FAIL_EXIT_STATUS = 255, UNCAUGHT_EXIT_STATUS = 255;
  * exception carrying a τ. UNCAUGHT writes `SITE uncaught exception NAME` and exits 1: RAISE_SITE holds the site text
  * (`file:line:col: `) of the last `raise`, EXN_NAMES each exception's name by tag.
  */
-const EXN_TYPE = '__popc_exn';
+export const EXN_TYPE = '__popc_exn';
 const UNCAUGHT = '__popc_uncaught', RAISE_SITE = '__popc_raise_site', EXN_NAMES = '__popc_exn_names';
 const UNCAUGHT_TEXT = '__popc_uncaught_text';
 /** Every pointer is at least this (page zero is never mapped): below it an exn is a nullary case. */
@@ -141,7 +141,8 @@ function byteLines(bytes: number[]): string[] {
 export interface ModuleServices {
   stringLiteral(bytes: number[]): string;
   message(text: string): string;
-  routine(which: 'fail' | 'failBounds' | 'die'): string;
+  /** A shared routine's label (or RAISE_SITE's, the word a raise writes its site into), marked as used. */
+  routine(which: 'fail' | 'failBounds' | 'die' | 'raiseSite'): string;
   useImport(name: string): void;
   newLabel(hint: string): string;
   /** Whether a function keeps ebx, esi, edi and ebp for its callers (the optimiser's convention, docs/popcorn.md). */
@@ -223,7 +224,7 @@ class Gen {
   constructor(private readonly c: Checked, private readonly body?: FunctionGenerator) {
     this.raising = raisingFunctions(c);
     this.taken = addressTaken(c);
-    this.stackMachine = new Set(c.funs.filter(f => usesExceptions(c, f, this.raising)));
+    this.stackMachine = new Set(c.funs.filter(f => optimiserDeclines(c, f)));
   }
 
   /**
@@ -240,7 +241,8 @@ class Gen {
       stringLiteral: bytes => this.stringLiteral(bytes),
       message: text => this.message(text),
       routine: which => {
-        const name = which === 'fail' ? FAIL : which === 'failBounds' ? FAIL_BOUNDS : DIE;
+        const name = which === 'fail' ? FAIL : which === 'failBounds' ? FAIL_BOUNDS : which === 'die' ? DIE
+          : RAISE_SITE;
         this.routines.add(name);
         return name;
       },
@@ -1547,9 +1549,9 @@ class Gen {
       if (t.b.noreturn) { this.stack.splice(0, e.args.length); this.falls = false; return; }
     } else if (t.k === 'fun') {
       const raises = this.raising.has(t.f);
-      if (raises) this.exceptionReturn();
       // A callee the optimiser generated keeps ebx, esi, edi, ebp: none holds anything of this function here.
       const kept = this.saves(t.f) ? ['top', 'top', 'top', 'top'] : [];
+      if (raises) this.exceptionReturn(kept.length > 0);
       if (t.f.tparams.length || kept.length) {
         const inst = t.f.tparams.map(p => talTy(info.inst.get(p)!));
         this.inst([...inst, this.stackText(e.args.length + (raises ? 1 : 0)), ...kept].join(', '));
@@ -1569,13 +1571,16 @@ class Gen {
    * (a label's address is polymorphic in it, which a return address may not be). The code after that `call` is
    * where the callee's raise lands (eax: the exception, the arguments still pushed): on to a handler or further out.
    */
-  private exceptionReturn(): void {
+  private exceptionReturn(keeps: boolean): void {
     const set = this.newLabel('raised');
     if (this.generic) this.inst(`${this.f.tparams.map(p => `t_${p}`).join(', ')}, r`);
     this.emit(`call ${set}`);
     this.used.add(set);
     this.raiseHere();
-    this.stack.unshift({ k: 'temp', ty: `code{eax: ${EXN_TYPE}, esp: ${this.stackText()}}` });
+    // A callee the optimiser generated gives ebx, esi, edi and ebp back on this path too, typed by its type
+    // variables, which this call instantiates as top (compiler/ir/emit.ts).
+    const regs = keeps ? 'ebx: top, esi: top, edi: top, ebp: top, ' : '';
+    this.stack.unshift({ k: 'temp', ty: `code{eax: ${EXN_TYPE}, ${regs}esp: ${this.stackText()}}` });
     this.label(set);
   }
 

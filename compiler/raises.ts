@@ -5,7 +5,7 @@
 // call-graph passes work the same way). Only those functions take the second return address an exception leaves
 // by, so a function that cannot raise costs exactly what it did before exceptions existed. A call through a
 // function value never raises (a raising function's address is a wrapper that stops an escaping exception there:
-// codegen.ts). `usesExceptions` picks the functions the optimiser leaves to the stack machine (docs/popcorn.md).
+// codegen.ts). `optimiserDeclines` picks the functions the optimiser leaves to the stack machine (docs/popcorn.md).
 
 import { subExprs, type Expr, type Stmt } from './ast.ts';
 import type { Checked, FunInfo } from './program.ts';
@@ -54,30 +54,24 @@ function exprRaises(c: Checked, e: Expr, raising: Set<FunInfo>): boolean {
 }
 
 /**
- * Whether `f` has anything to do with exceptions: it may raise, handles, or has a value of type exn. The optimiser
- * (compiler/ir/) generates every other function; these go through the stack machine at every level.
+ * Whether the optimiser (compiler/ir/) leaves `f` to the stack machine at every level: it has a `try`, or a switch
+ * on an exception. The optimiser compiles raising, and exception values, but not yet handlers (their edges and the
+ * built-in exceptions a failed check raises in a `try` body); every other function, one that raises included, it
+ * generates with its convention (docs/popcorn.md "Exceptions").
  */
-export function usesExceptions(c: Checked, f: FunInfo, raising: Set<FunInfo>): boolean {
-  if (raising.has(f) || f.ret.k === 'exn' || f.params.some(p => p.ty.k === 'exn')) return true;
-  if (f.locals.some(v => v.ty.k === 'exn')) return true;
+export function optimiserDeclines(c: Checked, f: FunInfo): boolean {
   let found = false;
-  const ex = (e: Expr): void => {
-    if (found) return;
-    if (c.types.get(e)?.k === 'exn') { found = true; return; }
-    subExprs(e).forEach(ex);
-  };
   const st = (s: Stmt): void => {
     if (found) return;
     switch (s.k) {
       case 'block': s.body.forEach(st); return;
-      case 'expr': ex(s.e); return;
-      case 'decl': s.decls.forEach(d => { if (d.init) ex(d.init); }); return;
-      case 'if': ex(s.c); st(s.then); if (s.else) st(s.else); return;
-      case 'while': case 'do': ex(s.c); st(s.body); return;
-      case 'for': if (s.init) st(s.init); if (s.c) ex(s.c); s.step?.forEach(ex); st(s.body); return;
-      case 'switch': ex(s.e); s.cases.forEach(k => k.body.forEach(st)); s.dflt?.forEach(st); return;
-      case 'return': if (s.e) ex(s.e); return;
-      case 'raise': case 'try': found = true; return;
+      case 'if': st(s.then); if (s.else) st(s.else); return;
+      case 'while': case 'do': st(s.body); return;
+      case 'for': if (s.init) st(s.init); st(s.body); return;
+      case 'switch':
+        if (c.types.get(s.e)?.k === 'exn') { found = true; return; }
+        s.cases.forEach(k => k.body.forEach(st)); s.dflt?.forEach(st); return;
+      case 'try': found = true; return;
       default: return;
     }
   };

@@ -42,8 +42,11 @@ export interface VariantCheck { below: number; tag: number; check: Site }
 
 /** What a call calls, and what the callee keeps of the caller's registers. */
 export type Callee =
-  /** A popc function; `saves` when it preserves ebx, esi, edi and ebp (its type says so through type variables). */
-  | { k: 'fun'; label: string; saves: boolean; tparams: string[] }
+  /**
+   * A popc function; `saves` when it preserves ebx, esi, edi and ebp (its type says so through type variables);
+   * `raises` when it may raise (compiler/raises.ts): it takes a second return address, where an exception leaves.
+   */
+  | { k: 'fun'; label: string; saves: boolean; tparams: string[]; raises: boolean }
   /** An import of the kernel interface (ebx, esi, edi, ebp preserved, docs/tal.md §6). */
   | { k: 'import'; name: string; noreturn: boolean }
   /** A function value (cdecl, nothing preserved). */
@@ -73,6 +76,11 @@ export type Term =
    */
   | { op: 'br'; cc: Cond; a: Val; b: Val; yes: Block; no: Block; variant?: { below: number } }
   | { op: 'ret'; v?: Val }
+  /**
+   * `raise v`: the exception v leaves the function through its second return address (docs/popcorn.md
+   * "Exceptions"), `site` (a `raise` statement's position) recorded first for the uncaught-exception message.
+   */
+  | { op: 'raise'; v: Val; site: Site }
   /** After a call that does not return. */
   | { op: 'unreachable' };
 
@@ -92,6 +100,8 @@ export interface Fn {
   readonly ret: string | undefined;
   /** Whether the function keeps ebx, esi, edi and ebp for its caller (false: its address is taken, or pop_main). */
   readonly saves: boolean;
+  /** Whether the function may raise: its type has a second return address under the first (emit.ts). */
+  readonly raises: boolean;
   /** blocks[0] is the entry; the order is the layout. */
   blocks: Block[];
   vregs: VReg[];
@@ -123,6 +133,7 @@ export function uses(i: Inst): VReg[] {
 export function termUses(t: Term): VReg[] {
   if (t.op === 'br') return [t.a, t.b].flatMap(x => (x.k === 'v' ? [x.v] : []));
   if (t.op === 'ret' && t.v?.k === 'v') return [t.v.v];
+  if (t.op === 'raise' && t.v.k === 'v') return [t.v.v];
   return [];
 }
 
@@ -160,6 +171,7 @@ export function mapUses(i: Inst, f: (x: Val) => Val): Inst {
 export function mapTermUses(t: Term, f: (x: Val) => Val): Term {
   if (t.op === 'br') return { ...t, a: f(t.a), b: f(t.b) };
   if (t.op === 'ret' && t.v) return { ...t, v: f(t.v) };
+  if (t.op === 'raise') return { ...t, v: f(t.v) };
   return t;
 }
 
@@ -169,7 +181,8 @@ function showVal(x: Val): string {
 
 /** The function as text, one instruction a line (for tests and `popc --ir`-style debugging). */
 export function show(f: Fn): string {
-  const out = [`function ${f.label}(${f.params.map(p => showVal(val(p))).join(', ')})${f.saves ? ' saves' : ''}`];
+  const out = [`function ${f.label}(${f.params.map(p => showVal(val(p))).join(', ')})${f.saves ? ' saves' : ''}`
+    + (f.raises ? ' raises' : '')];
   const mem = (m: Mem): string => m.k === 'global' ? `[${m.label}]` : m.k === 'len' ? `len ${showVal(m.base)}`
     : m.k === 'field' ? `${showVal(m.base)}.${m.index}${m.nullCheck ? '?' : ''}${m.variant ? `#${m.variant.tag}` : ''}`
       : `${showVal(m.base)}[${showVal(m.index)}]${m.bytes ? 'b' : ''}`;
@@ -201,6 +214,7 @@ export function show(f: Fn): string {
         out.push(`  br ${t.variant ? 'tag' : t.cc} ${showVal(t.a)}, ${showVal(t.b)}, @b${t.yes.id}, @b${t.no.id}`);
         break;
       case 'ret': out.push(`  ret${t.v ? ` ${showVal(t.v)}` : ''}`); break;
+      case 'raise': out.push(`  raise ${showVal(t.v)}`); break;
       case 'unreachable': out.push('  unreachable'); break;
     }
   }

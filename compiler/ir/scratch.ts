@@ -122,7 +122,7 @@ export function assignScratch(f: Fn, lv: Liveness, ra: Allocation): void {
       where.get(v)!.push(n);
     }
     const reads = p.what.op === 'br' || p.what.op === 'ret' || p.what.op === 'jmp'
-      || p.what.op === 'unreachable' ? termUses(p.what) : uses(p.what);
+      || p.what.op === 'unreachable' || p.what.op === 'raise' ? termUses(p.what) : uses(p.what);
     for (const v of reads) weight.set(v, (weight.get(v) ?? 0) + p.weight);
   });
   const candidates = [...where.keys()].sort((a, b) => (weight.get(b) ?? 0) - (weight.get(a) ?? 0) || a.id - b.id);
