@@ -50,7 +50,7 @@ export const EXN_TYPE = '__popc_exn';
 const UNCAUGHT = '__popc_uncaught', RAISE_SITE = '__popc_raise_site', EXN_NAMES = '__popc_exn_names';
 const UNCAUGHT_TEXT = '__popc_uncaught_text';
 /** Every pointer is at least this (page zero is never mapped): below it an exn is a nullary case. */
-const FIRST_POINTER = 4096;
+export const FIRST_POINTER = 4096;
 
 /** The TAL type of the value an exception carries, as its sum case: `*[S(tag)^r, τ^r]`. */
 function exnCase(x: ExnInfo): string { return `*[S(${x.tag})^r, ${talTy(x.payload!)}^r]`; }

@@ -7,7 +7,8 @@
 // function value never raises (a raising function's address is a wrapper that stops an escaping exception there:
 // codegen.ts). `optimiserDeclines` picks the functions the optimiser leaves to the stack machine (docs/popcorn.md).
 
-import { subExprs, type Expr, type Stmt } from './ast.ts';
+import { forEachStmtExpr, subExprs, type Expr, type Stmt } from './ast.ts';
+import { isNullable } from './types.ts';
 import type { Checked, FunInfo } from './program.ts';
 
 /** The functions of `c` that may raise (whole program). */
@@ -54,27 +55,37 @@ function exprRaises(c: Checked, e: Expr, raising: Set<FunInfo>): boolean {
 }
 
 /**
- * Whether the optimiser (compiler/ir/) leaves `f` to the stack machine at every level: it has a `try`, or a switch
- * on an exception. The optimiser compiles raising, and exception values, but not yet handlers (their edges and the
- * built-in exceptions a failed check raises in a `try` body); every other function, one that raises included, it
- * generates with its convention (docs/popcorn.md "Exceptions").
+ * Whether the optimiser (compiler/ir/) leaves `f` to the stack machine at every level: a `try` body of it has a
+ * run-time check that may fail (an element, a nullable struct's or a union's field, a division), which raises a
+ * built-in exception to the handler (docs/popcorn.md "Exceptions"); the optimiser's checks only stop the program.
+ * Every other function, one that raises, handles or holds exceptions included, the optimiser generates.
  */
 export function optimiserDeclines(c: Checked, f: FunInfo): boolean {
-  let found = false;
-  const st = (s: Stmt): void => {
-    if (found) return;
+  const checks = (e: Expr): boolean => {
+    if (e.k === 'index') return true;
+    if (e.k === 'binary' && (e.op === '/' || e.op === '%')) return true;
+    if (e.k === 'assign' && (e.op === '/=' || e.op === '%=')) return true;
+    if (e.k === 'field' && !c.variants.has(e)) {
+      const t = c.types.get(e.e);
+      if (t?.k === 'union' || (t?.k === 'struct' && isNullable(t))) return true;
+    }
+    return subExprs(e).some(checks);
+  };
+  const inTry = (s: Stmt): boolean => {
+    let found = false;
+    forEachStmtExpr(s, e => { if (!found && checks(e)) found = true; });
+    return found;
+  };
+  const st = (s: Stmt): boolean => {
     switch (s.k) {
-      case 'block': s.body.forEach(st); return;
-      case 'if': st(s.then); if (s.else) st(s.else); return;
-      case 'while': case 'do': st(s.body); return;
-      case 'for': if (s.init) st(s.init); st(s.body); return;
-      case 'switch':
-        if (c.types.get(s.e)?.k === 'exn') { found = true; return; }
-        s.cases.forEach(k => k.body.forEach(st)); s.dflt?.forEach(st); return;
-      case 'try': found = true; return;
-      default: return;
+      case 'block': return s.body.some(st);
+      case 'if': return st(s.then) || (s.else !== undefined && st(s.else));
+      case 'while': case 'do': return st(s.body);
+      case 'for': return (s.init !== undefined && st(s.init)) || st(s.body);
+      case 'switch': return s.cases.some(k => k.body.some(st)) || (s.dflt ?? []).some(st);
+      case 'try': return inTry(s.body) || st(s.handler);
+      default: return false;
     }
   };
-  if (f.decl.body) st(f.decl.body);
-  return found;
+  return f.decl.body !== undefined && st(f.decl.body);
 }

@@ -134,6 +134,8 @@ class Emitter {
       const tagTest = (b.term.op === 'br' && b.term.variant)
         || b.insts.some(({ inst: i }) => i.op === 'load' && i.mem.k === 'field' && i.mem.variant);
       if (tagTest && k > 0) targets.add(b);
+      // A handler is jumped to from its body's raises and from the landing code after its raising calls.
+      if (b.handler) targets.add(b.handler.block);
     });
     for (const b of targets) this.labels.set(b, cx.newLabel('b'));
     this.prologue();
@@ -331,12 +333,14 @@ class Emitter {
         return;
       }
       case 'raise': {
-        if (!this.f.raises) throw new Error(`internal: ${this.f.name} raises but is not known to`);
-        // The value in eax, its site in RAISE_SITE (through ecx, free once the value is in eax), then out.
+        // The value in eax, its site in RAISE_SITE (through ecx: scratch.ts keeps values out of the scratch
+        // registers across a raise), then to the handler or out.
         this.move('eax', t.v);
-        this.emit(`mov ecx, OFFSET ${this.cx.message(this.site(t.site))}`,
-          `mov DWORD PTR [${this.cx.routine('raiseSite')}], ecx`);
-        this.leaveRaising();
+        if (t.site) {
+          this.emit(`mov ecx, OFFSET ${this.cx.message(this.site(t.site))}`,
+            `mov DWORD PTR [${this.cx.routine('raiseSite')}], ecx`);
+        }
+        this.raised(b);
         return;
       }
       case 'unreachable': return;
@@ -349,8 +353,22 @@ class Emitter {
     for (const r of [...this.saved].reverse()) this.emit(`pop ${r}`);
   }
 
-  /** Leave through the second return address, the exception in eax: the frame and the normal return dropped. */
-  private leaveRaising(): void {
+  /**
+   * The exception in eax, the stack at the frame: to the handler of b, the exception in the handler's variable
+   * (where its label expects it, if it reads it), or out through the second return address, the frame and the
+   * normal return address dropped.
+   */
+  private raised(b: Block): void {
+    const h = b.handler;
+    if (h) {
+      if (this.ra.loc.has(h.exn) && this.lv.liveIn.get(h.block)!.has(h.exn)) {
+        const at = this.op({ k: 'v', v: h.exn });
+        if (at !== 'eax') this.emit(`mov ${at}, eax`);
+      }
+      this.jump('jmp', h.block);
+      return;
+    }
+    if (!this.f.raises) throw new Error(`internal: ${this.f.name} raises but is not known to`);
     this.epilogue();
     this.emit('add esp, 4', 'ret');
   }
@@ -711,7 +729,7 @@ class Emitter {
       this.emit(`push ${this.op(i.args[n].v)}`);
       this.depth++;
     }
-    if (c.k === 'fun' && c.raises) this.exceptionReturn(i, live, c.saves ? regTypes : undefined);
+    if (c.k === 'fun' && c.raises) this.exceptionReturn(i, b, live, c.saves ? regTypes : undefined);
     if (c.k === 'import') {
       this.cx.useImport(c.name);
       if (i.inst) this.emit(`.tal_inst ${i.inst.join(', ')}`);
@@ -735,17 +753,20 @@ class Emitter {
    * Before a call of a function that may raise, its arguments pushed: its second return address pushed by a `call`
    * to the label just after (a return address is typed with the caller's stack, which only a call can push:
    * codegen.ts's exceptionReturn). The code after that `call` is where the callee's raise lands, with the exception
-   * in eax and the arguments on the stack: it drops them and leaves through this function's own second return
-   * address (a function with a handler is the stack machine's). `kept` are the callee-saved registers' types when
-   * the callee gives them back on that path too, as the .tal_inst of the call instantiates its variables.
+   * in eax and the arguments on the stack: it drops them and goes to the handler of the call's block b, or leaves
+   * through this function's own second return address. `kept` are the callee-saved registers' types when the
+   * callee gives them back on that path too, as the .tal_inst of the call instantiates its variables: so the
+   * values live into the handler (live across the call: liveness.ts) are where its label says.
    */
-  private exceptionReturn(i: Extract<Inst, { op: 'call' }>, live: VReg[], kept: string[] | undefined): void {
-    if (!this.f.raises) throw new Error(`internal: ${this.f.name} calls a raising function but does not raise`);
+  private exceptionReturn(i: Extract<Inst, { op: 'call' }>, b: Block, live: VReg[], kept: string[] | undefined): void {
     const name = this.cx.newLabel('raised');
     if (this.generic) this.emit(`.tal_inst ${this.instArgs()}`);
     this.emit(`call ${name}`);
     if (i.args.length) this.emit(`add esp, ${4 * i.args.length}`);
-    this.leaveRaising();
+    const depth = this.depth;
+    this.depth = 0;
+    this.raised(b);
+    this.depth = depth;
     const regs = kept ? ALLOCATABLE.map((r, n) => `${r}: ${kept[n]}, `).join('') : '';
     const args = [...i.args.map(a => a.ty), this.stack(live)].join(' :: ');
     this.label(name, {}, live, `code{eax: ${EXN_TYPE}, ${regs}esp: ${args}} :: ${args}`);

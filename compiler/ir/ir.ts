@@ -77,17 +77,26 @@ export type Term =
   | { op: 'br'; cc: Cond; a: Val; b: Val; yes: Block; no: Block; variant?: { below: number } }
   | { op: 'ret'; v?: Val }
   /**
-   * `raise v`: the exception v leaves the function through its second return address (docs/popcorn.md
-   * "Exceptions"), `site` (a `raise` statement's position) recorded first for the uncaught-exception message.
+   * `raise v`: the exception v goes to the block's handler, or without one leaves the function through its second
+   * return address (docs/popcorn.md "Exceptions"). `site` (a `raise` statement's position) is recorded first for
+   * the uncaught-exception message; a switch on an exception raising again what no case took keeps the first one.
    */
-  | { op: 'raise'; v: Val; site: Site }
+  | { op: 'raise'; v: Val; site?: Site }
   /** After a call that does not return. */
   | { op: 'unreachable' };
 
 /** An instruction with the source line it came from (for `.tal_loc`). */
 export interface Line { inst: Inst; line: number }
 
-export interface Block { readonly id: number; insts: Line[]; term: Term; termLine: number }
+/**
+ * Where an exception raised in a `try` body goes: the handler's first block, entered with the exception in `exn`
+ * (the handler's variable). The exceptional edge is the block's, not an instruction's: everything live into the
+ * handler is live throughout a block of the body (liveness.ts), which is what the calls that may raise need.
+ */
+export interface Handler { readonly block: Block; readonly exn: VReg }
+
+/** `handler`: the block is in a `try` body (its innermost), where a raise and a raising call's exception go. */
+export interface Block { readonly id: number; insts: Line[]; term: Term; termLine: number; handler?: Handler }
 
 export interface Fn {
   readonly name: string;
@@ -146,6 +155,11 @@ export function successors(t: Term): Block[] {
   if (t.op === 'jmp') return [t.to];
   if (t.op === 'br') return [t.yes, t.no];
   return [];
+}
+
+/** A block's successors, its handler's block (the exceptional edge) included. */
+export function blockSuccessors(b: Block): Block[] {
+  return b.handler ? [...successors(b.term), b.handler.block] : successors(b.term);
 }
 
 /** Rewrite every operand of an instruction (`f` maps a value read to its replacement). */
@@ -214,7 +228,7 @@ export function show(f: Fn): string {
         out.push(`  br ${t.variant ? 'tag' : t.cc} ${showVal(t.a)}, ${showVal(t.b)}, @b${t.yes.id}, @b${t.no.id}`);
         break;
       case 'ret': out.push(`  ret${t.v ? ` ${showVal(t.v)}` : ''}`); break;
-      case 'raise': out.push(`  raise ${showVal(t.v)}`); break;
+      case 'raise': out.push(`  raise ${showVal(t.v)}${b.handler ? ` to @b${b.handler.block.id}` : ''}`); break;
       case 'unreachable': out.push('  unreachable'); break;
     }
   }

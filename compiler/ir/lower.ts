@@ -11,9 +11,10 @@
 import { subExprs, type Expr, type Pos, type Stmt } from '../ast.ts';
 import { caseValue, type Checked, type ExnInfo, type FunInfo, type LocalVar, type CallInfo } from '../program.ts';
 import { type Ty, isNullable, nullaryCount, substTy, truncate, truncation } from '../types.ts';
-import { EXN_TYPE, talTy, structTuple, variantTuple, variantValue } from '../codegen.ts';
+import { EXN_TYPE, FIRST_POINTER, talTy, structTuple, variantTuple, variantValue } from '../codegen.ts';
 import {
-  imm, val, type ArithOp, type Block, type Callee, type Cond, type Fn, type Inst, type Mem, type Site, type Term,
+  imm, val, type ArithOp, type Block, type Callee, type Cond, type Fn, type Handler, type Inst, type Mem, type Site,
+  type Term,
   type Val, type VReg,
 } from './ir.ts';
 
@@ -69,6 +70,8 @@ class Lowering {
   private line: number;
   private nextBlock = 0;
   private loops: { brk: Block; cont?: Block }[] = [];
+  /** The innermost `try` body's handler around the code being lowered (ir.ts: Handler). */
+  private handler: Handler | undefined;
 
   constructor(private readonly c: Checked, private readonly f: FunInfo, private readonly cx: LowerContext) {
     const vregs: VReg[] = [];
@@ -87,7 +90,8 @@ class Lowering {
   // ---- building blocks
 
   private block(): Block {
-    const b: Block = { id: this.nextBlock++, insts: [], term: { op: 'unreachable' }, termLine: this.line };
+    const b: Block = { id: this.nextBlock++, insts: [], term: { op: 'unreachable' }, termLine: this.line,
+      handler: this.handler };
     this.fn.blocks.push(b);
     return b;
   }
@@ -97,6 +101,7 @@ class Lowering {
     const i = this.fn.blocks.indexOf(b);
     this.fn.blocks.splice(i, 1);
     this.fn.blocks.push(b);
+    b.handler = this.handler; // the try body it is in is the one around the code it holds
     this.cur = b;
   }
 
@@ -201,6 +206,7 @@ class Lowering {
       }
       case 'switch': {
         if (this.ty(s.e).k === 'union') return this.unionSwitch(s);
+        if (this.ty(s.e).k === 'exn') return this.exnSwitch(s);
         const x = this.stable(this.expr(s.e));
         const end = this.later();
         const cases = s.cases.map(() => this.later());
@@ -232,11 +238,26 @@ class Lowering {
         this.end({ op: 'ret', v: s.e ? this.toChar(this.expr(s.e), this.f.ret) : undefined });
         return;
       case 'raise':
-        // Outside any handler (a function with a `try` is the stack machine's: compiler/raises.ts), so it leaves.
+        // To the block's handler, or out of the function (emit.ts).
         this.end({ op: 'raise', v: this.expr(s.e), site: { pos: s.pos, what: '' } });
         return;
-      case 'try':
-        throw new Error(`internal: ${this.f.name} handles exceptions: the optimiser does not generate it`);
+      case 'try': {
+        // The body's blocks name the handler; the handler's own code is in the enclosing try (if any).
+        const outer = this.handler;
+        const handler = this.later(), end = this.later();
+        this.handler = { block: handler, exn: this.varReg(this.c.handlerVars.get(s)!) };
+        const body = this.later();
+        this.end({ op: 'jmp', to: body });
+        this.start(body);
+        this.stmt(s.body);
+        this.handler = outer;
+        this.end({ op: 'jmp', to: end });
+        this.start(handler);
+        this.stmt(s.handler);
+        this.end({ op: 'jmp', to: end });
+        this.start(end);
+        return;
+      }
       case 'empty': case 'fun': return; // a nested function is generated as a function of its own
     }
   }
@@ -462,6 +483,52 @@ class Lowering {
     }
     this.start(dflt);
     for (const st of s.dflt ?? []) this.stmt(st);
+    this.loops.pop();
+    this.end({ op: 'jmp', to: end });
+    this.start(end);
+  }
+
+  /**
+   * A switch on an exception (as codegen.ts's): the nullary cases compared with the value, then each case that
+   * carries a value by its tuple's tag word (past FIRST_POINTER: no pointer is below it, no tag above); a case that
+   * binds a name reads the value (its tag tested again, which cannot fail: the check the checker needs at the load).
+   * Without a default, what no case takes is raised again, with the first raise's site.
+   */
+  private exnSwitch(s: Extract<Stmt, { k: 'switch' }>): void {
+    const x = this.unionBlock(this.expr(s.e), this.ty(s.e));
+    const end = this.later(), dflt = this.later();
+    const exnOf = (v: Expr): ExnInfo => {
+      const r = this.c.refs.get(v.k === 'call' ? v.fn : v);
+      if (r?.k !== 'exn') throw new Error('internal: exception case');
+      return r.e;
+    };
+    const cases = s.cases.map(c => ({ c, block: this.later() }));
+    const tests = cases.flatMap(k => k.c.values.map(v => ({ block: k.block, x: exnOf(v) })))
+      .sort((a, b) => Number(a.x.payload !== undefined) - Number(b.x.payload !== undefined));
+    for (const { block, x: e } of tests) {
+      const next = this.later();
+      const variant = e.payload ? { below: FIRST_POINTER } : undefined;
+      this.end({ op: 'br', cc: 'e', a: x, b: imm(e.tag), yes: block, no: next, variant });
+      this.start(next);
+    }
+    this.end({ op: 'jmp', to: dflt });
+    this.loops.push({ brk: end });
+    for (const { c, block } of cases) {
+      this.start(block);
+      const bind = c.values.length === 1 ? this.c.caseBinds.get(c.values[0]) : undefined;
+      const carried = c.values.length === 1 ? exnOf(c.values[0]) : undefined;
+      if (bind && carried?.payload) {
+        const check: Site = { pos: c.pos, what: 'uncaught exception UnionVariant' };
+        const variant = { below: FIRST_POINTER, tag: carried.tag, check };
+        this.emit({ op: 'copy', dst: this.varReg(bind),
+          src: this.load({ k: 'field', base: x, index: 1, variant }, talTy(carried.payload)) });
+      }
+      for (const st of c.body) this.stmt(st);
+      this.end({ op: 'jmp', to: end });
+    }
+    this.start(dflt);
+    if (s.dflt) for (const st of s.dflt) this.stmt(st);
+    else this.end({ op: 'raise', v: x });
     this.loops.pop();
     this.end({ op: 'jmp', to: end });
     this.start(end);

@@ -42,7 +42,8 @@ interface Point {
 }
 
 function usesFixedScratch(i: Inst | Term): boolean {
-  if (i.op === 'call' || i.op === 'alloc' || i.op === 'set') return true;
+  // A raise puts the exception in eax and its site through ecx (emit.ts).
+  if (i.op === 'call' || i.op === 'alloc' || i.op === 'set' || i.op === 'raise') return true;
   if (i.op !== 'arith') return false;
   if (i.aop === '/' || i.aop === '%') return true;
   return (i.aop === '<<' || i.aop === '>>' || i.aop === '>>>') && i.b.k !== 'imm';
@@ -63,7 +64,7 @@ export function assignScratch(f: Fn, lv: Liveness, ra: Allocation): void {
     });
     const out = lv.liveOut.get(b)!;
     const present = new Set([...out, ...termUses(b.term)]);
-    points.push({ what: b.term, present, across: new Set(out), fixed: false, weight });
+    points.push({ what: b.term, present, across: new Set(out), fixed: usesFixedScratch(b.term), weight });
   });
   const isSpilled = (x: Val): boolean => x.k === 'v' && ra.loc.get(x.v)?.k !== 'reg';
   const inNoByteReg = (x: Val): boolean => {
