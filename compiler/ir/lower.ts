@@ -711,7 +711,8 @@ class Lowering {
     if (t.k === 'builtin') {
       callee = { k: 'import', name: t.b.importName!, noreturn: !!t.b.noreturn };
     } else if (t.k === 'fun') {
-      callee = { k: 'fun', label: t.f.tal, saves: this.cx.saves(t.f), tparams: t.f.tparams, raises: this.cx.raises(t.f) };
+      const raises = this.cx.raises(t.f);
+      callee = { k: 'fun', label: t.f.tal, saves: this.cx.saves(t.f), tparams: t.f.tparams, raises };
       if (t.f.tparams.length) inst = t.f.tparams.map(p => talTy(info.inst.get(p)!));
     } else {
       callee = { k: 'value', fn: this.expr(e.fn) };
