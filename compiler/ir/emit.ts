@@ -2,7 +2,8 @@
 // checker verifies what comes out, so every choice here is about code the checker can follow.
 //
 // The frame, from esp up: the spill slots, the callee-saved registers the function uses (pushed at entry, typed
-// by the function's own type variables s_ebx … s_ebp), the return address, the arguments. Every label's annotation
+// by the function's own type variables s_ebx … s_ebp), the return address, in a function that may raise its second
+// return address (docs/popcorn.md "Exceptions"), the arguments. Every label's annotation
 // is that frame with the types of the values live into the block (liveness.ts), the registers holding live values,
 // and in a function that saves, the callee-saved registers it never touches as their variables. Only arguments are
 // pushed (cdecl): no temporary ever is. A check sits right before its access on the same registers (cmp/jae before
