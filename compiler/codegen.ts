@@ -28,7 +28,7 @@ import {
 import {
   type Ty, type StructInfo, type UnionInfo, type Variant, isNullable, nullaryCount, substTy, truncate, truncation,
 } from './types.ts';
-import { exceptionFlow, usesExceptions } from './raises.ts';
+import { exceptionFlow, optimiserDeclines } from './raises.ts';
 
 /**
  * The shared failure routines: DIE writes the message under the status on the stack and exits with that status,
@@ -46,7 +46,7 @@ const FAIL_EXIT_STATUS = 255, UNCAUGHT_EXIT_STATUS = 255;
  * exception carrying a τ. UNCAUGHT writes `SITE uncaught exception NAME` and exits 1: RAISE_SITE holds the site text
  * (`file:line:col: `) of the last `raise`, EXN_NAMES each exception's name by tag.
  */
-const EXN_TYPE = '__popc_exn';
+export const EXN_TYPE = '__popc_exn';
 const UNCAUGHT = '__popc_uncaught', RAISE_SITE = '__popc_raise_site', EXN_NAMES = '__popc_exn_names';
 const UNCAUGHT_TEXT = '__popc_uncaught_text';
 /**
@@ -58,7 +58,7 @@ const UNCAUGHT_TEXT = '__popc_uncaught_text';
 const CHECK_RAISED = '__popc_check_raised', CHECK_TEXT = '__popc_check_text';
 const CHECK_INDEX = '__popc_check_index', CHECK_LENGTH = '__popc_check_length';
 /** Every pointer is at least this (page zero is never mapped): below it an exn is a nullary case. */
-const FIRST_POINTER = 4096;
+export const FIRST_POINTER = 4096;
 
 /** The TAL type of the value an exception carries, as its sum case: `*[S(tag)^r, τ^r]`. */
 function exnCase(x: ExnInfo): string { return `*[S(${x.tag})^r, ${talTy(x.payload!)}^r]`; }
@@ -149,7 +149,8 @@ function byteLines(bytes: number[]): string[] {
 export interface ModuleServices {
   stringLiteral(bytes: number[]): string;
   message(text: string): string;
-  routine(which: 'fail' | 'failBounds' | 'die'): string;
+  /** A shared routine's label (or RAISE_SITE's, the word a raise writes its site into), marked as used. */
+  routine(which: 'fail' | 'failBounds' | 'die' | 'raiseSite'): string;
   useImport(name: string): void;
   newLabel(hint: string): string;
   /** Whether a function keeps ebx, esi, edi and ebp for its callers (the optimiser's convention, docs/popcorn.md). */
@@ -238,7 +239,7 @@ class Gen {
     this.checksRaise = flow.checksRaise;
     this.handles = flow.handles;
     this.taken = addressTaken(c);
-    this.stackMachine = new Set(c.funs.filter(f => usesExceptions(c, f, this.raising)));
+    this.stackMachine = new Set(c.funs.filter(f => optimiserDeclines(c, f, flow)));
   }
 
   /**
@@ -255,7 +256,8 @@ class Gen {
       stringLiteral: bytes => this.stringLiteral(bytes),
       message: text => this.message(text),
       routine: which => {
-        const name = which === 'fail' ? FAIL : which === 'failBounds' ? FAIL_BOUNDS : DIE;
+        const name = which === 'fail' ? FAIL : which === 'failBounds' ? FAIL_BOUNDS : which === 'die' ? DIE
+          : RAISE_SITE;
         this.routines.add(name);
         return name;
       },
@@ -1608,9 +1610,9 @@ class Gen {
       if (t.b.noreturn) { this.stack.splice(0, e.args.length); this.falls = false; return; }
     } else if (t.k === 'fun') {
       const raises = this.raising.has(t.f);
-      if (raises) this.exceptionReturn();
       // A callee the optimiser generated keeps ebx, esi, edi, ebp: none holds anything of this function here.
       const kept = this.saves(t.f) ? ['top', 'top', 'top', 'top'] : [];
+      if (raises) this.exceptionReturn(kept.length > 0);
       if (t.f.tparams.length || kept.length) {
         const inst = t.f.tparams.map(p => talTy(info.inst.get(p)!));
         this.inst([...inst, this.stackText(e.args.length + (raises ? 1 : 0)), ...kept].join(', '));
@@ -1630,13 +1632,16 @@ class Gen {
    * (a label's address is polymorphic in it, which a return address may not be). The code after that `call` is
    * where the callee's raise lands (eax: the exception, the arguments still pushed): on to a handler or further out.
    */
-  private exceptionReturn(): void {
+  private exceptionReturn(keeps: boolean): void {
     const set = this.newLabel('raised');
     if (this.generic) this.inst(`${this.f.tparams.map(p => `t_${p}`).join(', ')}, r`);
     this.emit(`call ${set}`);
     this.used.add(set);
     this.raiseHere(true);
-    this.stack.unshift({ k: 'temp', ty: `code{eax: ${EXN_TYPE}, esp: ${this.stackText()}}` });
+    // A callee the optimiser generated gives ebx, esi, edi and ebp back on this path too, typed by its type
+    // variables, which this call instantiates as top (compiler/ir/emit.ts).
+    const regs = keeps ? 'ebx: top, esi: top, edi: top, ebp: top, ' : '';
+    this.stack.unshift({ k: 'temp', ty: `code{eax: ${EXN_TYPE}, ${regs}esp: ${this.stackText()}}` });
     this.label(set);
   }
 

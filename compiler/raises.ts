@@ -5,7 +5,7 @@
 // call-graph passes work the same way). Only those functions take the second return address an exception leaves
 // by, so a function that cannot raise costs exactly what it did before exceptions existed. A call through a
 // function value never raises (a raising function's address is a wrapper that stops an escaping exception there:
-// codegen.ts). `usesExceptions` picks the functions the optimiser leaves to the stack machine (docs/popcorn.md).
+// codegen.ts). `optimiserDeclines` picks the functions the optimiser leaves to the stack machine (docs/popcorn.md).
 //
 // A failed run-time check (bounds, null, zero divisor, union variant) raises its built-in exception. Whether it
 // leaves its function is decided here too, so that only a program that can catch one pays for it: a function's
@@ -17,7 +17,7 @@
 // its site as before. A function that is not catchable but calls one whose checks raise stops the program (as
 // uncaught) where the exception lands in it, so it keeps its own type and its callers are unchanged.
 
-import { subExprs, type Expr, type Stmt } from './ast.ts';
+import { forEachStmtExpr, subExprs, type Expr, type Stmt } from './ast.ts';
 import { stdoutFlush, type Checked, type FunInfo } from './program.ts';
 import { isNullable } from './types.ts';
 
@@ -196,39 +196,49 @@ function mayFailCheck(c: Checked, e: Expr): boolean {
 }
 
 /**
- * Whether `f` has anything to do with exceptions: it may raise, handles, has a value of type exn, or calls a
- * function that may raise (outside any `try` only when its checks raise and f's are not catchable: where that
- * exception lands f stops the program). The optimiser (compiler/ir/) generates every other function; these go
- * through the stack machine at every level.
+ * Whether the optimiser (compiler/ir/) leaves `f` to the stack machine at every level: a `try` body of it has a
+ * run-time check that may fail (an element, a nullable struct's or a union's field, a division), which raises a
+ * built-in exception to the handler (docs/popcorn.md "Exceptions"); the optimiser's checks only stop the program.
+ * So does a function whose own checks raise out of it (`checksRaise`, the rule above), and one that calls a raising
+ * function while it cannot raise itself (not catchable: where the exception lands it stops the program, which only
+ * the stack machine's landing does). Every other function, one that raises, handles or holds exceptions included,
+ * the optimiser generates.
  */
-export function usesExceptions(c: Checked, f: FunInfo, raising: Set<FunInfo>): boolean {
-  if (raising.has(f) || f.ret.k === 'exn' || f.params.some(p => p.ty.k === 'exn')) return true;
-  if (f.locals.some(v => v.ty.k === 'exn')) return true;
-  let found = false;
-  const ex = (e: Expr): void => {
-    if (found) return;
-    if (c.types.get(e)?.k === 'exn') { found = true; return; }
-    if (e.k === 'call') {
-      const t = c.calls.get(e)?.target;
-      if (t?.k === 'fun' && raising.has(t.f)) { found = true; return; }
+export function optimiserDeclines(c: Checked, f: FunInfo, flow: ExceptionFlow = exceptionFlow(c)): boolean {
+  if (flow.checksRaise.has(f)) return true;
+  if (!flow.raising.has(f) && f.decl.body !== undefined && callsRaising(c, f.decl.body, flow.raising)) return true;
+  const checks = (e: Expr): boolean => {
+    if (e.k === 'index') return true;
+    if (e.k === 'binary' && (e.op === '/' || e.op === '%')) return true;
+    if (e.k === 'assign' && (e.op === '/=' || e.op === '%=')) return true;
+    if (e.k === 'field' && !c.variants.has(e)) {
+      const t = c.types.get(e.e);
+      if (t?.k === 'union' || (t?.k === 'struct' && isNullable(t))) return true;
     }
-    subExprs(e).forEach(ex);
+    return subExprs(e).some(checks);
   };
-  const st = (s: Stmt): void => {
-    if (found) return;
+  const inTry = (s: Stmt): boolean => {
+    let found = false;
+    forEachStmtExpr(s, e => { if (!found && checks(e)) found = true; });
+    return found;
+  };
+  const st = (s: Stmt): boolean => {
     switch (s.k) {
-      case 'block': s.body.forEach(st); return;
-      case 'expr': ex(s.e); return;
-      case 'decl': s.decls.forEach(d => { if (d.init) ex(d.init); }); return;
-      case 'if': ex(s.c); st(s.then); if (s.else) st(s.else); return;
-      case 'while': case 'do': ex(s.c); st(s.body); return;
-      case 'for': if (s.init) st(s.init); if (s.c) ex(s.c); s.step?.forEach(ex); st(s.body); return;
-      case 'switch': ex(s.e); s.cases.forEach(k => k.body.forEach(st)); s.dflt?.forEach(st); return;
-      case 'return': if (s.e) ex(s.e); return;
-      case 'raise': case 'try': found = true; return;
-      default: return;
+      case 'block': return s.body.some(st);
+      case 'if': return st(s.then) || (s.else !== undefined && st(s.else));
+      case 'while': case 'do': return st(s.body);
+      case 'for': return (s.init !== undefined && st(s.init)) || st(s.body);
+      case 'switch': return s.cases.some(k => k.body.some(st)) || (s.dflt ?? []).some(st);
+      case 'try': return inTry(s.body) || st(s.handler);
+      default: return false;
     }
   };
-  if (f.decl.body) st(f.decl.body);
+  return f.decl.body !== undefined && st(f.decl.body);
+}
+
+/** Whether `body` calls (directly) a function that may raise, anywhere in it, `try` bodies included. */
+function callsRaising(c: Checked, body: Stmt, raising: Set<FunInfo>): boolean {
+  let found = false;
+  forEachStmtExpr(body, e => { if (!found && exprRaises(c, e, raising)) found = true; });
   return found;
 }

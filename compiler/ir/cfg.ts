@@ -5,7 +5,7 @@
 //
 // Requires: a Fn from lower.ts. Gives: every block reachable from blocks[0], no jump to an empty forwarding block.
 
-import { successors, type Block, type Fn, type Term } from './ir.ts';
+import { blockSuccessors, type Block, type Fn, type Term } from './ir.ts';
 
 export function simplifyCfg(f: Fn): void {
   // Jump threading: the final target of a chain of empty blocks that only jump (a cycle of them stays as it is).
@@ -30,7 +30,7 @@ export function simplifyCfg(f: Fn): void {
     const b = work.pop()!;
     if (reached.has(b)) continue;
     reached.add(b);
-    work.push(...successors(b.term));
+    work.push(...blockSuccessors(b)); // a handler is reached by its body's exceptional edges
   }
   f.blocks = f.blocks.filter(b => reached.has(b));
 }

@@ -1,7 +1,8 @@
 // Copy coalescing: `x = t` where t is a temporary written once, just before in the same block, and read only by
 // this copy, becomes the instruction that computed t writing x directly (`t = a + 1; x = t` is `x = a + 1`), so that
 // `i = i + 1` allocates as one register updated in place. The conservative case of Chaitin's coalescing, decided
-// without an interference graph: nothing between t's definition and the copy reads or writes x.
+// without an interference graph: nothing between t's definition and the copy reads or writes x (nor, in a `try`
+// body, may raise: the handler reads x as it was before the copy).
 //
 // Requires: a Fn. Gives: fewer copies (dce.ts afterwards has nothing to add).
 
@@ -34,6 +35,8 @@ export function coalesce(f: Fn): void {
       if (j < 0) continue;
       const between = b.insts.slice(j + 1, k).map(l => l.inst);
       if (between.some(i => def(i) === x || uses(i).includes(x))) continue;
+      // In a try body a call between may raise to the handler, which must still find x's old value there.
+      if (b.handler && between.some(i => i.op === 'call')) continue;
       // The definition itself may read x (x = x + 1): it reads before it writes, which is what the copy did.
       b.insts[j] = { ...b.insts[j], inst: retarget(b.insts[j].inst, x) };
       b.insts.splice(k, 1);

@@ -2,7 +2,8 @@
 // checker verifies what comes out, so every choice here is about code the checker can follow.
 //
 // The frame, from esp up: the spill slots, the callee-saved registers the function uses (pushed at entry, typed
-// by the function's own type variables s_ebx … s_ebp), the return address, the arguments. Every label's annotation
+// by the function's own type variables s_ebx … s_ebp), the return address, in a function that may raise its second
+// return address (docs/popcorn.md "Exceptions"), the arguments. Every label's annotation
 // is that frame with the types of the values live into the block (liveness.ts), the registers holding live values,
 // and in a function that saves, the callee-saved registers it never touches as their variables. Only arguments are
 // pushed (cdecl): no temporary ever is. A check sits right before its access on the same registers (cmp/jae before
@@ -14,13 +15,14 @@ import { def, termUses, type Block, type Callee, type Cond, type Fn, type Inst, 
 import { liveBefore, type Liveness } from './liveness.ts';
 import { ALLOCATABLE, type Allocation, type Reg, type Scratch } from './regalloc.ts';
 import { negateCond, swapCond } from './lower.ts';
+import { EXN_TYPE } from '../codegen.ts';
 
 /** The module-level services emission uses: messages, the shared failure routines, imports and fresh labels. */
 export interface EmitContext {
   /** The label of a read-only message (`*rbytes`), one per distinct text. */
   message(text: string): string;
-  /** A shared routine's label, marked as used (`fail`, `failBounds`, `die`). */
-  routine(which: 'fail' | 'failBounds' | 'die'): string;
+  /** A shared routine's label, marked as used (`fail`, `failBounds`, `die`), or the word a raise writes its site to. */
+  routine(which: 'fail' | 'failBounds' | 'die' | 'raiseSite'): string;
   useImport(name: string): void;
   newLabel(hint: string): string;
   /** The exit status of a program stopped by an uncaught exception (UnionVariant's stubs). */
@@ -31,9 +33,14 @@ const SCRATCH: readonly Scratch[] = ['eax', 'ecx', 'edx'];
 const BYTE_REG: Partial<Record<string, string>> = { eax: 'al', ebx: 'bl', ecx: 'cl', edx: 'dl' };
 const SAVED_VAR: Record<Reg, string> = { ebx: 's_ebx', esi: 's_esi', edi: 's_edi', ebp: 's_ebp' };
 
-/** The TAL type of a function: cdecl, and when it saves, ebx, esi, edi and ebp given back through type variables. */
-export function functionType(f: Pick<Fn, 'tparams' | 'paramTys' | 'ret' | 'saves'>): string {
-  return `code[${binders(f).join(', ')}]{${keptRegs(f)}esp: ${returnType(f)} :: ${stackOfArgs(f)}}`;
+type Signature = Pick<Fn, 'tparams' | 'paramTys' | 'ret' | 'saves' | 'raises'>;
+
+/**
+ * The TAL type of a function: cdecl, and when it saves, ebx, esi, edi and ebp given back through type variables;
+ * when it raises, a second return address under the first (docs/popcorn.md "Exceptions").
+ */
+export function functionType(f: Signature): string {
+  return `code[${binders(f).join(', ')}]{${keptRegs(f)}esp: ${returnType(f)} :: ${belowReturn(f)}}`;
 }
 
 function binders(f: Pick<Fn, 'tparams' | 'saves'>): string[] {
@@ -48,8 +55,22 @@ function stackOfArgs(f: Pick<Fn, 'paramTys'>): string {
   return [...f.paramTys, 'r'].join(' :: ');
 }
 
-function returnType(f: Pick<Fn, 'paramTys' | 'ret' | 'saves'>): string {
-  return `code{${f.ret ? `eax: ${f.ret}, ` : ''}${keptRegs(f)}esp: ${stackOfArgs(f)}}`;
+/** What lies under the return address: the arguments, and in a function that raises its second return address. */
+function belowReturn(f: Pick<Fn, 'paramTys' | 'saves' | 'raises'>): string {
+  return f.raises ? `${exceptionReturnType(f)} :: ${stackOfArgs(f)}` : stackOfArgs(f);
+}
+
+/** A normal return leaves the second return address (if any) on the stack, for the caller to drop. */
+function returnType(f: Pick<Fn, 'paramTys' | 'ret' | 'saves' | 'raises'>): string {
+  return `code{${f.ret ? `eax: ${f.ret}, ` : ''}${keptRegs(f)}esp: ${belowReturn(f)}}`;
+}
+
+/**
+ * Where a function that raises returns with the exception in eax, its arguments still on the stack: ebx, esi, edi
+ * and ebp given back as on the normal return, so that a handler of the caller finds its values there.
+ */
+function exceptionReturnType(f: Pick<Fn, 'paramTys' | 'saves'>): string {
+  return `code{eax: ${EXN_TYPE}, ${keptRegs(f)}esp: ${stackOfArgs(f)}}`;
 }
 
 export function emitFunction(f: Fn, lv: Liveness, ra: Allocation, cx: EmitContext): string[] {
@@ -114,6 +135,8 @@ class Emitter {
       const tagTest = (b.term.op === 'br' && b.term.variant)
         || b.insts.some(({ inst: i }) => i.op === 'load' && i.mem.k === 'field' && i.mem.variant);
       if (tagTest && k > 0) targets.add(b);
+      // A handler is jumped to from its body's raises and from the landing code after its raising calls.
+      if (b.handler) targets.add(b.handler.block);
     });
     for (const b of targets) this.labels.set(b, cx.newLabel('b'));
     this.prologue();
@@ -133,7 +156,8 @@ class Emitter {
     if (ins.length) this.lastWasLabel = false;
   }
 
-  private label(name: string, regs: Record<string, string>, live: Iterable<VReg>): void {
+  /** Place label `name`: `live` in their registers and slots; `esp` for a stack other than the frame itself. */
+  private label(name: string, regs: Record<string, string>, live: Iterable<VReg>, esp?: string): void {
     if (this.lastWasLabel) this.emit('nop'); // two labels may not share an address
     this.forgetFacts();
     const all: Record<string, string> = {};
@@ -144,7 +168,7 @@ class Emitter {
     }
     Object.assign(all, regs);
     const r = Object.entries(all).map(([k, t]) => `${k}: ${t}, `).join('');
-    const type = `code[${binders(this.f).join(', ')}]{${r}esp: ${this.stack(live)}}`;
+    const type = `code[${binders(this.f).join(', ')}]{${r}esp: ${esp ?? this.stack(live)}}`;
     this.lines.push(`.tal_label ${name} : ${type}`, `${name}:`);
     this.lastWasLabel = true;
     this.zeroed.clear();
@@ -155,7 +179,7 @@ class Emitter {
     const slots: string[] = new Array<string>(this.ra.slots).fill('top');
     for (const v of live) { const l = this.ra.loc.get(v)!; if (l.k === 'spill') slots[l.slot] = v.ty; }
     const saved = [...this.saved].reverse().map(r => SAVED_VAR[r]);
-    return [...slots, ...saved, returnType(this.f), stackOfArgs(this.f)].join(' :: ');
+    return [...slots, ...saved, returnType(this.f), belowReturn(this.f)].join(' :: ');
   }
 
   /** The function's own type variables, as the instantiation of a jump inside it. */
@@ -192,8 +216,13 @@ class Emitter {
     if (x.k === 'addr') return `OFFSET ${x.label}`;
     const l = this.ra.loc.get(x.v)!;
     if (l.k === 'reg') return l.r;
-    const word = l.k === 'spill' ? l.slot : this.ra.slots + this.saved.length + 1 + l.index;
+    const word = l.k === 'spill' ? l.slot : this.argumentWord(l.index);
     return `DWORD PTR [esp+${4 * (this.depth + word)}]`;
+  }
+
+  /** Argument i's word in the frame: above the slots, the saved registers and the return address (or two). */
+  private argumentWord(i: number): number {
+    return this.ra.slots + this.saved.length + (this.f.raises ? 2 : 1) + i;
   }
 
   private inReg(x: Val): boolean { return x.k === 'v' && this.ra.loc.get(x.v)!.k === 'reg'; }
@@ -259,7 +288,7 @@ class Emitter {
     f.params.forEach((p, i) => {
       const l = this.ra.loc.get(p);
       if (l?.k === 'reg' && entry.has(p)) {
-        this.emit(`mov ${l.r}, DWORD PTR [esp+${4 * (this.ra.slots + this.saved.length + 1 + i)}]`);
+        this.emit(`mov ${l.r}, DWORD PTR [esp+${4 * this.argumentWord(i)}]`);
       }
     });
     if (this.labels.has(f.blocks[0]) && this.generic) this.jump('jmp', f.blocks[0]);
@@ -307,13 +336,49 @@ class Emitter {
       }
       case 'ret': {
         if (t.v) this.move('eax', t.v);
-        if (this.ra.slots) this.emit(`add esp, ${4 * this.ra.slots}`);
-        for (const r of [...this.saved].reverse()) this.emit(`pop ${r}`);
+        this.epilogue();
         this.emit('ret');
+        return;
+      }
+      case 'raise': {
+        // The value in eax, its site in RAISE_SITE (through ecx: scratch.ts keeps values out of the scratch
+        // registers across a raise), then to the handler or out.
+        this.move('eax', t.v);
+        if (t.site) {
+          this.emit(`mov ecx, OFFSET ${this.cx.message(this.site(t.site))}`,
+            `mov DWORD PTR [${this.cx.routine('raiseSite')}], ecx`);
+        }
+        this.raised(b);
         return;
       }
       case 'unreachable': return;
     }
+  }
+
+  /** The frame dropped and the callee-saved registers given back, down to the return address. */
+  private epilogue(): void {
+    if (this.ra.slots) this.emit(`add esp, ${4 * this.ra.slots}`);
+    for (const r of [...this.saved].reverse()) this.emit(`pop ${r}`);
+  }
+
+  /**
+   * The exception in eax, the stack at the frame: to the handler of b, the exception in the handler's variable
+   * (where its label expects it, if it reads it), or out through the second return address, the frame and the
+   * normal return address dropped.
+   */
+  private raised(b: Block): void {
+    const h = b.handler;
+    if (h) {
+      if (this.ra.loc.has(h.exn) && this.lv.liveIn.get(h.block)!.has(h.exn)) {
+        const at = this.op({ k: 'v', v: h.exn });
+        if (at !== 'eax') this.emit(`mov ${at}, eax`);
+      }
+      this.jump('jmp', h.block);
+      return;
+    }
+    if (!this.f.raises) throw new Error(`internal: ${this.f.name} raises but is not known to`);
+    this.epilogue();
+    this.emit('add esp, 4', 'ret');
   }
 
   /**
@@ -696,24 +761,25 @@ class Emitter {
 
   private call(i: Extract<Inst, { op: 'call' }>, b: Block, k: number): void {
     const c: Callee = i.callee;
-    const across = this.lv.after.get(b)![k];
+    const live = [...this.lv.after.get(b)![k]].filter(v => v !== i.dst);
+    // What each of ebx, esi, edi and ebp holds across the call: a live value's type, an untouched register's own
+    // variable, or top.
+    const regTypes = ALLOCATABLE.map(r => {
+      const v = live.find(x => { const l = this.ra.loc.get(x)!; return l.k === 'reg' && l.r === r; });
+      if (v) return v.ty;
+      return this.f.saves && !this.saved.includes(r) ? SAVED_VAR[r] : 'top';
+    });
     let stackBelow = '';
     // A callee that saves gets its instantiation written out, the registers' types included: matching would bind a
     // register holding a constant (a null pointer is S(0)) as int, and the value would come back an int.
     if (c.k === 'fun' && (c.tparams.length || c.saves)) {
-      const live = [...across].filter(v => v !== i.dst);
-      stackBelow = this.stack(live);
-      const regTypes = c.saves ? ALLOCATABLE.map(r => {
-        const v = live.find(x => { const l = this.ra.loc.get(x)!; return l.k === 'reg' && l.r === r; });
-        if (v) return v.ty;
-        return this.f.saves && !this.saved.includes(r) ? SAVED_VAR[r] : 'top';
-      }) : [];
-      stackBelow = [...(i.inst ?? []), stackBelow, ...regTypes].join(', ');
+      stackBelow = [...(i.inst ?? []), this.stack(live), ...(c.saves ? regTypes : [])].join(', ');
     }
     for (let n = i.args.length - 1; n >= 0; n--) {
       this.emit(`push ${this.op(i.args[n].v)}`);
       this.depth++;
     }
+    if (c.k === 'fun' && c.raises) this.exceptionReturn(i, b, live, c.saves ? regTypes : undefined);
     if (c.k === 'import') {
       this.cx.useImport(c.name);
       if (i.inst) this.emit(`.tal_inst ${i.inst.join(', ')}`);
@@ -726,9 +792,34 @@ class Emitter {
       this.move('eax', c.fn);
       this.emit('call eax');
     }
-    if (i.args.length) this.emit(`add esp, ${4 * i.args.length}`);
+    // A callee that raises returned over its second return address: dropped with the arguments.
+    const words = i.args.length + (c.k === 'fun' && c.raises ? 1 : 0);
+    if (words) this.emit(`add esp, ${4 * words}`);
     this.depth = 0;
     if (i.dst) this.finish(i.dst, 'eax');
+  }
+
+  /**
+   * Before a call of a function that may raise, its arguments pushed: its second return address pushed by a `call`
+   * to the label just after (a return address is typed with the caller's stack, which only a call can push:
+   * codegen.ts's exceptionReturn). The code after that `call` is where the callee's raise lands, with the exception
+   * in eax and the arguments on the stack: it drops them and goes to the handler of the call's block b, or leaves
+   * through this function's own second return address. `kept` are the callee-saved registers' types when the
+   * callee gives them back on that path too, as the .tal_inst of the call instantiates its variables: so the
+   * values live into the handler (live across the call: liveness.ts) are where its label says.
+   */
+  private exceptionReturn(i: Extract<Inst, { op: 'call' }>, b: Block, live: VReg[], kept: string[] | undefined): void {
+    const name = this.cx.newLabel('raised');
+    if (this.generic) this.emit(`.tal_inst ${this.instArgs()}`);
+    this.emit(`call ${name}`);
+    if (i.args.length) this.emit(`add esp, ${4 * i.args.length}`);
+    const depth = this.depth;
+    this.depth = 0;
+    this.raised(b);
+    this.depth = depth;
+    const regs = kept ? ALLOCATABLE.map((r, n) => `${r}: ${kept[n]}, `).join('') : '';
+    const args = [...i.args.map(a => a.ty), this.stack(live)].join(' :: ');
+    this.label(name, {}, live, `code{eax: ${EXN_TYPE}, ${regs}esp: ${args}} :: ${args}`);
   }
 }
 

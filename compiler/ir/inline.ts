@@ -18,7 +18,10 @@
 // - is not polymorphic: its registers' TAL types name its type variables (`t_a`), which the caller does not bind;
 // - is defined in the caller's file: a check's message and the `.tal_loc` lines name the function's file (emit.ts),
 //   so a body from another file would report the wrong one.
-// A call through a function value is not inlined (its target is not known).
+// A call through a function value is not inlined (its target is not known). With exceptions: a callee with a
+// handler is not inlined (its blocks' handlers are its own), nor one that may raise into a `try` body (its raise
+// would have to go to the caller's handler, not out); a callee that may raise elsewhere is, since its raise then
+// leaves the caller, as the exception would have; the copies of a body inlined in a `try` body are in it too.
 //
 // Requires: the caller's and each callee's Fn after the cleanup passes (cfg.ts and the rest; the callee's own calls
 // already inlined). Gives: the caller with those calls replaced; run the cleanup passes again after it.
@@ -74,6 +77,7 @@ export function inlineCalls(f: Fn, bodyOf: (label: string) => Fn | undefined, re
       if (i.op !== 'call' || i.callee.k !== 'fun' || i.callee.label === f.label) continue;
       const callee = bodyOf(i.callee.label);
       if (!callee || !inlinable(f, callee, recursive)) continue;
+      if (callee.blocks.some(x => x.handler) || (callee.raises && b.handler)) continue;
       inlineAt(f, bi, k, callee);
       changed = true;
       break; // the rest of this block is now the continuation block, scanned in its turn
@@ -88,7 +92,8 @@ function inlineAt(f: Fn, bi: number, k: number, callee: Fn): void {
   const line = b.insts[k];
   const call = line.inst as Extract<Inst, { op: 'call' }>;
   let nextId = Math.max(...f.blocks.map(x => x.id)) + 1;
-  const cont: Block = { id: nextId++, insts: b.insts.slice(k + 1), term: b.term, termLine: b.termLine };
+  const cont: Block = { id: nextId++, insts: b.insts.slice(k + 1), term: b.term, termLine: b.termLine,
+    handler: b.handler };
   b.insts = b.insts.slice(0, k);
 
   // Each parameter the callee never writes reads its argument directly when the argument is a register of the
@@ -124,7 +129,7 @@ function inlineAt(f: Fn, bi: number, k: number, callee: Fn): void {
 
   const copies = new Map<Block, Block>();
   for (const x of callee.blocks) {
-    copies.set(x, { id: nextId++, insts: [], term: { op: 'unreachable' }, termLine: x.termLine });
+    copies.set(x, { id: nextId++, insts: [], term: { op: 'unreachable' }, termLine: x.termLine, handler: b.handler });
   }
   for (const x of callee.blocks) {
     const y = copies.get(x)!;

@@ -42,8 +42,11 @@ export interface VariantCheck { below: number; tag: number; check: Site }
 
 /** What a call calls, and what the callee keeps of the caller's registers. */
 export type Callee =
-  /** A popc function; `saves` when it preserves ebx, esi, edi and ebp (its type says so through type variables). */
-  | { k: 'fun'; label: string; saves: boolean; tparams: string[] }
+  /**
+   * A popc function; `saves` when it preserves ebx, esi, edi and ebp (its type says so through type variables);
+   * `raises` when it may raise (compiler/raises.ts): it takes a second return address, where an exception leaves.
+   */
+  | { k: 'fun'; label: string; saves: boolean; tparams: string[]; raises: boolean }
   /** An import of the kernel interface (ebx, esi, edi, ebp preserved, docs/tal.md §6). */
   | { k: 'import'; name: string; noreturn: boolean }
   /** A function value (cdecl, nothing preserved). */
@@ -73,13 +76,27 @@ export type Term =
    */
   | { op: 'br'; cc: Cond; a: Val; b: Val; yes: Block; no: Block; variant?: { below: number } }
   | { op: 'ret'; v?: Val }
+  /**
+   * `raise v`: the exception v goes to the block's handler, or without one leaves the function through its second
+   * return address (docs/popcorn.md "Exceptions"). `site` (a `raise` statement's position) is recorded first for
+   * the uncaught-exception message; a switch on an exception raising again what no case took keeps the first one.
+   */
+  | { op: 'raise'; v: Val; site?: Site }
   /** After a call that does not return. */
   | { op: 'unreachable' };
 
 /** An instruction with the source line it came from (for `.tal_loc`). */
 export interface Line { inst: Inst; line: number }
 
-export interface Block { readonly id: number; insts: Line[]; term: Term; termLine: number }
+/**
+ * Where an exception raised in a `try` body goes: the handler's first block, entered with the exception in `exn`
+ * (the handler's variable). The exceptional edge is the block's, not an instruction's: everything live into the
+ * handler is live throughout a block of the body (liveness.ts), which is what the calls that may raise need.
+ */
+export interface Handler { readonly block: Block; readonly exn: VReg }
+
+/** `handler`: the block is in a `try` body (its innermost), where a raise and a raising call's exception go. */
+export interface Block { readonly id: number; insts: Line[]; term: Term; termLine: number; handler?: Handler }
 
 export interface Fn {
   readonly name: string;
@@ -92,6 +109,8 @@ export interface Fn {
   readonly ret: string | undefined;
   /** Whether the function keeps ebx, esi, edi and ebp for its caller (false: its address is taken, or pop_main). */
   readonly saves: boolean;
+  /** Whether the function may raise: its type has a second return address under the first (emit.ts). */
+  readonly raises: boolean;
   /** blocks[0] is the entry; the order is the layout. */
   blocks: Block[];
   vregs: VReg[];
@@ -123,6 +142,7 @@ export function uses(i: Inst): VReg[] {
 export function termUses(t: Term): VReg[] {
   if (t.op === 'br') return [t.a, t.b].flatMap(x => (x.k === 'v' ? [x.v] : []));
   if (t.op === 'ret' && t.v?.k === 'v') return [t.v.v];
+  if (t.op === 'raise' && t.v.k === 'v') return [t.v.v];
   return [];
 }
 
@@ -135,6 +155,11 @@ export function successors(t: Term): Block[] {
   if (t.op === 'jmp') return [t.to];
   if (t.op === 'br') return [t.yes, t.no];
   return [];
+}
+
+/** A block's successors, its handler's block (the exceptional edge) included. */
+export function blockSuccessors(b: Block): Block[] {
+  return b.handler ? [...successors(b.term), b.handler.block] : successors(b.term);
 }
 
 /** Rewrite every operand of an instruction (`f` maps a value read to its replacement). */
@@ -160,6 +185,7 @@ export function mapUses(i: Inst, f: (x: Val) => Val): Inst {
 export function mapTermUses(t: Term, f: (x: Val) => Val): Term {
   if (t.op === 'br') return { ...t, a: f(t.a), b: f(t.b) };
   if (t.op === 'ret' && t.v) return { ...t, v: f(t.v) };
+  if (t.op === 'raise') return { ...t, v: f(t.v) };
   return t;
 }
 
@@ -169,7 +195,8 @@ function showVal(x: Val): string {
 
 /** The function as text, one instruction a line (for tests and `popc --ir`-style debugging). */
 export function show(f: Fn): string {
-  const out = [`function ${f.label}(${f.params.map(p => showVal(val(p))).join(', ')})${f.saves ? ' saves' : ''}`];
+  const out = [`function ${f.label}(${f.params.map(p => showVal(val(p))).join(', ')})${f.saves ? ' saves' : ''}`
+    + (f.raises ? ' raises' : '')];
   const mem = (m: Mem): string => m.k === 'global' ? `[${m.label}]` : m.k === 'len' ? `len ${showVal(m.base)}`
     : m.k === 'field' ? `${showVal(m.base)}.${m.index}${m.nullCheck ? '?' : ''}${m.variant ? `#${m.variant.tag}` : ''}`
       : `${showVal(m.base)}[${showVal(m.index)}]${m.bytes ? 'b' : ''}`;
@@ -201,6 +228,7 @@ export function show(f: Fn): string {
         out.push(`  br ${t.variant ? 'tag' : t.cc} ${showVal(t.a)}, ${showVal(t.b)}, @b${t.yes.id}, @b${t.no.id}`);
         break;
       case 'ret': out.push(`  ret${t.v ? ` ${showVal(t.v)}` : ''}`); break;
+      case 'raise': out.push(`  raise ${showVal(t.v)}${b.handler ? ` to @b${b.handler.block.id}` : ''}`); break;
       case 'unreachable': out.push('  unreachable'); break;
     }
   }

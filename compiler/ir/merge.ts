@@ -20,6 +20,7 @@ export function mergeBlocks(f: Fn): void {
       if (p.term.op !== 'jmp') break;
       const b = p.term.to;
       if (b === p || b === f.blocks[0] || preds.get(b) !== 1) break;
+      if (b.handler !== p.handler) break; // a try body's blocks keep their handler, and the others none
       p.insts.push(...b.insts);
       p.term = b.term;
       p.termLine = b.termLine;

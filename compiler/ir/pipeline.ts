@@ -24,7 +24,7 @@ import { inlineCalls, recursiveFunctions } from './inline.ts';
 import { liveness } from './liveness.ts';
 import { allocate } from './regalloc.ts';
 import { assignScratch } from './scratch.ts';
-import { raisingFunctions, usesExceptions } from '../raises.ts';
+import { exceptionFlow, optimiserDeclines, raisingFunctions } from '../raises.ts';
 import { emitFunction } from './emit.ts';
 import type { Fn } from './ir.ts';
 
@@ -48,9 +48,13 @@ function simplify(fn: Fn): void {
   simplifyCfg(fn);               // the blocks dead-code elimination emptied, jumped over
 }
 
-/** Lower and optimise one function, without inlining: the IR the allocator and the emitter take. */
-export function optimisedIr(c: Checked, f: FunInfo, m: Services): Fn {
-  const fn = lower(c, f, m);     // the checked AST to blocks of three-address code, loops tested at the bottom
+/**
+ * Lower and optimise one function, without inlining: the IR the allocator and the emitter take. `raising` is
+ * raisingFunctions(c), when the caller has it already.
+ */
+export function optimisedIr(c: Checked, f: FunInfo, m: Services, raising = raisingFunctions(c)): Fn {
+  // The checked AST to blocks of three-address code, loops tested at the bottom.
+  const fn = lower(c, f, { ...m, raises: g => raising.has(g) });
   simplify(fn);
   return fn;
 }
@@ -76,12 +80,15 @@ export class ProgramIr {
   private readonly done = new Map<string, Fn>();
   private readonly funs: Map<string, FunInfo>;
   private readonly recursive: Set<string>;
+  private readonly raising: Set<FunInfo>;
 
   constructor(private readonly c: Checked, private readonly m: Services) {
-    // A function that has to do with exceptions is the stack machine's at every level (compiler/raises.ts): it is
-    // neither lowered nor inlined.
-    const raising = raisingFunctions(c);
-    this.funs = new Map(c.funs.filter(f => f.decl.body && !usesExceptions(c, f, raising)).map(f => [f.tal, f]));
+    // A function the optimiser declines (compiler/raises.ts: a check in a try body, or checks that raise out of it)
+    // is the stack machine's at every level: it is neither lowered nor inlined. One that raises is made here, with a
+    // second return address.
+    const flow = exceptionFlow(c);
+    this.raising = flow.raising;
+    this.funs = new Map(c.funs.filter(f => f.decl.body && !optimiserDeclines(c, f, flow)).map(f => [f.tal, f]));
     this.recursive = recursiveFunctions(directCalls(c));
   }
 
@@ -91,7 +98,7 @@ export class ProgramIr {
     if (known) return known;
     const f = this.funs.get(label);
     if (!f) return undefined;
-    const fn = optimisedIr(this.c, f, this.m);
+    const fn = optimisedIr(this.c, f, this.m, this.raising);
     // return x + f(…) in f: x added to an accumulator, the parameters assigned, a jump back (and return f(…) too)
     if (tailCallsWithAccumulator(fn)) simplify(fn);
     if (selfTailCallsToLoops(fn)) simplify(fn); // return f(…) in f: the parameters assigned, a jump back

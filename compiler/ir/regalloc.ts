@@ -54,7 +54,8 @@ interface Interval {
  * division (eax, edx, and ecx for the divisor), a comparison made a value (`set`: eax), a shift by a register (ecx).
  */
 export function usesFixedScratch(i: Inst | Term): boolean {
-  if (i.op === 'call' || i.op === 'alloc' || i.op === 'set') return true;
+  // A raise puts the exception in eax and its site through ecx (emit.ts).
+  if (i.op === 'call' || i.op === 'alloc' || i.op === 'set' || i.op === 'raise') return true;
   if (i.op !== 'arith') return false;
   if (i.aop === '/' || i.aop === '%') return true;
   return (i.aop === '<<' || i.aop === '>>' || i.aop === '>>>') && i.b.k !== 'imm';

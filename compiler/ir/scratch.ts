@@ -62,7 +62,7 @@ export function assignScratch(f: Fn, lv: Liveness, ra: Allocation): void {
     });
     const out = lv.liveOut.get(b)!;
     const present = new Set([...out, ...termUses(b.term)]);
-    points.push({ what: b.term, present, across: new Set(out), fixed: false, weight });
+    points.push({ what: b.term, present, across: new Set(out), fixed: usesFixedScratch(b.term), weight });
   });
   const isSpilled = (x: Val): boolean => x.k === 'v' && ra.loc.get(x.v)?.k !== 'reg';
   const inNoByteReg = (x: Val): boolean => {
@@ -121,7 +121,7 @@ export function assignScratch(f: Fn, lv: Liveness, ra: Allocation): void {
       where.get(v)!.push(n);
     }
     const reads = p.what.op === 'br' || p.what.op === 'ret' || p.what.op === 'jmp'
-      || p.what.op === 'unreachable' ? termUses(p.what) : uses(p.what);
+      || p.what.op === 'unreachable' || p.what.op === 'raise' ? termUses(p.what) : uses(p.what);
     for (const v of reads) weight.set(v, (weight.get(v) ?? 0) + p.weight);
   });
   const candidates = [...where.keys()].sort((a, b) => (weight.get(b) ?? 0) - (weight.get(a) ?? 0) || a.id - b.id);

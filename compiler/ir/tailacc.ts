@@ -36,6 +36,7 @@ interface Site { block: Block; call: Call; addend?: Val }
 
 /** The site ending block b, if any: `r = f(…); ret r`, or `r = f(…); s = x + r; ret s` (either order of +). */
 function siteOf(f: Fn, b: Block): Site | undefined {
+  if (b.handler) return undefined; // in a try body the call's exception goes to its handler: not a tail call
   const own = f.tparams.join(',');
   const self = (i: Inst | undefined): i is Call => i?.op === 'call' && i.callee.k === 'fun'
     && i.callee.label === f.label && (i.inst ?? []).join(',') === own;

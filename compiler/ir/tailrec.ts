@@ -30,6 +30,7 @@ export function selfTailCallsToLoops(f: Fn): boolean {
     const last = b.insts[b.insts.length - 1]?.inst;
     if (last?.op !== 'call' || last.callee.k !== 'fun' || last.callee.label !== f.label) continue;
     if ((last.inst ?? []).join(',') !== own || !returnsResultOf(b, last)) continue;
+    if (b.handler) continue; // in a try body the call's exception goes to its handler: not a tail call
     const line = b.insts[b.insts.length - 1].line;
     b.insts.pop();
     jumpBackWith(f, b, last.args.map(a => a.v), line, f.blocks[0]);

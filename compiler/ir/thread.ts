@@ -85,6 +85,7 @@ export function threadJumps(f: Fn): boolean {
     const b = p.term.to;
     if (b === p || b.insts.length > THREAD_LIMIT || (b.term.op !== 'br' && b.term.op !== 'ret')) return;
     if (b === f.blocks[k + 1] && !decidedFrom(p, b)) return;
+    if (b.handler !== p.handler) return; // the copy would raise to p's handler (or out) instead of b's
     const copy = copyOf(f, b, readers(f)); // afresh: the copies made so far read registers too
     p.insts.push(...copy.insts);
     p.term = copy.term;
