@@ -180,6 +180,8 @@ function handlerTakesChecks(c: Checked, s: Extract<Stmt, { k: 'try' }>): boolean
   }));
 }
 
+const nonZeroLiteral = (e: Expr): boolean => e.k === 'int' && e.value !== 0;
+
 /** Whether `e` itself (not what is inside it) carries a run-time check that may fail (codegen.ts emits them). */
 function mayFailCheck(c: Checked, e: Expr): boolean {
   switch (e.k) {
@@ -189,8 +191,9 @@ function mayFailCheck(c: Checked, e: Expr): boolean {
       const t = c.types.get(e.e);
       return t === undefined || t.k === 'union' || isNullable(t);
     }
-    case 'binary': return e.op === '/' || e.op === '%';
-    case 'assign': return e.op === '/=' || e.op === '%=';
+    // A literal divisor other than 0 never fails (the stack machine still tests it; the optimiser does not).
+    case 'binary': return (e.op === '/' || e.op === '%') && !nonZeroLiteral(e.r);
+    case 'assign': return (e.op === '/=' || e.op === '%=') && !nonZeroLiteral(e.value);
     default: return false;
   }
 }
@@ -206,17 +209,8 @@ function mayFailCheck(c: Checked, e: Expr): boolean {
  */
 export function optimiserDeclines(c: Checked, f: FunInfo, flow: ExceptionFlow = exceptionFlow(c)): boolean {
   if (flow.checksRaise.has(f)) return true;
-  if (!flow.raising.has(f) && f.decl.body !== undefined && callsRaising(c, f.decl.body, flow.raising)) return true;
-  const checks = (e: Expr): boolean => {
-    if (e.k === 'index') return true;
-    if (e.k === 'binary' && (e.op === '/' || e.op === '%')) return true;
-    if (e.k === 'assign' && (e.op === '/=' || e.op === '%=')) return true;
-    if (e.k === 'field' && !c.variants.has(e)) {
-      const t = c.types.get(e.e);
-      if (t?.k === 'union' || (t?.k === 'struct' && isNullable(t))) return true;
-    }
-    return subExprs(e).some(checks);
-  };
+  if (!flow.raising.has(f) && f.decl.body !== undefined && mayRaise(c, f.decl.body, flow.raising)) return true;
+  const checks = (e: Expr): boolean => mayFailCheck(c, e) || subExprs(e).some(checks);
   const inTry = (s: Stmt): boolean => {
     let found = false;
     forEachStmtExpr(s, e => { if (!found && checks(e)) found = true; });
@@ -236,9 +230,3 @@ export function optimiserDeclines(c: Checked, f: FunInfo, flow: ExceptionFlow = 
   return f.decl.body !== undefined && st(f.decl.body);
 }
 
-/** Whether `body` calls (directly) a function that may raise, anywhere in it, `try` bodies included. */
-function callsRaising(c: Checked, body: Stmt, raising: Set<FunInfo>): boolean {
-  let found = false;
-  forEachStmtExpr(body, e => { if (!found && exprRaises(c, e, raising)) found = true; });
-  return found;
-}
