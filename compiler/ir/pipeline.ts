@@ -21,7 +21,7 @@ import { reduceStrength } from './strength.ts';
 import { selfTailCallsToLoops } from './tailrec.ts';
 import { inlineCalls, recursiveFunctions } from './inline.ts';
 import { coalesceCopies } from './copies.ts';
-import { dropByteMasks } from './masks.ts';
+import { dropByteMasks, dropUnseenMasks } from './masks.ts';
 import { liveness } from './liveness.ts';
 import { allocate } from './regalloc.ts';
 import { assignScratch } from './scratch.ts';
@@ -108,6 +108,7 @@ export function optimiser(c: Checked): FunctionGenerator {
     program ??= new ProgramIr(c, m);
     const fn = program.of(f.tal)!;
     dropByteMasks(fn);             // c & 255 of a c that is a string's byte: a copy
+    dropUnseenMasks(fn);           // a mask only a byte store reads, the sign bias of an x % 2^k with x >= 0
     coalesceCopies(fn);            // registers joined by a copy that never hold different values made one
     const lv = liveness(fn);       // live sets per block and after each instruction
     const ra = allocate(fn, lv);   // linear scan over ebx, esi, edi, ebp; spill slots for the rest

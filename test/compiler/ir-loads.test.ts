@@ -170,3 +170,40 @@ test('a call\'s result branched on is tested in eax, where the call leaves it', 
   // After the call and its argument's pop: the test itself, on eax.
   t.deepEqual(insns.slice(at + 1, at + 3), ['add esp, 4', 'test eax, eax'], insns.join('; '));
 });
+
+test('a remainder and a quotient by 2^k of a value that cannot be negative take no sign bias; of another, they do', t => {
+  // next(): hashtable's generator, a mask of a shifted seed (never negative), % 4 and / 4 of it; mixed(x): the same
+  // operations on a parameter, which may be negative and keeps strength.ts's bias (exactly what idiv gives).
+  const src = '#include "core.h"\nopen Core;\n'
+    + 'int seed = 42;\n'
+    + 'int next() { seed = seed * 1103515245 + 12345; return (seed >>> 16) & 32767; }\n'
+    + 'int f(int n) { int sum = 0; for (int i = 0; i < n; i++) { int r = next(); sum = sum * 5 + r % 4 + r / 4; }\n'
+    + '  return sum; }\n'
+    + 'int mixed(int x) { return x % 4 * 1000 + x / 4; }\n'
+    + 'string word(int n) { string w = new_string(n); for (int i = 0; i < n; i++) w[i] = \'a\' + next() % 4;\n'
+    + '  return w; }\n'
+    + 'void pop_main() { print_int(f(20)); print_char(32); print_int(mixed(-7)); print_char(32);\n'
+    + '  print_int(mixed(7)); print_char(32); print_string(word(12)); print_newline(); flush(); }\n';
+  const { o0, o2, tal } = both(t, src, 'bias');
+  t.is(o2, o0);
+  // The host's answer (32-bit wrapping, C's truncating division).
+  let seed = 42;
+  const next = (): number => { seed = (Math.imul(seed, 1103515245) + 12345) | 0; return (seed >>> 16) & 32767; };
+  let sum = 0;
+  for (let i = 0; i < 20; i++) {
+    const r = next();
+    sum = (Math.imul(sum, 5) + (r % 4) + Math.trunc(r / 4)) | 0;
+  }
+  const mixed = (x: number): number => (x % 4) * 1000 + Math.trunc(x / 4);
+  const word = Array.from({ length: 12 }, () => String.fromCharCode(97 + (next() % 4))).join('');
+  t.is(o0, `${sum} ${mixed(-7)} ${mixed(7)} ${word}\n`);
+  // f's loop: no sign (sar …, 31) and no bias; r % 4 is one and.
+  const f = body(tal, 'f_f');
+  t.false(f.some(l => /^sar e\w\w, 31$/.test(l)), f.join('; '));
+  t.true(f.some(l => /^and e\w\w, 3$/.test(l)), f.join('; '));
+  // mixed keeps the bias: its x may be negative.
+  t.true(body(tal, 'f_mixed').some(l => /^sar e\w\w, 31$/.test(l)), body(tal, 'f_mixed').join('; '));
+  // word's character is stored as a byte unmasked: 'a' + r % 4 is narrowed by the byte store itself.
+  const w = body(tal, 'f_word');
+  t.false(w.some(l => /^and e\w\w, 255$/.test(l)), w.join('; '));
+});
