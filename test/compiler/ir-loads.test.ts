@@ -171,7 +171,7 @@ test('a call\'s result branched on is tested in eax, where the call leaves it', 
   t.deepEqual(insns.slice(at + 1, at + 3), ['add esp, 4', 'test eax, eax'], insns.join('; '));
 });
 
-test('a remainder and a quotient by 2^k of a value that cannot be negative take no sign bias; of another, they do', t => {
+test('x % 2^k and x / 2^k of an x that cannot be negative take no sign bias; of another x they do', t => {
   // next(): hashtable's generator, a mask of a shifted seed (never negative), % 4 and / 4 of it; mixed(x): the same
   // operations on a parameter, which may be negative and keeps strength.ts's bias (exactly what idiv gives).
   const src = '#include "core.h"\nopen Core;\n'
