@@ -44,7 +44,7 @@ export function byteRegisters(f: Fn): Set<VReg> {
   for (const b of f.blocks) {
     for (const { inst } of b.insts) {
       const d = def(inst);
-      if (d) writes.set(d, [...(writes.get(d) ?? []), inst]);
+      if (d) { if (!writes.has(d)) writes.set(d, []); writes.get(d)!.push(inst); }
     }
   }
   const bytes = new Set([...writes.keys()].filter(v => v.ty === 'int' && !f.params.includes(v)));
@@ -110,7 +110,7 @@ export function nonNegativeRegisters(f: Fn): Set<VReg> {
   for (const b of f.blocks) {
     for (const { inst } of b.insts) {
       const d = def(inst);
-      if (d) writes.set(d, [...(writes.get(d) ?? []), inst]);
+      if (d) { if (!writes.has(d)) writes.set(d, []); writes.get(d)!.push(inst); }
     }
   }
   const known = new Set([...writes.keys()].filter(v => v.ty === 'int' && !f.params.includes(v)));
