@@ -161,7 +161,13 @@ export function dropUnseenMasks(f: Fn): boolean {
   const same = (x: Val, y: Val): boolean => x.k === 'v' && y.k === 'v' && x.v === y.v;
   let changed = false;
   for (const b of f.blocks) {
-    b.insts = b.insts.map(line => {
+    const original = b.insts.map(l => l.inst);
+    // Whether x is read at `k` with the value it had where `earlier` (an instruction of this block before k) read it.
+    const unchanged = (x: Val, earlier: Inst | undefined, k: number): boolean => {
+      const j = earlier ? original.indexOf(earlier) : -1;
+      return j >= 0 && j < k && x.k === 'v' && !original.slice(j, k).some(w => def(w) === x.v);
+    };
+    b.insts = b.insts.map((line, k) => {
       const i = line.inst;
       if (i.op !== 'arith') return line;
       const to = (inst: Inst) => { changed = true; return { ...line, inst }; };
@@ -178,7 +184,9 @@ export function dropUnseenMasks(f: Fn): boolean {
         if (rounded?.op === 'arith' && rounded.aop === '&' && rounded.b.k === 'imm' && rounded.b.n < 0
           && (-rounded.b.n & (-rounded.b.n - 1)) === 0) {
           const biased = rounded.a.k === 'v' ? once.get(rounded.a.v) : undefined;
-          const unbiased = same(rounded.a, i.a) || (biased?.op === 'arith' && biased.aop === '+'
+          // The x masked is the x subtracted from: the same register, not written since it was read.
+          const unbiased = (same(rounded.a, i.a) && unchanged(i.a, rounded, k)) || (biased?.op === 'arith'
+            && biased.aop === '+' && unchanged(i.a, biased, k) && original.indexOf(rounded) > original.indexOf(biased)
             && ((zeroSign(biased.a) && same(biased.b, i.a)) || (zeroSign(biased.b) && same(biased.a, i.a))));
           if (unbiased) return to({ ...i, aop: '&', b: { k: 'imm', n: -rounded.b.n - 1 } });
         }
