@@ -21,6 +21,8 @@ import { reduceStrength } from './strength.ts';
 import { selfTailCallsToLoops } from './tailrec.ts';
 import { tailCallsWithAccumulator } from './tailacc.ts';
 import { inlineCalls, recursiveFunctions } from './inline.ts';
+import { coalesceCopies } from './copies.ts';
+import { dropByteMasks, dropUnseenMasks } from './masks.ts';
 import { liveness } from './liveness.ts';
 import { allocate } from './regalloc.ts';
 import { assignScratch } from './scratch.ts';
@@ -115,6 +117,9 @@ export function optimiser(c: Checked): FunctionGenerator {
   return (f, m) => {
     program ??= new ProgramIr(c, m);
     const fn = program.of(f.tal)!;
+    dropByteMasks(fn);             // c & 255 of a c that is a string's byte: a copy
+    dropUnseenMasks(fn);           // a mask only a byte store reads, the sign bias of an x % 2^k with x >= 0
+    coalesceCopies(fn);            // registers joined by a copy that never hold different values made one
     const lv = liveness(fn);       // live sets per block and after each instruction
     const ra = allocate(fn, lv);   // linear scan over ebx, esi, edi, ebp; spill slots for the rest
     assignScratch(fn, lv, ra);     // spilled values into eax, ecx, edx where no call or fixed use crosses them

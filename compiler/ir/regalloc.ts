@@ -137,7 +137,10 @@ function shortLived(f: Fn): Map<VReg, Scratch> {
       const read = k + 1 < b.insts.length ? uses(b.insts[k + 1].inst) : termUses(b.term);
       if (!read.includes(d)) return;
       const r = roleOf(next, d);
-      if (r) out.set(d, r);
+      // A call's result that a branch alone reads is compared where the call leaves it (`test eax, eax`), not
+      // copied to edx first: the branch's compare reads it before anything else touches eax (emit.ts).
+      const leftInEax = r === 'edx' && inst.op === 'call' && next.op === 'br' && !next.variant;
+      if (r) out.set(d, leftInEax ? 'eax' : r);
     });
   }
   return out;
