@@ -67,9 +67,13 @@ export function coalesceCopies(f: Fn): boolean {
   const graph = interference(f);
   const depths = loopDepths(f);
   const copies: { dst: VReg; src: VReg; depth: number }[] = [];
+  // A handler's variable is written by the exceptional edge, which no instruction stands for, so the interference
+  // graph does not see that write: it is never joined with another register.
+  const caught = new Set<VReg>(f.blocks.flatMap(b => (b.handler ? [b.handler.exn] : [])));
   f.blocks.forEach((b, bi) => {
     for (const { inst } of b.insts) {
-      if (inst.op === 'copy' && inst.src.k === 'v' && inst.src.v !== inst.dst) {
+      if (inst.op === 'copy' && inst.src.k === 'v' && inst.src.v !== inst.dst
+        && !caught.has(inst.dst) && !caught.has(inst.src.v)) {
         copies.push({ dst: inst.dst, src: inst.src.v, depth: depths[bi] });
       }
     }
