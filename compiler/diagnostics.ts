@@ -198,8 +198,8 @@ export const Diag = {
     `global ${name} of type ${ty} needs an initializer`),
 
   // ---- P5: not supported ----
-  NestedCapture: def('P5501', (name: string, fun: string) =>
-    `${fun} uses ${name}, a local of the function around it: popc's nested functions are not closures`),
+  AssignCaptured: def('P5502', (name: string, fun: string) =>
+    `${fun} assigns ${name}, a variable of the function around it: a closure has a copy of it, which cannot change`),
 
   // ---- the rest of Popcorn's language (issue 18): casts, instantiation, `_`, sized arrays, `&f` ----
   BadCast: def('P3501', (from: string, to: string) => `cannot cast ${from} to ${to}`),

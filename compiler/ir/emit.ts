@@ -674,10 +674,12 @@ class Emitter {
       if (stackBelow) this.emit(`.tal_inst ${stackBelow}`);
       this.emit(`call ${c.label}`);
     } else {
+      // A function value: open the package, pass its environment first, call its code (docs/popcorn.md "Closures").
       this.move('eax', c.fn);
-      this.emit('call eax');
+      this.emit('.tal_unpack eax', 'push DWORD PTR [eax+4]', 'mov ecx, DWORD PTR [eax]', 'call ecx');
     }
-    if (i.args.length) this.emit(`add esp, ${4 * i.args.length}`);
+    const words = i.args.length + (c.k === 'value' ? 1 : 0);
+    if (words) this.emit(`add esp, ${4 * words}`);
     this.depth = 0;
     if (i.dst) this.finish(i.dst, 'eax');
   }

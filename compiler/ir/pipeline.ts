@@ -8,7 +8,7 @@
 
 import { forEachStmtExpr, subExprs, type Expr } from '../ast.ts';
 import type { Checked, FunInfo } from '../program.ts';
-import type { FunctionGenerator, ModuleServices } from '../codegen.ts';
+import { usesClosures, type FunctionGenerator, type ModuleServices } from '../codegen.ts';
 import { lower } from './lower.ts';
 import { simplifyCfg } from './cfg.ts';
 import { fold } from './fold.ts';
@@ -80,7 +80,7 @@ export class ProgramIr {
     // A function that has to do with exceptions is the stack machine's at every level (compiler/raises.ts): it is
     // neither lowered nor inlined.
     const raising = raisingFunctions(c);
-    this.funs = new Map(c.funs.filter(f => f.decl.body && !usesExceptions(c, f, raising)).map(f => [f.tal, f]));
+    this.funs = new Map(c.funs.filter(f => f.decl.body && !usesExceptions(c, f, raising) && !usesClosures(c, f)).map(f => [f.tal, f]));
     this.recursive = recursiveFunctions(directCalls(c));
   }
 
