@@ -409,7 +409,7 @@ class Checker {
   /**
    * A nested or anonymous function is lifted to a function of its own (a TAL label named after the enclosing one):
    * it sees the top-level names, its own parameters and locals, and the nested functions of the blocks around it,
-   * but not the enclosing function's locals (P5501: that needs a closure, docs/popcorn.md §More of Popcorn).
+   * and, as a closure, the variables of the functions around it that it uses (captureIn; docs/popcorn.md "Closures").
    */
   private nestedFunction(d: FunDecl, name: string): FunInfo {
     const outer = this.fun!;

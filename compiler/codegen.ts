@@ -433,7 +433,8 @@ class Gen {
     const env = this.envVar(f);
     if (!env) return;
     for (const [i, c] of f.captures!.entries()) {
-      this.emit(`mov ecx, ${this.localOp(env)}`, `mov eax, DWORD PTR [ecx+${4 * i}]`, `mov ${this.localOp(c.inner)}, eax`);
+      this.emit(`mov ecx, ${this.localOp(env)}`, `mov eax, DWORD PTR [ecx+${4 * i}]`);
+      this.emit(`mov ${this.localOp(c.inner)}, eax`);
       this.live.add(c.inner);
     }
   }

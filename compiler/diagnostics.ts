@@ -199,7 +199,7 @@ export const Diag = {
 
   // ---- P5: not supported ----
   AssignCaptured: def('P5502', (name: string, fun: string) =>
-    `${fun} assigns ${name}, a variable of the function around it: a closure has a copy of it, which cannot change`),
+    `${fun} assigns ${name}, a variable of the function around it: a closure's copy cannot change`),
 
   // ---- the rest of Popcorn's language (issue 18): casts, instantiation, `_`, sized arrays, `&f` ----
   BadCast: def('P3501', (from: string, to: string) => `cannot cast ${from} to ${to}`),
