@@ -20,6 +20,10 @@
 // innermost handler (a label of the function, typed with its `try`'s stack) or out through the caller's own second
 // return address. The exn value is a TAL tagged sum. Functions with nothing to do with exceptions are compiled as
 // before, at no cost.
+//
+// Function values (docs/popcorn.md "Closures") are packages `exists[e] *[code^r, e^r]` (typed closure conversion):
+// a closure's environment is a tuple of the values it captured, a function that captures nothing a static package
+// `[wrapper, 0]`; a call through a value unpacks it and pushes the environment under the return address.
 
 import { forEachStmtExpr, subExprs, type Expr, type Pos, type Stmt } from './ast.ts';
 import {
