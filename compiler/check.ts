@@ -1062,6 +1062,12 @@ class Checker {
     const captured = e.name.ns || nested ? undefined : this.enclosingLocal(e.name.name);
     if (captured) {
       if (e.amp) { this.error(e.pos, Diag.AddressOfNotFunction, captured.name); return ERROR; }
+      // A lifted function is not polymorphic in the type variables of the function around it: its environment
+      // could not say what they stand for.
+      if (varsOf(captured.ty).size) {
+        this.error(e.pos, Diag.CapturePolymorphic, captured.name, showTy(captured.ty), this.fun!.name);
+        return ERROR;
+      }
       this.out.refs.set(e, { k: 'local', v: this.captureIn(this.fun!, captured) });
       return captured.ty;
     }

@@ -200,6 +200,8 @@ export const Diag = {
   // ---- P5: not supported ----
   AssignCaptured: def('P5502', (name: string, fun: string) =>
     `${fun} assigns ${name}, a variable of the function around it: a closure's copy cannot change`),
+  CapturePolymorphic: def('P5503', (name: string, ty: string, fun: string) =>
+    `${fun} cannot capture ${name} of type ${ty}: a closure does not take the type variables around it`),
 
   // ---- the rest of Popcorn's language (issue 18): casts, instantiation, `_`, sized arrays, `&f` ----
   BadCast: def('P3501', (from: string, to: string) => `cannot cast ${from} to ${to}`),
