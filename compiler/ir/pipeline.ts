@@ -80,7 +80,9 @@ export class ProgramIr {
     // A function that has to do with exceptions is the stack machine's at every level (compiler/raises.ts): it is
     // neither lowered nor inlined.
     const raising = raisingFunctions(c);
-    this.funs = new Map(c.funs.filter(f => f.decl.body && !usesExceptions(c, f, raising) && !usesClosures(c, f)).map(f => [f.tal, f]));
+    // So is one that has to do with closures (codegen.ts's usesClosures).
+    const ours = (f: FunInfo): boolean => !usesExceptions(c, f, raising) && !usesClosures(c, f);
+    this.funs = new Map(c.funs.filter(f => f.decl.body && ours(f)).map(f => [f.tal, f]));
     this.recursive = recursiveFunctions(directCalls(c));
   }
 
