@@ -38,6 +38,11 @@ class Checker {
   /** While a nested function is checked, the scopes of the functions around it (innermost first). */
   private enclosing: Scope[] = [];
   private nestedCount = 0;
+  /**
+   * The places a closure is made or called by name, resolved once the whole top-level function around them is
+   * checked (a closure's captures are known only then: a function nested in it may make it capture more).
+   */
+  private closureSites: { site: Expr; user: FunInfo; target: FunInfo }[] = [];
 
   constructor(diags: Diagnostics) {
     this.names = new Resolver(diags);
@@ -57,7 +62,7 @@ class Checker {
         if (g?.decl === d) this.checkGlobalInit(g); // a duplicate was reported; its initializer is not checked twice
       } else if (d.k === 'fun' && d.body) {
         const f = this.names.declaredFun(d);
-        if (f.decl === d) this.checkFunction(f);
+        if (f.decl === d) { this.checkFunction(f); this.resolveClosureSites(); }
         else if (f.decl.body !== d.body) {
           // A second definition (reported): its body is still checked, as a function of its own.
           const { params, ret } = this.names.signature(d);
@@ -85,9 +90,11 @@ class Checker {
       if (!hasDefault(g.ty)) this.error(g.decl.pos, Diag.GlobalNeedsInitializer, g.name, showTy(g.ty));
       return;
     }
-    // A function-typed global may be initialized with a function (its address is a constant).
+    // A function-typed global may be initialized with a function. Its value is a package, which code makes (a data
+    // word is never one, docs/tal.md §4.8): it is set before pop_main, and is null (its cell) until then.
     const isFunction = init.k === 'var' && g.ty.k === 'fn' && this.names.fun(init.name) !== undefined;
-    if (isConstantInit(init) || isFunction) {
+    if (isFunction) { this.checkRunInitializer(g, init); return; }
+    if (isConstantInit(init)) {
       this.expectInit(init, g.ty, `global ${g.name}`);
       return;
     }
@@ -402,7 +409,7 @@ class Checker {
   /**
    * A nested or anonymous function is lifted to a function of its own (a TAL label named after the enclosing one):
    * it sees the top-level names, its own parameters and locals, and the nested functions of the blocks around it,
-   * but not the enclosing function's locals (P5501: that needs a closure, docs/popcorn.md §More of Popcorn).
+   * and, as a closure, the variables of the functions around it that it uses (captureIn; docs/popcorn.md "Closures").
    */
   private nestedFunction(d: FunDecl, name: string): FunInfo {
     const outer = this.fun!;
@@ -410,7 +417,7 @@ class Checker {
     this.names.tvars = new Set(outer.tparams); // signature() cleared the enclosing function's type variables
     const tal = `${outer.tal}__${name || 'fun'}_${this.nestedCount++}`;
     const f: FunInfo = {
-      name: name || 'fun', tal, tparams: d.tparams, params, ret, decl: d, file: outer.file, locals: [],
+      name: name || 'fun', tal, tparams: d.tparams, params, ret, decl: d, file: outer.file, locals: [], parent: outer,
     };
     this.out.funs.push(f);
     return f;
@@ -442,7 +449,47 @@ class Checker {
     return undefined;
   }
 
-  /** A local of an enclosing function (which a nested function cannot use). */
+  /**
+   * A variable v of a function around `user`, as `user` sees it: v itself in its own function, else the copy a
+   * closure keeps (made on first use, in `user` and in each function between, which must carry it in).
+   */
+  private captureIn(user: FunInfo, v: LocalVar): LocalVar {
+    if (user.params.includes(v) || user.locals.includes(v) || !user.parent) return v;
+    const outer = this.captureIn(user.parent, v);
+    const captures = user.captures ??= [];
+    const known = captures.find(c => c.outer === outer);
+    if (known) return known.inner;
+    const inner: LocalVar = { name: v.name, ty: v.ty, id: user.locals.length, pos: v.pos, captured: true };
+    user.locals.push(inner);
+    captures.push({ outer, inner });
+    return inner;
+  }
+
+  /** A nested function named or made as a value, or called by name: the closure's environment is built there. */
+  private closureSite(site: Expr, target: FunInfo): void {
+    if (target.parent && this.fun) this.closureSites.push({ site, user: this.fun, target });
+  }
+
+  /**
+   * The environments of the closure sites of the top-level function just checked. Resolving one may make a
+   * function capture more (a closure called from another closure), so it runs until nothing changes.
+   */
+  private resolveClosureSites(): void {
+    const count = (): number => this.closureSites.reduce((n, x) => n + (x.target.captures?.length ?? 0) +
+      (x.user.captures?.length ?? 0), 0);
+    for (let before = -1; before !== count();) {
+      before = count();
+      for (const x of this.closureSites) for (const c of x.target.captures ?? []) this.captureIn(x.user, c.outer);
+    }
+    for (const x of this.closureSites) {
+      if (x.target.captures?.length) {
+        this.out.closureEnvs.set(x.site, x.target.captures.map(c => this.captureIn(x.user, c.outer)));
+      }
+    }
+    this.closureSites = [];
+  }
+
+  /** A local of an enclosing function (which a nested function captures). */
   private enclosingLocal(name: string): LocalVar | undefined {
     for (const start of this.enclosing) {
       for (let s: Scope | undefined = start; s; s = s.parent) {
@@ -762,6 +809,7 @@ class Checker {
         const f = this.nestedFunction(e.decl, '');
         this.out.refs.set(e, { k: 'fun', f });
         this.checkNested(f);
+        this.closureSite(e, f);
         return { k: 'fn', ret: f.ret, params: f.params.map(p => p.ty) };
       }
       case 'seq': {
@@ -1012,7 +1060,17 @@ class Checker {
     }
     const nested = e.name.ns ? undefined : this.findNested(e.name.name);
     const captured = e.name.ns || nested ? undefined : this.enclosingLocal(e.name.name);
-    if (captured) { this.error(e.pos, Diag.NestedCapture, captured.name, this.fun!.name); return ERROR; }
+    if (captured) {
+      if (e.amp) { this.error(e.pos, Diag.AddressOfNotFunction, captured.name); return ERROR; }
+      // A lifted function is not polymorphic in the type variables of the function around it: its environment
+      // could not say what they stand for.
+      if (varsOf(captured.ty).size) {
+        this.error(e.pos, Diag.CapturePolymorphic, captured.name, showTy(captured.ty), this.fun!.name);
+        return ERROR;
+      }
+      this.out.refs.set(e, { k: 'local', v: this.captureIn(this.fun!, captured) });
+      return captured.ty;
+    }
     const g = nested ? undefined : this.names.global(e.name);
     if (g && e.amp) { this.error(e.pos, Diag.AddressOfNotFunction, g.name); return ERROR; }
     if (g) { this.out.refs.set(e, { k: 'global', g }); return g.ty; }
@@ -1023,6 +1081,7 @@ class Checker {
     }
     if (f) {
       this.out.refs.set(e, { k: 'fun', f });
+      this.closureSite(e, f);
       if (f.tparams.length) {
         this.error(e.pos, Diag.PolymorphicValue, f.name);
         return ERROR;
@@ -1047,6 +1106,7 @@ class Checker {
         const t = this.expr(e);
         const r = this.out.refs.get(e);
         if (r?.k === 'global' && r.g.isConst) this.error(e.pos, Diag.AssignConstant, r.g.name);
+        if (r?.k === 'local' && r.v.captured) this.error(e.pos, Diag.AssignCaptured, r.v.name, this.fun!.name);
         if (r && r.k !== 'local' && r.k !== 'global') this.error(e.pos, Diag.AssignNonVariable, showName(e.name));
         return t;
       }
@@ -1135,6 +1195,7 @@ class Checker {
       const args = argTypes(params);
       this.apply(e, f.name, params, ret, new Set(), args, { k: 'fun', f }, expected);
       this.out.calls.set(e, { target: { k: 'fun', f }, inst: typeArgs });
+      this.closureSite(e, f);
       return ret;
     }
     // A named function or builtin.
@@ -1153,6 +1214,7 @@ class Checker {
       if (f) {
         this.out.refs.set(e.fn, { k: 'fun', f });
         this.out.types.set(e.fn, { k: 'fn', ret: f.ret, params: f.params.map(p => p.ty) });
+        this.closureSite(e, f);
         const args = argTypes(f.params.map(p => p.ty));
         return this.apply(e, f.name, f.params.map(p => p.ty), f.ret, new Set(f.tparams), args, { k: 'fun', f }, expected);
       }

@@ -20,6 +20,10 @@
 // innermost handler (a label of the function, typed with its `try`'s stack) or out through the caller's own second
 // return address. The exn value is a TAL tagged sum. Functions with nothing to do with exceptions are compiled as
 // before, at no cost.
+//
+// Function values (docs/popcorn.md "Closures") are packages `exists[e] *[code^r, e^r]` (typed closure conversion):
+// a closure's environment is a tuple of the values it captured, a function that captures nothing a static package
+// `[wrapper, 0]`; a call through a value unpacks it and pushes the environment under the return address.
 
 import { forEachStmtExpr, subExprs, type Expr, type Pos, type Stmt } from './ast.ts';
 import {
@@ -92,15 +96,49 @@ export function talTy(t: Ty, depth = 1): string {
       if (t.args.some(a => a.k === 'error')) return `sum{${[...Array(nullaryCount(t.u)).keys()].join(', ')}}`;
       return t.args.length ? `${t.u.tal}<${t.args.map(a => talTy(a, depth)).join(', ')}>` : t.u.tal;
     case 'var': return `t_${t.name}`;
-    case 'fn': {
-      const r = `R${depth}`;
-      const args = t.params.map(p => talTy(p, depth + 1)).join(' :: ');
-      const stack = args ? `${args} :: ${r}` : r;
-      const ret = t.ret.k === 'void' ? `code{esp: ${stack}}` : `code{eax: ${talTy(t.ret, depth + 1)}, esp: ${stack}}`;
-      return `code[${r}:stack]{esp: ${ret} :: ${stack}}`;
-    }
+    case 'fn': return `exists[e${depth}] *[${fnCode(t, `e${depth}`, depth)}^r, e${depth}^r]`;
   }
 }
+
+/**
+ * A function value (docs/popcorn.md "Closures") is a package `exists[e] *[code^r, e^r]`: its code and its
+ * environment, whose type is hidden (docs/tal.md §3.4, Minamide, Morrisett and Harper's typed closure conversion).
+ * This is the code's type for the environment type `env`: cdecl with the environment as a first argument, under
+ * the return address. `depth` numbers the variables of function types nested in it.
+ */
+export function fnCode(t: Extract<Ty, { k: 'fn' }>, env: string, depth = 1): string {
+  const r = `R${depth}`;
+  const args = [env, ...t.params.map(p => talTy(p, depth + 1))].join(' :: ');
+  const stack = `${args} :: ${r}`;
+  const ret = t.ret.k === 'void' ? `code{esp: ${stack}}` : `code{eax: ${talTy(t.ret, depth + 1)}, esp: ${stack}}`;
+  return `code[${r}:stack]{esp: ${ret} :: ${stack}}`;
+}
+
+/** A function's type as a value. */
+export function funValueTy(f: FunInfo): Extract<Ty, { k: 'fn' }> {
+  return { k: 'fn', ret: f.ret, params: f.params.map(p => p.ty) };
+}
+
+/**
+ * The static package of a function that captures nothing, used as a value: `[code, 0]` with the environment type
+ * `int` (the code is the function's value wrapper, which ignores it). The use site packs it (a data word is never
+ * a package, docs/tal.md §4.8).
+ */
+export function staticClosure(f: FunInfo): string { return `${f.tal}__clos`; }
+
+/** The function (at -O2) that returns f's static package, for the optimiser's code (ir/lower.ts). */
+export function closureGetter(f: FunInfo): string { return `${f.tal}__clos_get`; }
+
+/** A closure's environment: the values of its captures, a read-only tuple. */
+export function envTy(f: FunInfo): Ty {
+  return { k: 'tuple', elems: (f.captures ?? []).map(c => c.inner.ty) };
+}
+
+/**
+ * A function-typed global lives in a cell: the data word is a nullable pointer to a fresh `*[package^r]` that each
+ * assignment (the initializer included, before pop_main) allocates, since a data word is never a package.
+ */
+export function globalCellTy(t: Ty): string { return `?*[${talTy(t)}^r]`; }
 
 /** The tuple a struct's fields make, for tal_alloc's instantiation (field types with the struct's arguments). */
 export function structTuple(t: Extract<Ty, { k: 'struct' }>): string {
@@ -187,6 +225,23 @@ function addressTaken(c: Checked): Set<FunInfo> {
   return out;
 }
 
+/**
+ * Whether f has to do with closures beyond calling function values: it is one (it takes an environment), makes one
+ * or calls one by name (it builds an environment), or reads or assigns a function-typed global (a cell). The
+ * optimiser leaves these to the stack machine, as it does the functions with exceptions.
+ */
+export function usesClosures(c: Checked, f: FunInfo): boolean {
+  if (f.captures?.length) return true;
+  let uses = false;
+  const ex = (e: Expr): void => {
+    const r = c.refs.get(e);
+    if (c.closureEnvs.has(e) || (r?.k === 'global' && r.g.ty.k === 'fn')) uses = true;
+    subExprs(e).forEach(ex);
+  };
+  if (f.decl.body) forEachStmtExpr(f.decl.body, ex);
+  return uses;
+}
+
 class Gen {
   private readonly text: string[] = [];
   private readonly data: string[] = [];
@@ -239,7 +294,22 @@ class Gen {
     this.checksRaise = flow.checksRaise;
     this.handles = flow.handles;
     this.taken = addressTaken(c);
-    this.stackMachine = new Set(c.funs.filter(f => optimiserDeclines(c, f, flow)));
+    this.stackMachine = new Set(c.funs.filter(f => optimiserDeclines(c, f, flow) || usesClosures(c, f)));
+  }
+
+  /** A closure's environment argument (the first, under the return address), made once per closure. */
+  private readonly envVars = new Map<FunInfo, LocalVar>();
+  private envVar(f: FunInfo): LocalVar | undefined {
+    if (!f.captures?.length) return undefined;
+    let v = this.envVars.get(f);
+    if (!v) this.envVars.set(f, v = { name: '(environment)', ty: envTy(f), id: -1, pos: f.decl.pos });
+    return v;
+  }
+
+  /** What a function takes on the stack: a closure's environment, then its parameters. */
+  private argVars(f: FunInfo): LocalVar[] {
+    const env = this.envVar(f);
+    return env ? [env, ...f.params] : f.params;
   }
 
   /**
@@ -275,7 +345,7 @@ class Gen {
       if (!f.decl.body) continue;
       if (this.body && !this.stackMachine.has(f)) this.text.push(...this.body(f, services!));
       else this.fun(f);
-      if (this.raising.has(f) && this.taken.has(f)) this.valueWrapper(f);
+      if (this.taken.has(f)) this.valueCode(f);
     }
     const main = this.c.main!;
     // The entry: the globals' initializers in order, pop_main, then standard output flushed and exit with pop_main's
@@ -336,25 +406,93 @@ class Gen {
   }
 
   /**
-   * The value of a function that may raise (`&f`, or f passed as an argument): a plain cdecl function, as every
-   * function value is, that calls f and stops an exception f lets out as uncaught (docs/popcorn.md: a handler
+   * What makes f a function value (docs/popcorn.md "Closures"): code with the function-value convention (the
+   * environment first, under the return address) and, for a function that captures nothing, its static package
+   * `[code, 0]` in .data. A closure that cannot raise is that code itself; any other function gets a wrapper that
+   * pushes its arguments again (and a closure's environment) and calls it. The wrapper of a function that may raise
+   * gives it a second return address that stops an exception it lets out as uncaught (docs/popcorn.md: a handler
    * around a call through a function value does not see it).
    */
-  private valueWrapper(f: FunInfo): void {
-    const label = `${f.tal}__value`, set = `${f.tal}__value_raise`;
-    const n = f.params.length;
-    // The plain cdecl type every function value has (talTy of a function type, with this function's stack variable).
-    const below = [...f.params.map(p => talTy(p.ty)), 'r'].join(' :: ');
+  private valueCode(f: FunInfo): void {
+    const env = this.envVar(f);
+    const envText = env ? talTy(env.ty) : 'int';
+    const raises = this.raising.has(f);
+    const code = !env || raises ? `${f.tal}__value` : f.tal;
+    if (!env) {
+      const fty = funValueTy(f);
+      this.data.push(`.tal_label ${staticClosure(f)} : *[${fnCode(fty, 'int')}^r, int^r]`, `${staticClosure(f)}:`,
+        `    .long ${code}, 0`);
+    }
+    if (!env && this.body) {
+      const fty = talTy(funValueTy(f));
+      this.text.push('', `.tal_label ${closureGetter(f)} : code[r:stack]{esp: code{eax: ${fty}, esp: r} :: r}`,
+        `${closureGetter(f)}:`, `    mov eax, OFFSET ${staticClosure(f)}`, `    .tal_pack eax, ${fty}, int`, '    ret');
+    }
+    if (code === f.tal) return;
+    const set = `${f.tal}__value_raise`;
+    const n = f.params.length + (env ? 1 : 0); // the words the wrapper passes on
+    const below = [envText, ...f.params.map(p => talTy(p.ty)), 'r'].join(' :: ');
     const ret = f.ret.k === 'void' ? `code{esp: ${below}}` : `code{eax: ${talTy(f.ret)}, esp: ${below}}`;
     const stack = `${ret} :: ${below}`;
-    const args = f.params.map(p => talTy(p.ty));
-    const inner = [...args, stack].join(' :: ');
-    this.text.push('', `.tal_label ${label} : code[r:stack]{esp: ${stack}}`, `${label}:`);
-    // The arguments again, last first: each push moves the next one 4 bytes further from esp.
-    for (let i = 0; i < n; i++) this.text.push(`    push DWORD PTR [esp+${4 * n}]`);
+    const passed = this.argVars(f).map(p => talTy(p.ty));
+    const inner = [...passed, stack].join(' :: ');
+    this.text.push('', `.tal_label ${code} : code[r:stack]{esp: ${stack}}`, `${code}:`);
+    // The words again, last first: each push moves the next one 4 bytes further from esp (a closure's environment
+    // is the last one pushed; a function that captures nothing does not get the wrapper's).
+    for (let i = 0; i < n; i++) this.text.push(`    push DWORD PTR [esp+${4 * (f.params.length + 1)}]`);
+    if (!raises) {
+      this.text.push(`    call ${f.tal}`, ...(n ? [`    add esp, ${4 * n}`] : []), '    ret');
+      return;
+    }
     this.text.push(`    call ${set}`, `    jmp ${this.useRoutine(UNCAUGHT)}`,
       `.tal_label ${set} : code[r:stack]{esp: code{eax: ${EXN_TYPE}, esp: ${inner}} :: ${inner}}`, `${set}:`,
       `    call ${f.tal}`, `    add esp, ${4 * (n + 1)}`, '    ret');
+  }
+
+  /** A closure's entry: its copies of the captured variables set from its environment (docs/popcorn.md). */
+  private capturedCopies(f: FunInfo): void {
+    const env = this.envVar(f);
+    if (!env) return;
+    for (const [i, c] of f.captures!.entries()) {
+      this.emit(`mov ecx, ${this.localOp(env)}`, `mov eax, DWORD PTR [ecx+${4 * i}]`);
+      this.emit(`mov ${this.localOp(c.inner)}, eax`);
+      this.live.add(c.inner);
+    }
+  }
+
+  /** f as a value in eax: its static package, or a closure built here around the values its environment takes. */
+  private funValue(e: Expr, f: FunInfo): void {
+    const fty = talTy(funValueTy(f));
+    const sources = this.c.closureEnvs.get(e);
+    if (!sources) {
+      this.emit(`mov eax, OFFSET ${staticClosure(f)}`, `.tal_pack eax, ${fty}, int`, 'mov ecx, eax');
+      return;
+    }
+    const env = talTy(envTy(f));
+    this.environment(f, sources);
+    this.push(env);
+    this.emit('push 8');
+    this.inst(`*[${fnCode(funValueTy(f), env)}, ${env}]`);
+    this.emit('call DWORD PTR [tal_alloc]', 'add esp, 4');
+    this.pop('ecx');
+    const code = this.raising.has(f) ? `${f.tal}__value` : f.tal;
+    this.emit('mov DWORD PTR [eax+4], ecx', `mov DWORD PTR [eax], OFFSET ${code}`, `.tal_pack eax, ${fty}, ${env}`,
+      'mov ecx, eax');
+  }
+
+  /** A closure's environment in eax: a fresh tuple of the values of `sources` (locals here), via tal_alloc. */
+  private environment(f: FunInfo, sources: LocalVar[]): void {
+    for (const v of sources) {
+      this.emit(`mov eax, ${this.localOp(v)}`);
+      this.push(talTy(v.ty));
+    }
+    this.emit(`push ${4 * sources.length}`);
+    this.inst(`*[${sources.map(v => talTy(v.ty)).join(', ')}]`);
+    this.emit('call DWORD PTR [tal_alloc]', 'add esp, 4');
+    for (let i = sources.length - 1; i >= 0; i--) {
+      this.pop('ecx');
+      this.emit(`mov DWORD PTR [eax+${4 * i}], ecx`);
+    }
   }
 
   // ---------------------------------------------------------------------------------------------------------
@@ -371,7 +509,8 @@ class Gen {
     // A global with no initializer, or one that runs before pop_main (in an initializer function), holds its type's
     // default until then (hasDefault in types.ts says which types have one).
     const word = init && !g.initializedAtRun ? this.constWord(init, g.ty) : this.defaultWord(g.ty);
-    this.data.push(`.tal_label ${g.tal} : *[${talTy(g.ty)}^rw]`, `${g.tal}:`, `    .long ${word}`);
+    const ty = g.ty.k === 'fn' ? globalCellTy(g.ty) : talTy(g.ty);
+    this.data.push(`.tal_label ${g.tal} : *[${ty}^rw]`, `${g.tal}:`, `    .long ${word}`);
   }
 
   /**
@@ -562,7 +701,7 @@ class Gen {
   private binders(): string { return [...this.f.tparams.map(p => `t_${p}`), 'r:stack'].join(', '); }
 
   private retType(f: FunInfo): string {
-    const args = f.params.map(p => talTy(p.ty)).join(' :: ');
+    const args = this.argVars(f).map(p => talTy(p.ty)).join(' :: ');
     const below = args ? `${args} :: r` : 'r';
     // A function that may raise returns normally over its second return address, which the caller drops.
     const stack = this.raising.has(f) ? `${this.exnRetType(f)} :: ${below}` : below;
@@ -570,7 +709,7 @@ class Gen {
   }
 
   private funType(f: FunInfo): string {
-    const args = f.params.map(p => talTy(p.ty)).join(' :: ');
+    const args = this.argVars(f).map(p => talTy(p.ty)).join(' :: ');
     const binders = [...f.tparams.map(p => `t_${p}`), 'r:stack'].join(', ');
     const raise = this.raising.has(f) ? `${this.exnRetType(f)} :: ` : '';
     return `code[${binders}]{esp: ${this.retType(f)} :: ${raise}${args ? `${args} :: ` : ''}r}`;
@@ -578,7 +717,7 @@ class Gen {
 
   /** Where a function that may raise returns with the exception in eax: its arguments still on the stack. */
   private exnRetType(f: FunInfo): string {
-    return `code{eax: ${EXN_TYPE}, esp: ${[...f.params.map(p => talTy(p.ty)), 'r'].join(' :: ')}}`;
+    return `code{eax: ${EXN_TYPE}, esp: ${[...this.argVars(f).map(p => talTy(p.ty)), 'r'].join(' :: ')}}`;
   }
 
   private slotType(s: Slot): string {
@@ -745,7 +884,7 @@ class Gen {
     this.live = new Set();
     this.loopTargets = [];
     this.stack = [{ k: 'ret' }, ...(this.raising.has(f) ? [{ k: 'exnret' as const }] : []),
-      ...f.params.map(v => ({ k: 'arg' as const, v }))];
+      ...this.argVars(f).map(v => ({ k: 'arg' as const, v }))];
     this.handlers = [];
     this.text.push('', `.tal_label ${f.tal} : ${this.funType(f)}`, `${f.tal}:`);
     this.wantLoc = this.locOf(f.decl.pos);
@@ -757,6 +896,7 @@ class Gen {
       this.stack.unshift({ k: 'local', v });
     }
     this.stubs = new Map();
+    this.capturedCopies(f);
     this.stmt(f.decl.body!);
     if (this.falls) this.ret();
     // The stubs, and the shared routines after the last function, are the generated file's own lines.
@@ -1120,11 +1260,21 @@ class Gen {
       case 'var': {
         const r = this.c.refs.get(e)!;
         if (r.k === 'local') this.emit(`mov ${reg}, ${this.localOp(r.v)}`);
-        else if (r.k === 'global') this.emit(`mov ${reg}, DWORD PTR [${r.g.tal}]`);
+        else if (r.k === 'global') {
+          this.emit(`mov ${reg}, DWORD PTR [${r.g.tal}]`);
+          if (r.g.ty.k === 'fn') this.cellLoad(reg, e.pos);
+        }
         return;
       }
       default: throw new Error('internal: not simple');
     }
+  }
+
+  /** A function-typed global's value from its cell (in `reg`); null before its initializer has run. */
+  private cellLoad(reg: string, pos: Pos): void {
+    this.emit(`test ${reg}, ${reg}`);
+    this.fail('je', { pos, what: 'null pointer dereference', check: 'null' });
+    this.emit(`mov ${reg}, DWORD PTR [${reg}]`);
   }
 
   /** Left operand in eax, right in ecx. */
@@ -1151,7 +1301,7 @@ class Gen {
       case 'string': this.emit(`mov eax, OFFSET ${this.stringLiteral(e.bytes)}`); return;
       case 'var': {
         const r = this.c.refs.get(e)!;
-        if (r.k === 'fun') this.emit(`mov eax, OFFSET ${r.f.tal}${this.raising.has(r.f) ? '__value' : ''}`);
+        if (r.k === 'fun') this.funValue(e, r.f);
         else if (r.k === 'exn') this.emit(`mov eax, ${r.e.tag}`);
         else this.loadSimple(e, 'eax');
         return;
@@ -1231,7 +1381,7 @@ class Gen {
       case 'inst': throw new Error('internal: an instantiation outside a call');
       case 'lambda': {
         const r = this.c.refs.get(e);
-        if (r?.k === 'fun') this.emit(`mov eax, OFFSET ${r.f.tal}`);
+        if (r?.k === 'fun') this.funValue(e, r.f);
         return;
       }
     }
@@ -1487,7 +1637,7 @@ class Gen {
       case 'var': {
         const r = this.c.refs.get(target)!;
         if (r.k === 'local') return { k: 'local', v: r.v };
-        if (r.k === 'global') return { k: 'global', name: r.g.tal };
+        if (r.k === 'global') return { k: 'global', name: r.g.tal, cell: r.g.ty.k === 'fn' ? r.g.ty : undefined };
         break;
       }
       case 'field': {
@@ -1512,7 +1662,10 @@ class Gen {
   private load(l: Loc): void {
     switch (l.k) {
       case 'local': this.emit(`mov eax, ${this.localOp(l.v)}`); return;
-      case 'global': this.emit(`mov eax, DWORD PTR [${l.name}]`); return;
+      case 'global':
+        this.emit(`mov eax, DWORD PTR [${l.name}]`);
+        if (l.cell) throw new Error('internal: a function-typed global read for an update');
+        return;
       case 'field':
         this.emit('mov ecx, DWORD PTR [esp]');
         this.nullCheck('ecx', l.t, l.pos);
@@ -1530,7 +1683,19 @@ class Gen {
   private store(l: Loc): void {
     switch (l.k) {
       case 'local': this.emit(`mov ${this.localOp(l.v)}, eax`); return;
-      case 'global': this.emit(`mov DWORD PTR [${l.name}], eax`); return;
+      case 'global':
+        if (l.cell) {
+          // A fresh cell for the package (docs/popcorn.md "Closures": a data word is never a package).
+          this.push(talTy(l.cell));
+          this.emit('push 4');
+          this.inst(`*[${talTy(l.cell)}]`);
+          this.emit('call DWORD PTR [tal_alloc]', 'add esp, 4');
+          this.pop('ecx');
+          this.emit('mov DWORD PTR [eax], ecx', `mov DWORD PTR [${l.name}], eax`, 'mov eax, ecx');
+          return;
+        }
+        this.emit(`mov DWORD PTR [${l.name}], eax`);
+        return;
       case 'field':
         this.pop('ecx');
         this.nullCheck('ecx', l.t, l.pos);
@@ -1610,18 +1775,25 @@ class Gen {
       if (t.b.noreturn) { this.stack.splice(0, e.args.length); this.falls = false; return; }
     } else if (t.k === 'fun') {
       const raises = this.raising.has(t.f);
+      const sources = this.c.closureEnvs.get(e);
+      if (sources) { this.environment(t.f, sources); this.push(talTy(envTy(t.f))); }
       // A callee the optimiser generated keeps ebx, esi, edi, ebp: none holds anything of this function here.
       const kept = this.saves(t.f) ? ['top', 'top', 'top', 'top'] : [];
       if (raises) this.exceptionReturn(kept.length > 0);
       if (t.f.tparams.length || kept.length) {
         const inst = t.f.tparams.map(p => talTy(info.inst.get(p)!));
-        this.inst([...inst, this.stackText(e.args.length + (raises ? 1 : 0)), ...kept].join(', '));
+        this.inst([...inst, this.stackText(e.args.length + (raises ? 1 : 0) + (sources ? 1 : 0)), ...kept].join(', '));
       }
       this.emit(`call ${t.f.tal}`);
       if (raises) this.drop(1);
+      if (sources) this.drop(1);
     } else {
+      // Through a function value (docs/popcorn.md "Closures"): open the package, pass its environment, call its
+      // code. The environment's type is known to this block alone, so no label comes between the push and the drop.
       this.expr(e.fn);
-      this.emit('call eax');
+      this.emit('.tal_unpack eax', 'push DWORD PTR [eax+4]', 'mov ecx, DWORD PTR [eax]', 'call ecx');
+      this.stack.unshift({ k: 'temp', ty: 'top' });
+      this.drop(1);
     }
     this.drop(e.args.length);
   }
@@ -1687,7 +1859,7 @@ class Gen {
 
 type Loc =
   | { k: 'local'; v: LocalVar }
-  | { k: 'global'; name: string }
+  | { k: 'global'; name: string; cell?: Ty }
   | { k: 'field'; t: Extract<Ty, { k: 'struct' }>; index: number; pos: Pos }
   | { k: 'index'; ty: Ty; pos: Pos };
 

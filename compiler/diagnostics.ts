@@ -200,8 +200,10 @@ export const Diag = {
     `global ${name} of type ${ty} needs an initializer`),
 
   // ---- P5: not supported ----
-  NestedCapture: def('P5501', (name: string, fun: string) =>
-    `${fun} uses ${name}, a local of the function around it: popc's nested functions are not closures`),
+  AssignCaptured: def('P5502', (name: string, fun: string) =>
+    `${fun} assigns ${name}, a variable of the function around it: a closure's copy cannot change`),
+  CapturePolymorphic: def('P5503', (name: string, ty: string, fun: string) =>
+    `${fun} cannot capture ${name} of type ${ty}: a closure does not take the type variables around it`),
 
   // ---- the rest of Popcorn's language (issue 18): casts, instantiation, `_`, sized arrays, `&f` ----
   BadCast: def('P3501', (from: string, to: string) => `cannot cast ${from} to ${to}`),

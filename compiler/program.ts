@@ -15,7 +15,12 @@ export interface LocalVar {
   /** The index in the function's locals; -1 for parameters. */
   id: number;
   pos: Pos;
+  /** A closure's copy of a variable of a function around it (docs/popcorn.md "Closures"): never assigned. */
+  captured?: boolean;
 }
+
+/** A variable a closure captures: the enclosing function's variable, and the closure's own copy of it. */
+export interface Capture { outer: LocalVar; inner: LocalVar }
 
 export interface FunInfo {
   readonly name: string;
@@ -28,6 +33,13 @@ export interface FunInfo {
   file: string;
   /** Every local the body declares, in order (each gets its own stack slot). */
   locals: LocalVar[];
+  /** A nested or anonymous function: the function it is declared in. */
+  parent?: FunInfo;
+  /**
+   * A closure (a nested function that uses variables of the functions around it): what its environment holds, in
+   * order. Its copies (`inner`) are among its locals, set from the environment on entry.
+   */
+  captures?: Capture[];
 }
 
 export interface GlobalInfo {
@@ -98,6 +110,11 @@ export interface Checked {
   caseBinds: Map<Expr, LocalVar>;
   /** `try … handle x …`: the local x (the exception caught). */
   handlerVars: Map<Stmt, LocalVar>;
+  /**
+   * Where a closure is made (its name or `fun` used as a value) or called by name: the locals of the function there
+   * whose values its environment gets, in the order of its captures.
+   */
+  closureEnvs: Map<Expr, LocalVar[]>;
   main: FunInfo | undefined;
   /**
    * The functions that run the globals' non-constant initializers before pop_main, one per file that has any, in

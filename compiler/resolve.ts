@@ -37,7 +37,7 @@ export class Resolver {
   readonly program: Checked = {
     structs: [], funs: [], globals: [], exns: [], types: new Map(), refs: new Map(), calls: new Map(), news: new Map(),
     unions: [], variants: new Map(), unionCases: new Map(), decls: new Map(), exnValues: new Map(), caseBinds: new Map(),
-    handlerVars: new Map(), main: undefined, inits: [],
+    handlerVars: new Map(), closureEnvs: new Map(), main: undefined, inits: [],
   };
   /** The file being walked (diagnostics name it). */
   file = '';

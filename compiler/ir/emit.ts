@@ -789,11 +789,13 @@ class Emitter {
       if (stackBelow) this.emit(`.tal_inst ${stackBelow}`);
       this.emit(`call ${c.label}`);
     } else {
+      // A function value: open the package, pass its environment first, call its code (docs/popcorn.md "Closures").
       this.move('eax', c.fn);
-      this.emit('call eax');
+      this.emit('.tal_unpack eax', 'push DWORD PTR [eax+4]', 'mov ecx, DWORD PTR [eax]', 'call ecx');
     }
-    // A callee that raises returned over its second return address: dropped with the arguments.
-    const words = i.args.length + (c.k === 'fun' && c.raises ? 1 : 0);
+    // A callee that raises returned over its second return address, a closure's over its environment: both dropped
+    // with the arguments.
+    const words = i.args.length + (c.k === 'fun' && c.raises ? 1 : 0) + (c.k === 'value' ? 1 : 0);
     if (words) this.emit(`add esp, ${4 * words}`);
     this.depth = 0;
     if (i.dst) this.finish(i.dst, 'eax');

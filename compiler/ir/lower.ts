@@ -11,7 +11,9 @@
 import { subExprs, type Expr, type Pos, type Stmt } from '../ast.ts';
 import { caseValue, type Checked, type ExnInfo, type FunInfo, type LocalVar, type CallInfo } from '../program.ts';
 import { type Ty, isNullable, nullaryCount, substTy, truncate, truncation } from '../types.ts';
-import { EXN_TYPE, FIRST_POINTER, talTy, structTuple, variantTuple, variantValue } from '../codegen.ts';
+import {
+  EXN_TYPE, FIRST_POINTER, talTy, structTuple, variantTuple, variantValue, funValueTy, closureGetter,
+} from '../codegen.ts';
 import {
   imm, val, type ArithOp, type Block, type Callee, type Cond, type Fn, type Handler, type Inst, type Mem, type Site,
   type Term,
@@ -126,6 +128,17 @@ class Lowering {
   }
 
   private emit(i: Inst): void { this.cur.insts.push({ inst: i, line: this.line }); }
+
+  /**
+   * A function that captures nothing, as a value: its static package, from the getter the module has for it (a
+   * package is made by a coercion on a register, which the IR's operands do not carry; docs/popcorn.md "Closures").
+   * Closures themselves are made only in the functions the stack machine generates.
+   */
+  private funValue(f: FunInfo): Val {
+    const dst = this.temp(talTy(funValueTy(f)));
+    this.emit({ op: 'call', dst, callee: { k: 'fun', label: closureGetter(f), saves: false, tparams: [], raises: false }, args: [] });
+    return val(dst);
+  }
 
   private temp(ty: string, name = 't'): VReg {
     const v: VReg = { id: this.fn.vregs.length, ty, name };
@@ -312,7 +325,7 @@ class Lowering {
       case 'string': return { k: 'addr', label: this.cx.stringLiteral(e.bytes) };
       case 'var': {
         const r = this.c.refs.get(e)!;
-        if (r.k === 'fun') return { k: 'addr', label: r.f.tal };
+        if (r.k === 'fun') return this.funValue(r.f);
         if (r.k === 'exn') return imm(r.e.tag);
         if (r.k === 'local') return val(this.varReg(r.v));
         if (r.k === 'global') return this.load({ k: 'global', label: r.g.tal }, talTy(r.g.ty));
@@ -400,7 +413,7 @@ class Lowering {
       case 'lambda': {
         const r = this.c.refs.get(e);
         if (r?.k !== 'fun') throw new Error('internal: an anonymous function without its function');
-        return { k: 'addr', label: r.f.tal };
+        return this.funValue(r.f);
       }
     }
   }

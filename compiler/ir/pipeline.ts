@@ -8,7 +8,7 @@
 
 import { forEachStmtExpr, subExprs, type Expr } from '../ast.ts';
 import type { Checked, FunInfo } from '../program.ts';
-import type { FunctionGenerator, ModuleServices } from '../codegen.ts';
+import { usesClosures, type FunctionGenerator, type ModuleServices } from '../codegen.ts';
 import { lower } from './lower.ts';
 import { simplifyCfg } from './cfg.ts';
 import { fold } from './fold.ts';
@@ -90,7 +90,9 @@ export class ProgramIr {
     // second return address.
     const flow = exceptionFlow(c);
     this.raising = flow.raising;
-    this.funs = new Map(c.funs.filter(f => f.decl.body && !optimiserDeclines(c, f, flow)).map(f => [f.tal, f]));
+    // So is one that has to do with closures (codegen.ts's usesClosures).
+    const ours = (f: FunInfo): boolean => !optimiserDeclines(c, f, flow) && !usesClosures(c, f);
+    this.funs = new Map(c.funs.filter(f => f.decl.body && ours(f)).map(f => [f.tal, f]));
     this.recursive = recursiveFunctions(directCalls(c));
   }
 

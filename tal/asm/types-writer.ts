@@ -217,11 +217,16 @@ export function writeAnnotations(ann: AnnotationsIn): Uint8Array {
   const byAddr = <T>(ls: readonly LabelIn<T>[]) => [...ls].sort((x, y) => x.addr - y.addr);
   const code = byAddr(ann.code).map(l => ({ ...l, node: w.ty({ k: 'code', code: l.ty }) }));
   const data = byAddr(ann.data).map(l => ({ ...l, node: w.ty(l.ty) }));
+  // Instantiations and coercions name the variables of the label they are in, whose scope is closed by now: a scope
+  // they open (an existential's, a code type's) must count as deeper than every scope written so far, or closeScope
+  // could take a label's scope for its parent over the existential it sits in (`exists[e] *[code[r]{… e …}]`).
+  w.depth = Math.max(...w.scopes.map(sc => sc.depth));
   const inst = [...ann.inst].sort((x, y) => x.addr - y.addr).map(it => ({ addr: it.addr, nodes: it.args.map(a => w.arg(a)) }));
   const coerce = [...(ann.coerce ?? [])].sort((x, y) => x.addr - y.addr).map(c => ({
     addr: c.addr, op: COERCE_OPS.indexOf(c.op), reg: c.reg,
     ty: c.ty ? w.ty(c.ty) : NONE, witness: c.witness ? w.ty(c.witness) : NONE,
   }));
+  w.depth = 0;
   const main = code.findIndex(l => l.name === ann.main);
   if (main < 0) throw new Error(`internal: the main label '${ann.main}' has no code annotation`);
 

@@ -156,6 +156,20 @@ test('an instantiation may name only its own block\'s variables (checked when th
   t.is([...ann.inst.values()][0].scope, 0);
 });
 
+test('an instantiation\'s existential over a code type naming its block\'s variable is scoped inside the block', t => {
+  // popc's function values (docs/popcorn.md "Closures") in a polymorphic function's .tal_inst: the existential's
+  // scope must be the parent of the code type's, not a sibling of it under the block's scope (talas once wrote it
+  // so, and the reader refused the section).
+  const src = PROGRAM.replace('.tal_inst *[int, int]',
+    '.tal_inst *[exists[e] *[code[q:stack]{eax: b, esp: e :: q}^r, e^r], int]').replace(
+    'main:\n    mov ebx, 1\n    jmp next',
+    'main:\n    mov ebx, 1\n    .tal_inst int, r\n    jmp next').replace(
+    '.tal_label next : code[s:stack]{ebx: int, esp: s}', '.tal_label next : code[b, s:stack]{ebx: b, esp: s}')
+    .replace('    push ebx\n    call DWORD PTR [exit]', '    push 0\n    call DWORD PTR [exit]');
+  const r = checkElf(assemble(src, 'exists-inst.tal').elf);
+  t.true(r.ok, r.ok ? '' : `${r.error.cls}: ${r.error.message}`);
+});
+
 test('random damage to the section is refused or harmless, never thrown', t => {
   const b = typesOf(base);
   const from = b.byteOffset - base.byteOffset;

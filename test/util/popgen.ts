@@ -545,6 +545,19 @@ export class PopGen {
   }
 
   /** An int expression whose type is int, not char: a char argument would instantiate a type variable as char. */
+  /**
+   * An anonymous function over variables of the function around it (docs/popcorn.md "Closures"): an int it adds,
+   * or a function value it calls (itself perhaps a closure). Its body never assigns them (P5502).
+   */
+  private closure(ctx: Ctx): string {
+    const q = this.fresh('q');
+    const ints = this.varsOf(ctx, 'int').map(v => v.name);
+    const fns = this.varsOf(ctx, 'fn').map(v => v.name);
+    const k = this.pick(['1', '3', '-2']);
+    if (fns.length && this.chance(40)) return `fun int (int ${q}) { return ${this.pick(fns)}(${q}) * ${k}; }`;
+    return `fun int (int ${q}) { return ${q} * ${k} + ${ints.length ? this.pick(ints) : this.pick(INTS)}; }`;
+  }
+
   private exactInt(ctx: Ctx, d: number): string {
     const x = this.expr('int', ctx, d);
     return /^(\(?-?\d+\)?|0x[0-9a-f]+)$/.test(x) ? x : `(${x} + 0)`;
@@ -651,7 +664,7 @@ export class PopGen {
       case 'point': return `new point(${e('int')}, ${e('int')})`;
       case 'tup': return `^(${e('int')}, ${e('bool')})`;
       case 'ilist': return `cons(${this.exactInt(ctx, d + 1)}, ${e('ilist')})`;
-      case 'fn': return this.leaf('fn', ctx, noNull);
+      case 'fn': return this.chance(50) ? this.closure(ctx) : this.leaf('fn', ctx, noNull);
       case 'a': {
         if (this.chance(40)) return `pick(${e('bool')}, ${e('a', true)}, ${e('a')})`;
         if (this.chance(40)) return `id(${e('a')})`;
