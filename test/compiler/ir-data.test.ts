@@ -8,31 +8,14 @@ import { spawnSync } from 'node:child_process';
 import { compile } from '../../compiler/popc.ts';
 import { checkElf } from '../../tal/check/checker.ts';
 import { scratch } from '../util/native.ts';
+import { bothLevels, functionBody } from '../util/optimised.ts';
 import { seeded } from '../util/popgen.ts';
 
 const bin = scratch('ktal-popc-ir-data-');
 test.after.always(() => bin.done());
 
-/** The instructions of function `name` in popc's TAL text (labels, directives and stubs left out). */
-function body(tal: string, name: string): string[] {
-  const start = tal.indexOf(`\n${name}:`);
-  const end = tal.indexOf('\n\n', start + 1);
-  return tal.slice(start, end < 0 ? undefined : end).split('\n').map(l => l.trim())
-    .filter(l => l && !l.endsWith(':') && !l.startsWith('.'));
-}
-
-/** Compiles at -O0 and -O2, checks both, runs both natively; the two outputs and -O2's TAL. */
-function both(t: import('ava').ExecutionContext, src: string, name: string): { o0: string; o2: string; tal: string } {
-  const outs = [0, 2].map(level => {
-    const c = compile(src, `${name}.pop`, { optimise: level });
-    t.deepEqual(c.diagnostics, []);
-    t.true(checkElf(c.elf!).ok, `-O${level} verifies`);
-    const run = spawnSync(bin.file(`${name}-O${level}`, c.elf!, 0o755), [], { encoding: 'latin1', timeout: 10_000 });
-    t.is(run.status, 0, run.stderr);
-    return { out: run.stdout, tal: c.tal! };
-  });
-  return { o0: outs[0].out, o2: outs[1].out, tal: outs[1].tal };
-}
+const body = functionBody;
+const both = (t: import('ava').ExecutionContext, src: string, name: string) => bothLevels(t, bin, src, name);
 
 test('x / 2^k and x % 2^k as shifts and masks agree with the CPU\'s division, signed and unsigned', t => {
   const r = seeded(1717);

@@ -4,37 +4,16 @@
 // -O2 (the host CPU is the oracle: -O0 is the stack machine, which none of these passes touches) and is verified by
 // the checker; the TAL shows that the surplus is gone.
 import test from 'ava';
-import { spawnSync } from 'node:child_process';
-import { compile } from '../../compiler/popc.ts';
-import { checkElf } from '../../tal/check/checker.ts';
 import { scratch } from '../util/native.ts';
+import { bothLevels, functionBody } from '../util/optimised.ts';
 import { byteRegisters } from '../../compiler/ir/masks.ts';
 import { imm, val, type Fn, type Inst, type VReg } from '../../compiler/ir/ir.ts';
 
 const bin = scratch('ktal-popc-ir-loads-');
 test.after.always(() => bin.done());
 
-/** The instructions of function `name` in popc's TAL text (labels, directives and stubs left out). */
-function body(tal: string, name: string): string[] {
-  const start = tal.indexOf(`\n${name}:`);
-  const end = tal.indexOf('\n\n', start + 1);
-  return tal.slice(start, end < 0 ? undefined : end).split('\n').map(l => l.trim())
-    .filter(l => l && !l.endsWith(':') && !l.startsWith('.'));
-}
-
-/** Compiles at -O0 and -O2, checks both, runs both natively; the two outputs and -O2's TAL. */
-function both(t: import('ava').ExecutionContext, src: string, name: string): { o0: string; o2: string; tal: string } {
-  const outs = [0, 2].map(level => {
-    const c = compile(src, `${name}.pop`, { optimise: level });
-    t.deepEqual(c.diagnostics, []);
-    const verdict = checkElf(c.elf!);
-    t.true(verdict.ok, `-O${level} verifies${verdict.ok ? '' : `: ${verdict.error.message}`}`);
-    const run = spawnSync(bin.file(`${name}-O${level}`, c.elf!, 0o755), [], { encoding: 'latin1', timeout: 10_000 });
-    t.is(run.status, 0, run.stderr);
-    return { out: run.stdout, tal: c.tal! };
-  });
-  return { o0: outs[0].out, o2: outs[1].out, tal: outs[1].tal };
-}
+const body = functionBody;
+const both = (t: import('ava').ExecutionContext, src: string, name: string) => bothLevels(t, bin, src, name);
 
 /** The instructions from the first byte load to the conditional jump back to the loop's head (the last `jl`). */
 function scanLoop(insns: string[]): string[] {
