@@ -32,7 +32,7 @@ import {
 import {
   type Ty, type StructInfo, type UnionInfo, type Variant, isNullable, nullaryCount, substTy, truncate, truncation,
 } from './types.ts';
-import { exceptionFlow, optimiserDeclines } from './raises.ts';
+import { exceptionFlow, optimiserDeclines, type ExceptionFlow } from './raises.ts';
 
 /**
  * The shared failure routines: DIE writes the message under the status on the stack and exits with that status,
@@ -226,6 +226,14 @@ function addressTaken(c: Checked): Set<FunInfo> {
 }
 
 /**
+ * Whether the stack machine generates f at every level: the optimiser declines it (compiler/raises.ts: checks that
+ * raise) or it has to do with closures (below). The one rule both the generator and the optimiser's pipeline use.
+ */
+export function stackMachineOnly(c: Checked, f: FunInfo, flow: ExceptionFlow): boolean {
+  return optimiserDeclines(c, f, flow) || usesClosures(c, f);
+}
+
+/**
  * Whether f has to do with closures beyond calling function values: it is one (it takes an environment), makes one
  * or calls one by name (it builds an environment), or reads or assigns a function-typed global (a cell). The
  * optimiser leaves these to the stack machine, as it does the functions with exceptions.
@@ -294,7 +302,7 @@ class Gen {
     this.checksRaise = flow.checksRaise;
     this.handles = flow.handles;
     this.taken = addressTaken(c);
-    this.stackMachine = new Set(c.funs.filter(f => optimiserDeclines(c, f, flow) || usesClosures(c, f)));
+    this.stackMachine = new Set(c.funs.filter(f => stackMachineOnly(c, f, flow)));
   }
 
   /** A closure's environment argument (the first, under the return address), made once per closure. */

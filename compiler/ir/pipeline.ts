@@ -8,7 +8,7 @@
 
 import { forEachStmtExpr, subExprs, type Expr } from '../ast.ts';
 import type { Checked, FunInfo } from '../program.ts';
-import { usesClosures, type FunctionGenerator, type ModuleServices } from '../codegen.ts';
+import { stackMachineOnly, type FunctionGenerator, type ModuleServices } from '../codegen.ts';
 import { lower } from './lower.ts';
 import { simplifyCfg } from './cfg.ts';
 import { fold } from './fold.ts';
@@ -26,7 +26,7 @@ import { dropByteMasks, dropUnseenMasks } from './masks.ts';
 import { liveness } from './liveness.ts';
 import { allocate } from './regalloc.ts';
 import { assignScratch } from './scratch.ts';
-import { exceptionFlow, optimiserDeclines, raisingFunctions } from '../raises.ts';
+import { exceptionFlow, raisingFunctions } from '../raises.ts';
 import { emitFunction } from './emit.ts';
 import type { Fn } from './ir.ts';
 
@@ -90,9 +90,8 @@ export class ProgramIr {
     // second return address.
     const flow = exceptionFlow(c);
     this.raising = flow.raising;
-    // So is one that has to do with closures (codegen.ts's usesClosures).
-    const ours = (f: FunInfo): boolean => !optimiserDeclines(c, f, flow) && !usesClosures(c, f);
-    this.funs = new Map(c.funs.filter(f => f.decl.body && ours(f)).map(f => [f.tal, f]));
+    // So is one that has to do with closures (codegen.ts's stackMachineOnly).
+    this.funs = new Map(c.funs.filter(f => f.decl.body && !stackMachineOnly(c, f, flow)).map(f => [f.tal, f]));
     this.recursive = recursiveFunctions(directCalls(c));
   }
 
