@@ -17,6 +17,13 @@ import { MODES, type BenchConfig } from './workload.ts';
 
 export interface BenchOptions {
   quick: boolean;
+  /**
+   * The test's size (test/e2e/bench-quick.test.ts): the quick run's suites and report on the smallest inputs that
+   * still take every path (find over 100 entries and a small host tree, echod 5 round trips of 64 B by loopback
+   * and through --publish, one timed start of each command); its
+   * figures mean nothing. The code-quality suite is left out: test/bench/quality.test.ts runs it.
+   */
+  smoke?: boolean;
   /** Where REPORT.md, report.json and the charts go. */
   reportDir: string;
   /** Where benny saves its own JSON (full runs only). */
@@ -33,8 +40,9 @@ export interface BenchOptions {
 export async function runBench(o: BenchOptions): Promise<{ results: BenchResults; files: string[] }> {
   const log = o.log ?? ((l: string) => console.log(l));
   mkdirSync(o.reportDir, { recursive: true });
-  const profiles = o.profiles ?? (o.quick ? ['p4-northwood', 'modern-pti'] : Object.keys(PROFILES));
-  const cfg: BenchConfig = { quick: o.quick, profiles, modes: MODES, log };
+  const quick = o.quick || o.smoke === true, smoke = o.smoke === true;
+  const profiles = o.profiles ?? (quick ? ['p4-northwood', 'modern-pti'] : Object.keys(PROFILES));
+  const cfg: BenchConfig = { quick, smoke, profiles, modes: MODES, log };
   const timings: Record<string, number> = {};
   const timed = async <T>(name: string, f: () => T | Promise<T>): Promise<T> => {
     const t0 = performance.now();
@@ -42,21 +50,21 @@ export async function runBench(o: BenchOptions): Promise<{ results: BenchResults
   };
   // First, while the host is as quiet as this run will leave it: start-up times are wall-clock and short.
   if (!o.simulationOnly) log('start-up (wall-clock, median of several runs):');
-  const startup = o.simulationOnly ? undefined : await timed('start-up', () => startupSuite(o.quick, log));
-  const checker = o.simulationOnly ? { codeBytes: 0, checkerMBps: 0, talasSeconds: 0 } : await timed('checker', () => checkerSuite(o.quick, o.saveDir));
-  const emulator = o.simulationOnly ? { programs: {}, mips: 0, nativeStartSeconds: 0 } : await timed('emulator', () => emulatorSuite(o.quick));
-  if (!o.simulationOnly) log('\ncode quality, popc against gcc -O2 (simulated instructions, user mode):');
-  const quality = o.simulationOnly ? undefined
-    : await timed('quality', () => qualitySuite({ quick: o.quick, levels: o.popcLevels, log }));
+  const startup = o.simulationOnly ? undefined : await timed('start-up', () => startupSuite(quick, log, smoke));
+  const checker = o.simulationOnly ? { codeBytes: 0, checkerMBps: 0, talasSeconds: 0 } : await timed('checker', () => checkerSuite(quick, o.saveDir, smoke));
+  const emulator = o.simulationOnly ? { programs: {}, mips: 0, nativeStartSeconds: 0 } : await timed('emulator', () => emulatorSuite(quick, smoke));
+  if (!o.simulationOnly && !smoke) log('\ncode quality, popc against gcc -O2 (simulated instructions, user mode):');
+  const quality = o.simulationOnly || smoke ? undefined
+    : await timed('quality', () => qualitySuite({ quick, levels: o.popcLevels, log }));
   log(`\nfind (${profiles.join(', ')} × ${MODES.join(', ')}):`);
   const f = await timed('find', () => findSuite(cfg));
   log(`\nechod (${profiles.join(', ')} × ${MODES.join(', ')}):`);
   const e = await timed('echod', () => echodSuite(cfg));
   // popc -O0 against -O2 on find and echod (simulated; a full run only: the quick run's budget is CI's).
-  if (!o.quick && !o.simulationOnly) log('\nfind and echod compiled by popc -O0 and -O2 (p4-northwood):');
-  const popcLevels = o.quick || o.simulationOnly ? undefined : await timed('popc levels', () => popcLevelsSuite({ log }));
+  if (!quick && !o.simulationOnly) log('\nfind and echod compiled by popc -O0 and -O2 (p4-northwood):');
+  const popcLevels = quick || o.simulationOnly ? undefined : await timed('popc levels', () => popcLevelsSuite({ log }));
   const results: BenchResults = {
-    generatedAt: new Date().toISOString(), quick: o.quick,
+    generatedAt: new Date().toISOString(), quick,
     host: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', node: process.version },
     profiles, modes: MODES, workloads: [...f.workloads, ...e.workloads], sim: [...f.sim, ...e.sim], native: [...f.native, ...e.native],
     checker, emulator, startup, quality, popcLevels, timings,

@@ -125,8 +125,8 @@ function timeDistInNode(elf: Uint8Array, warmUp: number, saveDir: string | undef
 /** Checks run before the timed ones: the engine's tiers settle within about twenty (measured: 150 ms → 92 ms). */
 const WARM_UP = 25;
 
-export async function checkerSuite(quick: boolean, saveDir?: string): Promise<CheckerFigures> {
-  const functions = quick ? 500 : 20_000;
+export async function checkerSuite(quick: boolean, saveDir?: string, smoke = false): Promise<CheckerFigures> {
+  const functions = smoke ? 50 : quick ? 500 : 20_000;
   const t0 = performance.now();
   const { elf } = assemble(generateProgram(functions), 'generated.tal');
   const asmMs = performance.now() - t0;

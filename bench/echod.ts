@@ -25,11 +25,11 @@ function popc(path: string, level: number): Uint8Array {
 
 interface EchodWorkload extends WorkloadInfo { via: 'loopback' | 'publish'; size: number; count: number }
 
-export function echodWorkloads(quick: boolean): EchodWorkload[] {
+export function echodWorkloads(quick: boolean, smoke = false): EchodWorkload[] {
   const ws: EchodWorkload[] = [];
   for (const via of ['loopback', 'publish'] as const) {
-    for (const size of [64, 4096]) {
-      const count = quick ? 40 : via === 'loopback' ? 1000 : 400;
+    for (const size of smoke ? [64] : [64, 4096]) {
+      const count = smoke ? 5 : quick ? 40 : via === 'loopback' ? 1000 : 400;
       const sz = size === 64 ? '64B' : '4KiB';
       ws.push({
         name: `echod-${via}-${sz}`, kind: 'echod', via, size, count,
@@ -150,7 +150,7 @@ export class Echod {
 
 
 export async function echodSuite(cfg: BenchConfig): Promise<{ workloads: WorkloadInfo[]; sim: SimRun[]; native: NativeRun[] }> {
-  const ws = echodWorkloads(cfg.quick);
+  const ws = echodWorkloads(cfg.quick, cfg.smoke);
   const e = new Echod();
   const sim: SimRun[] = [], native: NativeRun[] = [];
   const tmp = mkdtempSync(join(tmpdir(), 'ktal-bench-echod-'));

@@ -114,13 +114,13 @@ function measure(name: string, description: string, elf: Uint8Array, dir: string
 
 const round = (x: number, digits: number) => Number(x.toFixed(digits));
 
-export function emulatorSuite(quick: boolean): EmulatorFigures {
+export function emulatorSuite(quick: boolean, smoke = false): EmulatorFigures {
   const dir = mkdtempSync(join(tmpdir(), 'ktal-bench-'));
   try {
     const runs = quick ? 1 : 3;
-    const loopN = quick ? 1_000_000 : 50_000_000;
-    const fibN = quick ? 20 : 30;
-    const sortN = quick ? 300 : 4_000;
+    const loopN = smoke ? 100_000 : quick ? 1_000_000 : 50_000_000;
+    const fibN = smoke ? 12 : quick ? 20 : 30;
+    const sortN = smoke ? 50 : quick ? 300 : 4_000;
     const programs: Record<string, ProgramFigures> = {
       loop: measure('loop', `GNU as counted loop, ${loopN.toLocaleString('en')} iterations of add/dec/jnz`, gnuLink(loopSource(loopN)), dir, runs),
       fib: measure('fib', `fib.tal: naive recursive fib(0) … fib(${fibN - 1}), printed`, talElf(fibSource(fibN), 'fib.tal'), dir, runs),

@@ -69,10 +69,10 @@ function buildHostTree(top: string, n: number): void {
 
 interface FindWorkload extends WorkloadInfo { tree: { generated: number } | { host: string } }
 
-export function findWorkloads(quick: boolean): FindWorkload[] {
+export function findWorkloads(quick: boolean, smoke = false): FindWorkload[] {
   const real = ['/usr/include', '/usr/share/doc', join(root, 'node_modules')].find(existsSync)!;
-  const realQuick = ['/usr/include/linux', join(root, 'compiler')].find(existsSync)!;
-  const sizes = quick ? [1_000, 3_000] : [10_000, 100_000];
+  const realQuick = smoke ? join(root, 'compiler') : ['/usr/include/linux', join(root, 'compiler')].find(existsSync)!;
+  const sizes = smoke ? [100] : quick ? [1_000, 3_000] : [10_000, 100_000];
   const label = (n: number) => (n >= 1000 ? `${n / 1000}k` : String(n));
   return [
     ...sizes.map(n => ({ name: `find-tmpfs-${label(n)}`, kind: 'find' as const, description: `find /t -name '*.c' over a generated tree of ${n.toLocaleString('en')} entries on the guest's tmpfs`, tree: { generated: n } })),
@@ -108,7 +108,7 @@ export function runFindSim(w: FindWorkload, profile: string, mode: SimRun['mode'
 }
 
 export function findSuite(cfg: BenchConfig): { workloads: WorkloadInfo[]; sim: SimRun[]; native: NativeRun[] } {
-  const ws = findWorkloads(cfg.quick);
+  const ws = findWorkloads(cfg.quick, cfg.smoke);
   const sim: SimRun[] = [], native: NativeRun[] = [];
   const tmp = mkdtempSync(join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), 'ktal-bench-find-'));
   try {

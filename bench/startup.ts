@@ -63,8 +63,8 @@ function timed(args: string[], cwd: string, runs: number): number {
   return median(Array.from({ length: runs }, () => timeOnce(args, cwd)));
 }
 
-export function startupSuite(quick: boolean, log: (l: string) => void): StartupFigures {
-  const runs = quick ? 3 : 9;
+export function startupSuite(quick: boolean, log: (l: string) => void, smoke = false): StartupFigures {
+  const runs = smoke ? 1 : quick ? 3 : 9;
   const load0 = loadavg()[0];
   // The brief's rule, the tree's own: build dist/ if it is missing or stale, so that bin/ runs it.
   let dist = 'fresh';

@@ -94,6 +94,8 @@ export interface WorkloadInfo {
 
 export interface BenchConfig {
   quick: boolean;
+  /** The test's size (bench/all.ts, BenchOptions.smoke): implies quick. */
+  smoke?: boolean;
   profiles: string[];
   modes: readonly Mode[];
   log: (line: string) => void;

@@ -26,9 +26,26 @@ export interface CompileResult {
   assemblerErrors?: string;
 }
 
+/**
+ * The library's parsed declarations, by path, kept for the life of the process: a test run or a benchmark compiles
+ * hundreds of programs that each include the same library files, and the parser (nearley's Earley parser) is a
+ * third of a compilation. The stages after the parser write into the tree (a sized array's initialiser, a
+ * function's locals), so each compilation gets its own copy (structuredClone: the tree is plain data).
+ */
+const libraryParses = new Map<string, { text: string; decls: SourceFile['decls'] }>();
+
+function parseLibraryFile(text: string, file: string, diags: Diagnostics): SourceFile['decls'] {
+  const cached = libraryParses.get(file);
+  if (cached?.text === text) return structuredClone(cached.decls);
+  const before = diags.count;
+  const decls = parseFile(text, file, diags);
+  if (diags.count === before) libraryParses.set(file, { text, decls: structuredClone(decls) });
+  return decls;
+}
+
 /** Preprocess `file` (preprocess.ts), parse the library files it includes (each once, before it), then parse it. */
 function load(text: string, file: string, diags: Diagnostics, sources: Map<string, string>, out: SourceFile[],
-  options: PreprocessOptions): void {
+  options: PreprocessOptions, library = false): void {
   sources.set(file, text);
   const before = diags.count;
   const pp = preprocess(text, file, diags, options);
@@ -37,10 +54,11 @@ function load(text: string, file: string, diags: Diagnostics, sources: Map<strin
   for (const p of pp.libraryIncludes) {
     const name = displayName(p);
     // The library is compiled as written: the program's -D/-I do not reach it.
-    if (!sources.has(name)) load(readFileSync(p, 'utf8'), name, diags, sources, out, {});
+    if (!sources.has(name)) load(readFileSync(p, 'utf8'), name, diags, sources, out, {}, true);
   }
   // Preprocessor errors leave text the parser would only report again, as cascades: that file is not parsed.
-  if (diags.count === before) out.push({ file, decls: parseFile(pp.text, file, diags) });
+  if (diags.count !== before) return;
+  out.push({ file, decls: library ? parseLibraryFile(pp.text, file, diags) : parseFile(pp.text, file, diags) });
 }
 
 /** How popc compiles: the preprocessor's -I, -D and -U; level 0 is the stack machine (codegen.ts), level 1 and up

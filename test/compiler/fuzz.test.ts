@@ -4,8 +4,9 @@
 // (and in user mode, which must agree), compiled at both levels, which must agree with each other too.
 // The programs use unions too (a monomorphic `shape` and the polymorphic `<a>option`: construction, switches with
 // patterns, direct reads of a variant a case has matched), and closures (anonymous functions over the locals and
-// function values around them, called directly and through `apply`). CI runs 200 programs; KTAL_LONG=1 runs 5,000
-// (KTAL_SEED=n replays a run).
+// function values around them, called directly and through `apply`). The default run checks 120 programs a level
+// and runs 20; KTAL_LONG=1 checks 5,000 and runs 300 (KTAL_SEED=n replays a run). Each test is a part of at most 50
+// programs, so that ava, whose timeout counts from the last test that finished, hears from the property often.
 //
 // Popc bugs the generator once had to keep out (PopGen's avoidKnownBugs, now off by default):
 //  - `c ? null : null` has type null, and codegen gives the join the type int: `new node(1, b ? null : null)` is
@@ -43,12 +44,12 @@ function pipeline(p: string, level: Level): Uint8Array {
 }
 
 /** Run a property; on failure, fail the test with the (shrunk) program and popc's or the checker's complaint. */
-function holds(t: ExecutionContext, prop: fc.IProperty<[string]>, numRuns: number): void {
-  const r = fc.check(prop, { numRuns, seed });
+function holds(t: ExecutionContext, prop: fc.IProperty<[string]>, numRuns: number, part: number): void {
+  const r = fc.check(prop, { numRuns, seed: seed === undefined ? undefined : seed + part });
   t.log(`${r.numRuns} programs`);
   if (!r.failed) { t.pass(); return; }
   const err = r.errorInstance instanceof Error ? r.errorInstance.message : String(r.errorInstance);
-  t.fail(`failed after ${r.numRuns} programs (replay: KTAL_SEED=${r.seed}; path ${r.counterexamplePath}; shrunk ${r.numShrinks} times)\n${err}`);
+  t.fail(`failed after ${r.numRuns} programs (replay: KTAL_SEED=${r.seed - part}; path ${r.counterexamplePath}; shrunk ${r.numShrinks} times)\n${err}`);
 }
 
 // Minimal programs for the known bugs (found by this property): popc must not emit code the checker refuses. Each
@@ -107,16 +108,18 @@ test('the generator is deterministic and makes non-trivial programs', t => {
   t.true(/gcount \+= \w+\.(Circle|Some);/.test(all), 'no variant read directly in 60 programs');
 });
 
-// KTAL_LONG's 5,000 programs come as ten tests of 500 (ava's timeout counts from the last test that finished).
-for (const level of LEVELS) for (let part = 0; part < (LONG ? 10 : 1); part++) {
-  const part10 = LONG ? ` (part ${part + 1} of 10)` : '';
-  test(`well-typed programs compile at ${flag(level)}, assemble and pass the checker${part10}`, t => {
-    holds(t, fc.property(programArb(LONG ? 2 : 1), p => { pipeline(p, level); }), LONG ? 500 : 200);
+// The parts draw different programs: fast-check's seed for a part is the run's seed plus the part's number.
+const CHECK_PARTS = LONG ? 100 : 3, CHECK_PER_PART = LONG ? 50 : 40;
+for (const level of LEVELS) for (let part = 0; part < CHECK_PARTS; part++) {
+  test(`well-typed programs compile at ${flag(level)}, assemble and pass the checker (part ${part + 1} of \
+${CHECK_PARTS})`, t => {
+    holds(t, fc.property(programArb(LONG ? 2 : 1), p => { pipeline(p, level); }), CHECK_PER_PART, part);
   });
 }
 
-for (let part = 0; part < (LONG ? 3 : 1); part++) test(`a sample of them runs at CPL 0 without a fault, and as in user \
-mode, the same at -O0 and -O2${LONG ? ` (part ${part + 1} of 3)` : ''}`, t => {
+const RUN_PARTS = LONG ? 10 : 2, RUN_PER_PART = LONG ? 30 : 10;
+for (let part = 0; part < RUN_PARTS; part++) test(`a sample of them runs at CPL 0 without a fault, and as in user \
+mode, the same at -O0 and -O2 (part ${part + 1} of ${RUN_PARTS})`, t => {
   holds(t, fc.property(programArb(1), p => {
     const where = `\n--- the program ---\n${numbered(p)}`;
     const runs = LEVELS.map(level => {
@@ -143,5 +146,5 @@ mode, the same at -O0 and -O2${LONG ? ` (part ${part + 1} of 3)` : ''}`, t => {
       const [a, b] = [o0.stdout, o2.stdout].map(x => JSON.stringify(x));
       throw new Error(`-O0 and -O2 differ: status ${o0.status} vs ${o2.status}, stdout ${a} vs ${b}${where}`);
     }
-  }), LONG ? 100 : 30);
+  }), RUN_PER_PART, 1000 + part);
 });
