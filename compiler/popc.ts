@@ -58,7 +58,8 @@ function load(text: string, file: string, diags: Diagnostics, sources: Map<strin
   }
   // Preprocessor errors leave text the parser would only report again, as cascades: that file is not parsed.
   if (diags.count !== before) return;
-  out.push({ file, decls: library ? parseLibraryFile(pp.text, file, diags) : parseFile(pp.text, file, diags) });
+  if (library) out.push({ file, decls: parseLibraryFile(pp.text, file, diags), library });
+  else out.push({ file, decls: parseFile(pp.text, file, diags) });
 }
 
 /** How popc compiles: the preprocessor's -I, -D and -U; level 0 is the stack machine (codegen.ts), level 1 and up

@@ -7,7 +7,12 @@ import type { Ty, StructInfo, UnionInfo, Variant } from './types.ts';
 import type { Builtin, CheckKind } from './builtins.ts';
 
 /** One source file as parsed: the program is the list of them, library files (included ones) first. */
-export interface SourceFile { file: string; decls: Decl[] }
+export interface SourceFile {
+  file: string;
+  decls: Decl[];
+  /** A file of the standard library (compiler/lib/), included by the program: the program's names do not reach it. */
+  library?: true;
+}
 
 export interface LocalVar {
   name: string;

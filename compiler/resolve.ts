@@ -47,6 +47,8 @@ export class Resolver {
   /** The type variables in scope: those of the function or struct being resolved or checked. */
   tvars = new Set<string>();
   private files: readonly string[] = [];
+  /** The standard library's files among them: a name the program defines is not visible there (lookup). */
+  private libraryFiles = new Set<string>();
   /** The index of the file being walked in the program: a `static` name's key carries it (staticKey). */
   private fileIndex = 0;
   /** Where each struct and exception was declared (for the note of a second declaration). */
@@ -64,6 +66,7 @@ export class Resolver {
   /** Enter every declaration of the program (its files in order, library files first). */
   declareAll(files: SourceFile[]): void {
     this.files = files.map(f => f.file);
+    this.libraryFiles = new Set(files.filter(f => f.library).map(f => f.file));
     for (const b of BUILTIN_EXCEPTIONS) {
       const e: ExnInfo = { name: b.name, tal: b.name, tag: this.exns.size + 1, check: b.check };
       this.exns.set(b.name, e);
@@ -353,10 +356,16 @@ export class Resolver {
     return out.flatMap(k => [this.staticKey(k), k]);
   }
 
-  private lookup<T>(table: ReadonlyMap<string, T>, q: QName): T | undefined {
+  /**
+   * The first candidate the table has. In a library file, a function or global the program itself defines is
+   * passed over: the library is compiled as written, so a program's own `size` or `length` does not take the place
+   * of the built-in or library one the library calls (as in C, where a library's calls are bound in its own unit).
+   */
+  private lookup<T extends object>(table: ReadonlyMap<string, T>, q: QName): T | undefined {
+    const inLibrary = this.libraryFiles.has(this.file);
     for (const k of this.candidates(q)) {
       const v = table.get(k);
-      if (v) return v;
+      if (v && !(inLibrary && 'file' in v && typeof v.file === 'string' && !this.libraryFiles.has(v.file))) return v;
     }
     return undefined;
   }
