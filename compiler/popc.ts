@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { parseFile } from './parser.ts';
 import { checkProgram } from './check.ts';
 import { generate } from './codegen.ts';
+import { dropDeadFunctions } from './live.ts';
 import { optimiser } from './ir/pipeline.ts';
 import { Diagnostics, type Diagnostic } from './diagnostics.ts';
 import { displayName } from './library.ts';
@@ -79,7 +80,8 @@ export function compileFiles(inputs: { file: string; text: string }[], options: 
   if (diags.count) return { diagnostics: diags.sorted(), sources };
   const checked = checkProgram(files, diags);
   if (diags.count) return { diagnostics: diags.sorted(), sources };
-  const tal = generate(checked, options.optimise ? optimiser(checked) : undefined);
+  const live = dropDeadFunctions(checked);
+  const tal = generate(live, options.optimise ? optimiser(live) : undefined);
   const first = inputs[0]?.file ?? 'a.pop';
   try {
     return { diagnostics: [], sources, tal, elf: assemble(tal, `${first}.tal`).elf };
