@@ -801,8 +801,9 @@ class Gen {
     const regs = [...this.regOf].filter(([v]) => this.live.has(v)).map(([v, r]) => `${r}: ${talTy(v.ty)}, `).join('')
       + (f.bounds ? `${f.bounds.arr}: ${f.bounds.ty}, ${f.bounds.idx}: int, ` : ''); // recordCheck reads them
     const inst = this.generic ? [`.tal_inst ${this.f.tparams.map(p => `t_${p}`).join(', ')}, r`] : [];
-    // To the handler: the stack cut back to its depth. Out: the frame and the normal return address dropped.
-    const cut = h ? this.stack.length - h.depth : this.stack.findIndex(s => s.k === 'ret') + 1;
+    // To the handler: the stack cut back to its depth. Out: the frame, the normal return address and a closure's
+    // environment dropped (everything above the second return address).
+    const cut = h ? this.stack.length - h.depth : this.stack.findIndex(s => s.k === 'exnret');
     const leave = h ? [...inst, `jmp ${h.label}`] : ['ret'];
     const lines = [...this.recordCheck(f), `mov eax, ${x.tag}`,
       `mov ecx, OFFSET ${this.message(this.siteText(f.pos, ''))}`,
