@@ -784,8 +784,9 @@ class Emitter {
       // Every function value may raise (docs/popcorn.md "Exceptions through function values"): its second return
       // address is pushed first, the package in eax across that label, since the environment's type, once the
       // package is opened, is known to one block alone.
+      if (c.fn.k !== 'v') throw new Error('internal: a function value not in a register');
       this.move('eax', c.fn);
-      this.exceptionReturn(i, b, live, undefined, { eax: c.fn.k === 'v' ? c.fn.v.ty : 'top' });
+      this.exceptionReturn(i, b, live, undefined, { eax: c.fn.v.ty });
     }
     if (c.k === 'import') {
       this.cx.useImport(c.name);

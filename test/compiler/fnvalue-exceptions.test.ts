@@ -53,7 +53,7 @@ void pop_main() {
   t.deepEqual(f.checks, []);
 });
 
-test('a handler around a call through a value that takes built-in exceptions makes the checks of the functions used as values raise', t => {
+test('a handler taking built-in exceptions around a call through a value makes the checks of values raise', t => {
   const src = (handler: string): string => `
 exception Other;
 int at(int a[], int i) { return a[i]; }                  // a bounds check, and used as a value below
