@@ -806,6 +806,10 @@ class Checker {
         return ERROR;
       }
       case 'lambda': {
+        // Lifted once: printf's arguments are typed before the call they are lowered into is checked (formatCall),
+        // and a second function over the same body would find its variables in the first one's frame.
+        const lifted = this.out.refs.get(e);
+        if (lifted?.k === 'fun') return { k: 'fn', ret: lifted.f.ret, params: lifted.f.params.map(p => p.ty) };
         const f = this.nestedFunction(e.decl, '');
         this.out.refs.set(e, { k: 'fun', f });
         this.checkNested(f);

@@ -23,7 +23,9 @@
 //
 // Function values (docs/popcorn.md "Closures") are packages `exists[e] *[code^r, e^r]` (typed closure conversion):
 // a closure's environment is a tuple of the values it captured, a function that captures nothing a static package
-// `[wrapper, 0]`; a call through a value unpacks it and pushes the environment under the return address.
+// `[wrapper, 0]`; a call through a value unpacks it and pushes the environment under the return address. Every
+// function value may raise (docs/popcorn.md "Exceptions through function values"): its code takes the second return
+// address under the environment, and a call through a value pushes it as a call of a raising function does.
 
 import { forEachStmtExpr, subExprs, type Expr, type Pos, type Stmt } from './ast.ts';
 import {
@@ -32,7 +34,7 @@ import {
 import {
   type Ty, type StructInfo, type UnionInfo, type Variant, isNullable, nullaryCount, substTy, truncate, truncation,
 } from './types.ts';
-import { exceptionFlow, optimiserDeclines, type ExceptionFlow } from './raises.ts';
+import { addressTaken, exceptionFlow, optimiserDeclines, type ExceptionFlow } from './raises.ts';
 
 /**
  * The shared failure routines: DIE writes the message under the status on the stack and exits with that status,
@@ -104,12 +106,14 @@ export function talTy(t: Ty, depth = 1): string {
  * A function value (docs/popcorn.md "Closures") is a package `exists[e] *[code^r, e^r]`: its code and its
  * environment, whose type is hidden (docs/tal.md §3.4, Minamide, Morrisett and Harper's typed closure conversion).
  * This is the code's type for the environment type `env`: cdecl with the environment as a first argument, under
- * the return address. `depth` numbers the variables of function types nested in it.
+ * the return address, and under the environment the second return address every function value takes, where it
+ * returns with an exception in eax and its arguments still pushed (docs/popcorn.md "Exceptions through function
+ * values"). `depth` numbers the variables of function types nested in it.
  */
 export function fnCode(t: Extract<Ty, { k: 'fn' }>, env: string, depth = 1): string {
   const r = `R${depth}`;
-  const args = [env, ...t.params.map(p => talTy(p, depth + 1))].join(' :: ');
-  const stack = `${args} :: ${r}`;
+  const params = [...t.params.map(p => talTy(p, depth + 1)), r].join(' :: ');
+  const stack = `${env} :: code{eax: ${EXN_TYPE}, esp: ${params}} :: ${params}`;
   const ret = t.ret.k === 'void' ? `code{esp: ${stack}}` : `code{eax: ${talTy(t.ret, depth + 1)}, esp: ${stack}}`;
   return `code[${r}:stack]{esp: ${ret} :: ${stack}}`;
 }
@@ -206,26 +210,6 @@ export function generate(c: Checked, body?: FunctionGenerator): string {
 }
 
 /**
- * The functions whose address is taken (used as a value, not only called): a function value's type is plain cdecl,
- * so these cannot promise to keep registers.
- */
-function addressTaken(c: Checked): Set<FunInfo> {
-  const out = new Set<FunInfo>();
-  const ex = (e: Expr): void => {
-    if (e.k === 'var' || e.k === 'lambda') {
-      const r = c.refs.get(e);
-      if (r?.k === 'fun') out.add(r.f);
-      return;
-    }
-    if (e.k === 'call' && c.calls.get(e)?.target.k !== 'value') { e.args.forEach(ex); return; }
-    subExprs(e).forEach(ex);
-  };
-  for (const f of c.funs) forEachStmtExpr(f.decl.body, ex);
-  for (const g of c.globals) if (g.decl.init) ex(g.decl.init);
-  return out;
-}
-
-/**
  * Whether the stack machine generates f at every level: the optimiser declines it (compiler/raises.ts: checks that
  * raise) or it has to do with closures (below). The one rule both the generator and the optimiser's pipeline use.
  */
@@ -312,12 +296,6 @@ class Gen {
     let v = this.envVars.get(f);
     if (!v) this.envVars.set(f, v = { name: '(environment)', ty: envTy(f), id: -1, pos: f.decl.pos });
     return v;
-  }
-
-  /** What a function takes on the stack: a closure's environment, then its parameters. */
-  private argVars(f: FunInfo): LocalVar[] {
-    const env = this.envVar(f);
-    return env ? [env, ...f.params] : f.params;
   }
 
   /**
@@ -415,17 +393,16 @@ class Gen {
 
   /**
    * What makes f a function value (docs/popcorn.md "Closures"): code with the function-value convention (the
-   * environment first, under the return address) and, for a function that captures nothing, its static package
-   * `[code, 0]` in .data. A closure that cannot raise is that code itself; any other function gets a wrapper that
-   * pushes its arguments again (and a closure's environment) and calls it. The wrapper of a function that may raise
-   * gives it a second return address that stops an exception it lets out as uncaught (docs/popcorn.md: a handler
-   * around a call through a function value does not see it).
+   * environment first, under the return address, then the second return address) and, for a function that captures
+   * nothing, its static package `[code, 0]` in .data. A closure is that code itself (raises.ts makes it a raising
+   * function, its environment above the second return address); a function that captures nothing gets a wrapper
+   * that pushes its arguments again and calls it, and passes on through its own second return address what f
+   * raises (docs/popcorn.md "Exceptions through function values").
    */
   private valueCode(f: FunInfo): void {
     const env = this.envVar(f);
-    const envText = env ? talTy(env.ty) : 'int';
     const raises = this.raising.has(f);
-    const code = !env || raises ? `${f.tal}__value` : f.tal;
+    const code = env ? f.tal : `${f.tal}__value`;
     if (!env) {
       const fty = funValueTy(f);
       this.data.push(`.tal_label ${staticClosure(f)} : *[${fnCode(fty, 'int')}^r, int^r]`, `${staticClosure(f)}:`,
@@ -436,23 +413,24 @@ class Gen {
       this.text.push('', `.tal_label ${closureGetter(f)} : code[r:stack]{esp: code{eax: ${fty}, esp: r} :: r}`,
         `${closureGetter(f)}:`, `    mov eax, OFFSET ${staticClosure(f)}`, `    .tal_pack eax, ${fty}, int`, '    ret');
     }
-    if (code === f.tal) return;
+    if (env) return;
     const set = `${f.tal}__value_raise`;
-    const n = f.params.length + (env ? 1 : 0); // the words the wrapper passes on
-    const below = [envText, ...f.params.map(p => talTy(p.ty)), 'r'].join(' :: ');
+    const n = f.params.length; // the words the wrapper passes on
+    const params = [...f.params.map(p => talTy(p.ty)), 'r'].join(' :: ');
+    const below = `int :: code{eax: ${EXN_TYPE}, esp: ${params}} :: ${params}`;
     const ret = f.ret.k === 'void' ? `code{esp: ${below}}` : `code{eax: ${talTy(f.ret)}, esp: ${below}}`;
     const stack = `${ret} :: ${below}`;
-    const passed = this.argVars(f).map(p => talTy(p.ty));
-    const inner = [...passed, stack].join(' :: ');
+    const inner = [...f.params.map(p => talTy(p.ty)), stack].join(' :: ');
     this.text.push('', `.tal_label ${code} : code[r:stack]{esp: ${stack}}`, `${code}:`);
-    // The words again, last first: each push moves the next one 4 bytes further from esp (a closure's environment
-    // is the last one pushed; a function that captures nothing does not get the wrapper's).
-    for (let i = 0; i < n; i++) this.text.push(`    push DWORD PTR [esp+${4 * (f.params.length + 1)}]`);
+    // The arguments again, last first: each push moves the next one 4 bytes further from esp (under the return
+    // address lie the environment, unused, and the second return address).
+    for (let i = 0; i < n; i++) this.text.push(`    push DWORD PTR [esp+${4 * (n + 2)}]`);
     if (!raises) {
       this.text.push(`    call ${f.tal}`, ...(n ? [`    add esp, ${4 * n}`] : []), '    ret');
       return;
     }
-    this.text.push(`    call ${set}`, `    jmp ${this.useRoutine(UNCAUGHT)}`,
+    // f raised: its arguments, the return address and the environment dropped, out by the second return address.
+    this.text.push(`    call ${set}`, `    add esp, ${4 * (n + 2)}`, '    ret',
       `.tal_label ${set} : code[r:stack]{esp: code{eax: ${EXN_TYPE}, esp: ${inner}} :: ${inner}}`, `${set}:`,
       `    call ${f.tal}`, `    add esp, ${4 * (n + 1)}`, '    ret');
   }
@@ -483,7 +461,7 @@ class Gen {
     this.inst(`*[${fnCode(funValueTy(f), env)}, ${env}]`);
     this.emit('call DWORD PTR [tal_alloc]', 'add esp, 4');
     this.pop('ecx');
-    const code = this.raising.has(f) ? `${f.tal}__value` : f.tal;
+    const code = f.tal; // a closure's own code is its value's (raises.ts: it takes the second return address)
     this.emit('mov DWORD PTR [eax+4], ecx', `mov DWORD PTR [eax], OFFSET ${code}`, `.tal_pack eax, ${fty}, ${env}`,
       'mov ecx, eax');
   }
@@ -708,24 +686,33 @@ class Gen {
   private get generic(): boolean { return this.f.tparams.length > 0; }
   private binders(): string { return [...this.f.tparams.map(p => `t_${p}`), 'r:stack'].join(', '); }
 
+  /**
+   * What lies under f's return address: a closure's environment, the second return address of a function that may
+   * raise (under the environment, as a function value's: fnCode), the parameters.
+   */
+  private belowReturn(f: FunInfo): string {
+    const env = this.envVar(f);
+    return [...(env ? [talTy(env.ty)] : []), ...(this.raising.has(f) ? [this.exnRetType(f)] : []),
+      ...f.params.map(p => talTy(p.ty)), 'r'].join(' :: ');
+  }
+
   private retType(f: FunInfo): string {
-    const args = this.argVars(f).map(p => talTy(p.ty)).join(' :: ');
-    const below = args ? `${args} :: r` : 'r';
     // A function that may raise returns normally over its second return address, which the caller drops.
-    const stack = this.raising.has(f) ? `${this.exnRetType(f)} :: ${below}` : below;
+    const stack = this.belowReturn(f);
     return f.ret.k === 'void' ? `code{esp: ${stack}}` : `code{eax: ${talTy(f.ret)}, esp: ${stack}}`;
   }
 
   private funType(f: FunInfo): string {
-    const args = this.argVars(f).map(p => talTy(p.ty)).join(' :: ');
     const binders = [...f.tparams.map(p => `t_${p}`), 'r:stack'].join(', ');
-    const raise = this.raising.has(f) ? `${this.exnRetType(f)} :: ` : '';
-    return `code[${binders}]{esp: ${this.retType(f)} :: ${raise}${args ? `${args} :: ` : ''}r}`;
+    return `code[${binders}]{esp: ${this.retType(f)} :: ${this.belowReturn(f)}}`;
   }
 
-  /** Where a function that may raise returns with the exception in eax: its arguments still on the stack. */
+  /**
+   * Where a function that may raise returns with the exception in eax: its parameters still on the stack (a
+   * closure's environment, above the second return address, dropped with its frame).
+   */
   private exnRetType(f: FunInfo): string {
-    return `code{eax: ${EXN_TYPE}, esp: ${[...this.argVars(f).map(p => talTy(p.ty)), 'r'].join(' :: ')}}`;
+    return `code{eax: ${EXN_TYPE}, esp: ${[...f.params.map(p => talTy(p.ty)), 'r'].join(' :: ')}}`;
   }
 
   private slotType(s: Slot): string {
@@ -814,8 +801,9 @@ class Gen {
     const regs = [...this.regOf].filter(([v]) => this.live.has(v)).map(([v, r]) => `${r}: ${talTy(v.ty)}, `).join('')
       + (f.bounds ? `${f.bounds.arr}: ${f.bounds.ty}, ${f.bounds.idx}: int, ` : ''); // recordCheck reads them
     const inst = this.generic ? [`.tal_inst ${this.f.tparams.map(p => `t_${p}`).join(', ')}, r`] : [];
-    // To the handler: the stack cut back to its depth. Out: the frame and the normal return address dropped.
-    const cut = h ? this.stack.length - h.depth : this.stack.findIndex(s => s.k === 'ret') + 1;
+    // To the handler: the stack cut back to its depth. Out: the frame, the normal return address and a closure's
+    // environment dropped (everything above the second return address).
+    const cut = h ? this.stack.length - h.depth : this.stack.findIndex(s => s.k === 'exnret');
     const leave = h ? [...inst, `jmp ${h.label}`] : ['ret'];
     const lines = [...this.recordCheck(f), `mov eax, ${x.tag}`,
       `mov ecx, OFFSET ${this.message(this.siteText(f.pos, ''))}`,
@@ -891,8 +879,9 @@ class Gen {
     this.f = f;
     this.live = new Set();
     this.loopTargets = [];
-    this.stack = [{ k: 'ret' }, ...(this.raising.has(f) ? [{ k: 'exnret' as const }] : []),
-      ...this.argVars(f).map(v => ({ k: 'arg' as const, v }))];
+    const env = this.envVar(f);
+    this.stack = [{ k: 'ret' }, ...(env ? [{ k: 'arg' as const, v: env }] : []),
+      ...(this.raising.has(f) ? [{ k: 'exnret' as const }] : []), ...f.params.map(v => ({ k: 'arg' as const, v }))];
     this.handlers = [];
     this.text.push('', `.tal_label ${f.tal} : ${this.funType(f)}`, `${f.tal}:`);
     this.wantLoc = this.locOf(f.decl.pos);
@@ -1112,7 +1101,8 @@ class Gen {
       if (this.stack.length > h.depth) this.emit(`add esp, ${4 * (this.stack.length - h.depth)}`);
       this.jump('jmp', h.label);
     } else if (this.raising.has(this.f)) {
-      this.emit(`add esp, ${4 * (this.stack.findIndex(x => x.k === 'ret') + 1)}`, 'ret');
+      // The frame, the return address and a closure's environment dropped: out by the second return address.
+      this.emit(`add esp, ${4 * this.stack.findIndex(x => x.k === 'exnret')}`, 'ret');
       this.falls = false;
     } else if (landing) {
       // A callee's check raised, and no caller of this function can catch it (raises.ts): stopped as uncaught.
@@ -1784,10 +1774,11 @@ class Gen {
     } else if (t.k === 'fun') {
       const raises = this.raising.has(t.f);
       const sources = this.c.closureEnvs.get(e);
-      if (sources) { this.environment(t.f, sources); this.push(talTy(envTy(t.f))); }
       // A callee the optimiser generated keeps ebx, esi, edi, ebp: none holds anything of this function here.
       const kept = this.saves(t.f) ? ['top', 'top', 'top', 'top'] : [];
+      // The second return address under a closure's environment, as under a function value's (fnCode).
       if (raises) this.exceptionReturn(kept.length > 0);
+      if (sources) { this.environment(t.f, sources); this.push(talTy(envTy(t.f))); }
       if (t.f.tparams.length || kept.length) {
         const inst = t.f.tparams.map(p => talTy(info.inst.get(p)!));
         this.inst([...inst, this.stackText(e.args.length + (raises ? 1 : 0) + (sources ? 1 : 0)), ...kept].join(', '));
@@ -1796,12 +1787,15 @@ class Gen {
       if (raises) this.drop(1);
       if (sources) this.drop(1);
     } else {
-      // Through a function value (docs/popcorn.md "Closures"): open the package, pass its environment, call its
-      // code. The environment's type is known to this block alone, so no label comes between the push and the drop.
+      // Through a function value (docs/popcorn.md "Closures"): its second return address pushed (every function
+      // value may raise), the package opened, its environment passed, its code called. The environment's type is
+      // known to this block alone, so no label comes between the push and the drop: the second return address's
+      // label comes first, with the package in eax.
       this.expr(e.fn);
+      this.exceptionReturn(false, { eax: talTy(this.ty(e.fn)) });
       this.emit('.tal_unpack eax', 'push DWORD PTR [eax+4]', 'mov ecx, DWORD PTR [eax]', 'call ecx');
       this.stack.unshift({ k: 'temp', ty: 'top' });
-      this.drop(1);
+      this.drop(2);
     }
     this.drop(e.args.length);
   }
@@ -1812,7 +1806,7 @@ class Gen {
    * (a label's address is polymorphic in it, which a return address may not be). The code after that `call` is
    * where the callee's raise lands (eax: the exception, the arguments still pushed): on to a handler or further out.
    */
-  private exceptionReturn(keeps: boolean): void {
+  private exceptionReturn(keeps: boolean, regs: Record<string, string> = {}): void {
     const set = this.newLabel('raised');
     if (this.generic) this.inst(`${this.f.tparams.map(p => `t_${p}`).join(', ')}, r`);
     this.emit(`call ${set}`);
@@ -1820,9 +1814,9 @@ class Gen {
     this.raiseHere(true);
     // A callee the optimiser generated gives ebx, esi, edi and ebp back on this path too, typed by its type
     // variables, which this call instantiates as top (compiler/ir/emit.ts).
-    const regs = keeps ? 'ebx: top, esi: top, edi: top, ebp: top, ' : '';
-    this.stack.unshift({ k: 'temp', ty: `code{eax: ${EXN_TYPE}, ${regs}esp: ${this.stackText()}}` });
-    this.label(set);
+    const kept = keeps ? 'ebx: top, esi: top, edi: top, ebp: top, ' : '';
+    this.stack.unshift({ k: 'temp', ty: `code{eax: ${EXN_TYPE}, ${kept}esp: ${this.stackText()}}` });
+    this.label(set, regs);
   }
 
   /** The type a pushed argument has in the model: the parameter's type (instantiated). */

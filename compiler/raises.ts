@@ -4,8 +4,11 @@
 // may raise; a fixed point over the call graph, as an effect analysis does (OCaml's exception analysis and CIL's
 // call-graph passes work the same way). Only those functions take the second return address an exception leaves
 // by, so a function that cannot raise costs exactly what it did before exceptions existed. A call through a
-// function value never raises (a raising function's address is a wrapper that stops an escaping exception there:
-// codegen.ts). `optimiserDeclines` picks the functions the optimiser leaves to the stack machine (docs/popcorn.md).
+// function value may raise, as in Popcorn: a function value's type says nothing of what it raises (`b f(a)` is one
+// type for every function), so every function value takes the second return address (docs/popcorn.md "Exceptions
+// through function values"): a closure used as a value is compiled as a raising function, a top-level one's value
+// wrapper passes on what it raises. `optimiserDeclines` picks the functions the optimiser leaves to the stack
+// machine (docs/popcorn.md).
 //
 // A failed run-time check (bounds, null, zero divisor, union variant) raises its built-in exception. Whether it
 // leaves its function is decided here too, so that only a program that can catch one pays for it: a function's
@@ -38,8 +41,9 @@ export function raisingFunctions(c: Checked): Set<FunInfo> {
 
 /** The whole program's exception flow: what may raise, and whose checks raise (the rule above). */
 export function exceptionFlow(c: Checked): ExceptionFlow {
-  const explicit = explicitlyRaising(c);
-  const facts = new Map(c.funs.filter(f => f.decl.body).map(f => [f, checkFacts(c, f.decl.body!)]));
+  const taken = addressTaken(c);
+  const explicit = explicitlyRaising(c, taken);
+  const facts = new Map(c.funs.filter(f => f.decl.body).map(f => [f, checkFacts(c, f.decl.body!, taken)]));
   // Core::flush is called by the entry and the failure routines with the plain convention: its checks, if it had
   // any, stop the program where they are (it has none today: FILE is not nullable and it indexes nothing).
   const flush = stdoutFlush(c);
@@ -49,9 +53,36 @@ export function exceptionFlow(c: Checked): ExceptionFlow {
   return { raising: new Set([...explicit, ...checksRaise]), checksRaise, handles };
 }
 
+/**
+ * The functions whose address is taken (used as a value, not only called): a function value's type is plain cdecl
+ * with the second return address (a function value may raise), so these cannot promise to keep registers, and a
+ * closure among them is compiled as a raising function (its own code is its value's).
+ */
+export function addressTaken(c: Checked): Set<FunInfo> {
+  const out = new Set<FunInfo>();
+  const ex = (e: Expr): void => {
+    if (e.k === 'var' || e.k === 'lambda') {
+      const r = c.refs.get(e);
+      if (r?.k === 'fun') out.add(r.f);
+      return;
+    }
+    if (e.k === 'call' && c.calls.get(e)?.target.k !== 'value') { e.args.forEach(ex); return; }
+    subExprs(e).forEach(ex);
+  };
+  for (const f of c.funs) forEachStmtExpr(f.decl.body, ex);
+  for (const g of c.globals) if (g.decl.init) ex(g.decl.init);
+  return out;
+}
+
+/** Whether f's own code is the code of its function value: a closure (it takes an environment) used as a value. */
+export function isValueCode(f: FunInfo, taken: Set<FunInfo>): boolean {
+  return (f.captures?.length ?? 0) > 0 && taken.has(f);
+}
+
 /** The functions that may let out an exception a `raise` (or a switch's implicit one) raises. */
-function explicitlyRaising(c: Checked): Set<FunInfo> {
-  const raising = new Set<FunInfo>();
+function explicitlyRaising(c: Checked, taken: Set<FunInfo>): Set<FunInfo> {
+  // A closure whose code is its value's takes the second return address every function value has.
+  const raising = new Set<FunInfo>(c.funs.filter(f => f.decl.body && isValueCode(f, taken)));
   for (let changed = true; changed;) {
     changed = false;
     for (const f of c.funs) {
@@ -88,6 +119,7 @@ function exprRaises(c: Checked, e: Expr, raising: Set<FunInfo>): boolean {
   if (e.k === 'call') {
     const t = c.calls.get(e)?.target;
     if (t?.k === 'fun' && raising.has(t.f)) return true;
+    if (t?.k === 'value') return true; // a function value may raise (above)
   }
   return subExprs(e).some(x => exprRaises(c, x, raising));
 }
@@ -129,13 +161,16 @@ function checkRaisingFunctions(facts: Map<FunInfo, CheckFacts>): Set<FunInfo> {
   return raises;
 }
 
-function checkFacts(c: Checked, body: Stmt): CheckFacts {
+function checkFacts(c: Checked, body: Stmt, taken: Set<FunInfo>): CheckFacts {
   const facts: CheckFacts = { calls: [], escapingCheck: false, handles: false };
   const ex = (e: Expr | undefined, caught: boolean): void => {
     if (e === undefined) return;
     if (e.k === 'call') {
       const t = c.calls.get(e)?.target;
       if (t?.k === 'fun') facts.calls.push({ callee: t.f, caught });
+      // A call through a function value may call any function used as a value (its value wrapper passes on what
+      // its checks raise).
+      if (t?.k === 'value') for (const f of taken) facts.calls.push({ callee: f, caught });
     }
     if (!caught && mayFailCheck(c, e)) facts.escapingCheck = true;
     subExprs(e).forEach(x => ex(x, caught));

@@ -780,6 +780,14 @@ class Emitter {
       this.depth++;
     }
     if (c.k === 'fun' && c.raises) this.exceptionReturn(i, b, live, c.saves ? regTypes : undefined);
+    if (c.k === 'value') {
+      // Every function value may raise (docs/popcorn.md "Exceptions through function values"): its second return
+      // address is pushed first, the package in eax across that label, since the environment's type, once the
+      // package is opened, is known to one block alone.
+      if (c.fn.k !== 'v') throw new Error('internal: a function value not in a register');
+      this.move('eax', c.fn);
+      this.exceptionReturn(i, b, live, undefined, { eax: c.fn.v.ty });
+    }
     if (c.k === 'import') {
       this.cx.useImport(c.name);
       if (i.inst) this.emit(`.tal_inst ${i.inst.join(', ')}`);
@@ -790,12 +798,11 @@ class Emitter {
       this.emit(`call ${c.label}`);
     } else {
       // A function value: open the package, pass its environment first, call its code (docs/popcorn.md "Closures").
-      this.move('eax', c.fn);
       this.emit('.tal_unpack eax', 'push DWORD PTR [eax+4]', 'mov ecx, DWORD PTR [eax]', 'call ecx');
     }
-    // A callee that raises returned over its second return address, a closure's over its environment: both dropped
-    // with the arguments.
-    const words = i.args.length + (c.k === 'fun' && c.raises ? 1 : 0) + (c.k === 'value' ? 1 : 0);
+    // A callee that raises returned over its second return address, a closure's over its environment and its second
+    // return address: dropped with the arguments.
+    const words = i.args.length + (c.k === 'fun' && c.raises ? 1 : 0) + (c.k === 'value' ? 2 : 0);
     if (words) this.emit(`add esp, ${4 * words}`);
     this.depth = 0;
     if (i.dst) this.finish(i.dst, 'eax');
@@ -810,7 +817,8 @@ class Emitter {
    * callee gives them back on that path too, as the .tal_inst of the call instantiates its variables: so the
    * values live into the handler (live across the call: liveness.ts) are where its label says.
    */
-  private exceptionReturn(i: Extract<Inst, { op: 'call' }>, b: Block, live: VReg[], kept: string[] | undefined): void {
+  private exceptionReturn(i: Extract<Inst, { op: 'call' }>, b: Block, live: VReg[], kept: string[] | undefined,
+    regs: Record<string, string> = {}): void {
     const name = this.cx.newLabel('raised');
     if (this.generic) this.emit(`.tal_inst ${this.instArgs()}`);
     this.emit(`call ${name}`);
@@ -819,9 +827,9 @@ class Emitter {
     this.depth = 0;
     this.raised(b);
     this.depth = depth;
-    const regs = kept ? ALLOCATABLE.map((r, n) => `${r}: ${kept[n]}, `).join('') : '';
+    const keeps = kept ? ALLOCATABLE.map((r, n) => `${r}: ${kept[n]}, `).join('') : '';
     const args = [...i.args.map(a => a.ty), this.stack(live)].join(' :: ');
-    this.label(name, {}, live, `code{eax: ${EXN_TYPE}, ${regs}esp: ${args}} :: ${args}`);
+    this.label(name, regs, live, `code{eax: ${EXN_TYPE}, ${keeps}esp: ${args}} :: ${args}`);
   }
 }
 

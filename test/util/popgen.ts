@@ -10,7 +10,8 @@
 // string) under a condition, and try … handle statements catch them, by a switch with or without default (which
 // raises again what no case takes) or by a handler that takes everything. Integer expressions include Popcorn's
 // casts through the sub-word integers (`(: int) (: byte) (e)`: cut to 8 or 16 bits at both levels alike) and the
-// comma operator.
+// comma operator. Anonymous functions may raise (`if (q % 3 == 1) raise Gx1(q);`), and a try body may begin by
+// calling one through `apply`: the exception crosses the function value and apply's frame to the handler outside.
 //
 // The generator draws its choices from a Rand: `fromGen(g)` for fast-check's fc.gen() (so a failing case shrinks and
 // replays), `seeded(n)` for a plain PRNG.
@@ -496,7 +497,13 @@ export class PopGen {
   /** try … handle: a switch on what was caught (its cases bind the values), or a handler that takes everything. */
   private tryHandle(ctx: Ctx, indent: number): string[] {
     const pad = '  '.repeat(indent), pad2 = `${pad}    `;
-    const body = this.block({ ...ctx, narrowed: new Set(ctx.narrowed) }, indent);
+    let body = this.block({ ...ctx, narrowed: new Set(ctx.narrowed) }, indent);
+    // A raise inside a closure, through apply's frame, to this handler.
+    if (this.chance(30)) {
+      const call = `gcount += apply(${this.raisingClosure(ctx)}, ${this.expr('int', ctx, 1)});`;
+      body = body === '{ }' ? `{ ${call} }` : `{
+${pad}  ${call}${body.slice(1)}`;
+    }
     const e = this.fresh('e');
     const inner = (extra: Var[]): string[] => this.stmts(
       { ...ctx, narrowed: new Set(ctx.narrowed), vars: [...ctx.vars, ...extra] }, indent + 2, this.r.int(0, 2));
@@ -554,8 +561,19 @@ export class PopGen {
     const ints = this.varsOf(ctx, 'int').map(v => v.name);
     const fns = this.varsOf(ctx, 'fn').map(v => v.name);
     const k = this.pick(['1', '3', '-2']);
+    if (this.chance(25)) return this.raisingClosure(ctx);
     if (fns.length && this.chance(40)) return `fun int (int ${q}) { return ${this.pick(fns)}(${q}) * ${k}; }`;
     return `fun int (int ${q}) { return ${q} * ${k} + ${ints.length ? this.pick(ints) : this.pick(INTS)}; }`;
+  }
+
+  /** An anonymous function that raises for some arguments (Gx1 with the argument, or Gx0), else adds a local. */
+  private raisingClosure(ctx: Ctx): string {
+    const q = this.fresh('q');
+    const ints = this.varsOf(ctx, 'int').map(v => v.name);
+    const m = this.pick(['2', '3', '5']);
+    const x = this.chance(70) ? `Gx1(${q})` : 'Gx0';
+    return `fun int (int ${q}) { if (${q} % ${m} == 1) raise ${x}; `
+      + `return ${q} + ${ints.length ? this.pick(ints) : this.pick(INTS)}; }`;
   }
 
   private exactInt(ctx: Ctx, d: number): string {
