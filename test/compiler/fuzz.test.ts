@@ -4,7 +4,8 @@
 // (and in user mode, which must agree), compiled at both levels, which must agree with each other too.
 // The programs use unions too (a monomorphic `shape` and the polymorphic `<a>option`: construction, switches with
 // patterns, direct reads of a variant a case has matched), and closures (anonymous functions over the locals and
-// function values around them, called directly and through `apply`). CI runs 200 programs; KTAL_LONG=1 runs 5,000
+// function values around them, called directly and through `apply`), and a bool and a char array, which are byte
+// arrays (read, written, replaced by new_array). CI runs 200 programs; KTAL_LONG=1 runs 5,000
 // (KTAL_SEED=n replays a run).
 //
 // Popc bugs the generator once had to keep out (PopGen's avoidKnownBugs, now off by default):
