@@ -1357,14 +1357,14 @@ class Gen {
       }
       case 'call': return this.call(e);
       case 'index': {
-        const str = byteArray(this.ty(e.a));
+        const bytes = byteArray(this.ty(e.a)); // a string or a bool or char array
         if (this.simple(e.i)) {
           this.expr(e.a);
           this.loadSimple(e.i, 'ecx');
         } else this.operands(e.a, e.i);
         this.emit('cmp ecx, DWORD PTR [eax]');
         this.fail('jae', this.boundsFailure(e.pos, this.ty(e.a), 'eax', 'ecx'));
-        this.emit(str ? 'movzx eax, BYTE PTR [eax+ecx*1+4]' : 'mov eax, DWORD PTR [eax+ecx*4+4]');
+        this.emit(bytes ? 'movzx eax, BYTE PTR [eax+ecx*1+4]' : 'mov eax, DWORD PTR [eax+ecx*4+4]');
         return;
       }
       case 'field': {
