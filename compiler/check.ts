@@ -16,6 +16,7 @@ import { Flow, assignedLocals } from './flow.ts';
 import { isFormatFunction, lowerFormatCall } from './format.ts';
 import type { Builtin } from './builtins.ts';
 import { Resolver, showName } from './resolve.ts';
+import { refuseWordArrayUses } from './bytearrays.ts';
 import type { Checked, SourceFile, FunInfo, GlobalInfo, LocalVar, CallInfo, UnionCase } from './program.ts';
 
 /** A block's names: its locals and its nested functions (`funs`, made on first use). */
@@ -23,7 +24,10 @@ interface Scope { vars: Map<string, LocalVar>; funs?: Map<string, FunInfo>; pare
 
 /** Resolve and check a whole program (its files in order; library files first). */
 export function checkProgram(files: SourceFile[], diags: Diagnostics): Checked {
-  return new Checker(diags).run(files);
+  const checked = new Checker(diags).run(files);
+  // A bool or char array is bytes, a type variable's array words: where they would meet (bytearrays.ts).
+  if (!diags.count) refuseWordArrayUses(checked, diags);
+  return checked;
 }
 
 class Checker {

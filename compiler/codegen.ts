@@ -32,7 +32,8 @@ import {
   caseValue, stdoutFlush, type Checked, type FunInfo, type LocalVar, type CallInfo, type ExnInfo,
 } from './program.ts';
 import {
-  type Ty, type StructInfo, type UnionInfo, type Variant, isNullable, nullaryCount, substTy, truncate, truncation,
+  type Ty, type StructInfo, type UnionInfo, type Variant, byteElement, isNullable, nullaryCount, substTy, truncate,
+  truncation,
 } from './types.ts';
 import { addressTaken, exceptionFlow, optimiserDeclines, type ExceptionFlow } from './raises.ts';
 
@@ -81,6 +82,9 @@ interface Failure {
 type Slot =
   | { k: 'temp'; ty: string } | { k: 'local'; v: LocalVar } | { k: 'ret' } | { k: 'exnret' } | { k: 'arg'; v: LocalVar };
 
+/** Whether a value of type `t` is a TAL byte array: a string, or an array of bytes (types.ts's `byteElement`). */
+export const byteArray = (t: Ty): boolean => t.k === 'string' || (t.k === 'array' && byteElement(t.elem));
+
 /** The TAL text of a popc type. `depth` numbers the stack variables of nested function types. */
 export function talTy(t: Ty, depth = 1): string {
   switch (t.k) {
@@ -90,7 +94,7 @@ export function talTy(t: Ty, depth = 1): string {
     case 'error': throw new Error('internal: code generation of a program with type errors');
     case 'string': return '*bytes';
     case 'void': return 'top';
-    case 'array': return `*arr(${talTy(t.elem, depth)})`;
+    case 'array': return byteElement(t.elem) ? '*bytes' : `*arr(${talTy(t.elem, depth)})`;
     case 'tuple': return `*[${t.elems.map(e => `${talTy(e, depth)}^r`).join(', ')}]`;
     case 'struct': return t.args.length ? `${t.s.tal}<${t.args.map(a => talTy(a, depth)).join(', ')}>` : t.s.tal;
     case 'union':
@@ -507,6 +511,7 @@ class Gen {
     switch (ty.k) {
       case 'string': return this.stringLiteral([]);
       case 'array': {
+        if (byteElement(ty.elem)) return this.stringLiteral([]); // a fresh empty `*bytes`, as a string's default
         const name = `__popc_arr_${this.strings++}`;
         this.data.push(`.tal_label ${name} : *arr(${talTy(ty.elem)})`, `${name}:`, '    .long 0');
         return name;
@@ -544,6 +549,8 @@ class Gen {
       case 'arraylit': {
         const elem = ty.k === 'array' ? ty.elem : ty;
         const words = e.elems.map(x => this.constWord(x, elem));
+        // A bool or char array's bytes: a fresh `*bytes` object of its own (a global's array may be written).
+        if (byteElement(elem)) return this.stringLiteral(words.map(w => Number(w) & 255));
         const name = `__popc_arr_${this.strings++}`;
         this.data.push(`.tal_label ${name} : *arr(${talTy(elem)})`, `${name}:`, `    .long ${words.length}`, `    .long ${words.join(', ')}`);
         return name;
@@ -830,10 +837,13 @@ class Gen {
       `mov DWORD PTR [${CHECK_TEXT}], ecx`, 'mov ecx, 1', `mov DWORD PTR [${CHECK_RAISED}], ecx`];
   }
 
-  /** A bounds check's failure: the array's type as the stub declares it (a string as `*rbytes`, literals too). */
+  /**
+   * A bounds check's failure: the array's type as the stub declares it (a string or a byte array as `*rbytes`,
+   * literals too).
+   */
   private boundsFailure(pos: Pos, arrTy: Ty, arr: string, idx: string): Failure {
     const str = arrTy.k === 'string';
-    const ty = str ? '*rbytes' : talTy(arrTy);
+    const ty = byteArray(arrTy) ? '*rbytes' : talTy(arrTy);
     return { pos, what: `${str ? 'string' : 'array'} index out of bounds`, check: 'bounds', bounds: { arr, idx, ty } };
   }
 
@@ -1337,14 +1347,14 @@ class Gen {
       }
       case 'call': return this.call(e);
       case 'index': {
-        const str = this.ty(e.a).k === 'string';
+        const bytes = byteArray(this.ty(e.a)); // a string or a bool or char array
         if (this.simple(e.i)) {
           this.expr(e.a);
           this.loadSimple(e.i, 'ecx');
         } else this.operands(e.a, e.i);
         this.emit('cmp ecx, DWORD PTR [eax]');
         this.fail('jae', this.boundsFailure(e.pos, this.ty(e.a), 'eax', 'ecx'));
-        this.emit(str ? 'movzx eax, BYTE PTR [eax+ecx*1+4]' : 'mov eax, DWORD PTR [eax+ecx*4+4]');
+        this.emit(bytes ? 'movzx eax, BYTE PTR [eax+ecx*1+4]' : 'mov eax, DWORD PTR [eax+ecx*4+4]');
         return;
       }
       case 'field': {
@@ -1544,21 +1554,27 @@ class Gen {
     const et = talTy(elem);
     const arrTy: Ty = { k: 'array', elem };
     const element = (x: Expr): void => { if (x.k === 'arraylit') this.arrayLiteral(x, elem); else { this.expr(x); this.toChar(elem); } };
+    // The first element fills the new array (a byte array's through tal_new_bytes, which keeps its low byte), the
+    // others are stored over it.
+    const bytes = byteElement(elem);
     element(e.elems[0]);
     this.push(et);
     this.emit(`push ${e.elems.length}`);
     this.stack.unshift({ k: 'temp', ty: 'int' });
-    this.inst(et);
-    this.emit('call DWORD PTR [tal_new_array]');
+    if (bytes) this.emit('call DWORD PTR [tal_new_bytes]');
+    else {
+      this.inst(et);
+      this.emit('call DWORD PTR [tal_new_array]');
+    }
     this.drop(2);
     for (let i = 1; i < e.elems.length; i++) {
-      this.push(`*arr(${et})`);
+      this.push(talTy(arrTy));
       element(e.elems[i]);
       this.emit('mov edx, eax');
       this.pop('eax');
       this.emit(`mov ecx, ${i}`, 'cmp ecx, DWORD PTR [eax]');
       this.fail('jae', this.boundsFailure(e.elems[i].pos, arrTy, 'eax', 'ecx')); // cannot fail: i < its length
-      this.emit('mov DWORD PTR [eax+ecx*4+4], edx');
+      this.emit(bytes ? 'mov BYTE PTR [eax+ecx*1+4], dl' : 'mov DWORD PTR [eax+ecx*4+4], edx');
     }
   }
 
@@ -1672,7 +1688,7 @@ class Gen {
       case 'index':
         this.emit('mov ecx, DWORD PTR [esp]', 'mov edx, DWORD PTR [esp+4]', 'cmp ecx, DWORD PTR [edx]');
         this.fail('jae', this.boundsFailure(l.pos, l.ty, 'edx', 'ecx'));
-        this.emit(l.ty.k === 'string' ? 'movzx eax, BYTE PTR [edx+ecx*1+4]' : 'mov eax, DWORD PTR [edx+ecx*4+4]');
+        this.emit(byteArray(l.ty) ? 'movzx eax, BYTE PTR [edx+ecx*1+4]' : 'mov eax, DWORD PTR [edx+ecx*4+4]');
         return;
     }
   }
@@ -1704,7 +1720,7 @@ class Gen {
         this.pop('edx');
         this.emit('cmp ecx, DWORD PTR [edx]');
         this.fail('jae', this.boundsFailure(l.pos, l.ty, 'edx', 'ecx'));
-        this.emit(l.ty.k === 'string' ? 'mov BYTE PTR [edx+ecx*1+4], al' : 'mov DWORD PTR [edx+ecx*4+4], eax');
+        this.emit(byteArray(l.ty) ? 'mov BYTE PTR [edx+ecx*1+4], al' : 'mov DWORD PTR [edx+ecx*4+4], eax');
         return;
     }
   }
@@ -1834,14 +1850,16 @@ class Gen {
         this.emit('mov eax, DWORD PTR [eax]');
         return;
       case 'new_array': {
+        // A bool or char array is n bytes, each the fill's low byte (tal_new_bytes), any other n words.
+        const bytes = byteElement(info.inst.get('a')!);
         const elem = talTy(info.inst.get('a')!);
         this.expr(e.args[1]);
         this.toChar(info.inst.get('a')!);
         this.push(elem);
         this.expr(e.args[0]);
         this.push('int');
-        this.inst(elem);
-        this.emit('call DWORD PTR [tal_new_array]');
+        if (!bytes) this.inst(elem);
+        this.emit(`call DWORD PTR [${bytes ? 'tal_new_bytes' : 'tal_new_array'}]`);
         this.drop(2);
         return;
       }

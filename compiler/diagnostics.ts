@@ -222,6 +222,13 @@ export const Diag = {
   AddressOfNotFunction: def('P3509', (what: string) => `& takes the address of a function, not ${what}`),
   AbstractStruct: def('P3510', (name: string, file: string) =>
     `struct ${name} is abstract: only ${file}, which declares it, may build it or use its fields`),
+  // ---- P36xx: bool and char arrays are bytes, a type variable's arrays words (compiler/bytearrays.ts) ----
+  ByteArrayInstantiation: def('P3601', (v: string, ty: string, fun: string) =>
+    `${v} cannot be ${ty} here: ${fun} has arrays of ${v}, which are words, and a ${ty}[] is bytes`),
+  ByteArrayInstance: def('P3602', (instance: string, param: string, ty: string) =>
+    `${instance} cannot hold ${ty}: its arrays of ${param} are words, a ${ty}[] bytes`),
+  ByteArrayMismatch: def('P3603', (where: string, from: string, to: string) =>
+    `${where} is ${from}, not ${to}: bool and char arrays are bytes, other arrays words`),
 } as const;
 
 /** The message template of a code, with its arguments as {0}, {1}, … (for the documentation's table). */

@@ -69,6 +69,16 @@ export function truncation(t: Ty): { bits: 8 | 16; signed: boolean } | undefined
   return undefined;
 }
 
+/**
+ * Whether an array of `t` is an array of bytes (TAL's `*bytes`, docs/tal.md §3.2: byte i at offset 4 + i, read by
+ * `movzx`, written by `mov BYTE PTR`) rather than of words: a `bool` or `char` element, which only ever holds 0…255
+ * (`truncation` cuts a char to its low byte at every store), as gcc lays out `bool[]` and `char[]` (the issue 17
+ * item). A type variable's element is a word (every type variable is a word type, as TALx86's kind K4byte), so a
+ * `char[]` is not an `a[]` at a := char: `bytearrays.ts` refuses the instantiations where that would matter.
+ * This is the one place the rule lives; both code generators and the refusals ask it.
+ */
+export const byteElement = (t: Ty): boolean => t.k === 'bool' || t.k === 'char';
+
 /** The value `n` stored as type `t` (truncation applied), for constants. */
 export function truncate(n: number, t: Ty): number {
   const w = truncation(t);

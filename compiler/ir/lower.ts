@@ -10,9 +10,9 @@
 
 import { subExprs, type Expr, type Pos, type Stmt } from '../ast.ts';
 import { caseValue, type Checked, type ExnInfo, type FunInfo, type LocalVar, type CallInfo } from '../program.ts';
-import { type Ty, isNullable, nullaryCount, substTy, truncate, truncation } from '../types.ts';
+import { type Ty, byteElement, isNullable, nullaryCount, substTy, truncate, truncation } from '../types.ts';
 import {
-  EXN_TYPE, FIRST_POINTER, talTy, structTuple, variantTuple, variantValue, funValueTy, closureGetter,
+  EXN_TYPE, FIRST_POINTER, byteArray, talTy, structTuple, variantTuple, variantValue, funValueTy, closureGetter,
 } from '../codegen.ts';
 import {
   imm, val, type ArithOp, type Block, type Callee, type Cond, type Fn, type Handler, type Inst, type Mem, type Site,
@@ -617,8 +617,10 @@ class Lowering {
         if (assignsLocals(target.i)) base = this.stable(base);
         const index = k(this.expr(target.i));
         const str = at.k === 'string';
-        const arrTy = str ? '*rbytes' : talTy(at);
-        return { k: 'elem', base: k(base), index, bytes: str, arrTy, pos: target.pos, str };
+        // A string's or a byte array's bounds stub takes it as `*rbytes` (as codegen.ts's boundsFailure).
+        const bytes = byteArray(at);
+        const arrTy = bytes ? '*rbytes' : talTy(at);
+        return { k: 'elem', base: k(base), index, bytes, arrTy, pos: target.pos, str };
       }
     }
     throw new Error('internal: not an lvalue');
@@ -681,13 +683,17 @@ class Lowering {
     const element = (x: Expr): Val =>
       (x.k === 'arraylit' ? this.arrayLiteral(x, elem) : this.toChar(this.expr(x), elem));
     const first = element(e.elems[0]);
-    const arr = this.temp(`*arr(${et})`);
-    this.emit({ op: 'call', dst: arr, callee: { k: 'import', name: 'tal_new_array', noreturn: false },
-      args: [{ v: imm(e.elems.length), ty: 'int' }, { v: first, ty: et }], inst: [et] });
+    // A bool or char array is bytes (codegen.ts's arrayLiteral): tal_new_bytes keeps the first element's low byte.
+    const bytes = byteElement(elem);
+    const arrTy = talTy({ k: 'array', elem });
+    const arr = this.temp(arrTy);
+    this.emit({ op: 'call', dst: arr, callee: { k: 'import', name: bytes ? 'tal_new_bytes' : 'tal_new_array',
+      noreturn: false }, args: [{ v: imm(e.elems.length), ty: 'int' }, { v: first, ty: et }],
+    inst: bytes ? undefined : [et] });
     for (let i = 1; i < e.elems.length; i++) {
       const x = element(e.elems[i]);
       const check = { pos: e.elems[i].pos, what: 'array index out of bounds' }; // cannot fail: i < its length
-      const mem: Mem = { k: 'elem', base: val(arr), index: imm(i), bytes: false, arrTy: `*arr(${et})`, check };
+      const mem: Mem = { k: 'elem', base: val(arr), index: imm(i), bytes, arrTy: bytes ? '*rbytes' : arrTy, check };
       this.emit({ op: 'store', mem, src: x });
     }
     return val(arr);
@@ -751,6 +757,8 @@ class Lowering {
         let x = this.toChar(this.expr(e.args[1]), a);
         if (assignsLocals(e.args[0])) x = this.stable(x);
         const n = this.expr(e.args[0]);
+        // A bool or char array: n bytes, each the fill's low byte.
+        if (byteElement(a)) return importCall('tal_new_bytes', '*bytes', [{ v: n, ty: 'int' }, { v: x, ty: elem }]);
         return importCall('tal_new_array', `*arr(${elem})`, [{ v: n, ty: 'int' }, { v: x, ty: elem }], [elem]);
       }
       case 'new_string':

@@ -4,9 +4,10 @@
 // (and in user mode, which must agree), compiled at both levels, which must agree with each other too.
 // The programs use unions too (a monomorphic `shape` and the polymorphic `<a>option`: construction, switches with
 // patterns, direct reads of a variant a case has matched), and closures (anonymous functions over the locals and
-// function values around them, called directly and through `apply`). The default run checks 120 programs a level
-// and runs 20; KTAL_LONG=1 checks 5,000 and runs 300 (KTAL_SEED=n replays a run). Each test is a part of at most 50
-// programs, so that ava, whose timeout counts from the last test that finished, hears from the property often.
+// function values around them, called directly and through `apply`), and a bool and a char array, which are byte
+// arrays (read, written, replaced by new_array). The default run checks 120 programs a level and runs 20;
+// KTAL_LONG=1 checks 5,000 and runs 300 (KTAL_SEED=n replays a run). Each test is a part of at most 50 programs, so
+// that ava, whose timeout counts from the last test that finished, hears from the property often.
 //
 // Popc bugs the generator once had to keep out (PopGen's avoidKnownBugs, now off by default):
 //  - `c ? null : null` has type null, and codegen gives the join the type int: `new node(1, b ? null : null)` is

@@ -1,7 +1,8 @@
 // The optimiser's element compared in place (compiler/ir/emit.ts, foldedElement): a word element a branch alone reads
 // is tested where it lies, after its bounds check (`cmp DWORD PTR [a+i*4+4], 0`, as gcc tests `a[i]`), instead of
-// loaded into a register first. A sieve over a bool array is compiled at every level, verified by the checker, run
-// natively by the host's CPU, and its count of primes compared with one computed here; the bounds check stays.
+// loaded into a register first. A sieve over an int array (a bool array is bytes, test/compiler/bytes.test.ts) is
+// compiled at every level, verified by the checker, run natively by the host's CPU, and its count of primes compared
+// with one computed here; the bounds check stays.
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
 import { compile } from '../../compiler/popc.ts';
@@ -16,12 +17,12 @@ const program = `#include "core.h"
 open Core;
 
 int primes_below(int n) {
-  bool composite[] = new_array(n, false);
+  int composite[] = new_array(n, 0);
   int count = 0;
   for (int i = 2; i < n; i++) {
-    if (!composite[i]) {
+    if (composite[i] == 0) {
       count++;
-      for (int j = i + i; j < n; j += i) composite[j] = true;
+      for (int j = i + i; j < n; j += i) composite[j] = 1;
     }
   }
   return count;
@@ -52,7 +53,7 @@ function body(tal: string, name: string): string[] {
 }
 
 for (const level of LEVELS) {
-  test(`a sieve over a bool array counts the primes (${flag(level)})`, t => {
+  test(`a sieve over an int array counts the primes (${flag(level)})`, t => {
     const c = compile(program, 'elemcmp.pop', { optimise: level });
     t.deepEqual(c.diagnostics, []);
     const v = checkElf(c.elf!);
@@ -62,7 +63,7 @@ for (const level of LEVELS) {
     t.is(run.stdout, `${primesBelow(1000)} ${primesBelow(2)}\n`);
     if (level === 0) return;
     const insns = body(c.tal!, 'f_primes_below');
-    // !composite[i]: the element compared where it lies, right after its bounds check on the same registers.
+    // composite[i] == 0: the element compared where it lies, right after its bounds check on the same registers.
     const k = insns.findIndex(l => /^cmp DWORD PTR \[e\w\w\+e\w\w\*4\+4\], 0$/.test(l));
     t.true(k >= 2, insns.join('; '));
     const [, base, index] = /\[(e\w\w)\+(e\w\w)\*4/.exec(insns[k])!;

@@ -173,6 +173,10 @@ export class PopGen {
       'string gstr = "glob";',
       'bool gflag = true;',
       'char gch = \'g\';',
+      // bool and char arrays are bytes (types.ts's byteElement): laid out in the data section, read and written
+      // through a bounds check, replaced by new_array's (tal_new_bytes) below.
+      'bool gbits[] = {true, false, true};',
+      'char gchars[] = {\'p\', \'o\', \'p\', 353};',
       'node gnode = null;',
       'exception Gx0;',
       'exception Gx1(int);',
@@ -288,6 +292,11 @@ export class PopGen {
         return [`${pad}${v.name} = ${this.expr(t, ctx, 0, this.avoidKnownBugs)};`];
       }
       case 4: {
+        if (this.chance(25)) {
+          const [a, t] = this.pick([['gbits', 'bool'], ['gchars', 'char']] as const);
+          if (this.chance(20)) return [`${pad}${a} = new_array(1 + (${e('int')} & 7), ${e(t)});`];
+          return [`${pad}${a}[((${e('int')}) & 1023) % size(${a})] = ${e(t)};`];
+        }
         const arrs = this.varsOf(ctx, 'arr');
         if (arrs.length && this.chance(60)) {
           const a = this.pick(arrs).name;
@@ -669,11 +678,13 @@ ${pad}  ${call}${body.slice(1)}`;
         if (k === 4) return `(${e('node')} ${this.pick(['==', '!='])} null)`;
         if (k === 5) return `(${e('char')} == ${e('char')})`;
         if (k === 6) return `(${e('ilist')} != null)`;
+        if (this.chance(20)) return `gbits[((${e('int')}) & 1023) % size(gbits)]`;
         return `(${e('bool')} == ${e('bool')})`;
       }
       case 'char': {
         const strs = this.varsOf(ctx, 'string').map(v => v.name);
         if (strs.length && this.chance(50)) { const s = this.pick(strs); return `(size(${s}) > 0 ? ${s}[((${e('int')}) & 1023) % size(${s})] : ${this.pick(CHARS)})`; }
+        if (this.chance(30)) return `gchars[((${e('int')}) & 1023) % size(gchars)]`;
         return this.pick(CHARS);
       }
       case 'string': return this.pick([`strconcat(${e('string')}, ${e('string')})`, `string_of_int(${e('int')})`, `new_string(${this.r.int(0, 5)})`]);
