@@ -815,9 +815,13 @@ class Emitter {
    * scratch registers do not suffice for the moves: the call is then emitted as a call.
    */
   private tailJump(i: CallInst, c: Extract<Callee, { k: 'fun' }>): boolean {
+    // A parameter nothing assigns is still in its own slot, wherever it is read from: passed on in the same place,
+    // it is not moved at all (the emitter writes an argument slot only for a spilled parameter assigned there).
+    const assigned = new Set(this.f.blocks.flatMap(x => x.insts.map(({ inst }) => def(inst))));
+    const inPlace = (v: Val, to: number): boolean => v.k === 'v' && v.v === this.f.params[to] && !assigned.has(v.v);
     const moves = i.args.map(({ v }, to) => {
       const l = v.k === 'v' ? this.ra.loc.get(v.v)! : undefined;
-      return { to, from: this.op(v), incoming: l?.k === 'arg' ? l.index : undefined,
+      return { to, from: this.op(v), incoming: inPlace(v, to) ? to : l?.k === 'arg' ? l.index : undefined,
         viaRegister: this.isMem(v) || v.k === 'addr' };
     });
     const free = SCRATCH.filter(r => !this.busy.has(r) && !moves.some(m => m.from === r));
@@ -825,7 +829,10 @@ class Emitter {
     if (!plan) return false;
     this.emit(...plan);
     this.epilogue();
-    const below = [...this.f.paramTys.slice(i.args.length), 'r'].join(' :: ');
+    // Under a raising function's return address, a callee that does not raise and takes no argument finds the
+    // second return address as part of its stack (tailsib.ts).
+    const below = this.f.raises && !c.raises ? belowReturn(this.f)
+      : [...this.f.paramTys.slice(i.args.length), 'r'].join(' :: ');
     const regs = c.saves ? ALLOCATABLE.map(r => SAVED_VAR[r]) : [];
     this.emit(`.tal_inst ${[...(i.inst ?? []), below, ...regs].join(', ')}`, `jmp ${c.label}`);
     return true;

@@ -22,7 +22,9 @@
 //   - both keep ebx, esi, edi and ebp, or neither (a function value's convention: its return type names no register);
 //   - both may raise, or neither: X_f is X_g only then. A raising g under a non-raising f would have no second return
 //     address to take, and a non-raising g would find X_f where its first argument should be. When both raise, g's
-//     raise lands in f's caller through X_f with f's n arguments on the stack, exactly as if f had raised it;
+//     raise lands in f's caller through X_f with f's n arguments on the stack, exactly as if f had raised it. The
+//     one exception: a non-raising g that takes no argument, instantiated with ρ := X_f :: A1 :: … :: An :: r, whose
+//     return type is then ret_f exactly (it returns over X_f, which f's caller drops with the arguments);
 //   - the call is in no `try` body: there the callee's exception goes to f's handler, so f must stay;
 //   - a function value (its environment is one more argument, pushed under the others) or an import (the kernel
 //     interface is called through its slot) stays a call.
@@ -53,7 +55,9 @@ export function siblingTailCallRefusal(f: Fn, b: Block, call: CallInst): string 
   if (b.handler) return 'in a try body: the callee\'s exception goes to the handler';
   if (c.saves !== f.saves) return 'one keeps ebx, esi, edi and ebp and the other does not: the return types differ';
   if (c.raises && !f.raises) return 'the callee may raise and the caller has no second return address to give it';
-  if (!c.raises && f.raises) return 'the caller\'s second return address is where the callee\'s first argument goes';
+  if (!c.raises && f.raises && call.args.length > 0) {
+    return 'the caller\'s second return address is where the callee\'s first argument goes';
+  }
   if (call.args.length > f.paramTys.length) {
     return `more argument words (${call.args.length}) than the caller has (${f.paramTys.length})`;
   }

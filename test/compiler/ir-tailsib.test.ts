@@ -154,11 +154,15 @@ int count(string s) { if (size(s) > 100) return count("long"); return size(s); }
 int lengthOf(int n) { return count(string_of_int(n)); }
 int check(int n) { if (n > 1000) return check(n - 1000); if (n % 2 == 1) raise Odd(n); return n / 2; }
 int halve(int n) { try { return check(n); } handle e { switch (e) { case Odd(m): return -m; default: return 0; } } }
-int halveOut(int n) { if (n < 0) return 0; return check(n); }
+int sumTo(int n) { if (n <= 0) return 0; return n + sumTo(n - 1); }
+int ticks = 0;
+int tick() { ticks = ticks + 1; if (ticks < 3) return tick(); return ticks; }
+int halveOut(int n) { if (n < 0) return tick(); if (n > 100) return sumTo(n); return check(n); }
 void pop_main() {
   print_int(more(7)); print_char(' '); print_int(lengthOf(12345)); print_char(' ');
   print_int(halve(7)); print_char(' '); print_int(halve(8)); print_char(' ');
-  try { print_int(halveOut(6)); print_char(' '); print_int(halveOut(9)); }
+  try { print_int(halveOut(6)); print_char(' '); print_int(halveOut(-1)); print_char(' ');
+    print_int(halveOut(101)); print_char(' '); print_int(halveOut(9)); }
   handle e { switch (e) { case Odd(m): print_string("odd "); print_int(m); default: print_string("?"); } }
   print_newline(); flush();
 }
@@ -171,7 +175,7 @@ void pop_main() {
     const exe = bin.file(`refused${flag(level)}`, c.elf!, 0o755);
     return { tal: c.tal!, out: spawnSync(exe, [], { encoding: 'latin1' }) };
   });
-  t.is(outs[0].out.stdout, '777 5 -7 4 3 odd 9\n');
+  t.is(outs[0].out.stdout, '777 5 -7 4 3 3 5151 odd 9\n');
   t.is(outs[1].out.stdout, outs[0].out.stdout);
   t.is(outs[1].out.status, outs[0].out.status);
   const tal = outs[1].tal;
@@ -182,9 +186,14 @@ void pop_main() {
   calls('f_more', 'f_three'); // three argument words where more has one
   calls('f_lengthOf', 'f_count'); // count's slot is a string, lengthOf's return address expects an int there
   calls('f_halve', 'f_check'); // in a try body: check's exception goes to halve's handler
+  // halveOut may raise (check's exception, unhandled), sumTo not: sumTo's argument would go where halveOut's second
+  // return address is.
+  calls('f_halveOut', 'f_sumTo');
   // Both may raise and nothing handles: check's raise leaves through halveOut's second return address, which sits
-  // where check's own is.
-  t.true(body(tal, 'f_halveOut').includes('jmp f_check'), body(tal, 'f_halveOut').join('; '));
+  // where check's own is. tick takes no argument: it returns over that second return address, as halveOut would.
+  for (const g of ['f_check', 'f_tick']) {
+    t.true(body(tal, 'f_halveOut').includes(`jmp ${g}`), body(tal, 'f_halveOut').join('; '));
+  }
 });
 
 // ---- the rules on IR made by hand
@@ -225,6 +234,7 @@ test('siblingTailCallRefusal allows exactly the calls whose callee can return fo
   t.regex(refusal({ params: ['int'], ret: 'int' }, { args: ['int'], ret: 'int', raises: true })!, /may raise/);
   t.regex(refusal({ params: ['int'], ret: 'int', raises: true }, { args: ['int'], ret: 'int' })!,
     /second return address/);
+  t.is(refusal({ params: ['int'], ret: 'int', raises: true }, { args: [], ret: 'int' }), undefined);
   t.regex(refusal({ params: ['int'], ret: 'int', raises: true }, { args: ['int'], ret: 'int', raises: true,
     handler: true })!, /try body/);
   t.regex(refusal({ params: ['int'], ret: 'int' }, { args: ['int'], ret: 'int', saves: false })!, /keeps ebx/);
