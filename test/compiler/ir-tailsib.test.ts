@@ -2,8 +2,9 @@
 // `jmp g` after g's arguments are written over f's own incoming slots. A mutual recursion (even/odd, a word-counting
 // state machine) verifies at both levels, prints the same natively, in user mode and in kernel mode, and at -O2
 // runs in constant stack to a depth whose frames exhaust the 1 MiB kernel-mode stack at -O0 (the double fault at
-// CPL 0, docs/kernel.md). The cases whose stack types refuse the jump stay calls, each shown in the TAL -O2 writes
-// and by siblingTailCallRefusal on the IR; planArgumentMoves's parallel assignment is checked on its own.
+// CPL 0, docs/kernel.md). The cases whose stack types refuse the jump stay calls, and a polymorphic callee and
+// raising ones jump, each shown in the TAL -O2 writes (the checker verifying it, the output -O0's) and by
+// siblingTailCallRefusal on the IR; planArgumentMoves's parallel assignment is checked on its own.
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
 import { constants } from 'node:os';
@@ -143,7 +144,7 @@ test('at -O2 the mutual recursion runs in constant stack where -O0 exhausts the 
   t.is(native(o0, 'deep-O0').signal, 'SIGSEGV');
 });
 
-test('a tail call whose stack types do not allow a jump stays a call', t => {
+test('a tail call whose stack types do not allow a jump stays a call; polymorphic and raising ones jump', t => {
   // Each callee recurses on itself (a self tail call, tailrec.ts's loop), so inline.ts leaves its calls as calls.
   const src = `#include "core.h"
 open Core;
@@ -158,13 +159,16 @@ int sumTo(int n) { if (n <= 0) return 0; return n + sumTo(n - 1); }
 int ticks = 0;
 int tick() { ticks = ticks + 1; if (ticks < 3) return tick(); return ticks; }
 int halveOut(int n) { if (n < 0) return tick(); if (n > 100) return sumTo(n); return check(n); }
+a nth_even<a>(int n, a x, a y);
+a nth_odd<a>(int n, a x, a y) { if (n == 0) return y; return nth_even(n - 1, x, y); }
+a nth_even<a>(int n, a x, a y) { if (n == 0) return x; return nth_odd(n - 1, x, y); }
 void pop_main() {
   print_int(more(7)); print_char(' '); print_int(lengthOf(12345)); print_char(' ');
   print_int(halve(7)); print_char(' '); print_int(halve(8)); print_char(' ');
   try { print_int(halveOut(6)); print_char(' '); print_int(halveOut(-1)); print_char(' ');
     print_int(halveOut(101)); print_char(' '); print_int(halveOut(9)); }
   handle e { switch (e) { case Odd(m): print_string("odd "); print_int(m); default: print_string("?"); } }
-  print_newline(); flush();
+  print_char(' '); print_string(nth_odd(5, "x", "y")); print_newline(); flush();
 }
 `;
   const outs = LEVELS.map(level => {
@@ -175,7 +179,7 @@ void pop_main() {
     const exe = bin.file(`refused${flag(level)}`, c.elf!, 0o755);
     return { tal: c.tal!, out: spawnSync(exe, [], { encoding: 'latin1' }) };
   });
-  t.is(outs[0].out.stdout, '777 5 -7 4 3 3 5151 odd 9\n');
+  t.is(outs[0].out.stdout, '777 5 -7 4 3 3 5151 odd 9 x\n');
   t.is(outs[1].out.stdout, outs[0].out.stdout);
   t.is(outs[1].out.status, outs[0].out.status);
   const tal = outs[1].tal;
@@ -193,6 +197,10 @@ void pop_main() {
   // where check's own is. tick takes no argument: it returns over that second return address, as halveOut would.
   for (const g of ['f_check', 'f_tick']) {
     t.true(body(tal, 'f_halveOut').includes(`jmp ${g}`), body(tal, 'f_halveOut').join('; '));
+  }
+  // A polymorphic callee at the caller's own type variable: the jump instantiates it (`.tal_inst t_a, …`).
+  for (const [f, g] of [['f_nth_odd', 'f_nth_even'], ['f_nth_even', 'f_nth_odd']]) {
+    t.true(body(tal, f).includes(`jmp ${g}`), body(tal, f).join('; '));
   }
 });
 
