@@ -16,6 +16,7 @@ import { liveBefore, type Liveness } from './liveness.ts';
 import { ALLOCATABLE, type Allocation, type Reg, type Scratch } from './regalloc.ts';
 import { negateCond, swapCond } from './lower.ts';
 import { EXN_TYPE } from '../codegen.ts';
+import { planArgumentMoves, type CallInst } from './tailsib.ts';
 
 /** The module-level services emission uses: messages, the shared failure routines, imports and fresh labels. */
 export interface EmitContext {
@@ -73,8 +74,10 @@ function exceptionReturnType(f: Pick<Fn, 'paramTys' | 'saves'>): string {
   return `code{eax: ${EXN_TYPE}, ${keptRegs(f)}esp: ${stackOfArgs(f)}}`;
 }
 
-export function emitFunction(f: Fn, lv: Liveness, ra: Allocation, cx: EmitContext): string[] {
-  return new Emitter(f, lv, ra, cx).lines;
+/** `tails`: the calls to emit as jumps to their callee (tailsib.ts's siblingTailCalls). */
+export function emitFunction(f: Fn, lv: Liveness, ra: Allocation, cx: EmitContext,
+  tails: ReadonlySet<CallInst> = new Set()): string[] {
+  return new Emitter(f, lv, ra, cx, tails).lines;
 }
 
 class Emitter {
@@ -116,9 +119,11 @@ class Emitter {
    */
   private busy = new Set<string>();
   private readonly taken = new Set<string>();
+  /** The block's last call was emitted as a jump to its callee: its `ret` is not emitted. */
+  private jumpedOut = false;
 
   constructor(private readonly f: Fn, private readonly lv: Liveness, private readonly ra: Allocation,
-    private readonly cx: EmitContext) {
+    private readonly cx: EmitContext, private readonly tails: ReadonlySet<CallInst>) {
     this.saved = f.saves ? ALLOCATABLE.filter(r => ra.used.has(r) || ra.clobbering) : [];
     const generic = f.tparams.length > 0;
     // A block needs a label when something jumps to it, and both sides of a branch get one: a label gives the
@@ -309,6 +314,7 @@ class Emitter {
       if (inPlace && (inst.op === 'load' || inst.op === 'arith')) this.folded.set(inst.dst, inPlace);
       else this.inst(inst, b, k);
     });
+    if (this.jumpedOut) { this.jumpedOut = false; return; } // a sibling tail call: the callee returns for us
     this.line = b.termLine;
     if (t.op === 'br' && t.variant && t.a.k === 'v' && this.zeroed.has(t.a.v)) this.widen(b, b.insts.length);
     this.around([...this.lv.liveOut.get(b)!, ...termUses(t)]);
@@ -761,6 +767,7 @@ class Emitter {
 
   private call(i: Extract<Inst, { op: 'call' }>, b: Block, k: number): void {
     const c: Callee = i.callee;
+    if (c.k === 'fun' && this.tails.has(i) && this.tailJump(i, c)) { this.jumpedOut = true; return; }
     const live = [...this.lv.after.get(b)![k]].filter(v => v !== i.dst);
     // What each of ebx, esi, edi and ebp holds across the call: a live value's type, an untouched register's own
     // variable, or top.
@@ -806,6 +813,36 @@ class Emitter {
     if (words) this.emit(`add esp, ${4 * words}`);
     this.depth = 0;
     if (i.dst) this.finish(i.dst, 'eax');
+  }
+
+  /**
+   * A sibling tail call (tailsib.ts, whose header derives the types): the arguments written over this function's own
+   * incoming slots, the frame dropped and the callee-saved registers popped, then `jmp` to the callee instantiated
+   * with the stack below the slots it takes and this function's own s_ebx … s_ebp. False (nothing emitted) when the
+   * scratch registers do not suffice for the moves: the call is then emitted as a call.
+   */
+  private tailJump(i: CallInst, c: Extract<Callee, { k: 'fun' }>): boolean {
+    // A parameter nothing assigns is still in its own slot, wherever it is read from: passed on in the same place,
+    // it is not moved at all (the emitter writes an argument slot only for a spilled parameter assigned there).
+    const assigned = new Set(this.f.blocks.flatMap(x => x.insts.map(({ inst }) => def(inst))));
+    const inPlace = (v: Val, to: number): boolean => v.k === 'v' && v.v === this.f.params[to] && !assigned.has(v.v);
+    const moves = i.args.map(({ v }, to) => {
+      const l = v.k === 'v' ? this.ra.loc.get(v.v)! : undefined;
+      return { to, from: this.op(v), incoming: inPlace(v, to) ? to : l?.k === 'arg' ? l.index : undefined,
+        viaRegister: this.isMem(v) || v.k === 'addr' };
+    });
+    const free = SCRATCH.filter(r => !this.busy.has(r) && !moves.some(m => m.from === r));
+    const plan = planArgumentMoves(moves, free, n => `DWORD PTR [esp+${4 * this.argumentWord(n)}]`);
+    if (!plan) return false;
+    this.emit(...plan);
+    this.epilogue();
+    // Under a raising function's return address, a callee that does not raise and takes no argument finds the
+    // second return address as part of its stack (tailsib.ts).
+    const below = this.f.raises && !c.raises ? belowReturn(this.f)
+      : [...this.f.paramTys.slice(i.args.length), 'r'].join(' :: ');
+    const regs = c.saves ? ALLOCATABLE.map(r => SAVED_VAR[r]) : [];
+    this.emit(`.tal_inst ${[...(i.inst ?? []), below, ...regs].join(', ')}`, `jmp ${c.label}`);
+    return true;
   }
 
   /**

@@ -28,6 +28,7 @@ import { allocate } from './regalloc.ts';
 import { assignScratch } from './scratch.ts';
 import { exceptionFlow, raisingFunctions } from '../raises.ts';
 import { emitFunction } from './emit.ts';
+import { siblingTailCalls } from './tailsib.ts';
 import type { Fn } from './ir.ts';
 
 type Services = Pick<ModuleServices, 'stringLiteral' | 'saves'>;
@@ -124,6 +125,7 @@ export function optimiser(c: Checked): FunctionGenerator {
     const lv = liveness(fn);       // live sets per block and after each instruction
     const ra = allocate(fn, lv);   // linear scan over ebx, esi, edi, ebp; spill slots for the rest
     assignScratch(fn, lv, ra);     // spilled values into eax, ecx, edx where no call or fixed use crosses them
-    return emitFunction(fn, lv, ra, m);
+    const tails = siblingTailCalls(fn); // return g(…) whose types let g return for f: a jmp (emit.ts)
+    return emitFunction(fn, lv, ra, m, tails);
   };
 }

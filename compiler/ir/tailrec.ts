@@ -8,8 +8,8 @@
 // The arguments are all evaluated before any parameter is written (a parallel assignment through fresh registers:
 // `return gcd(b, a % b)` reads a after b has been given to it otherwise); coalesce.ts and fold.ts remove the copies
 // that need no temporary. A polymorphic function's call of itself at other type arguments is left a call (its
-// registers would change type around the loop), as are calls to other functions: a general tail call (`jmp` to
-// another function after moving the arguments into the caller's own argument area) is not done.
+// registers would change type around the loop), as are calls to other functions: tailsib.ts makes those, where the
+// stack types allow it, a `jmp` to the callee after moving the arguments into the caller's own argument area.
 //
 // Requires: a Fn whose blocks are all reachable. Gives: no self call in tail position; run the cleanup passes after.
 
