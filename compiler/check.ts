@@ -1046,6 +1046,7 @@ class Checker {
   /** Whether a name in an expression means anything: a local, a global, a function, an exception or a builtin. */
   private nameExists(e: Extract<Expr, { k: 'var' }>): boolean {
     if (!e.name.ns && this.findLocal(e.name.name)) return true;
+    if (this.variableType(e.name)) return true; // a captured variable (raise c(v) with c a constructor held there)
     return !!(this.names.global(e.name) ?? this.names.fun(e.name) ?? this.names.exception(e.name)
       ?? this.names.builtin(e.name));
   }
@@ -1293,7 +1294,9 @@ class Checker {
    * constructor: the exception c makes, a call of its make function. `notConstructor` is reported when c's type is
    * not a constructor's (`new` only: a call of another variable is a call of a function value).
    */
-  private constructorMake(e: Expr, name: QName, held: Ty, args: Expr[], at: Pos, notConstructor?: typeof Diag.NewNotExncon): Ty {
+  private constructorMake(
+    e: Expr, name: QName, held: Ty, args: Expr[], at: Pos, notConstructor?: typeof Diag.NewNotExncon,
+  ): Ty {
     const payload = exnconPayload(held);
     const shown = showName(name);
     if (!payload) {
@@ -1342,7 +1345,10 @@ class Checker {
       if (v.k === 'call') {
         const x = v.args[0];
         if (payload.k === 'void') { this.error(label.pos, Diag.ExceptionCarriesNothing, shown); ok = false; }
-        else if (v.args.length !== 1 || x.k !== 'var' || x.name.ns) { this.error(label.pos, Diag.CaseBindsName, shown); ok = false; }
+        else if (v.args.length !== 1 || x.k !== 'var' || x.name.ns) {
+          this.error(label.pos, Diag.CaseBindsName, shown);
+          ok = false;
+        }
         else if (c.values.length > 1) { this.error(label.pos, Diag.CaseBindsAlone); ok = false; }
         else bind = x.name.name;
       } else if (payload.k !== 'void') {

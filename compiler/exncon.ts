@@ -94,6 +94,12 @@ export interface ArmLabel {
   pos: Pos;
 }
 
+/** The constructor an arm's label names: the variable, or the declared exception as a constructor value. */
+function constructorOf(l: ArmLabel): Expr {
+  const named: Expr = { k: 'var', name: l.name, pos: l.pos };
+  return l.declared ? { k: 'cast', ty: knownType(exnconTy(l.payload), l.pos), e: named, pos: l.pos } : named;
+}
+
 /**
  * The statement a switch on an exception becomes when an arm names a variable holding a constructor (see the head
  * of this file). `arms` are the switch's cases in order, each with its labels; `temp` a name no program can write.
@@ -103,26 +109,19 @@ export function lowerConstructorSwitch(s: Extract<Stmt, { k: 'switch' }>, arms: 
   let rest: Stmt = s.dflt ? block(s.dflt, pos) : { k: 'switch', e: variable(temp, pos), cases: [], pos };
   for (let i = s.cases.length - 1; i >= 0; i--) {
     const c = s.cases[i];
-    const tests = arms[i].map(l => {
-      const con: Expr = l.declared
-        ? { k: 'cast', ty: knownType(exnconTy(l.payload), l.pos), e: { k: 'var', name: l.name, pos: l.pos }, pos: l.pos }
-        : { k: 'var', name: l.name, pos: l.pos };
-      return constructorCall(con, 2, [variable(temp, l.pos)], l.pos);
-    });
+    const tests = arms[i].map(l => constructorCall(constructorOf(l), 2, [variable(temp, l.pos)], l.pos));
     const cond = tests.reduce((a, b): Expr => ({ k: 'binary', op: '||', l: a, r: b, pos: c.pos }));
     const bound = arms[i].length === 1 ? arms[i][0] : undefined;
     const body: Stmt[] = bound?.bind === undefined ? c.body : [{
       k: 'decl', pos: c.pos, decls: [{
         name: bound.bind, type: knownType(bound.payload, bound.pos), pos: bound.pos,
-        init: constructorCall(bound.declared
-          ? { k: 'cast', ty: knownType(exnconTy(bound.payload), bound.pos), e: { k: 'var', name: bound.name, pos }, pos }
-          : { k: 'var', name: bound.name, pos: bound.pos }, 3, [variable(temp, bound.pos)], bound.pos),
+        init: constructorCall(constructorOf(bound), 3, [variable(temp, bound.pos)], bound.pos),
       }],
     }, ...c.body];
     rest = { k: 'if', c: cond, then: block(body, c.pos), else: rest, pos: c.pos };
   }
   return block([
-    { k: 'decl', pos, decls: [{ name: temp, type: { k: 'named', name: { name: 'exn' }, args: [], pos }, init: s.e, pos }] },
+    { k: 'decl', pos, decls: [{ name: temp, type: knownType(EXN, pos), init: s.e, pos }] },
     { k: 'switch', e: variable(temp, pos), cases: [], dflt: [rest], pos },
   ], pos);
 }

@@ -106,12 +106,10 @@ export function exnconPayload(t: Ty): Ty | undefined {
   if (t.k !== 'tuple' || t.elems.length < 2 || t.elems.length > 3) return undefined;
   const [make, test, get] = t.elems;
   if (make.k !== 'fn' || make.ret.k !== 'exn' || make.params.length !== t.elems.length - 2) return undefined;
-  if (test.k !== 'fn' || test.ret.k !== 'bool' || test.params.length !== 1 || test.params[0].k !== 'exn') return undefined;
+  const takesExn = (f: Ty): boolean => f.k === 'fn' && f.params.length === 1 && f.params[0].k === 'exn';
+  if (!takesExn(test) || test.k !== 'fn' || test.ret.k !== 'bool') return undefined;
   if (!get) return VOID;
-  if (get.k !== 'fn' || get.params.length !== 1 || get.params[0].k !== 'exn' || !sameTy(get.ret, make.params[0])) {
-    return undefined;
-  }
-  return get.ret;
+  return takesExn(get) && get.k === 'fn' && sameTy(get.ret, make.params[0]) ? get.ret : undefined;
 }
 
 /**
