@@ -14,7 +14,7 @@ import {
 } from './types.ts';
 import { Flow, assignedLocals } from './flow.ts';
 import { isFormatFunction, lowerFormatCall } from './format.ts';
-import { type ArmLabel, become, constructorPackage, lowerConstructorSwitch, makeCall } from './exncon.ts';
+import { type ArmLabel, become, constructorPackage, knownType, lowerConstructorSwitch, makeCall } from './exncon.ts';
 import type { Builtin } from './builtins.ts';
 import { Resolver, showName } from './resolve.ts';
 import { refuseWordArrayUses } from './bytearrays.ts';
@@ -45,6 +45,9 @@ class Checker {
   private nestedCount = 0;
   /** The switches lowered for an arm naming a constructor variable (exncon.ts), for their temporaries' names. */
   private constructorSwitches = 0;
+  /** The globals of type <T>exncon, each held in a one-element array (constructorGlobals), and their reads. */
+  private readonly constructorCells = new Set<GlobalInfo>();
+  private readonly cellReads = new WeakSet<Expr>();
   /**
    * The places a closure is made or called by name, resolved once the whole top-level function around them is
    * checked (a closure's captures are known only then: a function nested in it may make it capture more).
@@ -62,6 +65,7 @@ class Checker {
 
   run(files: SourceFile[]): Checked {
     this.names.declareAll(files);
+    this.constructorGlobals();
     // Global initializers and function bodies, with each declaration's file and namespace context.
     this.names.eachDecl(files, d => {
       if (d.k === 'global') {
@@ -90,6 +94,14 @@ class Checker {
       const sized = this.sizedInit(g.decl.name, g.ty, g.decl.size, g.decl.init, g.decl.pos, true);
       if (!sized.ok) { g.ty = ERROR; return; } // reported: no more errors about it
       g.decl.init = sized.init;
+    }
+    if (this.constructorCells.has(g)) {
+      if (!g.decl.init) {
+        this.error(g.decl.pos, Diag.GlobalNeedsInitializer, g.name, showTy((g.ty as { elem: Ty }).elem));
+        return;
+      }
+      g.decl.init = { k: 'arraylit', elems: [g.decl.init], pos: g.decl.init.pos };
+      g.decl.type = knownType(g.ty, g.decl.type.pos); // the initializer's temporary is the array
     }
     const init = g.decl.init;
     this.fun = undefined;
@@ -665,7 +677,7 @@ class Checker {
       case 'string': return STRING;
       case 'bool': return BOOL;
       case 'null': return NULL;
-      case 'var': return this.constructorValue(e, expected) ?? this.varExpr(e);
+      case 'var': return this.constructorCell(e, expected) ?? this.constructorValue(e, expected) ?? this.varExpr(e);
       case 'unary': {
         const t = this.expr(e.e);
         if (e.op === '!') {
@@ -1265,7 +1277,31 @@ class Checker {
       const captured = this.enclosingLocal(name.name);
       if (captured) return captured.ty;
     }
-    return this.names.global(name)?.ty;
+    const g = this.names.global(name);
+    return g && this.constructorCells.has(g) ? (g.ty as { elem: Ty }).elem : g?.ty;
+  }
+
+  /**
+   * A global of type <T>exncon (Popcorn's GlobalExncon) is a one-element array of it: a global holds its type's
+   * default until its initializer has run before pop_main, and a tuple of function values has none, an array does
+   * (the empty one). Its initializer fills the element; every use of the name is a use of the element.
+   */
+  private constructorGlobals(): void {
+    for (const g of this.out.globals) {
+      if (exnconPayload(g.ty)) { this.constructorCells.add(g); g.ty = { k: 'array', elem: g.ty }; }
+    }
+  }
+
+  /** A name meaning a global of type <T>exncon: read (or assigned) as its cell's element, `g[0]`. */
+  private constructorCell(e: Extract<Expr, { k: 'var' }>, expected?: Ty): Ty | undefined {
+    if (this.cellReads.has(e) || (!e.name.ns && (this.findLocal(e.name.name) || this.findNested(e.name.name)
+      || this.enclosingLocal(e.name.name)))) return undefined;
+    const g = this.names.global(e.name);
+    if (!g || !this.constructorCells.has(g)) return undefined;
+    const cell: Expr = { k: 'var', name: e.name, pos: e.pos };
+    this.cellReads.add(cell);
+    become<Expr>(e, { k: 'index', a: cell, i: { k: 'int', value: 0, pos: e.pos }, pos: e.pos });
+    return this.expr(e, expected);
   }
 
   /** A case label naming a variable (not a declared exception): Popcorn's LocalExncon or GlobalExncon arm. */
