@@ -5,15 +5,16 @@
 // on, so a file's errors come out together.
 
 import {
-  forEachStmtExpr, subExprs, type Decl, type Expr, type FunDecl, type Stmt, type Pos, type VarDecl,
+  forEachStmtExpr, subExprs, type Decl, type Expr, type FunDecl, type Stmt, type Pos, type QName, type VarDecl,
 } from './ast.ts';
 import { Diag, type DiagnosticDef, type DiagnosticArg, type Diagnostics, type Diagnostic } from './diagnostics.ts';
 import {
   type Ty, type StructInfo, type UnionInfo, type Variant, INT, UNSIGNED, BOOL, CHAR, STRING, NULL, EXN, ERROR, VOID,
-  isNumeric, isNullable, showTy, sameTy, assignable, substTy, unify, varsOf, hasDefault,
+  isNumeric, isNullable, showTy, sameTy, assignable, substTy, unify, varsOf, hasDefault, exnconPayload,
 } from './types.ts';
 import { Flow, assignedLocals } from './flow.ts';
 import { isFormatFunction, lowerFormatCall } from './format.ts';
+import { type ArmLabel, become, constructorPackage, knownType, lowerConstructorSwitch, makeCall } from './exncon.ts';
 import type { Builtin } from './builtins.ts';
 import { Resolver, showName } from './resolve.ts';
 import { refuseWordArrayUses } from './bytearrays.ts';
@@ -42,6 +43,11 @@ class Checker {
   /** While a nested function is checked, the scopes of the functions around it (innermost first). */
   private enclosing: Scope[] = [];
   private nestedCount = 0;
+  /** The switches lowered for an arm naming a constructor variable (exncon.ts), for their temporaries' names. */
+  private constructorSwitches = 0;
+  /** The globals of type <T>exncon, each held in a one-element array (constructorGlobals), and their reads. */
+  private readonly constructorCells = new Set<GlobalInfo>();
+  private readonly cellReads = new WeakSet<Expr>();
   /**
    * The places a closure is made or called by name, resolved once the whole top-level function around them is
    * checked (a closure's captures are known only then: a function nested in it may make it capture more).
@@ -59,6 +65,7 @@ class Checker {
 
   run(files: SourceFile[]): Checked {
     this.names.declareAll(files);
+    this.constructorGlobals();
     // Global initializers and function bodies, with each declaration's file and namespace context.
     this.names.eachDecl(files, d => {
       if (d.k === 'global') {
@@ -87,6 +94,14 @@ class Checker {
       const sized = this.sizedInit(g.decl.name, g.ty, g.decl.size, g.decl.init, g.decl.pos, true);
       if (!sized.ok) { g.ty = ERROR; return; } // reported: no more errors about it
       g.decl.init = sized.init;
+    }
+    if (this.constructorCells.has(g)) {
+      if (!g.decl.init) {
+        this.error(g.decl.pos, Diag.GlobalNeedsInitializer, g.name, showTy((g.ty as { elem: Ty }).elem));
+        return;
+      }
+      g.decl.init = { k: 'arraylit', elems: [g.decl.init], pos: g.decl.init.pos };
+      g.decl.type = knownType(g.ty, g.decl.type.pos); // the initializer's temporary is the array
     }
     const init = g.decl.init;
     this.fun = undefined;
@@ -335,6 +350,9 @@ class Checker {
       case 'switch': {
         const t = this.expr(s.e);
         if (t.k === 'union') return this.unionSwitch(s, t);
+        if (t.k === 'exn' && s.cases.some(c => c.values.some(v => this.labelVariable(v)))) {
+          return this.constructorSwitch(s);
+        }
         if (!isNumeric(t) && t.k !== 'exn') this.error(s.e.pos, Diag.SwitchType, showTy(t));
         const seen = new Set<number>();
         const before = this.flow.save();
@@ -659,7 +677,7 @@ class Checker {
       case 'string': return STRING;
       case 'bool': return BOOL;
       case 'null': return NULL;
-      case 'var': return this.varExpr(e);
+      case 'var': return this.constructorCell(e, expected) ?? this.constructorValue(e, expected) ?? this.varExpr(e);
       case 'unary': {
         const t = this.expr(e.e);
         if (e.op === '!') {
@@ -746,6 +764,8 @@ class Checker {
       case 'new': {
         if (e.variant !== undefined) return this.variantNew(e, e.variant, expected);
         const s = this.names.struct(e.name);
+        const held = s ? undefined : this.variableType(e.name);
+        if (held) return this.constructorMake(e, e.name, held, e.args, e.pos, Diag.NewNotExncon);
         const x = s ? undefined : this.names.exception(e.name);
         if (x) return this.exceptionValue(e, x, e.args, e.pos);
         if (!s) {
@@ -1038,6 +1058,7 @@ class Checker {
   /** Whether a name in an expression means anything: a local, a global, a function, an exception or a builtin. */
   private nameExists(e: Extract<Expr, { k: 'var' }>): boolean {
     if (!e.name.ns && this.findLocal(e.name.name)) return true;
+    if (this.variableType(e.name)) return true; // a captured variable (raise c(v) with c a constructor held there)
     return !!(this.names.global(e.name) ?? this.names.fun(e.name) ?? this.names.exception(e.name)
       ?? this.names.builtin(e.name));
   }
@@ -1208,6 +1229,8 @@ class Checker {
     }
     // A named function or builtin.
     if (e.fn.k === 'var') {
+      const held = this.variableType(e.fn.name);
+      if (held && exnconPayload(held)) return this.constructorMake(e, e.fn.name, held, e.args, e.fn.pos);
       const local = e.fn.name.ns ? undefined : this.findLocal(e.fn.name.name);
       const nested = local || e.fn.name.ns ? undefined : this.findNested(e.fn.name.name);
       const captured = local || nested || e.fn.name.ns ? undefined : this.enclosingLocal(e.fn.name.name);
@@ -1241,6 +1264,139 @@ class Checker {
       return ERROR;
     }
     return this.apply(e, 'this function', ft.params, ft.ret, new Set(), args, { k: 'value' }, expected);
+  }
+
+  // ---- exception constructors as values (`<T>exncon`, lowered by exncon.ts) ----
+
+  /** The type of the variable (a local, a captured one or a global) a name means, if it means one. */
+  private variableType(name: QName): Ty | undefined {
+    if (!name.ns) {
+      const v = this.findLocal(name.name);
+      if (v) return v.ty;
+      if (this.findNested(name.name)) return undefined;
+      const captured = this.enclosingLocal(name.name);
+      if (captured) return captured.ty;
+    }
+    const g = this.names.global(name);
+    return g && this.constructorCells.has(g) ? (g.ty as { elem: Ty }).elem : g?.ty;
+  }
+
+  /**
+   * A global of type <T>exncon (Popcorn's GlobalExncon) is a one-element array of it: a global holds its type's
+   * default until its initializer has run before pop_main, and a tuple of function values has none, an array does
+   * (the empty one). Its initializer fills the element; every use of the name is a use of the element.
+   */
+  private constructorGlobals(): void {
+    for (const g of this.out.globals) {
+      if (exnconPayload(g.ty)) { this.constructorCells.add(g); g.ty = { k: 'array', elem: g.ty }; }
+    }
+  }
+
+  /** A name meaning a global of type <T>exncon: read (or assigned) as its cell's element, `g[0]`. */
+  private constructorCell(e: Extract<Expr, { k: 'var' }>, expected?: Ty): Ty | undefined {
+    if (this.cellReads.has(e) || (!e.name.ns && (this.findLocal(e.name.name) || this.findNested(e.name.name)
+      || this.enclosingLocal(e.name.name)))) return undefined;
+    const g = this.names.global(e.name);
+    if (!g || !this.constructorCells.has(g)) return undefined;
+    const cell: Expr = { k: 'var', name: e.name, pos: e.pos };
+    this.cellReads.add(cell);
+    become<Expr>(e, { k: 'index', a: cell, i: { k: 'int', value: 0, pos: e.pos }, pos: e.pos });
+    return this.expr(e, expected);
+  }
+
+  /** A case label naming a variable (not a declared exception): Popcorn's LocalExncon or GlobalExncon arm. */
+  private labelVariable(v: Expr): Ty | undefined {
+    const label = v.k === 'call' ? v.fn : v;
+    return label.k === 'var' ? this.variableType(label.name) : undefined;
+  }
+
+  /**
+   * A declared exception used as a value where a constructor is wanted (a `<T>exncon` is expected, or the exception
+   * carries a value, so that it could not be an exn by itself): its constructor value, the package of its functions.
+   */
+  private constructorValue(e: Extract<Expr, { k: 'var' }>, expected?: Ty): Ty | undefined {
+    if (e.amp || this.variableType(e.name) || (!e.name.ns && this.findNested(e.name.name))) return undefined;
+    if (this.names.fun(e.name)) return undefined;
+    const x = this.names.exception(e.name);
+    if (!x) return undefined;
+    const wanted = expected && exnconPayload(expected) !== undefined;
+    if (!wanted && !(x.payload && expected?.k !== 'exn')) return undefined;
+    become<Expr>(e, constructorPackage(e.name, x.payload ?? VOID, e.pos));
+    return this.expr(e, expected);
+  }
+
+  /**
+   * `c(v)`, `new c(v)`, `raise c(v)` (and `c()` for a constructor of nothing) where c is a variable holding a
+   * constructor: the exception c makes, a call of its make function. `notConstructor` is reported when c's type is
+   * not a constructor's (`new` only: a call of another variable is a call of a function value).
+   */
+  private constructorMake(
+    e: Expr, name: QName, held: Ty, args: Expr[], at: Pos, notConstructor?: typeof Diag.NewNotExncon,
+  ): Ty {
+    const payload = exnconPayload(held);
+    const shown = showName(name);
+    if (!payload) {
+      if (notConstructor) this.error(at, notConstructor, shown, showTy(held));
+      for (const a of args) this.expr(a);
+      return ERROR;
+    }
+    if (payload.k === 'void' ? args.length !== 0 : args.length !== 1) {
+      if (payload.k === 'void') this.error(at, Diag.ExceptionCarriesNothing, shown);
+      else this.error(at, Diag.ExceptionNeedsValue, shown, showTy(payload));
+      for (const a of args) this.expr(a);
+      return EXN;
+    }
+    if (payload.k !== 'void') {
+      const t = this.expr(args[0], varsOf(payload).size ? undefined : payload);
+      if (!assignable(t, payload)) {
+        this.error(args[0].pos, Diag.ExnconValueMismatch, shown, showTy(held), showTy(payload), showTy(t));
+        return EXN;
+      }
+    }
+    become<Expr>(e, makeCall(name, args, at));
+    return this.expr(e, EXN);
+  }
+
+  /**
+   * A switch on an exception with an arm naming a variable that holds a constructor (Popcorn's `lookup_exn`): the
+   * labels checked, then the switch lowered into tests in arm order (exncon.ts) and checked as what it has become.
+   */
+  private constructorSwitch(s: Extract<Stmt, { k: 'switch' }>): boolean {
+    let ok = true;
+    const arms = s.cases.map(c => c.values.map((v): ArmLabel | undefined => {
+      const label = v.k === 'call' ? v.fn : v;
+      if (label.k !== 'var') { this.error(v.pos, Diag.CaseNotException); ok = false; return undefined; }
+      const shown = showName(label.name);
+      const held = this.variableType(label.name);
+      let payload: Ty | undefined;
+      if (held) {
+        payload = exnconPayload(held);
+        if (!payload) { this.error(label.pos, Diag.CaseNotExncon, shown, showTy(held)); ok = false; return undefined; }
+      } else {
+        const x = this.names.exception(label.name);
+        if (!x) { this.names.unknown(Diag.UnknownException, label.pos, label.name); ok = false; return undefined; }
+        payload = x.payload ?? VOID;
+      }
+      let bind: string | undefined;
+      if (v.k === 'call') {
+        const x = v.args[0];
+        if (payload.k === 'void') { this.error(label.pos, Diag.ExceptionCarriesNothing, shown); ok = false; }
+        else if (v.args.length !== 1 || x.k !== 'var' || x.name.ns) {
+          this.error(label.pos, Diag.CaseBindsName, shown);
+          ok = false;
+        }
+        else if (c.values.length > 1) { this.error(label.pos, Diag.CaseBindsAlone); ok = false; }
+        else bind = x.name.name;
+      } else if (payload.k !== 'void') {
+        this.error(v.pos, Diag.ExceptionNeedsValue, shown, showTy(payload));
+        ok = false;
+      }
+      return { name: label.name, declared: !held, payload, bind, pos: label.pos };
+    }));
+    if (!ok) return false;
+    const temp = `__exncon_switch${this.constructorSwitches++}`;
+    become<Stmt>(s, lowerConstructorSwitch(s, arms as ArmLabel[][], temp));
+    return this.stmt(s);
   }
 
   /** printf, fprintf, sprintf: the format checked against the arguments, and the call lowered to Core's fmt_*

@@ -63,6 +63,10 @@ export const Diag = {
   ExceptionNeedsValue: def('P2201', (name: string, ty: string) =>
     `exception ${name} carries ${ty}: write ${name}(value)`),
   ExceptionCarriesNothing: def('P2202', (name: string) => `exception ${name} carries no value`),
+  CaseNotExncon: def('P2203', (name: string, ty: string) =>
+    `case ${name}: ${name} is a variable of type ${ty}, not an exception constructor (<T>exncon)`),
+  NewNotExncon: def('P2204', (name: string, ty: string) =>
+    `${name} is a variable of type ${ty}, not an exception constructor (<T>exncon): it cannot make an exception`),
   DuplicateStruct: def('P2005', (name: string) => `struct ${name} is declared twice`),
   DuplicateException: def('P2006', (name: string) => `exception ${name} is declared twice`),
   DuplicateField: def('P2007', (field: string, struct: string) =>
@@ -118,6 +122,10 @@ export const Diag = {
     `exception ${name} carries ${want}, not ${got}`),
   RaiseNotException: def('P3203', (ty: string) => `raise needs an exception (exn), not ${ty}`),
   CaseBindsName: def('P3204', (name: string) => `case ${name}(…) binds the value to one name: case ${name}(x)`),
+  ExnconValueMismatch: def('P3221', (name: string, con: string, want: string, got: string) =>
+    `${name} is ${con}: the exception it makes carries ${want}, not ${got}`),
+  ExnconArgumentCount: def('P3222', (count: number) =>
+    `exncon takes one type argument, the type the exception carries (<int>exncon), not ${count}`),
   CaseBindsAlone: def('P3205', () => 'a case that binds a value has no other label: give it a case of its own'),
   CaseNotConstant: def('P3021', () => 'a case value must be a constant number or character'),
   ConditionNotBool: def('P3022', (ty: string) => `a condition must be a bool, not ${ty}`),

@@ -9,7 +9,7 @@ import type { Decl, Pos, QName, Param, TypeExpr } from './ast.ts';
 import { Diag, type DiagnosticDef, type DiagnosticArg, type Diagnostics, type Diagnostic } from './diagnostics.ts';
 import {
   type Ty, type StructInfo, type UnionInfo, SHORT, USHORT, BYTE, UBYTE, INT, UNSIGNED, BOOL, CHAR, STRING, VOID, EXN,
-  ERROR, varsOf, sameTy, showTy,
+  ERROR, varsOf, sameTy, showTy, exnconTy, resolvedTypeExprs,
 } from './types.ts';
 import { BUILTINS, BUILTIN_EXCEPTIONS, type Builtin } from './builtins.ts';
 import { findInLibrary } from './library.ts';
@@ -406,6 +406,8 @@ export class Resolver {
   // types
 
   resolveType(t: TypeExpr): Ty {
+    const known = resolvedTypeExprs.get(t);
+    if (known) return known;
     switch (t.k) {
       case 'prim':
         return {
@@ -422,6 +424,11 @@ export class Resolver {
       case 'named': {
         if (!t.name.ns && this.tvars.has(t.name.name) && t.args.length === 0) return { k: 'var', name: t.name.name };
         if (!t.name.ns && t.name.name === 'exn' && t.args.length === 0) return EXN;
+        // Popcorn's `<T>exncon`, a built-in type name as `exn` (TALC's popparse.mly: Exncon_id).
+        if (!t.name.ns && t.name.name === 'exncon' && !this.struct(t.name) && !this.union(t.name)) {
+          if (t.args.length !== 1) { this.error(t.pos, Diag.ExnconArgumentCount, t.args.length); return ERROR; }
+          return exnconTy(this.resolveType(t.args[0]));
+        }
         const u = this.struct(t.name) ? undefined : this.union(t.name);
         if (u) {
           const args = t.args.map(a => this.resolveType(a));

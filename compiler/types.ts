@@ -88,7 +88,39 @@ export function truncate(n: number, t: Ty): number {
 }
 export const isNullable = (t: Ty): boolean => t.k === 'struct' && t.s.nullable;
 
+/**
+ * Popcorn's first-class exception constructor `<T>exncon` (TALC's `ExnconType`, docs/popcorn.md "Exception
+ * constructors as values") is represented by what it can do, as a tuple of function values, so that neither code
+ * generator nor the checker meets a new kind of value: `*(exn make(T), bool test(exn), T get(exn))`, and for a
+ * constructor of nothing (`<void>exncon`) `*(exn make(), bool test(exn))`. This is the one place the shape lives.
+ */
+export function exnconTy(payload: Ty): Ty {
+  const make: Ty = { k: 'fn', ret: EXN, params: payload.k === 'void' ? [] : [payload] };
+  const test: Ty = { k: 'fn', ret: BOOL, params: [EXN] };
+  if (payload.k === 'void') return { k: 'tuple', elems: [make, test] };
+  return { k: 'tuple', elems: [make, test, { k: 'fn', ret: payload, params: [EXN] }] };
+}
+
+/** The T of a `<T>exncon` (`void` for a constructor of nothing), or undefined when `t` is not of that shape. */
+export function exnconPayload(t: Ty): Ty | undefined {
+  if (t.k !== 'tuple' || t.elems.length < 2 || t.elems.length > 3) return undefined;
+  const [make, test, get] = t.elems;
+  if (make.k !== 'fn' || make.ret.k !== 'exn' || make.params.length !== t.elems.length - 2) return undefined;
+  const takesExn = (f: Ty): boolean => f.k === 'fn' && f.params.length === 1 && f.params[0].k === 'exn';
+  if (!takesExn(test) || test.k !== 'fn' || test.ret.k !== 'bool') return undefined;
+  if (!get) return VOID;
+  return takesExn(get) && get.k === 'fn' && sameTy(get.ret, make.params[0]) ? get.ret : undefined;
+}
+
+/**
+ * Types already resolved, for the type expressions of code the checker writes itself (exncon.ts's constructor
+ * functions): the resolver returns the type recorded here instead of resolving the expression by name.
+ */
+export const resolvedTypeExprs = new WeakMap<object, Ty>();
+
 export function showTy(t: Ty): string {
+  const exncon = exnconPayload(t);
+  if (exncon) return `<${showTy(exncon)}>exncon`;
   switch (t.k) {
     case 'int': case 'bool': case 'char': case 'string': case 'void': return t.k;
     case 'unsigned': return 'unsigned int';
