@@ -120,21 +120,27 @@ export const val = (v: VReg): Val => ({ k: 'v', v });
 export const imm = (n: number): Val => ({ k: 'imm', n: n | 0 });
 
 /** The registers an instruction reads. */
+// The helpers of uses() live at module level: a closure made at every call (uses runs for every instruction in
+// every liveness round) was a tenth of -O2's compile time under tsx, whose transform names each one as it is made.
+function useVal(out: VReg[], x: Val | undefined): void { if (x?.k === 'v') out.push(x.v); }
+function useMem(out: VReg[], x: Mem): void {
+  if (x.k === 'field' || x.k === 'len') useVal(out, x.base);
+  else if (x.k === 'elem') { useVal(out, x.base); useVal(out, x.index); }
+}
+
 export function uses(i: Inst): VReg[] {
   const out: VReg[] = [];
-  const u = (x: Val | undefined): void => { if (x?.k === 'v') out.push(x.v); };
-  const m = (x: Mem): void => {
-    if (x.k === 'field' || x.k === 'len') u(x.base);
-    else if (x.k === 'elem') { u(x.base); u(x.index); }
-  };
   switch (i.op) {
-    case 'copy': u(i.src); break;
-    case 'arith': case 'set': u(i.a); u(i.b); break;
-    case 'neg': case 'not': u(i.a); break;
-    case 'load': m(i.mem); break;
-    case 'store': m(i.mem); u(i.src); break;
-    case 'alloc': i.fields.forEach(u); break;
-    case 'call': i.args.forEach(a => u(a.v)); if (i.callee.k === 'value') u(i.callee.fn); break;
+    case 'copy': useVal(out, i.src); break;
+    case 'arith': case 'set': useVal(out, i.a); useVal(out, i.b); break;
+    case 'neg': case 'not': useVal(out, i.a); break;
+    case 'load': useMem(out, i.mem); break;
+    case 'store': useMem(out, i.mem); useVal(out, i.src); break;
+    case 'alloc': for (const f of i.fields) useVal(out, f); break;
+    case 'call':
+      for (const a of i.args) useVal(out, a.v);
+      if (i.callee.k === 'value') useVal(out, i.callee.fn);
+      break;
   }
   return out;
 }
