@@ -10,6 +10,15 @@ export const PAGE_SIZE = 1 << PAGE_SHIFT;
 /** Int32 words per decoded-instruction record (see decode.ts), one record slot per byte offset of a page. */
 export const REC = 8;
 
+/**
+ * RAM given back by machines that are done (Memory.release), for the next Memory of the same size: a process that
+ * runs machine after machine (a test file, the benchmark) otherwise allocates a fresh 128 MiB ArrayBuffer each time,
+ * and V8 answers that much new external memory with a full collection every few machines (measured: a quarter of a
+ * small program's run, and the collections slow whatever else the process does). At most two are kept.
+ */
+const freeRam: ArrayBuffer[] = [];
+const FREE_RAM_KEPT = 2;
+
 export class Memory {
   readonly size: number;
   readonly u8: Uint8Array;
@@ -28,13 +37,24 @@ export class Memory {
   constructor(bytes: number) {
     if (bytes <= 0 || bytes % PAGE_SIZE !== 0 || bytes > 0x80000000) throw new RangeError(`RAM size ${bytes} must be a positive multiple of 4096 up to 2 GiB`);
     this.size = bytes;
-    const buf = new ArrayBuffer(bytes);
+    const reused = freeRam.findIndex(b => b.byteLength === bytes);
+    const buf = reused >= 0 ? freeRam.splice(reused, 1)[0] : new ArrayBuffer(bytes);
+    // Power-on RAM reads as zeros, as a fresh ArrayBuffer does.
+    if (reused >= 0) new Uint8Array(buf).fill(0);
     this.u8 = new Uint8Array(buf);
     this.i32 = new Int32Array(buf);
     this.dv = new DataView(buf);
     this.pages = bytes >>> PAGE_SHIFT;
     this.hasCode = new Uint8Array(this.pages);
     this.decoded = new Array<Int32Array | undefined>(this.pages);
+  }
+
+  /**
+   * The machine is done: its RAM may be reused by the next Memory of the same size. Whoever calls this must hold
+   * no view of the RAM any more (results copied out first); this Memory must not be used again.
+   */
+  release(): void {
+    if (freeRam.length < FREE_RAM_KEPT) freeRam.push(this.u8.buffer as ArrayBuffer);
   }
 
   /** The decoded-record array of a RAM page (created empty on first use) and the page marked as holding code. */

@@ -364,7 +364,10 @@ export function runProgram(image: Uint8Array, argv: string[], o: TalrunOptions &
     while (!k.exits.has(pid) && exit !== 'limit' && exit !== 'panic' && exit !== 'hung' && exit !== 'done' && exit !== 'idle') exit = k.run(limit - k.machine.cpu.instructions());
     r = k.exits.has(pid) && k.liveTasks.length ? finishMain(k, pid, exit) : outcome(k, pid, exit);
   }
-  return { ...r, stdout: Buffer.concat(out), stderr: Buffer.concat(err) };
+  const done = { ...r, stdout: Buffer.concat(out), stderr: Buffer.concat(err) };
+  // Nothing returned points into the machine (the output is copied above): its RAM may serve the next run.
+  k.machine.mem.release();
+  return done;
 }
 
 /** A vector as the kernel uses it: its system-call gate, its timer, or the CPU exception's mnemonic. */
