@@ -326,8 +326,12 @@ interface DataObject { readonly label: DataLabel; readonly size: number }
 
 // ---------------------------------------------------------------------------------------------------------------
 
-/** A jump found to satisfy its target: the state's register types (its stack is the key; see Checker.passedBefore). */
-interface PassedJump { readonly regs: readonly Ty[] }
+/**
+ * A jump found to satisfy its target: the types of the registers the target names (its stack is the key; see
+ * Checker.passedBefore), and which registers those are (bit r: register r; the target type's, so that a lookup
+ * compares only them).
+ */
+interface PassedJump { readonly regs: readonly Ty[]; readonly named: number }
 /** How many passed jumps are remembered per target type. */
 const JUMP_MEMO = 4;
 
@@ -604,6 +608,12 @@ class Checker {
     const entry = State.fromCode({ vars: [], regs: [], stack: NIL });
     let off = 0;
     const index = this.labelIndex, marks = this.annotatedAt;
+    // The offset of the first label after the current block's (text.length if none): an instruction that ends past
+    // it has a label inside it. The labels are sorted by address and all inside .text (checkLabels), so the label
+    // after label i is label i + 1, and it is the first label inside the instruction if any is: one comparison per
+    // instruction where every byte of it was looked up in the index.
+    const addrs = this.codeLabels.addrs;
+    let nextLabelOff = 0;
     while (off < text.length) {
       const addr = (textAddr + off) >>> 0;
       this.curAddr = addr;
@@ -614,6 +624,7 @@ class Checker {
         const ty = this.codeLabels.types[label];
         if (st) this.jumpTo(st, ty, label, 'fallthrough-type', false);
         this.curLabel = label;
+        nextLabelOff = label + 1 < addrs.length ? addrs[label + 1] - textAddr : text.length;
         // The block's type variables are rigid inside it; fresh binders keep them distinct from the label's own
         // binders, which are the pattern variables of any jump or call back to this label (or to another label
         // that shares the same type). Blocks of one type share one fresh copy: no state of one block ever
@@ -637,9 +648,9 @@ class Checker {
         refuse(d.reason, `'${d.text}' is not in the TAL subset (${d.reason})`);
       }
       this.curInsn = d;
-      for (let k = 1; k < d.length; k++) {
-        const inside = off + k < index.length ? index[off + k] : 0;
-        if (inside !== 0) refuse('bad-label', `label '${this.codeLabels.name(inside - 1)}' at 0x${hex(this.codeLabels.addrs[inside - 1])} is inside this instruction`);
+      if (off + d.length > nextLabelOff) {
+        const inside = index[nextLabelOff];
+        refuse('bad-label', `label '${this.codeLabels.name(inside - 1)}' at 0x${hex(this.codeLabels.addrs[inside - 1])} is inside this instruction`);
       }
       this.instructions++;
       spend(1);
@@ -789,10 +800,15 @@ class Checker {
   private passedBefore(st: State, ty: CodeTy): boolean {
     const seen = this.passedFor(st.stack)?.get(ty);
     if (!seen) return false;
-    const regs = st.regs, want = ty.regs;
+    const regs = st.regs;
     spend(1 + seen.length);
-    next: for (const p of seen) {
-      for (let r = 0; r < 8; r++) if (r !== ESP && want[r] && p.regs[r] !== regs[r]) continue next;
+    next: for (let i = 0; i < seen.length; i++) {
+      const p: PassedJump = seen[i];
+      // Every entry of the list has the target type's registers in `named` (it is the list for this type).
+      for (let m: number = p.named; m !== 0; m &= m - 1) {
+        const r = 31 - Math.clz32(m & -m);
+        if (p.regs[r] !== regs[r]) continue next;
+      }
       return true;
     }
     return false;
@@ -817,7 +833,9 @@ class Checker {
     }
     let seen = byTarget.get(ty);
     if (!seen) byTarget.set(ty, (seen = []));
-    const entry: PassedJump = { regs: st.regs.slice() };
+    let named = 0;
+    for (let r = 0; r < 8; r++) if (r !== ESP && ty.regs[r]) named |= 1 << r;
+    const entry: PassedJump = { regs: st.regs.slice(), named };
     // A bounded list: the newest question replaces the oldest once it is full.
     if (seen.length < JUMP_MEMO) seen.push(entry);
     else seen[this.instructions % JUMP_MEMO] = entry;
