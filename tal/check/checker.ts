@@ -1132,8 +1132,8 @@ class Checker {
   private step(st: State, d: Insn): State | null {
     const ops = d.operands;
     switch (d.op) {
-      case 'nop':
-        return st;
+      // The cases in the order of how often compiled code has them (the engine tests a switch on strings case by
+      // case): moves, then control transfers and the stack, then arithmetic.
       case 'mov': {
         const dst = ops[0], src = ops[1];
         const size = operandSize(dst, src);
@@ -1150,6 +1150,69 @@ class Checker {
         const v = this.readOperand(st, src, 4);
         this.writeOperand(st, dst, v, 4);
         return st;
+      }
+      case 'push': {
+        const src = ops[0];
+        const v = this.readOperand(st, src, 4);
+        if (st.untouched + 4 > STACK_PROBE_LIMIT) refuse('stack-probe', `push writes ${st.untouched + 4} bytes below the last stack access (limit ${STACK_PROBE_LIMIT})`);
+        st.push(v);
+        st.untouched = 0;
+        return st;
+      }
+      case 'pop': {
+        const dst = ops[0];
+        const top = st.pop();
+        if (!top) refuse('stack-underflow', 'pop from a stack whose top is not known to hold a value', 'τ :: σ', showStk(st.stack));
+        st.untouched = Math.max(0, st.untouched - 4);
+        this.writeOperand(st, dst, top, 4);
+        return st;
+      }
+      case 'jmp': {
+        const t = ops[0];
+        if (t.kind === 'rel') {
+          const l = this.codeTargetOf(t.target, 'jump');
+          this.jumpTo(st, this.codeLabels.types[l], l, 'jump-type', undefined);
+        } else if (t.kind === 'reg') {
+          this.jumpTo(st, this.typeOfTargetReg(st, t.reg, 'jump'), REG32_NAMES[t.reg], 'jump-type', undefined);
+        } else {
+          refuse('indirect-target', 'jumps through memory are not allowed; load the code pointer into a register');
+        }
+        return null;
+      }
+      case 'jcc': {
+        const t = ops[0];
+        if (t.kind !== 'rel') refuse('unsupported', 'conditional jump without a direct target');
+        const label = this.codeTargetOf(t.target, 'jump');
+        // The taken edge's state is a copy only if the branch teaches it something (jumpTo does not change a state).
+        this.jumpTo(this.refine(st, d.cc, true, true), this.codeLabels.types[label], label, 'jump-type', undefined);
+        return this.refine(st, d.cc, false, false);
+      }
+      case 'call': {
+        const t = ops[0];
+        if (t.kind === 'rel') {
+          const l = this.codeTargetOf(t.target, 'call');
+          return this.call(st, this.codeLabels.types[l], l);
+        }
+        if (t.kind === 'reg') return this.call(st, this.typeOfTargetReg(st, t.reg, 'call'), REG32_NAMES[t.reg]);
+        if (t.kind === 'mem' && t.base === NO_REG && t.index === NO_REG) {
+          const imp = this.importBySlot.get(t.disp >>> 0);
+          if (imp) return this.callImport(st, imp);
+        }
+        refuse('indirect-target', 'calls through memory are allowed only through an import slot: call DWORD PTR [slot]');
+      }
+      case 'ret': {
+        if (ops.length > 0) refuse('unsupported', 'ret with an immediate is not in the TAL subset');
+        const s = st.stack;
+        if (s.k !== 'cons') refuse('stack-underflow', 'ret with no return address known on the stack', 'code{…} :: σ', showStk(s));
+        let rt = s.head;
+        if (rt.k === 'sing') rt = this.labelType(rt.n >>> 0) ?? rt;
+        const w = this.whnf(rt);
+        if (w.k !== 'code') refuse('ret-not-code', 'the top of the stack is not a return address', 'code{…}', showTy(s.head));
+        // ret does not fall through: the state after it is st's to change.
+        st.stack = s.tail;
+        st.untouched = 0;
+        this.jumpTo(st, w.code, 'the return address', 'ret-type', false);
+        return null;
       }
       case 'movzx': case 'movsx': {
         const dst = ops[0], src = ops[1];
@@ -1228,69 +1291,8 @@ class Checker {
         this.writeOperand(st, dst, INT, 1);
         return st;
       }
-      case 'push': {
-        const src = ops[0];
-        const v = this.readOperand(st, src, 4);
-        if (st.untouched + 4 > STACK_PROBE_LIMIT) refuse('stack-probe', `push writes ${st.untouched + 4} bytes below the last stack access (limit ${STACK_PROBE_LIMIT})`);
-        st.push(v);
-        st.untouched = 0;
+      case 'nop':
         return st;
-      }
-      case 'pop': {
-        const dst = ops[0];
-        const top = st.pop();
-        if (!top) refuse('stack-underflow', 'pop from a stack whose top is not known to hold a value', 'τ :: σ', showStk(st.stack));
-        st.untouched = Math.max(0, st.untouched - 4);
-        this.writeOperand(st, dst, top, 4);
-        return st;
-      }
-      case 'jmp': {
-        const t = ops[0];
-        if (t.kind === 'rel') {
-          const l = this.codeTargetOf(t.target, 'jump');
-          this.jumpTo(st, this.codeLabels.types[l], l, 'jump-type', undefined);
-        } else if (t.kind === 'reg') {
-          this.jumpTo(st, this.typeOfTargetReg(st, t.reg, 'jump'), REG32_NAMES[t.reg], 'jump-type', undefined);
-        } else {
-          refuse('indirect-target', 'jumps through memory are not allowed; load the code pointer into a register');
-        }
-        return null;
-      }
-      case 'jcc': {
-        const t = ops[0];
-        if (t.kind !== 'rel') refuse('unsupported', 'conditional jump without a direct target');
-        const label = this.codeTargetOf(t.target, 'jump');
-        // The taken edge's state is a copy only if the branch teaches it something (jumpTo does not change a state).
-        this.jumpTo(this.refine(st, d.cc, true, true), this.codeLabels.types[label], label, 'jump-type', undefined);
-        return this.refine(st, d.cc, false, false);
-      }
-      case 'call': {
-        const t = ops[0];
-        if (t.kind === 'rel') {
-          const l = this.codeTargetOf(t.target, 'call');
-          return this.call(st, this.codeLabels.types[l], l);
-        }
-        if (t.kind === 'reg') return this.call(st, this.typeOfTargetReg(st, t.reg, 'call'), REG32_NAMES[t.reg]);
-        if (t.kind === 'mem' && t.base === NO_REG && t.index === NO_REG) {
-          const imp = this.importBySlot.get(t.disp >>> 0);
-          if (imp) return this.callImport(st, imp);
-        }
-        refuse('indirect-target', 'calls through memory are allowed only through an import slot: call DWORD PTR [slot]');
-      }
-      case 'ret': {
-        if (ops.length > 0) refuse('unsupported', 'ret with an immediate is not in the TAL subset');
-        const s = st.stack;
-        if (s.k !== 'cons') refuse('stack-underflow', 'ret with no return address known on the stack', 'code{…} :: σ', showStk(s));
-        let rt = s.head;
-        if (rt.k === 'sing') rt = this.labelType(rt.n >>> 0) ?? rt;
-        const w = this.whnf(rt);
-        if (w.k !== 'code') refuse('ret-not-code', 'the top of the stack is not a return address', 'code{…}', showTy(s.head));
-        // ret does not fall through: the state after it is st's to change.
-        st.stack = s.tail;
-        st.untouched = 0;
-        this.jumpTo(st, w.code, 'the return address', 'ret-type', false);
-        return null;
-      }
       default:
         refuse('unsupported', `'${d.op}' is not in the TAL subset`);
     }
