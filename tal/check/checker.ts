@@ -15,7 +15,7 @@
 import { type DataLabel, type Inst, type LabelTable } from '../annotations.ts';
 import { type ElfSection, hex, PF_W, SHF_ALLOC, segmentFor, readLoaded } from '../elf.ts';
 import { type ImportSig, importSig } from '../interface.ts';
-import { type Arg, type Binder, type CodeTy, type Field, type Stk, type Ty, type TypeDefs, INT, TOP, NIL, cons, isStk, meter, newBinder, sing, showCode, showRegs, showStk, showTy, spend, stackAt, stackDrop, stkDepth, substBody, substCode, substStk, substTy, TooComplex, whnf } from '../types.ts';
+import { type Arg, type Binder, type CodeTy, type Field, type Stk, type Ty, type TupleTy, type TypeDefs, INT, TOP, NIL, cons, isStk, meter, newBinder, sing, showCode, showRegs, showStk, showTy, spend, stackAt, stackDrop, stkDepth, substBody, substCode, substStk, substTy, TooComplex, whnf } from '../types.ts';
 import { decodeShared } from '../x86/decode.ts';
 import { formatInsn } from '../x86/format.ts';
 import { type Insn, type MemOperand, type Operand, EAX, ECX, EDX, ESP, NO_REG, isRefusal, REG32_NAMES } from '../x86/insn.ts';
@@ -306,7 +306,7 @@ function freshen(c: CodeTy): CodeTy {
 
 type Loc =
   | { k: 'stack'; slot: number }
-  | { k: 'field'; baseReg: number; tuple: Extract<Ty, { k: 'tuple' }>; index: number }
+  | { k: 'field'; baseReg: number; tuple: TupleTy; index: number }
   | { k: 'len' }
   | { k: 'elem'; elem: Ty }
   | { k: 'byte'; ro: boolean };
@@ -320,6 +320,34 @@ const STACK_LOCS: readonly Loc[] = Array.from({ length: STACK_PROBE_LIMIT / 4 },
   Object.freeze({ k: 'stack', slot } as const));
 function stackLoc(slot: number): Loc {
   return slot < STACK_LOCS.length ? STACK_LOCS[slot] : { k: 'stack', slot };
+}
+/**
+ * The location of a tuple's field and of an array's element: one object of each kind, rewritten by every `loc`
+ * that finds one (made per access, they were a third of what a check allocates). A Loc is used by the load or store
+ * that asked for it before the next operand is located, and an instruction has at most one memory operand (the
+ * decoder's single SHARED_MEM), so no two of them are ever alive at once; `k` of each never changes.
+ */
+const FIELD_LOC: { readonly k: 'field'; baseReg: number; tuple: TupleTy; index: number } =
+  { k: 'field', baseReg: NO_REG, tuple: { k: 'tuple', nullable: false, fields: [] }, index: 0 };
+const ELEM_LOC: { readonly k: 'elem'; elem: Ty } = { k: 'elem', elem: TOP };
+function fieldLoc(baseReg: number, tuple: TupleTy, index: number): Loc {
+  FIELD_LOC.baseReg = baseReg;
+  FIELD_LOC.tuple = tuple;
+  FIELD_LOC.index = index;
+  return FIELD_LOC;
+}
+function elemLoc(elem: Ty): Loc {
+  ELEM_LOC.elem = elem;
+  return ELEM_LOC;
+}
+
+/** A pointer type without its null: built field by field (a spread copies through the engine's generic path). */
+function nonNull(t: Extract<Ty, { k: 'tuple' | 'arr' | 'bytes' }>): Ty {
+  switch (t.k) {
+    case 'tuple': return { k: 'tuple', nullable: false, fields: t.fields };
+    case 'arr': return { k: 'arr', nullable: false, elem: t.elem };
+    case 'bytes': return { k: 'bytes', nullable: false, ro: t.ro };
+  }
 }
 
 interface DataObject { readonly label: DataLabel; readonly size: number }
@@ -391,7 +419,7 @@ class Checker {
   private lastStack: Stk | undefined;
   private lastByTarget: WeakMap<CodeTy, PassedJump[]> | undefined;
   /** The type of each code label's address, made on first use (labelType). */
-  private readonly addrTypes: (Ty | undefined)[];
+  private addrTypes: (Ty | undefined)[] | undefined;
   /** The instruction being checked (formatted only if it is refused), or the text of a refused encoding. */
   curInsn: Insn | string | undefined;
   instructions = 0;
@@ -403,7 +431,6 @@ class Checker {
     // One entry per label from the start, filled as the pass meets them: grown one label at a time, the array was
     // copied at each doubling, and the engine threw away the pass's compiled code when it did (a deopt each check).
     this.blockEntryByLabel = new Array<CodeTy | undefined>(p.ann.code.size).fill(undefined);
-    this.addrTypes = new Array<Ty | undefined>(p.ann.code.size).fill(undefined);
     this.plainMatcher = new Matcher(this.defs, [], this.labelTypeFn, undefined, p.ann.closed);
     this.patternMatcher = new Matcher(this.defs, [], this.labelTypeFn, this.plainMatcher, p.ann.closed);
   }
@@ -430,7 +457,11 @@ class Checker {
     // patterns only of a jump or call through a register holding the address, which no state's type mentions
     // (a call's result has every pattern it uses substituted). Freshening at every use cost V binders each time:
     // a table of 20,000 addresses of a label over 20,000 variables took minutes to check.
-    if (c >= 0) return (this.addrTypes[c] ??= { k: 'code', code: freshen(this.codeLabels.types[c]) });
+    // (Made at full size on first use: most files never take a label's address.)
+    if (c >= 0) {
+      const types = (this.addrTypes ??= new Array<Ty | undefined>(this.codeLabels.size).fill(undefined));
+      return (types[c] ??= { k: 'code', code: freshen(this.codeLabels.types[c]) });
+    }
     const d = this.p.ann.data.indexOf(addr);
     return d < 0 ? undefined : this.p.ann.data.types[d];
   }
@@ -960,7 +991,7 @@ class Checker {
     switch (t.k) {
       case 'sum': {
         const tuple = orRefuse(sumField(t, disp, index !== NO_REG, size, name));
-        return { k: 'field', baseReg: NO_REG, tuple, index: 0 };
+        return fieldLoc(NO_REG, tuple, 0);
       }
       case 'exists':
         refuse('not-a-pointer', `${name} holds an existential: open it with .tal_unpack before using it`, 'a pointer',
@@ -970,7 +1001,7 @@ class Checker {
         if (index !== NO_REG) refuse('pointer-arith', `indexing into a tuple (${name}: ${showTy(baseTy)})`);
         if (size !== 4) refuse('bad-address', `byte access to a tuple field`);
         if (disp < 0 || disp % 4 !== 0 || disp >= 4 * t.fields.length) refuse('bad-address', `offset ${disp} is not a field of ${showTy(baseTy)}`);
-        return { k: 'field', baseReg, tuple: t, index: disp / 4 };
+        return fieldLoc(baseReg, t, disp / 4);
       }
       case 'arr': case 'bytes': {
         if (t.nullable) refuse('null-deref', `${name} may be null: test it before use`, showTy({ ...t, nullable: false }), showTy(baseTy));
@@ -983,7 +1014,7 @@ class Checker {
           refuse('bad-array-access', `elements of ${showTy(baseTy)} are accessed as ${elemSize === 4 ? 'DWORD PTR [arr+i*4+4]' : 'BYTE PTR [arr+i*1+4]'}`);
         if (baseReg === NO_REG || !st.hasBound(index, baseReg))
           refuse('unchecked-index', `no bounds check of ${REG32_NAMES[index]} against the length of ${name} is in force (compare with cmp ${REG32_NAMES[index]},[${name}] and jae before the access; the check lapses when either register changes)`);
-        return t.k === 'arr' ? { k: 'elem', elem: t.elem } : t.ro ? BYTE_LOC_RO : BYTE_LOC_RW;
+        return t.k === 'arr' ? elemLoc(t.elem) : t.ro ? BYTE_LOC_RO : BYTE_LOC_RW;
       }
       case 'sptr':
         refuse('stack-pointer', `${name} is a stack pointer: it only restores esp (the stack is addressed through esp)`,
@@ -1464,7 +1495,7 @@ class Checker {
       const out = copy ? st.clone() : st;
       const t = out.regs[c.reg];
       const w = t.k === 'named' ? this.whnf(t) : t;
-      if ((w.k === 'tuple' || w.k === 'arr' || w.k === 'bytes') && w.nullable) out.regs[c.reg] = { ...w, nullable: false };
+      if ((w.k === 'tuple' || w.k === 'arr' || w.k === 'bytes') && w.nullable) out.regs[c.reg] = nonNull(w);
       out.nonzero |= 1 << c.reg;
       return out;
     }
