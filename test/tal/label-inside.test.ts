@@ -48,7 +48,8 @@ test('two labels inside one instruction of a middle block: the first is named, a
   // in1 put right after the instruction is 3 bytes further on than where it was (2 bytes into 5).
   const withIn1AtEnd = [...label('main'), '    xor eax, eax', '    jmp middle', ...label('middle'), '    xor ecx, ecx',
     '    .byte 0xb8, 0x90, 0x90, 0x90, 0x90', ...label('in1'), ...EXIT];
-  t.is(r.error.message, `label 'in1' at 0x${(labelAddr(withIn1AtEnd, 'in1') - 3).toString(16)} is inside this instruction`);
+  const in1 = labelAddr(withIn1AtEnd, 'in1') - 3;
+  t.is(r.error.message, `label 'in1' at 0x${in1.toString(16)} is inside this instruction`);
 });
 
 test('an instruction that ends exactly where the next label starts is not refused', t => {
