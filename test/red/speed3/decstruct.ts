@@ -20,12 +20,14 @@ const POISON = [
 ].map(p => Uint8Array.from(p));
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 const norm = (o: any) => o.kind === 'imm' ? { kind: 'imm', value: o.value, implied: !!o.implied }
-  : o.kind === 'mem' ? { kind: 'mem', size: o.size, base: o.base, index: o.index, scale: o.scale, disp: o.disp, explicitDisp: o.explicitDisp, moffs: o.moffs }
+  : o.kind === 'mem' ? { kind: 'mem', size: o.size, base: o.base, index: o.index, scale: o.scale, disp: o.disp,
+    explicitDisp: o.explicitDisp, moffs: o.moffs }
   : { ...o };
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 function show(d: any, F: any): string {
   if ('refused' in d) return `R ${d.reason} ${d.text} ${d.length} ${d.address}`;
-  return `I ${d.address} ${d.length} ${d.op} ${d.cc} ${JSON.stringify(d.operands.map(norm))} ${F.formatInsn(d)} n=${d.operands.length}`;
+  const ops = JSON.stringify(d.operands.map(norm));
+  return `I ${d.address} ${d.length} ${d.op} ${d.cc} ${ops} ${F.formatInsn(d)} n=${d.operands.length}`;
 }
 let n = 0, diffs = 0, refused = 0;
 const classes = new Map<string, number>();
@@ -41,7 +43,8 @@ function one(bytes: ArrayLike<number>, what: string) {
   if ('refused' in m) { refused++; classes.set(m.reason, (classes.get(m.reason) ?? 0) + 1); }
   if (a !== b || e1 !== e2) {
     diffs++;
-    if (diffs < 30) console.log('DIFF', what, Array.from(code, x => x.toString(16)).join(' '), '\n old', a, '\n new', b, '\n old', e1, '\n cpy', e2);
+    if (diffs < 30) console.log('DIFF', what, Array.from(code, x => x.toString(16)).join(' '), '\n old', a, '\n new',
+      b, '\n old', e1, '\n cpy', e2);
   }
 }
 const PREFIXES = [0x66, 0x67, 0xf0, 0xf2, 0xf3, 0x26, 0x2e, 0x36, 0x3e, 0x64, 0x65, 0x0f, 0xc4, 0xc5, 0x62, 0x8f];
@@ -58,7 +61,10 @@ asm.bytes.forEach((bytes, i) => {
   const at = bytes[0] === 0x0f ? 2 : 1;
   if (bytes.length > at) for (let v = 0; v < 256; v += 1 + (rnd() & 7)) {
     const b2 = bytes.slice(); b2[at] = v; one([...b2, 0, 0, 0, 0, 0, 0], `modrm=${v} ${what}`);
-    if (bytes.length > at + 1) { const b3 = b2.slice(); b3[at + 1] = rnd() & 0xff; one([...b3, 0, 0, 0, 0, 0, 0], `sib ${what}`); }
+    if (bytes.length > at + 1) { const b3 = b2.slice(); b3[at + 1] = rnd() & 0xff; one([...b3, 0, 0, 0, 0, 0, 0],
+      `sib ${what}`); }
   }
 });
-console.log(`${cases.length} cases, ${n} decodes (${refused} refused by the old: ${[...classes].map(([k, v]) => `${k} ${v}`).join(', ')}), ${diffs} differences, ${(Date.now() - t0) / 1000} s`);
+const byClass = [...classes].map(([k, v]) => `${k} ${v}`).join(', ');
+console.log(`${cases.length} cases, ${n} decodes (${refused} refused by the old: ${byClass}), ${diffs} differences,`,
+  `${(Date.now() - t0) / 1000} s`);

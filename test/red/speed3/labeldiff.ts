@@ -26,12 +26,14 @@ function typesSec(elf: Uint8Array): { off: number; size: number } | undefined {
   for (let i = 0; i < shnum; i++) {
     let p = strOff + dv.getUint32(shoff + i * 40, true), s = '';
     while (p < elf.length && elf[p] !== 0) s += String.fromCharCode(elf[p++]);
-    if (s === '.tal.types') return { off: dv.getUint32(shoff + i * 40 + 16, true), size: dv.getUint32(shoff + i * 40 + 20, true) };
+    if (s === '.tal.types') return { off: dv.getUint32(shoff + i * 40 + 16, true),
+      size: dv.getUint32(shoff + i * 40 + 20, true) };
   }
   return undefined;
 }
 const result = (c: typeof BC, e: Uint8Array): string => {
-  try { const r = c.checkElf(e); return JSON.stringify(r.ok ? { ok: 1, w: r.work, s: r.summary } : { e: r.error, w: r.work }); }
+  try { const r = c.checkElf(e); return JSON.stringify(r.ok ? { ok: 1, w: r.work, s: r.summary } : { e: r.error,
+    w: r.work }); }
   catch (x) { return `THREW ${(x as Error).stack}`; }
 };
 mkdirSync(`${RS}/diffs3`, { recursive: true });
@@ -68,8 +70,11 @@ for (const f of readdirSync(`${RS}/corpus`).filter(f => f.endsWith('.elf')).sort
   const textAddr: number = p.textAddr, textEnd = textAddr + p.text.length;
   // Instruction starts and lengths, for "every byte of the longest instruction of the block".
   const starts: { off: number; len: number }[] = [];
-  for (let off = 0; off < p.text.length;) { const d = decode(p.text, off, textAddr + off); starts.push({ off, len: d.length }); off += Math.max(1, d.length); }
-  const withAddr = (k: number, a: number) => { const o = Uint8Array.from(elf); new DataView(o.buffer).setUint32(recAt(k), a >>> 0, true); return o; };
+  for (let off = 0; off < p.text.length;) { const d = decode(p.text, off, textAddr + off); starts.push({ off,
+    len: d.length }); off += Math.max(1, d.length); }
+  const withAddr = (k: number,
+    a: number) => { const o = Uint8Array.from(elf); new DataView(o.buffer).setUint32(recAt(k), a >>> 0,
+      true); return o; };
   const picks = new Set<number>([0, nCode - 1]);
   for (let i = 0; i < PER; i++) picks.add(ri(nCode));
   for (const k of picks) {
@@ -79,7 +84,8 @@ for (const f of readdirSync(`${RS}/corpus`).filter(f => f.endsWith('.elf')).sort
     const next = k + 1 < nCode ? addrOf(k + 1) : textEnd;
     let best = { off: -1, len: 0 };
     for (const s of starts) if (textAddr + s.off >= a && textAddr + s.off < next && s.len > best.len) best = s;
-    if (best.off >= 0 && k + 1 < nCode) for (let j = 1; j < best.len; j++) compare(withAddr(k + 1, textAddr + best.off + j), `${f} code[${k + 1}] into longest +${j}`);
+    if (best.off >= 0 && k + 1 < nCode) for (let j = 1; j < best.len; j++) compare(withAddr(k + 1,
+      textAddr + best.off + j), `${f} code[${k + 1}] into longest +${j}`);
     if (k + 1 < nCode) {
       const o = withAddr(k, addrOf(k + 1)); new DataView(o.buffer).setUint32(recAt(k + 1), a, true);
       compare(o, `${f} swap ${k},${k + 1}`);
@@ -88,7 +94,9 @@ for (const f of readdirSync(`${RS}/corpus`).filter(f => f.endsWith('.elf')).sort
   compare(withAddr(nCode - 1, textEnd), `${f} last at end`);
   compare(withAddr(nCode - 1, textEnd - 1), `${f} last at end-1`);
   compare(withAddr(0, textAddr + 1), `${f} first at +1`);
-  if (nCode > 1) compare(withAddr(nCode - 1, textAddr + starts[starts.length - 1].off + 1), `${f} last inside last insn`);
+  if (nCode > 1) compare(withAddr(nCode - 1, textAddr + starts[starts.length - 1].off + 1),
+    `${f} last inside last insn`);
 }
-console.log(`checked ${total} (${accepted} accepted), ${diffs} differences, ${threw} exceptions, ${((Date.now() - t0) / 1000).toFixed(0)} s;`,
+console.log(`checked ${total} (${accepted} accepted), ${diffs} differences, ${threw} exceptions,`,
+  `${((Date.now() - t0) / 1000).toFixed(0)} s;`,
   [...classes].sort((x, y) => y[1] - x[1]).map(([k, v]) => `${k} ${v}`).join(', '));

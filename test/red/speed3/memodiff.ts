@@ -22,12 +22,14 @@ const pick = <T>(a: readonly T[]): T => a[ri(a.length)];
 const REGS = ['eax', 'ebx', 'ecx', 'edx', 'esi', 'edi', 'ebp'];
 // NOWORK=1: the work units are not compared (OLD a tree whose memo is off under NOMEMO=1: /tmp/nomemo in speed.md).
 const NOWORK = !!process.env.NOWORK;
-const show = (r: BC.CheckResult) => JSON.stringify(r.ok ? { ok: true, work: NOWORK ? 0 : r.work } : { e: r.error, work: NOWORK ? 0 : r.work });
+const show = (r: BC.CheckResult) => JSON.stringify(r.ok ? { ok: true, work: NOWORK ? 0 : r.work } : { e: r.error,
+  work: NOWORK ? 0 : r.work });
 // A model of what each register holds (its type in the checker's words, or junk), so that most programs get far.
 type Kind = 'int' | 'S(5)' | '*[int^rw]' | '?*[int^rw]' | '*arr(int)' | '*[int^r]' | 'junk';
 function program(): string {
   const targets = 1 + ri(3);
-  const out = ['.intel_syntax noprefix', '.tal_import exit', '.text', '.tal_label main : code[r:stack]{esp: r}', 'main:'];
+  const out = ['.intel_syntax noprefix', '.tal_import exit', '.text', '.tal_label main : code[r:stack]{esp: r}',
+    'main:'];
   const kind = new Map<string, Kind>(REGS.map(r => [r, 'junk']));
   const stack: Kind[] = [];
   // A target's type: the state of its first jump, each register named with probability 1/2 (later jumps from other
@@ -35,8 +37,11 @@ function program(): string {
   const tys: (string | undefined)[] = [];
   const jump = (t: number, how: string) => {
     if (tys[t] === undefined) {
-      const named = REGS.filter(r => kind.get(r) !== 'junk' && rnd() < 0.5).map(r => `${r}: ${kind.get(r) === 'S(5)' && rnd() < 0.5 ? 'int' : kind.get(r)}`);
-      tys[t] = [...named, `esp: ${[...stack].reverse().map(k => (k === 'S(5)' ? 'int' : k)).join(' :: ')}${stack.length ? ' :: ' : ''}r`].join(', ');
+      const named = REGS.filter(r => kind.get(r) !== 'junk' && rnd() < 0.5)
+        .map(r => `${r}: ${kind.get(r) === 'S(5)' && rnd() < 0.5 ? 'int' : kind.get(r)}`);
+      tys[t] = [...named,
+        `esp: ${[...stack].reverse().map(k => (k === 'S(5)' ? 'int' : k)).join(' :: ')}${stack.length ? ' :: ' : ''}r`,
+      ].join(', ');
     }
     out.push(`    ${how} t${t}`);
   };
@@ -46,18 +51,48 @@ function program(): string {
     const nulls = REGS.filter(x => kind.get(x) === '?*[int^rw]'), vals = REGS.filter(x => kind.get(x) !== 'junk');
     switch (ri(11)) {
       case 0: out.push(`    mov ${r}, 5`); kind.set(r, 'S(5)'); break;
-      case 1: { const o = pick(['one', 'ro', 'arr'] as const); out.push(`    mov ${r}, DWORD PTR [${o}c]`); kind.set(r, o === 'one' ? '*[int^rw]' : o === 'ro' ? '*[int^r]' : '*arr(int)'); break; }
+      case 1: { const o = pick(['one', 'ro',
+        'arr'] as const); out.push(`    mov ${r}, DWORD PTR [${o}c]`); kind.set(r,
+          o === 'one' ? '*[int^rw]' : o === 'ro' ? '*[int^r]' : '*arr(int)'); break; }
       case 2: out.push(`    mov ${r}, DWORD PTR [cell]`); kind.set(r, '?*[int^rw]'); break;
       case 3: if (nulls.length) {
         const x = pick(nulls); out.push(`    test ${x}, ${x}`);
-        if (rnd() < 0.5) { jump(t, 'je'); kind.set(x, '*[int^rw]'); } else { out.push('    je quit'); kind.set(x, '*[int^rw]'); jump(t, pick(['jmp', 'jne'])); if (!out[out.length - 1].includes('jne')) { out.push(`.tal_label m${i} : code[r:stack]{esp: r}`, `m${i}:`); REGS.forEach(q => kind.set(q, 'junk')); stack.length = 0; } }
+        if (rnd() < 0.5) { jump(t, 'je'); kind.set(x, '*[int^rw]'); } else { out.push('    je quit'); kind.set(x,
+          '*[int^rw]'); jump(t, pick(['jmp',
+            'jne']));
+          if (!out[out.length - 1].includes('jne')) {
+            out.push(`.tal_label m${i} : code[r:stack]{esp: r}`, `m${i}:`);
+            REGS.forEach(q => kind.set(q, 'junk'));
+            stack.length = 0;
+          }
+        }
       } break;
       case 4: jump(t, pick(['je', 'jne', 'jb', 'jae'])); break;
-      case 5: if (arrs.length) { const a = pick(arrs); out.push(`    xor ${r}, ${r}`); kind.set(r, 'int'); if (r !== a) { out.push(`    cmp ${r}, DWORD PTR [${a}]`); jump(t, pick(['jae', 'jb'])); } } break;
-      case 6: if (stack.length < 3 && vals.length) { const x = pick(vals); out.push(`    push ${x}`); stack.push(kind.get(x)!); } break;
+      case 5:
+        if (arrs.length) {
+          const a = pick(arrs);
+          out.push(`    xor ${r}, ${r}`);
+          kind.set(r, 'int');
+          if (r !== a) { out.push(`    cmp ${r}, DWORD PTR [${a}]`); jump(t, pick(['jae', 'jb'])); }
+        }
+        break;
+      case 6:
+        if (stack.length < 3 && vals.length) {
+          const x = pick(vals);
+          out.push(`    push ${x}`);
+          stack.push(kind.get(x)!);
+        }
+        break;
       case 7: if (stack.length > 0) { out.push(`    pop ${r}`); kind.set(r, stack.pop()!); } break;
-      case 8: if (stack.length > 0 && vals.length) { const x = pick(vals); out.push(`    mov DWORD PTR [esp], ${x}`); stack[stack.length - 1] = kind.get(x)!; } break;
-      case 9: if (vals.length) { const x = pick(vals); out.push(`    mov ${r}, ${x}`); kind.set(r, kind.get(x)!); } break;
+      case 8:
+        if (stack.length > 0 && vals.length) {
+          const x = pick(vals);
+          out.push(`    mov DWORD PTR [esp], ${x}`);
+          stack[stack.length - 1] = kind.get(x)!;
+        }
+        break;
+      case 9: if (vals.length) { const x = pick(vals); out.push(`    mov ${r}, ${x}`); kind.set(r,
+        kind.get(x)!); } break;
       default: if (ptrs.length) out.push(`    mov DWORD PTR [${pick(ptrs)}], 1`); break;
     }
   }
@@ -82,8 +117,10 @@ for (let i = 0; i < COUNT; i++) {
   // Half the programs get one target type changed (a register's or a stack slot's type swapped for a near one):
   // some jumps then fail, others still pass, and the memo sees both.
   if (rnd() < 0.5) {
-    const swaps: [RegExp, string][] = [[/\*\[int\^rw\]/, '?*[int^rw]'], [/\?\*\[int\^rw\]/, '*[int^rw]'], [/: int/, ': S(5)'],
-      [/: S\(5\)/, ': *[int^r]'], [/\*\[int\^r\]/, '*[int^rw]'], [/\*arr\(int\)/, '*arr(S(7))'], [/esp: /, 'esp: int :: ']];
+    const swaps: [RegExp, string][] = [[/\*\[int\^rw\]/, '?*[int^rw]'], [/\?\*\[int\^rw\]/, '*[int^rw]'], [/: int/,
+      ': S(5)'],
+      [/: S\(5\)/, ': *[int^r]'], [/\*\[int\^r\]/, '*[int^rw]'], [/\*arr\(int\)/, '*arr(S(7))'], [/esp: /,
+        'esp: int :: ']];
     const lines = src.split('\n');
     const ts = lines.map((l, i) => (l.startsWith('.tal_label t') ? i : -1)).filter(i => i >= 0);
     const at = pick(ts), [re, to] = pick(swaps);

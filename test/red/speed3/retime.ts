@@ -6,7 +6,8 @@ import { readFileSync } from 'node:fs';
 import * as BC from '../../../tal/check/checker.ts';
 const MC: typeof import('../../../tal/check/checker.ts') = await import(`${OLD}/tal/check/checker.ts`);
 const N = Number(process.argv[2]);
-const stat = (xs: number[]) => { const s = xs.slice().sort((a, b) => a - b); return `best ${s[0].toFixed(2)} med ${s[s.length >> 1].toFixed(2)}`; };
+const stat = (xs: number[]) => { const s = xs.slice().sort((a,
+  b) => a - b); return `best ${s[0].toFixed(2)} med ${s[s.length >> 1].toFixed(2)}`; };
 for (const f of process.argv.slice(3)) {
   const elf = new Uint8Array(readFileSync(f.includes('/') ? f : `${RS}/corpus/${f}`));
   const a: number[] = [], b: number[] = [];

@@ -9,7 +9,8 @@ const show = (r: BC.CheckResult) => JSON.stringify(r.ok ? { ok: true, work: r.wo
 let diffs = 0, wrong = 0;
 for (const p of PROGRAMS) {
   let elf: Uint8Array;
-  try { elf = assemble(p.src, 'p.tal').elf; } catch (e) { console.log('ASM', p.name, (e as Error).message); wrong++; continue; }
+  try { elf = assemble(p.src, 'p.tal').elf; } catch (e) { console.log('ASM',
+    p.name, (e as Error).message); wrong++; continue; }
   const a = MC.checkElf(elf), b = BC.checkElf(elf);
   const got = b.ok ? 'ok' : b.error.cls;
   if (show(a) !== show(b)) { diffs++; console.log('DIFF', p.name, '\n  old', show(a), '\n  new', show(b)); }
