@@ -15,7 +15,7 @@
 import { type DataLabel, type Inst, type LabelTable } from '../annotations.ts';
 import { type ElfSection, hex, PF_W, SHF_ALLOC, segmentFor, readLoaded } from '../elf.ts';
 import { type ImportSig, importSig } from '../interface.ts';
-import { type Arg, type Binder, type CodeTy, type Field, type Stk, type Ty, type TypeDefs, INT, TOP, NIL, cons, isStk, meter, newBinder, sing, showCode, showRegs, showStk, showTy, spend, stackAt, stackDrop, stkDepth, substBody, substCode, substStk, substTy, TooComplex, whnf } from '../types.ts';
+import { type Arg, type Binder, type CodeTy, type Field, type Stk, type Ty, type TupleTy, type TypeDefs, INT, TOP, NIL, cons, isStk, meter, newBinder, sing, showCode, showRegs, showStk, showTy, spend, stackAt, stackDrop, stkDepth, substBody, substCode, substStk, substTy, TooComplex, whnf } from '../types.ts';
 import { decodeShared } from '../x86/decode.ts';
 import { formatInsn } from '../x86/format.ts';
 import { type Insn, type MemOperand, type Operand, EAX, ECX, EDX, ESP, NO_REG, isRefusal, REG32_NAMES } from '../x86/insn.ts';
@@ -306,7 +306,7 @@ function freshen(c: CodeTy): CodeTy {
 
 type Loc =
   | { k: 'stack'; slot: number }
-  | { k: 'field'; baseReg: number; tuple: Extract<Ty, { k: 'tuple' }>; index: number }
+  | { k: 'field'; baseReg: number; tuple: TupleTy; index: number }
   | { k: 'len' }
   | { k: 'elem'; elem: Ty }
   | { k: 'byte'; ro: boolean };
@@ -321,13 +321,45 @@ const STACK_LOCS: readonly Loc[] = Array.from({ length: STACK_PROBE_LIMIT / 4 },
 function stackLoc(slot: number): Loc {
   return slot < STACK_LOCS.length ? STACK_LOCS[slot] : { k: 'stack', slot };
 }
+/**
+ * The location of a tuple's field and of an array's element: one object of each kind, rewritten by every `loc`
+ * that finds one (made per access, they were a third of what a check allocates). A Loc is used by the load or store
+ * that asked for it before the next operand is located, and an instruction has at most one memory operand (the
+ * decoder's single SHARED_MEM), so no two of them are ever alive at once; `k` of each never changes.
+ */
+const FIELD_LOC: { readonly k: 'field'; baseReg: number; tuple: TupleTy; index: number } =
+  { k: 'field', baseReg: NO_REG, tuple: { k: 'tuple', nullable: false, fields: [] }, index: 0 };
+const ELEM_LOC: { readonly k: 'elem'; elem: Ty } = { k: 'elem', elem: TOP };
+function fieldLoc(baseReg: number, tuple: TupleTy, index: number): Loc {
+  FIELD_LOC.baseReg = baseReg;
+  FIELD_LOC.tuple = tuple;
+  FIELD_LOC.index = index;
+  return FIELD_LOC;
+}
+function elemLoc(elem: Ty): Loc {
+  ELEM_LOC.elem = elem;
+  return ELEM_LOC;
+}
+
+/** A pointer type without its null: built field by field (a spread copies through the engine's generic path). */
+function nonNull(t: Extract<Ty, { k: 'tuple' | 'arr' | 'bytes' }>): Ty {
+  switch (t.k) {
+    case 'tuple': return { k: 'tuple', nullable: false, fields: t.fields };
+    case 'arr': return { k: 'arr', nullable: false, elem: t.elem };
+    case 'bytes': return { k: 'bytes', nullable: false, ro: t.ro };
+  }
+}
 
 interface DataObject { readonly label: DataLabel; readonly size: number }
 
 // ---------------------------------------------------------------------------------------------------------------
 
-/** A jump found to satisfy its target: the state's register types (its stack is the key; see Checker.passedBefore). */
-interface PassedJump { readonly regs: readonly Ty[] }
+/**
+ * A jump found to satisfy its target: the types of the registers the target names (its stack is the key; see
+ * Checker.passedBefore), and which registers those are (bit r: register r; the target type's, so that a lookup
+ * compares only them).
+ */
+interface PassedJump { readonly regs: readonly Ty[]; readonly named: number }
 /** How many passed jumps are remembered per target type. */
 const JUMP_MEMO = 4;
 
@@ -387,7 +419,7 @@ class Checker {
   private lastStack: Stk | undefined;
   private lastByTarget: WeakMap<CodeTy, PassedJump[]> | undefined;
   /** The type of each code label's address, made on first use (labelType). */
-  private readonly addrTypes: (Ty | undefined)[];
+  private addrTypes: (Ty | undefined)[] | undefined;
   /** The instruction being checked (formatted only if it is refused), or the text of a refused encoding. */
   curInsn: Insn | string | undefined;
   instructions = 0;
@@ -399,7 +431,6 @@ class Checker {
     // One entry per label from the start, filled as the pass meets them: grown one label at a time, the array was
     // copied at each doubling, and the engine threw away the pass's compiled code when it did (a deopt each check).
     this.blockEntryByLabel = new Array<CodeTy | undefined>(p.ann.code.size).fill(undefined);
-    this.addrTypes = new Array<Ty | undefined>(p.ann.code.size).fill(undefined);
     this.plainMatcher = new Matcher(this.defs, [], this.labelTypeFn, undefined, p.ann.closed);
     this.patternMatcher = new Matcher(this.defs, [], this.labelTypeFn, this.plainMatcher, p.ann.closed);
   }
@@ -426,7 +457,11 @@ class Checker {
     // patterns only of a jump or call through a register holding the address, which no state's type mentions
     // (a call's result has every pattern it uses substituted). Freshening at every use cost V binders each time:
     // a table of 20,000 addresses of a label over 20,000 variables took minutes to check.
-    if (c >= 0) return (this.addrTypes[c] ??= { k: 'code', code: freshen(this.codeLabels.types[c]) });
+    // (Made at full size on first use: most files never take a label's address.)
+    if (c >= 0) {
+      const types = (this.addrTypes ??= new Array<Ty | undefined>(this.codeLabels.size).fill(undefined));
+      return (types[c] ??= { k: 'code', code: freshen(this.codeLabels.types[c]) });
+    }
     const d = this.p.ann.data.indexOf(addr);
     return d < 0 ? undefined : this.p.ann.data.types[d];
   }
@@ -604,6 +639,12 @@ class Checker {
     const entry = State.fromCode({ vars: [], regs: [], stack: NIL });
     let off = 0;
     const index = this.labelIndex, marks = this.annotatedAt;
+    // The offset of the first label after the current block's (text.length if none): an instruction that ends past
+    // it has a label inside it. The labels are sorted by address and all inside .text (checkLabels), so the label
+    // after label i is label i + 1, and it is the first label inside the instruction if any is: one comparison per
+    // instruction where every byte of it was looked up in the index.
+    const addrs = this.codeLabels.addrs;
+    let nextLabelOff = 0;
     while (off < text.length) {
       const addr = (textAddr + off) >>> 0;
       this.curAddr = addr;
@@ -614,6 +655,7 @@ class Checker {
         const ty = this.codeLabels.types[label];
         if (st) this.jumpTo(st, ty, label, 'fallthrough-type', false);
         this.curLabel = label;
+        nextLabelOff = label + 1 < addrs.length ? addrs[label + 1] - textAddr : text.length;
         // The block's type variables are rigid inside it; fresh binders keep them distinct from the label's own
         // binders, which are the pattern variables of any jump or call back to this label (or to another label
         // that shares the same type). Blocks of one type share one fresh copy: no state of one block ever
@@ -637,9 +679,9 @@ class Checker {
         refuse(d.reason, `'${d.text}' is not in the TAL subset (${d.reason})`);
       }
       this.curInsn = d;
-      for (let k = 1; k < d.length; k++) {
-        const inside = off + k < index.length ? index[off + k] : 0;
-        if (inside !== 0) refuse('bad-label', `label '${this.codeLabels.name(inside - 1)}' at 0x${hex(this.codeLabels.addrs[inside - 1])} is inside this instruction`);
+      if (off + d.length > nextLabelOff) {
+        const inside = index[nextLabelOff];
+        refuse('bad-label', `label '${this.codeLabels.name(inside - 1)}' at 0x${hex(this.codeLabels.addrs[inside - 1])} is inside this instruction`);
       }
       this.instructions++;
       spend(1);
@@ -789,10 +831,15 @@ class Checker {
   private passedBefore(st: State, ty: CodeTy): boolean {
     const seen = this.passedFor(st.stack)?.get(ty);
     if (!seen) return false;
-    const regs = st.regs, want = ty.regs;
+    const regs = st.regs;
     spend(1 + seen.length);
-    next: for (const p of seen) {
-      for (let r = 0; r < 8; r++) if (r !== ESP && want[r] && p.regs[r] !== regs[r]) continue next;
+    next: for (let i = 0; i < seen.length; i++) {
+      const p: PassedJump = seen[i];
+      // Every entry of the list has the target type's registers in `named` (it is the list for this type).
+      for (let m: number = p.named; m !== 0; m &= m - 1) {
+        const r = 31 - Math.clz32(m & -m);
+        if (p.regs[r] !== regs[r]) continue next;
+      }
       return true;
     }
     return false;
@@ -817,7 +864,9 @@ class Checker {
     }
     let seen = byTarget.get(ty);
     if (!seen) byTarget.set(ty, (seen = []));
-    const entry: PassedJump = { regs: st.regs.slice() };
+    let named = 0;
+    for (let r = 0; r < 8; r++) if (r !== ESP && ty.regs[r]) named |= 1 << r;
+    const entry: PassedJump = { regs: st.regs.slice(), named };
     // A bounded list: the newest question replaces the oldest once it is full.
     if (seen.length < JUMP_MEMO) seen.push(entry);
     else seen[this.instructions % JUMP_MEMO] = entry;
@@ -942,7 +991,7 @@ class Checker {
     switch (t.k) {
       case 'sum': {
         const tuple = orRefuse(sumField(t, disp, index !== NO_REG, size, name));
-        return { k: 'field', baseReg: NO_REG, tuple, index: 0 };
+        return fieldLoc(NO_REG, tuple, 0);
       }
       case 'exists':
         refuse('not-a-pointer', `${name} holds an existential: open it with .tal_unpack before using it`, 'a pointer',
@@ -952,7 +1001,7 @@ class Checker {
         if (index !== NO_REG) refuse('pointer-arith', `indexing into a tuple (${name}: ${showTy(baseTy)})`);
         if (size !== 4) refuse('bad-address', `byte access to a tuple field`);
         if (disp < 0 || disp % 4 !== 0 || disp >= 4 * t.fields.length) refuse('bad-address', `offset ${disp} is not a field of ${showTy(baseTy)}`);
-        return { k: 'field', baseReg, tuple: t, index: disp / 4 };
+        return fieldLoc(baseReg, t, disp / 4);
       }
       case 'arr': case 'bytes': {
         if (t.nullable) refuse('null-deref', `${name} may be null: test it before use`, showTy({ ...t, nullable: false }), showTy(baseTy));
@@ -965,7 +1014,7 @@ class Checker {
           refuse('bad-array-access', `elements of ${showTy(baseTy)} are accessed as ${elemSize === 4 ? 'DWORD PTR [arr+i*4+4]' : 'BYTE PTR [arr+i*1+4]'}`);
         if (baseReg === NO_REG || !st.hasBound(index, baseReg))
           refuse('unchecked-index', `no bounds check of ${REG32_NAMES[index]} against the length of ${name} is in force (compare with cmp ${REG32_NAMES[index]},[${name}] and jae before the access; the check lapses when either register changes)`);
-        return t.k === 'arr' ? { k: 'elem', elem: t.elem } : t.ro ? BYTE_LOC_RO : BYTE_LOC_RW;
+        return t.k === 'arr' ? elemLoc(t.elem) : t.ro ? BYTE_LOC_RO : BYTE_LOC_RW;
       }
       case 'sptr':
         refuse('stack-pointer', `${name} is a stack pointer: it only restores esp (the stack is addressed through esp)`,
@@ -1114,8 +1163,8 @@ class Checker {
   private step(st: State, d: Insn): State | null {
     const ops = d.operands;
     switch (d.op) {
-      case 'nop':
-        return st;
+      // The cases in the order of how often compiled code has them (the engine tests a switch on strings case by
+      // case): moves, then control transfers and the stack, then arithmetic.
       case 'mov': {
         const dst = ops[0], src = ops[1];
         const size = operandSize(dst, src);
@@ -1132,6 +1181,69 @@ class Checker {
         const v = this.readOperand(st, src, 4);
         this.writeOperand(st, dst, v, 4);
         return st;
+      }
+      case 'push': {
+        const src = ops[0];
+        const v = this.readOperand(st, src, 4);
+        if (st.untouched + 4 > STACK_PROBE_LIMIT) refuse('stack-probe', `push writes ${st.untouched + 4} bytes below the last stack access (limit ${STACK_PROBE_LIMIT})`);
+        st.push(v);
+        st.untouched = 0;
+        return st;
+      }
+      case 'pop': {
+        const dst = ops[0];
+        const top = st.pop();
+        if (!top) refuse('stack-underflow', 'pop from a stack whose top is not known to hold a value', 'τ :: σ', showStk(st.stack));
+        st.untouched = Math.max(0, st.untouched - 4);
+        this.writeOperand(st, dst, top, 4);
+        return st;
+      }
+      case 'jmp': {
+        const t = ops[0];
+        if (t.kind === 'rel') {
+          const l = this.codeTargetOf(t.target, 'jump');
+          this.jumpTo(st, this.codeLabels.types[l], l, 'jump-type', undefined);
+        } else if (t.kind === 'reg') {
+          this.jumpTo(st, this.typeOfTargetReg(st, t.reg, 'jump'), REG32_NAMES[t.reg], 'jump-type', undefined);
+        } else {
+          refuse('indirect-target', 'jumps through memory are not allowed; load the code pointer into a register');
+        }
+        return null;
+      }
+      case 'jcc': {
+        const t = ops[0];
+        if (t.kind !== 'rel') refuse('unsupported', 'conditional jump without a direct target');
+        const label = this.codeTargetOf(t.target, 'jump');
+        // The taken edge's state is a copy only if the branch teaches it something (jumpTo does not change a state).
+        this.jumpTo(this.refine(st, d.cc, true, true), this.codeLabels.types[label], label, 'jump-type', undefined);
+        return this.refine(st, d.cc, false, false);
+      }
+      case 'call': {
+        const t = ops[0];
+        if (t.kind === 'rel') {
+          const l = this.codeTargetOf(t.target, 'call');
+          return this.call(st, this.codeLabels.types[l], l);
+        }
+        if (t.kind === 'reg') return this.call(st, this.typeOfTargetReg(st, t.reg, 'call'), REG32_NAMES[t.reg]);
+        if (t.kind === 'mem' && t.base === NO_REG && t.index === NO_REG) {
+          const imp = this.importBySlot.get(t.disp >>> 0);
+          if (imp) return this.callImport(st, imp);
+        }
+        refuse('indirect-target', 'calls through memory are allowed only through an import slot: call DWORD PTR [slot]');
+      }
+      case 'ret': {
+        if (ops.length > 0) refuse('unsupported', 'ret with an immediate is not in the TAL subset');
+        const s = st.stack;
+        if (s.k !== 'cons') refuse('stack-underflow', 'ret with no return address known on the stack', 'code{…} :: σ', showStk(s));
+        let rt = s.head;
+        if (rt.k === 'sing') rt = this.labelType(rt.n >>> 0) ?? rt;
+        const w = this.whnf(rt);
+        if (w.k !== 'code') refuse('ret-not-code', 'the top of the stack is not a return address', 'code{…}', showTy(s.head));
+        // ret does not fall through: the state after it is st's to change.
+        st.stack = s.tail;
+        st.untouched = 0;
+        this.jumpTo(st, w.code, 'the return address', 'ret-type', false);
+        return null;
       }
       case 'movzx': case 'movsx': {
         const dst = ops[0], src = ops[1];
@@ -1210,69 +1322,8 @@ class Checker {
         this.writeOperand(st, dst, INT, 1);
         return st;
       }
-      case 'push': {
-        const src = ops[0];
-        const v = this.readOperand(st, src, 4);
-        if (st.untouched + 4 > STACK_PROBE_LIMIT) refuse('stack-probe', `push writes ${st.untouched + 4} bytes below the last stack access (limit ${STACK_PROBE_LIMIT})`);
-        st.push(v);
-        st.untouched = 0;
+      case 'nop':
         return st;
-      }
-      case 'pop': {
-        const dst = ops[0];
-        const top = st.pop();
-        if (!top) refuse('stack-underflow', 'pop from a stack whose top is not known to hold a value', 'τ :: σ', showStk(st.stack));
-        st.untouched = Math.max(0, st.untouched - 4);
-        this.writeOperand(st, dst, top, 4);
-        return st;
-      }
-      case 'jmp': {
-        const t = ops[0];
-        if (t.kind === 'rel') {
-          const l = this.codeTargetOf(t.target, 'jump');
-          this.jumpTo(st, this.codeLabels.types[l], l, 'jump-type', undefined);
-        } else if (t.kind === 'reg') {
-          this.jumpTo(st, this.typeOfTargetReg(st, t.reg, 'jump'), REG32_NAMES[t.reg], 'jump-type', undefined);
-        } else {
-          refuse('indirect-target', 'jumps through memory are not allowed; load the code pointer into a register');
-        }
-        return null;
-      }
-      case 'jcc': {
-        const t = ops[0];
-        if (t.kind !== 'rel') refuse('unsupported', 'conditional jump without a direct target');
-        const label = this.codeTargetOf(t.target, 'jump');
-        // The taken edge's state is a copy only if the branch teaches it something (jumpTo does not change a state).
-        this.jumpTo(this.refine(st, d.cc, true, true), this.codeLabels.types[label], label, 'jump-type', undefined);
-        return this.refine(st, d.cc, false, false);
-      }
-      case 'call': {
-        const t = ops[0];
-        if (t.kind === 'rel') {
-          const l = this.codeTargetOf(t.target, 'call');
-          return this.call(st, this.codeLabels.types[l], l);
-        }
-        if (t.kind === 'reg') return this.call(st, this.typeOfTargetReg(st, t.reg, 'call'), REG32_NAMES[t.reg]);
-        if (t.kind === 'mem' && t.base === NO_REG && t.index === NO_REG) {
-          const imp = this.importBySlot.get(t.disp >>> 0);
-          if (imp) return this.callImport(st, imp);
-        }
-        refuse('indirect-target', 'calls through memory are allowed only through an import slot: call DWORD PTR [slot]');
-      }
-      case 'ret': {
-        if (ops.length > 0) refuse('unsupported', 'ret with an immediate is not in the TAL subset');
-        const s = st.stack;
-        if (s.k !== 'cons') refuse('stack-underflow', 'ret with no return address known on the stack', 'code{…} :: σ', showStk(s));
-        let rt = s.head;
-        if (rt.k === 'sing') rt = this.labelType(rt.n >>> 0) ?? rt;
-        const w = this.whnf(rt);
-        if (w.k !== 'code') refuse('ret-not-code', 'the top of the stack is not a return address', 'code{…}', showTy(s.head));
-        // ret does not fall through: the state after it is st's to change.
-        st.stack = s.tail;
-        st.untouched = 0;
-        this.jumpTo(st, w.code, 'the return address', 'ret-type', false);
-        return null;
-      }
       default:
         refuse('unsupported', `'${d.op}' is not in the TAL subset`);
     }
@@ -1444,7 +1495,7 @@ class Checker {
       const out = copy ? st.clone() : st;
       const t = out.regs[c.reg];
       const w = t.k === 'named' ? this.whnf(t) : t;
-      if ((w.k === 'tuple' || w.k === 'arr' || w.k === 'bytes') && w.nullable) out.regs[c.reg] = { ...w, nullable: false };
+      if ((w.k === 'tuple' || w.k === 'arr' || w.k === 'bytes') && w.nullable) out.regs[c.reg] = nonNull(w);
       out.nonzero |= 1 << c.reg;
       return out;
     }

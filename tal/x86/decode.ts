@@ -110,8 +110,6 @@ function mem(size: 0 | 1 | 4, base: number, index: number, scale: Scale, disp: n
 // Register operands are the same few values again and again: made once, frozen (no one may change them).
 const R32: readonly Operand[] = [0, 1, 2, 3, 4, 5, 6, 7].map(n => Object.freeze({ kind: 'reg', reg: n, size: 4 } as const));
 const R8: readonly Operand[] = [0, 1, 2, 3, 4, 5, 6, 7].map(n => Object.freeze({ kind: 'reg', reg: n, size: 1 } as const));
-function r32(n: number): Operand { return R32[n]; }
-function r8(n: number): Operand { return R8[n]; }
 function imm(v: number): Operand {
   SHARED_IMM.value = v | 0;
   SHARED_IMM.implied = false;
@@ -132,12 +130,11 @@ function moffs(c: Cursor, size: 1 | 4): Operand {
   return mem(size, NO_REG, NO_REG, 1, c.i32(), false, true);
 }
 
-/** The decoded instruction (SHARED_INSN) with `n` operands a, b, d. */
-function emit(c: Cursor, address: number, op: string, cc: number, n: number, a?: Operand, b?: Operand, d?: Operand): Insn {
-  const ops = SHARED_LISTS[n];
-  if (n > 0) ops[0] = a!;
-  if (n > 1) ops[1] = b!;
-  if (n > 2) ops[2] = d!;
+/**
+ * The decoded instruction (SHARED_INSN) with no operands, or with the operands a, b, d: one function per arity,
+ * each small enough for the engine to inline at its many call sites.
+ */
+function emitInsn(c: Cursor, address: number, op: string, cc: number, ops: Operand[]): Insn {
   const i = SHARED_INSN;
   i.address = address;
   i.length = c.pos - c.start;
@@ -145,6 +142,27 @@ function emit(c: Cursor, address: number, op: string, cc: number, n: number, a?:
   i.cc = cc;
   i.operands = ops;
   return i;
+}
+function emit0(c: Cursor, address: number, op: string): Insn {
+  return emitInsn(c, address, op, -1, SHARED_LISTS[0]);
+}
+function emit1(c: Cursor, address: number, op: string, cc: number, a: Operand): Insn {
+  const ops = SHARED_LISTS[1];
+  ops[0] = a;
+  return emitInsn(c, address, op, cc, ops);
+}
+function emit2(c: Cursor, address: number, op: string, a: Operand, b: Operand): Insn {
+  const ops = SHARED_LISTS[2];
+  ops[0] = a;
+  ops[1] = b;
+  return emitInsn(c, address, op, -1, ops);
+}
+function emit3(c: Cursor, address: number, op: string, a: Operand, b: Operand, d: Operand): Insn {
+  const ops = SHARED_LISTS[3];
+  ops[0] = a;
+  ops[1] = b;
+  ops[2] = d;
+  return emitInsn(c, address, op, -1, ops);
 }
 
 /** The cursor decode() uses (decoding is not reentrant: nothing here calls out). */
@@ -186,30 +204,112 @@ function copyOperand(o: Operand): Operand {
 }
 
 function decodeOne(c: Cursor, address: number): Insn {
+  // Only the encodings of the subset are decoded here; every other byte goes to refuseOpcode. Kept apart, the
+  // refusals made this function too large for the engine to inline modrm and emit into it (a fifth of a check's
+  // decoding was those calls).
   const b = c.u8();
   // The ALU block 00-3F: op r/m,r ; op r,r/m ; op al/eax,imm, for eight operations in rows of eight.
   if (b < 0x40) {
     const row = b >> 3, col = b & 7;
-    if (col === 1) { const m = modrm(c, 4, 4); return emit(c, address, ALU_OPS[row], -1, 2, m.rm, r32(m.reg)); }
-    if (col === 3) { const m = modrm(c, 4, 4); return emit(c, address, ALU_OPS[row], -1, 2, r32(m.reg), m.rm); }
-    if (col === 5) return emit(c, address, ALU_OPS[row], -1, 2, r32(0), imm(c.i32()));
-    if (col === 0 || col === 2 || col === 4) throw new Refuse('unsupported', `${ALU_OPS[row]} (byte form)`);
-    // col 6/7: push/pop es cs ss ds, segment prefixes, daa das aaa aas, and the 0F escape.
+    if (col === 1) { const m = modrm(c, 4, 4); return emit2(c, address, ALU_OPS[row], m.rm, R32[m.reg]); }
+    if (col === 3) { const m = modrm(c, 4, 4); return emit2(c, address, ALU_OPS[row], R32[m.reg], m.rm); }
+    if (col === 5) return emit2(c, address, ALU_OPS[row], R32[0], imm(c.i32()));
     if (b === 0x0f) return decode0F(c, address);
+    return refuseOpcode(c, b);
+  }
+  if (b < 0x48) return emit1(c, address, 'inc', -1, R32[b & 7]);
+  if (b < 0x50) return emit1(c, address, 'dec', -1, R32[b & 7]);
+  if (b < 0x58) return emit1(c, address, 'push', -1, R32[b & 7]);
+  if (b < 0x60) return emit1(c, address, 'pop', -1, R32[b & 7]);
+  if (b >= 0x70 && b < 0x80) {
+    const rel = c.i8();
+    return emit1(c, address, 'jcc', b & 15, relTo((address + (c.pos - c.start) + rel) >>> 0));
+  }
+  if (b >= 0xb0 && b < 0xb8) return emit2(c, address, 'mov', R8[b & 7], imm(c.u8()));
+  if (b >= 0xb8 && b < 0xc0) return emit2(c, address, 'mov', R32[b & 7], imm(c.i32()));
+  switch (b) {
+    case 0x68: return emit1(c, address, 'push', -1, imm(c.i32()));
+    case 0x6a: return emit1(c, address, 'push', -1, imm(c.i8()));
+    case 0x69: { const m = modrm(c, 4, 4); return emit3(c, address, 'imul', R32[m.reg], m.rm, imm(c.i32())); }
+    case 0x6b: { const m = modrm(c, 4, 4); return emit3(c, address, 'imul', R32[m.reg], m.rm, imm(c.i8())); }
+    case 0x81: case 0x83: {
+      const m = modrm(c, 4, 4);
+      return emit2(c, address, ALU_OPS[m.reg], m.rm, imm(b === 0x81 ? c.i32() : c.i8()));
+    }
+    case 0x85: { const m = modrm(c, 4, 4); return emit2(c, address, 'test', m.rm, R32[m.reg]); }
+    case 0x88: { const m = modrm(c, 1, 1); return emit2(c, address, 'mov', m.rm, R8[m.reg]); }
+    case 0x89: { const m = modrm(c, 4, 4); return emit2(c, address, 'mov', m.rm, R32[m.reg]); }
+    case 0x8a: { const m = modrm(c, 1, 1); return emit2(c, address, 'mov', R8[m.reg], m.rm); }
+    case 0x8b: { const m = modrm(c, 4, 4); return emit2(c, address, 'mov', R32[m.reg], m.rm); }
+    case 0x8d: {
+      const m = modrm(c, 4, 0);
+      if (m.mod === 3) throw new Refuse('unsupported', 'lea with a register operand');
+      return emit2(c, address, 'lea', R32[m.reg], m.rm);
+    }
+    case 0x8f: {
+      const m = modrm(c, 4, 4);
+      if (m.reg !== 0) throw new Refuse('unsupported', '(bad)');
+      return emit1(c, address, 'pop', -1, m.rm);
+    }
+    case 0x90: return emit0(c, address, 'nop');
+    case 0x99: return emit0(c, address, 'cdq');
+    case 0xa0: return emit2(c, address, 'mov', R8[0], moffs(c, 1));
+    case 0xa1: return emit2(c, address, 'mov', R32[0], moffs(c, 4));
+    case 0xa2: return emit2(c, address, 'mov', moffs(c, 1), R8[0]);
+    case 0xa3: return emit2(c, address, 'mov', moffs(c, 4), R32[0]);
+    case 0xa9: return emit2(c, address, 'test', R32[0], imm(c.i32()));
+    case 0xc1: case 0xd1: case 0xd3: {
+      const m = modrm(c, 4, 4);
+      const op = SHIFT_OPS[m.reg];
+      if (!op) throw new Refuse('unsupported', ['rcl', 'rcr', 'sal'][m.reg === 6 ? 2 : m.reg - 2]);
+      const count: Operand = b === 0xc1 ? imm(c.u8()) : b === 0xd1 ? impliedOne() : R8[1];
+      return emit2(c, address, op, m.rm, count);
+    }
+    case 0xc3: return emit0(c, address, 'ret');
+    case 0xc6: case 0xc7: {
+      const m = modrm(c, b === 0xc6 ? 1 : 4, b === 0xc6 ? 1 : 4);
+      if (m.reg !== 0) throw new Refuse('unsupported', '(bad)');
+      return emit2(c, address, 'mov', m.rm, imm(b === 0xc6 ? c.u8() : c.i32()));
+    }
+    case 0xe8: { const rel = c.i32(); return emit1(c, address, 'call', -1, relTo((address + 5 + rel) >>> 0)); }
+    case 0xe9: { const rel = c.i32(); return emit1(c, address, 'jmp', -1, relTo((address + 5 + rel) >>> 0)); }
+    case 0xeb: { const rel = c.i8(); return emit1(c, address, 'jmp', -1, relTo((address + 2 + rel) >>> 0)); }
+    case 0xf7: {
+      const m = modrm(c, 4, 4);
+      const op = F7_OPS[m.reg];
+      if (!op) throw new Refuse('unsupported', '(bad)');
+      return op === 'test' ? emit2(c, address, op, m.rm, imm(c.i32())) : emit1(c, address, op, -1, m.rm);
+    }
+    case 0xff: {
+      const m = modrm(c, 4, 4);
+      switch (m.reg) {
+        case 0: return emit1(c, address, 'inc', -1, m.rm);
+        case 1: return emit1(c, address, 'dec', -1, m.rm);
+        case 2: return emit1(c, address, 'call', -1, m.rm);
+        case 3: throw new Refuse('far-transfer', 'call far', c.pos - c.start);
+        case 4: return emit1(c, address, 'jmp', -1, m.rm);
+        case 5: throw new Refuse('far-transfer', 'jmp far', c.pos - c.start);
+        case 6: return emit1(c, address, 'push', -1, m.rm);
+        default: throw new Refuse('unsupported', '(bad)');
+      }
+    }
+  }
+  return refuseOpcode(c, b);
+}
+
+/**
+ * The one-byte opcodes outside the subset (the first byte read, the cursor just past it): each refused with its
+ * class. No opcode decodeOne accepts comes here.
+ */
+function refuseOpcode(c: Cursor, b: number): never {
+  if (b < 0x40) {
+    const row = b >> 3, col = b & 7;
+    if (col === 0 || col === 2 || col === 4) throw new Refuse('unsupported', `${ALU_OPS[row]} (byte form)`);
+    // col 6/7: push/pop es cs ss ds, segment prefixes, daa das aaa aas (the 0F escape is decoded).
     if (b === 0x26 || b === 0x2e || b === 0x36 || b === 0x3e) throw new Refuse('segment', 'segment override prefix');
     if (b === 0x06 || b === 0x07 || b === 0x0e || b === 0x16 || b === 0x17 || b === 0x1e || b === 0x1f) throw new Refuse('segment', 'push/pop of a segment register');
     throw new Refuse('unsupported', '(BCD arithmetic)');
   }
-  if (b < 0x48) return emit(c, address, 'inc', -1, 1, r32(b & 7));
-  if (b < 0x50) return emit(c, address, 'dec', -1, 1, r32(b & 7));
-  if (b < 0x58) return emit(c, address, 'push', -1, 1, r32(b & 7));
-  if (b < 0x60) return emit(c, address, 'pop', -1, 1, r32(b & 7));
-  if (b >= 0x70 && b < 0x80) {
-    const rel = c.i8();
-    return emit(c, address, 'jcc', b & 15, 1, relTo((address + (c.pos - c.start) + rel) >>> 0));
-  }
-  if (b >= 0xb0 && b < 0xb8) return emit(c, address, 'mov', -1, 2, r8(b & 7), imm(c.u8()));
-  if (b >= 0xb8 && b < 0xc0) return emit(c, address, 'mov', -1, 2, r32(b & 7), imm(c.i32()));
   if (b >= 0xd8 && b < 0xe0) throw new Refuse('fpu-simd', 'x87 instruction');
   switch (b) {
     case 0x62: {
@@ -223,66 +323,23 @@ function decodeOne(c: Cursor, address: number): Insn {
     case 0x67: throw new Refuse('prefix', 'address-size prefix');
     case 0xf0: throw new Refuse('prefix', 'lock prefix');
     case 0xf2: case 0xf3: throw new Refuse('prefix', 'rep prefix');
-    case 0x68: return emit(c, address, 'push', -1, 1, imm(c.i32()));
-    case 0x6a: return emit(c, address, 'push', -1, 1, imm(c.i8()));
-    case 0x69: { const m = modrm(c, 4, 4); return emit(c, address, 'imul', -1, 3, r32(m.reg), m.rm, imm(c.i32())); }
-    case 0x6b: { const m = modrm(c, 4, 4); return emit(c, address, 'imul', -1, 3, r32(m.reg), m.rm, imm(c.i8())); }
     case 0x6c: case 0x6d: case 0x6e: case 0x6f: throw new Refuse('string-op', b < 0x6e ? 'ins' : 'outs');
-    case 0x81: case 0x83: {
-      const m = modrm(c, 4, 4);
-      return emit(c, address, ALU_OPS[m.reg], -1, 2, m.rm, imm(b === 0x81 ? c.i32() : c.i8()));
-    }
-    case 0x85: { const m = modrm(c, 4, 4); return emit(c, address, 'test', -1, 2, m.rm, r32(m.reg)); }
-    case 0x88: { const m = modrm(c, 1, 1); return emit(c, address, 'mov', -1, 2, m.rm, r8(m.reg)); }
-    case 0x89: { const m = modrm(c, 4, 4); return emit(c, address, 'mov', -1, 2, m.rm, r32(m.reg)); }
-    case 0x8a: { const m = modrm(c, 1, 1); return emit(c, address, 'mov', -1, 2, r8(m.reg), m.rm); }
-    case 0x8b: { const m = modrm(c, 4, 4); return emit(c, address, 'mov', -1, 2, r32(m.reg), m.rm); }
     case 0x8c: case 0x8e: throw new Refuse('segment', 'mov to or from a segment register');
-    case 0x8d: {
-      const m = modrm(c, 4, 0);
-      if (m.mod === 3) throw new Refuse('unsupported', 'lea with a register operand');
-      return emit(c, address, 'lea', -1, 2, r32(m.reg), m.rm);
-    }
-    case 0x8f: {
-      const m = modrm(c, 4, 4);
-      if (m.reg !== 0) throw new Refuse('unsupported', '(bad)');
-      return emit(c, address, 'pop', -1, 1, m.rm);
-    }
-    case 0x90: return emit(c, address, 'nop', -1, 0);
-    case 0x99: return emit(c, address, 'cdq', -1, 0);
     case 0x9a: throw new Refuse('far-transfer', 'call far');
     case 0x9b: throw new Refuse('fpu-simd', 'fwait');
     case 0x9c: throw new Refuse('privileged', 'pushf');
     case 0x9d: throw new Refuse('privileged', 'popf');
-    case 0xa0: return emit(c, address, 'mov', -1, 2, r8(0), moffs(c, 1));
-    case 0xa1: return emit(c, address, 'mov', -1, 2, r32(0), moffs(c, 4));
-    case 0xa2: return emit(c, address, 'mov', -1, 2, moffs(c, 1), r8(0));
-    case 0xa3: return emit(c, address, 'mov', -1, 2, moffs(c, 4), r32(0));
     case 0xa4: case 0xa5: throw new Refuse('string-op', 'movs');
     case 0xa6: case 0xa7: throw new Refuse('string-op', 'cmps');
     case 0xaa: case 0xab: throw new Refuse('string-op', 'stos');
     case 0xac: case 0xad: throw new Refuse('string-op', 'lods');
     case 0xae: case 0xaf: throw new Refuse('string-op', 'scas');
-    case 0xa9: return emit(c, address, 'test', -1, 2, r32(0), imm(c.i32()));
-    case 0xc1: case 0xd1: case 0xd3: {
-      const m = modrm(c, 4, 4);
-      const op = SHIFT_OPS[m.reg];
-      if (!op) throw new Refuse('unsupported', ['rcl', 'rcr', 'sal'][m.reg === 6 ? 2 : m.reg - 2]);
-      const count: Operand = b === 0xc1 ? imm(c.u8()) : b === 0xd1 ? impliedOne() : r8(1);
-      return emit(c, address, op, -1, 2, m.rm, count);
-    }
-    case 0xc3: return emit(c, address, 'ret', -1, 0);
     case 0xc2: throw new Refuse('unsupported', 'ret imm16');
     case 0xc4: case 0xc5: {
       // In 32-bit mode c4/c5 with a register ModRM are the VEX prefixes (AVX), not les/lds.
       const m = c.u8();
       if (m >> 6 === 3) throw new Refuse('fpu-simd', 'VEX-encoded instruction');
       throw new Refuse('segment', b === 0xc4 ? 'les' : 'lds');
-    }
-    case 0xc6: case 0xc7: {
-      const m = modrm(c, b === 0xc6 ? 1 : 4, b === 0xc6 ? 1 : 4);
-      if (m.reg !== 0) throw new Refuse('unsupported', '(bad)');
-      return emit(c, address, 'mov', -1, 2, m.rm, imm(b === 0xc6 ? c.u8() : c.i32()));
     }
     case 0xc8: throw new Refuse('unsupported', 'enter');
     case 0xc9: throw new Refuse('unsupported', 'leave');
@@ -293,33 +350,11 @@ function decodeOne(c: Cursor, address: number): Insn {
     case 0xcf: throw new Refuse('privileged', 'iret');
     case 0xe4: case 0xe5: case 0xec: case 0xed: throw new Refuse('privileged', 'in');
     case 0xe6: case 0xe7: case 0xee: case 0xef: throw new Refuse('privileged', 'out');
-    case 0xe8: { const rel = c.i32(); return emit(c, address, 'call', -1, 1, relTo((address + 5 + rel) >>> 0)); }
-    case 0xe9: { const rel = c.i32(); return emit(c, address, 'jmp', -1, 1, relTo((address + 5 + rel) >>> 0)); }
     case 0xea: throw new Refuse('far-transfer', 'jmp far');
-    case 0xeb: { const rel = c.i8(); return emit(c, address, 'jmp', -1, 1, relTo((address + 2 + rel) >>> 0)); }
     case 0xf1: throw new Refuse('interrupt', 'int1');
     case 0xf4: throw new Refuse('privileged', 'hlt');
     case 0xfa: throw new Refuse('privileged', 'cli');
     case 0xfb: throw new Refuse('privileged', 'sti');
-    case 0xf7: {
-      const m = modrm(c, 4, 4);
-      const op = F7_OPS[m.reg];
-      if (!op) throw new Refuse('unsupported', '(bad)');
-      return op === 'test' ? emit(c, address, op, -1, 2, m.rm, imm(c.i32())) : emit(c, address, op, -1, 1, m.rm);
-    }
-    case 0xff: {
-      const m = modrm(c, 4, 4);
-      switch (m.reg) {
-        case 0: return emit(c, address, 'inc', -1, 1, m.rm);
-        case 1: return emit(c, address, 'dec', -1, 1, m.rm);
-        case 2: return emit(c, address, 'call', -1, 1, m.rm);
-        case 3: throw new Refuse('far-transfer', 'call far', c.pos - c.start);
-        case 4: return emit(c, address, 'jmp', -1, 1, m.rm);
-        case 5: throw new Refuse('far-transfer', 'jmp far', c.pos - c.start);
-        case 6: return emit(c, address, 'push', -1, 1, m.rm);
-        default: throw new Refuse('unsupported', '(bad)');
-      }
-    }
   }
   throw new Refuse('unsupported', `opcode 0x${b.toString(16).padStart(2, '0')}`);
 }
@@ -328,17 +363,17 @@ function decode0F(c: Cursor, address: number): Insn {
   const b = c.u8();
   if (b >= 0x80 && b < 0x90) {
     const rel = c.i32();
-    return emit(c, address, 'jcc', b & 15, 1, relTo((address + 6 + rel) >>> 0));
+    return emit1(c, address, 'jcc', b & 15, relTo((address + 6 + rel) >>> 0));
   }
   if (b >= 0x90 && b < 0xa0) {
     const m = modrm(c, 1, 1);
     if (m.reg !== 0) throw new Refuse('unsupported', `set${CC_NAMES[b & 15]} with a non-zero reg field`);
-    return emit(c, address, 'setcc', b & 15, 1, m.rm);
+    return emit1(c, address, 'setcc', b & 15, m.rm);
   }
   switch (b) {
-    case 0xaf: { const m = modrm(c, 4, 4); return emit(c, address, 'imul', -1, 2, r32(m.reg), m.rm); }
-    case 0xb6: { const m = modrm(c, 1, 1); return emit(c, address, 'movzx', -1, 2, r32(m.reg), m.rm); }
-    case 0xbe: { const m = modrm(c, 1, 1); return emit(c, address, 'movsx', -1, 2, r32(m.reg), m.rm); }
+    case 0xaf: { const m = modrm(c, 4, 4); return emit2(c, address, 'imul', R32[m.reg], m.rm); }
+    case 0xb6: { const m = modrm(c, 1, 1); return emit2(c, address, 'movzx', R32[m.reg], m.rm); }
+    case 0xbe: { const m = modrm(c, 1, 1); return emit2(c, address, 'movsx', R32[m.reg], m.rm); }
     case 0x00: throw new Refuse('privileged', 'sldt/str/lldt/ltr/verr/verw');
     case 0x01: throw new Refuse('privileged', 'sgdt/sidt/lgdt/lidt/smsw/lmsw/invlpg');
     case 0x02: case 0x03: throw new Refuse('privileged', b === 2 ? 'lar' : 'lsl');
