@@ -7,30 +7,12 @@
 // the checker verified). The Popcorn corpus's fvx_* programs hold the library's functions in between (map, iter,
 // fold_left, merge_sort, Hashtable::iter).
 import test from 'ava';
-import { parseFile } from '../../compiler/parser.ts';
-import { checkProgram } from '../../compiler/check.ts';
-import { Diagnostics, formatDiagnostics } from '../../compiler/diagnostics.ts';
-import { exceptionFlow } from '../../compiler/raises.ts';
-import type { Checked } from '../../compiler/program.ts';
+import { flow } from '../util/raising.ts';
 import { scratch } from '../util/native.ts';
 import { bothLevels, functionBody } from '../util/optimised.ts';
 
 const bin = scratch('ktal-popc-fnvalue-exn-');
 test.after.always(() => bin.done());
-
-function checked(src: string): Checked {
-  const diags = new Diagnostics();
-  const decls = parseFile(src, 'r.pop', diags);
-  const c = checkProgram([{ file: 'r.pop', decls }], diags);
-  if (diags.count) throw new Error(formatDiagnostics(diags.sorted(), new Map([['r.pop', src]])));
-  return c;
-}
-
-/** The names of the functions that may raise, and of those whose checks raise, sorted. */
-function flow(src: string): { raising: string[]; checks: string[] } {
-  const f = exceptionFlow(checked(src));
-  return { raising: [...f.raising].map(x => x.name).sort(), checks: [...f.checksRaise].map(x => x.name).sort() };
-}
 
 test('a call through a function value may raise; a closure used as a value is a raising function', t => {
   const f = flow(`

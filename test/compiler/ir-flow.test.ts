@@ -9,17 +9,12 @@ import { compile } from '../../compiler/popc.ts';
 import { checkElf } from '../../tal/check/checker.ts';
 import { INLINE_LIMIT, recursiveFunctions } from '../../compiler/ir/inline.ts';
 import { scratch } from '../util/native.ts';
+import { functionCode } from '../util/optimised.ts';
 
 const bin = scratch('ktal-popc-flow-');
 test.after.always(() => bin.done());
 
-/** The instructions of function `name` in popc's TAL text (labels, directives and failure stubs left out). */
-function body(tal: string, name: string): string[] {
-  const start = tal.indexOf(`\n${name}:`);
-  const end = tal.indexOf('\n\n', start + 1);
-  return tal.slice(start, end < 0 ? undefined : end).split('\n').map(l => l.trim())
-    .filter(l => l && !l.endsWith(':') && !l.startsWith('.') && !/^(push OFFSET __popc_msg|jmp __popc_)/.test(l));
-}
+const body = functionCode;
 
 /** Compiles `src` at -O0 and -O2, checks both verify and print the same natively; gives -O2's TAL and the output. */
 function both(t: import('ava').ExecutionContext, name: string, src: string, args: string[] = []):

@@ -14,18 +14,13 @@ import { runProgram } from '../../kernel/talrun.ts';
 import { planArgumentMoves, siblingTailCallRefusal, type CallInst } from '../../compiler/ir/tailsib.ts';
 import type { Block, Fn, VReg } from '../../compiler/ir/ir.ts';
 import { scratch } from '../util/native.ts';
+import { functionCode } from '../util/optimised.ts';
 import { LEVELS, flag } from '../util/levels.ts';
 
 const bin = scratch('ktal-popc-tailsib-');
 test.after.always(() => bin.done());
 
-/** The instructions of function `name` in popc's TAL text (labels, directives and failure stubs left out). */
-function body(tal: string, name: string): string[] {
-  const start = tal.indexOf(`\n${name}:`);
-  const end = tal.indexOf('\n\n', start + 1);
-  return tal.slice(start, end < 0 ? undefined : end).split('\n').map(l => l.trim())
-    .filter(l => l && !l.endsWith(':') && !l.startsWith('.') && !/^(push OFFSET __popc_msg|jmp __popc_)/.test(l));
-}
+const body = functionCode;
 
 // Popcorn as its users wrote it: prototypes for the mutual recursion, a state per function. in_space and in_word
 // pass all three arguments on; up gives down one of its two (the second slot is left as it was); down calls up with

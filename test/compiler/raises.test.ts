@@ -4,27 +4,10 @@
 // generator of the soundness property (test/util/popgen.ts) making programs whose checks leave their function, so
 // that test/compiler/fuzz.test.ts's checker and run properties cover that code.
 import test from 'ava';
-import { parseFile } from '../../compiler/parser.ts';
-import { checkProgram } from '../../compiler/check.ts';
-import { Diagnostics, formatDiagnostics } from '../../compiler/diagnostics.ts';
+import { checked, flow } from '../util/raising.ts';
 import { exceptionFlow, optimiserDeclines } from '../../compiler/raises.ts';
-import type { Checked } from '../../compiler/program.ts';
 import { compile } from '../../compiler/popc.ts';
 import { genProgram, seeded } from '../util/popgen.ts';
-
-function checked(src: string): Checked {
-  const diags = new Diagnostics();
-  const decls = parseFile(src, 'r.pop', diags);
-  const c = checkProgram([{ file: 'r.pop', decls }], diags);
-  if (diags.count) throw new Error(formatDiagnostics(diags.sorted(), new Map([['r.pop', src]])));
-  return c;
-}
-
-/** The names of the functions that may raise, and of those whose checks raise, sorted. */
-function flow(src: string): { raising: string[]; checks: string[] } {
-  const f = exceptionFlow(checked(src));
-  return { raising: [...f.raising].map(x => x.name).sort(), checks: [...f.checksRaise].map(x => x.name).sort() };
-}
 
 const CALLEES = `
 int get(int a[], int i) { return a[i]; }            // a bounds check

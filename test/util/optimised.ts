@@ -14,6 +14,11 @@ export function functionBody(tal: string, name: string): string[] {
     .filter(l => l && !l.endsWith(':') && !l.startsWith('.'));
 }
 
+/** functionBody without the failure stubs' lines (a check's message pushed, the jump to its routine). */
+export function functionCode(tal: string, name: string): string[] {
+  return functionBody(tal, name).filter(l => !/^(push OFFSET __popc_msg|jmp __popc_)/.test(l));
+}
+
 /**
  * Compiles `src` at -O0 and -O2, checks both (no diagnostic, verified), runs both natively in `bin` and expects
  * status 0; the two outputs and -O2's TAL.
