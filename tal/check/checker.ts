@@ -362,6 +362,41 @@ interface DataObject { readonly label: DataLabel; readonly size: number }
 interface PassedJump { readonly regs: readonly Ty[]; readonly named: number }
 /** How many passed jumps are remembered per target type. */
 const JUMP_MEMO = 4;
+/** How many target types a stack's memo keeps in its list before it uses its map. */
+const MEMO_NEAR = 8;
+
+/**
+ * The jumps that presented one stack, by target type. A stack meets few targets (the labels its block and the blocks
+ * of its type jump to): the first MEMO_NEAR are found by comparing references in a short list, where a WeakMap
+ * lookup hashed the target at every jump; any more go to a WeakMap, so that a stack presented to thousands of
+ * targets costs a hash per lookup, never a scan of them all. The list holds its targets strongly, as long as the
+ * stack lives (at most MEMO_NEAR per stack, each a type of the file or of a register the pass made).
+ */
+class StackMemo {
+  private readonly near: CodeTy[] = [];
+  private readonly nearLists: PassedJump[][] = [];
+  private far: WeakMap<CodeTy, PassedJump[]> | undefined;
+
+  get(ty: CodeTy): PassedJump[] | undefined {
+    const near = this.near;
+    for (let i = 0; i < near.length; i++) if (near[i] === ty) return this.nearLists[i];
+    return this.far?.get(ty);
+  }
+
+  /** The list for ty, made empty if there is none. */
+  list(ty: CodeTy): PassedJump[] {
+    const found = this.get(ty);
+    if (found) return found;
+    const made: PassedJump[] = [];
+    if (this.near.length < MEMO_NEAR) {
+      this.near.push(ty);
+      this.nearLists.push(made);
+    } else {
+      (this.far ??= new WeakMap()).set(ty, made);
+    }
+    return made;
+  }
+}
 
 /** Bits of Checker.annotatedAt: a coercion (.tal_pack, .tal_unpack) or an instantiation (.tal_inst) at the offset. */
 const AT_COERCE = 1, AT_INST = 2;
@@ -399,8 +434,6 @@ class Checker {
   private blockFresh: CodeTy | undefined;
   /** Each block type's fresh copy. */
   private readonly blockEntry = new Map<CodeTy, CodeTy>();
-  /** The same, by label index (blockEntry's answer for the label's type, kept where an array lookup finds it). */
-  private readonly blockEntryByLabel: (CodeTy | undefined)[];
   /** Each block type's renaming of its binders to its fresh copy's (for instantiations inside its blocks). */
   private readonly blockRename = new Map<CodeTy, Map<Binder, Arg>>();
   /**
@@ -411,13 +444,13 @@ class Checker {
    * file could make the checker hold about one cell per unit of its budget, 64 bytes each, where the old pass held
    * one block's stack at a time).
    */
-  private readonly jumpsPassed = new WeakMap<Stk, WeakMap<CodeTy, PassedJump[]>>();
+  private readonly jumpsPassed = new WeakMap<Stk, StackMemo>();
   /**
    * The last stack looked up in jumpsPassed and what it found there (the jumps of a block, and of the blocks of one
-   * type, mostly present one stack): one stack kept alive, the same map found without hashing it again.
+   * type, mostly present one stack): one stack kept alive, the same entry found without hashing it again.
    */
   private lastStack: Stk | undefined;
-  private lastByTarget: WeakMap<CodeTy, PassedJump[]> | undefined;
+  private lastMemo: StackMemo | undefined;
   /** The type of each code label's address, made on first use (labelType). */
   private addrTypes: (Ty | undefined)[] | undefined;
   /** The instruction being checked (formatted only if it is refused), or the text of a refused encoding. */
@@ -428,9 +461,6 @@ class Checker {
     this.defs = p.ann.defs;
     this.codeLabels = p.ann.code;
     this.textEnd = p.textAddr + p.text.length;
-    // One entry per label from the start, filled as the pass meets them: grown one label at a time, the array was
-    // copied at each doubling, and the engine threw away the pass's compiled code when it did (a deopt each check).
-    this.blockEntryByLabel = new Array<CodeTy | undefined>(p.ann.code.size).fill(undefined);
     this.plainMatcher = new Matcher(this.defs, [], this.labelTypeFn, undefined, p.ann.closed);
     this.patternMatcher = new Matcher(this.defs, [], this.labelTypeFn, this.plainMatcher, p.ann.closed);
   }
@@ -660,12 +690,9 @@ class Checker {
         // binders, which are the pattern variables of any jump or call back to this label (or to another label
         // that shares the same type). Blocks of one type share one fresh copy: no state of one block ever
         // reaches another except through a jump, which compares it with the target's own binders as patterns.
-        let fresh = this.blockEntryByLabel[label];
-        if (!fresh) {
-          fresh = this.blockEntry.get(ty);
-          if (!fresh) this.blockEntry.set(ty, (fresh = freshen(ty)));
-          this.blockEntryByLabel[label] = fresh;
-        }
+        // (The pass meets each label once: a table by label would be filled and never read again.)
+        let fresh = this.blockEntry.get(ty);
+        if (!fresh) this.blockEntry.set(ty, (fresh = freshen(ty)));
         this.blockTy = ty;
         this.blockFresh = fresh;
         st = entry.enter(fresh);
@@ -830,7 +857,7 @@ class Checker {
    */
   private passedBefore(st: State, ty: CodeTy): boolean {
     const seen = this.passedFor(st.stack)?.get(ty);
-    if (!seen) return false;
+    if (seen === undefined) return false;
     const regs = st.regs;
     spend(1 + seen.length);
     next: for (let i = 0; i < seen.length; i++) {
@@ -846,24 +873,23 @@ class Checker {
   }
 
   /** jumpsPassed's entry for a stack (through the last one looked up). */
-  private passedFor(stack: Stk): WeakMap<CodeTy, PassedJump[]> | undefined {
-    if (stack === this.lastStack) return this.lastByTarget;
-    const byTarget = this.jumpsPassed.get(stack);
+  private passedFor(stack: Stk): StackMemo | undefined {
+    if (stack === this.lastStack) return this.lastMemo;
+    const memo = this.jumpsPassed.get(stack);
     this.lastStack = stack;
-    this.lastByTarget = byTarget;
-    return byTarget;
+    this.lastMemo = memo;
+    return memo;
   }
 
   private rememberPassed(st: State, ty: CodeTy): void {
     const stack = st.stack;
-    let byTarget = this.passedFor(stack);
-    if (!byTarget) {
-      this.jumpsPassed.set(stack, (byTarget = new WeakMap()));
+    let memo = this.passedFor(stack);
+    if (!memo) {
+      this.jumpsPassed.set(stack, (memo = new StackMemo()));
       this.lastStack = stack;
-      this.lastByTarget = byTarget;
+      this.lastMemo = memo;
     }
-    let seen = byTarget.get(ty);
-    if (!seen) byTarget.set(ty, (seen = []));
+    const seen = memo.list(ty);
     let named = 0;
     for (let r = 0; r < 8; r++) if (r !== ESP && ty.regs[r]) named |= 1 << r;
     const entry: PassedJump = { regs: st.regs.slice(), named };
@@ -987,40 +1013,42 @@ class Checker {
     }
     const t0 = this.whnf(baseTy);
     const t = t0.k === 'sum' ? normalizeSum(t0) : t0;
-    const name = baseReg === NO_REG ? `0x${hex(mem.disp)}` : REG32_NAMES[baseReg];
+    // (The base's name is made only for a message or a sum's field: formatted at every access, it cost more than
+    // the rule.)
+    const name = (): string => (baseReg === NO_REG ? `0x${hex(mem.disp)}` : REG32_NAMES[baseReg]);
     switch (t.k) {
       case 'sum': {
-        const tuple = orRefuse(sumField(t, disp, index !== NO_REG, size, name));
+        const tuple = orRefuse(sumField(t, disp, index !== NO_REG, size, name()));
         return fieldLoc(NO_REG, tuple, 0);
       }
       case 'exists':
-        refuse('not-a-pointer', `${name} holds an existential: open it with .tal_unpack before using it`, 'a pointer',
+        refuse('not-a-pointer', `${name()} holds an existential: open it with .tal_unpack before using it`, 'a pointer',
           showTy(baseTy));
       case 'tuple': {
-        if (t.nullable) refuse('null-deref', `${name} may be null: test it before use`, showTy({ ...t, nullable: false }), showTy(baseTy));
-        if (index !== NO_REG) refuse('pointer-arith', `indexing into a tuple (${name}: ${showTy(baseTy)})`);
+        if (t.nullable) refuse('null-deref', `${name()} may be null: test it before use`, showTy({ ...t, nullable: false }), showTy(baseTy));
+        if (index !== NO_REG) refuse('pointer-arith', `indexing into a tuple (${name()}: ${showTy(baseTy)})`);
         if (size !== 4) refuse('bad-address', `byte access to a tuple field`);
         if (disp < 0 || disp % 4 !== 0 || disp >= 4 * t.fields.length) refuse('bad-address', `offset ${disp} is not a field of ${showTy(baseTy)}`);
         return fieldLoc(baseReg, t, disp / 4);
       }
       case 'arr': case 'bytes': {
-        if (t.nullable) refuse('null-deref', `${name} may be null: test it before use`, showTy({ ...t, nullable: false }), showTy(baseTy));
+        if (t.nullable) refuse('null-deref', `${name()} may be null: test it before use`, showTy({ ...t, nullable: false }), showTy(baseTy));
         if (index === NO_REG) {
           if (disp === 0 && size === 4) return LEN_LOC;
-          refuse('bad-array-access', `an array element needs an index register: [${name}+i*${t.k === 'arr' ? 4 : 1}+4]`);
+          refuse('bad-array-access', `an array element needs an index register: [${name()}+i*${t.k === 'arr' ? 4 : 1}+4]`);
         }
         const elemSize = t.k === 'arr' ? 4 : 1;
         if (mem.scale !== elemSize || disp !== 4 || size !== elemSize)
           refuse('bad-array-access', `elements of ${showTy(baseTy)} are accessed as ${elemSize === 4 ? 'DWORD PTR [arr+i*4+4]' : 'BYTE PTR [arr+i*1+4]'}`);
         if (baseReg === NO_REG || !st.hasBound(index, baseReg))
-          refuse('unchecked-index', `no bounds check of ${REG32_NAMES[index]} against the length of ${name} is in force (compare with cmp ${REG32_NAMES[index]},[${name}] and jae before the access; the check lapses when either register changes)`);
+          refuse('unchecked-index', `no bounds check of ${REG32_NAMES[index]} against the length of ${name()} is in force (compare with cmp ${REG32_NAMES[index]},[${name()}] and jae before the access; the check lapses when either register changes)`);
         return t.k === 'arr' ? elemLoc(t.elem) : t.ro ? BYTE_LOC_RO : BYTE_LOC_RW;
       }
       case 'sptr':
-        refuse('stack-pointer', `${name} is a stack pointer: it only restores esp (the stack is addressed through esp)`,
+        refuse('stack-pointer', `${name()} is a stack pointer: it only restores esp (the stack is addressed through esp)`,
           'a pointer', showTy(baseTy));
       default:
-        refuse('not-a-pointer', `${name} is not a pointer`, 'a pointer', showTy(baseTy));
+        refuse('not-a-pointer', `${name()} is not a pointer`, 'a pointer', showTy(baseTy));
     }
   }
 
