@@ -135,114 +135,122 @@ function decodeAt(code: Uint8Array, o: number, address: number): Insn {
   // The instruction: its mnemonic, condition and operands x, y, z (the first `arity` of them), and the field that
   // ends it (`last`): an immediate (its operand is SHARED_IMM) or a branch displacement (SHARED_REL).
   let op: string, cc = -1, arity: number, x: Operand = rm, y: Operand = rm, z: Operand = rm, last = NO_FIELD;
-  if (b < 0x40) {
-    // The ALU block 00-3F: op r/m,r ; op r,r/m ; op eax,imm32, for eight operations in rows of eight.
-    const col = b & 7;
-    op = ALU_OPS[b >> 3];
-    arity = 2;
-    if (col === 1) y = R32[reg];
-    else if (col === 3) x = R32[reg];
-    else if (col === 5) { x = R32[0]; y = SHARED_IMM; last = IMM32; }
-    else return refuseOpcode(code, o, b);
-  } else if (b < 0x60) {
-    op = REG_OPS[(b >> 3) - 8];
-    arity = 1;
-    x = R32[b & 7];
-  } else if ((b >= 0x70 && b < 0x80) || (b >= 0x180 && b < 0x190)) {
-    op = 'jcc';
-    cc = b & 15;
-    arity = 1;
-    x = SHARED_REL;
-    last = b < 0x80 ? REL8 : REL32;
-  } else if (b >= 0xb0 && b < 0xc0) {
-    op = 'mov';
-    arity = 2;
-    y = SHARED_IMM;
-    if (b < 0xb8) { x = R8[b & 7]; last = IMM8; }
-    else { x = R32[b & 7]; last = IMM32; }
-  } else if (b >= 0x190 && b < 0x1a0) {
-    if (reg !== 0) throw new Refuse('unsupported', `set${CC_NAMES[b & 15]} with a non-zero reg field`, 1, at - o);
-    op = 'setcc';
-    cc = b & 15;
-    arity = 1;
-  } else {
-    switch (b) {
-      case 0x68: op = 'push'; arity = 1; x = SHARED_IMM; last = IMM32; break;
-      case 0x6a: op = 'push'; arity = 1; x = SHARED_IMM; last = SIMM8; break;
-      case 0x69: op = 'imul'; arity = 3; x = R32[reg]; z = SHARED_IMM; last = IMM32; break;
-      case 0x6b: op = 'imul'; arity = 3; x = R32[reg]; z = SHARED_IMM; last = SIMM8; break;
-      case 0x81: op = ALU_OPS[reg]; arity = 2; y = SHARED_IMM; last = IMM32; break;
-      case 0x83: op = ALU_OPS[reg]; arity = 2; y = SHARED_IMM; last = SIMM8; break;
-      case 0x85: op = 'test'; arity = 2; y = R32[reg]; break;
-      case 0x88: op = 'mov'; arity = 2; y = R8[reg]; break;
-      case 0x89: op = 'mov'; arity = 2; y = R32[reg]; break;
-      case 0x8a: op = 'mov'; arity = 2; x = R8[reg]; break;
-      case 0x8b: op = 'mov'; arity = 2; x = R32[reg]; break;
-      case 0x8d:
-        if (mod === 3) throw new Refuse('unsupported', 'lea with a register operand', 1, at - o);
-        op = 'lea'; arity = 2; x = R32[reg];
-        break;
-      case 0x8f:
-        if (reg !== 0) throw new Refuse('unsupported', '(bad)', 1, at - o);
-        op = 'pop'; arity = 1;
-        break;
-      case 0x90: op = 'nop'; arity = 0; break;
-      case 0x99: op = 'cdq'; arity = 0; break;
-      case 0xa0: case 0xa1: case 0xa2: case 0xa3: {
-        // mov al/eax, moffs and back; objdump prints the moffs form without a size: "mov eax,ds:0x..."
-        const wide = (b & 1) === 1;
-        const moffs = mem(wide ? 4 : 1, NO_REG, NO_REG, 1, i32(code, at), false, true);
-        at += 4;
-        op = 'mov'; arity = 2;
-        if (b < 0xa2) { x = wide ? R32[0] : R8[0]; y = moffs; }
-        else { x = moffs; y = wide ? R32[0] : R8[0]; }
-        break;
-      }
-      case 0xa9: op = 'test'; arity = 2; x = R32[0]; y = SHARED_IMM; last = IMM32; break;
-      case 0xc1: case 0xd1: case 0xd3: {
-        const shift = SHIFT_OPS[reg];
-        if (!shift) throw new Refuse('unsupported', ['rcl', 'rcr', 'sal'][reg === 6 ? 2 : reg - 2], 1, at - o);
-        op = shift; arity = 2;
-        if (b === 0xc1) { y = SHARED_IMM; last = IMM8; }
-        else if (b === 0xd1) { SHARED_IMM.value = 1; SHARED_IMM.implied = true; y = SHARED_IMM; } // the count 1 implied
-        else y = R8[1];
-        break;
-      }
-      case 0xc3: op = 'ret'; arity = 0; break;
-      case 0xc6: case 0xc7:
-        if (reg !== 0) throw new Refuse('unsupported', '(bad)', 1, at - o);
-        op = 'mov'; arity = 2; y = SHARED_IMM; last = b === 0xc6 ? IMM8 : IMM32;
-        break;
-      case 0xe8: op = 'call'; arity = 1; x = SHARED_REL; last = REL32; break;
-      case 0xe9: op = 'jmp'; arity = 1; x = SHARED_REL; last = REL32; break;
-      case 0xeb: op = 'jmp'; arity = 1; x = SHARED_REL; last = REL8; break;
-      case 0xf7: {
-        const f7 = F7_OPS[reg];
-        if (!f7) throw new Refuse('unsupported', '(bad)', 1, at - o);
-        op = f7;
-        if (f7 === 'test') { arity = 2; y = SHARED_IMM; last = IMM32; }
-        else arity = 1;
-        break;
-      }
-      case 0xff:
-        switch (reg) {
-          case 0: op = 'inc'; break;
-          case 1: op = 'dec'; break;
-          case 2: op = 'call'; break;
-          case 3: throw new Refuse('far-transfer', 'call far', at - o, at - o);
-          case 4: op = 'jmp'; break;
-          case 5: throw new Refuse('far-transfer', 'jmp far', at - o, at - o);
-          case 6: op = 'push'; break;
-          default: throw new Refuse('unsupported', '(bad)', 1, at - o);
-        }
-        arity = 1;
-        break;
-      case 0x1af: op = 'imul'; arity = 2; x = R32[reg]; break;
-      case 0x1b6: op = 'movzx'; arity = 2; x = R32[reg]; break;
-      case 0x1be: op = 'movsx'; arity = 2; x = R32[reg]; break;
-      default:
-        return b < 0x100 ? refuseOpcode(code, o, b) : refuse0F(b & 0xff);
+  // One switch over every opcode (a jump table): the ranges are spelled out case by case, in rows of eight as in the
+  // opcode map, because tests of ranges ahead of the switch cost an eighth of the decoding.
+  switch (b) {
+    // The ALU block 00-3F, for eight operations in rows of eight: op r/m,r (column 1), op r,r/m (3), op eax,imm32
+    // (5). Its byte forms (0, 2, 4) and the opcodes of columns 6 and 7 are refused.
+    case 0x01: case 0x09: case 0x11: case 0x19: case 0x21: case 0x29: case 0x31: case 0x39:
+      op = ALU_OPS[b >> 3]; arity = 2; y = R32[reg];
+      break;
+    case 0x03: case 0x0b: case 0x13: case 0x1b: case 0x23: case 0x2b: case 0x33: case 0x3b:
+      op = ALU_OPS[b >> 3]; arity = 2; x = R32[reg];
+      break;
+    case 0x05: case 0x0d: case 0x15: case 0x1d: case 0x25: case 0x2d: case 0x35: case 0x3d:
+      op = ALU_OPS[b >> 3]; arity = 2; x = R32[0]; y = SHARED_IMM; last = IMM32;
+      break;
+    // inc, dec, push, pop of a register.
+    case 0x40: case 0x41: case 0x42: case 0x43: case 0x44: case 0x45: case 0x46: case 0x47:
+    case 0x48: case 0x49: case 0x4a: case 0x4b: case 0x4c: case 0x4d: case 0x4e: case 0x4f:
+    case 0x50: case 0x51: case 0x52: case 0x53: case 0x54: case 0x55: case 0x56: case 0x57:
+    case 0x58: case 0x59: case 0x5a: case 0x5b: case 0x5c: case 0x5d: case 0x5e: case 0x5f:
+      op = REG_OPS[(b >> 3) - 8]; arity = 1; x = R32[b & 7];
+      break;
+    // jcc rel8 (70-7F), jcc rel32 (0F 80-8F).
+    case 0x70: case 0x71: case 0x72: case 0x73: case 0x74: case 0x75: case 0x76: case 0x77:
+    case 0x78: case 0x79: case 0x7a: case 0x7b: case 0x7c: case 0x7d: case 0x7e: case 0x7f:
+    case 0x180: case 0x181: case 0x182: case 0x183: case 0x184: case 0x185: case 0x186: case 0x187:
+    case 0x188: case 0x189: case 0x18a: case 0x18b: case 0x18c: case 0x18d: case 0x18e: case 0x18f:
+      op = 'jcc'; cc = b & 15; arity = 1; x = SHARED_REL; last = b < 0x80 ? REL8 : REL32;
+      break;
+    // mov r8, imm8 (B0-B7), mov r32, imm32 (B8-BF).
+    case 0xb0: case 0xb1: case 0xb2: case 0xb3: case 0xb4: case 0xb5: case 0xb6: case 0xb7:
+      op = 'mov'; arity = 2; x = R8[b & 7]; y = SHARED_IMM; last = IMM8;
+      break;
+    case 0xb8: case 0xb9: case 0xba: case 0xbb: case 0xbc: case 0xbd: case 0xbe: case 0xbf:
+      op = 'mov'; arity = 2; x = R32[b & 7]; y = SHARED_IMM; last = IMM32;
+      break;
+    // setcc r/m8 (0F 90-9F).
+    case 0x190: case 0x191: case 0x192: case 0x193: case 0x194: case 0x195: case 0x196: case 0x197:
+    case 0x198: case 0x199: case 0x19a: case 0x19b: case 0x19c: case 0x19d: case 0x19e: case 0x19f:
+      if (reg !== 0) throw new Refuse('unsupported', `set${CC_NAMES[b & 15]} with a non-zero reg field`, 1, at - o);
+      op = 'setcc'; cc = b & 15; arity = 1;
+      break;
+    case 0x68: op = 'push'; arity = 1; x = SHARED_IMM; last = IMM32; break;
+    case 0x6a: op = 'push'; arity = 1; x = SHARED_IMM; last = SIMM8; break;
+    case 0x69: op = 'imul'; arity = 3; x = R32[reg]; z = SHARED_IMM; last = IMM32; break;
+    case 0x6b: op = 'imul'; arity = 3; x = R32[reg]; z = SHARED_IMM; last = SIMM8; break;
+    case 0x81: op = ALU_OPS[reg]; arity = 2; y = SHARED_IMM; last = IMM32; break;
+    case 0x83: op = ALU_OPS[reg]; arity = 2; y = SHARED_IMM; last = SIMM8; break;
+    case 0x85: op = 'test'; arity = 2; y = R32[reg]; break;
+    case 0x88: op = 'mov'; arity = 2; y = R8[reg]; break;
+    case 0x89: op = 'mov'; arity = 2; y = R32[reg]; break;
+    case 0x8a: op = 'mov'; arity = 2; x = R8[reg]; break;
+    case 0x8b: op = 'mov'; arity = 2; x = R32[reg]; break;
+    case 0x8d:
+      if (mod === 3) throw new Refuse('unsupported', 'lea with a register operand', 1, at - o);
+      op = 'lea'; arity = 2; x = R32[reg];
+      break;
+    case 0x8f:
+      if (reg !== 0) throw new Refuse('unsupported', '(bad)', 1, at - o);
+      op = 'pop'; arity = 1;
+      break;
+    case 0x90: op = 'nop'; arity = 0; break;
+    case 0x99: op = 'cdq'; arity = 0; break;
+    case 0xa0: case 0xa1: case 0xa2: case 0xa3: {
+      // mov al/eax, moffs and back; objdump prints the moffs form without a size: "mov eax,ds:0x..."
+      const wide = (b & 1) === 1;
+      const moffs = mem(wide ? 4 : 1, NO_REG, NO_REG, 1, i32(code, at), false, true);
+      at += 4;
+      op = 'mov'; arity = 2;
+      if (b < 0xa2) { x = wide ? R32[0] : R8[0]; y = moffs; }
+      else { x = moffs; y = wide ? R32[0] : R8[0]; }
+      break;
     }
+    case 0xa9: op = 'test'; arity = 2; x = R32[0]; y = SHARED_IMM; last = IMM32; break;
+    case 0xc1: case 0xd1: case 0xd3: {
+      const shift = SHIFT_OPS[reg];
+      if (!shift) throw new Refuse('unsupported', ['rcl', 'rcr', 'sal'][reg === 6 ? 2 : reg - 2], 1, at - o);
+      op = shift; arity = 2;
+      if (b === 0xc1) { y = SHARED_IMM; last = IMM8; }
+      else if (b === 0xd1) { SHARED_IMM.value = 1; SHARED_IMM.implied = true; y = SHARED_IMM; } // the count 1 implied
+      else y = R8[1];
+      break;
+    }
+    case 0xc3: op = 'ret'; arity = 0; break;
+    case 0xc6: case 0xc7:
+      if (reg !== 0) throw new Refuse('unsupported', '(bad)', 1, at - o);
+      op = 'mov'; arity = 2; y = SHARED_IMM; last = b === 0xc6 ? IMM8 : IMM32;
+      break;
+    case 0xe8: op = 'call'; arity = 1; x = SHARED_REL; last = REL32; break;
+    case 0xe9: op = 'jmp'; arity = 1; x = SHARED_REL; last = REL32; break;
+    case 0xeb: op = 'jmp'; arity = 1; x = SHARED_REL; last = REL8; break;
+    case 0xf7: {
+      const f7 = F7_OPS[reg];
+      if (!f7) throw new Refuse('unsupported', '(bad)', 1, at - o);
+      op = f7;
+      if (f7 === 'test') { arity = 2; y = SHARED_IMM; last = IMM32; }
+      else arity = 1;
+      break;
+    }
+    case 0xff:
+      switch (reg) {
+        case 0: op = 'inc'; break;
+        case 1: op = 'dec'; break;
+        case 2: op = 'call'; break;
+        case 3: throw new Refuse('far-transfer', 'call far', at - o, at - o);
+        case 4: op = 'jmp'; break;
+        case 5: throw new Refuse('far-transfer', 'jmp far', at - o, at - o);
+        case 6: op = 'push'; break;
+        default: throw new Refuse('unsupported', '(bad)', 1, at - o);
+      }
+      arity = 1;
+      break;
+    case 0x1af: op = 'imul'; arity = 2; x = R32[reg]; break;
+    case 0x1b6: op = 'movzx'; arity = 2; x = R32[reg]; break;
+    case 0x1be: op = 'movsx'; arity = 2; x = R32[reg]; break;
+    default:
+      return b < 0x100 ? refuseOpcode(code, o, b) : refuse0F(b & 0xff);
   }
 
   if (last !== NO_FIELD) {
