@@ -31,8 +31,11 @@ const med = [];
 for (const b of builds) {
   const s = b.cpu.slice().sort((x, y) => x - y);
   med.push(s[s.length >> 1]);
-  console.log(`${b.dir}: median ${s[s.length >> 1].toFixed(2)} ms (${(s[s.length >> 1] * 1e6 / insns).toFixed(1)} ns an ` +
-    `instruction), best ${s[0].toFixed(2)}, mean ${(s.reduce((x, y) => x + y) / s.length).toFixed(2)}`);
+  const median = s[s.length >> 1];
+  const mean = s.reduce((x, y) => x + y) / s.length;
+  console.log(`${b.dir}: median ${median.toFixed(2)} ms (${(median * 1e6 / insns).toFixed(1)} ns an instruction),`,
+    `best ${s[0].toFixed(2)}, mean ${mean.toFixed(2)}`);
 }
-if (process.env.ALL) for (const b of builds) console.log(b.cpu.map(x => x.toFixed(1)).join(" "));
+// ALL=1: every round's figure too.
+if (process.env.ALL) for (const b of builds) console.log(b.cpu.map(x => x.toFixed(1)).join(' '));
 console.log(`${insns} instructions; new/old median ${(med[1] / med[0]).toFixed(3)}`);
