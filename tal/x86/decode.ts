@@ -84,17 +84,14 @@ for (const op of [0x88, 0x8a, 0xc6, 0x1b6, 0x1be]) MODRM_KIND[op] = RM8;
 for (let cc = 0; cc < 16; cc++) MODRM_KIND[0x190 + cc] = RM8; // setcc
 MODRM_KIND[0x8d] = RM_ADDRESS;
 
-// The field that ends an instruction, read after everything else: an immediate (a byte zero- or sign-extended, or
-// a word) or a branch displacement (a byte or a word), or none.
-const NO_FIELD = 0, IMM8 = 1, SIMM8 = 2, IMM32 = 3, REL8 = 4, REL32 = 5;
-
 /**
  * Decodes the instruction at code[o] (at least LONGEST bytes there) into the shared objects, or throws a Refuse.
- * One path for every instruction, in the order of its bytes: the opcode (0F xx as 0x100 + xx); the ModRM, SIB and
- * displacement, for the opcodes that have them; the operands; the immediate or branch displacement that ends it;
- * the instruction written once. `at` is the next byte to read, so `at - o` is the length so far (and, at a refusal,
- * how many bytes were read). No helper is called on the way: the engine inlines only the calls that most
- * instructions make, and a call for every operand was most of the time decoding took.
+ * In the order of the bytes: the opcode (0F xx as 0x100 + xx); the ModRM, SIB and displacement, decoded once for
+ * the opcodes that have them; then the opcode's case, its operands and the immediate or branch displacement that
+ * ends it. `at` is the next byte to read, so `at - o` is the length so far (and, at a refusal, how many bytes were
+ * read). Helpers (mem, i32) only where few instructions go: the engine inlines only the calls that a good share of
+ * instructions make, and a call or two for every instruction (a cursor's, modrm's, an emitter's) was most of the
+ * time decoding took.
  */
 function decodeAt(code: Uint8Array, o: number, address: number): Insn {
   let b = code[o], at = o + 1;
@@ -132,148 +129,152 @@ function decodeAt(code: Uint8Array, o: number, address: number): Insn {
     }
   }
 
-  // The instruction: its mnemonic, condition and operands x, y, z (the first `arity` of them), and the field that
-  // ends it (`last`): an immediate (its operand is SHARED_IMM) or a branch displacement (SHARED_REL).
-  let op: string, cc = -1, arity: number, x: Operand = rm, y: Operand = rm, z: Operand = rm, last = NO_FIELD;
-  // One switch over every opcode (a jump table): the ranges are spelled out case by case, in rows of eight as in the
-  // opcode map, because tests of ranges ahead of the switch cost an eighth of the decoding.
+  // The instruction, written into the shared objects case by case (a merge of what every case chose, then written
+  // once, cost a tenth more): its mnemonic, its operand list (the list of its arity, its elements set), its
+  // condition (jcc and setcc), and the immediate (SHARED_IMM) or branch target (SHARED_REL) read from the bytes that
+  // end it. One switch over every opcode, a jump table: ranges are spelled out case by case, in rows of eight as in
+  // the opcode map, because tests of ranges ahead of the switch cost an eighth of the decoding.
+  const insn = SHARED_INSN;
+  insn.address = address;
+  insn.cc = -1;
+  SHARED_IMM.implied = false;
   switch (b) {
     // The ALU block 00-3F, for eight operations in rows of eight: op r/m,r (column 1), op r,r/m (3), op eax,imm32
     // (5). Its byte forms (0, 2, 4) and the opcodes of columns 6 and 7 are refused.
     case 0x01: case 0x09: case 0x11: case 0x19: case 0x21: case 0x29: case 0x31: case 0x39:
-      op = ALU_OPS[b >> 3]; arity = 2; y = R32[reg];
+      insn.op = ALU_OPS[b >> 3]; insn.operands = LIST2; LIST2[0] = rm; LIST2[1] = R32[reg];
       break;
     case 0x03: case 0x0b: case 0x13: case 0x1b: case 0x23: case 0x2b: case 0x33: case 0x3b:
-      op = ALU_OPS[b >> 3]; arity = 2; x = R32[reg];
+      insn.op = ALU_OPS[b >> 3]; insn.operands = LIST2; LIST2[0] = R32[reg]; LIST2[1] = rm;
       break;
     case 0x05: case 0x0d: case 0x15: case 0x1d: case 0x25: case 0x2d: case 0x35: case 0x3d:
-      op = ALU_OPS[b >> 3]; arity = 2; x = R32[0]; y = SHARED_IMM; last = IMM32;
+      insn.op = ALU_OPS[b >> 3]; insn.operands = LIST2; LIST2[0] = R32[0]; LIST2[1] = SHARED_IMM;
+      SHARED_IMM.value = i32(code, at); at += 4;
       break;
     // inc, dec, push, pop of a register.
     case 0x40: case 0x41: case 0x42: case 0x43: case 0x44: case 0x45: case 0x46: case 0x47:
     case 0x48: case 0x49: case 0x4a: case 0x4b: case 0x4c: case 0x4d: case 0x4e: case 0x4f:
     case 0x50: case 0x51: case 0x52: case 0x53: case 0x54: case 0x55: case 0x56: case 0x57:
     case 0x58: case 0x59: case 0x5a: case 0x5b: case 0x5c: case 0x5d: case 0x5e: case 0x5f:
-      op = REG_OPS[(b >> 3) - 8]; arity = 1; x = R32[b & 7];
+      insn.op = REG_OPS[(b >> 3) - 8]; insn.operands = LIST1; LIST1[0] = R32[b & 7];
       break;
-    // jcc rel8 (70-7F), jcc rel32 (0F 80-8F).
+    // jcc rel8 (70-7F) and rel32 (0F 80-8F): the target is relative to the end of the instruction.
     case 0x70: case 0x71: case 0x72: case 0x73: case 0x74: case 0x75: case 0x76: case 0x77:
     case 0x78: case 0x79: case 0x7a: case 0x7b: case 0x7c: case 0x7d: case 0x7e: case 0x7f:
+      insn.op = 'jcc'; insn.cc = b & 15; insn.operands = LIST1; LIST1[0] = SHARED_REL;
+      SHARED_REL.target = (address + 2 + ((code[at++] << 24) >> 24)) >>> 0;
+      break;
     case 0x180: case 0x181: case 0x182: case 0x183: case 0x184: case 0x185: case 0x186: case 0x187:
     case 0x188: case 0x189: case 0x18a: case 0x18b: case 0x18c: case 0x18d: case 0x18e: case 0x18f:
-      op = 'jcc'; cc = b & 15; arity = 1; x = SHARED_REL; last = b < 0x80 ? REL8 : REL32;
+      insn.op = 'jcc'; insn.cc = b & 15; insn.operands = LIST1; LIST1[0] = SHARED_REL;
+      SHARED_REL.target = (address + 6 + i32(code, at)) >>> 0; at += 4;
       break;
     // mov r8, imm8 (B0-B7), mov r32, imm32 (B8-BF).
     case 0xb0: case 0xb1: case 0xb2: case 0xb3: case 0xb4: case 0xb5: case 0xb6: case 0xb7:
-      op = 'mov'; arity = 2; x = R8[b & 7]; y = SHARED_IMM; last = IMM8;
+      insn.op = 'mov'; insn.operands = LIST2; LIST2[0] = R8[b & 7]; LIST2[1] = SHARED_IMM;
+      SHARED_IMM.value = code[at++];
       break;
     case 0xb8: case 0xb9: case 0xba: case 0xbb: case 0xbc: case 0xbd: case 0xbe: case 0xbf:
-      op = 'mov'; arity = 2; x = R32[b & 7]; y = SHARED_IMM; last = IMM32;
+      insn.op = 'mov'; insn.operands = LIST2; LIST2[0] = R32[b & 7]; LIST2[1] = SHARED_IMM;
+      SHARED_IMM.value = i32(code, at); at += 4;
       break;
     // setcc r/m8 (0F 90-9F).
     case 0x190: case 0x191: case 0x192: case 0x193: case 0x194: case 0x195: case 0x196: case 0x197:
     case 0x198: case 0x199: case 0x19a: case 0x19b: case 0x19c: case 0x19d: case 0x19e: case 0x19f:
       if (reg !== 0) throw new Refuse('unsupported', `set${CC_NAMES[b & 15]} with a non-zero reg field`, 1, at - o);
-      op = 'setcc'; cc = b & 15; arity = 1;
+      insn.op = 'setcc'; insn.cc = b & 15; insn.operands = LIST1; LIST1[0] = rm;
       break;
-    case 0x68: op = 'push'; arity = 1; x = SHARED_IMM; last = IMM32; break;
-    case 0x6a: op = 'push'; arity = 1; x = SHARED_IMM; last = SIMM8; break;
-    case 0x69: op = 'imul'; arity = 3; x = R32[reg]; z = SHARED_IMM; last = IMM32; break;
-    case 0x6b: op = 'imul'; arity = 3; x = R32[reg]; z = SHARED_IMM; last = SIMM8; break;
-    case 0x81: op = ALU_OPS[reg]; arity = 2; y = SHARED_IMM; last = IMM32; break;
-    case 0x83: op = ALU_OPS[reg]; arity = 2; y = SHARED_IMM; last = SIMM8; break;
-    case 0x85: op = 'test'; arity = 2; y = R32[reg]; break;
-    case 0x88: op = 'mov'; arity = 2; y = R8[reg]; break;
-    case 0x89: op = 'mov'; arity = 2; y = R32[reg]; break;
-    case 0x8a: op = 'mov'; arity = 2; x = R8[reg]; break;
-    case 0x8b: op = 'mov'; arity = 2; x = R32[reg]; break;
+    case 0x68: case 0x6a: // push imm32, push imm8 (sign-extended)
+      insn.op = 'push'; insn.operands = LIST1; LIST1[0] = SHARED_IMM;
+      if (b === 0x68) { SHARED_IMM.value = i32(code, at); at += 4; } else SHARED_IMM.value = (code[at++] << 24) >> 24;
+      break;
+    case 0x69: case 0x6b: // imul r32, r/m32, imm32 or imm8 (sign-extended)
+      insn.op = 'imul'; insn.operands = LIST3; LIST3[0] = R32[reg]; LIST3[1] = rm; LIST3[2] = SHARED_IMM;
+      if (b === 0x69) { SHARED_IMM.value = i32(code, at); at += 4; } else SHARED_IMM.value = (code[at++] << 24) >> 24;
+      break;
+    case 0x81: case 0x83: // ALU r/m32, imm32 or imm8 (sign-extended)
+      insn.op = ALU_OPS[reg]; insn.operands = LIST2; LIST2[0] = rm; LIST2[1] = SHARED_IMM;
+      if (b === 0x81) { SHARED_IMM.value = i32(code, at); at += 4; } else SHARED_IMM.value = (code[at++] << 24) >> 24;
+      break;
+    case 0x85: insn.op = 'test'; insn.operands = LIST2; LIST2[0] = rm; LIST2[1] = R32[reg]; break;
+    case 0x88: insn.op = 'mov'; insn.operands = LIST2; LIST2[0] = rm; LIST2[1] = R8[reg]; break;
+    case 0x89: insn.op = 'mov'; insn.operands = LIST2; LIST2[0] = rm; LIST2[1] = R32[reg]; break;
+    case 0x8a: insn.op = 'mov'; insn.operands = LIST2; LIST2[0] = R8[reg]; LIST2[1] = rm; break;
+    case 0x8b: insn.op = 'mov'; insn.operands = LIST2; LIST2[0] = R32[reg]; LIST2[1] = rm; break;
     case 0x8d:
       if (mod === 3) throw new Refuse('unsupported', 'lea with a register operand', 1, at - o);
-      op = 'lea'; arity = 2; x = R32[reg];
+      insn.op = 'lea'; insn.operands = LIST2; LIST2[0] = R32[reg]; LIST2[1] = rm;
       break;
     case 0x8f:
       if (reg !== 0) throw new Refuse('unsupported', '(bad)', 1, at - o);
-      op = 'pop'; arity = 1;
+      insn.op = 'pop'; insn.operands = LIST1; LIST1[0] = rm;
       break;
-    case 0x90: op = 'nop'; arity = 0; break;
-    case 0x99: op = 'cdq'; arity = 0; break;
+    case 0x90: insn.op = 'nop'; insn.operands = LIST0; break;
+    case 0x99: insn.op = 'cdq'; insn.operands = LIST0; break;
     case 0xa0: case 0xa1: case 0xa2: case 0xa3: {
       // mov al/eax, moffs and back; objdump prints the moffs form without a size: "mov eax,ds:0x..."
-      const wide = (b & 1) === 1;
-      const moffs = mem(wide ? 4 : 1, NO_REG, NO_REG, 1, i32(code, at), false, true);
+      const moffs = mem((b & 1) === 1 ? 4 : 1, NO_REG, NO_REG, 1, i32(code, at), false, true);
+      const acc = (b & 1) === 1 ? R32[0] : R8[0];
       at += 4;
-      op = 'mov'; arity = 2;
-      if (b < 0xa2) { x = wide ? R32[0] : R8[0]; y = moffs; }
-      else { x = moffs; y = wide ? R32[0] : R8[0]; }
+      insn.op = 'mov'; insn.operands = LIST2; LIST2[0] = b < 0xa2 ? acc : moffs; LIST2[1] = b < 0xa2 ? moffs : acc;
       break;
     }
-    case 0xa9: op = 'test'; arity = 2; x = R32[0]; y = SHARED_IMM; last = IMM32; break;
-    case 0xc1: case 0xd1: case 0xd3: {
+    case 0xa9:
+      insn.op = 'test'; insn.operands = LIST2; LIST2[0] = R32[0]; LIST2[1] = SHARED_IMM;
+      SHARED_IMM.value = i32(code, at); at += 4;
+      break;
+    case 0xc1: case 0xd1: case 0xd3: { // shifts by imm8, by 1 (implied: objdump prints "1"), by cl
       const shift = SHIFT_OPS[reg];
       if (!shift) throw new Refuse('unsupported', ['rcl', 'rcr', 'sal'][reg === 6 ? 2 : reg - 2], 1, at - o);
-      op = shift; arity = 2;
-      if (b === 0xc1) { y = SHARED_IMM; last = IMM8; }
-      else if (b === 0xd1) { SHARED_IMM.value = 1; SHARED_IMM.implied = true; y = SHARED_IMM; } // the count 1 implied
-      else y = R8[1];
+      insn.op = shift; insn.operands = LIST2; LIST2[0] = rm; LIST2[1] = b === 0xd3 ? R8[1] : SHARED_IMM;
+      if (b === 0xc1) SHARED_IMM.value = code[at++];
+      else if (b === 0xd1) { SHARED_IMM.value = 1; SHARED_IMM.implied = true; }
       break;
     }
-    case 0xc3: op = 'ret'; arity = 0; break;
-    case 0xc6: case 0xc7:
+    case 0xc3: insn.op = 'ret'; insn.operands = LIST0; break;
+    case 0xc6: case 0xc7: // mov r/m8, imm8; mov r/m32, imm32
       if (reg !== 0) throw new Refuse('unsupported', '(bad)', 1, at - o);
-      op = 'mov'; arity = 2; y = SHARED_IMM; last = b === 0xc6 ? IMM8 : IMM32;
+      insn.op = 'mov'; insn.operands = LIST2; LIST2[0] = rm; LIST2[1] = SHARED_IMM;
+      if (b === 0xc6) SHARED_IMM.value = code[at++]; else { SHARED_IMM.value = i32(code, at); at += 4; }
       break;
-    case 0xe8: op = 'call'; arity = 1; x = SHARED_REL; last = REL32; break;
-    case 0xe9: op = 'jmp'; arity = 1; x = SHARED_REL; last = REL32; break;
-    case 0xeb: op = 'jmp'; arity = 1; x = SHARED_REL; last = REL8; break;
+    case 0xe8: case 0xe9: // call rel32, jmp rel32
+      insn.op = b === 0xe8 ? 'call' : 'jmp'; insn.operands = LIST1; LIST1[0] = SHARED_REL;
+      SHARED_REL.target = (address + 5 + i32(code, at)) >>> 0; at += 4;
+      break;
+    case 0xeb: // jmp rel8
+      insn.op = 'jmp'; insn.operands = LIST1; LIST1[0] = SHARED_REL;
+      SHARED_REL.target = (address + 2 + ((code[at++] << 24) >> 24)) >>> 0;
+      break;
     case 0xf7: {
       const f7 = F7_OPS[reg];
       if (!f7) throw new Refuse('unsupported', '(bad)', 1, at - o);
-      op = f7;
-      if (f7 === 'test') { arity = 2; y = SHARED_IMM; last = IMM32; }
-      else arity = 1;
+      insn.op = f7;
+      if (f7 === 'test') {
+        insn.operands = LIST2; LIST2[0] = rm; LIST2[1] = SHARED_IMM;
+        SHARED_IMM.value = i32(code, at); at += 4;
+      } else { insn.operands = LIST1; LIST1[0] = rm; }
       break;
     }
     case 0xff:
       switch (reg) {
-        case 0: op = 'inc'; break;
-        case 1: op = 'dec'; break;
-        case 2: op = 'call'; break;
+        case 0: insn.op = 'inc'; break;
+        case 1: insn.op = 'dec'; break;
+        case 2: insn.op = 'call'; break;
         case 3: throw new Refuse('far-transfer', 'call far', at - o, at - o);
-        case 4: op = 'jmp'; break;
+        case 4: insn.op = 'jmp'; break;
         case 5: throw new Refuse('far-transfer', 'jmp far', at - o, at - o);
-        case 6: op = 'push'; break;
+        case 6: insn.op = 'push'; break;
         default: throw new Refuse('unsupported', '(bad)', 1, at - o);
       }
-      arity = 1;
+      insn.operands = LIST1; LIST1[0] = rm;
       break;
-    case 0x1af: op = 'imul'; arity = 2; x = R32[reg]; break;
-    case 0x1b6: op = 'movzx'; arity = 2; x = R32[reg]; break;
-    case 0x1be: op = 'movsx'; arity = 2; x = R32[reg]; break;
+    case 0x1af: insn.op = 'imul'; insn.operands = LIST2; LIST2[0] = R32[reg]; LIST2[1] = rm; break;
+    case 0x1b6: insn.op = 'movzx'; insn.operands = LIST2; LIST2[0] = R32[reg]; LIST2[1] = rm; break;
+    case 0x1be: insn.op = 'movsx'; insn.operands = LIST2; LIST2[0] = R32[reg]; LIST2[1] = rm; break;
     default:
       return b < 0x100 ? refuseOpcode(code, o, b) : refuse0F(b & 0xff);
   }
-
-  if (last !== NO_FIELD) {
-    let v: number;
-    if (last === IMM32 || last === REL32) { v = i32(code, at); at += 4; }
-    else { v = code[at++]; if (last !== IMM8) v = (v << 24) >> 24; }
-    // A branch target is relative to the end of the instruction.
-    if (last === REL8 || last === REL32) SHARED_REL.target = (address + (at - o) + v) >>> 0;
-    else { SHARED_IMM.value = v; SHARED_IMM.implied = false; }
-  }
-  // The list of the instruction's arity, each a constant here: taken from SHARED_LISTS by index, every store into
-  // it checked the array's shape again.
-  let ops: Operand[];
-  if (arity === 2) { ops = LIST2; ops[0] = x; ops[1] = y; }
-  else if (arity === 1) { ops = LIST1; ops[0] = x; }
-  else if (arity === 3) { ops = LIST3; ops[0] = x; ops[1] = y; ops[2] = z; }
-  else ops = LIST0;
-  const insn = SHARED_INSN;
-  insn.address = address;
   insn.length = at - o;
-  insn.op = op;
-  insn.cc = cc;
-  insn.operands = ops;
   return insn;
 }
 
