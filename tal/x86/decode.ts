@@ -1,6 +1,9 @@
-// The decoder of the TAL subset of IA-32 (docs/tal.md §1-2). It is part of the trusted base: the checker types
-// exactly what this returns, so it accepts only encodings whose meaning it knows completely, and classifies
-// everything else (see RefusalClass). Checked against objdump in test/tal/decoder-oracle.test.ts.
+// The decoder of the TAL subset of IA-32 (docs/tal.md §1-2), after the opcode map and the ModRM/SIB tables of the
+// Intel SDM vol. 2 (appendix A, §2.1.5). It is part of the trusted base: the checker types exactly what this
+// returns, so it accepts only encodings whose meaning it knows completely, and classifies everything else (see
+// RefusalClass). Checked against objdump in test/tal/decoder-oracle.test.ts; at the end of the code in
+// test/tal/decode-tail.test.ts. It runs once for every instruction a check reads, so it reads the bytes with no
+// cursor object and writes into reused objects (decodeAt).
 
 import {
   type Insn, type Refusal, type RefusalClass, type Operand, type MemOperand, type ImmOperand, type RelOperand,
@@ -41,7 +44,9 @@ function i32(code: Uint8Array, p: number): number {
 // each call (decodeShared hands them to the checker, which is done with one instruction before it decodes the next;
 // decode copies them for everyone else). An instruction of the subset has at most one memory operand, one immediate
 // and one branch target, so one object of each kind serves; register operands are shared constants.
-const SHARED_MEM: MemOperand = { kind: 'mem', size: 4, base: NO_REG, index: NO_REG, scale: 1, disp: 0, explicitDisp: false, moffs: false };
+const SHARED_MEM: MemOperand = {
+  kind: 'mem', size: 4, base: NO_REG, index: NO_REG, scale: 1, disp: 0, explicitDisp: false, moffs: false,
+};
 const SHARED_IMM: ImmOperand = { kind: 'imm', value: 0, implied: false };
 const SHARED_REL: RelOperand = { kind: 'rel', target: 0 };
 /** The operand list for each arity (0 to 3), its elements overwritten; no instruction of the subset has more. */
@@ -64,8 +69,9 @@ function mem(size: 0 | 1 | 4, base: number, index: number, scale: Scale, disp: n
 }
 
 // Register operands are the same few values again and again: made once, frozen (no one may change them).
-const R32: readonly Operand[] = [0, 1, 2, 3, 4, 5, 6, 7].map(n => Object.freeze({ kind: 'reg', reg: n, size: 4 } as const));
-const R8: readonly Operand[] = [0, 1, 2, 3, 4, 5, 6, 7].map(n => Object.freeze({ kind: 'reg', reg: n, size: 1 } as const));
+const REG_NUMBERS = [0, 1, 2, 3, 4, 5, 6, 7];
+const R32: readonly Operand[] = REG_NUMBERS.map(n => Object.freeze({ kind: 'reg', reg: n, size: 4 } as const));
+const R8: readonly Operand[] = REG_NUMBERS.map(n => Object.freeze({ kind: 'reg', reg: n, size: 1 } as const));
 
 /** inc, dec, push, pop of a register: the opcodes 40-5F in rows of eight. */
 const REG_OPS = ['inc', 'dec', 'push', 'pop'] as const;
@@ -89,9 +95,9 @@ MODRM_KIND[0x8d] = RM_ADDRESS;
  * In the order of the bytes: the opcode (0F xx as 0x100 + xx); the ModRM, SIB and displacement, decoded once for
  * the opcodes that have them; then the opcode's case, its operands and the immediate or branch displacement that
  * ends it. `at` is the next byte to read, so `at - o` is the length so far (and, at a refusal, how many bytes were
- * read). Helpers (mem, i32) only where few instructions go: the engine inlines only the calls that a good share of
- * instructions make, and a call or two for every instruction (a cursor's, modrm's, an emitter's) was most of the
- * time decoding took.
+ * read). Helpers (mem, i32) only where few instructions go: V8 inlines only a call that at least 15% of the calls
+ * of its caller make (node --v8-options: min-inlining-frequency), and a call or two for every instruction (a
+ * cursor's, modrm's, an emitter's) was most of the time decoding took.
  */
 function decodeAt(code: Uint8Array, o: number, address: number): Insn {
   let b = code[o], at = o + 1;
@@ -133,7 +139,9 @@ function decodeAt(code: Uint8Array, o: number, address: number): Insn {
   // once, cost a tenth more): its mnemonic, its operand list (the list of its arity, its elements set), its
   // condition (jcc and setcc), and the immediate (SHARED_IMM) or branch target (SHARED_REL) read from the bytes that
   // end it. One switch over every opcode, a jump table: ranges are spelled out case by case, in rows of eight as in
-  // the opcode map, because tests of ranges ahead of the switch cost an eighth of the decoding.
+  // the opcode map, because tests of ranges ahead of the switch cost an eighth of the decoding. (V8 makes a table of
+  // a switch whose case values span less than three times their number, switch-table-spread-threshold: a case far
+  // from the others would undo it.)
   const insn = SHARED_INSN;
   insn.address = address;
   insn.cc = -1;
@@ -321,7 +329,8 @@ function refusal(address: number, reason: RefusalClass, text: string, length: nu
 /** Decodes one instruction at `code[offset]`, whose address is `address`, into objects of its own. Never throws. */
 export function decode(code: Uint8Array, offset: number, address: number): Insn | Refusal {
   const d = decodeShared(code, offset, address);
-  return isRefusal(d) ? d : { address: d.address, length: d.length, op: d.op, cc: d.cc, operands: d.operands.map(copyOperand) };
+  if (isRefusal(d)) return d;
+  return { address: d.address, length: d.length, op: d.op, cc: d.cc, operands: d.operands.map(copyOperand) };
 }
 
 /** An operand of the shared objects as an object of its own, in the shape the decoder has always returned. */
@@ -343,8 +352,11 @@ function refuseOpcode(code: Uint8Array, o: number, b: number): never {
     const row = b >> 3, col = b & 7;
     if (col === 0 || col === 2 || col === 4) throw new Refuse('unsupported', `${ALU_OPS[row]} (byte form)`, 1, 1);
     // col 6/7: push/pop es cs ss ds, segment prefixes, daa das aaa aas (the 0F escape is decoded).
-    if (b === 0x26 || b === 0x2e || b === 0x36 || b === 0x3e) throw new Refuse('segment', 'segment override prefix', 1, 1);
-    if (b === 0x06 || b === 0x07 || b === 0x0e || b === 0x16 || b === 0x17 || b === 0x1e || b === 0x1f) throw new Refuse('segment', 'push/pop of a segment register', 1, 1);
+    if (b === 0x26 || b === 0x2e || b === 0x36 || b === 0x3e) {
+      throw new Refuse('segment', 'segment override prefix', 1, 1);
+    }
+    if (b === 0x06 || b === 0x07 || b === 0x0e || b === 0x16 || b === 0x17 || b === 0x1e || b === 0x1f)
+      throw new Refuse('segment', 'push/pop of a segment register', 1, 1);
     throw new Refuse('unsupported', '(BCD arithmetic)', 1, 1);
   }
   if (b >= 0xd8 && b < 0xe0) throw new Refuse('fpu-simd', 'x87 instruction', 1, 1);
@@ -403,7 +415,8 @@ function refuse0F(b: number): never {
     case 0x07: throw new Refuse('privileged', 'sysret', 1, 2);
     case 0x08: throw new Refuse('privileged', 'invd', 1, 2);
     case 0x09: throw new Refuse('privileged', 'wbinvd', 1, 2);
-    case 0x0b: case 0xb9: case 0xff: throw new Refuse('interrupt', b === 0x0b ? 'ud2' : b === 0xb9 ? 'ud1' : 'ud0', 1, 2);
+    case 0x0b: case 0xb9: case 0xff:
+      throw new Refuse('interrupt', b === 0x0b ? 'ud2' : b === 0xb9 ? 'ud1' : 'ud0', 1, 2);
     case 0x20: case 0x22: throw new Refuse('privileged', 'mov to or from a control register', 1, 2);
     case 0x21: case 0x23: throw new Refuse('privileged', 'mov to or from a debug register', 1, 2);
     case 0x24: case 0x26: throw new Refuse('privileged', 'mov to or from a test register', 1, 2);
