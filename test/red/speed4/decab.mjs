@@ -34,7 +34,7 @@ for (const b of builds) {
   const median = s[s.length >> 1];
   const mean = s.reduce((x, y) => x + y) / s.length;
   console.log(`${b.dir}: median ${median.toFixed(2)} ms (${(median * 1e6 / insns).toFixed(1)} ns an instruction),`,
-    `best ${s[0].toFixed(2)}, mean ${mean.toFixed(2)}`);
+    `best ${s[0].toFixed(2)}, lower quartile ${s[s.length >> 2].toFixed(2)}, mean ${mean.toFixed(2)}`);
 }
 // ALL=1: every round's figure too.
 if (process.env.ALL) for (const b of builds) console.log(b.cpu.map(x => x.toFixed(1)).join(' '));
