@@ -183,37 +183,61 @@ for (let c = 0; c < 128; c++) {
   NAME_PART[c] = /[A-Za-z0-9_.$]/.test(ch) ? 1 : 0;
 }
 
+/** Whether every byte of b[from, to) is a name's part ([A-Za-z0-9_.$]): four at a time, without a branch on each. */
+function allNameParts(b: Uint8Array, from: number, to: number): boolean {
+  let ok = 1, p = from;
+  for (; p + 4 <= to; p += 4) ok &= NAME_PART[b[p]] & NAME_PART[b[p + 1]] & NAME_PART[b[p + 2]] & NAME_PART[b[p + 3]];
+  for (; p < to; p++) ok &= NAME_PART[b[p]];
+  return ok === 1;
+}
+
 /**
  * The string table's end offsets, every string checked: a name, strictly after the one before it (so the table is
  * sorted and has no repeats), and the last ending at the end of the string bytes. A function of its own, apart from
- * the reader's closures, so that the engine compiles this loop over every byte of every name well.
+ * the reader's closures, so that the engine compiles this loop over every name well. The checks of string i come
+ * in this order, and the first that fails is the message: its end offset, its being a name, its order.
+ *
+ * Linear: one pass over the string bytes sees whether all are name characters; then each string's bytes are read
+ * at most twice (compared with the previous string's as far as they agree and one word or byte past, and checked as
+ * name characters only if the first pass found a byte that is not one), so every byte is read at most four times.
  */
 function readStringEnds(
-  b: Uint8Array, at: number, nStr: number, base: number, stringBytes: number, fail: (msg: string) => never,
+  b: Uint8Array, view: DataView, at: number, nStr: number, base: number, stringBytes: number,
+  fail: (msg: string) => never,
 ): Uint32Array {
   const ends = new Uint32Array(nStr);
-  let prevFrom = 0, prevEnd = 0;
+  // Absolute positions in b (and in view, which is over b): the previous string is [prev, from), this one
+  // [from, end); the string bytes end at top.
+  const top = base + stringBytes;
+  // Every byte a name character: then only each name's first byte has a check of its own to pass. Otherwise (a file
+  // that will be refused) each name's bytes are checked in the loop, so the first failure is still string i's.
+  const partsOk = allNameParts(b, base, top);
+  let prev = base, from = base;
   for (let i = 0; i < nStr; i++) {
-    const rec = at + 4 * i;
-    const from = prevEnd, end = (b[rec] | (b[rec + 1] << 8) | (b[rec + 2] << 16) | (b[rec + 3] << 24)) >>> 0;
-    if (end <= from || end > stringBytes) fail(`string ${i}: end ${end} is not after ${from} and within ${stringBytes}`);
-    // The prefix this string shares with the one before it (none for the first): sorted names share long prefixes
-    // (f123_loop, f123_walk), and those bytes are already known to be name characters, checked in the string before.
-    let k = 0;
-    const la = prevEnd - prevFrom, lb = end - from;
-    if (i > 0) while (k < la && k < lb && b[base + prevFrom + k] === b[base + from + k]) k++;
-    if (k === 0 && !NAME_START[b[base + from]]) fail(`string ${i} is not a name`);
-    for (let p = base + from + Math.max(k, 1); p < base + end; p++) {
-      if (!NAME_PART[b[p]]) fail(`string ${i} is not a name`);
+    const endOffset = view.getUint32(at + 4 * i, true), end = base + endOffset;
+    if (end <= from || end > top) fail(`string ${i}: end ${endOffset} is not after ${from - base} and within ${stringBytes}`);
+    // A name: [A-Za-z_.$][A-Za-z0-9_.$]*. (Where the string shares a prefix with the one before, those bytes passed
+    // the same checks there: checking them again changes no outcome.)
+    if (NAME_START[b[from]] === 0) fail(`string ${i} is not a name`);
+    if (!partsOk) for (let p = from + 1; p < end; p++) if (NAME_PART[b[p]] === 0) fail(`string ${i} is not a name`);
+    // Strictly after the previous string, byte by byte (a proper prefix comes first). Sorted names share long
+    // prefixes (f123_loop, f123_walk): compared four bytes at a time while both strings have four more, as
+    // big-endian words, whose order is that of their first differing byte; then byte by byte.
+    const la = from - prev, lb = end - from, both = la < lb ? la : lb;
+    let k = 0, x = 0, y = 0;
+    while (k + 4 <= both && (x = view.getUint32(prev + k)) === (y = view.getUint32(from + k))) k += 4;
+    let after: boolean;
+    if (k + 4 <= both) after = x < y;
+    else {
+      while (k < both && b[prev + k] === b[from + k]) k++;
+      after = k < both ? b[prev + k] < b[from + k] : lb > la;
     }
-    // Strictly after the previous string, byte by byte (a proper prefix comes first).
-    if (i > 0 && !(k < la ? k < lb && b[base + prevFrom + k] < b[base + from + k] : lb > la))
-      fail(`string ${i} is not after string ${i - 1} (the table is sorted and has no repeats)`);
-    ends[i] = end;
-    prevFrom = from;
-    prevEnd = end;
+    if (i > 0 && !after) fail(`string ${i} is not after string ${i - 1} (the table is sorted and has no repeats)`);
+    ends[i] = endOffset;
+    prev = from;
+    from = end;
   }
-  if (prevEnd !== stringBytes) fail(`the strings end at ${prevEnd}, not at the end of the string bytes (${stringBytes})`);
+  if (from !== top) fail(`the strings end at ${from - base}, not at the end of the string bytes (${stringBytes})`);
   return ends;
 }
 
@@ -221,7 +245,9 @@ const WORD = 0, STACK = 1;
 
 export function readAnnotations(b: Uint8Array): Annotations {
   const fail = (msg: string): never => { throw new AnnotationError(msg); };
-  const u32 = (p: number) => (b[p] | (b[p + 1] << 8) | (b[p + 2] << 16) | (b[p + 3] << 24)) >>> 0;
+  // The section's words, little-endian whatever the host's order; every offset read is inside the layout checked below.
+  const view = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const u32 = (p: number) => view.getUint32(p, true);
 
   // ---- the header and the layout ----
   if (b.length < HEADER_BYTES) fail(`${b.length} bytes, shorter than the ${HEADER_BYTES}-byte header`);
@@ -238,7 +264,7 @@ export function readAnnotations(b: Uint8Array): Annotations {
 
   // ---- strings: names, sorted strictly (so distinct), each [A-Za-z_.$][A-Za-z0-9_.$]* ----
   const base = o.bytes;
-  const ends = readStringEnds(b, o.string, nStr, base, h.stringBytes, fail);
+  const ends = readStringEnds(b, view, o.string, nStr, base, h.stringBytes, fail);
   const strings = new Strings(b.subarray(base, base + h.stringBytes), ends);
   const str = (i: number, what: string): number => (i < nStr ? i : fail(`${what}: string ${i} is not in the table of ${nStr}`));
 
@@ -270,15 +296,16 @@ export function readAnnotations(b: Uint8Array): Annotations {
   const binderScope = new Uint32Array(nBinders);
   // Many scopes may bind the same name (every code type binds its r): each string is decoded and tested once, and
   // its binders share it. Decoded per binder, it cost the name's length per binder: scopes × length, not linear.
-  const binderNames: (string | undefined)[] = new Array(nStr);
+  // (A map: an array of nStr entries cost more to allocate, for a big file, than the whole of reading its binders.)
+  const binderNames = new Map<number, string>();
   const names = new Set<number>();
   for (let s = 1; s <= nScopes; s++) {
     names.clear();
     for (let i = scopeFirst[s]; i < scopeFirst[s + 1]; i++) {
       const id = str(u32(o.binder + 8 * i), `binder ${i}`), kind = u32(o.binder + 8 * i + 4);
-      let name = binderNames[id];
+      let name = binderNames.get(id);
       if (name === undefined) {
-        name = binderNames[id] = strings.get(id);
+        binderNames.set(id, (name = strings.get(id)));
         if (!IDENT.test(name)) fail(`binder ${i}: '${name}' is not a type variable name`);
       }
       if (kind > 1) fail(`binder ${i}: kind ${kind} is neither 0 (word) nor 1 (stack)`);
@@ -495,40 +522,17 @@ export function readAnnotations(b: Uint8Array): Annotations {
   }
 
   // ---- labels: sorted by address, named with distinct strings, typed by closed nodes ----
-  const nameUsed = new Uint8Array(nStr);
-  const labels = <T>(table: 'code' | 'data', count: number, check: (ty: Ty, k: number, n: number, what: (k: number) => string) => T) => {
-    const at = o[table];
-    const addrs = new Uint32Array(count), nameIds = new Uint32Array(count);
-    const types: T[] = new Array(count);
-    // Named only for a message: made when one is needed (a string per label was a tenth of reading a big file).
-    const what = (k: number) => `${table} label ${k}`;
-    for (let k = 0; k < count; k++) {
-      const rec = at + 12 * k;
-      const addr = u32(rec), nameId = u32(rec + 4), n = u32(rec + 8);
-      if (k > 0 && addr <= addrs[k - 1]) fail(`${what(k)}: address 0x${addr.toString(16)} is not above the previous label's (the table is sorted, one label per address)`);
-      if (nameId >= nStr) fail(`${what(k)}: string ${nameId} is not in the table of ${nStr}`);
-      if (nameUsed[nameId]) fail(`${what(k)}: label '${strings.get(nameId)}' annotated twice`);
-      nameUsed[nameId] = 1;
-      if (n >= nNodes || sort[n] !== WORD) root(n, what(k));
-      const ty = nodes[n] as Ty;
-      if (need[n] !== 0) fail(`${what(k)}: its type uses variables it does not bind`);
-      addrs[k] = addr;
-      nameIds[k] = nameId;
-      types[k] = check(ty, k, n, what);
-    }
-    return { table: new LabelTable<T>(addrs, types, nameIds, strings), nameIds };
-  };
+  const pool: Pool = { nodes, sort, need, codeScope };
+  const nameUsed = new Uint8Array(nStr); // shared: a code label and a data label do not share a name either
   const codeScopes = new Int32Array(h.code);
-  let ci = 0;
-  const code = labels('code', h.code, (ty, k, n, what) => {
-    if (ty.k !== 'code') return fail(`${what(k)}: its type is not a code type`);
-    codeScopes[ci++] = codeScope[n];
-    return ty.code;
-  });
-  const data = labels('data', h.data, ty => ty);
+  const codeRead = readLabels(view, o.code, h.code, 'code', pool, nameUsed, strings, root, fail, codeScopes);
+  const dataRead = readLabels(view, o.data, h.data, 'data', pool, nameUsed, strings, root, fail);
+  // readLabels gave the code table code types (it checked each) and the data table word types.
+  const code = new LabelTable(codeRead.addrs, codeRead.types as CodeTy[], codeRead.nameIds, strings);
+  const data = new LabelTable(dataRead.addrs, dataRead.types as Ty[], dataRead.nameIds, strings);
   // No data label shares an address with a code label (both tables are sorted: one merge).
-  for (let x = 0, y = 0; x < code.table.addrs.length && y < data.table.addrs.length;) {
-    const ca = code.table.addrs[x], da = data.table.addrs[y];
+  for (let x = 0, y = 0; x < code.addrs.length && y < data.addrs.length;) {
+    const ca = code.addrs[x], da = data.addrs[y];
     if (ca === da) fail(`two labels at 0x${ca.toString(16)}`);
     if (ca < da) x++; else y++;
   }
@@ -560,9 +564,61 @@ export function readAnnotations(b: Uint8Array): Annotations {
   }
   const coerce = readCoercions(h.coerce, o.coerce, u32, nNodes, n => nodes[n], n => sort[n] === WORD, need, fail);
   return {
-    main: code.table.name(h.main), mainIndex: h.main, defs, code: code.table, codeScopes, data: data.table, inst,
+    main: code.name(h.main), mainIndex: h.main, defs, code, codeScopes, data, inst,
     closed, coerce,
   };
+}
+
+/** What the label tables need of the node pool the reader built. */
+interface Pool {
+  readonly nodes: readonly (Ty | Stk)[];
+  /** WORD or STACK, by node. */
+  readonly sort: Uint8Array;
+  /** The innermost scope whose binders the node may mention free (0: closed). */
+  readonly need: Uint32Array;
+  /** The scope a code node binds (0: none). */
+  readonly codeScope: Uint32Array;
+}
+
+/**
+ * One table of labels, code or data (codeScopes given: code): sorted by address, named with distinct strings (nameUsed,
+ * one byte per string, is shared by both tables), typed by closed word nodes, a code label's by a code type (and its
+ * scope recorded). A function of its own reading the records' words directly: a big file has 100,000 labels, and
+ * closures over the reader's state (one to build each word from four bytes, one to check each type) were a third
+ * of reading it. One pass over the records, constant work each.
+ */
+function readLabels(
+  view: DataView, at: number, count: number, table: 'code' | 'data', pool: Pool, nameUsed: Uint8Array,
+  strings: Strings, root: (n: number, what: string) => Ty, fail: (msg: string) => never, codeScopes?: Int32Array,
+): { addrs: Uint32Array; nameIds: Uint32Array; types: (Ty | CodeTy)[] } {
+  const { nodes, sort, need, codeScope } = pool;
+  const nNodes = nodes.length, nStr = nameUsed.length;
+  const addrs = new Uint32Array(count), nameIds = new Uint32Array(count);
+  const types: (Ty | CodeTy)[] = new Array(count);
+  // Named only for a message: made when one is needed (a string per label was a tenth of reading a big file).
+  const what = (k: number) => `${table} label ${k}`;
+  let prevAddr = -1;
+  for (let k = 0, rec = at; k < count; k++, rec += 12) {
+    const addr = view.getUint32(rec, true), nameId = view.getUint32(rec + 4, true), n = view.getUint32(rec + 8, true);
+    if (addr <= prevAddr)
+      fail(`${what(k)}: address 0x${addr.toString(16)} is not above the previous label's (the table is sorted, one label per address)`);
+    if (nameId >= nStr) fail(`${what(k)}: string ${nameId} is not in the table of ${nStr}`);
+    if (nameUsed[nameId] !== 0) fail(`${what(k)}: label '${strings.get(nameId)}' annotated twice`);
+    nameUsed[nameId] = 1;
+    if (n >= nNodes || sort[n] !== WORD) root(n, what(k));
+    if (need[n] !== 0) fail(`${what(k)}: its type uses variables it does not bind`);
+    const ty = nodes[n] as Ty;
+    if (codeScopes === undefined) types[k] = ty;
+    else {
+      if (ty.k !== 'code') fail(`${what(k)}: its type is not a code type`);
+      else types[k] = ty.code;
+      codeScopes[k] = codeScope[n];
+    }
+    addrs[k] = addr;
+    nameIds[k] = nameId;
+    prevAddr = addr;
+  }
+  return { addrs, nameIds, types };
 }
 
 /**
