@@ -90,13 +90,17 @@ export interface Coercion {
   readonly scope: number;
 }
 
-/** The names of the string table, decoded only when asked for (most are only ever needed in a message). */
+/**
+ * The names of the string table, decoded only when asked for (most are only ever needed in a message). The end
+ * offsets are read where they are, in the section (`endsAt` in `view`), once the reader has checked them all.
+ */
 export class Strings {
-  constructor(private readonly bytes: Uint8Array, private readonly ends: Uint32Array) {}
+  constructor(private readonly bytes: Uint8Array, private readonly view: DataView, private readonly endsAt: number) {}
   get(i: number): string {
     // Names are ASCII (the reader checks every byte), so each byte is one character; a long name goes in pieces.
     let out = '';
-    for (let p = i === 0 ? 0 : this.ends[i - 1], end = this.ends[i]; p < end; p += 4096)
+    const from = i === 0 ? 0 : this.view.getUint32(this.endsAt + 4 * (i - 1), true);
+    for (let p = from, end = this.view.getUint32(this.endsAt + 4 * i, true); p < end; p += 4096)
       out += String.fromCharCode(...this.bytes.subarray(p, Math.min(end, p + 4096)));
     return out;
   }
@@ -110,11 +114,13 @@ export class LabelTable<T> implements ReadonlyMap<number, { readonly name: strin
   constructor(
     readonly addrs: Uint32Array,
     readonly types: readonly T[],
-    private readonly nameIds: Uint32Array,
+    /** Label i's name is the string whose index is the word at namesAt + 12 i of the view (its record's second). */
+    private readonly view: DataView,
+    private readonly namesAt: number,
     private readonly strings: Strings,
   ) {}
   get size(): number { return this.addrs.length; }
-  name(i: number): string { return this.strings.get(this.nameIds[i]); }
+  name(i: number): string { return this.strings.get(this.view.getUint32(this.namesAt + 12 * i, true)); }
   label(i: number): { readonly name: string; readonly addr: number; readonly ty: T } {
     return { name: this.name(i), addr: this.addrs[i], ty: this.types[i] };
   }
@@ -202,8 +208,9 @@ function allNameParts(view: DataView, from: number, to: number): boolean {
 }
 
 /**
- * The string table's end offsets, every string checked: a name, strictly after the one before it (so the table is
- * sorted and has no repeats), and the last ending at the end of the string bytes. A function of its own, apart from
+ * The string table's end offsets read and every string checked: a name, strictly after the one before it (so the
+ * table is sorted and has no repeats), and the last ending at the end of the string bytes. (The offsets are then
+ * used where they are: Strings reads them in the section.) A function of its own, apart from
  * the reader's closures, so that the engine compiles this loop over every name well. The checks of string i come
  * in this order, and the first that fails is the message: its end offset, its being a name, its order.
  *
@@ -214,8 +221,7 @@ function allNameParts(view: DataView, from: number, to: number): boolean {
 function readStringEnds(
   b: Uint8Array, view: DataView, at: number, nStr: number, base: number, stringBytes: number,
   fail: (msg: string) => never,
-): Uint32Array {
-  const ends = new Uint32Array(nStr);
+): void {
   // Absolute positions in b (and in view, which is over b): the previous string is [prev, from), this one
   // [from, end); the string bytes end at top.
   const top = base + stringBytes;
@@ -243,12 +249,10 @@ function readStringEnds(
       after = k < both ? b[prev + k] < b[from + k] : lb > la;
     }
     if (i > 0 && !after) fail(`string ${i} is not after string ${i - 1} (the table is sorted and has no repeats)`);
-    ends[i] = endOffset;
     prev = from;
     from = end;
   }
   if (from !== top) fail(`the strings end at ${from - base}, not at the end of the string bytes (${stringBytes})`);
-  return ends;
 }
 
 const WORD = 0, STACK = 1;
@@ -274,8 +278,8 @@ export function readAnnotations(b: Uint8Array): Annotations {
 
   // ---- strings: names, sorted strictly (so distinct), each [A-Za-z_.$][A-Za-z0-9_.$]* ----
   const base = o.bytes;
-  const ends = readStringEnds(b, view, o.string, nStr, base, h.stringBytes, fail);
-  const strings = new Strings(b.subarray(base, base + h.stringBytes), ends);
+  readStringEnds(b, view, o.string, nStr, base, h.stringBytes, fail);
+  const strings = new Strings(b.subarray(base, base + h.stringBytes), view, o.string);
   const str = (i: number, what: string): number => (i < nStr ? i : fail(`${what}: string ${i} is not in the table of ${nStr}`));
 
   // ---- scopes, in pre-order: scope s (1-based) has the descendants s+1 … end-1; 0 is the root around them all ----
@@ -538,8 +542,8 @@ export function readAnnotations(b: Uint8Array): Annotations {
   const codeRead = readLabels(view, o.code, h.code, 'code', pool, nameUsed, strings, root, fail, codeScopes);
   const dataRead = readLabels(view, o.data, h.data, 'data', pool, nameUsed, strings, root, fail);
   // readLabels gave the code table code types (it checked each) and the data table word types.
-  const code = new LabelTable(codeRead.addrs, codeRead.types as CodeTy[], codeRead.nameIds, strings);
-  const data = new LabelTable(dataRead.addrs, dataRead.types as Ty[], dataRead.nameIds, strings);
+  const code = new LabelTable(codeRead.addrs, codeRead.types as CodeTy[], view, o.code + 4, strings);
+  const data = new LabelTable(dataRead.addrs, dataRead.types as Ty[], view, o.data + 4, strings);
   // No data label shares an address with a code label (both tables are sorted: one merge).
   for (let x = 0, y = 0; x < code.addrs.length && y < data.addrs.length;) {
     const ca = code.addrs[x], da = data.addrs[y];
@@ -601,7 +605,7 @@ interface Pool {
 function readLabels(
   view: DataView, at: number, count: number, table: 'code' | 'data', pool: Pool, nameUsed: Uint8Array,
   strings: Strings, root: (n: number, what: string) => Ty, fail: (msg: string) => never, codeScopes?: Int32Array,
-): { addrs: Uint32Array; nameIds: Uint32Array; types: (Ty | CodeTy)[] } {
+): { addrs: Uint32Array; types: (Ty | CodeTy)[] } {
   const { nodes, sort, need, codeScope } = pool;
   const nNodes = nodes.length, nStr = nameUsed.length;
   // Named only for a message: made when one is needed (a string per label was a tenth of reading a big file).
@@ -620,7 +624,7 @@ function readLabels(
     if (need[n] !== 0) fail(`${what(k)}: its type uses variables it does not bind`);
     return fail(`${what(k)}: its type is not a code type`);
   };
-  const addrs = new Uint32Array(count), nameIds = new Uint32Array(count);
+  const addrs = new Uint32Array(count);
   const types: (Ty | CodeTy)[] = new Array(count);
   let prevAddr = -1;
   for (let k = 0, rec = at; k < count; k++, rec += 12) {
@@ -634,10 +638,9 @@ function readLabels(
     types[k] = ty === undefined ? refuseType(n, k) : ty;
     if (codeScopes !== undefined) codeScopes[k] = codeScope[n];
     addrs[k] = addr;
-    nameIds[k] = nameId;
     prevAddr = addr;
   }
-  return { addrs, nameIds, types };
+  return { addrs, types };
 }
 
 /**
