@@ -90,10 +90,7 @@ export interface Coercion {
   readonly scope: number;
 }
 
-/**
- * The names of the string table, decoded only when asked for (most are only ever needed in a message). The end
- * offsets are read where they are, in the section (`endsAt` in `view`), once the reader has checked them all.
- */
+/** The names of the string table, decoded only when asked for; their end offsets read in the section, at `endsAt`. */
 export class Strings {
   constructor(private readonly bytes: Uint8Array, private readonly view: DataView, private readonly endsAt: number) {}
   get(i: number): string {
@@ -114,8 +111,7 @@ export class LabelTable<T> implements ReadonlyMap<number, { readonly name: strin
   constructor(
     readonly addrs: Uint32Array,
     readonly types: readonly T[],
-    /** Label i's name is the string whose index is the word at namesAt + 12 i of the view (its record's second). */
-    private readonly view: DataView,
+    private readonly view: DataView, // label i's name: the string whose index is at namesAt + 12 i (its record's)
     private readonly namesAt: number,
     private readonly strings: Strings,
   ) {}
@@ -193,15 +189,13 @@ for (let c = 0; c < 128; c++) {
 const NAME_PART_PAIR = new Uint8Array(65536);
 for (let pair = 0; pair < 65536; pair++) NAME_PART_PAIR[pair] = NAME_PART[pair >>> 8] & NAME_PART[pair & 0xff];
 
-/**
- * Whether every byte of [from, to) of the view is a name's part ([A-Za-z0-9_.$]): eight at a time, as two words
- * and four pair lookups, without a branch on each.
- */
+/** Whether every byte of [from, to) of view is a name's part: eight at a time (two words), without a branch each. */
 function allNameParts(view: DataView, from: number, to: number): boolean {
+  const pair = NAME_PART_PAIR;
   let ok = 1, p = from;
   for (; p + 8 <= to; p += 8) {
     const w = view.getUint32(p), v = view.getUint32(p + 4);
-    ok &= NAME_PART_PAIR[w >>> 16] & NAME_PART_PAIR[w & 0xffff] & NAME_PART_PAIR[v >>> 16] & NAME_PART_PAIR[v & 0xffff];
+    ok &= pair[w >>> 16] & pair[w & 0xffff] & pair[v >>> 16] & pair[v & 0xffff];
   }
   for (; p < to; p++) ok &= NAME_PART[view.getUint8(p)];
   return ok === 1;
@@ -209,21 +203,18 @@ function allNameParts(view: DataView, from: number, to: number): boolean {
 
 /**
  * The string table's end offsets read and every string checked: a name, strictly after the one before it (so the
- * table is sorted and has no repeats), and the last ending at the end of the string bytes. (The offsets are then
- * used where they are: Strings reads them in the section.) A function of its own, apart from
- * the reader's closures, so that the engine compiles this loop over every name well. The checks of string i come
- * in this order, and the first that fails is the message: its end offset, its being a name, its order.
- *
- * Linear: one pass over the string bytes sees whether all are name characters; then each string's bytes are read
- * at most twice (compared with the previous string's as far as they agree and one word or byte past, and checked as
- * name characters only if the first pass found a byte that is not one), so every byte is read at most four times.
+ * table is sorted and has no repeats), and the last ending at the end of the string bytes. A function of its own,
+ * apart from the reader's closures, so that the engine compiles this loop over every name well. The checks of string
+ * i come in this order, and the first that fails is the message: its end offset, its being a name, its order.
+ * Linear: a pass over the string bytes sees whether all are name characters; then each string's bytes are read at
+ * most twice (compared with the previous string's as far as they agree and a word or byte past; checked as names
+ * only if the first pass found a byte that is not), so every byte is read at most four times.
  */
 function readStringEnds(
   b: Uint8Array, view: DataView, at: number, nStr: number, base: number, stringBytes: number,
   fail: (msg: string) => never,
 ): void {
-  // Absolute positions in b (and in view, which is over b): the previous string is [prev, from), this one
-  // [from, end); the string bytes end at top.
+  // Positions in b (and view, over b): the previous string is [prev, from), this one [from, end); the bytes end at top.
   const top = base + stringBytes;
   // Every byte a name character: then only each name's first byte has a check of its own to pass. Otherwise (a file
   // that will be refused) each name's bytes are checked in the loop, so the first failure is still string i's.
@@ -231,14 +222,13 @@ function readStringEnds(
   let prev = base, from = base;
   for (let i = 0; i < nStr; i++) {
     const endOffset = view.getUint32(at + 4 * i, true), end = base + endOffset;
-    if (end <= from || end > top) fail(`string ${i}: end ${endOffset} is not after ${from - base} and within ${stringBytes}`);
-    // A name: [A-Za-z_.$][A-Za-z0-9_.$]*. (Where the string shares a prefix with the one before, those bytes passed
-    // the same checks there: checking them again changes no outcome.)
+    if (end <= from || end > top)
+      fail(`string ${i}: end ${endOffset} is not after ${from - base} and within ${stringBytes}`);
+    // A name. (Bytes of a prefix shared with the string before passed these checks there: no outcome changes.)
     if (NAME_START[b[from]] === 0) fail(`string ${i} is not a name`);
     if (!partsOk) for (let p = from + 1; p < end; p++) if (NAME_PART[b[p]] === 0) fail(`string ${i} is not a name`);
-    // Strictly after the previous string, byte by byte (a proper prefix comes first). Sorted names share long
-    // prefixes (f123_loop, f123_walk): compared four bytes at a time while both strings have four more, as
-    // big-endian words, whose order is that of their first differing byte; then byte by byte.
+    // Strictly after the previous string (a proper prefix comes first). Sorted names share long prefixes: compared
+    // as big-endian words (ordered as their first differing byte) while both have four more bytes, then by bytes.
     const la = from - prev, lb = end - from, both = la < lb ? la : lb;
     let k = 0, x = 0, y = 0;
     while (k + 4 <= both && (x = view.getUint32(prev + k)) === (y = view.getUint32(from + k))) k += 4;
@@ -259,7 +249,7 @@ const WORD = 0, STACK = 1;
 
 export function readAnnotations(b: Uint8Array): Annotations {
   const fail = (msg: string): never => { throw new AnnotationError(msg); };
-  // The section's words, little-endian whatever the host's order; every offset read is inside the layout checked below.
+  // The section's words, little-endian whatever the host's order; every offset read is inside the layout checked.
   const view = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const u32 = (p: number) => view.getUint32(p, true);
 
@@ -310,8 +300,7 @@ export function readAnnotations(b: Uint8Array): Annotations {
   const binderScope = new Uint32Array(nBinders);
   // Many scopes may bind the same name (every code type binds its r): each string is decoded and tested once, and
   // its binders share it. Decoded per binder, it cost the name's length per binder: scopes × length, not linear.
-  // (A map: an array of nStr entries cost more to allocate, for a big file, than the whole of reading its binders.)
-  const binderNames = new Map<number, string>();
+  const binderNames = new Map<number, string>(); // (a map: an array of nStr slots cost more to make than this loop)
   const names = new Set<number>();
   for (let s = 1; s <= nScopes; s++) {
     names.clear();
@@ -583,23 +572,15 @@ export function readAnnotations(b: Uint8Array): Annotations {
   };
 }
 
-/** What the label tables need of the node pool the reader built. */
-interface Pool {
-  readonly nodes: readonly (Ty | Stk)[];
-  /** WORD or STACK, by node. */
-  readonly sort: Uint8Array;
-  /** The innermost scope whose binders the node may mention free (0: closed). */
-  readonly need: Uint32Array;
-  /** The scope a code node binds (0: none). */
-  readonly codeScope: Uint32Array;
-}
+/** What the label tables need of the node pool, by node: the node, its sort, its need and the scope it binds. */
+interface Pool { nodes: readonly (Ty | Stk)[]; sort: Uint8Array; need: Uint32Array; codeScope: Uint32Array }
 
 /**
- * One table of labels, code or data (codeScopes given: code): sorted by address, named with distinct strings (nameUsed,
- * one byte per string, is shared by both tables), typed by closed word nodes, a code label's by a code type (and its
- * scope recorded). A function of its own reading the records' words directly: a big file has 100,000 labels, and
- * closures over the reader's state (one to build each word from four bytes, one to check each type) were a third
- * of reading it. Which nodes may type a label is found once per node, so a label's type costs one test: linear, one
+ * One table of labels, code or data (codeScopes given: code): sorted by address, named with distinct strings
+ * (nameUsed, a byte per string, is shared by both tables), typed by closed word nodes, a code label's by a code type
+ * (its scope recorded). A function of its own reading the records' words directly: a big file has 100,000 labels, and
+ * closures over the reader's state (one to build each word from four bytes, one to check each type) were a third of
+ * reading it. Which nodes may type a label is found once per node, so a label's type costs one test: linear, one
  * pass over the nodes and one over the records, constant work each.
  */
 function readLabels(
@@ -608,10 +589,9 @@ function readLabels(
 ): { addrs: Uint32Array; types: (Ty | CodeTy)[] } {
   const { nodes, sort, need, codeScope } = pool;
   const nNodes = nodes.length, nStr = nameUsed.length;
-  // Named only for a message: made when one is needed (a string per label was a tenth of reading a big file).
-  const what = (k: number) => `${table} label ${k}`;
-  // The type a label typed by node n gets (a code type's CodeTy for code), where n may type one: a closed word type,
-  // and for code a code type. The checks of a node that may not, in the order they are made for every label.
+  const what = (k: number) => `${table} label ${k}`; // made only for a message (one a label was a tenth of the time)
+  // The type a label typed by node n gets where n may type one (a closed word type; for code, a code's CodeTy), and
+  // the checks that refuse a node that may not, in their order.
   const labelType: (Ty | CodeTy | undefined)[] = new Array(nNodes).fill(undefined);
   for (let n = 0; n < nNodes; n++) {
     const ty = nodes[n] as Ty;
@@ -629,8 +609,10 @@ function readLabels(
   let prevAddr = -1;
   for (let k = 0, rec = at; k < count; k++, rec += 12) {
     const addr = view.getUint32(rec, true), nameId = view.getUint32(rec + 4, true), n = view.getUint32(rec + 8, true);
-    if (addr <= prevAddr)
-      fail(`${what(k)}: address 0x${addr.toString(16)} is not above the previous label's (the table is sorted, one label per address)`);
+    if (addr <= prevAddr) {
+      const why = '(the table is sorted, one label per address)';
+      fail(`${what(k)}: address 0x${addr.toString(16)} is not above the previous label's ${why}`);
+    }
     if (nameId >= nStr) fail(`${what(k)}: string ${nameId} is not in the table of ${nStr}`);
     if (nameUsed[nameId] !== 0) fail(`${what(k)}: label '${strings.get(nameId)}' annotated twice`);
     nameUsed[nameId] = 1;
