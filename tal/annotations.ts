@@ -71,6 +71,8 @@ export class AnnotationError extends Error {
   }
 }
 
+type Fail = (msg: string) => never; // throws the AnnotationError with this message (the reader's helpers are given it)
+
 export interface CodeLabel { readonly name: string; readonly addr: number; readonly ty: CodeTy }
 export interface DataLabel { readonly name: string; readonly addr: number; readonly ty: Ty }
 
@@ -189,46 +191,44 @@ for (let c = 0; c < 128; c++) {
 const NAME_PART_PAIR = new Uint8Array(65536);
 for (let pair = 0; pair < 65536; pair++) NAME_PART_PAIR[pair] = NAME_PART[pair >>> 8] & NAME_PART[pair & 0xff];
 
-/** Whether every byte of [from, to) of view is a name's part: eight at a time (two words), without a branch each. */
-function allNameParts(view: DataView, from: number, to: number): boolean {
+/** 1 if every byte of [from, to) of view is a name's part, else 0: 8 at a time, no branch each (odd bytes first). */
+function nameParts(view: DataView, from: number, to: number): number {
   const pair = NAME_PART_PAIR;
   let ok = 1, p = from;
-  for (; p + 8 <= to; p += 8) {
+  for (const head = from + ((to - from) & 7); p < head; p++) ok &= NAME_PART[view.getUint8(p)];
+  for (; p < to; p += 8) {
     const w = view.getUint32(p), v = view.getUint32(p + 4);
     ok &= pair[w >>> 16] & pair[w & 0xffff] & pair[v >>> 16] & pair[v & 0xffff];
   }
-  for (; p < to; p++) ok &= NAME_PART[view.getUint8(p)];
-  return ok === 1;
+  return ok;
 }
 
 /**
  * The string table's end offsets read and every string checked: a name, strictly after the one before it (so the
- * table is sorted and has no repeats), and the last ending at the end of the string bytes. A function of its own,
- * apart from the reader's closures, so that the engine compiles this loop over every name well. The checks of string
- * i come in this order, and the first that fails is the message: its end offset, its being a name, its order.
+ * table is sorted and has no repeats), the last ending at the end of the string bytes. A function of its own, so that
+ * the engine compiles its loop well. String i's checks, the first failure told: its end, its being a name, its order.
  * Linear: a pass over the string bytes sees whether all are name characters; then each string's bytes are read at
  * most twice (compared with the previous string's as far as they agree and a word or byte past; checked as names
  * only if the first pass found a byte that is not), so every byte is read at most four times.
  */
 function readStringEnds(
-  b: Uint8Array, view: DataView, at: number, nStr: number, base: number, stringBytes: number,
-  fail: (msg: string) => never,
+  b: Uint8Array, view: DataView, at: number, nStr: number, base: number, stringBytes: number, fail: Fail,
 ): void {
   // Positions in b (and view, over b): the previous string is [prev, from), this one [from, end); the bytes end at top.
   const top = base + stringBytes;
-  // Every byte a name character: then only each name's first byte has a check of its own to pass. Otherwise (a file
-  // that will be refused) each name's bytes are checked in the loop, so the first failure is still string i's.
-  const partsOk = allNameParts(view, base, top);
+  // Every byte a name character? Else (a file to be refused) each name's bytes are checked too, in the loop, in order.
+  const partsOk = nameParts(view, base, top) === 1;
+  // The last string short of the string bytes: found before the loop, told after it. (Code after a long loop is
+  // compiled as the loop first runs, before it ran: a comparison there, with no type feedback, made V8's compiled
+  // loop bail out at its end on every later call, until it was recompiled.)
+  const unterminated = (nStr === 0 ? 0 : view.getUint32(at + 4 * (nStr - 1), true)) !== stringBytes;
   let prev = base, from = base;
   for (let i = 0; i < nStr; i++) {
     const endOffset = view.getUint32(at + 4 * i, true), end = base + endOffset;
     if (end <= from || end > top)
       fail(`string ${i}: end ${endOffset} is not after ${from - base} and within ${stringBytes}`);
-    // A name. (Bytes of a prefix shared with the string before passed these checks there: no outcome changes.)
-    if (NAME_START[b[from]] === 0) fail(`string ${i} is not a name`);
-    if (!partsOk) for (let p = from + 1; p < end; p++) if (NAME_PART[b[p]] === 0) fail(`string ${i} is not a name`);
-    // Strictly after the previous string (a proper prefix comes first). Sorted names share long prefixes: compared
-    // as big-endian words (ordered as their first differing byte) while both have four more bytes, then by bytes.
+    // The prefix shared with the previous string, k bytes (or more, the order known): sorted names share long ones,
+    // compared as big-endian words (ordered as their first differing byte) while both have four more, then by bytes.
     const la = from - prev, lb = end - from, both = la < lb ? la : lb;
     let k = 0, x = 0, y = 0;
     while (k + 4 <= both && (x = view.getUint32(prev + k)) === (y = view.getUint32(from + k))) k += 4;
@@ -238,11 +238,15 @@ function readStringEnds(
       while (k < both && b[prev + k] === b[from + k]) k++;
       after = k < both ? b[prev + k] < b[from + k] : lb > la;
     }
+    // A name: its first byte checked unless shared (it passed there), the others if the first pass found a bad one.
+    if (k === 0 && NAME_START[b[from]] === 0) fail(`string ${i} is not a name`);
+    if (!partsOk) for (let p = from + 1; p < end; p++) if (NAME_PART[b[p]] === 0) fail(`string ${i} is not a name`);
+    // Strictly after the previous string (a proper prefix comes first).
     if (i > 0 && !after) fail(`string ${i} is not after string ${i - 1} (the table is sorted and has no repeats)`);
     prev = from;
     from = end;
   }
-  if (from !== top) fail(`the strings end at ${from - base}, not at the end of the string bytes (${stringBytes})`);
+  if (unterminated) fail(`the strings end at ${from - base}, not at the end of the string bytes (${stringBytes})`);
 }
 
 const WORD = 0, STACK = 1;
@@ -528,11 +532,12 @@ export function readAnnotations(b: Uint8Array): Annotations {
   const pool: Pool = { nodes, sort, need, codeScope };
   const nameUsed = new Uint8Array(nStr); // shared: a code label and a data label do not share a name either
   const codeScopes = new Int32Array(h.code);
-  const codeRead = readLabels(view, o.code, h.code, 'code', pool, nameUsed, strings, root, fail, codeScopes);
-  const dataRead = readLabels(view, o.data, h.data, 'data', pool, nameUsed, strings, root, fail);
-  // readLabels gave the code table code types (it checked each) and the data table word types.
-  const code = new LabelTable(codeRead.addrs, codeRead.types as CodeTy[], view, o.code + 4, strings);
-  const data = new LabelTable(dataRead.addrs, dataRead.types as Ty[], view, o.data + 4, strings);
+  const codeAddrs = new Uint32Array(h.code), codeTypes: CodeTy[] = new Array(h.code);
+  const dataAddrs = new Uint32Array(h.data), dataTypes: Ty[] = new Array(h.data);
+  readLabels(view, o.code, 'code', codeAddrs, codeTypes, pool, nameUsed, strings, root, fail, codeScopes);
+  readLabels(view, o.data, 'data', dataAddrs, dataTypes, pool, nameUsed, strings, root, fail);
+  const code = new LabelTable(codeAddrs, codeTypes, view, o.code + 4, strings);
+  const data = new LabelTable(dataAddrs, dataTypes, view, o.data + 4, strings);
   // No data label shares an address with a code label (both tables are sorted: one merge).
   for (let x = 0, y = 0; x < code.addrs.length && y < data.addrs.length;) {
     const ca = code.addrs[x], da = data.addrs[y];
@@ -576,17 +581,16 @@ export function readAnnotations(b: Uint8Array): Annotations {
 interface Pool { nodes: readonly (Ty | Stk)[]; sort: Uint8Array; need: Uint32Array; codeScope: Uint32Array }
 
 /**
- * One table of labels, code or data (codeScopes given: code): sorted by address, named with distinct strings
- * (nameUsed, a byte per string, is shared by both tables), typed by closed word nodes, a code label's by a code type
- * (its scope recorded). A function of its own reading the records' words directly: a big file has 100,000 labels, and
- * closures over the reader's state (one to build each word from four bytes, one to check each type) were a third of
- * reading it. Which nodes may type a label is found once per node, so a label's type costs one test: linear, one
- * pass over the nodes and one over the records, constant work each.
+ * One table of labels, code or data (codeScopes given: code), into addrs and types (the caller's, so that nothing
+ * follows the loop: see readStringEnds): sorted by address, named with distinct strings (nameUsed is shared by both
+ * tables), typed by closed word nodes, a code label's by a code type. Its own function reading the words directly
+ * (closures building words from bytes and checking types were a third of reading 100,000 labels), which nodes may
+ * type a label found once per node: linear, one pass over the nodes and one over the records, constant work each.
  */
 function readLabels(
-  view: DataView, at: number, count: number, table: 'code' | 'data', pool: Pool, nameUsed: Uint8Array,
-  strings: Strings, root: (n: number, what: string) => Ty, fail: (msg: string) => never, codeScopes?: Int32Array,
-): { addrs: Uint32Array; types: (Ty | CodeTy)[] } {
+  view: DataView, at: number, table: 'code' | 'data', addrs: Uint32Array, types: (Ty | CodeTy)[], pool: Pool,
+  nameUsed: Uint8Array, strings: Strings, root: (n: number, what: string) => Ty, fail: Fail, codeScopes?: Int32Array,
+): void {
   const { nodes, sort, need, codeScope } = pool;
   const nNodes = nodes.length, nStr = nameUsed.length;
   const what = (k: number) => `${table} label ${k}`; // made only for a message (one a label was a tenth of the time)
@@ -604,15 +608,12 @@ function readLabels(
     if (need[n] !== 0) fail(`${what(k)}: its type uses variables it does not bind`);
     return fail(`${what(k)}: its type is not a code type`);
   };
-  const addrs = new Uint32Array(count);
-  const types: (Ty | CodeTy)[] = new Array(count);
+  const ONE_PER_ADDRESS = '(the table is sorted, one label per address)';
   let prevAddr = -1;
-  for (let k = 0, rec = at; k < count; k++, rec += 12) {
+  for (let k = 0, rec = at, count = addrs.length; k < count; k++, rec += 12) {
     const addr = view.getUint32(rec, true), nameId = view.getUint32(rec + 4, true), n = view.getUint32(rec + 8, true);
-    if (addr <= prevAddr) {
-      const why = '(the table is sorted, one label per address)';
-      fail(`${what(k)}: address 0x${addr.toString(16)} is not above the previous label's ${why}`);
-    }
+    if (addr <= prevAddr)
+      fail(`${what(k)}: address 0x${addr.toString(16)} is not above the previous label's ${ONE_PER_ADDRESS}`);
     if (nameId >= nStr) fail(`${what(k)}: string ${nameId} is not in the table of ${nStr}`);
     if (nameUsed[nameId] !== 0) fail(`${what(k)}: label '${strings.get(nameId)}' annotated twice`);
     nameUsed[nameId] = 1;
@@ -622,7 +623,6 @@ function readLabels(
     addrs[k] = addr;
     prevAddr = addr;
   }
-  return { addrs, types };
 }
 
 /**
