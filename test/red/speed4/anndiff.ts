@@ -10,7 +10,7 @@
 //      section truncated;
 //   3. random string tables of longer names (0-24 bytes, sharing long prefixes, so the four-byte comparison and
 //      the eight-byte name check meet every alignment), with a bad byte or a moved end offset in some.
-// usage: OLD=tree RS=dir tsx test/red/speed4/anndiff.ts [SEED] [MUTANTS_PER_FILE] [RANDOM_TABLES]
+// usage: OLD=tree RS=dir [BIG=0] [KINDS=n] tsx test/red/speed4/anndiff.ts [SEED] [MUTANTS_PER_FILE] [RANDOM_TABLES]
 const OLD = process.env.OLD ?? '/work/main';
 const RS = process.env.RS ?? '/tmp/rs';
 import { readFileSync, readdirSync } from 'node:fs';
@@ -57,7 +57,8 @@ function header(sec: Uint8Array): Header {
   return Object.fromEntries(BA.HEADER_FIELDS.map((f, i) => [f, dv.getUint32(8 + 4 * i, true)])) as Header;
 }
 function setHeader(sec: Uint8Array, f: BA.HeaderField, v: number): void {
-  new DataView(sec.buffer, sec.byteOffset, sec.byteLength).setUint32(8 + 4 * BA.HEADER_FIELDS.indexOf(f), v >>> 0, true);
+  const dv = new DataView(sec.buffer, sec.byteOffset, sec.byteLength);
+  dv.setUint32(8 + 4 * BA.HEADER_FIELDS.indexOf(f), v >>> 0, true);
 }
 /** The strings of a well-formed section, as byte arrays. */
 function strings(sec: Uint8Array, h: Header): number[][] {
@@ -100,7 +101,9 @@ function resized(sec: Uint8Array, h: Header, table: (typeof BA.TABLES)[number], 
   } else {
     out = new Uint8Array(sec.length + delta * rec);
     out.set(sec.subarray(0, end));
-    for (let k = 0; k < delta; k++) if (h[table.count] > 0 && ri(2)) out.set(sec.subarray(end - rec, end), end + k * rec);
+    for (let k = 0; k < delta; k++) {
+      if (h[table.count] > 0 && ri(2)) out.set(sec.subarray(end - rec, end), end + k * rec);
+    }
     out.set(sec.subarray(end), end + delta * rec);
   }
   setHeader(out, table.count, Math.max(0, h[table.count] + delta));
@@ -108,20 +111,21 @@ function resized(sec: Uint8Array, h: Header, table: (typeof BA.TABLES)[number], 
 }
 
 const CHARS = [...'az_AZ09.$-@ '].map(c => c.charCodeAt(0)).concat([0, 0x7f, 0x80, 0xff, 0x2f, 0x3a, 0x60, 0x7b]);
-const EDGE_WORDS = (old: number) => [old + 1, old - 1, 0, 0xffffffff, 0x7fffffff, old ^ (1 << ri(32)), ri(64), old + 2 ** 31];
+const EDGE_WORDS = (old: number) =>
+  [old + 1, old - 1, 0, 0xffffffff, 0x7fffffff, old ^ (1 << ri(32)), ri(64), old + 2 ** 31];
 
 function mutant(sec: Uint8Array): { m: Uint8Array; what: string } {
   const h = header(sec);
   const { offsets } = BA.layout(h);
   const kind = ri(10);
-  if (kind === 9 && h.code + h.data > 0) { // a label's record: its address, name or type set to another's or past the end
+  if (kind === 9 && h.code + h.data > 0) { // a label's record: its address, name or type set to another's, or past
     const m = Uint8Array.from(sec), dv = new DataView(m.buffer);
     const t = ri(h.code + h.data) < h.code ? 'code' : 'data', count = t === 'code' ? h.code : h.data;
     if (count === 0) return { m, what: 'none' };
     const k = ri(count), rec = offsets[t] + 12 * k, other = offsets[t] + 12 * ri(count), f = ri(3);
     const edges = [dv.getUint32(other + 4 * f, true), [0, h.strings, h.nodes][f], [1, h.strings - 1, h.nodes - 1][f],
-      dv.getUint32(rec + 4 * f, true) + pick([1, -1])];
-    dv.setUint32(rec + 4 * f, pick(edges) >>> 0, true);
+      dv.getUint32(rec + 4 * f, true) + pick([1, -1]), ri([1, h.strings, h.nodes][f])];
+    dv.setUint32(rec + 4 * f, pick(edges) >>> 0, true); // (or any string, or any node: a variable, a stack type)
     return { m, what: `${t} label ${k} field ${f}` };
   }
   if (kind === 0) { // bytes set or flipped anywhere
@@ -137,7 +141,11 @@ function mutant(sec: Uint8Array): { m: Uint8Array; what: string } {
   }
   if (kind === 2) { // a header count changed alone (the size no longer matches) or with its table
     const t = pick(BA.TABLES), d = pick([1, -1, 2, -2, 5]);
-    if (ri(3) === 0) { const m = Uint8Array.from(sec); setHeader(m, t.count, h[t.count] + d); return { m, what: `count ${t.count}` }; }
+    if (ri(3) === 0) {
+      const m = Uint8Array.from(sec);
+      setHeader(m, t.count, h[t.count] + d);
+      return { m, what: `count ${t.count}` };
+    }
     return { m: resized(sec, h, t, d), what: `resized ${t.name} ${d}` };
   }
   if (kind === 3) return { m: sec.slice(0, ri(sec.length)), what: 'truncated' };
@@ -145,10 +153,14 @@ function mutant(sec: Uint8Array): { m: Uint8Array; what: string } {
   const strs = strings(sec, h);
   if (strs.length === 0) return { m: Uint8Array.from(sec), what: 'none' };
   const i = ri(strs.length), j = Math.min(strs.length - 1, i + 1);
-  if (kind === 4) { [strs[i], strs[j]] = [strs[j], strs[i]]; return { m: withStrings(sec, h, strs), what: `swap ${i}` }; }
+  if (kind === 4) {
+    [strs[i], strs[j]] = [strs[j], strs[i]];
+    return { m: withStrings(sec, h, strs), what: `swap ${i}` };
+  }
   if (kind === 5) { strs[j] = [...strs[i]]; return { m: withStrings(sec, h, strs), what: `repeat ${i}` }; }
   if (kind === 6) { // string i a prefix of string j, or j a prefix of i
-    if (ri(2)) strs[i] = strs[j].slice(0, ri(strs[j].length + 1)); else strs[j] = strs[i].slice(0, ri(strs[i].length + 1));
+    if (ri(2)) strs[i] = strs[j].slice(0, ri(strs[j].length + 1));
+    else strs[j] = strs[i].slice(0, ri(strs[i].length + 1));
     return { m: withStrings(sec, h, strs), what: `prefix ${i}` };
   }
   if (kind === 7) { // a character of any class at any position of a string (replacing or inserted)
@@ -188,7 +200,7 @@ for (const { name, sec } of sections) {
     compare(m, `${name} ${what}`);
   }
 }
-console.log(`sections: ${corpusRead} (every .tal.types of the corpus, and bench's 20,000 functions); with mutants: ${total}`);
+console.log(`sections: ${corpusRead} (the corpus's .tal.types, bench's 20,000 functions); with mutants: ${total}`);
 
 // ---- 3: random string tables of longer names ----
 function onlyStrings(strs: number[][], ends?: number[]): Uint8Array {
@@ -213,10 +225,15 @@ for (let t = 0; t < RANDOM_TABLES; t++) {
   }
   // Mostly sorted (byte order) and distinct, so that the name checks and the later strings are reached.
   if (ri(3) !== 0) {
-    strs.sort((x, y) => { for (let i = 0; i < x.length && i < y.length; i++) if (x[i] !== y[i]) return x[i] - y[i]; return x.length - y.length; });
-    for (let i = strs.length - 1; i > 0; i--) if (String.fromCharCode(...strs[i]) === String.fromCharCode(...strs[i - 1])) strs.splice(i, 1);
+    strs.sort((x, y) => {
+      for (let i = 0; i < x.length && i < y.length; i++) if (x[i] !== y[i]) return x[i] - y[i];
+      return x.length - y.length;
+    });
+    const text = (s: number[]) => String.fromCharCode(...s);
+    for (let i = strs.length - 1; i > 0; i--) if (text(strs[i]) === text(strs[i - 1])) strs.splice(i, 1);
   }
-  if (ri(3) === 0) { const s = strs[ri(strs.length)]; if (s.length) s[ri(s.length)] = pick(CHARS); } // a bad byte, maybe
+  const bad = strs[ri(strs.length)];
+  if (ri(3) === 0 && bad.length) bad[ri(bad.length)] = pick(CHARS); // a bad byte, maybe
   let ends: number[] | undefined;
   if (ri(6) === 0) {
     ends = strs.reduce<number[]>((acc, s) => (acc.push((acc.at(-1) ?? 0) + s.length), acc), []);
@@ -225,5 +242,7 @@ for (let t = 0; t < RANDOM_TABLES; t++) {
   compare(onlyStrings(strs, ends), `random ${JSON.stringify(strs.map(s => String.fromCharCode(...s)))} ${ends}`);
 }
 console.log(`random string tables: ${total - before}`);
-console.log(`compared: ${total}, read alike: ${accepted}, differences: ${diffs}, exceptions other than AnnotationError: ${exceptions}`);
-for (const [k, v] of [...kinds].sort((x, y) => y[1] - x[1]).slice(0, 25)) console.log(`  ${v}\t${k.slice(0, 150)}`);
+console.log(`compared: ${total}, read alike: ${accepted}, differences: ${diffs}, ` +
+  `exceptions other than AnnotationError: ${exceptions}`);
+const shown = [...kinds].sort((x, y) => y[1] - x[1]).slice(0, Number(process.env.KINDS ?? 25)); // KINDS=500: all
+for (const [k, v] of shown) console.log(`  ${v}\t${k.slice(0, 150)}`);
