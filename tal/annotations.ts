@@ -71,6 +71,8 @@ export class AnnotationError extends Error {
   }
 }
 
+type Fail = (msg: string) => never; // throws the AnnotationError with this message (the reader's helpers are given it)
+
 export interface CodeLabel { readonly name: string; readonly addr: number; readonly ty: CodeTy }
 export interface DataLabel { readonly name: string; readonly addr: number; readonly ty: Ty }
 
@@ -90,13 +92,14 @@ export interface Coercion {
   readonly scope: number;
 }
 
-/** The names of the string table, decoded only when asked for (most are only ever needed in a message). */
+/** The names of the string table, decoded only when asked for; their end offsets read in the section, at `endsAt`. */
 export class Strings {
-  constructor(private readonly bytes: Uint8Array, private readonly ends: Uint32Array) {}
+  constructor(private readonly bytes: Uint8Array, private readonly view: DataView, private readonly endsAt: number) {}
   get(i: number): string {
     // Names are ASCII (the reader checks every byte), so each byte is one character; a long name goes in pieces.
     let out = '';
-    for (let p = i === 0 ? 0 : this.ends[i - 1], end = this.ends[i]; p < end; p += 4096)
+    const from = i === 0 ? 0 : this.view.getUint32(this.endsAt + 4 * (i - 1), true);
+    for (let p = from, end = this.view.getUint32(this.endsAt + 4 * i, true); p < end; p += 4096)
       out += String.fromCharCode(...this.bytes.subarray(p, Math.min(end, p + 4096)));
     return out;
   }
@@ -110,11 +113,12 @@ export class LabelTable<T> implements ReadonlyMap<number, { readonly name: strin
   constructor(
     readonly addrs: Uint32Array,
     readonly types: readonly T[],
-    private readonly nameIds: Uint32Array,
+    private readonly view: DataView, // label i's name: the string whose index is at namesAt + 12 i (its record's)
+    private readonly namesAt: number,
     private readonly strings: Strings,
   ) {}
   get size(): number { return this.addrs.length; }
-  name(i: number): string { return this.strings.get(this.nameIds[i]); }
+  name(i: number): string { return this.strings.get(this.view.getUint32(this.namesAt + 12 * i, true)); }
   label(i: number): { readonly name: string; readonly addr: number; readonly ty: T } {
     return { name: this.name(i), addr: this.addrs[i], ty: this.types[i] };
   }
@@ -183,45 +187,75 @@ for (let c = 0; c < 128; c++) {
   NAME_PART[c] = /[A-Za-z0-9_.$]/.test(ch) ? 1 : 0;
 }
 
+/** NAME_PART of both bytes of a big-endian 16-bit pair: a name's bytes are checked two by one lookup. */
+const NAME_PART_PAIR = new Uint8Array(65536);
+for (let pair = 0; pair < 65536; pair++) NAME_PART_PAIR[pair] = NAME_PART[pair >>> 8] & NAME_PART[pair & 0xff];
+
+/** 1 if every byte of [from, to) of view is a name's part, else 0: 8 at a time, no branch each (odd bytes first). */
+function nameParts(view: DataView, from: number, to: number): number {
+  const pair = NAME_PART_PAIR;
+  let ok = 1, p = from;
+  for (const head = from + ((to - from) & 7); p < head; p++) ok &= NAME_PART[view.getUint8(p)];
+  for (; p < to; p += 8) {
+    const w = view.getUint32(p), v = view.getUint32(p + 4);
+    ok &= pair[w >>> 16] & pair[w & 0xffff] & pair[v >>> 16] & pair[v & 0xffff];
+  }
+  return ok;
+}
+
 /**
- * The string table's end offsets, every string checked: a name, strictly after the one before it (so the table is
- * sorted and has no repeats), and the last ending at the end of the string bytes. A function of its own, apart from
- * the reader's closures, so that the engine compiles this loop over every byte of every name well.
+ * The string table's end offsets read and every string checked: a name, strictly after the one before it (so the
+ * table is sorted and has no repeats), the last ending at the end of the string bytes. A function of its own, so that
+ * the engine compiles its loop well. String i's checks, the first failure told: its end, its being a name, its order.
+ * Linear: a pass over the string bytes sees whether all are name characters; then each string's bytes are read at
+ * most twice (compared with the previous string's as far as they agree and a word or byte past; checked as names
+ * only if the first pass found a byte that is not), so every byte is read at most four times.
  */
 function readStringEnds(
-  b: Uint8Array, at: number, nStr: number, base: number, stringBytes: number, fail: (msg: string) => never,
-): Uint32Array {
-  const ends = new Uint32Array(nStr);
-  let prevFrom = 0, prevEnd = 0;
+  b: Uint8Array, view: DataView, at: number, nStr: number, base: number, stringBytes: number, fail: Fail,
+): void {
+  // Positions in b (and view, over b): the previous string is [prev, from), this one [from, end); the bytes end at top.
+  const top = base + stringBytes;
+  // Every byte a name character? Else (a file to be refused) each name's bytes are checked too, in the loop, in order.
+  const partsOk = nameParts(view, base, top) === 1;
+  // The last string short of the string bytes: found before the loop, told after it. (Code after a long loop is
+  // compiled as the loop first runs, before it ran: a comparison there, with no type feedback, made V8's compiled
+  // loop bail out at its end on every later call, until it was recompiled.)
+  const unterminated = (nStr === 0 ? 0 : view.getUint32(at + 4 * (nStr - 1), true)) !== stringBytes;
+  let prev = base, from = base;
   for (let i = 0; i < nStr; i++) {
-    const rec = at + 4 * i;
-    const from = prevEnd, end = (b[rec] | (b[rec + 1] << 8) | (b[rec + 2] << 16) | (b[rec + 3] << 24)) >>> 0;
-    if (end <= from || end > stringBytes) fail(`string ${i}: end ${end} is not after ${from} and within ${stringBytes}`);
-    // The prefix this string shares with the one before it (none for the first): sorted names share long prefixes
-    // (f123_loop, f123_walk), and those bytes are already known to be name characters, checked in the string before.
-    let k = 0;
-    const la = prevEnd - prevFrom, lb = end - from;
-    if (i > 0) while (k < la && k < lb && b[base + prevFrom + k] === b[base + from + k]) k++;
-    if (k === 0 && !NAME_START[b[base + from]]) fail(`string ${i} is not a name`);
-    for (let p = base + from + Math.max(k, 1); p < base + end; p++) {
-      if (!NAME_PART[b[p]]) fail(`string ${i} is not a name`);
+    const endOffset = view.getUint32(at + 4 * i, true), end = base + endOffset;
+    if (end <= from || end > top)
+      fail(`string ${i}: end ${endOffset} is not after ${from - base} and within ${stringBytes}`);
+    // The prefix shared with the previous string, k bytes (or more, the order known): sorted names share long ones,
+    // compared as big-endian words (ordered as their first differing byte) while both have four more, then by bytes.
+    const la = from - prev, lb = end - from, both = la < lb ? la : lb;
+    let k = 0, x = 0, y = 0;
+    while (k + 4 <= both && (x = view.getUint32(prev + k)) === (y = view.getUint32(from + k))) k += 4;
+    let after: boolean;
+    if (k + 4 <= both) after = x < y;
+    else {
+      while (k < both && b[prev + k] === b[from + k]) k++;
+      after = k < both ? b[prev + k] < b[from + k] : lb > la;
     }
-    // Strictly after the previous string, byte by byte (a proper prefix comes first).
-    if (i > 0 && !(k < la ? k < lb && b[base + prevFrom + k] < b[base + from + k] : lb > la))
-      fail(`string ${i} is not after string ${i - 1} (the table is sorted and has no repeats)`);
-    ends[i] = end;
-    prevFrom = from;
-    prevEnd = end;
+    // A name: its first byte checked unless shared (it passed there), the others if the first pass found a bad one.
+    if (k === 0 && NAME_START[b[from]] === 0) fail(`string ${i} is not a name`);
+    if (!partsOk) for (let p = from + 1; p < end; p++) if (NAME_PART[b[p]] === 0) fail(`string ${i} is not a name`);
+    // Strictly after the previous string (a proper prefix comes first).
+    if (i > 0 && !after) fail(`string ${i} is not after string ${i - 1} (the table is sorted and has no repeats)`);
+    prev = from;
+    from = end;
   }
-  if (prevEnd !== stringBytes) fail(`the strings end at ${prevEnd}, not at the end of the string bytes (${stringBytes})`);
-  return ends;
+  if (unterminated) fail(`the strings end at ${from - base}, not at the end of the string bytes (${stringBytes})`);
 }
 
 const WORD = 0, STACK = 1;
 
 export function readAnnotations(b: Uint8Array): Annotations {
   const fail = (msg: string): never => { throw new AnnotationError(msg); };
-  const u32 = (p: number) => (b[p] | (b[p + 1] << 8) | (b[p + 2] << 16) | (b[p + 3] << 24)) >>> 0;
+  // The section's words, little-endian whatever the host's order; every offset read is inside the layout checked.
+  const view = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const u32 = (p: number) => view.getUint32(p, true);
 
   // ---- the header and the layout ----
   if (b.length < HEADER_BYTES) fail(`${b.length} bytes, shorter than the ${HEADER_BYTES}-byte header`);
@@ -238,8 +272,8 @@ export function readAnnotations(b: Uint8Array): Annotations {
 
   // ---- strings: names, sorted strictly (so distinct), each [A-Za-z_.$][A-Za-z0-9_.$]* ----
   const base = o.bytes;
-  const ends = readStringEnds(b, o.string, nStr, base, h.stringBytes, fail);
-  const strings = new Strings(b.subarray(base, base + h.stringBytes), ends);
+  readStringEnds(b, view, o.string, nStr, base, h.stringBytes, fail);
+  const strings = new Strings(b.subarray(base, base + h.stringBytes), view, o.string);
   const str = (i: number, what: string): number => (i < nStr ? i : fail(`${what}: string ${i} is not in the table of ${nStr}`));
 
   // ---- scopes, in pre-order: scope s (1-based) has the descendants s+1 … end-1; 0 is the root around them all ----
@@ -270,15 +304,15 @@ export function readAnnotations(b: Uint8Array): Annotations {
   const binderScope = new Uint32Array(nBinders);
   // Many scopes may bind the same name (every code type binds its r): each string is decoded and tested once, and
   // its binders share it. Decoded per binder, it cost the name's length per binder: scopes × length, not linear.
-  const binderNames: (string | undefined)[] = new Array(nStr);
+  const binderNames = new Map<number, string>(); // (a map: an array of nStr slots cost more to make than this loop)
   const names = new Set<number>();
   for (let s = 1; s <= nScopes; s++) {
     names.clear();
     for (let i = scopeFirst[s]; i < scopeFirst[s + 1]; i++) {
       const id = str(u32(o.binder + 8 * i), `binder ${i}`), kind = u32(o.binder + 8 * i + 4);
-      let name = binderNames[id];
+      let name = binderNames.get(id);
       if (name === undefined) {
-        name = binderNames[id] = strings.get(id);
+        binderNames.set(id, (name = strings.get(id)));
         if (!IDENT.test(name)) fail(`binder ${i}: '${name}' is not a type variable name`);
       }
       if (kind > 1) fail(`binder ${i}: kind ${kind} is neither 0 (word) nor 1 (stack)`);
@@ -495,40 +529,18 @@ export function readAnnotations(b: Uint8Array): Annotations {
   }
 
   // ---- labels: sorted by address, named with distinct strings, typed by closed nodes ----
-  const nameUsed = new Uint8Array(nStr);
-  const labels = <T>(table: 'code' | 'data', count: number, check: (ty: Ty, k: number, n: number, what: (k: number) => string) => T) => {
-    const at = o[table];
-    const addrs = new Uint32Array(count), nameIds = new Uint32Array(count);
-    const types: T[] = new Array(count);
-    // Named only for a message: made when one is needed (a string per label was a tenth of reading a big file).
-    const what = (k: number) => `${table} label ${k}`;
-    for (let k = 0; k < count; k++) {
-      const rec = at + 12 * k;
-      const addr = u32(rec), nameId = u32(rec + 4), n = u32(rec + 8);
-      if (k > 0 && addr <= addrs[k - 1]) fail(`${what(k)}: address 0x${addr.toString(16)} is not above the previous label's (the table is sorted, one label per address)`);
-      if (nameId >= nStr) fail(`${what(k)}: string ${nameId} is not in the table of ${nStr}`);
-      if (nameUsed[nameId]) fail(`${what(k)}: label '${strings.get(nameId)}' annotated twice`);
-      nameUsed[nameId] = 1;
-      if (n >= nNodes || sort[n] !== WORD) root(n, what(k));
-      const ty = nodes[n] as Ty;
-      if (need[n] !== 0) fail(`${what(k)}: its type uses variables it does not bind`);
-      addrs[k] = addr;
-      nameIds[k] = nameId;
-      types[k] = check(ty, k, n, what);
-    }
-    return { table: new LabelTable<T>(addrs, types, nameIds, strings), nameIds };
-  };
+  const pool: Pool = { nodes, sort, need, codeScope };
+  const nameUsed = new Uint8Array(nStr); // shared: a code label and a data label do not share a name either
   const codeScopes = new Int32Array(h.code);
-  let ci = 0;
-  const code = labels('code', h.code, (ty, k, n, what) => {
-    if (ty.k !== 'code') return fail(`${what(k)}: its type is not a code type`);
-    codeScopes[ci++] = codeScope[n];
-    return ty.code;
-  });
-  const data = labels('data', h.data, ty => ty);
+  const codeAddrs = new Uint32Array(h.code), codeTypes: CodeTy[] = new Array(h.code);
+  const dataAddrs = new Uint32Array(h.data), dataTypes: Ty[] = new Array(h.data);
+  readLabels(view, o.code, 'code', codeAddrs, codeTypes, pool, nameUsed, strings, root, fail, codeScopes);
+  readLabels(view, o.data, 'data', dataAddrs, dataTypes, pool, nameUsed, strings, root, fail);
+  const code = new LabelTable(codeAddrs, codeTypes, view, o.code + 4, strings);
+  const data = new LabelTable(dataAddrs, dataTypes, view, o.data + 4, strings);
   // No data label shares an address with a code label (both tables are sorted: one merge).
-  for (let x = 0, y = 0; x < code.table.addrs.length && y < data.table.addrs.length;) {
-    const ca = code.table.addrs[x], da = data.table.addrs[y];
+  for (let x = 0, y = 0; x < code.addrs.length && y < data.addrs.length;) {
+    const ca = code.addrs[x], da = data.addrs[y];
     if (ca === da) fail(`two labels at 0x${ca.toString(16)}`);
     if (ca < da) x++; else y++;
   }
@@ -560,9 +572,57 @@ export function readAnnotations(b: Uint8Array): Annotations {
   }
   const coerce = readCoercions(h.coerce, o.coerce, u32, nNodes, n => nodes[n], n => sort[n] === WORD, need, fail);
   return {
-    main: code.table.name(h.main), mainIndex: h.main, defs, code: code.table, codeScopes, data: data.table, inst,
+    main: code.name(h.main), mainIndex: h.main, defs, code, codeScopes, data, inst,
     closed, coerce,
   };
+}
+
+/** What the label tables need of the node pool, by node: the node, its sort, its need and the scope it binds. */
+interface Pool { nodes: readonly (Ty | Stk)[]; sort: Uint8Array; need: Uint32Array; codeScope: Uint32Array }
+
+/**
+ * One table of labels, code or data (codeScopes given: code), into addrs and types (the caller's, so that nothing
+ * follows the loop: see readStringEnds): sorted by address, named with distinct strings (nameUsed is shared by both
+ * tables), typed by closed word nodes, a code label's by a code type. Its own function reading the words directly
+ * (closures building words from bytes and checking types were a third of reading 100,000 labels), which nodes may
+ * type a label found once per node: linear, one pass over the nodes and one over the records, constant work each.
+ */
+function readLabels(
+  view: DataView, at: number, table: 'code' | 'data', addrs: Uint32Array, types: (Ty | CodeTy)[], pool: Pool,
+  nameUsed: Uint8Array, strings: Strings, root: (n: number, what: string) => Ty, fail: Fail, codeScopes?: Int32Array,
+): void {
+  const { nodes, sort, need, codeScope } = pool;
+  const nNodes = nodes.length, nStr = nameUsed.length;
+  const what = (k: number) => `${table} label ${k}`; // made only for a message (one a label was a tenth of the time)
+  // The type a label typed by node n gets where n may type one (a closed word type; for code, a code's CodeTy), and
+  // the checks that refuse a node that may not, in their order.
+  const labelType: (Ty | CodeTy | undefined)[] = new Array(nNodes).fill(undefined);
+  for (let n = 0; n < nNodes; n++) {
+    const ty = nodes[n] as Ty;
+    if (sort[n] !== WORD || need[n] !== 0) continue;
+    if (codeScopes === undefined) labelType[n] = ty;
+    else if (ty.k === 'code') labelType[n] = ty.code;
+  }
+  const refuseType = (n: number, k: number): never => {
+    if (n >= nNodes || sort[n] !== WORD) root(n, what(k));
+    if (need[n] !== 0) fail(`${what(k)}: its type uses variables it does not bind`);
+    return fail(`${what(k)}: its type is not a code type`);
+  };
+  const ONE_PER_ADDRESS = '(the table is sorted, one label per address)';
+  let prevAddr = -1;
+  for (let k = 0, rec = at, count = addrs.length; k < count; k++, rec += 12) {
+    const addr = view.getUint32(rec, true), nameId = view.getUint32(rec + 4, true), n = view.getUint32(rec + 8, true);
+    if (addr <= prevAddr)
+      fail(`${what(k)}: address 0x${addr.toString(16)} is not above the previous label's ${ONE_PER_ADDRESS}`);
+    if (nameId >= nStr) fail(`${what(k)}: string ${nameId} is not in the table of ${nStr}`);
+    if (nameUsed[nameId] !== 0) fail(`${what(k)}: label '${strings.get(nameId)}' annotated twice`);
+    nameUsed[nameId] = 1;
+    const ty = n < nNodes ? labelType[n] : undefined;
+    types[k] = ty === undefined ? refuseType(n, k) : ty;
+    if (codeScopes !== undefined) codeScopes[k] = codeScope[n];
+    addrs[k] = addr;
+    prevAddr = addr;
+  }
 }
 
 /**
