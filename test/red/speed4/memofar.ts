@@ -1,3 +1,6 @@
+// speed3/memodiff.ts with the number of targets and of steps as knobs (TARGETS, LEN): with TARGETS above 8 a
+// block's stack meets more target types than StackMemo's list holds, and the rest go to its map (redspeed4).
+// usage: TARGETS=30 LEN=120 OLD=tree tsx memofar.ts SEED COUNT
 // Differential for the jump memo (Checker.passedBefore compares only the registers its target names): random
 // programs whose one block jumps many times, from many states, to a few targets; each target names a random subset
 // of the registers with random types (int, a singleton, a pointer, a nullable pointer, an array) and one of two
