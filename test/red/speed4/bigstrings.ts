@@ -82,8 +82,8 @@ for (let t = 0; t < TABLES; t++) {
   if (!a.startsWith('AnnotationError')) readAlike++;
   const key = a.startsWith('AnnotationError') ? a.replace(/\d+/g, 'N') : 'read';
   kinds.set(key, (kinds.get(key) ?? 0) + 1);
-  if (a !== b && diffs++ < 10) console.log('DIFF', JSON.stringify(strs.map(s => s.length)), ends, '\n old', a.slice(0, 200),
-    '\n new', b.slice(0, 200));
+  if (a !== b && diffs++ < 10) console.log('DIFF', JSON.stringify(strs.map(s => s.length)), ends,
+    '\n old', a.slice(0, 200), '\n new', b.slice(0, 200));
 }
 console.log(`${TABLES} tables, ${readAlike} read, ${diffs} differences, ${exceptions} exceptions other than ` +
   'AnnotationError');

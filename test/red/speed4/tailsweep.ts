@@ -12,7 +12,8 @@ let n = 0, diffs = 0, refused = 0;
 const classes = new Map<string, number>();
 function cmp(code: Uint8Array, off: number): void {
   n++;
-  const a = JSON.stringify(M.decode(code, off, 0x8048000 + off)), b = JSON.stringify(B.decode(code, off, 0x8048000 + off));
+  const address = 0x8048000 + off;
+  const a = JSON.stringify(M.decode(code, off, address)), b = JSON.stringify(B.decode(code, off, address));
   if (a.includes('"refused"')) refused++;
   const k = a.match(/"reason":"([a-z-]+)"/)?.[1] ?? 'insn';
   classes.set(k, (classes.get(k) ?? 0) + 1);
