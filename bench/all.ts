@@ -51,8 +51,10 @@ export async function runBench(o: BenchOptions): Promise<{ results: BenchResults
   // First, while the host is as quiet as this run will leave it: start-up times are wall-clock and short.
   if (!o.simulationOnly) log('start-up (wall-clock, median of several runs):');
   const startup = o.simulationOnly ? undefined : await timed('start-up', () => startupSuite(quick, log, smoke));
-  const checker = o.simulationOnly ? { codeBytes: 0, checkerMBps: 0, talasSeconds: 0 } : await timed('checker', () => checkerSuite(quick, o.saveDir, smoke));
-  const emulator = o.simulationOnly ? { programs: {}, mips: 0, nativeStartSeconds: 0 } : await timed('emulator', () => emulatorSuite(quick, smoke));
+  const checker = o.simulationOnly ? { codeBytes: 0, checkerMBps: 0, talasSeconds: 0 }
+    : await timed('checker', () => checkerSuite(quick, o.saveDir, smoke));
+  const emulator = o.simulationOnly ? { programs: {}, mips: 0, nativeStartSeconds: 0 }
+    : await timed('emulator', () => emulatorSuite(quick, smoke));
   if (!o.simulationOnly && !smoke) log('\ncode quality, popc against gcc -O2 (simulated instructions, user mode):');
   const quality = o.simulationOnly || smoke ? undefined
     : await timed('quality', () => qualitySuite({ quick, levels: o.popcLevels, log }));
@@ -66,7 +68,8 @@ export async function runBench(o: BenchOptions): Promise<{ results: BenchResults
   const results: BenchResults = {
     generatedAt: new Date().toISOString(), quick,
     host: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', node: process.version },
-    profiles, modes: MODES, workloads: [...f.workloads, ...e.workloads], sim: [...f.sim, ...e.sim], native: [...f.native, ...e.native],
+    profiles, modes: MODES, workloads: [...f.workloads, ...e.workloads], sim: [...f.sim,
+      ...e.sim], native: [...f.native, ...e.native],
     checker, emulator, startup, quality, popcLevels, timings,
   };
   const files = writeReport(results, o.reportDir);

@@ -112,7 +112,8 @@ function timeDistInNode(elf: Uint8Array, warmUp: number, saveDir: string | undef
     writeFileSync(file, elf);
     const root = join(import.meta.dirname, '..');
     const checker = pathToFileURL(join(root, 'dist', 'tal', 'check', 'checker.js')).href;
-    const r = spawnSync(process.execPath, ['--input-type=module', '-e', DIST_CHILD, checker, file, String(warmUp), saveDir ?? ''],
+    const r = spawnSync(process.execPath,
+      ['--input-type=module', '-e', DIST_CHILD, checker, file, String(warmUp), saveDir ?? ''],
       { cwd: root, encoding: 'utf8', stdio: ['ignore', 'inherit', 'pipe'], timeout: 600_000 });
     const last = r.stderr.trim().split('\n').pop() ?? '';
     if (r.status !== 0 || !last.startsWith('{')) return undefined;
@@ -147,7 +148,8 @@ export async function checkerSuite(quick: boolean, saveDir?: string, smoke = fal
   } else {
     for (let i = 0; i < warmUp; i++) check(elf);
     await b.suite(
-      `checker: ${(codeBytes / 1e6).toFixed(2)} MB of code, ${first.summary.instructions} instructions, ${first.summary.blocks} blocks`,
+      `checker: ${(codeBytes / 1e6).toFixed(2)} MB of code, ${first.summary.instructions} instructions, ` +
+        `${first.summary.blocks} blocks`,
       b.add(`checkElf (${build})`, () => {
         const r = check(elf);
         if (!r.ok) throw new Error('refused');
@@ -169,10 +171,17 @@ export async function checkerSuite(quick: boolean, saveDir?: string, smoke = fal
   // machine was busy, and the CPU figure is the nearer to the checker's own speed.
   const cpu = child
     ? `; CPU time ${(child.cpuMean * 1000).toFixed(0)} ms a check ` +
-      `(${(codeBytes / child.cpuMean / 1e6).toFixed(1)} MB/s of code) against ${(child.wallMean * 1000).toFixed(0)} ms by the wall clock over the same ${CPU_CHECKS} checks`
+      `(${(codeBytes / child.cpuMean / 1e6).toFixed(1)} MB/s of code) against ${(child.wallMean * 1000).toFixed(0)} ` +
+        `ms by the wall clock over the same ${CPU_CHECKS} checks`
     : '';
-  const vs = objdump > 0 ? `; objdump -d ${objdump.toFixed(2)} s, checker ${(1 / opsPerSec).toFixed(2)} s: ${(objdump * opsPerSec).toFixed(1)}× faster` : '';
-  console.log(`checker throughput (${build}${child ? ', in a plain node process' : ''}, after ${warmUp} checks; the first took ${(coldSeconds * 1000).toFixed(0)} ms): ${mbPerSec.toFixed(1)} MB/s of code, ${fileMBps.toFixed(1)} MB/s of the file (${codeBytes} of ${elf.length} bytes${vs}; talas took ${(asmMs / 1000).toFixed(1)} s to assemble it${cpu})`);
+  const vs = objdump > 0
+    ? `; objdump -d ${objdump.toFixed(2)} s, checker ${(1 / opsPerSec).toFixed(2)} s: ` +
+    `${(objdump * opsPerSec).toFixed(1)}× faster` : '';
+  console.log(`checker throughput (${build}${child ? ', in a plain node process' : ''}, after ${warmUp} checks; the ` +
+    `first took ${(coldSeconds * 1000).toFixed(0)} ms): ${mbPerSec.toFixed(1)} MB/s of code, ${fileMBps.toFixed(1)} ` +
+    `MB/s of the file (${codeBytes} of ${elf.length} bytes${vs}; talas took ${(asmMs / 1000).toFixed(1)} s to ` +
+    `assemble it${cpu})`);
   const cpuFigure = child ? { checkerCpuMBps: codeBytes / child.cpuMean / 1e6 } : {};
-  return { build, coldSeconds, codeBytes, checkerMBps: mbPerSec, ...cpuFigure, talasSeconds: asmMs / 1000, fileBytes: elf.length, checkerFileMBps: fileMBps, objdumpSeconds: objdump };
+  return { build, coldSeconds, codeBytes, checkerMBps: mbPerSec, ...cpuFigure, talasSeconds: asmMs / 1000,
+    fileBytes: elf.length, checkerFileMBps: fileMBps, objdumpSeconds: objdump };
 }

@@ -12,7 +12,8 @@ import { bootKernel, finishMain, HostLoop, outcome, start } from '../kernel/talr
 import type { KernelExit } from '../kernel/kernel.ts';
 import { syscallName } from '../kernel/syscalls/numbers.ts';
 import { freePort } from './hosttools.ts';
-import { type BenchConfig, type Mode, type NativeRun, type SimRun, type WorkloadInfo, diffStats, diffSyscalls, diffWork, modeOptions, simRun } from './workload.ts';
+import { type BenchConfig, type Mode, type NativeRun, type SimRun, type WorkloadInfo, diffStats, diffSyscalls, diffWork,
+  modeOptions, simRun } from './workload.ts';
 
 const root = join(import.meta.dirname, '..');
 const GUEST_PORT = 7000;
@@ -88,7 +89,9 @@ export class Echod {
     if (k.exits.has(pid) && k.liveTasks.length) exit = k.run(1e8); // echod sees the end of the connection, waits again
     const r = finishMain(k, pid, exit);
     const wall = (performance.now() - t0) / 1000;
-    if (r.status !== 0) throw new Error(`${what} ${profile} ${mode}: status ${r.status} ${r.message ?? ''} ${Buffer.concat(err).toString()}`);
+    if (r.status !== 0)
+      throw new Error(`${what} ${profile} ${mode}: status ${r.status} ${r.message ?? ''} ` +
+        `${Buffer.concat(err).toString()}`);
     return { r: { ...r, stdout: Buffer.concat(out) }, wall };
   }
 
@@ -101,7 +104,8 @@ export class Echod {
     const full = this.loopbackRun(w.count + 1, w.size, profile, mode, w.name);
     const clockHz = bootKernel({}).clockHz;
     const stats = diffStats(full.r.stats, base.r.stats);
-    const run = simRun(w.name, profile, mode, stats, diffWork(full.r.work, base.r.work), diffSyscalls(full.r.syscalls, base.r.syscalls), clockHz, full.wall,
+    const run = simRun(w.name, profile, mode, stats, diffWork(full.r.work, base.r.work),
+      diffSyscalls(full.r.syscalls, base.r.syscalls), clockHz, full.wall,
       parse(Buffer.from(full.r.stdout).toString('latin1'), w.name));
     run.extra.roundTrips = w.count;
     run.extra.perRoundTripMicros = run.simulatedMicros / w.count;
@@ -123,7 +127,8 @@ export class Echod {
     const hl = new HostLoop(k);
     const port = await hl.publish({ hostPort: 0, guestPort: GUEST_PORT });
     const t0 = performance.now();
-    const client = spawn(clientExe, [`127.0.0.1:${port}`, String(w.count), String(w.size)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const client = spawn(clientExe, [`127.0.0.1:${port}`, String(w.count), String(w.size)],
+      { stdio: ['ignore', 'pipe', 'pipe'] });
     const done = waitExit(client).then(res => {
       for (const t of [...k.liveTasks]) if (t.pid === pid) k.sendSignal(t, 9);
       hl.nudge();
@@ -132,7 +137,8 @@ export class Echod {
     const running = hl.run(pid, 50e9);
     const [res, end] = await Promise.all([done, running]);
     const wall = (performance.now() - t0) / 1000;
-    if (res.code !== 0) throw new Error(`${w.name} ${profile} ${mode}: the host client exited ${res.code}: ${res.stderr}`);
+    if (res.code !== 0)
+      throw new Error(`${w.name} ${profile} ${mode}: the host client exited ${res.code}: ${res.stderr}`);
     const r = end.exit ? end : outcome(k, pid, end.kernelExit === 'exec-failed' ? 'done' : end.kernelExit);
     // Only the round trips: the counters and system calls since echod began waiting in accept.
     const diff = diffStats(r.stats, before);
@@ -142,7 +148,8 @@ export class Echod {
       if (d > 0) sys.set(syscallName(nr), d);
     }
     return simRun(w.name, profile, mode, diff, diffWork(r.work, workBefore), sys, k.clockHz, wall, {
-      ...parse(res.stdout, w.name), roundTrips: w.count, perRoundTripMicros: (diffCycles(diff) / k.clockHz) * 1e6 / w.count,
+      ...parse(res.stdout,
+        w.name), roundTrips: w.count, perRoundTripMicros: (diffCycles(diff) / k.clockHz) * 1e6 / w.count,
       note: 'p50 etc. in host wall-clock µs',
     });
   }
@@ -166,10 +173,12 @@ export async function echodSuite(cfg: BenchConfig): Promise<{ workloads: Workloa
         let ok = false;
         for (let i = 0; i < 100 && !ok; i++) {
           await new Promise(r => setTimeout(r, 20));
-          ok = await new Promise<boolean>(res => { const s = net.connect(port, '127.0.0.1'); s.on('connect', () => { s.destroy(); res(true); }); s.on('error', () => res(false)); });
+          ok = await new Promise<boolean>(res => { const s = net.connect(port, '127.0.0.1'); s.on('connect',
+            () => { s.destroy(); res(true); }); s.on('error', () => res(false)); });
         }
         const t0 = performance.now();
-        const p = spawnSync(client, [`127.0.0.1:${port}`, String(w.count), String(w.size)], { encoding: 'latin1', timeout: 60_000 });
+        const p = spawnSync(client, [`127.0.0.1:${port}`, String(w.count), String(w.size)],
+          { encoding: 'latin1', timeout: 60_000 });
         const wall = (performance.now() - t0) / 1000;
         if (p.status !== 0) throw new Error(`${w.name} natively: ${p.status} ${p.stderr}`);
         native.push({ workload: w.name, wallSeconds: wall, extra: parse(p.stdout, w.name) });
@@ -180,7 +189,10 @@ export async function echodSuite(cfg: BenchConfig): Promise<{ workloads: Workloa
         for (const mode of cfg.modes) {
           const r = w.via === 'loopback' ? e.loopback(w, profile, mode) : await e.publish(w, profile, mode, client);
           sim.push(r);
-          cfg.log(`  ${w.name.padEnd(20)} ${profile.padEnd(12)} ${mode.padEnd(10)} ${Math.round(r.cycles).toLocaleString('en').padStart(15)} cycles ${r.instructions.toLocaleString('en').padStart(13)} insns ${String(r.syscalls).padStart(7)} syscalls p50 ${r.extra.p50Us} µs ${r.wallSeconds.toFixed(2).padStart(6)} s`);
+          cfg.log(`  ${w.name.padEnd(20)} ${profile.padEnd(12)} ${mode.padEnd(10)} ` +
+            `${Math.round(r.cycles).toLocaleString('en').padStart(15)} cycles ` +
+            `${r.instructions.toLocaleString('en').padStart(13)} insns ${String(r.syscalls).padStart(7)} syscalls p50 ` +
+            `${r.extra.p50Us} µs ${r.wallSeconds.toFixed(2).padStart(6)} s`);
         }
       }
     }

@@ -104,12 +104,16 @@ function measure(name: string, description: string, elf: Uint8Array, dir: string
     const exit = k.run(1e10);
     const s = (performance.now() - t0) / 1000;
     const r = outcome(k, pid, exit);
-    if (r.signal || !r.exit || r.status !== nat.status) throw new Error(`${name}: the emulator stopped it (status ${r.status}, signal ${r.signal}, ${r.message ?? '-'}); natively exit ${nat.status}`);
-    if (Buffer.compare(Buffer.concat(out), nat.stdout) !== 0) throw new Error(`${name}: emulated output differs from the native output`);
+    if (r.signal || !r.exit || r.status !== nat.status)
+      throw new Error(`${name}: the emulator stopped it (status ${r.status}, signal ${r.signal}, ` +
+        `${r.message ?? '-'}); natively exit ${nat.status}`);
+    if (Buffer.compare(Buffer.concat(out), nat.stdout) !== 0)
+      throw new Error(`${name}: emulated output differs from the native output`);
     instructions = r.stats.instructions;
     best = Math.min(best, s);
   }
-  return { description, instructions, emulatedSeconds: best, mips: instructions / best / 1e6, nativeSeconds: nat.seconds, ratio: best / nat.seconds };
+  return { description, instructions, emulatedSeconds: best, mips: instructions / best / 1e6,
+    nativeSeconds: nat.seconds, ratio: best / nat.seconds };
 }
 
 const round = (x: number, digits: number) => Number(x.toFixed(digits));
@@ -122,21 +126,29 @@ export function emulatorSuite(quick: boolean, smoke = false): EmulatorFigures {
     const fibN = smoke ? 12 : quick ? 20 : 30;
     const sortN = smoke ? 50 : quick ? 300 : 4_000;
     const programs: Record<string, ProgramFigures> = {
-      loop: measure('loop', `GNU as counted loop, ${loopN.toLocaleString('en')} iterations of add/dec/jnz`, gnuLink(loopSource(loopN)), dir, runs),
-      fib: measure('fib', `fib.tal: naive recursive fib(0) … fib(${fibN - 1}), printed`, talElf(fibSource(fibN), 'fib.tal'), dir, runs),
-      sort: measure('sort', `sort.tal: insertion sort of ${sortN.toLocaleString('en')} numbers, printed`, talElf(sortSource(sortN), 'sort.tal'), dir, runs),
+      loop: measure('loop', `GNU as counted loop, ${loopN.toLocaleString('en')} iterations of add/dec/jnz`,
+        gnuLink(loopSource(loopN)), dir, runs),
+      fib: measure('fib', `fib.tal: naive recursive fib(0) … fib(${fibN - 1}), printed`,
+        talElf(fibSource(fibN), 'fib.tal'), dir, runs),
+      sort: measure('sort', `sort.tal: insertion sort of ${sortN.toLocaleString('en')} numbers, printed`,
+        talElf(sortSource(sortN), 'sort.tal'), dir, runs),
     };
     const start = timeNative(join(writeExit(dir)), runs * 3).seconds;
     let insns = 0, secs = 0;
     for (const p of Object.values(programs)) { insns += p.instructions; secs += p.emulatedSeconds; }
     console.log(`\nemulator (the kernel in user mode, best of ${runs}) against the same ELF run natively:`);
-    console.log(`  ${'program'.padEnd(6)} ${'instructions'.padStart(14)} ${'emulated s'.padStart(11)} ${'MIPS'.padStart(7)} ${'native s'.padStart(9)} ${'ratio'.padStart(7)}`);
+    console.log(`  ${'program'.padEnd(6)} ${'instructions'.padStart(14)} ${'emulated s'.padStart(11)} ` +
+      `${'MIPS'.padStart(7)} ${'native s'.padStart(9)} ${'ratio'.padStart(7)}`);
     for (const [name, p] of Object.entries(programs)) {
-      console.log(`  ${name.padEnd(6)} ${p.instructions.toLocaleString('en').padStart(14)} ${p.emulatedSeconds.toFixed(3).padStart(11)} ${p.mips.toFixed(1).padStart(7)} ${p.nativeSeconds.toFixed(4).padStart(9)} ${p.ratio.toFixed(0).padStart(7)}×  ${p.description}`);
+      console.log(`  ${name.padEnd(6)} ${p.instructions.toLocaleString('en').padStart(14)} ` +
+        `${p.emulatedSeconds.toFixed(3).padStart(11)} ${p.mips.toFixed(1).padStart(7)} ` +
+        `${p.nativeSeconds.toFixed(4).padStart(9)} ${p.ratio.toFixed(0).padStart(7)}×  ${p.description}`);
     }
-    console.log(`  overall ${(insns / secs / 1e6).toFixed(1)} MIPS; a native process that exits at once takes ${(start * 1000).toFixed(2)} ms (included in the native times)`);
+    console.log(`  overall ${(insns / secs / 1e6).toFixed(1)} MIPS; a native process that exits at once takes ` +
+      `${(start * 1000).toFixed(2)} ms (included in the native times)`);
     for (const p of Object.values(programs)) {
-      p.emulatedSeconds = round(p.emulatedSeconds, 4); p.mips = round(p.mips, 2); p.nativeSeconds = round(p.nativeSeconds, 5); p.ratio = round(p.ratio, 1);
+      p.emulatedSeconds = round(p.emulatedSeconds, 4); p.mips = round(p.mips,
+        2); p.nativeSeconds = round(p.nativeSeconds, 5); p.ratio = round(p.ratio, 1);
     }
     return { programs, mips: round(insns / secs / 1e6, 2), nativeStartSeconds: round(start, 5) };
   } finally {
@@ -147,7 +159,9 @@ export function emulatorSuite(quick: boolean, smoke = false): EmulatorFigures {
 /** A native ELF that exits at once, for the process-start figure. */
 function writeExit(dir: string): string {
   const file = join(dir, 'exit');
-  writeFileSync(file, gnuLink(['.intel_syntax noprefix', '.text', '.globl _start', '_start:', '  mov eax, 1', '  xor ebx, ebx', '  int 0x80', ''].join('\n')));
+  writeFileSync(file,
+    gnuLink(['.intel_syntax noprefix', '.text', '.globl _start', '_start:', '  mov eax, 1', '  xor ebx, ebx',
+    '  int 0x80', ''].join('\n')));
   chmodSync(file, 0o755);
   return file;
 }

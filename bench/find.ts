@@ -47,7 +47,8 @@ export function treeEntries(n: number): { dirs: string[]; files: string[] } {
 
 export function buildGuestTree(k: Kernel, top: string, n: number): void {
   const ctx = k.vfs.context(ROOT);
-  const mk = (p: string) => { const e = mkdirat(ctx, undefined, p, 0o755); if (e < 0) throw new Error(`mkdir ${p}: ${e}`); };
+  const mk = (p: string) => { const e = mkdirat(ctx, undefined, p,
+    0o755); if (e < 0) throw new Error(`mkdir ${p}: ${e}`); };
   // Its own tmpfs, with an inode for every entry (as `mount -t tmpfs -o nr_inodes=…` would): the root file system's
   // default (half its pages) is smaller than the largest tree.
   k.vfs.mountTmpfs(top, { maxInodes: n + 1 });
@@ -75,8 +76,11 @@ export function findWorkloads(quick: boolean, smoke = false): FindWorkload[] {
   const sizes = smoke ? [100] : quick ? [1_000, 3_000] : [10_000, 100_000];
   const label = (n: number) => (n >= 1000 ? `${n / 1000}k` : String(n));
   return [
-    ...sizes.map(n => ({ name: `find-tmpfs-${label(n)}`, kind: 'find' as const, description: `find /t -name '*.c' over a generated tree of ${n.toLocaleString('en')} entries on the guest's tmpfs`, tree: { generated: n } })),
-    { name: 'find-hostfs', kind: 'find' as const, description: `find DIR -name '*.h' over a host mount of DIR = ${quick ? realQuick : real} (read-only, at the same path)`, tree: { host: quick ? realQuick : real } },
+    ...sizes.map(n => ({ name: `find-tmpfs-${label(n)}`, kind: 'find' as const,
+      description: `find /t -name '*.c' over a generated tree of ${n.toLocaleString('en')} entries on the guest's tmpfs`, tree: { generated: n } })),
+    { name: 'find-hostfs', kind: 'find' as const,
+      description: `find DIR -name '*.h' over a host mount of DIR = ${quick ? realQuick : real} (read-only, at the ` +
+      `same path)`, tree: { host: quick ? realQuick : real } },
   ];
 }
 
@@ -90,7 +94,8 @@ function countLines(b: Uint8Array): number {
 
 export function runFindSim(w: FindWorkload, profile: string, mode: SimRun['mode'], level = 0): SimRun {
   const out: Uint8Array[] = [], err: Uint8Array[] = [];
-  const o = { ...modeOptions(mode), profile, mounts: 'host' in w.tree ? [{ host: w.tree.host, guest: w.tree.host, rw: false }] : [] };
+  const o = { ...modeOptions(mode), profile,
+    mounts: 'host' in w.tree ? [{ host: w.tree.host, guest: w.tree.host, rw: false }] : [] };
   const k = bootKernel({ ...o, onOutput: (fd, b) => (fd === 1 ? out : err).push(b) });
   const dir = 'host' in w.tree ? w.tree.host : '/t';
   if ('generated' in w.tree) buildGuestTree(k, '/t', w.tree.generated);
@@ -103,8 +108,11 @@ export function runFindSim(w: FindWorkload, profile: string, mode: SimRun['mode'
   const wall = (performance.now() - t0) / 1000;
   const r = outcome(k, pid, exit);
   // Unreadable entries in a real tree may make find exit 1; anything else is a failure.
-  if (r.status !== 0 && !('host' in w.tree && r.status === 1)) throw new Error(`${w.name} ${profile} ${mode}: status ${r.status} ${r.message ?? ''} ${Buffer.concat(err).toString()}`);
-  return simRun(w.name, profile, mode, r.stats, r.work, r.syscalls, k.clockHz, wall, { lines: countLines(Buffer.concat(out)), status: r.status });
+  if (r.status !== 0 && !('host' in w.tree && r.status === 1))
+    throw new Error(`${w.name} ${profile} ${mode}: status ${r.status} ${r.message ?? ''} ` +
+      `${Buffer.concat(err).toString()}`);
+  return simRun(w.name, profile, mode, r.stats, r.work, r.syscalls, k.clockHz, wall,
+    { lines: countLines(Buffer.concat(out)), status: r.status });
 }
 
 export function findSuite(cfg: BenchConfig): { workloads: WorkloadInfo[]; sim: SimRun[]; native: NativeRun[] } {
@@ -118,7 +126,8 @@ export function findSuite(cfg: BenchConfig): { workloads: WorkloadInfo[]; sim: S
     for (const w of ws) {
       // Native: the same ELF on this host (the generated tree on tmpfs), best of three.
       let dir: string;
-      if ('generated' in w.tree) { dir = join(tmp, 't'); rmSync(dir, { recursive: true, force: true }); buildHostTree(dir, w.tree.generated); }
+      if ('generated' in w.tree) { dir = join(tmp, 't'); rmSync(dir,
+        { recursive: true, force: true }); buildHostTree(dir, w.tree.generated); }
       else dir = w.tree.host;
       let best = Infinity, lines = 0;
       for (let i = 0; i < 3; i++) {
@@ -132,9 +141,13 @@ export function findSuite(cfg: BenchConfig): { workloads: WorkloadInfo[]; sim: S
       for (const profile of cfg.profiles) {
         for (const mode of cfg.modes) {
           const r = runFindSim(w, profile, mode);
-          if (r.extra.lines !== lines) throw new Error(`${w.name} ${profile} ${mode}: ${r.extra.lines} lines, natively ${lines}`);
+          if (r.extra.lines !== lines)
+            throw new Error(`${w.name} ${profile} ${mode}: ${r.extra.lines} lines, natively ${lines}`);
           sim.push(r);
-          cfg.log(`  ${w.name.padEnd(16)} ${profile.padEnd(12)} ${mode.padEnd(10)} ${Math.round(r.cycles).toLocaleString('en').padStart(15)} cycles ${r.instructions.toLocaleString('en').padStart(13)} insns ${String(r.syscalls).padStart(7)} syscalls ${r.wallSeconds.toFixed(2).padStart(6)} s`);
+          cfg.log(`  ${w.name.padEnd(16)} ${profile.padEnd(12)} ${mode.padEnd(10)} ` +
+            `${Math.round(r.cycles).toLocaleString('en').padStart(15)} cycles ` +
+            `${r.instructions.toLocaleString('en').padStart(13)} insns ${String(r.syscalls).padStart(7)} syscalls ` +
+            `${r.wallSeconds.toFixed(2).padStart(6)} s`);
         }
       }
     }

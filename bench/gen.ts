@@ -16,7 +16,8 @@ export function generateProgram(functions: number): string {
     '    add esp, 8',
     '    push eax',                                   // the array, kept in a stack slot across the calls
   ];
-  for (let i = 0; i < Math.min(functions, 64); i++) out.push('    push 0', '    push DWORD PTR [esp+4]', `    call f${i}`, '    add esp, 8');
+  for (let i = 0; i < Math.min(functions, 64); i++) out.push('    push 0', '    push DWORD PTR [esp+4]',
+    `    call f${i}`, '    add esp, 8');
   out.push('    push 0', '    call DWORD PTR [exit]');
   for (let i = 0; i < functions; i++) {
     const T = `[r:stack]{esp: fret<r> :: *arr(int) :: node :: r}`;
@@ -27,7 +28,8 @@ export function generateProgram(functions: number): string {
       '    xor ecx, ecx',
       '    xor eax, eax',
       `    jmp f${i}_loop`,
-      `.tal_label f${i}_loop : code[r:stack]{eax: int, ebx: *arr(int), ecx: int, esp: fret<r> :: *arr(int) :: node :: r}`,
+      `.tal_label f${i}_loop : code[r:stack]{eax: int, ebx: *arr(int), ecx: int, esp: fret<r> :: *arr(int) :: node :: ` +
+        `r}`,
       `f${i}_loop:`,
       '    cmp ecx, DWORD PTR [ebx]',
       `    jae f${i}_list`,

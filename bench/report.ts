@@ -894,7 +894,8 @@ function sensitivityNotes(profiles: string[], rows: SensitivityRow[]): string[] 
     'dearer miss adds to both alike and moves the saving by little.', 'TLB miss');
   item('Allocator', 'kernel mode\'s runtime work (allocation, fills, path copies, buffer checks) is TypeScript, ' +
     'charged instruction by instruction what user mode\'s runtime executes for the same call (docs/machine.md, ' +
-    '"The runtime\'s work in kernel mode"); left free (before issue 15 all but the fills were), it errs in kernel mode\'s favour by ' +
+    '"The runtime\'s work in kernel mode"); left free (before issue 15 all but the fills were), it errs in kernel ' +
+      'mode\'s favour by ' +
     'this much.', 'allocator');
   L.push('- **Lower bounds**: the P4 `int`/`iret` pair (1,120) is Torvalds\' difference between the two paths, a ' +
     'lower bound for the int path alone; it errs against kernel mode.', '');

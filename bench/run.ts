@@ -41,7 +41,8 @@ if (process.argv.includes('--quality-only')) {
   console.log(qualitySection(qualitySuite({ quick, levels: popcLevels })).join('\n'));
 } else if (r > 0) {
   const dir = process.argv[r + 1];
-  const { checks: _, ...results } = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')) as BenchResults & { checks: unknown };
+  const { checks: _,
+    ...results } = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')) as BenchResults & { checks: unknown };
   console.log(`rendered: ${writeReport(results, dir).join(', ')}`);
 } else {
   const t0 = performance.now();

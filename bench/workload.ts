@@ -112,7 +112,8 @@ export function diffStats(after: MachineStats, before: MachineStats): MachineSta
   d.byClass = { ...after.byClass };
   for (const c of Object.keys(after.byClass) as (keyof MachineStats['byClass'])[]) d.byClass[c] = after.byClass[c] - before.byClass[c];
   const traps: Record<number, number> = {};
-  for (const [v, n] of Object.entries(after.traps)) { const x = n - (before.traps[Number(v)] ?? 0); if (x) traps[Number(v)] = x; }
+  for (const [v,
+    n] of Object.entries(after.traps)) { const x = n - (before.traps[Number(v)] ?? 0); if (x) traps[Number(v)] = x; }
   d.traps = traps;
   const src = { ...after.cycleSources };
   for (const k of Object.keys(src) as (keyof CycleSources)[]) src[k] -= before.cycleSources[k];
@@ -130,6 +131,7 @@ export function diffSyscalls(after: Map<string, number>, before: Map<string, num
 /** The kernel work of `after` less `before`, kind by kind. */
 export function diffWork(after: WorkSnapshot, before: WorkSnapshot): WorkSnapshot {
   const d = {} as WorkSnapshot;
-  for (const k of WORK_KINDS) d[k] = { units: after[k].units - before[k].units, cycles: after[k].cycles - before[k].cycles };
+  for (const k of WORK_KINDS) d[k] = { units: after[k].units - before[k].units,
+    cycles: after[k].cycles - before[k].cycles };
   return d;
 }

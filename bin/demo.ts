@@ -25,7 +25,8 @@ try {
     const built = compile(readFileSync(src, 'utf8'), src);
     if (!built.elf) throw new Error(`popc failed: ${JSON.stringify(built.diagnostics)}`);
     const verdict = checkElf(built.elf);
-    say(`== find: popc compiler/examples/find.pop → ${built.elf.length} bytes in ${Date.now() - t0} ms; talcheck → ${verdict.ok ? formatCheckSummary('find', verdict.summary) : formatRefusal('find', verdict.error, built.elf)}`);
+    say(`== find: popc compiler/examples/find.pop → ${built.elf.length} bytes in ${Date.now() - t0} ms; talcheck → ` +
+      `${verdict.ok ? formatCheckSummary('find', verdict.summary) : formatRefusal('find', verdict.error, built.elf)}`);
     const exe = join(work, 'find');
     writeFileSync(exe, built.elf);
     chmodSync(exe, 0o755);
@@ -34,22 +35,29 @@ try {
     const args = [tree, '-name', '*.ts', '-type', 'f'];
     const native = spawnSync(exe, args, { encoding: 'utf8', maxBuffer: 1 << 26 });
     const gnu = spawnSync('find', args, { encoding: 'utf8', maxBuffer: 1 << 26 });
-    say(`   native:  find ${args.join(' ')} → ${native.stdout.split('\n').length - 1} lines, exit ${native.status}; ${native.stdout === gnu.stdout ? 'the same as GNU find' : 'DIFFERENT from GNU find'}`);
+    say(`   native:  find ${args.join(' ')} → ${native.stdout.split('\n').length - 1} lines, exit ${native.status}; ` +
+      `${native.stdout === gnu.stdout ? 'the same as GNU find' : 'DIFFERENT from GNU find'}`);
     const mounts = [{ host: tree, guest: tree, rw: false }];
     const user = runProgram(built.elf, ['find', ...args], { mounts });
     const kern = runProgram(built.elf, ['find', ...args], { mounts, kernel: true });
     const calls = [...user.syscalls.values()].reduce((a, b) => a + b, 0);
     for (const [mode, r] of [['user mode  ', user], ['kernel mode', kern]] as const) {
       const same = Buffer.from(r.stdout).toString('utf8') === native.stdout && r.status === native.status;
-      say(`   talrun ${mode}: ${fmt(r.stats.instructions).padStart(12)} instructions, ${fmt(r.stats.cycles).padStart(13)} cycles, ${r.stats.trapTotal} traps; ${same ? 'same output' : 'DIFFERENT output'}`);
+      say(`   talrun ${mode}: ${fmt(r.stats.instructions).padStart(12)} instructions, ` +
+        `${fmt(r.stats.cycles).padStart(13)} cycles, ${r.stats.trapTotal} traps; ` +
+        `${same ? 'same output' : 'DIFFERENT output'}`);
     }
-    say(`   ${calls} system calls; kernel mode / user mode cycles (p4-northwood): ${(kern.stats.cycles / user.stats.cycles).toFixed(3)}` +
-      ` (${((1 - kern.stats.cycles / user.stats.cycles) * 100).toFixed(1)}% fewer; the paper measured 14% for its TAL find)`);
-    say(`   the kernel's own work (path walks, directory records, copies), the same in both modes: ${fmt(user.stats.kernelWork)} cycles\n`);
+    say(`   ${calls} system calls; kernel mode / user mode cycles (p4-northwood): ` +
+      `${(kern.stats.cycles / user.stats.cycles).toFixed(3)}` +
+      ` (${((1 - kern.stats.cycles / user.stats.cycles) * 100).toFixed(1)}% fewer; the paper measured 14% for its TAL ` +
+        `find)`);
+    say(`   the kernel's own work (path walks, directory records, copies), the same in both modes: ` +
+      `${fmt(user.stats.kernelWork)} cycles\n`);
   }
   // cat reads a file of this machine's, shown in the guest through a read-only host mount.
   const input = join(root, 'tal/examples/hello.tal');
-  const runs: [string, string[]][] = [['hello', []], ['echo', ['verified', 'code', 'runs']], ['fib', []], ['sort', []], ['cat', ['/host/hello.tal', '/host/hello.tal']]];
+  const runs: [string, string[]][] = [['hello', []], ['echo', ['verified', 'code', 'runs']], ['fib', []], ['sort', []],
+    ['cat', ['/host/hello.tal', '/host/hello.tal']]];
   const mounts = [{ host: join(root, 'tal/examples'), guest: '/host', rw: false }];
   say('Each example: assembled by talas, verified by talcheck, run natively, then under talrun in user mode and in');
   say('kernel mode (--kernel). Cycles are simulated (docs/machine.md); the last column is kernel / user.');
@@ -60,7 +68,8 @@ try {
     writeFileSync(exe, elf);
     chmodSync(exe, 0o755);
     const r = checkElf(elf);
-    say(`\n== ${name}: talas → ${elf.length} bytes; talcheck → ${r.ok ? formatCheckSummary(name, r.summary) : formatRefusal(name, r.error, elf)}`);
+    say(`\n== ${name}: talas → ${elf.length} bytes; talcheck → ` +
+      `${r.ok ? formatCheckSummary(name, r.summary) : formatRefusal(name, r.error, elf)}`);
     if (!r.ok) continue;
     const nativeArgs = args.map(a => a.replace('/host/', join(root, 'tal/examples') + '/'));
     const run = spawnSync(exe, nativeArgs, { encoding: 'utf8' });
@@ -73,8 +82,11 @@ try {
       const kern = runProgram(elf, [name, ...args], { profile, mounts, kernel: true });
       const same = (x: SyncRun) => Buffer.from(x.stdout).toString('utf8') === run.stdout && x.status === run.status;
       const calls = [...user.syscalls.values()].reduce((a, b) => a + b, 0);
-      say(`   ${profile.padEnd(12)} user ${fmt(user.stats.cycles).padStart(11)} cycles, kernel ${fmt(kern.stats.cycles).padStart(11)} cycles` +
-        `  (${calls} system calls; ${same(user) && same(kern) ? 'same output and status as native' : 'DIFFERENT from native'})  ${(kern.stats.cycles / user.stats.cycles).toFixed(3)}`);
+      say(`   ${profile.padEnd(12)} user ${fmt(user.stats.cycles).padStart(11)} cycles, kernel ` +
+        `${fmt(kern.stats.cycles).padStart(11)} cycles` +
+        `  (${calls} system calls; ` +
+          `${same(user) && same(kern) ? 'same output and status as native' : 'DIFFERENT from native'})  ` +
+          `${(kern.stats.cycles / user.stats.cycles).toFixed(3)}`);
     }
   }
   const bad = join(root, 'test/negative/null-deref-untested.tal');

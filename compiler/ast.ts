@@ -88,7 +88,8 @@ export function subExprs(e: Expr): Expr[] {
  * Calls `onExpr` with each outermost expression of `s` and of every statement inside it (initializers included;
  * switch case labels, which are constants, not), and `onDecl` with each local declared.
  */
-export function forEachStmtExpr(s: Stmt | undefined, onExpr: (e: Expr) => void, onDecl: (d: VarDecl) => void = () => {}): void {
+export function forEachStmtExpr(s: Stmt | undefined, onExpr: (e: Expr) => void,
+  onDecl: (d: VarDecl) => void = () => {}): void {
   const ex = (e: Expr | undefined): void => { if (e) onExpr(e); };
   const st = (x: Stmt | undefined): void => {
     if (!x) return;

@@ -32,7 +32,8 @@ function importType(t: string): Ty {
 function build(): Map<string, Builtin> {
   const m = new Map<string, Builtin>();
   m.set('size', { name: 'size', tparams: ['a'], params: [A], ret: INT, kind: 'size' });
-  m.set('new_array', { name: 'new_array', tparams: ['a'], params: [INT, A], ret: { k: 'array', elem: A }, kind: 'new_array' });
+  m.set('new_array',
+    { name: 'new_array', tparams: ['a'], params: [INT, A], ret: { k: 'array', elem: A }, kind: 'new_array' });
   m.set('new_string', { name: 'new_string', tparams: [], params: [INT], ret: STRING, kind: 'new_string' });
   m.set('std_args', { name: 'std_args', tparams: [], params: [], ret: { k: 'array', elem: STRING }, kind: 'std_args' });
   for (const imp of IMPORTS) {

@@ -779,7 +779,8 @@ class Checker {
         }
         const vars = new Set(s.tparams);
         const m = new Map<string, Ty>();
-        if (expected && expected.k === 'struct' && expected.s === s) s.tparams.forEach((p, i) => m.set(p, expected.args[i]));
+        if (expected && expected.k === 'struct' && expected.s === s)
+          s.tparams.forEach((p, i) => m.set(p, expected.args[i]));
         e.args.forEach((a, i) => {
           const f = s.fields[i];
           const want = f ? substTy(f.ty, m) : undefined;
@@ -798,7 +799,8 @@ class Checker {
       }
       case 'tuple': {
         if (e.elems.length === 0) this.error(e.pos, Diag.EmptyTuple);
-        const want = expected && expected.k === 'tuple' && expected.elems.length === e.elems.length ? expected.elems : undefined;
+        const want = expected && expected.k === 'tuple' && expected.elems.length === e.elems.length ? expected.elems
+          : undefined;
         return { k: 'tuple', elems: e.elems.map((x, i) => {
           const t = this.expr(x, want?.[i]);
           if (t.k === 'void') this.error(x.pos, Diag.VoidInTuple);
@@ -1185,7 +1187,8 @@ class Checker {
     const r = this.expr(e.r, l);
     switch (e.op) {
       case '==': case '!=': {
-        const ok = (isNumeric(l) && isNumeric(r)) || sameTy(l, r) || (l.k === 'null' && isNullable(r)) || (r.k === 'null' && isNullable(l))
+        const ok = (isNumeric(l) && isNumeric(r)) || sameTy(l, r) || (l.k === 'null' && isNullable(r))
+          || (r.k === 'null' && isNullable(l))
           || (l.k === 'null' && r.k === 'null');
         if (!ok) this.error(e.pos, Diag.CannotCompare, showTy(l), showTy(r));
         if (l.k === 'string' && r.k === 'string') this.error(e.pos, Diag.StringEquality);
@@ -1247,7 +1250,8 @@ class Checker {
         this.out.types.set(e.fn, { k: 'fn', ret: f.ret, params: f.params.map(p => p.ty) });
         this.closureSite(e, f);
         const args = argTypes(f.params.map(p => p.ty));
-        return this.apply(e, f.name, f.params.map(p => p.ty), f.ret, new Set(f.tparams), args, { k: 'fun', f }, expected);
+        return this.apply(e, f.name, f.params.map(p => p.ty), f.ret, new Set(f.tparams), args, { k: 'fun', f },
+          expected);
       }
       const b = local || this.names.global(e.fn.name) ? undefined : this.names.builtin(e.fn.name);
       if (b) {
@@ -1427,7 +1431,8 @@ class Checker {
     }
   }
 
-  private apply(e: Extract<Expr, { k: 'call' }>, name: string, params: readonly Ty[], ret: Ty, vars: Set<string>, args: Ty[],
+  private apply(e: Extract<Expr, { k: 'call' }>, name: string, params: readonly Ty[], ret: Ty, vars: Set<string>,
+    args: Ty[],
     target: CallInfo['target'], expected?: Ty): Ty {
     if (args.length !== params.length) {
       this.error(e.pos, Diag.ArgumentCount, name, params.length, args.length);

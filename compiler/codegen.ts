@@ -490,7 +490,8 @@ class Gen {
 
   private stringLiteral(bytes: number[]): string {
     const name = `__popc_str_${this.strings++}`;
-    this.data.push(`.tal_label ${name} : *bytes`, `${name}:`, `    .long ${bytes.length}`, ...byteLines(bytes), '    .align 4');
+    this.data.push(`.tal_label ${name} : *bytes`, `${name}:`, `    .long ${bytes.length}`, ...byteLines(bytes),
+      '    .align 4');
     return name;
   }
 
@@ -552,7 +553,8 @@ class Gen {
         // A bool or char array's bytes: a fresh `*bytes` object of its own (a global's array may be written).
         if (byteElement(elem)) return this.stringLiteral(words.map(w => Number(w) & 255));
         const name = `__popc_arr_${this.strings++}`;
-        this.data.push(`.tal_label ${name} : *arr(${talTy(elem)})`, `${name}:`, `    .long ${words.length}`, `    .long ${words.join(', ')}`);
+        this.data.push(`.tal_label ${name} : *arr(${talTy(elem)})`, `${name}:`, `    .long ${words.length}`,
+          `    .long ${words.join(', ')}`);
         return name;
       }
       case 'new': {
@@ -678,7 +680,8 @@ class Gen {
         'mov ebx, DWORD PTR [eax]', `jmp ${named}`);
     }
     // Standard output first, so that what the program printed comes out before the message (the tag kept across).
-    block(named, 'code[s:stack]{ebx: int, esp: s}', ...(this.flushCall().length ? ['push ebx', ...this.flushCall(), 'pop ebx'] : []),
+    block(named, 'code[s:stack]{ebx: int, esp: s}',
+      ...(this.flushCall().length ? ['push ebx', ...this.flushCall(), 'pop ebx'] : []),
       `mov eax, DWORD PTR [${RAISE_SITE}]`, ...write('eax', 0, 'DWORD PTR [eax]'),
       ...write(`OFFSET ${UNCAUGHT_TEXT}`, 0, text.length - 1),
       `mov eax, OFFSET ${EXN_NAMES}`, 'cmp ebx, DWORD PTR [eax]', `jae ${done}`,
@@ -816,7 +819,8 @@ class Gen {
       `mov ecx, OFFSET ${this.message(this.siteText(f.pos, ''))}`,
       `mov DWORD PTR [${this.useRoutine(RAISE_SITE)}], ecx`, ...(cut ? [`add esp, ${4 * cut}`] : []), ...leave];
     const type = `code[${this.binders()}]{${regs}esp: ${this.stackText()}}`;
-    this.stubs.set(label, { label, lines: [`.tal_label ${label} : ${type}`, `${label}:`, ...lines.map(l => `    ${l}`)] });
+    this.stubs.set(label,
+      { label, lines: [`.tal_label ${label} : ${type}`, `${label}:`, ...lines.map(l => `    ${l}`)] });
     if (h) this.used.add(h.label);
     if (this.generic) this.inst(`${this.f.tparams.map(p => `t_${p}`).join(', ')}, r`);
     this.emit(`${op} ${label}`);
@@ -850,7 +854,8 @@ class Gen {
   /** Place a label here, typed by the current model; `regs` are registers live into it. */
   private label(name: string, regs: Record<string, string> = {}): void {
     // Two labels may not share an address: separate them.
-    if (this.text.length && this.text[this.text.length - 1].endsWith(':') && !this.text[this.text.length - 1].startsWith(' ')) this.emit('nop');
+    if (this.text.length && this.text[this.text.length - 1].endsWith(':')
+      && !this.text[this.text.length - 1].startsWith(' ')) this.emit('nop');
     if (this.falls && this.generic) this.jump('jmp', name); // no falling into labels in polymorphic code
     const all: Record<string, string> = { ...regs };
     for (const [v, reg] of this.regOf) if (this.live.has(v)) all[reg] = talTy(v.ty);
@@ -1553,7 +1558,8 @@ class Gen {
     const elem = ty.k === 'array' ? ty.elem : ty;
     const et = talTy(elem);
     const arrTy: Ty = { k: 'array', elem };
-    const element = (x: Expr): void => { if (x.k === 'arraylit') this.arrayLiteral(x, elem); else { this.expr(x); this.toChar(elem); } };
+    const element = (x: Expr): void => { if (x.k === 'arraylit') this.arrayLiteral(x,
+      elem); else { this.expr(x); this.toChar(elem); } };
     // The first element fills the new array (a byte array's through tal_new_bytes, which keeps its low byte), the
     // others are stored over it.
     const bytes = byteElement(elem);
@@ -1906,6 +1912,7 @@ function condCode(op: string, unsigned: boolean): string {
 }
 
 function negate(cc: string): string {
-  const m: Record<string, string> = { e: 'ne', ne: 'e', l: 'ge', ge: 'l', le: 'g', g: 'le', b: 'ae', ae: 'b', be: 'a', a: 'be' };
+  const m: Record<string, string> = { e: 'ne', ne: 'e', l: 'ge', ge: 'l', le: 'g', g: 'le', b: 'ae', ae: 'b', be: 'a',
+    a: 'be' };
   return m[cc];
 }

@@ -67,7 +67,8 @@ export class Flow {
 }
 
 /** The locals an expression assigns (by `=`, a compound assignment, or ++/--). */
-export function assignedLocals(e: Expr, localOf: (e: Expr) => LocalVar | undefined, out = new Set<LocalVar>()): Set<LocalVar> {
+export function assignedLocals(e: Expr, localOf: (e: Expr) => LocalVar | undefined,
+  out = new Set<LocalVar>()): Set<LocalVar> {
   const walk = (x: Expr): void => {
     switch (x.k) {
       case 'assign': case 'incdec': {

@@ -71,7 +71,8 @@ export function unescape(body: string): number[] | string {
       continue;
     }
     const e = body[++i];
-    const simple: Record<string, number> = { n: 10, t: 9, r: 13, '\\': 92, "'": 39, '"': 34, a: 7, b: 8, f: 12, v: 11, '?': 63 };
+    const simple: Record<string, number> = { n: 10, t: 9, r: 13, '\\': 92, "'": 39, '"': 34, a: 7, b: 8, f: 12, v: 11,
+      '?': 63 };
     if (e in simple) { out.push(simple[e]); continue; }
     if (e === 'x') {
       const m = /^[0-9a-fA-F]{1,2}/.exec(body.slice(i + 1));

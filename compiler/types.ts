@@ -145,11 +145,13 @@ export function sameTy(a: Ty, b: Ty): boolean {
   switch (a.k) {
     case 'array': return sameTy(a.elem, (b as typeof a).elem);
     case 'sub': return a.bits === (b as typeof a).bits && a.signed === (b as typeof a).signed;
-    case 'tuple': { const bb = b as typeof a; return a.elems.length === bb.elems.length && a.elems.every((e, i) => sameTy(e, bb.elems[i])); }
+    case 'tuple': { const bb = b as typeof a; return a.elems.length === bb.elems.length
+      && a.elems.every((e, i) => sameTy(e, bb.elems[i])); }
     case 'struct': { const bb = b as typeof a; return a.s === bb.s && a.args.every((e, i) => sameTy(e, bb.args[i])); }
     case 'union': { const bb = b as typeof a; return a.u === bb.u && a.args.every((e, i) => sameTy(e, bb.args[i])); }
     case 'var': return a.name === (b as typeof a).name;
-    case 'fn': { const bb = b as typeof a; return sameTy(a.ret, bb.ret) && a.params.length === bb.params.length && a.params.every((e, i) => sameTy(e, bb.params[i])); }
+    case 'fn': { const bb = b as typeof a; return sameTy(a.ret, bb.ret) && a.params.length === bb.params.length
+      && a.params.every((e, i) => sameTy(e, bb.params[i])); }
     default: return true;
   }
 }
@@ -193,13 +195,16 @@ export function unify(param: Ty, arg: Ty, vars: ReadonlySet<string>, m: Map<stri
   if (param.k !== arg.k) return isNumeric(param) && isNumeric(arg);
   switch (param.k) {
     case 'array': return unify(param.elem, (arg as typeof param).elem, vars, m);
-    case 'tuple': { const a = arg as typeof param; return param.elems.length === a.elems.length && param.elems.every((e, i) => unify(e, a.elems[i], vars, m)); }
-    case 'struct': { const a = arg as typeof param; return param.s === a.s && param.args.every((e, i) => unify(e, a.args[i], vars, m)); }
+    case 'tuple': { const a = arg as typeof param; return param.elems.length === a.elems.length
+      && param.elems.every((e, i) => unify(e, a.elems[i], vars, m)); }
+    case 'struct': { const a = arg as typeof param; return param.s === a.s
+      && param.args.every((e, i) => unify(e, a.args[i], vars, m)); }
     case 'union': {
       const a = arg as typeof param;
       return param.u === a.u && param.args.every((e, i) => unify(e, a.args[i], vars, m));
     }
-    case 'fn': { const a = arg as typeof param; return param.params.length === a.params.length && unify(param.ret, a.ret, vars, m) && param.params.every((e, i) => unify(e, a.params[i], vars, m)); }
+    case 'fn': { const a = arg as typeof param; return param.params.length === a.params.length
+      && unify(param.ret, a.ret, vars, m) && param.params.every((e, i) => unify(e, a.params[i], vars, m)); }
     case 'var': return param.name === (arg as typeof param).name;
     default: return true;
   }

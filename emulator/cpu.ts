@@ -21,7 +21,8 @@ import {
   CR0_PE, CR0_ET, CR0_PG, CR0_WP, CR4_PGE, CS, SS, DS, ES, FS, GS, MSR_SYSENTER_CS, MSR_SYSENTER_ESP, MSR_SYSENTER_EIP,
 } from './arch.ts';
 
-if (C_CYCLES !== Ctr.CYCLES || C_CLASS0 !== Ctr.CLASS0) throw new Error('internal: execute.ts counter cells disagree with stats.ts');
+if (C_CYCLES !== Ctr.CYCLES || C_CLASS0 !== Ctr.CLASS0)
+  throw new Error('internal: execute.ts counter cells disagree with stats.ts');
 
 export type MachineStatus = 'running' | 'halted' | 'stopped' | 'triple-fault';
 /** Why run() returned: the machine's status, or 'limit' when the instruction budget ran out first. */
@@ -86,7 +87,8 @@ export class Cpu implements FlagState {
   }
 
   setProfile(p: CostProfile): void {
-    if (p.insn.length !== INSN_CLASSES) throw new RangeError(`profile ${p.name}: ${p.insn.length} instruction costs, need ${INSN_CLASSES}`);
+    if (p.insn.length !== INSN_CLASSES)
+      throw new RangeError(`profile ${p.name}: ${p.insn.length} instruction costs, need ${INSN_CLASSES}`);
     this.profile = p;
     for (let i = 0; i < INSN_CLASSES; i++) this.classCost[i] = p.insn[i];
     this.mmu.missCost = p.tlbMiss;

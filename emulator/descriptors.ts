@@ -71,10 +71,12 @@ export function flatDescriptor(type: number, dpl: number): [number, number] {
 }
 /** Encode a 32-bit available TSS descriptor. */
 export function tssDescriptor(base: number, limit: number): [number, number] {
-  return [((base & 0xffff) << 16) | (limit & 0xffff), (base & 0xff000000) | ((base >>> 16) & 0xff) | (limit & 0xf0000) | 0x8900];
+  return [((base & 0xffff) << 16) | (limit & 0xffff),
+    (base & 0xff000000) | ((base >>> 16) & 0xff) | (limit & 0xf0000) | 0x8900];
 }
 /** Encode an IDT gate: kind 'int' (0xE), 'trap' (0xF) or 'task' (0x5; offset ignored, selector names a TSS). */
-export function gateDescriptor(kind: 'int' | 'trap' | 'task', selector: number, offset: number, dpl: number): [number, number] {
+export function gateDescriptor(kind: 'int' | 'trap' | 'task', selector: number, offset: number, dpl: number): [number,
+  number] {
   const type = kind === 'int' ? 0xe : kind === 'trap' ? 0xf : 0x5;
   const off = kind === 'task' ? 0 : offset;
   return [((selector & 0xffff) << 16) | (off & 0xffff), (off & 0xffff0000) | 0x8000 | (dpl << 13) | (type << 8)];

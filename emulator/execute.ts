@@ -226,14 +226,18 @@ export function runBlock(cpu: Cpu, budget: number): void {
         case Op.MOVSX8_RM: { const r = X[b + 2]; regs[r] = (mmu.read8(ea(regs, X, b)) << 24) >> 24; break; }
         case Op.LEA: regs[X[b + 2]] = ea(regs, X, b); break;
 
-        case Op.ADD_RR: { const d = X[b + 2], a = regs[d], c = regs[X[b + 3]], r = (a + c) | 0; regs[d] = r; setAdd(cpu, a, c, r); break; }
-        case Op.ADD_RI: { const d = X[b + 2], a = regs[d], c = X[b + 7], r = (a + c) | 0; regs[d] = r; setAdd(cpu, a, c, r); break; }
+        case Op.ADD_RR: { const d = X[b + 2], a = regs[d], c = regs[X[b + 3]],
+          r = (a + c) | 0; regs[d] = r; setAdd(cpu, a, c, r); break; }
+        case Op.ADD_RI: { const d = X[b + 2], a = regs[d], c = X[b + 7],
+          r = (a + c) | 0; regs[d] = r; setAdd(cpu, a, c, r); break; }
         case Op.OR_RR: { const d = X[b + 2], r = regs[d] | regs[X[b + 3]]; regs[d] = r; setLogic(cpu, r); break; }
         case Op.OR_RI: { const d = X[b + 2], r = regs[d] | X[b + 7]; regs[d] = r; setLogic(cpu, r); break; }
         case Op.AND_RR: { const d = X[b + 2], r = regs[d] & regs[X[b + 3]]; regs[d] = r; setLogic(cpu, r); break; }
         case Op.AND_RI: { const d = X[b + 2], r = regs[d] & X[b + 7]; regs[d] = r; setLogic(cpu, r); break; }
-        case Op.SUB_RR: { const d = X[b + 2], a = regs[d], c = regs[X[b + 3]], r = (a - c) | 0; regs[d] = r; setSub(cpu, a, c, r); break; }
-        case Op.SUB_RI: { const d = X[b + 2], a = regs[d], c = X[b + 7], r = (a - c) | 0; regs[d] = r; setSub(cpu, a, c, r); break; }
+        case Op.SUB_RR: { const d = X[b + 2], a = regs[d], c = regs[X[b + 3]],
+          r = (a - c) | 0; regs[d] = r; setSub(cpu, a, c, r); break; }
+        case Op.SUB_RI: { const d = X[b + 2], a = regs[d], c = X[b + 7],
+          r = (a - c) | 0; regs[d] = r; setSub(cpu, a, c, r); break; }
         case Op.XOR_RR: { const d = X[b + 2], r = regs[d] ^ regs[X[b + 3]]; regs[d] = r; setLogic(cpu, r); break; }
         case Op.XOR_RI: { const d = X[b + 2], r = regs[d] ^ X[b + 7]; regs[d] = r; setLogic(cpu, r); break; }
         case Op.CMP_RR: { const a = regs[X[b + 2]], c = regs[X[b + 3]]; setSub(cpu, a, c, (a - c) | 0); break; }
@@ -267,8 +271,10 @@ export function runBlock(cpu: Cpu, budget: number): void {
           setAlu(cpu, kind, 0, a, c, r, cin);
           break;
         }
-        case Op.CMP_RM: { const a = regs[X[b + 2]], c = mmu.read32(ea(regs, X, b)); setSub(cpu, a, c, (a - c) | 0); break; }
-        case Op.CMP_MR: { const c = regs[X[b + 2]], a = mmu.read32(ea(regs, X, b)); setSub(cpu, a, c, (a - c) | 0); break; }
+        case Op.CMP_RM: { const a = regs[X[b + 2]],
+          c = mmu.read32(ea(regs, X, b)); setSub(cpu, a, c, (a - c) | 0); break; }
+        case Op.CMP_MR: { const c = regs[X[b + 2]],
+          a = mmu.read32(ea(regs, X, b)); setSub(cpu, a, c, (a - c) | 0); break; }
         case Op.CMP_MI: { const c = X[b + 7], a = mmu.read32(ea(regs, X, b)); setSub(cpu, a, c, (a - c) | 0); break; }
         case Op.TEST_RR: setLogic(cpu, regs[X[b + 2]] & regs[X[b + 3]]); break;
         case Op.TEST_RI: setLogic(cpu, regs[X[b + 2]] & X[b + 7]); break;
@@ -277,12 +283,15 @@ export function runBlock(cpu: Cpu, budget: number): void {
 
         case Op.INC_R: { const d = X[b + 2], a = regs[d], r = (a + 1) | 0; regs[d] = r; setInc(cpu, a, r); break; }
         case Op.DEC_R: { const d = X[b + 2], a = regs[d], r = (a - 1) | 0; regs[d] = r; setDec(cpu, a, r); break; }
-        case Op.INC_M: { const addr = ea(regs, X, b), a = mmu.read32(addr), r = (a + 1) | 0; mmu.write32(addr, r); setInc(cpu, a, r); break; }
-        case Op.DEC_M: { const addr = ea(regs, X, b), a = mmu.read32(addr), r = (a - 1) | 0; mmu.write32(addr, r); setDec(cpu, a, r); break; }
+        case Op.INC_M: { const addr = ea(regs, X, b), a = mmu.read32(addr),
+          r = (a + 1) | 0; mmu.write32(addr, r); setInc(cpu, a, r); break; }
+        case Op.DEC_M: { const addr = ea(regs, X, b), a = mmu.read32(addr),
+          r = (a - 1) | 0; mmu.write32(addr, r); setDec(cpu, a, r); break; }
         case Op.NOT_R: { const d = X[b + 3]; regs[d] = ~regs[d]; break; }
         case Op.NEG_R: { const d = X[b + 3], a = regs[d], r = (-a) | 0; regs[d] = r; setSub(cpu, 0, a, r); break; }
         case Op.NOT_M: { const addr = ea(regs, X, b); mmu.write32(addr, ~mmu.read32(addr)); break; }
-        case Op.NEG_M: { const addr = ea(regs, X, b), a = mmu.read32(addr), r = (-a) | 0; mmu.write32(addr, r); setSub(cpu, 0, a, r); break; }
+        case Op.NEG_M: { const addr = ea(regs, X, b), a = mmu.read32(addr),
+          r = (-a) | 0; mmu.write32(addr, r); setSub(cpu, 0, a, r); break; }
 
         case Op.MUL_R: case Op.MUL_M: {
           const v = X[b] === Op.MUL_R ? regs[X[b + 3]] : mmu.read32(ea(regs, X, b));
@@ -353,13 +362,15 @@ export function runBlock(cpu: Cpu, budget: number): void {
         }
 
         case Op.PUSH_R: case Op.PUSH_I: {
-          const v = X[b] === Op.PUSH_R ? regs[X[b + 2]] : X[b + 7], sp = (regs[4] - 4) | 0, i = (sp >>> 12) & tmask, e = tkey[i];
+          const v = X[b] === Op.PUSH_R ? regs[X[b + 2]]
+            : X[b + 7], sp = (regs[4] - 4) | 0, i = (sp >>> 12) & tmask, e = tkey[i];
           if (((((e ^ sp) & -4096) | (e & wdeny)) | (sp & 3)) === 0) { ram[(tphys[i] | (sp & 0xfff)) >>> 2] = v; hits++; }
           else mmu.write32(sp, v);
           regs[4] = sp;
           break;
         }
-        case Op.PUSH_M: { const v = mmu.read32(ea(regs, X, b)), sp = (regs[4] - 4) | 0; mmu.write32(sp, v); regs[4] = sp; break; }
+        case Op.PUSH_M: { const v = mmu.read32(ea(regs, X, b)),
+          sp = (regs[4] - 4) | 0; mmu.write32(sp, v); regs[4] = sp; break; }
         case Op.POP_R: {
           const d = X[b + 2], sp = regs[4], i = (sp >>> 12) & tmask, e = tkey[i];
           let v: number;
@@ -392,8 +403,10 @@ export function runBlock(cpu: Cpu, budget: number): void {
           next = t;
           break;
         }
-        case Op.CALL_R: { const t = regs[X[b + 3]], sp = (regs[4] - 4) | 0; mmu.write32(sp, next); regs[4] = sp; next = t; break; }
-        case Op.CALL_M: { const t = mmu.read32(ea(regs, X, b)), sp = (regs[4] - 4) | 0; mmu.write32(sp, next); regs[4] = sp; next = t; break; }
+        case Op.CALL_R: { const t = regs[X[b + 3]],
+          sp = (regs[4] - 4) | 0; mmu.write32(sp, next); regs[4] = sp; next = t; break; }
+        case Op.CALL_M: { const t = mmu.read32(ea(regs, X, b)),
+          sp = (regs[4] - 4) | 0; mmu.write32(sp, next); regs[4] = sp; next = t; break; }
         case Op.RET: {
           const sp = regs[4], i = (sp >>> 12) & tmask, e = tkey[i];
           if (((((e ^ sp) & -4096) | (e & rdeny)) | (sp & 3)) === 0) { next = ram[(tphys[i] | (sp & 0xfff)) >>> 2]; hits++; }
@@ -404,10 +417,12 @@ export function runBlock(cpu: Cpu, budget: number): void {
         case Op.RET_I: { const sp = regs[4], n = X[b + 7]; next = mmu.read32(sp); regs[4] = (sp + 4 + n) | 0; break; }
 
         case Op.SETCC_R: setR8(regs, X[b + 3], cond(cpu, (info >> 8) & 0xff) ? 1 : 0); break;
-        case Op.SETCC_M: { const addr = ea(regs, X, b); mmu.write8(addr, cond(cpu, (info >> 8) & 0xff) ? 1 : 0); break; }
+        case Op.SETCC_M: { const addr = ea(regs, X, b); mmu.write8(addr,
+          cond(cpu, (info >> 8) & 0xff) ? 1 : 0); break; }
         case Op.CDQ: regs[2] = regs[0] >> 31; break;
         case Op.XCHG_RR: { const d = X[b + 2], s = X[b + 3], t = regs[d]; regs[d] = regs[s]; regs[s] = t; break; }
-        case Op.XCHG_RM: { const d = X[b + 2], addr = ea(regs, X, b), m = mmu.read32(addr); mmu.write32(addr, regs[d]); regs[d] = m; break; }
+        case Op.XCHG_RM: { const d = X[b + 2], addr = ea(regs, X, b),
+          m = mmu.read32(addr); mmu.write32(addr, regs[d]); regs[d] = m; break; }
         case Op.LEAVE: { const bp = regs[5], v = mmu.read32(bp); regs[4] = (bp + 4) | 0; regs[5] = v; break; }
 
         default: {
@@ -448,7 +463,8 @@ function execMisc(cpu: Cpu, op: number, X: Int32Array, b: number, info: number, 
   switch (op) {
     case Op.ALU8_RR: case Op.ALU8_RI: case Op.ALU8_RM: {
       const d = X[b + 2];
-      const c = op === Op.ALU8_RR ? getR8(regs, X[b + 3]) : op === Op.ALU8_RI ? X[b + 7] & 0xff : mmu.read8(ea(regs, X, b));
+      const c = op === Op.ALU8_RR ? getR8(regs, X[b + 3]) : op === Op.ALU8_RI ? X[b + 7] & 0xff
+        : mmu.read8(ea(regs, X, b));
       const a = getR8(regs, d), cin = aux === 2 || aux === 3 ? getCF(cpu) : 0;
       const r = aluCalc(aux, a, c, cin) & 0xff;
       if (aux !== 7) setR8(regs, d, r);
@@ -493,8 +509,10 @@ function execMisc(cpu: Cpu, op: number, X: Int32Array, b: number, info: number, 
       shiftFlags(cpu, aux, SZ8, a, n, r);
       break;
     }
-    case Op.XCHG8_RR: { const d = X[b + 2], s = X[b + 3], t = getR8(regs, d); setR8(regs, d, getR8(regs, s)); setR8(regs, s, t); break; }
-    case Op.XCHG8_RM: { const d = X[b + 2], addr = ea(regs, X, b), m = mmu.read8(addr); mmu.write8(addr, getR8(regs, d)); setR8(regs, d, m); break; }
+    case Op.XCHG8_RR: { const d = X[b + 2], s = X[b + 3],
+      t = getR8(regs, d); setR8(regs, d, getR8(regs, s)); setR8(regs, s, t); break; }
+    case Op.XCHG8_RM: { const d = X[b + 2], addr = ea(regs, X, b),
+      m = mmu.read8(addr); mmu.write8(addr, getR8(regs, d)); setR8(regs, d, m); break; }
     case Op.MOVZX16_RR: regs[X[b + 2]] = regs[X[b + 3]] & 0xffff; break;
     case Op.MOVZX16_RM: { const d = X[b + 2]; regs[d] = mmu.read16(ea(regs, X, b)); break; }
     case Op.MOVSX16_RR: regs[X[b + 2]] = (regs[X[b + 3]] << 16) >> 16; break;

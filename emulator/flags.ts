@@ -36,18 +36,23 @@ for (let i = 0; i < 256; i++) {
 
 // ---- setters: 32-bit ----
 
-export function setAdd(s: FlagState, a: number, b: number, r: number): void { s.fOp = K.ADD; s.fA = a; s.fB = b; s.fRes = r; }
-export function setSub(s: FlagState, a: number, b: number, r: number): void { s.fOp = K.SUB; s.fA = a; s.fB = b; s.fRes = r; }
+export function setAdd(s: FlagState, a: number, b: number,
+  r: number): void { s.fOp = K.ADD; s.fA = a; s.fB = b; s.fRes = r; }
+export function setSub(s: FlagState, a: number, b: number,
+  r: number): void { s.fOp = K.SUB; s.fA = a; s.fB = b; s.fRes = r; }
 export function setLogic(s: FlagState, r: number): void { s.fOp = K.LOGIC; s.fRes = r; }
-export function setMul(s: FlagState, low: number, overflow: boolean): void { s.fOp = K.MUL; s.fB = overflow ? 1 : 0; s.fRes = low; }
+export function setMul(s: FlagState, low: number,
+  overflow: boolean): void { s.fOp = K.MUL; s.fB = overflow ? 1 : 0; s.fRes = low; }
 
 /** inc/dec keep CF: make CF static first (unless the previous operation already kept it static). */
 function keepCF(s: FlagState): void {
   const k = s.fOp & 15;
   if (k !== K.STATIC && k !== K.INC && k !== K.DEC) s.flags = (s.flags & ~CF) | getCF(s);
 }
-export function setInc(s: FlagState, a: number, r: number, size = 0): void { keepCF(s); s.fOp = K.INC | size; s.fA = a; s.fB = 1; s.fRes = r; }
-export function setDec(s: FlagState, a: number, r: number, size = 0): void { keepCF(s); s.fOp = K.DEC | size; s.fA = a; s.fB = 1; s.fRes = r; }
+export function setInc(s: FlagState, a: number, r: number,
+  size = 0): void { keepCF(s); s.fOp = K.INC | size; s.fA = a; s.fB = 1; s.fRes = r; }
+export function setDec(s: FlagState, a: number, r: number,
+  size = 0): void { keepCF(s); s.fOp = K.DEC | size; s.fA = a; s.fB = 1; s.fRes = r; }
 
 /**
  * Any size. kind: 0 add, 1 or, 2 adc, 3 sbb, 4 and, 5 sub, 6 xor, 7 cmp (the ModRM /digit of the 80-83 group);

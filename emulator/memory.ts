@@ -35,7 +35,8 @@ export class Memory {
   codeInvalidations = 0;
 
   constructor(bytes: number) {
-    if (bytes <= 0 || bytes % PAGE_SIZE !== 0 || bytes > 0x80000000) throw new RangeError(`RAM size ${bytes} must be a positive multiple of 4096 up to 2 GiB`);
+    if (bytes <= 0 || bytes % PAGE_SIZE !== 0 || bytes > 0x80000000)
+      throw new RangeError(`RAM size ${bytes} must be a positive multiple of 4096 up to 2 GiB`);
     this.size = bytes;
     const reused = freeRam.findIndex(b => b.byteLength === bytes);
     const buf = reused >= 0 ? freeRam.splice(reused, 1)[0] : new ArrayBuffer(bytes);
@@ -128,7 +129,8 @@ export class Memory {
   writeBytes(p: number, data: Uint8Array): void {
     p >>>= 0;
     if (p + data.length <= this.size) {
-      for (let pg = p >>> PAGE_SHIFT; pg <= (p + data.length - 1) >>> PAGE_SHIFT && data.length > 0; pg++) this.dropCode(pg);
+      for (let pg = p >>> PAGE_SHIFT; pg <= (p + data.length - 1) >>> PAGE_SHIFT
+        && data.length > 0; pg++) this.dropCode(pg);
       this.u8.set(data, p);
       return;
     }

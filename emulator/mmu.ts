@@ -55,7 +55,8 @@ export class Mmu {
   cr3 = 0;
 
   constructor(mem: Memory, tlbEntries = 256) {
-    if (tlbEntries < 1 || (tlbEntries & (tlbEntries - 1)) !== 0) throw new RangeError(`TLB size ${tlbEntries} must be a power of two`);
+    if (tlbEntries < 1 || (tlbEntries & (tlbEntries - 1)) !== 0)
+      throw new RangeError(`TLB size ${tlbEntries} must be a power of two`);
     this.mem = mem;
     this.i32 = mem.i32;
     this.dv = mem.dv;
@@ -183,7 +184,8 @@ export class Mmu {
     const p1 = this.translate(lin, false, user);
     const p2 = this.translate((lin + first) | 0, false, user);
     let v = 0;
-    for (let k = 0; k < size; k++) v |= (k < first ? this.mem.read8(p1 + k) : this.mem.read8(p2 + k - first)) << (8 * k);
+    for (let k = 0; k < size; k++) v |= (k < first ? this.mem.read8(p1 + k)
+      : this.mem.read8(p2 + k - first)) << (8 * k);
     return size === 4 ? v : v & ((1 << (8 * size)) - 1);
   }
 

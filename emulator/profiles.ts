@@ -117,7 +117,8 @@ const SKYLAKE_CORE = {
 const MODERN_PTI: CostProfile = {
   name: 'modern-pti',
   description:
-    'Intel Skylake-class x86 with kernel page-table isolation (KPTI with PCID): a CR3 write at every kernel entry and exit',
+    'Intel Skylake-class x86 with kernel page-table isolation (KPTI with PCID): a CR3 write at every kernel entry and ' +
+      'exit',
   ...SKYLAKE_CORE,
   isolationPerCrossing: CR3_MODERN, // pti.rst: a CR3 move "required at every entry and exit"
 };

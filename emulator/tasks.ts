@@ -74,7 +74,8 @@ export function taskSwitch(cpu: Cpu, sel: number, nested: boolean, returnEip: nu
 
   // Checks of the new task's segments, in the new task (errors are #TS with the selector).
   const csd = readDescriptor(cpu, segs[CS], ext, 10);
-  if (!isCode(csd) || (isConforming(csd) ? csd.dpl > cpu.cpl : csd.dpl !== cpu.cpl)) fault(10, (segs[CS] & 0xfff8) | ext);
+  if (!isCode(csd) || (isConforming(csd) ? csd.dpl > cpu.cpl : csd.dpl !== cpu.cpl))
+    fault(10, (segs[CS] & 0xfff8) | ext);
   if (!csd.present) fault(11, (segs[CS] & 0xfff8) | ext);
   const ssd = readDescriptor(cpu, segs[SS], ext, 10);
   if (!isWritableData(ssd) || ssd.dpl !== cpu.cpl || (segs[SS] & 3) !== cpu.cpl) fault(10, (segs[SS] & 0xfff8) | ext);

@@ -15,7 +15,8 @@ import type { Cpu } from './cpu.ts';
 import { CS, SS, DS, ES, FS, GS } from './arch.ts';
 import { fault, FAULT, VECTOR_NAMES } from './exceptions.ts';
 import { getEflags, putEflags, TF, IF, NT, RF, VM, IOPL, ARITH, DF, AC, FIXED1 } from './flags.ts';
-import { readDescriptor, isCode, isConforming, isWritableData, isReadable, sysRead32, sysRead16 } from './descriptors.ts';
+import { readDescriptor, isCode, isConforming, isWritableData, isReadable, sysRead32,
+  sysRead16 } from './descriptors.ts';
 import { taskSwitch } from './tasks.ts';
 import { Ctr } from './stats.ts';
 
@@ -55,7 +56,8 @@ function raise(cpu: Cpu, vector: number, error: number, source: number, returnEi
         cpu.stopReason = `triple fault at eip 0x${(cpu.eip >>> 0).toString(16)}: ${chain.join(' → ')}`;
         return;
       }
-      const double = src === EXCEPTION && ((contributory(v) && contributory(v2)) || (v === PFV && (contributory(v2) || v2 === PFV)));
+      const double = src === EXCEPTION
+        && ((contributory(v) && contributory(v2)) || (v === PFV && (contributory(v2) || v2 === PFV)));
       if (double) {
         v = DFV; e = 0;
         cpu.C[Ctr.DOUBLE_FAULTS]++;

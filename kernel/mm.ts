@@ -76,7 +76,8 @@ export class AddressSpace {
       // process's kernel stack, supervisor-only, not global (isolation wants them dropped with the user's TLB).
       const pt = bare.allocLow(PAGE_SIZE);
       const pages = [...opts.pti.pages];
-      if (opts.kernelStack) for (let i = 0; i < opts.kernelStack.pages; i++) pages.push(opts.kernelStack.phys + i * PAGE_SIZE);
+      if (opts.kernelStack) for (let i = 0; i < opts.kernelStack.pages; i++)
+        pages.push(opts.kernelStack.phys + i * PAGE_SIZE);
       for (const phys of pages) {
         if (phys >= LOW_MEMORY) throw new Error('internal: the entry area must lie in low memory');
         mem.write32(pt + ((phys >>> 12) << 2), phys | PTE_P | PTE_RW);

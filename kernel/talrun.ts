@@ -135,7 +135,8 @@ export class HostLoop {
   }
 
   private get giveUp(): boolean {
-    return this.interruptedAt !== undefined && (this.interruptedTwice || Date.now() - this.interruptedAt > INTERRUPT_GRACE_MS);
+    return this.interruptedAt !== undefined
+      && (this.interruptedTwice || Date.now() - this.interruptedAt > INTERRUPT_GRACE_MS);
   }
 
   /** Bridge host TCP port `hostPort` to the guest's listener on `guestPort` (talrun --publish). Resolves when listening. */
@@ -304,10 +305,13 @@ function runtimeOf(k: Kernel): RunOutcome['runtime'] {
 export function start(k: Kernel, image: Uint8Array, argv: string[], o: TalrunOptions): number | RunOutcome {
   if (o.kernel && o.verify === false) {
     // Loudly: this is the one way to run unchecked code at CPL 0.
-    k.vfs.console.hooks.write(2, Buffer.from(`talrun: WARNING: --no-verify: ${argv[0]} runs UNCHECKED at CPL 0 with the kernel's full authority\n`));
+    k.vfs.console.hooks.write(2,
+      Buffer.from(`talrun: WARNING: --no-verify: ${argv[0]} runs UNCHECKED at CPL 0 with the kernel's full authority\n`));
   }
   try {
-    return k.spawn(image, { argv, envp: o.envp ?? [], uid: o.uid, gid: o.gid, kernelMode: o.kernel, verify: o.verify ?? true, cwd: o.cwd }).pid;
+    return k.spawn(image,
+      { argv, envp: o.envp ?? [], uid: o.uid, gid: o.gid, kernelMode: o.kernel, verify: o.verify ?? true,
+      cwd: o.cwd }).pid;
   } catch (e) {
     if (!(e instanceof ExecError)) throw e;
     return {
@@ -326,8 +330,10 @@ export function outcome(k: Kernel, pid: number, exit: KernelExit): RunOutcome {
     stats: k.machine.stats(), clockHz: k.clockHz, work: k.work.snapshot(), syscalls, kernelExit: exit, runtime: runtimeOf(k),
   };
   if (exit === 'hung') return { ...base, status: STATUS_HUNG, signal: null, message: `talrun: ${k.hungMessage}` };
-  if (exit === 'panic') return { ...base, status: STATUS_PANIC, signal: null, message: `talrun: kernel panic: ${k.panicMessage}` };
-  if (!info) return { ...base, status: STATUS_HUNG, signal: null, message: `talrun: the program did not finish (${exit})` };
+  if (exit === 'panic')
+    return { ...base, status: STATUS_PANIC, signal: null, message: `talrun: kernel panic: ${k.panicMessage}` };
+  if (!info) return { ...base, status: STATUS_HUNG, signal: null,
+    message: `talrun: the program did not finish (${exit})` };
   const message = info.signal
     ? `talrun: ${info.signal}${info.fault ? `: ${info.fault}` : ''}`
     : undefined;
@@ -361,7 +367,8 @@ export function runProgram(image: Uint8Array, argv: string[], o: TalrunOptions &
     const limit = k.machine.cpu.instructions() + (o.maxInstructions ?? 2e9);
     let exit = k.run(limit - k.machine.cpu.instructions());
     // With background processes the machine may go on (or idle) after the main program: end them.
-    while (!k.exits.has(pid) && exit !== 'limit' && exit !== 'panic' && exit !== 'hung' && exit !== 'done' && exit !== 'idle') exit = k.run(limit - k.machine.cpu.instructions());
+    while (!k.exits.has(pid) && exit !== 'limit' && exit !== 'panic' && exit !== 'hung' && exit !== 'done'
+      && exit !== 'idle') exit = k.run(limit - k.machine.cpu.instructions());
     r = k.exits.has(pid) && k.liveTasks.length ? finishMain(k, pid, exit) : outcome(k, pid, exit);
   }
   const done = { ...r, stdout: Buffer.concat(out), stderr: Buffer.concat(err) };
@@ -393,7 +400,8 @@ export function formatStats(r: RunOutcome, mode: string): string {
   const s = r.stats, c = s.cycleSources;
   const runtimeCalls = [...r.runtime.calls.values()].reduce((a, b) => a + b, 0);
   const n = (x: number): string => Math.round(x).toLocaleString('en');
-  const list = (items: [string, number][]): string => items.filter(([, k]) => k > 0).map(([w, k]) => `${w} ${n(k)}`).join(', ');
+  const list = (items: [string,
+    number][]): string => items.filter(([, k]) => k > 0).map(([w, k]) => `${w} ${n(k)}`).join(', ');
   const traps = list(Object.entries(s.traps).map(([v, k]) => [vectorName(Number(v)), k]));
   const work = list(WORK_KINDS.map(w => [w, r.work[w].units]));
   const sources: [string, number, string][] = [

@@ -7,7 +7,8 @@
 // length is checked against what it refers to before it is used, and every failure is an AnnotationError (the
 // `annotation` refusal), never another exception. The reader makes one pass over each table: linear in the section.
 
-import { type Arg, type Binder, type CodeTy, type Field, type Flag, type Stk, type Ty, type TypeDef, cons, newBinder, NIL, showArg, showCode, showTy, TOP } from './types.ts';
+import { type Arg, type Binder, type CodeTy, type Field, type Flag, type Stk, type Ty, type TypeDef, cons, newBinder,
+  NIL, showArg, showCode, showTy, TOP } from './types.ts';
 import { caseTag, SUM_CONST_LIMIT, type TupleTy } from './types.ts';
 import { isName } from './typeparse.ts';
 
@@ -274,7 +275,8 @@ export function readAnnotations(b: Uint8Array): Annotations {
   const base = o.bytes;
   readStringEnds(b, view, o.string, nStr, base, h.stringBytes, fail);
   const strings = new Strings(b.subarray(base, base + h.stringBytes), view, o.string);
-  const str = (i: number, what: string): number => (i < nStr ? i : fail(`${what}: string ${i} is not in the table of ${nStr}`));
+  const str = (i: number, what: string): number => (i < nStr ? i
+    : fail(`${what}: string ${i} is not in the table of ${nStr}`));
 
   // ---- scopes, in pre-order: scope s (1-based) has the descendants s+1 … end-1; 0 is the root around them all ----
   const scopeEnd = new Uint32Array(nScopes + 1);
@@ -295,7 +297,8 @@ export function readAnnotations(b: Uint8Array): Annotations {
     if (scopeFirst[s + 1] > nBinders) fail(`scope ${s}: its binders run past the ${nBinders} of the table`);
     open.push(s);
   }
-  if (scopeFirst[nScopes + 1] !== nBinders) fail(`the scopes have ${scopeFirst[nScopes + 1]} binders, the table ${nBinders}`);
+  if (scopeFirst[nScopes + 1] !== nBinders)
+    fail(`the scopes have ${scopeFirst[nScopes + 1]} binders, the table ${nBinders}`);
   /** a is s or encloses it. */
   const within = (a: number, s: number) => a === 0 || (a <= s && s < scopeEnd[a]);
 
@@ -363,11 +366,14 @@ export function readAnnotations(b: Uint8Array): Annotations {
   /** Child node n of node i, of the given sort: its needs must lie on one chain of scopes with the others'. */
   const child = (n: number, want: number): Ty | Stk => {
     if (n >= i) fail(`${where()}: child ${n === NONE ? 'NONE' : n} is not an earlier node`);
-    if (sort[n] !== want) fail(`${where()}: child ${n} is a ${want === WORD ? 'stack' : 'word'} type, not a ${want === WORD ? 'word' : 'stack'} type`);
+    if (sort[n] !== want)
+      fail(`${where()}: child ${n} is a ${want === WORD ? 'stack' : 'word'} type, not a ` +
+        `${want === WORD ? 'word' : 'stack'} type`);
     const c = need[n];
     if (c !== 0 && c !== curNeed) {
       if (within(curNeed, c)) curNeed = c;
-      else if (!within(c, curNeed)) fail(`${where()}: its parts use variables of scopes ${curNeed} and ${c}, neither inside the other`);
+      else if (!within(c, curNeed))
+        fail(`${where()}: its parts use variables of scopes ${curNeed} and ${c}, neither inside the other`);
     }
     if (depth[n] > curDepth) curDepth = depth[n];
     return nodes[n];
@@ -375,7 +381,8 @@ export function readAnnotations(b: Uint8Array): Annotations {
   const word = (n: number) => child(n, WORD) as Ty;
   const stack = (n: number) => child(n, STACK) as Stk;
   const range = (first: number, count: number, what: string) => {
-    if (first + count > nList) fail(`${what}: list entries ${first}..${first + count} are outside the list of ${nList}`);
+    if (first + count > nList)
+      fail(`${what}: list entries ${first}..${first + count} are outside the list of ${nList}`);
   };
   for (; i < nNodes; i++) {
     const rec = o.node + 16 * i;
@@ -434,7 +441,8 @@ export function readAnnotations(b: Uint8Array): Annotations {
         if (a !== 0) {
           bind(a, where());
           // Its parts may use its own binders and those of the scopes around it; it then needs those around it.
-          if (!within(curNeed, a)) fail(`${where()}: its parts use variables of scope ${curNeed}, which is not around scope ${a}`);
+          if (!within(curNeed, a))
+            fail(`${where()}: its parts use variables of scope ${curNeed}, which is not around scope ${a}`);
           curNeed = scopeParent[a];
           vars = scopeVars(a);
         }
@@ -504,7 +512,8 @@ export function readAnnotations(b: Uint8Array): Annotations {
     }
     if (curDepth + 1 > MAX_TYPE_DEPTH) fail(`${where()}: types nest more than ${MAX_TYPE_DEPTH} deep`);
     nodes[i] = node!;
-    if (curNeed === 0 && tag !== Tag.Int && tag !== Tag.Top && tag !== Tag.Sing && tag !== Tag.Bytes && tag !== Tag.Nil) closed.add(node!);
+    if (curNeed === 0 && tag !== Tag.Int && tag !== Tag.Top && tag !== Tag.Sing && tag !== Tag.Bytes && tag !== Tag.Nil)
+      closed.add(node!);
     sort[i] = s;
     need[i] = curNeed;
     depth[i] = curDepth + 1;
@@ -523,8 +532,10 @@ export function readAnnotations(b: Uint8Array): Annotations {
   for (let d = 0; d < h.defs; d++) {
     const n = u32(o.def + 12 * d + 8);
     const body = root(n, `definition '${defNames[d]}'`);
-    if (body.k === 'named' || body.k === 'var') fail(`type '${defNames[d]}' must be defined as a structure, not as another name`);
-    if (need[n] !== 0 && need[n] !== defScope[d]) fail(`type '${defNames[d]}' uses variables that are not its parameters`);
+    if (body.k === 'named' || body.k === 'var')
+      fail(`type '${defNames[d]}' must be defined as a structure, not as another name`);
+    if (need[n] !== 0 && need[n] !== defScope[d])
+      fail(`type '${defNames[d]}' uses variables that are not its parameters`);
     defs.set(defNames[d], { name: defNames[d], params: defParams[d], body });
   }
 
@@ -671,15 +682,18 @@ export function annotationsText(a: Annotations): string {
   const hexAddr = (n: number) => `0x${n.toString(16).padStart(8, '0')}`;
   const out: string[] = [`${ANNOTATION_MAGIC} ${ANNOTATION_VERSION}`, `main ${a.main}`];
   for (const d of a.defs.values()) out.push(`type ${typeDefHead(d)} = ${showTy(d.body)}`);
-  for (let i = 0; i < a.code.size; i++) out.push(`code ${hexAddr(a.code.addrs[i])} ${a.code.name(i)} : ${showCode(a.code.types[i])}`);
-  for (let i = 0; i < a.data.size; i++) out.push(`data ${hexAddr(a.data.addrs[i])} ${a.data.name(i)} : ${showTy(a.data.types[i])}`);
+  for (let i = 0; i < a.code.size; i++) out.push(`code ${hexAddr(a.code.addrs[i])} ${a.code.name(i)} : ` +
+    `${showCode(a.code.types[i])}`);
+  for (let i = 0; i < a.data.size; i++) out.push(`data ${hexAddr(a.data.addrs[i])} ${a.data.name(i)} : ` +
+    `${showTy(a.data.types[i])}`);
   for (const [addr, it] of a.inst) out.push(`inst ${hexAddr(addr)} : ${instText(it)}`);
   for (const [addr, cs] of a.coerce) for (const c of cs) out.push(coercionText(c, hexAddr(addr)));
   return out.join('\n') + '\n';
 }
 
 export function typeDefHead(d: TypeDef): string {
-  return d.params.length ? `${d.name}<${d.params.map(b => (b.kind === 'stack' ? `${b.name}:stack` : b.name)).join(', ')}>` : d.name;
+  return d.params.length
+    ? `${d.name}<${d.params.map(b => (b.kind === 'stack' ? `${b.name}:stack` : b.name)).join(', ')}>` : d.name;
 }
 
 const REGISTER_NAMES = ['eax', 'ecx', 'edx', 'ebx', 'esp', 'ebp', 'esi', 'edi'];

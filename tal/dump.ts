@@ -42,7 +42,8 @@ function disassemble(p: Program, code: Uint8Array, addr: number, withTypes: bool
       text = formatInsn(d);
       const refs: string[] = [];
       for (const o of d.operands) {
-        const v = o.kind === 'rel' ? o.target : o.kind === 'mem' && o.base === -1 && o.index === -1 ? o.disp >>> 0 : o.kind === 'imm' ? o.value >>> 0 : undefined;
+        const v = o.kind === 'rel' ? o.target : o.kind === 'mem' && o.base === -1 && o.index === -1 ? o.disp >>> 0
+          : o.kind === 'imm' ? o.value >>> 0 : undefined;
         if (v !== undefined && names.has(v)) refs.push(names.get(v)!);
       }
       if (refs.length) text += `    <${refs.join(', ')}>`;
@@ -64,8 +65,10 @@ export function dumpProgram(p: Program, opts: { runtime?: boolean } = {}): strin
   for (const i of p.imports) {
     const sig = importSig(i.name);
     const slotBytes = readLoaded(p.img, i.slot, 4);
-    const bound = slotBytes ? ((slotBytes[0] | (slotBytes[1] << 8) | (slotBytes[2] << 16) | (slotBytes[3] << 24)) >>> 0) : 0;
-    const ty = sig ? `(${sig.spec.params.join(', ')}) -> ${sig.spec.result ?? 'never returns'}` : '(not in the kernel interface)';
+    const bound = slotBytes
+      ? ((slotBytes[0] | (slotBytes[1] << 8) | (slotBytes[2] << 16) | (slotBytes[3] << 24)) >>> 0) : 0;
+    const ty = sig ? `(${sig.spec.params.join(', ')}) -> ${sig.spec.result ?? 'never returns'}`
+      : '(not in the kernel interface)';
     out.push(`  slot 0x${hex(i.slot)}  ${i.name.padEnd(14)} ${ty}    [bound to 0x${hex(bound)}]`);
   }
   if (p.ann.data.size) {
@@ -78,7 +81,8 @@ export function dumpProgram(p: Program, opts: { runtime?: boolean } = {}): strin
     const rt = findSection(p.img, RUNTIME_SECTION);
     if (rt) {
       const bytes = readLoaded(p.img, rt.addr, rt.size);
-      out.push('', `user-mode runtime (${RUNTIME_SECTION}, 0x${hex(rt.addr)}, ${rt.size} bytes; never verified, never run in kernel mode):`);
+      out.push('', `user-mode runtime (${RUNTIME_SECTION}, 0x${hex(rt.addr)}, ${rt.size} bytes; never verified, never ` +
+        `run in kernel mode):`);
       if (bytes) out.push(...disassemble(p, bytes, rt.addr, false));
     }
   }

@@ -58,7 +58,8 @@ function u32(b: Uint8Array, o: number): number {
 export function readElf(bytes: Uint8Array): ElfImage {
   const size = bytes.length;
   if (size < EHDR_SIZE) throw new ElfError(`truncated ELF: ${size} bytes, the header alone needs ${EHDR_SIZE}`);
-  if (bytes[0] !== 0x7f || bytes[1] !== 0x45 || bytes[2] !== 0x4c || bytes[3] !== 0x46) throw new ElfError('not an ELF file (bad magic)');
+  if (bytes[0] !== 0x7f || bytes[1] !== 0x45 || bytes[2] !== 0x4c || bytes[3] !== 0x46)
+    throw new ElfError('not an ELF file (bad magic)');
   if (bytes[4] !== 1) throw new ElfError(`wrong ELF class ${bytes[4]}: need ELFCLASS32 (1)`);
   if (bytes[5] !== 1) throw new ElfError(`wrong data encoding ${bytes[5]}: need little-endian (1)`);
   if (bytes[6] !== 1) throw new ElfError(`wrong ELF version ${bytes[6]}`);
@@ -71,7 +72,9 @@ export function readElf(bytes: Uint8Array): ElfImage {
   if (ehsize !== EHDR_SIZE) throw new ElfError(`bad ELF header size ${ehsize}`);
   if (phnum === 0) throw new ElfError('no program headers');
   if (phentsize !== PHDR_SIZE) throw new ElfError(`bad program header entry size ${phentsize}`);
-  if (phoff + phnum * PHDR_SIZE > size) throw new ElfError(`program headers (offset ${phoff}, ${phnum} entries) run past the end of the file (${size} bytes)`);
+  if (phoff + phnum * PHDR_SIZE > size)
+    throw new ElfError(`program headers (offset ${phoff}, ${phnum} entries) run past the end of the file (${size} ` +
+      `bytes)`);
 
   const segments: ElfSegment[] = [];
   for (let i = 0; i < phnum; i++) {
@@ -81,12 +84,18 @@ export function readElf(bytes: Uint8Array): ElfImage {
       filesz: u32(bytes, o + 16), memsz: u32(bytes, o + 20), flags: u32(bytes, o + 24), align: u32(bytes, o + 28),
     };
     if (seg.type !== PT_LOAD) continue;
-    if (seg.offset + seg.filesz > size) throw new ElfError(`segment ${i} (offset ${seg.offset}, ${seg.filesz} bytes) runs past the end of the file (${size} bytes)`);
-    if (seg.filesz > seg.memsz) throw new ElfError(`segment ${i}: file size ${seg.filesz} exceeds memory size ${seg.memsz}`);
+    if (seg.offset + seg.filesz > size)
+      throw new ElfError(`segment ${i} (offset ${seg.offset}, ${seg.filesz} bytes) runs past the end of the file ` +
+        `(${size} bytes)`);
+    if (seg.filesz > seg.memsz)
+      throw new ElfError(`segment ${i}: file size ${seg.filesz} exceeds memory size ${seg.memsz}`);
     if (seg.memsz === 0) throw new ElfError(`segment ${i} is empty`);
-    if (seg.vaddr + seg.memsz > USER_TOP) throw new ElfError(`segment ${i} (0x${hex(seg.vaddr)}..0x${hex(seg.vaddr + seg.memsz)}) reaches kernel space (0x${hex(USER_TOP)} and above)`);
+    if (seg.vaddr + seg.memsz > USER_TOP)
+      throw new ElfError(`segment ${i} (0x${hex(seg.vaddr)}..0x${hex(seg.vaddr + seg.memsz)}) reaches kernel space ` +
+        `(0x${hex(USER_TOP)} and above)`);
     if (seg.vaddr < PAGE_SIZE) throw new ElfError(`segment ${i} maps page zero`);
-    if (seg.offset % PAGE_SIZE !== seg.vaddr % PAGE_SIZE) throw new ElfError(`segment ${i}: offset and address disagree modulo the page size`);
+    if (seg.offset % PAGE_SIZE !== seg.vaddr % PAGE_SIZE)
+      throw new ElfError(`segment ${i}: offset and address disagree modulo the page size`);
     if ((seg.flags & PF_W) && (seg.flags & PF_X)) throw new ElfError(`segment ${i} is both writable and executable`);
     segments.push(seg);
   }
@@ -95,14 +104,18 @@ export function readElf(bytes: Uint8Array): ElfImage {
   const sorted = [...segments].sort((a, b) => a.vaddr - b.vaddr);
   for (let i = 1; i < sorted.length; i++) {
     const prevEnd = pageUp(sorted[i - 1].vaddr + sorted[i - 1].memsz);
-    if (pageDown(sorted[i].vaddr) < prevEnd) throw new ElfError(`segments at 0x${hex(sorted[i - 1].vaddr)} and 0x${hex(sorted[i].vaddr)} share a page`);
+    if (pageDown(sorted[i].vaddr) < prevEnd)
+      throw new ElfError(`segments at 0x${hex(sorted[i - 1].vaddr)} and 0x${hex(sorted[i].vaddr)} share a page`);
   }
-  if (entry !== 0 && !segments.some(s => (s.flags & PF_X) && entry >= s.vaddr && entry < s.vaddr + s.filesz)) throw new ElfError(`entry point 0x${hex(entry)} is not in an executable segment`);
+  if (entry !== 0 && !segments.some(s => (s.flags & PF_X) && entry >= s.vaddr && entry < s.vaddr + s.filesz))
+    throw new ElfError(`entry point 0x${hex(entry)} is not in an executable segment`);
 
   const sections: ElfSection[] = [];
   if (shnum > 0) {
     if (shentsize !== SHDR_SIZE) throw new ElfError(`bad section header entry size ${shentsize}`);
-    if (shoff + shnum * SHDR_SIZE > size) throw new ElfError(`section headers (offset ${shoff}, ${shnum} entries) run past the end of the file (${size} bytes)`);
+    if (shoff + shnum * SHDR_SIZE > size)
+      throw new ElfError(`section headers (offset ${shoff}, ${shnum} entries) run past the end of the file (${size} ` +
+        `bytes)`);
     if (shstrndx >= shnum) throw new ElfError(`section name table index ${shstrndx} out of range`);
     const raw = [];
     for (let i = 0; i < shnum; i++) {
@@ -114,12 +127,16 @@ export function readElf(bytes: Uint8Array): ElfImage {
     }
     for (let i = 0; i < shnum; i++) {
       const s = raw[i];
-      if (s.type !== SHT_NOBITS && s.type !== SHT_NULL && s.offset + s.size > size) throw new ElfError(`section ${i} (offset ${s.offset}, ${s.size} bytes) runs past the end of the file (${size} bytes)`);
+      if (s.type !== SHT_NOBITS && s.type !== SHT_NULL && s.offset + s.size > size)
+        throw new ElfError(`section ${i} (offset ${s.offset}, ${s.size} bytes) runs past the end of the file (${size} ` +
+          `bytes)`);
     }
     const strtab = raw[shstrndx];
     // The names are read from the file: the table must lie inside it whatever its type says (the bounds check above
     // skips SHT_NOBITS and SHT_NULL sections, and an unbounded name table would make the name scan run for 2^32 bytes).
-    if (strtab.offset + strtab.size > size) throw new ElfError(`the section name table (offset ${strtab.offset}, ${strtab.size} bytes) runs past the end of the file (${size} bytes)`);
+    if (strtab.offset + strtab.size > size)
+      throw new ElfError(`the section name table (offset ${strtab.offset}, ${strtab.size} bytes) runs past the end of ` +
+        `the file (${size} bytes)`);
     // A name is read up to its NUL, and at most MAX_SECTION_NAME bytes are looked at for each: otherwise 65,535
     // sections naming the start of one long unterminated string would take 65,535 × its length. Names read before are
     // reused.
@@ -129,7 +146,8 @@ export function readElf(bytes: Uint8Array): ElfImage {
       const s = raw[i];
       let name = '';
       if (i !== 0) {
-        if (s.nameOff >= strtab.size) throw new ElfError(`section ${i}: name offset ${s.nameOff} outside the name table`);
+        if (s.nameOff >= strtab.size)
+          throw new ElfError(`section ${i}: name offset ${s.nameOff} outside the name table`);
         const known = names.get(s.nameOff);
         if (known !== undefined) {
           name = known;

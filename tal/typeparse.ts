@@ -1,7 +1,8 @@
 // The parser for the concrete syntax of types (docs/tal.md §3). Trusted: the checker parses the annotations in
 // .tal.types with it. It never throws anything but TypeSyntaxError.
 
-import { type Arg, type Binder, type CodeTy, type Field, type Flag, type Stk, type Ty, type TypeDef, cons, newBinder, NIL } from './types.ts';
+import { type Arg, type Binder, type CodeTy, type Field, type Flag, type Stk, type Ty, type TypeDef, cons, newBinder,
+  NIL } from './types.ts';
 import { caseTag, SUM_CONST_LIMIT, type TupleTy } from './types.ts';
 
 export class TypeSyntaxError extends Error {
@@ -398,7 +399,8 @@ export function parseTypeDefHead(src: string): { name: string; params: Binder[] 
   return run(src, p => {
     const name = p.next();
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) p.fail(`bad type name '${name}'`);
-    if (['int', 'top', 'S', 'code', 'nil', 'arr', 'bytes', 'rbytes'].includes(name)) p.fail(`'${name}' is a reserved word`);
+    if (['int', 'top', 'S', 'code', 'nil', 'arr', 'bytes', 'rbytes'].includes(name))
+      p.fail(`'${name}' is a reserved word`);
     if (name === SPTR) p.fail(`'${name}' is a reserved word`);
     let params: Binder[] = [];
     if (p.peek() === '<') {
@@ -422,7 +424,8 @@ export function parseTypeDefHead(src: string): { name: string; params: Binder[] 
  * Parse a set of (possibly mutually recursive) definitions: all heads first, then the bodies.
  * A body must be a structure (not a bare name or variable), so unfolding always makes progress.
  */
-export function parseTypeDefs(items: { head: string; body: string }[], onError: (i: number, e: TypeSyntaxError) => void): Map<string, TypeDef> {
+export function parseTypeDefs(items: { head: string; body: string }[],
+  onError: (i: number, e: TypeSyntaxError) => void): Map<string, TypeDef> {
   const heads = new Map<string, { params: Binder[] }>();
   const parsedHeads: ({ name: string; params: Binder[] } | null)[] = items.map((it, i) => {
     try {
@@ -442,7 +445,8 @@ export function parseTypeDefs(items: { head: string; body: string }[], onError: 
     try {
       const scope = new Map<string, Binder>(h.params.map(b => [b.name, b]));
       const body = parseTy(it.body, { defs: heads, scope });
-      if (body.k === 'named' || body.k === 'var') throw new TypeSyntaxError(`type '${h.name}' must be defined as a structure, not as another name`, 0);
+      if (body.k === 'named' || body.k === 'var')
+        throw new TypeSyntaxError(`type '${h.name}' must be defined as a structure, not as another name`, 0);
       defs.set(h.name, { name: h.name, params: h.params, body });
     } catch (e) {
       if (e instanceof TypeSyntaxError) { onError(i, e); return; }

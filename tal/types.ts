@@ -283,7 +283,8 @@ export function showCode(c: CodeTy): string {
 }
 
 function codeText(c: CodeTy): string {
-  const vars = c.vars.length === 0 ? '' : emit(`[${c.vars.map(b => (b.kind === 'stack' ? `${b.name}:stack` : b.name)).join(', ')}]`);
+  const vars = c.vars.length === 0 ? ''
+    : emit(`[${c.vars.map(b => (b.kind === 'stack' ? `${b.name}:stack` : b.name)).join(', ')}]`);
   return `code${vars}${regsText(c)}`;
 }
 

@@ -26,7 +26,8 @@ export function cpuinfo(field: string): string {
 /** The lines every host measurement starts with: CPU, virtualisation, kernel. */
 export function describeHost(): string[] {
   return [
-    `CPU:       ${cpuinfo('model name')} (family ${cpuinfo('cpu family')}, model ${cpuinfo('model\t')}), ${cpuinfo('cpu MHz')} MHz reported`,
+    `CPU:       ${cpuinfo('model name')} (family ${cpuinfo('cpu family')}, model ${cpuinfo('model\t')}), ` +
+      `${cpuinfo('cpu MHz')} MHz reported`,
     `hypervisor flag: ${/\bhypervisor\b/.test(cpuinfo('flags')) ? 'yes (a virtual machine)' : 'no'}`,
     `kernel:    ${readText('/proc/sys/kernel/osrelease')}`,
   ];

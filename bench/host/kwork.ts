@@ -54,7 +54,8 @@ try {
   for (const [name, e] of samples) {
     const fmt = (v: number) => (Math.abs(v) >= 100 ? v.toFixed(0) : Math.abs(v) >= 1 ? v.toFixed(2) : v.toFixed(4));
     console.log(
-      `${name.padEnd(24)} ${fmt(median(e.values)).padStart(12)} ${e.unit.padStart(11)}   ${fmt(Math.min(...e.values))} .. ${fmt(Math.max(...e.values))}`,
+      `${name.padEnd(24)} ${fmt(median(e.values)).padStart(12)} ${e.unit.padStart(11)}   ` +
+        `${fmt(Math.min(...e.values))} .. ${fmt(Math.max(...e.values))}`,
     );
   }
 
@@ -75,7 +76,8 @@ try {
     ['tcp per message = (tcp - 2 ctxsw - 4 nullio)/2', cyc((med('tcp_lat_ns') - 2 * ctxsw - 4 * nullio) / 2), 'cycles'],
   ];
   console.log(`\nderived, in core cycles at ${ghz.toFixed(3)} GHz`);
-  for (const [label, v, unit] of derived) console.log(`${label.padEnd(48)} ${v.toFixed(v < 10 ? 3 : 0).padStart(9)} ${unit}`);
+  for (const [label, v,
+    unit] of derived) console.log(`${label.padEnd(48)} ${v.toFixed(v < 10 ? 3 : 0).padStart(9)} ${unit}`);
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { describeHost, median, readText, runsOption } from './hostinfo.ts';
 
 const N = 1_000_000; // the program's iteration count (the first word of its .data)
-const LOOPS = ['empty', 'getpid (int 0x80)', 'getppid (int 0x80)', 'no such call (int 0x80)', 'call + ret', 'getpid (__kernel_vsyscall)'];
+const LOOPS = ['empty', 'getpid (int 0x80)', 'getppid (int 0x80)', 'no such call (int 0x80)', 'call + ret',
+  'getpid (__kernel_vsyscall)'];
 
 const runs = runsOption(5);
 

@@ -40,7 +40,8 @@ const argv = parse('popc', command('popc')
     'preprocessor: docs/popcorn.md).')
   .command('$0 <files..>', false, y => y.positional('files', { type: 'string', array: true, demandOption: true }))
   .option('o', { type: 'string', describe: 'the output file (default: ./NAME, the first source\'s name without .pop)' })
-  .option('S', { type: 'boolean', default: false, describe: 'write the TAL assembly (./NAME.tal) instead of the executable' })
+  .option('S', { type: 'boolean', default: false,
+    describe: 'write the TAL assembly (./NAME.tal) instead of the executable' })
   // The preprocessor's options, as cc's (docs/popcorn.md, "The preprocessor").
   .option('I', { type: 'string', array: true, describe: 'search DIR for #include headers (after the file\'s own dir)' })
   .option('D', { type: 'string', array: true, describe: '-D NAME[=VALUE]: define the macro NAME (as 1 by default)' })
@@ -104,7 +105,8 @@ if (!r.elf) {
 }
 const verdict = checkElf(r.elf);
 if (!verdict.ok) {
-  process.stderr.write(`popc: internal error: the checker refused popc's output (a popc bug):\n${formatRefusal(file, verdict.error, r.elf)}\n`);
+  process.stderr.write(`popc: internal error: the checker refused popc's output (a popc ` +
+    `bug):\n${formatRefusal(file, verdict.error, r.elf)}\n`);
   process.exit(3);
 }
 output(argv.o ?? stem, r.elf, 0o755);

@@ -136,7 +136,8 @@ class Lowering {
    */
   private funValue(f: FunInfo): Val {
     const dst = this.temp(talTy(funValueTy(f)));
-    this.emit({ op: 'call', dst, callee: { k: 'fun', label: closureGetter(f), saves: false, tparams: [], raises: false }, args: [] });
+    this.emit({ op: 'call', dst,
+      callee: { k: 'fun', label: closureGetter(f), saves: false, tparams: [], raises: false }, args: [] });
     return val(dst);
   }
 

@@ -53,7 +53,8 @@ export function reduceStrength(f: Fn): void {
       const { dst, a } = i;
       const arith = (aop: Extract<Inst, { op: 'arith' }>['aop'], d: VReg, x: Val, y: Val): Line =>
         at({ op: 'arith', aop, dst: d, a: x, b: y, unsigned: false });
-      if (i.unsigned) return [i.aop === '/' ? arith('>>>', dst, a, imm(k)) : arith('&', dst, a, imm(((i.b.n >>> 0) - 1) | 0))];
+      if (i.unsigned)
+        return [i.aop === '/' ? arith('>>>', dst, a, imm(k)) : arith('&', dst, a, imm(((i.b.n >>> 0) - 1) | 0))];
       // The bias: 2^k - 1 for a negative x, 0 otherwise (for k = 1, x's sign bit itself).
       const out: Line[] = [];
       const bias = fresh();

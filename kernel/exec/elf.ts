@@ -14,7 +14,8 @@ export interface LoadSegment { vaddr: number; memsz: number; offset: number; fil
 export interface Executable { entry: number; phoff: number; phnum: number; segments: LoadSegment[] }
 
 export function readExecutable(b: Uint8Array, name: string): Executable {
-  const bad = (why: string): never => { throw new ExecError(`${name}: cannot execute binary file: Exec format error (${why})`); };
+  const bad = (why: string): never => { throw new ExecError(`${name}: cannot execute binary file: Exec format error ` +
+    `(${why})`); };
   if (b.length < 52 || b[0] !== 0x7f || b[1] !== 0x45 || b[2] !== 0x4c || b[3] !== 0x46) bad('not an ELF file');
   const v = new DataView(b.buffer, b.byteOffset, b.byteLength);
   if (b[4] !== 1) bad('not a 32-bit ELF file');
@@ -36,7 +37,8 @@ export function readExecutable(b: Uint8Array, name: string): Executable {
       memsz: v.getUint32(o + 20, true), flags: v.getUint32(o + 24, true),
     };
     if (seg.filesz > seg.memsz) bad(`segment ${i}: file size above memory size`);
-    if ((seg.vaddr - seg.offset) % PAGE_SIZE !== 0) bad(`segment ${i}: offset and address disagree modulo the page size`);
+    if ((seg.vaddr - seg.offset) % PAGE_SIZE !== 0)
+      bad(`segment ${i}: offset and address disagree modulo the page size`);
     if (seg.vaddr + seg.memsz > TASK_SIZE) bad(`segment ${i} reaches kernel space`);
     if (seg.filesz > 0 && seg.offset + seg.filesz > b.length) bad(`segment ${i} runs past the end of the file`);
     if (seg.memsz > 0) segments.push(seg);

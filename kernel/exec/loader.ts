@@ -39,7 +39,8 @@ export function loadProgram(k: Kernel, t: Task, image: Uint8Array, o: LoadOption
   if (o.kernelMode) {
     if (o.verify) {
       const r = checkElf(image);
-      if (!r.ok) throw new ExecError(`${formatRefusal(o.filename, r.error, image)}\ntalrun: ${o.filename}: refused by the checker: not run in kernel mode`);
+      if (!r.ok) throw new ExecError(`${formatRefusal(o.filename, r.error, image)}\ntalrun: ${o.filename}: refused by ` +
+        `the checker: not run in kernel mode`);
       program = r.program;
     } else {
       try {
@@ -80,7 +81,8 @@ export function loadProgram(k: Kernel, t: Task, image: Uint8Array, o: LoadOption
       t.stackLimit = TASK_SIZE - STK_LIM;
       mm.mapRange(pageDown(stack.esp), TASK_SIZE, { writable: true });
     }
-    if (t.brk + PAGE_SIZE > t.stackLimit) throw new ExecError(`${o.filename}: cannot execute binary file: no room for the stack`);
+    if (t.brk + PAGE_SIZE > t.stackLimit)
+      throw new ExecError(`${o.filename}: cannot execute binary file: no room for the stack`);
     mm.poke(stack.esp, stack.bytes);
 
     let entry = img.entry;

@@ -131,7 +131,8 @@ function hostFd(file: OpenFile): number | undefined {
 const hostFileOps: FileOps = {
   open(file: OpenFile): number {
     const sb = file.inode.sb as Hostfs;
-    const acc = file.fmode & FMODE_WRITE ? (file.fmode & FMODE_READ ? constants.O_RDWR : constants.O_WRONLY) : constants.O_RDONLY;
+    const acc = file.fmode & FMODE_WRITE
+      ? (file.fmode & FMODE_READ ? constants.O_RDWR : constants.O_WRONLY) : constants.O_RDONLY;
     try {
       file.priv = openSync(sb.pathOf(file.dentry), acc | constants.O_NOFOLLOW);
       return 0;
@@ -294,7 +295,8 @@ export class HostInode extends Inode {
   override create(dir: Dentry, name: string, mode: number, cred: Cred): Inode | number {
     if (this.sb.readonly) return -EROFS;
     const p = this.sb.childPath(dir, name);
-    const r = hostOp(() => closeSync(openSync(p, constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY | constants.O_NOFOLLOW, 0o600)));
+    const r = hostOp(() => closeSync(openSync(p,
+      constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY | constants.O_NOFOLLOW, 0o600)));
     return r < 0 ? r : this.finishCreate(p, cred, S_IFREG | (mode & 0o7777));
   }
 
@@ -378,7 +380,8 @@ export class HostInode extends Inode {
       try {
         const dir = openDirBuffer(this.sb.pathOf(d), { encoding: 'buffer' });
         try {
-          for (let e = dir.readSync(); e; e = dir.readSync()) entries.push({ name: e.name.toString('latin1'), type: direntType(e) });
+          for (let e = dir.readSync(); e; e = dir.readSync()) entries.push({ name: e.name.toString('latin1'),
+            type: direntType(e) });
         } finally {
           dir.closeSync();
         }

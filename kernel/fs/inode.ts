@@ -179,7 +179,8 @@ export function initOwner(cred: Cred, dir: Inode, mode: number): { uid: number; 
   if (dir.mode & S_ISGID) {
     gid = dir.gid;
     if ((mode & S_IFMT) === S_IFDIR) mode |= S_ISGID;
-    else if ((mode & (S_ISGID | S_IXGRP)) === (S_ISGID | S_IXGRP) && !inGroup(cred, gid) && !capable(cred)) mode &= ~S_ISGID;
+    else if ((mode & (S_ISGID | S_IXGRP)) === (S_ISGID | S_IXGRP) && !inGroup(cred, gid) && !capable(cred))
+      mode &= ~S_ISGID;
   }
   return { uid, gid, mode };
 }

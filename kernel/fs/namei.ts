@@ -208,7 +208,8 @@ export interface LookupFlags {
 }
 
 /** filename_lookup: the path `pathname` names. */
-export function lookupPath(ctx: FsContext, base: Path | undefined, pathname: string, flags: LookupFlags = {}): Path | number {
+export function lookupPath(ctx: FsContext, base: Path | undefined, pathname: string,
+  flags: LookupFlags = {}): Path | number {
   const name = getname(pathname, flags.emptyPath);
   if (typeof name === 'number') return name;
   if (name === '') return base ?? ctx.cwd;
@@ -241,7 +242,8 @@ function mayCreate(cred: Cred, dir: Path): number {
  * caller's fsuid; group its fsgid or, in a setgid directory, the directory's), following a dangling last link to
  * create its target, as Linux does.
  */
-export function openat(ctx: FsContext, base: Path | undefined, pathname: string, flags: number, mode = 0): OpenFile | number {
+export function openat(ctx: FsContext, base: Path | undefined, pathname: string, flags: number,
+  mode = 0): OpenFile | number {
   if ((flags & O_TMPFILE) === O_TMPFILE) return -EOPNOTSUPP;
   if (flags & O_PATH) flags &= O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC | O_LARGEFILE;
   if ((flags & (O_CREAT | O_DIRECTORY)) === (O_CREAT | O_DIRECTORY)) return -EINVAL;
@@ -368,7 +370,8 @@ export function openExec(ctx: FsContext, base: Path | undefined, pathname: strin
 // attributes
 
 /** stat64/lstat64/fstatat64: the attributes of what the name names (`follow` false for lstat). */
-export function statat(ctx: FsContext, base: Path | undefined, pathname: string, flags: LookupFlags = {}): KStat | number {
+export function statat(ctx: FsContext, base: Path | undefined, pathname: string,
+  flags: LookupFlags = {}): KStat | number {
   const p = lookupPath(ctx, base, pathname, flags);
   if (typeof p === 'number') return p;
   return p.dentry.inode.getattr(p.dentry);
@@ -388,7 +391,8 @@ export function faccessat(ctx: FsContext, base: Path | undefined, pathname: stri
   if (mode & ~7) return -EINVAL;
   if (flags & ~(AT_EACCESS | AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH)) return -EINVAL;
   const cred = flags & AT_EACCESS ? ctx.cred : accessCred(ctx.cred);
-  const p = lookupPath({ ...ctx, cred }, base, pathname, { follow: !(flags & AT_SYMLINK_NOFOLLOW), emptyPath: (flags & AT_EMPTY_PATH) !== 0 });
+  const p = lookupPath({ ...ctx, cred }, base, pathname,
+    { follow: !(flags & AT_SYMLINK_NOFOLLOW), emptyPath: (flags & AT_EMPTY_PATH) !== 0 });
   if (typeof p === 'number') return p;
   if (mode === 0) return 0;
   const inode = p.dentry.inode;
@@ -454,7 +458,8 @@ export function chmodPath(ctx: FsContext, p: Path, mode: number): number {
 }
 
 /** chown/lchown: -1 keeps an id. Root may give any; the owner may only change the group to one of its own. */
-export function chownat(ctx: FsContext, base: Path | undefined, pathname: string, uid: number, gid: number, follow = true): number {
+export function chownat(ctx: FsContext, base: Path | undefined, pathname: string, uid: number, gid: number,
+  follow = true): number {
   const p = lookupPath(ctx, base, pathname, { follow });
   if (typeof p === 'number') return p;
   return chownPath(ctx, p, uid, gid);
@@ -467,7 +472,9 @@ export function chownPath(ctx: FsContext, p: Path, uid: number, gid: number): nu
   const newUid = uid === -1 || uid === 0xffffffff ? undefined : uid;
   const newGid = gid === -1 || gid === 0xffffffff ? undefined : gid;
   if (newUid !== undefined && !((fsuid(cred) === inode.uid && newUid === inode.uid) || capable(cred))) return -EPERM;
-  if (newGid !== undefined && !((fsuid(cred) === inode.uid && (newGid === inode.gid || inGroup(cred, newGid))) || capable(cred))) return -EPERM;
+  if (newGid !== undefined
+    && !((fsuid(cred) === inode.uid && (newGid === inode.gid || inGroup(cred, newGid)))
+    || capable(cred))) return -EPERM;
   let mode: number | undefined;
   if (!isDir(inode.mode) && (inode.mode & (S_ISUID | S_ISGID))) {
     mode = inode.mode & ~S_ISUID;
@@ -499,7 +506,8 @@ interface NewName {
 }
 
 /** filename_create: the directory and name of something about to be created (EEXIST if it exists). */
-function filenameCreate(ctx: FsContext, base: Path | undefined, pathname: string, isDirectory: boolean): NewName | number {
+function filenameCreate(ctx: FsContext, base: Path | undefined, pathname: string,
+  isDirectory: boolean): NewName | number {
   const p = parentWalk(ctx, base, pathname);
   if (typeof p === 'number') return p;
   const { w, last } = p;
@@ -596,7 +604,8 @@ function mayDelete(cred: Cred, dir: Dentry, victim: Dentry, isDirectory: boolean
   const r = inodePermission(cred, dir.inode, MAY_WRITE | MAY_EXEC);
   if (r) return r;
   const inode = victim.inode;
-  if ((dir.inode.mode & S_ISVTX) && fsuid(cred) !== inode.uid && fsuid(cred) !== dir.inode.uid && !capable(cred)) return -EPERM;
+  if ((dir.inode.mode & S_ISVTX) && fsuid(cred) !== inode.uid && fsuid(cred) !== dir.inode.uid && !capable(cred))
+    return -EPERM;
   if (isDirectory) {
     if (!isDir(inode.mode)) return -ENOTDIR;
     if (victim.isRoot) return -EBUSY;

@@ -2,7 +2,8 @@
 // configuration mistakes and throw). The root is a tmpfs (0755) with /dev (null, zero, full, console, tty) and
 // /tmp (1777); host directories and further tmpfs instances are mounted on directories created as needed.
 import { EEXIST, errnoName } from '../errno.ts';
-import { Console, DeviceRegistry, MEM_MAJOR, TTYAUX_MAJOR, fullOps, nullOps, type ConsoleHooks, zeroOps } from './devices.ts';
+import { Console, DeviceRegistry, MEM_MAJOR, TTYAUX_MAJOR, fullOps, nullOps, type ConsoleHooks,
+  zeroOps } from './devices.ts';
 import { O_RDONLY, O_WRONLY } from './fcntl.ts';
 import type { OpenFile } from './file.ts';
 import { Hostfs } from './hostfs.ts';
@@ -46,7 +47,8 @@ export class Vfs {
       ['null', MEM_MAJOR, 3, 0o666], ['zero', MEM_MAJOR, 5, 0o666], ['full', MEM_MAJOR, 7, 0o666],
       ['tty', TTYAUX_MAJOR, 0, 0o666], ['console', TTYAUX_MAJOR, 1, 0o600],
     ];
-    for (const [name, ma, mi, mode] of nodes) check(mknodat(ctx, undefined, `/dev/${name}`, S_IFCHR | mode, makedev(ma, mi)), `mknod /dev/${name}`);
+    for (const [name, ma, mi, mode] of nodes) check(mknodat(ctx, undefined, `/dev/${name}`, S_IFCHR | mode,
+      makedev(ma, mi)), `mknod /dev/${name}`);
     const dev = lookupPath(ctx, undefined, '/dev', { directory: true });
     if (typeof dev === 'number') throw new Error(`lookup /dev: ${errnoName(dev)}`);
     this.bootDev = dev;
@@ -74,7 +76,8 @@ export class Vfs {
    * unless `rw`, and nodev. Throws if the host path is not a directory or the guest path cannot be a mount point.
    */
   mountHost(hostPath: string, guestPath: string, opts: { rw?: boolean } = {}): Mount {
-    return this.mountAt(new Hostfs(hostPath, { rw: opts.rw ?? false, clock: this.clock }), guestPath, { readonly: !opts.rw, nodev: true });
+    return this.mountAt(new Hostfs(hostPath, { rw: opts.rw ?? false, clock: this.clock }), guestPath,
+      { readonly: !opts.rw, nodev: true });
   }
 
   /** A new tmpfs at `guestPath` (created as needed). */

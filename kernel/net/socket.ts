@@ -528,7 +528,9 @@ export class NetStack {
   }
 
   private listenerAt(a: SockAddr): Socket | undefined {
-    return this.users(a.port).find(o => o.state === 'listening' && (o.local!.addr === INADDR_ANY || o.local!.addr === a.addr || (a.addr === INADDR_ANY && (o.local!.addr >>> 24) === 127)));
+    return this.users(a.port).find(o => o.state === 'listening'
+      && (o.local!.addr === INADDR_ANY || o.local!.addr === a.addr
+      || (a.addr === INADDR_ANY && (o.local!.addr >>> 24) === 127)));
   }
 
   /**

@@ -9,7 +9,8 @@
 import { EBADF, EFAULT, EINVAL, EISDIR, EMFILE, ENAMETOOLONG, ENOENT, EOVERFLOW, ERANGE } from '../errno.ts';
 import { PAGE_SIZE } from '../arch/layout.ts';
 import type { FdTable } from '../fdtable.ts';
-import { AT_EMPTY_PATH, AT_FDCWD, AT_NO_AUTOMOUNT, AT_SYMLINK_NOFOLLOW, O_CLOEXEC, O_CREAT, O_TMPFILE, PATH_MAX, SEEK_HOLE } from '../fs/fcntl.ts';
+import { AT_EMPTY_PATH, AT_FDCWD, AT_NO_AUTOMOUNT, AT_SYMLINK_NOFOLLOW, O_CLOEXEC, O_CREAT, O_TMPFILE, PATH_MAX,
+  SEEK_HOLE } from '../fs/fcntl.ts';
 import {
   FMODE_PATH, FMODE_READ, FMODE_WRITE, vfsFstat, vfsLseek, vfsRead, vfsWrite, type OpenFile,
 } from '../fs/file.ts';
@@ -150,7 +151,8 @@ export function sys_write(proc: FileProc, user: UserMemory, fd: number, buf: num
   while (done < count) {
     const want = Math.min(chunk, count - done);
     const whole = file.fops.writeChunk !== undefined ? user.copyIn(u32(buf + done), want) : undefined;
-    const kbuf = whole === undefined ? copyInPartial(user, u32(buf + done), want) : typeof whole === 'number' ? new Uint8Array(0) : whole;
+    const kbuf = whole === undefined ? copyInPartial(user, u32(buf + done), want) : typeof whole === 'number'
+      ? new Uint8Array(0) : whole;
     if (kbuf.length === 0) return done > 0 ? done : -EFAULT;
     const n = vfsWrite(file, kbuf);
     if (n < 0) return done > 0 ? done : n;

@@ -35,7 +35,8 @@ function sockfd(t: Task, k: Kernel, fd: number): { file: OpenFile; sock: Socket 
   return { file, sock };
 }
 
-const nonblocking = (file: OpenFile, flags = 0): boolean => (file.flags & O_NONBLOCK) !== 0 || (flags & MSG_DONTWAIT) !== 0;
+const nonblocking = (file: OpenFile, flags = 0): boolean => (file.flags & O_NONBLOCK) !== 0
+  || (flags & MSG_DONTWAIT) !== 0;
 
 function readAddr(user: UserMemory, addr: number, len: number): ReturnType<typeof decodeSockaddr> | number {
   if ((len | 0) < 16) return -EINVAL;
@@ -68,7 +69,8 @@ function socket(k: Kernel, t: Task, _u: UserMemory, family: number, type: number
 }
 
 /** The socket at fd and the sockaddr_in at (addr, len), as bind and connect take them, or -errno. */
-function sockAndAddr(k: Kernel, t: Task, user: UserMemory, fd: number, addr: number, len: number): { file: OpenFile; sock: Socket; addr: SockAddr } | number {
+function sockAndAddr(k: Kernel, t: Task, user: UserMemory, fd: number, addr: number,
+  len: number): { file: OpenFile; sock: Socket; addr: SockAddr } | number {
   const s = sockfd(t, k, fd);
   if (typeof s === 'number') return s;
   const a = readAddr(user, addr, len);
@@ -97,7 +99,8 @@ function listen(k: Kernel, t: Task, _u: UserMemory, fd: number, backlog: number)
   return k.net.listen(s.sock, backlog);
 }
 
-function accept4(k: Kernel, t: Task, user: UserMemory, fd: number, addr: number, lenPtr: number, flags: number): SysResult {
+function accept4(k: Kernel, t: Task, user: UserMemory, fd: number, addr: number, lenPtr: number,
+  flags: number): SysResult {
   if (flags & ~(SOCK_NONBLOCK | SOCK_CLOEXEC)) return -EINVAL;
   const s = sockfd(t, k, fd);
   if (typeof s === 'number') return s;
@@ -140,7 +143,8 @@ export function setOption(k: Kernel, t: Task, fd: number, level: number, opt: nu
   return -ENOPROTOOPT;
 }
 
-function setsockopt(k: Kernel, t: Task, user: UserMemory, fd: number, level: number, opt: number, val: number, len: number): number {
+function setsockopt(k: Kernel, t: Task, user: UserMemory, fd: number, level: number, opt: number, val: number,
+  len: number): number {
   const s = sockfd(t, k, fd);
   if (typeof s === 'number') return s;
   if ((len | 0) < 4) return -EINVAL;
@@ -149,7 +153,8 @@ function setsockopt(k: Kernel, t: Task, user: UserMemory, fd: number, level: num
   return setOption(k, t, fd, level, opt, new DataView(b.buffer, b.byteOffset, 4).getInt32(0, true));
 }
 
-function getsockopt(k: Kernel, t: Task, user: UserMemory, fd: number, level: number, opt: number, val: number, lenPtr: number): number {
+function getsockopt(k: Kernel, t: Task, user: UserMemory, fd: number, level: number, opt: number, val: number,
+  lenPtr: number): number {
   const s = sockfd(t, k, fd);
   if (typeof s === 'number') return s;
   let v: number;
@@ -214,7 +219,8 @@ export function sockWrite(k: Kernel, t: Task, user: UserMemory, file: OpenFile, 
   return sent;
 }
 
-function recvfrom(k: Kernel, t: Task, user: UserMemory, fd: number, buf: number, len: number, flags: number, addr: number, lenPtr: number): SysResult {
+function recvfrom(k: Kernel, t: Task, user: UserMemory, fd: number, buf: number, len: number, flags: number,
+  addr: number, lenPtr: number): SysResult {
   const s = sockfd(t, k, fd);
   if (typeof s === 'number') return s;
   const r = s.sock.read(len >>> 0, (flags & MSG_PEEK) !== 0);
@@ -286,7 +292,8 @@ function socketcall(k: Kernel, t: Task, user: UserMemory, call: number, args: nu
   const b = user.copyIn(args, 4 * counts[call]);
   if (typeof b === 'number') return b;
   const a = Array.from(new Int32Array(b.slice().buffer));
-  const map: Record<number, number> = { 1: SYS.socket, 2: SYS.bind, 3: SYS.connect, 4: SYS.listen, 6: SYS.getsockname, 7: SYS.getpeername, 11: SYS.sendto, 12: SYS.recvfrom, 13: SYS.shutdown, 14: SYS.setsockopt, 15: SYS.getsockopt, 18: SYS.accept4 };
+  const map: Record<number, number> = { 1: SYS.socket, 2: SYS.bind, 3: SYS.connect, 4: SYS.listen, 6: SYS.getsockname,
+    7: SYS.getpeername, 11: SYS.sendto, 12: SYS.recvfrom, 13: SYS.shutdown, 14: SYS.setsockopt, 15: SYS.getsockopt, 18: SYS.accept4 };
   if (call === 5) return accept4(k, t, user, a[0], a[1], a[2], 0); // accept
   if (call === 9) return sendto(k, t, user, a[0], a[1], a[2], a[3]); // send
   if (call === 10) return recvfrom(k, t, user, a[0], a[1], a[2], a[3], 0, 0); // recv

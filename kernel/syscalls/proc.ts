@@ -51,7 +51,8 @@ function brk(_k: Kernel, t: Task, _u: unknown, addr: number): number {
 
 function uname(_k: Kernel, _t: Task, user: Parameters<Syscall>[2], buf: number): number {
   const out = new Uint8Array(6 * UTS_FIELD);
-  const fields = [UTSNAME.sysname, UTSNAME.nodename, UTSNAME.release, UTSNAME.version, UTSNAME.machine, UTSNAME.domainname];
+  const fields = [UTSNAME.sysname, UTSNAME.nodename, UTSNAME.release, UTSNAME.version, UTSNAME.machine,
+    UTSNAME.domainname];
   fields.forEach((f, i) => out.set(Buffer.from(f, 'latin1').subarray(0, UTS_FIELD - 1), i * UTS_FIELD));
   return user.copyOut(buf, out) < 0 ? -EFAULT : 0;
 }

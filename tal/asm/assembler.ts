@@ -112,7 +112,8 @@ function stripComment(line: string): string {
   return line;
 }
 
-const ESCAPES: Record<string, number> = { n: 10, t: 9, r: 13, '0': 0, '\\': 92, '"': 34, "'": 39, a: 7, b: 8, f: 12, v: 11 };
+const ESCAPES: Record<string, number> = { n: 10, t: 9, r: 13, '0': 0, '\\': 92, '"': 34, "'": 39, a: 7, b: 8, f: 12,
+  v: 11 };
 
 function parseString(s: string, fail: (m: string, col?: number) => never): number[] {
   if (!s.startsWith('"') || !s.endsWith('"') || s.length < 2) fail('expected a string in double quotes');
@@ -191,7 +192,8 @@ function brackets(s: string): number {
   return d;
 }
 
-function readSource(text: string, file: string, errors: AsmError[], src: Source, startSection: SectionName, allowInternal: boolean): void {
+function readSource(text: string, file: string, errors: AsmError[], src: Source, startSection: SectionName,
+  allowInternal: boolean): void {
   let section: SectionName = startSection;
   let pendingInst: { text: string; pos: Pos } | undefined;
   let pendingCoerce: PendingCoercion[] | undefined;
@@ -213,7 +215,8 @@ function readSource(text: string, file: string, errors: AsmError[], src: Source,
       for (;;) {
         const m = /^([A-Za-z_.$][A-Za-z0-9_.$]*):/.exec(rest);
         if (!m || rest.startsWith('::')) break;
-        if (m[1].startsWith('__tal_') && !allowInternal) fail(`label '${m[1]}': names starting with __tal_ are reserved for the runtime`, col);
+        if (m[1].startsWith('__tal_') && !allowInternal)
+          fail(`label '${m[1]}': names starting with __tal_ are reserved for the runtime`, col);
         src.items.get(section)!.push({ k: 'label', name: m[1], pos: pos(col) });
         const after = rest.slice(m[0].length);
         col += m[0].length + (after.length - after.trimStart().length);
@@ -244,7 +247,9 @@ function readSource(text: string, file: string, errors: AsmError[], src: Source,
           case '.bss': section = '.bss'; break;
           case '.section': {
             const name = args.split(',')[0].trim();
-            if (name === '.text' || name === '.rodata' || name === '.data' || name === '.bss' || (allowInternal && (name === RUNTIME_SECTION || name === RUNTIME_DATA_SECTION))) section = name as SectionName;
+            if (name === '.text' || name === '.rodata' || name === '.data' || name === '.bss'
+              || (allowInternal
+              && (name === RUNTIME_SECTION || name === RUNTIME_DATA_SECTION))) section = name as SectionName;
             else fail(`unknown section '${name}' (talas knows .text, .rodata, .data, .bss)`, argCol);
             break;
           }
@@ -255,7 +260,8 @@ function readSource(text: string, file: string, errors: AsmError[], src: Source,
               const n = parseNumber(a);
               if (n !== undefined) {
                 const lim = 2 ** (8 * width);
-                if (n < -(lim / 2) || n >= lim) fail(`value ${a} does not fit in ${width} byte${width > 1 ? 's' : ''}`, argCol);
+                if (n < -(lim / 2) || n >= lim)
+                  fail(`value ${a} does not fit in ${width} byte${width > 1 ? 's' : ''}`, argCol);
                 return { value: n };
               }
               const sm = /^([A-Za-z_.$][A-Za-z0-9_.$]*)\s*(?:([+-])\s*(\S+))?$/.exec(a);
@@ -277,7 +283,10 @@ function readSource(text: string, file: string, errors: AsmError[], src: Source,
             const strs = splitArgs(args);
             for (const s of strs) {
               const data = parseString(s, (msg, c) => fail(msg, c ?? argCol));
-              if (dir === '.tal_bytes') items.push({ k: 'bytes', data: [data.length & 0xff, (data.length >> 8) & 0xff, (data.length >> 16) & 0xff, data.length >>> 24], pos: pos(col) });
+              if (dir === '.tal_bytes')
+                items.push({ k: 'bytes',
+                  data: [data.length & 0xff, (data.length >> 8) & 0xff, (data.length >> 16) & 0xff,
+                  data.length >>> 24], pos: pos(col) });
               if (dir === '.asciz' || dir === '.string') data.push(0);
               items.push({ k: 'bytes', data, pos: pos(col) });
             }
@@ -297,7 +306,8 @@ function readSource(text: string, file: string, errors: AsmError[], src: Source,
             if (v === undefined || v < 0) fail(`${dir} needs a number`, argCol);
             const n = dir === '.p2align' ? 2 ** v : v;
             if (n < 1 || (n & (n - 1)) !== 0) fail(`alignment ${n} is not a power of two`, argCol);
-            if (section === '.text') fail('alignment inside .text would insert padding instructions, which have no type: align data instead');
+            if (section === '.text')
+              fail('alignment inside .text would insert padding instructions, which have no type: align data instead');
             items.push({ k: 'align', n, pos: pos(col) });
             break;
           }
@@ -390,7 +400,9 @@ function readSource(text: string, file: string, errors: AsmError[], src: Source,
       else throw e;
     }
   }
-  if (pendingInst) errors.push(new AsmError(file, pendingInst.pos.line, pendingInst.pos.col, '.tal_inst with no instruction after it'));
+  if (pendingInst)
+    errors.push(new AsmError(file, pendingInst.pos.line, pendingInst.pos.col,
+      '.tal_inst with no instruction after it'));
   for (const c of pendingCoerce ?? [])
     errors.push(new AsmError(file, c.pos.line, c.pos.col, `.tal_${c.op} with no instruction after it`));
 }
@@ -431,32 +443,39 @@ export interface AssembleOutput {
 
 export function assemble(text: string, file = '<input>'): AssembleOutput {
   const errors: AsmError[] = [];
-  const src: Source = { items: new Map(SECTIONS.map(s => [s, []])), types: [], labelTypes: new Map(), imports: [], main: undefined };
+  const src: Source = { items: new Map(SECTIONS.map(s => [s, []])), types: [], labelTypes: new Map(), imports: [],
+    main: undefined };
   readSource(text, file, errors, src, '.text', false);
   const mainName = src.main?.name ?? 'main';
   const rt = runtimeSource(mainName);
   const rtErrors: AsmError[] = [];
-  readSource(`.section ${RUNTIME_SECTION}\n${rt.text}\n.section .rodata\n${rt.rodata}\n.section ${RUNTIME_DATA_SECTION}\n${rt.bss}`, '<runtime>', rtErrors, src, RUNTIME_SECTION, true);
-  if (rtErrors.length) throw new Error(`internal: the runtime does not assemble:\n${rtErrors.map(e => e.message).join('\n')}`);
+  readSource(`.section ${RUNTIME_SECTION}\n${rt.text}\n.section .rodata\n${rt.rodata}\n.section ` +
+    `${RUNTIME_DATA_SECTION}\n${rt.bss}`, '<runtime>', rtErrors, src, RUNTIME_SECTION, true);
+  if (rtErrors.length)
+    throw new Error(`internal: the runtime does not assemble:\n${rtErrors.map(e => e.message).join('\n')}`);
 
   // Symbols: labels, then import slots.
   const defined = new Map<string, { section: SectionName; pos: Pos }>();
   for (const s of SECTIONS) {
     for (const it of src.items.get(s)!) {
       if (it.k !== 'label') continue;
-      if (defined.has(it.name)) errors.push(new AsmError(it.pos.file, it.pos.line, it.pos.col, `label '${it.name}' defined twice`));
+      if (defined.has(it.name))
+        errors.push(new AsmError(it.pos.file, it.pos.line, it.pos.col, `label '${it.name}' defined twice`));
       else defined.set(it.name, { section: s, pos: it.pos });
     }
   }
   for (const imp of src.imports) {
-    if (defined.has(imp.name)) errors.push(new AsmError(imp.pos.file, imp.pos.line, imp.pos.col, `import '${imp.name}' has the same name as a label`));
+    if (defined.has(imp.name))
+      errors.push(new AsmError(imp.pos.file, imp.pos.line, imp.pos.col,
+        `import '${imp.name}' has the same name as a label`));
   }
   const importNames = new Set(src.imports.map(i => i.name));
   const known = (name: string) => defined.has(name) || importNames.has(name);
   // Without an entry point there is no program to lay out (the runtime's `jmp main` cannot resolve): say so at the
   // program, with the errors found so far, rather than at the runtime's reference.
   if (!defined.has(mainName)) {
-    errors.push(new AsmError(file, src.main?.pos.line ?? 1, src.main?.pos.col ?? 1, `the entry label '${mainName}' is ` +
+    errors.push(new AsmError(file, src.main?.pos.line ?? 1, src.main?.pos.col ?? 1,
+      `the entry label '${mainName}' is ` +
       `not defined: a program starts at '${mainName}:' (typed .tal_label ${mainName} : code[r:stack]{esp: r})`));
     throw new AsmErrors(errors);
   }
@@ -521,7 +540,8 @@ export function assemble(text: string, file = '<input>'): AssembleOutput {
             const lens = branchLengths(it.parsed.mnemonic);
             if (lens && ops[0]?.kind === 'rel') ops[0] = { ...ops[0], short: it.short };
             const bytes = encode(it.parsed.mnemonic, ops, addr);
-            if (bytes.length !== size) throw new Error(`internal: ${it.parsed.mnemonic} changed size from ${size} to ${bytes.length}`);
+            if (bytes.length !== size)
+              throw new Error(`internal: ${it.parsed.mnemonic} changed size from ${size} to ${bytes.length}`);
             out.push(...bytes);
           } catch (e) {
             pushAsmError(errors, e, it.pos);
@@ -538,7 +558,8 @@ export function assemble(text: string, file = '<input>'): AssembleOutput {
             let v = e.value;
             if (e.sym !== undefined) {
               const a = lookup(e.sym);
-              if (a === undefined) errors.push(new AsmError(it.pos.file, it.pos.line, it.pos.col, `undefined symbol '${e.sym}'`));
+              if (a === undefined)
+                errors.push(new AsmError(it.pos.file, it.pos.line, it.pos.col, `undefined symbol '${e.sym}'`));
               v += a ?? 0;
             }
             out.push(v & 0xff, (v >> 8) & 0xff, (v >> 16) & 0xff, (v >>> 24) & 0xff);
@@ -595,7 +616,8 @@ export function assemble(text: string, file = '<input>'): AssembleOutput {
     try {
       instArgs.push({ addr: i.addr, args: parseArgList(i.text, { defs, scope: new Map(vars.map(b => [b.name, b])) }) });
     } catch (e) {
-      if (e instanceof TypeSyntaxError) errors.push(new AsmError(i.pos.file, i.pos.line, i.pos.col + e.col, `in .tal_inst: ${e.message}`));
+      if (e instanceof TypeSyntaxError)
+        errors.push(new AsmError(i.pos.file, i.pos.line, i.pos.col + e.col, `in .tal_inst: ${e.message}`));
       else throw e;
     }
   }
@@ -637,7 +659,8 @@ export function assemble(text: string, file = '<input>'): AssembleOutput {
     sec('.text', '.text', SHF_ALLOC | SHF_EXECINSTR),
     sec(RUNTIME_SECTION, '.tal.rt', SHF_ALLOC | SHF_EXECINSTR),
     sec('.rodata', '.rodata', SHF_ALLOC),
-    { name: IMPORTS_SECTION, type: SHT_PROGBITS, flags: SHF_ALLOC, addr: layout.importsAddr, data: Uint8Array.from(imp), align: 4 },
+    { name: IMPORTS_SECTION, type: SHT_PROGBITS, flags: SHF_ALLOC, addr: layout.importsAddr, data: Uint8Array.from(imp),
+      align: 4 },
     sec('.data', '.data', SHF_ALLOC | SHF_WRITE),
     sec('.bss', '.bss', SHF_ALLOC | SHF_WRITE, SHT_NOBITS),
     sec(RUNTIME_DATA_SECTION, '.tal.rtbss', SHF_ALLOC | SHF_WRITE, SHT_NOBITS),
@@ -645,12 +668,15 @@ export function assemble(text: string, file = '<input>'): AssembleOutput {
     // For messages only (docs/tal.md §5): the checker never reads it.
     { name: LINES_SECTION, type: SHT_PROGBITS, flags: 0, addr: 0, data: encodeLineTable(textBase, locs), align: 1 },
   ];
-  const sectionIndex: Record<string, number> = { '.text': 0, '.tal.rt': 1, '.rodata': 2, imports: 3, '.data': 4, '.bss': 5, '.tal.rtbss': 6 };
+  const sectionIndex: Record<string, number> = { '.text': 0, '.tal.rt': 1, '.rodata': 2, imports: 3, '.data': 4,
+    '.bss': 5, '.tal.rtbss': 6 };
   const symbols: OutSymbol[] = [];
   for (const [name, s] of layout.symbols) {
-    symbols.push({ name, value: s.addr, section: sectionIndex[s.section], func: s.section === '.text' || s.section === '.tal.rt', global: name === '_start' });
+    symbols.push({ name, value: s.addr, section: sectionIndex[s.section],
+      func: s.section === '.text' || s.section === '.tal.rt', global: name === '_start' });
   }
-  symbols.push({ name: '_start', value: layout.symbols.get('__tal_rt_start')!.addr, section: 1, func: true, global: true });
+  symbols.push({ name: '_start', value: layout.symbols.get('__tal_rt_start')!.addr, section: 1, func: true,
+    global: true });
   const elf = writeElf(layout.symbols.get('__tal_rt_start')!.addr, sections, [
     { flags: PF_R | PF_X, sections: [0, 1] },
     { flags: PF_R, sections: [2, 3] },

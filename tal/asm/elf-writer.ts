@@ -32,8 +32,10 @@ export interface OutSymbol { name: string; value: number; section: number; globa
  * `layoutOffsets`. The first segment also maps the ELF header and program headers (as GNU ld does), so its first
  * section's address must leave room for them.
  */
-export function writeElf(entry: number, sections: OutSection[], segments: OutSegment[], symbols: OutSymbol[] = []): Uint8Array {
-  const all: OutSection[] = [{ name: '', type: SHT_NULL, flags: 0, addr: 0, data: new Uint8Array(0), align: 0 }, ...sections];
+export function writeElf(entry: number, sections: OutSection[], segments: OutSegment[],
+  symbols: OutSymbol[] = []): Uint8Array {
+  const all: OutSection[] = [{ name: '', type: SHT_NULL, flags: 0, addr: 0, data: new Uint8Array(0), align: 0 },
+    ...sections];
   const segs = segments.map(s => ({ flags: s.flags, sections: s.sections.map(i => i + 1) }));
   if (symbols.length > 0) {
     const strs: number[] = [0];
@@ -53,7 +55,8 @@ export function writeElf(entry: number, sections: OutSection[], segments: OutSeg
       symData.push(...e);
     }
     const strIndex = all.length + 1;
-    all.push({ name: '.symtab', type: SHT_SYMTAB, flags: 0, addr: 0, data: Uint8Array.from(symData), align: 4, link: strIndex, info: locals.length + 1, entsize: 16 });
+    all.push({ name: '.symtab', type: SHT_SYMTAB, flags: 0, addr: 0, data: Uint8Array.from(symData), align: 4,
+      link: strIndex, info: locals.length + 1, entsize: 16 });
     all.push({ name: '.strtab', type: SHT_STRTAB, flags: 0, addr: 0, data: Uint8Array.from(strs), align: 1 });
   }
   // Section name table.

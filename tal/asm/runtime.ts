@@ -41,8 +41,10 @@ function syscallStub(imp: ImportSpec): string {
   let pushed = 1; // words pushed by the stub: parameter i is at [esp + 4·(pushed + 1) + 4i]
   const param = (i: number) => `DWORD PTR [esp+${4 * (pushed + 1) + 4 * i}]`;
   const args = syscallArgs(imp);
-  if (args.length > SYSCALL_ARG_REGS.length) throw new Error(`internal: ${imp.name} has more than six system call arguments`);
-  if (args.filter(a => a.k === 'wordPointer').length > 1) throw new Error(`internal: ${imp.name} has two word pointers (one word)`);
+  if (args.length > SYSCALL_ARG_REGS.length)
+    throw new Error(`internal: ${imp.name} has more than six system call arguments`);
+  if (args.filter(a => a.k === 'wordPointer').length > 1)
+    throw new Error(`internal: ${imp.name} has two word pointers (one word)`);
   const lines = [`__tal_rt_${imp.name}:`, '    push ebx'];
   const b = imp.buffer;
   if (b) {
@@ -56,7 +58,8 @@ function syscallStub(imp: ImportSpec): string {
   }
   const path = args.find(a => a.k === 'path');
   if (path) {
-    lines.push(`    mov eax, ${param(path.i)}`, '    call __tal_rt_cpath', '    test eax, eax', '    js __tal_rt_pop_ret');
+    lines.push(`    mov eax, ${param(path.i)}`, '    call __tal_rt_cpath', '    test eax, eax',
+      '    js __tal_rt_pop_ret');
   }
   const saved = SYSCALL_ARG_REGS.slice(0, args.length).filter(r => CALLEE_SAVED.has(r) && r !== 'ebx');
   for (const r of saved) { lines.push(`    push ${r}`); pushed++; }
@@ -66,10 +69,12 @@ function syscallStub(imp: ImportSpec): string {
       case 'param': lines.push(`    mov ${r}, ${param(a.i)}`); break;
       case 'units': lines.push(`    mov ${r}, ${param(a.i)}`, `    shr ${r}, ${Math.log2(b!.unit!)}`); break;
       case 'path': lines.push(`    mov ${r}, OFFSET __tal_rt_pathbuf`); break;
-      case 'buffer': lines.push(`    mov ${r}, ${param(b!.buf)}`, `    add ${r}, ${param(b!.off)}`, `    add ${r}, 4`); break;
+      case 'buffer': lines.push(`    mov ${r}, ${param(b!.buf)}`, `    add ${r}, ${param(b!.off)}`,
+        `    add ${r}, 4`); break;
       case 'const': lines.push(a.n === 0 ? `    xor ${r}, ${r}` : `    mov ${r}, ${a.n}`); break;
       case 'paramAddress': lines.push(`    lea ${r}, ${param(a.i).replace('DWORD PTR ', '')}`); break;
-      case 'wordPointer': lines.push(`    mov DWORD PTR [__tal_rt_word], ${a.n}`, `    mov ${r}, OFFSET __tal_rt_word`); break;
+      case 'wordPointer': lines.push(`    mov DWORD PTR [__tal_rt_word], ${a.n}`,
+        `    mov ${r}, OFFSET __tal_rt_word`); break;
     }
   });
   lines.push(`    mov eax, ${imp.syscall}`, `    ${SYSCALL}`);
@@ -88,7 +93,8 @@ export function runtimeSource(main: string): { text: string; rodata: string; bss
     }
     switch (imp.name) {
       case 'tal_alloc':
-        stubs.push(`__tal_rt_tal_alloc:\n    mov eax, DWORD PTR [esp+4]\n    cmp eax, ${hex(MAX_ALLOC_SIZE)}\n    ja __tal_rt_oom\n    jmp __tal_rt_allocate`);
+        stubs.push(`__tal_rt_tal_alloc:\n    mov eax, DWORD PTR [esp+4]\n    cmp eax, ${hex(MAX_ALLOC_SIZE)}\n    ja ` +
+          `__tal_rt_oom\n    jmp __tal_rt_allocate`);
         break;
       case 'tal_new_array':
         stubs.push(`

@@ -221,7 +221,8 @@ export function writeAnnotations(ann: AnnotationsIn): Uint8Array {
   // they open (an existential's, a code type's) must count as deeper than every scope written so far, or closeScope
   // could take a label's scope for its parent over the existential it sits in (`exists[e] *[code[r]{… e …}]`).
   w.depth = Math.max(...w.scopes.map(sc => sc.depth));
-  const inst = [...ann.inst].sort((x, y) => x.addr - y.addr).map(it => ({ addr: it.addr, nodes: it.args.map(a => w.arg(a)) }));
+  const inst = [...ann.inst].sort((x, y) => x.addr - y.addr).map(it => ({ addr: it.addr,
+    nodes: it.args.map(a => w.arg(a)) }));
   const coerce = [...(ann.coerce ?? [])].sort((x, y) => x.addr - y.addr).map(c => ({
     addr: c.addr, op: COERCE_OPS.indexOf(c.op), reg: c.reg,
     ty: c.ty ? w.ty(c.ty) : NONE, witness: c.witness ? w.ty(c.witness) : NONE,

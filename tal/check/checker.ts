@@ -15,10 +15,12 @@
 import { type DataLabel, type Inst, type LabelTable } from '../annotations.ts';
 import { type ElfSection, hex, PF_W, SHF_ALLOC, segmentFor, readLoaded } from '../elf.ts';
 import { type ImportSig, importSig } from '../interface.ts';
-import { type Arg, type Binder, type CodeTy, type Field, type Stk, type Ty, type TupleTy, type TypeDefs, INT, TOP, NIL, cons, isStk, meter, newBinder, sing, showCode, showRegs, showStk, showTy, spend, stackAt, stackDrop, stkDepth, substBody, substCode, substStk, substTy, TooComplex, whnf } from '../types.ts';
+import { type Arg, type Binder, type CodeTy, type Field, type Stk, type Ty, type TupleTy, type TypeDefs, INT, TOP, NIL,
+  cons, isStk, meter, newBinder, sing, showCode, showRegs, showStk, showTy, spend, stackAt, stackDrop, stkDepth, substBody, substCode, substStk, substTy, TooComplex, whnf } from '../types.ts';
 import { decodeShared } from '../x86/decode.ts';
 import { formatInsn } from '../x86/format.ts';
-import { type Insn, type MemOperand, type Operand, EAX, ECX, EDX, ESP, NO_REG, isRefusal, REG32_NAMES } from '../x86/insn.ts';
+import { type Insn, type MemOperand, type Operand, EAX, ECX, EDX, ESP, NO_REG, isRefusal,
+  REG32_NAMES } from '../x86/insn.ts';
 import { Matcher, freeIn } from './subtype.ts';
 import { type ExSumErrorClass, type ExSumRefusal, type TagCond } from './exsum.ts';
 import { checkPack, coercionCount, normalizeSum, refineSum, sumField, TAG_WORD, unpack } from './exsum.ts';
@@ -215,7 +217,8 @@ class State {
   }
 
   clone(): State {
-    return new State(this.regs.slice(), this.stack, this.untouched, this.nonzero, this.boundsLo, this.boundsHi, this.cdq,
+    return new State(this.regs.slice(), this.stack, this.untouched, this.nonzero, this.boundsLo, this.boundsHi,
+      this.cdq,
       this.cond);
   }
 
@@ -530,7 +533,10 @@ class Checker {
     const addrs = this.codeLabels.addrs;
     for (let i = 0; i < addrs.length; i++) {
       const a = addrs[i];
-      if (a < textAddr || a >= this.textEnd) refuse('annotation', `code label '${this.codeLabels.name(i)}' at 0x${hex(a)} is outside ${'.text'} (0x${hex(textAddr)}..0x${hex(this.textEnd)})`);
+      if (a < textAddr || a >= this.textEnd)
+        refuse('annotation',
+          `code label '${this.codeLabels.name(i)}' at 0x${hex(a)} is outside ${'.text'} ` +
+          `(0x${hex(textAddr)}..0x${hex(this.textEnd)})`);
       index[a - textAddr] = i + 1;
     }
     const marks = (this.annotatedAt = new Uint8Array(this.p.text.length));
@@ -538,8 +544,10 @@ class Checker {
     for (const a of ann.coerce.keys()) if (((a - textAddr) >>> 0) < marks.length) marks[(a - textAddr) >>> 0] |= AT_COERCE;
     for (const a of ann.inst.keys()) if (((a - textAddr) >>> 0) < marks.length) marks[(a - textAddr) >>> 0] |= AT_INST;
     const t = this.codeLabels.types[ann.mainIndex];
-    if (!(t.vars.length === 1 && t.vars[0].kind === 'stack' && t.regs.every(r => r === null) && t.stack.k === 'svar' && t.stack.b === t.vars[0]))
-      refuse('annotation', `main label '${ann.main}' must have the entry type code[r:stack]{esp: r}`, 'code[r:stack]{esp: r}', showCode(t));
+    if (!(t.vars.length === 1 && t.vars[0].kind === 'stack' && t.regs.every(r => r === null) && t.stack.k === 'svar'
+      && t.stack.b === t.vars[0]))
+      refuse('annotation', `main label '${ann.main}' must have the entry type code[r:stack]{esp: r}`,
+        'code[r:stack]{esp: r}', showCode(t));
     if (index[0] === 0) refuse('no-label', `.text starts at 0x${hex(textAddr)} without a label: that code has no type`);
   }
 
@@ -552,7 +560,10 @@ class Checker {
     }
     for (let i = 1; i < this.dataObjects.length; i++) {
       const a = this.dataObjects[i - 1], b = this.dataObjects[i];
-      if (a.label.addr + a.size > b.label.addr) refuse('data', `data objects '${a.label.name}' (0x${hex(a.label.addr)}, ${a.size} bytes) and '${b.label.name}' (0x${hex(b.label.addr)}) overlap`);
+      if (a.label.addr + a.size > b.label.addr)
+        refuse('data',
+          `data objects '${a.label.name}' (0x${hex(a.label.addr)}, ${a.size} bytes) and '${b.label.name}' ` +
+          `(0x${hex(b.label.addr)}) overlap`);
     }
   }
 
@@ -607,7 +618,8 @@ class Checker {
         spend(t.fields.length);
         writable = t.fields.some(f => f.flag !== 'r');
         const fields = t.fields;
-        elemAt = i => (i < fields.length && fields[i].flag !== 'u' ? { off: 4 * i, ty: fields[i].ty } : i < fields.length ? { off: -1, ty: TOP } : undefined);
+        elemAt = i => (i < fields.length && fields[i].flag !== 'u' ? { off: 4 * i, ty: fields[i].ty }
+          : i < fields.length ? { off: -1, ty: TOP } : undefined);
         break;
       }
       case 'arr': {
@@ -628,7 +640,8 @@ class Checker {
         break;
       }
       default:
-        refuse('data', `${where}: a data label's type must be a pointer to a tuple, array or byte array, not ${showTy(l.ty)}`);
+        refuse('data',
+          `${where}: a data label's type must be a pointer to a tuple, array or byte array, not ${showTy(l.ty)}`);
     }
     const seg = segmentFor(this.p.img, l.addr, Math.max(size, 1));
     if (!seg) refuse('data', `${where}: its ${size} bytes are not inside one loaded segment`);
@@ -640,7 +653,8 @@ class Checker {
     // different runtime anyway; this protects honest programs in user mode. Kernel mode never runs them.)
     const sec = this.runtimeSectionOver(l.addr, size);
     if (sec) refuse('data', `${where} overlaps the runtime section ${sec.name}`);
-    if (writable && !(seg.flags & PF_W)) refuse('readonly-section', `${where} has a writable type (${showTy(l.ty)}) but lies in a read-only segment`);
+    if (writable && !(seg.flags & PF_W))
+      refuse('readonly-section', `${where} has a writable type (${showTy(l.ty)}) but lies in a read-only segment`);
     // Words past the file-backed part of the segment are zero. An array's elements there all have the same type, so
     // one check covers them all: checking them one by one would take time proportional to the declared memory size
     // (up to 3 GiB of .bss for a file of a few kilobytes), not to the file.
@@ -651,11 +665,14 @@ class Checker {
       if (!e) break;
       if (e.off < 0) continue;
       if (t.k === 'arr' && e.off >= zeroFrom) {
-        if (!this.matcher().sub(sing(0), e.ty)) refuse('data', `${where}: the word at offset ${e.off} (0x0) is not a ${showTy(e.ty)}`, showTy(e.ty), 'S(0)');
+        if (!this.matcher().sub(sing(0), e.ty))
+          refuse('data', `${where}: the word at offset ${e.off} (0x0) is not a ${showTy(e.ty)}`, showTy(e.ty), 'S(0)');
         break;
       }
       const v = word(e.off);
-      if (!this.matcher().sub(sing(v), e.ty)) refuse('data', `${where}: the word at offset ${e.off} (0x${hex(v)}) is not a ${showTy(e.ty)}`, showTy(e.ty), `S(${v | 0})`);
+      if (!this.matcher().sub(sing(v), e.ty))
+        refuse('data', `${where}: the word at offset ${e.off} (0x${hex(v)}) is not a ${showTy(e.ty)}`, showTy(e.ty),
+          `S(${v | 0})`);
     }
     return size;
   }
@@ -697,18 +714,23 @@ class Checker {
         this.blockFresh = fresh;
         st = entry.enter(fresh);
       } else if (!st) {
-        refuse('no-label', `code at 0x${hex(addr)} follows an instruction that does not fall through, and has no label: it has no type`);
+        refuse('no-label',
+          `code at 0x${hex(addr)} follows an instruction that does not fall through, and has no label: it has no type`);
       }
       const d = decodeShared(text, off, addr);
       if (isRefusal(d)) {
         this.curInsn = d.text;
-        if (d.reason === 'truncated') refuse('truncated', `the bytes at the end of the code (${text.length - off}) do not form a whole instruction`);
+        if (d.reason === 'truncated')
+          refuse('truncated',
+            `the bytes at the end of the code (${text.length - off}) do not form a whole instruction`);
         refuse(d.reason, `'${d.text}' is not in the TAL subset (${d.reason})`);
       }
       this.curInsn = d;
       if (off + d.length > nextLabelOff) {
         const inside = index[nextLabelOff];
-        refuse('bad-label', `label '${this.codeLabels.name(inside - 1)}' at 0x${hex(this.codeLabels.addrs[inside - 1])} is inside this instruction`);
+        refuse('bad-label',
+          `label '${this.codeLabels.name(inside - 1)}' at 0x${hex(this.codeLabels.addrs[inside - 1])} is inside this ` +
+          `instruction`);
       }
       this.instructions++;
       spend(1);
@@ -735,7 +757,9 @@ class Checker {
     const l = this.codeLabelAt(target);
     if (l < 0) {
       const inText = target >= this.p.textAddr && target < this.textEnd;
-      refuse('bad-target', `${what} target 0x${hex(target)} is ${inText ? 'not a labelled block (it may be inside an instruction or a block)' : 'outside the code'}`);
+      refuse('bad-target',
+        `${what} target 0x${hex(target)} is ` +
+        `${inText ? 'not a labelled block (it may be inside an instruction or a block)' : 'outside the code'}`);
     }
     return l;
   }
@@ -748,9 +772,11 @@ class Checker {
     const inst: Inst | undefined = this.p.ann.inst.get(this.curAddr);
     if (!inst) return undefined;
     const where = `the instantiation at 0x${hex(this.curAddr)}`;
-    if (inst.args.length !== kinds.length) refuse('annotation', `${where} gives ${inst.args.length} arguments for ${kinds.length} variables`);
+    if (inst.args.length !== kinds.length)
+      refuse('annotation', `${where} gives ${inst.args.length} arguments for ${kinds.length} variables`);
     inst.args.forEach((a, i) => {
-      if (isStk(a) !== (kinds[i] === 'stack')) refuse('annotation', `${where}: argument ${i + 1} is not a ${kinds[i]} type`);
+      if (isStk(a) !== (kinds[i] === 'stack'))
+        refuse('annotation', `${where}: argument ${i + 1} is not a ${kinds[i]} type`);
     });
     return this.inBlock(inst.args, inst.scope, where);
   }
@@ -824,7 +850,8 @@ class Checker {
   /** What a control transfer is, for messages. */
   private transfer(cls: CheckErrorClass, target: Target): string {
     const name = this.targetName(target);
-    return cls === 'fallthrough-type' ? `falling through into '${name}'` : cls === 'call-type' ? `call to '${name}'` : `jump to '${name}'`;
+    return cls === 'fallthrough-type' ? `falling through into '${name}'` : cls === 'call-type' ? `call to '${name}'`
+      : `jump to '${name}'`;
   }
 
   /** Check that the state satisfies the precondition of a code type (instantiating its variables). */
@@ -832,13 +859,20 @@ class Checker {
     for (let r = 0; r < 8; r++) {
       const want = c.regs[r];
       if (r === ESP || !want) continue;
-      if (!m.sub(st.regs[r], want)) refuse(cls, `${this.transfer(cls, target)}: ${REG32_NAMES[r]} has the wrong type`, `${REG32_NAMES[r]}: ${showTy(substTy(want, m.bindings))}`, `${REG32_NAMES[r]}: ${showTy(st.regs[r])}`);
+      if (!m.sub(st.regs[r], want))
+        refuse(cls, `${this.transfer(cls, target)}: ${REG32_NAMES[r]} has the wrong type`,
+          `${REG32_NAMES[r]}: ${showTy(substTy(want, m.bindings))}`, `${REG32_NAMES[r]}: ${showTy(st.regs[r])}`);
     }
-    if (!m.subStk(st.stack, c.stack)) refuse(cls, `${this.transfer(cls, target)}: the stack has the wrong type`, `esp: ${showStk(c.stack)}`, `esp: ${showStk(st.stack)}`);
+    if (!m.subStk(st.stack, c.stack))
+      refuse(cls, `${this.transfer(cls, target)}: the stack has the wrong type`, `esp: ${showStk(c.stack)}`,
+        `esp: ${showStk(st.stack)}`);
   }
 
   private jumpTo(st: State, ty: CodeTy, target: Target, cls: CheckErrorClass, explicit: boolean | undefined): void {
-    if (st.untouched !== 0) refuse('stack-probe', `${this.transfer(cls, target)}: esp is ${st.untouched} bytes below the last stack access; touch the new stack space (e.g. with a store to [esp]) first`);
+    if (st.untouched !== 0)
+      refuse('stack-probe',
+        `${this.transfer(cls, target)}: esp is ${st.untouched} bytes below the last stack access; touch the new stack ` +
+        `space (e.g. with a store to [esp]) first`);
     const instHere = explicit !== false && this.instHere();
     if (!instHere && this.passedBefore(st, ty)) return;
     const m = this.matcher(ty.vars);
@@ -902,20 +936,30 @@ class Checker {
     let t = st.regs[r];
     if (t.k === 'sing') {
       const lt = this.labelType(t.n >>> 0);
-      if (!lt || lt.k !== 'code') refuse('call-non-code', `${what} through ${REG32_NAMES[r]}, which holds the integer ${t.n}, not code`, 'code{…}', showTy(t));
+      if (!lt || lt.k !== 'code')
+        refuse('call-non-code', `${what} through ${REG32_NAMES[r]}, which holds the integer ${t.n}, not code`,
+          'code{…}', showTy(t));
       t = lt;
     }
     const w = this.whnf(t);
-    if (w.k !== 'code') refuse('call-non-code', `${what} through ${REG32_NAMES[r]}, which is not code`, 'code{…}', showTy(t));
+    if (w.k !== 'code')
+      refuse('call-non-code', `${what} through ${REG32_NAMES[r]}, which is not code`, 'code{…}', showTy(t));
     return w.code;
   }
 
   private call(st: State, callee: CodeTy, target: Target): State {
     const name = () => this.targetName(target);
-    if (st.untouched + 4 > STACK_PROBE_LIMIT) refuse('stack-probe', `call pushes its return address ${st.untouched + 4} bytes below the last stack access (limit ${STACK_PROBE_LIMIT})`);
-    if (callee.stack.k !== 'cons') refuse('call-type', `'${name()}' is not a function: its stack type has no return address on top`, 'code{…} :: …', showStk(callee.stack));
+    if (st.untouched + 4 > STACK_PROBE_LIMIT)
+      refuse('stack-probe',
+        `call pushes its return address ${st.untouched + 4} bytes below the last stack access (limit ` +
+        `${STACK_PROBE_LIMIT})`);
+    if (callee.stack.k !== 'cons')
+      refuse('call-type', `'${name()}' is not a function: its stack type has no return address on top`, 'code{…} :: …',
+        showStk(callee.stack));
     const ret = this.whnf(callee.stack.head);
-    if (ret.k !== 'code') refuse('call-type', `'${name()}' is not a function: the top of its stack is not a return address`, 'code{…}', showTy(ret));
+    if (ret.k !== 'code')
+      refuse('call-type', `'${name()}' is not a function: the top of its stack is not a return address`, 'code{…}',
+        showTy(ret));
     const m = this.matcher(callee.vars);
     this.explicitInst(callee.vars, m);
     const pre: CodeTy = { vars: [], regs: callee.regs, stack: callee.stack.tail };
@@ -923,13 +967,19 @@ class Checker {
     const used = new Set<Binder>();
     freeIn(ret, { has: b => m.isPattern(b) }, used);
     const unbound = [...used].filter(b => !m.isBound(b));
-    if (unbound.length > 0) refuse('call-inst', `call to '${name()}': cannot infer ${unbound.map(b => b.name).join(', ')} from the arguments; give them with .tal_inst`);
+    if (unbound.length > 0)
+      refuse('call-inst',
+        `call to '${name()}': cannot infer ${unbound.map(b => b.name).join(', ')} from the arguments; give them with ` +
+        `.tal_inst`);
     return State.fromCode(freshen(substCode(ret.code, m.bindings)));
   }
 
   private callImport(st: State, imp: { name: string; sig: ImportSig }): State | null {
     const { sig, name } = imp;
-    if (st.untouched + 4 > STACK_PROBE_LIMIT) refuse('stack-probe', `call pushes its return address ${st.untouched + 4} bytes below the last stack access (limit ${STACK_PROBE_LIMIT})`);
+    if (st.untouched + 4 > STACK_PROBE_LIMIT)
+      refuse('stack-probe',
+        `call pushes its return address ${st.untouched + 4} bytes below the last stack access (limit ` +
+        `${STACK_PROBE_LIMIT})`);
     const m = this.matcher(sig.vars);
     let result: Ty | null;
     if (sig.spec.special === 'alloc') {
@@ -939,7 +989,9 @@ class Checker {
       const w = this.whnf(tt);
       if (w.k !== 'tuple' || w.nullable) refuse('call-inst', `tal_alloc allocates tuples, not ${showTy(tt)}`);
       const size = st.slot(0);
-      if (!size || size.k !== 'sing' || size.n !== 4 * w.fields.length) refuse('import-args', `tal_alloc of ${showTy(tt)} needs the size S(${4 * w.fields.length}) on top of the stack`, `S(${4 * w.fields.length})`, size ? showTy(size) : '(nothing)');
+      if (!size || size.k !== 'sing' || size.n !== 4 * w.fields.length)
+        refuse('import-args', `tal_alloc of ${showTy(tt)} needs the size S(${4 * w.fields.length}) on top of the stack`,
+          `S(${4 * w.fields.length})`, size ? showTy(size) : '(nothing)');
       // The new tuple's type: one unit per field (as for any type built; test/tal/unmetered-copies).
       spend(w.fields.length);
       result = { k: 'tuple', nullable: false, fields: w.fields.map(f => ({ ty: f.ty, flag: 'u' })) };
@@ -947,8 +999,12 @@ class Checker {
       this.explicitInst(sig.vars, m);
       let s = st.stack;
       sig.params.forEach((p, i) => {
-        if (s.k !== 'cons') refuse('import-args', `${name} takes ${sig.params.length} arguments but the stack has only ${i}`, showTy(p), showStk(s));
-        if (!m.sub(s.head, p)) refuse('import-args', `argument ${i + 1} of ${name} has the wrong type`, showTy(substTy(p, m.bindings)), showTy(s.head));
+        if (s.k !== 'cons')
+          refuse('import-args', `${name} takes ${sig.params.length} arguments but the stack has only ${i}`, showTy(p),
+            showStk(s));
+        if (!m.sub(s.head, p))
+          refuse('import-args', `argument ${i + 1} of ${name} has the wrong type`, showTy(substTy(p, m.bindings)),
+            showTy(s.head));
         s = s.tail;
       });
       this.staticBufferCheck(st, imp);
@@ -978,7 +1034,8 @@ class Checker {
     if (t.k !== 'bytes') return;
     const len = obj.size - 4;
     if (off.n < 0 || count.n < 0 || off.n + count.n > len)
-      refuse('import-bounds', `${imp.name}: offset ${off.n} and count ${count.n} fall outside '${obj.label.name}' (length ${len})`);
+      refuse('import-bounds',
+        `${imp.name}: offset ${off.n} and count ${count.n} fall outside '${obj.label.name}' (length ${len})`);
   }
 
   // ---- memory ----
@@ -987,7 +1044,9 @@ class Checker {
     if (mem.base === ESP) {
       if (mem.index !== NO_REG) refuse('stack-access', 'indexed stack access');
       if (size !== 4) refuse('stack-access', 'byte access to the stack');
-      if (mem.disp < 0 || mem.disp % 4 !== 0) refuse('stack-access', `stack access at esp${mem.disp < 0 ? '' : '+'}${mem.disp} is not an aligned slot at or above esp`);
+      if (mem.disp < 0 || mem.disp % 4 !== 0)
+        refuse('stack-access',
+          `stack access at esp${mem.disp < 0 ? '' : '+'}${mem.disp} is not an aligned slot at or above esp`);
       return stackLoc(mem.disp / 4);
     }
     let baseReg = mem.base, index = mem.index;
@@ -1025,27 +1084,39 @@ class Checker {
         refuse('not-a-pointer', `${name()} holds an existential: open it with .tal_unpack before using it`, 'a pointer',
           showTy(baseTy));
       case 'tuple': {
-        if (t.nullable) refuse('null-deref', `${name()} may be null: test it before use`, showTy({ ...t, nullable: false }), showTy(baseTy));
+        if (t.nullable)
+          refuse('null-deref', `${name()} may be null: test it before use`, showTy({ ...t, nullable: false }),
+            showTy(baseTy));
         if (index !== NO_REG) refuse('pointer-arith', `indexing into a tuple (${name()}: ${showTy(baseTy)})`);
         if (size !== 4) refuse('bad-address', `byte access to a tuple field`);
-        if (disp < 0 || disp % 4 !== 0 || disp >= 4 * t.fields.length) refuse('bad-address', `offset ${disp} is not a field of ${showTy(baseTy)}`);
+        if (disp < 0 || disp % 4 !== 0 || disp >= 4 * t.fields.length)
+          refuse('bad-address', `offset ${disp} is not a field of ${showTy(baseTy)}`);
         return fieldLoc(baseReg, t, disp / 4);
       }
       case 'arr': case 'bytes': {
-        if (t.nullable) refuse('null-deref', `${name()} may be null: test it before use`, showTy({ ...t, nullable: false }), showTy(baseTy));
+        if (t.nullable)
+          refuse('null-deref', `${name()} may be null: test it before use`, showTy({ ...t, nullable: false }),
+            showTy(baseTy));
         if (index === NO_REG) {
           if (disp === 0 && size === 4) return LEN_LOC;
-          refuse('bad-array-access', `an array element needs an index register: [${name()}+i*${t.k === 'arr' ? 4 : 1}+4]`);
+          refuse('bad-array-access',
+            `an array element needs an index register: [${name()}+i*${t.k === 'arr' ? 4 : 1}+4]`);
         }
         const elemSize = t.k === 'arr' ? 4 : 1;
         if (mem.scale !== elemSize || disp !== 4 || size !== elemSize)
-          refuse('bad-array-access', `elements of ${showTy(baseTy)} are accessed as ${elemSize === 4 ? 'DWORD PTR [arr+i*4+4]' : 'BYTE PTR [arr+i*1+4]'}`);
+          refuse('bad-array-access',
+            `elements of ${showTy(baseTy)} are accessed as ` +
+            `${elemSize === 4 ? 'DWORD PTR [arr+i*4+4]' : 'BYTE PTR [arr+i*1+4]'}`);
         if (baseReg === NO_REG || !st.hasBound(index, baseReg))
-          refuse('unchecked-index', `no bounds check of ${REG32_NAMES[index]} against the length of ${name()} is in force (compare with cmp ${REG32_NAMES[index]},[${name()}] and jae before the access; the check lapses when either register changes)`);
+          refuse('unchecked-index',
+            `no bounds check of ${REG32_NAMES[index]} against the length of ${name()} is in force (compare with cmp ` +
+            `${REG32_NAMES[index]},[${name()}] and jae before the access; the check lapses when either register ` +
+            `changes)`);
         return t.k === 'arr' ? elemLoc(t.elem) : t.ro ? BYTE_LOC_RO : BYTE_LOC_RW;
       }
       case 'sptr':
-        refuse('stack-pointer', `${name()} is a stack pointer: it only restores esp (the stack is addressed through esp)`,
+        refuse('stack-pointer',
+          `${name()} is a stack pointer: it only restores esp (the stack is addressed through esp)`,
           'a pointer', showTy(baseTy));
       default:
         refuse('not-a-pointer', `${name()} is not a pointer`, 'a pointer', showTy(baseTy));
@@ -1055,9 +1126,11 @@ class Checker {
   private pointerType(t: Ty, reg: number): Ty {
     if (t.k !== 'sing') return t;
     const a = t.n >>> 0;
-    if (this.codeLabelAt(a) >= 0 || (a >= this.p.textAddr && a < this.textEnd)) refuse('code-access', `${REG32_NAMES[reg]} points into the code: code is neither read nor written`);
+    if (this.codeLabelAt(a) >= 0 || (a >= this.p.textAddr && a < this.textEnd))
+      refuse('code-access', `${REG32_NAMES[reg]} points into the code: code is neither read nor written`);
     const d = this.p.ann.data.indexOf(a);
-    if (d < 0) refuse('not-a-pointer', `${REG32_NAMES[reg]} holds the integer ${t.n}, not the address of a data object`, 'a pointer', showTy(t));
+    if (d < 0) refuse('not-a-pointer', `${REG32_NAMES[reg]} holds the integer ${t.n}, not the address of a data object`,
+      'a pointer', showTy(t));
     return this.p.ann.data.types[d];
   }
 
@@ -1074,9 +1147,11 @@ class Checker {
   }
 
   private badAddress(a: number): never {
-    if (a >= this.p.textAddr && a < this.textEnd) refuse('code-access', `0x${hex(a)} is in the code: code is neither read nor written`);
+    if (a >= this.p.textAddr && a < this.textEnd)
+      refuse('code-access', `0x${hex(a)} is in the code: code is neither read nor written`);
     const it = this.p.importTable;
-    if (a >= it.addr && a < it.addr + it.size) refuse('code-access', `0x${hex(a)} is in the import table, which is only called through`);
+    if (a >= it.addr && a < it.addr + it.size)
+      refuse('code-access', `0x${hex(a)} is in the import table, which is only called through`);
     refuse('bad-address', `0x${hex(a)} is not inside any annotated data object`);
   }
 
@@ -1084,7 +1159,8 @@ class Checker {
     switch (l.k) {
       case 'stack': {
         const t = st.slot(l.slot);
-        if (!t) refuse('stack-underflow', `stack slot ${l.slot} (esp+${4 * l.slot}) is beyond the known stack`, undefined, `esp: ${showStk(st.stack)}`);
+        if (!t) refuse('stack-underflow', `stack slot ${l.slot} (esp+${4 * l.slot}) is beyond the known stack`,
+          undefined, `esp: ${showStk(st.stack)}`);
         st.untouched = Math.min(st.untouched, 4 * l.slot);
         return t;
       }
@@ -1102,15 +1178,19 @@ class Checker {
   private store(st: State, l: Loc, v: Ty): void {
     switch (l.k) {
       case 'stack': {
-        if (!st.setSlot(l.slot, v)) refuse('stack-underflow', `stack slot ${l.slot} (esp+${4 * l.slot}) is beyond the known stack`, undefined, `esp: ${showStk(st.stack)}`);
+        if (!st.setSlot(l.slot, v))
+          refuse('stack-underflow', `stack slot ${l.slot} (esp+${4 * l.slot}) is beyond the known stack`, undefined,
+            `esp: ${showStk(st.stack)}`);
         st.untouched = Math.min(st.untouched, 4 * l.slot);
         return;
       }
       case 'field': {
         const f = l.tuple.fields[l.index];
-        if (l.tuple === TAG_WORD) refuse('readonly-write', 'the tag word of a sum is read-only: a value\'s case never changes');
+        if (l.tuple === TAG_WORD)
+          refuse('readonly-write', 'the tag word of a sum is read-only: a value\'s case never changes');
         if (f.flag === 'r') refuse('readonly-write', `field ${l.index} of ${showTy(l.tuple)} is read-only`);
-        if (!this.matcher().sub(v, f.ty)) refuse('store-type', `storing into field ${l.index}`, showTy(f.ty), showTy(v));
+        if (!this.matcher().sub(v, f.ty))
+          refuse('store-type', `storing into field ${l.index}`, showTy(f.ty), showTy(v));
         if (f.flag === 'u' && l.baseReg !== NO_REG) {
           // The register that points to the tuple now knows the field is initialised; other copies of the pointer
           // still see ^u, which only forbids reading: sound without alias tracking. A new tuple type: one unit per
@@ -1142,7 +1222,8 @@ class Checker {
         if (o.size === 4 && o.reg === ESP) refuse('stack-pointer', 'esp cannot be used as a value');
         if (o.size === 1) {
           const full = st.regs[o.reg & 3];
-          if (!isIntLike(full)) refuse('not-an-int', `${REG32_NAMES[o.reg & 3]} is not an integer`, 'int', showTy(full));
+          if (!isIntLike(full))
+            refuse('not-an-int', `${REG32_NAMES[o.reg & 3]} is not an integer`, 'int', showTy(full));
           return INT;
         }
         return st.regs[o.reg];
@@ -1154,7 +1235,8 @@ class Checker {
 
   private writeOperand(st: State, o: Operand, v: Ty, size: 1 | 4): void {
     if (o.kind === 'reg') {
-      if (o.reg === ESP && o.size === 4) refuse('stack-pointer', 'esp is changed only by push, pop, call, ret and add/sub esp, imm');
+      if (o.reg === ESP && o.size === 4)
+        refuse('stack-pointer', 'esp is changed only by push, pop, call, ret and add/sub esp, imm');
       // A byte register write leaves the rest of the register in place: the whole is an integer at best.
       st.set(o.size === 4 ? o.reg : o.reg & 3, o.size === 4 ? v : INT);
       return;
@@ -1213,7 +1295,9 @@ class Checker {
       case 'push': {
         const src = ops[0];
         const v = this.readOperand(st, src, 4);
-        if (st.untouched + 4 > STACK_PROBE_LIMIT) refuse('stack-probe', `push writes ${st.untouched + 4} bytes below the last stack access (limit ${STACK_PROBE_LIMIT})`);
+        if (st.untouched + 4 > STACK_PROBE_LIMIT)
+          refuse('stack-probe',
+            `push writes ${st.untouched + 4} bytes below the last stack access (limit ${STACK_PROBE_LIMIT})`);
         st.push(v);
         st.untouched = 0;
         return st;
@@ -1221,7 +1305,8 @@ class Checker {
       case 'pop': {
         const dst = ops[0];
         const top = st.pop();
-        if (!top) refuse('stack-underflow', 'pop from a stack whose top is not known to hold a value', 'τ :: σ', showStk(st.stack));
+        if (!top) refuse('stack-underflow', 'pop from a stack whose top is not known to hold a value', 'τ :: σ',
+          showStk(st.stack));
         st.untouched = Math.max(0, st.untouched - 4);
         this.writeOperand(st, dst, top, 4);
         return st;
@@ -1257,16 +1342,19 @@ class Checker {
           const imp = this.importBySlot.get(t.disp >>> 0);
           if (imp) return this.callImport(st, imp);
         }
-        refuse('indirect-target', 'calls through memory are allowed only through an import slot: call DWORD PTR [slot]');
+        refuse('indirect-target',
+          'calls through memory are allowed only through an import slot: call DWORD PTR [slot]');
       }
       case 'ret': {
         if (ops.length > 0) refuse('unsupported', 'ret with an immediate is not in the TAL subset');
         const s = st.stack;
-        if (s.k !== 'cons') refuse('stack-underflow', 'ret with no return address known on the stack', 'code{…} :: σ', showStk(s));
+        if (s.k !== 'cons')
+          refuse('stack-underflow', 'ret with no return address known on the stack', 'code{…} :: σ', showStk(s));
         let rt = s.head;
         if (rt.k === 'sing') rt = this.labelType(rt.n >>> 0) ?? rt;
         const w = this.whnf(rt);
-        if (w.k !== 'code') refuse('ret-not-code', 'the top of the stack is not a return address', 'code{…}', showTy(s.head));
+        if (w.k !== 'code')
+          refuse('ret-not-code', 'the top of the stack is not a return address', 'code{…}', showTy(s.head));
         // ret does not fall through: the state after it is st's to change.
         st.stack = s.tail;
         st.untouched = 0;
@@ -1283,7 +1371,8 @@ class Checker {
         const dst = ops[0], src = ops[1];
         // lea computes an address but reads nothing: the result is an integer. Not of esp, though: that would copy
         // esp, which is never a value (lea r, [esp+k] is mov r, esp plus arithmetic).
-        if (src.kind === 'mem' && (src.base === ESP || src.index === ESP)) refuse('stack-pointer', 'lea of an esp-based address copies esp, which cannot be used as a value');
+        if (src.kind === 'mem' && (src.base === ESP || src.index === ESP))
+          refuse('stack-pointer', 'lea of an esp-based address copies esp, which cannot be used as a value');
         this.writeOperand(st, dst, INT, 4);
         return st;
       }
@@ -1301,7 +1390,9 @@ class Checker {
         // Junk (top: a stack slot made by sub esp, a register no type names) may be moved but not looked at: a
         // comparison would read, bit by bit, whatever was left below esp, which at CPL 0 includes what interrupts
         // and kernel functions pushed there.
-        if (ta.k === 'top' || tb.k === 'top') refuse('not-an-int', `${d.op} reads ${describe(ta.k === 'top' ? a : b)}, which holds no value (top)`, 'a value', 'top');
+        if (ta.k === 'top' || tb.k === 'top')
+          refuse('not-an-int', `${d.op} reads ${describe(ta.k === 'top' ? a : b)}, which holds no value (top)`,
+            'a value', 'top');
         st.cond = this.tagCond(st, d.op, a, b) ?? condOf(d.op, a, b, la, lb);
         return st;
       }
@@ -1309,7 +1400,8 @@ class Checker {
         const dst = ops[0];
         const t = this.intOperand(st, dst, d.op);
         let r: Ty = INT;
-        if (t.k === 'sing') r = sing(d.op === 'inc' ? t.n + 1 : d.op === 'dec' ? t.n - 1 : d.op === 'not' ? ~t.n : -t.n);
+        if (t.k === 'sing')
+          r = sing(d.op === 'inc' ? t.n + 1 : d.op === 'dec' ? t.n - 1 : d.op === 'not' ? ~t.n : -t.n);
         this.writeOperand(st, dst, r, 4);
         st.cond = null;
         return st;
@@ -1414,13 +1506,17 @@ class Checker {
     st.cond = null;
     if (n >= 0) {
       const s = stackDrop(st.stack, n / 4);
-      if (!s) refuse('stack-underflow', `add esp, ${n} pops below the known stack`, undefined, `esp: ${showStk(st.stack)}`);
+      if (!s) refuse('stack-underflow', `add esp, ${n} pops below the known stack`, undefined,
+        `esp: ${showStk(st.stack)}`);
       st.stack = s;
       st.untouched = Math.max(0, st.untouched - n);
       return st;
     }
     n = -n;
-    if (st.untouched + n > STACK_PROBE_LIMIT) refuse('stack-probe', `sub esp, ${n} moves esp ${st.untouched + n} bytes below the last stack access (limit ${STACK_PROBE_LIMIT}); touch the stack in steps`);
+    if (st.untouched + n > STACK_PROBE_LIMIT)
+      refuse('stack-probe',
+        `sub esp, ${n} moves esp ${st.untouched + n} bytes below the last stack access (limit ${STACK_PROBE_LIMIT}); ` +
+        `touch the stack in steps`);
     // One unit per cell: up to 256 for one instruction (the probe limit), where it used to cost one in all.
     spend(n / 4);
     for (let i = 0; i < n / 4; i++) st.push(TOP);
@@ -1431,7 +1527,8 @@ class Checker {
   private alu(st: State, d: Insn): State {
     const dst = d.operands[0], src = d.operands[1];
     // xor r,r and sub r,r are the idioms for zero: they need nothing of r.
-    if ((d.op === 'xor' || d.op === 'sub') && dst.kind === 'reg' && src.kind === 'reg' && dst.reg === src.reg && dst.size === 4) {
+    if ((d.op === 'xor' || d.op === 'sub') && dst.kind === 'reg' && src.kind === 'reg' && dst.reg === src.reg
+      && dst.size === 4) {
       if (dst.reg === ESP) refuse('stack-pointer', 'esp cannot be zeroed');
       st.set(dst.reg, sing(0));
       st.cond = null;
@@ -1459,10 +1556,13 @@ class Checker {
     this.intOperand(st, { kind: 'reg', reg: EAX, size: 4 }, d.op);
     this.intOperand(st, src, d.op);
     if (d.op === 'div' || d.op === 'idiv') {
-      if (!this.isNonzero(st, src)) refuse('div-unproven', `${d.op}: the divisor is not proven non-zero (test it and branch on zero first)`);
+      if (!this.isNonzero(st, src))
+        refuse('div-unproven', `${d.op}: the divisor is not proven non-zero (test it and branch on zero first)`);
       if (d.op === 'div') {
         const e = st.regs[EDX];
-        if (!(e.k === 'sing' && e.n === 0)) refuse('div-unproven', 'div: edx must be 0 (xor edx, edx) so that the quotient fits', 'edx: S(0)', `edx: ${showTy(e)}`);
+        if (!(e.k === 'sing' && e.n === 0))
+          refuse('div-unproven', 'div: edx must be 0 (xor edx, edx) so that the quotient fits', 'edx: S(0)',
+            `edx: ${showTy(e)}`);
       } else if (!st.cdq) {
         refuse('div-unproven', 'idiv: edx must hold the sign extension of eax (cdq right before)');
       }
@@ -1528,7 +1628,8 @@ class Checker {
       return out;
     }
     // idx <u len holds on: cmp idx,[arr]: jb taken / jae not taken; cmp [arr],idx: ja taken / jbe not taken
-    const below = c.idxFirst ? (cc === 2 && taken) || (cc === 3 && !taken) : (cc === 7 && taken) || (cc === 6 && !taken);
+    const below = c.idxFirst ? (cc === 2 && taken) || (cc === 3 && !taken) : (cc === 7 && taken)
+      || (cc === 6 && !taken);
     if (!below || st.hasBound(c.idx, c.arr)) return st;
     const out = copy ? st.clone() : st;
     out.addBound(c.idx, c.arr);
@@ -1542,9 +1643,11 @@ function condOf(op: string, a: Operand, b: Operand, la: Loc | null, lb: Loc | nu
   if (a.kind === 'reg' && a.size === 4) {
     if (op === 'test' && b.kind === 'reg' && b.reg === a.reg && b.size === 4) return ZERO_CONDS[a.reg];
     if (op === 'cmp' && b.kind === 'imm' && b.value === 0) return ZERO_CONDS[a.reg];
-    if (op === 'cmp' && b.kind === 'mem' && lb?.k === 'len' && b.base !== NO_REG && b.index === NO_REG) return boundCond(a.reg, b.base, true);
+    if (op === 'cmp' && b.kind === 'mem' && lb?.k === 'len' && b.base !== NO_REG && b.index === NO_REG)
+      return boundCond(a.reg, b.base, true);
   }
-  if (op === 'cmp' && a.kind === 'mem' && la?.k === 'len' && a.base !== NO_REG && a.index === NO_REG && b.kind === 'reg' && b.size === 4)
+  if (op === 'cmp' && a.kind === 'mem' && la?.k === 'len' && a.base !== NO_REG && a.index === NO_REG
+    && b.kind === 'reg' && b.size === 4)
     return boundCond(b.reg, a.base, false);
   return null;
 }
@@ -1604,7 +1707,9 @@ export function checkProgram(program: Program): CheckResult {
         error: {
           cls: e.cls,
           message: e.message,
-          ...(inCode ? { address: c.curAddr, fileOffset: program.textFileOffset + (c.curAddr - program.textAddr), label: c.curLabelName(), insn: typeof c.curInsn === 'string' ? c.curInsn : c.curInsn && formatInsn(c.curInsn) } : {}),
+          ...(inCode ? { address: c.curAddr, fileOffset: program.textFileOffset + (c.curAddr - program.textAddr),
+            label: c.curLabelName(), insn: typeof c.curInsn === 'string' ? c.curInsn : c.curInsn
+            && formatInsn(c.curInsn) } : {}),
           expected: e.expected,
           actual: e.actual,
         },
@@ -1614,7 +1719,8 @@ export function checkProgram(program: Program): CheckResult {
     // asks for more than the checker gives any file.
     if (e instanceof TooComplex || e instanceof RangeError) {
       const why = e instanceof TooComplex
-        ? `checking this file needs more than its work budget of ${budget} units (${WORK_PER_BYTE} per byte of the file + ${WORK_BASE})`
+        ? `checking this file needs more than its work budget of ${budget} units (${WORK_PER_BYTE} per byte of the ` +
+          `file + ${WORK_BASE})`
         : 'its types are nested too deeply to check';
       const inCode = c.instructions > 0;
       return {
@@ -1623,12 +1729,14 @@ export function checkProgram(program: Program): CheckResult {
         error: {
           cls: 'too-complex',
           message: why,
-          ...(inCode ? { address: c.curAddr, fileOffset: program.textFileOffset + (c.curAddr - program.textAddr), label: c.curLabelName() } : {}),
+          ...(inCode ? { address: c.curAddr, fileOffset: program.textFileOffset + (c.curAddr - program.textAddr),
+            label: c.curLabelName() } : {}),
         },
       };
     }
     // A bug in the checker must refuse, never accept: report it as such.
-    return { ok: false, work, error: { cls: 'unsupported', message: `internal checker error: ${(e as Error).stack ?? e}` } };
+    return { ok: false, work,
+      error: { cls: 'unsupported', message: `internal checker error: ${(e as Error).stack ?? e}` } };
   } finally {
     meter.left = Infinity;
   }

@@ -2,7 +2,8 @@
 // the ELF image, the code to verify, the annotations and the import table. Trusted (the checker uses it).
 
 import { type Annotations, AnnotationError, readAnnotations } from '../annotations.ts';
-import { type ElfImage, type ElfSection, ElfError, findSection, hex, PF_W, PF_X, readElf, readLoaded, segmentFor, SHF_ALLOC, SHF_EXECINSTR } from '../elf.ts';
+import { type ElfImage, type ElfSection, ElfError, findSection, hex, PF_W, PF_X, readElf, readLoaded, segmentFor,
+  SHF_ALLOC, SHF_EXECINSTR } from '../elf.ts';
 
 export const TEXT_SECTION = '.text';
 export const TYPES_SECTION = '.tal.types';
@@ -37,7 +38,8 @@ export class ProgramError extends Error {
 
 function requireSection(img: ElfImage, name: string): ElfSection {
   const s = findSection(img, name);
-  if (!s) throw new ProgramError(name === TYPES_SECTION ? 'annotation' : name === IMPORTS_SECTION ? 'import' : 'elf', `no ${name} section`);
+  if (!s) throw new ProgramError(name === TYPES_SECTION ? 'annotation' : name === IMPORTS_SECTION ? 'import' : 'elf',
+    `no ${name} section`);
   return s;
 }
 
@@ -49,13 +51,18 @@ export function readProgram(bytes: Uint8Array): Program {
     if (e instanceof ElfError) throw new ProgramError('elf', e.message);
     throw e;
   }
-  if (img.sections.filter(s => s.name === TEXT_SECTION).length > 1) throw new ProgramError('elf', `more than one ${TEXT_SECTION} section`);
+  if (img.sections.filter(s => s.name === TEXT_SECTION).length > 1)
+    throw new ProgramError('elf', `more than one ${TEXT_SECTION} section`);
   const textSec = requireSection(img, TEXT_SECTION);
-  if ((textSec.flags & (SHF_ALLOC | SHF_EXECINSTR)) !== (SHF_ALLOC | SHF_EXECINSTR)) throw new ProgramError('elf', `${TEXT_SECTION} is not allocated executable code`);
+  if ((textSec.flags & (SHF_ALLOC | SHF_EXECINSTR)) !== (SHF_ALLOC | SHF_EXECINSTR))
+    throw new ProgramError('elf', `${TEXT_SECTION} is not allocated executable code`);
   if (textSec.size === 0) throw new ProgramError('elf', `${TEXT_SECTION} is empty`);
   const textSeg = segmentFor(img, textSec.addr, textSec.size);
-  if (!textSeg || !(textSeg.flags & PF_X)) throw new ProgramError('elf', `${TEXT_SECTION} (0x${hex(textSec.addr)}, ${textSec.size} bytes) is not inside an executable segment`);
-  if (textSec.addr + textSec.size > textSeg.vaddr + textSeg.filesz) throw new ProgramError('elf', `${TEXT_SECTION} extends past the file-backed part of its segment`);
+  if (!textSeg || !(textSeg.flags & PF_X))
+    throw new ProgramError('elf',
+      `${TEXT_SECTION} (0x${hex(textSec.addr)}, ${textSec.size} bytes) is not inside an executable segment`);
+  if (textSec.addr + textSec.size > textSeg.vaddr + textSeg.filesz)
+    throw new ProgramError('elf', `${TEXT_SECTION} extends past the file-backed part of its segment`);
   const text = readLoaded(img, textSec.addr, textSec.size)!;
   const textFileOffset = textSeg.offset + (textSec.addr - textSeg.vaddr);
 
@@ -73,10 +80,12 @@ export function readProgram(bytes: Uint8Array): Program {
   if (!(impSec.flags & SHF_ALLOC)) throw new ProgramError('import', `${IMPORTS_SECTION} must be loaded`);
   const impSeg = segmentFor(img, impSec.addr, impSec.size);
   if (!impSeg) throw new ProgramError('import', `${IMPORTS_SECTION} is not inside a loaded segment`);
-  if (impSeg.flags & (PF_W | PF_X)) throw new ProgramError('import', `${IMPORTS_SECTION} must be in a read-only, non-executable segment`);
+  if (impSeg.flags & (PF_W | PF_X))
+    throw new ProgramError('import', `${IMPORTS_SECTION} must be in a read-only, non-executable segment`);
   const imp = readLoaded(img, impSec.addr, impSec.size)!;
   const imports = parseImportTable(imp, impSec.addr);
-  return { img, textAddr: textSec.addr, text, textFileOffset, ann, imports, importTable: { addr: impSec.addr, size: impSec.size } };
+  return { img, textAddr: textSec.addr, text, textFileOffset, ann, imports,
+    importTable: { addr: impSec.addr, size: impSec.size } };
 }
 
 /**
@@ -86,7 +95,8 @@ export function readProgram(bytes: Uint8Array): Program {
 export function parseImportTable(b: Uint8Array, addr: number): ImportSlot[] {
   if (b.length < 4) throw new ProgramError('import', `${IMPORTS_SECTION} is truncated`);
   const count = (b[0] | (b[1] << 8) | (b[2] << 16) | (b[3] << 24)) >>> 0;
-  if (count > (b.length - 4) / 5) throw new ProgramError('import', `${IMPORTS_SECTION} claims ${count} imports but has room for fewer`);
+  if (count > (b.length - 4) / 5)
+    throw new ProgramError('import', `${IMPORTS_SECTION} claims ${count} imports but has room for fewer`);
   const out: ImportSlot[] = [];
   let p = 4 + 4 * count;
   const seen = new Set<string>();
@@ -95,7 +105,8 @@ export function parseImportTable(b: Uint8Array, addr: number): ImportSlot[] {
     while (end < b.length && b[end] !== 0) end++;
     if (end >= b.length) throw new ProgramError('import', `${IMPORTS_SECTION}: name ${i} is not terminated`);
     const name = new TextDecoder().decode(b.subarray(p, end));
-    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new ProgramError('import', `${IMPORTS_SECTION}: bad import name ${JSON.stringify(name)}`);
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name))
+      throw new ProgramError('import', `${IMPORTS_SECTION}: bad import name ${JSON.stringify(name)}`);
     if (seen.has(name)) throw new ProgramError('import', `import '${name}' listed twice`);
     seen.add(name);
     out.push({ name, slot: (addr + 4 + 4 * i) >>> 0 });

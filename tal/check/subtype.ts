@@ -11,7 +11,8 @@
 // remembered, never assumptions: a pair met again inside its own comparison is compared again, as before.) Every
 // step costs one unit of the work meter.
 
-import { type Arg, type Binder, type CodeTy, type Field, type Stk, type Ty, type TypeDefs, isStk, newBinder, spend, substBody, whnf } from '../types.ts';
+import { type Arg, type Binder, type CodeTy, type Field, type Stk, type Ty, type TypeDefs, isStk, newBinder, spend,
+  substBody, whnf } from '../types.ts';
 import { type ExistsTy, type SumTy, caseTag, sing, substTy } from '../types.ts';
 
 /** How many constants-as-label-addresses one subtyping question may look through (see Matcher.sub). */

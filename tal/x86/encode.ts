@@ -178,7 +178,8 @@ export function encode(mnemonic: string, ops: AsmOperand[], address: number): nu
       return [0x8f, ...modrm(0, a)];
     case 'jmp':
       need(n === 1, m, ops);
-      if (a.kind === 'rel') return a.short ? shortBranch(0xeb, a.target, address) : [0xe9, ...le32(a.target - (address + 5))];
+      if (a.kind === 'rel')
+        return a.short ? shortBranch(0xeb, a.target, address) : [0xe9, ...le32(a.target - (address + 5))];
       need(isReg(a, 4) || (a.kind === 'mem' && a.size !== 1), m, ops);
       return [0xff, ...modrm(4, a)];
     case 'call':
@@ -254,8 +255,10 @@ function encodeMov(ops: AsmOperand[]): number[] {
     return byte ? [0xc6, ...modrm(0, a), imm8(b.value)] : [0xc7, ...modrm(0, a), ...le32(b.value)];
   }
   // The accumulator with an absolute address has its own short form (A0-A3).
-  if (isReg(a) && a.reg === EAX && b.kind === 'mem' && b.base === NO_REG && b.index === NO_REG) return [byte ? 0xa0 : 0xa1, ...le32(b.disp)];
-  if (isReg(b) && b.reg === EAX && a.kind === 'mem' && a.base === NO_REG && a.index === NO_REG) return [byte ? 0xa2 : 0xa3, ...le32(a.disp)];
+  if (isReg(a) && a.reg === EAX && b.kind === 'mem' && b.base === NO_REG && b.index === NO_REG)
+    return [byte ? 0xa0 : 0xa1, ...le32(b.disp)];
+  if (isReg(b) && b.reg === EAX && a.kind === 'mem' && a.base === NO_REG && a.index === NO_REG)
+    return [byte ? 0xa2 : 0xa3, ...le32(a.disp)];
   if (b.kind === 'reg' && (a.kind === 'reg' || a.kind === 'mem')) {
     need(a.kind === 'mem' || a.size === b.size, 'mov', ops);
     return [byte ? 0x88 : 0x89, ...modrm(b.reg, a)];

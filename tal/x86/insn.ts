@@ -10,7 +10,8 @@ export const REG8_NAMES = ['al', 'cl', 'dl', 'bl', 'ah', 'ch', 'dh', 'bh'] as co
 
 // Condition codes in encoding order (the low nibble of 0x70+cc, 0x0f 0x80+cc, 0x0f 0x90+cc),
 // spelled as objdump spells them.
-export const CC_NAMES = ['o', 'no', 'b', 'ae', 'e', 'ne', 'be', 'a', 's', 'ns', 'p', 'np', 'l', 'ge', 'le', 'g'] as const;
+export const CC_NAMES = ['o', 'no', 'b', 'ae', 'e', 'ne', 'be', 'a', 's', 'ns', 'p', 'np', 'l', 'ge', 'le',
+  'g'] as const;
 
 export type Scale = 1 | 2 | 4 | 8;
 

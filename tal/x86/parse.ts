@@ -40,7 +40,8 @@ function tokenize(text: string, from: number): Tok[] {
       i += v.length;
     } else if ((m = rest.match(/^'(\\?.)'/))) {
       const c = m[1];
-      const n = c.length === 2 ? ({ n: 10, t: 9, r: 13, '0': 0, '\\': 92, "'": 39 } as Record<string, number>)[c[1]] ?? c.charCodeAt(1) : c.charCodeAt(0);
+      const n = c.length === 2 ? ({ n: 10, t: 9, r: 13, '0': 0, '\\': 92, "'": 39 } as Record<string, number>)[c[1]]
+        ?? c.charCodeAt(1) : c.charCodeAt(0);
       toks.push({ t: 'num', v: m[0], n, col: i });
       i += m[0].length;
     } else if ((m = rest.match(/^[A-Za-z_.$][\w.$]*/))) {
@@ -106,7 +107,8 @@ class OperandParser {
   /** `[terms]`, `sym[terms]`, or a bare expression (a memory operand after a size, as in GNU). */
   private memory(size: 0 | 1 | 4, prefix?: Expr, prefixCol?: number): ParsedOperand {
     const col = prefixCol ?? this.col();
-    const m: ParsedOperand & { k: 'mem' } = { k: 'mem', size, base: NO_REG, index: NO_REG, scale: 1, expr: prefix ?? { constant: 0, symbols: [] }, col };
+    const m: ParsedOperand & { k: 'mem' } = { k: 'mem', size, base: NO_REG, index: NO_REG, scale: 1,
+      expr: prefix ?? { constant: 0, symbols: [] }, col };
     if (!prefix && !this.isPunct('[')) {
       m.expr = this.expr();
       if (!this.isPunct('[')) return m;
@@ -136,7 +138,8 @@ class OperandParser {
       } else if (t.t === 'num' && this.isPunct('*')) {
         this.next();
         const r = this.next();
-        if (r.t !== 'id' || reg32(r.v) < 0) throw new AsmSyntaxError('expected an index register after the scale', r.col);
+        if (r.t !== 'id' || reg32(r.v) < 0)
+          throw new AsmSyntaxError('expected an index register after the scale', r.col);
         this.setIndex(m, reg32(r.v), t);
       } else if (t.t === 'num') {
         m.expr.constant += sign * t.n;
@@ -228,7 +231,8 @@ export function resolveOperands(p: ParsedInsn, lookup: (sym: string) => number |
       }
       case 'mem': {
         const disp = evaluate(o.expr, lookup);
-        return { kind: 'mem', size: o.size, base: o.base, index: o.index, scale: o.scale, disp, wide: o.expr.symbols.length > 0 };
+        return { kind: 'mem', size: o.size, base: o.base, index: o.index, scale: o.scale, disp,
+          wide: o.expr.symbols.length > 0 };
       }
     }
   });

@@ -18,7 +18,8 @@ mkdirSync(join(work, 'dir'));
 writeFileSync(join(work, 'dir', 'one.txt'), 'one line\n');
 writeFileSync(join(work, 'dir', 'two.txt'), 'two words\nand  more\t words here\n\nend');
 writeFileSync(join(work, 'dir', '.hidden'), 'h');
-writeFileSync(join(work, 'big.txt'), Array.from({ length: 5000 }, (_, i) => `line ${i} ${'w '.repeat(i % 7)}\n`).join(''));
+writeFileSync(join(work, 'big.txt'),
+  Array.from({ length: 5000 }, (_, i) => `line ${i} ${'w '.repeat(i % 7)}\n`).join(''));
 
 function build(name: string, level: Level): Uint8Array {
   const source = readFileSync(join(root, 'compiler/examples', `${name}.pop`), 'utf8');
@@ -31,8 +32,10 @@ interface Case { prog: string; args: string[]; stdin?: string; gnu: string[] }
 const cases: Case[] = [
   { prog: 'echo', args: ['hello', 'popcorn', 'a b'], gnu: ['echo', 'hello', 'popcorn', 'a b'] },
   { prog: 'echo', args: [], gnu: ['echo'] },
-  { prog: 'cat', args: ['dir/one.txt', 'dir/two.txt', 'big.txt'], gnu: ['cat', 'dir/one.txt', 'dir/two.txt', 'big.txt'] },
-  { prog: 'cat', args: ['-', 'missing', 'dir/one.txt'], stdin: 'from stdin\n', gnu: ['cat', '-', 'missing', 'dir/one.txt'] },
+  { prog: 'cat', args: ['dir/one.txt', 'dir/two.txt', 'big.txt'],
+    gnu: ['cat', 'dir/one.txt', 'dir/two.txt', 'big.txt'] },
+  { prog: 'cat', args: ['-', 'missing', 'dir/one.txt'], stdin: 'from stdin\n',
+    gnu: ['cat', '-', 'missing', 'dir/one.txt'] },
   { prog: 'cat', args: [], stdin: 'only stdin', gnu: ['cat'] },
   { prog: 'wc', args: ['dir/one.txt', 'dir/two.txt', 'big.txt'], gnu: ['wc', 'dir/one.txt', 'dir/two.txt', 'big.txt'] },
   { prog: 'wc', args: ['dir/two.txt'], gnu: ['wc', 'dir/two.txt'] },
@@ -69,8 +72,10 @@ function casePerLevel(c: Case, level: Level, elfs: Map<string, Uint8Array>): voi
       });
       // Under talrun the host tree is a hostfs mount, which lists . and .. first (Node cannot tell where the host's
       // getdents puts them: kernel/README.md, "Not done"); every other name comes in the host's order.
-      const dots = c.args.includes('-a') ? (s: string) => s.split('\n').filter(l => l !== '.' && l !== '..').join('\n') : (s: string) => s;
-      t.is(dots(Buffer.from(r.stdout).toString('latin1')), dots(gnu.stdout), `${kernel ? 'kernel' : 'user'} mode stdout`);
+      const dots = c.args.includes('-a') ? (s: string) => s.split('\n').filter(l => l !== '.' && l !== '..').join('\n')
+        : (s: string) => s;
+      t.is(dots(Buffer.from(r.stdout).toString('latin1')), dots(gnu.stdout),
+        `${kernel ? 'kernel' : 'user'} mode stdout`);
       t.is(r.status, gnu.status ?? -1, `${kernel ? 'kernel' : 'user'} mode status`);
     }
   });

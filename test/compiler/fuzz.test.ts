@@ -50,7 +50,8 @@ function holds(t: ExecutionContext, prop: fc.IProperty<[string]>, numRuns: numbe
   t.log(`${r.numRuns} programs`);
   if (!r.failed) { t.pass(); return; }
   const err = r.errorInstance instanceof Error ? r.errorInstance.message : String(r.errorInstance);
-  t.fail(`failed after ${r.numRuns} programs (replay: KTAL_SEED=${r.seed - part}; path ${r.counterexamplePath}; shrunk ${r.numShrinks} times)\n${err}`);
+  t.fail(`failed after ${r.numRuns} programs (replay: KTAL_SEED=${r.seed - part}; path ${r.counterexamplePath}; ` +
+    `shrunk ${r.numShrinks} times)\n${err}`);
 }
 
 // Minimal programs for the known bugs (found by this property): popc must not emit code the checker refuses. Each
@@ -60,13 +61,15 @@ const KNOWN: { name: string; program: string; wellTyped: boolean; fixed?: true }
     name: 'c ? null : null is typed int at the join',
     wellTyped: true,
     fixed: true,
-    program: '?struct node { int v; node next; }\nvoid pop_main() { bool b = true; node m = new node(1, b ? null : null); }\n',
+    program: '?struct node { int v; node next; }\nvoid pop_main() { bool b = true; node m = new node(1, b ? null : ' +
+      'null); }\n',
   },
   {
     name: 'a local statically null, tested != null, loses its null check',
     wellTyped: true,
     fixed: true,
-    program: '?struct node { int v; node next; }\nint f() { node v = null; if (v != null) return v.v; return 0; }\nvoid pop_main() { f(); }\n',
+    program: '?struct node { int v; node next; }\nint f() { node v = null; if (v != null) return v.v; return 0; ' +
+      '}\nvoid pop_main() { f(); }\n',
   },
   {
     // The flow checked arguments left to right, codegen evaluates them right to left: n.v was narrowed by the
@@ -96,10 +99,12 @@ test('the generator is deterministic and makes non-trivial programs', t => {
   t.is(a, b);
   t.not(a, genProgram(seeded(8), 2));
   const lines = Array.from({ length: 20 }, (_, i) => genProgram(seeded(i), 1).split('\n').length);
-  t.true(lines.reduce((x, y) => x + y) / lines.length > 40, `average ${lines.reduce((x, y) => x + y) / lines.length} lines`);
+  t.true(lines.reduce((x, y) => x + y) / lines.length > 40,
+    `average ${lines.reduce((x, y) => x + y) / lines.length} lines`);
   // the constructs the generator is meant to cover do occur
   const all = Array.from({ length: 60 }, (_, i) => genProgram(seeded(i), 2)).join('\n');
-  for (const s of ['while (', 'do {', 'for (int', 'switch (', 'case ', 'break;', 'continue;', '!= null', '== null', ' += ',
+  for (const s of ['while (', 'do {', 'for (int', 'switch (', 'case ', 'break;', 'continue;', '!= null', '== null',
+    ' += ',
     '<a>(', 'pick(', 'cons(', 'id(', 'length(', 'new node(', 'new point(', '^(', '.1', 'apply(', '(int)',
     ' ? ', '&&', '||', 'unsigned int', 'strconcat(', 'new_array(', '.v', '.hd', 'return;',
     // unions: switches on a generated shape or option, tuple patterns both ways, direct reads, polymorphic helpers

@@ -37,7 +37,8 @@ for (const level of LEVELS) for (const name of names) {
     t.is(r.assemblerErrors, undefined, 'talas refused popc output');
     if (!r.elf) return;
     const c = checkElf(r.elf);
-    t.true(c.ok, c.ok ? '' : `the checker refused popc's output: ${c.error.cls}: ${c.error.message} at ${c.error.insn ?? ''}`);
+    t.true(c.ok, c.ok ? ''
+      : `the checker refused popc's output: ${c.error.cls}: ${c.error.message} at ${c.error.insn ?? ''}`);
     if (!c.ok) return;
 
     const expected = readFileSync(join(DIR, `${name}.out`), 'utf8');

@@ -103,7 +103,8 @@ const cases: Case[] = [
   },
   {
     name: 'uncaught',
-    src: prog('exception Not_found;\nint find(int a[], int x) {\n  for (int i = 0; i < size(a); i++) if (a[i] == x) return i;\n  raise Not_found();\n}',
+    src: prog('exception Not_found;\nint find(int a[], int x) {\n  for (int i = 0; i < size(a); i++) if (a[i] == x) ' +
+      'return i;\n  raise Not_found();\n}',
       '  int a[] = {4, 5};\n  print_int(find(a, 6));'),
     stderr: (f, s) => `${f}:${at(s, 'raise')}: uncaught exception Not_found`, status: 255,
   },
@@ -149,10 +150,12 @@ for (const level of LEVELS) for (const c of cases) {
 
     const native = spawnSync(bin.file(`${c.name}${flag(level)}`, elf, 0o755), [], { timeout: 10_000 });
     if (native.error) throw native.error;
-    t.deepEqual({ stdout: native.stdout.toString(), stderr: native.stderr.toString(), status: native.status }, want, 'native');
+    t.deepEqual({ stdout: native.stdout.toString(), stderr: native.stderr.toString(), status: native.status }, want,
+      'native');
     for (const kernel of [false, true]) {
       const run = runProgram(elf, [c.name], { kernel });
-      const got = { stdout: Buffer.from(run.stdout).toString(), stderr: Buffer.from(run.stderr).toString(), status: run.status };
+      const got = { stdout: Buffer.from(run.stdout).toString(), stderr: Buffer.from(run.stderr).toString(),
+        status: run.status };
       t.deepEqual(got, want, kernel ? 'kernel mode' : 'user mode');
     }
   });
@@ -170,5 +173,6 @@ test('a check costs nothing on the normal path: one jcc to a stub placed after t
   const stub = insns.find(l => l.startsWith('jae'))!.slice(4);
   const after = tal.slice(tal.indexOf(`\n${stub}:`));
   t.deepEqual(after.split('\n').slice(2, 6).map(l => l.trim()),
-    ['push DWORD PTR [eax]', 'push ecx', `push OFFSET ${/push OFFSET (\S+)/.exec(after)![1]}`, 'jmp __popc_fail_bounds']);
+    ['push DWORD PTR [eax]', 'push ecx', `push OFFSET ${/push OFFSET (\S+)/.exec(after)![1]}`,
+      'jmp __popc_fail_bounds']);
 });

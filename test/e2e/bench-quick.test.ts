@@ -61,7 +61,8 @@ test('bench --quick (smoke size): a report with every workload and mode, sane fi
         ['user-sysenter+pti', 'kernel+pti']] as const) {
         const su = json.sim.find(x => x.workload === w && x.profile === p && x.mode === u)!;
         const sk = json.sim.find(x => x.workload === w && x.profile === p && x.mode === k)!;
-        t.true(sk.instructions <= su.instructions, `${w} ${p}: ${k} ${sk.instructions} > ${u} ${su.instructions} instructions`);
+        t.true(sk.instructions <= su.instructions,
+          `${w} ${p}: ${k} ${sk.instructions} > ${u} ${su.instructions} instructions`);
         t.is(workSyscalls(sk), workSyscalls(su), `${w} ${p}: system calls ${k} vs ${u}`);
         t.true(sk.traps + sk.sysenters < su.traps + su.sysenters, `${w} ${p}: ${k} crosses less often than ${u}`);
       }

@@ -49,17 +49,20 @@ const TRY = (cmd: Command): string => `Try '${cmd} --help' for more information.
 const CASES: Case[] = [
   // Files that are not what the command needs.
   ...(['talcheck', 'taldump'] as const).flatMap((cmd): Case[] => [
-    { cmd, args: [files.missing], status: 2, stderr: new RegExp(`^${cmd}: .*no-such-file: No such file or directory$`) },
+    { cmd, args: [files.missing], status: 2,
+      stderr: new RegExp(`^${cmd}: .*no-such-file: No such file or directory$`) },
     { cmd, args: [files.dir], status: 2, stderr: new RegExp(`^${cmd}: .*: Is a directory$`) },
     { cmd, args: [files.empty], status: 1, stderr: /truncated ELF: 0 bytes, the header alone needs 52/ },
     { cmd, args: [files.text], status: 1, stderr: /truncated ELF: 13 bytes/ },
-    { cmd, args: [files.truncated], status: 1, stderr: /program headers .* run past the end of the file \(100 bytes\)/ },
+    { cmd, args: [files.truncated], status: 1,
+      stderr: /program headers .* run past the end of the file \(100 bytes\)/ },
     { cmd, args: [files.elf64], status: 1, stderr: /wrong ELF class 2: need ELFCLASS32 \(1\)/ },
     { cmd, args: [files.hello, files.missing], status: 2, stderr: /No such file or directory$/ },
   ]),
   { cmd: 'talrun', args: [files.missing], status: 127, stderr: /^talrun: .*no-such-file: No such file or directory$/ },
   { cmd: 'talrun', args: [files.dir], status: 126, stderr: /^talrun: .*: Is a directory$/ },
-  { cmd: 'talrun', args: [files.empty], status: 126, stderr: /^talrun: .*empty: cannot execute binary file: Exec format error/ },
+  { cmd: 'talrun', args: [files.empty], status: 126,
+    stderr: /^talrun: .*empty: cannot execute binary file: Exec format error/ },
   { cmd: 'talrun', args: [files.text], status: 126, stderr: /Exec format error \(not an ELF file\)$/ },
   { cmd: 'talrun', args: [files.truncated], status: 126, stderr: /Exec format error \(the program headers run past/ },
   { cmd: 'talrun', args: [files.elf64], status: 126, stderr: /Exec format error \(not a 32-bit ELF file\)$/ },
@@ -77,21 +80,28 @@ const CASES: Case[] = [
   { cmd: 'popc', args: [files.hello], status: 1, stderr: /hello:1:1: / },
   // Usage errors: one line, the pointer to --help, status 2.
   ...(['talas', 'talcheck', 'taldump', 'talrun', 'popc'] as const).flatMap((cmd): Case[] => [
-    { cmd, args: ['--bogus-option', files.hello], status: 2, stderr: usage(cmd, /unrecognized option '--bogus-option'/) },
+    { cmd, args: ['--bogus-option', files.hello], status: 2,
+      stderr: usage(cmd, /unrecognized option '--bogus-option'/) },
     { cmd, args: [], status: 2, stderr: new RegExp(`^${cmd}: (missing file operand|no program given)$`) },
   ]),
-  { cmd: 'talrun', args: ['--uid', 'abc', files.hello], status: 2, stderr: usage('talrun', /--uid 'abc': not a user or group id .*/) },
-  { cmd: 'talrun', args: ['--uid', '-1', files.hello], status: 2, stderr: usage('talrun', /--uid '-1': not a user or group id .*/) },
-  { cmd: 'talrun', args: ['--gid', '1.5', files.hello], status: 2, stderr: usage('talrun', /--gid '1.5': not a user or group id .*/) },
-  { cmd: 'talrun', args: ['--profile', 'pentium', files.hello], status: 2, stderr: usage('talrun', /--profile 'pentium': no such profile .*/) },
+  { cmd: 'talrun', args: ['--uid', 'abc', files.hello], status: 2,
+    stderr: usage('talrun', /--uid 'abc': not a user or group id .*/) },
+  { cmd: 'talrun', args: ['--uid', '-1', files.hello], status: 2,
+    stderr: usage('talrun', /--uid '-1': not a user or group id .*/) },
+  { cmd: 'talrun', args: ['--gid', '1.5', files.hello], status: 2,
+    stderr: usage('talrun', /--gid '1.5': not a user or group id .*/) },
+  { cmd: 'talrun', args: ['--profile', 'pentium', files.hello], status: 2,
+    stderr: usage('talrun', /--profile 'pentium': no such profile .*/) },
   { cmd: 'talrun', args: ['--syscall', 'syscall', files.hello], status: 2,
     stderr: usage('talrun', /--syscall 'syscall': known are int80, sysenter/) },
   { cmd: 'talrun', args: ['--max-instructions', 'lots', files.hello], status: 2,
     stderr: usage('talrun', /--max-instructions 'lots': not a positive whole number/) },
-  { cmd: 'talrun', args: ['--mount', '/tmp', files.hello], status: 2, stderr: usage('talrun', /bad --mount '\/tmp': expected HOST:GUEST\[:rw\]/) },
+  { cmd: 'talrun', args: ['--mount', '/tmp', files.hello], status: 2,
+    stderr: usage('talrun', /bad --mount '\/tmp': expected HOST:GUEST\[:rw\]/) },
   { cmd: 'talrun', args: ['--mount', '/tmp:mnt', files.hello], status: 2, stderr: /the guest path must be absolute/ },
   { cmd: 'talrun', args: ['--mount', '/tmp:/mnt:rx', files.hello], status: 2, stderr: /expected HOST:GUEST\[:rw\]/ },
-  { cmd: 'talrun', args: ['--mount', '/tmp:/mnt/../', files.hello], status: 2, stderr: /must not contain '\.' or '\.\.'/ },
+  { cmd: 'talrun', args: ['--mount', '/tmp:/mnt/../', files.hello], status: 2,
+    stderr: /must not contain '\.' or '\.\.'/ },
   { cmd: 'talrun', args: ['--mount', `${files.missing}:/mnt`, files.hello], status: 2,
     stderr: /^talrun: --mount .*no-such-file:\/mnt: .*no-such-file: No such file or directory$/ },
   { cmd: 'talrun', args: ['--mount', `${files.hello}:/mnt`, files.hello], status: 2, stderr: /: Not a directory$/ },
@@ -100,9 +110,11 @@ const CASES: Case[] = [
   { cmd: 'talrun', args: ['--cwd', '/nonexistent', files.hello], status: 2,
     stderr: /^talrun: --cwd \/nonexistent: No such file or directory \(in the guest\)$/ },
   { cmd: 'talrun', args: ['--cwd', '/dev/null', files.hello], status: 2, stderr: /--cwd \/dev\/null: Not a directory/ },
-  { cmd: 'talrun', args: ['--publish', '80', files.hello], status: 2, stderr: usage('talrun', /bad --publish '80': expected HOSTPORT:PORT/) },
+  { cmd: 'talrun', args: ['--publish', '80', files.hello], status: 2,
+    stderr: usage('talrun', /bad --publish '80': expected HOSTPORT:PORT/) },
   { cmd: 'talrun', args: ['--publish', '8000:70000', files.hello], status: 2, stderr: /bad --publish/ },
-  { cmd: 'talrun', args: ['--bg', files.missing, files.hello], status: 127, stderr: /^talrun: --bg: .*No such file or directory$/ },
+  { cmd: 'talrun', args: ['--bg', files.missing, files.hello], status: 127,
+    stderr: /^talrun: --bg: .*No such file or directory$/ },
 ];
 
 for (const c of CASES) {
@@ -143,7 +155,8 @@ test('--publish to a host port in use: one line naming the port, status 2', asyn
   const port = (server.address() as AddressInfo).port;
   try {
     const r = await new Promise<{ status: number | null; stderr: string }>(resolve => {
-      const child = spawnSync(process.execPath, [join(root, 'bin', 'talrun.js'), '--publish', `${port}:7000`, files.hello],
+      const child = spawnSync(process.execPath,
+        [join(root, 'bin', 'talrun.js'), '--publish', `${port}:7000`, files.hello],
         { encoding: 'utf8', timeout: 60_000 });
       resolve({ status: child.status, stderr: child.stderr });
     });

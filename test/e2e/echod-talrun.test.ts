@@ -68,7 +68,9 @@ async function serve(name: keyof typeof SERVERS, mode: Mode, extra: string[] = [
   const exe = SERVERS[name].exe;
   const child = mode === 'native'
     ? spawn(exe, [String(port), ...extra], { stdio: ['ignore', 'ignore', 'pipe'] })
-    : spawn(process.execPath, [talrun, ...(mode === 'kernel' ? ['--kernel'] : []), '--publish', `${port}:${GUEST_PORT}`, exe, String(GUEST_PORT), ...extra],
+    : spawn(process.execPath,
+      [talrun, ...(mode === 'kernel' ? ['--kernel'] : []), '--publish', `${port}:${GUEST_PORT}`, exe,
+      String(GUEST_PORT), ...extra],
       { stdio: ['ignore', 'ignore', 'pipe'] });
   children.push(child);
   let stderr = '';
@@ -148,7 +150,8 @@ const run = promisify(execFile);
 
 /** `sockperf ping-pong --tcp -t 1 -m 64`: the average latency it reports, in µs. */
 async function sockperf(port: number): Promise<number> {
-  const r = await run('sockperf', ['ping-pong', '--tcp', '-i', '127.0.0.1', '-p', String(port), '-t', '1', '-m', '64'], { timeout: 30_000 })
+  const r = await run('sockperf', ['ping-pong', '--tcp', '-i', '127.0.0.1', '-p', String(port), '-t', '1', '-m', '64'],
+    { timeout: 30_000 })
     .catch((e: { stdout: string; stderr: string }) => e);
   const out = r.stdout + r.stderr;
   const m = /Summary: Latency is ([\d.]+) usec/.exec(out);
@@ -163,19 +166,23 @@ const haveNc = spawnSync('nc', ['-h']).error === undefined;
 
 for (const name of Object.keys(SERVERS) as (keyof typeof SERVERS)[]) {
   for (const mode of ['native', 'user', 'kernel'] as const) {
-    (mode === 'native' ? test : test.serial)(`${name} (${mode}): a Node client with 5 concurrent connections × 20 random messages, and nc, get every byte back in order`, async t => {
+    (mode === 'native' ? test
+      : test.serial)(`${name} (${mode}): a Node client with 5 concurrent connections × 20 random messages, and nc, ` +
+      `get every byte back in order`, async t => {
       const s = await serve(name, mode);
       try {
         const sizes = await Promise.all(Array.from({ length: 5 }, () => streamClient(s.port, 20)));
         t.true(sizes.every(n => n > 0));
         if (haveNc) {
-          const { stdout } = await run('sh', ['-c', `printf 'hello, echod\\n' | nc -q 1 127.0.0.1 ${s.port}`], { timeout: 10_000 });
+          const { stdout } = await run('sh', ['-c', `printf 'hello, echod\\n' | nc -q 1 127.0.0.1 ${s.port}`],
+            { timeout: 10_000 });
           t.is(stdout, 'hello, echod\n');
         } else t.log('nc is not installed: skipped');
       } finally { stop(s); }
     });
 
-    (haveSockperf ? mode === 'native' ? test : test.serial : test.skip)(`${name} (${mode}) --sockperf: sockperf ping-pong --tcp completes and reports a latency`, async t => {
+    (haveSockperf ? mode === 'native' ? test : test.serial
+      : test.skip)(`${name} (${mode}) --sockperf: sockperf ping-pong --tcp completes and reports a latency`, async t => {
       const s = await serve(name, mode, ['--sockperf']);
       try {
         const us = await sockperf(s.port);
@@ -186,7 +193,8 @@ for (const name of Object.keys(SERVERS) as (keyof typeof SERVERS)[]) {
   }
 }
 
-test('echod --sockperf clears exactly byte 9 bit 0x01 of each message, across reads and message boundaries (natively)', async t => {
+test('echod --sockperf clears exactly byte 9 bit 0x01 of each message, across reads and message boundaries (natively)',
+  async t => {
   for (const name of Object.keys(SERVERS) as (keyof typeof SERVERS)[]) {
     const s = await serve(name, 'native', ['--sockperf']);
     try {
@@ -229,7 +237,8 @@ const LOAD_CLIENTS = LONG ? 50 : 10;
 const LOAD_MESSAGES = LONG ? 1000 : 20;
 const LOADS = [['echod.tal', 'user'], ['echod.tal', 'kernel'], ['echod.pop', 'user'], ['echod.pop', 'kernel']] as const;
 for (const [name, mode] of LOADS) {
-  test.serial(`load (${name}, ${mode} mode, --publish): ${LOAD_CLIENTS} concurrent clients × ${LOAD_MESSAGES} messages of 1..65536 bytes all come back in order beside clients that reset; memory stays bounded`, async t => {
+  test.serial(`load (${name}, ${mode} mode, --publish): ${LOAD_CLIENTS} concurrent clients × ${LOAD_MESSAGES} ` +
+    `messages of 1..65536 bytes all come back in order beside clients that reset; memory stays bounded`, async t => {
     const s = await serve(name, mode);
     try {
       const before = rss(s.child.pid!);
@@ -246,14 +255,18 @@ for (const [name, mode] of LOADS) {
       const secs = (Date.now() - t0) / 1000;
       const total = bytes.reduce((a, b) => a + b, 0);
       const after = rss(s.child.pid!);
-      t.log(`${name} ${mode}: ${LOAD_CLIENTS} × ${LOAD_MESSAGES} messages, ${(total / 2 ** 20).toFixed(1)} MiB echoed in ${secs.toFixed(1)} s ` +
-        `(${(total / 2 ** 20 / secs).toFixed(1)} MiB/s), ${nResets} clients reset meanwhile; talrun RSS ${(before.rss / 1024).toFixed(0)} MiB before, ` +
+      t.log(`${name} ${mode}: ${LOAD_CLIENTS} × ${LOAD_MESSAGES} messages, ${(total / 2 ** 20).toFixed(1)} MiB echoed `
+        +
+        `in ${secs.toFixed(1)} s ` +
+        `(${(total / 2 ** 20 / secs).toFixed(1)} MiB/s), ${nResets} clients reset meanwhile; talrun RSS ` +
+          `${(before.rss / 1024).toFixed(0)} MiB before, ` +
         `${(after.rss / 1024).toFixed(0)} MiB after, peak ${(after.peak / 1024).toFixed(0)} MiB`);
       t.true(after.peak < 1024 * 1024, `talrun's peak RSS ${after.peak} kB ≥ 1 GiB`);
       // The next connection is served at once.
       const t1 = Date.now();
       const ok = await echoes(s.port, 5000);
-      t.log(`${name} ${mode}: the next connection ${ok ? `echoed after ${Date.now() - t1} ms` : 'did not echo within 5 s'}`);
+      t.log(`${name} ${mode}: the next connection ` +
+        `${ok ? `echoed after ${Date.now() - t1} ms` : 'did not echo within 5 s'}`);
       t.true(ok, 'the next connection echoes');
     } finally { stop(s); }
   });
@@ -278,7 +291,8 @@ function cpuSeconds(pid: number): number {
 //   sleep 3; kill -INT %1      → timer irqs ≈ 2.4M, cycles almost all idle; the CPU time grew all along
 // and: 100 clients one after another that send 10 bytes and reset 20 ms later (socket.resetAndDestroy()), then a
 // client that sends 1 byte: its echo arrives after 4-11 s (the next client's after 0.1-0.3 s).
-test.serial('talrun --publish after clients that reset: the next client is echoed at once, and talrun idles', async t => {
+test.serial('talrun --publish after clients that reset: the next client is echoed at once, and talrun idles',
+  async t => {
   const s = await serve('echod.tal', 'user');
   try {
     for (let i = 0; i < 30; i++) await resetter(s.port, 20);
@@ -289,7 +303,9 @@ test.serial('talrun --publish after clients that reset: the next client is echoe
     const before = cpuSeconds(s.child.pid!);
     await new Promise(r => setTimeout(r, 2000));
     const used = cpuSeconds(s.child.pid!) - before;
-    t.log(`the echo after 30 resets: ${ok ? `${ms} ms` : 'none within 3 s'}; then talrun used ${used.toFixed(2)} s of CPU in 2 s with nothing to do`);
+    t.log(`the echo after 30 resets: ${ok ? `${ms} ms` : 'none within 3 s'}; then talrun used ${used.toFixed(2)} s of `
+      +
+      `CPU in 2 s with nothing to do`);
     t.true(ok && ms < 1000, `the echo after 30 resets: ${ok ? `${ms} ms` : 'none within 3 s'}`);
     t.true(used < 0.3, `talrun used ${used.toFixed(2)} s of CPU in 2 s with nothing to do`);
   } finally { stop(s); }

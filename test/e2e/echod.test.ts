@@ -96,7 +96,8 @@ const SERVERS = [
   ['echod.tal', talEchod, pingpong], ['echod.pop', popEchod, pingpong], ['echod.pop -O2', popEchodO2, pingpongO2],
 ] as const;
 for (const [name, exe, client] of SERVERS) {
-  test(`${name}: 10 concurrent clients × 50 messages of 1..65536 bytes come back whole and in order, beside a client that does not read and clients that reset`, async t => {
+  test(`${name}: 10 concurrent clients × 50 messages of 1..65536 bytes come back whole and in order, beside a client ` +
+    `that does not read and clients that reset`, async t => {
     const port = await start(exe);
     // A client that sends 24 MiB (more than the loopback socket buffers of both ends hold) and reads nothing until
     // the others are done: the server's sends to it come up short, then EAGAIN; the rest waits pending for POLLOUT

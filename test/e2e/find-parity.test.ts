@@ -8,7 +8,8 @@
 // The runs are as uid 1000 when the tests run as root, so that the unreadable directory really is unreadable.
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync, existsSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync,
+  existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { compile } from '../../compiler/popc.ts';
@@ -42,7 +43,8 @@ const LONG = process.env.KTAL_LONG === '1';
 function makeTree(dir: string): number {
   let seed = 12345;
   const rnd = (n: number) => { seed = (seed * 1103515245 + 12345) & 0x7fffffff; return seed % n; };
-  const names = ['alpha', 'beta', 'gamma', 'delta', 'notes.txt', 'data.bin', 'a b c', 'caf\u00e9', 'x.c', 'README', '.hidden', 'zeta.txt'];
+  const names = ['alpha', 'beta', 'gamma', 'delta', 'notes.txt', 'data.bin', 'a b c', 'caf\u00e9', 'x.c', 'README',
+    '.hidden', 'zeta.txt'];
   let count = 0;
   const fill = (d: string, depth: number): void => {
     const n = depth === 0 ? (LONG ? 24 : 6) : 3 + rnd(10);
@@ -62,7 +64,8 @@ function makeTree(dir: string): number {
   let deep = dir;
   for (let i = 0; i < 30; i++) { deep = join(deep, `d${i}`); mkdirSync(deep); count++; }
   writeFileSync(join(deep, 'bottom.txt'), 'deep'); count++;
-  writeFileSync(Buffer.concat([Buffer.from(dir + '/raw-'), Buffer.from([0xe9, 0xff]), Buffer.from('.txt')]), 'raw'); count++;
+  writeFileSync(Buffer.concat([Buffer.from(dir + '/raw-'), Buffer.from([0xe9, 0xff]), Buffer.from('.txt')]),
+    'raw'); count++;
   const locked = join(dir, 'locked');
   mkdirSync(locked); count++;
   writeFileSync(join(locked, 'secret.txt'), 's'); count++;
@@ -77,7 +80,8 @@ const entries = makeTree(tree);
 interface Run { stdout: string; stderr: string; status: number | null }
 
 function gnu(args: string[], cwd: string): Run {
-  const r = spawnSync('find', args, { cwd, uid, gid: uid, env: { ...process.env, LC_ALL: 'C' }, encoding: 'latin1', maxBuffer: 1 << 28 });
+  const r = spawnSync('find', args,
+    { cwd, uid, gid: uid, env: { ...process.env, LC_ALL: 'C' }, encoding: 'latin1', maxBuffer: 1 << 28 });
   return { stdout: r.stdout, stderr: r.stderr, status: r.status };
 }
 function native(level: Level, args: string[], cwd: string): Run {
@@ -87,7 +91,8 @@ function native(level: Level, args: string[], cwd: string): Run {
 function emulated(level: Level, args: string[], cwd: string, kernel: boolean, mount: string): Run {
   const r = runProgram(builds.get(level)!.elf, ['find', ...args],
     { kernel, uid, gid: uid, cwd, mounts: [{ host: mount, guest: mount, rw: false }] });
-  return { stdout: Buffer.from(r.stdout).toString('latin1'), stderr: Buffer.from(r.stderr).toString('latin1'), status: r.status };
+  return { stdout: Buffer.from(r.stdout).toString('latin1'), stderr: Buffer.from(r.stderr).toString('latin1'),
+    status: r.status };
 }
 
 function compareAll(t: import('ava').ExecutionContext, level: Level, args: string[], cwd: string, mount: string): void {

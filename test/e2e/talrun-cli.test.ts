@@ -99,7 +99,8 @@ test('Ctrl-C (SIGINT to talrun) ends a kernel-mode program spinning at CPL 0: st
   let err = '';
   child.stderr.on('data', (b: Buffer) => { err += b.toString(); });
   // Wait until it is spinning (it prints dots), then interrupt.
-  await new Promise<void>(resolve => { const check = () => (err.includes('.') ? resolve() : setTimeout(check, 50)); check(); });
+  await new Promise<void>(resolve => { const check = () => (err.includes('.') ? resolve()
+    : setTimeout(check, 50)); check(); });
   child.kill('SIGINT');
   const status = await new Promise<number | null>(resolve => child.on('exit', code => resolve(code)));
   t.is(status, 130);
@@ -122,7 +123,8 @@ async function interrupt(args: string[], ready: string | number, again = false):
   let err = '', exited = false;
   child.stderr.on('data', (b: Buffer) => { err += b.toString(); });
   // Listened for from the start: the child may end (or fail) before the signal is sent.
-  const ended = new Promise<[number | null, string | null]>(r => child.on('exit', (c, s) => { exited = true; r([c, s]); }));
+  const ended = new Promise<[number | null, string | null]>(r => child.on('exit',
+    (c, s) => { exited = true; r([c, s]); }));
   if (typeof ready === 'number') await new Promise(r => setTimeout(r, ready));
   else {
     await new Promise<void>(resolve => {
@@ -142,12 +144,15 @@ test('Ctrl-C ends talrun even when the guest cannot act on SIGINT (CPL 0, interr
   // Cheap instructions (half a cycle each under the default profile): the simulated clock runs slowly, so the
   // watchdog would take many seconds; Ctrl-C must not wait for it.
   const body = '    add eax, 1\n'.repeat(256);
-  const src = `.intel_syntax noprefix\n.text\n.tal_label main : code[r:stack]{esp: r}\nmain:\n    cli\nspin:\n${body}    jmp spin\n`;
+  const src = `.intel_syntax noprefix\n.text\n.tal_label main : code[r:stack]{esp: r}\nmain:\n    cli\nspin:\n${body} `
+    +
+    `   jmp spin\n`;
   const p = tmp.file('cli-jmp', assemble(src, 'cli-jmp.tal').elf);
   chmodSync(p, 0o755);
   const r = await interrupt(['--kernel', '--no-verify', p], 'UNCHECKED', true);
   t.is(r.code, 130);
-  t.regex(r.err, /talrun: interrupted: the machine did not act on SIGINT; stopped at eip 0x[0-9a-f]+ \(task 100 cli-jmp\)/);
+  t.regex(r.err,
+    /talrun: interrupted: the machine did not act on SIGINT; stopped at eip 0x[0-9a-f]+ \(task 100 cli-jmp\)/);
 });
 
 test('Ctrl-C during start-up (before and while the checker runs) ends talrun at once', async t => {

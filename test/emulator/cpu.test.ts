@@ -27,7 +27,8 @@ tb('unknown opcodes, prefixes and unimplemented instructions raise #UD at their 
   }
 });
 
-tb('random bytes never make the machine throw: every run ends in a trap, a stop, a halt, a triple fault or the limit', t => {
+tb('random bytes never make the machine throw: every run ends in a trap, a stop, a halt, a triple fault or the limit',
+  t => {
   fc.assert(fc.property(fc.uint8Array({ minLength: 32, maxLength: 32 }), fc.boolean(), (bytes, kernelMode) => {
     // A fresh machine each time: random code at CPL 0 may rewrite anything, the IDT and page tables included.
     const r = new Rig();

@@ -21,20 +21,25 @@ const ALL = CF | PF | AF | ZF | SF | OF;
 const CASES: [string, number][] = [
   ['add al, bl', 0], ['adc al, 0x7f', 0], ['sub bl, al', 0], ['sbb ah, bl', 0], ['cmp al, 0x80', 0], ['and al, bl', AF],
   ['or ah, 0x81', AF], ['xor bl, bl', AF], ['test al, 0x80', AF], ['test bl, cl', AF], ['inc al', 0], ['dec bl', 0],
-  ['neg al', 0], ['not bh', 0], ['adc BYTE PTR [buf2], cl', 0], ['sub BYTE PTR [buf2+1], 3', 0], ['inc BYTE PTR [buf2+2]', 0],
-  ['mul bl', SF | ZF | AF | PF], ['imul cl', SF | ZF | AF | PF], ['mov bl, 7\n div bl', ALL], ['mov bl, -7\n idiv bl', ALL],
-  ['shl al, 1', AF], ['shr al, 3', AF | OF], ['sar al, 7', AF | OF], ['shl bl, cl', AF | OF | CF], ['sar dh, cl', AF | OF],
+  ['neg al', 0], ['not bh', 0], ['adc BYTE PTR [buf2], cl', 0], ['sub BYTE PTR [buf2+1], 3',
+    0], ['inc BYTE PTR [buf2+2]', 0],
+  ['mul bl', SF | ZF | AF | PF], ['imul cl', SF | ZF | AF | PF], ['mov bl, 7\n div bl', ALL], ['mov bl, -7\n idiv bl',
+    ALL],
+  ['shl al, 1', AF], ['shr al, 3', AF | OF], ['sar al, 7', AF | OF], ['shl bl, cl', AF | OF | CF], ['sar dh, cl',
+    AF | OF],
   ['rol al, 1', 0], ['ror bl, 4', OF], ['rol eax, 33', 0], ['ror edx, 31', OF],
   ['rcl eax, 1', 0], ['rcr eax, 1', 0], ['rcl al, 9', OF], ['rcr bl, 5', OF], ['rcl edx, 31', OF], ['rcr esi, 17', OF],
   ['rcl BYTE PTR [buf2], 1', 0], ['rol DWORD PTR [buf2], 7', OF], ['shr BYTE PTR [buf2+3], 2', AF | OF],
   ['cmovz eax, ebx', 0], ['cmovl ecx, edx', 0], ['cmovbe esi, DWORD PTR [buf2]', 0], ['cmovns edi, eax', 0],
   ['bswap eax', 0], ['bswap edi', 0], ['movsx eax, bx', 0], ['movzx ecx, dx', 0], ['movsx edx, WORD PTR [buf2]', 0],
   ['movzx esi, WORD PTR [buf2+2]', 0], ['movsx ebx, ah', 0], ['movzx eax, ch', 0],
-  ['xchg al, bl', 0], ['xchg ah, ch', 0], ['xchg eax, ebx', 0], ['xchg ecx, DWORD PTR [buf2]', 0], ['xchg dl, BYTE PTR [buf2+1]', 0],
+  ['xchg al, bl', 0], ['xchg ah, ch', 0], ['xchg eax, ebx', 0], ['xchg ecx, DWORD PTR [buf2]',
+    0], ['xchg dl, BYTE PTR [buf2+1]', 0],
   ['sahf', 0], ['lahf', 0], ['cwde', 0], ['cdq', 0], ['stc', 0], ['clc', 0], ['cmc', 0], ['stc\n cmc', 0],
   ['pusha\n mov eax, 1\n mov ebp, 2\n popa', 0], ['pusha\n pop eax\n pop ebx\n lea esp, [esp+24]', 0],
   ['push ebp\n mov ebp, esp\n lea esp, [esp-12]\n mov DWORD PTR [ebp-4], 5\n leave', 0],
-  ['mov ecx, 3\n l1: inc eax\n loop l1', 0], ['mov ecx, 5\n l2: dec ebx\n loopnz l2', 0], ['mov ecx, 4\n xor edx, edx\n l3: inc edx\n cmp edx, 9\n loopz l3', 0],
+  ['mov ecx, 3\n l1: inc eax\n loop l1', 0], ['mov ecx, 5\n l2: dec ebx\n loopnz l2',
+    0], ['mov ecx, 4\n xor edx, edx\n l3: inc edx\n cmp edx, 9\n loopz l3', 0],
   ['xor ecx, ecx\n jecxz j1\n mov eax, 1\n j1: nop', 0],
   ['seto al\n setp bl\n setge BYTE PTR [buf2]\n movzx ecx, BYTE PTR [buf2]', 0],
   ['push 0x1234\n pop eax', 0],
@@ -98,7 +103,8 @@ tb('byte arithmetic, rotates through carry, cmov, bswap, pusha/popa, leave, loop
       for (let w = 0; w < 8; w++) {
         const e = a.getUint32(k * 32 + 4 * w, true);
         const n = native.readUInt32LE(k * 32 + 4 * w);
-        if (e !== n) diffs.push(`${insns.replace(/\n/g, '; ')} [variant ${v}] ${w < 7 ? REGS[w] : 'eflags'}: emulator 0x${e.toString(16)}, host 0x${n.toString(16)}`);
+        if (e !== n) diffs.push(`${insns.replace(/\n/g, '; ')} [variant ${v}] ${w < 7 ? REGS[w] : 'eflags'}: emulator ` +
+          `0x${e.toString(16)}, host 0x${n.toString(16)}`);
       }
     }
   }

@@ -32,7 +32,8 @@ function shellStatus(r: RunResult): number | null {
   return r.signal ? 128 + SIGNUM[r.signal] : r.status;
 }
 
-function same(t: import('ava').ExecutionContext, elf: Uint8Array, args: string[] = [], stdin = '', label = ''): RunElfResult {
+function same(t: import('ava').ExecutionContext, elf: Uint8Array, args: string[] = [], stdin = '',
+  label = ''): RunElfResult {
   const { native, emu } = both(elf, args, stdin);
   t.is(dec.decode(emu.stdout), native.stdout, `${label} stdout`);
   t.is(dec.decode(emu.stderr), native.stderr, `${label} stderr`);

@@ -9,7 +9,8 @@ const tb = haveBinutils() ? test : test.skip;
 const SUP = PAGE_OFFSET + 0x1000; // a supervisor-only page (the kernel's direct map)
 
 /** Run `body` at CPL 3 (USER_DATA mapped read-write unless told otherwise) and return the rig after it trapped. */
-function user(body: string, setup: (r: Rig) => void = r => r.bare.mapFresh(USER_DATA, 0x2000, { user: true, writable: true })): Rig {
+function user(body: string,
+  setup: (r: Rig) => void = r => r.bare.mapFresh(USER_DATA, 0x2000, { user: true, writable: true })): Rig {
   const r = new Rig();
   setup(r);
   const sym = r.code(`${body}\n  hlt`);
@@ -119,7 +120,8 @@ tb('the TLB misses after a CR3 write and invlpg, and hits after; global kernel p
   for (let i = 0; i < 9; i++) {
     r.run(1);
     const s = r.m.stats();
-    steps.push({ misses: s.tlbMisses - prev.tlbMisses, hits: s.tlbHits - prev.tlbHits, cr3: s.cr3Writes - prev.cr3Writes });
+    steps.push({ misses: s.tlbMisses - prev.tlbMisses, hits: s.tlbHits - prev.tlbHits,
+      cr3: s.cr3Writes - prev.cr3Writes });
     prev = s;
   }
   t.deepEqual(steps.map(s => s.misses), [2, 0, 0, 0, 1, 0, 0, 1, 0], 'misses per instruction');

@@ -13,7 +13,8 @@ const PRIVILEGED: [string, string][] = [
   ['mov_from_cr0', 'mov eax, cr0'], ['mov_to_cr0', 'mov cr0, eax'], ['mov_from_cr2', 'mov eax, cr2'],
   ['mov_to_cr2', 'mov cr2, eax'], ['mov_from_cr3', 'mov eax, cr3'], ['mov_to_cr3', 'mov cr3, eax'],
   ['mov_from_cr4', 'mov eax, cr4'], ['mov_to_cr4', 'mov cr4, eax'],
-  ['lidt', `lidt [${USER_DATA}]`], ['lgdt', `lgdt [${USER_DATA}]`], ['ltr', 'ltr ax'], ['invlpg', `invlpg [${USER_DATA}]`],
+  ['lidt', `lidt [${USER_DATA}]`], ['lgdt', `lgdt [${USER_DATA}]`], ['ltr', 'ltr ax'], ['invlpg',
+    `invlpg [${USER_DATA}]`],
   ['in_imm', 'in al, 0x60'], ['in_dx', 'in eax, dx'], ['out_imm', 'out 0x80, al'], ['out_dx', 'out dx, eax'],
   ['wrmsr', 'wrmsr'], ['rdmsr', 'rdmsr'], ['clts', 'clts'], ['wbinvd', 'wbinvd'],
 ];
@@ -168,7 +169,8 @@ tb('int 0x80 from CPL 3: DPL 3 gate, stack switch to TSS esp0, the 5-word frame,
   let entry: { esp: number; frame: number[]; cpl: number; ss: number } | undefined;
   const rec = r.m.kfuncs.register('rec80', ctx => {
     const esp = (ctx.reg(4) + 4) >>> 0; // the esp the handler started with (before its call)
-    entry = { esp, frame: [0, 1, 2, 3, 4].map(i => ctx.read32(esp + 4 * i) >>> 0), cpl: ctx.cpu.cpl, ss: ctx.cpu.sreg[2] };
+    entry = { esp, frame: [0, 1, 2, 3, 4].map(i => ctx.read32(esp + 4 * i) >>> 0), cpl: ctx.cpu.cpl,
+      ss: ctx.cpu.sreg[2] };
     ctx.setReg(0, 77);
   });
   const k = r.kernelCode(`call ${rec}\n iretd`);
@@ -186,7 +188,8 @@ tb('int 0x80 from CPL 3: DPL 3 gate, stack switch to TSS esp0, the 5-word frame,
   t.is(entry!.ss, 0x68);
   t.deepEqual(entry!.frame, [sym.after, USER_CS, 0x202, USER_STACK_TOP, USER_DS], 'eip, cs, eflags, esp, ss');
   t.is(r.reg(3), 77, 'back at CPL 3 after iret with the handler’s eax');
-  t.like(r.lastTrap, { vector: 13, eip: sym.after + 2, cs: USER_CS, esp: USER_STACK_TOP }, 'then the hlt faulted at CPL 3');
+  t.like(r.lastTrap, { vector: 13, eip: sym.after + 2, cs: USER_CS, esp: USER_STACK_TOP },
+    'then the hlt faulted at CPL 3');
   const s = r.m.stats();
   t.is(s.traps[0x80], 1);
   t.is(s.irets, 1);

@@ -151,7 +151,8 @@ const ATTACKS: Attack[] = [
     },
     harm: (t, r) => {
       t.is(r.kernelExit, 'hung');
-      t.regex(r.message, /no timer interrupt for 200 ticks: interrupts disabled at eip 0x[0-9a-f]+ \(task \d+ irq-off\)/);
+      t.regex(r.message,
+        /no timer interrupt for 200 ticks: interrupts disabled at eip 0x[0-9a-f]+ \(task \d+ irq-off\)/);
       t.is(r.stdout, '');
       t.is(r.exits.killer, undefined);
     },

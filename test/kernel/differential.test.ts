@@ -30,7 +30,8 @@ test.after.always(() => {
 
 const isRoot = process.getuid?.() === 0;
 function canRunAs(uid?: number, gid?: number): boolean {
-  return isRoot || ((uid === undefined || uid === process.getuid?.()) && (gid === undefined || gid === process.getgid?.()));
+  return isRoot
+    || ((uid === undefined || uid === process.getuid?.()) && (gid === undefined || gid === process.getgid?.()));
 }
 
 /** Each source assembled once: the image and its file in `bin`. */
@@ -48,7 +49,8 @@ function build(source: string): { elf: Uint8Array; exe: string } {
 interface Seen { stdout: string; stderr: string; status: number }
 
 function native(exe: string, args: string[], o: { uid?: number; gid?: number; stdin?: string } = {}): Seen {
-  const r = spawnSync(exe, args, { cwd: fx.dir, uid: o.uid, gid: o.gid, input: o.stdin ?? '', encoding: 'latin1', timeout: 10_000 });
+  const r = spawnSync(exe, args,
+    { cwd: fx.dir, uid: o.uid, gid: o.gid, input: o.stdin ?? '', encoding: 'latin1', timeout: 10_000 });
   if (r.error) throw r.error;
   if (r.status === null) throw new Error(`${exe}: killed by ${r.signal}`);
   return { stdout: r.stdout, stderr: r.stderr, status: r.status };
@@ -67,7 +69,8 @@ type Mode = keyof typeof MODES;
  */
 const bytes = (s: string) => Buffer.from(s, 'utf8').toString('latin1');
 
-function emulated(elf: Uint8Array, argv: string[], mode: Mode, o: { uid?: number; gid?: number; stdin?: string } = {}): SyncRun {
+function emulated(elf: Uint8Array, argv: string[], mode: Mode,
+  o: { uid?: number; gid?: number; stdin?: string } = {}): SyncRun {
   return runProgram(elf, argv.map(bytes), {
     ...MODES[mode], mounts: [{ host: fx.dir, guest: fx.dir, rw: true }], cwd: fx.dir, uid: o.uid, gid: o.gid,
     stdin: o.stdin === undefined ? undefined : Buffer.from(o.stdin, 'latin1'),
@@ -109,7 +112,8 @@ const exampleRuns: { name: string; file: string; args?: string[]; stdin?: string
   { name: 'echo without arguments', file: 'echo.tal' },
   { name: 'cat stdin', file: 'cat.tal', stdin: 'from stdin\nline two\n' },
   { name: 'cat a file', file: 'cat.tal', args: ['file.txt'] },
-  { name: 'cat files, stdin and a missing file', file: 'cat.tal', args: [`${fx.dir}/file.txt`, '-', 'missing', 'sub/a', '.'], stdin: 'middle\n' },
+  { name: 'cat files, stdin and a missing file', file: 'cat.tal',
+    args: [`${fx.dir}/file.txt`, '-', 'missing', 'sub/a', '.'], stdin: 'middle\n' },
   { name: 'fib', file: 'fib.tal' },
   { name: 'sort', file: 'sort.tal' },
   { name: 'list', file: 'list.tal' },
@@ -224,15 +228,19 @@ const I386_NOT_COMPAT: Record<string, string> = {
 const KNOWN_DIFFERENCES: Record<string, { lines: string[]; what: string }> = {
   'write(/dev/null) of an unmapped user buffer': {
     lines: ['write /dev/null unmapped'],
-    what: 'Linux: access_ok passes and write_null never reads the buffer, so it returns the count (8); ktal gave -EFAULT',
+    what: 'Linux: access_ok passes and write_null never reads the buffer, so it returns the count (8); ktal gave ' +
+      '-EFAULT',
   },
   'write to the console (a tty; natively a pipe) of a buffer straddling into an unmapped page': {
     lines: ['write stdout bss edge-4 count 8'],
-    what: 'Linux: tty_write (and pipe_write) copy the chunk first and give -EFAULT, writing nothing; ktal wrote the 4 mapped bytes and returned 4',
+    what: 'Linux: tty_write (and pipe_write) copy the chunk first and give -EFAULT, writing nothing; ktal wrote the 4 ' +
+      'mapped bytes and returned 4',
   },
   'getdents64 into a buffer straddling into an unmapped page': {
-    lines: ['getdents64 bss edge-64 count 4096', 'getdents64 again', 'getdents64 bss edge-16 count 4096', 'getdents64 bss edge-64 count 64'],
-    what: 'Linux: filldir64 stops at the fault and getdents64 returns the whole records before it (48: two 24-byte records) and moves on; ktal gave -EFAULT, nothing consumed',
+    lines: ['getdents64 bss edge-64 count 4096', 'getdents64 again', 'getdents64 bss edge-16 count 4096',
+      'getdents64 bss edge-64 count 64'],
+    what: 'Linux: filldir64 stops at the fault and getdents64 returns the whole records before it (48: two 24-byte ' +
+      'records) and moves on; ktal gave -EFAULT, nothing consumed',
   },
 };
 
@@ -284,7 +292,8 @@ for (const [name, d] of Object.entries(KNOWN_DIFFERENCES)) {
     const expected = byLabel(badptr.want.stdout);
     for (const { mode, r } of badptr.runs) {
       const got = text(r.stdout);
-      for (const label of d.lines) t.true(got.split('\n').includes(`${label}: ${expected.get(label)}`), `${mode}: ${label}`);
+      for (const label of d.lines) t.true(got.split('\n').includes(`${label}: ${expected.get(label)}`),
+        `${mode}: ${label}`);
     }
   });
 }
@@ -321,7 +330,8 @@ function nativeImage(image: Uint8Array): { what: string; stdout: string } {
   const f = bin.file('image', image, 0o755);
   const r = spawnSync(f, [], { encoding: 'latin1', timeout: 10_000 });
   const code = (r.error as NodeJS.ErrnoException | undefined)?.code;
-  return { what: code ? `exec error ${code}` : r.signal ? `signal ${r.signal}` : `status ${r.status}`, stdout: r.stdout ?? '' };
+  return { what: code ? `exec error ${code}` : r.signal ? `signal ${r.signal}` : `status ${r.status}`,
+    stdout: r.stdout ?? '' };
 }
 
 /** The first length at which every PT_LOAD segment's file bytes are present (hello: 4096 + 63). */
@@ -331,7 +341,8 @@ const completeLength = (elf: Uint8Array) => {
   let end = 0;
   for (let i = 0; i < v.getUint16(44, true); i++) {
     const ph = phoff + 32 * i;
-    if (v.getUint32(ph, true) === 1 && v.getUint32(ph + 16, true) > 0) end = Math.max(end, v.getUint32(ph + 4, true) + v.getUint32(ph + 16, true));
+    if (v.getUint32(ph, true) === 1 && v.getUint32(ph + 16, true) > 0)
+      end = Math.max(end, v.getUint32(ph + 4, true) + v.getUint32(ph + 16, true));
   }
   return end;
 };
@@ -339,7 +350,8 @@ const completeLength = (elf: Uint8Array) => {
 test('truncated executables: refused with 126 and a message, never thrown', t => {
   const elf = hello().elf;
   const complete = completeLength(elf);
-  const lengths = new Set<number>([0, 1, 4, 51, 52, 53, 52 + 32, 52 + 3 * 32 - 1, 1498, 1499, 4096, complete - 1, complete, elf.length - 1]);
+  const lengths = new Set<number>([0, 1, 4, 51, 52, 53, 52 + 32, 52 + 3 * 32 - 1, 1498, 1499, 4096, complete - 1,
+    complete, elf.length - 1]);
   for (let n = 0; n < elf.length; n += 97) lengths.add(n);
   const linux = new Map<string, number[]>();
   for (const n of [...lengths].sort((a, b) => a - b)) {
@@ -359,7 +371,8 @@ test('truncated executables: refused with 126 and a message, never thrown', t =>
   // What Linux did with the same prefixes, for the record: it maps the file (a page past the end raises SIGBUS,
   // so some short prefixes still run); spawnSync execs with execvp, which runs a file the kernel refuses with
   // ENOEXEC as a shell script (the empty file: status 0; "\x7fELF": 127; a header only: 2).
-  t.log([...linux].map(([what, ns]) => `natively ${what}: ${ns.length} prefix(es) from ${ns[0]} to ${ns[ns.length - 1]} bytes`).join('; '));
+  t.log([...linux].map(([what,
+    ns]) => `natively ${what}: ${ns.length} prefix(es) from ${ns[0]} to ${ns[ns.length - 1]} bytes`).join('; '));
 });
 
 // Found here and fixed: the loader read executables with the checker's strict reader, so a file whose segments are

@@ -73,7 +73,8 @@ function program(): string {
   chmodSync(dir, 0o755);
   writeFileSync(join(dir, 's.s'), SOURCE);
   execFileSync('as', ['--32', '-o', 's.o', 's.s'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
-  execFileSync('ld', ['-m', 'elf_i386', '-static', '-z', 'noexecstack', '-o', 'stackdump', 's.o'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  execFileSync('ld', ['-m', 'elf_i386', '-static', '-z', 'noexecstack', '-o', 'stackdump', 's.o'],
+    { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
   built = join(dir, 'stackdump');
   return built;
 }
@@ -139,7 +140,8 @@ for (const c of cases) {
   test.serial(`initial stack matches the host's Linux: ${c.name}`, t => {
     if (!native) {
       // Under CI the oracle must run (CI installs binutils; setarch is util-linux): a missing tool is a failure.
-      if (process.env.CI && process.env.CI !== 'false' && process.env.CI !== '0') return t.fail('no native i386 (binutils, setarch, x86-64)');
+      if (process.env.CI && process.env.CI !== 'false' && process.env.CI !== '0')
+        return t.fail('no native i386 (binutils, setarch, x86-64)');
       t.log('skipped: no native i386 (binutils, setarch, x86-64)');
       return t.pass();
     }
@@ -165,11 +167,14 @@ for (const c of cases) {
     t.is(op.argc, hp.argc);
     t.deepEqual(op.argv, hp.argv, 'argv string offsets from the top');
     t.deepEqual(op.envp, hp.envp, 'envp string offsets from the top');
-    t.deepEqual(op.argv.map(o => cstr(ours.bytes, ours.bytes.length + o)), op.argv.map(o => cstr(host.bytes, host.bytes.length + o)));
+    t.deepEqual(op.argv.map(o => cstr(ours.bytes, ours.bytes.length + o)),
+      op.argv.map(o => cstr(host.bytes, host.bytes.length + o)));
     t.deepEqual(op.envp.map(o => cstr(ours.bytes, ours.bytes.length + o)), envp);
-    const masked = (a: [number, number][]): [number, number][] => a.filter(([k]) => !MASKED.has(k)).map(([k, v]) => [k, CPU_SPECIFIC.has(k) ? 0 : v]);
+    const masked = (a: [number, number][]): [number,
+      number][] => a.filter(([k]) => !MASKED.has(k)).map(([k, v]) => [k, CPU_SPECIFIC.has(k) ? 0 : v]);
     t.deepEqual(masked(op.auxv), masked(hp.auxv), 'auxv keys in order, deterministic values, pointer offsets');
-    for (const k of [AT_PAGESZ, AT_PHDR, AT_PHENT, AT_PHNUM, AT_ENTRY, AT_UID, AT_EUID, AT_GID, AT_EGID, AT_FLAGS, AT_BASE, AT_SECURE, AT_CLKTCK]) {
+    for (const k of [AT_PAGESZ, AT_PHDR, AT_PHENT, AT_PHNUM, AT_ENTRY, AT_UID, AT_EUID, AT_GID, AT_EGID, AT_FLAGS,
+      AT_BASE, AT_SECURE, AT_CLKTCK]) {
       t.is(new Map(op.auxv).get(k), hostAux.get(k), `auxv key ${k}`);
     }
     // Everything above the word vectors (strings, platform, random bytes) is byte-identical.
@@ -197,7 +202,8 @@ const input = (over: Partial<StackInput> = {}): StackInput => ({
 test('esp is 16-byte aligned for every string length', t => {
   for (let n = 0; n < 40; n++) {
     for (const envc of [0, 1, 2, 3]) {
-      const im = buildInitialStack(input({ argv: ['p', 'x'.repeat(n)], envp: Array.from({ length: envc }, (_, i) => `V${i}=${'y'.repeat(n)}`) })) as StackImage;
+      const im = buildInitialStack(input({ argv: ['p', 'x'.repeat(n)],
+        envp: Array.from({ length: envc }, (_, i) => `V${i}=${'y'.repeat(n)}`) })) as StackImage;
       t.is(im.esp % 16, 0);
       t.is(im.esp + im.bytes.length, TASK_SIZE);
       t.is(im.bytes[im.bytes.length - 1], 0);
@@ -206,7 +212,8 @@ test('esp is 16-byte aligned for every string length', t => {
 });
 
 test('layout: the zero word at the top, filename, envp then argv strings, platform, random', t => {
-  const im = buildInitialStack(input({ argv: ['a', 'bb'], envp: ['E=1'], random: Uint8Array.from({ length: 16 }, (_, i) => i + 1) })) as StackImage;
+  const im = buildInitialStack(input({ argv: ['a', 'bb'], envp: ['E=1'],
+    random: Uint8Array.from({ length: 16 }, (_, i) => i + 1) })) as StackImage;
   const top = TASK_SIZE;
   t.is(im.execfn, top - 4 - 10);
   t.is(im.envpAt[0], im.execfn - 4);
@@ -214,8 +221,10 @@ test('layout: the zero word at the top, filename, envp then argv strings, platfo
   t.is(im.argvAt[0], im.argvAt[1] - 2);
   t.is(im.platform, im.argvAt[0] - (im.argvAt[0] % 16) - 5);
   t.is(im.randomAt, im.platform - 16);
-  t.deepEqual([...im.bytes.subarray(im.randomAt - im.esp, im.randomAt - im.esp + 16)], Array.from({ length: 16 }, (_, i) => i + 1));
-  t.deepEqual(im.auxv.map(([k]) => k), [AT_MINSIGSTKSZ, AT_HWCAP, AT_PAGESZ, AT_CLKTCK, AT_PHDR, AT_PHENT, AT_PHNUM, AT_BASE,
+  t.deepEqual([...im.bytes.subarray(im.randomAt - im.esp, im.randomAt - im.esp + 16)],
+    Array.from({ length: 16 }, (_, i) => i + 1));
+  t.deepEqual(im.auxv.map(([k]) => k),
+    [AT_MINSIGSTKSZ, AT_HWCAP, AT_PAGESZ, AT_CLKTCK, AT_PHDR, AT_PHENT, AT_PHNUM, AT_BASE,
     AT_FLAGS, AT_ENTRY, AT_UID, AT_EUID, AT_GID, AT_EGID, AT_SECURE, AT_RANDOM, AT_HWCAP2, AT_EXECFN, AT_PLATFORM, AT_NULL]);
   const dv = words(im.bytes);
   t.is(dv.getUint32(0, true), 2);

@@ -8,7 +8,8 @@ import {
   mkdirSync, writeFileSync,
 } from 'node:fs';
 import { join } from 'node:path';
-import { EACCES, EBUSY, EEXIST, EISDIR, ELOOP, ENOENT, ENOTEMPTY, ENXIO, EOPNOTSUPP, EROFS } from '../../kernel/errno.ts';
+import { EACCES, EBUSY, EEXIST, EISDIR, ELOOP, ENOENT, ENOTEMPTY, ENXIO, EOPNOTSUPP,
+  EROFS } from '../../kernel/errno.ts';
 import {
   O_APPEND, O_CREAT, O_DIRECTORY, O_EXCL, O_RDONLY, O_RDWR, O_TRUNC, O_WRONLY, SEEK_SET,
 } from '../../kernel/fs/fcntl.ts';
@@ -56,8 +57,10 @@ test('stat: every field is the host\'s (lstatSync with bigint), for every file i
       const g = must(statat(root, undefined, `/mnt/h/${rel}`, { follow: false }), rel);
       const ns = (x: { sec: number; nsec: number }) => BigInt(x.sec) * 1_000_000_000n + BigInt(x.nsec);
       t.deepEqual(
-        [g.dev, g.ino, g.mode, g.nlink, g.uid, g.gid, g.rdev, g.size, g.blksize, g.blocks, ns(g.atime), ns(g.mtime), ns(g.ctime)],
-        [h.dev, h.ino, h.mode, h.nlink, h.uid, h.gid, h.rdev, h.size, h.blksize, h.blocks, h.atimeNs, h.mtimeNs, h.ctimeNs].map((x, i) => (i < 10 ? Number(x) : x)),
+        [g.dev, g.ino, g.mode, g.nlink, g.uid, g.gid, g.rdev, g.size, g.blksize, g.blocks, ns(g.atime), ns(g.mtime),
+          ns(g.ctime)],
+        [h.dev, h.ino, h.mode, h.nlink, h.uid, h.gid, h.rdev, h.size, h.blksize, h.blocks, h.atimeNs, h.mtimeNs,
+          h.ctimeNs].map((x, i) => (i < 10 ? Number(x) : x)),
         rel,
       );
     }
@@ -68,7 +71,8 @@ test('stat: every field is the host\'s (lstatSync with bigint), for every file i
   }
 });
 
-test('readdir: the host kernel\'s order (opendirSync, `ls -f`, `find -maxdepth 1`), `.` and `..` first; readdirSync sorts', t => {
+test('readdir: the host kernel\'s order (opendirSync, `ls -f`, `find -maxdepth 1`), `.` and `..` first; readdirSync ' +
+  'sorts', t => {
   const { tree, root } = mount();
   try {
     for (const rel of ['', 'many', 'dir755', 'chain']) {
@@ -86,11 +90,13 @@ test('readdir: the host kernel\'s order (opendirSync, `ls -f`, `find -maxdepth 1
       // `ls -f` (-a -U: unsorted, with . and ..) and find: independent programs reading getdents.
       const lsOut = spawnSync('ls', ['-f', dir], { encoding: 'latin1' }).stdout.split('\n').filter(n => n !== '');
       t.deepEqual(names, lsOut.filter(n => n !== '.' && n !== '..'), `ls -f order of ${rel || '.'}`);
-      const findOut = spawnSync('find', [dir, '-mindepth', '1', '-maxdepth', '1', '-printf', '%f\\n'], { encoding: 'latin1' }).stdout.split('\n').filter(n => n !== '');
+      const findOut = spawnSync('find', [dir, '-mindepth', '1', '-maxdepth', '1', '-printf', '%f\\n'],
+        { encoding: 'latin1' }).stdout.split('\n').filter(n => n !== '');
       t.deepEqual(names, findOut, `find order of ${rel || '.'}`);
       // fs.readdirSync gives the same names, sorted (libuv's scandir sorts with strcmp).
       const sorted = readdirSync(Buffer.from(dir), { encoding: 'buffer' }).map(b => b.toString('latin1'));
-      t.deepEqual(sorted, [...names].sort((a, b) => Buffer.compare(Buffer.from(a, 'latin1'), Buffer.from(b, 'latin1'))));
+      t.deepEqual(sorted,
+        [...names].sort((a, b) => Buffer.compare(Buffer.from(a, 'latin1'), Buffer.from(b, 'latin1'))));
     }
     // On ext4 and other hashed directories the host order is not the sorted one (so the test above means something).
     const many = must(ls(root, '/mnt/h/many')).slice(2);
@@ -100,7 +106,8 @@ test('readdir: the host kernel\'s order (opendirSync, `ls -f`, `find -maxdepth 1
   }
 });
 
-test('readdir entries: d_ino and d_type are the host\'s; `..` of the mount root is the root itself; cookies resume', t => {
+test('readdir entries: d_ino and d_type are the host\'s; `..` of the mount root is the root itself; cookies resume',
+  t => {
   const { tree, root } = mount();
   try {
     const f = must(openat(root, undefined, '/mnt/h', O_RDONLY | O_DIRECTORY));

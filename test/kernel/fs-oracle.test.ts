@@ -111,7 +111,8 @@ const PATHS = [
   long(255), long(256), `dir755/${long(256)}`, `missing/${long(256)}`, `${'./'.repeat(2045)}f644`,
   `${'./'.repeat(2046)}f644`, `dir700/${long(256)}`,
 ];
-const LINKS = ['link', 'dirlink', 'dirlink/', 'dangling', 'self', 'chain/c0', 'chain/c1', 'f644', 'missing', 'dir755/../link', ''];
+const LINKS = ['link', 'dirlink', 'dirlink/', 'dangling', 'self', 'chain/c0', 'chain/c1', 'f644', 'missing',
+  'dir755/../link', ''];
 const OPEN_FLAGS = [O_RDONLY, O_RDONLY | O_DIRECTORY, O_RDONLY | O_NOFOLLOW, O_WRONLY, O_RDWR];
 const ACCESS_PATHS = [
   'f644', 'f600', 'f755', 'fifo', 'dir755', 'dir700', 'dir700/inside', 'dir711', 'dir711/known', 'dir744',
@@ -136,7 +137,8 @@ function setup(tree: HostTree = makeHostTree()) {
       } catch { /* neither */ }
     }
   };
-  for (const p of [...PATHS.filter(p => p !== 'fifo'), 'many', 'chain', ...readdirSync(join(tree.dir, 'chain')).map(c => `chain/${c}`)]) visit(p);
+  for (const p of [...PATHS.filter(p => p !== 'fifo'), 'many', 'chain',
+    ...readdirSync(join(tree.dir, 'chain')).map(c => `chain/${c}`)]) visit(p);
   const vfs = new Vfs();
   vfs.mountHost(tree.dir, '/mnt/s', { rw: true });
   const root = { ...at(vfs.context(ROOT), '/mnt/s'), umask: process.umask() };
@@ -144,7 +146,8 @@ function setup(tree: HostTree = makeHostTree()) {
   return { tree, ctx: { 0: root, 1000: user } as Record<number, FsContext> };
 }
 
-function compare(t: import('ava').ExecutionContext, env: ReturnType<typeof setup>, args: string[], uid: number, nativeTree = env.tree): void {
+function compare(t: import('ava').ExecutionContext, env: ReturnType<typeof setup>, args: string[], uid: number,
+  nativeTree = env.tree): void {
   const ours = viaVfs(env.ctx[uid], args);
   const theirs = runOracle(args, { cwd: nativeTree.dir, uid, gid: uid });
   const label = `${args[0]} ${JSON.stringify(args[1].length > 60 ? args[1].slice(0, 30) + `…(${args[1].length})` : args[1])}${args[2] ? ' ' + args[2] : ''} as uid ${uid}`;
@@ -158,14 +161,16 @@ function compare(t: import('ava').ExecutionContext, env: ReturnType<typeof setup
     t.deepEqual(dot(a, '.'), dot(b, '.'), `. of ${label}`);
     if (args[1] !== '.') t.deepEqual(dot(a, '..'), dot(b, '..'), `.. of ${label}`);
   } else {
-    t.true(ours.out.equals(theirs.out), `output of ${label}: ${ours.out.toString('hex').slice(0, 200)} vs ${theirs.out.toString('hex').slice(0, 200)}`);
+    t.true(ours.out.equals(theirs.out),
+      `output of ${label}: ${ours.out.toString('hex').slice(0, 200)} vs ${theirs.out.toString('hex').slice(0, 200)}`);
   }
 }
 
 if (!native) {
   // Under CI (Linux, root) the oracle must run; elsewhere it is skipped with a note.
   test('host oracle (needs Linux and root)', t => {
-    if (process.platform !== 'linux' && process.env.CI && process.env.CI !== 'false' && process.env.CI !== '0') return t.fail('the host oracle needs Linux');
+    if (process.platform !== 'linux' && process.env.CI && process.env.CI !== 'false' && process.env.CI !== '0')
+      return t.fail('the host oracle needs Linux');
     t.log('skipped: needs Linux and root');
     return t.pass();
   });
@@ -199,8 +204,10 @@ if (!native) {
     try {
       for (const uid of [0, 1000]) {
         for (const p of LINKS) compare(t, env, ['k', p], uid);
-        for (const p of ['f644', 'f600', 'big', 'empty', 'dir755', 'link', 'dir711/known', 'dir700/inside', 'chain/c0', long(255)]) compare(t, env, ['r', p], uid);
-        for (const p of ['.', 'dir755', 'dir755/sub', 'dir700', 'dir711', 'dir744', 'many', 'chain', 'f644', 'dirlink', 'missing']) compare(t, env, ['d', p], uid);
+        for (const p of ['f644', 'f600', 'big', 'empty', 'dir755', 'link', 'dir711/known', 'dir700/inside', 'chain/c0',
+          long(255)]) compare(t, env, ['r', p], uid);
+        for (const p of ['.', 'dir755', 'dir755/sub', 'dir700', 'dir711', 'dir744', 'many', 'chain', 'f644', 'dirlink',
+          'missing']) compare(t, env, ['d', p], uid);
         for (const size of ['24', '40', '64', '200']) compare(t, env, ['d', 'many', size], uid);
         compare(t, env, ['d', 'many', '16'], uid); // too small for any record: EINVAL
       }
@@ -218,7 +225,8 @@ function describe(dir: string, rel = ''): string[] {
     const p = Buffer.from(`${dir}/${r}`, 'latin1');
     const st = lstatSync(p);
     const link = st.isSymbolicLink() ? ` -> ${readlinkSync(p, 'latin1')}` : '';
-    out.push(`${r} ${(st.mode >>> 0).toString(8)} ${st.uid}:${st.gid} n${st.nlink} ${st.isDirectory() ? '' : st.size}${link}`);
+    out.push(`${r} ${(st.mode >>> 0).toString(8)} ${st.uid}:${st.gid} n${st.nlink} ` +
+      `${st.isDirectory() ? '' : st.size}${link}`);
     if (st.isDirectory()) out.push(...describe(dir, r));
   }
   return out;
@@ -243,7 +251,8 @@ const SCRIPT: [number, ...string[]][] = [
   [0, 'o', 'new', String(CREAT)], [0, 'o', 'new', String(CREAT | O_EXCL)], [0, 'o', 'newdir/', String(CREAT)],
   [0, 'o', 'dir755', String(O_CREAT | O_RDONLY)], [0, 'o', 'link2', String(CREAT | O_EXCL)],
   [0, 'y', 'made-through-link', 'dl2'], [0, 'o', 'dl2', String(CREAT)],
-  [1000, 'm', 'dir755/x', '493'], [1000, 'm', 'dir700/x', '493'], [1000, 'm', 'pub/u', '493'], [1000, 'm', 'pub/u/v', '511'],
+  [1000, 'm', 'dir755/x', '493'], [1000, 'm', 'dir700/x', '493'], [1000, 'm', 'pub/u', '493'], [1000, 'm', 'pub/u/v',
+    '511'],
   [1000, 'o', 'pub/file', String(CREAT)], [1000, 'o', 'dir755/file', String(CREAT)], [1000, 'o', 'f600', '0'],
   [1000, 'o', 'pub/file', String(CREAT | O_EXCL)], [1000, 'u', 'dir755/a'], [1000, 'u', 'f644'],
   [1000, 'R', 'pub/u'], [1000, 'R', 'pub/u/v'], [1000, 'n', 'pub/u', 'pub/w'], [1000, 'n', 'f644', 'pub/f'],

@@ -199,7 +199,8 @@ test('chmod and chown: owner or root; EPERM otherwise; chown clears setuid', t =
   t.is(must(statat(root, undefined, '/tmp/f')).mode & S_ISUID, 0);
 });
 
-test('truncate by name needs write permission; hard links to others\' files need read and write (protected_hardlinks)', t => {
+test('truncate by name needs write permission; hard links to others\' files need read and write (protected_hardlinks)',
+  t => {
   const { root, user } = setup();
   t.is(truncateat(user, undefined, '/srv/public', 0), -EACCES);
   t.is(truncateat(root, undefined, '/srv/public', 3), 0);

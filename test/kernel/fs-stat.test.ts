@@ -18,7 +18,8 @@ const native = process.platform === 'linux';
 const sample: KStat = {
   dev: makedev(0x123, 0x45678), ino: 0x1_2345_6789, mode: 0o100644, nlink: 3, uid: 1000, gid: 0xfffe,
   rdev: makedev(1, 3), size: 0x1_0000_0005, blksize: 4096, blocks: 0x2_0000_0008,
-  atime: { sec: 0x6000_0001, nsec: 111 }, mtime: { sec: 0x6000_0002, nsec: 222 }, ctime: { sec: 0x6000_0003, nsec: 333 },
+  atime: { sec: 0x6000_0001, nsec: 111 }, mtime: { sec: 0x6000_0002, nsec: 222 }, ctime: { sec: 0x6000_0003,
+    nsec: 333 },
 };
 
 test('struct stat64: 96 bytes, each field at its arch/x86/include/uapi/asm/stat.h offset, padding zero', t => {
@@ -49,7 +50,8 @@ test('struct stat64: 96 bytes, each field at its arch/x86/include/uapi/asm/stat.
   t.is(u32(STAT64.st_ctime_nsec), 333);
   t.is(u64(STAT64.st_ino), 0x1_2345_6789);
   // The fields tile the structure exactly.
-  const widths: Record<string, number> = { st_dev: 8, __pad0: 4, st_rdev: 8, __pad3: 4, st_size: 8, st_blocks: 8, st_ino: 8 };
+  const widths: Record<string, number> = { st_dev: 8, __pad0: 4, st_rdev: 8, __pad3: 4, st_size: 8, st_blocks: 8,
+    st_ino: 8 };
   let end = 0;
   for (const [name, off] of Object.entries(STAT64)) {
     t.is(off as number, end, name);

@@ -1,7 +1,8 @@
 // tmpfs (kernel/fs/tmpfs.ts) through the VFS: files, offsets and open flags, links, directories and readdir's
 // cookies, times, devices and the console, and open file descriptions shared between descriptors.
 import test from 'ava';
-import { EACCES, EAGAIN, EBADF, EOVERFLOW, EPERM, EEXIST, EFBIG, EINVAL, EISDIR, ENOENT, ENOSPC, ENOTDIR, ENOTEMPTY, ENXIO, ESPIPE } from '../../kernel/errno.ts';
+import { EACCES, EAGAIN, EBADF, EOVERFLOW, EPERM, EEXIST, EFBIG, EINVAL, EISDIR, ENOENT, ENOSPC, ENOTDIR, ENOTEMPTY,
+  ENXIO, ESPIPE } from '../../kernel/errno.ts';
 import {
   O_APPEND, O_CREAT, O_DIRECTORY, O_EXCL, O_LARGEFILE, O_PATH, O_RDONLY, O_RDWR, O_TRUNC, O_WRONLY, SEEK_CUR,
   SEEK_DATA, SEEK_END, SEEK_HOLE, SEEK_SET,

@@ -45,7 +45,8 @@ function collector(): { out: Uint8Array[]; err: Uint8Array[]; order: number[]; h
 const content = Buffer.from(Array.from({ length: 20000 }, (_, i) => `line ${i}\n`).join(''));
 
 for (const workerKernel of [false, true]) {
-  test(`a kernel-mode spinner and a ${workerKernel ? 'kernel' : 'user'}-mode worker both make progress; the worker's kill ends the spinner`, t => {
+  test(`a kernel-mode spinner and a ${workerKernel ? 'kernel' : 'user'}-mode worker both make progress; the worker's ` +
+    `kill ends the spinner`, t => {
     const io = collector();
     // Short time slices, so that the worker needs many (a kernel-mode worker needs far fewer cycles: no traps): for
     // a kernel-mode worker, a tick every 4,800 cycles of the default profile's clock.
@@ -75,7 +76,8 @@ for (const workerKernel of [false, true]) {
 }
 
 test('the host can kill a kernel-mode spinner (SIGKILL → 137) and Ctrl-C ends it with SIGINT (130)', t => {
-  for (const [act, status, sig] of [[(k: Kernel, pid: number) => k.sendSignal(k.findTask(pid)!, 9), 137, 'SIGKILL'], [(k: Kernel) => k.interrupt(), 130, 'SIGINT']] as const) {
+  for (const [act, status, sig] of [[(k: Kernel, pid: number) => k.sendSignal(k.findTask(pid)!, 9), 137, 'SIGKILL'],
+    [(k: Kernel) => k.interrupt(), 130, 'SIGINT']] as const) {
     const k = bootKernel({ onOutput: () => {} });
     const pid = start(k, program(SPIN), ['spin'], { kernel: true });
     if (typeof pid !== 'number') return t.fail();
@@ -89,7 +91,8 @@ test('the host can kill a kernel-mode spinner (SIGKILL → 137) and Ctrl-C ends 
   }
 });
 
-test('a kernel-mode stack overflow is a double fault at CPL 0 that ends only that process (SIGSEGV); a worker goes on', t => {
+test('a kernel-mode stack overflow is a double fault at CPL 0 that ends only that process (SIGSEGV); a worker goes on',
+  t => {
   const io = collector();
   const k = bootKernel({ onOutput: io.hook });
   writeGuestFile(k, '/tmp/data', content);
@@ -119,7 +122,8 @@ test('in user mode the same overflow grows the stack to its 8 MiB limit, then SI
 });
 
 for (const kernel of [false, true]) {
-  test(`a console read sleeps until input arrives (${kernel ? 'kernel' : 'user'} mode); the machine idles meanwhile`, t => {
+  test(`a console read sleeps until input arrives (${kernel ? 'kernel' : 'user'} mode); the machine idles meanwhile`,
+    t => {
     const io = collector();
     const k = bootKernel({ onOutput: io.hook });
     const pid = start(k, program(CAT), ['cat'], { kernel });
@@ -151,7 +155,8 @@ test('page-table isolation: two CR3 writes per system call from user mode, none 
   t.is(base.stats.traps[0x80], calls);
 });
 
-test("an ended task's record is its own copy: a stale reference cannot read or wake the task that reuses its slot", t => {
+test("an ended task's record is its own copy: a stale reference cannot read or wake the task that reuses its slot",
+  t => {
   const k = bootKernel({});
   k.endInput();
   const first = k.spawn(program(HELLO), { argv: ['hello'] });

@@ -126,7 +126,8 @@ async function flood(t: ExecutionContext, mode: string, kernel: boolean): Promis
   t.is(k.net.mem.used, limits.tcpMemBytes, 'still held: the connections are queued at the listener');
   t.is(k.net.nrSockets, SOMAXCONN + 1 + 2, 'the queued connections, the listener and the waiting connect');
   const grew = await held() - before;
-  t.log(`${mode}: ${limits.tcpMemBytes / MiB} MiB queued in ${SOMAXCONN + 1} connections (${5000 * SEND / MiB} MiB offered); the host memory held grew by ${(grew / MiB).toFixed(1)} MiB`);
+  t.log(`${mode}: ${limits.tcpMemBytes / MiB} MiB queued in ${SOMAXCONN + 1} connections (${5000 * SEND / MiB} MiB ` +
+    `offered); the host memory held grew by ${(grew / MiB).toFixed(1)} MiB`);
   t.true(grew < limits.tcpMemBytes + 32 * MiB, `held ${grew}`);
   k.sendSignal(k.findTask(pid)!, 9);
   t.is(k.run(1e8), 'done');
@@ -134,7 +135,9 @@ async function flood(t: ExecutionContext, mode: string, kernel: boolean): Promis
   t.is(k.net.nrSockets, 0);
 }
 
-test.serial('socket; connect; write 256 KiB; close × 5000 against a listener that never accepts, in user mode and kernel mode: somaxconn + 1 connections queue, the rest wait, at most tcp_mem is queued and at most tcp_mem + 32 MiB of host memory held; ending the process frees it all', async t => {
+test.serial('socket; connect; write 256 KiB; close × 5000 against a listener that never accepts, in user mode and ' +
+  'kernel mode: somaxconn + 1 connections queue, the rest wait, at most tcp_mem is queued and at most tcp_mem + 32 ' +
+  'MiB of host memory held; ending the process frees it all', async t => {
   // One machine at a time: each is freed before the next is measured.
   for (const [mode, kernel] of MODES) await flood(t, mode, kernel);
 });
@@ -153,7 +156,8 @@ for (const [mode, kernel] of MODES) {
     t.is(k.net.nrSockets, 0);
   });
 
-  test(`${mode}: connects beyond the backlog wait: EINPROGRESS, EALREADY, then room from accept: POLLOUT, 0, EISCONN; closing the listener refuses a waiting one`, t => {
+  test(`${mode}: connects beyond the backlog wait: EINPROGRESS, EALREADY, then room from accept: POLLOUT, 0, EISCONN; ` +
+    `closing the listener refuses a waiting one`, t => {
     const { k, text } = machine();
     startOrFail(k, LIMITS, ['limits', 'backlog', String(PORT), '3'], kernel);
     t.is(k.run(1e9), 'done');
@@ -179,7 +183,8 @@ for (const [mode, kernel] of MODES) {
     t.true(c[3][2] >= acceptAt, 'the fourth returns once accept made room');
   });
 
-  test(`${mode}: SO_RCVBUF/SO_SNDBUF bound what a connection queues (doubled, capped at rmem_max), and a closed sender's queued bytes still arrive`, t => {
+  test(`${mode}: SO_RCVBUF/SO_SNDBUF bound what a connection queues (doubled, capped at rmem_max), and a closed ` +
+    `sender's queued bytes still arrive`, t => {
     const r = runProgram(LIMITS, ['limits', 'bufs', String(PORT)], { kernel });
     t.is(r.status, 0, r.message);
     t.is(Buffer.from(r.stdout).toString(), [
@@ -188,7 +193,8 @@ for (const [mode, kernel] of MODES) {
     ].join('\n'));
   });
 
-  test(`${mode}: descriptors: EMFILE at RLIMIT_NOFILE in each process, ENFILE at file-max over the machine's sockets`, t => {
+  test(`${mode}: descriptors: EMFILE at RLIMIT_NOFILE in each process, ENFILE at file-max over the machine's sockets`,
+    t => {
     const { k, text } = machine(32 * MiB);
     t.is(netLimits(32 * MiB).fileMax, NR_FILE, 'a 32 MiB machine has the least file-max');
     const n = Math.ceil(NR_FILE / (NR_OPEN_DEFAULT - 3)) + 1;
@@ -205,7 +211,8 @@ for (const [mode, kernel] of MODES) {
     t.is(k.net.nrSockets, NR_FILE);
   });
 
-  test(`${mode}: processes: the task table has ${NR_TASKS} slots, one the idle task's; a free slot is used again`, t => {
+  test(`${mode}: processes: the task table has ${NR_TASKS} slots, one the idle task's; a free slot is used again`,
+    t => {
     const { k } = machine();
     const pids: number[] = [];
     let err: unknown;
@@ -231,7 +238,8 @@ for (const [mode, kernel] of MODES) {
   });
 }
 
-test('user mode: a stack that grows until memory runs out is SIGKILL (out of memory); kernel mode: its fixed stack double-faults (SIGSEGV)', t => {
+test('user mode: a stack that grows until memory runs out is SIGKILL (out of memory); kernel mode: its fixed stack ' +
+  'double-faults (SIGSEGV)', t => {
   const user = runProgram(RECURSE, ['recurse'], { memoryBytes: 8 * MiB });
   t.is(user.signal, 'SIGKILL');
   t.regex(user.message ?? '', /out of memory/);
@@ -239,7 +247,8 @@ test('user mode: a stack that grows until memory runs out is SIGKILL (out of mem
   t.is(kernel.signal, 'SIGSEGV');
 });
 
-test.serial('host allocations: write(/dev/null, 1 byte, 2 GiB), read(/dev/zero, small buffer, 2 GiB), poll(nfds 2^32-1) allocate nothing in proportion to the count', async t => {
+test.serial('host allocations: write(/dev/null, 1 byte, 2 GiB), read(/dev/zero, small buffer, 2 GiB), poll(nfds ' +
+  '2^32-1) allocate nothing in proportion to the count', async t => {
   const { k } = machine();
   const before = await held();
   const pid = startOrFail(k, HUGECOUNT, ['hugecount'], false);
@@ -251,7 +260,8 @@ test.serial('host allocations: write(/dev/null, 1 byte, 2 GiB), read(/dev/zero, 
   t.true(grew < 16 * MiB, `held ${grew}`);
 });
 
-test('waiters: 3000 polls of an idle connection and the console (1 ms timeout each) leave one waiter per queue, not one per poll', t => {
+test('waiters: 3000 polls of an idle connection and the console (1 ms timeout each) leave one waiter per queue, not ' +
+  'one per poll', t => {
   const { k, text } = machine();
   const pid = startOrFail(k, LIMITS, ['limits', 'pollwait', String(PORT), '3000'], false);
   t.is(k.run(1e10), 'idle');
@@ -291,7 +301,8 @@ function talrunPeak(args: string[], until: string): Promise<number> {
   });
 }
 
-test('talrun itself: the 5000-iteration loop against a listener that never accepts adds at most 96 MiB to its peak RSS (the queues hold 12 MiB; the rest is sockets and garbage not yet collected), in user and kernel mode', async t => {
+test('talrun itself: the 5000-iteration loop against a listener that never accepts adds at most 96 MiB to its peak ' +
+  'RSS (the queues hold 12 MiB; the rest is sockets and garbage not yet collected), in user and kernel mode', async t => {
   const flood = (n: number) => ['flood', String(PORT), String(n), String(SEND), 'close'];
   for (const [mode, kernel] of MODES) {
     const k = kernel ? ['--kernel'] : [];
@@ -300,7 +311,8 @@ test('talrun itself: the 5000-iteration loop against a listener that never accep
       talrunPeak([...k, limitsExe, ...flood(5000)], 'close-listener'),
     ]);
     const offered = (5000 * SEND / MiB).toFixed(0);
-    t.log(`${mode}: talrun peak RSS ${(idle / 1024).toFixed(0)} MiB with no connections, ${(busy / 1024).toFixed(0)} MiB`
+    t.log(`${mode}: talrun peak RSS ${(idle / 1024).toFixed(0)} MiB with no connections, ${(busy / 1024).toFixed(0)} ` +
+      `MiB`
       + ` after 5000 × (connect; write 256 KiB; close), ${offered} MiB offered`);
     t.true(busy - idle < 96 * 1024, `${busy - idle} KiB more`);
   }

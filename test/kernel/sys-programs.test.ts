@@ -21,7 +21,8 @@ test.after.always(() => {
 const isRoot = process.getuid?.() === 0;
 /** Natively a program runs as another user only when we are root (or already that user). */
 function canRunAs(p: SysProgram): boolean {
-  return isRoot || ((p.uid === undefined || p.uid === process.getuid?.()) && (p.gid === undefined || p.gid === process.getgid?.()));
+  return isRoot
+    || ((p.uid === undefined || p.uid === process.getuid?.()) && (p.gid === undefined || p.gid === process.getgid?.()));
 }
 
 const executables = new Map<string, string>();
@@ -46,8 +47,10 @@ test('every program in test/programs/sys is in the list, and the names are uniqu
 
 test('every system-call import is called by some program', t => {
   const used = new Set(SYS_PROGRAMS.flatMap(p =>
-    [...readFileSync(p.source, 'utf8').matchAll(/^\.tal_import (.*)$/gm)].flatMap(m => m[1].split(',').map(s => s.trim()))));
-  for (const imp of IMPORTS) if (imp.syscall !== undefined) t.true(used.has(imp.name), `no program in test/programs/sys calls ${imp.name}`);
+    [...readFileSync(p.source,
+      'utf8').matchAll(/^\.tal_import (.*)$/gm)].flatMap(m => m[1].split(',').map(s => s.trim()))));
+  for (const imp of IMPORTS) if (imp.syscall !== undefined) t.true(used.has(imp.name),
+    `no program in test/programs/sys calls ${imp.name}`);
 });
 
 for (const p of SYS_PROGRAMS) {
@@ -58,7 +61,8 @@ for (const p of SYS_PROGRAMS) {
       t.pass();
       return;
     }
-    const r = spawnSync(exe, p.args(fixture.dir), { cwd: fixture.dir, uid: p.uid, gid: p.gid, encoding: 'utf8', timeout: 10_000 });
+    const r = spawnSync(exe, p.args(fixture.dir),
+      { cwd: fixture.dir, uid: p.uid, gid: p.gid, encoding: 'utf8', timeout: 10_000 });
     if (r.error) throw r.error;
     t.is(normalizeStdout(p, r.stdout), normalizeStdout(p, p.expectedStdout(fixture.dir)));
     t.is(r.stderr, '');

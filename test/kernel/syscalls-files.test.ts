@@ -13,7 +13,8 @@ import {
 } from '../../kernel/fs/fcntl.ts';
 import { mkdirat, rmdirat, statat, symlinkat } from '../../kernel/fs/namei.ts';
 import { ROOT } from '../../kernel/fs/permission.ts';
-import { DIRENT64, STAT64, STAT64_SIZE, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, encodeStat64, dirent64Size } from '../../kernel/fs/stat.ts';
+import { DIRENT64, STAT64, STAT64_SIZE, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, encodeStat64,
+  dirent64Size } from '../../kernel/fs/stat.ts';
 import {
   sys__llseek, sys_access, sys_chdir, sys_close, sys_fstat64, sys_fstatat64, sys_getcwd, sys_getdents64, sys_lseek,
   sys_lstat64, sys_open, sys_openat, sys_read, sys_readlink, sys_stat64, sys_write, type FileProc,
@@ -107,7 +108,8 @@ test('directories: EISDIR to open for writing and to read; EBADF to write a read
   t.is(sys_write(proc, mem, d, BUF, 10), -EBADF);
 });
 
-test('read and write: EFAULT for unmapped and kernel buffers; a straddling buffer transfers the bytes before the fault', t => {
+test('read and write: EFAULT for unmapped and kernel buffers; a straddling buffer transfers the bytes before the fault',
+  t => {
   const { mem, proc, path } = setup();
   const fd = sys_open(proc, mem, path('/d/file'), O_RDWR, 0);
   t.is(sys_read(proc, mem, fd, END, 4), -EFAULT);
@@ -168,7 +170,8 @@ test('open: path errors ENOENT, ENOTDIR, EFAULT, ENAMETOOLONG; EACCES as uid 100
   t.is(sys_open(small, mem, path(''), O_RDONLY, 0), -ENOENT);
 });
 
-test('openat: AT_FDCWD, relative to a directory descriptor, absolute names ignore dirfd, EBADF, ENOTDIR, O_CLOEXEC', t => {
+test('openat: AT_FDCWD, relative to a directory descriptor, absolute names ignore dirfd, EBADF, ENOTDIR, O_CLOEXEC',
+  t => {
   const { mem, proc, path } = setup();
   const d = sys_open(proc, mem, path('/d'), O_RDONLY | O_DIRECTORY, 0);
   const f = sys_openat(proc, mem, d, path('file'), O_RDONLY, 0);
@@ -359,7 +362,8 @@ test('access: modes, EINVAL, ENOENT, ENOTDIR, the real uid', t => {
   t.is(sys_access(proc, mem, path('/d/file/x'), F_OK), -ENOTDIR);
   t.is(sys_access(proc, mem, KERN, F_OK), -EFAULT);
   // Real uid 1000 with euid 0 (a setuid program): access checks as 1000.
-  const s: FileProc = { fs: { ...proc.fs, cred: { uid: 1000, gid: 1000, euid: 0, egid: 0, groups: [1000] } }, files: new FdTable() };
+  const s: FileProc = { fs: { ...proc.fs, cred: { uid: 1000, gid: 1000, euid: 0, egid: 0, groups: [1000] } },
+    files: new FdTable() };
   t.is(sys_access(s, mem, path('/secret'), R_OK), -EACCES);
   t.true(sys_open(s, mem, path('/secret'), O_RDONLY, 0) >= 0);
 });

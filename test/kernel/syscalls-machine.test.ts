@@ -32,11 +32,18 @@ tb('stat64, open, read and getcwd through kernel functions: page-table-checked c
   r.bare.write(SUP, enc('/file'));
   r.bare.write(NONE - 2, Buffer.from('/f', 'latin1')); // its NUL would be on the unmapped page
   const results: number[] = [];
-  const stat = r.m.kfuncs.register('stat64', ctx => { const v = sys_stat64(proc, contextUserMemory(ctx), ctx.arg(0), ctx.arg(1)); results.push(v); return v; });
-  const open = r.m.kfuncs.register('open', ctx => { const v = sys_open(proc, contextUserMemory(ctx), ctx.arg(0), ctx.arg(1), ctx.arg(2)); results.push(v); return v; });
-  const read = r.m.kfuncs.register('read', ctx => { const v = sys_read(proc, contextUserMemory(ctx), ctx.arg(0), ctx.arg(1), ctx.arg(2)); results.push(v); return v; });
-  const cwd = r.m.kfuncs.register('getcwd', ctx => { const v = sys_getcwd(proc, contextUserMemory(ctx), ctx.arg(0), ctx.arg(1)); results.push(v); return v; });
-  const call = (fn: number, ...args: number[]) => [...args].reverse().map(a => `push ${a >>> 0}`).join('\n') + `\n call ${fn}\n add esp, ${4 * args.length}`;
+  const stat = r.m.kfuncs.register('stat64',
+    ctx => { const v = sys_stat64(proc, contextUserMemory(ctx), ctx.arg(0), ctx.arg(1)); results.push(v); return v; });
+  const open = r.m.kfuncs.register('open',
+    ctx => { const v = sys_open(proc, contextUserMemory(ctx), ctx.arg(0), ctx.arg(1),
+    ctx.arg(2)); results.push(v); return v; });
+  const read = r.m.kfuncs.register('read',
+    ctx => { const v = sys_read(proc, contextUserMemory(ctx), ctx.arg(0), ctx.arg(1),
+    ctx.arg(2)); results.push(v); return v; });
+  const cwd = r.m.kfuncs.register('getcwd',
+    ctx => { const v = sys_getcwd(proc, contextUserMemory(ctx), ctx.arg(0), ctx.arg(1)); results.push(v); return v; });
+  const call = (fn: number, ...args: number[]) => [...args].reverse().map(a => `push ${a >>> 0}`).join('\n')
+    + `\n call ${fn}\n add esp, ${4 * args.length}`;
   const sym = r.kernelCode([
     call(stat, RW, RW + 0x100),
     call(stat, RO - 3, RW + 0x200),

@@ -9,7 +9,8 @@ import { openat } from '../../kernel/fs/namei.ts';
 import { SYS, syscallName } from '../../kernel/syscalls/numbers.ts';
 import { fresh, must } from '../util/kfs.ts';
 
-const HEADERS = ['/usr/include/x86_64-linux-gnu/asm/unistd_32.h', '/usr/include/asm/unistd_32.h', '/usr/include/i386-linux-gnu/asm/unistd_32.h'];
+const HEADERS = ['/usr/include/x86_64-linux-gnu/asm/unistd_32.h', '/usr/include/asm/unistd_32.h',
+  '/usr/include/i386-linux-gnu/asm/unistd_32.h'];
 
 test('the numbers asked for, and the name table', t => {
   const want: Record<string, number> = {
@@ -29,7 +30,8 @@ test('the numbers match the host uapi header asm/unistd_32.h', t => {
   const header = HEADERS.find(existsSync);
   if (!header) {
     // CI installs linux-libc-dev (.ci/run): there the oracle must be present.
-    if (process.env.CI && process.env.CI !== 'false' && process.env.CI !== '0') return t.fail('no asm/unistd_32.h (linux-libc-dev)');
+    if (process.env.CI && process.env.CI !== 'false' && process.env.CI !== '0')
+      return t.fail('no asm/unistd_32.h (linux-libc-dev)');
     t.log('skipped: no asm/unistd_32.h on this host');
     return t.pass();
   }

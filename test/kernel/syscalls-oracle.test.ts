@@ -135,7 +135,8 @@ function program(): string {
   chmodSync(dir, 0o755); // runnable as uid 1000 too
   writeFileSync(join(dir, 'o.s'), SOURCE);
   execFileSync('as', ['--32', '-o', 'o.o', 'o.s'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
-  execFileSync('ld', ['-m', 'elf_i386', '-static', '-z', 'noexecstack', '-o', 'oracle', 'o.o'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  execFileSync('ld', ['-m', 'elf_i386', '-static', '-z', 'noexecstack', '-o', 'oracle', 'o.o'],
+    { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
   return (built = join(dir, 'oracle'));
 }
 
@@ -330,7 +331,8 @@ asRoot('as uid 1000: EACCES on a 0600 root file and an unsearchable directory, i
     mkdirSync(join(dir, 'unreadable'), { mode: 0o311 });
     const z = (s: string) => Buffer.from(s + '\0', 'latin1');
     const steps: Step[] = [
-      { poke: [0, z('secret')] }, { poke: [0x20, z('open')] }, { poke: [0x40, z('closed/f')] }, { poke: [0x60, z('closed')] },
+      { poke: [0, z('secret')] }, { poke: [0x20, z('open')] }, { poke: [0x40, z('closed/f')] }, { poke: [0x60,
+        z('closed')] },
       { poke: [0x80, z('unreadable')] },
     ];
     const call = (nr: number, args: Arg[]) => steps.push({ nr, args, out: [0, 0] });

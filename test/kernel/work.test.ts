@@ -18,7 +18,8 @@ function build(name: string): Uint8Array {
 
 const close = (a: number, b: number) => Math.abs(a - b) < 1e-6 * Math.max(1, Math.abs(b));
 
-test('the Pentium 4 figures give back lmbench\'s stat, open/close, select and TCP latency (Linux 2.4.20, 1595 MHz)', t => {
+test('the Pentium 4 figures give back lmbench\'s stat, open/close, select and TCP latency (Linux 2.4.20, 1595 MHz)',
+  t => {
   const c = kernelWorkCosts('p4-northwood');
   const cyc = (us: number) => us * 1595;
   const path = '/usr/tmp/lmbench'.length + 1;
@@ -36,7 +37,8 @@ test('the modern figures give back the host measurement; the unit profile charge
   const c = kernelWorkCosts('modern');
   t.is(kernelWorkCosts('modern-pti'), c);
   const cyc = (us: number) => us * 3658;
-  t.true(close(c.syscall + 4 * c.pathComponent + ('/usr/include/linux/types.h'.length + 1 + 144) * c.copyByte, cyc(1.116 - 0.169)));
+  t.true(close(c.syscall + 4 * c.pathComponent + ('/usr/include/linux/types.h'.length + 1 + 144) * c.copyByte,
+    cyc(1.116 - 0.169)));
   t.true(close(c.dirEntry, cyc(0.138)));
   for (const k of WORK_KINDS) t.is(kernelWorkCosts('unit')[k], 0, k);
 });

@@ -29,7 +29,8 @@ function program(idx: number, arr: number, idxFirst: boolean, between: string[])
     '    add esp, 8',
     ...(a === 'eax' ? [] : [`    mov ${a}, eax`]),
     `    xor ${i}, ${i}`,
-    ...(idxFirst ? [`    cmp ${i}, DWORD PTR [${a}]`, '    jae out'] : [`    cmp DWORD PTR [${a}], ${i}`, '    jbe out']),
+    ...(idxFirst ? [`    cmp ${i}, DWORD PTR [${a}]`, '    jae out']
+      : [`    cmp DWORD PTR [${a}], ${i}`, '    jbe out']),
     ...between,
     `    mov ${dest}, DWORD PTR [${a}+${i}*4+4]`,
     '.tal_label out : code[r:stack]{esp: r}',
@@ -59,7 +60,8 @@ test('a bounds fact holds for every pair of registers, and only a write to one o
       ];
       for (const [what, between, want] of cases) {
         t.is(verdict(program(idx, arr, idxFirst, between)), want,
-          `idx ${REG32_NAMES[idx]}, arr ${REG32_NAMES[arr]} (${idxFirst ? 'cmp idx, [arr]' : 'cmp [arr], idx'}): ${what}`);
+          `idx ${REG32_NAMES[idx]}, arr ${REG32_NAMES[arr]} (${idxFirst ? 'cmp idx, [arr]' : 'cmp [arr], idx'}): ` +
+            `${what}`);
         tried++;
       }
     }

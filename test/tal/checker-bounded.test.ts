@@ -260,7 +260,8 @@ test('F3: 50,000 times sub esp, 1020 is refused as too-complex at the kernel sta
   t.true(twin.ok, verdict(twin));
 });
 
-test('F3: a stack type grown by sub esp is decided within the budget, and refused past the kernel stack\'s depth', t => {
+test('F3: a stack type grown by sub esp is decided within the budget, and refused past the kernel stack\'s depth',
+  t => {
   fc.assert(
     fc.property(fc.integer({ min: 1, max: 1200 }), k => {
       const elf = elfOf(subEsp(k));

@@ -19,7 +19,8 @@ function plain(d: Insn): unknown {
   return { address: d.address, length: d.length, op: d.op, cc: d.cc, operands: d.operands.map(op) };
 }
 
-test('decode and decodeShared agree on every instruction of the examples, and decode\'s results stay as they were', t => {
+test('decode and decodeShared agree on every instruction of the examples, and decode\'s results stay as they were',
+  t => {
   let count = 0;
   for (const f of readdirSync(examples).filter(n => n.endsWith('.tal')).sort()) {
     const { text, textAddr } = readProgram(assemble(readFileSync(join(examples, f), 'utf8'), f).elf);

@@ -9,10 +9,12 @@ import {
   type Case, subsetCases, refusedCases, rejectedCases, symbolCases, branchProgram, absoluteBranchCases, randomCases, SYMBOL_EPILOGUE,
 } from '../util/x86cases.ts';
 
-const hex = (bytes: number[] | string) => (typeof bytes === 'string' ? bytes : bytes.map(b => b.toString(16).padStart(2, '0')).join(' '));
+const hex = (bytes: number[] | string) => (typeof bytes === 'string' ? bytes
+  : bytes.map(b => b.toString(16).padStart(2, '0')).join(' '));
 
 /** Our bytes for one instruction, or the error the parser or the encoder gave. */
-function ours(text: string, address: number, lookup: (s: string) => number | undefined, short?: boolean): number[] | string {
+function ours(text: string, address: number, lookup: (s: string) => number | undefined,
+  short?: boolean): number[] | string {
   try {
     const p = parseInstruction(text);
     const ops: AsmOperand[] = resolveOperands(p, lookup);
@@ -24,14 +26,16 @@ function ours(text: string, address: number, lookup: (s: string) => number | und
 }
 
 /** Assembles `texts` with GNU as and with talas; every difference, one line each. */
-function compare(texts: string[], opts: AssembleOptions = {}, shortOf?: (i: number, address: number) => boolean | undefined, symbols = false): string[] {
+function compare(texts: string[], opts: AssembleOptions = {},
+  shortOf?: (i: number, address: number) => boolean | undefined, symbols = false): string[] {
   const gnu = gnuAssembleDetailed(texts, opts);
   // Numeric-only cases resolve no symbol at all (a case naming one by mistake fails).
   const lookup = symbols ? (s: string) => gnu.symbols.get(s) : () => undefined;
   const mismatches: string[] = [];
   texts.forEach((text, i) => {
     const mine = ours(text, gnu.addresses[i], lookup, shortOf?.(i, gnu.addresses[i]));
-    if (hex(mine) !== hex(gnu.bytes[i])) mismatches.push(`${text.padEnd(44)} ours: ${hex(mine).padEnd(36)} gnu: ${hex(gnu.bytes[i])}`);
+    if (hex(mine) !== hex(gnu.bytes[i]))
+      mismatches.push(`${text.padEnd(44)} ours: ${hex(mine).padEnd(36)} gnu: ${hex(gnu.bytes[i])}`);
   });
   return mismatches;
 }
@@ -43,7 +47,8 @@ function expectNone(t: ExecutionContext, mismatches: string[], total: number): v
 }
 
 if (!haveBinutils()) {
-  if (process.env.CI && process.env.CI !== 'false' && process.env.CI !== '0') test('GNU binutils are installed', t => t.fail('as/ld/nm/objcopy/objdump not found (CI installs binutils)'));
+  if (process.env.CI && process.env.CI !== 'false' && process.env.CI !== '0')
+    test('GNU binutils are installed', t => t.fail('as/ld/nm/objcopy/objdump not found (CI installs binutils)'));
   else test.skip('encoder oracle (GNU binutils not installed)', () => {});
 } else {
   const texts = (cs: Case[]) => cs.map(c => c.text);
@@ -83,7 +88,9 @@ if (!haveBinutils()) {
       const short = lens !== null && target - (addr + lens.short) >= -128 && target - (addr + lens.short) <= 127;
       if (short) shorts++;
       const mine = ours(prog.lines[b.line], addr, s => gnu.symbols.get(s), short);
-      if (hex(mine) !== hex(gnu.bytes[b.line])) mismatches.push(`${prog.lines[b.line]} (at 0x${addr.toString(16)} to 0x${target.toString(16)}) ours: ${hex(mine)} gnu: ${hex(gnu.bytes[b.line])}`);
+      if (hex(mine) !== hex(gnu.bytes[b.line]))
+        mismatches.push(`${prog.lines[b.line]} (at 0x${addr.toString(16)} to 0x${target.toString(16)}) ours: ` +
+          `${hex(mine)} gnu: ${hex(gnu.bytes[b.line])}`);
     }
     t.log(`${prog.branches.length} branches, ${shorts} short`);
     t.true(shorts > 100 && prog.branches.length - shorts > 100);

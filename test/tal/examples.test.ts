@@ -7,7 +7,8 @@ import { assemble } from '../../tal/asm/assembler.ts';
 import { checkElf } from '../../tal/check/checker.ts';
 import { runNative, scratch } from '../util/native.ts';
 
-interface Case { args?: string[]; stdin?: string; stdout: string | RegExp; stderr?: string | RegExp; status: number; files?: Record<string, string> }
+interface Case { args?: string[]; stdin?: string; stdout: string | RegExp; stderr?: string | RegExp; status
+  : number; files?: Record<string, string> }
 
 function fibs(n: number): number[] {
   const out = [0, 1];
@@ -38,11 +39,15 @@ const cases: Record<string, Case[]> = {
   'bag.tal': [{ stdout: '12\n12\n', stderr: '', status: 0 }],
   'cat.tal': [
     { stdin: 'from stdin\n', stdout: 'from stdin\n', stderr: '', status: 0 },
-    { args: ['a.txt', 'b.txt'], files: { 'a.txt': 'alpha\n', 'b.txt': 'beta\n' }, stdout: 'alpha\nbeta\n', stderr: '', status: 0 },
-    { args: ['a.txt', '-', 'b.txt'], stdin: 'middle\n', files: { 'a.txt': 'A', 'b.txt': 'B' }, stdout: 'Amiddle\nB', status: 0 },
-    { args: ['missing', 'a.txt'], files: { 'a.txt': 'still here\n' }, stdout: 'still here\n', stderr: 'cat: missing: No such file or directory\n', status: 1 },
+    { args: ['a.txt', 'b.txt'], files: { 'a.txt': 'alpha\n', 'b.txt': 'beta\n' }, stdout: 'alpha\nbeta\n', stderr: '',
+      status: 0 },
+    { args: ['a.txt', '-', 'b.txt'], stdin: 'middle\n', files: { 'a.txt': 'A', 'b.txt': 'B' }, stdout: 'Amiddle\nB',
+      status: 0 },
+    { args: ['missing', 'a.txt'], files: { 'a.txt': 'still here\n' }, stdout: 'still here\n',
+      stderr: 'cat: missing: No such file or directory\n', status: 1 },
     { args: ['.'], stdout: '', stderr: 'cat: .: Is a directory\n', status: 1 },
-    { args: ['big.txt'], files: { 'big.txt': 'x'.repeat(200_000) + '\n' }, stdout: 'x'.repeat(200_000) + '\n', status: 0 },
+    { args: ['big.txt'], files: { 'big.txt': 'x'.repeat(200_000) + '\n' }, stdout: 'x'.repeat(200_000) + '\n',
+      status: 0 },
   ],
   // serving is tested in test/e2e/echod.test.ts and test/e2e/echod-talrun.test.ts
   'echod.tal': [

@@ -15,7 +15,8 @@ import { checkElf } from '../../tal/check/checker.ts';
 
 /** `targets` labels, each jumped to with `entries` stacks of 256 × `subs` fresh cells, dropped after the jump. */
 export function retention(targets: number, entries: number, subs: number): string {
-  const out = ['.intel_syntax noprefix', '.tal_import exit', '.text', '.tal_label main : code[r:stack]{esp: r}', 'main:',
+  const out = ['.intel_syntax noprefix', '.tal_import exit', '.text', '.tal_label main : code[r:stack]{esp: r}',
+    'main:',
     '    xor eax, eax', '    test eax, eax'];
   for (let i = 0; i < targets; i++) {
     out.push(`    mov ebx, ${i}`);
@@ -25,7 +26,8 @@ export function retention(targets: number, entries: number, subs: number): strin
     }
   }
   out.push('    push 0', '    call DWORD PTR [exit]');
-  for (let i = 0; i < targets; i++) out.push(`.tal_label s${i} : code[r:stack]{ebx: S(${i}), esp: r}`, `s${i}:`, '    push 0', '    call DWORD PTR [exit]');
+  for (let i = 0; i < targets; i++) out.push(`.tal_label s${i} : code[r:stack]{ebx: S(${i}), esp: r}`, `s${i}:`,
+    '    push 0', '    call DWORD PTR [exit]');
   return out.join('\n') + '\n';
 }
 
@@ -35,9 +37,12 @@ test('the jump memo keeps no dropped stack alive: 4.6 million cells built and dr
   try {
     const file = join(dir, 'retention');
     writeFileSync(file, elf);
-    const r = spawnSync(process.execPath, ['--max-old-space-size=192', '--import=tsx', join(import.meta.dirname, '..', 'util', 'check-file.ts'), file],
+    const r = spawnSync(process.execPath,
+      ['--max-old-space-size=192', '--import=tsx', join(import.meta.dirname, '..', 'util', 'check-file.ts'), file],
       { encoding: 'utf8', timeout: 240_000 });
-    t.is(r.status, 0, `the checker died: signal ${r.signal}, ${r.stderr.split('\n').filter(l => /heap|memory/i.test(l)).slice(0, 2).join(' ')}`);
+    t.is(r.status, 0,
+      `the checker died: signal ${r.signal}, ` +
+      `${r.stderr.split('\n').filter(l => /heap|memory/i.test(l)).slice(0, 2).join(' ')}`);
     t.like(JSON.parse(r.stdout), { ok: true });
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -50,7 +55,8 @@ test('the jump memo keeps no dropped stack alive: 4.6 million cells built and dr
  * the checker at ca8310a refuses it as too-complex); remembered, one comparison and then a few units per jump.
  */
 function repeatedJumps(cells: number, jumps: number): string {
-  const out = ['.intel_syntax noprefix', '.tal_import exit', '.text', '.tal_label main : code[r:stack]{esp: r}', 'main:', '    xor eax, eax'];
+  const out = ['.intel_syntax noprefix', '.tal_import exit', '.text', '.tal_label main : code[r:stack]{esp: r}',
+    'main:', '    xor eax, eax'];
   for (let i = 0; i < cells; i++) out.push('    push eax');
   out.push('    test eax, eax');
   for (let i = 0; i < jumps; i++) out.push('    jne use');
@@ -59,7 +65,8 @@ function repeatedJumps(cells: number, jumps: number): string {
   return out.join('\n') + '\n';
 }
 
-test('the memo answers a repeated jump: 3,000 jumps from one state over a 190-word stack type cost a few units each', t => {
+test('the memo answers a repeated jump: 3,000 jumps from one state over a 190-word stack type cost a few units each',
+  t => {
   const r = checkElf(assemble(repeatedJumps(190, 3000), 'repeated.tal').elf);
   t.true(r.ok, r.ok ? '' : `${r.error.cls}: ${r.error.message}`);
   t.true(r.work < 20_000, `${r.work} units`);

@@ -61,7 +61,8 @@ for (const f of files) {
     if (r.ok) return t.fail('accepted');
     t.is(r.error.cls as string, expect, r.error.message);
     const fixed = repaired(text);
-    if (fixed === undefined && mutations.length === 0) return t.fail('no "# flaw" or "# fix:" marker and no mutation: where is the flaw?');
+    if (fixed === undefined && mutations.length === 0)
+      return t.fail('no "# flaw" or "# fix:" marker and no mutation: where is the flaw?');
     const r2 = checkElf(build(fixed ?? text, f, fixed === undefined ? [] : mutations));
     t.true(r2.ok, r2.ok ? '' : `the repaired program is refused too: [${r2.error.cls}] ${r2.error.message}`);
   });

@@ -25,7 +25,8 @@ function program(idx: number, arr: number, idxFirst: boolean, between: string[])
     ...(a === 'eax' ? [] : [`    mov ${a}, eax`]),
     // Every register but the array an integer (one-operand mul reads eax, cdq reads eax).
     ...REGS.filter(r => r !== arr).map(r => `    xor ${REG32_NAMES[r]}, ${REG32_NAMES[r]}`),
-    ...(idxFirst ? [`    cmp ${i}, DWORD PTR [${a}]`, '    jae out'] : [`    cmp DWORD PTR [${a}], ${i}`, '    jbe out']),
+    ...(idxFirst ? [`    cmp ${i}, DWORD PTR [${a}]`, '    jae out']
+      : [`    cmp DWORD PTR [${a}], ${i}`, '    jbe out']),
     ...between,
     `    mov ${dest}, DWORD PTR [${a}+${i}*4+4]`,
     '.tal_label out : code[r:stack]{esp: r}',
@@ -43,15 +44,20 @@ function writers(w: number): { what: string; lines: string[]; writes: number[]; 
   const r = REG32_NAMES[w];
   const out: { what: string; lines: string[]; writes: number[]; reads: number[] }[] = [
     { what: `pop ${r}`, lines: ['    push 7', `    pop ${r}`], writes: [w], reads: [] },
-    { what: `imul ${r}, ${r === 'ecx' ? 'edx' : 'ecx'}, 3`, lines: [`    imul ${r}, ${r === 'ecx' ? 'edx' : 'ecx'}, 3`], writes: [w], reads: [r === 'ecx' ? 2 : 1] },
-    { what: `lea ${r}, [${r === 'ecx' ? 'edx' : 'ecx'}*4+8]`, lines: [`    lea ${r}, [${r === 'ecx' ? 'edx' : 'ecx'}*4+8]`], writes: [w], reads: [r === 'ecx' ? 2 : 1] },
+    { what: `imul ${r}, ${r === 'ecx' ? 'edx' : 'ecx'}, 3`, lines: [`    imul ${r}, ${r === 'ecx' ? 'edx' : 'ecx'}, 3`],
+      writes: [w], reads: [r === 'ecx' ? 2 : 1] },
+    { what: `lea ${r}, [${r === 'ecx' ? 'edx' : 'ecx'}*4+8]`,
+      lines: [`    lea ${r}, [${r === 'ecx' ? 'edx' : 'ecx'}*4+8]`], writes: [w], reads: [r === 'ecx' ? 2 : 1] },
     { what: `xor ${r}, ${r}`, lines: [`    xor ${r}, ${r}`], writes: [w], reads: [] },
   ];
   if (w < 4) {
     out.push({ what: `mov ${REG8_NAMES[w]}, 1`, lines: [`    mov ${REG8_NAMES[w]}, 1`], writes: [w], reads: [w] });
-    out.push({ what: `mov ${REG8_NAMES[w + 4]}, 1`, lines: [`    mov ${REG8_NAMES[w + 4]}, 1`], writes: [w], reads: [w] });
-    out.push({ what: `sete ${REG8_NAMES[w + 4]}`, lines: ['    test esi, esi', `    sete ${REG8_NAMES[w + 4]}`], writes: [w], reads: [w, 6] });
-    out.push({ what: `movzx ${r}, ${REG8_NAMES[w === 1 ? 2 : 1]}`, lines: [`    movzx ${r}, ${REG8_NAMES[w === 1 ? 2 : 1]}`], writes: [w], reads: [w === 1 ? 2 : 1] });
+    out.push({ what: `mov ${REG8_NAMES[w + 4]}, 1`, lines: [`    mov ${REG8_NAMES[w + 4]}, 1`], writes: [w],
+      reads: [w] });
+    out.push({ what: `sete ${REG8_NAMES[w + 4]}`, lines: ['    test esi, esi', `    sete ${REG8_NAMES[w + 4]}`],
+      writes: [w], reads: [w, 6] });
+    out.push({ what: `movzx ${r}, ${REG8_NAMES[w === 1 ? 2 : 1]}`,
+      lines: [`    movzx ${r}, ${REG8_NAMES[w === 1 ? 2 : 1]}`], writes: [w], reads: [w === 1 ? 2 : 1] });
   }
   return out;
 }
@@ -67,15 +73,18 @@ test('every kind of register write ends the bounds facts about that register, an
         // is no array (bounds-facts.test.ts writes it with itself): neither says anything of the fact.
         if (c.reads.includes(arr) || c.writes.includes(arr)) continue;
         const want = c.writes.includes(idx) ? 'unchecked-index' : 'ok';
-        t.is(verdict(program(idx, arr, idxFirst, c.lines)), want, `idx ${REG32_NAMES[idx]}, arr ${REG32_NAMES[arr]}: ${c.what}`);
+        t.is(verdict(program(idx, arr, idxFirst, c.lines)), want,
+          `idx ${REG32_NAMES[idx]}, arr ${REG32_NAMES[arr]}: ${c.what}`);
         tried++;
       }
     }
     // cdq writes edx; one-operand mul writes eax and edx (it reads eax and its operand).
     if (arr !== 0 && arr !== 2) {
-      t.is(verdict(program(idx, arr, idxFirst, ['    cdq'])), idx === 2 ? 'unchecked-index' : 'ok', `idx ${REG32_NAMES[idx]}, arr ${REG32_NAMES[arr]}: cdq`);
+      t.is(verdict(program(idx, arr, idxFirst, ['    cdq'])), idx === 2 ? 'unchecked-index' : 'ok',
+        `idx ${REG32_NAMES[idx]}, arr ${REG32_NAMES[arr]}: cdq`);
       const src = [1, 3, 5, 6, 7].find(r => r !== arr)!;
-      t.is(verdict(program(idx, arr, idxFirst, [`    mul ${REG32_NAMES[src]}`])), idx === 0 || idx === 2 ? 'unchecked-index' : 'ok', `idx ${REG32_NAMES[idx]}, arr ${REG32_NAMES[arr]}: mul`);
+      t.is(verdict(program(idx, arr, idxFirst, [`    mul ${REG32_NAMES[src]}`])),
+        idx === 0 || idx === 2 ? 'unchecked-index' : 'ok', `idx ${REG32_NAMES[idx]}, arr ${REG32_NAMES[arr]}: mul`);
       tried += 2;
     }
   }

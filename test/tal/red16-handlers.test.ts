@@ -14,7 +14,8 @@ import { checkElf } from '../../tal/check/checker.ts';
 
 function program(depth: number, n: number): string {
   const stack = 'int :: '.repeat(depth) + 'r';
-  const out = ['.intel_syntax noprefix', '.tal_import exit', '.text', '.tal_label main : code[r:stack]{esp: r}', 'main:'];
+  const out = ['.intel_syntax noprefix', '.tal_import exit', '.text', '.tal_label main : code[r:stack]{esp: r}',
+    'main:'];
   for (let i = 0; i < depth; i++) out.push('    push 1');
   out.push('    mov ebx, esp', '    jmp l', `.tal_label l : code[r:stack]{ebx: sptr(${stack}), esp: ${stack}}`, 'l:');
   for (let i = 0; i < n; i++) out.push('    push 0', '    mov esp, ebx');
@@ -27,7 +28,8 @@ test('a label typed with a 150-word handler frame and 200 restores verifies', t 
   t.true(r.ok, r.ok ? '' : r.error.message);
 });
 
-test.failing('a label typed with a 150-word handler frame and 3,000 restores verifies (each restore re-compares the frame)', t => {
+test.failing('a label typed with a 150-word handler frame and 3,000 restores verifies (each restore re-compares the ' +
+  'frame)', t => {
   const elf = assemble(program(150, 3000), 'many.tal').elf;
   const r = checkElf(elf);
   t.true(r.ok, r.ok ? '' : `${r.error.cls}: ${r.error.message}`);

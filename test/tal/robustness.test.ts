@@ -8,7 +8,8 @@ import { assemble } from '../../tal/asm/assembler.ts';
 import { checkElf } from '../../tal/check/checker.ts';
 
 const dir = join(import.meta.dirname, '..', '..', 'tal', 'examples');
-const elfs = readdirSync(dir).filter(f => f.endsWith('.tal')).sort().map(f => assemble(readFileSync(join(dir, f), 'utf8'), f).elf);
+const elfs = readdirSync(dir).filter(f => f.endsWith('.tal')).sort().map(f => assemble(readFileSync(join(dir, f),
+  'utf8'), f).elf);
 const TIME_LIMIT_MS = 2000;
 
 function checkOnce(bytes: Uint8Array): { ok: boolean; cls?: string; message?: string; ms: number } {
@@ -46,7 +47,8 @@ test('random byte flips never crash or hang the checker', t => {
 
 test('random flips inside the code and the annotations are refused or still well-typed', t => {
   fc.assert(
-    fc.property(fc.integer({ min: 0, max: elfs.length - 1 }), fc.nat(), fc.integer({ min: 0, max: 255 }), (which, pos, v) => {
+    fc.property(fc.integer({ min: 0, max: elfs.length - 1 }), fc.nat(), fc.integer({ min: 0, max: 255 }),
+      (which, pos, v) => {
       const bytes = Uint8Array.from(elfs[which]);
       // The first page holds the headers and the code.
       bytes[pos % Math.min(bytes.length, 4096)] = v;

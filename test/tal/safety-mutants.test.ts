@@ -34,17 +34,21 @@ test('mutants of verified code that the checker accepts never fault on the machi
         const r = checkElf(bytes);
         if (!r.ok) { refused++; return true; }
         accepted++;
-        const run = runElf(bytes, { argv: [p.name, 'a', 'b'], stdin: new TextEncoder().encode('input\n'), maxInstructions: 2_000_000 });
+        const run = runElf(bytes,
+          { argv: [p.name, 'a', 'b'], stdin: new TextEncoder().encode('input\n'), maxInstructions: 2_000_000 });
         ran++;
         const key = run.signal ?? (run.exitCode === null ? 'limit' : 'exit');
         outcomes.set(key, (outcomes.get(key) ?? 0) + 1);
         const oom = run.signal === 'SIGABRT' && new TextDecoder().decode(run.stderr).includes('tal: out of memory');
-        if (run.signal && run.signal !== 'SIGFPE' && !oom) throw new Error(`${p.name} with flips ${JSON.stringify(flips)} was accepted but died with ${run.signal}: ${run.fault ?? ''}`);
+        if (run.signal && run.signal !== 'SIGFPE' && !oom)
+          throw new Error(`${p.name} with flips ${JSON.stringify(flips)} was accepted but died with ${run.signal}: ` +
+            `${run.fault ?? ''}`);
         return true;
       },
     ),
     { numRuns: process.env.KTAL_LONG ? 20_000 : 1500, seed: 20261125 },
   );
-  t.log(`${accepted} accepted mutants ran (${[...outcomes].map(([k, n]) => `${k} ${n}`).join(', ')}), ${refused} refused`);
+  t.log(`${accepted} accepted mutants ran (${[...outcomes].map(([k, n]) => `${k} ${n}`).join(', ')}), ${refused} ` +
+    `refused`);
   t.true(ran > 20, `only ${ran} mutants were accepted: the property was hardly exercised`);
 });

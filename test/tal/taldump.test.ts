@@ -61,7 +61,8 @@ test('the taldump command prints the dump and exits 0, and refuses a non-ELF fil
   }
 });
 
-test('taldump shows the coercions before the instruction they precede, and sums and existentials in their syntax', t => {
+test('taldump shows the coercions before the instruction they precede, and sums and existentials in their syntax',
+  t => {
   const { elf } = assemble(readFileSync(join(examples, 'iter.tal'), 'utf8'), 'iter.tal');
   const dump = dumpProgram(readProgram(elf));
   const lines = dump.split('\n');

@@ -16,7 +16,8 @@ function runtimeImports(file: string, types = false): string[] {
   for (const m of src.matchAll(/^(?:import|export)\s+(type\s+)?([^'"]*?)\s*from\s+'([^']+)'/gm)) {
     const [, typeOnly, what, spec] = m;
     const names = /^\{([^}]*)\}$/.exec(what.trim());
-    const onlyTypes = typeOnly || (names && names[1].split(',').map(n => n.trim()).filter(Boolean).every(n => n.startsWith('type ')));
+    const onlyTypes = typeOnly
+      || (names && names[1].split(',').map(n => n.trim()).filter(Boolean).every(n => n.startsWith('type ')));
     if (onlyTypes && !types) continue;
     if (spec.startsWith('.')) out.push(normalize(join(dirname(file), spec)));
   }
@@ -53,6 +54,7 @@ test("the checker's import closure is exactly the trusted base tal/README.md lis
 test('nothing in tal/ imports from outside tal/ (types included)', t => {
   const files = readdirSync(tal, { recursive: true, encoding: 'utf8' }).filter(f => f.endsWith('.ts'));
   for (const f of files) {
-    for (const dep of runtimeImports(join(tal, f), true)) t.false(relative(tal, dep).startsWith('..'), `${f} imports ${dep}`);
+    for (const dep of runtimeImports(join(tal, f), true)) t.false(relative(tal, dep).startsWith('..'),
+      `${f} imports ${dep}`);
   }
 });

@@ -2,7 +2,8 @@
 // contains it (a register holding a label's address, a tuple of continuations) never reaches them. Opening a code
 // type (freshening it, or renaming two to compare them) substitutes its own binders on purpose: substBody.
 import test from 'ava';
-import { INT, NIL, newBinder, substBody, substCode, substTy, type CodeTy, type Regs, type Ty } from '../../tal/types.ts';
+import { INT, NIL, newBinder, substBody, substCode, substTy, type CodeTy, type Regs,
+  type Ty } from '../../tal/types.ts';
 
 /** code[own]{eax: own, ebx: free, esp: nil} */
 function continuation(own = newBinder('a', 'word'), free = newBinder('b', 'word')): CodeTy {

@@ -313,7 +313,8 @@ export function badPointerProgram(): { path: string; image: Uint8Array } {
   process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
   writeFileSync(join(dir, 'b.s'), SOURCE);
   execFileSync('as', ['--32', '-o', 'b.o', 'b.s'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
-  execFileSync('ld', ['-m', 'elf_i386', '-static', '-z', 'noexecstack', '-o', 'badptr', 'b.o'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  execFileSync('ld', ['-m', 'elf_i386', '-static', '-z', 'noexecstack', '-o', 'badptr', 'b.o'],
+    { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
   const path = join(dir, 'badptr');
   built = { path, image: new Uint8Array(readFileSync(path)) };
   return built;

@@ -77,7 +77,8 @@ export function gnuAssembleDetailed(lines: string[], opts: AssembleOptions = {})
     src.push(`${END_LABEL}:`, ...(opts.epilogue ?? []), '');
     writeFileSync(join(dir, 'a.s'), src.join('\n'));
     try {
-      execFileSync('as', ['--32', '-o', 'a.o', 'a.s'], { cwd: dir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+      execFileSync('as', ['--32', '-o', 'a.o', 'a.s'],
+        { cwd: dir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
     } catch (e) {
       const stderr = (e as { stderr?: string }).stderr ?? '';
       const failing = new Map<number, string>();
@@ -90,7 +91,8 @@ export function gnuAssembleDetailed(lines: string[], opts: AssembleOptions = {})
     }
     let file = 'a.o';
     if (opts.textAddress !== undefined) {
-      run('ld', ['-m', 'elf_i386', `-Ttext=0x${opts.textAddress.toString(16)}`, '-e', caseLabel(0), '-z', 'noexecstack', '-o', 'a.out', 'a.o'], dir);
+      run('ld', ['-m', 'elf_i386', `-Ttext=0x${opts.textAddress.toString(16)}`, '-e', caseLabel(0), '-z', 'noexecstack',
+        '-o', 'a.out', 'a.o'], dir);
       file = 'a.out';
     }
     const symbols = new Map<string, number>();
@@ -103,7 +105,8 @@ export function gnuAssembleDetailed(lines: string[], opts: AssembleOptions = {})
     const textStart = opts.textAddress ?? 0;
     const addresses = lines.map((_, i) => symbols.get(caseLabel(i))!);
     const end = symbols.get(END_LABEL)!;
-    const bytes = addresses.map((a, i) => Array.from(text.subarray(a - textStart, (i + 1 < lines.length ? addresses[i + 1] : end) - textStart)));
+    const bytes = addresses.map((a, i) => Array.from(text.subarray(a - textStart,
+      (i + 1 < lines.length ? addresses[i + 1] : end) - textStart)));
     return { bytes, addresses, symbols, text, textStart };
   });
 }
@@ -153,7 +156,8 @@ export function normaliseObjdumpText(text: string): string {
 export function objdumpBytes(bytes: Uint8Array, vma: number): ObjdumpLine[] {
   return withTempDir(dir => {
     writeFileSync(join(dir, 'code.bin'), bytes);
-    const out = run('objdump', ['-D', '-z', '-b', 'binary', '-m', 'i386', '-M', 'intel', `--adjust-vma=0x${vma.toString(16)}`, 'code.bin'], dir);
+    const out = run('objdump',
+      ['-D', '-z', '-b', 'binary', '-m', 'i386', '-M', 'intel', `--adjust-vma=0x${vma.toString(16)}`, 'code.bin'], dir);
     const result: ObjdumpLine[] = [];
     for (const line of out.split('\n')) {
       const m = line.match(/^\s*([0-9a-f]+):\t((?:[0-9a-f]{2} )+)\s*(?:\t(.*))?$/);
@@ -163,7 +167,8 @@ export function objdumpBytes(bytes: Uint8Array, vma: number): ObjdumpLine[] {
       if (m[3] === undefined) {
         // A continuation line: more bytes of the previous instruction.
         const prev = result[result.length - 1];
-        if (!prev || prev.address + prev.length !== address) throw new Error(`objdump: unexpected continuation line '${line}'`);
+        if (!prev || prev.address + prev.length !== address)
+          throw new Error(`objdump: unexpected continuation line '${line}'`);
         prev.length += n;
       } else {
         result.push({ address, length: n, text: normaliseObjdumpText(m[3]) });

@@ -18,7 +18,8 @@ import { gnuLink } from '../../bench/hosttools.ts';
 export const CF = 0x001, PF = 0x004, AF = 0x010, ZF = 0x040, SF = 0x080, OF = 0x800;
 export const ARITH_FLAGS = CF | PF | AF | ZF | SF | OF;
 
-const FLAG_NAMES: [number, string][] = [[CF, 'CF'], [PF, 'PF'], [AF, 'AF'], [ZF, 'ZF'], [SF, 'SF'], [0x200, 'IF'], [0x400, 'DF'], [OF, 'OF']];
+const FLAG_NAMES: [number, string][] = [[CF, 'CF'], [PF, 'PF'], [AF, 'AF'], [ZF, 'ZF'], [SF, 'SF'], [0x200, 'IF'],
+  [0x400, 'DF'], [OF, 'OF']];
 export function flagNames(mask: number): string {
   const names = FLAG_NAMES.filter(([bit]) => mask & bit).map(([, n]) => n);
   const other = mask & ~FLAG_NAMES.reduce((a, [b]) => a | b, 0);
@@ -57,13 +58,15 @@ export const FLAG_RULES = {
    * then the OF flag is affected, otherwise (masked count is greater than 1) the OF flag is undefined. The CF flag
    * is affected when the masked count is nonzero. The SF, ZF, AF, and PF flags are always unaffected."
    */
-  rotate: (t: number, c: number | undefined) => (c === undefined ? t | OF : c === 0 ? t : c === 1 ? t & ~(CF | OF) : (t & ~CF) | OF),
+  rotate: (t: number, c: number | undefined) => (c === undefined ? t | OF : c === 0 ? t : c === 1 ? t & ~(CF | OF)
+    : (t & ~CF) | OF),
   /**
    * 8-bit SHL SHR SAR with c = count & 0x1f: as `shift`, and CF is undefined for SHL and SHR when c ≥ 8 (the
    * operand size; SAR's CF stays defined: the SDM names only SHL and SHR).
    */
   shift8: (t: number, c: number | undefined, shlShr: boolean) =>
-    (c === undefined ? t | AF | OF | (shlShr ? CF : 0) : c === 0 ? t : (c === 1 ? AF : AF | OF) | (shlShr && c >= 8 ? CF : 0)),
+    (c === undefined ? t | AF | OF | (shlShr ? CF : 0) : c === 0 ? t
+      : (c === 1 ? AF : AF | OF) | (shlShr && c >= 8 ? CF : 0)),
   /** SAHF: "The SF, ZF, AF, PF, and CF flags are loaded with values from the AH register"; OF is not affected. */
   sahf: (t: number) => t & OF,
   /** CLC, STC: CF cleared or set; "The OF, ZF, SF, AF, and PF flags are unaffected". */
@@ -75,7 +78,8 @@ export const FLAG_RULES = {
 /** The flags each condition code reads (SDM Vol. 1 Appendix B, EFLAGS condition codes). */
 const CONDITIONS: [string, number][] = [
   ['o', OF], ['no', OF], ['b', CF], ['ae', CF], ['e', ZF], ['ne', ZF], ['be', CF | ZF], ['a', CF | ZF],
-  ['s', SF], ['ns', SF], ['p', PF], ['np', PF], ['l', SF | OF], ['ge', SF | OF], ['le', ZF | SF | OF], ['g', ZF | SF | OF],
+  ['s', SF], ['ns', SF], ['p', PF], ['np', PF], ['l', SF | OF], ['ge', SF | OF], ['le', ZF | SF | OF], ['g',
+    ZF | SF | OF],
 ];
 /** Other spellings GNU as accepts for the same encodings. */
 const CONDITION_ALIASES: Record<string, string[]> = {
@@ -342,7 +346,8 @@ class Builder {
           const x = rng.pick([0, 1, 2, 3, 5, 6, 7]);
           const bv = this.use(b), xv = this.use(x);
           if (bv === undefined || xv === undefined) continue;
-          return { text: `${ptr} [${REGS[b]}+${REGS[x]}*${scale}+${sym}${addend(t.off - bv - Math.imul(xv, scale))}]`, target: t };
+          return { text: `${ptr} [${REGS[b]}+${REGS[x]}*${scale}+${sym}${addend(t.off - bv - Math.imul(xv, scale))}]`,
+            target: t };
         }
         default: { // esp-based: [esp+disp8], [esp+index*scale+disp]
           if (t.region !== 'stack') continue;
@@ -412,7 +417,8 @@ function aluGen(b: Builder, forceOp?: string, forceForm?: number): Insn | undefi
     case 1: { // r32, r/m32 register form through {load}
       const s = b.srcReg();
       relate(b, d, s);
-      return { lines: [`{load} ${op} ${REGS[d]}, ${REGS[s]}`], form: `${op} r,r (load form)`, reads, flags, writes: wr };
+      return { lines: [`{load} ${op} ${REGS[d]}, ${REGS[s]}`], form: `${op} r,r (load form)`, reads, flags,
+        writes: wr };
     }
     case 2: // r/m32, imm8
       return { lines: [`${op} ${REGS[d]}, ${imm8(rng)}`], form: `${op} r,imm8`, reads, flags, writes: wr };
@@ -433,7 +439,8 @@ function aluGen(b: Builder, forceOp?: string, forceForm?: number): Insn | undefi
       const m = b.mem(4);
       if (!m) return undefined;
       const i = rng.chance(0.5) ? imm8(rng) : imm32(rng);
-      return { lines: [`${op} ${m.text}, ${i < -128 || i > 127 ? hex(i) : i}`], form: `${op} m,imm`, reads, flags, writesMem: writesDst };
+      return { lines: [`${op} ${m.text}, ${i < -128 || i > 127 ? hex(i) : i}`], form: `${op} m,imm`, reads, flags,
+        writesMem: writesDst };
     }
     case 7: { // 81 /digit id with a small immediate (GNU would pick 83)
       const i = imm8(rng);
@@ -444,7 +451,8 @@ function aluGen(b: Builder, forceOp?: string, forceForm?: number): Insn | undefi
       return { lines: [`${bytes([ALU_DIGIT[op] * 8 + 5, ...le32(i)])} # ${op} eax, ${i} (${hex(ALU_DIGIT[op] * 8 + 5)} id)`], form: `${op} eax,imm32 (short, small)`, reads, flags, writes: writesDst ? [EAX] : [] };
     }
     case 9: // eax, imm32 short form
-      return { lines: [`${op} eax, ${hex(imm32(rng))}`], form: `${op} eax,imm32`, reads, flags, writes: writesDst ? [EAX] : [] };
+      return { lines: [`${op} eax, ${hex(imm32(rng))}`], form: `${op} eax,imm32`, reads, flags,
+        writes: writesDst ? [EAX] : [] };
     default: { // same register on both sides
       return { lines: [`${op} ${REGS[d]}, ${REGS[d]}`], form: `${op} r,same`, reads, flags, writes: wr };
     }
@@ -455,11 +463,14 @@ function testGen(b: Builder): Insn | undefined {
   const rng = b.rng;
   const flags = FLAG_RULES.logic;
   switch (rng.int(5)) {
-    case 0: { const d = b.srcReg(), s = b.srcReg(); return { lines: [`test ${REGS[d]}, ${REGS[s]}`], form: 'test r,r', flags }; }
+    case 0: { const d = b.srcReg(),
+      s = b.srcReg(); return { lines: [`test ${REGS[d]}, ${REGS[s]}`], form: 'test r,r', flags }; }
     case 1: { const s = b.srcReg(); const m = b.mem(4); if (!m) return undefined; return { lines: [`test ${m.text}, ${REGS[s]}`], form: 'test m,r', flags }; }
-    case 2: { const d = b.anyReg(); return { lines: [`test ${REGS[d]}, ${hex(value(rng))}`], form: 'test r,imm32', flags }; }
+    case 2: { const d = b.anyReg(); return { lines: [`test ${REGS[d]}, ${hex(value(rng))}`], form: 'test r,imm32',
+      flags }; }
     case 3: return { lines: [`test eax, ${hex(value(rng))}`], form: 'test eax,imm32', flags };
-    default: { const m = b.mem(4); if (!m) return undefined; return { lines: [`test ${m.text}, ${hex(value(rng))}`], form: 'test m,imm32', flags }; }
+    default: { const m = b.mem(4); if (!m) return undefined; return { lines: [`test ${m.text}, ${hex(value(rng))}`],
+      form: 'test m,imm32', flags }; }
   }
 }
 
@@ -469,7 +480,8 @@ function unaryGen(b: Builder): Insn | undefined {
   const flags = op === 'not' ? FLAG_RULES.none : op === 'neg' ? FLAG_RULES.arith : FLAG_RULES.incdec;
   if (rng.chance(0.7)) {
     const d = b.anyReg();
-    if (b.canSet(d) && rng.chance(0.5)) b.set(d, rng.pick([0, 0x7fffffff, 0x80000000, 0xffffffff, 1, 0x0f, 0x10, 0xf, 0xfffffff0]));
+    if (b.canSet(d) && rng.chance(0.5))
+      b.set(d, rng.pick([0, 0x7fffffff, 0x80000000, 0xffffffff, 1, 0x0f, 0x10, 0xf, 0xfffffff0]));
     return { lines: [`${op} ${REGS[d]}`], form: `${op} r`, flags, writes: [d] };
   }
   const m = b.mem(4);
@@ -483,7 +495,9 @@ function shiftGen(b: Builder, forceOp?: string, forceCount?: number | 'cl' | 'c1
   const op = forceOp ?? rng.pick(SHIFTS);
   const rule = isRotate(op) ? FLAG_RULES.rotate : FLAG_RULES.shift;
   const reads = shiftReads(op);
-  const count = forceCount ?? (rng.chance(0.4) ? 'cl' : rng.chance(0.15) ? 'c1' : rng.pick([0, 1, 1, 2, 31, 32, 33, 63, 64, 255, rng.int(256)]));
+  const count = forceCount
+    ?? (rng.chance(0.4) ? 'cl' : rng.chance(0.15) ? 'c1'
+    : rng.pick([0, 1, 1, 2, 31, 32, 33, 63, 64, 255, rng.int(256)]));
   const useMem = rng.chance(0.25);
   let dst: string;
   let writes: number[] = [];
@@ -510,16 +524,21 @@ function shiftGen(b: Builder, forceOp?: string, forceCount?: number | 'cl' | 'c1
       c = v === undefined ? undefined : v & 31;
     }
     const cl = c === undefined ? '?' : c === 0 ? '0' : c === 1 ? '1' : 'n';
-    return { lines: [`${op} ${dst}, cl`], form: `${op} cl${clValue !== undefined && clValue >= 32 ? '≥32' : ''} (masked ${cl})`, reads, flags: t => rule(t, c), writes, writesMem };
+    return { lines: [`${op} ${dst}, cl`],
+      form: `${op} cl${clValue !== undefined && clValue >= 32 ? '≥32' : ''} (masked ${cl})`, reads, flags: t => rule(t,
+      c), writes, writesMem };
   }
   if (count === 'c1' && d >= 0) { // C1 /digit ib with a count of 1 (GNU would pick D1)
-    return { lines: [`${bytes([0xc1, modrmReg(SHIFT_DIGIT[op], d), 1])} # ${op} ${dst}, 1 (C1 /${SHIFT_DIGIT[op]} ib)`], form: `${op} imm 1 (C1)`, reads, flags: t => rule(t, 1), writes };
+    return { lines: [`${bytes([0xc1, modrmReg(SHIFT_DIGIT[op], d), 1])} # ${op} ${dst}, 1 (C1 /${SHIFT_DIGIT[op]} ib)`],
+      form: `${op} imm 1 (C1)`, reads, flags: t => rule(t, 1), writes };
   }
   const n = count === 'c1' ? 1 : count;
-  return { lines: [`${op} ${dst}, ${n}`], form: `${op} ${n === 1 ? '1' : n === 0 ? 'imm 0' : n >= 32 ? 'imm≥32' : 'imm'}${useMem ? ' m' : ''}`, reads, flags: t => rule(t, n & 31), writes, writesMem };
+  return { lines: [`${op} ${dst}, ${n}`],
+    form: `${op} ${n === 1 ? '1' : n === 0 ? 'imm 0' : n >= 32 ? 'imm≥32' : 'imm'}${useMem ? ' m' : ''}`, reads, flags: t => rule(t, n & 31), writes, writesMem };
 }
 
-const MUL_EDGES = [0, 1, 0xffffffff, 0x7fffffff, 0x80000000, 0x10000, 0x8000, 0xffff, 0x10001, 0xfffffffe, 0x40000000, 0xc0000000, 3, 0x55555556, 0xb504f334];
+const MUL_EDGES = [0, 1, 0xffffffff, 0x7fffffff, 0x80000000, 0x10000, 0x8000, 0xffff, 0x10001, 0xfffffffe, 0x40000000,
+  0xc0000000, 3, 0x55555556, 0xb504f334];
 
 function mulGen(b: Builder): Insn | undefined {
   const rng = b.rng;
@@ -556,17 +575,21 @@ function mulGen(b: Builder): Insn | undefined {
   const s = b.srcReg();
   if (b.canSet(s) && rng.chance(0.6)) b.set(s, edge());
   const which = rng.int(4);
-  const imm = which === 0 ? imm8(rng) : which === 1 ? rng.pick([0x10000, 0x7fffffff, -0x80000000, 0x8000, 1000000, -3]) : imm32(rng);
+  const imm = which === 0 ? imm8(rng) : which === 1 ? rng.pick([0x10000, 0x7fffffff, -0x80000000, 0x8000, 1000000, -3])
+    : imm32(rng);
   if (which === 3) { // 69 /r id with a small immediate
     const i = imm8(rng);
-    return { lines: [`${bytes([0x69, modrmReg(d, s), ...le32(i)])} # imul ${REGS[d]}, ${REGS[s]}, ${i} (69 /r id)`], form: 'imul r,r,imm32 (69, small)', flags, writes: [d] };
+    return { lines: [`${bytes([0x69, modrmReg(d, s), ...le32(i)])} # imul ${REGS[d]}, ${REGS[s]}, ${i} (69 /r id)`],
+      form: 'imul r,r,imm32 (69, small)', flags, writes: [d] };
   }
   if (rng.chance(0.3)) {
     const m = b.mem(4);
     if (!m) return undefined;
-    return { lines: [`imul ${REGS[d]}, ${m.text}, ${imm}`], form: `imul r,m,imm${which === 0 ? 8 : 32} (3-op)`, flags, writes: [d] };
+    return { lines: [`imul ${REGS[d]}, ${m.text}, ${imm}`], form: `imul r,m,imm${which === 0 ? 8 : 32} (3-op)`, flags,
+      writes: [d] };
   }
-  return { lines: [`imul ${REGS[d]}, ${REGS[s]}, ${imm}`], form: `imul r,r,imm${which === 0 ? 8 : 32} (3-op)`, flags, writes: [d] };
+  return { lines: [`imul ${REGS[d]}, ${REGS[s]}, ${imm}`], form: `imul r,r,imm${which === 0 ? 8 : 32} (3-op)`, flags,
+    writes: [d] };
 }
 
 const u64 = (hi: number, lo: number) => (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0);
@@ -586,7 +609,8 @@ function divOperands(rng: Rng, signed: boolean): { edx: number; eax: number; d: 
     const k = rng.int(8);
     let edx: number, eax: number, d: number, kind: string;
     if (k === 0) { // the dividend INT_MIN (sign-extended) or 0x80000000, any divisor that fits
-      eax = 0x80000000; edx = signed ? 0xffffffff : 0; d = rng.pick([1, 2, 0xfffffffe, 3, 0xfffffffd, 0x7fffffff, 0x80000000, 0xffffffff, value(rng)]);
+      eax = 0x80000000; edx = signed ? 0xffffffff
+        : 0; d = rng.pick([1, 2, 0xfffffffe, 3, 0xfffffffd, 0x7fffffff, 0x80000000, 0xffffffff, value(rng)]);
       kind = 'INT_MIN';
     } else if (k === 1) { // quotient at the limit: q = max (or min), remainder extreme
       d = value(rng) || 7;
@@ -666,8 +690,11 @@ function movxGen(b: Builder): Insn | undefined {
   const d = b.anyReg();
   if (rng.chance(0.65)) {
     const s = rng.int(8);
-    if (b.canSet(byteOwner(s)) && rng.chance(0.4)) b.set(byteOwner(s), (rng.pick([0x80, 0x7f, 0xff, 0x00, 0x8000, 0x7f00, 0xff00]) | (rng.u32() & 0xffff0000)) >>> 0);
-    return { lines: [`${op} ${REGS[d]}, ${BYTE_REGS[s]}`], form: `${op} r,r8${s >= 4 ? ' (high)' : ''}`, flags: FLAG_RULES.none, writes: [d] };
+    if (b.canSet(byteOwner(s)) && rng.chance(0.4))
+      b.set(byteOwner(s),
+        (rng.pick([0x80, 0x7f, 0xff, 0x00, 0x8000, 0x7f00, 0xff00]) | (rng.u32() & 0xffff0000)) >>> 0);
+    return { lines: [`${op} ${REGS[d]}, ${BYTE_REGS[s]}`], form: `${op} r,r8${s >= 4 ? ' (high)' : ''}`,
+      flags: FLAG_RULES.none, writes: [d] };
   }
   const m = b.mem(1);
   if (!m) return undefined;
@@ -697,7 +724,8 @@ function leaGen(b: Builder): Insn | undefined {
     default: { const r = index(); text = `[${REGS[r]}+${REGS[r]}*${scale}${rng.chance(0.5) ? dispText(d8) : ''}]`; form = 'lea [r+r*s]'; break; }
   }
   const force = text.startsWith('{disp32} ') ? '{disp32} ' : '';
-  return { lines: [`${force}lea ${REGS[d]}, ${text.replace('{disp32} ', '')}`], form, flags: FLAG_RULES.none, writes: [d] };
+  return { lines: [`${force}lea ${REGS[d]}, ${text.replace('{disp32} ', '')}`], form, flags: FLAG_RULES.none,
+    writes: [d] };
 }
 
 /** A condition whose flags are all defined now; undefined when none is. */
@@ -714,11 +742,13 @@ function setccGen(b: Builder, force?: string): Insn | undefined {
   if (!c) return undefined;
   if (b.rng.chance(0.75)) {
     const r = b.rng.int(8);
-    return { lines: [`set${c.spelled} ${BYTE_REGS[r]}`], form: `set${c.cc}`, reads: c.reads, flags: FLAG_RULES.none, writes: [byteOwner(r)] };
+    return { lines: [`set${c.spelled} ${BYTE_REGS[r]}`], form: `set${c.cc}`, reads: c.reads, flags: FLAG_RULES.none,
+      writes: [byteOwner(r)] };
   }
   const m = b.mem(1);
   if (!m) return undefined;
-  return { lines: [`set${c.spelled} ${m.text}`], form: `set${c.cc}`, reads: c.reads, flags: FLAG_RULES.none, writesMem: true };
+  return { lines: [`set${c.spelled} ${m.text}`], form: `set${c.cc}`, reads: c.reads, flags: FLAG_RULES.none,
+    writesMem: true };
 }
 
 function jccGen(b: Builder, force?: string): Insn | undefined {
@@ -730,7 +760,8 @@ function jccGen(b: Builder, force?: string): Insn | undefined {
   const near = rng.chance(0.3) ? '{disp32} ' : '';
   const form = `j${c.cc}`;
   if (rng.chance(0.75)) { // forward: the marker is set when the branch is not taken
-    return { lines: [`${near}j${c.spelled} 1f`, `mov ${REGS[r]}, ${hex(mark)}`, '1:'], form, reads: c.reads, flags: FLAG_RULES.none, writes: [r] };
+    return { lines: [`${near}j${c.spelled} 1f`, `mov ${REGS[r]}, ${hex(mark)}`, '1:'], form, reads: c.reads,
+      flags: FLAG_RULES.none, writes: [r] };
   }
   // backward: the marker is set when the branch is taken
   return {
@@ -745,24 +776,32 @@ function movGen(b: Builder): Insn | undefined {
   const d = b.anyReg();
   switch (rng.int(14)) {
     case 0: return { lines: [`mov ${REGS[d]}, ${REGS[b.srcReg()]}`], form: 'mov r,r', flags: none, writes: [d] };
-    case 1: return { lines: [`{load} mov ${REGS[d]}, ${REGS[b.srcReg()]}`], form: 'mov r,r (8B)', flags: none, writes: [d] };
+    case 1: return { lines: [`{load} mov ${REGS[d]}, ${REGS[b.srcReg()]}`], form: 'mov r,r (8B)', flags: none,
+      writes: [d] };
     case 2: return { lines: [`mov ${REGS[d]}, ${hex(value(rng))}`], form: 'mov r,imm32', flags: none, writes: [d] };
     case 3: { const v = value(rng); return { lines: [`${bytes([0xc7, modrmReg(0, d), ...le32(v)])} # mov ${REGS[d]}, ${hex(v)} (C7 /0)`], form: 'mov r,imm32 (C7)', flags: none, writes: [d] }; }
-    case 4: { const m = b.mem(4); if (!m) return undefined; return { lines: [`mov ${REGS[d]}, ${m.text}`], form: 'mov r,m', flags: none, writes: [d] }; }
+    case 4: { const m = b.mem(4); if (!m) return undefined; return { lines: [`mov ${REGS[d]}, ${m.text}`],
+      form: 'mov r,m', flags: none, writes: [d] }; }
     case 5: { const s = b.srcReg(); const m = b.mem(4); if (!m) return undefined; return { lines: [`mov ${m.text}, ${REGS[s]}`], form: 'mov m,r', flags: none, writesMem: true }; }
-    case 6: { const m = b.mem(4); if (!m) return undefined; return { lines: [`mov ${m.text}, ${hex(value(rng))}`], form: 'mov m,imm32', flags: none, writesMem: true }; }
+    case 6: { const m = b.mem(4); if (!m) return undefined; return { lines: [`mov ${m.text}, ${hex(value(rng))}`],
+      form: 'mov m,imm32', flags: none, writesMem: true }; }
     case 7: { // moffs forms (A1 / A3)
       const off = rng.range(0, 12);
       return rng.chance(0.5)
         ? { lines: [`mov eax, dword ptr [dg_scratch+${off}]`], form: 'mov eax,moffs', flags: none, writes: [EAX] }
         : { lines: [`mov dword ptr [dg_scratch+${off}], eax`], form: 'mov moffs,eax', flags: none, writesMem: true };
     }
-    case 8: { const x = rng.int(8), y = rng.int(8); return { lines: [`${rng.chance(0.3) ? '{load} ' : ''}mov ${BYTE_REGS[x]}, ${BYTE_REGS[y]}`], form: `mov r8,r8${x >= 4 || y >= 4 ? ' (high)' : ''}`, flags: none, writes: [byteOwner(x)] }; }
-    case 9: { const x = rng.int(8); return { lines: [`mov ${BYTE_REGS[x]}, ${hex(rng.int(256))}`], form: `mov r8,imm8${x >= 4 ? ' (high)' : ''}`, flags: none, writes: [byteOwner(x)] }; }
-    case 10: { const x = rng.int(8), v = rng.int(256); return { lines: [`${bytes([0xc6, modrmReg(0, x), v])} # mov ${BYTE_REGS[x]}, ${hex(v)} (C6 /0)`], form: 'mov r8,imm8 (C6)', flags: none, writes: [byteOwner(x)] }; }
+    case 8: { const x = rng.int(8),
+      y = rng.int(8); return { lines: [`${rng.chance(0.3) ? '{load} ' : ''}mov ${BYTE_REGS[x]}, ${BYTE_REGS[y]}`],
+      form: `mov r8,r8${x >= 4 || y >= 4 ? ' (high)' : ''}`, flags: none, writes: [byteOwner(x)] }; }
+    case 9: { const x = rng.int(8); return { lines: [`mov ${BYTE_REGS[x]}, ${hex(rng.int(256))}`],
+      form: `mov r8,imm8${x >= 4 ? ' (high)' : ''}`, flags: none, writes: [byteOwner(x)] }; }
+    case 10: { const x = rng.int(8),
+      v = rng.int(256); return { lines: [`${bytes([0xc6, modrmReg(0, x), v])} # mov ${BYTE_REGS[x]}, ${hex(v)} (C6 /0)`], form: 'mov r8,imm8 (C6)', flags: none, writes: [byteOwner(x)] }; }
     case 11: { const x = rng.int(8); const m = b.mem(1); if (!m) return undefined; return { lines: [`mov ${BYTE_REGS[x]}, ${m.text}`], form: 'mov r8,m8', flags: none, writes: [byteOwner(x)] }; }
     case 12: { const x = rng.int(8); const m = b.mem(1); if (!m) return undefined; return { lines: [`mov ${m.text}, ${BYTE_REGS[x]}`], form: 'mov m8,r8', flags: none, writesMem: true }; }
-    default: { const m = b.mem(1); if (!m) return undefined; return { lines: [`mov ${m.text}, ${hex(rng.int(256))}`], form: 'mov m8,imm8', flags: none, writesMem: true }; }
+    default: { const m = b.mem(1); if (!m) return undefined; return { lines: [`mov ${m.text}, ${hex(rng.int(256))}`],
+      form: 'mov m8,imm8', flags: none, writesMem: true }; }
   }
 }
 
@@ -774,22 +813,28 @@ function stackGen(b: Builder): Insn | undefined {
   const k = rng.int(9);
   if (k <= 3 && canPush) {
     switch (k) {
-      case 0: { const s = b.srcReg(); return { lines: [`push ${REGS[s]}`], form: s === ESP ? 'push esp' : 'push r', flags: none, writesMem: true, espDelta: -4 }; }
+      case 0: { const s = b.srcReg(); return { lines: [`push ${REGS[s]}`], form: s === ESP ? 'push esp' : 'push r',
+        flags: none, writesMem: true, espDelta: -4 }; }
       case 1: return { lines: [`push ${imm8(rng)}`], form: 'push imm8', flags: none, writesMem: true, espDelta: -4 };
-      case 2: return { lines: [`push ${hex(imm32(rng))}`], form: 'push imm32', flags: none, writesMem: true, espDelta: -4 };
-      default: { const m = b.mem(4); if (!m) return undefined; return { lines: [`push ${m.text}`], form: m.text.includes('[esp') ? 'push m (esp-based)' : 'push m', flags: none, writesMem: true, espDelta: -4 }; }
+      case 2: return { lines: [`push ${hex(imm32(rng))}`], form: 'push imm32', flags: none, writesMem: true,
+        espDelta: -4 };
+      default: { const m = b.mem(4); if (!m) return undefined; return { lines: [`push ${m.text}`],
+        form: m.text.includes('[esp') ? 'push m (esp-based)' : 'push m', flags: none, writesMem: true, espDelta: -4 }; }
     }
   }
   if (k <= 6 && canPop) {
-    if (k <= 5) { const d = b.anyReg(); return { lines: [`pop ${REGS[d]}`], form: 'pop r', flags: none, writes: [d], espDelta: 4 }; }
+    if (k <= 5) { const d = b.anyReg(); return { lines: [`pop ${REGS[d]}`], form: 'pop r', flags: none, writes: [d],
+      espDelta: 4 }; }
     // pop m32: an esp-based address is computed after esp is incremented (SDM, POP)
-    const t: MemTarget = rng.chance(0.5) ? { region: 'scratch', off: rng.range(0, 12) } : { region: 'stack', off: rng.range(-8, 0) };
+    const t: MemTarget = rng.chance(0.5) ? { region: 'scratch', off: rng.range(0, 12) }
+      : { region: 'stack', off: rng.range(-8, 0) };
     const saved = b.esp;
     b.esp += 4;
     const m = b.mem(4, t);
     b.esp = saved;
     if (!m) return undefined;
-    return { lines: [`pop ${m.text}`], form: m.text.includes('[esp') ? 'pop m (esp-based)' : 'pop m', flags: none, writesMem: true, espDelta: 4 };
+    return { lines: [`pop ${m.text}`], form: m.text.includes('[esp') ? 'pop m (esp-based)' : 'pop m', flags: none,
+      writesMem: true, espDelta: 4 };
   }
   if (k === 7 && canPush) return { lines: ['sub esp, 4'], form: 'sub esp,4', flags: FLAG_RULES.arith, espDelta: -4 };
   if (k === 8 && canPop) return { lines: ['add esp, 4'], form: 'add esp,4', flags: FLAG_RULES.arith, espDelta: 4 };
@@ -813,12 +858,18 @@ function alu8Gen(b: Builder, forceOp?: string, forceForm?: number): Insn | undef
   const wr = op !== 'cmp' ? [byteOwner(x)] : [];
   switch (forceForm ?? rng.int(8)) {
     case 0: return { lines: [`${op} ${BYTE_REGS[x]}, ${BYTE_REGS[y]}`], form: `${op} r8,r8`, reads, flags, writes: wr };
-    case 1: return { lines: [`{load} ${op} ${BYTE_REGS[x]}, ${BYTE_REGS[y]}`], form: `${op} r8,r8 (load form)`, reads, flags, writes: wr };
-    case 2: return { lines: [`${op} ${BYTE_REGS[x]}, ${hex(rng.int(256))}`], form: `${op} r8,imm8`, reads, flags, writes: wr };
-    case 3: return { lines: [`${op} al, ${hex(rng.int(256))}`], form: `${op} al,imm8`, reads, flags, writes: op !== 'cmp' ? [EAX] : [] };
-    case 4: { const m = b.mem(1); if (!m) return undefined; return { lines: [`${op} ${m.text}, ${BYTE_REGS[y]}`], form: `${op} m8,r8`, reads, flags, writesMem: wrMem }; }
-    case 5: { const m = b.mem(1); if (!m) return undefined; return { lines: [`${op} ${BYTE_REGS[x]}, ${m.text}`], form: `${op} r8,m8`, reads, flags, writes: wr }; }
-    case 6: { const m = b.mem(1); if (!m) return undefined; return { lines: [`${op} ${m.text}, ${hex(rng.int(256))}`], form: `${op} m8,imm8`, reads, flags, writesMem: wrMem }; }
+    case 1: return { lines: [`{load} ${op} ${BYTE_REGS[x]}, ${BYTE_REGS[y]}`], form: `${op} r8,r8 (load form)`, reads,
+      flags, writes: wr };
+    case 2: return { lines: [`${op} ${BYTE_REGS[x]}, ${hex(rng.int(256))}`], form: `${op} r8,imm8`, reads, flags,
+      writes: wr };
+    case 3: return { lines: [`${op} al, ${hex(rng.int(256))}`], form: `${op} al,imm8`, reads, flags,
+      writes: op !== 'cmp' ? [EAX] : [] };
+    case 4: { const m = b.mem(1); if (!m) return undefined; return { lines: [`${op} ${m.text}, ${BYTE_REGS[y]}`],
+      form: `${op} m8,r8`, reads, flags, writesMem: wrMem }; }
+    case 5: { const m = b.mem(1); if (!m) return undefined; return { lines: [`${op} ${BYTE_REGS[x]}, ${m.text}`],
+      form: `${op} r8,m8`, reads, flags, writes: wr }; }
+    case 6: { const m = b.mem(1); if (!m) return undefined; return { lines: [`${op} ${m.text}, ${hex(rng.int(256))}`],
+      form: `${op} m8,imm8`, reads, flags, writesMem: wrMem }; }
     default: { // 82 /digit ib: the 32-bit-mode alias of 80
       const v = rng.int(256);
       return { lines: [`${bytes([0x82, modrmReg(ALU_DIGIT[op], x), v])} # ${op} ${BYTE_REGS[x]}, ${hex(v)} (82 /${ALU_DIGIT[op]} ib)`], form: `${op} r8,imm8 (82)`, reads, flags, writes: wr };
@@ -831,13 +882,16 @@ function byteMiscGen(b: Builder): Insn | undefined {
   const x = rng.int(8), y = rng.int(8);
   switch (rng.int(9)) {
     case 0: return { lines: [`test ${BYTE_REGS[x]}, ${BYTE_REGS[y]}`], form: 'test r8,r8', flags: FLAG_RULES.logic };
-    case 1: return { lines: [`test ${BYTE_REGS[x]}, ${hex(rng.int(256))}`], form: x === 0 ? 'test al,imm8' : 'test r8,imm8', flags: FLAG_RULES.logic };
+    case 1: return { lines: [`test ${BYTE_REGS[x]}, ${hex(rng.int(256))}`],
+      form: x === 0 ? 'test al,imm8' : 'test r8,imm8', flags: FLAG_RULES.logic };
     case 2: { const m = b.mem(1); if (!m) return undefined; return { lines: [`test ${m.text}, ${rng.chance(0.5) ? hex(rng.int(256)) : BYTE_REGS[y]}`], form: 'test m8', flags: FLAG_RULES.logic }; }
     default: {
       const op = rng.pick(['inc', 'dec', 'not', 'neg'] as const);
       const flags = op === 'not' ? FLAG_RULES.none : op === 'neg' ? FLAG_RULES.arith : FLAG_RULES.incdec;
       if (rng.chance(0.7)) {
-        if (b.canSet(byteOwner(x)) && rng.chance(0.5)) b.set(byteOwner(x), (rng.u32() & ~(0xff << (x >= 4 ? 8 : 0))) | (rng.pick([0, 0x7f, 0x80, 0xff, 1, 0x0f]) << (x >= 4 ? 8 : 0)));
+        if (b.canSet(byteOwner(x)) && rng.chance(0.5))
+          b.set(byteOwner(x),
+            (rng.u32() & ~(0xff << (x >= 4 ? 8 : 0))) | (rng.pick([0, 0x7f, 0x80, 0xff, 1, 0x0f]) << (x >= 4 ? 8 : 0)));
         return { lines: [`${op} ${BYTE_REGS[x]}`], form: `${op} r8`, flags, writes: [byteOwner(x)] };
       }
       const m = b.mem(1);
@@ -852,8 +906,10 @@ function shift8Gen(b: Builder, forceOp?: string, forceCount?: number | 'cl', clV
   const op = forceOp ?? rng.pick(SHIFTS);
   const rotate = isRotate(op);
   const reads = shiftReads(op);
-  const rule = (t: number, c: number | undefined) => (rotate ? FLAG_RULES.rotate(t, c) : FLAG_RULES.shift8(t, c, op !== 'sar'));
-  const count = forceCount ?? (rng.chance(0.4) ? 'cl' : rng.pick([0, 1, 1, 2, 7, 8, 9, 15, 16, 17, 31, 32, 33, rng.int(256)]));
+  const rule = (t: number, c: number | undefined) => (rotate ? FLAG_RULES.rotate(t, c)
+    : FLAG_RULES.shift8(t, c, op !== 'sar'));
+  const count = forceCount
+    ?? (rng.chance(0.4) ? 'cl' : rng.pick([0, 1, 1, 2, 7, 8, 9, 15, 16, 17, 31, 32, 33, rng.int(256)]));
   let dst: string, writes: number[] = [], writesMem = false;
   if (rng.chance(0.25)) {
     const m = b.mem(1);
@@ -873,9 +929,11 @@ function shift8Gen(b: Builder, forceOp?: string, forceCount?: number | 'cl', clV
       const v = b.use(ECX);
       c = v === undefined ? undefined : v & 31;
     }
-    return { lines: [`${op} ${dst}, cl`], form: `${op}8 cl${c === undefined ? ' (?)' : c >= 8 ? ' (≥8)' : ''}`, reads, flags: t => rule(t, c), writes, writesMem };
+    return { lines: [`${op} ${dst}, cl`], form: `${op}8 cl${c === undefined ? ' (?)' : c >= 8 ? ' (≥8)' : ''}`, reads,
+      flags: t => rule(t, c), writes, writesMem };
   }
-  return { lines: [`${op} ${dst}, ${count}`], form: `${op}8 ${count === 1 ? '1' : (count & 31) >= 8 ? 'imm≥8' : 'imm'}`, reads, flags: t => rule(t, count & 31), writes, writesMem };
+  return { lines: [`${op} ${dst}, ${count}`], form: `${op}8 ${count === 1 ? '1' : (count & 31) >= 8 ? 'imm≥8' : 'imm'}`,
+    reads, flags: t => rule(t, count & 31), writes, writesMem };
 }
 
 /** Whether div/idiv r/m8 of ax by d completes. */
@@ -907,14 +965,16 @@ function muldiv8Gen(b: Builder): Insn | undefined {
       const m = b.mem(1, { region: 'scratch', off: rng.int(16) });
       if (!m) return undefined;
       const word = Math.floor(m.target.off / 4), shift = (m.target.off % 4) * 8;
-      if (!b.setMem({ region: 'scratch', off: word * 4 }, ((b.scratch[word] & ~(0xff << shift)) | (d << shift)) >>> 0)) return undefined;
+      if (!b.setMem({ region: 'scratch', off: word * 4 }, ((b.scratch[word] & ~(0xff << shift)) | (d << shift)) >>> 0))
+        return undefined;
       return { lines: [`${op} ${m.text}`], form: `${op}8 m`, flags, writes: [EAX] };
     }
     if (byteOwner(x) !== EAX) {
       const r = byteOwner(x), sh = x >= 4 ? 8 : 0;
       b.set(r, ((rng.u32() & ~(0xff << sh)) | (d << sh)) >>> 0);
     }
-    return { lines: [`${op} ${BYTE_REGS[x]}`], form: `${op}8 r${byteOwner(x) === EAX ? ' (al/ah)' : ''}`, flags, writes: [EAX] };
+    return { lines: [`${op} ${BYTE_REGS[x]}`], form: `${op}8 r${byteOwner(x) === EAX ? ' (al/ah)' : ''}`, flags,
+      writes: [EAX] };
   }
   return undefined;
 }
@@ -924,20 +984,26 @@ function moveMiscGen(b: Builder): Insn | undefined {
   const none = FLAG_RULES.none;
   const d = b.anyReg(), s = b.anyReg();
   switch (rng.int(10)) {
-    case 0: return { lines: [`xchg ${REGS[d]}, ${REGS[s]}`], form: d === EAX || s === EAX ? 'xchg eax,r' : 'xchg r,r', flags: none, writes: [d, s] };
-    case 1: { const m = b.mem(4); if (!m) return undefined; return { lines: [`xchg ${m.text}, ${REGS[d]}`], form: 'xchg m,r', flags: none, writes: [d], writesMem: true }; }
-    case 2: { const x = rng.int(8), y = rng.int(8); return { lines: [`xchg ${BYTE_REGS[x]}, ${BYTE_REGS[y]}`], form: 'xchg r8,r8', flags: none, writes: [byteOwner(x), byteOwner(y)] }; }
+    case 0: return { lines: [`xchg ${REGS[d]}, ${REGS[s]}`], form: d === EAX || s === EAX ? 'xchg eax,r' : 'xchg r,r',
+      flags: none, writes: [d, s] };
+    case 1: { const m = b.mem(4); if (!m) return undefined; return { lines: [`xchg ${m.text}, ${REGS[d]}`],
+      form: 'xchg m,r', flags: none, writes: [d], writesMem: true }; }
+    case 2: { const x = rng.int(8),
+      y = rng.int(8); return { lines: [`xchg ${BYTE_REGS[x]}, ${BYTE_REGS[y]}`], form: 'xchg r8,r8', flags: none,
+      writes: [byteOwner(x), byteOwner(y)] }; }
     case 3: { const x = rng.int(8); const m = b.mem(1); if (!m) return undefined; return { lines: [`xchg ${m.text}, ${BYTE_REGS[x]}`], form: 'xchg m8,r8', flags: none, writes: [byteOwner(x)], writesMem: true }; }
     case 4: return { lines: [`bswap ${REGS[d]}`], form: 'bswap', flags: none, writes: [d] };
     case 5: case 6: {
       const op = rng.pick(['movzx', 'movsx'] as const);
-      if (rng.chance(0.6)) return { lines: [`${op} ${REGS[d]}, ${REGS[s].slice(1)}`], form: `${op} r,r16`, flags: none, writes: [d] };
+      if (rng.chance(0.6))
+        return { lines: [`${op} ${REGS[d]}, ${REGS[s].slice(1)}`], form: `${op} r,r16`, flags: none, writes: [d] };
       const m = b.mem(2);
       if (!m) return undefined;
       return { lines: [`${op} ${REGS[d]}, ${m.text}`], form: `${op} r,m16`, flags: none, writes: [d] };
     }
     case 7: {
-      if (b.canSet(EAX) && rng.chance(0.5)) b.set(EAX, (rng.u32() & 0xffff0000 | rng.pick([0x8000, 0x7fff, 0xffff, 0])) >>> 0);
+      if (b.canSet(EAX) && rng.chance(0.5))
+        b.set(EAX, (rng.u32() & 0xffff0000 | rng.pick([0x8000, 0x7fff, 0xffff, 0])) >>> 0);
       return { lines: ['cwde'], form: 'cwde', flags: none, writes: [EAX] };
     }
     case 8: { // sahf: SF ZF AF PF CF from ah
@@ -953,10 +1019,13 @@ function cmovGen(b: Builder, force?: string): Insn | undefined {
   const c = condition(b, force);
   if (!c) return undefined;
   const d = b.anyReg();
-  if (b.rng.chance(0.7)) return { lines: [`cmov${c.spelled} ${REGS[d]}, ${REGS[b.srcReg()]}`], form: `cmov${c.cc}`, reads: c.reads, flags: FLAG_RULES.none, writes: [d] };
+  if (b.rng.chance(0.7))
+    return { lines: [`cmov${c.spelled} ${REGS[d]}, ${REGS[b.srcReg()]}`], form: `cmov${c.cc}`, reads: c.reads,
+      flags: FLAG_RULES.none, writes: [d] };
   const m = b.mem(4);
   if (!m) return undefined;
-  return { lines: [`cmov${c.spelled} ${REGS[d]}, ${m.text}`], form: `cmov${c.cc} m`, reads: c.reads, flags: FLAG_RULES.none, writes: [d] };
+  return { lines: [`cmov${c.spelled} ${REGS[d]}, ${m.text}`], form: `cmov${c.cc} m`, reads: c.reads,
+    flags: FLAG_RULES.none, writes: [d] };
 }
 
 function carryGen(b: Builder): Insn | undefined {
@@ -976,37 +1045,46 @@ function controlGen(b: Builder): Insn | undefined {
   switch (rng.int(9)) {
     case 0: // call; pop: the return address
       if (b.esp - 4 < -8) return undefined;
-      return { lines: ['call 1f', '1:', `pop ${REGS[r]}`], form: 'call rel32; pop', flags: none, writes: [r], writesMem: true };
+      return { lines: ['call 1f', '1:', `pop ${REGS[r]}`], form: 'call rel32; pop', flags: none, writes: [r],
+        writesMem: true };
     case 1: // call a subroutine that returns
       if (b.esp - 4 < -8) return undefined;
-      return { lines: ['call 1f', 'jmp 2f', '1:', `mov ${REGS[r]}, ${hex(mark)}`, 'ret', '2:'], form: 'call rel32; ret', flags: none, writes: [r], writesMem: true };
+      return { lines: ['call 1f', 'jmp 2f', '1:', `mov ${REGS[r]}, ${hex(mark)}`, 'ret', '2:'], form: 'call rel32; ret',
+        flags: none, writes: [r], writesMem: true };
     case 2: { // ret imm16 drops an argument
       if (b.esp - 8 < -8) return undefined;
-      return { lines: [`push ${hex(value(rng))}`, 'call 1f', 'jmp 2f', '1:', 'ret 4', '2:'], form: 'ret imm16', flags: none, writesMem: true };
+      return { lines: [`push ${hex(value(rng))}`, 'call 1f', 'jmp 2f', '1:', 'ret 4', '2:'], form: 'ret imm16',
+        flags: none, writesMem: true };
     }
     case 3: // call r32
       if (b.esp - 4 < -8) return undefined;
-      return { lines: [`mov ${REGS[r]}, OFFSET 1f`, `call ${REGS[r]}`, 'jmp 2f', '1:', 'ret', '2:'], form: 'call r32', flags: none, writes: [r], writesMem: true };
+      return { lines: [`mov ${REGS[r]}, OFFSET 1f`, `call ${REGS[r]}`, 'jmp 2f', '1:', 'ret', '2:'], form: 'call r32',
+        flags: none, writes: [r], writesMem: true };
     case 4: { // jmp r32 / jmp m32 / call m32
       const k = rng.int(3);
-      if (k === 0) return { lines: [`mov ${REGS[r]}, OFFSET 1f`, `jmp ${REGS[r]}`, `mov ${REGS[r]}, ${hex(mark)}`, '1:'], form: 'jmp r32', flags: none, writes: [r] };
+      if (k === 0) return { lines: [`mov ${REGS[r]}, OFFSET 1f`, `jmp ${REGS[r]}`, `mov ${REGS[r]}, ${hex(mark)}`,
+        '1:'], form: 'jmp r32', flags: none, writes: [r] };
       const off = 4 * rng.int(4);
-      if (k === 1) return { lines: [`mov dword ptr [dg_scratch+${off}], OFFSET 1f`, `jmp dword ptr [dg_scratch+${off}]`, `mov ${REGS[r]}, ${hex(mark)}`, '1:'], form: 'jmp m32', flags: none, writes: [r], writesMem: true };
+      if (k === 1) return { lines: [`mov dword ptr [dg_scratch+${off}], OFFSET 1f`, `jmp dword ptr [dg_scratch+${off}]`,
+        `mov ${REGS[r]}, ${hex(mark)}`, '1:'], form: 'jmp m32', flags: none, writes: [r], writesMem: true };
       if (b.esp - 4 < -8) return undefined;
-      return { lines: [`mov dword ptr [dg_scratch+${off}], OFFSET 1f`, `call dword ptr [dg_scratch+${off}]`, 'jmp 2f', '1:', 'ret', '2:'], form: 'call m32', flags: none, writesMem: true };
+      return { lines: [`mov dword ptr [dg_scratch+${off}], OFFSET 1f`, `call dword ptr [dg_scratch+${off}]`, 'jmp 2f',
+        '1:', 'ret', '2:'], form: 'call m32', flags: none, writesMem: true };
     }
     case 5: case 6: { // loop, loope, loopne, jecxz, forward: one decrement, branch or not
       const op = rng.pick(['loop', 'loope', 'loopne', 'jecxz'] as const);
       const reads = op === 'loope' || op === 'loopne' ? ZF : 0;
       if (b.canSet(ECX) && rng.chance(0.5)) b.set(ECX, rng.pick([0, 1, 2, 0xffffffff, 0x80000000]));
-      return { lines: [`${op} 1f`, `mov ${REGS[r === ECX ? EAX : r]}, ${hex(mark)}`, '1:'], form: op, reads, flags: none, writes: [op === 'jecxz' ? ECX : ECX, r === ECX ? EAX : r] };
+      return { lines: [`${op} 1f`, `mov ${REGS[r === ECX ? EAX : r]}, ${hex(mark)}`, '1:'], form: op, reads,
+        flags: none, writes: [op === 'jecxz' ? ECX : ECX, r === ECX ? EAX : r] };
     }
     case 7: { // a counted loop: ecx from 1 to 5
       if (!b.canSet(ECX)) return undefined;
       const d = b.freeReg([ECX]);
       if (d === undefined) return undefined;
       b.set(ECX, rng.range(1, 5));
-      return { lines: ['1:', `lea ${REGS[d]}, [${REGS[d]}+${ rng.range(1, 9)}]`, 'loop 1b'], form: 'loop back', flags: none, writes: [ECX, d] };
+      return { lines: ['1:', `lea ${REGS[d]}, [${REGS[d]}+${ rng.range(1, 9)}]`, 'loop 1b'], form: 'loop back',
+        flags: none, writes: [ECX, d] };
     }
     default: { // leave: esp from ebp, ebp popped
       if (!b.canSet(5)) return undefined;
@@ -1022,8 +1100,10 @@ function pushaGen(b: Builder): Insn | undefined {
   const r = b.anyReg(), r2 = b.anyReg();
   switch (rng.int(3)) {
     case 0: return { lines: ['pusha', 'popa'], form: 'pusha; popa', flags: FLAG_RULES.none, writesMem: true };
-    case 1: return { lines: ['pusha', `mov ${REGS[r]}, dword ptr [esp+12]`, 'add esp, 32'], form: 'pusha (esp slot)', flags: FLAG_RULES.arith, writes: [r], writesMem: true };
-    default: return { lines: ['pusha', 'add esp, 24', `pop ${REGS[r]}`, `pop ${REGS[r2]}`], form: 'pusha (ecx, eax slots)', flags: FLAG_RULES.arith, writes: [r, r2], writesMem: true };
+    case 1: return { lines: ['pusha', `mov ${REGS[r]}, dword ptr [esp+12]`, 'add esp, 32'], form: 'pusha (esp slot)',
+      flags: FLAG_RULES.arith, writes: [r], writesMem: true };
+    default: return { lines: ['pusha', 'add esp, 24', `pop ${REGS[r]}`, `pop ${REGS[r2]}`],
+      form: 'pusha (ecx, eax slots)', flags: FLAG_RULES.arith, writes: [r, r2], writesMem: true };
   }
 }
 
@@ -1031,7 +1111,8 @@ const WEIGHTED: [number, Gen][] = [
   [20, b => aluGen(b)], [4, testGen], [6, unaryGen], [13, b => shiftGen(b)], [8, mulGen], [6, divGen], [2, cdqGen],
   [4, movxGen], [6, leaGen], [6, b => setccGen(b)], [6, b => jccGen(b)], [7, movGen], [6, stackGen], [0.5, nopGen],
   // beyond the TAL subset
-  [5, b => alu8Gen(b)], [3, byteMiscGen], [4, b => shift8Gen(b)], [3, muldiv8Gen], [4, moveMiscGen], [3, b => cmovGen(b)],
+  [5, b => alu8Gen(b)], [3, byteMiscGen], [4, b => shift8Gen(b)], [3, muldiv8Gen], [4, moveMiscGen], [3,
+    b => cmovGen(b)],
   [1, carryGen], [4, controlGen], [0.5, pushaGen],
 ];
 const TOTAL_WEIGHT = WEIGHTED.reduce((a, [w]) => a + w, 0);
@@ -1096,7 +1177,8 @@ function build(rng: Rng, index: number, n: number, pick: () => Gen): DiffCase {
  * systematicGens() (three cases each); the rest are random sequences of one to three instructions (one to
  * `maxLength`, evenly, when that is more than three).
  */
-export function generateCases(seed: number, count: number, opts: { first?: number; systematic?: boolean; maxLength?: number } = {}): DiffCase[] {
+export function generateCases(seed: number, count: number,
+  opts: { first?: number; systematic?: boolean; maxLength?: number } = {}): DiffCase[] {
   const rng = new Rng(seed);
   const first = opts.first ?? 0;
   const cases: DiffCase[] = [];
@@ -1136,8 +1218,10 @@ export function caseProgram(cases: DiffCase[]): string {
     out.push(...c.lines);
     out.push(`mov dword ptr [${at(R_MARK)}], ${hex(marker(c.index))}`);
     REGS.forEach((r, i) => out.push(`mov dword ptr [${at(R_REGS + i)}], ${r}`));
-    for (let i = 0; i < 4; i++) out.push(`mov eax, dword ptr [dg_scratch+${i * 4}]`, `mov dword ptr [${at(R_SCRATCH + i)}], eax`);
-    STACK_WORD_OFFSETS.forEach((o, i) => out.push(`mov eax, dword ptr [dg_stack_top${addend(o)}]`, `mov dword ptr [${at(R_STACK + i)}], eax`));
+    for (let i = 0; i < 4; i++) out.push(`mov eax, dword ptr [dg_scratch+${i * 4}]`,
+      `mov dword ptr [${at(R_SCRATCH + i)}], eax`);
+    STACK_WORD_OFFSETS.forEach((o, i) => out.push(`mov eax, dword ptr [dg_stack_top${addend(o)}]`,
+      `mov dword ptr [${at(R_STACK + i)}], eax`));
     out.push('pushfd', `pop dword ptr [${at(R_FLAGS)}]`);
   });
   const total = cases.length * RECORD_WORDS * 4;
@@ -1176,7 +1260,8 @@ export interface CaseRecord {
 
 /** Splits a program's output into one record per case; throws if the length is not what `count` cases write. */
 export function parseRecords(out: Uint8Array, count: number): CaseRecord[] {
-  if (out.length !== count * RECORD_WORDS * 4) throw new Error(`expected ${count * RECORD_WORDS * 4} bytes of records, got ${out.length}`);
+  if (out.length !== count * RECORD_WORDS * 4)
+    throw new Error(`expected ${count * RECORD_WORDS * 4} bytes of records, got ${out.length}`);
   const view = new DataView(out.buffer, out.byteOffset, out.byteLength);
   const records: CaseRecord[] = [];
   for (let k = 0; k < count; k++) {
@@ -1214,7 +1299,8 @@ export function describeCase(c: DiffCase): string {
   return [
     `case ${c.index} (${c.forms.join('; ')}):`,
     ...c.lines.map(l => `    ${l}`),
-    `  inputs: ${REGS.map((n, i) => (i === ESP ? 'esp=dg_stack_top' : `${n}=${valText(c.regs[i])}`)).join(' ')} eflags=${hex(c.flags)} [${flagNames(c.flags & ARITH_FLAGS)}]`,
+    `  inputs: ${REGS.map((n, i) => (i === ESP ? 'esp=dg_stack_top' : `${n}=${valText(c.regs[i])}`)).join(' ')} ` +
+      `eflags=${hex(c.flags)} [${flagNames(c.flags & ARITH_FLAGS)}]`,
     `      scratch=${c.scratch.map(hex).join(',')} stack[-8,-4,0]=${c.stack.map(hex).join(',')}`,
     `  undefined flags (masked): ${flagNames(c.undefinedFlags)}`,
   ].join('\n');

@@ -228,7 +228,8 @@ export function fsOracle(): string {
   process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
   writeFileSync(join(dir, 'o.s'), SOURCE);
   execFileSync('as', ['--32', '-o', 'o.o', 'o.s'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
-  execFileSync('ld', ['-m', 'elf_i386', '-static', '-z', 'noexecstack', '-o', 'fsoracle', 'o.o'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  execFileSync('ld', ['-m', 'elf_i386', '-static', '-z', 'noexecstack', '-o', 'fsoracle', 'o.o'],
+    { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
   built = join(dir, 'fsoracle');
   return built;
 }
@@ -241,7 +242,8 @@ export interface OracleResult {
 
 /** Runs the oracle natively (as `uid`/`gid` if given; the caller must be root for that) in `cwd`. */
 export function runOracle(args: string[], opts: { cwd: string; uid?: number; gid?: number }): OracleResult {
-  const r = spawnSync(fsOracle(), args, { cwd: opts.cwd, uid: opts.uid, gid: opts.gid, maxBuffer: 1 << 26, timeout: 10_000 });
+  const r = spawnSync(fsOracle(), args,
+    { cwd: opts.cwd, uid: opts.uid, gid: opts.gid, maxBuffer: 1 << 26, timeout: 10_000 });
   if (r.error) throw r.error;
   if (r.status === null) throw new Error(`fsoracle ${args.join(' ')}: killed by ${r.signal}`);
   return { errno: r.status, out: r.stdout };

@@ -18,9 +18,11 @@ export function asm(source: string, address: number): Assembled {
   const dir = mkdtempSync(join(tmpdir(), 'ktal-rig-'));
   try {
     writeFileSync(join(dir, 'a.s'), `.intel_syntax noprefix\n.text\n.globl _start\n_start:\n${source}\n`);
-    const run = (tool: string, args: string[]) => execFileSync(tool, args, { cwd: dir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    const run = (tool: string, args: string[]) => execFileSync(tool, args,
+      { cwd: dir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
     run('as', ['--32', '-o', 'a.o', 'a.s']);
-    run('ld', ['-m', 'elf_i386', `-Ttext=0x${(address >>> 0).toString(16)}`, '-N', '-z', 'noexecstack', '-o', 'a.out', 'a.o']);
+    run('ld', ['-m', 'elf_i386', `-Ttext=0x${(address >>> 0).toString(16)}`, '-N', '-z', 'noexecstack', '-o', 'a.out',
+      'a.o']);
     run('objcopy', ['-O', 'binary', '-j', '.text', 'a.out', 'text.bin']);
     const sym: Record<string, number> = {};
     for (const line of run('nm', ['a.out']).split('\n')) {
@@ -126,7 +128,8 @@ export function buildElf(source: string): Uint8Array {
   const dir = mkdtempSync(join(tmpdir(), 'ktal-elf-'));
   try {
     writeFileSync(join(dir, 'a.s'), `.intel_syntax noprefix\n.globl _start\n${source}\n`);
-    const run = (tool: string, args: string[]) => execFileSync(tool, args, { cwd: dir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    const run = (tool: string, args: string[]) => execFileSync(tool, args,
+      { cwd: dir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
     run('as', ['--32', '-o', 'a.o', 'a.s']);
     run('ld', ['-m', 'elf_i386', '-z', 'noexecstack', '-o', 'a.out', 'a.o']);
     return new Uint8Array(readFileSync(join(dir, 'a.out')));

@@ -92,7 +92,8 @@ export function applyMutation(bytes: Uint8Array, spec: string): Uint8Array {
 
 const FIELDS: Record<string, readonly string[]> = {
   string: ['end'], scope: ['end', 'binders'], binder: ['name', 'kind'], node: ['tag', 'a', 'b', 'c'], list: ['value'],
-  def: ['name', 'scope', 'body'], code: ['addr', 'name', 'type'], data: ['addr', 'name', 'type'], inst: ['addr', 'first', 'count'],
+  def: ['name', 'scope', 'body'], code: ['addr', 'name', 'type'], data: ['addr', 'name', 'type'], inst: ['addr',
+    'first', 'count'],
   coerce: ['addr', 'op', 'reg', 'type', 'witness'],
 };
 
@@ -134,8 +135,10 @@ function typesMutation(out: Uint8Array, dv: DataView, args: string[]): Uint8Arra
     return out;
   }
   if (/^\d+$/.test(which)) i = num(which);
-  else if (table === 'node' && which.startsWith('type:')) i = dv.getUint32(word('code', named('code', which.slice(5)), 2), true);
-  else if (table === 'node' && which.startsWith('body:')) i = dv.getUint32(word('def', named('def', which.slice(5)), 2), true);
+  else if (table === 'node' && which.startsWith('type:'))
+    i = dv.getUint32(word('code', named('code', which.slice(5)), 2), true);
+  else if (table === 'node' && which.startsWith('body:'))
+    i = dv.getUint32(word('def', named('def', which.slice(5)), 2), true);
   else if (table === 'node' && which.startsWith('first:')) {
     i = 0;
     while (i < h.nodes && dv.getUint32(word('node', i), true) !== num(which.slice(6))) i++;

@@ -77,7 +77,8 @@ export function normalizeStdout(p: SysProgram, stdout: string): string {
   return [...l.sort(), last].join('\n');
 }
 
-const ids = (id: number) => lines('getpid > 0: 1', 'getppid > 0: 1', `getuid: ${id}`, `geteuid: ${id}`, `getgid: ${id}`, `getegid: ${id}`,
+const ids = (id: number) => lines('getpid > 0: 1', 'getppid > 0: 1', `getuid: ${id}`, `geteuid: ${id}`, `getgid: ${id}`,
+  `getegid: ${id}`,
   'kill(getpid(), 0): 0', 'kill(99999, 0): -3');
 
 export const SYS_PROGRAMS: readonly SysProgram[] = [
@@ -143,7 +144,8 @@ export const SYS_PROGRAMS: readonly SysProgram[] = [
   },
   {
     name: 'readlink', source: src('readlink.tal'), args: f => [`${f}/link`, `${f}/file.txt`, `${f}/missing`],
-    expectedStdout: () => lines('readlink link: 8', 'file.txt', 'readlink link, 3 bytes: 3', 'fil', 'readlink regular file: -22', 'readlink missing: -2'),
+    expectedStdout: () => lines('readlink link: 8', 'file.txt', 'readlink link, 3 bytes: 3', 'fil',
+      'readlink regular file: -22', 'readlink missing: -2'),
     expectedStatus: 0,
   },
   {
@@ -161,8 +163,10 @@ export const SYS_PROGRAMS: readonly SysProgram[] = [
       'access dir R_OK|W_OK|X_OK: 0', 'access missing: -2', 'access 5000-byte path: -36'),
     expectedStatus: 0,
   },
-  { name: 'ids', source: src('ids.tal'), uid: 0, gid: 0, args: () => [], expectedStdout: () => ids(0), expectedStatus: 0 },
-  { name: 'ids-uid1000', source: src('ids.tal'), uid: 1000, gid: 1000, args: () => [], expectedStdout: () => ids(1000), expectedStatus: 0 },
+  { name: 'ids', source: src('ids.tal'), uid: 0, gid: 0, args: () => [], expectedStdout: () => ids(0),
+    expectedStatus: 0 },
+  { name: 'ids-uid1000', source: src('ids.tal'), uid: 1000, gid: 1000, args: () => [], expectedStdout: () => ids(1000),
+    expectedStatus: 0 },
   {
     name: 'uname', source: src('uname.tal'), args: () => [],
     expectedStdout: () => lines('uname off 1: -14', 'uname: 0', 'sysname: Linux'),
@@ -188,6 +192,8 @@ export const SYS_PROGRAMS: readonly SysProgram[] = [
       'close client: 0', 'close listener: 0', 'connect to a closed port: -111', 'accept4 on a socket not listening: -22', 'listen(99): -9'),
     expectedStatus: 0,
   },
-  { name: 'exit-3', source: src('exit.tal'), args: () => ['3'], expectedStdout: () => lines('exit: 3'), expectedStatus: 3 },
-  { name: 'exit-300', source: src('exit.tal'), args: () => ['300'], expectedStdout: () => lines('exit: 300'), expectedStatus: 300 & 255 },
+  { name: 'exit-3', source: src('exit.tal'), args: () => ['3'], expectedStdout: () => lines('exit: 3'),
+    expectedStatus: 3 },
+  { name: 'exit-300', source: src('exit.tal'), args: () => ['300'], expectedStdout: () => lines('exit: 300'),
+    expectedStatus: 300 & 255 },
 ];

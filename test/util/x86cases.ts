@@ -20,7 +20,8 @@ export const IMMS = ['0', '1', '-1', '127', '128', '-128', '-129', '255', '256',
   '0x7fffffff', '-0x80000000', '0xffffffff', '0x12345678', '-0x12345678', '65536', '0xff'];
 const IMM8S = ['0', '1', '127', '128', '255', '-1', '-128', '0x7f', '0xff', '0x80'];
 const SHIFT_COUNTS = ['1', 'cl', '0', '2', '31', '32', '127', '128', '255'];
-const DISPS = ['0', '1', '-1', '0x10', '-0x10', '127', '-128', '128', '-129', '0x12345678', '-0x12345678', '0x7fffffff'];
+const DISPS = ['0', '1', '-1', '0x10', '-0x10', '127', '-128', '128', '-129', '0x12345678', '-0x12345678',
+  '0x7fffffff'];
 
 function withDisp(body: string, d: string): string {
   if (d.startsWith('-')) return `${body}${d}`;
@@ -38,7 +39,8 @@ export function memFull(): string[] {
   for (const b of R32) for (const i of INDEXES) for (const s of SCALES) out.push(`[${b}+${i}*${s}]`);
   for (const b of ['eax', 'esp', 'ebp', 'edi']) {
     for (const i of ['ebx', 'ebp', 'esi']) {
-      for (const s of SCALES) for (const d of ['8', '-8', '0x1000', '127', '128', '-128', '-129']) out.push(`[${withDisp(`${b}+${i}*${s}`, d)}]`);
+      for (const s of SCALES) for (const d of ['8', '-8', '0x1000', '127', '128', '-128',
+        '-129']) out.push(`[${withDisp(`${b}+${i}*${s}`, d)}]`);
     }
   }
   for (const b of ['eax', 'esp', 'ebp']) for (const i of ['ecx', 'ebp', 'edi']) out.push(`[${b}+${i}]`);
@@ -52,7 +54,8 @@ export function memFull(): string[] {
 }
 
 /** A representative handful of addressing forms, for the instructions tried with many operand combinations. */
-export const MEM_SMALL = ['[eax]', '[ebp]', '[esp]', '[esp+8]', '[ebx+0x10]', '[ecx-0x10]', '[edx+0x12345678]', '[ebp-4]',
+export const MEM_SMALL = ['[eax]', '[ebp]', '[esp]', '[esp+8]', '[ebx+0x10]', '[ecx-0x10]', '[edx+0x12345678]',
+  '[ebp-4]',
   '[esi+ebx*4]', '[edi+eax*8+0x100]', '[ebp+ecx*2]', '[esp+edx*1-8]', '[eax*4+0x1000]', '[0x8049000]', '[eax+127]',
   '[eax+128]', '[eax-128]', '[eax-129]', '[ebx+esi]'];
 
@@ -102,8 +105,10 @@ export function subsetCases(): Case[] {
   for (const m of MEM_SMALL) for (const v of IMM8S) out.push(`mov BYTE PTR ${m}, ${v}`);
   // The accumulator with an absolute address (A0-A3), and other registers with one (8A/8B/88/89 with disp32).
   for (const addr of ['0x8049000', '0', '0x10', '0xffffffff']) {
-    for (const r of ['eax', 'ebx', 'esi']) out.push(`mov ${r}, [${addr}]`, `mov [${addr}], ${r}`, `mov ${r}, DWORD PTR [${addr}]`, `mov DWORD PTR [${addr}], ${r}`);
-    for (const r of ['al', 'bl', 'ah']) out.push(`mov ${r}, [${addr}]`, `mov [${addr}], ${r}`, `mov ${r}, BYTE PTR [${addr}]`, `mov BYTE PTR [${addr}], ${r}`);
+    for (const r of ['eax', 'ebx', 'esi']) out.push(`mov ${r}, [${addr}]`, `mov [${addr}], ${r}`,
+      `mov ${r}, DWORD PTR [${addr}]`, `mov DWORD PTR [${addr}], ${r}`);
+    for (const r of ['al', 'bl', 'ah']) out.push(`mov ${r}, [${addr}]`, `mov [${addr}], ${r}`,
+      `mov ${r}, BYTE PTR [${addr}]`, `mov BYTE PTR [${addr}], ${r}`);
   }
   out.push('mov eax, [eax*1+0x8049000]', 'mov al, [ebx*4+0x8049000]');
   // movzx, movsx
@@ -116,7 +121,8 @@ export function subsetCases(): Case[] {
   for (const r of INDEXES) out.push(`lea ${r}, [${r}+${r}*2]`);
   // Spellings: esp written second is swapped into the base; scale before the register; several constants;
   // upper case; character, binary and computed immediates.
-  out.push('mov eax, [ebx+esp]', 'lea ecx, [ebp+esp]', 'mov eax, [eax+esp+8]', 'mov eax, [esi+4*ebx]', 'lea eax, [8*ecx+0x10]',
+  out.push('mov eax, [ebx+esp]', 'lea ecx, [ebp+esp]', 'mov eax, [eax+esp+8]', 'mov eax, [esi+4*ebx]',
+    'lea eax, [8*ecx+0x10]',
     'mov eax, [ebx+ecx*4+8-4]', 'mov eax, [ 4 + ebx ]', 'MOV EAX, DWORD PTR [EBX+ECX*2]', 'Add Eax, 5', 'mov al, \'a\'',
     "cmp eax, 'z'", "push ' '", 'mov eax, 0b101', 'add eax, 0x10-0x20', 'sub esp, 4+4', 'mov ecx, -0x80000000+1');
   // inc dec not neg mul imul div idiv
@@ -162,10 +168,13 @@ export function subsetCases(): Case[] {
 export function refusedCases(): Case[] {
   const out: Case[] = [];
   const add = (refuse: RefusalClass, ...texts: string[]) => { for (const text of texts) out.push({ text, refuse }); };
-  add('interrupt', 'int 0x80', 'int 0', 'int 1', 'int 3', 'int 0x3', 'int 0xff', 'int 4', 'int3', 'into', 'sysenter', 'ud2');
+  add('interrupt', 'int 0x80', 'int 0', 'int 1', 'int 3', 'int 0x3', 'int 0xff', 'int 4', 'int3', 'into', 'sysenter',
+    'ud2');
   add('privileged', 'cli', 'sti', 'hlt', 'iret', 'iretd', 'pushf', 'popf', 'pushfd', 'popfd', 'wrmsr', 'rdmsr');
-  for (const n of [0, 2, 3, 4]) for (const r of ['eax', 'ebx', 'edi']) add('privileged', `mov cr${n}, ${r}`, `mov ${r}, cr${n}`);
-  for (const op of ['lidt', 'lgdt', 'invlpg']) for (const m of ['[eax]', '[ebx+8]', '[0x8049000]', '[esp]', '[ebp+ecx*4]']) add('privileged', `${op} ${m}`);
+  for (const n of [0, 2, 3, 4]) for (const r of ['eax', 'ebx', 'edi']) add('privileged', `mov cr${n}, ${r}`,
+    `mov ${r}, cr${n}`);
+  for (const op of ['lidt', 'lgdt', 'invlpg']) for (const m of ['[eax]', '[ebx+8]', '[0x8049000]', '[esp]',
+    '[ebp+ecx*4]']) add('privileged', `${op} ${m}`);
   add('privileged', 'in al, dx', 'in eax, dx', 'in al, 0x60', 'in eax, 0x60', 'in al, 0', 'in eax, 0xff',
     'out dx, al', 'out dx, eax', 'out 0x60, al', 'out 0x80, eax', 'out 0xff, al');
   add('unsupported', 'rdtsc', 'cpuid', 'leave', 'ret 8', 'ret 0', 'ret 0x1234', 'ret 0xffff', 'ret -1', 'ret -0x8000');
@@ -234,7 +243,8 @@ export function absoluteBranchCases(): string[] {
 // ---- operands naming symbols ----
 
 /** Data symbols the symbol cases refer to (appended after the cases), each at a small offset in .data. */
-export const SYMBOL_EPILOGUE = ['.data', 'dsym: .long 0', 'dsym4: .long 0', '.skip 0x78', 'dsym80: .long 0', '.skip 0x100'];
+export const SYMBOL_EPILOGUE = ['.data', 'dsym: .long 0', 'dsym4: .long 0', '.skip 0x78', 'dsym80: .long 0',
+  '.skip 0x100'];
 
 /** Operands naming symbols: always 32 bits wide; a bare symbol is memory, OFFSET sym an immediate. */
 export function symbolCases(): string[] {
@@ -266,7 +276,8 @@ const anyInt32 = fc.oneof(
   fc.integer({ min: -300, max: 300 }),
   fc.constantFrom(0, 1, -1, 127, 128, -128, -129, 255, 256, 0x7fffffff, -0x80000000),
 );
-const spell = (v: number): string => (v < 0 ? `-0x${(-v).toString(16)}` : v % 3 === 0 ? String(v) : `0x${v.toString(16)}`);
+const spell = (v: number): string => (v < 0 ? `-0x${(-v).toString(16)}` : v % 3 === 0 ? String(v)
+  : `0x${v.toString(16)}`);
 const memOperand = fc.record({
   base: fc.option(reg32, { nil: undefined }),
   index: fc.option(fc.constantFrom(...INDEXES), { nil: undefined }),
@@ -286,17 +297,27 @@ const memOperand = fc.record({
 const imm = anyInt32.map(spell);
 
 const randomInsn: fc.Arbitrary<string> = fc.oneof(
-  fc.tuple(fc.constantFrom(...ALU, 'mov', 'test'), reg32, fc.oneof(reg32, imm, memOperand.map(m => `DWORD PTR ${m}`))).map(([o, a, b]) => `${o} ${a}, ${b}`),
-  fc.tuple(fc.constantFrom(...ALU, 'mov', 'test'), memOperand, fc.oneof(reg32, imm)).map(([o, m, b]) => `${o} DWORD PTR ${m}, ${b}`),
-  fc.tuple(reg8, fc.oneof(reg8, memOperand.map(m => `BYTE PTR ${m}`), fc.integer({ min: -128, max: 255 }).map(spell))).map(([a, b]) => `mov ${a}, ${b}`),
-  fc.tuple(memOperand, fc.oneof(reg8, fc.integer({ min: -128, max: 255 }).map(spell))).map(([m, b]) => `mov BYTE PTR ${m}, ${b}`),
-  fc.tuple(fc.constantFrom('movzx', 'movsx'), reg32, fc.oneof(reg8, memOperand.map(m => `BYTE PTR ${m}`))).map(([o, a, b]) => `${o} ${a}, ${b}`),
+  fc.tuple(fc.constantFrom(...ALU, 'mov', 'test'), reg32,
+    fc.oneof(reg32, imm, memOperand.map(m => `DWORD PTR ${m}`))).map(([o, a, b]) => `${o} ${a}, ${b}`),
+  fc.tuple(fc.constantFrom(...ALU, 'mov', 'test'), memOperand,
+    fc.oneof(reg32, imm)).map(([o, m, b]) => `${o} DWORD PTR ${m}, ${b}`),
+  fc.tuple(reg8,
+    fc.oneof(reg8, memOperand.map(m => `BYTE PTR ${m}`),
+    fc.integer({ min: -128, max: 255 }).map(spell))).map(([a, b]) => `mov ${a}, ${b}`),
+  fc.tuple(memOperand,
+    fc.oneof(reg8, fc.integer({ min: -128, max: 255 }).map(spell))).map(([m, b]) => `mov BYTE PTR ${m}, ${b}`),
+  fc.tuple(fc.constantFrom('movzx', 'movsx'), reg32,
+    fc.oneof(reg8, memOperand.map(m => `BYTE PTR ${m}`))).map(([o, a, b]) => `${o} ${a}, ${b}`),
   fc.tuple(reg32, memOperand).map(([r, m]) => `lea ${r}, ${m}`),
-  fc.tuple(fc.constantFrom('inc', 'dec', ...F7, 'push', 'pop', 'jmp', 'call'), fc.oneof(reg32, memOperand.map(m => `DWORD PTR ${m}`))).map(([o, a]) => `${o} ${a}`),
+  fc.tuple(fc.constantFrom('inc', 'dec', ...F7, 'push', 'pop', 'jmp', 'call'),
+    fc.oneof(reg32, memOperand.map(m => `DWORD PTR ${m}`))).map(([o, a]) => `${o} ${a}`),
   imm.map(v => `push ${v}`),
-  fc.tuple(reg32, fc.oneof(reg32, memOperand.map(m => `DWORD PTR ${m}`)), fc.option(imm, { nil: undefined })).map(([a, b, c]) => `imul ${a}, ${b}${c === undefined ? '' : `, ${c}`}`),
-  fc.tuple(fc.constantFrom(...SHIFTS), fc.oneof(reg32, memOperand.map(m => `DWORD PTR ${m}`)), fc.oneof(fc.constant('cl'), fc.integer({ min: 0, max: 255 }).map(spell))).map(([o, a, c]) => `${o} ${a}, ${c}`),
-  fc.tuple(fc.constantFrom(...CONDITIONS), fc.oneof(reg8, memOperand.map(m => `BYTE PTR ${m}`))).map(([cc, a]) => `set${cc} ${a}`),
+  fc.tuple(reg32, fc.oneof(reg32, memOperand.map(m => `DWORD PTR ${m}`)),
+    fc.option(imm, { nil: undefined })).map(([a, b, c]) => `imul ${a}, ${b}${c === undefined ? '' : `, ${c}`}`),
+  fc.tuple(fc.constantFrom(...SHIFTS), fc.oneof(reg32, memOperand.map(m => `DWORD PTR ${m}`)),
+    fc.oneof(fc.constant('cl'), fc.integer({ min: 0, max: 255 }).map(spell))).map(([o, a, c]) => `${o} ${a}, ${c}`),
+  fc.tuple(fc.constantFrom(...CONDITIONS),
+    fc.oneof(reg8, memOperand.map(m => `BYTE PTR ${m}`))).map(([cc, a]) => `set${cc} ${a}`),
 );
 
 /** `n` random instructions of the subset, the same ones for the same seed. */

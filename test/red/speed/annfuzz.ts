@@ -16,7 +16,8 @@ function typesSec(elf: Uint8Array) {
   for (let i = 0; i < shnum; i++) {
     let p = strOff + dv.getUint32(shoff + i * 40, true), s = '';
     while (p < elf.length && elf[p] !== 0) s += String.fromCharCode(elf[p++]);
-    if (s === '.tal.types') return { off: dv.getUint32(shoff + i * 40 + 16, true), size: dv.getUint32(shoff + i * 40 + 20, true) };
+    if (s === '.tal.types')
+      return { off: dv.getUint32(shoff + i * 40 + 16, true), size: dv.getUint32(shoff + i * 40 + 20, true) };
   }
 }
 const files = readdirSync(`${RS}/corpus`).filter(f => f.endsWith('.elf') && !f.startsWith('gen')).sort();
@@ -34,17 +35,23 @@ for (const f of files) {
       const w = ts.off + 4 * ri(Math.max(1, ts.size >> 2));
       if (w + 4 > out.length) continue;
       const old = dv.getUint32(w, true);
-      const v = [old + 1, old - 1, 0, 0xffffffff, 0x7fffffff, old ^ (1 << ri(32)), ri(64), old + 0x100000000 / 2][ri(8)];
+      const v = [old + 1, old - 1, 0, 0xffffffff, 0x7fffffff, old ^ (1 << ri(32)), ri(64),
+        old + 0x100000000 / 2][ri(8)];
       dv.setUint32(w, v >>> 0, true);
     }
     total++;
     const r = BC.checkElf(out), m = MC.checkElf(out);
-    if (JSON.stringify(r.ok ? { ok: 1, w: r.work } : { e: r.error, w: r.work }) !== JSON.stringify(m.ok ? { ok: 1, w: m.work } : { e: m.error, w: m.work })) { diffs++; if (!r.ok && !m.ok && r.error.message.startsWith('internal') && m.error.message.startsWith('internal')) {} else console.log('DIFF', f, JSON.stringify(r.ok || r.error).slice(0, 300), JSON.stringify(m.ok || m.error).slice(0, 300)); }
+    if (JSON.stringify(r.ok ? { ok: 1, w: r.work } : { e: r.error, w: r.work }) !== JSON.stringify(m.ok
+      ? { ok: 1, w: m.work } : { e: m.error,
+      w: m.work })) { diffs++; if (!r.ok && !m.ok && r.error.message.startsWith('internal')
+      && m.error.message.startsWith('internal')) {} else console.log('DIFF', f,
+      JSON.stringify(r.ok || r.error).slice(0, 300), JSON.stringify(m.ok || m.error).slice(0, 300)); }
     const c = r.ok ? 'ok' : r.error.cls;
     cls.set(c, (cls.get(c) ?? 0) + 1);
     if (!r.ok && (r.error.message.startsWith('internal') || r.error.message.startsWith('unreadable'))) {
       bad++;
-      if (bad < 15) { writeFileSync(`${RS}/annbad${bad}.elf`, out); console.log('BAD', f, r.error.cls, r.error.message.split('\n').slice(0, 2).join(' | ')); }
+      if (bad < 15) { writeFileSync(`${RS}/annbad${bad}.elf`, out); console.log('BAD', f, r.error.cls,
+        r.error.message.split('\n').slice(0, 2).join(' | ')); }
     }
   }
 }

@@ -16,7 +16,9 @@ const POISON: number[][] = [
   [0xa1, 0xaa, 0xbb, 0xcc, 0xdd], // mov eax, moffs
   [0xc6, 0x05, 1, 2, 3, 4, 0xff], // mov byte [abs], imm8
 ];
-const norm = (o: any) => o.kind === 'imm' ? { kind: 'imm', value: o.value, implied: !!o.implied } : o.kind === 'mem' ? { kind: 'mem', size: o.size, base: o.base, index: o.index, scale: o.scale, disp: o.disp, explicitDisp: o.explicitDisp, moffs: o.moffs } : { ...o };
+const norm = (o: any) => o.kind === 'imm' ? { kind: 'imm', value: o.value, implied: !!o.implied } : o.kind === 'mem'
+  ? { kind: 'mem', size: o.size, base: o.base, index: o.index, scale: o.scale, disp: o.disp,
+  explicitDisp: o.explicitDisp, moffs: o.moffs } : { ...o };
 function show(d: any, F: any): string {
   if ('refused' in d) return `R ${d.reason} ${d.text} ${d.length} ${d.address}`;
   return `I ${d.address} ${d.length} ${d.op} ${d.cc} ${JSON.stringify(d.operands.map(norm))} ${F.formatInsn(d)} n=${d.operands.length}`;
@@ -39,7 +41,8 @@ function one(len: number) {
   const c = B.decode(code, 0, addr);
   const e1 = showKeys(m), e2 = showKeys(c);
   n++;
-  if (a !== b || e1 !== e2) { diffs++; if (diffs < 20) console.log('DIFF', Array.from(code).map(x => x.toString(16)).join(' '), '\n main', a, '\n shrd', b, '\n main', e1, '\n copy', e2); }
+  if (a !== b || e1 !== e2) { diffs++; if (diffs < 20) console.log('DIFF',
+    Array.from(code).map(x => x.toString(16)).join(' '), '\n main', a, '\n shrd', b, '\n main', e1, '\n copy', e2); }
 }
 
 const t0 = Date.now();

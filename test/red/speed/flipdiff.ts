@@ -24,7 +24,8 @@ for (const f of files) {
   for (let k = 0; k <= PER; k++) {
     const m = Uint8Array.from(elf);
     // k = 0: the file as it is; else 1-3 bytes anywhere flipped (one bit, or a random byte).
-    if (k > 0) for (let j = 1 + ri(3); j > 0; j--) { const p = ri(m.length); m[p] = ri(2) ? m[p] ^ (1 << ri(8)) : ri(256); }
+    if (k > 0) for (let j = 1 + ri(3); j > 0; j--) { const p = ri(m.length); m[p] = ri(2) ? m[p] ^ (1 << ri(8))
+      : ri(256); }
     total++;
     if (k === 0) originals++;
     const a = res(MC.checkElf(m)), b = res(BC.checkElf(m));
@@ -32,4 +33,5 @@ for (const f of files) {
     if (a !== b) { diffs++; console.log('DIFF', f, k, '\n  main  ', a.slice(0, 400), '\n  branch', b.slice(0, 400)); }
   }
 }
-console.log(`${originals} files and ${total - originals} byte-flip mutants: ${total} checked (${accepted} accepted), differences ${diffs}`);
+console.log(`${originals} files and ${total - originals} byte-flip mutants: ${total} checked (${accepted} accepted), ` +
+  `differences ${diffs}`);

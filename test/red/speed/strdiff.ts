@@ -20,7 +20,8 @@ function typesSec(elf: Uint8Array): { off: number; size: number } | undefined {
   for (let i = 0; i < shnum; i++) {
     let p = strOff + dv.getUint32(shoff + i * 40, true), s = '';
     while (p < elf.length && elf[p] !== 0) s += String.fromCharCode(elf[p++]);
-    if (s === '.tal.types') return { off: dv.getUint32(shoff + i * 40 + 16, true), size: dv.getUint32(shoff + i * 40 + 20, true) };
+    if (s === '.tal.types')
+      return { off: dv.getUint32(shoff + i * 40 + 16, true), size: dv.getUint32(shoff + i * 40 + 20, true) };
   }
   return undefined;
 }
@@ -38,7 +39,8 @@ for (const f of files) {
   const sec = elf.subarray(ts.off, ts.off + ts.size);
   const dv = new DataView(sec.buffer, sec.byteOffset, sec.byteLength);
   if (sec.length < BA.HEADER_BYTES) continue; // (the corpus's own mutants: a section cut short)
-  const h = Object.fromEntries(BA.HEADER_FIELDS.map((k, i) => [k, dv.getUint32(8 + 4 * i, true)])) as Record<BA.HeaderField, number>;
+  const h = Object.fromEntries(BA.HEADER_FIELDS.map((k, i) => [k,
+    dv.getUint32(8 + 4 * i, true)])) as Record<BA.HeaderField, number>;
   const { offsets, size } = BA.layout(h);
   if (size !== sec.length || h.stringBytes === 0 || h.strings === 0) continue;
   for (let k = 0; k < PER; k++) {
@@ -50,7 +52,8 @@ for (const f of files) {
       if (kind < 3) {
         // A byte of a name: a character of another class, the next or previous one (order), or a neighbour's.
         const p = offsets.bytes + ri(h.stringBytes);
-        m[p] = [CHARS.charCodeAt(ri(CHARS.length)), m[p] + 1, m[p] - 1, m[Math.max(offsets.bytes, p - 1)]][ri(4)] & 0xff;
+        m[p] = [CHARS.charCodeAt(ri(CHARS.length)), m[p] + 1, m[p] - 1,
+          m[Math.max(offsets.bytes, p - 1)]][ri(4)] & 0xff;
       } else {
         // An end offset moved by a little.
         const i = ri(h.strings), w = offsets.string + 4 * i;

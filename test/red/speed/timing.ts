@@ -17,7 +17,8 @@ for (const f of readdirSync(`${RS}/corpus`).filter(f => f.endsWith('.elf')).sort
   rows.push({ f, a, b, work, bytes: elf.length });
 }
 rows.sort((x, y) => y.b / Math.max(y.a, 0.05) - x.b / Math.max(x.a, 0.05));
-for (const r of rows.slice(0, 8)) console.log(`${r.f}: old ${r.a.toFixed(2)} ms, branch ${r.b.toFixed(2)} ms, ${r.bytes} bytes, ${r.work} units`);
+for (const r of rows.slice(0,
+  8)) console.log(`${r.f}: old ${r.a.toFixed(2)} ms, branch ${r.b.toFixed(2)} ms, ${r.bytes} bytes, ${r.work} units`);
 const sa = rows.reduce((s, r) => s + r.a, 0), sb = rows.reduce((s, r) => s + r.b, 0);
 console.log(`${rows.length} files: old ${sa.toFixed(0)} ms, branch ${sb.toFixed(0)} ms in all (best of 7 each)`);
 const worst = rows.reduce((m, r) => Math.max(m, r.b / r.bytes * 1e3), 0);
