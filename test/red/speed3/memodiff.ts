@@ -4,6 +4,8 @@
 // stack types. Between the jumps the block rewrites registers (constants, pointers, nullable loads), tests them for
 // null (a refined copy on one edge), makes and drops bounds facts, pushes and pops. Each program is checked by the
 // old checker (OLD's sources) and this tree's, the whole result compared. usage: OLD=tree tsx memodiff.ts SEED COUNT
+// TARGETS and LEN bound the number of targets and of steps (default 3 and 40): with TARGETS above 8 a block's stack
+// meets more target types than StackMemo's list holds, and the rest go to its map (redspeed4: TARGETS=30 LEN=120).
 const OLD = process.env.OLD ?? '/work/main';
 import { assemble } from '../../../tal/asm/assembler.ts';
 import * as BC from '../../../tal/check/checker.ts';
@@ -27,7 +29,7 @@ const show = (r: BC.CheckResult) => JSON.stringify(r.ok ? { ok: true, work: NOWO
 // A model of what each register holds (its type in the checker's words, or junk), so that most programs get far.
 type Kind = 'int' | 'S(5)' | '*[int^rw]' | '?*[int^rw]' | '*arr(int)' | '*[int^r]' | 'junk';
 function program(): string {
-  const targets = 1 + ri(3);
+  const targets = 1 + ri(Number(process.env.TARGETS ?? 3));
   const out = ['.intel_syntax noprefix', '.tal_import exit', '.text', '.tal_label main : code[r:stack]{esp: r}',
     'main:'];
   const kind = new Map<string, Kind>(REGS.map(r => [r, 'junk']));
@@ -45,7 +47,7 @@ function program(): string {
     }
     out.push(`    ${how} t${t}`);
   };
-  for (let i = 0, n = 6 + ri(40); i < n; i++) {
+  for (let i = 0, n = 6 + ri(Number(process.env.LEN ?? 40)); i < n; i++) {
     const r = pick(REGS), t = ri(targets);
     const ptrs = REGS.filter(x => kind.get(x) === '*[int^rw]'), arrs = REGS.filter(x => kind.get(x) === '*arr(int)');
     const nulls = REGS.filter(x => kind.get(x) === '?*[int^rw]'), vals = REGS.filter(x => kind.get(x) !== 'junk');
