@@ -6,29 +6,13 @@
 // compared in the wrong byte order would let a later byte decide), a prefix ending on a word boundary, and a bad
 // byte in a later string while an earlier one is out of order (the earlier string's failure is still the one told).
 import test from 'ava';
-import { ANNOTATION_MAGIC, ANNOTATION_VERSION, HEADER_FIELDS, layout, readAnnotations } from '../../tal/annotations.ts';
+import { readAnnotations } from '../../tal/annotations.ts';
+import { stringsSection } from '../util/string-table.ts';
 
-/** A section with only a string table holding `strings` (every other count 0). */
-function section(strings: readonly string[]): Uint8Array {
-  const h = Object.fromEntries(HEADER_FIELDS.map(f => [f, 0])) as Record<(typeof HEADER_FIELDS)[number], number>;
-  const text = strings.join('');
-  h.version = ANNOTATION_VERSION;
-  h.strings = strings.length;
-  h.stringBytes = text.length;
-  const { offsets, size } = layout(h);
-  const b = new Uint8Array(size);
-  const dv = new DataView(b.buffer);
-  for (let i = 0; i < 8; i++) b[i] = ANNOTATION_MAGIC.charCodeAt(i);
-  HEADER_FIELDS.forEach((f, i) => dv.setUint32(8 + 4 * i, h[f], true));
-  let end = 0;
-  strings.forEach((s, i) => dv.setUint32(offsets.string + 4 * i, (end += s.length), true));
-  b.set(Uint8Array.from(text, c => c.charCodeAt(0)), offsets.bytes);
-  return b;
-}
 /** The reader's message about the strings, or 'strings read' when it gets past them (to the missing main label). */
 function verdict(strings: readonly string[]): string {
   try {
-    readAnnotations(section(strings));
+    readAnnotations(stringsSection(strings));
     return 'accepted';
   } catch (e) {
     const m = (e as Error).message.replace(/^\.tal\.types: /, '');

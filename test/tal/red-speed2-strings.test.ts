@@ -4,27 +4,13 @@
 // (an unterminated table), a NUL at the boundary of the shared prefix, and a string that is both out of order and
 // not a name past the shared prefix (the name is reported first, as main's reader did).
 import test from 'ava';
-import { ANNOTATION_MAGIC, ANNOTATION_VERSION, HEADER_FIELDS, layout, readAnnotations } from '../../tal/annotations.ts';
+import { readAnnotations } from '../../tal/annotations.ts';
+import { stringTableSection } from '../util/string-table.ts';
 
-/** A section with only a string table: the bytes of `text`, the end offsets `ends` (every other count 0). */
-function section(text: string, ends: readonly number[]): Uint8Array {
-  const h = Object.fromEntries(HEADER_FIELDS.map(f => [f, 0])) as Record<(typeof HEADER_FIELDS)[number], number>;
-  h.version = ANNOTATION_VERSION;
-  h.strings = ends.length;
-  h.stringBytes = text.length;
-  const { offsets, size } = layout(h);
-  const b = new Uint8Array(size);
-  const dv = new DataView(b.buffer);
-  for (let i = 0; i < 8; i++) b[i] = ANNOTATION_MAGIC.charCodeAt(i);
-  HEADER_FIELDS.forEach((f, i) => dv.setUint32(8 + 4 * i, h[f], true));
-  ends.forEach((e, i) => dv.setUint32(offsets.string + 4 * i, e, true));
-  b.set(Uint8Array.from(text, c => c.charCodeAt(0)), offsets.bytes);
-  return b;
-}
 /** The reader's message, or 'strings read' when it gets past the strings (it then refuses the missing main label). */
 function verdict(text: string, ends: readonly number[]): string {
   try {
-    readAnnotations(section(text, ends));
+    readAnnotations(stringTableSection(text, ends));
     return 'accepted';
   } catch (e) {
     const m = (e as Error).message;

@@ -4,34 +4,16 @@
 // what the rule refuses, with the same message, against a direct statement of the rule written here.
 import test from 'ava';
 import fc from 'fast-check';
-import { ANNOTATION_MAGIC, ANNOTATION_VERSION, HEADER_FIELDS, layout, readAnnotations } from '../../tal/annotations.ts';
+import { readAnnotations } from '../../tal/annotations.ts';
+import { stringsSection } from '../util/string-table.ts';
 
-/** A section with only a string table (every other count 0): the strings are read before anything else. */
-function sectionWith(strings: readonly Uint8Array[]): Uint8Array {
-  const h = Object.fromEntries(HEADER_FIELDS.map(f => [f, 0])) as Record<(typeof HEADER_FIELDS)[number], number>;
-  h.version = ANNOTATION_VERSION;
-  h.strings = strings.length;
-  h.stringBytes = strings.reduce((n, s) => n + s.length, 0);
-  const { offsets, size } = layout(h);
-  const b = new Uint8Array(size);
-  const dv = new DataView(b.buffer);
-  for (let i = 0; i < 8; i++) b[i] = ANNOTATION_MAGIC.charCodeAt(i);
-  HEADER_FIELDS.forEach((f, i) => dv.setUint32(8 + 4 * i, h[f], true));
-  let end = 0;
-  strings.forEach((s, i) => {
-    b.set(s, offsets.bytes + end);
-    end += s.length;
-    dv.setUint32(offsets.string + 4 * i, end, true);
-  });
-  return b;
-}
 
 const bytes = (s: string) => Uint8Array.from(s, c => c.charCodeAt(0));
 
 /** The string table's verdict: the reader's message if it refuses the strings, 'strings read' if it gets past them. */
 function verdict(strings: readonly Uint8Array[]): string {
   try {
-    readAnnotations(sectionWith(strings));
+    readAnnotations(stringsSection(strings));
     return 'strings read';
   } catch (e) {
     const m = (e as Error).message;
