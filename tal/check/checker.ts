@@ -344,6 +344,11 @@ function elemLoc(elem: Ty): Loc {
   return ELEM_LOC;
 }
 
+/** A memory operand's base, for messages: its register, or the address of an absolute operand. */
+function baseName(baseReg: number, disp: number): string {
+  return baseReg === NO_REG ? `0x${hex(disp)}` : REG32_NAMES[baseReg];
+}
+
 /** A pointer type without its null: built field by field (a spread copies through the engine's generic path). */
 function nonNull(t: Extract<Ty, { k: 'tuple' | 'arr' | 'bytes' }>): Ty {
   switch (t.k) {
@@ -1072,35 +1077,38 @@ class Checker {
     }
     const t0 = this.whnf(baseTy);
     const t = t0.k === 'sum' ? normalizeSum(t0) : t0;
-    // (The base's name is made only for a message or a sum's field: formatted at every access, it cost more than
-    // the rule.)
-    const name = (): string => (baseReg === NO_REG ? `0x${hex(mem.disp)}` : REG32_NAMES[baseReg]);
+    // (The base's name, baseName, is made only for a message or a sum's field: formatted at every access, it cost
+    // more than the rule.)
     switch (t.k) {
       case 'sum': {
-        const tuple = orRefuse(sumField(t, disp, index !== NO_REG, size, name()));
+        const tuple = orRefuse(sumField(t, disp, index !== NO_REG, size, baseName(baseReg, mem.disp)));
         return fieldLoc(NO_REG, tuple, 0);
       }
       case 'exists':
-        refuse('not-a-pointer', `${name()} holds an existential: open it with .tal_unpack before using it`, 'a pointer',
+        refuse('not-a-pointer',
+          `${baseName(baseReg, mem.disp)} holds an existential: open it with .tal_unpack before using it`, 'a pointer',
           showTy(baseTy));
       case 'tuple': {
-        if (t.nullable)
-          refuse('null-deref', `${name()} may be null: test it before use`, showTy({ ...t, nullable: false }),
-            showTy(baseTy));
-        if (index !== NO_REG) refuse('pointer-arith', `indexing into a tuple (${name()}: ${showTy(baseTy)})`);
+        if (t.nullable) {
+          refuse('null-deref', `${baseName(baseReg, mem.disp)} may be null: test it before use`,
+            showTy({ ...t, nullable: false }), showTy(baseTy));
+        }
+        if (index !== NO_REG)
+          refuse('pointer-arith', `indexing into a tuple (${baseName(baseReg, mem.disp)}: ${showTy(baseTy)})`);
         if (size !== 4) refuse('bad-address', `byte access to a tuple field`);
         if (disp < 0 || disp % 4 !== 0 || disp >= 4 * t.fields.length)
           refuse('bad-address', `offset ${disp} is not a field of ${showTy(baseTy)}`);
         return fieldLoc(baseReg, t, disp / 4);
       }
       case 'arr': case 'bytes': {
-        if (t.nullable)
-          refuse('null-deref', `${name()} may be null: test it before use`, showTy({ ...t, nullable: false }),
-            showTy(baseTy));
+        if (t.nullable) {
+          refuse('null-deref', `${baseName(baseReg, mem.disp)} may be null: test it before use`,
+            showTy({ ...t, nullable: false }), showTy(baseTy));
+        }
         if (index === NO_REG) {
           if (disp === 0 && size === 4) return LEN_LOC;
           refuse('bad-array-access',
-            `an array element needs an index register: [${name()}+i*${t.k === 'arr' ? 4 : 1}+4]`);
+            `an array element needs an index register: [${baseName(baseReg, mem.disp)}+i*${t.k === 'arr' ? 4 : 1}+4]`);
         }
         const elemSize = t.k === 'arr' ? 4 : 1;
         if (mem.scale !== elemSize || disp !== 4 || size !== elemSize)
@@ -1109,17 +1117,17 @@ class Checker {
             `${elemSize === 4 ? 'DWORD PTR [arr+i*4+4]' : 'BYTE PTR [arr+i*1+4]'}`);
         if (baseReg === NO_REG || !st.hasBound(index, baseReg))
           refuse('unchecked-index',
-            `no bounds check of ${REG32_NAMES[index]} against the length of ${name()} is in force (compare with cmp ` +
-            `${REG32_NAMES[index]},[${name()}] and jae before the access; the check lapses when either register ` +
-            `changes)`);
+            `no bounds check of ${REG32_NAMES[index]} against the length of ${baseName(baseReg, mem.disp)} is in ` +
+            `force (compare with cmp ${REG32_NAMES[index]},[${baseName(baseReg, mem.disp)}] and jae before the ` +
+            'access; the check lapses when either register changes)');
         return t.k === 'arr' ? elemLoc(t.elem) : t.ro ? BYTE_LOC_RO : BYTE_LOC_RW;
       }
       case 'sptr':
         refuse('stack-pointer',
-          `${name()} is a stack pointer: it only restores esp (the stack is addressed through esp)`,
+          `${baseName(baseReg, mem.disp)} is a stack pointer: it only restores esp (the stack is addressed through esp)`,
           'a pointer', showTy(baseTy));
       default:
-        refuse('not-a-pointer', `${name()} is not a pointer`, 'a pointer', showTy(baseTy));
+        refuse('not-a-pointer', `${baseName(baseReg, mem.disp)} is not a pointer`, 'a pointer', showTy(baseTy));
     }
   }
 
